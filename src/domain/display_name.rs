@@ -1,0 +1,81 @@
+use serde::{Deserialize, Serialize};
+
+use super::text::short_text;
+
+/// The name other participants see: 1 to 64 characters of visible text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Longest accepted name, in characters.
+    pub const MAX_CHARS: usize = 64;
+
+    /// Trims and checks a name typed by a person.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        short_text(raw, Self::MAX_CHARS, "a display name").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(name: DisplayName) -> String {
+        name.0
+    }
+}
+
+impl std::fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_trimmed() {
+        assert_eq!(DisplayName::parse("  Dr. Ada  ").unwrap().as_str(), "Dr. Ada");
+    }
+
+    #[test]
+    fn an_empty_or_blank_name_is_refused() {
+        assert!(DisplayName::parse("").is_err());
+        assert!(DisplayName::parse("   ").is_err());
+    }
+
+    #[test]
+    fn a_name_of_65_characters_is_refused_and_64_accepted() {
+        assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
+        assert!(DisplayName::parse(&"é".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn control_and_bidi_override_characters_are_refused() {
+        assert!(DisplayName::parse("Ada\u{0007}").is_err());
+        assert!(DisplayName::parse("Ada\u{202E}gnp.exe").is_err());
+    }
+
+    #[test]
+    fn markup_is_kept_as_plain_text() {
+        let name = DisplayName::parse("<img src=x onerror=alert(1)>").unwrap();
+        assert_eq!(name.as_str(), "<img src=x onerror=alert(1)>");
+    }
+
+    #[test]
+    fn deserialising_applies_the_same_rules() {
+        assert!(serde_json::from_str::<DisplayName>("\"\"").is_err());
+        assert_eq!(serde_json::from_str::<DisplayName>("\" Bo \"").unwrap().as_str(), "Bo");
+    }
+}

@@ -1,0 +1,18 @@
+//! Validated values shared by the server and the browser.
+//!
+//! Each type can only exist valid ("parse, don't validate"): forms check input
+//! with the same rules in the browser and on the server, and the server never
+//! stores or relays a value that did not pass through one of these.
+
+mod display_name;
+mod email;
+mod password;
+mod room_name;
+mod room_slug;
+mod text;
+
+pub use display_name::DisplayName;
+pub use email::Email;
+pub use password::Password;
+pub use room_name::RoomName;
+pub use room_slug::RoomSlug;

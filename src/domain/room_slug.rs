@@ -1,0 +1,80 @@
+use serde::{Deserialize, Serialize};
+
+/// The unguessable part of a join link (`/r/{slug}`): 144 random bits from
+/// the operating system's CSPRNG, written as 24 URL-safe base64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomSlug(String);
+
+impl RoomSlug {
+    /// Random bytes per slug (144 bits, over the 128 we promise).
+    pub const BYTES: usize = 18;
+    /// Characters per slug: 18 bytes encode to exactly 24 base64 characters.
+    pub const CHARS: usize = 24;
+
+    /// Checks that `raw` has the shape of a slug we could have issued.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = raw.len() == Self::CHARS
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("This is not a valid join link.".into())
+        }
+    }
+
+    /// A new slug from the OS random source.
+    #[cfg(feature = "ssr")]
+    pub fn generate() -> Self {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+        let mut bytes = [0u8; Self::BYTES];
+        OsRng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RoomSlug {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<RoomSlug> for String {
+    fn from(slug: RoomSlug) -> String {
+        slug.0
+    }
+}
+
+impl std::fmt::Display for RoomSlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_24_url_safe_characters_parse() {
+        assert!(RoomSlug::parse("abcdefghijklmnopqrstuv-_").is_ok());
+        assert!(RoomSlug::parse("abcdefghijklmnopqrstuv-").is_err());
+        assert!(RoomSlug::parse("abcdefghijklmnopqrstuv-_x").is_err());
+        assert!(RoomSlug::parse("abcdefghijklmnopqrstuv/.").is_err());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn generated_slugs_parse_and_differ() {
+        let a = RoomSlug::generate();
+        let b = RoomSlug::generate();
+        assert_ne!(a, b);
+        assert_eq!(RoomSlug::parse(a.as_str()).unwrap(), a);
+    }
+}

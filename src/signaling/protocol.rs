@@ -1,0 +1,187 @@
+//! The signaling messages, as JSON over one WebSocket (`GET /ws`).
+//!
+//! Every message is an object with a `type` field. The client's first message
+//! must be `join`, carrying [`PROTOCOL_VERSION`]. Identity (`from`, `you`,
+//! names) is always stamped by the server; nothing a client says about
+//! itself is trusted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DisplayName, RoomSlug};
+
+/// Bumped whenever a message changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A participant's id, unique on this server for the life of its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ParticipantId(pub u64);
+
+impl std::fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Someone in the room, as the others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub name: DisplayName,
+}
+
+/// One ICE server (STUN or TURN) the browser should use, as in
+/// `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// What the server relays between two participants, untouched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignalPayload {
+    /// An SDP offer.
+    Offer { sdp: String },
+    /// An SDP answer.
+    Answer { sdp: String },
+    /// A trickled ICE candidate (`RTCIceCandidateInit`).
+    Candidate {
+        candidate: String,
+        #[serde(default)]
+        sdp_mid: Option<String>,
+        #[serde(default)]
+        sdp_m_line_index: Option<u16>,
+    },
+}
+
+/// Messages a browser sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Enter a room. `name` is used only for guests; a signed-in account's
+    /// own display name always wins.
+    Join { version: u32, room: RoomSlug, name: String },
+    /// Relay `payload` to participant `to` in the same room.
+    Signal { to: ParticipantId, payload: SignalPayload },
+    /// Leave the room; the socket may then be closed.
+    Leave,
+}
+
+/// Messages the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Answer to `join`: who you are, who is already here (in join order)
+    /// and which ICE servers to use.
+    Welcome {
+        version: u32,
+        you: Participant,
+        participants: Vec<Participant>,
+        ice_servers: Vec<IceServer>,
+    },
+    /// Someone entered the room after you.
+    ParticipantJoined { participant: Participant },
+    /// Someone left the room or lost their connection.
+    ParticipantLeft { id: ParticipantId },
+    /// `payload` from participant `from` of your room (stamped by the server).
+    Signal { from: ParticipantId, payload: SignalPayload },
+    /// Your last message was refused; the connection stays open unless the
+    /// code says otherwise.
+    Error { code: ErrorCode, message: String },
+}
+
+/// Why the server refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not valid JSON, or not a message this protocol knows.
+    BadMessage,
+    /// `join` carried a protocol version the server does not speak. Fatal.
+    UnsupportedVersion,
+    /// No room has this join link. Fatal.
+    UnknownRoom,
+    /// The room already has the most participants a mesh call carries. Fatal.
+    RoomFull,
+    /// The guest name is empty, too long or has forbidden characters.
+    InvalidName,
+    /// A message other than `join` arrived before joining.
+    NotJoined,
+    /// A second `join` on the same connection.
+    AlreadyJoined,
+    /// `to` is not a participant of your room.
+    UnknownParticipant,
+}
+
+impl ErrorCode {
+    /// Whether the server closes the connection after sending this error.
+    pub fn is_fatal(self) -> bool {
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull)
+    }
+}
+
+impl ServerMessage {
+    /// An error with the standard wording for `code`.
+    pub fn error(code: ErrorCode) -> Self {
+        let message = match code {
+            ErrorCode::BadMessage => "That message could not be understood.",
+            ErrorCode::UnsupportedVersion => "This page is out of date. Please reload it.",
+            ErrorCode::UnknownRoom => "This join link does not lead to a room.",
+            ErrorCode::RoomFull => "This call is full.",
+            ErrorCode::InvalidName => "Please enter a display name of 1 to 64 characters.",
+            ErrorCode::NotJoined => "Join the room first.",
+            ErrorCode::AlreadyJoined => "You are already in this room.",
+            ErrorCode::UnknownParticipant => "That participant is not in your room.",
+        };
+        Self::Error { code, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_join_message_reads_from_its_documented_json() {
+        let json = r#"{"type":"join","version":1,"room":"abcdefghijklmnopqrstuvwx","name":"Ada"}"#;
+        let msg: ClientMessage = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Join {
+                version: 1,
+                room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(),
+                name: "Ada".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_relayed_candidate_writes_its_documented_json() {
+        let msg = ServerMessage::Signal {
+            from: ParticipantId(7),
+            payload: SignalPayload::Candidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            },
+        };
+        let json: serde_json::Value = serde_json::to_value(&msg).unwrap();
+        assert_eq!(json["type"], "signal");
+        assert_eq!(json["from"], 7);
+        assert_eq!(json["payload"]["kind"], "candidate");
+        assert_eq!(json["payload"]["sdp_mid"], "0");
+    }
+
+    #[test]
+    fn unknown_types_and_bad_slugs_do_not_parse() {
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMessage>(
+            r#"{"type":"join","version":1,"room":"../etc/passwd","name":"x"}"#
+        )
+        .is_err());
+    }
+}
