@@ -1,0 +1,69 @@
+//! Creating and listing rooms, and what a join link shows.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One of the host's rooms, with the link to share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub slug: String,
+    pub join_link: String,
+}
+
+/// What anyone holding a join link may learn before joining.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInvitation {
+    pub name: String,
+    pub slug: String,
+    /// The signed-in visitor's own name, to prefill the form.
+    pub your_name: Option<String>,
+}
+
+/// Creates a room owned by the signed-in account.
+#[server(prefix = "/api", endpoint = "create_room")]
+pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
+    use crate::domain::RoomName;
+    use crate::server::rooms;
+    super::context::with_status(async move {
+        let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state.db).await?;
+        let room = rooms::create(&state.db, owner.id, name).await?;
+        tracing::info!(account = owner.id, room = room.id, "room created");
+        Ok(summary(&state.public_origin, room))
+    }.await)
+}
+
+/// The signed-in account's rooms, newest first.
+#[server(prefix = "/api", endpoint = "my_rooms")]
+pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    use crate::server::rooms;
+    super::context::with_status(async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state.db).await?;
+        let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
+        Ok(rooms.into_iter().map(|r| summary(&state.public_origin, r)).collect())
+    }.await)
+}
+
+/// The room behind a join link; `NotFound` for links that lead nowhere.
+#[server(prefix = "/api", endpoint = "invitation")]
+pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
+    use crate::domain::RoomSlug;
+    use crate::server::rooms;
+    super::context::with_status(async move {
+        let slug = RoomSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
+        let (state, session) = super::context::request().await?;
+        let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+        let your_name = session.account(&state.db).await?.map(|a| a.display_name.to_string());
+        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name })
+    }.await)
+}
+
+#[cfg(feature = "ssr")]
+fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
+    RoomSummary { join_link: format!("{origin}/r/{}", room.slug), slug: room.slug.to_string(), name: room.name }
+}

@@ -1,0 +1,466 @@
+//! The full-mesh call: one signaling WebSocket, one `RTCPeerConnection` per
+//! other participant, negotiated with the perfect-negotiation pattern.
+//!
+//! Perfect negotiation: both sides may offer at any time. When offers
+//! collide, the *impolite* side (lower participant id) ignores the other's
+//! offer and the *polite* side rolls its own back and answers. So
+//! simultaneous joins or renegotiations never deadlock. Incoming signaling
+//! messages are handled strictly one after another, in arrival order.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use leptos::logging::warn;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit,
+    RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
+    RtcTrackEvent, WebSocket,
+};
+
+use super::media::{local_stream, set_local_enabled, show, stop_local};
+use crate::domain::{DisplayName, RoomSlug};
+use crate::pages::call::{CallUi, Phase};
+use crate::signaling::protocol::{
+    ClientMessage, IceServer, ParticipantId, ServerMessage, SignalPayload, PROTOCOL_VERSION,
+};
+
+type Handler = Closure<dyn FnMut(JsValue)>;
+
+thread_local! {
+    /// The call this page is in, if any.
+    static CALL: RefCell<Option<Rc<Call>>> = const { RefCell::new(None) };
+}
+
+fn current() -> Option<Rc<Call>> {
+    CALL.with(|c| c.borrow().clone())
+}
+
+/// What the signaling socket delivers, in order.
+enum SocketEvent {
+    Message(ServerMessage),
+    Closed,
+}
+
+struct Call {
+    ui: CallUi,
+    socket: WebSocket,
+    me: Cell<Option<ParticipantId>>,
+    ice_servers: RefCell<Vec<IceServer>>,
+    peers: RefCell<HashMap<ParticipantId, Rc<Peer>>>,
+    remote: RefCell<HashMap<ParticipantId, MediaStream>>,
+    /// Why the server refused us, when it did.
+    refusal: RefCell<Option<String>>,
+    socket_handlers: RefCell<Vec<Handler>>,
+}
+
+struct Peer {
+    pc: RtcPeerConnection,
+    polite: bool,
+    making_offer: Cell<bool>,
+    ignore_offer: Cell<bool>,
+    audio: Option<RtcRtpSender>,
+    video: Option<RtcRtpSender>,
+    _handlers: Vec<Handler>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.pc.set_onnegotiationneeded(None);
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.close();
+    }
+}
+
+impl Peer {
+    /// Sends or stops sending each kind of media. A switched-off kind is
+    /// replaced by no track at all, so nothing of it leaves the browser.
+    fn apply(&self, microphone: bool, camera: bool) {
+        let stream = local_stream();
+        let first = |tracks: Option<js_sys::Array>| {
+            tracks.and_then(|t| t.get(0).dyn_into::<MediaStreamTrack>().ok())
+        };
+        let audio_track = first(stream.as_ref().map(MediaStream::get_audio_tracks));
+        let video_track = first(stream.as_ref().map(MediaStream::get_video_tracks));
+        for (sender, track, on) in [(&self.audio, audio_track, microphone), (&self.video, video_track, camera)] {
+            if let Some(sender) = sender {
+                let track = if on { track } else { None };
+                let _ = sender.replace_track(track.as_ref());
+            }
+        }
+    }
+}
+
+/// Connects to signaling and enters the room as `name`.
+pub fn join(ui: CallUi, slug: String, name: DisplayName) {
+    close_current();
+    let Ok(room) = RoomSlug::parse(&slug) else {
+        ui.phase.set(Phase::Failed("This join link is not valid.".into()));
+        return;
+    };
+    let Some(socket) = open_socket() else {
+        ui.phase.set(Phase::Failed("Could not reach the server. Check your connection and try again.".into()));
+        return;
+    };
+    ui.phase.set(Phase::Connecting);
+    let call = Rc::new(Call {
+        ui,
+        socket,
+        me: Cell::new(None),
+        ice_servers: RefCell::new(Vec::new()),
+        peers: RefCell::new(HashMap::new()),
+        remote: RefCell::new(HashMap::new()),
+        refusal: RefCell::new(None),
+        socket_handlers: RefCell::new(Vec::new()),
+    });
+
+    let (events, mut incoming) = mpsc::unbounded::<SocketEvent>();
+    let hello = ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.to_string() };
+    let weak = Rc::downgrade(&call);
+    let on_open = Handler::new(move |_| {
+        if let Some(call) = weak.upgrade() {
+            call.send(&hello);
+        }
+    });
+    let to_queue = events.clone();
+    let on_message = Handler::new(move |event: JsValue| {
+        let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
+        match serde_json::from_str::<ServerMessage>(&text) {
+            Ok(message) => {
+                let _ = to_queue.unbounded_send(SocketEvent::Message(message));
+            }
+            Err(e) => warn!("ignoring an unreadable signaling message: {e}"),
+        }
+    });
+    let on_close = Handler::new(move |_| {
+        let _ = events.unbounded_send(SocketEvent::Closed);
+    });
+    call.socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    call.socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    call.socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    call.socket_handlers.borrow_mut().extend([on_open, on_message, on_close]);
+
+    let weak = Rc::downgrade(&call);
+    spawn_local(async move {
+        while let Some(event) = incoming.next().await {
+            let Some(call) = weak.upgrade() else { return };
+            match event {
+                SocketEvent::Message(message) => call.on_message(message).await,
+                SocketEvent::Closed => {
+                    call.on_closed();
+                    return;
+                }
+            }
+        }
+    });
+    CALL.with(|c| *c.borrow_mut() = Some(call));
+}
+
+/// Leaves the call on purpose and turns the camera and microphone off.
+pub fn leave() {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Leave);
+    }
+    close_current();
+    stop_local();
+}
+
+/// Applies the microphone and camera switches to everything being sent.
+pub fn apply_send_state() {
+    let Some(call) = current() else { return };
+    let microphone = call.ui.microphone_on.get_untracked();
+    let camera = call.ui.camera_on.get_untracked();
+    set_local_enabled("audio", microphone);
+    set_local_enabled("video", camera);
+    for peer in call.peers.borrow().values() {
+        peer.apply(microphone, camera);
+    }
+}
+
+/// Shows participant `id`'s media in `element`, once it has arrived.
+pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
+    if let Some(call) = current() {
+        if let Some(stream) = call.remote.borrow().get(&id) {
+            show(element, stream);
+        }
+    }
+}
+
+fn close_current() {
+    if let Some(call) = CALL.with(|c| c.borrow_mut().take()) {
+        call.shut_down();
+    }
+}
+
+fn open_socket() -> Option<WebSocket> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    WebSocket::new(&format!("{scheme}://{}/ws", location.host().ok()?)).ok()
+}
+
+impl Call {
+    fn send(&self, message: &ClientMessage) {
+        match serde_json::to_string(message) {
+            Ok(json) => {
+                let _ = self.socket.send_with_str(&json);
+            }
+            Err(e) => warn!("could not encode a signaling message: {e}"),
+        }
+    }
+
+    fn is_current(self: &Rc<Self>) -> bool {
+        CALL.with(|c| c.borrow().as_ref().is_some_and(|active| Rc::ptr_eq(active, self)))
+    }
+
+    /// Closes the socket and every peer connection.
+    fn shut_down(&self) {
+        self.socket.set_onclose(None);
+        let _ = self.socket.close();
+        self.peers.borrow_mut().clear();
+        self.remote.borrow_mut().clear();
+    }
+
+    fn on_closed(self: &Rc<Self>) {
+        if !self.is_current() {
+            return; // left on purpose
+        }
+        close_current();
+        let message = self.refusal.borrow_mut().take().unwrap_or_else(|| {
+            "The connection to the server was lost. Check your network, then try again.".into()
+        });
+        self.ui.phase.try_set(Phase::Failed(message));
+    }
+
+    async fn on_message(self: &Rc<Self>, message: ServerMessage) {
+        match message {
+            ServerMessage::Welcome { you, participants, ice_servers, .. } => {
+                self.me.set(Some(you.id));
+                *self.ice_servers.borrow_mut() = ice_servers;
+                self.ui.me.try_set(Some(you));
+                self.ui.others.try_set(participants.clone());
+                self.ui.phase.try_set(Phase::InCall);
+                // The newcomer offers to everyone already there.
+                for participant in participants {
+                    if let Err(e) = self.peer(participant.id, true) {
+                        warn!("could not set up a connection: {e:?}");
+                    }
+                }
+            }
+            ServerMessage::ParticipantJoined { participant } => {
+                self.ui.others.try_update(|others| others.push(participant));
+            }
+            ServerMessage::ParticipantLeft { id } => {
+                self.peers.borrow_mut().remove(&id);
+                self.remote.borrow_mut().remove(&id);
+                self.ui.others.try_update(|others| others.retain(|p| p.id != id));
+            }
+            ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
+            ServerMessage::Error { code, message } => {
+                if code.is_fatal() {
+                    *self.refusal.borrow_mut() = Some(message);
+                } else {
+                    warn!("the server refused a message: {message}");
+                }
+            }
+        }
+    }
+
+    async fn on_signal(self: &Rc<Self>, from: ParticipantId, payload: SignalPayload) {
+        let peer = match self.peer(from, false) {
+            Ok(peer) => peer,
+            Err(e) => return warn!("could not set up a connection: {e:?}"),
+        };
+        let (kind, sdp) = match payload {
+            SignalPayload::Offer { sdp } => (RtcSdpType::Offer, sdp),
+            SignalPayload::Answer { sdp } => (RtcSdpType::Answer, sdp),
+            SignalPayload::Candidate { candidate, sdp_mid, sdp_m_line_index } => {
+                let init = RtcIceCandidateInit::new(&candidate);
+                init.set_sdp_mid(sdp_mid.as_deref());
+                init.set_sdp_m_line_index(sdp_m_line_index);
+                let added = JsFuture::from(peer.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await;
+                if let Err(e) = added {
+                    if !peer.ignore_offer.get() {
+                        warn!("could not add an ICE candidate: {e:?}");
+                    }
+                }
+                return;
+            }
+        };
+        let is_offer = kind == RtcSdpType::Offer;
+        let collision = is_offer && (peer.making_offer.get() || peer.pc.signaling_state() != RtcSignalingState::Stable);
+        peer.ignore_offer.set(!peer.polite && collision);
+        if peer.ignore_offer.get() {
+            return;
+        }
+        let description = RtcSessionDescriptionInit::new(kind);
+        description.set_sdp(&sdp);
+        if let Err(e) = JsFuture::from(peer.pc.set_remote_description(&description)).await {
+            return warn!("could not apply the remote description: {e:?}");
+        }
+        if is_offer {
+            match set_local_description(&peer.pc).await {
+                Ok(()) => {
+                    if let Some(answer) = peer.pc.local_description() {
+                        self.send(&ClientMessage::Signal { to: from, payload: SignalPayload::Answer { sdp: answer.sdp() } });
+                    }
+                }
+                Err(e) => warn!("could not answer: {e:?}"),
+            }
+        }
+    }
+
+    async fn make_offer(self: Rc<Self>, to: ParticipantId) {
+        let Some(peer) = self.peers.borrow().get(&to).cloned() else { return };
+        peer.making_offer.set(true);
+        match set_local_description(&peer.pc).await {
+            Ok(()) => {
+                if let Some(offer) = peer.pc.local_description().filter(|d| d.type_() == RtcSdpType::Offer) {
+                    self.send(&ClientMessage::Signal { to, payload: SignalPayload::Offer { sdp: offer.sdp() } });
+                }
+            }
+            Err(e) => warn!("could not make an offer: {e:?}"),
+        }
+        peer.making_offer.set(false);
+    }
+
+    /// The connection to participant `id`, created on first use. The one who
+    /// `initiates` also asks to receive kinds it does not send.
+    fn peer(self: &Rc<Self>, id: ParticipantId, initiates: bool) -> Result<Rc<Peer>, JsValue> {
+        if let Some(peer) = self.peers.borrow().get(&id) {
+            return Ok(peer.clone());
+        }
+        let pc = RtcPeerConnection::new_with_configuration(&self.rtc_configuration())?;
+        let (mut audio, mut video) = (None, None);
+        if let Some(stream) = local_stream() {
+            for track in stream.get_tracks().iter() {
+                let track: MediaStreamTrack = track.unchecked_into();
+                let sender = pc.add_track(&track, &stream, &js_sys::Array::new());
+                if track.kind() == "audio" {
+                    audio = Some(sender);
+                } else {
+                    video = Some(sender);
+                }
+            }
+        }
+        if initiates {
+            for (kind, sender) in [("audio", &audio), ("video", &video)] {
+                if sender.is_none() {
+                    let init = RtcRtpTransceiverInit::new();
+                    init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+                    pc.add_transceiver_with_str_and_init(kind, &init);
+                }
+            }
+        }
+
+        let weak = Rc::downgrade(self);
+        let on_negotiation_needed = Handler::new(move |_| {
+            if let Some(call) = weak.upgrade() {
+                spawn_local(call.make_offer(id));
+            }
+        });
+        let weak = Rc::downgrade(self);
+        let on_ice_candidate = Handler::new(move |event: JsValue| {
+            let event: RtcPeerConnectionIceEvent = event.unchecked_into();
+            let (Some(call), Some(candidate)) = (weak.upgrade(), event.candidate()) else { return };
+            if candidate.candidate().is_empty() {
+                return;
+            }
+            call.send(&ClientMessage::Signal {
+                to: id,
+                payload: SignalPayload::Candidate {
+                    candidate: candidate.candidate(),
+                    sdp_mid: candidate.sdp_mid(),
+                    sdp_m_line_index: candidate.sdp_m_line_index(),
+                },
+            });
+        });
+        let weak = Rc::downgrade(self);
+        let on_track = Handler::new(move |event: JsValue| {
+            let event: RtcTrackEvent = event.unchecked_into();
+            let Some(call) = weak.upgrade() else { return };
+            let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
+                Ok(stream) => stream,
+                Err(_) => {
+                    let stream = call.remote.borrow().get(&id).cloned();
+                    let stream = stream.or_else(|| MediaStream::new().ok());
+                    let Some(stream) = stream else { return };
+                    stream.add_track(&event.track());
+                    stream
+                }
+            };
+            call.remote.borrow_mut().insert(id, stream);
+            call.ui.streams.try_update(|n| *n += 1);
+        });
+        let weak = Rc::downgrade(self);
+        let on_state = Handler::new(move |_| {
+            let Some(call) = weak.upgrade() else { return };
+            let Some(peer) = call.peers.borrow().get(&id).cloned() else { return };
+            if peer.pc.connection_state() == RtcPeerConnectionState::Failed {
+                // A new ICE round over the same connection, no new call.
+                if let Ok(restart) = js_sys::Reflect::get(&peer.pc, &JsValue::from_str("restartIce")) {
+                    if let Some(restart) = restart.dyn_ref::<js_sys::Function>() {
+                        let _ = restart.call0(&peer.pc);
+                    }
+                }
+            }
+        });
+        pc.set_onnegotiationneeded(Some(on_negotiation_needed.as_ref().unchecked_ref()));
+        pc.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        let me = self.me.get().unwrap_or(ParticipantId(0));
+        let peer = Rc::new(Peer {
+            pc,
+            polite: me > id,
+            making_offer: Cell::new(false),
+            ignore_offer: Cell::new(false),
+            audio,
+            video,
+            _handlers: vec![on_negotiation_needed, on_ice_candidate, on_track, on_state],
+        });
+        peer.apply(self.ui.microphone_on.get_untracked(), self.ui.camera_on.get_untracked());
+        self.peers.borrow_mut().insert(id, peer.clone());
+        Ok(peer)
+    }
+
+    fn rtc_configuration(&self) -> RtcConfiguration {
+        let servers = js_sys::Array::new();
+        for server in self.ice_servers.borrow().iter() {
+            let ice = RtcIceServer::new();
+            let urls = js_sys::Array::new();
+            for url in &server.urls {
+                urls.push(&JsValue::from_str(url));
+            }
+            ice.set_urls(&urls);
+            if let Some(username) = &server.username {
+                ice.set_username(username);
+            }
+            if let Some(credential) = &server.credential {
+                ice.set_credential(credential);
+            }
+            servers.push(&ice);
+        }
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&servers);
+        config
+    }
+}
+
+/// `setLocalDescription()` with no argument: the browser creates the offer or
+/// answer that fits the current state, inside its own operations chain, which
+/// is what makes perfect negotiation race-free.
+async fn set_local_description(pc: &RtcPeerConnection) -> Result<(), JsValue> {
+    let method: js_sys::Function = js_sys::Reflect::get(pc, &JsValue::from_str("setLocalDescription"))?.dyn_into()?;
+    let promise: js_sys::Promise = method.call0(pc)?.dyn_into()?;
+    JsFuture::from(promise).await.map(|_| ())
+}

@@ -1,0 +1,26 @@
+//! The browser side of a call (feature `hydrate` only): camera and
+//! microphone, the signaling socket and one `RTCPeerConnection` per other
+//! participant. The view in `crate::pages::call` reads the outcome from
+//! [`CallUi`] signals and calls the functions re-exported here.
+
+mod media;
+mod mesh;
+
+pub use media::{attach_local, start_preview};
+pub use mesh::{apply_send_state, attach_remote, join, leave};
+
+use wasm_bindgen::{JsCast, JsValue};
+
+#[allow(unused_imports)]
+use crate::pages::call::CallUi;
+
+/// Copies `text` with the asynchronous clipboard API, where the browser has it.
+pub fn copy_to_clipboard(text: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let navigator = window.navigator();
+    let Ok(clipboard) = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard")) else { return };
+    let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")) else { return };
+    if let Some(write) = write.dyn_ref::<js_sys::Function>() {
+        let _ = write.call1(&clipboard, &JsValue::from_str(text));
+    }
+}

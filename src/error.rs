@@ -1,0 +1,86 @@
+//! The one error type server functions return, shared with the browser so a
+//! form can show each message next to the field it concerns.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A form field is invalid (422); shown next to `field`.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// Sign-in failed (401). One message whether or not the account exists.
+    #[error("That email and password do not match an account. Please try again.")]
+    BadCredentials,
+    /// The page needs a signed-in account (401).
+    #[error("Please sign in first.")]
+    SignInRequired,
+    /// Nothing here, or not yours (404).
+    #[error("We could not find that.")]
+    NotFound,
+    /// Our fault (500); the cause is in the server log, not here.
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// The request did not reach the server function or its answer was
+    /// unreadable (network, missing form field).
+    #[error("The request could not be completed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    /// An invalid value for the form field named `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// The message for `field`, if this error is about that field.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole, if this error is not about one
+    /// field.
+    pub fn for_form(&self) -> Option<String> {
+        match self {
+            Self::Invalid { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// Logs an internal failure with its cause chain and hides it from the
+    /// client.
+    #[cfg(feature = "ssr")]
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        tracing::error!(%err, "{context}");
+        Self::Internal
+    }
+
+    /// The HTTP status for this error.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadCredentials | Self::SignInRequired => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Request(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::MissingArg(field) => Self::invalid(&field, "Please fill in this field."),
+            other => Self::Request(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Huddle: self-hosted video meetings for scheduled, private sessions.
+//!
+//! One crate, two builds. With feature `ssr` it is the server: axum serves
+//! Leptos pages rendered on the server, the server functions in [`api`], the
+//! signaling WebSocket and the SQLite database. With feature `hydrate` it is
+//! the browser client: the same pages hydrated as WASM, plus `client`, which
+//! drives WebRTC. The two features are never on together.
+//!
+//! The invariant everything else serves: the server decides who is who. It
+//! stamps identity on every relayed signaling message and lets a message
+//! reach only the one participant it is addressed to, in the same room.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod signaling;
+
+#[cfg(feature = "hydrate")]
+pub mod client;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point the hydration script calls once the WASM has loaded.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,247 @@
+//! The pre-join screen and the call itself. Rendering is shared; everything
+//! that touches media or the network lives in `crate::client` (browser only)
+//! and talks to this view through the signals in [`CallUi`].
+
+use leptos::prelude::*;
+
+use crate::api::rooms::RoomInvitation;
+use crate::signaling::protocol::{Participant, ParticipantId};
+
+/// Where the person is in the life of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking camera and microphone, not yet joined.
+    PreJoin,
+    /// Join pressed; waiting for the server's welcome.
+    Connecting,
+    /// In the call.
+    InCall,
+    /// Left on purpose.
+    Left,
+    /// Could not join or lost the connection; the message says why.
+    Failed(String),
+}
+
+/// What the camera and microphone check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCheck {
+    Checking,
+    Ready { camera: bool, microphone: bool },
+    Unavailable(String),
+}
+
+/// The call's state as the view sees it. Plain signals, so the view renders
+/// the same on the server; only the browser client writes most of them.
+#[derive(Clone, Copy)]
+pub struct CallUi {
+    pub phase: RwSignal<Phase>,
+    pub me: RwSignal<Option<Participant>>,
+    /// Everyone else, in join order.
+    pub others: RwSignal<Vec<Participant>>,
+    pub media: RwSignal<MediaCheck>,
+    pub microphone_on: RwSignal<bool>,
+    pub camera_on: RwSignal<bool>,
+    /// Bumped whenever a video stream appears or changes, so the video
+    /// elements re-attach.
+    pub streams: RwSignal<u64>,
+}
+
+impl CallUi {
+    fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::PreJoin),
+            me: RwSignal::new(None),
+            others: RwSignal::new(Vec::new()),
+            media: RwSignal::new(MediaCheck::Checking),
+            microphone_on: RwSignal::new(true),
+            camera_on: RwSignal::new(true),
+            streams: RwSignal::new(0),
+        }
+    }
+}
+
+/// The whole room experience: check devices, join, talk, leave.
+#[component]
+pub fn Call(invitation: RoomInvitation) -> impl IntoView {
+    let ui = CallUi::new();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let room_name = invitation.name.clone();
+    // Navigating away from the room page hangs up.
+    on_cleanup(|| {
+        #[cfg(feature = "hydrate")]
+        crate::client::leave();
+    });
+
+    // The camera runs from the pre-join screen on, and stops on leaving.
+    Effect::new(move |_| {
+        if ui.phase.get() == Phase::PreJoin {
+            #[cfg(feature = "hydrate")]
+            crate::client::start_preview(ui);
+        }
+    });
+
+    view! {
+        <div class="call-page">
+            {move || match ui.phase.get() {
+                Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated/> }.into_any(),
+                Phase::Connecting | Phase::InCall => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
+                Phase::Left => view! {
+                    <section class="card narrow">
+                        <h1>"You left the call"</h1>
+                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Rejoin"</button>
+                    </section>
+                }.into_any(),
+                Phase::Failed(message) => view! {
+                    <section class="card narrow">
+                        <h1>"You are not in the call"</h1>
+                        <p class="form-error" role="alert">{message}</p>
+                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Try again"</button>
+                    </section>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> impl IntoView {
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    let name_error = RwSignal::new(None::<String>);
+    let signed_in = invitation.your_name.is_some();
+    let slug = invitation.slug.clone();
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = name_input.get_untracked().map(|input| input.value()).unwrap_or_default();
+        match crate::domain::DisplayName::parse(&typed) {
+            Ok(name) => {
+                name_error.set(None);
+                #[cfg(feature = "hydrate")]
+                crate::client::join(ui, slug.clone(), name);
+                #[cfg(not(feature = "hydrate"))]
+                let _ = (name, &slug);
+            }
+            Err(message) => name_error.set(Some(message)),
+        }
+    };
+    let media_status = move || match ui.media.get() {
+        MediaCheck::Checking => "Starting your camera and microphone…".to_string(),
+        MediaCheck::Ready { camera: true, microphone: true } => "Camera and microphone are working.".to_string(),
+        MediaCheck::Ready { camera: true, microphone: false } => "Camera is working; no microphone, so others will not hear you.".to_string(),
+        MediaCheck::Ready { camera: false, .. } => "Microphone is working; no camera, so others will not see you.".to_string(),
+        MediaCheck::Unavailable(why) => why,
+    };
+    view! {
+        <section class="card prejoin">
+            <h1>{invitation.name.clone()}</h1>
+            <p>"Check how you look and sound, then join."</p>
+            <LocalVideo ui class="preview" label="Your camera preview"/>
+            <p class="media-status" role="status">{media_status}</p>
+            <form on:submit=join>
+                <crate::pages::form::Field
+                    label="Your name"
+                    name="display_name"
+                    autocomplete="name"
+                    value=invitation.your_name.clone().unwrap_or_default()
+                    readonly=signed_in
+                    hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
+                    node_ref=name_input
+                    error=name_error
+                />
+                <button type="submit" class="primary" disabled=move || !hydrated.get()>
+                    {move || if hydrated.get() { "Join" } else { "Loading…" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
+    let status = move || match ui.phase.get() {
+        Phase::Connecting => "Connecting…".to_string(),
+        _ => match ui.others.with(Vec::len) {
+            0 => "You are the only one here. Share the link to invite others.".to_string(),
+            1 => "In the call with 1 other person.".to_string(),
+            n => format!("In the call with {n} other people."),
+        },
+    };
+    let my_name = move || ui.me.get().map(|p| p.name.to_string()).unwrap_or_default();
+    let toggle_microphone = move |_| {
+        let on = !ui.microphone_on.get_untracked();
+        ui.microphone_on.set(on);
+        #[cfg(feature = "hydrate")]
+        crate::client::apply_send_state();
+    };
+    let toggle_camera = move |_| {
+        let on = !ui.camera_on.get_untracked();
+        ui.camera_on.set(on);
+        #[cfg(feature = "hydrate")]
+        crate::client::apply_send_state();
+    };
+    let leave = move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::client::leave();
+        ui.phase.set(Phase::Left);
+    };
+    view! {
+        <section class="in-call" aria-label=format!("Call in {room_name}")>
+            <p class="call-status" role="status">{status}</p>
+            <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
+                <figure class="tile self">
+                    <LocalVideo ui class="" label="Your video"/>
+                    <figcaption>{my_name} " (you)"
+                        {move || (!ui.microphone_on.get()).then_some(" · muted")}
+                    </figcaption>
+                </figure>
+                <For each=move || ui.others.get() key=|p| p.id let:participant>
+                    <RemoteTile ui id=participant.id name=participant.name.to_string()/>
+                </For>
+            </div>
+            <div class="controls" role="toolbar" aria-label="Call controls">
+                <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone>
+                    {move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}
+                </button>
+                <button type="button" class:off=move || !ui.camera_on.get() on:click=toggle_camera>
+                    {move || if ui.camera_on.get() { "Turn camera off" } else { "Turn camera on" }}
+                </button>
+                <button type="button" class="danger" on:click=leave>"Leave"</button>
+            </div>
+        </section>
+    }
+}
+
+/// This person's own camera, always muted (no echo of oneself).
+#[component]
+fn LocalVideo(ui: CallUi, class: &'static str, label: &'static str) -> impl IntoView {
+    let video = NodeRef::<leptos::html::Video>::new();
+    Effect::new(move |_| {
+        ui.streams.track();
+        #[cfg(feature = "hydrate")]
+        if let Some(element) = video.get() {
+            crate::client::attach_local(&element);
+        }
+    });
+    view! {
+        <video node_ref=video class=class aria-label=label autoplay=true playsinline=true prop:muted=true></video>
+    }
+}
+
+/// Another participant's video and sound, with their name.
+#[component]
+fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
+    let video = NodeRef::<leptos::html::Video>::new();
+    Effect::new(move |_| {
+        ui.streams.track();
+        #[cfg(feature = "hydrate")]
+        if let Some(element) = video.get() {
+            crate::client::attach_remote(id, &element);
+        }
+    });
+    view! {
+        <figure class="tile remote" data-participant=id.to_string()>
+            <video node_ref=video aria-label=format!("Video of {name}") autoplay=true playsinline=true></video>
+            <figcaption>{name.clone()}</figcaption>
+        </figure>
+    }
+}

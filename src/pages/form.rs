@@ -1,0 +1,70 @@
+//! Form pieces: a labelled field with its error next to it.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A labelled input whose error message sits right under it and is tied to
+/// it for screen readers.
+#[component]
+pub fn Field(
+    /// Visible label.
+    label: &'static str,
+    /// Form field name; also the server function argument it fills.
+    name: &'static str,
+    /// Error for this field, if any.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] readonly: bool,
+    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let described_by = format!("{id}-hint {id}-error");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                readonly=readonly
+                required=true
+                node_ref=node_ref
+                aria-describedby=described_by
+                aria-invalid=move || error.get().map(|_| "true")
+            />
+            <p class="hint" id=format!("{id}-hint")>{hint}</p>
+            <p class="field-error" id=format!("{id}-error")>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The outcome of an action's last submission, as a plain signal.
+pub fn outcome<S>(action: ServerAction<S>) -> Signal<Option<Result<S::Output, AppError>>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get())
+}
+
+/// The error of the last submission about `field`.
+pub fn field_error<T: Send + Sync + 'static>(
+    value: Signal<Option<Result<T, AppError>>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.for_field(field))))
+}
+
+/// The error of the last submission that concerns the whole form.
+#[component]
+pub fn FormError<T: Send + Sync + 'static>(value: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
+    let message = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(AppError::for_form));
+    view! { <p class="form-error" role="alert">{message}</p> }
+}

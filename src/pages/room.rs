@@ -1,0 +1,31 @@
+//! `/r/{slug}`: where a join link leads. Unknown links get the not-found
+//! page with HTTP 404.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::rooms::invitation;
+use crate::error::AppError;
+use crate::pages::call::Call;
+use crate::pages::not_found::NotFound;
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let invite = Resource::new(move || params.read().get("slug").unwrap_or_default(), invitation);
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Opening the room…"</p> }>
+            {move || Suspend::new(async move {
+                match invite.await {
+                    Ok(invitation) => view! {
+                        <Title text=crate::pages::title_text(&invitation.name)/>
+                        <Call invitation/>
+                    }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

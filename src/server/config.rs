@@ -1,0 +1,134 @@
+//! Configuration from environment variables, each with a default that runs
+//! Huddle on this machine with no set-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::signaling::protocol::IceServer;
+
+/// Printed by `huddle --help`.
+pub const HELP: &str = "\
+huddle: self-hosted video meetings for scheduled, private sessions
+
+Usage: huddle [--help]
+
+Configuration (environment variables):
+  HUDDLE_ADDR           address to listen on              [default: 127.0.0.1:3000]
+  HUDDLE_DATABASE       SQLite file, created if missing   [default: ./data/huddle.db]
+  HUDDLE_PUBLIC_ORIGIN  origin people reach Huddle at, used for join links
+                        and to check where requests come from
+                                                          [default: http://HUDDLE_ADDR]
+  HUDDLE_ICE_SERVERS    JSON list of RTCIceServer objects handed to browsers,
+                        e.g. [{\"urls\":[\"turn:turn.example.org:3478\"],
+                        \"username\":\"u\",\"credential\":\"p\"}]         [default: []]
+  HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
+                                                          [default: target/site]
+  RUST_LOG              log filter                        [default: info]
+";
+
+/// Settings for one Huddle server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen. Port 0 picks a free port (tests).
+    pub addr: SocketAddr,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// e.g. `https://meet.example.org`, without a trailing slash. `None`:
+    /// `http://` plus the address actually bound.
+    pub public_origin: Option<String>,
+    /// ICE servers for browsers; empty means host candidates only.
+    pub ice_servers: Vec<IceServer>,
+    /// Folder holding `pkg/` with the WASM client and the stylesheet.
+    pub site_root: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database: PathBuf::from("./data/huddle.db"),
+            public_origin: None,
+            ice_servers: Vec::new(),
+            site_root: "target/site".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the `HUDDLE_*` variables; a malformed one is an error naming it.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Same as [`Config::from_env`] with any source of variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let mut config = Self::default();
+        if let Some(addr) = get("HUDDLE_ADDR") {
+            config.addr = addr.parse().with_context(|| format!("HUDDLE_ADDR={addr:?} is not an address like 127.0.0.1:3000"))?;
+        }
+        if let Some(db) = get("HUDDLE_DATABASE") {
+            config.database = PathBuf::from(db);
+        }
+        if let Some(origin) = get("HUDDLE_PUBLIC_ORIGIN") {
+            config.public_origin = Some(parse_origin(&origin)?);
+        }
+        if let Some(json) = get("HUDDLE_ICE_SERVERS") {
+            config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
+        }
+        if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
+            config.site_root = root;
+        }
+        Ok(config)
+    }
+}
+
+/// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
+fn parse_origin(raw: &str) -> anyhow::Result<String> {
+    let origin = raw.trim().trim_end_matches('/');
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| anyhow::anyhow!("HUDDLE_PUBLIC_ORIGIN={raw:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        anyhow::bail!("HUDDLE_PUBLIC_ORIGIN={raw:?} must be a scheme and host only, like https://meet.example.org");
+    }
+    Ok(origin.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        Config::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_serve_on_port_3000_with_a_local_database() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database, PathBuf::from("./data/huddle.db"));
+        assert!(c.ice_servers.is_empty());
+    }
+
+    #[test]
+    fn the_public_origin_loses_its_trailing_slash() {
+        let c = from(&[("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org/")]).unwrap();
+        assert_eq!(c.public_origin.as_deref(), Some("https://meet.example.org"));
+    }
+
+    #[test]
+    fn malformed_values_are_errors_naming_the_variable() {
+        for (k, v) in [("HUDDLE_ADDR", "nowhere"), ("HUDDLE_PUBLIC_ORIGIN", "meet.example.org"), ("HUDDLE_PUBLIC_ORIGIN", "https://x/path"), ("HUDDLE_ICE_SERVERS", "[1]")] {
+            let err = from(&[(k, v)]).unwrap_err().to_string();
+            assert!(err.contains(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn ice_servers_are_read_from_json() {
+        let c = from(&[("HUDDLE_ICE_SERVERS", r#"[{"urls":["turn:127.0.0.1:3478"],"username":"u","credential":"p"}]"#)]).unwrap();
+        assert_eq!(c.ice_servers[0].urls, vec!["turn:127.0.0.1:3478".to_string()]);
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything that only exists on the server: configuration, the database,
+//! password hashing, sessions and the HTTP application itself.
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod password;
+pub mod rooms;
+pub mod session;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,56 @@
+//! Rooms: persistent, owned by the account that created them, reached by an
+//! unguessable join link.
+
+use sqlx::SqlitePool;
+
+use crate::domain::{RoomName, RoomSlug};
+use crate::error::AppError;
+
+/// A room as stored.
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: i64,
+    pub slug: RoomSlug,
+    pub owner_id: i64,
+    pub name: String,
+}
+
+type RoomRow = (i64, String, i64, String);
+
+fn from_row((id, slug, owner_id, name): RoomRow) -> Result<Room, AppError> {
+    let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
+    Ok(Room { id, slug, owner_id, name })
+}
+
+/// Creates a room for `owner` with a fresh join link.
+pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
+    let slug = RoomSlug::generate();
+    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name")
+        .bind(slug.as_str())
+        .bind(owner)
+        .bind(name.as_str())
+        .fetch_one(db)
+        .await
+        .map_err(|e| AppError::internal("creating a room failed", e))?;
+    from_row(row)
+}
+
+/// `owner`'s rooms, newest first.
+pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
+    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE owner_id = ? ORDER BY id DESC")
+        .bind(owner)
+        .fetch_all(db)
+        .await
+        .map_err(|e| AppError::internal("listing rooms failed", e))?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// The room a join link leads to, if any.
+pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Room>, AppError> {
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE slug = ?")
+        .bind(slug.as_str())
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal("looking up a room failed", e))?;
+    row.map(from_row).transpose()
+}

@@ -1,0 +1,95 @@
+//! Builds the whole HTTP application from a [`Config`]: the one place where
+//! routes, state and middleware meet. Tests build it the same way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_sessions::cookie::{time, SameSite};
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::app::{shell, App};
+use crate::server::config::Config;
+use crate::server::password::PasswordHasher;
+use crate::server::state::AppState;
+use crate::server::db;
+use crate::signaling::socket::{self, Signaling};
+
+/// A bound, ready-to-serve Huddle.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    origin: String,
+}
+
+impl Application {
+    /// Binds the address, opens and migrates the database, wires the routes.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("listening on {}", config.addr))?;
+        let bound = listener.local_addr()?;
+        let origin = config.public_origin.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let db = db::open(&config.database).await?;
+
+        let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
+        sessions.migrate().await.context("creating the sessions table")?;
+        tokio::spawn(sessions.clone().continuously_delete_expired(std::time::Duration::from_secs(60)));
+        let session_layer = SessionManagerLayer::new(sessions)
+            .with_name("huddle_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(origin.starts_with("https://"))
+            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("huddle")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(bound)
+            .build();
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            db,
+            hasher: PasswordHasher::default(),
+            signaling: Arc::new(Signaling::new(config.ice_servers.clone())),
+            public_origin: origin.as_str().into(),
+        };
+
+        let context = {
+            let state = state.clone();
+            move || provide_context(state.clone())
+        };
+        let router = Router::new()
+            .route("/ws", get(socket::upgrade))
+            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
+            .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+            .layer(session_layer)
+            .with_state(state);
+        Ok(Self { listener, router, origin })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The public origin join links are built from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,28 @@
+//! The state every request handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::SqlitePool;
+
+use crate::server::password::PasswordHasher;
+use crate::signaling::socket::Signaling;
+
+/// Handed to axum handlers (`State`) and to Leptos server functions (context).
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: SqlitePool,
+    pub hasher: PasswordHasher,
+    pub signaling: Arc<Signaling>,
+    /// e.g. `http://127.0.0.1:3000`: join links start with it, and requests
+    /// from any other origin are not trusted.
+    pub public_origin: Arc<str>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,252 @@
+//! `spawn_app()` and typed helpers for talking to it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+pub use futures_util::SinkExt as _;
+use huddle::api::rooms::RoomSummary;
+use huddle::server::config::Config;
+use huddle::server::startup::Application;
+use huddle::signaling::protocol::{IceServer, ServerMessage};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A running Huddle with its own database file.
+pub struct TestApp {
+    pub origin: String,
+    pub addr: std::net::SocketAddr,
+    pub dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    ice_servers: Vec<IceServer>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_ice(Vec::new()).await
+}
+
+pub async fn spawn_app_with_ice(ice_servers: Vec<IceServer>) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, ice_servers };
+    app.start().await;
+    app
+}
+
+impl TestApp {
+    async fn start(&mut self) {
+        let config = Config {
+            addr: ([127, 0, 0, 1], 0).into(),
+            database: self.dir.path().join("huddle.db"),
+            public_origin: None,
+            ice_servers: self.ice_servers.clone(),
+            site_root: self.dir.path().join("site").to_string_lossy().into_owned(),
+        };
+        let app = Application::build(config).await.expect("the app builds");
+        self.addr = app.addr();
+        self.origin = app.origin().to_string();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        self.stop = Some(stop);
+    }
+
+    /// Stops the server and starts a new one on the same database file.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.start().await;
+    }
+
+    /// A new visitor: own cookie jar, no redirects followed.
+    pub fn visitor(&self) -> Visitor {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("an HTTP client");
+        Visitor { http, jar, origin: self.origin.clone(), addr: self.addr }
+    }
+
+    /// A signed-up, signed-in host.
+    pub async fn host(&self, email: &str, name: &str) -> Visitor {
+        let host = self.visitor();
+        let response = host.sign_up(email, name, "correct horse battery").await;
+        assert_eq!(response.status(), 200, "sign-up failed: {}", response.text().await.unwrap_or_default());
+        host
+    }
+
+    /// A direct connection to the app's database file.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display()))
+            .await
+            .expect("the database opens")
+    }
+}
+
+/// One browser, as far as the server can tell.
+pub struct Visitor {
+    pub http: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub origin: String,
+    pub addr: std::net::SocketAddr,
+}
+
+impl Visitor {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// Calls a server function the way the hydrated page does.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Posts a form the way a browser without JavaScript does.
+    pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)], from_page: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(reqwest::header::REFERER, self.url(from_page))
+            .form(form)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Loads a page the way a browser navigates to it.
+    pub async fn page(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).header(ACCEPT, "text/html").send().await.expect("the server answers")
+    }
+
+    pub async fn sign_up(&self, email: &str, name: &str, password: &str) -> reqwest::Response {
+        self.call("signup", &[("email", email), ("display_name", name), ("password", password)]).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn me(&self) -> serde_json::Value {
+        self.call("me", &[]).await.json().await.expect("JSON from /api/me")
+    }
+
+    pub async fn create_room(&self, name: &str) -> RoomSummary {
+        let response = self.call("create_room", &[("name", name)]).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("a room summary")
+    }
+
+    /// The cookie header this visitor's browser would send.
+    pub fn cookie(&self) -> Option<HeaderValue> {
+        self.jar.cookies(&self.origin.parse().expect("origin is a URL"))
+    }
+
+    /// Opens the signaling socket from our own origin.
+    pub async fn socket(&self) -> Socket {
+        self.socket_from(&self.origin.clone()).await.expect("the upgrade succeeds")
+    }
+
+    /// Opens the signaling socket with a chosen `Origin` header.
+    pub async fn socket_from(&self, origin: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
+        request.headers_mut().insert(ORIGIN, HeaderValue::from_str(origin).expect("a header value"));
+        if let Some(cookie) = self.cookie() {
+            request.headers_mut().insert(COOKIE, cookie);
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Socket { stream })
+    }
+}
+
+/// A signaling socket with JSON helpers.
+pub struct Socket {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Socket {
+    pub async fn send_json(&mut self, value: serde_json::Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::text(text)).await.expect("the socket accepts a message");
+    }
+
+    /// Joins `slug` as `name` and returns the welcome.
+    pub async fn join(&mut self, slug: &str, name: &str) -> ServerMessage {
+        self.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        let welcome = self.recv().await;
+        assert!(matches!(welcome, ServerMessage::Welcome { .. }), "expected a welcome, got {welcome:?}");
+        welcome
+    }
+
+    /// The next server message (pings skipped); panics after 5 s.
+    pub async fn recv(&mut self) -> ServerMessage {
+        match self.next_frame(Duration::from_secs(5)).await {
+            Some(Message::Text(text)) => serde_json::from_str(text.as_str()).expect("a protocol message"),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// The next frame other than ping/pong within `wait`, or `None`.
+    pub async fn next_frame(&mut self, wait: Duration) -> Option<Message> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(frame))) => return Some(frame),
+                Ok(Some(Err(_))) | Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// Asserts nothing arrives for a while.
+    pub async fn expect_silence(&mut self) {
+        if let Some(frame) = self.next_frame(Duration::from_millis(300)).await {
+            panic!("expected nothing, got {frame:?}");
+        }
+    }
+
+    /// Asserts the server closes the socket (optionally with `code`).
+    pub async fn expect_closed(&mut self, code: Option<u16>) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    if let Some(code) = code {
+                        let got = frame.map(|f| u16::from(f.code));
+                        assert_eq!(got, Some(code), "closed with the wrong code");
+                    }
+                    return;
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_))) | Ok(None) => return,
+                Err(_) => panic!("the socket was not closed"),
+            }
+        }
+    }
+}

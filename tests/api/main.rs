@@ -1,0 +1,8 @@
+//! Integration tests: the whole application on 127.0.0.1:0 with a fresh
+//! SQLite file per test, driven over real HTTP and real WebSockets.
+
+mod accounts;
+mod helpers;
+mod pages;
+mod rooms;
+mod signaling;

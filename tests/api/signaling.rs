@@ -1,0 +1,286 @@
+use futures_util::SinkExt;
+use huddle::signaling::protocol::{ErrorCode, IceServer, ParticipantId, ServerMessage, SignalPayload};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app, spawn_app_with_ice, Socket, TestApp};
+
+/// A room in a fresh app, and its slug.
+async fn app_with_room() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let room = app.host("host@example.org", "Host").await.create_room("Clinic").await;
+    (app, room.slug)
+}
+
+fn you(welcome: &ServerMessage) -> ParticipantId {
+    match welcome {
+        ServerMessage::Welcome { you, .. } => you.id,
+        other => panic!("not a welcome: {other:?}"),
+    }
+}
+
+async fn expect_error(socket: &mut Socket, code: ErrorCode) {
+    match socket.recv().await {
+        ServerMessage::Error { code: got, message } => {
+            assert_eq!(got, code);
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected error {code:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn two_guests_join_and_each_learns_of_the_other() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    let welcome = ada.join(&slug, "Ada").await;
+    let ServerMessage::Welcome { participants, version, .. } = &welcome else { unreachable!() };
+    assert!(participants.is_empty());
+    assert_eq!(*version, 1);
+
+    let mut bo = app.visitor().socket().await;
+    let welcome = bo.join(&slug, "Bo").await;
+    let ServerMessage::Welcome { participants, .. } = &welcome else { unreachable!() };
+    assert_eq!(participants.len(), 1);
+    assert_eq!(participants[0].name.as_str(), "Ada");
+
+    match ada.recv().await {
+        ServerMessage::ParticipantJoined { participant } => {
+            assert_eq!(participant.name.as_str(), "Bo");
+            assert_eq!(participant.id, you(&welcome));
+        }
+        other => panic!("expected a join notice, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_signal_reaches_only_its_addressee_stamped_with_the_real_sender() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    let ada_id = you(&ada.join(&slug, "Ada").await);
+    let mut bo = app.visitor().socket().await;
+    let bo_id = you(&bo.join(&slug, "Bo").await);
+    let mut cy = app.visitor().socket().await;
+    cy.join(&slug, "Cy").await;
+    ada.recv().await; // Bo joined
+    ada.recv().await; // Cy joined
+    bo.recv().await; // Cy joined
+
+    // Ada lies about who she is; the server ignores the claim.
+    ada.send_json(json!({"type": "signal", "to": bo_id.0, "from": 999, "payload": {"kind": "offer", "sdp": "v=0 ada"}})).await;
+    match bo.recv().await {
+        ServerMessage::Signal { from, payload } => {
+            assert_eq!(from, ada_id);
+            assert_eq!(payload, SignalPayload::Offer { sdp: "v=0 ada".into() });
+        }
+        other => panic!("expected the offer, got {other:?}"),
+    }
+    cy.expect_silence().await;
+    ada.expect_silence().await;
+}
+
+#[tokio::test]
+async fn candidates_and_answers_are_relayed_intact() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    let ada_id = you(&ada.join(&slug, "Ada").await);
+    let mut bo = app.visitor().socket().await;
+    bo.join(&slug, "Bo").await;
+    bo.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "candidate", "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdp_mid": "0", "sdp_m_line_index": 0}})).await;
+    bo.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "answer", "sdp": "v=0 answer"}})).await;
+    ada.recv().await; // Bo joined
+    let ServerMessage::Signal { payload, .. } = ada.recv().await else { panic!("no candidate") };
+    assert_eq!(
+        payload,
+        SignalPayload::Candidate {
+            candidate: "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0)
+        }
+    );
+    let ServerMessage::Signal { payload, .. } = ada.recv().await else { panic!("no answer") };
+    assert_eq!(payload, SignalPayload::Answer { sdp: "v=0 answer".into() });
+}
+
+#[tokio::test]
+async fn a_signal_to_a_participant_in_another_room_is_refused_and_never_delivered() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Host").await;
+    let clinic = host.create_room("Clinic").await.slug;
+    let class = host.create_room("Class").await.slug;
+    let mut patient = app.visitor().socket().await;
+    let patient_id = you(&patient.join(&clinic, "Patient").await);
+    let mut intruder = app.visitor().socket().await;
+    intruder.join(&class, "Intruder").await;
+
+    intruder.send_json(json!({"type": "signal", "to": patient_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    expect_error(&mut intruder, ErrorCode::UnknownParticipant).await;
+    patient.expect_silence().await;
+}
+
+#[tokio::test]
+async fn malformed_messages_get_an_error_and_the_connection_and_server_carry_on() {
+    let (app, slug) = app_with_room().await;
+    let mut other = app.visitor().socket().await;
+    other.join(&slug, "Bystander").await;
+
+    let mut sloppy = app.visitor().socket().await;
+    for bad in ["not json", "{\"type\":\"shout\"}", "{\"type\":\"signal\",\"to\":\"x\"}", "[1,2,3]", "{\"type\":\"join\",\"version\":1,\"room\":\"../../etc\",\"name\":\"x\"}"] {
+        sloppy.send_text(bad).await;
+        expect_error(&mut sloppy, ErrorCode::BadMessage).await;
+    }
+    sloppy.stream.send(Message::binary(vec![0u8, 159, 146, 150])).await.unwrap();
+    expect_error(&mut sloppy, ErrorCode::BadMessage).await;
+
+    // Still usable, and nobody else noticed anything but the join.
+    sloppy.join(&slug, "Finally").await;
+    match other.recv().await {
+        ServerMessage::ParticipantJoined { participant } => assert_eq!(participant.name.as_str(), "Finally"),
+        unexpected => panic!("bystander got {unexpected:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_signal_before_joining_is_refused() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    let ada_id = you(&ada.join(&slug, "Ada").await);
+    let mut early = app.visitor().socket().await;
+    early.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    expect_error(&mut early, ErrorCode::NotJoined).await;
+    ada.expect_silence().await;
+}
+
+#[tokio::test]
+async fn joining_an_unknown_room_is_refused_and_the_socket_closed() {
+    let app = spawn_app().await;
+    let mut socket = app.visitor().socket().await;
+    socket.send_json(json!({"type": "join", "version": 1, "room": "AAAAAAAAAAAAAAAAAAAAAAAA", "name": "Ada"})).await;
+    expect_error(&mut socket, ErrorCode::UnknownRoom).await;
+    socket.expect_closed(Some(1008)).await;
+}
+
+#[tokio::test]
+async fn an_old_protocol_version_is_refused_and_the_socket_closed() {
+    let (app, slug) = app_with_room().await;
+    let mut socket = app.visitor().socket().await;
+    socket.send_json(json!({"type": "join", "version": 0, "room": slug, "name": "Ada"})).await;
+    expect_error(&mut socket, ErrorCode::UnsupportedVersion).await;
+    socket.expect_closed(Some(1008)).await;
+}
+
+#[tokio::test]
+async fn a_guest_needs_a_valid_name() {
+    let (app, slug) = app_with_room().await;
+    let mut socket = app.visitor().socket().await;
+    for name in ["", "   ", &"n".repeat(65), "Ada\u{202E}"] {
+        socket.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        expect_error(&mut socket, ErrorCode::InvalidName).await;
+    }
+    socket.join(&slug, "Ada").await;
+}
+
+#[tokio::test]
+async fn a_signed_in_host_joins_under_their_account_name_whatever_they_type() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let slug = host.create_room("Clinic").await.slug;
+    let mut socket = host.socket().await;
+    match socket.join(&slug, "Someone Else").await {
+        ServerMessage::Welcome { you, .. } => assert_eq!(you.name.as_str(), "Dr. Host"),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn closing_a_socket_tells_the_others_that_participant_left() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    ada.join(&slug, "Ada").await;
+    let mut bo = app.visitor().socket().await;
+    let bo_id = you(&bo.join(&slug, "Bo").await);
+    ada.recv().await; // Bo joined
+    drop(bo); // like closing the tab
+    match ada.recv().await {
+        ServerMessage::ParticipantLeft { id } => assert_eq!(id, bo_id),
+        other => panic!("expected a leave notice, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn leaving_on_purpose_tells_the_others() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    ada.join(&slug, "Ada").await;
+    let mut bo = app.visitor().socket().await;
+    let bo_id = you(&bo.join(&slug, "Bo").await);
+    ada.recv().await;
+    bo.send_json(json!({"type": "leave"})).await;
+    assert_eq!(ada.recv().await, ServerMessage::ParticipantLeft { id: bo_id });
+}
+
+#[tokio::test]
+async fn a_fifth_participant_is_refused_because_the_mesh_is_full() {
+    let (app, slug) = app_with_room().await;
+    let mut present = Vec::new();
+    for n in 0..4 {
+        let mut socket = app.visitor().socket().await;
+        socket.join(&slug, &format!("P{n}")).await;
+        present.push(socket);
+    }
+    let mut late = app.visitor().socket().await;
+    late.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Late"})).await;
+    expect_error(&mut late, ErrorCode::RoomFull).await;
+    late.expect_closed(Some(1008)).await;
+}
+
+#[tokio::test]
+async fn the_welcome_hands_out_the_configured_ice_servers() {
+    let turn = IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) };
+    let app = spawn_app_with_ice(vec![turn.clone()]).await;
+    let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
+    let mut socket = app.visitor().socket().await;
+    match socket.join(&slug, "Ada").await {
+        ServerMessage::Welcome { ice_servers, .. } => assert_eq!(ice_servers, vec![turn]),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn no_ice_servers_are_handed_out_unless_configured() {
+    let (app, slug) = app_with_room().await;
+    let mut socket = app.visitor().socket().await;
+    match socket.join(&slug, "Ada").await {
+        ServerMessage::Welcome { ice_servers, .. } => assert!(ice_servers.is_empty()),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn an_upgrade_from_another_origin_is_refused() {
+    let app = spawn_app().await;
+    let visitor = app.visitor();
+    for origin in ["http://evil.example", "null", &format!("{}.evil.example", app.origin), &app.origin.replace("http://", "https://")] {
+        match visitor.socket_from(origin).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403, "{origin}"),
+            Err(other) => panic!("{origin}: unexpected error {other}"),
+            Ok(_) => panic!("{origin}: upgrade was allowed"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_over_64_kib_closes_that_socket_only() {
+    let (app, slug) = app_with_room().await;
+    let mut other = app.visitor().socket().await;
+    other.join(&slug, "Other").await;
+    let mut big = app.visitor().socket().await;
+    big.join(&slug, "Big").await;
+    other.recv().await; // Big joined
+    let sdp = "a".repeat(65 * 1024);
+    let _ = big.stream.send(Message::text(json!({"type": "signal", "to": 1, "payload": {"kind": "offer", "sdp": sdp}}).to_string())).await;
+    big.expect_closed(None).await;
+    assert!(matches!(other.recv().await, ServerMessage::ParticipantLeft { .. }));
+    // The server still takes new participants.
+    app.visitor().socket().await.join(&slug, "After").await;
+}
