@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the browser side into target/site: the hydrate WASM (optimised for
+# size), its JS glue, the stylesheet and public/ files, each also gzipped so
+# the server can send them compressed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SITE=target/site
+PKG=$SITE/pkg
+
+cargo build --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
+rm -rf "$PKG"
+mkdir -p "$PKG"
+wasm-bindgen --target web --no-typescript --out-name huddle --out-dir "$PKG" \
+  target/wasm32-unknown-unknown/wasm-release/huddle.wasm
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types \
+  "$PKG/huddle_bg.wasm" -o "$PKG/huddle_bg.wasm"
+cp style/main.css "$PKG/huddle.css"
+cp -r public/. "$SITE/"
+for file in "$PKG"/huddle_bg.wasm "$PKG"/huddle.js "$PKG"/huddle.css; do
+  gzip -9 --keep --force "$file"
+done

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test layer and exits non-zero on any failure:
+#   1. unit and integration tests (cargo test, real SQLite and WebSockets),
+#   2. the WASM size budget,
+#   3. end-to-end tests in Chromium, inside a loopback-only network namespace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+scripts/tools.sh test
+
+echo "==> unit and integration tests"
+cargo test --features ssr
+
+echo "==> browser bundle"
+scripts/build-site.sh
+scripts/check-size.sh
+
+echo "==> end-to-end tests"
+end2end/run.sh
+
+echo "==> all test layers passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what building and testing Huddle need, once, into their default
+# global places (rustup, ~/.cargo/bin, npm's global prefix, apt), skipping
+# anything already present at the right version. Nothing is downloaded from
+# anywhere but the package registries.
+#
+#   scripts/tools.sh build   # wasm target, wasm-bindgen, wasm-opt
+#   scripts/tools.sh test    # the above, plus Chromium and end2end/ packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# wasm-bindgen's CLI must match the library version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+BINARYEN_VERSION=132
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+need_wasm_bindgen() {
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+    # Not --locked: its lock file names a webpki-roots release the registry
+    # mirror here does not serve.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+need_wasm_opt() {
+  if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b"; then
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    npm install --global --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+need_apt_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+need_e2e_packages() {
+  # npm ci is quick for one package and always matches package-lock.json.
+  if [ ! -d end2end/node_modules/playwright-core ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing end2end/ npm packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+}
+
+case "${1:-build}" in
+  build)
+    need_wasm_target
+    need_wasm_bindgen
+    need_wasm_opt
+    ;;
+  test)
+    need_wasm_target
+    need_wasm_bindgen
+    need_wasm_opt
+    # chromium for the browser tests; iproute2 (ip) and util-linux (unshare)
+    # for the loopback-only network namespace they run in.
+    need_apt_packages chromium iproute2 util-linux
+    need_e2e_packages
+    ;;
+  *)
+    echo "usage: scripts/tools.sh build|test" >&2
+    exit 2
+    ;;
+esac
