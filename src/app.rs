@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, SignOut};
@@ -23,7 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -59,9 +58,7 @@ pub fn App() -> impl IntoView {
 /// with "Sign out".
 #[component]
 fn Header() -> impl IntoView {
-    let location = use_location();
-    // Re-read on every navigation, so signing in or out shows at once.
-    let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <header class="site-header">

@@ -3,8 +3,10 @@
 //! One crate, two builds. With feature `ssr` it is the server: axum serves
 //! Leptos pages rendered on the server, the server functions in [`api`], the
 //! signaling WebSocket and the SQLite database. With feature `hydrate` it is
-//! the browser client: the same pages hydrated as WASM, plus `client`, which
-//! drives WebRTC. The two features are never on together.
+//! the browser client: the interactive islands of those pages (the call, the
+//! copy button) hydrated as WASM, plus `client`, which drives WebRTC. Every
+//! form is a plain HTML form posting to its server function, so it works
+//! before and without the WASM. The two features are never on together.
 //!
 //! The invariant everything else serves: the server decides who is who. It
 //! stamps identity on every relayed signaling message and lets a message
@@ -22,10 +24,11 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point the hydration script calls once the WASM has loaded.
+/// Entry point the hydration script calls once the WASM has loaded: brings
+/// each island (`#[island]` component) on the page to life.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -60,8 +60,9 @@ impl CallUi {
     }
 }
 
-/// The whole room experience: check devices, join, talk, leave.
-#[component]
+/// The whole room experience: check devices, join, talk, leave. An island:
+/// this part of the page runs in the browser.
+#[island]
 pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let ui = CallUi::new();
     let hydrated = RwSignal::new(false);

@@ -46,9 +46,25 @@ pub fn RoomsPage() -> impl IntoView {
 /// One room with its join link, a copy button and a way in.
 #[component]
 fn RoomItem(room: RoomSummary) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let link_id = format!("link-{}", room.slug);
-    let link = room.join_link.clone();
+    view! {
+        <li class="room">
+            <h2>{room.name.clone()}</h2>
+            <label for=link_id.clone()>"Join link for " {room.name}</label>
+            <div class="link-row">
+                <input id=link_id class="join-link" type="text" readonly=true value=room.join_link.clone()/>
+                <CopyLinkButton link=room.join_link/>
+                <A href=format!("/r/{}", room.slug) attr:class="button primary">"Open room"</A>
+            </div>
+        </li>
+    }
+}
+
+/// "Copy link", which says "Copied" for a moment after copying. Without WASM
+/// the link stays selectable in its field.
+#[island]
+fn CopyLinkButton(link: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -60,15 +76,7 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
         let _ = &link;
     };
     view! {
-        <li class="room">
-            <h2>{room.name.clone()}</h2>
-            <label for=link_id.clone()>"Join link for " {room.name}</label>
-            <div class="link-row">
-                <input id=link_id class="join-link" type="text" readonly=true value=room.join_link.clone()/>
-                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
-                <A href=format!("/r/{}", room.slug) attr:class="button primary">"Open room"</A>
-            </div>
-            <p class="visually-hidden" role="status">{move || copied.get().then_some("Link copied to the clipboard")}</p>
-        </li>
+        <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
+        <span class="visually-hidden" role="status">{move || copied.get().then_some("Link copied to the clipboard")}</span>
     }
 }

@@ -1,0 +1,169 @@
+// The first real call: a host signs up, creates a room and shares its link;
+// guests join from other browsers; everyone sees and hears everyone.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  launchChromium,
+  mediaGrowth,
+  newPerson,
+  startServer,
+  waitForHydration,
+  waitForRemoteVideos,
+} from './support.mjs';
+
+describe('a call between browsers', () => {
+  let server;
+  let browser;
+  let host;
+  let guest;
+  let third;
+  let joinLink;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('a host signs up, creates a room and reads its join link', async () => {
+    host = await newPerson(browser);
+    const { page } = host;
+    await page.goto(`${server.origin}/`);
+    await page.getByRole('link', { name: 'Sign up' }).first().click();
+    await page.getByLabel('Email').fill('host@example.org');
+    await page.getByLabel('Display name').fill('Dr. Host');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/rooms');
+    await page.getByRole('heading', { name: 'Your rooms' }).waitFor();
+
+    await page.getByLabel('Room name').fill('Consultations');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    const link = page.getByLabel('Join link for Consultations');
+    await link.waitFor();
+    joinLink = await link.inputValue();
+    assert.match(joinLink, new RegExp(`^${server.origin}/r/[A-Za-z0-9_-]{24}$`));
+  });
+
+  it('a guest opens the link, joins, and host and guest see and hear each other', async () => {
+    const { page: hostPage } = host;
+    await hostPage.goto(joinLink);
+    await waitForHydration(hostPage);
+    assert.equal(await hostPage.getByLabel('Your name').inputValue(), 'Dr. Host');
+    await hostPage.getByRole('button', { name: 'Join', exact: true }).click();
+    await hostPage.getByText('You are the only one here').waitFor();
+
+    guest = await newPerson(browser);
+    const { page } = guest;
+    await page.goto(joinLink);
+    await waitForHydration(page);
+    // The camera preview runs before joining.
+    await page.waitForFunction(() => document.querySelector('video.preview')?.videoWidth > 0);
+    await page.getByLabel('Your name').fill('Pat Guest');
+    const clicked = Date.now();
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    await waitForRemoteVideos(page, 1);
+    const firstFrameMs = Date.now() - clicked;
+    console.log(`join-to-first-remote-frame: ${firstFrameMs} ms`);
+    await waitForRemoteVideos(hostPage, 1);
+
+    // Names on the tiles.
+    await page.locator('.tile.remote figcaption', { hasText: 'Dr. Host' }).waitFor();
+    await hostPage.locator('.tile.remote figcaption', { hasText: 'Pat Guest' }).waitFor();
+
+    // Video frames keep being decoded and audio keeps arriving, both ways.
+    for (const who of [hostPage, page]) {
+      const [growth] = await mediaGrowth(who);
+      assert.ok(growth.videoFrames > 5, `video frames decoded: ${JSON.stringify(growth)}`);
+      assert.ok(growth.audioBytes > 1000, `audio received: ${JSON.stringify(growth)}`);
+      assert.ok(growth.audioEnergy > 0, `audio is not silent: ${JSON.stringify(growth)}`);
+    }
+  });
+
+  it('turning the camera off stops sending video, and on again resumes it', async () => {
+    const { page: hostPage } = host;
+    const { page } = guest;
+    await hostPage.getByRole('button', { name: 'Turn camera off' }).click();
+    await hostPage.getByRole('button', { name: 'Turn camera on' }).waitFor();
+    await page.waitForTimeout(1000);
+    let [growth] = await mediaGrowth(page);
+    assert.equal(growth.videoBytes, 0, `video still arriving with the camera off: ${JSON.stringify(growth)}`);
+    assert.ok(growth.audioBytes > 1000, 'audio stopped with the camera');
+
+    await hostPage.getByRole('button', { name: 'Turn camera on' }).click();
+    await page.waitForTimeout(1000);
+    [growth] = await mediaGrowth(page);
+    assert.ok(growth.videoFrames > 5, `video did not resume: ${JSON.stringify(growth)}`);
+  });
+
+  it('muting the microphone stops sending audio, and unmuting resumes it', async () => {
+    const { page: hostPage } = host;
+    const { page } = guest;
+    await hostPage.getByRole('button', { name: 'Mute microphone' }).click();
+    await hostPage.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await page.waitForTimeout(1000);
+    let [growth] = await mediaGrowth(page);
+    assert.ok(growth.audioBytes < 200, `audio still arriving while muted: ${JSON.stringify(growth)}`);
+    assert.ok(growth.videoFrames > 5, 'video stopped with the microphone');
+
+    await hostPage.getByRole('button', { name: 'Unmute microphone' }).click();
+    await page.waitForTimeout(1000);
+    [growth] = await mediaGrowth(page);
+    assert.ok(growth.audioBytes > 1000, `audio did not resume: ${JSON.stringify(growth)}`);
+  });
+
+  it('a third participant joins and sees two remote videos, as do the others', async () => {
+    third = await newPerson(browser);
+    const { page } = third;
+    await page.goto(joinLink);
+    await waitForHydration(page);
+    await page.getByLabel('Your name').fill('Sam Third');
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    for (const who of [page, host.page, guest.page]) {
+      await waitForRemoteVideos(who, 2);
+    }
+    const growth = await mediaGrowth(page);
+    assert.equal(growth.length, 2);
+    for (const g of growth) assert.ok(g.videoFrames > 5, `a remote video is frozen: ${JSON.stringify(g)}`);
+  });
+
+  it('when someone leaves or closes their tab, the others lose that tile', async () => {
+    await third.page.getByRole('button', { name: 'Leave' }).click();
+    await third.page.getByRole('heading', { name: 'You left the call' }).waitFor();
+    for (const who of [host.page, guest.page]) {
+      await waitForRemoteVideos(who, 1, 5000);
+    }
+
+    await guest.context.close(); // closing the browser window
+    await host.page.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0, null, {
+      timeout: 5000,
+    });
+    await host.page.getByText('You are the only one here').waitFor();
+  });
+});
+
+describe('join links', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('an unknown join link shows a clear not-found page', async () => {
+    const { page } = await newPerson(browser);
+    const response = await page.goto(`${server.origin}/r/AAAAAAAAAAAAAAAAAAAAAAAA`);
+    assert.equal(response.status(), 404);
+    await page.getByRole('heading', { name: 'We could not find that' }).waitFor();
+  });
+});

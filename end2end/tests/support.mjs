@@ -1,0 +1,153 @@
+// Shared end-to-end helpers: a fresh Huddle server, Chromium with fake
+// camera and microphone, and ways to see whether media really flows.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Starts the server binary on a free port with an empty database. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'huddle-e2e-'));
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.env.HUDDLE_BIN, [], {
+    env: {
+      ...process.env,
+      HUDDLE_ADDR: `127.0.0.1:${port}`,
+      HUDDLE_DATABASE: join(dir, 'huddle.db'),
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(origin)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('the server did not start within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    origin,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Debian's Chromium, headless, with a fake camera (a test pattern) and a
+ * fake microphone (a beep), allowed to make WebRTC calls over loopback. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+  });
+}
+
+/** A new browser profile whose peer connections the test can inspect. */
+export async function newPerson(browser, options = {}) {
+  const context = await browser.newContext(options);
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const created = [];
+    window.__peerConnections = created;
+    window.RTCPeerConnection = function (...args) {
+      const pc = new Native(...args);
+      created.push(pc);
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  return { context, page };
+}
+
+/** Waits until the WASM has hydrated the page (the Join button is live). */
+export async function waitForHydration(page) {
+  await page.getByRole('button', { name: 'Join', exact: true }).waitFor({ state: 'visible' });
+  await page.waitForFunction(() => {
+    const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Join');
+    return b && !b.disabled;
+  });
+}
+
+/** Totals of inbound media over every open peer connection of a page. */
+export function inbound(page) {
+  return page.evaluate(async () => {
+    const per = [];
+    for (const pc of window.__peerConnections) {
+      if (pc.connectionState === 'closed') continue;
+      const t = { videoFrames: 0, videoBytes: 0, audioBytes: 0, audioEnergy: 0, pair: null };
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          t.videoFrames += s.framesDecoded ?? 0;
+          t.videoBytes += s.bytesReceived ?? 0;
+        }
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          t.audioBytes += s.bytesReceived ?? 0;
+          t.audioEnergy += s.totalAudioEnergy ?? 0;
+        }
+      });
+      per.push(t);
+    }
+    return per;
+  });
+}
+
+/** Waits for `count` remote tiles whose video has real pixels and plays. */
+export async function waitForRemoteVideos(page, count, timeout = 20_000) {
+  await page.waitForFunction(
+    (n) => {
+      const videos = [...document.querySelectorAll('.tile.remote video')];
+      return videos.length === n && videos.every((v) => v.videoWidth > 0 && v.currentTime > 0);
+    },
+    count,
+    { timeout },
+  );
+}
+
+/** Samples inbound media twice, `ms` apart, per peer connection. */
+export async function mediaGrowth(page, ms = 1500) {
+  const before = await inbound(page);
+  await page.waitForTimeout(ms);
+  const after = await inbound(page);
+  return after.map((a, i) => ({
+    videoFrames: a.videoFrames - (before[i]?.videoFrames ?? 0),
+    videoBytes: a.videoBytes - (before[i]?.videoBytes ?? 0),
+    audioBytes: a.audioBytes - (before[i]?.audioBytes ?? 0),
+    audioEnergy: a.audioEnergy,
+  }));
+}
