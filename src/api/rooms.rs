@@ -33,6 +33,8 @@ pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
         let owner = session.require_account(&state.db).await?;
         let room = rooms::create(&state.db, owner.id, name).await?;
         tracing::info!(account = owner.id, room = room.id, "room created");
+        // A plain form post lands back on the list, showing the new room.
+        leptos_axum::redirect("/rooms");
         Ok(summary(&state.public_origin, room))
     }.await)
 }

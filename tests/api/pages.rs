@@ -49,6 +49,17 @@ async fn a_failed_form_without_javascript_returns_to_its_page_showing_the_error(
 }
 
 #[tokio::test]
+async fn creating_a_room_without_javascript_returns_to_the_list_showing_it() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let response = host.post_form("create_room", &[("name", "Consultations")], "/rooms").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/rooms");
+    let html = host.page("/rooms").await.text().await.unwrap();
+    assert!(html.contains("Consultations"));
+}
+
+#[tokio::test]
 async fn the_rooms_page_sends_signed_out_visitors_to_sign_in() {
     let app = spawn_app().await;
     let response = app.visitor().page("/rooms").await;
