@@ -17,6 +17,7 @@ describe('a call between browsers', () => {
   let host;
   let guest;
   let third;
+  let fourth;
   let joinLink;
 
   before(async () => {
@@ -116,29 +117,38 @@ describe('a call between browsers', () => {
     assert.ok(growth.audioBytes > 1000, `audio did not resume: ${JSON.stringify(growth)}`);
   });
 
-  it('a third participant joins and sees two remote videos, as do the others', async () => {
+  it('two more people join at the same moment, and all four see three remote videos', async () => {
     third = await newPerson(browser);
-    const { page } = third;
-    await page.goto(joinLink);
-    await waitForHydration(page);
-    await page.getByLabel('Your name').fill('Sam Third');
-    await page.getByRole('button', { name: 'Join', exact: true }).click();
-    for (const who of [page, host.page, guest.page]) {
-      await waitForRemoteVideos(who, 2);
+    fourth = await newPerson(browser);
+    for (const [person, name] of [[third, 'Sam Third'], [fourth, 'Kim Fourth']]) {
+      await person.page.goto(joinLink);
+      await waitForHydration(person.page);
+      await person.page.getByLabel('Your name').fill(name);
     }
-    const growth = await mediaGrowth(page);
-    assert.equal(growth.length, 2);
-    for (const g of growth) assert.ok(g.videoFrames > 5, `a remote video is frozen: ${JSON.stringify(g)}`);
+    // Simultaneous joins: perfect negotiation must not deadlock.
+    await Promise.all(
+      [third, fourth].map((p) => p.page.getByRole('button', { name: 'Join', exact: true }).click()),
+    );
+    const everyone = [host.page, guest.page, third.page, fourth.page];
+    for (const who of everyone) {
+      await waitForRemoteVideos(who, 3, 30_000);
+    }
+    for (const who of everyone) {
+      const growth = await mediaGrowth(who);
+      assert.equal(growth.length, 3);
+      for (const g of growth) assert.ok(g.videoFrames > 3, `a remote video is frozen: ${JSON.stringify(g)}`);
+    }
   });
 
   it('when someone leaves or closes their tab, the others lose that tile', async () => {
-    await third.page.getByRole('button', { name: 'Leave' }).click();
-    await third.page.getByRole('heading', { name: 'You left the call' }).waitFor();
-    for (const who of [host.page, guest.page]) {
-      await waitForRemoteVideos(who, 1, 5000);
+    await fourth.page.getByRole('button', { name: 'Leave' }).click();
+    await fourth.page.getByRole('heading', { name: 'You left the call' }).waitFor();
+    for (const who of [host.page, guest.page, third.page]) {
+      await waitForRemoteVideos(who, 2, 5000);
     }
 
-    await guest.context.close(); // closing the browser window
+    await third.context.close(); // closing the browser window
+    await guest.context.close();
     await host.page.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0, null, {
       timeout: 5000,
     });
