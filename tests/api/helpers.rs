@@ -46,6 +46,21 @@ pub async fn spawn_app_with_ice(ice_servers: Vec<IceServer>) -> TestApp {
     app
 }
 
+/// One runtime for every server the tests start, as in production, where one
+/// runtime serves all requests and outlives them.
+fn server_runtime() -> &'static tokio::runtime::Handle {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the servers")
+        })
+        .handle()
+}
+
 impl TestApp {
     async fn start(&mut self) {
         let config = Config {
@@ -55,11 +70,16 @@ impl TestApp {
             ice_servers: self.ice_servers.clone(),
             site_root: self.dir.path().join("site").to_string_lossy().into_owned(),
         };
-        let app = Application::build(config).await.expect("the app builds");
+        let runtime = server_runtime();
+        let app = runtime
+            .spawn(Application::build(config))
+            .await
+            .expect("the build task runs")
+            .expect("the app builds");
         self.addr = app.addr();
         self.origin = app.origin().to_string();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async move {
+        runtime.spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
         self.stop = Some(stop);
@@ -139,7 +159,10 @@ impl Visitor {
 
     /// Loads a page the way a browser navigates to it.
     pub async fn page(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).header(ACCEPT, "text/html").send().await.expect("the server answers")
+        match self.http.get(self.url(path)).header(ACCEPT, "text/html").send().await {
+            Ok(response) => response,
+            Err(e) => panic!("GET {path} failed: {e:?}"),
+        }
     }
 
     pub async fn sign_up(&self, email: &str, name: &str, password: &str) -> reqwest::Response {
