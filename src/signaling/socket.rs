@@ -102,12 +102,19 @@ impl Inner {
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, message } in out {
             let Some(tx) = self.outboxes.get(&to) else { continue };
-            if tx.try_send(message).is_err() {
-                // Full (the client stopped reading) or closed: dropping the
-                // sender makes its writer close the socket, and the reader's
-                // exit then tells the room.
-                tracing::warn!(participant = %to, "signaling outbox full; disconnecting");
-                self.outboxes.remove(&to);
+            match tx.try_send(message) {
+                Ok(()) => {}
+                // The client stopped reading. Dropping the sender makes its
+                // writer close the socket, and the reader's exit then tells
+                // the room.
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(participant = %to, "signaling outbox full; disconnecting a client that stopped reading");
+                    self.outboxes.remove(&to);
+                }
+                // Already going away; its own task cleans up.
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.outboxes.remove(&to);
+                }
             }
         }
     }
