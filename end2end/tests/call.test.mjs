@@ -1,39 +1,21 @@
 // The first real call: a host signs up, creates a room and shares its link;
 // guests join from other browsers; everyone sees and hears everyone.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import {
-  launchChromium,
-  mediaGrowth,
-  newPerson,
-  startServer,
-  waitForHydration,
-  waitForRemoteVideos,
-} from './support.mjs';
+import { describe, it } from 'node:test';
+import { mediaGrowth, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
 describe('a call between browsers', () => {
-  let server;
-  let browser;
+  const env = serverAndBrowser();
   let host;
   let guest;
   let third;
   let fourth;
   let joinLink;
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   it('a host signs up, creates a room and reads its join link', async () => {
-    host = await newPerson(browser);
+    host = await newPerson(env.browser);
     const { page } = host;
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${env.server.origin}/`);
     await page.getByRole('link', { name: 'Sign up' }).first().click();
     await page.getByLabel('Email').fill('host@example.org');
     await page.getByLabel('Display name').fill('Dr. Host');
@@ -47,7 +29,7 @@ describe('a call between browsers', () => {
     const link = page.getByLabel('Join link for Consultations');
     await link.waitFor();
     joinLink = await link.inputValue();
-    assert.match(joinLink, new RegExp(`^${server.origin}/r/[A-Za-z0-9_-]{24}$`));
+    assert.match(joinLink, new RegExp(`^${env.server.origin}/r/[A-Za-z0-9_-]{24}$`));
   });
 
   it('a guest opens the link, joins, and host and guest see and hear each other', async () => {
@@ -58,7 +40,7 @@ describe('a call between browsers', () => {
     await hostPage.getByRole('button', { name: 'Join', exact: true }).click();
     await hostPage.getByText('You are the only one here').waitFor();
 
-    guest = await newPerson(browser);
+    guest = await newPerson(env.browser);
     const { page } = guest;
     await page.goto(joinLink);
     await waitForHydration(page);
@@ -118,8 +100,8 @@ describe('a call between browsers', () => {
   });
 
   it('two more people join at the same moment, and all four see three remote videos', async () => {
-    third = await newPerson(browser);
-    fourth = await newPerson(browser);
+    third = await newPerson(env.browser);
+    fourth = await newPerson(env.browser);
     for (const [person, name] of [[third, 'Sam Third'], [fourth, 'Kim Fourth']]) {
       await person.page.goto(joinLink);
       await waitForHydration(person.page);
@@ -157,22 +139,11 @@ describe('a call between browsers', () => {
 });
 
 describe('join links', () => {
-  let server;
-  let browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const env = serverAndBrowser();
 
   it('an unknown join link shows a clear not-found page', async () => {
-    const { page } = await newPerson(browser);
-    const response = await page.goto(`${server.origin}/r/AAAAAAAAAAAAAAAAAAAAAAAA`);
+    const { page } = await newPerson(env.browser);
+    const response = await page.goto(`${env.server.origin}/r/AAAAAAAAAAAAAAAAAAAAAAAA`);
     assert.equal(response.status(), 404);
     await page.getByRole('heading', { name: 'We could not find that' }).waitFor();
   });

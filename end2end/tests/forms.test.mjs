@@ -1,27 +1,19 @@
 // Forms work before (or without) the WASM: a slow phone is never stuck.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launchChromium, startServer } from './support.mjs';
+import { before, describe, it } from 'node:test';
+import { serverAndBrowser } from './support.mjs';
 
 describe('forms without JavaScript', () => {
-  let server;
-  let browser;
+  const env = serverAndBrowser();
   let page;
 
   before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await env.browser.newContext({ javaScriptEnabled: false });
     page = await context.newPage();
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   it('sign up, create a room, sign out and sign in again', async () => {
-    await page.goto(`${server.origin}/signup`);
+    await page.goto(`${env.server.origin}/signup`);
     await page.getByLabel('Email').fill('nojs@example.org');
     await page.getByLabel('Display name').fill('No Script');
     await page.getByLabel('Password').fill('correct horse battery');
@@ -33,10 +25,10 @@ describe('forms without JavaScript', () => {
     await page.getByLabel('Join link for Plain HTML').waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${server.origin}/`);
+    await page.waitForURL(`${env.server.origin}/`);
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
 
-    await page.goto(`${server.origin}/login`);
+    await page.goto(`${env.server.origin}/login`);
     await page.getByLabel('Email').fill('nojs@example.org');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -46,7 +38,7 @@ describe('forms without JavaScript', () => {
 
   it('a wrong password shows one message that does not say which part was wrong', async () => {
     for (const email of ['nojs@example.org', 'nobody@example.org']) {
-      await page.goto(`${server.origin}/login`);
+      await page.goto(`${env.server.origin}/login`);
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('not the password');
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -60,7 +52,7 @@ describe('forms without JavaScript', () => {
   });
 
   it('an invalid field gets its message next to it', async () => {
-    await page.goto(`${server.origin}/signup`);
+    await page.goto(`${env.server.origin}/signup`);
     await page.getByLabel('Email').fill('another@example.org');
     await page.getByLabel('Display name').fill('Short Password');
     await page.getByLabel('Password').fill('short12');

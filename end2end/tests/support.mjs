@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const freePort = () =>
@@ -150,4 +151,19 @@ export async function mediaGrowth(page, ms = 1500) {
     audioBytes: a.audioBytes - (before[i]?.audioBytes ?? 0),
     audioEnergy: a.audioEnergy,
   }));
+}
+
+/** Registers before/after hooks giving the enclosing `describe` its own
+ * server and Chromium; read them from the returned object inside tests. */
+export function serverAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
