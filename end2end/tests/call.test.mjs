@@ -30,6 +30,12 @@ describe('a call between browsers', () => {
     await link.waitFor();
     joinLink = await link.inputValue();
     assert.match(joinLink, new RegExp(`^${env.server.origin}/r/[A-Za-z0-9_-]{24}$`));
+
+    // "Copy link" puts exactly that link on the clipboard and says so.
+    await host.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.origin });
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), joinLink);
   });
 
   it('a guest opens the link, joins, and host and guest see and hear each other', async () => {
