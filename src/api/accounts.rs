@@ -17,7 +17,7 @@ pub struct SignedInUser {
 pub async fn sign_up(email: String, display_name: String, password: String) -> Result<(), AppError> {
     use crate::domain::{DisplayName, Email, Password};
     use crate::server::accounts;
-    super::context::with_status(async move {
+    super::context::finish::<SignUp>("/signup", async move {
         let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
         let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
         let password = Password::parse(password).map_err(|m| AppError::invalid("password", m))?;
@@ -34,7 +34,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::accounts;
-    super::context::with_status(async move {
+    super::context::finish::<SignIn>("/login", async move {
         let (state, session) = super::context::request().await?;
         let account = accounts::authenticate(&state.db, &state.hasher, &email, password).await?;
         session.sign_in(&account).await?;
@@ -46,7 +46,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 /// Ends the session on the server and goes home.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn sign_out() -> Result<(), AppError> {
-    super::context::with_status(async move {
+    super::context::finish::<SignOut>("/", async move {
         let (_, session) = super::context::request().await?;
         session.sign_out().await?;
         leptos_axum::redirect("/");
@@ -57,7 +57,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
-    super::context::with_status(async move {
+    super::context::finish::<CurrentUser>("/", async move {
         let (state, session) = super::context::request().await?;
         Ok(session.account(&state.db).await?.map(|a| SignedInUser { display_name: a.display_name.to_string(), email: a.email }))
     }.await)

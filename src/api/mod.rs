@@ -8,6 +8,7 @@ pub mod rooms;
 #[cfg(feature = "ssr")]
 mod context {
     use leptos::prelude::use_context;
+    use leptos::server_fn::error::ServerFnUrlError;
 
     use crate::error::AppError;
     use crate::server::session::UserSession;
@@ -22,24 +23,34 @@ mod context {
         Ok((state, UserSession(session)))
     }
 
-    /// Gives a failed `/api/` call its proper HTTP status. Plain form posts
-    /// keep the redirect back to their page (which shows the error), and
-    /// calls made while rendering a page do not change the page's status.
-    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result {
-            let parts = use_context::<http::request::Parts>();
-            let api_call = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
-            let form_post = parts.as_ref().is_some_and(|p| {
-                p.headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-            });
-            if api_call && !form_post {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(error.status());
-                }
-            }
+    /// Finishes a server function: a failed `/api/` call gets its proper
+    /// HTTP status, and a failed plain form post is sent back to `page` (the
+    /// form's page) with the error in the URL, where the form shows it. The
+    /// browser sends no `Referer` to return to (`Referrer-Policy:
+    /// no-referrer`). Calls made while rendering a page change nothing.
+    pub fn finish<S>(page: &str, result: Result<S::Output, AppError>) -> Result<S::Output, AppError>
+    where
+        S: leptos::server_fn::ServerFn<Error = AppError>,
+    {
+        let Err(error) = &result else { return result };
+        let Some(parts) = use_context::<http::request::Parts>() else { return result };
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return result };
+        if !parts.uri.path().starts_with("/api/") {
+            return result;
+        }
+        let form_post = parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if !form_post {
+            response.set_status(error.status());
+            return result;
+        }
+        let origin = use_context::<AppState>().map(|s| s.public_origin.to_string()).unwrap_or_default();
+        let back = ServerFnUrlError::new(S::PATH, error.clone()).to_url(&format!("{origin}{page}"));
+        if let Some(location) = back.ok().and_then(|url| http::HeaderValue::from_str(url.as_str()).ok()) {
+            response.insert_header(http::header::LOCATION, location);
         }
         result
     }

@@ -27,7 +27,7 @@ pub struct RoomInvitation {
 pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
     use crate::domain::RoomName;
     use crate::server::rooms;
-    super::context::with_status(async move {
+    super::context::finish::<CreateRoom>("/rooms", async move {
         let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state.db).await?;
@@ -43,7 +43,7 @@ pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
 #[server(prefix = "/api", endpoint = "my_rooms")]
 pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     use crate::server::rooms;
-    super::context::with_status(async move {
+    super::context::finish::<MyRooms>("/rooms", async move {
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state.db).await?;
         let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
@@ -56,7 +56,7 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
 pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
     use crate::domain::RoomSlug;
     use crate::server::rooms;
-    super::context::with_status(async move {
+    super::context::finish::<Invitation>("/", async move {
         let slug = RoomSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
         let (state, session) = super::context::request().await?;
         let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;

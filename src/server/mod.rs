@@ -9,3 +9,4 @@ pub mod rooms;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod web_surface;

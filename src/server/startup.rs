@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -21,7 +24,7 @@ use crate::app::{shell, App};
 use crate::server::config::Config;
 use crate::server::password::PasswordHasher;
 use crate::server::state::AppState;
-use crate::server::db;
+use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
 
 /// A bound, ready-to-serve Huddle.
@@ -72,6 +75,9 @@ impl Application {
             .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)
+            .layer(RequestBodyLimitLayer::new(web_surface::MAX_BODY_BYTES))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web_surface::REQUEST_TIMEOUT))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
             .with_state(state);
         Ok(Self { listener, router, origin })
     }

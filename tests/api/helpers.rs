@@ -8,7 +8,7 @@ pub use futures_util::SinkExt as _;
 use huddle::api::rooms::RoomSummary;
 use huddle::server::config::Config;
 use huddle::server::startup::Application;
-use huddle::signaling::protocol::{IceServer, ServerMessage};
+use huddle::signaling::protocol::ServerMessage;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
 use tempfile::TempDir;
@@ -24,7 +24,7 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
-    ice_servers: Vec<IceServer>,
+    tweak: fn(&mut Config),
 }
 
 impl Drop for TestApp {
@@ -36,12 +36,13 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_ice(Vec::new()).await
+    spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with_ice(ice_servers: Vec<IceServer>) -> TestApp {
+/// Like [`spawn_app`], after `tweak` has adjusted the configuration.
+pub async fn spawn_app_with(tweak: fn(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, ice_servers };
+    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak };
     app.start().await;
     app
 }
@@ -63,13 +64,13 @@ fn server_runtime() -> &'static tokio::runtime::Handle {
 
 impl TestApp {
     async fn start(&mut self) {
-        let config = Config {
+        let mut config = Config {
             addr: ([127, 0, 0, 1], 0).into(),
             database: self.dir.path().join("huddle.db"),
-            public_origin: None,
-            ice_servers: self.ice_servers.clone(),
             site_root: self.dir.path().join("site").to_string_lossy().into_owned(),
+            ..Config::default()
         };
+        (self.tweak)(&mut config);
         let runtime = server_runtime();
         let app = runtime
             .spawn(Application::build(config))
@@ -130,8 +131,9 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// Where requests go: the bound address, whatever the public origin.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin)
+        format!("http://{}{path}", self.addr)
     }
 
     /// Calls a server function the way the hydrated page does.
@@ -145,12 +147,12 @@ impl Visitor {
             .expect("the server answers")
     }
 
-    /// Posts a form the way a browser without JavaScript does.
-    pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)], from_page: &str) -> reqwest::Response {
+    /// Posts a form the way a browser without JavaScript does (no `Referer`:
+    /// our pages say `Referrer-Policy: no-referrer`).
+    pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(self.url(&format!("/api/{endpoint}")))
             .header(ACCEPT, "text/html,application/xhtml+xml")
-            .header(reqwest::header::REFERER, self.url(from_page))
             .form(form)
             .send()
             .await
@@ -185,7 +187,7 @@ impl Visitor {
 
     /// The cookie header this visitor's browser would send.
     pub fn cookie(&self) -> Option<HeaderValue> {
-        self.jar.cookies(&self.origin.parse().expect("origin is a URL"))
+        self.jar.cookies(&self.url("/").parse().expect("a URL"))
     }
 
     /// Opens the signaling socket from our own origin.

@@ -6,3 +6,4 @@ mod helpers;
 mod pages;
 mod rooms;
 mod signaling;
+mod web_surface;

@@ -3,13 +3,17 @@ use huddle::signaling::protocol::{ErrorCode, IceServer, ParticipantId, ServerMes
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with_ice, Socket, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, Socket, TestApp};
 
 /// A room in a fresh app, and its slug.
 async fn app_with_room() -> (TestApp, String) {
     let app = spawn_app().await;
     let room = app.host("host@example.org", "Host").await.create_room("Clinic").await;
     (app, room.slug)
+}
+
+fn turn_server() -> IceServer {
+    IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) }
 }
 
 fn you(welcome: &ServerMessage) -> ParticipantId {
@@ -236,8 +240,8 @@ async fn a_fifth_participant_is_refused_because_the_mesh_is_full() {
 
 #[tokio::test]
 async fn the_welcome_hands_out_the_configured_ice_servers() {
-    let turn = IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) };
-    let app = spawn_app_with_ice(vec![turn.clone()]).await;
+    let app = spawn_app_with(|config| config.ice_servers = vec![turn_server()]).await;
+    let turn = turn_server();
     let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
     let mut socket = app.visitor().socket().await;
     match socket.join(&slug, "Ada").await {
