@@ -7,6 +7,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, SignOut};
 use crate::pages::{
+    account::AccountPage,
     auth::{SignInPage, SignUpPage},
     home::HomePage,
     not_found::NotFound,
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignUpPage/>
                     <Route path=path!("/login") view=SignInPage/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:slug") view=RoomPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -77,6 +79,7 @@ fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(user)) => view! {
                                 <A href="/rooms">"Your rooms"</A>
+                                <A href="/account">"Account"</A>
                                 <span class="who">{user.display_name}</span>
                                 <ActionForm action=sign_out attr:class="inline">
                                     <button type="submit" class="link">"Sign out"</button>

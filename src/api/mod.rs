@@ -23,6 +23,11 @@ mod context {
         Ok((state, UserSession(session)))
     }
 
+    /// The address the request came from, when the server knows it.
+    pub async fn client_addr() -> Option<std::net::IpAddr> {
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|info| info.0.ip())
+    }
+
     /// Finishes a server function: a failed `/api/` call gets its proper
     /// HTTP status, and a failed plain form post is sent back to `page` (the
     /// form's page) with the error in the URL, where the form shows it. The

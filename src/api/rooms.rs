@@ -30,7 +30,7 @@ pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
     super::context::finish::<CreateRoom>("/rooms", async move {
         let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
         let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state.db).await?;
+        let owner = session.require_account(&state).await?;
         let room = rooms::create(&state.db, owner.id, name).await?;
         tracing::info!(account = owner.id, room = room.id, "room created");
         // A plain form post lands back on the list, showing the new room.
@@ -45,7 +45,7 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     use crate::server::rooms;
     super::context::finish::<MyRooms>("/rooms", async move {
         let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state.db).await?;
+        let owner = session.require_account(&state).await?;
         let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
         Ok(rooms.into_iter().map(|r| summary(&state.public_origin, r)).collect())
     }.await)
@@ -60,7 +60,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         let slug = RoomSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
         let (state, session) = super::context::request().await?;
         let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-        let your_name = session.account(&state.db).await?.map(|a| a.display_name.to_string());
+        let your_name = session.account(&state).await?.map(|a| a.display_name.to_string());
         Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name })
     }.await)
 }

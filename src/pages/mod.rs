@@ -1,5 +1,6 @@
 //! One module per page, plus the form pieces they share.
 
+pub mod account;
 pub mod auth;
 pub mod call;
 pub mod form;

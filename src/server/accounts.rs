@@ -39,9 +39,18 @@ pub async fn create(
     }
 }
 
-/// The account for `email` if `password` is its password. Unknown email and
-/// wrong password give the same error after the same work.
-pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str, password: String) -> Result<Account, AppError> {
+/// The outcome of a sign-in attempt.
+#[derive(Debug)]
+pub enum SignInAttempt {
+    Accepted(Account),
+    /// Wrong password or unknown email; `account` is set when the email
+    /// belongs to one (for its owner's audit log, never for the answer).
+    Refused { account: Option<i64> },
+}
+
+/// Checks `password` against the account for `email`. Unknown email and
+/// wrong password take the same work.
+pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str, password: String) -> Result<SignInAttempt, AppError> {
     let found = match Email::parse(email) {
         Ok(email) => sqlx::query_as::<_, (i64, String, String, String)>(
             "SELECT id, email, display_name, password_hash FROM accounts WHERE email = ?",
@@ -53,11 +62,11 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
         Err(_) => None,
     };
     let stored = found.as_ref().map(|(_, _, _, hash)| hash.clone());
-    if !hasher.verify(password, stored).await? {
-        return Err(AppError::BadCredentials);
+    let matches = hasher.verify(password, stored).await?;
+    match found {
+        Some((id, email, name, _)) if matches => Ok(SignInAttempt::Accepted(Account { id, email, display_name: stored_name(&name)? })),
+        found => Ok(SignInAttempt::Refused { account: found.map(|(id, ..)| id) }),
     }
-    let (id, email, name, _) = found.ok_or(AppError::BadCredentials)?;
-    Ok(Account { id, email, display_name: stored_name(&name)? })
 }
 
 /// The account with this id, if it still exists.

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
 
 /// Printed by `huddle --help`.
@@ -21,6 +23,11 @@ Configuration (environment variables):
   HUDDLE_ICE_SERVERS    JSON list of RTCIceServer objects handed to browsers,
                         e.g. [{\"urls\":[\"turn:turn.example.org:3478\"],
                         \"username\":\"u\",\"credential\":\"p\"}]         [default: []]
+  HUDDLE_SESSION_IDLE_MINUTES
+                        sign out after this long without a request  [default: 30]
+  HUDDLE_SESSION_MAX_HOURS
+                        sign out this long after signing in, however active
+                                                          [default: 12]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -40,6 +47,8 @@ pub struct Config {
     pub ice_servers: Vec<IceServer>,
     /// Folder holding `pkg/` with the WASM client and the stylesheet.
     pub site_root: String,
+    /// Idle and absolute session lifetimes.
+    pub session_limits: SessionLimits,
 }
 
 impl Default for Config {
@@ -50,6 +59,7 @@ impl Default for Config {
             public_origin: None,
             ice_servers: Vec::new(),
             site_root: "target/site".into(),
+            session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
         }
     }
 }
@@ -76,10 +86,23 @@ impl Config {
         if let Some(json) = get("HUDDLE_ICE_SERVERS") {
             config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
         }
+        if let Some(minutes) = get("HUDDLE_SESSION_IDLE_MINUTES") {
+            config.session_limits.idle = Duration::from_secs(60 * positive("HUDDLE_SESSION_IDLE_MINUTES", &minutes)?);
+        }
+        if let Some(hours) = get("HUDDLE_SESSION_MAX_HOURS") {
+            config.session_limits.absolute = Duration::from_secs(3600 * positive("HUDDLE_SESSION_MAX_HOURS", &hours)?);
+        }
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
             config.site_root = root;
         }
         Ok(config)
+    }
+}
+
+fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
+    match raw.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => anyhow::bail!("{name}={raw:?} must be a whole number above 0"),
     }
 }
 
@@ -120,10 +143,20 @@ mod tests {
 
     #[test]
     fn malformed_values_are_errors_naming_the_variable() {
-        for (k, v) in [("HUDDLE_ADDR", "nowhere"), ("HUDDLE_PUBLIC_ORIGIN", "meet.example.org"), ("HUDDLE_PUBLIC_ORIGIN", "https://x/path"), ("HUDDLE_ICE_SERVERS", "[1]")] {
+        for (k, v) in [("HUDDLE_ADDR", "nowhere"), ("HUDDLE_PUBLIC_ORIGIN", "meet.example.org"), ("HUDDLE_PUBLIC_ORIGIN", "https://x/path"), ("HUDDLE_ICE_SERVERS", "[1]"), ("HUDDLE_SESSION_IDLE_MINUTES", "0"), ("HUDDLE_SESSION_MAX_HOURS", "soon")] {
             let err = from(&[(k, v)]).unwrap_err().to_string();
             assert!(err.contains(k), "{err}");
         }
+    }
+
+    #[test]
+    fn session_limits_default_to_30_minutes_idle_and_12_hours_in_all() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.session_limits.idle, Duration::from_secs(1800));
+        assert_eq!(c.session_limits.absolute, Duration::from_secs(43200));
+        let c = from(&[("HUDDLE_SESSION_IDLE_MINUTES", "5"), ("HUDDLE_SESSION_MAX_HOURS", "2")]).unwrap();
+        assert_eq!(c.session_limits.idle, Duration::from_secs(300));
+        assert_eq!(c.session_limits.absolute, Duration::from_secs(7200));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! password hashing, sessions and the HTTP application itself.
 
 pub mod accounts;
+pub mod audit;
 pub mod config;
 pub mod db;
 pub mod password;

@@ -1,12 +1,29 @@
 //! A typed view of the signed-in session, over tower-sessions' raw store.
 
-use sqlx::SqlitePool;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use tower_sessions::Session;
 
 use crate::error::AppError;
 use crate::server::accounts::{self, Account};
+use crate::server::audit::{self, Action, Event};
+use crate::server::state::AppState;
 
 const ACCOUNT_ID: &str = "account_id";
+/// Unix seconds of the sign-in, for the absolute timeout.
+const SIGNED_IN_AT: &str = "signed_in_at";
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// How long sessions may live. The idle limit is enforced by the session
+/// layer (the cookie and the stored record expire); the absolute one here.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
 
 /// The browser's session: who (if anyone) is signed in.
 #[derive(Clone)]
@@ -17,7 +34,8 @@ impl UserSession {
     /// sign-in is worthless afterwards.
     pub async fn sign_in(&self, account: &Account) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(|e| AppError::internal("rotating the session id failed", e))?;
-        self.0.insert(ACCOUNT_ID, account.id).await.map_err(|e| AppError::internal("saving the session failed", e))
+        self.0.insert(ACCOUNT_ID, account.id).await.map_err(|e| AppError::internal("saving the session failed", e))?;
+        self.0.insert(SIGNED_IN_AT, now_secs()).await.map_err(|e| AppError::internal("saving the session failed", e))
     }
 
     /// Ends the session on the server, not just in the browser.
@@ -25,17 +43,23 @@ impl UserSession {
         self.0.flush().await.map_err(|e| AppError::internal("deleting the session failed", e))
     }
 
-    /// The signed-in account, if there is one and it still exists.
-    pub async fn account(&self, db: &SqlitePool) -> Result<Option<Account>, AppError> {
-        let id: Option<i64> = self.0.get(ACCOUNT_ID).await.map_err(|e| AppError::internal("reading the session failed", e))?;
-        match id {
-            Some(id) => accounts::find(db, id).await,
-            None => Ok(None),
+    /// The signed-in account, if there is one, it still exists and the
+    /// session is within its absolute lifetime. A session past it is ended
+    /// here and recorded as expired.
+    pub async fn account(&self, state: &AppState) -> Result<Option<Account>, AppError> {
+        let read = |e| AppError::internal("reading the session failed", e);
+        let Some(id) = self.0.get::<i64>(ACCOUNT_ID).await.map_err(read)? else { return Ok(None) };
+        let signed_in_at = self.0.get::<u64>(SIGNED_IN_AT).await.map_err(read)?.unwrap_or(0);
+        if now_secs().saturating_sub(signed_in_at) >= state.session_limits.absolute.as_secs() {
+            audit::record(&state.db, Event::by(id, Action::SessionExpired, true, None)).await?;
+            self.sign_out().await?;
+            return Ok(None);
         }
+        accounts::find(&state.db, id).await
     }
 
     /// Like [`UserSession::account`], but a missing sign-in is an error.
-    pub async fn require_account(&self, db: &SqlitePool) -> Result<Account, AppError> {
-        self.account(db).await?.ok_or(AppError::SignInRequired)
+    pub async fn require_account(&self, state: &AppState) -> Result<Account, AppError> {
+        self.account(state).await?.ok_or(AppError::SignInRequired)
     }
 }

@@ -42,6 +42,7 @@ impl Application {
         let origin = config.public_origin.clone().unwrap_or_else(|| format!("http://{bound}"));
         let db = db::open(&config.database).await?;
 
+        let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
         let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
         sessions.migrate().await.context("creating the sessions table")?;
         tokio::spawn(sessions.clone().continuously_delete_expired(std::time::Duration::from_secs(60)));
@@ -50,7 +51,7 @@ impl Application {
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(origin.starts_with("https://"))
-            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
+            .with_expiry(Expiry::OnInactivity(idle));
 
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
@@ -64,6 +65,7 @@ impl Application {
             hasher: PasswordHasher::default(),
             signaling: Arc::new(Signaling::new(config.ice_servers.clone())),
             public_origin: origin.as_str().into(),
+            session_limits: config.session_limits,
         };
 
         let context = {

@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
 use crate::server::password::PasswordHasher;
+use crate::server::session::SessionLimits;
 use crate::signaling::socket::Signaling;
 
 /// Handed to axum handlers (`State`) and to Leptos server functions (context).
@@ -19,6 +20,7 @@ pub struct AppState {
     /// e.g. `http://127.0.0.1:3000`: join links start with it, and requests
     /// from any other origin are not trusted.
     pub public_origin: Arc<str>,
+    pub session_limits: SessionLimits,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -127,7 +127,7 @@ pub async fn upgrade(State(state): State<AppState>, session: Session, headers: H
     if origin != Some(&*state.public_origin) {
         return (StatusCode::FORBIDDEN, "This page may only be used from Huddle's own address.").into_response();
     }
-    let account = match UserSession(session).account(&state.db).await {
+    let account = match UserSession(session).account(&state).await {
         Ok(account) => account,
         Err(e) => return (e.status(), e.to_string()).into_response(),
     };

@@ -5,5 +5,6 @@ mod accounts;
 mod helpers;
 mod pages;
 mod rooms;
+mod sessions;
 mod signaling;
 mod web_surface;

@@ -1,0 +1,77 @@
+//! The audit log: who did what to which account, when, from where, and
+//! whether it worked. Written before the person is told the outcome; a
+//! failed write fails the action rather than going unrecorded.
+
+use std::net::IpAddr;
+
+use sqlx::SqlitePool;
+
+use crate::api::accounts::SecurityEvent;
+use crate::error::AppError;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SignUp,
+    SignIn,
+    SignOut,
+    SessionExpired,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUp => "sign_up",
+            Self::SignIn => "sign_in",
+            Self::SignOut => "sign_out",
+            Self::SessionExpired => "session_expired",
+        }
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The account acting, if known.
+    pub actor: Option<i64>,
+    /// The account the event concerns, if any.
+    pub account: Option<i64>,
+    pub action: Action,
+    pub success: bool,
+    pub client: Option<IpAddr>,
+}
+
+impl Event {
+    /// `account` acted on itself.
+    pub fn by(account: i64, action: Action, success: bool, client: Option<IpAddr>) -> Self {
+        Self { actor: Some(account), account: Some(account), action, success, client }
+    }
+}
+
+/// Appends `event`.
+pub async fn record(db: &SqlitePool, event: Event) -> Result<(), AppError> {
+    let actor = event.actor.map_or_else(|| "anonymous".to_string(), |id| format!("account:{id}"));
+    sqlx::query("INSERT INTO audit_events (actor, account_id, action, outcome, client_addr) VALUES (?, ?, ?, ?, ?)")
+        .bind(actor)
+        .bind(event.account)
+        .bind(event.action.as_str())
+        .bind(if event.success { "success" } else { "failure" })
+        .bind(event.client.map(|ip| ip.to_string()))
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("writing the audit log failed", e))?;
+    Ok(())
+}
+
+/// The most recent events concerning `account`, newest first.
+pub async fn recent_for_account(db: &SqlitePool, account: i64, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(account)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+    .map_err(|e| AppError::internal("reading the audit log failed", e))?;
+    Ok(rows.into_iter().map(|(at, action, outcome, client_addr)| SecurityEvent { at, action, outcome, client_addr }).collect())
+}
