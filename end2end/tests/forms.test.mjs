@@ -24,7 +24,7 @@ describe('forms without JavaScript', () => {
     await page.getByRole('button', { name: 'Create room' }).click();
     await page.getByLabel('Join link for Plain HTML').waitFor();
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(`${env.server.origin}/`);
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
 

@@ -79,6 +79,9 @@ pub async fn sign_out() -> Result<(), AppError> {
         if let Some(account) = session.account(&state).await? {
             let client = super::context::client_addr().await;
             audit::record(&state.db, Event::by(account.id, Action::SignOut, true, client)).await?;
+            if let Some(login) = session.login().await? {
+                state.signaling.close_login(crate::signaling::socket::Login { account: account.id, login });
+            }
         }
         session.sign_out().await?;
         leptos_axum::redirect("/");
@@ -103,5 +106,72 @@ pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
         let (state, session) = super::context::request().await?;
         let account = session.require_account(&state).await?;
         audit::recent_for_account(&state.db, account.id, 20).await
+    }.await)
+}
+
+/// Changes the password after checking the current one. Every other session
+/// of the account ends and its call connections close; this one stays.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::domain::Password;
+    use crate::server::accounts;
+    use crate::server::audit::{self, Action, Event};
+    super::context::finish::<ChangePassword>("/account", async move {
+        let (state, session) = super::context::request().await?;
+        let account = session.require_account(&state).await?;
+        let client = super::context::client_addr().await;
+        if !accounts::check_password(&state.db, &state.hasher, account.id, current_password).await? {
+            audit::record(&state.db, Event::by(account.id, Action::PasswordChange, false, client)).await?;
+            return Err(AppError::invalid("current_password", "That is not your current password."));
+        }
+        let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
+        let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
+        audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
+        session.renew(epoch).await?;
+        state.signaling.close_account(account.id, None);
+        leptos_axum::redirect("/account?done=password");
+        Ok(())
+    }.await)
+}
+
+/// Changes display name and email after checking the password.
+#[server(prefix = "/api", endpoint = "change_profile")]
+pub async fn change_profile(display_name: String, email: String, password: String) -> Result<(), AppError> {
+    use crate::domain::{DisplayName, Email};
+    use crate::server::accounts;
+    use crate::server::audit::{self, Action, Event};
+    super::context::finish::<ChangeProfile>("/account", async move {
+        let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
+        let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
+        let (state, session) = super::context::request().await?;
+        let account = session.require_account(&state).await?;
+        let client = super::context::client_addr().await;
+        if !accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
+            audit::record(&state.db, Event::by(account.id, Action::ProfileChange, false, client)).await?;
+            return Err(AppError::invalid("password", "That is not your current password."));
+        }
+        accounts::set_profile(&state.db, account.id, &display_name, &email).await?;
+        audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
+        leptos_axum::redirect("/account?done=profile");
+        Ok(())
+    }.await)
+}
+
+/// Ends every other session of the account and closes their call
+/// connections; this one stays signed in.
+#[server(prefix = "/api", endpoint = "sign_out_everywhere_else")]
+pub async fn sign_out_everywhere_else() -> Result<(), AppError> {
+    use crate::server::accounts;
+    use crate::server::audit::{self, Action, Event};
+    super::context::finish::<SignOutEverywhereElse>("/account", async move {
+        let (state, session) = super::context::request().await?;
+        let account = session.require_account(&state).await?;
+        let epoch = accounts::end_all_sessions(&state.db, account.id).await?;
+        let client = super::context::client_addr().await;
+        audit::record(&state.db, Event::by(account.id, Action::SignOutEverywhereElse, true, client)).await?;
+        session.renew(epoch).await?;
+        state.signaling.close_account(account.id, session.login().await?);
+        leptos_axum::redirect("/account?done=others");
+        Ok(())
     }.await)
 }

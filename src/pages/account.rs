@@ -3,13 +3,26 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::{current_user, security_events};
+use crate::api::accounts::{current_user, security_events, ChangePassword, ChangeProfile, SignOutEverywhereElse};
 use crate::error::AppError;
+use crate::pages::form::{field_error, outcome, Field, FormError};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| async { Ok::<_, AppError>((current_user().await?, security_events().await?)) });
+    let change_password = ServerAction::<ChangePassword>::new();
+    let change_profile = ServerAction::<ChangeProfile>::new();
+    let end_others = ServerAction::<SignOutEverywhereElse>::new();
+    let (password_result, profile_result, others_result) = (outcome(change_password), outcome(change_profile), outcome(end_others));
+    let query = use_query_map();
+    let done = move || match query.read().get("done").as_deref() {
+        Some("password") => Some("Your password was changed. Your other sessions were signed out."),
+        Some("profile") => Some("Your name and email were saved."),
+        Some("others") => Some("Your other sessions were signed out."),
+        _ => None,
+    };
     view! {
         <Title text="Your account"/>
         <Suspense fallback=|| view! { <p role="status">"Loading your account…"</p> }>
@@ -18,10 +31,34 @@ pub fn AccountPage() -> impl IntoView {
                     Ok((Some(user), events)) => view! {
                         <section class="card">
                             <h1>"Your account"</h1>
-                            <dl class="facts">
-                                <dt>"Display name"</dt><dd>{user.display_name}</dd>
-                                <dt>"Email"</dt><dd>{user.email}</dd>
-                            </dl>
+                            <p class="notice" role="status">{done}</p>
+                            <h2>"Name and email"</h2>
+                            <ActionForm action=change_profile>
+                                <FormError value=profile_result/>
+                                <Field label="Display name" name="display_name" autocomplete="name"
+                                    value=user.display_name.clone() error=field_error(profile_result, "display_name")/>
+                                <Field label="Email" name="email" kind="email" autocomplete="email"
+                                    value=user.email.clone() error=field_error(profile_result, "email")/>
+                                <Field label="Password, to confirm" name="password" kind="password" autocomplete="current-password"
+                                    error=field_error(profile_result, "password")/>
+                                <button type="submit">"Save name and email"</button>
+                            </ActionForm>
+                            <h2>"Password"</h2>
+                            <ActionForm action=change_password>
+                                <FormError value=password_result/>
+                                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"
+                                    error=field_error(password_result, "current_password")/>
+                                <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
+                                    hint="At least 8 characters. Your other sessions will be signed out."
+                                    error=field_error(password_result, "new_password")/>
+                                <button type="submit">"Change password"</button>
+                            </ActionForm>
+                            <h2>"Sessions"</h2>
+                            <ActionForm action=end_others>
+                                <FormError value=others_result/>
+                                <p>"Signed in on a computer you no longer use? End every session but this one."</p>
+                                <button type="submit">"Sign out everywhere else"</button>
+                            </ActionForm>
                             <h2>"Recent security events"</h2>
                             <table class="events">
                                 <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"What"</th><th scope="col">"Result"</th><th scope="col">"From"</th></tr></thead>
@@ -53,6 +90,9 @@ fn describe(action: &str) -> &'static str {
         "sign_in" => "Sign-in",
         "sign_out" => "Sign-out",
         "session_expired" => "Session expired",
+        "password_change" => "Password change",
+        "profile_change" => "Name or email change",
+        "sign_out_everywhere_else" => "Signed out everywhere else",
         _ => "Other",
     }
 }

@@ -12,6 +12,8 @@ pub struct Account {
     pub id: i64,
     pub email: String,
     pub display_name: DisplayName,
+    /// Sessions signed in under an older epoch no longer count.
+    pub session_epoch: i64,
 }
 
 /// Creates an account; the email must not be taken.
@@ -31,7 +33,7 @@ pub async fn create(
             .fetch_one(db)
             .await;
     match row {
-        Ok((id,)) => Ok(Account { id, email: email.as_str().to_string(), display_name }),
+        Ok((id,)) => Ok(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0 }),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(AppError::invalid("email", "An account with this email already exists. Sign in instead."))
         }
@@ -52,8 +54,8 @@ pub enum SignInAttempt {
 /// wrong password take the same work.
 pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str, password: String) -> Result<SignInAttempt, AppError> {
     let found = match Email::parse(email) {
-        Ok(email) => sqlx::query_as::<_, (i64, String, String, String)>(
-            "SELECT id, email, display_name, password_hash FROM accounts WHERE email = ?",
+        Ok(email) => sqlx::query_as::<_, (i64, String, String, String, i64)>(
+            "SELECT id, email, display_name, password_hash, session_epoch FROM accounts WHERE email = ?",
         )
         .bind(email.as_str())
         .fetch_optional(db)
@@ -61,22 +63,76 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
         .map_err(|e| AppError::internal("looking up an account failed", e))?,
         Err(_) => None,
     };
-    let stored = found.as_ref().map(|(_, _, _, hash)| hash.clone());
+    let stored = found.as_ref().map(|(_, _, _, hash, _)| hash.clone());
     let matches = hasher.verify(password, stored).await?;
     match found {
-        Some((id, email, name, _)) if matches => Ok(SignInAttempt::Accepted(Account { id, email, display_name: stored_name(&name)? })),
+        Some((id, email, name, _, session_epoch)) if matches => {
+            Ok(SignInAttempt::Accepted(Account { id, email, display_name: stored_name(&name)?, session_epoch }))
+        }
         found => Ok(SignInAttempt::Refused { account: found.map(|(id, ..)| id) }),
     }
 }
 
 /// The account with this id, if it still exists.
 pub async fn find(db: &SqlitePool, id: i64) -> Result<Option<Account>, AppError> {
-    let row = sqlx::query_as::<_, (i64, String, String)>("SELECT id, email, display_name FROM accounts WHERE id = ?")
+    let row = sqlx::query_as::<_, (i64, String, String, i64)>("SELECT id, email, display_name, session_epoch FROM accounts WHERE id = ?")
         .bind(id)
         .fetch_optional(db)
         .await
         .map_err(|e| AppError::internal("loading an account failed", e))?;
-    row.map(|(id, email, name)| Ok(Account { id, email, display_name: stored_name(&name)? })).transpose()
+    row.map(|(id, email, name, session_epoch)| Ok(Account { id, email, display_name: stored_name(&name)?, session_epoch })).transpose()
+}
+
+/// Whether `password` is `account`'s current password.
+pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64, password: String) -> Result<bool, AppError> {
+    let hash: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM accounts WHERE id = ?")
+        .bind(account)
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal("loading a password hash failed", e))?;
+    hasher.verify(password, hash.map(|(h,)| h)).await
+}
+
+/// Sets a new password and ends every session of the account; returns the
+/// new session epoch.
+pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64, password: Password) -> Result<i64, AppError> {
+    let hash = hasher.hash(password).await?;
+    let (epoch,): (i64,) = sqlx::query_as(
+        "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch",
+    )
+    .bind(hash)
+    .bind(account)
+    .fetch_one(db)
+    .await
+    .map_err(|e| AppError::internal("changing a password failed", e))?;
+    Ok(epoch)
+}
+
+/// Ends every session of the account; returns the new session epoch.
+pub async fn end_all_sessions(db: &SqlitePool, account: i64) -> Result<i64, AppError> {
+    let (epoch,): (i64,) = sqlx::query_as("UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
+        .bind(account)
+        .fetch_one(db)
+        .await
+        .map_err(|e| AppError::internal("ending sessions failed", e))?;
+    Ok(epoch)
+}
+
+/// Changes the display name and email; the email must not be taken.
+pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayName, email: &Email) -> Result<(), AppError> {
+    let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ? WHERE id = ?")
+        .bind(display_name.as_str())
+        .bind(email.as_str())
+        .bind(account)
+        .execute(db)
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(AppError::invalid("email", "Another account already uses this email."))
+        }
+        Err(e) => Err(AppError::internal("changing a profile failed", e)),
+    }
 }
 
 /// Names are validated before they are stored; one that no longer parses

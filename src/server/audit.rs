@@ -16,6 +16,9 @@ pub enum Action {
     SignIn,
     SignOut,
     SessionExpired,
+    PasswordChange,
+    ProfileChange,
+    SignOutEverywhereElse,
 }
 
 impl Action {
@@ -25,6 +28,9 @@ impl Action {
             Self::SignIn => "sign_in",
             Self::SignOut => "sign_out",
             Self::SessionExpired => "session_expired",
+            Self::PasswordChange => "password_change",
+            Self::ProfileChange => "profile_change",
+            Self::SignOutEverywhereElse => "sign_out_everywhere_else",
         }
     }
 }

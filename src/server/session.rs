@@ -12,6 +12,15 @@ use crate::server::state::AppState;
 const ACCOUNT_ID: &str = "account_id";
 /// Unix seconds of the sign-in, for the absolute timeout.
 const SIGNED_IN_AT: &str = "signed_in_at";
+/// The account's session epoch when this session signed in.
+const EPOCH: &str = "session_epoch";
+/// Random id of this sign-in, naming the signaling sockets it opened.
+const LOGIN: &str = "login";
+
+fn new_login_id() -> u64 {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    OsRng.next_u64()
+}
 
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -33,9 +42,28 @@ impl UserSession {
     /// Signs `account` in under a new session id, so an id planted before
     /// sign-in is worthless afterwards.
     pub async fn sign_in(&self, account: &Account) -> Result<(), AppError> {
-        self.0.cycle_id().await.map_err(|e| AppError::internal("rotating the session id failed", e))?;
         self.0.insert(ACCOUNT_ID, account.id).await.map_err(|e| AppError::internal("saving the session failed", e))?;
-        self.0.insert(SIGNED_IN_AT, now_secs()).await.map_err(|e| AppError::internal("saving the session failed", e))
+        self.0.insert(SIGNED_IN_AT, now_secs()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
+        self.0.insert(LOGIN, new_login_id()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
+        self.renew(account.session_epoch).await
+    }
+
+    /// Keeps this session valid under a new session epoch (after a password
+    /// change or ending the other sessions), under a new id.
+    pub async fn renew(&self, epoch: i64) -> Result<(), AppError> {
+        self.0.cycle_id().await.map_err(|e| AppError::internal("rotating the session id failed", e))?;
+        self.0.insert(EPOCH, epoch).await.map_err(|e| AppError::internal("saving the session failed", e))
+    }
+
+    /// This sign-in's id, if signed in.
+    pub async fn login(&self) -> Result<Option<u64>, AppError> {
+        self.0.get(LOGIN).await.map_err(|e| AppError::internal("reading the session failed", e))
+    }
+
+    /// When this session reaches its absolute limit, if signed in.
+    pub async fn deadline(&self, limits: SessionLimits) -> Result<Option<SystemTime>, AppError> {
+        let at: Option<u64> = self.0.get(SIGNED_IN_AT).await.map_err(|e| AppError::internal("reading the session failed", e))?;
+        Ok(at.map(|at| UNIX_EPOCH + Duration::from_secs(at) + limits.absolute))
     }
 
     /// Ends the session on the server, not just in the browser.
@@ -55,7 +83,16 @@ impl UserSession {
             self.sign_out().await?;
             return Ok(None);
         }
-        accounts::find(&state.db, id).await
+        let epoch = self.0.get::<i64>(EPOCH).await.map_err(read)?.unwrap_or(-1);
+        match accounts::find(&state.db, id).await? {
+            Some(account) if account.session_epoch == epoch => Ok(Some(account)),
+            // Ended elsewhere (password change, "sign out everywhere else"),
+            // or the account is gone.
+            _ => {
+                self.sign_out().await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Like [`UserSession::account`], but a missing sign-in is an error.

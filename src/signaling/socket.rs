@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -51,19 +51,54 @@ pub struct Signaling {
 struct Inner {
     hub: Hub,
     outboxes: HashMap<ParticipantId, mpsc::Sender<ServerMessage>>,
+    /// Which sign-in opened each socket of a signed-in account.
+    owners: HashMap<ParticipantId, Login>,
+}
+
+/// A signed-in account's sign-in (one browser session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Login {
+    pub account: i64,
+    pub login: u64,
 }
 
 impl Signaling {
     pub fn new(ice_servers: Vec<IceServer>) -> Self {
-        Self { inner: Mutex::new(Inner { hub: Hub::new(ice_servers), outboxes: HashMap::new() }), next_id: AtomicU64::new(1) }
+        let inner = Inner { hub: Hub::new(ice_servers), outboxes: HashMap::new(), owners: HashMap::new() };
+        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1) }
     }
 
     /// A new connection: its participant id and the receiving end of its outbox.
-    fn connect(&self) -> (ParticipantId, mpsc::Receiver<ServerMessage>) {
+    fn connect(&self, owner: Option<Login>) -> (ParticipantId, mpsc::Receiver<ServerMessage>) {
         let id = ParticipantId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        self.lock().outboxes.insert(id, tx);
+        let mut inner = self.lock();
+        inner.outboxes.insert(id, tx);
+        if let Some(owner) = owner {
+            inner.owners.insert(id, owner);
+        }
         (id, rx)
+    }
+
+    /// Closes the sockets opened by one sign-in (it signed out).
+    pub fn close_login(&self, login: Login) {
+        self.close_where(|owner| owner == login);
+    }
+
+    /// Closes every socket of `account`, except those of `keep` (its own
+    /// sign-in, when ending the others).
+    pub fn close_account(&self, account: i64, keep: Option<u64>) {
+        self.close_where(|owner| owner.account == account && Some(owner.login) != keep);
+    }
+
+    /// Dropping a socket's outbox makes its writer send a close frame; its
+    /// reader's exit then tells the room, as for any leave.
+    fn close_where(&self, matches: impl Fn(Login) -> bool) {
+        let mut inner = self.lock();
+        let doomed: Vec<ParticipantId> = inner.owners.iter().filter(|(_, owner)| matches(**owner)).map(|(id, _)| *id).collect();
+        for id in doomed {
+            inner.outboxes.remove(&id);
+        }
     }
 
     /// The connection ended: the others see `id` leave, its outbox closes.
@@ -71,6 +106,7 @@ impl Signaling {
         let mut inner = self.lock();
         let out = inner.hub.handle(Input::Leave { who: id });
         inner.outboxes.remove(&id);
+        inner.owners.remove(&id);
         inner.deliver(out);
     }
 
@@ -127,23 +163,39 @@ pub async fn upgrade(State(state): State<AppState>, session: Session, headers: H
     if origin != Some(&*state.public_origin) {
         return (StatusCode::FORBIDDEN, "This page may only be used from Huddle's own address.").into_response();
     }
-    let account = match UserSession(session).account(&state).await {
-        Ok(account) => account,
+    let session = UserSession(session);
+    let signed_in = async {
+        let Some(account) = session.account(&state).await? else { return Ok(None) };
+        let login = session.login().await?.map(|login| Login { account: account.id, login });
+        let deadline = session.deadline(state.session_limits).await?;
+        Ok::<_, crate::error::AppError>(Some((account, login, deadline)))
+    };
+    let (account, owner, deadline) = match signed_in.await {
+        Ok(Some((account, login, deadline))) => (Some(account), login, deadline),
+        Ok(None) => (None, None, None),
         Err(e) => return (e.status(), e.to_string()).into_response(),
     };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, account))
+        .on_upgrade(move |socket| serve(socket, state, account, owner, deadline))
 }
 
-/// Runs one connection until either side ends it.
-async fn serve(socket: WebSocket, state: AppState, account: Option<Account>) {
-    let (id, outbox) = state.signaling.connect();
+/// Runs one connection until either side ends it, or until the session that
+/// opened it reaches its absolute limit.
+async fn serve(socket: WebSocket, state: AppState, account: Option<Account>, owner: Option<Login>, deadline: Option<SystemTime>) {
+    let (id, outbox) = state.signaling.connect(owner);
     let (sink, stream) = socket.split();
     let mut writer = tokio::spawn(write_loop(sink, outbox));
+    let expiry = async {
+        match deadline {
+            Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = read_loop(stream, id, &state, account.as_ref()) => {}
         _ = &mut writer => {}
+        _ = expiry => {}
     }
     state.signaling.disconnect(id);
     // The outbox is gone, so the writer sends a close frame and ends.

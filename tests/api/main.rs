@@ -1,6 +1,7 @@
 //! Integration tests: the whole application on 127.0.0.1:0 with a fresh
 //! SQLite file per test, driven over real HTTP and real WebSockets.
 
+mod account_changes;
 mod accounts;
 mod helpers;
 mod pages;

@@ -1,0 +1,138 @@
+use std::time::Duration;
+
+use huddle::server::session::SessionLimits;
+
+use crate::helpers::{spawn_app, spawn_app_with, Socket};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A socket joined to a fresh room of `host`'s.
+async fn in_a_call(host: &crate::helpers::Visitor) -> Socket {
+    let slug = host.create_room("Clinic").await.slug;
+    let mut socket = host.socket().await;
+    socket.join(&slug, "ignored").await;
+    socket
+}
+
+/// Asserts the server closes `socket` within one second.
+async fn closed_within_a_second(socket: &mut Socket) {
+    tokio::time::timeout(Duration::from_secs(1), socket.expect_closed(None)).await.expect("the socket was still open after 1 s");
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let response = ada.call("change_password", &[("current_password", "a wrong one"), ("new_password", "a brand new secret")]).await;
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "current_password");
+    assert_eq!(app.visitor().sign_in("ada@example.org", PASSWORD).await.status(), 200, "the password changed anyway");
+}
+
+#[tokio::test]
+async fn a_new_password_must_be_valid() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let response = ada.call("change_password", &[("current_password", PASSWORD), ("new_password", "short")]).await;
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "new_password");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_keeps_this_one_and_closes_call_sockets() {
+    let app = spawn_app().await;
+    let laptop = app.host("ada@example.org", "Ada").await;
+    let phone = app.visitor();
+    assert_eq!(phone.sign_in("ada@example.org", PASSWORD).await.status(), 200);
+    let mut phone_call = in_a_call(&phone).await;
+    let mut laptop_call = in_a_call(&laptop).await;
+
+    let response = laptop.call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new secret")]).await;
+    assert_eq!(response.status(), 200);
+    closed_within_a_second(&mut phone_call).await;
+    closed_within_a_second(&mut laptop_call).await;
+
+    assert_eq!(laptop.me().await["display_name"], "Ada", "this session should stay signed in");
+    assert!(phone.me().await.is_null(), "the other session survived the password change");
+    assert_eq!(app.visitor().sign_in("ada@example.org", PASSWORD).await.status(), 401);
+    assert_eq!(app.visitor().sign_in("ada@example.org", "a brand new secret").await.status(), 200);
+}
+
+#[tokio::test]
+async fn signing_out_closes_that_sessions_call_sockets_within_a_second() {
+    let app = spawn_app().await;
+    let laptop = app.host("ada@example.org", "Ada").await;
+    let phone = app.visitor();
+    phone.sign_in("ada@example.org", PASSWORD).await;
+    let mut laptop_call = in_a_call(&laptop).await;
+    let mut phone_call = in_a_call(&phone).await;
+    assert_eq!(laptop.call("logout", &[]).await.status(), 200);
+    closed_within_a_second(&mut laptop_call).await;
+    // The phone's call carries on.
+    phone_call.send_json(serde_json::json!({"type": "leave"})).await;
+    phone_call.expect_silence().await;
+    assert_eq!(phone.me().await["display_name"], "Ada");
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_else_keeps_only_this_session() {
+    let app = spawn_app().await;
+    let laptop = app.host("ada@example.org", "Ada").await;
+    let phone = app.visitor();
+    phone.sign_in("ada@example.org", PASSWORD).await;
+    let mut phone_call = in_a_call(&phone).await;
+    let mut laptop_call = in_a_call(&laptop).await;
+    assert_eq!(laptop.call("sign_out_everywhere_else", &[]).await.status(), 200);
+    closed_within_a_second(&mut phone_call).await;
+    assert!(phone.me().await.is_null());
+    assert_eq!(laptop.me().await["display_name"], "Ada");
+    laptop_call.send_json(serde_json::json!({"type": "leave"})).await;
+    laptop_call.expect_silence().await;
+}
+
+#[tokio::test]
+async fn the_absolute_session_limit_closes_call_sockets() {
+    let app = spawn_app_with(|c| c.session_limits = SessionLimits { idle: Duration::from_secs(3600), absolute: Duration::from_secs(2) }).await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let mut call = in_a_call(&ada).await;
+    tokio::time::timeout(Duration::from_secs(4), call.expect_closed(None)).await.expect("the socket outlived the session");
+}
+
+#[tokio::test]
+async fn name_and_email_change_with_the_password() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    app.host("bo@example.org", "Bo").await;
+
+    let wrong = ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", "dr.ada@example.org"), ("password", "nope nope nope")]).await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "password");
+
+    let taken = ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", "BO@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(taken.status(), 422);
+    assert_eq!(taken.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "email");
+
+    let ok = ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", "Dr.Ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(ok.status(), 200);
+    let me = ada.me().await;
+    assert_eq!(me["display_name"], "Dr. Ada");
+    assert_eq!(me["email"], "dr.ada@example.org");
+    assert_eq!(app.visitor().sign_in("dr.ada@example.org", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn account_changes_are_audited() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    ada.call("change_password", &[("current_password", "wrong!!!"), ("new_password", "a brand new secret")]).await;
+    ada.call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new secret")]).await;
+    ada.call("sign_out_everywhere_else", &[]).await;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 1 AND action NOT IN ('sign_up', 'sign_in') ORDER BY id")
+        .fetch_all(&app.db().await)
+        .await
+        .unwrap();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
+    assert_eq!(rows, [("password_change", "failure"), ("password_change", "success"), ("sign_out_everywhere_else", "success")]);
+}
