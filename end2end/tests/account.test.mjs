@@ -2,7 +2,7 @@
 // out, and sign in again with the new password (the old one no longer works).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newPerson, serverAndBrowser } from './support.mjs';
+import { newPerson, serverAndBrowser, signUpAndIn } from './support.mjs';
 
 describe('an account', () => {
   const env = serverAndBrowser();
@@ -10,12 +10,7 @@ describe('an account', () => {
   it('signs up, changes its password, signs out and signs in with the new password', async () => {
     const { page } = await newPerson(env.browser);
     const origin = env.server.origin;
-    await page.goto(`${origin}/signup`);
-    await page.getByLabel('Email').fill('teacher@example.org');
-    await page.getByLabel('Display name').fill('Ms. Teacher');
-    await page.getByLabel('Password').fill('first password 1');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL('**/rooms');
+    await signUpAndIn(page, origin, { email: 'teacher@example.org', name: 'Ms. Teacher', password: 'first password 1' });
 
     await page.getByRole('link', { name: 'Account' }).click();
     await page.waitForURL('**/account');

@@ -2,7 +2,14 @@
 // guests join from other browsers; everyone sees and hears everyone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mediaGrowth, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
+import {
+  mediaGrowth,
+  newPerson,
+  serverAndBrowser,
+  signUpAndIn,
+  waitForHydration,
+  waitForRemoteVideos,
+} from './support.mjs';
 
 describe('a call between browsers', () => {
   const env = serverAndBrowser();
@@ -17,11 +24,8 @@ describe('a call between browsers', () => {
     const { page } = host;
     await page.goto(`${env.server.origin}/`);
     await page.getByRole('link', { name: 'Sign up' }).first().click();
-    await page.getByLabel('Email').fill('host@example.org');
-    await page.getByLabel('Display name').fill('Dr. Host');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL('**/rooms');
+    await page.waitForURL('**/signup');
+    await signUpAndIn(page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
     await page.getByRole('heading', { name: 'Your rooms' }).waitFor();
 
     await page.getByLabel('Room name').fill('Consultations');

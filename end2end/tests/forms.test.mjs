@@ -1,7 +1,7 @@
 // Forms work before (or without) the WASM: a slow phone is never stuck.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { serverAndBrowser } from './support.mjs';
+import { serverAndBrowser, signUpAndIn } from './support.mjs';
 
 describe('forms without JavaScript', () => {
   const env = serverAndBrowser();
@@ -12,13 +12,8 @@ describe('forms without JavaScript', () => {
     page = await context.newPage();
   });
 
-  it('sign up, create a room, sign out and sign in again', async () => {
-    await page.goto(`${env.server.origin}/signup`);
-    await page.getByLabel('Email').fill('nojs@example.org');
-    await page.getByLabel('Display name').fill('No Script');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL('**/rooms');
+  it('sign up, sign in, create a room, sign out and sign in again', async () => {
+    await signUpAndIn(page, env.server.origin, { email: 'nojs@example.org', name: 'No Script', password: 'correct horse battery' });
 
     await page.getByLabel('Room name').fill('Plain HTML');
     await page.getByRole('button', { name: 'Create room' }).click();

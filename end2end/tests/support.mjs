@@ -167,3 +167,19 @@ export function serverAndBrowser() {
   });
   return env;
 }
+
+/** Signs up, then signs in (sign-up never says whether an email was new),
+ * ending on the rooms page. */
+export async function signUpAndIn(page, origin, { email, name, password }) {
+  await page.goto(`${origin}/signup`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/login?registered=1');
+  await page.getByText('your account is ready').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/rooms');
+}

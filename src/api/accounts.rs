@@ -24,24 +24,28 @@ pub struct SecurityEvent {
     pub client_addr: Option<String>,
 }
 
-/// Creates an account, signs it in and goes to the rooms page.
+/// Creates an account and sends the person to sign in. The answer is the
+/// same whether or not the email was already registered (no account
+/// enumeration); in the second case nothing changes and the owner's audit
+/// log records the attempt.
 #[server(prefix = "/api", endpoint = "signup")]
 pub async fn sign_up(email: String, display_name: String, password: String) -> Result<(), AppError> {
     use crate::domain::{DisplayName, Email, Password};
     use crate::server::accounts;
-    use crate::server::audit::{self, Action, Event};
+    use crate::server::password::{is_common, COMMON_PASSWORD};
     super::context::finish::<SignUp>("/signup", async move {
         let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
         let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
         let password = Password::parse(password).map_err(|m| AppError::invalid("password", m))?;
-        let (state, session) = super::context::request().await?;
-        let account = accounts::create(&state.db, &state.hasher, email, display_name, password).await?;
+        if is_common(&password) {
+            return Err(AppError::invalid("password", COMMON_PASSWORD));
+        }
+        let (state, _) = super::context::request().await?;
         let client = super::context::client_addr().await;
-        audit::record(&state.db, Event::by(account.id, Action::SignUp, true, client)).await?;
-        session.sign_in(&account).await?;
-        audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
-        tracing::info!(account = account.id, "account created");
-        leptos_axum::redirect("/rooms");
+        if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
+            tracing::info!(account = account.id, "account created");
+        }
+        leptos_axum::redirect("/login?registered=1");
         Ok(())
     }.await)
 }
@@ -125,6 +129,9 @@ pub async fn change_password(current_password: String, new_password: String) -> 
             return Err(AppError::invalid("current_password", "That is not your current password."));
         }
         let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
+        if crate::server::password::is_common(&new_password) {
+            return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
+        }
         let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
         audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
         session.renew(epoch).await?;

@@ -66,7 +66,7 @@ pub fn AccountPage() -> impl IntoView {
                                     {events.into_iter().map(|e| view! {
                                         <tr>
                                             <td>{e.at.replace('T', " ").trim_end_matches('Z').chars().take(19).collect::<String>()}</td>
-                                            <td>{describe(&e.action)}</td>
+                                            <td>{describe(&e.action, &e.outcome)}</td>
                                             <td>{if e.outcome == "success" { "Succeeded" } else { "Failed" }}</td>
                                             <td>{e.client_addr.unwrap_or_else(|| "—".into())}</td>
                                         </tr>
@@ -84,9 +84,10 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 /// An audit action in words.
-fn describe(action: &str) -> &'static str {
+fn describe(action: &str, outcome: &str) -> &'static str {
     match action {
-        "sign_up" => "Account created",
+        "sign_up" if outcome == "success" => "Account created",
+        "sign_up" => "Someone tried to sign up with your email",
         "sign_in" => "Sign-in",
         "sign_out" => "Sign-out",
         "session_expired" => "Session expired",

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{SignIn, SignUp};
 use crate::pages::form::{field_error, outcome, Field, FormError};
@@ -35,10 +36,19 @@ pub fn SignUpPage() -> impl IntoView {
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let value = outcome(action);
+    let query = use_query_map();
+    // Deliberately the same words whether or not the email was new.
+    let registered = move || {
+        query.read().get("registered").map(|_| {
+            "Thank you. If this email was new to Huddle, your account is ready: sign in with it now. \
+             If you already had an account, sign in with your existing password."
+        })
+    };
     view! {
         <Title text="Sign in"/>
         <section class="card narrow">
             <h1>"Sign in"</h1>
+            <p class="notice" role="status">{registered}</p>
             <ActionForm action=action>
                 <FormError value=value/>
                 <Field label="Email" name="email" kind="email" autocomplete="email" error=field_error(value, "email")/>

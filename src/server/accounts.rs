@@ -1,9 +1,12 @@
 //! Accounts: creating one and proving who you are.
 
+use std::net::IpAddr;
+
 use sqlx::SqlitePool;
 
 use crate::domain::{DisplayName, Email, Password};
 use crate::error::AppError;
+use crate::server::audit::{self, Action, Event};
 use crate::server::password::PasswordHasher;
 
 /// A host's account as the application uses it (never the password hash).
@@ -16,28 +19,46 @@ pub struct Account {
     pub session_epoch: i64,
 }
 
-/// Creates an account; the email must not be taken.
+/// Creates an account, unless the email is taken: then `None`, after the
+/// same work (one password hash, one durable write: the audit row for the
+/// account owner), so neither the answer nor its timing tells whether an
+/// email is registered.
 pub async fn create(
     db: &SqlitePool,
     hasher: &PasswordHasher,
     email: Email,
     display_name: DisplayName,
     password: Password,
-) -> Result<Account, AppError> {
+    client: Option<IpAddr>,
+) -> Result<Option<Account>, AppError> {
     let hash = hasher.hash(password).await?;
-    let row: Result<(i64,), sqlx::Error> =
+    let failed = |e| AppError::internal("creating an account failed", e);
+    let mut tx = db.begin().await.map_err(failed)?;
+    let inserted: Result<(i64,), sqlx::Error> =
         sqlx::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES (?, ?, ?) RETURNING id")
             .bind(email.as_str())
             .bind(display_name.as_str())
             .bind(&hash)
-            .fetch_one(db)
+            .fetch_one(&mut *tx)
             .await;
-    match row {
-        Ok((id,)) => Ok(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0 }),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(AppError::invalid("email", "An account with this email already exists. Sign in instead."))
+    match inserted {
+        Ok((id,)) => {
+            audit::record(&mut *tx, Event::by(id, Action::SignUp, true, client)).await?;
+            tx.commit().await.map_err(failed)?;
+            Ok(Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0 }))
         }
-        Err(e) => Err(AppError::internal("creating an account failed", e)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            tx.rollback().await.map_err(failed)?;
+            let owner: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = ?")
+                .bind(email.as_str())
+                .fetch_optional(db)
+                .await
+                .map_err(failed)?;
+            let event = Event { actor: None, account: owner.map(|(id,)| id), action: Action::SignUp, success: false, client };
+            audit::record(db, event).await?;
+            Ok(None)
+        }
+        Err(e) => Err(failed(e)),
     }
 }
 

@@ -54,8 +54,8 @@ impl Event {
     }
 }
 
-/// Appends `event`.
-pub async fn record(db: &SqlitePool, event: Event) -> Result<(), AppError> {
+/// Appends `event` (through a pool or inside a transaction).
+pub async fn record<'e>(db: impl sqlx::SqliteExecutor<'e>, event: Event) -> Result<(), AppError> {
     let actor = event.actor.map_or_else(|| "anonymous".to_string(), |id| format!("account:{id}"));
     sqlx::query("INSERT INTO audit_events (actor, account_id, action, outcome, client_addr) VALUES (?, ?, ?, ?, ?)")
         .bind(actor)

@@ -1,6 +1,7 @@
 //! Password hashing with argon2id, kept off the async runtime and bounded so
 //! a burst of sign-ins cannot exhaust memory (each hash takes 19 MiB).
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -67,6 +68,17 @@ impl PasswordHasher {
     }
 }
 
+/// Whether `password` is among the 10,000 most common passwords (compared
+/// case-insensitively), which guessing attacks try first.
+pub fn is_common(password: &Password) -> bool {
+    static COMMON: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let common = COMMON.get_or_init(|| include_str!("common-passwords.txt").lines().map(str::trim).filter(|l| !l.is_empty()).collect());
+    common.contains(password.expose().to_lowercase().as_str())
+}
+
+/// The message for a password that [`is_common`].
+pub const COMMON_PASSWORD: &str = "This password is one of the most common ones, so it is easy to guess. Please choose another.";
+
 /// A hash of a random password, made once, for unknown accounts.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -98,6 +110,15 @@ mod tests {
         let base = "a".repeat(80);
         let hash = hasher.hash(Password::parse(format!("{base}1")).unwrap()).await.unwrap();
         assert!(!hasher.verify(format!("{base}2"), Some(hash)).await.unwrap());
+    }
+
+    #[test]
+    fn the_list_holds_ten_thousand_common_passwords() {
+        assert_eq!(include_str!("common-passwords.txt").lines().count(), 10_000);
+        for common in ["password", "PassWord", "qwerty123", "iloveyou"] {
+            assert!(is_common(&Password::parse(common.into()).unwrap()), "{common}");
+        }
+        assert!(!is_common(&Password::parse("correct horse battery".into()).unwrap()));
     }
 
     #[tokio::test]

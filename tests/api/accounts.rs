@@ -1,12 +1,14 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_process};
 
 #[tokio::test]
-async fn sign_up_creates_an_account_and_signs_it_in() {
+async fn sign_up_creates_an_account_and_sends_the_person_to_sign_in() {
     let app = spawn_app().await;
     let ada = app.visitor();
     let response = ada.sign_up("Ada@Example.org", "Dr. Ada", "correct horse battery").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["location"], "/rooms");
+    assert_eq!(response.headers()["location"], "/login?registered=1");
+    assert!(ada.me().await.is_null());
+    assert_eq!(ada.sign_in("ada@example.org", "correct horse battery").await.status(), 200);
     let me = ada.me().await;
     assert_eq!(me["display_name"], "Dr. Ada");
     assert_eq!(me["email"], "ada@example.org");
@@ -30,6 +32,8 @@ async fn invalid_sign_up_fields_get_a_message_for_that_field_and_nothing_is_save
         ("ada@example.org", "", "correct horse battery", "display_name"),
         ("ada@example.org", &"x".repeat(65), "correct horse battery", "display_name"),
         ("ada@example.org", "Ada", "short", "password"),
+        ("ada@example.org", "Ada", "Password123", "password"),
+        ("ada@example.org", "Ada", "iloveyou", "password"),
     ] {
         let response = visitor.sign_up(email, name, password).await;
         assert_eq!(response.status(), 422, "{field}");
@@ -43,13 +47,78 @@ async fn invalid_sign_up_fields_get_a_message_for_that_field_and_nothing_is_save
 }
 
 #[tokio::test]
-async fn a_second_account_with_the_same_email_is_refused() {
+async fn sign_up_with_an_existing_email_looks_the_same_and_changes_nothing() {
     let app = spawn_app().await;
     app.host("ada@example.org", "Ada").await;
-    let response = app.visitor().sign_up("ADA@example.org", "Impostor", "another password").await;
-    assert_eq!(response.status(), 422);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["Invalid"]["field"], "email");
+    let taken = app.visitor().sign_up("ADA@example.org", "Impostor", "another password").await;
+    let fresh = app.visitor().sign_up("new@example.org", "Newcomer", "another password").await;
+    assert_eq!(taken.status(), fresh.status());
+    assert_eq!(taken.headers()["location"], fresh.headers()["location"]);
+    assert_eq!(taken.text().await.unwrap(), fresh.text().await.unwrap());
+    // The real account is untouched and the impostor's password does nothing.
+    assert_eq!(app.visitor().sign_in("ada@example.org", "another password").await.status(), 401);
+    assert_eq!(app.visitor().sign_in("ada@example.org", "correct horse battery").await.status(), 200);
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts WHERE display_name = 'Impostor'").fetch_one(&app.db().await).await.unwrap();
+    assert_eq!(count, 0);
+}
+
+/// Median time of `n` runs of each of two requests, interleaved so that
+/// drift in the machine's load hits both alike.
+async fn median_times<A, B, FA, FB>(n: usize, mut a: A, mut b: B) -> (f64, f64)
+where
+    A: FnMut(usize) -> FA,
+    B: FnMut(usize) -> FB,
+    FA: std::future::Future<Output = reqwest::Response>,
+    FB: std::future::Future<Output = reqwest::Response>,
+{
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let start = std::time::Instant::now();
+        a(i).await;
+        ta.push(start.elapsed().as_secs_f64());
+        let start = std::time::Instant::now();
+        b(i).await;
+        tb.push(start.elapsed().as_secs_f64());
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(ta), median(tb))
+}
+
+fn within_ten_percent(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.10 * a.max(b)
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_take_the_same_time() {
+    let server = spawn_process().await;
+    let visitor = &server.visitor;
+    visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    let unknown_emails: Vec<String> = (0..50).map(|i| format!("nobody{i}@example.org")).collect();
+    let (wrong, unknown) = median_times(
+        50,
+        |_| visitor.sign_in("ada@example.org", "wrong password!"),
+        |i| visitor.sign_in(&unknown_emails[i], "wrong password!"),
+    )
+    .await;
+    assert!(within_ten_percent(wrong, unknown), "wrong password {wrong:.4}s vs unknown email {unknown:.4}s");
+}
+
+#[tokio::test]
+async fn sign_up_with_a_taken_email_takes_the_same_time_as_a_new_one() {
+    let server = spawn_process().await;
+    let visitor = &server.visitor;
+    visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    let new_emails: Vec<String> = (0..50).map(|i| format!("new{i}@example.org")).collect();
+    let (taken, fresh) = median_times(
+        50,
+        |_| visitor.sign_up("ada@example.org", "Someone", "another password"),
+        |i| visitor.sign_up(&new_emails[i], "Someone", "another password"),
+    )
+    .await;
+    assert!(within_ten_percent(taken, fresh), "taken email {taken:.4}s vs new email {fresh:.4}s");
 }
 
 #[tokio::test]
@@ -106,7 +175,8 @@ async fn sign_out_ends_the_session_on_the_server() {
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
     let app = spawn_app().await;
-    let response = app.visitor().sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    app.visitor().sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    let response = app.visitor().sign_in("ada@example.org", "correct horse battery").await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("huddle_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");

@@ -111,6 +111,8 @@ impl TestApp {
         let host = self.visitor();
         let response = host.sign_up(email, name, "correct horse battery").await;
         assert_eq!(response.status(), 200, "sign-up failed: {}", response.text().await.unwrap_or_default());
+        let response = host.sign_in(email, "correct horse battery").await;
+        assert_eq!(response.status(), 200, "sign-in failed: {}", response.text().await.unwrap_or_default());
         host
     }
 
@@ -274,4 +276,40 @@ impl Socket {
             }
         }
     }
+}
+
+/// The `huddle` binary running as its own process, as in production, for
+/// measurements the in-process test server would skew (timing).
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub visitor: Visitor,
+    _dir: TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn spawn_process() -> ServerProcess {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"))
+        .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
+        .env("HUDDLE_DATABASE", dir.path().join("huddle.db"))
+        .env("RUST_LOG", "error")
+        .spawn()
+        .expect("the server binary starts");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: |_| {} };
+    let visitor = app.visitor();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return ServerProcess { child, visitor, _dir: dir };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server process did not start listening");
 }

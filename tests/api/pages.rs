@@ -23,13 +23,17 @@ async fn the_sign_up_form_has_a_visible_label_for_every_field_and_posts_without_
 }
 
 #[tokio::test]
-async fn a_form_posted_without_javascript_signs_up_and_redirects_to_the_rooms_page() {
+async fn a_form_posted_without_javascript_signs_up_and_redirects_to_sign_in() {
     let app = spawn_app().await;
     let browser = app.visitor();
     let response = browser
         .post_form("signup", &[("email", "ada@example.org"), ("display_name", "Ada"), ("password", "correct horse battery")])
         .await;
     assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/login?registered=1");
+    let login = browser.page("/login?registered=1").await.text().await.unwrap();
+    assert!(login.contains("your account is ready"));
+    let response = browser.post_form("login", &[("email", "ada@example.org"), ("password", "correct horse battery")]).await;
     assert_eq!(response.headers()["location"], "/rooms");
     let rooms = browser.page("/rooms").await;
     assert_eq!(rooms.status(), 200);

@@ -108,7 +108,8 @@ async fn an_oversized_request_body_is_refused() {
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_hsts_is_sent() {
     let app = spawn_app_with(|config| config.public_origin = Some("https://meet.example.org".into())).await;
-    let response = app.visitor().sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    app.visitor().sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    let response = app.visitor().sign_in("ada@example.org", "correct horse battery").await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(response.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
