@@ -296,7 +296,7 @@ impl Drop for ServerProcess {
 pub async fn spawn_process() -> ServerProcess {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"))
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
         .env("HUDDLE_DATABASE", dir.path().join("huddle.db"))
         .env("RUST_LOG", "error")
@@ -311,5 +311,7 @@ pub async fn spawn_process() -> ServerProcess {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server process did not start listening");
 }
