@@ -17,6 +17,9 @@ pub enum AppError {
     /// The page needs a signed-in account (401).
     #[error("Please sign in first.")]
     SignInRequired,
+    /// Too many failed sign-ins for this account or from this address (429).
+    #[error("Too many sign-in attempts. Please wait {} and try again.", wait_words(*wait_secs))]
+    TooManyAttempts { wait_secs: u64 },
     /// Nothing here, or not yours (404).
     #[error("We could not find that.")]
     NotFound,
@@ -68,9 +71,19 @@ impl AppError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadCredentials | Self::SignInRequired => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Request(_) => StatusCode::BAD_REQUEST,
         }
+    }
+}
+
+fn wait_words(secs: u64) -> String {
+    match secs {
+        0 | 1 => "a second".into(),
+        2..=59 => format!("{secs} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
     }
 }
 

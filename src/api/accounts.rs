@@ -58,8 +58,22 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     super::context::finish::<SignIn>("/login", async move {
         let (state, session) = super::context::request().await?;
         let client = super::context::client_addr().await;
+        // Keyed by what was typed, known account or not: the throttle must
+        // not tell them apart either.
+        let account_key = email.trim().to_lowercase();
+        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+        let throttle = &state.sign_in_throttle;
+        let now = std::time::Instant::now();
+        let wait = [throttle.per_account.check(&account_key, now), throttle.per_address.check(&address_key, now)]
+            .into_iter()
+            .filter_map(Result::err)
+            .max();
+        if let Some(wait) = wait {
+            return Err(AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil() as u64 });
+        }
         match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
             SignInAttempt::Accepted(account) => {
+                throttle.per_account.success(&account_key);
                 session.sign_in(&account).await?;
                 audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
                 leptos_axum::redirect("/rooms");
@@ -68,6 +82,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             SignInAttempt::Refused { account } => {
                 let event = Event { actor: None, account, action: Action::SignIn, success: false, client };
                 audit::record(&state.db, event).await?;
+                throttle.per_account.failure(&account_key, now);
+                throttle.per_address.failure(&address_key, now);
                 Err(AppError::BadCredentials)
             }
         }

@@ -48,6 +48,9 @@ mod context {
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
+        if let AppError::TooManyAttempts { wait_secs } = error {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*wait_secs));
+        }
         if !form_post {
             response.set_status(error.status());
             return result;

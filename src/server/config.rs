@@ -28,6 +28,11 @@ Configuration (environment variables):
   HUDDLE_SESSION_MAX_HOURS
                         sign out this long after signing in, however active
                                                           [default: 12]
+  HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT
+                        failed sign-ins for one email before back-off  [default: 10]
+  HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS
+                        failed sign-ins from one address before back-off
+                                                          [default: 30]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -49,6 +54,10 @@ pub struct Config {
     pub site_root: String,
     /// Idle and absolute session lifetimes.
     pub session_limits: SessionLimits,
+    /// Failed sign-ins allowed per email and per client address before each
+    /// further one is answered with a doubling wait.
+    pub sign_in_limit_per_account: u32,
+    pub sign_in_limit_per_address: u32,
 }
 
 impl Default for Config {
@@ -60,6 +69,8 @@ impl Default for Config {
             ice_servers: Vec::new(),
             site_root: "target/site".into(),
             session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
+            sign_in_limit_per_account: 10,
+            sign_in_limit_per_address: 30,
         }
     }
 }
@@ -91,6 +102,12 @@ impl Config {
         }
         if let Some(hours) = get("HUDDLE_SESSION_MAX_HOURS") {
             config.session_limits.absolute = Duration::from_secs(3600 * positive("HUDDLE_SESSION_MAX_HOURS", &hours)?);
+        }
+        if let Some(n) = get("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT") {
+            config.sign_in_limit_per_account = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", &n)?)?;
+        }
+        if let Some(n) = get("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS") {
+            config.sign_in_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", &n)?)?;
         }
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
             config.site_root = root;

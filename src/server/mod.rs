@@ -10,4 +10,5 @@ pub mod rooms;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod throttle;
 pub mod web_surface;

@@ -23,7 +23,8 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::app::{shell, App};
 use crate::server::config::Config;
 use crate::server::password::PasswordHasher;
-use crate::server::state::AppState;
+use crate::server::state::{AppState, SignInThrottle};
+use crate::server::throttle::Throttle;
 use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
 
@@ -66,6 +67,10 @@ impl Application {
             signaling: Arc::new(Signaling::new(config.ice_servers.clone())),
             public_origin: origin.as_str().into(),
             session_limits: config.session_limits,
+            sign_in_throttle: Arc::new(SignInThrottle {
+                per_account: Throttle::new(config.sign_in_limit_per_account),
+                per_address: Throttle::new(config.sign_in_limit_per_address),
+            }),
         };
 
         let context = {

@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 
 use crate::server::password::PasswordHasher;
 use crate::server::session::SessionLimits;
+use crate::server::throttle::Throttle;
 use crate::signaling::socket::Signaling;
 
 /// Handed to axum handlers (`State`) and to Leptos server functions (context).
@@ -21,6 +22,14 @@ pub struct AppState {
     /// from any other origin are not trusted.
     pub public_origin: Arc<str>,
     pub session_limits: SessionLimits,
+    pub sign_in_throttle: Arc<SignInThrottle>,
+}
+
+/// Failed sign-ins counted per account (email) and per client address.
+#[derive(Debug)]
+pub struct SignInThrottle {
+    pub per_account: Throttle,
+    pub per_address: Throttle,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -8,4 +8,5 @@ mod pages;
 mod rooms;
 mod sessions;
 mod signaling;
+mod throttling;
 mod web_surface;

@@ -1,0 +1,131 @@
+//! Sign-in throttling: after `limit` failures for a key (an account's email,
+//! a client address), each further failure blocks that key for twice as long
+//! as the last, from one second up to a cap. Blocks always expire, and a
+//! key's record is forgotten after a quiet hour, so nobody can lock a real
+//! user out for good. Time is passed in, so the rules are tested without
+//! waiting.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// First block once over the limit; each further failure doubles it.
+const FIRST_BLOCK: Duration = Duration::from_secs(1);
+/// The longest any block lasts.
+const LONGEST_BLOCK: Duration = Duration::from_secs(15 * 60);
+/// A key with no failure for this long starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    failures: u32,
+    last_failure: Instant,
+    blocked_until: Option<Instant>,
+}
+
+/// Failure counts per key.
+#[derive(Debug)]
+pub struct Throttle {
+    limit: u32,
+    records: Mutex<HashMap<String, Record>>,
+}
+
+impl Throttle {
+    /// Allows `limit` failures per key before blocking.
+    pub fn new(limit: u32) -> Self {
+        Self { limit, records: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Err(wait)` while `key` is blocked.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let records = self.lock();
+        match records.get(key).and_then(|r| r.blocked_until) {
+            Some(until) if until > now => Err(until - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failure for `key`, blocking it once over the limit.
+    pub fn failure(&self, key: &str, now: Instant) {
+        let mut records = self.lock();
+        records.retain(|_, r| now.duration_since(r.last_failure) < FORGET_AFTER);
+        let record = records.entry(key.to_string()).or_insert(Record { failures: 0, last_failure: now, blocked_until: None });
+        record.failures = record.failures.saturating_add(1);
+        record.last_failure = now;
+        if record.failures > self.limit {
+            let doublings = (record.failures - self.limit - 1).min(20);
+            let block = FIRST_BLOCK.saturating_mul(1 << doublings).min(LONGEST_BLOCK);
+            record.blocked_until = Some(now + block);
+        }
+    }
+
+    /// Forgets `key`'s failures (after a successful sign-in).
+    pub fn success(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fail_times(t: &Throttle, key: &str, n: u32, now: Instant) {
+        for _ in 0..n {
+            t.failure(key, now);
+        }
+    }
+
+    #[test]
+    fn failures_up_to_the_limit_do_not_block() {
+        let t = Throttle::new(3);
+        let now = Instant::now();
+        fail_times(&t, "a", 3, now);
+        assert_eq!(t.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn each_failure_over_the_limit_doubles_the_block() {
+        let t = Throttle::new(3);
+        let now = Instant::now();
+        fail_times(&t, "a", 4, now);
+        assert_eq!(t.check("a", now), Err(Duration::from_secs(1)));
+        t.failure("a", now);
+        assert_eq!(t.check("a", now), Err(Duration::from_secs(2)));
+        t.failure("a", now);
+        assert_eq!(t.check("a", now), Err(Duration::from_secs(4)));
+    }
+
+    #[test]
+    fn a_block_always_expires_and_never_exceeds_fifteen_minutes() {
+        let t = Throttle::new(1);
+        let now = Instant::now();
+        fail_times(&t, "a", 200, now);
+        assert_eq!(t.check("a", now), Err(LONGEST_BLOCK));
+        assert_eq!(t.check("a", now + LONGEST_BLOCK), Ok(()));
+    }
+
+    #[test]
+    fn keys_are_independent_and_success_clears_one() {
+        let t = Throttle::new(1);
+        let now = Instant::now();
+        fail_times(&t, "a", 2, now);
+        assert!(t.check("a", now).is_err());
+        assert_eq!(t.check("b", now), Ok(()));
+        t.success("a");
+        assert_eq!(t.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn a_quiet_hour_forgets_old_failures() {
+        let t = Throttle::new(2);
+        let start = Instant::now();
+        fail_times(&t, "a", 2, start);
+        let later = start + FORGET_AFTER + Duration::from_secs(1);
+        t.failure("a", later);
+        assert_eq!(t.check("a", later), Ok(()), "old failures still counted");
+    }
+}

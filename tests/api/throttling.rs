@@ -1,0 +1,96 @@
+use std::time::Duration;
+
+use crate::helpers::spawn_app_with;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn repeated_failures_for_one_account_get_429_with_a_readable_wait() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 3).await;
+    app.host("ada@example.org", "Ada").await;
+    let attacker = app.visitor();
+    for _ in 0..3 {
+        assert_eq!(attacker.sign_in("ada@example.org", "guess guess").await.status(), 401);
+    }
+    assert_eq!(attacker.sign_in("ada@example.org", "guess guess").await.status(), 401, "the 4th failure still counts");
+    let blocked = attacker.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(blocked.status(), 429, "even the right password waits while blocked");
+    assert_eq!(blocked.headers()["retry-after"], "1");
+    let body: serde_json::Value = blocked.json().await.unwrap();
+    assert_eq!(body["TooManyAttempts"]["wait_secs"], 1);
+}
+
+#[tokio::test]
+async fn the_block_expires_so_the_real_user_gets_back_in() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 1).await;
+    app.host("ada@example.org", "Ada").await;
+    let visitor = app.visitor();
+    visitor.sign_in("ada@example.org", "guess guess").await;
+    visitor.sign_in("ada@example.org", "guess guess").await;
+    assert_eq!(visitor.sign_in("ada@example.org", PASSWORD).await.status(), 429);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(visitor.sign_in("ada@example.org", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_and_real_accounts_are_throttled_alike() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 2).await;
+    app.host("ada@example.org", "Ada").await;
+    let visitor = app.visitor();
+    let mut answers = Vec::new();
+    for email in ["ada@example.org", "nobody@example.org"] {
+        let statuses: Vec<u16> = {
+            let mut s = Vec::new();
+            for _ in 0..4 {
+                s.push(visitor.sign_in(email, "guess guess").await.status().as_u16());
+            }
+            s
+        };
+        answers.push(statuses);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], [401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_across_accounts_are_throttled() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_address = 4).await;
+    app.host("ada@example.org", "Ada").await;
+    let stuffer = app.visitor();
+    for n in 0..5 {
+        assert_eq!(stuffer.sign_in(&format!("user{n}@example.org"), "123456789").await.status(), 401);
+    }
+    assert_eq!(stuffer.sign_in("user9@example.org", "123456789").await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_clears_the_accounts_count() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 2).await;
+    app.host("ada@example.org", "Ada").await;
+    let visitor = app.visitor();
+    for _ in 0..2 {
+        visitor.sign_in("ada@example.org", "typo typo").await;
+    }
+    assert_eq!(visitor.sign_in("ada@example.org", PASSWORD).await.status(), 200);
+    for _ in 0..2 {
+        assert_eq!(visitor.sign_in("ada@example.org", "typo typo").await.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_simultaneous_sign_ins_are_all_answered() {
+    let app = spawn_app_with(|c| {
+        c.sign_in_limit_per_account = 1000;
+        c.sign_in_limit_per_address = 1000;
+    })
+    .await;
+    app.host("ada@example.org", "Ada").await;
+    let visitor = app.visitor();
+    let attempts = (0..100).map(|i| {
+        let password = if i % 2 == 0 { PASSWORD } else { "wrong password" };
+        visitor.sign_in("ada@example.org", password)
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 50);
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 50);
+}
