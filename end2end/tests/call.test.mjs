@@ -11,6 +11,8 @@ import {
   waitForRemoteVideos,
 } from './support.mjs';
 
+const MARKUP_NAME = '<img src=x onerror="window.__pwned=1">';
+
 describe('a call between browsers', () => {
   const env = serverAndBrowser();
   let host;
@@ -112,7 +114,7 @@ describe('a call between browsers', () => {
   it('two more people join at the same moment, and all four see three remote videos', async () => {
     third = await newPerson(env.browser);
     fourth = await newPerson(env.browser);
-    for (const [person, name] of [[third, 'Sam Third'], [fourth, 'Kim Fourth']]) {
+    for (const [person, name] of [[third, 'Sam Third'], [fourth, MARKUP_NAME]]) {
       await person.page.goto(joinLink);
       await waitForHydration(person.page);
       await person.page.getByLabel('Your name').fill(name);
@@ -124,6 +126,12 @@ describe('a call between browsers', () => {
     const everyone = [host.page, guest.page, third.page, fourth.page];
     for (const who of everyone) {
       await waitForRemoteVideos(who, 3, 30_000);
+    }
+    // A name made of markup is shown as text in the hydrated call, never run.
+    for (const who of [host.page, guest.page, third.page]) {
+      await who.locator('.tile.remote figcaption', { hasText: MARKUP_NAME }).waitFor();
+      assert.equal(await who.locator('.grid img').count(), 0);
+      assert.equal(await who.evaluate(() => window.__pwned), undefined);
     }
     for (const who of everyone) {
       const growth = await mediaGrowth(who);

@@ -62,9 +62,11 @@ mod tests {
     }
 
     #[test]
-    fn control_and_bidi_override_characters_are_refused() {
-        assert!(DisplayName::parse("Ada\u{0007}").is_err());
-        assert!(DisplayName::parse("Ada\u{202E}gnp.exe").is_err());
+    fn control_and_bidi_override_characters_are_stripped() {
+        assert_eq!(DisplayName::parse("Ada\u{0007}").unwrap().as_str(), "Ada");
+        assert_eq!(DisplayName::parse("Ada\u{202E}gnp.exe").unwrap().as_str(), "Adagnp.exe");
+        assert_eq!(DisplayName::parse(" \u{2066}Bo\u{2069}\n").unwrap().as_str(), "Bo");
+        assert!(DisplayName::parse("\u{202E}\u{0000}").is_err(), "nothing left is no name");
     }
 
     #[test]

@@ -29,5 +29,6 @@ mod tests {
         assert_eq!(RoomName::parse(" Clinic ").unwrap().as_str(), "Clinic");
         assert!(RoomName::parse("").is_err());
         assert!(RoomName::parse(&"a".repeat(81)).is_err());
+        assert_eq!(RoomName::parse("Year\u{0000} 9\u{202D}").unwrap().as_str(), "Year 9");
     }
 }

@@ -6,18 +6,17 @@ pub(crate) fn is_forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
-/// Trims `raw` and checks it is 1..=`max` characters of allowed text.
-/// `what` names the value in the message a person sees.
+/// Strips forbidden characters from `raw`, trims it and checks that
+/// 1..=`max` characters remain. `what` names the value in the message a
+/// person sees.
 pub(crate) fn short_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
+    let cleaned: String = raw.chars().filter(|c| !is_forbidden(*c)).collect();
+    let trimmed = cleaned.trim();
     if trimmed.is_empty() {
         return Err(format!("Please enter {what}."));
     }
     if trimmed.chars().count() > max {
         return Err(format!("{} must be at most {max} characters.", capitalise(what)));
-    }
-    if trimmed.chars().any(is_forbidden) {
-        return Err(format!("{} contains characters that are not allowed.", capitalise(what)));
     }
     Ok(trimmed.to_string())
 }

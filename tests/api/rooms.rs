@@ -41,7 +41,7 @@ async fn another_account_does_not_see_my_rooms() {
 async fn an_invalid_room_name_gets_a_field_message_and_saves_nothing() {
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Ada").await;
-    for name in ["", "   ", &"r".repeat(81), "bell\u{7}"] {
+    for name in ["", "   ", &"r".repeat(81), "\u{7}\u{202E}"] {
         let response = host.call("create_room", &[("name", name)]).await;
         assert_eq!(response.status(), 422);
         let body: serde_json::Value = response.json().await.unwrap();
@@ -49,4 +49,12 @@ async fn an_invalid_room_name_gets_a_field_message_and_saves_nothing() {
     }
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn control_and_bidi_characters_are_stripped_from_room_names() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic\u{202E}\u{0007} A").await;
+    assert_eq!(room.name, "Clinic A");
 }
