@@ -52,7 +52,11 @@ impl Application {
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(origin.starts_with("https://"))
-            .with_expiry(Expiry::OnInactivity(idle));
+            .with_expiry(Expiry::OnInactivity(idle))
+            // Every request of a signed-in visitor pushes the idle deadline
+            // (and the cookie's Max-Age) forward; by default tower-sessions
+            // only saves modified sessions, making "idle" mean "since sign-in".
+            .with_always_save(true);
 
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")

@@ -122,6 +122,16 @@ async fn an_idle_session_expires_on_the_server() {
 }
 
 #[tokio::test]
+async fn activity_keeps_a_session_alive_past_the_idle_limit() {
+    let app = spawn_app_with(|c| c.session_limits = SessionLimits { idle: Duration::from_secs(2), absolute: Duration::from_secs(3600) }).await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(ada.me().await["display_name"], "Ada", "an active session was signed out");
+    }
+}
+
+#[tokio::test]
 async fn an_active_session_still_ends_at_the_absolute_limit() {
     let app = spawn_app_with(|c| c.session_limits = SessionLimits { idle: Duration::from_secs(3600), absolute: Duration::from_secs(2) }).await;
     let ada = app.host("ada@example.org", "Ada").await;
