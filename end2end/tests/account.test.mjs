@@ -2,7 +2,7 @@
 // out, and sign in again with the new password (the old one no longer works).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newPerson, serverAndBrowser, signUpAndIn } from './support.mjs';
+import { newPerson, serverAndBrowser, signUpAndIn, waitForHydration } from './support.mjs';
 
 describe('an account', () => {
   const env = serverAndBrowser();
@@ -35,5 +35,37 @@ describe('an account', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/rooms');
     assert.equal(await page.locator('.who').textContent(), 'Ms. Teacher');
+  });
+});
+
+describe('a long call', () => {
+  // A 6-second idle limit, so the test need not wait half an hour.
+  const env = serverAndBrowser({ HUDDLE_SESSION_IDLE_MINUTES: '0.1' });
+
+  it('keeps the host signed in past the idle limit, while an idle tab is signed out', async () => {
+    const origin = env.server.origin;
+    const host = await newPerson(env.browser);
+    await signUpAndIn(host.page, origin, { email: 'doctor@example.org', name: 'Dr. Long', password: 'long call please' });
+    await host.page.getByLabel('Room name').fill('Long consultation');
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const link = await host.page.getByLabel('Join link for Long consultation').inputValue();
+
+    const idle = await newPerson(env.browser);
+    await idle.page.goto(`${origin}/login`);
+    await idle.page.getByLabel('Email').fill('doctor@example.org');
+    await idle.page.getByLabel('Password').fill('long call please');
+    await idle.page.getByRole('button', { name: 'Sign in' }).click();
+    await idle.page.waitForURL('**/rooms');
+
+    await host.page.goto(link);
+    await waitForHydration(host.page);
+    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await host.page.getByText('You are the only one here').waitFor();
+    await host.page.waitForTimeout(9000);
+
+    const me = (page) => page.evaluate(() => fetch('/api/me', { method: 'POST' }).then((r) => r.json()));
+    assert.equal((await me(host.page))?.display_name, 'Dr. Long', 'the host was signed out mid-call');
+    assert.equal(await me(idle.page), null, 'the idle tab was not signed out: the limit is not in force');
+    await host.page.getByText('You are the only one here').waitFor();
   });
 });

@@ -18,8 +18,9 @@ const freePort = () =>
     });
   });
 
-/** Starts the server binary on a free port with an empty database. */
-export async function startServer() {
+/** Starts the server binary on a free port with an empty database;
+ * `settings` adds environment variables. */
+export async function startServer(settings = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-e2e-'));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
@@ -29,6 +30,7 @@ export async function startServer() {
       HUDDLE_ADDR: `127.0.0.1:${port}`,
       HUDDLE_DATABASE: join(dir, 'huddle.db'),
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...settings,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -155,10 +157,10 @@ export async function mediaGrowth(page, ms = 1500) {
 
 /** Registers before/after hooks giving the enclosing `describe` its own
  * server and Chromium; read them from the returned object inside tests. */
-export function serverAndBrowser() {
+export function serverAndBrowser(settings = {}) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(settings);
     env.browser = await launchChromium();
   });
   after(async () => {

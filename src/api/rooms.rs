@@ -20,6 +20,9 @@ pub struct RoomInvitation {
     pub slug: String,
     /// The signed-in visitor's own name, to prefill the form.
     pub your_name: Option<String>,
+    /// For a signed-in visitor: how often the call page refreshes the
+    /// session, so a long call never outlives it by idling.
+    pub keep_alive_secs: Option<u64>,
 }
 
 /// Creates a room owned by the signed-in account.
@@ -61,7 +64,8 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         let (state, session) = super::context::request().await?;
         let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
         let your_name = session.account(&state).await?.map(|a| a.display_name.to_string());
-        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name })
+        let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
+        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs })
     }.await)
 }
 

@@ -59,6 +59,14 @@ struct Call {
     /// Why the server refused us, when it did.
     refusal: RefCell<Option<String>>,
     socket_handlers: RefCell<Vec<Handler>>,
+    /// The session refresher, for a signed-in person.
+    keep_alive: RefCell<Option<KeepAlive>>,
+}
+
+/// A repeating timer that touches the session, and its callback.
+struct KeepAlive {
+    timer: i32,
+    _tick: Closure<dyn FnMut()>,
 }
 
 struct Peer {
@@ -100,8 +108,9 @@ impl Peer {
     }
 }
 
-/// Connects to signaling and enters the room as `name`.
-pub fn join(ui: CallUi, slug: String, name: DisplayName) {
+/// Connects to signaling and enters the room as `name`. A signed-in person
+/// refreshes their session every `keep_alive_secs` while in the call.
+pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option<u64>) {
     close_current();
     let Ok(room) = RoomSlug::parse(&slug) else {
         ui.phase.set(Phase::Failed("This join link is not valid.".into()));
@@ -121,7 +130,11 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName) {
         remote: RefCell::new(HashMap::new()),
         refusal: RefCell::new(None),
         socket_handlers: RefCell::new(Vec::new()),
+        keep_alive: RefCell::new(None),
     });
+    if let Some(secs) = keep_alive_secs {
+        *call.keep_alive.borrow_mut() = start_keep_alive(secs);
+    }
 
     let (events, mut incoming) = mpsc::unbounded::<SocketEvent>();
     let hello = ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.to_string() };
@@ -201,6 +214,27 @@ fn close_current() {
     }
 }
 
+/// Every `secs`, a request that touches the session (the server pushes its
+/// idle deadline forward on each one).
+fn start_keep_alive(secs: u64) -> Option<KeepAlive> {
+    let window = web_sys::window()?;
+    let tick = Closure::<dyn FnMut()>::new(|| {
+        let Some(window) = web_sys::window() else { return };
+        let init = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("method"), &JsValue::from_str("POST"));
+        if let Ok(fetch) = js_sys::Reflect::get(&window, &JsValue::from_str("fetch")) {
+            if let Some(fetch) = fetch.dyn_ref::<js_sys::Function>() {
+                let _ = fetch.call2(&window, &JsValue::from_str("/api/me"), &init);
+            }
+        }
+    });
+    let millis = i32::try_from(secs.saturating_mul(1000)).unwrap_or(i32::MAX);
+    let timer = window
+        .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), millis)
+        .ok()?;
+    Some(KeepAlive { timer, _tick: tick })
+}
+
 fn open_socket() -> Option<WebSocket> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
@@ -223,6 +257,9 @@ impl Call {
 
     /// Closes the socket and every peer connection.
     fn shut_down(&self) {
+        if let (Some(window), Some(keep_alive)) = (web_sys::window(), self.keep_alive.borrow_mut().take()) {
+            window.clear_interval_with_handle(keep_alive.timer);
+        }
         self.socket.set_onclose(None);
         let _ = self.socket.close();
         self.peers.borrow_mut().clear();

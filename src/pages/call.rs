@@ -111,6 +111,7 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> 
     let name_error = RwSignal::new(None::<String>);
     let signed_in = invitation.your_name.is_some();
     let slug = invitation.slug.clone();
+    let invitation_keep_alive = invitation.keep_alive_secs;
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = name_input.get_untracked().map(|input| input.value()).unwrap_or_default();
@@ -118,9 +119,9 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> 
             Ok(name) => {
                 name_error.set(None);
                 #[cfg(feature = "hydrate")]
-                crate::client::join(ui, slug.clone(), name);
+                crate::client::join(ui, slug.clone(), name, invitation_keep_alive);
                 #[cfg(not(feature = "hydrate"))]
-                let _ = (name, &slug);
+                let _ = (name, &slug, invitation_keep_alive);
             }
             Err(message) => name_error.set(Some(message)),
         }

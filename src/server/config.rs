@@ -98,7 +98,12 @@ impl Config {
             config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
         }
         if let Some(minutes) = get("HUDDLE_SESSION_IDLE_MINUTES") {
-            config.session_limits.idle = Duration::from_secs(60 * positive("HUDDLE_SESSION_IDLE_MINUTES", &minutes)?);
+            // Fractions allowed (0.1 = 6 s), for tests that cannot wait minutes.
+            let minutes = match minutes.trim().parse::<f64>() {
+                Ok(m) if m > 0.0 && m.is_finite() => m,
+                _ => anyhow::bail!("HUDDLE_SESSION_IDLE_MINUTES={minutes:?} must be a number of minutes above 0"),
+            };
+            config.session_limits.idle = Duration::from_secs_f64(60.0 * minutes);
         }
         if let Some(hours) = get("HUDDLE_SESSION_MAX_HOURS") {
             config.session_limits.absolute = Duration::from_secs(3600 * positive("HUDDLE_SESSION_MAX_HOURS", &hours)?);
@@ -173,6 +178,7 @@ mod tests {
         assert_eq!(c.session_limits.absolute, Duration::from_secs(43200));
         let c = from(&[("HUDDLE_SESSION_IDLE_MINUTES", "5"), ("HUDDLE_SESSION_MAX_HOURS", "2")]).unwrap();
         assert_eq!(c.session_limits.idle, Duration::from_secs(300));
+        assert_eq!(from(&[("HUDDLE_SESSION_IDLE_MINUTES", "0.1")]).unwrap().session_limits.idle, Duration::from_secs(6));
         assert_eq!(c.session_limits.absolute, Duration::from_secs(7200));
     }
 
