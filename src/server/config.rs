@@ -58,6 +58,8 @@ pub struct Config {
     /// further one is answered with a doubling wait.
     pub sign_in_limit_per_account: u32,
     pub sign_in_limit_per_address: u32,
+    /// How often expired sessions are swept out (and audited).
+    pub session_sweep_every: Duration,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
             sign_in_limit_per_account: 10,
             sign_in_limit_per_address: 30,
+            session_sweep_every: Duration::from_secs(60),
         }
     }
 }

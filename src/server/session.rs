@@ -100,3 +100,29 @@ impl UserSession {
         self.account(state).await?.ok_or(AppError::SignInRequired)
     }
 }
+
+/// Deletes expired sessions from the store, first recording in the audit log
+/// each one that was signed in (`session_expired`), so idle expiry is
+/// audited too. Returns how many signed-in sessions expired.
+pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<usize, AppError> {
+    let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
+    let mut tx = db.begin().await.map_err(failed)?;
+    let expired: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, data FROM sessions WHERE datetime(expiry_date) < datetime('now')")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(failed)?;
+    let mut signed_in = 0;
+    for (id, data) in &expired {
+        let account = rmp_serde::from_slice::<tower_sessions::session::Record>(data)
+            .ok()
+            .and_then(|record| record.data.get(ACCOUNT_ID).and_then(serde_json::Value::as_i64));
+        if let Some(account) = account {
+            audit::record(&mut *tx, Event::by(account, Action::SessionExpired, true, None)).await?;
+            signed_in += 1;
+        }
+        sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(signed_in)
+}

@@ -16,7 +16,6 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::{time, SameSite};
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -27,6 +26,16 @@ use crate::server::state::{AppState, SignInThrottle};
 use crate::server::throttle::Throttle;
 use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
+
+/// Every `every`, deletes expired sessions, auditing the signed-in ones.
+async fn sweep_sessions(db: sqlx::SqlitePool, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        // A failure is logged (by `AppError::internal`) and retried next time.
+        let _ = crate::server::session::sweep_expired(&db).await;
+    }
+}
 
 /// A bound, ready-to-serve Huddle.
 pub struct Application {
@@ -46,7 +55,7 @@ impl Application {
         let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
         let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
         sessions.migrate().await.context("creating the sessions table")?;
-        tokio::spawn(sessions.clone().continuously_delete_expired(std::time::Duration::from_secs(60)));
+        tokio::spawn(sweep_sessions(db.clone(), config.session_sweep_every));
         let session_layer = SessionManagerLayer::new(sessions)
             .with_name("huddle_session")
             .with_http_only(true)

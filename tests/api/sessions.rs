@@ -122,6 +122,22 @@ async fn an_idle_session_expires_on_the_server() {
 }
 
 #[tokio::test]
+async fn an_idle_expiry_is_audited_when_the_session_is_swept() {
+    let app = spawn_app_with(|c| {
+        c.session_limits = SessionLimits { idle: Duration::from_secs(1), absolute: Duration::from_secs(3600) };
+        c.session_sweep_every = Duration::from_millis(300);
+    })
+    .await;
+    app.host("ada@example.org", "Ada").await;
+    app.visitor(); // a visitor without a session leaves nothing to audit
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let expired: Vec<_> = audit_rows(&app, 1).await.into_iter().filter(|r| r.0 == "session_expired").collect();
+    assert_eq!(expired.len(), 1, "idle expiry was not audited exactly once");
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM sessions").fetch_one(&app.db().await).await.unwrap();
+    assert_eq!(left, 0, "the expired session was not deleted");
+}
+
+#[tokio::test]
 async fn activity_keeps_a_session_alive_past_the_idle_limit() {
     let app = spawn_app_with(|c| c.session_limits = SessionLimits { idle: Duration::from_secs(2), absolute: Duration::from_secs(3600) }).await;
     let ada = app.host("ada@example.org", "Ada").await;
