@@ -115,6 +115,9 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// `to` is not a participant of your room.
     UnknownParticipant,
+    /// Too many messages too fast; this one was dropped. Keep it up and the
+    /// connection is closed (1008).
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -136,6 +139,7 @@ impl ServerMessage {
             ErrorCode::NotJoined => "Join the room first.",
             ErrorCode::AlreadyJoined => "You are already in this room.",
             ErrorCode::UnknownParticipant => "That participant is not in your room.",
+            ErrorCode::RateLimited => "Too many messages; some were dropped.",
         };
         Self::Error { code, message: message.into() }
     }

@@ -6,12 +6,13 @@
 //! everything about rooms happens in the hub.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -26,6 +27,7 @@ use crate::server::session::UserSession;
 use crate::server::state::AppState;
 use crate::signaling::hub::{Hub, Input, Outgoing};
 use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ServerMessage};
+use crate::signaling::rate::TokenBucket;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -38,9 +40,32 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// Silence after which a connection is dead (no message, no pong).
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
 
+/// Longest a new connection may take to send `join`.
+const JOIN_DEADLINE: Duration = Duration::from_secs(10);
+/// Burst and sustained message rate per connection: a join's offers and ICE
+/// candidates to three others come to well under 100 messages.
+const BURST: u32 = 200;
+const PER_SECOND: u32 = 20;
+/// Messages dropped for exceeding the rate before the connection is closed.
+const FLOOD_LIMIT: u32 = 200;
+/// Open signaling connections allowed per client address and per account.
+pub const MAX_PER_ADDRESS: usize = 20;
+pub const MAX_PER_ACCOUNT: usize = 10;
+
 /// Close code for a client that broke the protocol or was refused.
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_NORMAL: u16 = 1000;
+/// Close code for a message over the size limit.
+const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for a text frame that is not UTF-8.
+const CLOSE_INVALID_DATA: u16 = 1007;
+
+/// What the writer task sends next.
+enum Outbound {
+    Message(ServerMessage),
+    /// Close the socket with this code and reason, then stop.
+    Close(u16, &'static str),
+}
 
 /// The hub plus the outbox of every connected socket.
 pub struct Signaling {
@@ -50,9 +75,38 @@ pub struct Signaling {
 
 struct Inner {
     hub: Hub,
-    outboxes: HashMap<ParticipantId, mpsc::Sender<ServerMessage>>,
+    outboxes: HashMap<ParticipantId, mpsc::Sender<Outbound>>,
     /// Which sign-in opened each socket of a signed-in account.
     owners: HashMap<ParticipantId, Login>,
+    /// Open connections per client address and per account.
+    per_address: HashMap<IpAddr, usize>,
+    per_account: HashMap<i64, usize>,
+}
+
+/// A place among the open connections, given back when dropped.
+pub struct Admission {
+    signaling: Arc<Signaling>,
+    address: IpAddr,
+    account: Option<i64>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut inner = self.signaling.lock();
+        release(&mut inner.per_address, self.address);
+        if let Some(account) = self.account {
+            release(&mut inner.per_account, account);
+        }
+    }
+}
+
+fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: K) {
+    if let Some(n) = counts.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&key);
+        }
+    }
 }
 
 /// A signed-in account's sign-in (one browser session).
@@ -64,12 +118,34 @@ pub struct Login {
 
 impl Signaling {
     pub fn new(ice_servers: Vec<IceServer>) -> Self {
-        let inner = Inner { hub: Hub::new(ice_servers), outboxes: HashMap::new(), owners: HashMap::new() };
+        let inner = Inner {
+            hub: Hub::new(ice_servers),
+            outboxes: HashMap::new(),
+            owners: HashMap::new(),
+            per_address: HashMap::new(),
+            per_account: HashMap::new(),
+        };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1) }
     }
 
+    /// Takes a place for a new connection from `address` (and `account`),
+    /// unless either already has as many as allowed.
+    pub fn admit(self: &Arc<Self>, address: IpAddr, account: Option<i64>) -> Option<Admission> {
+        let mut inner = self.lock();
+        let by_address = inner.per_address.get(&address).copied().unwrap_or(0);
+        let by_account = account.map_or(0, |a| inner.per_account.get(&a).copied().unwrap_or(0));
+        if by_address >= MAX_PER_ADDRESS || by_account >= MAX_PER_ACCOUNT {
+            return None;
+        }
+        *inner.per_address.entry(address).or_default() += 1;
+        if let Some(account) = account {
+            *inner.per_account.entry(account).or_default() += 1;
+        }
+        Some(Admission { signaling: Arc::clone(self), address, account })
+    }
+
     /// A new connection: its participant id and the receiving end of its outbox.
-    fn connect(&self, owner: Option<Login>) -> (ParticipantId, mpsc::Receiver<ServerMessage>) {
+    fn connect(&self, owner: Option<Login>) -> (ParticipantId, mpsc::Receiver<Outbound>) {
         let id = ParticipantId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let mut inner = self.lock();
@@ -122,6 +198,13 @@ impl Signaling {
         self.lock().deliver(vec![Outgoing { to, message }]);
     }
 
+    /// Asks a connection's writer to close it with `code`.
+    fn close(&self, id: ParticipantId, code: u16, reason: &'static str) {
+        if let Some(tx) = self.lock().outboxes.get(&id) {
+            let _ = tx.try_send(Outbound::Close(code, reason));
+        }
+    }
+
     /// Number of connected sockets.
     pub fn connections(&self) -> usize {
         self.lock().outboxes.len()
@@ -138,7 +221,7 @@ impl Inner {
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, message } in out {
             let Some(tx) = self.outboxes.get(&to) else { continue };
-            match tx.try_send(message) {
+            match tx.try_send(Outbound::Message(message)) {
                 Ok(()) => {}
                 // The client stopped reading. Dropping the sender makes its
                 // writer close the socket, and the reader's exit then tells
@@ -158,7 +241,13 @@ impl Inner {
 
 /// `GET /ws`: upgrades to a signaling socket if the request comes from our
 /// own origin.
-pub async fn upgrade(State(state): State<AppState>, session: Session, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if origin != Some(&*state.public_origin) {
         return (StatusCode::FORBIDDEN, "This page may only be used from Huddle's own address.").into_response();
@@ -175,14 +264,24 @@ pub async fn upgrade(State(state): State<AppState>, session: Session, headers: H
         Ok(None) => (None, None, None),
         Err(e) => return (e.status(), e.to_string()).into_response(),
     };
+    let Some(admission) = state.signaling.admit(client.ip(), account.as_ref().map(|a| a.id)) else {
+        return (StatusCode::TOO_MANY_REQUESTS, "Too many open connections. Close another Huddle tab and try again.").into_response();
+    };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, account, owner, deadline))
+        .on_upgrade(move |socket| serve(socket, state, account, owner, deadline, admission))
 }
 
 /// Runs one connection until either side ends it, or until the session that
 /// opened it reaches its absolute limit.
-async fn serve(socket: WebSocket, state: AppState, account: Option<Account>, owner: Option<Login>, deadline: Option<SystemTime>) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    account: Option<Account>,
+    owner: Option<Login>,
+    deadline: Option<SystemTime>,
+    _admission: Admission,
+) {
     let (id, outbox) = state.signaling.connect(owner);
     let (sink, stream) = socket.split();
     let mut writer = tokio::spawn(write_loop(sink, outbox));
@@ -192,10 +291,13 @@ async fn serve(socket: WebSocket, state: AppState, account: Option<Account>, own
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        _ = read_loop(stream, id, &state, account.as_ref()) => {}
-        _ = &mut writer => {}
-        _ = expiry => {}
+    let ending = tokio::select! {
+        ending = read_loop(stream, id, &state, account.as_ref()) => ending,
+        _ = &mut writer => None,
+        _ = expiry => Some((CLOSE_POLICY, "session ended")),
+    };
+    if let Some((code, reason)) = ending {
+        state.signaling.close(id, code, reason);
     }
     state.signaling.disconnect(id);
     // The outbox is gone, so the writer sends a close frame and ends.
@@ -204,26 +306,62 @@ async fn serve(socket: WebSocket, state: AppState, account: Option<Account>, own
     }
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocket>, id: ParticipantId, state: &AppState, account: Option<&Account>) {
+/// Reads until the connection ends; says how the server should close it,
+/// if the server is the one closing.
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    id: ParticipantId,
+    state: &AppState,
+    account: Option<&Account>,
+) -> Option<(u16, &'static str)> {
+    let join_by = tokio::time::Instant::now() + JOIN_DEADLINE;
+    let mut joined = false;
+    let mut bucket = TokenBucket::new(BURST, PER_SECOND, std::time::Instant::now());
+    let mut dropped = 0u32;
     loop {
-        let frame = match tokio::time::timeout(IDLE_LIMIT, stream.next()).await {
-            Ok(Some(Ok(frame))) => frame,
-            // Silent too long, closed, or a protocol error (e.g. too big).
-            Err(_) | Ok(None) | Ok(Some(Err(_))) => return,
+        let frame = tokio::select! {
+            frame = tokio::time::timeout(IDLE_LIMIT, stream.next()) => frame,
+            _ = tokio::time::sleep_until(join_by), if !joined => return Some((CLOSE_POLICY, "join first")),
         };
+        let frame = match frame {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(Some(Err(e))) => return read_failure(e),
+            // Silent too long, or closed.
+            Err(_) | Ok(None) => return None,
+        };
+        if matches!(frame, Message::Text(_) | Message::Binary(_)) && !bucket.take(std::time::Instant::now()) {
+            dropped += 1;
+            if dropped == 1 {
+                state.signaling.send(id, ServerMessage::error(ErrorCode::RateLimited));
+            }
+            if dropped > FLOOD_LIMIT {
+                return Some((CLOSE_POLICY, "too many messages"));
+            }
+            continue;
+        }
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
                 Ok(message) => {
+                    joined |= matches!(message, ClientMessage::Join { .. });
                     if !on_message(message, id, state, account).await {
-                        return;
+                        return None;
                     }
                 }
                 Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
             },
             Message::Binary(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
-            Message::Close(_) => return,
+            Message::Close(_) => return None,
             Message::Ping(_) | Message::Pong(_) => {}
         }
+    }
+}
+
+/// The close code for a frame the WebSocket layer could not read.
+fn read_failure(error: axum::Error) -> Option<(u16, &'static str)> {
+    match error.into_inner().downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(_)) => Some((CLOSE_TOO_BIG, "message too big")),
+        Some(tungstenite::Error::Utf8(_)) => Some((CLOSE_INVALID_DATA, "text must be UTF-8")),
+        _ => None,
     }
 }
 
@@ -258,13 +396,17 @@ async fn on_message(message: ClientMessage, id: ParticipantId, state: &AppState,
     true
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<ServerMessage>) {
+async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>) {
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
         let frame = tokio::select! {
-            message = outbox.recv() => match message {
-                Some(message) => {
+            next = outbox.recv() => match next {
+                Some(Outbound::Close(code, reason)) => {
+                    close(&mut sink, code, reason).await;
+                    return;
+                }
+                Some(Outbound::Message(message)) => {
                     let fatal = matches!(message, ServerMessage::Error { code, .. } if code.is_fatal());
                     let json = match serde_json::to_string(&message) {
                         Ok(json) => json,

@@ -4,6 +4,7 @@
 mod account_changes;
 mod accounts;
 mod helpers;
+mod hostile_clients;
 mod pages;
 mod rooms;
 mod sessions;

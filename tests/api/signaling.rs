@@ -283,7 +283,7 @@ async fn a_message_over_64_kib_closes_that_socket_only() {
     other.recv().await; // Big joined
     let sdp = "a".repeat(65 * 1024);
     let _ = big.stream.send(Message::text(json!({"type": "signal", "to": 1, "payload": {"kind": "offer", "sdp": sdp}}).to_string())).await;
-    big.expect_closed(None).await;
+    big.expect_closed(Some(1009)).await;
     assert!(matches!(other.recv().await, ServerMessage::ParticipantLeft { .. }));
     // The server still takes new participants.
     app.visitor().socket().await.join(&slug, "After").await;

@@ -1,0 +1,129 @@
+use futures_util::SinkExt;
+use huddle::signaling::protocol::{ErrorCode, ServerMessage};
+use huddle::signaling::socket::{MAX_PER_ACCOUNT, MAX_PER_ADDRESS};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn a_flooding_client_is_throttled_then_closed_while_other_rooms_carry_on() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Host").await;
+    let flood_room = host.create_room("Flood").await.slug;
+    let calm_room = host.create_room("Calm").await.slug;
+
+    let mut a = app.visitor().socket().await;
+    a.join(&calm_room, "A").await;
+    let mut b = app.visitor().socket().await;
+    let b_id = match b.join(&calm_room, "B").await {
+        ServerMessage::Welcome { you, .. } => you.id,
+        _ => unreachable!(),
+    };
+    a.recv().await; // B joined
+
+    let mut flooder = app.visitor().socket().await;
+    flooder.join(&flood_room, "Flooder").await;
+    for _ in 0..600 {
+        if flooder.stream.feed(Message::text(r#"{"type":"leave"}"#)).await.is_err() {
+            break;
+        }
+    }
+    let _ = flooder.stream.flush().await;
+
+    match flooder.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::RateLimited),
+        other => panic!("expected a rate-limit error, got {other:?}"),
+    }
+    flooder.expect_closed(Some(1008)).await;
+
+    // Meanwhile the calm room relays as usual.
+    a.send_json(json!({"type": "signal", "to": b_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    assert!(matches!(b.recv().await, ServerMessage::Signal { .. }));
+}
+
+#[tokio::test]
+async fn a_normal_join_burst_is_not_rate_limited() {
+    let app = spawn_app().await;
+    let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
+    let mut peer = app.visitor().socket().await;
+    let peer_id = match peer.join(&slug, "Peer").await {
+        ServerMessage::Welcome { you, .. } => you.id,
+        _ => unreachable!(),
+    };
+    let mut newcomer = app.visitor().socket().await;
+    newcomer.join(&slug, "Newcomer").await;
+    peer.recv().await;
+    // An offer and 60 trickled candidates at once, as a browser sends them.
+    newcomer.send_json(json!({"type": "signal", "to": peer_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    for n in 0..60 {
+        newcomer
+            .send_json(json!({"type": "signal", "to": peer_id.0, "payload": {"kind": "candidate", "candidate": format!("candidate:{n} 1 udp 1 127.0.0.1 9 typ host")}}))
+            .await;
+    }
+    for _ in 0..61 {
+        assert!(matches!(peer.recv().await, ServerMessage::Signal { .. }));
+    }
+    newcomer.expect_silence().await;
+}
+
+#[tokio::test]
+async fn connections_per_client_address_are_limited() {
+    let app = spawn_app().await;
+    let mut open = Vec::new();
+    for _ in 0..MAX_PER_ADDRESS {
+        open.push(app.visitor().socket().await);
+    }
+    match app.visitor().socket_from(&app.origin).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("the connection over the limit was not refused: {:?}", other.map(|_| ())),
+    }
+    // Closing one frees its place.
+    let mut first = open.remove(0);
+    first.stream.close(None).await.unwrap();
+    drop(first);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(app.visitor().socket_from(&app.origin).await.is_ok());
+}
+
+#[tokio::test]
+async fn connections_per_account_are_limited() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Host").await;
+    let mut open = Vec::new();
+    for _ in 0..MAX_PER_ACCOUNT {
+        open.push(host.socket().await);
+    }
+    match host.socket_from(&app.origin).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("the connection over the limit was not refused: {:?}", other.map(|_| ())),
+    }
+    // A guest from the same address still gets in.
+    assert!(app.visitor().socket_from(&app.origin).await.is_ok());
+}
+
+#[tokio::test]
+async fn hostile_json_gets_an_error_and_never_hurts_the_server() {
+    let app = spawn_app().await;
+    let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
+    let mut socket = app.visitor().socket().await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let duplicate_keys = r#"{"type":"leave","type":"join"}"#.to_string();
+    let wrong_types = r#"{"type":"join","version":"1","room":42,"name":null}"#.to_string();
+    let garbage_sdp = json!({"type": "signal", "to": 999, "payload": {"kind": "offer", "sdp": "\u{0}\u{1}not sdp at all"}}).to_string();
+    for text in [deep, duplicate_keys, wrong_types] {
+        socket.send_text(&text).await;
+        match socket.recv().await {
+            ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::BadMessage),
+            other => panic!("expected bad_message, got {other:?}"),
+        }
+    }
+    socket.join(&slug, "Still here").await;
+    socket.send_text(&garbage_sdp).await;
+    match socket.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::UnknownParticipant),
+        other => panic!("expected unknown_participant, got {other:?}"),
+    }
+    // The server is fine.
+    assert_eq!(app.visitor().page("/").await.status(), 200);
+}
