@@ -260,7 +260,12 @@ impl Socket {
 
     /// Asserts the server closes the socket (optionally with `code`).
     pub async fn expect_closed(&mut self, code: Option<u16>) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        self.expect_closed_within(code, Duration::from_secs(5)).await;
+    }
+
+    /// Asserts the server closes the socket within `wait`.
+    pub async fn expect_closed_within(&mut self, code: Option<u16>, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.stream.next()).await {
                 Ok(Some(Ok(Message::Close(frame)))) => {

@@ -127,3 +127,12 @@ async fn hostile_json_gets_an_error_and_never_hurts_the_server() {
     // The server is fine.
     assert_eq!(app.visitor().page("/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_connection_that_never_joins_is_closed_after_ten_seconds() {
+    let app = spawn_app().await;
+    let mut idle = app.visitor().socket().await;
+    let started = std::time::Instant::now();
+    idle.expect_closed_within(Some(1008), std::time::Duration::from_secs(12)).await;
+    assert!(started.elapsed() >= std::time::Duration::from_secs(9), "closed too early");
+}
