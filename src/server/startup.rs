@@ -1,7 +1,7 @@
 //! Builds the whole HTTP application from a [`Config`]: the one place where
 //! routes, state and middleware meet. Tests build it the same way.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -42,7 +42,12 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     origin: String,
+    signaling: Arc<Signaling>,
+    db: sqlx::SqlitePool,
 }
+
+/// How long shutdown waits for requests and sockets to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Application {
     /// Binds the address, opens and migrates the database, wires the routes.
@@ -67,6 +72,7 @@ impl Application {
             // only saves modified sessions, making "idle" mean "since sign-in".
             .with_always_save(true);
 
+        let signaling = Arc::new(Signaling::new(config.ice_servers.clone()));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
             .site_root(config.site_root.as_str())
@@ -75,9 +81,9 @@ impl Application {
             .build();
         let state = AppState {
             leptos_options: leptos_options.clone(),
-            db,
+            db: db.clone(),
             hasher: PasswordHasher::default(),
-            signaling: Arc::new(Signaling::new(config.ice_servers.clone())),
+            signaling: Arc::clone(&signaling),
             public_origin: origin.as_str().into(),
             session_limits: config.session_limits,
             sign_in_throttle: Arc::new(SignInThrottle {
@@ -99,7 +105,7 @@ impl Application {
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web_surface::REQUEST_TIMEOUT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
             .with_state(state);
-        Ok(Self { listener, router, origin })
+        Ok(Self { listener, router, origin, signaling, db })
     }
 
     /// The address actually bound (port 0 becomes a real port).
@@ -112,10 +118,36 @@ impl Application {
         &self.origin
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then stops accepting, tells every
+    /// signaling socket "going away" (1001), lets in-flight requests and
+    /// sockets finish for up to ten seconds, and closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let Self { listener, router, signaling, db, .. } = self;
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let on_signal = {
+            let signaling = Arc::clone(&signaling);
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                signaling.go_away();
+                let _ = stopping.send(true);
+            }
+        };
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(on_signal)
+            .into_future();
+        let grace_over = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            served = server => served?,
+            _ = grace_over => tracing::warn!("requests still running after the shutdown grace period; stopping anyway"),
+        }
+        if !signaling.wait_until_closed(SHUTDOWN_GRACE).await {
+            tracing::warn!(open = signaling.connections(), "signaling sockets still open after the grace period");
+        }
+        db.close().await;
+        Ok(())
     }
 }

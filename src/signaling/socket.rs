@@ -59,6 +59,8 @@ const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code for a text frame that is not UTF-8.
 const CLOSE_INVALID_DATA: u16 = 1007;
+/// Close code when the server is shutting down.
+const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// What the writer task sends next.
 enum Outbound {
@@ -71,6 +73,8 @@ enum Outbound {
 pub struct Signaling {
     inner: Mutex<Inner>,
     next_id: AtomicU64,
+    /// Set once the server is shutting down: no new connections.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 struct Inner {
@@ -125,12 +129,37 @@ impl Signaling {
             per_address: HashMap::new(),
             per_account: HashMap::new(),
         };
-        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1) }
+        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Shutting down: refuses new connections and asks every open one to
+    /// close with "going away" (1001).
+    pub fn go_away(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for tx in self.lock().outboxes.values() {
+            let _ = tx.try_send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
+        }
+    }
+
+    /// Waits until every connection has ended, or `limit` has passed;
+    /// `true` if all ended.
+    pub async fn wait_until_closed(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.connections() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// Takes a place for a new connection from `address` (and `account`),
     /// unless either already has as many as allowed.
     pub fn admit(self: &Arc<Self>, address: IpAddr, account: Option<i64>) -> Option<Admission> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return None;
+        }
         let mut inner = self.lock();
         let by_address = inner.per_address.get(&address).copied().unwrap_or(0);
         let by_account = account.map_or(0, |a| inner.per_account.get(&a).copied().unwrap_or(0));
@@ -291,17 +320,22 @@ async fn serve(
             None => std::future::pending().await,
         }
     };
+    let mut writer_done = false;
     let ending = tokio::select! {
         ending = read_loop(stream, id, &state, account.as_ref()) => ending,
-        _ = &mut writer => None,
+        _ = &mut writer => {
+            writer_done = true;
+            None
+        }
         _ = expiry => Some((CLOSE_POLICY, "session ended")),
     };
     if let Some((code, reason)) = ending {
         state.signaling.close(id, code, reason);
     }
     state.signaling.disconnect(id);
-    // The outbox is gone, so the writer sends a close frame and ends.
-    if tokio::time::timeout(WRITE_DEADLINE, &mut writer).await.is_err() {
+    // The outbox is gone, so the writer sends a close frame and ends. (A
+    // finished task must not be awaited again.)
+    if !writer_done && tokio::time::timeout(WRITE_DEADLINE, &mut writer).await.is_err() {
         writer.abort();
     }
 }

@@ -298,6 +298,22 @@ impl Drop for ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Sends SIGTERM and waits up to `limit` for the process to exit.
+    pub async fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let status = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "could not signal the server");
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(exit) = self.child.try_wait().expect("the server process can be waited on") {
+                return Some(exit);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+}
+
 pub async fn spawn_process() -> ServerProcess {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();

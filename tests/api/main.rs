@@ -8,6 +8,7 @@ mod hostile_clients;
 mod pages;
 mod rooms;
 mod sessions;
+mod shutdown;
 mod signaling;
 mod throttling;
 mod web_surface;
