@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
+use crate::signaling::socket::Heartbeat;
 
 /// Printed by `huddle --help`.
 pub const HELP: &str = "\
@@ -33,6 +34,11 @@ Configuration (environment variables):
   HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS
                         failed sign-ins from one address before back-off
                                                           [default: 30]
+  HUDDLE_WS_PING_SECONDS
+                        how often signaling sockets are pinged  [default: 20]
+  HUDDLE_WS_SILENCE_SECONDS
+                        silence after which a socket counts as dead
+                                                          [default: 45]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -60,6 +66,8 @@ pub struct Config {
     pub sign_in_limit_per_address: u32,
     /// How often expired sessions are swept out (and audited).
     pub session_sweep_every: Duration,
+    /// Signaling socket liveness.
+    pub heartbeat: Heartbeat,
 }
 
 impl Default for Config {
@@ -74,6 +82,7 @@ impl Default for Config {
             sign_in_limit_per_account: 10,
             sign_in_limit_per_address: 30,
             session_sweep_every: Duration::from_secs(60),
+            heartbeat: Heartbeat::default(),
         }
     }
 }
@@ -116,6 +125,15 @@ impl Config {
         }
         if let Some(n) = get("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS") {
             config.sign_in_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", &n)?)?;
+        }
+        if let Some(secs) = get("HUDDLE_WS_PING_SECONDS") {
+            config.heartbeat.ping_every = Duration::from_secs(positive("HUDDLE_WS_PING_SECONDS", &secs)?);
+        }
+        if let Some(secs) = get("HUDDLE_WS_SILENCE_SECONDS") {
+            config.heartbeat.silence_limit = Duration::from_secs(positive("HUDDLE_WS_SILENCE_SECONDS", &secs)?);
+        }
+        if config.heartbeat.silence_limit <= config.heartbeat.ping_every {
+            anyhow::bail!("HUDDLE_WS_SILENCE_SECONDS must be longer than HUDDLE_WS_PING_SECONDS, or every socket would count as dead");
         }
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
             config.site_root = root;
@@ -183,6 +201,13 @@ mod tests {
         assert_eq!(c.session_limits.idle, Duration::from_secs(300));
         assert_eq!(from(&[("HUDDLE_SESSION_IDLE_MINUTES", "0.1")]).unwrap().session_limits.idle, Duration::from_secs(6));
         assert_eq!(c.session_limits.absolute, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn the_heartbeat_is_configurable_and_must_leave_room_for_a_pong() {
+        let c = from(&[("HUDDLE_WS_PING_SECONDS", "5"), ("HUDDLE_WS_SILENCE_SECONDS", "12")]).unwrap();
+        assert_eq!(c.heartbeat, Heartbeat { ping_every: Duration::from_secs(5), silence_limit: Duration::from_secs(12) });
+        assert!(from(&[("HUDDLE_WS_PING_SECONDS", "50")]).is_err(), "a ping interval past the silence limit");
     }
 
     #[test]

@@ -35,10 +35,19 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const OUTBOX_CAPACITY: usize = 256;
 /// How long one write may take before the client counts as gone.
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
-/// How often the server pings; browsers answer on their own.
-const PING_EVERY: Duration = Duration::from_secs(20);
-/// Silence after which a connection is dead (no message, no pong).
-const IDLE_LIMIT: Duration = Duration::from_secs(45);
+/// How often the server pings (browsers answer on their own), and the
+/// silence (no message, no pong) after which a connection counts as dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub ping_every: Duration,
+    pub silence_limit: Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self { ping_every: Duration::from_secs(20), silence_limit: Duration::from_secs(45) }
+    }
+}
 
 /// Longest a new connection may take to send `join`.
 const JOIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -75,6 +84,7 @@ pub struct Signaling {
     next_id: AtomicU64,
     /// Set once the server is shutting down: no new connections.
     stopping: std::sync::atomic::AtomicBool,
+    heartbeat: Heartbeat,
 }
 
 struct Inner {
@@ -121,7 +131,7 @@ pub struct Login {
 }
 
 impl Signaling {
-    pub fn new(ice_servers: Vec<IceServer>) -> Self {
+    pub fn new(ice_servers: Vec<IceServer>, heartbeat: Heartbeat) -> Self {
         let inner = Inner {
             hub: Hub::new(ice_servers),
             outboxes: HashMap::new(),
@@ -129,7 +139,7 @@ impl Signaling {
             per_address: HashMap::new(),
             per_account: HashMap::new(),
         };
-        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false) }
+        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), heartbeat }
     }
 
     /// Shutting down: refuses new connections and asks every open one to
@@ -313,7 +323,7 @@ async fn serve(
 ) {
     let (id, outbox) = state.signaling.connect(owner);
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(sink, outbox));
+    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.heartbeat.ping_every));
     let expiry = async {
         match deadline {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
@@ -354,7 +364,7 @@ async fn read_loop(
     let mut dropped = 0u32;
     loop {
         let frame = tokio::select! {
-            frame = tokio::time::timeout(IDLE_LIMIT, stream.next()) => frame,
+            frame = tokio::time::timeout(state.signaling.heartbeat.silence_limit, stream.next()) => frame,
             _ = tokio::time::sleep_until(join_by), if !joined => return Some((CLOSE_POLICY, "join first")),
         };
         let frame = match frame {
@@ -430,8 +440,8 @@ async fn on_message(message: ClientMessage, id: ParticipantId, state: &AppState,
     true
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>) {
-    let mut ping = tokio::time::interval(PING_EVERY);
+async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration) {
+    let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     loop {
         let frame = tokio::select! {

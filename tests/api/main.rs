@@ -3,6 +3,7 @@
 
 mod account_changes;
 mod accounts;
+mod heartbeat;
 mod helpers;
 mod hostile_clients;
 mod pages;

@@ -1,0 +1,57 @@
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use huddle::signaling::protocol::ServerMessage;
+use huddle::signaling::socket::Heartbeat;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+async fn fast_heartbeat_app() -> (TestApp, String) {
+    let app = spawn_app_with(|c| c.heartbeat = Heartbeat { ping_every: Duration::from_millis(100), silence_limit: Duration::from_millis(500) }).await;
+    let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
+    (app, slug)
+}
+
+#[tokio::test]
+async fn the_server_pings_at_the_configured_interval() {
+    let (app, slug) = fast_heartbeat_app().await;
+    let mut socket = app.visitor().socket().await;
+    socket.join(&slug, "Ada").await;
+    let mut pings = 0;
+    let until = Instant::now() + Duration::from_millis(650);
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until.into(), socket.stream.next()).await {
+        if matches!(frame, Message::Ping(_)) {
+            pings += 1;
+        }
+    }
+    assert!((4..=8).contains(&pings), "{pings} pings in 650 ms at a 100 ms interval");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_the_others_see_it_leave() {
+    let (app, slug) = fast_heartbeat_app().await;
+    let mut ada = app.visitor().socket().await;
+    ada.join(&slug, "Ada").await;
+    let mut frozen = app.visitor().socket().await;
+    let frozen_id = match frozen.join(&slug, "Frozen").await {
+        ServerMessage::Welcome { you, .. } => you.id,
+        _ => unreachable!(),
+    };
+    assert!(matches!(ada.recv().await, ServerMessage::ParticipantJoined { .. }));
+    // `frozen` is never read again, so it never answers a ping. `ada` is read
+    // (by `recv`), so it does.
+    let started = Instant::now();
+    assert_eq!(ada.recv().await, ServerMessage::ParticipantLeft { id: frozen_id });
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    drop(frozen);
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_connected() {
+    let (app, slug) = fast_heartbeat_app().await;
+    let mut ada = app.visitor().socket().await;
+    ada.join(&slug, "Ada").await;
+    // Three silence limits of reading (and so answering pings) without a message.
+    assert!(ada.next_frame(Duration::from_millis(1500)).await.is_none(), "the server said something or closed");
+}
