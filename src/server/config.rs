@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
-use crate::signaling::socket::Heartbeat;
+use crate::signaling::socket::SignalingSettings;
 
 /// Printed by `huddle --help`.
 pub const HELP: &str = "\
@@ -39,6 +39,11 @@ Configuration (environment variables):
   HUDDLE_WS_SILENCE_SECONDS
                         silence after which a socket counts as dead
                                                           [default: 45]
+  HUDDLE_WS_MAX_PER_ADDRESS
+                        open signaling sockets per client address  [default: 20]
+  HUDDLE_WS_MAX_PER_ACCOUNT
+                        open signaling sockets per signed-in account  [default: 10]
+  HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -66,8 +71,8 @@ pub struct Config {
     pub sign_in_limit_per_address: u32,
     /// How often expired sessions are swept out (and audited).
     pub session_sweep_every: Duration,
-    /// Signaling socket liveness.
-    pub heartbeat: Heartbeat,
+    /// Signaling liveness and limits.
+    pub signaling: SignalingSettings,
 }
 
 impl Default for Config {
@@ -82,7 +87,7 @@ impl Default for Config {
             sign_in_limit_per_account: 10,
             sign_in_limit_per_address: 30,
             session_sweep_every: Duration::from_secs(60),
-            heartbeat: Heartbeat::default(),
+            signaling: SignalingSettings::default(),
         }
     }
 }
@@ -127,12 +132,21 @@ impl Config {
             config.sign_in_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", &n)?)?;
         }
         if let Some(secs) = get("HUDDLE_WS_PING_SECONDS") {
-            config.heartbeat.ping_every = Duration::from_secs(positive("HUDDLE_WS_PING_SECONDS", &secs)?);
+            config.signaling.heartbeat.ping_every = Duration::from_secs(positive("HUDDLE_WS_PING_SECONDS", &secs)?);
         }
         if let Some(secs) = get("HUDDLE_WS_SILENCE_SECONDS") {
-            config.heartbeat.silence_limit = Duration::from_secs(positive("HUDDLE_WS_SILENCE_SECONDS", &secs)?);
+            config.signaling.heartbeat.silence_limit = Duration::from_secs(positive("HUDDLE_WS_SILENCE_SECONDS", &secs)?);
         }
-        if config.heartbeat.silence_limit <= config.heartbeat.ping_every {
+        for (name, field) in [
+            ("HUDDLE_WS_MAX_PER_ADDRESS", &mut config.signaling.max_per_address),
+            ("HUDDLE_WS_MAX_PER_ACCOUNT", &mut config.signaling.max_per_account),
+            ("HUDDLE_ROOM_SIZE", &mut config.signaling.room_size),
+        ] {
+            if let Some(n) = get(name) {
+                *field = usize::try_from(positive(name, &n)?)?;
+            }
+        }
+        if config.signaling.heartbeat.silence_limit <= config.signaling.heartbeat.ping_every {
             anyhow::bail!("HUDDLE_WS_SILENCE_SECONDS must be longer than HUDDLE_WS_PING_SECONDS, or every socket would count as dead");
         }
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
@@ -165,6 +179,7 @@ fn parse_origin(raw: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signaling::socket::Heartbeat;
 
     fn from(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
         Config::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()))
@@ -206,7 +221,7 @@ mod tests {
     #[test]
     fn the_heartbeat_is_configurable_and_must_leave_room_for_a_pong() {
         let c = from(&[("HUDDLE_WS_PING_SECONDS", "5"), ("HUDDLE_WS_SILENCE_SECONDS", "12")]).unwrap();
-        assert_eq!(c.heartbeat, Heartbeat { ping_every: Duration::from_secs(5), silence_limit: Duration::from_secs(12) });
+        assert_eq!(c.signaling.heartbeat, Heartbeat { ping_every: Duration::from_secs(5), silence_limit: Duration::from_secs(12) });
         assert!(from(&[("HUDDLE_WS_PING_SECONDS", "50")]).is_err(), "a ping interval past the silence limit");
     }
 

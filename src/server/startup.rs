@@ -72,7 +72,7 @@ impl Application {
             // only saves modified sessions, making "idle" mean "since sign-in".
             .with_always_save(true);
 
-        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.heartbeat));
+        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
             .site_root(config.site_root.as_str())

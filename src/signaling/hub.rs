@@ -52,7 +52,12 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(ice_servers: Vec<IceServer>) -> Self {
-        Self { rooms: HashMap::new(), membership: HashMap::new(), ice_servers, room_limit: MESH_LIMIT }
+        Self::with_room_size(ice_servers, MESH_LIMIT)
+    }
+
+    /// A hub whose rooms take up to `room_size` participants.
+    pub fn with_room_size(ice_servers: Vec<IceServer>, room_size: usize) -> Self {
+        Self { rooms: HashMap::new(), membership: HashMap::new(), ice_servers, room_limit: room_size }
     }
 
     /// Applies one input and says who must be told what.

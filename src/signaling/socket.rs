@@ -25,7 +25,7 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{Hub, Input, Outgoing};
+use crate::signaling::hub::{Hub, Input, Outgoing, MESH_LIMIT};
 use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -49,6 +49,24 @@ impl Default for Heartbeat {
     }
 }
 
+/// Everything about signaling an operator may tune.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignalingSettings {
+    pub heartbeat: Heartbeat,
+    /// Open connections allowed per client address.
+    pub max_per_address: usize,
+    /// Open connections allowed per signed-in account.
+    pub max_per_account: usize,
+    /// Participants per room: a full mesh carries four well.
+    pub room_size: usize,
+}
+
+impl Default for SignalingSettings {
+    fn default() -> Self {
+        Self { heartbeat: Heartbeat::default(), max_per_address: 20, max_per_account: 10, room_size: MESH_LIMIT }
+    }
+}
+
 /// Longest a new connection may take to send `join`.
 const JOIN_DEADLINE: Duration = Duration::from_secs(10);
 /// Burst and sustained message rate per connection: a join's offers and ICE
@@ -57,9 +75,6 @@ const BURST: u32 = 200;
 const PER_SECOND: u32 = 20;
 /// Messages dropped for exceeding the rate before the connection is closed.
 const FLOOD_LIMIT: u32 = 200;
-/// Open signaling connections allowed per client address and per account.
-pub const MAX_PER_ADDRESS: usize = 20;
-pub const MAX_PER_ACCOUNT: usize = 10;
 
 /// Close code for a client that broke the protocol or was refused.
 const CLOSE_POLICY: u16 = 1008;
@@ -84,7 +99,7 @@ pub struct Signaling {
     next_id: AtomicU64,
     /// Set once the server is shutting down: no new connections.
     stopping: std::sync::atomic::AtomicBool,
-    heartbeat: Heartbeat,
+    settings: SignalingSettings,
 }
 
 struct Inner {
@@ -131,15 +146,15 @@ pub struct Login {
 }
 
 impl Signaling {
-    pub fn new(ice_servers: Vec<IceServer>, heartbeat: Heartbeat) -> Self {
+    pub fn new(ice_servers: Vec<IceServer>, settings: SignalingSettings) -> Self {
         let inner = Inner {
-            hub: Hub::new(ice_servers),
+            hub: Hub::with_room_size(ice_servers, settings.room_size),
             outboxes: HashMap::new(),
             owners: HashMap::new(),
             per_address: HashMap::new(),
             per_account: HashMap::new(),
         };
-        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), heartbeat }
+        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
     }
 
     /// Shutting down: refuses new connections and asks every open one to
@@ -173,7 +188,7 @@ impl Signaling {
         let mut inner = self.lock();
         let by_address = inner.per_address.get(&address).copied().unwrap_or(0);
         let by_account = account.map_or(0, |a| inner.per_account.get(&a).copied().unwrap_or(0));
-        if by_address >= MAX_PER_ADDRESS || by_account >= MAX_PER_ACCOUNT {
+        if by_address >= self.settings.max_per_address || by_account >= self.settings.max_per_account {
             return None;
         }
         *inner.per_address.entry(address).or_default() += 1;
@@ -306,8 +321,13 @@ pub async fn upgrade(
     let Some(admission) = state.signaling.admit(client.ip(), account.as_ref().map(|a| a.id)) else {
         return (StatusCode::TOO_MANY_REQUESTS, "Too many open connections. Close another Huddle tab and try again.").into_response();
     };
+    // tungstenite's default buffers are 128 KiB each way per socket;
+    // signaling messages are small, and idle sockets should cost little.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_MESSAGE_BYTES * 2)
         .on_upgrade(move |socket| serve(socket, state, account, owner, deadline, admission))
 }
 
@@ -323,7 +343,7 @@ async fn serve(
 ) {
     let (id, outbox) = state.signaling.connect(owner);
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.heartbeat.ping_every));
+    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every));
     let expiry = async {
         match deadline {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
@@ -364,7 +384,7 @@ async fn read_loop(
     let mut dropped = 0u32;
     loop {
         let frame = tokio::select! {
-            frame = tokio::time::timeout(state.signaling.heartbeat.silence_limit, stream.next()) => frame,
+            frame = tokio::time::timeout(state.signaling.settings.heartbeat.silence_limit, stream.next()) => frame,
             _ = tokio::time::sleep_until(join_by), if !joined => return Some((CLOSE_POLICY, "join first")),
         };
         let frame = match frame {

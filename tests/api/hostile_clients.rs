@@ -1,6 +1,6 @@
 use futures_util::SinkExt;
 use huddle::signaling::protocol::{ErrorCode, ServerMessage};
-use huddle::signaling::socket::{MAX_PER_ACCOUNT, MAX_PER_ADDRESS};
+use huddle::signaling::socket::SignalingSettings;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -71,7 +71,7 @@ async fn a_normal_join_burst_is_not_rate_limited() {
 async fn connections_per_client_address_are_limited() {
     let app = spawn_app().await;
     let mut open = Vec::new();
-    for _ in 0..MAX_PER_ADDRESS {
+    for _ in 0..SignalingSettings::default().max_per_address {
         open.push(app.visitor().socket().await);
     }
     match app.visitor().socket_from(&app.origin).await {
@@ -91,7 +91,7 @@ async fn connections_per_account_are_limited() {
     let app = spawn_app().await;
     let host = app.host("host@example.org", "Host").await;
     let mut open = Vec::new();
-    for _ in 0..MAX_PER_ACCOUNT {
+    for _ in 0..SignalingSettings::default().max_per_account {
         open.push(host.socket().await);
     }
     match host.socket_from(&app.origin).await {
