@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test layer and exits non-zero on any failure:
 #   1. unit and integration tests (cargo test, real SQLite and WebSockets),
-#   2. the WASM size budget,
+#   2. a seconds-long run of the signaling load generator, and the WASM
+#      size budget,
 #   3. end-to-end tests in Chromium, inside a loopback-only network namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,9 @@ echo "==> unit and integration tests"
 # stalls inside the SSR renderer; one server under 200 parallel clients
 # does not. So only the tests are serialised; they take ~3 s either way.
 cargo test --features ssr -- --test-threads=1
+
+echo "==> load generator smoke run (the benchmark itself: docs/performance.md)"
+target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50
 
 echo "==> browser bundle"
 scripts/build-site.sh

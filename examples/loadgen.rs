@@ -1,0 +1,348 @@
+//! Load generator for the signaling server.
+//!
+//! Starts the `huddle` binary on a free port with an empty database, creates
+//! rooms, opens sockets that join them and exchange offers, answers and
+//! trickled candidates at a steady rate (a share of them reconnecting half
+//! way), then opens idle sockets. Reports relay latency p50/p99/max,
+//! messages per second, the server's CPU and RSS, and RSS per idle socket.
+//! Every relayed message carries its room, so a message delivered to the
+//! wrong room is counted; any such message fails the run.
+//!
+//! ```text
+//! cargo build --release --features ssr
+//! cargo run --release --example loadgen --features ssr -- \
+//!     --sockets 1000 --rooms 200 --seconds 20 --idle 10000
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use huddle::signaling::protocol::{ServerMessage, SignalPayload};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Options {
+    server: String,
+    sockets: usize,
+    rooms: usize,
+    seconds: u64,
+    /// Messages per second each active socket sends.
+    rate: u64,
+    /// Every n-th active socket reconnects half way.
+    reconnect_every: usize,
+    idle: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        server: ["target/release/huddle", "target/debug/huddle"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("target/release/huddle")
+            .into(),
+        sockets: 1000,
+        rooms: 200,
+        seconds: 20,
+        rate: 5,
+        reconnect_every: 10,
+        idle: 0,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let value = pair.get(1).cloned().unwrap_or_default();
+        let number = || value.parse::<usize>().unwrap_or_else(|_| panic!("{} needs a number", pair[0]));
+        match pair[0].as_str() {
+            "--server" => o.server = value.clone(),
+            "--sockets" => o.sockets = number(),
+            "--rooms" => o.rooms = number(),
+            "--seconds" => o.seconds = number() as u64,
+            "--rate" => o.rate = number() as u64,
+            "--reconnect-every" => o.reconnect_every = number(),
+            "--idle" => o.idle = number(),
+            other => panic!("unknown option {other}; see the top of examples/loadgen.rs"),
+        }
+    }
+    o
+}
+
+/// The server's resident memory (bytes) and CPU time used so far.
+fn server_usage(pid: u32) -> (u64, Duration) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<u64> = after_name.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // utime and stime are fields 14 and 15 of /proc/pid/stat, in clock ticks
+    // (100 per second on Linux).
+    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    (rss_kb * 1024, Duration::from_millis(ticks * 10))
+}
+
+struct Stats {
+    latencies_us: Mutex<Vec<u64>>,
+    delivered: AtomicU64,
+    misrouted: AtomicU64,
+    reconnected: AtomicU64,
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let room_size = o.sockets.div_ceil(o.rooms).max(5);
+    let mut server = std::process::Command::new(&o.server)
+        .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
+        .env("HUDDLE_DATABASE", dir.path().join("load.db"))
+        .env("HUDDLE_WS_MAX_PER_ADDRESS", "1000000")
+        .env("HUDDLE_ROOM_SIZE", room_size.to_string())
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", o.server));
+    let origin = format!("http://127.0.0.1:{port}");
+    let outcome = run(&o, &origin, server.id()).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(problem) = outcome {
+        eprintln!("FAIL: {problem}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
+    let http = reqwest::Client::builder().cookie_store(true).build().map_err(|e| e.to_string())?;
+    for _ in 0..100 {
+        if http.get(origin).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let form = [("email", "load@example.org"), ("display_name", "Load"), ("password", "load generator password")];
+    http.post(format!("{origin}/api/signup")).form(&form).send().await.map_err(|e| e.to_string())?;
+    http.post(format!("{origin}/api/login")).form(&[form[0], form[2]]).send().await.map_err(|e| e.to_string())?;
+    let rooms = create_rooms(&http, origin, o.rooms).await?;
+
+    // Active sockets: join, then exchange signals for the measured window.
+    let stats = Arc::new(Stats { latencies_us: Mutex::new(Vec::new()), delivered: AtomicU64::new(0), misrouted: AtomicU64::new(0), reconnected: AtomicU64::new(0) });
+    let epoch = Instant::now();
+    let window = Duration::from_secs(o.seconds);
+    let (rss_before, cpu_before) = server_usage(pid);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..o.sockets {
+        let room = i % o.rooms;
+        let slug = rooms[room].clone();
+        let stats = Arc::clone(&stats);
+        let origin = origin.to_string();
+        let reconnect = o.reconnect_every > 0 && i % o.reconnect_every == 0;
+        let rate = o.rate;
+        tasks.push(tokio::spawn(async move {
+            participant(&origin, &slug, room, i, rate, window, reconnect, epoch, &stats).await
+        }));
+    }
+    let mut failures = 0;
+    for task in tasks {
+        if !matches!(task.await, Ok(Ok(()))) {
+            failures += 1;
+        }
+    }
+    let elapsed = started.elapsed();
+    let (rss_after, cpu_after) = server_usage(pid);
+
+    let mut latencies = stats.latencies_us.lock().map_err(|_| "poisoned")?.clone();
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0);
+    let delivered = stats.delivered.load(Ordering::Relaxed);
+    let misrouted = stats.misrouted.load(Ordering::Relaxed);
+    println!("active: {} sockets in {} rooms for {:.1} s; {} reconnected; {} failed", o.sockets, o.rooms, elapsed.as_secs_f64(), stats.reconnected.load(Ordering::Relaxed), failures);
+    println!("relayed: {delivered} messages, {:.0} per second; misrouted: {misrouted}", delivered as f64 / elapsed.as_secs_f64());
+    println!("relay latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.50) as f64 / 1000.0, pct(0.99) as f64 / 1000.0, latencies.last().copied().unwrap_or(0) as f64 / 1000.0);
+    println!(
+        "server: CPU {:.0}% of one core, RSS {:.1} MiB (was {:.1} MiB)",
+        100.0 * (cpu_after - cpu_before).as_secs_f64() / elapsed.as_secs_f64(),
+        rss_after as f64 / 1048576.0,
+        rss_before as f64 / 1048576.0
+    );
+
+    if o.idle > 0 {
+        let idle_rooms = create_rooms(&http, origin, o.idle.div_ceil(5)).await?;
+        let (rss_before, _) = server_usage(pid);
+        let mut held = Vec::with_capacity(o.idle);
+        for i in 0..o.idle {
+            let mut socket = connect(origin).await?;
+            join(&mut socket, &idle_rooms[i / 5], &format!("idle{i}")).await?;
+            held.push(socket);
+        }
+        // Let the server settle, reading nothing but pings meanwhile.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (rss_after, _) = server_usage(pid);
+        let per_socket = rss_after.saturating_sub(rss_before) as f64 / o.idle as f64;
+        println!("idle: {} sockets held; server RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB per idle socket", o.idle, rss_before as f64 / 1048576.0, rss_after as f64 / 1048576.0, per_socket / 1024.0);
+        drop(held);
+    }
+
+    if misrouted > 0 {
+        return Err(format!("{misrouted} messages reached the wrong room"));
+    }
+    if failures > 0 {
+        return Err(format!("{failures} participants failed"));
+    }
+    if delivered == 0 {
+        return Err("no message was relayed".into());
+    }
+    Ok(())
+}
+
+async fn create_rooms(http: &reqwest::Client, origin: &str, n: usize) -> Result<Vec<String>, String> {
+    let mut slugs = Vec::with_capacity(n);
+    for r in 0..n {
+        let room: serde_json::Value = http
+            .post(format!("{origin}/api/create_room"))
+            .form(&[("name", format!("Room {r}"))])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        slugs.push(room["slug"].as_str().ok_or("no room slug")?.to_string());
+    }
+    Ok(slugs)
+}
+
+async fn connect(origin: &str) -> Result<Socket, String> {
+    let mut request = origin.replace("http://", "ws://").add_path("/ws").into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert("origin", HeaderValue::from_str(origin).map_err(|e| e.to_string())?);
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+    Ok(socket)
+}
+
+trait AddPath {
+    fn add_path(self, path: &str) -> String;
+}
+
+impl AddPath for String {
+    fn add_path(self, path: &str) -> String {
+        self + path
+    }
+}
+
+/// Joins and returns the ids already in the room.
+async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<Vec<u64>, String> {
+    let hello = json!({"type": "join", "version": 1, "room": slug, "name": name}).to_string();
+    socket.send(Message::text(hello)).await.map_err(|e| e.to_string())?;
+    while let Some(frame) = socket.next().await {
+        if let Message::Text(text) = frame.map_err(|e| e.to_string())? {
+            return match serde_json::from_str::<ServerMessage>(text.as_str()).map_err(|e| e.to_string())? {
+                ServerMessage::Welcome { participants, .. } => Ok(participants.iter().map(|p| p.id.0).collect()),
+                other => Err(format!("expected a welcome, got {other:?}")),
+            };
+        }
+    }
+    Err("closed before the welcome".into())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn participant(
+    origin: &str,
+    slug: &str,
+    room: usize,
+    index: usize,
+    rate: u64,
+    window: Duration,
+    reconnect: bool,
+    epoch: Instant,
+    stats: &Stats,
+) -> Result<(), String> {
+    let deadline = Instant::now() + window;
+    let halfway = Instant::now() + window / 2;
+    let mut reconnected = !reconnect;
+    'session: loop {
+        let mut socket = connect(origin).await?;
+        let mut peers = join(&mut socket, slug, &format!("p{index}")).await?;
+        let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate.max(1)));
+        let mut sent = 0u64;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        let _ = socket.close(None).await;
+                        return Ok(());
+                    }
+                    if !reconnected && now >= halfway {
+                        reconnected = true;
+                        stats.reconnected.fetch_add(1, Ordering::Relaxed);
+                        let _ = socket.close(None).await;
+                        continue 'session;
+                    }
+                    if peers.is_empty() {
+                        continue;
+                    }
+                    let to = peers[(sent as usize) % peers.len()];
+                    let stamp = format!("t={};room={room}", epoch.elapsed().as_micros());
+                    let payload = match sent % 3 {
+                        0 => json!({"kind": "offer", "sdp": stamp}),
+                        1 => json!({"kind": "answer", "sdp": stamp}),
+                        _ => json!({"kind": "candidate", "candidate": stamp, "sdp_mid": "0", "sdp_m_line_index": 0}),
+                    };
+                    sent += 1;
+                    let message = json!({"type": "signal", "to": to, "payload": payload}).to_string();
+                    if socket.send(Message::text(message)).await.is_err() {
+                        return Err("send failed".into());
+                    }
+                }
+                frame = socket.next() => {
+                    let Some(Ok(frame)) = frame else { return Err("the server closed the socket".into()) };
+                    let Message::Text(text) = frame else { continue };
+                    match serde_json::from_str::<ServerMessage>(text.as_str()) {
+                        Ok(ServerMessage::Signal { payload, .. }) => {
+                            let stamp = match payload {
+                                SignalPayload::Offer { sdp } | SignalPayload::Answer { sdp } => sdp,
+                                SignalPayload::Candidate { candidate, .. } => candidate,
+                            };
+                            let (t, their_room) = parse_stamp(&stamp);
+                            if their_room != Some(room) {
+                                stats.misrouted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            if let Some(t) = t {
+                                let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
+                                if let Ok(mut l) = stats.latencies_us.lock() {
+                                    l.push(latency);
+                                }
+                            }
+                            stats.delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(ServerMessage::ParticipantJoined { participant }) => peers.push(participant.id.0),
+                        Ok(ServerMessage::ParticipantLeft { id }) => peers.retain(|p| *p != id.0),
+                        Ok(ServerMessage::Error { message, .. }) => return Err(format!("server error: {message}")),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn parse_stamp(stamp: &str) -> (Option<u64>, Option<usize>) {
+    let mut t = None;
+    let mut room = None;
+    for part in stamp.split(';') {
+        if let Some(v) = part.strip_prefix("t=") {
+            t = v.parse().ok();
+        } else if let Some(v) = part.strip_prefix("room=") {
+            room = v.parse().ok();
+        }
+    }
+    (t, room)
+}
