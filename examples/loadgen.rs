@@ -100,7 +100,8 @@ async fn main() {
     let o = options();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    let room_size = o.sockets.div_ceil(o.rooms).max(5);
+    // Headroom: a reconnecting socket may rejoin before its old self left.
+    let room_size = o.sockets.div_ceil(o.rooms).max(5) + 2;
     let mut server = std::process::Command::new(&o.server)
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
         .env("HUDDLE_DATABASE", dir.path().join("load.db"))
@@ -136,8 +137,12 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     let stats = Arc::new(Stats { latencies_us: Mutex::new(Vec::new()), delivered: AtomicU64::new(0), misrouted: AtomicU64::new(0), reconnected: AtomicU64::new(0) });
     let epoch = Instant::now();
     let window = Duration::from_secs(o.seconds);
+    // Everyone joins first; sending starts together, and latencies count
+    // after a second of warm-up, so the connection storm is not measured as
+    // relay latency.
+    let start_at = Instant::now() + Duration::from_millis(3000 + 3 * o.sockets as u64);
+    let measure_from = start_at + Duration::from_secs(1);
     let (rss_before, cpu_before) = server_usage(pid);
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..o.sockets {
         let room = i % o.rooms;
@@ -147,13 +152,26 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         let reconnect = o.reconnect_every > 0 && i % o.reconnect_every == 0;
         let rate = o.rate;
         tasks.push(tokio::spawn(async move {
-            participant(&origin, &slug, room, i, rate, window, reconnect, epoch, &stats).await
+            let timing = Timing { epoch, start_at, measure_from, window };
+            participant(&origin, &slug, room, i, rate, timing, reconnect, &stats).await
         }));
     }
+    tokio::time::sleep_until(start_at.into()).await;
+    let started = Instant::now();
     let mut failures = 0;
     for task in tasks {
-        if !matches!(task.await, Ok(Ok(()))) {
-            failures += 1;
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => {
+                failures += 1;
+                if failures <= 3 {
+                    eprintln!("participant failed: {why}");
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("participant task failed: {e}");
+            }
         }
     }
     let elapsed = started.elapsed();
@@ -252,6 +270,18 @@ async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<Vec<u64>, S
     Err("closed before the welcome".into())
 }
 
+/// When a participant sends and what it measures.
+#[derive(Clone, Copy)]
+struct Timing {
+    /// Zero of the timestamps carried in messages.
+    epoch: Instant,
+    /// When everyone starts sending.
+    start_at: Instant,
+    /// Latencies before this are warm-up and not counted.
+    measure_from: Instant,
+    window: Duration,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn participant(
     origin: &str,
@@ -259,18 +289,22 @@ async fn participant(
     room: usize,
     index: usize,
     rate: u64,
-    window: Duration,
+    timing: Timing,
     reconnect: bool,
-    epoch: Instant,
     stats: &Stats,
 ) -> Result<(), String> {
-    let deadline = Instant::now() + window;
-    let halfway = Instant::now() + window / 2;
+    let Timing { epoch, start_at, measure_from, window } = timing;
+    let deadline = start_at + window;
+    let halfway = start_at + window / 2;
     let mut reconnected = !reconnect;
     'session: loop {
         let mut socket = connect(origin).await?;
         let mut peers = join(&mut socket, slug, &format!("p{index}")).await?;
-        let mut tick = tokio::time::interval(Duration::from_millis(1000 / rate.max(1)));
+        // Each socket its own phase within the interval, as real clients are.
+        let period = Duration::from_millis(1000 / rate.max(1));
+        let phase = period.mul_f64((index % 1000) as f64 / 1000.0);
+        let first = tokio::time::Instant::from(start_at.max(Instant::now()) + phase);
+        let mut tick = tokio::time::interval_at(first, period);
         let mut sent = 0u64;
         loop {
             tokio::select! {
@@ -315,7 +349,7 @@ async fn participant(
                             if their_room != Some(room) {
                                 stats.misrouted.fetch_add(1, Ordering::Relaxed);
                             }
-                            if let Some(t) = t {
+                            if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
                                 let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
                                 if let Ok(mut l) = stats.latencies_us.lock() {
                                     l.push(latency);
