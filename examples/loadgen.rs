@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use huddle::signaling::protocol::{ServerMessage, SignalPayload};
+use huddle::signaling::protocol::{ErrorCode, ServerMessage, SignalPayload};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -93,6 +93,9 @@ struct Stats {
     delivered: AtomicU64,
     misrouted: AtomicU64,
     reconnected: AtomicU64,
+    /// Signals to a peer that had just left (its leave still on the way):
+    /// refused by the server, as they should be.
+    to_departed: AtomicU64,
 }
 
 #[tokio::main]
@@ -134,7 +137,7 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     let rooms = create_rooms(&http, origin, o.rooms).await?;
 
     // Active sockets: join, then exchange signals for the measured window.
-    let stats = Arc::new(Stats { latencies_us: Mutex::new(Vec::new()), delivered: AtomicU64::new(0), misrouted: AtomicU64::new(0), reconnected: AtomicU64::new(0) });
+    let stats = Arc::new(Stats { latencies_us: Mutex::new(Vec::new()), delivered: AtomicU64::new(0), misrouted: AtomicU64::new(0), reconnected: AtomicU64::new(0), to_departed: AtomicU64::new(0) });
     let epoch = Instant::now();
     let window = Duration::from_secs(o.seconds);
     // Everyone joins first; sending starts together, and latencies count
@@ -183,7 +186,11 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     let delivered = stats.delivered.load(Ordering::Relaxed);
     let misrouted = stats.misrouted.load(Ordering::Relaxed);
     println!("active: {} sockets in {} rooms for {:.1} s; {} reconnected; {} failed", o.sockets, o.rooms, elapsed.as_secs_f64(), stats.reconnected.load(Ordering::Relaxed), failures);
-    println!("relayed: {delivered} messages, {:.0} per second; misrouted: {misrouted}", delivered as f64 / elapsed.as_secs_f64());
+    println!(
+        "relayed: {delivered} messages, {:.0} per second; misrouted: {misrouted}; refused as sent to a peer that had just left: {}",
+        delivered as f64 / elapsed.as_secs_f64(),
+        stats.to_departed.load(Ordering::Relaxed)
+    );
     println!("relay latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.50) as f64 / 1000.0, pct(0.99) as f64 / 1000.0, latencies.last().copied().unwrap_or(0) as f64 / 1000.0);
     println!(
         "server: CPU {:.0}% of one core, RSS {:.1} MiB (was {:.1} MiB)",
@@ -359,6 +366,9 @@ async fn participant(
                         }
                         Ok(ServerMessage::ParticipantJoined { participant }) => peers.push(participant.id.0),
                         Ok(ServerMessage::ParticipantLeft { id }) => peers.retain(|p| *p != id.0),
+                        Ok(ServerMessage::Error { code: ErrorCode::UnknownParticipant, .. }) => {
+                            stats.to_departed.fetch_add(1, Ordering::Relaxed);
+                        }
                         Ok(ServerMessage::Error { message, .. }) => return Err(format!("server error: {message}")),
                         _ => {}
                     }
