@@ -288,3 +288,18 @@ async fn a_message_over_64_kib_closes_that_socket_only() {
     // The server still takes new participants.
     app.visitor().socket().await.join(&slug, "After").await;
 }
+
+#[tokio::test]
+async fn an_upgrade_without_an_origin_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Host").await;
+    let mut request = format!("ws://{}/ws", app.addr).into_client_request().unwrap();
+    // Cookie-authenticated, but no Origin to check.
+    request.headers_mut().insert("cookie", host.cookie().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("an upgrade without Origin was allowed"),
+    }
+}
