@@ -3,14 +3,14 @@
 //!
 //! - [`protocol`] is the wire format, compiled into both the server and the
 //!   browser so the two can never disagree.
-//! - `hub` (server) is the room state machine: Sans-IO, no sockets, no clock.
+//! - [`hub`] is the room state machine: Sans-IO, no sockets, no clock (used
+//!   by the server; also built alone by the fuzz target in `fuzz/`).
 //! - `socket` (server) is the thin WebSocket adapter around the hub.
 //!
 //! `docs/signaling-protocol.md` specifies every message.
 
 pub mod protocol;
 
-#[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod rate;
