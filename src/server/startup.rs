@@ -14,6 +14,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -101,6 +102,9 @@ impl Application {
             .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)
+            // Added after the session layer, so static files never load or
+            // re-save a session (every signed-in request saves it).
+            .nest_service("/pkg", ServeDir::new(format!("{}/pkg", config.site_root)).precompressed_gzip().precompressed_br())
             .layer(RequestBodyLimitLayer::new(web_surface::MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web_surface::REQUEST_TIMEOUT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
