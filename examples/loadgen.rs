@@ -246,20 +246,10 @@ async fn create_rooms(http: &reqwest::Client, origin: &str, n: usize) -> Result<
 }
 
 async fn connect(origin: &str) -> Result<Socket, String> {
-    let mut request = origin.replace("http://", "ws://").add_path("/ws").into_client_request().map_err(|e| e.to_string())?;
+    let mut request = format!("{}/ws", origin.replace("http://", "ws://")).into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert("origin", HeaderValue::from_str(origin).map_err(|e| e.to_string())?);
     let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
     Ok(socket)
-}
-
-trait AddPath {
-    fn add_path(self, path: &str) -> String;
-}
-
-impl AddPath for String {
-    fn add_path(self, path: &str) -> String {
-        self + path
-    }
 }
 
 /// Joins and returns the ids already in the room.

@@ -1,7 +1,7 @@
 //! The browser side of a call (feature `hydrate` only): camera and
 //! microphone, the signaling socket and one `RTCPeerConnection` per other
 //! participant. The view in `crate::pages::call` reads the outcome from
-//! [`CallUi`] signals and calls the functions re-exported here.
+//! [`CallUi`](crate::pages::call::CallUi) signals and calls the functions re-exported here.
 
 mod media;
 mod mesh;
@@ -10,9 +10,6 @@ pub use media::{attach_local, start_preview};
 pub use mesh::{apply_send_state, attach_remote, join, leave};
 
 use wasm_bindgen::{JsCast, JsValue};
-
-#[allow(unused_imports)]
-use crate::pages::call::CallUi;
 
 /// Copies `text` with the asynchronous clipboard API, where the browser has it.
 pub fn copy_to_clipboard(text: &str) {
