@@ -163,13 +163,7 @@ async fn sign_out_ends_the_session_on_the_server() {
     assert_eq!(ada.call("logout", &[]).await.status(), 200);
     assert!(ada.me().await.is_null());
     // Replaying the old cookie from elsewhere finds no session.
-    let replay = reqwest::Client::new()
-        .post(ada.url("/api/me"))
-        .header("cookie", stolen_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replay.json::<serde_json::Value>().await.unwrap(), serde_json::Value::Null);
+    assert_eq!(app.me_with_cookie(stolen_cookie).await, serde_json::Value::Null);
 }
 
 #[tokio::test]
@@ -190,13 +184,7 @@ async fn a_sign_in_survives_a_server_restart() {
     let ada = app.host("ada@example.org", "Ada").await;
     app.restart().await;
     // Same browser, same cookie, new server process state, new port.
-    let after = reqwest::Client::new()
-        .post(format!("{}/api/me", app.origin))
-        .header("cookie", ada.cookie().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.json::<serde_json::Value>().await.unwrap()["display_name"], "Ada");
+    assert_eq!(app.me_with_cookie(ada.cookie().unwrap()).await["display_name"], "Ada");
 }
 
 #[tokio::test]

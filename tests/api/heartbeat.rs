@@ -5,7 +5,7 @@ use huddle::signaling::protocol::ServerMessage;
 use huddle::signaling::socket::Heartbeat;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{spawn_app_with, you, TestApp};
 
 async fn fast_heartbeat_app() -> (TestApp, String) {
     let app = spawn_app_with(|c| c.signaling.heartbeat = Heartbeat { ping_every: Duration::from_millis(100), silence_limit: Duration::from_millis(500) }).await;
@@ -34,10 +34,7 @@ async fn a_client_that_stops_reading_is_dropped_and_the_others_see_it_leave() {
     let mut ada = app.visitor().socket().await;
     ada.join(&slug, "Ada").await;
     let mut frozen = app.visitor().socket().await;
-    let frozen_id = match frozen.join(&slug, "Frozen").await {
-        ServerMessage::Welcome { you, .. } => you.id,
-        _ => unreachable!(),
-    };
+    let frozen_id = you(&frozen.join(&slug, "Frozen").await);
     assert!(matches!(ada.recv().await, ServerMessage::ParticipantJoined { .. }));
     // `frozen` is never read again, so it never answers a ping. `ada` is read
     // (by `recv`), so it does.

@@ -8,7 +8,7 @@ pub use futures_util::SinkExt as _;
 use huddle::api::rooms::RoomSummary;
 use huddle::server::config::Config;
 use huddle::server::startup::Application;
-use huddle::signaling::protocol::ServerMessage;
+use huddle::signaling::protocol::{ParticipantId, ServerMessage};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
 use tempfile::TempDir;
@@ -116,11 +116,26 @@ impl TestApp {
         host
     }
 
+    /// What `/api/me` says to a request carrying only `cookie`, as from
+    /// another machine that stole or kept it.
+    pub async fn me_with_cookie(&self, cookie: HeaderValue) -> serde_json::Value {
+        let response = reqwest::Client::new().post(format!("http://{}/api/me", self.addr)).header(COOKIE, cookie).send().await;
+        response.expect("the server answers").json().await.expect("JSON from /api/me")
+    }
+
     /// A direct connection to the app's database file.
     pub async fn db(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display()))
             .await
             .expect("the database opens")
+    }
+}
+
+/// The participant id a `welcome` gives.
+pub fn you(welcome: &ServerMessage) -> ParticipantId {
+    match welcome {
+        ServerMessage::Welcome { you, .. } => you.id,
+        other => panic!("not a welcome: {other:?}"),
     }
 }
 

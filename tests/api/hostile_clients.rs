@@ -4,7 +4,7 @@ use huddle::signaling::socket::SignalingSettings;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, you};
 
 #[tokio::test]
 async fn a_flooding_client_is_throttled_then_closed_while_other_rooms_carry_on() {
@@ -16,10 +16,7 @@ async fn a_flooding_client_is_throttled_then_closed_while_other_rooms_carry_on()
     let mut a = app.visitor().socket().await;
     a.join(&calm_room, "A").await;
     let mut b = app.visitor().socket().await;
-    let b_id = match b.join(&calm_room, "B").await {
-        ServerMessage::Welcome { you, .. } => you.id,
-        _ => unreachable!(),
-    };
+    let b_id = you(&b.join(&calm_room, "B").await);
     a.recv().await; // B joined
 
     let mut flooder = app.visitor().socket().await;
@@ -47,10 +44,7 @@ async fn a_normal_join_burst_is_not_rate_limited() {
     let app = spawn_app().await;
     let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
     let mut peer = app.visitor().socket().await;
-    let peer_id = match peer.join(&slug, "Peer").await {
-        ServerMessage::Welcome { you, .. } => you.id,
-        _ => unreachable!(),
-    };
+    let peer_id = you(&peer.join(&slug, "Peer").await);
     let mut newcomer = app.visitor().socket().await;
     newcomer.join(&slug, "Newcomer").await;
     peer.recv().await;

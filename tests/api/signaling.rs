@@ -1,9 +1,9 @@
 use futures_util::SinkExt;
-use huddle::signaling::protocol::{ErrorCode, IceServer, ParticipantId, ServerMessage, SignalPayload};
+use huddle::signaling::protocol::{ErrorCode, IceServer, ServerMessage, SignalPayload};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with, Socket, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, you, Socket, TestApp};
 
 /// A room in a fresh app, and its slug.
 async fn app_with_room() -> (TestApp, String) {
@@ -14,13 +14,6 @@ async fn app_with_room() -> (TestApp, String) {
 
 fn turn_server() -> IceServer {
     IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) }
-}
-
-fn you(welcome: &ServerMessage) -> ParticipantId {
-    match welcome {
-        ServerMessage::Welcome { you, .. } => you.id,
-        other => panic!("not a welcome: {other:?}"),
-    }
 }
 
 async fn expect_error(socket: &mut Socket, code: ErrorCode) {
