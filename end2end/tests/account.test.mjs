@@ -15,7 +15,12 @@ describe('an account', () => {
     await page.getByRole('link', { name: 'Account' }).click();
     await page.waitForURL('**/account');
     await page.getByLabel('Current password').fill('first password 1');
-    await page.getByLabel('New password').fill('second password 2');
+    // Pasting a password (from a password manager) works.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    await page.evaluate(() => navigator.clipboard.writeText('second password 2'));
+    await page.getByLabel('New password').focus();
+    await page.keyboard.press('Control+V');
+    assert.equal(await page.getByLabel('New password').inputValue(), 'second password 2');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Your password was changed.').waitFor();
     // The change is in the account's security events.

@@ -66,6 +66,11 @@ describe('a call between browsers', () => {
     console.log(`join-to-first-remote-frame: ${firstFrameMs} ms`);
     await waitForRemoteVideos(hostPage, 1);
 
+    // Your own video plays muted: nobody should hear themselves.
+    for (const who of [hostPage, page]) {
+      assert.equal(await who.evaluate(() => document.querySelector('.tile.self video').muted), true);
+    }
+
     // Names on the tiles.
     await page.locator('.tile.remote figcaption', { hasText: 'Dr. Host' }).waitFor();
     await hostPage.locator('.tile.remote figcaption', { hasText: 'Pat Guest' }).waitFor();

@@ -314,6 +314,17 @@ impl Drop for ServerProcess {
 }
 
 impl ServerProcess {
+    /// The most memory the process has held so far (VmHWM), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmHWM in /proc status");
+        kb * 1024
+    }
+
     /// Sends SIGTERM and waits up to `limit` for the process to exit.
     pub async fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let status = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();

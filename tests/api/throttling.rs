@@ -94,3 +94,20 @@ async fn a_hundred_simultaneous_sign_ins_are_all_answered() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 50);
     assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 50);
 }
+
+#[tokio::test]
+async fn a_hundred_simultaneous_sign_ins_do_not_exhaust_memory() {
+    // Each argon2 hash holds 19 MiB; unbounded, 100 at once would need
+    // about 1.9 GiB. Bounded to one per core it peaked at 406 MiB on 2 cores
+    // (blocking threads' allocator arenas each keep a freed 19 MiB; glibc
+    // caps arenas at 8 per core), and a second wave adds nothing.
+    let server = crate::helpers::spawn_process().await;
+    let visitor = &server.visitor;
+    visitor.sign_up("ada@example.org", "Ada", PASSWORD).await;
+    let attempts = (0..100).map(|_| visitor.sign_in("ada@example.org", PASSWORD));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let limit = 1024 * 1024 * 1024;
+    let peak = server.peak_memory();
+    assert!(peak < limit, "peak memory {} MiB over {} MiB", peak >> 20, limit >> 20);
+}
