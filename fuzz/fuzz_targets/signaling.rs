@@ -1,51 +1,101 @@
 //! Feeds arbitrary bytes through the signaling parser and the room state
-//! machine. Each input line is one message from one of five connections
-//! (chosen by its first byte), parsed as the server parses it. Checks that
-//! nothing panics and that a relayed signal only ever reaches someone in the
-//! sender's room, by a model built from the hub's own welcomes and leaves.
+//! machine. Each input line is one event from one of five connections: the
+//! first byte picks the connection (low bits) and what happens (high bits:
+//! a message, its connection dropping, or the clock jumping past the grace
+//! period); the rest is a message, parsed as the server parses it. Checks
+//! that nothing panics, that a relayed signal only ever reaches someone in
+//! the sender's room (by a model built from the hub's own welcomes,
+//! resumes and leaves), and that a room never holds one person twice.
 #![no_main]
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use huddle::domain::DisplayName;
-use huddle::signaling::hub::{Hub, Input, Outgoing};
-use huddle::signaling::protocol::{ClientMessage, ParticipantId, ServerMessage};
+use huddle::signaling::hub::{Hub, Input, Outgoing, RESUME_GRACE};
+use huddle::signaling::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut hub = Hub::new(Vec::new());
+    let mut clock = Instant::now();
+    // Which participant each connection speaks for (its own id until it
+    // resumes someone else's place), and which room each participant is in.
+    let mut speaks_for: HashMap<u8, ParticipantId> = HashMap::new();
     let mut room_of: HashMap<ParticipantId, String> = HashMap::new();
     for line in data.split(|b| *b == b'\n').take(64) {
-        let Some((&who, text)) = line.split_first() else { continue };
-        let who = ParticipantId(u64::from(who % 5) + 1);
-        let Ok(message) = serde_json::from_slice::<ClientMessage>(text) else { continue };
-        let input = match message {
-            ClientMessage::Join { version, room, name } => {
-                let Ok(name) = DisplayName::parse(&name) else { continue };
-                Input::Join { who, version, room, name }
+        let Some((&first, text)) = line.split_first() else { continue };
+        let connection = first % 5;
+        let who = *speaks_for.entry(connection).or_insert(ParticipantId(u64::from(connection) + 1));
+        let out = match first / 5 % 4 {
+            1 => hub.handle(Input::Drop { who, at: clock }),
+            2 => {
+                clock += RESUME_GRACE + Duration::from_secs(1);
+                hub.expire(clock)
             }
-            ClientMessage::Signal { to, payload } => Input::Signal { from: who, to, payload },
-            ClientMessage::Leave => Input::Leave { who },
-        };
-        let sender_room = room_of.get(&who).cloned();
-        let joining_room = match &input {
-            Input::Join { room, .. } => Some(room.to_string()),
-            _ => None,
-        };
-        if let Input::Leave { who } = &input {
-            room_of.remove(who);
-        }
-        for Outgoing { to, message } in hub.handle(input) {
-            match message {
-                ServerMessage::Welcome { .. } => {
-                    room_of.insert(to, joining_room.clone().expect("a welcome answers a join"));
+            _ => {
+                let Ok(message) = serde_json::from_slice::<ClientMessage>(text) else { continue };
+                let input = match message {
+                    ClientMessage::Join { version, room, name } => {
+                        let Ok(name) = DisplayName::parse(&name) else { continue };
+                        // Tokens are the connection's own number, so lines can guess them.
+                        let token = ResumeToken(connection.to_string());
+                        Input::Join { who, version, room, name, account: None, token }
+                    }
+                    ClientMessage::Resume { version, token } => {
+                        if hub.is_member(who) {
+                            continue; // the adapter refuses this before the hub
+                        }
+                        let (result, out) = hub.resume(&token, version, None, clock);
+                        if let Ok(resumed) = result {
+                            speaks_for.insert(connection, resumed);
+                            assert!(room_of.contains_key(&resumed), "resumed a place nobody had");
+                        }
+                        // Held signals come back with their real senders.
+                        check(&mut room_of, None, None, out);
+                        continue;
+                    }
+                    ClientMessage::Signal { to, payload } => Input::Signal { from: who, to, payload },
+                    ClientMessage::Leave => Input::Leave { who },
+                };
+                let joining = match &input {
+                    Input::Join { room, .. } => Some(room.to_string()),
+                    _ => None,
+                };
+                if let Input::Leave { who } = &input {
+                    room_of.remove(who);
                 }
-                ServerMessage::Signal { from, .. } => {
-                    assert_eq!(from, who, "a signal was stamped with the wrong sender");
-                    assert_eq!(room_of.get(&to), sender_room.as_ref(), "a signal crossed rooms");
-                }
-                _ => {}
+                let out = hub.handle(input);
+                check(&mut room_of, Some(who), joining, out);
+                continue;
             }
-        }
+        };
+        check(&mut room_of, Some(who), None, out);
     }
 });
+
+/// Checks `out` against the model and updates it. `sender` is whoever
+/// caused it, if one participant did.
+fn check(room_of: &mut HashMap<ParticipantId, String>, sender: Option<ParticipantId>, joining: Option<String>, out: Vec<Outgoing>) {
+    for Outgoing { to, message } in out {
+        match message {
+            ServerMessage::Welcome { participants, .. } => {
+                assert!(!participants.iter().any(|p| p.id == to), "welcomed into a room already holding them");
+                room_of.insert(to, joining.clone().expect("a welcome answers a join"));
+            }
+            ServerMessage::Resumed { participants, .. } => {
+                assert!(!participants.iter().any(|p| p.id == to), "someone is in their room twice");
+            }
+            ServerMessage::ParticipantLeft { id } => {
+                room_of.remove(&id);
+            }
+            ServerMessage::Signal { from, .. } => {
+                if let Some(sender) = sender {
+                    assert_eq!(from, sender, "a signal was stamped with the wrong sender");
+                }
+                assert_eq!(room_of.get(&to), room_of.get(&from), "a signal crossed rooms");
+            }
+            _ => {}
+        }
+    }
+}

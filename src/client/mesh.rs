@@ -6,6 +6,13 @@
 //! offer and the *polite* side rolls its own back and answers. So
 //! simultaneous joins or renegotiations never deadlock. Incoming signaling
 //! messages are handled strictly one after another, in arrival order.
+//!
+//! Reconnecting: if the socket drops, the call stays up (media flows peer to
+//! peer without the server) and the client reconnects with exponential
+//! back-off and jitter, presenting its resume token. Back in, it restarts
+//! ICE on any peer connection that failed meanwhile. If the server no
+//! longer holds its place (grace period over, server restarted), it joins
+//! afresh on the same socket.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -19,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit,
+    CloseEvent, HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit,
     RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
     RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
     RtcTrackEvent, WebSocket,
@@ -29,7 +36,8 @@ use super::media::{local_stream, set_local_enabled, show, stop_local};
 use crate::domain::{DisplayName, RoomSlug};
 use crate::pages::call::{CallUi, Phase};
 use crate::signaling::protocol::{
-    ClientMessage, IceServer, ParticipantId, ServerMessage, SignalPayload, PROTOCOL_VERSION,
+    ClientMessage, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
+    PROTOCOL_VERSION,
 };
 
 type Handler = Closure<dyn FnMut(JsValue)>;
@@ -43,15 +51,40 @@ fn current() -> Option<Rc<Call>> {
     CALL.with(|c| c.borrow().clone())
 }
 
-/// What the signaling socket delivers, in order.
+/// What a signaling socket delivers, in order, tagged with which socket of
+/// the call it came from (an old one's late events are ignored).
 enum SocketEvent {
+    Open,
     Message(ServerMessage),
-    Closed,
+    Closed { code: u16 },
 }
+
+/// First wait before reconnecting, and the longest; each attempt doubles
+/// the wait, and a random part spreads out clients that dropped together.
+const RETRY_FIRST_MS: f64 = 500.0;
+const RETRY_MAX_MS: f64 = 8000.0;
+
+/// Close codes after which reconnecting cannot help (see
+/// `docs/signaling-protocol.md`).
+const CLOSE_INVALID_DATA: u16 = 1007;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_REPLACED: u16 = 4000;
+const CLOSE_SIGNED_OUT: u16 = 4001;
 
 struct Call {
     ui: CallUi,
-    socket: WebSocket,
+    room: RoomSlug,
+    name: DisplayName,
+    socket: RefCell<Option<WebSocket>>,
+    /// Which socket is the current one; bumped on every reconnect.
+    generation: Cell<u32>,
+    events: mpsc::UnboundedSender<(u32, SocketEvent)>,
+    /// Failed reconnect attempts since the last success.
+    attempts: Cell<u32>,
+    /// The pending reconnect timer, if any.
+    retry_timer: Cell<Option<i32>>,
+    resume_token: RefCell<Option<ResumeToken>>,
     me: Cell<Option<ParticipantId>>,
     ice_servers: RefCell<Vec<IceServer>>,
     peers: RefCell<HashMap<ParticipantId, Rc<Peer>>>,
@@ -90,6 +123,25 @@ impl Drop for Peer {
 }
 
 impl Peer {
+    /// After a signaling outage: an offer still waiting for its answer was
+    /// probably lost, so it is withdrawn; a connection that failed or is
+    /// failing gets an ICE restart (the renegotiation that follows goes out
+    /// through the new socket). A healthy, settled connection is left alone.
+    async fn recover(&self) {
+        let waiting = self.pc.signaling_state() == RtcSignalingState::HaveLocalOffer;
+        let broken = matches!(self.pc.connection_state(), RtcPeerConnectionState::Failed | RtcPeerConnectionState::Disconnected);
+        if !waiting && !broken {
+            return;
+        }
+        if waiting && !self.making_offer.get() {
+            let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+            if let Err(e) = JsFuture::from(self.pc.set_local_description(&rollback)).await {
+                warn!("could not withdraw an unanswered offer: {e:?}");
+            }
+        }
+        restart_ice(&self.pc);
+    }
+
     /// Sends or stops sending each kind of media. A switched-off kind is
     /// replaced by no track at all, so nothing of it leaves the browser.
     fn apply(&self, microphone: bool, camera: bool) {
@@ -121,9 +173,17 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option
         return;
     };
     ui.phase.set(Phase::Connecting);
+    let (events, mut incoming) = mpsc::unbounded::<(u32, SocketEvent)>();
     let call = Rc::new(Call {
         ui,
-        socket,
+        room,
+        name,
+        socket: RefCell::new(None),
+        generation: Cell::new(0),
+        events,
+        attempts: Cell::new(0),
+        retry_timer: Cell::new(None),
+        resume_token: RefCell::new(None),
         me: Cell::new(None),
         ice_servers: RefCell::new(Vec::new()),
         peers: RefCell::new(HashMap::new()),
@@ -132,46 +192,22 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option
         socket_handlers: RefCell::new(Vec::new()),
         keep_alive: RefCell::new(None),
     });
+    call.use_socket(socket);
     if let Some(secs) = keep_alive_secs {
         *call.keep_alive.borrow_mut() = start_keep_alive(secs);
     }
 
-    let (events, mut incoming) = mpsc::unbounded::<SocketEvent>();
-    let hello = ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.to_string() };
-    let weak = Rc::downgrade(&call);
-    let on_open = Handler::new(move |_| {
-        if let Some(call) = weak.upgrade() {
-            call.send(&hello);
-        }
-    });
-    let to_queue = events.clone();
-    let on_message = Handler::new(move |event: JsValue| {
-        let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
-        match serde_json::from_str::<ServerMessage>(&text) {
-            Ok(message) => {
-                let _ = to_queue.unbounded_send(SocketEvent::Message(message));
-            }
-            Err(e) => warn!("ignoring an unreadable signaling message: {e}"),
-        }
-    });
-    let on_close = Handler::new(move |_| {
-        let _ = events.unbounded_send(SocketEvent::Closed);
-    });
-    call.socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    call.socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    call.socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    call.socket_handlers.borrow_mut().extend([on_open, on_message, on_close]);
-
     let weak = Rc::downgrade(&call);
     spawn_local(async move {
-        while let Some(event) = incoming.next().await {
+        while let Some((generation, event)) = incoming.next().await {
             let Some(call) = weak.upgrade() else { return };
+            if generation != call.generation.get() || !call.is_current() {
+                continue; // from a socket this call already gave up
+            }
             match event {
+                SocketEvent::Open => call.on_open(),
                 SocketEvent::Message(message) => call.on_message(message).await,
-                SocketEvent::Closed => {
-                    call.on_closed();
-                    return;
-                }
+                SocketEvent::Closed { code } => call.on_closed(code),
             }
         }
     });
@@ -243,11 +279,98 @@ fn open_socket() -> Option<WebSocket> {
 
 impl Call {
     fn send(&self, message: &ClientMessage) {
+        let Some(socket) = self.socket.borrow().clone() else { return };
+        if socket.ready_state() != WebSocket::OPEN {
+            return; // reconnecting: recovery after resume makes up for it
+        }
         match serde_json::to_string(message) {
             Ok(json) => {
-                let _ = self.socket.send_with_str(&json);
+                let _ = socket.send_with_str(&json);
             }
             Err(e) => warn!("could not encode a signaling message: {e}"),
+        }
+    }
+
+    /// Makes `socket` the call's socket: its events feed the call's queue,
+    /// tagged with a new generation; the previous socket is let go.
+    fn use_socket(&self, socket: WebSocket) {
+        self.drop_socket();
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        let to_queue = self.events.clone();
+        let on_open = Handler::new(move |_| {
+            let _ = to_queue.unbounded_send((generation, SocketEvent::Open));
+        });
+        let to_queue = self.events.clone();
+        let on_message = Handler::new(move |event: JsValue| {
+            let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
+            match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(message) => {
+                    let _ = to_queue.unbounded_send((generation, SocketEvent::Message(message)));
+                }
+                Err(e) => warn!("ignoring an unreadable signaling message: {e}"),
+            }
+        });
+        let to_queue = self.events.clone();
+        let on_close = Handler::new(move |event: JsValue| {
+            let code = event.unchecked_into::<CloseEvent>().code();
+            let _ = to_queue.unbounded_send((generation, SocketEvent::Closed { code }));
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.socket_handlers.borrow_mut() = vec![on_open, on_message, on_close];
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    /// Detaches and closes the current socket, if any.
+    fn drop_socket(&self) {
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        self.socket_handlers.borrow_mut().clear();
+    }
+
+    /// The socket is open: enter the room, or take our place back.
+    fn on_open(&self) {
+        let token = self.resume_token.borrow().clone();
+        match token {
+            Some(token) => self.send(&ClientMessage::Resume { version: PROTOCOL_VERSION, token }),
+            None => self.send(&ClientMessage::Join {
+                version: PROTOCOL_VERSION,
+                room: self.room.clone(),
+                name: self.name.to_string(),
+            }),
+        }
+    }
+
+    /// Waits (longer after each failure, with jitter), then opens a new
+    /// socket. The call's media keeps flowing meanwhile.
+    fn schedule_reconnect(self: &Rc<Self>) {
+        let Some(window) = web_sys::window() else { return };
+        let attempt = self.attempts.get();
+        self.attempts.set(attempt.saturating_add(1));
+        let ceiling = (RETRY_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(RETRY_MAX_MS);
+        let wait = ceiling / 2.0 + js_sys::Math::random() * ceiling / 2.0;
+        let weak = Rc::downgrade(self);
+        let retry = Closure::once_into_js(move || {
+            let Some(call) = weak.upgrade() else { return };
+            call.retry_timer.set(None);
+            if !call.is_current() {
+                return;
+            }
+            match open_socket() {
+                Some(socket) => call.use_socket(socket),
+                None => call.schedule_reconnect(),
+            }
+        });
+        if let Ok(timer) =
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32)
+        {
+            self.retry_timer.set(Some(timer));
         }
     }
 
@@ -257,29 +380,69 @@ impl Call {
 
     /// Closes the socket and every peer connection.
     fn shut_down(&self) {
-        if let (Some(window), Some(keep_alive)) = (web_sys::window(), self.keep_alive.borrow_mut().take()) {
-            window.clear_interval_with_handle(keep_alive.timer);
+        if let Some(window) = web_sys::window() {
+            if let Some(keep_alive) = self.keep_alive.borrow_mut().take() {
+                window.clear_interval_with_handle(keep_alive.timer);
+            }
+            if let Some(timer) = self.retry_timer.take() {
+                window.clear_timeout_with_handle(timer);
+            }
         }
-        self.socket.set_onclose(None);
-        let _ = self.socket.close();
+        self.drop_socket();
         self.peers.borrow_mut().clear();
         self.remote.borrow_mut().clear();
     }
 
-    fn on_closed(self: &Rc<Self>) {
-        if !self.is_current() {
-            return; // left on purpose
+    fn on_closed(self: &Rc<Self>, code: u16) {
+        let refusal = self.refusal.borrow_mut().take();
+        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT);
+        // Never in the call yet: nothing to resume, so say what went wrong.
+        let never_joined = self.resume_token.borrow().is_none();
+        if refusal.is_none() && !hopeless && !never_joined {
+            self.ui.phase.try_set(Phase::Reconnecting);
+            self.schedule_reconnect();
+            return;
         }
         close_current();
-        let message = self.refusal.borrow_mut().take().unwrap_or_else(|| {
-            "The connection to the server was lost. Check your network, then try again.".into()
+        let message = refusal.unwrap_or_else(|| match code {
+            CLOSE_SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
+            CLOSE_REPLACED => "This call continued in another window.".into(),
+            _ => "The connection to the server was lost. Check your network, then try again.".into(),
         });
         self.ui.phase.try_set(Phase::Failed(message));
     }
 
+    /// Back in after a reconnect: same id, same room. Brings the list of
+    /// others up to date and restarts ICE where it failed meanwhile.
+    fn on_resumed(self: &Rc<Self>, participants: Vec<Participant>) {
+        self.attempts.set(0);
+        self.peers.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
+        self.remote.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
+        self.ui.others.try_set(participants);
+        self.ui.phase.try_set(Phase::InCall);
+        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().collect();
+        for peer in peers {
+            spawn_local(async move { peer.recover().await });
+        }
+    }
+
+    /// The server no longer holds our place: start over as a newcomer on
+    /// the same socket, with every peer connection made anew.
+    fn rejoin(&self) {
+        self.resume_token.borrow_mut().take();
+        self.me.set(None);
+        self.peers.borrow_mut().clear();
+        self.remote.borrow_mut().clear();
+        self.ui.others.try_set(Vec::new());
+        self.ui.phase.try_set(Phase::Connecting);
+        self.on_open();
+    }
+
     async fn on_message(self: &Rc<Self>, message: ServerMessage) {
         match message {
-            ServerMessage::Welcome { you, participants, ice_servers, .. } => {
+            ServerMessage::Welcome { you, participants, ice_servers, resume_token, .. } => {
+                self.attempts.set(0);
+                *self.resume_token.borrow_mut() = Some(resume_token);
                 self.me.set(Some(you.id));
                 *self.ice_servers.borrow_mut() = ice_servers;
                 self.ui.me.try_set(Some(you));
@@ -300,7 +463,15 @@ impl Call {
                 self.remote.borrow_mut().remove(&id);
                 self.ui.others.try_update(|others| others.retain(|p| p.id != id));
             }
+            ServerMessage::Resumed { participants, .. } => self.on_resumed(participants),
+            ServerMessage::ParticipantResumed { id } => {
+                let peer = self.peers.borrow().get(&id).cloned();
+                if let Some(peer) = peer {
+                    peer.recover().await;
+                }
+            }
             ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
+            ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
                     *self.refusal.borrow_mut() = Some(message);
@@ -442,12 +613,7 @@ impl Call {
             let Some(call) = weak.upgrade() else { return };
             let Some(peer) = call.peers.borrow().get(&id).cloned() else { return };
             if peer.pc.connection_state() == RtcPeerConnectionState::Failed {
-                // A new ICE round over the same connection, no new call.
-                if let Ok(restart) = js_sys::Reflect::get(&peer.pc, &JsValue::from_str("restartIce")) {
-                    if let Some(restart) = restart.dyn_ref::<js_sys::Function>() {
-                        let _ = restart.call0(&peer.pc);
-                    }
-                }
+                restart_ice(&peer.pc);
             }
         });
         pc.set_onnegotiationneeded(Some(on_negotiation_needed.as_ref().unchecked_ref()));
@@ -500,4 +666,14 @@ async fn set_local_description(pc: &RtcPeerConnection) -> Result<(), JsValue> {
     let method: js_sys::Function = js_sys::Reflect::get(pc, &JsValue::from_str("setLocalDescription"))?.dyn_into()?;
     let promise: js_sys::Promise = method.call0(pc)?.dyn_into()?;
     JsFuture::from(promise).await.map(|_| ())
+}
+
+/// A new ICE round over the same connection (new credentials, new
+/// candidates), not a new call: `negotiationneeded` follows.
+fn restart_ice(pc: &RtcPeerConnection) {
+    if let Ok(restart) = js_sys::Reflect::get(pc, &JsValue::from_str("restartIce")) {
+        if let Some(restart) = restart.dyn_ref::<js_sys::Function>() {
+            let _ = restart.call0(pc);
+        }
+    }
 }

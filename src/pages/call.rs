@@ -16,6 +16,9 @@ pub enum Phase {
     Connecting,
     /// In the call.
     InCall,
+    /// In the call, but the connection to the server dropped: trying to get
+    /// back in. Media between participants keeps flowing meanwhile.
+    Reconnecting,
     /// Left on purpose.
     Left,
     /// Could not join or lost the connection; the message says why.
@@ -86,7 +89,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
         <div class="call-page">
             {move || match ui.phase.get() {
                 Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated/> }.into_any(),
-                Phase::Connecting | Phase::InCall => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
+                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
                 Phase::Left => view! {
                     <section class="card narrow">
                         <h1>"You left the call"</h1>
@@ -162,6 +165,7 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> 
 fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
     let status = move || match ui.phase.get() {
         Phase::Connecting => "Connecting…".to_string(),
+        Phase::Reconnecting => "Reconnecting… You are still in the call; the connection to the server dropped.".to_string(),
         _ => match ui.others.with(Vec::len) {
             0 => "You are the only one here. Share the link to invite others.".to_string(),
             1 => "In the call with 1 other person.".to_string(),
@@ -188,7 +192,7 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
     };
     view! {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
-            <p class="call-status" role="status">{status}</p>
+            <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
             <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
                 <figure class="tile self">
                     <LocalVideo ui class="" label="Your video"/>

@@ -44,6 +44,8 @@ Configuration (environment variables):
   HUDDLE_WS_MAX_PER_ACCOUNT
                         open signaling sockets per signed-in account  [default: 10]
   HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
+  HUDDLE_RESUME_GRACE_SECONDS
+                        how long a dropped participant keeps their place  [default: 30]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -137,6 +139,9 @@ impl Config {
         if let Some(secs) = get("HUDDLE_WS_SILENCE_SECONDS") {
             config.signaling.heartbeat.silence_limit = Duration::from_secs(positive("HUDDLE_WS_SILENCE_SECONDS", &secs)?);
         }
+        if let Some(secs) = get("HUDDLE_RESUME_GRACE_SECONDS") {
+            config.signaling.resume_grace = Duration::from_secs(positive("HUDDLE_RESUME_GRACE_SECONDS", &secs)?);
+        }
         for (name, field) in [
             ("HUDDLE_WS_MAX_PER_ADDRESS", &mut config.signaling.max_per_address),
             ("HUDDLE_WS_MAX_PER_ACCOUNT", &mut config.signaling.max_per_account),
@@ -223,6 +228,8 @@ mod tests {
         let c = from(&[("HUDDLE_WS_PING_SECONDS", "5"), ("HUDDLE_WS_SILENCE_SECONDS", "12")]).unwrap();
         assert_eq!(c.signaling.heartbeat, Heartbeat { ping_every: Duration::from_secs(5), silence_limit: Duration::from_secs(12) });
         assert!(from(&[("HUDDLE_WS_PING_SECONDS", "50")]).is_err(), "a ping interval past the silence limit");
+        assert_eq!(from(&[("HUDDLE_RESUME_GRACE_SECONDS", "5")]).unwrap().signaling.resume_grace, Duration::from_secs(5));
+        assert!(from(&[("HUDDLE_RESUME_GRACE_SECONDS", "0")]).is_err());
     }
 
     #[test]

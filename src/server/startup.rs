@@ -38,6 +38,18 @@ async fn sweep_sessions(db: sqlx::SqlitePool, every: std::time::Duration) {
     }
 }
 
+/// Gives up the places of participants who did not come back in time,
+/// checking ten times per grace period, until the server is gone.
+async fn expire_places(signaling: std::sync::Weak<Signaling>, grace: std::time::Duration) {
+    let every = (grace / 10).clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let Some(signaling) = signaling.upgrade() else { return };
+        signaling.expire_places();
+    }
+}
+
 /// A bound, ready-to-serve Huddle.
 pub struct Application {
     listener: TcpListener,
@@ -74,6 +86,7 @@ impl Application {
             .with_always_save(true);
 
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling));
+        tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
             .site_root(config.site_root.as_str())

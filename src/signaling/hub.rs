@@ -2,35 +2,48 @@
 //!
 //! Sans-IO: [`Hub::handle`] takes one [`Input`] and returns the messages to
 //! send, addressed by participant. It never touches a socket, a clock or the
-//! database, so every rule here is unit-tested by feeding inputs and reading
-//! outputs. The invariants it keeps:
+//! database (time comes in with the inputs), so every rule here is
+//! unit-tested by feeding inputs and reading outputs. The invariants it keeps:
 //!
 //! - a participant is in at most one room, and only after a valid `join`;
 //! - a signal reaches exactly the one addressed participant, and only when
 //!   both are in the same room; its `from` is the sender's real id;
-//! - everyone in a room hears of each join and leave exactly once.
+//! - everyone in a room hears of each join and leave exactly once;
+//! - a participant whose connection dropped keeps their place, id and
+//!   messages for the grace period; nobody hears of it unless they do not
+//!   come back in time.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::domain::{DisplayName, RoomSlug};
 use crate::signaling::protocol::{
-    ErrorCode, IceServer, Participant, ParticipantId, ServerMessage, SignalPayload,
+    ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
     PROTOCOL_VERSION,
 };
 
 /// Most participants a full-mesh call carries well.
 pub const MESH_LIMIT: usize = 4;
+/// How long a participant whose connection dropped keeps their place.
+pub const RESUME_GRACE: Duration = Duration::from_secs(30);
+/// Messages held for a participant who is away. One more, and their place
+/// is given up: they could not catch up anyway.
+pub const PARKED_LIMIT: usize = 256;
 
 /// One event for the hub, already authenticated by the adapter: the room
-/// exists and the name is the one the server decided on.
+/// exists, the name is the one the server decided on, the token is fresh.
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// `who` asks to enter `room` under `name`.
-    Join { who: ParticipantId, version: u32, room: RoomSlug, name: DisplayName },
+    /// `who` asks to enter `room` under `name`. `account` is the signed-in
+    /// account behind the connection, if any; only it may resume the place.
+    Join { who: ParticipantId, version: u32, room: RoomSlug, name: DisplayName, account: Option<i64>, token: ResumeToken },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
-    /// `who` left or its connection ended. Safe to send more than once.
+    /// `who` left on purpose: gone at once. Safe to send more than once.
     Leave { who: ParticipantId },
+    /// `who`'s connection dropped without a goodbye at `at`. Their place is
+    /// kept until the grace period ends; messages for them are held.
+    Drop { who: ParticipantId, at: Instant },
 }
 
 /// A message for one participant.
@@ -40,14 +53,28 @@ pub struct Outgoing {
     pub message: ServerMessage,
 }
 
+/// One participant's place in a room.
+#[derive(Debug)]
+struct Seat {
+    room: RoomSlug,
+    account: Option<i64>,
+    token: ResumeToken,
+    /// Since when they have had no connection, if they are away.
+    away_since: Option<Instant>,
+    /// What arrived for them while away, in order.
+    parked: Vec<ServerMessage>,
+}
+
 /// All rooms with someone in them.
 #[derive(Debug)]
 pub struct Hub {
+    /// Each room's participants, in join order.
     rooms: HashMap<RoomSlug, Vec<Participant>>,
-    /// Which room each joined participant is in.
-    membership: HashMap<ParticipantId, RoomSlug>,
+    seats: HashMap<ParticipantId, Seat>,
+    tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
     room_limit: usize,
+    grace: Duration,
 }
 
 impl Hub {
@@ -57,19 +84,89 @@ impl Hub {
 
     /// A hub whose rooms take up to `room_size` participants.
     pub fn with_room_size(ice_servers: Vec<IceServer>, room_size: usize) -> Self {
-        Self { rooms: HashMap::new(), membership: HashMap::new(), ice_servers, room_limit: room_size }
+        Self {
+            rooms: HashMap::new(),
+            seats: HashMap::new(),
+            tokens: HashMap::new(),
+            ice_servers,
+            room_limit: room_size,
+            grace: RESUME_GRACE,
+        }
+    }
+
+    /// The same hub, keeping the places of dropped participants for `grace`.
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
-        match input {
-            Input::Join { who, version, room, name } => self.join(who, version, room, name),
+        let out = match input {
+            Input::Join { who, version, room, name, account, token } => self.join(who, version, room, name, account, token),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
             Input::Leave { who } => self.leave(who),
-        }
+            Input::Drop { who, at } => {
+                if let Some(seat) = self.seats.get_mut(&who) {
+                    seat.away_since.get_or_insert(at);
+                }
+                Vec::new()
+            }
+        };
+        self.route(out)
     }
 
-    /// Number of participants currently in `room`.
+    /// A new connection presents `token` at `now`. On success, says whose
+    /// place it takes; the messages (addressed to that participant and to
+    /// the others) are to be sent either way, since places past their grace
+    /// period are given up first.
+    pub fn resume(
+        &mut self,
+        token: &ResumeToken,
+        version: u32,
+        account: Option<i64>,
+        now: Instant,
+    ) -> (Result<ParticipantId, ErrorCode>, Vec<Outgoing>) {
+        if version != PROTOCOL_VERSION {
+            return (Err(ErrorCode::UnsupportedVersion), Vec::new());
+        }
+        let mut out = self.expire(now);
+        let who = match self.tokens.get(token) {
+            Some(&who) if self.seats.get(&who).is_some_and(|seat| seat.account == account) => who,
+            _ => return (Err(ErrorCode::ResumeRefused), out),
+        };
+        let Some(seat) = self.seats.get_mut(&who) else { return (Err(ErrorCode::ResumeRefused), out) };
+        seat.away_since = None;
+        let parked = std::mem::take(&mut seat.parked);
+        let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
+        let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
+            return (Err(ErrorCode::ResumeRefused), out);
+        };
+        let participants: Vec<Participant> = present.iter().filter(|p| p.id != who).cloned().collect();
+        let resumed = participants
+            .iter()
+            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } })
+            .collect();
+        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants } });
+        out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+        out.extend(self.route(resumed));
+        (Ok(who), out)
+    }
+
+    /// Gives up the places of participants away longer than the grace
+    /// period at `now`; the others see them leave.
+    pub fn expire(&mut self, now: Instant) -> Vec<Outgoing> {
+        let grace = self.grace;
+        let gone: Vec<ParticipantId> = self
+            .seats
+            .iter()
+            .filter(|(_, seat)| seat.away_since.is_some_and(|since| now.saturating_duration_since(since) >= grace))
+            .map(|(id, _)| *id)
+            .collect();
+        gone.into_iter().flat_map(|who| self.handle(Input::Leave { who })).collect()
+    }
+
+    /// Number of participants currently in `room`, away or not.
     pub fn room_size(&self, room: &RoomSlug) -> usize {
         self.rooms.get(room).map_or(0, Vec::len)
     }
@@ -79,16 +176,60 @@ impl Hub {
         self.rooms.len()
     }
 
-    fn join(&mut self, who: ParticipantId, version: u32, room: RoomSlug, name: DisplayName) -> Vec<Outgoing> {
+    /// Whether `who` holds a place in a room (connected or away).
+    pub fn is_member(&self, who: ParticipantId) -> bool {
+        self.seats.contains_key(&who)
+    }
+
+    /// Whether `who` holds a place but has no connection.
+    pub fn is_away(&self, who: ParticipantId) -> bool {
+        self.seats.get(&who).is_some_and(|seat| seat.away_since.is_some())
+    }
+
+    /// Holds back what is addressed to away participants; gives up the place
+    /// of anyone whose held messages overflow.
+    fn route(&mut self, out: Vec<Outgoing>) -> Vec<Outgoing> {
+        let mut now = Vec::with_capacity(out.len());
+        let mut overflowed = Vec::new();
+        for outgoing in out {
+            match self.seats.get_mut(&outgoing.to) {
+                Some(seat) if seat.away_since.is_some() => {
+                    if seat.parked.len() < PARKED_LIMIT {
+                        seat.parked.push(outgoing.message);
+                    } else if !overflowed.contains(&outgoing.to) {
+                        overflowed.push(outgoing.to);
+                    }
+                }
+                _ => now.push(outgoing),
+            }
+        }
+        for who in overflowed {
+            now.extend(self.handle(Input::Leave { who }));
+        }
+        now
+    }
+
+    fn join(
+        &mut self,
+        who: ParticipantId,
+        version: u32,
+        room: RoomSlug,
+        name: DisplayName,
+        account: Option<i64>,
+        token: ResumeToken,
+    ) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         if version != PROTOCOL_VERSION {
             return refuse(ErrorCode::UnsupportedVersion);
         }
-        if self.membership.contains_key(&who) {
+        if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
         let present = self.rooms.entry(room.clone()).or_default();
         if present.len() >= self.room_limit {
+            if present.is_empty() {
+                self.rooms.remove(&room);
+            }
             return refuse(ErrorCode::RoomFull);
         }
         let you = Participant { id: who, name };
@@ -106,37 +247,47 @@ impl Hub {
                 you: you.clone(),
                 participants: present.clone(),
                 ice_servers: self.ice_servers.clone(),
+                resume_token: token.clone(),
             },
         });
         present.push(you);
-        self.membership.insert(who, room);
+        self.tokens.insert(token.clone(), who);
+        self.seats.insert(who, Seat { room, account, token, away_since: None, parked: Vec::new() });
         out
     }
 
     fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
-        let Some(room) = self.membership.get(&from) else {
+        let Some(room) = self.seats.get(&from).map(|seat| &seat.room) else {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
         };
-        if to == from || self.membership.get(&to) != Some(room) {
+        if to == from || self.seats.get(&to).map(|seat| &seat.room) != Some(room) {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         }
         vec![Outgoing { to, message: ServerMessage::Signal { from, payload } }]
     }
 
     fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
-        let Some(room) = self.membership.remove(&who) else {
+        let Some(seat) = self.seats.remove(&who) else {
             return Vec::new();
         };
-        let Some(present) = self.rooms.get_mut(&room) else {
+        self.tokens.remove(&seat.token);
+        let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };
         present.retain(|p| p.id != who);
+        // Signals held for away participants from someone now gone would
+        // only set up a connection to nobody.
+        for other in present.iter() {
+            if let Some(seat) = self.seats.get_mut(&other.id) {
+                seat.parked.retain(|m| !matches!(m, ServerMessage::Signal { from, .. } if *from == who));
+            }
+        }
         let out = present
             .iter()
             .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } })
             .collect();
         if present.is_empty() {
-            self.rooms.remove(&room);
+            self.rooms.remove(&seat.room);
         }
         out
     }
@@ -154,8 +305,19 @@ mod tests {
         DisplayName::parse(n).unwrap()
     }
 
+    fn token(who: u64) -> ResumeToken {
+        ResumeToken(format!("token-of-{who}"))
+    }
+
     fn join(hub: &mut Hub, who: u64, room: char, n: &str) -> Vec<Outgoing> {
-        hub.handle(Input::Join { who: ParticipantId(who), version: PROTOCOL_VERSION, room: slug(room), name: name(n) })
+        hub.handle(Input::Join {
+            who: ParticipantId(who),
+            version: PROTOCOL_VERSION,
+            room: slug(room),
+            name: name(n),
+            account: None,
+            token: token(who),
+        })
     }
 
     fn offer(sdp: &str) -> SignalPayload {
@@ -182,6 +344,7 @@ mod tests {
                     you: Participant { id: ParticipantId(1), name: name("Ada") },
                     participants: vec![],
                     ice_servers: vec![],
+                    resume_token: token(1),
                 },
             }]
         );
@@ -272,7 +435,14 @@ mod tests {
     #[test]
     fn a_wrong_protocol_version_is_refused_as_fatal() {
         let mut hub = Hub::new(vec![]);
-        let out = hub.handle(Input::Join { who: ParticipantId(1), version: 0, room: slug('a'), name: name("Ada") });
+        let out = hub.handle(Input::Join {
+            who: ParticipantId(1),
+            version: 0,
+            room: slug('a'),
+            name: name("Ada"),
+            account: None,
+            token: token(1),
+        });
         let code = error_code(&out).unwrap();
         assert_eq!(code, ErrorCode::UnsupportedVersion);
         assert!(code.is_fatal());
@@ -321,5 +491,184 @@ mod tests {
         assert!(out.iter().all(|o| o.to == ParticipantId(2)));
         let out = hub.handle(Input::Leave { who: ParticipantId(2) });
         assert!(out.is_empty());
+    }
+
+    fn drop_at(hub: &mut Hub, who: u64, at: Instant) -> Vec<Outgoing> {
+        hub.handle(Input::Drop { who: ParticipantId(who), at })
+    }
+
+    #[test]
+    fn a_dropped_participant_keeps_their_place_and_nobody_is_told() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        assert!(drop_at(&mut hub, 2, t0).is_empty());
+        assert!(hub.is_away(ParticipantId(2)));
+        assert_eq!(hub.room_size(&slug('a')), 2);
+        assert!(hub.expire(t0 + RESUME_GRACE - Duration::from_millis(1)).is_empty());
+    }
+
+    #[test]
+    fn resuming_gives_back_the_same_id_and_room_and_tells_the_others_only_that() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        join(&mut hub, 3, 'a', "Cy");
+        drop_at(&mut hub, 2, t0);
+        let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0 + Duration::from_secs(5));
+        assert_eq!(who, Ok(ParticipantId(2)));
+        assert!(!hub.is_away(ParticipantId(2)));
+        assert_eq!(
+            out[0],
+            Outgoing {
+                to: ParticipantId(2),
+                message: ServerMessage::Resumed {
+                    you: Participant { id: ParticipantId(2), name: name("Bo") },
+                    participants: vec![
+                        Participant { id: ParticipantId(1), name: name("Ada") },
+                        Participant { id: ParticipantId(3), name: name("Cy") },
+                    ],
+                },
+            }
+        );
+        let mut told: Vec<_> = out[1..].to_vec();
+        told.sort_by_key(|o| o.to);
+        assert_eq!(
+            told,
+            [1, 3]
+                .map(|to| Outgoing { to: ParticipantId(to), message: ServerMessage::ParticipantResumed { id: ParticipantId(2) } })
+                .to_vec()
+        );
+        // Signals reach the resumed participant again at once.
+        let out = hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("again") });
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to, ParticipantId(2));
+    }
+
+    #[test]
+    fn what_arrives_while_away_is_delivered_in_order_on_resume() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, t0);
+        assert!(hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("one") }).is_empty());
+        assert!(hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("two") }).is_empty());
+        assert!(join(&mut hub, 3, 'a', "Cy").iter().all(|o| o.to != ParticipantId(2)));
+        let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
+        let mine: Vec<&ServerMessage> = out.iter().filter(|o| o.to == ParticipantId(2)).map(|o| &o.message).collect();
+        assert!(matches!(mine[0], ServerMessage::Resumed { participants, .. } if participants.len() == 2));
+        assert_eq!(mine[1], &ServerMessage::Signal { from: ParticipantId(1), payload: offer("one") });
+        assert_eq!(mine[2], &ServerMessage::Signal { from: ParticipantId(1), payload: offer("two") });
+        assert!(matches!(mine[3], ServerMessage::ParticipantJoined { participant } if participant.id == ParticipantId(3)));
+        assert_eq!(mine.len(), 4);
+    }
+
+    #[test]
+    fn after_the_grace_period_the_place_is_gone_and_the_others_see_a_leave() {
+        let mut hub = Hub::new(vec![]).with_grace(Duration::from_secs(10));
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, t0);
+        let out = hub.expire(t0 + Duration::from_secs(10));
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: ServerMessage::ParticipantLeft { id: ParticipantId(2) } }]);
+        let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0 + Duration::from_secs(11));
+        assert_eq!(who, Err(ErrorCode::ResumeRefused));
+        assert!(out.is_empty());
+        assert_eq!(hub.room_size(&slug('a')), 1);
+    }
+
+    #[test]
+    fn a_late_resume_gives_up_the_place_even_before_any_sweep() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, t0);
+        let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0 + RESUME_GRACE);
+        assert_eq!(who, Err(ErrorCode::ResumeRefused));
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: ServerMessage::ParticipantLeft { id: ParticipantId(2) } }]);
+    }
+
+    #[test]
+    fn a_resume_with_an_unknown_token_another_account_or_an_old_version_is_refused() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        hub.handle(Input::Join {
+            who: ParticipantId(1),
+            version: PROTOCOL_VERSION,
+            room: slug('a'),
+            name: name("Host"),
+            account: Some(7),
+            token: token(1),
+        });
+        drop_at(&mut hub, 1, t0);
+        assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(7), t0).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, None, t0).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(8), t0).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.resume(&token(1), 0, Some(7), t0).0, Err(ErrorCode::UnsupportedVersion));
+        assert!(hub.is_away(ParticipantId(1)), "refused attempts change nothing");
+        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(7), t0).0, Ok(ParticipantId(1)));
+    }
+
+    #[test]
+    fn a_resume_while_the_old_connection_still_looks_alive_takes_over_the_same_place() {
+        let mut hub = Hub::new(vec![]);
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        let (who, _) = hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now());
+        assert_eq!(who, Ok(ParticipantId(2)));
+        assert_eq!(hub.room_size(&slug('a')), 2, "never two of one person");
+    }
+
+    #[test]
+    fn leaving_on_purpose_ends_the_place_and_its_token() {
+        let mut hub = Hub::new(vec![]);
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        hub.handle(Input::Leave { who: ParticipantId(2) });
+        assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now()).0, Err(ErrorCode::ResumeRefused));
+    }
+
+    #[test]
+    fn signals_held_from_someone_who_then_left_are_not_delivered() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, t0);
+        hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("x") });
+        hub.handle(Input::Leave { who: ParticipantId(1) });
+        let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
+        let mine: Vec<&ServerMessage> = out.iter().map(|o| &o.message).collect();
+        assert!(matches!(mine[..], [ServerMessage::Resumed { .. }, ServerMessage::ParticipantLeft { id: ParticipantId(1) }]), "{mine:?}");
+    }
+
+    #[test]
+    fn an_away_participant_whose_held_messages_overflow_loses_their_place() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, t0);
+        for _ in 0..PARKED_LIMIT {
+            assert!(hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("x") }).is_empty());
+        }
+        let out = hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("x") });
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: ServerMessage::ParticipantLeft { id: ParticipantId(2) } }]);
+        assert_eq!(hub.room_size(&slug('a')), 1);
+    }
+
+    #[test]
+    fn an_away_participant_still_holds_a_place_in_a_full_room() {
+        let mut hub = Hub::new(vec![]);
+        for who in 1..=4 {
+            join(&mut hub, who, 'a', "P");
+        }
+        drop_at(&mut hub, 4, Instant::now());
+        assert_eq!(error_code(&join(&mut hub, 5, 'a', "Late")), Some(ErrorCode::RoomFull));
     }
 }

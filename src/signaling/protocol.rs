@@ -12,7 +12,8 @@ use crate::domain::{DisplayName, RoomSlug};
 /// Bumped whenever a message changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// A participant's id, unique on this server for the life of its connection.
+/// A participant's id, unique on this server. It outlives one connection: a
+/// participant who resumes after a network blip keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ParticipantId(pub u64);
@@ -41,6 +42,12 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// The secret that lets a participant come back after a dropped connection
+/// and keep their place. Given only to that participant, in `welcome`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResumeToken(pub String);
+
 /// What the server relays between two participants, untouched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -66,6 +73,9 @@ pub enum ClientMessage {
     /// Enter a room. `name` is used only for guests; a signed-in account's
     /// own display name always wins.
     Join { version: u32, room: RoomSlug, name: String },
+    /// Come back after a dropped connection, instead of `join`: the same
+    /// participant id, role and room, if the server still holds the place.
+    Resume { version: u32, token: ResumeToken },
     /// Relay `payload` to participant `to` in the same room.
     Signal { to: ParticipantId, payload: SignalPayload },
     /// Leave the room; the socket may then be closed.
@@ -76,17 +86,26 @@ pub enum ClientMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Answer to `join`: who you are, who is already here (in join order)
-    /// and which ICE servers to use.
+    /// Answer to `join`: who you are, who is already here (in join order),
+    /// which ICE servers to use, and the token to resume with.
     Welcome {
         version: u32,
         you: Participant,
         participants: Vec<Participant>,
         ice_servers: Vec<IceServer>,
+        resume_token: ResumeToken,
     },
+    /// Answer to `resume`: you are back as `you`; `participants` is who is
+    /// here now. Messages that arrived for you while you were away follow.
+    Resumed { you: Participant, participants: Vec<Participant> },
+    /// `id` came back on a new connection. Nothing changed for the call, but
+    /// signals sent to it just before it dropped may be lost: finish any
+    /// negotiation with it that is still waiting.
+    ParticipantResumed { id: ParticipantId },
     /// Someone entered the room after you.
     ParticipantJoined { participant: Participant },
-    /// Someone left the room or lost their connection.
+    /// Someone left the room, or lost their connection and did not come
+    /// back within the grace period.
     ParticipantLeft { id: ParticipantId },
     /// `payload` from participant `from` of your room (stamped by the server).
     Signal { from: ParticipantId, payload: SignalPayload },
@@ -115,6 +134,9 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// `to` is not a participant of your room.
     UnknownParticipant,
+    /// `resume` came too late (the grace period is over), the token is
+    /// unknown (say, the server restarted) or it is not yours. Join again.
+    ResumeRefused,
     /// Too many messages too fast; this one was dropped. Keep it up and the
     /// connection is closed (1008).
     RateLimited,
@@ -139,6 +161,7 @@ impl ServerMessage {
             ErrorCode::NotJoined => "Join the room first.",
             ErrorCode::AlreadyJoined => "You are already in this room.",
             ErrorCode::UnknownParticipant => "That participant is not in your room.",
+            ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
         };
         Self::Error { code, message: message.into() }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -25,8 +25,8 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{Hub, Input, Outgoing, MESH_LIMIT};
-use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ServerMessage};
+use crate::signaling::hub::{Hub, Input, Outgoing, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
@@ -59,11 +59,13 @@ pub struct SignalingSettings {
     pub max_per_account: usize,
     /// Participants per room: a full mesh carries four well.
     pub room_size: usize,
+    /// How long a participant whose connection dropped keeps their place.
+    pub resume_grace: Duration,
 }
 
 impl Default for SignalingSettings {
     fn default() -> Self {
-        Self { heartbeat: Heartbeat::default(), max_per_address: 20, max_per_account: 10, room_size: MESH_LIMIT }
+        Self { heartbeat: Heartbeat::default(), max_per_address: 20, max_per_account: 10, room_size: MESH_LIMIT, resume_grace: RESUME_GRACE }
     }
 }
 
@@ -85,6 +87,11 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INVALID_DATA: u16 = 1007;
 /// Close code when the server is shutting down.
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code for a connection whose participant resumed on a newer one.
+pub const CLOSE_REPLACED: u16 = 4000;
+/// Close code when the sign-in behind a connection ended (signed out,
+/// expired, or ended from another device): reconnecting will not help.
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
 
 /// What the writer task sends next.
 enum Outbound {
@@ -104,12 +111,55 @@ pub struct Signaling {
 
 struct Inner {
     hub: Hub,
-    outboxes: HashMap<ParticipantId, mpsc::Sender<Outbound>>,
-    /// Which sign-in opened each socket of a signed-in account.
-    owners: HashMap<ParticipantId, Login>,
+    /// Every open socket.
+    connections: HashMap<ConnectionId, Connection>,
+    /// The connection that currently speaks for each participant. A
+    /// participant who is away has none; one who resumed has their newest.
+    speaker: HashMap<ParticipantId, ConnectionId>,
     /// Open connections per client address and per account.
     per_address: HashMap<IpAddr, usize>,
     per_account: HashMap<i64, usize>,
+}
+
+/// One socket, for the life of its TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnectionId(u64);
+
+struct Connection {
+    /// Its writer's queue; `None` once the server has given up on it.
+    outbox: Option<mpsc::Sender<Outbound>>,
+    /// Which sign-in opened it, for a signed-in account.
+    owner: Option<Login>,
+    /// The participant it speaks for: until `join` or `resume` succeeds, a
+    /// fresh id the hub does not know.
+    who: ParticipantId,
+}
+
+impl Connection {
+    /// Queues `item`; a client too slow to take it is cut off (dropping the
+    /// queue makes its writer close the socket).
+    fn queue(&mut self, item: Outbound) {
+        let Some(tx) = &self.outbox else { return };
+        match tx.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(participant = %self.who, "signaling outbox full; disconnecting a client that stopped reading");
+                self.outbox = None;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.outbox = None,
+        }
+    }
+}
+
+/// How a connection ended, as far as the room is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Said goodbye (a close frame), misbehaved, or was ended by the server:
+    /// the others see the participant leave now.
+    ForGood,
+    /// Just dropped (reset, timeout, lost network): the place is kept for
+    /// the grace period, in case they come back.
+    Dropped,
 }
 
 /// A place among the open connections, given back when dropped.
@@ -148,9 +198,9 @@ pub struct Login {
 impl Signaling {
     pub fn new(ice_servers: Vec<IceServer>, settings: SignalingSettings) -> Self {
         let inner = Inner {
-            hub: Hub::with_room_size(ice_servers, settings.room_size),
-            outboxes: HashMap::new(),
-            owners: HashMap::new(),
+            hub: Hub::with_room_size(ice_servers, settings.room_size).with_grace(settings.resume_grace),
+            connections: HashMap::new(),
+            speaker: HashMap::new(),
             per_address: HashMap::new(),
             per_account: HashMap::new(),
         };
@@ -161,8 +211,8 @@ impl Signaling {
     /// close with "going away" (1001).
     pub fn go_away(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        for tx in self.lock().outboxes.values() {
-            let _ = tx.try_send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
+        for connection in self.lock().connections.values_mut() {
+            connection.queue(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
         }
     }
 
@@ -198,15 +248,14 @@ impl Signaling {
         Some(Admission { signaling: Arc::clone(self), address, account })
     }
 
-    /// A new connection: its participant id and the receiving end of its outbox.
-    fn connect(&self, owner: Option<Login>) -> (ParticipantId, mpsc::Receiver<Outbound>) {
-        let id = ParticipantId(self.next_id.fetch_add(1, Ordering::Relaxed));
+    /// A new connection: its id and the receiving end of its outbox.
+    fn connect(&self, owner: Option<Login>) -> (ConnectionId, mpsc::Receiver<Outbound>) {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (id, who) = (ConnectionId(n), ParticipantId(n));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let mut inner = self.lock();
-        inner.outboxes.insert(id, tx);
-        if let Some(owner) = owner {
-            inner.owners.insert(id, owner);
-        }
+        inner.connections.insert(id, Connection { outbox: Some(tx), owner, who });
+        inner.speaker.insert(who, id);
         (id, rx)
     }
 
@@ -221,47 +270,90 @@ impl Signaling {
         self.close_where(|owner| owner.account == account && Some(owner.login) != keep);
     }
 
-    /// Dropping a socket's outbox makes its writer send a close frame; its
-    /// reader's exit then tells the room, as for any leave.
+    /// The sign-in behind these sockets ended: their participants leave at
+    /// once (no grace period: a signed-out person may not resume) and the
+    /// sockets close with [`CLOSE_SIGNED_OUT`].
     fn close_where(&self, matches: impl Fn(Login) -> bool) {
         let mut inner = self.lock();
-        let doomed: Vec<ParticipantId> = inner.owners.iter().filter(|(_, owner)| matches(**owner)).map(|(id, _)| *id).collect();
+        let doomed: Vec<ConnectionId> =
+            inner.connections.iter().filter(|(_, c)| c.owner.is_some_and(&matches)).map(|(id, _)| *id).collect();
         for id in doomed {
-            inner.outboxes.remove(&id);
+            inner.end(id, Ending::ForGood);
+            if let Some(connection) = inner.connections.get_mut(&id) {
+                connection.queue(Outbound::Close(CLOSE_SIGNED_OUT, "signed out"));
+            }
         }
     }
 
-    /// The connection ended: the others see `id` leave, its outbox closes.
-    fn disconnect(&self, id: ParticipantId) {
+    /// The connection ended; the room hears of it as `ending` says.
+    fn disconnect(&self, id: ConnectionId, ending: Ending) {
         let mut inner = self.lock();
-        let out = inner.hub.handle(Input::Leave { who: id });
-        inner.outboxes.remove(&id);
-        inner.owners.remove(&id);
+        inner.end(id, ending);
+        inner.connections.remove(&id);
+    }
+
+    /// Feeds the hub an input from connection `id`'s participant.
+    fn dispatch(&self, id: ConnectionId, input: impl FnOnce(ParticipantId) -> Input) {
+        let mut inner = self.lock();
+        let Some(who) = inner.connections.get(&id).map(|c| c.who) else { return };
+        let out = inner.hub.handle(input(who));
         inner.deliver(out);
     }
 
-    /// Feeds the hub and queues what it says.
-    fn dispatch(&self, input: Input) {
+    /// Connection `id` presents a resume token. On success it speaks for
+    /// that participant from now on; an older connection still speaking for
+    /// them is closed with [`CLOSE_REPLACED`].
+    fn resume(&self, id: ConnectionId, token: &ResumeToken, version: u32, account: Option<i64>) {
         let mut inner = self.lock();
-        let out = inner.hub.handle(input);
+        let Some(current) = inner.connections.get(&id).map(|c| c.who) else { return };
+        if inner.hub.is_member(current) {
+            return inner.send(id, ServerMessage::error(ErrorCode::AlreadyJoined));
+        }
+        let (result, out) = inner.hub.resume(token, version, account, Instant::now());
+        match result {
+            Ok(who) => {
+                if inner.speaker.get(&current) == Some(&id) {
+                    inner.speaker.remove(&current);
+                }
+                if let Some(connection) = inner.connections.get_mut(&id) {
+                    connection.who = who;
+                }
+                if let Some(older) = inner.speaker.insert(who, id).filter(|older| *older != id) {
+                    if let Some(connection) = inner.connections.get_mut(&older) {
+                        connection.queue(Outbound::Close(CLOSE_REPLACED, "replaced by a newer connection"));
+                    }
+                }
+                inner.deliver(out);
+            }
+            Err(code) => {
+                inner.deliver(out);
+                inner.send(id, ServerMessage::error(code));
+            }
+        }
+    }
+
+    /// Gives up the places of participants away past the grace period.
+    pub fn expire_places(&self) {
+        let mut inner = self.lock();
+        let out = inner.hub.expire(Instant::now());
         inner.deliver(out);
     }
 
     /// Queues one message for one connection.
-    fn send(&self, to: ParticipantId, message: ServerMessage) {
-        self.lock().deliver(vec![Outgoing { to, message }]);
+    fn send(&self, id: ConnectionId, message: ServerMessage) {
+        self.lock().send(id, message);
     }
 
     /// Asks a connection's writer to close it with `code`.
-    fn close(&self, id: ParticipantId, code: u16, reason: &'static str) {
-        if let Some(tx) = self.lock().outboxes.get(&id) {
-            let _ = tx.try_send(Outbound::Close(code, reason));
+    fn close(&self, id: ConnectionId, code: u16, reason: &'static str) {
+        if let Some(connection) = self.lock().connections.get_mut(&id) {
+            connection.queue(Outbound::Close(code, reason));
         }
     }
 
     /// Number of connected sockets.
     pub fn connections(&self) -> usize {
-        self.lock().outboxes.len()
+        self.lock().connections.len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -272,24 +364,38 @@ impl Signaling {
 }
 
 impl Inner {
+    /// Queues each message on the connection speaking for its addressee.
+    /// (Messages for away participants never get here: the hub holds them.)
     fn deliver(&mut self, out: Vec<Outgoing>) {
         for Outgoing { to, message } in out {
-            let Some(tx) = self.outboxes.get(&to) else { continue };
-            match tx.try_send(Outbound::Message(message)) {
-                Ok(()) => {}
-                // The client stopped reading. Dropping the sender makes its
-                // writer close the socket, and the reader's exit then tells
-                // the room.
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    tracing::warn!(participant = %to, "signaling outbox full; disconnecting a client that stopped reading");
-                    self.outboxes.remove(&to);
-                }
-                // Already going away; its own task cleans up.
-                Err(mpsc::error::TrySendError::Closed(_)) => {
-                    self.outboxes.remove(&to);
-                }
+            let Some(id) = self.speaker.get(&to) else { continue };
+            if let Some(connection) = self.connections.get_mut(id) {
+                connection.queue(Outbound::Message(message));
             }
         }
+    }
+
+    fn send(&mut self, id: ConnectionId, message: ServerMessage) {
+        if let Some(connection) = self.connections.get_mut(&id) {
+            connection.queue(Outbound::Message(message));
+        }
+    }
+
+    /// Connection `id` no longer speaks for its participant: they leave, or
+    /// are away, as `ending` says. A connection already replaced by a newer
+    /// one changes nothing.
+    fn end(&mut self, id: ConnectionId, ending: Ending) {
+        let Some(who) = self.connections.get(&id).map(|c| c.who) else { return };
+        if self.speaker.get(&who) != Some(&id) {
+            return;
+        }
+        self.speaker.remove(&who);
+        let input = match ending {
+            Ending::ForGood => Input::Leave { who },
+            Ending::Dropped => Input::Drop { who, at: Instant::now() },
+        };
+        let out = self.hub.handle(input);
+        self.deliver(out);
     }
 }
 
@@ -351,18 +457,19 @@ async fn serve(
         }
     };
     let mut writer_done = false;
-    let ending = tokio::select! {
+    let (close, ending) = tokio::select! {
         ending = read_loop(stream, id, &state, account.as_ref()) => ending,
+        // The writer gave up (write deadline, outbox dropped, shut down).
         _ = &mut writer => {
             writer_done = true;
-            None
+            (None, Ending::Dropped)
         }
-        _ = expiry => Some((CLOSE_POLICY, "session ended")),
+        _ = expiry => (Some((CLOSE_SIGNED_OUT, "session ended")), Ending::ForGood),
     };
-    if let Some((code, reason)) = ending {
+    if let Some((code, reason)) = close {
         state.signaling.close(id, code, reason);
     }
-    state.signaling.disconnect(id);
+    state.signaling.disconnect(id, ending);
     // The outbox is gone, so the writer sends a close frame and ends. (A
     // finished task must not be awaited again.)
     if !writer_done && tokio::time::timeout(WRITE_DEADLINE, &mut writer).await.is_err() {
@@ -370,14 +477,14 @@ async fn serve(
     }
 }
 
-/// Reads until the connection ends; says how the server should close it,
-/// if the server is the one closing.
+/// Reads until the connection ends; says how the server should close it (if
+/// the server is the one closing) and whether the participant may resume.
 async fn read_loop(
     mut stream: SplitStream<WebSocket>,
-    id: ParticipantId,
+    id: ConnectionId,
     state: &AppState,
     account: Option<&Account>,
-) -> Option<(u16, &'static str)> {
+) -> (Option<(u16, &'static str)>, Ending) {
     let join_by = tokio::time::Instant::now() + JOIN_DEADLINE;
     let mut joined = false;
     let mut bucket = TokenBucket::new(BURST, PER_SECOND, std::time::Instant::now());
@@ -385,13 +492,15 @@ async fn read_loop(
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(state.signaling.settings.heartbeat.silence_limit, stream.next()) => frame,
-            _ = tokio::time::sleep_until(join_by), if !joined => return Some((CLOSE_POLICY, "join first")),
+            _ = tokio::time::sleep_until(join_by), if !joined => return (Some((CLOSE_POLICY, "join first")), Ending::ForGood),
         };
         let frame = match frame {
             Ok(Some(Ok(frame))) => frame,
             Ok(Some(Err(e))) => return read_failure(e),
-            // Silent too long, or closed.
-            Err(_) | Ok(None) => return None,
+            // Silent past the limit: longer than any blip worth waiting for.
+            Err(_) => return (None, Ending::ForGood),
+            // The TCP connection ended without a goodbye.
+            Ok(None) => return (None, Ending::Dropped),
         };
         if matches!(frame, Message::Text(_) | Message::Binary(_)) && !bucket.take(std::time::Instant::now()) {
             dropped += 1;
@@ -399,38 +508,41 @@ async fn read_loop(
                 state.signaling.send(id, ServerMessage::error(ErrorCode::RateLimited));
             }
             if dropped > FLOOD_LIMIT {
-                return Some((CLOSE_POLICY, "too many messages"));
+                return (Some((CLOSE_POLICY, "too many messages")), Ending::ForGood);
             }
             continue;
         }
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
                 Ok(message) => {
-                    joined |= matches!(message, ClientMessage::Join { .. });
+                    joined |= matches!(message, ClientMessage::Join { .. } | ClientMessage::Resume { .. });
                     if !on_message(message, id, state, account).await {
-                        return None;
+                        return (None, Ending::Dropped);
                     }
                 }
                 Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
             },
             Message::Binary(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
-            Message::Close(_) => return None,
+            // A close frame is a goodbye (a closed tab sends one; a lost
+            // network does not).
+            Message::Close(_) => return (None, Ending::ForGood),
             Message::Ping(_) | Message::Pong(_) => {}
         }
     }
 }
 
 /// The close code for a frame the WebSocket layer could not read.
-fn read_failure(error: axum::Error) -> Option<(u16, &'static str)> {
+fn read_failure(error: axum::Error) -> (Option<(u16, &'static str)>, Ending) {
     match error.into_inner().downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Capacity(_)) => Some((CLOSE_TOO_BIG, "message too big")),
-        Some(tungstenite::Error::Utf8(_)) => Some((CLOSE_INVALID_DATA, "text must be UTF-8")),
-        _ => None,
+        Some(tungstenite::Error::Capacity(_)) => (Some((CLOSE_TOO_BIG, "message too big")), Ending::ForGood),
+        Some(tungstenite::Error::Utf8(_)) => (Some((CLOSE_INVALID_DATA, "text must be UTF-8")), Ending::ForGood),
+        _ => (None, Ending::Dropped),
     }
 }
 
 /// Handles one parsed message; `false` ends the connection.
-async fn on_message(message: ClientMessage, id: ParticipantId, state: &AppState, account: Option<&Account>) -> bool {
+async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, account: Option<&Account>) -> bool {
+    let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name } => {
             match rooms::find_by_slug(&state.db, &room).await {
@@ -452,12 +564,24 @@ async fn on_message(message: ClientMessage, id: ParticipantId, state: &AppState,
                     }
                 },
             };
-            state.signaling.dispatch(Input::Join { who: id, version, room, name });
+            let token = new_resume_token();
+            state.signaling.dispatch(id, |who| Input::Join { who, version, room, name, account: account_id, token });
         }
-        ClientMessage::Signal { to, payload } => state.signaling.dispatch(Input::Signal { from: id, to, payload }),
-        ClientMessage::Leave => state.signaling.dispatch(Input::Leave { who: id }),
+        ClientMessage::Resume { version, token } => state.signaling.resume(id, &token, version, account_id),
+        ClientMessage::Signal { to, payload } => state.signaling.dispatch(id, |from| Input::Signal { from, to, payload }),
+        ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true
+}
+
+/// 256 bits from the OS random source: unguessable, so only the one it was
+/// given to can take the place back.
+fn new_resume_token() -> ResumeToken {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    ResumeToken(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration) {

@@ -8,7 +8,7 @@ pub use futures_util::SinkExt as _;
 use huddle::api::rooms::RoomSummary;
 use huddle::server::config::Config;
 use huddle::server::startup::Application;
-use huddle::signaling::protocol::{ParticipantId, ServerMessage};
+use huddle::signaling::protocol::{ParticipantId, ResumeToken, ServerMessage};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
 use tempfile::TempDir;
@@ -139,6 +139,14 @@ pub fn you(welcome: &ServerMessage) -> ParticipantId {
     }
 }
 
+/// The resume token a `welcome` gives.
+pub fn resume_token(welcome: &ServerMessage) -> ResumeToken {
+    match welcome {
+        ServerMessage::Welcome { resume_token, .. } => resume_token.clone(),
+        other => panic!("not a welcome: {other:?}"),
+    }
+}
+
 /// One browser, as far as the server can tell.
 pub struct Visitor {
     pub http: reqwest::Client,
@@ -244,6 +252,19 @@ impl Socket {
         let welcome = self.recv().await;
         assert!(matches!(welcome, ServerMessage::Welcome { .. }), "expected a welcome, got {welcome:?}");
         welcome
+    }
+
+    /// Presents `token` to take a dropped participant's place back; returns
+    /// the server's answer.
+    pub async fn resume(&mut self, token: &ResumeToken) -> ServerMessage {
+        self.send_json(serde_json::json!({"type": "resume", "version": 1, "token": token.0})).await;
+        self.recv().await
+    }
+
+    /// Ends the TCP connection without a WebSocket goodbye, as a lost
+    /// network does.
+    pub fn cut(self) {
+        drop(self);
     }
 
     /// The next server message (pings skipped); panics after 5 s.

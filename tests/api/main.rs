@@ -7,6 +7,7 @@ mod heartbeat;
 mod helpers;
 mod hostile_clients;
 mod pages;
+mod resume;
 mod rooms;
 mod sessions;
 mod shutdown;

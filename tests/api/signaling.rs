@@ -190,14 +190,15 @@ async fn a_signed_in_host_joins_under_their_account_name_whatever_they_type() {
 }
 
 #[tokio::test]
-async fn closing_a_socket_tells_the_others_that_participant_left() {
+async fn closing_a_socket_tells_the_others_at_once_that_participant_left() {
     let (app, slug) = app_with_room().await;
     let mut ada = app.visitor().socket().await;
     ada.join(&slug, "Ada").await;
     let mut bo = app.visitor().socket().await;
     let bo_id = you(&bo.join(&slug, "Bo").await);
     ada.recv().await; // Bo joined
-    drop(bo); // like closing the tab
+    // Closing a tab sends a close frame: a goodbye, so no grace period.
+    bo.stream.close(None).await.unwrap();
     match ada.recv().await {
         ServerMessage::ParticipantLeft { id } => assert_eq!(id, bo_id),
         other => panic!("expected a leave notice, got {other:?}"),
