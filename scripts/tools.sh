@@ -73,8 +73,9 @@ case "${1:-build}" in
     need_wasm_bindgen
     need_wasm_opt
     # chromium for the browser tests; iproute2 (ip) and util-linux (unshare)
-    # for the loopback-only network namespace they run in.
-    need_apt_packages chromium iproute2 util-linux
+    # for the loopback-only network namespace they run in; nftables (nft) to
+    # cut media traffic inside it for the network-blip test.
+    need_apt_packages chromium iproute2 util-linux nftables
     need_e2e_packages
     ;;
   *)

@@ -1,6 +1,6 @@
 // Shared end-to-end helpers: a fresh Huddle server, Chromium with fake
 // camera and microphone, and ways to see whether media really flows.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -184,4 +184,45 @@ export async function signUpAndIn(page, origin, { email, name, password }) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/rooms');
+}
+
+/** Drops every UDP packet (all WebRTC media here) inside the test's own
+ * network namespace until `restoreUdp`; TCP (HTTP, WebSockets) still flows. */
+export function blockUdp() {
+  execFileSync('nft', ['add table inet huddle_blip']);
+  execFileSync('nft', ['add chain inet huddle_blip input { type filter hook input priority 0 ; }']);
+  execFileSync('nft', ['add rule inet huddle_blip input meta l4proto udp drop']);
+}
+
+export function restoreUdp() {
+  execFileSync('nft', ['delete table inet huddle_blip']);
+}
+
+/** Puts `page`'s signaling WebSocket behind a switch the test controls:
+ * `cut()` drops the page's side at once (the server's side stays open, as
+ * after a network switch), `block()` refuses new connections, `allow()` lets
+ * them through again. */
+export async function switchableSignaling(page) {
+  let blocked = false;
+  let current = null;
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    if (blocked) {
+      ws.close({ code: 1013, reason: 'network down' });
+      return;
+    }
+    const server = ws.connectToServer();
+    // No forwarding of closes: a lost network tells neither side.
+    ws.onClose(() => {});
+    server.onClose(() => {});
+    current = ws;
+  });
+  return {
+    cut: () => current?.close({ code: 1006, reason: 'network lost' }),
+    block: () => {
+      blocked = true;
+    },
+    allow: () => {
+      blocked = false;
+    },
+  };
 }

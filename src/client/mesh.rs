@@ -61,8 +61,8 @@ enum SocketEvent {
 
 /// First wait before reconnecting, and the longest; each attempt doubles
 /// the wait, and a random part spreads out clients that dropped together.
-const RETRY_FIRST_MS: f64 = 500.0;
-const RETRY_MAX_MS: f64 = 8000.0;
+const RETRY_FIRST_MS: f64 = 300.0;
+const RETRY_MAX_MS: f64 = 4000.0;
 
 /// Close codes after which reconnecting cannot help (see
 /// `docs/signaling-protocol.md`).
