@@ -134,3 +134,56 @@ describe('a network blip during a call', () => {
     }
   });
 });
+
+describe('a server restart during a call', () => {
+  const env = serverAndBrowser();
+
+  it('everyone is back in the call on their own, seeing each other', async () => {
+    const host = await newPerson(env.browser);
+    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
+    await host.page.getByLabel('Room name').fill('Check-ups');
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const joinLink = await host.page.getByLabel('Join link for Check-ups').inputValue();
+    await host.page.goto(joinLink);
+    await waitForHydration(host.page);
+    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await host.page.getByText('You are the only one here').waitFor();
+    const guest = await newPerson(env.browser);
+    await guest.page.goto(joinLink);
+    await waitForHydration(guest.page);
+    await guest.page.getByLabel('Your name').fill('Pat Guest');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await waitForRemoteVideos(guest.page, 1);
+    await waitForRemoteVideos(host.page, 1);
+
+    const idsBefore = await Promise.all([host.page, guest.page].map((p) => p.locator('.tile.remote').getAttribute('data-participant')));
+    const restarting = Date.now();
+    await env.server.restart();
+    // The restarted server holds no places, so both join afresh, as new
+    // participants, without anyone pressing anything: each sees the other
+    // under a new id, over a new peer connection.
+    for (const [i, page] of [host.page, guest.page].entries()) {
+      await page.waitForFunction(
+        (old) => {
+          const tiles = [...document.querySelectorAll('.tile.remote')];
+          return tiles.length === 1 && tiles[0].dataset.participant !== old;
+        },
+        idsBefore[i],
+        { timeout: 20_000 },
+      );
+      await page.getByText('In the call with 1 other person.').waitFor();
+      const open = await page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').length);
+      assert.equal(open, 1, 'the old peer connection is closed');
+    }
+    await waitForRemoteVideos(guest.page, 1);
+    await waitForRemoteVideos(host.page, 1);
+    console.log(`server restart to both back in the call with video: ${Date.now() - restarting} ms`);
+    await host.page.locator('.tile.remote figcaption', { hasText: 'Pat Guest' }).waitFor();
+    await guest.page.locator('.tile.remote figcaption', { hasText: 'Dr. Host' }).waitFor();
+    for (const [who, page] of [['host', host.page], ['guest', guest.page]]) {
+      const growth = await mediaGrowth(page);
+      const live = growth.filter((g) => g.videoFrames > 10);
+      assert.equal(live.length, 1, `${who}: one live incoming video after the restart, got ${JSON.stringify(growth)}`);
+    }
+  });
+});

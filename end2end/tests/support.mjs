@@ -24,35 +24,48 @@ export async function startServer(settings = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-e2e-'));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.env.HUDDLE_BIN, [], {
-    env: {
-      ...process.env,
-      HUDDLE_ADDR: `127.0.0.1:${port}`,
-      HUDDLE_DATABASE: join(dir, 'huddle.db'),
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      ...settings,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(origin)).ok) break;
-    } catch {
-      // not listening yet
+  const launch = () =>
+    spawn(process.env.HUDDLE_BIN, [], {
+      env: {
+        ...process.env,
+        HUDDLE_ADDR: `127.0.0.1:${port}`,
+        HUDDLE_DATABASE: join(dir, 'huddle.db'),
+        RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        ...settings,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  const ready = async (child) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(origin)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('the server did not start within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('the server did not start within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  let child = launch();
+  await ready(child);
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
   return {
     origin,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
+    stop,
+    /** Stops the server (SIGTERM) and starts it again on the same address
+     * and database, as an upgrade or a crash-restart would. */
+    restart: async () => {
+      await stop();
+      child = launch();
+      await ready(child);
+    },
   };
 }
 

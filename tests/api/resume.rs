@@ -261,3 +261,19 @@ async fn a_resume_with_an_old_protocol_version_is_refused() {
     expect_error(&mut back, ErrorCode::UnsupportedVersion).await;
     back.expect_closed(Some(1008)).await;
 }
+
+#[tokio::test]
+async fn after_a_server_restart_the_token_is_refused_and_joining_again_works() {
+    let (mut app, slug) = app_with_room().await;
+    let (mut ada, _, _bo, welcome) = ada_and_bo(&app, &slug).await;
+    app.restart().await;
+    ada.expect_closed(Some(1001)).await;
+    // Places live in memory: a restarted server has none, so the client
+    // joins afresh (the browser does this by itself).
+    let mut back = app.visitor().socket().await;
+    assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Error { code: ErrorCode::ResumeRefused, .. }));
+    match back.join(&slug, "Bo").await {
+        ServerMessage::Welcome { participants, .. } => assert!(participants.is_empty()),
+        _ => unreachable!(),
+    }
+}
