@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use huddle::domain::DisplayName;
+use huddle::domain::{ChatText, DisplayName};
 use huddle::signaling::hub::{Hub, Input, Outgoing, RESUME_GRACE};
 use huddle::signaling::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
@@ -56,6 +56,10 @@ fuzz_target!(|data: &[u8]| {
                         continue;
                     }
                     ClientMessage::Signal { to, payload } => Input::Signal { from: who, to, payload },
+                    ClientMessage::Chat { text } => {
+                        let Ok(text) = ChatText::parse(&text) else { continue };
+                        Input::Chat { from: who, text, at_ms: 0 }
+                    }
                     ClientMessage::Leave => Input::Leave { who },
                 };
                 let joining = match &input {
@@ -89,7 +93,7 @@ fn check(room_of: &mut HashMap<ParticipantId, String>, sender: Option<Participan
             ServerMessage::ParticipantLeft { id } => {
                 room_of.remove(&id);
             }
-            ServerMessage::Signal { from, .. } => {
+            ServerMessage::Chat { from, .. } | ServerMessage::Signal { from, .. } => {
                 if let Some(sender) = sender {
                     assert_eq!(from, sender, "a signal was stamped with the wrong sender");
                 }

@@ -470,6 +470,9 @@ impl Call {
                     peer.recover().await;
                 }
             }
+            // Relayed by the server since the signaling work; the chat
+            // panel that shows these is not built yet.
+            ServerMessage::Chat { .. } => {}
             ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {

@@ -4,6 +4,7 @@
 //! with the same rules in the browser and on the server, and the server never
 //! stores or relays a value that did not pass through one of these.
 
+mod chat_text;
 mod display_name;
 mod email;
 mod password;
@@ -11,6 +12,7 @@ mod room_name;
 mod room_slug;
 mod text;
 
+pub use chat_text::ChatText;
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use password::Password;

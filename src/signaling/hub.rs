@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::domain::{DisplayName, RoomSlug};
+use crate::domain::{ChatText, DisplayName, RoomSlug};
 use crate::signaling::protocol::{
     ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
     PROTOCOL_VERSION,
@@ -39,6 +39,8 @@ pub enum Input {
     Join { who: ParticipantId, version: u32, room: RoomSlug, name: DisplayName, account: Option<i64>, token: ResumeToken },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
+    /// `from` says `text` to their room, at `at_ms` (Unix milliseconds).
+    Chat { from: ParticipantId, text: ChatText, at_ms: u64 },
     /// `who` left on purpose: gone at once. Safe to send more than once.
     Leave { who: ParticipantId },
     /// `who`'s connection dropped without a goodbye at `at`. Their place is
@@ -105,6 +107,7 @@ impl Hub {
         let out = match input {
             Input::Join { who, version, room, name, account, token } => self.join(who, version, room, name, account, token),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
+            Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
             Input::Leave { who } => self.leave(who),
             Input::Drop { who, at } => {
                 if let Some(seat) = self.seats.get_mut(&who) {
@@ -264,6 +267,17 @@ impl Hub {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         }
         vec![Outgoing { to, message: ServerMessage::Signal { from, payload } }]
+    }
+
+    fn chat(&mut self, from: ParticipantId, text: ChatText, sent_at_ms: u64) -> Vec<Outgoing> {
+        let Some(seat) = self.seats.get(&from) else {
+            return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
+        };
+        let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
+        present
+            .iter()
+            .map(|p| Outgoing { to: p.id, message: ServerMessage::Chat { from, text: text.clone(), sent_at_ms } })
+            .collect()
     }
 
     fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
@@ -670,5 +684,37 @@ mod tests {
         }
         drop_at(&mut hub, 4, Instant::now());
         assert_eq!(error_code(&join(&mut hub, 5, 'a', "Late")), Some(ErrorCode::RoomFull));
+    }
+
+    fn chat(text: &str) -> ChatText {
+        ChatText::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_chat_message_reaches_everyone_in_the_room_and_only_them() {
+        let mut hub = Hub::new(vec![]);
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        join(&mut hub, 3, 'b', "Eve");
+        let out = hub.handle(Input::Chat { from: ParticipantId(2), text: chat("hello"), at_ms: 42 });
+        let message = ServerMessage::Chat { from: ParticipantId(2), text: chat("hello"), sent_at_ms: 42 };
+        assert_eq!(
+            out,
+            vec![Outgoing { to: ParticipantId(1), message: message.clone() }, Outgoing { to: ParticipantId(2), message }]
+        );
+    }
+
+    #[test]
+    fn chat_before_joining_is_refused_and_chat_to_an_away_participant_is_held() {
+        let mut hub = Hub::new(vec![]);
+        let out = hub.handle(Input::Chat { from: ParticipantId(9), text: chat("hi"), at_ms: 1 });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotJoined));
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        drop_at(&mut hub, 2, Instant::now());
+        let out = hub.handle(Input::Chat { from: ParticipantId(1), text: chat("are you there?"), at_ms: 5 });
+        assert!(out.iter().all(|o| o.to == ParticipantId(1)));
+        let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now());
+        assert!(out.iter().any(|o| o.to == ParticipantId(2) && matches!(&o.message, ServerMessage::Chat { text, .. } if text.as_str() == "are you there?")));
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DisplayName, RoomSlug};
+use crate::domain::{ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -78,6 +78,10 @@ pub enum ClientMessage {
     Resume { version: u32, token: ResumeToken },
     /// Relay `payload` to participant `to` in the same room.
     Signal { to: ParticipantId, payload: SignalPayload },
+    /// Say `text` to everyone in the room (you included, so everyone sees
+    /// the same order). A `text` that breaks [`ChatText`]'s rules is
+    /// refused with `invalid_chat`.
+    Chat { text: String },
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -107,6 +111,9 @@ pub enum ServerMessage {
     /// Someone left the room, or lost their connection and did not come
     /// back within the grace period.
     ParticipantLeft { id: ParticipantId },
+    /// A chat message from participant `from` of your room, with the
+    /// server's time (milliseconds since the Unix epoch).
+    Chat { from: ParticipantId, text: ChatText, sent_at_ms: u64 },
     /// `payload` from participant `from` of your room (stamped by the server).
     Signal { from: ParticipantId, payload: SignalPayload },
     /// Your last message was refused; the connection stays open unless the
@@ -134,6 +141,8 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// `to` is not a participant of your room.
     UnknownParticipant,
+    /// A chat message was empty or over 2,000 characters.
+    InvalidChat,
     /// `resume` came too late (the grace period is over), the token is
     /// unknown (say, the server restarted) or it is not yours. Join again.
     ResumeRefused,
@@ -161,6 +170,7 @@ impl ServerMessage {
             ErrorCode::NotJoined => "Join the room first.",
             ErrorCode::AlreadyJoined => "You are already in this room.",
             ErrorCode::UnknownParticipant => "That participant is not in your room.",
+            ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
         };

@@ -20,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
-use crate::domain::DisplayName;
+use crate::domain::{ChatText, DisplayName};
 use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
@@ -569,6 +569,13 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         }
         ClientMessage::Resume { version, token } => state.signaling.resume(id, &token, version, account_id),
         ClientMessage::Signal { to, payload } => state.signaling.dispatch(id, |from| Input::Signal { from, to, payload }),
+        ClientMessage::Chat { text } => match ChatText::parse(&text) {
+            Ok(text) => {
+                let at_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+                state.signaling.dispatch(id, |from| Input::Chat { from, text, at_ms });
+            }
+            Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::InvalidChat)),
+        },
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true

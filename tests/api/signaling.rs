@@ -297,3 +297,51 @@ async fn an_upgrade_without_an_origin_is_refused() {
         Ok(_) => panic!("an upgrade without Origin was allowed"),
     }
 }
+
+#[tokio::test]
+async fn a_chat_message_reaches_everyone_in_the_room_with_the_senders_real_id() {
+    let (app, slug) = app_with_room().await;
+    let other_room = app.host("other@example.org", "Other").await.create_room("Elsewhere").await.slug;
+    let mut ada = app.visitor().socket().await;
+    let ada_id = you(&ada.join(&slug, "Ada").await);
+    let mut bo = app.visitor().socket().await;
+    bo.join(&slug, "Bo").await;
+    ada.recv().await; // Bo joined
+    let mut eve = app.visitor().socket().await;
+    eve.join(&other_room, "Eve").await;
+
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    ada.send_json(json!({"type": "chat", "text": "  See you <b>at</b> 3\r\nthanks  ", "from": 999})).await;
+    for socket in [&mut ada, &mut bo] {
+        match socket.recv().await {
+            ServerMessage::Chat { from, text, sent_at_ms } => {
+                assert_eq!(from, ada_id);
+                assert_eq!(text.as_str(), "See you <b>at</b> 3\nthanks");
+                assert!(sent_at_ms >= before && sent_at_ms < before + 5_000);
+            }
+            other => panic!("expected the chat message, got {other:?}"),
+        }
+    }
+    eve.expect_silence().await;
+}
+
+#[tokio::test]
+async fn an_empty_or_oversized_chat_message_is_refused_and_the_socket_stays_open() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    ada.join(&slug, "Ada").await;
+    for text in ["   ".to_string(), "x".repeat(2001)] {
+        ada.send_json(json!({"type": "chat", "text": text})).await;
+        expect_error(&mut ada, ErrorCode::InvalidChat).await;
+    }
+    ada.send_json(json!({"type": "chat", "text": "still here"})).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
+}
+
+#[tokio::test]
+async fn chat_before_joining_is_refused() {
+    let (app, _slug) = app_with_room().await;
+    let mut lurker = app.visitor().socket().await;
+    lurker.send_json(json!({"type": "chat", "text": "hello?"})).await;
+    expect_error(&mut lurker, ErrorCode::NotJoined).await;
+}
