@@ -1,9 +1,10 @@
 //! Load generator for the signaling server.
 //!
 //! Starts the `huddle` binary on a free port with an empty database, creates
-//! rooms, opens sockets that join them and exchange offers, answers and
-//! trickled candidates at a steady rate (a share of them reconnecting half
-//! way), then opens idle sockets. Reports relay latency p50/p99/max,
+//! rooms, opens sockets that join them and exchange offers, answers,
+//! trickled candidates and chat messages at a steady rate (a share of them
+//! losing their connection half way and resuming with their token, as after
+//! a network blip), then opens idle sockets. Reports relay latency p50/p99/max,
 //! messages per second, the server's CPU and RSS, and RSS per idle socket.
 //! Every relayed message carries its room, so a message delivered to the
 //! wrong room is counted; any such message fails the run.
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use huddle::signaling::protocol::{ErrorCode, ServerMessage, SignalPayload};
+use huddle::signaling::protocol::{ErrorCode, ResumeToken, ServerMessage, SignalPayload};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -34,8 +35,10 @@ struct Options {
     seconds: u64,
     /// Messages per second each active socket sends.
     rate: u64,
-    /// Every n-th active socket reconnects half way.
+    /// Every n-th active socket drops and resumes half way.
     reconnect_every: usize,
+    /// Every n-th message a socket sends is a chat message to its room.
+    chat_every: u64,
     idle: usize,
 }
 
@@ -51,6 +54,7 @@ fn options() -> Options {
         seconds: 20,
         rate: 5,
         reconnect_every: 10,
+        chat_every: 10,
         idle: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +68,7 @@ fn options() -> Options {
             "--seconds" => o.seconds = number() as u64,
             "--rate" => o.rate = number() as u64,
             "--reconnect-every" => o.reconnect_every = number(),
+            "--chat-every" => o.chat_every = number() as u64,
             "--idle" => o.idle = number(),
             other => panic!("unknown option {other}; see the top of examples/loadgen.rs"),
         }
@@ -90,7 +95,9 @@ fn server_usage(pid: u32) -> (u64, Duration) {
 
 struct Stats {
     latencies_us: Mutex<Vec<u64>>,
+    chat_latencies_us: Mutex<Vec<u64>>,
     delivered: AtomicU64,
+    chats: AtomicU64,
     misrouted: AtomicU64,
     reconnected: AtomicU64,
     /// Signals to a peer that had just left (its leave still on the way):
@@ -103,7 +110,7 @@ async fn main() {
     let o = options();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    // Headroom: a reconnecting socket may rejoin before its old self left.
+    // Headroom for uneven room sizes.
     let room_size = o.sockets.div_ceil(o.rooms).max(5) + 2;
     let mut server = std::process::Command::new(&o.server)
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
@@ -137,7 +144,15 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     let rooms = create_rooms(&http, origin, o.rooms).await?;
 
     // Active sockets: join, then exchange signals for the measured window.
-    let stats = Arc::new(Stats { latencies_us: Mutex::new(Vec::new()), delivered: AtomicU64::new(0), misrouted: AtomicU64::new(0), reconnected: AtomicU64::new(0), to_departed: AtomicU64::new(0) });
+    let stats = Arc::new(Stats {
+        latencies_us: Mutex::new(Vec::new()),
+        chat_latencies_us: Mutex::new(Vec::new()),
+        delivered: AtomicU64::new(0),
+        chats: AtomicU64::new(0),
+        misrouted: AtomicU64::new(0),
+        reconnected: AtomicU64::new(0),
+        to_departed: AtomicU64::new(0),
+    });
     let epoch = Instant::now();
     let window = Duration::from_secs(o.seconds);
     // Everyone joins first; sending starts together, and latencies count
@@ -153,10 +168,10 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         let stats = Arc::clone(&stats);
         let origin = origin.to_string();
         let reconnect = o.reconnect_every > 0 && i % o.reconnect_every == 0;
-        let rate = o.rate;
+        let (rate, chat_every) = (o.rate, o.chat_every);
         tasks.push(tokio::spawn(async move {
             let timing = Timing { epoch, start_at, measure_from, window };
-            participant(&origin, &slug, room, i, rate, timing, reconnect, &stats).await
+            participant(&origin, &slug, room, i, (rate, chat_every), timing, reconnect, &stats).await
         }));
     }
     tokio::time::sleep_until(start_at.into()).await;
@@ -182,16 +197,25 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
 
     let mut latencies = stats.latencies_us.lock().map_err(|_| "poisoned")?.clone();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0);
+    let mut chat_latencies = stats.chat_latencies_us.lock().map_err(|_| "poisoned")?.clone();
+    chat_latencies.sort_unstable();
+    let pct_of = |l: &[u64], p: f64| l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |p: f64| pct_of(&latencies, p);
     let delivered = stats.delivered.load(Ordering::Relaxed);
     let misrouted = stats.misrouted.load(Ordering::Relaxed);
-    println!("active: {} sockets in {} rooms for {:.1} s; {} reconnected; {} failed", o.sockets, o.rooms, elapsed.as_secs_f64(), stats.reconnected.load(Ordering::Relaxed), failures);
+    println!("active: {} sockets in {} rooms for {:.1} s; {} dropped and resumed; {} failed", o.sockets, o.rooms, elapsed.as_secs_f64(), stats.reconnected.load(Ordering::Relaxed), failures);
     println!(
         "relayed: {delivered} messages, {:.0} per second; misrouted: {misrouted}; refused as sent to a peer that had just left: {}",
         delivered as f64 / elapsed.as_secs_f64(),
         stats.to_departed.load(Ordering::Relaxed)
     );
     println!("relay latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.50) as f64 / 1000.0, pct(0.99) as f64 / 1000.0, latencies.last().copied().unwrap_or(0) as f64 / 1000.0);
+    println!(
+        "chat: {} deliveries (everyone in the room, sender included); latency p50 {:.2} ms, p99 {:.2} ms",
+        stats.chats.load(Ordering::Relaxed),
+        pct_of(&chat_latencies, 0.50) as f64 / 1000.0,
+        pct_of(&chat_latencies, 0.99) as f64 / 1000.0
+    );
     println!(
         "server: CPU {:.0}% of one core, RSS {:.1} MiB (was {:.1} MiB)",
         100.0 * (cpu_after - cpu_before).as_secs_f64() / elapsed.as_secs_f64(),
@@ -225,6 +249,9 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     if delivered == 0 {
         return Err("no message was relayed".into());
     }
+    if o.chat_every > 0 && stats.chats.load(Ordering::Relaxed) == 0 {
+        return Err("no chat message was delivered".into());
+    }
     Ok(())
 }
 
@@ -252,19 +279,34 @@ async fn connect(origin: &str) -> Result<Socket, String> {
     Ok(socket)
 }
 
-/// Joins and returns the ids already in the room.
-async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<Vec<u64>, String> {
+/// Joins; returns our id, the ids already in the room and our resume token.
+async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<(u64, Vec<u64>, ResumeToken), String> {
     let hello = json!({"type": "join", "version": 1, "room": slug, "name": name}).to_string();
+    match first_answer(socket, hello).await? {
+        ServerMessage::Welcome { you, participants, resume_token, .. } => {
+            Ok((you.id.0, participants.iter().map(|p| p.id.0).collect(), resume_token))
+        }
+        other => Err(format!("expected a welcome, got {other:?}")),
+    }
+}
+
+/// Takes a dropped participant's place back; returns its id and the others.
+async fn resume(socket: &mut Socket, token: &ResumeToken) -> Result<(u64, Vec<u64>), String> {
+    let hello = json!({"type": "resume", "version": 1, "token": token.0}).to_string();
+    match first_answer(socket, hello).await? {
+        ServerMessage::Resumed { you, participants } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect())),
+        other => Err(format!("expected to resume, got {other:?}")),
+    }
+}
+
+async fn first_answer(socket: &mut Socket, hello: String) -> Result<ServerMessage, String> {
     socket.send(Message::text(hello)).await.map_err(|e| e.to_string())?;
     while let Some(frame) = socket.next().await {
         if let Message::Text(text) = frame.map_err(|e| e.to_string())? {
-            return match serde_json::from_str::<ServerMessage>(text.as_str()).map_err(|e| e.to_string())? {
-                ServerMessage::Welcome { participants, .. } => Ok(participants.iter().map(|p| p.id.0).collect()),
-                other => Err(format!("expected a welcome, got {other:?}")),
-            };
+            return serde_json::from_str::<ServerMessage>(text.as_str()).map_err(|e| e.to_string());
         }
     }
-    Err("closed before the welcome".into())
+    Err("closed before an answer".into())
 }
 
 /// When a participant sends and what it measures.
@@ -285,7 +327,7 @@ async fn participant(
     slug: &str,
     room: usize,
     index: usize,
-    rate: u64,
+    (rate, chat_every): (u64, u64),
     timing: Timing,
     reconnect: bool,
     stats: &Stats,
@@ -294,9 +336,9 @@ async fn participant(
     let deadline = start_at + window;
     let halfway = start_at + window / 2;
     let mut reconnected = !reconnect;
-    'session: loop {
-        let mut socket = connect(origin).await?;
-        let mut peers = join(&mut socket, slug, &format!("p{index}")).await?;
+    let mut socket = connect(origin).await?;
+    let (me, mut peers, token) = join(&mut socket, slug, &format!("p{index}")).await?;
+    {
         // Each socket its own phase within the interval, as real clients are.
         let period = Duration::from_millis(1000 / rate.max(1));
         let phase = period.mul_f64((index % 1000) as f64 / 1000.0);
@@ -312,16 +354,31 @@ async fn participant(
                         return Ok(());
                     }
                     if !reconnected && now >= halfway {
+                        // A network blip: the TCP connection ends with no
+                        // WebSocket goodbye; a new one presents the token.
                         reconnected = true;
+                        drop(std::mem::replace(&mut socket, connect(origin).await?));
+                        let (again, others) = resume(&mut socket, &token).await?;
+                        if again != me {
+                            return Err(format!("resumed as {again}, not {me}"));
+                        }
+                        peers = others;
                         stats.reconnected.fetch_add(1, Ordering::Relaxed);
-                        let _ = socket.close(None).await;
-                        continue 'session;
+                        continue;
                     }
                     if peers.is_empty() {
                         continue;
                     }
-                    let to = peers[(sent as usize) % peers.len()];
                     let stamp = format!("t={};room={room}", epoch.elapsed().as_micros());
+                    if chat_every > 0 && sent % chat_every == chat_every - 1 {
+                        sent += 1;
+                        let message = json!({"type": "chat", "text": stamp}).to_string();
+                        if socket.send(Message::text(message)).await.is_err() {
+                            return Err("send failed".into());
+                        }
+                        continue;
+                    }
+                    let to = peers[(sent as usize) % peers.len()];
                     let payload = match sent % 3 {
                         0 => json!({"kind": "offer", "sdp": stamp}),
                         1 => json!({"kind": "answer", "sdp": stamp}),
@@ -353,6 +410,19 @@ async fn participant(
                                 }
                             }
                             stats.delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(ServerMessage::Chat { text, .. }) => {
+                            let (t, their_room) = parse_stamp(text.as_str());
+                            if their_room != Some(room) {
+                                stats.misrouted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
+                                let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
+                                if let Ok(mut l) = stats.chat_latencies_us.lock() {
+                                    l.push(latency);
+                                }
+                            }
+                            stats.chats.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(ServerMessage::ParticipantJoined { participant }) => peers.push(participant.id.0),
                         Ok(ServerMessage::ParticipantLeft { id }) => peers.retain(|p| *p != id.0),
