@@ -39,6 +39,8 @@ struct Options {
     reconnect_every: usize,
     /// Every n-th message a socket sends is a chat message to its room.
     chat_every: u64,
+    /// How long a dropped socket stays away before resuming.
+    away_ms: u64,
     idle: usize,
 }
 
@@ -55,6 +57,7 @@ fn options() -> Options {
         rate: 5,
         reconnect_every: 10,
         chat_every: 10,
+        away_ms: 300,
         idle: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -69,6 +72,7 @@ fn options() -> Options {
             "--rate" => o.rate = number() as u64,
             "--reconnect-every" => o.reconnect_every = number(),
             "--chat-every" => o.chat_every = number() as u64,
+            "--away-ms" => o.away_ms = number() as u64,
             "--idle" => o.idle = number(),
             other => panic!("unknown option {other}; see the top of examples/loadgen.rs"),
         }
@@ -103,6 +107,9 @@ struct Stats {
     /// Signals to a peer that had just left (its leave still on the way):
     /// refused by the server, as they should be.
     to_departed: AtomicU64,
+    /// Messages held for a dropped socket and delivered when it resumed:
+    /// their delay is the time away, not relay latency, so not counted there.
+    held: AtomicU64,
 }
 
 #[tokio::main]
@@ -152,6 +159,7 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         misrouted: AtomicU64::new(0),
         reconnected: AtomicU64::new(0),
         to_departed: AtomicU64::new(0),
+        held: AtomicU64::new(0),
     });
     let epoch = Instant::now();
     let window = Duration::from_secs(o.seconds);
@@ -168,10 +176,10 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         let stats = Arc::clone(&stats);
         let origin = origin.to_string();
         let reconnect = o.reconnect_every > 0 && i % o.reconnect_every == 0;
-        let (rate, chat_every) = (o.rate, o.chat_every);
+        let (rate, chat_every, away) = (o.rate, o.chat_every, Duration::from_millis(o.away_ms));
         tasks.push(tokio::spawn(async move {
             let timing = Timing { epoch, start_at, measure_from, window };
-            participant(&origin, &slug, room, i, (rate, chat_every), timing, reconnect, &stats).await
+            participant(&origin, &slug, room, i, (rate, chat_every), timing, reconnect.then_some(away), &stats).await
         }));
     }
     tokio::time::sleep_until(start_at.into()).await;
@@ -203,7 +211,15 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
     let pct = |p: f64| pct_of(&latencies, p);
     let delivered = stats.delivered.load(Ordering::Relaxed);
     let misrouted = stats.misrouted.load(Ordering::Relaxed);
-    println!("active: {} sockets in {} rooms for {:.1} s; {} dropped and resumed; {} failed", o.sockets, o.rooms, elapsed.as_secs_f64(), stats.reconnected.load(Ordering::Relaxed), failures);
+    println!(
+        "active: {} sockets in {} rooms for {:.1} s; {} dropped and resumed ({} messages held for them meanwhile, delivered on resume); {} failed",
+        o.sockets,
+        o.rooms,
+        elapsed.as_secs_f64(),
+        stats.reconnected.load(Ordering::Relaxed),
+        stats.held.load(Ordering::Relaxed),
+        failures
+    );
     println!(
         "relayed: {delivered} messages, {:.0} per second; misrouted: {misrouted}; refused as sent to a peer that had just left: {}",
         delivered as f64 / elapsed.as_secs_f64(),
@@ -329,13 +345,15 @@ async fn participant(
     index: usize,
     (rate, chat_every): (u64, u64),
     timing: Timing,
-    reconnect: bool,
+    reconnect_after: Option<Duration>,
     stats: &Stats,
 ) -> Result<(), String> {
     let Timing { epoch, start_at, measure_from, window } = timing;
     let deadline = start_at + window;
     let halfway = start_at + window / 2;
-    let mut reconnected = !reconnect;
+    let mut reconnected = reconnect_after.is_none();
+    // Stamps older than this were sent while we were away.
+    let mut back_at_us = 0u64;
     let mut socket = connect(origin).await?;
     let (me, mut peers, token) = join(&mut socket, slug, &format!("p{index}")).await?;
     {
@@ -357,12 +375,15 @@ async fn participant(
                         // A network blip: the TCP connection ends with no
                         // WebSocket goodbye; a new one presents the token.
                         reconnected = true;
-                        drop(std::mem::replace(&mut socket, connect(origin).await?));
+                        drop(socket);
+                        tokio::time::sleep(reconnect_after.unwrap_or_default()).await;
+                        socket = connect(origin).await?;
                         let (again, others) = resume(&mut socket, &token).await?;
                         if again != me {
                             return Err(format!("resumed as {again}, not {me}"));
                         }
                         peers = others;
+                        back_at_us = epoch.elapsed().as_micros() as u64;
                         stats.reconnected.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
@@ -403,7 +424,9 @@ async fn participant(
                             if their_room != Some(room) {
                                 stats.misrouted.fetch_add(1, Ordering::Relaxed);
                             }
-                            if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
+                            if t.is_some_and(|t| t < back_at_us) {
+                                stats.held.fetch_add(1, Ordering::Relaxed);
+                            } else if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
                                 let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
                                 if let Ok(mut l) = stats.latencies_us.lock() {
                                     l.push(latency);
@@ -416,7 +439,9 @@ async fn participant(
                             if their_room != Some(room) {
                                 stats.misrouted.fetch_add(1, Ordering::Relaxed);
                             }
-                            if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
+                            if t.is_some_and(|t| t < back_at_us) {
+                                stats.held.fetch_add(1, Ordering::Relaxed);
+                            } else if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
                                 let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
                                 if let Ok(mut l) = stats.chat_latencies_us.lock() {
                                     l.push(latency);

@@ -332,6 +332,12 @@ impl Signaling {
         }
     }
 
+    /// Whether connection `id` speaks for someone in a room.
+    fn is_joined(&self, id: ConnectionId) -> bool {
+        let inner = self.lock();
+        inner.connections.get(&id).is_some_and(|c| inner.hub.is_member(c.who))
+    }
+
     /// Gives up the places of participants away past the grace period.
     pub fn expire_places(&self) {
         let mut inner = self.lock();
@@ -515,10 +521,12 @@ async fn read_loop(
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
                 Ok(message) => {
-                    joined |= matches!(message, ClientMessage::Join { .. } | ClientMessage::Resume { .. });
                     if !on_message(message, id, state, account).await {
                         return (None, Ending::Dropped);
                     }
+                    // Only getting in counts: a refused join or resume does
+                    // not stop the clock.
+                    joined = joined || state.signaling.is_joined(id);
                 }
                 Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
             },

@@ -126,7 +126,14 @@ async fn hostile_json_gets_an_error_and_never_hurts_the_server() {
 async fn a_connection_that_never_joins_is_closed_after_ten_seconds() {
     let app = spawn_app().await;
     let mut idle = app.visitor().socket().await;
+    // A refused resume is not getting in either.
+    let mut refused = app.visitor().socket().await;
+    refused.send_json(serde_json::json!({"type": "resume", "version": 1, "token": "made-up"})).await;
+    assert!(matches!(refused.recv().await, huddle::signaling::protocol::ServerMessage::Error { .. }));
     let started = std::time::Instant::now();
-    idle.expect_closed_within(Some(1008), std::time::Duration::from_secs(12)).await;
+    tokio::join!(
+        idle.expect_closed_within(Some(1008), std::time::Duration::from_secs(12)),
+        refused.expect_closed_within(Some(1008), std::time::Duration::from_secs(12)),
+    );
     assert!(started.elapsed() >= std::time::Duration::from_secs(9), "closed too early");
 }
