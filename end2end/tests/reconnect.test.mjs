@@ -128,7 +128,7 @@ describe('a network blip during a call', () => {
       for (;;) {
         const [growth] = await mediaGrowth(page, 500);
         if (growth.videoFrames > 5 && growth.audioBytes > 0) break;
-        assert.ok(Date.now() - since < 10_000, `${who} receives no video 10 s after the blip: ${JSON.stringify(growth)}`);
+        assert.ok(Date.now() - since < 15_000, `${who} receives no video 15 s after the blip: ${JSON.stringify(growth)}`);
       }
       console.log(`${who}: media connected to video decoding again: ${Date.now() - restored} ms`);
     }
@@ -156,24 +156,39 @@ describe('a server restart during a call', () => {
     await waitForRemoteVideos(guest.page, 1);
     await waitForRemoteVideos(host.page, 1);
 
-    const idsBefore = await Promise.all([host.page, guest.page].map((p) => p.locator('.tile.remote').getAttribute('data-participant')));
+    // Mark what exists now: the tile elements and the peer connections.
+    const before = [];
+    for (const page of [host.page, guest.page]) {
+      before.push(
+        await page.evaluate(() => {
+          document.querySelector('.tile.remote').dataset.old = 'yes';
+          return window.__peerConnections.length;
+        }),
+      );
+    }
     const restarting = Date.now();
     await env.server.restart();
     // The restarted server holds no places, so both join afresh, as new
     // participants, without anyone pressing anything: each sees the other
-    // under a new id, over a new peer connection.
+    // in a new tile, over a new peer connection, and the old one is closed.
+    // (Ids start again from 1 on a new server, so they prove nothing.)
     for (const [i, page] of [host.page, guest.page].entries()) {
       await page.waitForFunction(
-        (old) => {
+        (count) => {
           const tiles = [...document.querySelectorAll('.tile.remote')];
-          return tiles.length === 1 && tiles[0].dataset.participant !== old;
+          const open = window.__peerConnections.filter((pc) => pc.connectionState !== 'closed');
+          return (
+            tiles.length === 1 &&
+            tiles[0].dataset.old === undefined &&
+            window.__peerConnections.length > count &&
+            open.length === 1 &&
+            open[0] === window.__peerConnections.at(-1)
+          );
         },
-        idsBefore[i],
+        before[i],
         { timeout: 20_000 },
       );
       await page.getByText('In the call with 1 other person.').waitFor();
-      const open = await page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').length);
-      assert.equal(open, 1, 'the old peer connection is closed');
     }
     await waitForRemoteVideos(guest.page, 1);
     await waitForRemoteVideos(host.page, 1);
