@@ -12,6 +12,7 @@ use crate::pages::{
     home::HomePage,
     not_found::NotFound,
     room::RoomPage,
+    room_settings::RoomSettingsPage,
     rooms::RoomsPage,
 };
 
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignUpPage/>
                     <Route path=path!("/login") view=SignInPage/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view=RoomSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:slug") view=RoomPage ssr=SsrMode::Async/>
                 </Routes>

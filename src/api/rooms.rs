@@ -8,6 +8,8 @@ use crate::error::AppError;
 /// One of the host's rooms, with the link to share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomSummary {
+    /// Names the room in the host's own forms; never in links.
+    pub id: i64,
     pub name: String,
     pub slug: String,
     pub join_link: String,
@@ -54,6 +56,71 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     }.await)
 }
 
+/// One of the signed-in account's rooms, for its settings page.
+#[server(prefix = "/api", endpoint = "room_details")]
+pub async fn room_details(room: i64) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<RoomDetails>("/rooms", async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        Ok(summary(&state.public_origin, rooms::find_owned(&state.db, owner.id, room).await?))
+    }.await)
+}
+
+/// Renames one of the signed-in account's rooms. Another account's room
+/// is "not found", never "forbidden".
+#[server(prefix = "/api", endpoint = "rename_room")]
+pub async fn rename_room(room: i64, name: String) -> Result<RoomSummary, AppError> {
+    use crate::domain::RoomName;
+    use crate::server::rooms;
+    super::context::finish::<RenameRoom>(&format!("/rooms/{room}"), async move {
+        let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let renamed = rooms::rename(&state.db, owner.id, room, name).await?;
+        tracing::info!(account = owner.id, room, "room renamed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=name"));
+        Ok(summary(&state.public_origin, renamed))
+    }.await)
+}
+
+/// Gives one of the signed-in account's rooms a new join link. The old link
+/// stops working at once; a call already under way carries on.
+#[server(prefix = "/api", endpoint = "new_room_link")]
+pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<NewRoomLink>(&format!("/rooms/{room}"), async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let rotated = rooms::rotate_link(&state.db, owner.id, room).await?;
+        tracing::info!(account = owner.id, room, "room link changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=link"));
+        Ok(summary(&state.public_origin, rotated))
+    }.await)
+}
+
+/// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
+/// A call under way in it ends for everyone.
+#[server(prefix = "/api", endpoint = "delete_room")]
+pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::server::rooms;
+    use crate::signaling::hub::RoomId;
+    super::context::finish::<DeleteRoom>(&format!("/rooms/{room}"), async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        // Ownership first: someone else's room is not found, confirmed or not.
+        rooms::find_owned(&state.db, owner.id, room).await?;
+        if confirm.as_deref() != Some("yes") {
+            return Err(AppError::invalid("confirm", "Tick the box to confirm: the room and its link will be gone for good."));
+        }
+        rooms::delete(&state.db, owner.id, room).await?;
+        state.signaling.close_room(RoomId(room));
+        tracing::info!(account = owner.id, room, "room deleted");
+        leptos_axum::redirect("/rooms");
+        Ok(())
+    }.await)
+}
+
 /// The room behind a join link; `NotFound` for links that lead nowhere.
 #[server(prefix = "/api", endpoint = "invitation")]
 pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
@@ -71,5 +138,5 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
 
 #[cfg(feature = "ssr")]
 fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
-    RoomSummary { join_link: format!("{origin}/r/{}", room.slug), slug: room.slug.to_string(), name: room.name }
+    RoomSummary { id: room.id, join_link: format!("{origin}/r/{}", room.slug), slug: room.slug.to_string(), name: room.name }
 }

@@ -71,6 +71,7 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_REPLACED: u16 = 4000;
 const CLOSE_SIGNED_OUT: u16 = 4001;
+const CLOSE_ROOM_CLOSED: u16 = 4002;
 
 struct Call {
     ui: CallUi,
@@ -395,7 +396,7 @@ impl Call {
 
     fn on_closed(self: &Rc<Self>, code: u16) {
         let refusal = self.refusal.borrow_mut().take();
-        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT);
+        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT | CLOSE_ROOM_CLOSED);
         // Never in the call yet: nothing to resume, so say what went wrong.
         let never_joined = self.resume_token.borrow().is_none();
         if refusal.is_none() && !hopeless && !never_joined {
@@ -407,6 +408,7 @@ impl Call {
         let message = refusal.unwrap_or_else(|| match code {
             CLOSE_SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
             CLOSE_REPLACED => "This call continued in another window.".into(),
+            CLOSE_ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
             _ => "The connection to the server was lost. Check your network, then try again.".into(),
         });
         self.ui.phase.try_set(Phase::Failed(message));

@@ -50,12 +50,13 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
     view! {
         <li class="room">
             <h2>{room.name.clone()}</h2>
-            <label for=link_id.clone()>"Join link for " {room.name}</label>
+            <label for=link_id.clone()>"Join link for " {room.name.clone()}</label>
             <div class="link-row">
                 <input id=link_id class="join-link" type="text" readonly=true value=room.join_link.clone()/>
                 <CopyLinkButton link=room.join_link/>
                 <A href=format!("/r/{}", room.slug) attr:class="button primary">"Open room"</A>
             </div>
+            <p><A href=format!("/rooms/{}", room.id)>"Settings of " {room.name.clone()}</A></p>
         </li>
     }
 }

@@ -54,3 +54,56 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
         .map_err(|e| AppError::internal("looking up a room failed", e))?;
     row.map(from_row).transpose()
 }
+
+/// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
+/// nobody learns which rooms exist.
+pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE id = ? AND owner_id = ?")
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal("looking up a room failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Renames `owner`'s room `id`.
+pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
+    let row: Option<RoomRow> =
+        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name")
+            .bind(name.as_str())
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("renaming a room failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Gives `owner`'s room `id` a fresh join link; the old one leads nowhere
+/// from this moment.
+pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
+    let row: Option<RoomRow> =
+        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name")
+            .bind(RoomSlug::generate().as_str())
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("changing a room's link failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Deletes `owner`'s room `id`.
+pub async fn delete(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError> {
+    let done = sqlx::query("DELETE FROM rooms WHERE id = ? AND owner_id = ?")
+        .bind(id)
+        .bind(owner)
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("deleting a room failed", e))?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

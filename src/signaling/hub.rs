@@ -16,11 +16,16 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::domain::{ChatText, DisplayName, RoomSlug};
+use crate::domain::{ChatText, DisplayName};
 use crate::signaling::protocol::{
     ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
     PROTOCOL_VERSION,
 };
+
+/// Which room: the database id of a room, which (unlike its join link)
+/// never changes, so rotating the link does not split a call in two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub i64);
 
 /// Most participants a full-mesh call carries well.
 pub const MESH_LIMIT: usize = 4;
@@ -36,7 +41,7 @@ pub const PARKED_LIMIT: usize = 256;
 pub enum Input {
     /// `who` asks to enter `room` under `name`. `account` is the signed-in
     /// account behind the connection, if any; only it may resume the place.
-    Join { who: ParticipantId, version: u32, room: RoomSlug, name: DisplayName, account: Option<i64>, token: ResumeToken },
+    Join { who: ParticipantId, version: u32, room: RoomId, name: DisplayName, account: Option<i64>, token: ResumeToken },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
     /// `from` says `text` to their room, at `at_ms` (Unix milliseconds).
@@ -58,7 +63,7 @@ pub struct Outgoing {
 /// One participant's place in a room.
 #[derive(Debug)]
 struct Seat {
-    room: RoomSlug,
+    room: RoomId,
     account: Option<i64>,
     token: ResumeToken,
     /// Since when they have had no connection, if they are away.
@@ -71,7 +76,7 @@ struct Seat {
 #[derive(Debug)]
 pub struct Hub {
     /// Each room's participants, in join order.
-    rooms: HashMap<RoomSlug, Vec<Participant>>,
+    rooms: HashMap<RoomId, Vec<Participant>>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -169,8 +174,21 @@ impl Hub {
         gone.into_iter().flat_map(|who| self.handle(Input::Leave { who })).collect()
     }
 
+    /// Ends the call in `room` (the room was deleted): everyone in it, away
+    /// or not, loses their place; nobody is told (the adapter closes their
+    /// connections). Returns who was there.
+    pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
+        let present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
+        for who in &present {
+            if let Some(seat) = self.seats.remove(who) {
+                self.tokens.remove(&seat.token);
+            }
+        }
+        present
+    }
+
     /// Number of participants currently in `room`, away or not.
-    pub fn room_size(&self, room: &RoomSlug) -> usize {
+    pub fn room_size(&self, room: &RoomId) -> usize {
         self.rooms.get(room).map_or(0, Vec::len)
     }
 
@@ -216,7 +234,7 @@ impl Hub {
         &mut self,
         who: ParticipantId,
         version: u32,
-        room: RoomSlug,
+        room: RoomId,
         name: DisplayName,
         account: Option<i64>,
         token: ResumeToken,
@@ -228,7 +246,7 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let present = self.rooms.entry(room.clone()).or_default();
+        let present = self.rooms.entry(room).or_default();
         if present.len() >= self.room_limit {
             if present.is_empty() {
                 self.rooms.remove(&room);
@@ -311,8 +329,8 @@ impl Hub {
 mod tests {
     use super::*;
 
-    fn slug(c: char) -> RoomSlug {
-        RoomSlug::parse(&c.to_string().repeat(RoomSlug::CHARS)).unwrap()
+    fn slug(c: char) -> RoomId {
+        RoomId(c as i64)
     }
 
     fn name(n: &str) -> DisplayName {
@@ -716,5 +734,21 @@ mod tests {
         assert!(out.iter().all(|o| o.to == ParticipantId(1)));
         let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now());
         assert!(out.iter().any(|o| o.to == ParticipantId(2) && matches!(&o.message, ServerMessage::Chat { text, .. } if text.as_str() == "are you there?")));
+    }
+
+    #[test]
+    fn closing_a_room_ends_every_place_in_it_and_only_there() {
+        let mut hub = Hub::new(vec![]);
+        join(&mut hub, 1, 'a', "Ada");
+        join(&mut hub, 2, 'a', "Bo");
+        join(&mut hub, 3, 'b', "Eve");
+        drop_at(&mut hub, 2, Instant::now());
+        let mut gone = hub.close_room(slug('a'));
+        gone.sort();
+        assert_eq!(gone, [ParticipantId(1), ParticipantId(2)]);
+        assert_eq!(hub.room_size(&slug('a')), 0);
+        assert!(!hub.is_member(ParticipantId(2)));
+        assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now()).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.room_size(&slug('b')), 1);
     }
 }

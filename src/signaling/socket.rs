@@ -25,7 +25,7 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{Hub, Input, Outgoing, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::hub::{Hub, Input, Outgoing, RoomId, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -89,6 +89,8 @@ const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code for a connection whose participant resumed on a newer one.
 pub const CLOSE_REPLACED: u16 = 4000;
+/// Close code when the room was deleted: the call is over for everyone.
+pub const CLOSE_ROOM_CLOSED: u16 = 4002;
 /// Close code when the sign-in behind a connection ended (signed out,
 /// expired, or ended from another device): reconnecting will not help.
 pub const CLOSE_SIGNED_OUT: u16 = 4001;
@@ -281,6 +283,18 @@ impl Signaling {
             inner.end(id, Ending::ForGood);
             if let Some(connection) = inner.connections.get_mut(&id) {
                 connection.queue(Outbound::Close(CLOSE_SIGNED_OUT, "signed out"));
+            }
+        }
+    }
+
+    /// The room was deleted: everyone in its call loses their place and
+    /// their connection closes with [`CLOSE_ROOM_CLOSED`].
+    pub fn close_room(&self, room: RoomId) {
+        let mut inner = self.lock();
+        for who in inner.hub.close_room(room) {
+            let Some(id) = inner.speaker.remove(&who) else { continue };
+            if let Some(connection) = inner.connections.get_mut(&id) {
+                connection.queue(Outbound::Close(CLOSE_ROOM_CLOSED, "room closed"));
             }
         }
     }
@@ -553,14 +567,14 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name } => {
-            match rooms::find_by_slug(&state.db, &room).await {
-                Ok(Some(_)) => {}
+            let room = match rooms::find_by_slug(&state.db, &room).await {
+                Ok(Some(found)) => RoomId(found.id),
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
                     return true; // the writer closes after this fatal error
                 }
                 Err(_) => return false, // logged by the lookup
-            }
+            };
             // A signed-in account's own name wins over anything typed.
             let name = match account {
                 Some(account) => account.display_name.clone(),

@@ -131,3 +131,60 @@ async fn an_unknown_join_link_is_a_clear_404() {
         assert!(response.text().await.unwrap().contains("We could not find that"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_rooms_settings_page_is_its_hosts_alone() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Consultations").await;
+    let path = format!("/rooms/{}", room.id);
+    let list = host.page("/rooms").await.text().await.unwrap();
+    assert!(list.contains(&format!("href=\"{path}\"")), "the list links to the settings");
+
+    let response = host.page(&path).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    for text in ["<label for=\"field-name\">Room name</label>", "Rename room", "Make a new link", "Delete room", "Yes, delete this room and its join link for good", &room.join_link] {
+        assert!(html.contains(text), "missing {text}");
+    }
+    assert!(html.contains("action=\"/api/rename_room\""), "posts without JavaScript");
+
+    let eve = app.host("eve@example.org", "Eve").await;
+    assert_eq!(eve.page(&path).await.status(), 404);
+    assert_eq!(eve.page("/rooms/999999").await.status(), 404);
+    assert_eq!(eve.page("/rooms/not-a-number").await.status(), 404);
+    let signed_out = app.visitor().page(&path).await;
+    assert_eq!(signed_out.status(), 302);
+    assert_eq!(signed_out.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn managing_a_room_without_javascript_returns_to_its_page_saying_what_changed() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let id = room.id.to_string();
+
+    let response = host.post_form("rename_room", &[("room", &id), ("name", "Tuesday clinic")]).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=name"));
+    let html = host.page(&format!("/rooms/{id}?saved=name")).await.text().await.unwrap();
+    assert!(html.contains("Tuesday clinic") && html.contains("new name is saved"));
+
+    let response = host.post_form("new_room_link", &[("room", &id)]).await;
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=link"));
+    let html = host.page(&format!("/rooms/{id}?saved=link")).await.text().await.unwrap();
+    assert!(html.contains("The old one no longer works") && !html.contains(&room.join_link));
+
+    // Delete without ticking the box: back to the page, with the reason.
+    let response = host.post_form("delete_room", &[("room", &id)]).await;
+    assert_eq!(response.status(), 302);
+    let back = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with(&format!("{}/rooms/{id}?", app.origin)), "{back}");
+    let page = host.http.get(back.replace(&app.origin, &host.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Tick the box to confirm"), "the reason is shown");
+
+    let response = host.post_form("delete_room", &[("room", &id), ("confirm", "yes")]).await;
+    assert_eq!(response.headers()["location"], "/rooms");
+    assert!(!host.page("/rooms").await.text().await.unwrap().contains("Tuesday clinic"));
+}

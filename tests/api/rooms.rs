@@ -1,6 +1,7 @@
 use huddle::domain::RoomSlug;
+use huddle::signaling::protocol::{ErrorCode, ServerMessage};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{resume_token, spawn_app, you};
 
 #[tokio::test]
 async fn creating_a_room_requires_signing_in() {
@@ -57,4 +58,103 @@ async fn control_and_bidi_characters_are_stripped_from_room_names() {
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Clinic\u{202E}\u{0007} A").await;
     assert_eq!(room.name, "Clinic A");
+}
+
+#[tokio::test]
+async fn the_host_renames_a_room_and_the_join_link_shows_the_new_name() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let response = host.call("rename_room", &[("room", &room.id.to_string()), ("name", "  Tuesday clinic ")]).await;
+    assert_eq!(response.status(), 200);
+    let renamed: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(renamed["name"], "Tuesday clinic");
+    assert_eq!(renamed["slug"], room.slug.as_str(), "renaming keeps the link");
+    let page = app.visitor().page(&format!("/r/{}", room.slug)).await.text().await.unwrap();
+    assert!(page.contains("Tuesday clinic"));
+    let bad = host.call("rename_room", &[("room", &room.id.to_string()), ("name", " ")]).await;
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn another_account_cannot_touch_my_room_and_learns_nothing_from_trying() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let room = ada.create_room("Private clinic").await;
+    let eve = app.host("eve@example.org", "Eve").await;
+    let id = room.id.to_string();
+    for (endpoint, form) in [
+        ("rename_room", vec![("room", id.as_str()), ("name", "Eve's now")]),
+        ("new_room_link", vec![("room", id.as_str())]),
+        ("delete_room", vec![("room", id.as_str()), ("confirm", "yes")]),
+    ] {
+        let mine = eve.call(endpoint, &form).await;
+        assert_eq!(mine.status(), 404, "{endpoint} on another account's room");
+        // The same answer as for a room that does not exist at all.
+        let mut nowhere = form.clone();
+        nowhere[0] = ("room", "999999");
+        assert_eq!(eve.call(endpoint, &nowhere).await.status(), 404, "{endpoint} on no room");
+        // And nobody signed in is asked to sign in.
+        assert_eq!(app.visitor().call(endpoint, &form).await.status(), 401);
+    }
+    let listed: Vec<serde_json::Value> = ada.call("my_rooms", &[]).await.json().await.unwrap();
+    assert_eq!(listed[0]["name"], "Private clinic");
+    assert_eq!(listed[0]["slug"], room.slug.as_str());
+}
+
+#[tokio::test]
+async fn a_new_link_stops_the_old_one_at_once_and_the_call_carries_on() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let mut early = app.visitor().socket().await;
+    let early_id = you(&early.join(&room.slug, "Early").await);
+
+    let rotated: serde_json::Value = host.call("new_room_link", &[("room", &room.id.to_string())]).await.json().await.unwrap();
+    let new_slug = rotated["slug"].as_str().unwrap().to_string();
+    assert_ne!(new_slug, room.slug);
+    assert_eq!(rotated["join_link"], format!("{}/r/{new_slug}", app.origin));
+
+    // The old link: a 404 page, and signaling refuses it.
+    assert_eq!(app.visitor().page(&format!("/r/{}", room.slug)).await.status(), 404);
+    let mut late = app.visitor().socket().await;
+    late.send_json(serde_json::json!({"type": "join", "version": 1, "room": room.slug, "name": "Late"})).await;
+    assert!(matches!(late.recv().await, ServerMessage::Error { code: ErrorCode::UnknownRoom, .. }));
+
+    // The new link leads into the very call already under way.
+    let mut newcomer = app.visitor().socket().await;
+    match newcomer.join(&new_slug, "Newcomer").await {
+        ServerMessage::Welcome { participants, .. } => assert_eq!(participants.iter().map(|p| p.id).collect::<Vec<_>>(), [early_id]),
+        _ => unreachable!(),
+    }
+    assert!(matches!(early.recv().await, ServerMessage::ParticipantJoined { .. }));
+}
+
+#[tokio::test]
+async fn deleting_a_room_needs_confirming_then_ends_its_call_and_its_link() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let other = host.create_room("Other").await;
+    let mut guest = app.visitor().socket().await;
+    let welcome = guest.join(&room.slug, "Guest").await;
+    let mut elsewhere = app.visitor().socket().await;
+    elsewhere.join(&other.slug, "Elsewhere").await;
+
+    let unconfirmed = host.call("delete_room", &[("room", &room.id.to_string())]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    let body: serde_json::Value = unconfirmed.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "confirm");
+    guest.expect_silence().await;
+
+    assert_eq!(host.call("delete_room", &[("room", &room.id.to_string()), ("confirm", "yes")]).await.status(), 200);
+    guest.expect_closed(Some(4002)).await;
+    assert_eq!(app.visitor().page(&format!("/r/{}", room.slug)).await.status(), 404);
+    // Nobody can come back into the deleted room's call.
+    let mut back = app.visitor().socket().await;
+    assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Error { code: ErrorCode::ResumeRefused, .. }));
+    // Other rooms are untouched.
+    elsewhere.expect_silence().await;
+    let listed: Vec<serde_json::Value> = host.call("my_rooms", &[]).await.json().await.unwrap();
+    assert_eq!(listed.iter().map(|r| r["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Other"]);
 }

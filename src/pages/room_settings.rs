@@ -1,0 +1,102 @@
+//! `/rooms/{id}`: one of the host's rooms: rename it, give it a new join
+//! link, delete it. Another account's room is "not found". Every form works
+//! without JavaScript (this page is not an island).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::rooms::{room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary};
+use crate::error::AppError;
+use crate::pages::form::{field_error, outcome, Field, FormError};
+use crate::pages::not_found::NotFound;
+
+#[component]
+pub fn RoomSettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let rename = ServerAction::<RenameRoom>::new();
+    let new_link = ServerAction::<NewRoomLink>::new();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let room = Resource::new(
+        move || (id(), rename.version().get(), new_link.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => room_details(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading the room…"</p> }>
+            {move || Suspend::new(async move {
+                match room.await {
+                    Ok(room) => view! { <Settings room rename new_link/> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(AppError::SignInRequired) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: ServerAction<NewRoomLink>) -> impl IntoView {
+    let delete = ServerAction::<DeleteRoom>::new();
+    let query = use_query_map();
+    let saved = move || match query.read().get("saved").as_deref() {
+        Some("name") => Some("The room's new name is saved."),
+        Some("link") => Some("The room has a new join link. The old one no longer works."),
+        _ => None,
+    };
+    let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
+    let id = room.id.to_string();
+    let (rename_id, link_id) = (id.clone(), id.clone());
+    let name = room.name.clone();
+    let title = crate::pages::title_text(&format!("Settings of {name}"));
+    view! {
+        <Title text=title/>
+        <section class="card">
+            <p><A href="/rooms">"← Your rooms"</A></p>
+            <h1>{name.clone()}</h1>
+            <p class="saved" role="status">{saved}</p>
+
+            <h2>"Name"</h2>
+            <ActionForm action=rename attr:class="rename-room">
+                <FormError value=renamed/>
+                <input type="hidden" name="room" value=rename_id/>
+                <Field label="Room name" name="name" value=name error=field_error(renamed, "name")/>
+                <button type="submit" disabled=move || rename.pending().get()>"Rename room"</button>
+            </ActionForm>
+
+            <h2>"Join link"</h2>
+            <label for="join-link">"Join link for " {room.name}</label>
+            <input id="join-link" class="join-link" type="text" readonly=true value=room.join_link.clone()/>
+            <ActionForm action=new_link attr:class="new-link">
+                <FormError value=linked/>
+                <input type="hidden" name="room" value=link_id/>
+                <p class="hint" id="new-link-hint">
+                    "A new link stops the current one at once: anyone who has only the old link can no longer join. "
+                    "People already in a call stay in it."
+                </p>
+                <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
+            </ActionForm>
+
+            <h2>"Delete"</h2>
+            <ActionForm action=delete attr:class="delete-room">
+                <FormError value=deleted/>
+                <input type="hidden" name="room" value=id/>
+                <div class="field checkbox">
+                    <input id="confirm-delete" type="checkbox" name="confirm" value="yes"
+                        aria-describedby="confirm-delete-error"
+                        aria-invalid=move || field_error(deleted, "confirm").get().map(|_| "true")/>
+                    <label for="confirm-delete">"Yes, delete this room and its join link for good"</label>
+                    <p class="field-error" id="confirm-delete-error">{move || field_error(deleted, "confirm").get()}</p>
+                </div>
+                <p class="hint">"A call under way in this room ends for everyone."</p>
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
+            </ActionForm>
+        </section>
+    }
+}
