@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use huddle::domain::{ChatText, DisplayName};
-use huddle::signaling::hub::{Hub, Input, Outgoing, RESUME_GRACE};
+use huddle::signaling::hub::{Hub, Input, Outgoing, RoomId, RESUME_GRACE};
 use huddle::signaling::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
     // Which participant each connection speaks for (its own id until it
     // resumes someone else's place), and which room each participant is in.
     let mut speaks_for: HashMap<u8, ParticipantId> = HashMap::new();
-    let mut room_of: HashMap<ParticipantId, String> = HashMap::new();
+    let mut room_of: HashMap<ParticipantId, RoomId> = HashMap::new();
+    // The database's part: each join link stands for one room id.
+    let mut room_ids: HashMap<String, RoomId> = HashMap::new();
     for line in data.split(|b| *b == b'\n').take(64) {
         let Some((&first, text)) = line.split_first() else { continue };
         let connection = first % 5;
@@ -40,6 +42,8 @@ fuzz_target!(|data: &[u8]| {
                         let Ok(name) = DisplayName::parse(&name) else { continue };
                         // Tokens are the connection's own number, so lines can guess them.
                         let token = ResumeToken(connection.to_string());
+                        let next = RoomId(room_ids.len() as i64 + 1);
+                        let room = *room_ids.entry(room.to_string()).or_insert(next);
                         Input::Join { who, version, room, name, account: None, token }
                     }
                     ClientMessage::Resume { version, token } => {
@@ -63,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                     ClientMessage::Leave => Input::Leave { who },
                 };
                 let joining = match &input {
-                    Input::Join { room, .. } => Some(room.to_string()),
+                    Input::Join { room, .. } => Some(*room),
                     _ => None,
                 };
                 if let Input::Leave { who } = &input {
@@ -80,12 +84,12 @@ fuzz_target!(|data: &[u8]| {
 
 /// Checks `out` against the model and updates it. `sender` is whoever
 /// caused it, if one participant did.
-fn check(room_of: &mut HashMap<ParticipantId, String>, sender: Option<ParticipantId>, joining: Option<String>, out: Vec<Outgoing>) {
+fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<ParticipantId>, joining: Option<RoomId>, out: Vec<Outgoing>) {
     for Outgoing { to, message } in out {
         match message {
             ServerMessage::Welcome { participants, .. } => {
                 assert!(!participants.iter().any(|p| p.id == to), "welcomed into a room already holding them");
-                room_of.insert(to, joining.clone().expect("a welcome answers a join"));
+                room_of.insert(to, joining.expect("a welcome answers a join"));
             }
             ServerMessage::Resumed { participants, .. } => {
                 assert!(!participants.iter().any(|p| p.id == to), "someone is in their room twice");

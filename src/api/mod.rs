@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod rooms;
+pub mod schedule;
 
 #[cfg(feature = "ssr")]
 mod context {

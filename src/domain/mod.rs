@@ -10,7 +10,7 @@ mod email;
 mod password;
 mod room_name;
 mod room_slug;
-mod text;
+pub(crate) mod text;
 
 pub use chat_text::ChatText;
 pub use display_name::DisplayName;

@@ -20,6 +20,9 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] readonly: bool,
+    #[prop(default = true)] required: bool,
+    /// Suggestions: the id of a `<datalist>`.
+    #[prop(optional)] list: Option<&'static str>,
     #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -34,7 +37,8 @@ pub fn Field(
                 autocomplete=autocomplete
                 value=value
                 readonly=readonly
-                required=true
+                required=required
+                list=list
                 node_ref=node_ref
                 aria-describedby=described_by
                 aria-invalid=move || error.get().map(|_| "true")

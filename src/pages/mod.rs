@@ -8,6 +8,7 @@ pub mod home;
 pub mod not_found;
 pub mod room;
 pub mod room_settings;
+pub mod sessions;
 pub mod rooms;
 
 /// Text for `<Title>` that came from a person (a room name). leptos_meta

@@ -48,6 +48,8 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let saved = move || match query.read().get("saved").as_deref() {
         Some("name") => Some("The room's new name is saved."),
         Some("link") => Some("The room has a new join link. The old one no longer works."),
+        Some("session") => Some("The session is scheduled. Download its calendar file to send with the join link."),
+        Some("cancelled") => Some("The session is cancelled."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
@@ -82,6 +84,8 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 </p>
                 <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
             </ActionForm>
+
+            <crate::pages::sessions::RoomSessions room=room.id/>
 
             <h2>"Delete"</h2>
             <ActionForm action=delete attr:class="delete-room">

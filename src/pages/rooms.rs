@@ -15,6 +15,7 @@ pub fn RoomsPage() -> impl IntoView {
     let rooms = Resource::new(move || create.version().get(), |_| my_rooms());
     view! {
         <Title text="Your rooms"/>
+        <crate::pages::sessions::UpcomingSessions/>
         <section class="card">
             <h1>"Your rooms"</h1>
             <ActionForm action=create attr:class="create-room">

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod config;
 pub mod db;
 pub mod password;
 pub mod rooms;
+pub mod schedule;
 pub mod session;
 pub mod startup;
 pub mod state;

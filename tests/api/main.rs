@@ -9,6 +9,7 @@ mod hostile_clients;
 mod pages;
 mod resume;
 mod rooms;
+mod schedule;
 mod sessions;
 mod shutdown;
 mod signaling;

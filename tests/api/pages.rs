@@ -188,3 +188,33 @@ async fn managing_a_room_without_javascript_returns_to_its_page_saying_what_chan
     assert_eq!(response.headers()["location"], "/rooms");
     assert!(!host.page("/rooms").await.text().await.unwrap().contains("Tuesday clinic"));
 }
+
+#[tokio::test]
+async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_dashboard() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let id = room.id.to_string();
+    let settings = host.page(&format!("/rooms/{id}")).await.text().await.unwrap();
+    for label in ["Title", "Date", "Start time", "Time zone", "Length in minutes", "Number of weeks", "Note for the guest (optional)"] {
+        assert!(settings.contains(&format!(">{label}</label>")), "no visible label {label}");
+    }
+    assert!(settings.contains("<option value=\"Europe/Berlin\">"), "time zone suggestions");
+    assert!(settings.contains("Nothing scheduled yet."));
+
+    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(5)).unwrap().date().to_string();
+    let form = [("room", id.as_str()), ("title", "Follow-up with Pat"), ("date", &date), ("time", "14:30"), ("time_zone", "Europe/Berlin"), ("duration_minutes", "20"), ("repeat", "once"), ("weeks", ""), ("note", "")];
+    let response = host.post_form("schedule_session", &form).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=session"));
+    let settings = host.page(&format!("/rooms/{id}?saved=session")).await.text().await.unwrap();
+    assert!(settings.contains("The session is scheduled"));
+    assert!(settings.contains("Follow-up with Pat") && settings.contains("14:30–14:50 (Europe/Berlin)"));
+    assert!(settings.contains("Download calendar file for Follow-up with Pat"));
+    assert!(settings.contains("value=\"Europe/Berlin\""), "the next form suggests the same zone");
+
+    let dashboard = host.page("/rooms").await.text().await.unwrap();
+    assert!(dashboard.contains("Upcoming") && dashboard.contains("Follow-up with Pat"));
+    assert!(dashboard.contains("Start Follow-up with Pat"));
+    assert!(dashboard.contains(&room.join_link));
+}

@@ -1,0 +1,156 @@
+//! Scheduling sessions in a room, the host's dashboard of what is coming up,
+//! and cancelling.
+
+// `schedule_session` takes one argument per form field, and the browser
+// side the macro generates inherits them.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One scheduled session, as its room's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub title: String,
+    /// The next meeting (or the last, if all are over), described in the
+    /// session's own time zone.
+    pub when: String,
+    /// "Weekly, 6 times", for a series.
+    pub repeats: Option<String>,
+    pub note: String,
+    /// Whether every meeting is over.
+    pub over: bool,
+    /// Where the calendar file downloads from.
+    pub calendar: String,
+    /// The IANA time zone its times are in.
+    pub time_zone: String,
+}
+
+/// A meeting coming up in one of the host's rooms, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upcoming {
+    pub session_id: i64,
+    pub title: String,
+    pub room_name: String,
+    pub join_link: String,
+    pub slug: String,
+    pub when: String,
+    /// Starts or runs today (in the session's time zone).
+    pub today: bool,
+    pub calendar: String,
+}
+
+/// Schedules a session in one of the signed-in account's rooms. (One
+/// argument per form field: a plain form posts them as they are.)
+#[server(prefix = "/api", endpoint = "schedule_session")]
+pub async fn schedule_session(
+    room: i64,
+    title: String,
+    date: String,
+    time: String,
+    time_zone: String,
+    duration_minutes: String,
+    #[server(default)] note: String,
+    #[server(default)] repeat: String,
+    #[server(default)] weeks: String,
+) -> Result<SessionSummary, AppError> {
+    use crate::server::{rooms, schedule};
+    super::context::finish::<ScheduleSession>(&format!("/rooms/{room}"), async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        rooms::find_owned(&state.db, owner.id, room).await?;
+        let request = schedule::Request { title, date, time, time_zone, duration_minutes, note, repeat, weeks };
+        let now = jiff::Timestamp::now();
+        let plan = schedule::plan(&request, now)?;
+        let created = schedule::create(&state.db, room, &plan).await?;
+        tracing::info!(account = owner.id, room, session = created.id, "session scheduled");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=session"));
+        Ok(summarise(&created, now))
+    }.await)
+}
+
+/// The sessions of one of the signed-in account's rooms.
+#[server(prefix = "/api", endpoint = "room_sessions")]
+pub async fn room_sessions(room: i64) -> Result<Vec<SessionSummary>, AppError> {
+    use crate::server::{rooms, schedule};
+    super::context::finish::<RoomSessions>("/rooms", async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        rooms::find_owned(&state.db, owner.id, room).await?;
+        let now = jiff::Timestamp::now();
+        Ok(schedule::list_for_room(&state.db, room).await?.iter().map(|s| summarise(s, now)).collect())
+    }.await)
+}
+
+/// Cancels a session (every meeting of a series) of the signed-in account.
+#[server(prefix = "/api", endpoint = "cancel_session")]
+pub async fn cancel_session(session: i64) -> Result<(), AppError> {
+    use crate::server::schedule;
+    super::context::finish::<CancelSession>("/rooms", async move {
+        let (state, user) = super::context::request().await?;
+        let owner = user.require_account(&state).await?;
+        let found = schedule::find_owned(&state.db, owner.id, session).await?;
+        schedule::cancel(&state.db, owner.id, session).await?;
+        tracing::info!(account = owner.id, session, "session cancelled");
+        leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled", found.room_id));
+        Ok(())
+    }.await)
+}
+
+/// Today's and coming meetings across the signed-in account's rooms,
+/// soonest first: each session's next meeting.
+#[server(prefix = "/api", endpoint = "upcoming_sessions")]
+pub async fn upcoming_sessions() -> Result<Vec<Upcoming>, AppError> {
+    use crate::server::{rooms, schedule};
+    super::context::finish::<UpcomingSessions>("/rooms", async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let now = jiff::Timestamp::now();
+        let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
+        let mut coming: Vec<(jiff::Timestamp, Upcoming)> = Vec::new();
+        for session in schedule::list_for_owner(&state.db, owner.id).await? {
+            let (Some(next), Some(room)) = (session.next(now), rooms.iter().find(|r| r.id == session.room_id)) else { continue };
+            let today = now.to_zoned(next.start.time_zone().clone()).date();
+            coming.push((
+                next.start.timestamp(),
+                Upcoming {
+                    session_id: session.id,
+                    title: session.title.clone(),
+                    room_name: room.name.clone(),
+                    join_link: format!("{}/r/{}", state.public_origin, room.slug),
+                    slug: room.slug.to_string(),
+                    when: schedule::describe(&next),
+                    today: next.start.date() == today || (next.start.timestamp() <= now),
+                    calendar: calendar_path(&session),
+                },
+            ));
+        }
+        coming.sort_by_key(|(at, _)| *at);
+        Ok(coming.into_iter().map(|(_, u)| u).collect())
+    }.await)
+}
+
+#[cfg(feature = "ssr")]
+fn calendar_path(session: &crate::server::schedule::Session) -> String {
+    format!("/rooms/{}/sessions/{}/calendar.ics", session.room_id, session.id)
+}
+
+#[cfg(feature = "ssr")]
+fn summarise(session: &crate::server::schedule::Session, now: jiff::Timestamp) -> SessionSummary {
+    use crate::server::schedule;
+    let next = session.next(now);
+    let shown = next.clone().or_else(|| session.occurrences().pop());
+    SessionSummary {
+        id: session.id,
+        title: session.title.clone(),
+        when: shown.as_ref().map(schedule::describe).unwrap_or_default(),
+        repeats: (session.occurrences > 1).then(|| format!("Weekly, {} times", session.occurrences)),
+        note: session.note.clone(),
+        over: next.is_none(),
+        calendar: calendar_path(session),
+        time_zone: session.start.time_zone().iana_name().unwrap_or("UTC").to_string(),
+    }
+}

@@ -1,0 +1,161 @@
+//! Scheduling in a room (on its settings page) and the host's list of what
+//! is coming up (on the rooms page). Plain forms: they work without
+//! JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::schedule::{room_sessions, upcoming_sessions, CancelSession, ScheduleSession, SessionSummary, Upcoming};
+use crate::pages::form::{field_error, outcome, Field, FormError};
+
+/// A room's sessions, and the form to schedule another.
+#[component]
+pub fn RoomSessions(room: i64) -> impl IntoView {
+    let schedule = ServerAction::<ScheduleSession>::new();
+    let cancel = ServerAction::<CancelSession>::new();
+    let sessions = Resource::new(move || (schedule.version().get(), cancel.version().get()), move |_| room_sessions(room));
+    view! {
+        <h2>"Sessions"</h2>
+        <Suspense fallback=|| view! { <p role="status">"Loading sessions…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => {
+                        // The zone of the latest session is the likeliest next one.
+                        let zone = list.last().map_or_else(|| "UTC".to_string(), |s| s.time_zone.clone());
+                        let listed = if list.is_empty() {
+                            view! { <p class="empty">"Nothing scheduled yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="session-list">
+                                    {list.into_iter().map(|session| view! { <SessionItem session cancel/> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        };
+                        view! { {listed} <ScheduleForm room schedule zone/> }.into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The form to schedule a session, its time zone prefilled with `zone`.
+#[component]
+fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String) -> impl IntoView {
+    let scheduled = outcome(schedule);
+    let error = move |field| field_error(scheduled, field);
+    view! {
+        <h3>"Schedule a session"</h3>
+        <ActionForm action=schedule attr:class="schedule-session">
+            <FormError value=scheduled/>
+            <input type="hidden" name="room" value=room.to_string()/>
+            <Field label="Title" name="title" hint="For example “Follow-up with Pat” or “French, week 3”." error=error("title")/>
+            <Field label="Date" name="date" kind="date" error=error("date")/>
+            <Field label="Start time" name="time" kind="time" error=error("time")/>
+            <Field label="Time zone" name="time_zone" value=zone list="time-zones"
+                hint="Where the time above is meant, for example Europe/Berlin. Everyone sees it in their own time."
+                error=error("time_zone")/>
+            <TimeZoneSuggestions/>
+            <Field label="Length in minutes" name="duration_minutes" kind="number" value="30" error=error("duration_minutes")/>
+            <fieldset class="repeat">
+                <legend>"Repeat"</legend>
+                <label><input type="radio" name="repeat" value="once" checked=true/>" Once"</label>
+                <label><input type="radio" name="repeat" value="weekly"/>" Every week"</label>
+            </fieldset>
+            <Field label="Number of weeks" name="weeks" kind="number" required=false
+                hint="For a weekly series: 2 to 52." error=error("weeks")/>
+            <div class="field">
+                <label for="field-note">"Note for the guest (optional)"</label>
+                <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error"></textarea>
+                <p class="field-error" id="field-note-error">{move || error("note").get()}</p>
+            </div>
+            <button type="submit" class="primary" disabled=move || schedule.pending().get()>"Schedule session"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>) -> impl IntoView {
+    let title = session.title.clone();
+    view! {
+        <li class="session" class:over=session.over>
+            <h4>{session.title.clone()}</h4>
+            <p>{if session.over { "Ended: " } else { "Next: " }} {session.when}</p>
+            {session.repeats.map(|r| view! { <p>{r}</p> })}
+            {(!session.note.is_empty()).then(|| view! { <p class="note">"Note: " {session.note}</p> })}
+            <p><a href=session.calendar download="">{format!("Download calendar file for {title}")}</a></p>
+            <ActionForm action=cancel attr:class="cancel-session">
+                <input type="hidden" name="session" value=session.id.to_string()/>
+                <button type="submit">{format!("Cancel {title}")}</button>
+            </ActionForm>
+        </li>
+    }
+}
+
+/// Every time zone name, as suggestions for the time zone field.
+#[component]
+fn TimeZoneSuggestions() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let names = crate::server::schedule::time_zone_names();
+    #[cfg(not(feature = "ssr"))]
+    let names: Vec<String> = Vec::new();
+    view! {
+        <datalist id="time-zones">
+            {names.into_iter().map(|name| view! { <option value=name></option> }).collect_view()}
+        </datalist>
+    }
+}
+
+/// Today's and coming sessions across the host's rooms.
+#[component]
+pub fn UpcomingSessions() -> impl IntoView {
+    let coming = Resource::new(|| (), |_| upcoming_sessions());
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading your sessions…"</p> }>
+            {move || Suspend::new(async move {
+                match coming.await {
+                    Ok(list) => {
+                        let (today, later): (Vec<Upcoming>, Vec<Upcoming>) = list.into_iter().partition(|u| u.today);
+                        view! {
+                            <section class="card sessions" aria-labelledby="today-heading">
+                                <h2 id="today-heading">"Today"</h2>
+                                <UpcomingList list=today empty="No sessions today."/>
+                                <h2>"Upcoming"</h2>
+                                <UpcomingList list=later empty="Nothing else scheduled. Schedule sessions from a room's settings."/>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    view! {
+        <ul class="upcoming-list">
+            {list.into_iter().map(|u| {
+                let link_id = format!("session-link-{}", u.session_id);
+                let (start_label, calendar_label) = (format!("Start {}", u.title), format!("Download calendar file for {}", u.title));
+                view! {
+                    <li class="upcoming">
+                        <h3>{u.title.clone()}</h3>
+                        <p>{u.when} " · " {u.room_name}</p>
+                        <label for=link_id.clone()>{format!("Join link for {}", u.title)}</label>
+                        <div class="link-row">
+                            <input id=link_id class="join-link" type="text" readonly=true value=u.join_link/>
+                            <A href=format!("/r/{}", u.slug) attr:class="button primary">{start_label}</A>
+                        </div>
+                        <p><a href=u.calendar download="">{calendar_label}</a></p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }.into_any()
+}

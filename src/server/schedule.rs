@@ -1,0 +1,379 @@
+//! Scheduled sessions: when a room's calls happen. Times are kept as the
+//! host wrote them (a wall-clock time in an IANA time zone) and turned into
+//! instants with `jiff`, so a weekly 09:00 stays 09:00 across daylight-saving
+//! changes.
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp, Zoned};
+use sqlx::SqlitePool;
+
+use crate::error::AppError;
+
+/// Longest session, in minutes.
+pub const MAX_MINUTES: i64 = 24 * 60;
+/// Most weeks a series runs.
+pub const MAX_WEEKS: i64 = 52;
+const TITLE_CHARS: usize = 80;
+const NOTE_CHARS: usize = 1000;
+
+/// What the scheduling form sends, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub title: String,
+    /// `YYYY-MM-DD`, as `<input type="date">` sends it.
+    pub date: String,
+    /// `HH:MM`, as `<input type="time">` sends it.
+    pub time: String,
+    /// An IANA name such as `Europe/Berlin`.
+    pub time_zone: String,
+    pub duration_minutes: String,
+    pub note: String,
+    /// `once` or `weekly`.
+    pub repeat: String,
+    /// For `weekly`: how many weeks in a row, 2 to 52.
+    pub weeks: String,
+}
+
+/// A checked request: everything valid, the start in the future.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub title: String,
+    pub start: Zoned,
+    pub duration_minutes: i64,
+    pub note: String,
+    pub occurrences: i64,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub room_id: i64,
+    pub title: String,
+    pub start: Zoned,
+    pub duration_minutes: i64,
+    pub note: String,
+    pub occurrences: i64,
+    pub uid: String,
+}
+
+/// One meeting of a session (a one-off has one; a series one per week).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    pub start: Zoned,
+    pub end: Zoned,
+}
+
+fn invalid(field: &str, message: &str) -> AppError {
+    AppError::invalid(field, message)
+}
+
+/// Checks the form; `now` decides what counts as the past.
+pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
+    let title = crate::domain::text::short_text(&request.title, TITLE_CHARS, "a title").map_err(|m| invalid("title", &m))?;
+    let date: Date = request.date.trim().parse().map_err(|_| invalid("date", "Please enter a date, such as 2026-12-01."))?;
+    let time: Time = request.time.trim().parse().map_err(|_| invalid("time", "Please enter a time, such as 09:30."))?;
+    let zone_name = request.time_zone.trim();
+    let zone = TimeZone::get(zone_name)
+        .map_err(|_| invalid("time_zone", "Please choose a time zone from the list, such as Europe/Berlin."))?;
+    let start = DateTime::from_parts(date, time)
+        .to_zoned(zone)
+        .map_err(|_| invalid("date", "That date and time do not exist in this time zone."))?;
+    let duration_minutes: i64 = request
+        .duration_minutes
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m| (1..=MAX_MINUTES).contains(m))
+        .ok_or_else(|| invalid("duration_minutes", "The length must be 1 to 1,440 minutes."))?;
+    let occurrences = match request.repeat.trim() {
+        "" | "once" => 1,
+        "weekly" => request
+            .weeks
+            .trim()
+            .parse()
+            .ok()
+            .filter(|w| (2..=MAX_WEEKS).contains(w))
+            .ok_or_else(|| invalid("weeks", "A weekly series runs for 2 to 52 weeks."))?,
+        _ => return Err(invalid("repeat", "Choose once or weekly.")),
+    };
+    let note = clean_note(&request.note).map_err(|m| invalid("note", &m))?;
+    if start.timestamp() <= now {
+        return Err(invalid("date", "That time has passed. Please choose a time in the future."));
+    }
+    Ok(Plan { title, start, duration_minutes, note, occurrences })
+}
+
+/// A note for the guest: may be empty, line breaks kept, at most 1,000
+/// characters, control and bidi-override characters removed.
+fn clean_note(raw: &str) -> Result<String, String> {
+    let cleaned: String =
+        raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !crate::domain::text::is_forbidden(*c)).collect();
+    let trimmed = cleaned.trim();
+    if trimmed.chars().count() > NOTE_CHARS {
+        return Err(format!("The note must be at most {NOTE_CHARS} characters."));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Every meeting of a series that starts at `start`.
+fn occurrences_of(start: &Zoned, duration_minutes: i64, count: i64) -> Vec<Occurrence> {
+    (0..count)
+        .filter_map(|week| {
+            let start = start.checked_add(Span::new().weeks(week)).ok()?;
+            let end = start.checked_add(Span::new().minutes(duration_minutes)).ok()?;
+            Some(Occurrence { start, end })
+        })
+        .collect()
+}
+
+impl Plan {
+    pub fn occurrences(&self) -> Vec<Occurrence> {
+        occurrences_of(&self.start, self.duration_minutes, self.occurrences)
+    }
+}
+
+impl Session {
+    pub fn occurrences(&self) -> Vec<Occurrence> {
+        occurrences_of(&self.start, self.duration_minutes, self.occurrences)
+    }
+
+    /// The first meeting that has not ended at `now`, if any.
+    pub fn next(&self, now: Timestamp) -> Option<Occurrence> {
+        self.occurrences().into_iter().find(|o| o.end.timestamp() > now)
+    }
+}
+
+/// The first meeting of `existing` that overlaps a meeting of `plan`.
+pub fn first_clash<'a>(plan: &Plan, existing: &'a [Session]) -> Option<(&'a Session, Occurrence)> {
+    let wanted = plan.occurrences();
+    existing.iter().find_map(|session| {
+        session
+            .occurrences()
+            .into_iter()
+            .find(|o| wanted.iter().any(|w| w.start.timestamp() < o.end.timestamp() && o.start.timestamp() < w.end.timestamp()))
+            .map(|o| (session, o))
+    })
+}
+
+/// "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)".
+pub fn describe(occurrence: &Occurrence) -> String {
+    let zone = occurrence.start.time_zone().iana_name().unwrap_or("UTC");
+    let end_format = if occurrence.start.date() == occurrence.end.date() { "%H:%M" } else { "%a %-d %b, %H:%M" };
+    format!(
+        "{}–{} ({zone})",
+        occurrence.start.strftime("%a %-d %b %Y, %H:%M"),
+        occurrence.end.strftime(end_format)
+    )
+}
+
+type SessionRow = (i64, i64, String, String, String, i64, String, i64, String);
+
+fn from_row((id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid): SessionRow) -> Result<Session, AppError> {
+    let zone = TimeZone::get(&time_zone).map_err(|e| AppError::internal("a stored time zone is unknown", e))?;
+    let start = starts_local
+        .parse::<DateTime>()
+        .and_then(|dt| dt.to_zoned(zone))
+        .map_err(|e| AppError::internal("a stored session start is invalid", e))?;
+    Ok(Session { id, room_id, title, start, duration_minutes, note, occurrences, uid })
+}
+
+const COLUMNS: &str = "id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid";
+
+/// Schedules `plan` in room `room_id` unless it overlaps a session already
+/// there. The check and the insert are one write transaction, so two
+/// overlapping sessions can never both be saved.
+pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Session, AppError> {
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await.map_err(|e| AppError::internal("starting a transaction failed", e))?;
+    let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ?"))
+        .bind(room_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| AppError::internal("listing sessions failed", e))?;
+    let existing = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    if let Some((other, meeting)) = first_clash(plan, &existing) {
+        return Err(invalid(
+            "date",
+            &format!("This overlaps “{}” on {}. Choose another time.", other.title, describe(&meeting)),
+        ));
+    }
+    let uid = format!("{}@huddle", crate::domain::RoomSlug::generate());
+    let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
+    let row: SessionRow = sqlx::query_as(&format!(
+        "INSERT INTO scheduled_sessions (room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+    ))
+    .bind(room_id)
+    .bind(&plan.title)
+    .bind(plan.start.datetime().to_string())
+    .bind(zone)
+    .bind(plan.duration_minutes)
+    .bind(&plan.note)
+    .bind(plan.occurrences)
+    .bind(uid)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| AppError::internal("saving a session failed", e))?;
+    tx.commit().await.map_err(|e| AppError::internal("saving a session failed", e))?;
+    from_row(row)
+}
+
+/// Room `room_id`'s sessions, in the order they were scheduled.
+pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Session>, AppError> {
+    let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ? ORDER BY id"))
+        .bind(room_id)
+        .fetch_all(db)
+        .await
+        .map_err(|e| AppError::internal("listing sessions failed", e))?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// Every session in `owner`'s rooms, with its room's id.
+pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>, AppError> {
+    let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id",
+        COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(owner)
+    .fetch_all(db)
+    .await
+    .map_err(|e| AppError::internal("listing sessions failed", e))?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
+pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Session, AppError> {
+    let row: Option<SessionRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?",
+        COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("looking up a session failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Cancels `owner`'s session `id` (every meeting of a series).
+pub async fn cancel(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError> {
+    let done = sqlx::query(
+        "DELETE FROM scheduled_sessions WHERE id = ? AND room_id IN (SELECT id FROM rooms WHERE owner_id = ?)",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(db)
+    .await
+    .map_err(|e| AppError::internal("cancelling a session failed", e))?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Every time zone the server knows, for the form's suggestions.
+pub fn time_zone_names() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|name| name.to_string()).collect();
+    names.sort();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(date: &str, time: &str, zone: &str, minutes: &str) -> Request {
+        Request {
+            title: "Check-up".into(),
+            date: date.into(),
+            time: time.into(),
+            time_zone: zone.into(),
+            duration_minutes: minutes.into(),
+            repeat: "once".into(),
+            ..Default::default()
+        }
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn field(result: Result<Plan, AppError>) -> String {
+        match result {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_one_off_in_the_future_is_planned_in_its_time_zone() {
+        let plan = plan(&request("2026-12-01", "09:00", "Europe/Berlin", "45"), now()).unwrap();
+        assert_eq!(plan.start.timestamp().to_string(), "2026-12-01T08:00:00Z");
+        assert_eq!(plan.occurrences().len(), 1);
+        assert_eq!(describe(&plan.occurrences()[0]), "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)");
+    }
+
+    #[test]
+    fn bad_input_names_its_field() {
+        assert_eq!(field(plan(&request("2020-01-01", "09:00", "UTC", "30"), now())), "date", "in the past");
+        assert_eq!(field(plan(&request("2026-11-24", "11:59", "UTC", "30"), now())), "date", "a minute ago");
+        assert_eq!(field(plan(&request("2026-12-01", "09:00", "UTC", "0"), now())), "duration_minutes");
+        assert_eq!(field(plan(&request("2026-12-01", "09:00", "UTC", "-30"), now())), "duration_minutes");
+        assert_eq!(field(plan(&request("2026-12-01", "09:00", "UTC", "1441"), now())), "duration_minutes");
+        assert_eq!(field(plan(&request("2026-12-01", "09:00", "Mars/Olympus", "30"), now())), "time_zone");
+        assert_eq!(field(plan(&request("1 December", "09:00", "UTC", "30"), now())), "date");
+        assert_eq!(field(plan(&request("2026-12-01", "9 am", "UTC", "30"), now())), "time");
+        let mut blank = request("2026-12-01", "09:00", "UTC", "30");
+        blank.title = " ".into();
+        assert_eq!(field(plan(&blank, now())), "title");
+        let mut too_many = request("2026-12-01", "09:00", "UTC", "30");
+        too_many.repeat = "weekly".into();
+        too_many.weeks = "53".into();
+        assert_eq!(field(plan(&too_many, now())), "weeks");
+    }
+
+    #[test]
+    fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
+        let mut weekly = request("2027-03-22", "09:00", "Europe/Berlin", "30");
+        weekly.repeat = "weekly".into();
+        weekly.weeks = "3".into();
+        let plan = plan(&weekly, now()).unwrap();
+        let starts: Vec<String> = plan.occurrences().iter().map(|o| o.start.timestamp().to_string()).collect();
+        // Berlin moves to summer time on 28 March 2027: 09:00 is 08:00Z, then 07:00Z.
+        assert_eq!(starts, ["2027-03-22T08:00:00Z", "2027-03-29T07:00:00Z", "2027-04-05T07:00:00Z"]);
+    }
+
+    #[test]
+    fn clashes_are_found_across_series_and_time_zones_and_touching_is_fine() {
+        let existing = Session {
+            id: 1,
+            room_id: 1,
+            title: "Class".into(),
+            start: "2026-12-01T09:00:00[Europe/Berlin]".parse().unwrap(),
+            duration_minutes: 60,
+            note: String::new(),
+            occurrences: 4,
+            uid: "u".into(),
+        };
+        // 08:30 London is 09:30 Berlin, in the series' third week.
+        let clash = plan(&request("2026-12-15", "08:30", "Europe/London", "15"), now()).unwrap();
+        let (session, meeting) = first_clash(&clash, std::slice::from_ref(&existing)).unwrap();
+        assert_eq!(session.id, 1);
+        assert_eq!(meeting.start.date().to_string(), "2026-12-15");
+        // Right after the class ends: no clash. After the series: none.
+        let after = plan(&request("2026-12-15", "09:00", "Europe/London", "15"), now()).unwrap();
+        assert!(first_clash(&after, std::slice::from_ref(&existing)).is_none());
+        let later = plan(&request("2026-12-29", "09:30", "Europe/Berlin", "15"), now()).unwrap();
+        assert!(first_clash(&later, std::slice::from_ref(&existing)).is_none());
+    }
+
+    #[test]
+    fn notes_keep_line_breaks_and_lose_control_characters() {
+        let mut with_note = request("2026-12-01", "09:00", "UTC", "30");
+        with_note.note = " Bring your\r\nprescription\u{0007} ".into();
+        assert_eq!(plan(&with_note, now()).unwrap().note, "Bring your\nprescription");
+        with_note.note = "x".repeat(1001);
+        assert_eq!(field(plan(&with_note, now())), "note");
+    }
+}
