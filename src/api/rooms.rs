@@ -25,6 +25,22 @@ pub struct RoomInvitation {
     /// For a signed-in visitor: how often the call page refreshes the
     /// session, so a long call never outlives it by idling.
     pub keep_alive_secs: Option<u64>,
+    /// Whether the link lets this visitor in now.
+    pub availability: Availability,
+}
+
+/// Whether a join link lets a visitor in now. The room's host may always
+/// come in; guests only in a scheduled session's join window (or any time
+/// in a room where nothing was ever scheduled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Availability {
+    Open,
+    /// The next session, `title`, starts at `starts_at_ms` (Unix ms); the
+    /// link lets guests in from `opens_at_ms`. `starts_text` is the start
+    /// in the session's own time zone, for a page without JavaScript.
+    NotYet { title: String, opens_at_ms: i64, starts_at_ms: i64, starts_text: String },
+    /// Every scheduled session is over.
+    Ended,
 }
 
 /// Creates a room owned by the signed-in account.
@@ -130,10 +146,40 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         let slug = RoomSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
         let (state, session) = super::context::request().await?;
         let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-        let your_name = session.account(&state).await?.map(|a| a.display_name.to_string());
+        let account = session.account(&state).await?;
+        let availability = if account.as_ref().is_some_and(|a| a.id == room.owner_id) {
+            Availability::Open
+        } else {
+            availability(&state, room.id).await?
+        };
+        let your_name = account.map(|a| a.display_name.to_string());
         let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
-        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs })
+        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability })
     }.await)
+}
+
+/// Whether a guest may join room `room_id` now.
+#[cfg(feature = "ssr")]
+pub async fn availability(state: &crate::server::state::AppState, room_id: i64) -> Result<Availability, AppError> {
+    use crate::server::schedule::{self, Window};
+    let sessions = schedule::list_for_room(&state.db, room_id).await?;
+    Ok(match schedule::window(&sessions, state.clock.now(), state.join_early) {
+        Window::Unscheduled | Window::Open(_) => Availability::Open,
+        Window::NotYet { opens, next } => {
+            let title = sessions
+                .iter()
+                .find(|s| s.occurrences().contains(&next))
+                .map(|s| s.title.clone())
+                .unwrap_or_default();
+            Availability::NotYet {
+                title,
+                opens_at_ms: opens.as_millisecond(),
+                starts_at_ms: next.start.timestamp().as_millisecond(),
+                starts_text: schedule::describe(&next),
+            }
+        }
+        Window::Ended(_) => Availability::Ended,
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -63,7 +63,7 @@ pub async fn schedule_session(
         let owner = session.require_account(&state).await?;
         rooms::find_owned(&state.db, owner.id, room).await?;
         let request = schedule::Request { title, date, time, time_zone, duration_minutes, note, repeat, weeks };
-        let now = jiff::Timestamp::now();
+        let now = state.clock.now();
         let plan = schedule::plan(&request, now)?;
         let created = schedule::create(&state.db, room, &plan).await?;
         tracing::info!(account = owner.id, room, session = created.id, "session scheduled");
@@ -80,7 +80,7 @@ pub async fn room_sessions(room: i64) -> Result<Vec<SessionSummary>, AppError> {
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state).await?;
         rooms::find_owned(&state.db, owner.id, room).await?;
-        let now = jiff::Timestamp::now();
+        let now = state.clock.now();
         Ok(schedule::list_for_room(&state.db, room).await?.iter().map(|s| summarise(s, now)).collect())
     }.await)
 }
@@ -108,7 +108,7 @@ pub async fn upcoming_sessions() -> Result<Vec<Upcoming>, AppError> {
     super::context::finish::<UpcomingSessions>("/rooms", async move {
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state).await?;
-        let now = jiff::Timestamp::now();
+        let now = state.clock.now();
         let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
         let mut coming: Vec<(jiff::Timestamp, Upcoming)> = Vec::new();
         for session in schedule::list_for_owner(&state.db, owner.id).await? {

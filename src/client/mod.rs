@@ -21,3 +21,14 @@ pub fn copy_to_clipboard(text: &str) {
         let _ = write.call1(&clipboard, &JsValue::from_str(text));
     }
 }
+
+/// `at_ms` (Unix milliseconds) as the browser's own locale and time zone
+/// write a date and time, e.g. "Tuesday, 1 December 2026 at 09:00".
+pub fn local_time(at_ms: i64) -> Option<String> {
+    let date = js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &JsValue::from_str("dateStyle"), &JsValue::from_str("full")).ok()?;
+    js_sys::Reflect::set(&options, &JsValue::from_str("timeStyle"), &JsValue::from_str("short")).ok()?;
+    let format = js_sys::Reflect::get(&date, &JsValue::from_str("toLocaleString")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    format.call2(&date, &JsValue::UNDEFINED, &options).ok()?.as_string()
+}

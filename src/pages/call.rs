@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::rooms::RoomInvitation;
+use crate::api::rooms::{Availability, RoomInvitation};
 use crate::signaling::protocol::{Participant, ParticipantId};
 
 /// Where the person is in the life of a call.
@@ -71,6 +71,17 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let room_name = invitation.name.clone();
+    let availability = RwSignal::new(invitation.availability.clone());
+    // Before the join window, the page opens itself when it does.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Availability::NotYet { opens_at_ms, .. } = availability.get_untracked() {
+            let wait = (opens_at_ms as f64 - js_sys::Date::now()).max(0.0);
+            // setTimeout takes at most about 24 days; check again then.
+            let wait = std::time::Duration::from_millis(wait.min(2_000_000_000.0) as u64);
+            set_timeout(move || availability.set(Availability::Open), wait);
+        }
+    });
     // Navigating away from the room page hangs up.
     on_cleanup(|| {
         #[cfg(feature = "hydrate")]
@@ -88,7 +99,14 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     view! {
         <div class="call-page">
             {move || match ui.phase.get() {
-                Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated/> }.into_any(),
+                Phase::PreJoin if availability.get() == Availability::Ended => view! {
+                    <section class="card narrow">
+                        <h1>{invitation.name.clone()}</h1>
+                        <p class="notice" role="status">"This session has ended."</p>
+                        <p>"If you expected to join, ask whoever sent you the link when the next session is."</p>
+                    </section>
+                }.into_any(),
+                Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated availability/> }.into_any(),
                 Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
                 Phase::Left => view! {
                     <section class="card narrow">
@@ -109,7 +127,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
 }
 
 #[component]
-fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> impl IntoView {
+fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, availability: RwSignal<Availability>) -> impl IntoView {
     let name_input = NodeRef::<leptos::html::Input>::new();
     let name_error = RwSignal::new(None::<String>);
     let signed_in = invitation.your_name.is_some();
@@ -136,10 +154,25 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> 
         MediaCheck::Ready { camera: false, .. } => "Microphone is working; no camera, so others will not see you.".to_string(),
         MediaCheck::Unavailable(why) => why,
     };
+    let open = move || availability.get() == Availability::Open;
+    let can_join = move || hydrated.get() && open();
     view! {
         <section class="card prejoin">
             <h1>{invitation.name.clone()}</h1>
-            <p>"Check how you look and sound, then join."</p>
+            {move || match availability.get() {
+                Availability::NotYet { title, starts_at_ms, opens_at_ms, starts_text } => {
+                    // Local times only after hydration, so the first render
+                    // matches the server's.
+                    let (starts, opens) = local_times(starts_at_ms, opens_at_ms, starts_text, hydrated.get());
+                    view! {
+                        <div class="notice" role="status">
+                            <p><strong>{format!("“{title}” starts at {starts}.")}</strong></p>
+                            <p>{format!("You can join from {opens}. This page lets you in by itself then; meanwhile, check your camera and microphone.")}</p>
+                        </div>
+                    }.into_any()
+                }
+                _ => view! { <p>"Check how you look and sound, then join."</p> }.into_any(),
+            }}
             <LocalVideo ui class="preview" label="Your camera preview"/>
             <p class="media-status" role="status">{media_status}</p>
             <form on:submit=join>
@@ -153,12 +186,27 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>) -> 
                     node_ref=name_input
                     error=name_error
                 />
-                <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                    {move || if hydrated.get() { "Join" } else { "Loading…" }}
+                <button type="submit" class="primary" disabled=move || !can_join()>
+                    {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
                 </button>
             </form>
         </section>
     }
+}
+
+/// The start and the opening of a session, in the visitor's own time zone
+/// once the browser can say it ("Tuesday, 1 December 2026 at 09:00"), and
+/// in the session's zone (`fallback`) until then.
+fn local_times(starts_at_ms: i64, opens_at_ms: i64, fallback: String, local: bool) -> (String, String) {
+    #[cfg(feature = "hydrate")]
+    {
+        let local_pair = local.then(|| crate::client::local_time(starts_at_ms).zip(crate::client::local_time(opens_at_ms))).flatten();
+        if let Some((starts, opens)) = local_pair {
+            return (format!("{starts} (your time)"), opens);
+        }
+    }
+    let _ = (starts_at_ms, opens_at_ms, local);
+    (fallback, "a few minutes before".to_string())
 }
 
 #[component]

@@ -131,7 +131,7 @@ pub async fn download(
     match found.await {
         Ok((session, room)) => {
             let link = format!("{}/r/{}", state.public_origin, room.slug);
-            let body = ics(&session, &room.name, &link, Timestamp::now());
+            let body = ics(&session, &room.name, &link, state.clock.now());
             let disposition = format!("attachment; filename=\"{}\"", file_name(&session));
             ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
                 .into_response()

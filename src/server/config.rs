@@ -44,6 +44,8 @@ Configuration (environment variables):
   HUDDLE_WS_MAX_PER_ACCOUNT
                         open signaling sockets per signed-in account  [default: 10]
   HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
+  HUDDLE_JOIN_EARLY_MINUTES
+                        how long before a scheduled session guests may join  [default: 15]
   HUDDLE_RESUME_GRACE_SECONDS
                         how long a dropped participant keeps their place  [default: 30]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
@@ -75,6 +77,10 @@ pub struct Config {
     pub session_sweep_every: Duration,
     /// Signaling liveness and limits.
     pub signaling: SignalingSettings,
+    /// How long before a scheduled session its join link lets guests in.
+    pub join_early: Duration,
+    /// The application's clock (tests move it).
+    pub clock: crate::server::clock::Clock,
 }
 
 impl Default for Config {
@@ -90,6 +96,8 @@ impl Default for Config {
             sign_in_limit_per_address: 30,
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
+            join_early: Duration::from_secs(15 * 60),
+            clock: crate::server::clock::Clock::default(),
         }
     }
 }
@@ -138,6 +146,10 @@ impl Config {
         }
         if let Some(secs) = get("HUDDLE_WS_SILENCE_SECONDS") {
             config.signaling.heartbeat.silence_limit = Duration::from_secs(positive("HUDDLE_WS_SILENCE_SECONDS", &secs)?);
+        }
+        if let Some(minutes) = get("HUDDLE_JOIN_EARLY_MINUTES") {
+            let minutes: u64 = minutes.trim().parse().map_err(|_| anyhow::anyhow!("HUDDLE_JOIN_EARLY_MINUTES must be a whole number of minutes"))?;
+            config.join_early = Duration::from_secs(minutes * 60);
         }
         if let Some(secs) = get("HUDDLE_RESUME_GRACE_SECONDS") {
             config.signaling.resume_grace = Duration::from_secs(positive("HUDDLE_RESUME_GRACE_SECONDS", &secs)?);
@@ -230,6 +242,9 @@ mod tests {
         assert!(from(&[("HUDDLE_WS_PING_SECONDS", "50")]).is_err(), "a ping interval past the silence limit");
         assert_eq!(from(&[("HUDDLE_RESUME_GRACE_SECONDS", "5")]).unwrap().signaling.resume_grace, Duration::from_secs(5));
         assert!(from(&[("HUDDLE_RESUME_GRACE_SECONDS", "0")]).is_err());
+        assert_eq!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "0")]).unwrap().join_early, Duration::ZERO);
+        assert_eq!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "30")]).unwrap().join_early, Duration::from_secs(1800));
+        assert!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "soon")]).is_err());
     }
 
     #[test]

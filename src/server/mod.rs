@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod password;

@@ -168,6 +168,39 @@ pub fn describe(occurrence: &Occurrence) -> String {
     )
 }
 
+/// Whether a guest may come in through a room's join link at some moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Window {
+    /// Nothing was ever scheduled in the room: it is open whenever.
+    Unscheduled,
+    /// A meeting is on, or starts within the early-join time.
+    Open(Occurrence),
+    /// The next meeting lets guests in from `opens`.
+    NotYet { opens: Timestamp, next: Occurrence },
+    /// Every scheduled meeting is over.
+    Ended(Occurrence),
+}
+
+/// The join window of a room with `sessions` at `now`: guests may join from
+/// `early` before a meeting's start until its end.
+pub fn window(sessions: &[Session], now: Timestamp, early: std::time::Duration) -> Window {
+    let early = jiff::SignedDuration::try_from(early).unwrap_or(jiff::SignedDuration::ZERO);
+    let mut meetings: Vec<Occurrence> = sessions.iter().flat_map(Session::occurrences).collect();
+    if meetings.is_empty() {
+        return Window::Unscheduled;
+    }
+    meetings.sort_by_key(|m| m.start.timestamp());
+    let opens = |m: &Occurrence| m.start.timestamp().checked_sub(early).unwrap_or(m.start.timestamp());
+    if let Some(on) = meetings.iter().find(|m| opens(m) <= now && now < m.end.timestamp()) {
+        return Window::Open(on.clone());
+    }
+    if let Some(next) = meetings.iter().find(|m| opens(m) > now) {
+        return Window::NotYet { opens: opens(next), next: next.clone() };
+    }
+    let last = meetings.into_iter().max_by_key(|m| m.end.timestamp()).expect("not empty");
+    Window::Ended(last)
+}
+
 type SessionRow = (i64, i64, String, String, String, i64, String, i64, String);
 
 fn from_row((id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid): SessionRow) -> Result<Session, AppError> {
@@ -375,5 +408,36 @@ mod tests {
         assert_eq!(plan(&with_note, now()).unwrap().note, "Bring your\nprescription");
         with_note.note = "x".repeat(1001);
         assert_eq!(field(plan(&with_note, now())), "note");
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn one_at_nine() -> Session {
+        Session {
+            id: 1,
+            room_id: 1,
+            title: "Check-up".into(),
+            start: "2026-12-01T09:00:00[UTC]".parse().unwrap(),
+            duration_minutes: 30,
+            note: String::new(),
+            occurrences: 2,
+            uid: "u".into(),
+        }
+    }
+
+    #[test]
+    fn the_join_window_opens_early_closes_at_the_end_and_reopens_next_week() {
+        let sessions = [one_at_nine()];
+        let early = std::time::Duration::from_secs(15 * 60);
+        let w = |t: &str| window(&sessions, at(t), early);
+        assert!(matches!(w("2026-12-01T08:44:59Z"), Window::NotYet { opens, .. } if opens == at("2026-12-01T08:45:00Z")));
+        assert!(matches!(w("2026-12-01T08:45:00Z"), Window::Open(_)));
+        assert!(matches!(w("2026-12-01T09:29:59Z"), Window::Open(_)));
+        assert!(matches!(w("2026-12-01T09:30:00Z"), Window::NotYet { next, .. } if next.start.date().to_string() == "2026-12-08"));
+        assert!(matches!(w("2026-12-08T09:29:59Z"), Window::Open(_)));
+        assert!(matches!(w("2026-12-08T09:30:00Z"), Window::Ended(_)));
+        assert_eq!(window(&[], at("2026-12-01T09:00:00Z"), early), Window::Unscheduled);
     }
 }

@@ -104,6 +104,8 @@ impl Application {
                 per_account: Throttle::new(config.sign_in_limit_per_account),
                 per_address: Throttle::new(config.sign_in_limit_per_address),
             }),
+            clock: config.clock.clone(),
+            join_early: config.join_early,
         };
 
         let context = {

@@ -23,6 +23,9 @@ pub struct AppState {
     pub public_origin: Arc<str>,
     pub session_limits: SessionLimits,
     pub sign_in_throttle: Arc<SignInThrottle>,
+    pub clock: crate::server::clock::Clock,
+    /// How long before a scheduled session guests may join.
+    pub join_early: std::time::Duration,
 }
 
 /// Failed sign-ins counted per account (email) and per client address.

@@ -141,6 +141,11 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// `to` is not a participant of your room.
     UnknownParticipant,
+    /// The join link does not let guests in yet: the next session's join
+    /// window has not opened. Fatal.
+    NotOpenYet,
+    /// Every session scheduled in the room is over. Fatal.
+    SessionEnded,
     /// A chat message was empty or over 2,000 characters.
     InvalidChat,
     /// `resume` came too late (the grace period is over), the token is
@@ -154,7 +159,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull)
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded)
     }
 }
 
@@ -170,6 +175,8 @@ impl ServerMessage {
             ErrorCode::NotJoined => "Join the room first.",
             ErrorCode::AlreadyJoined => "You are already in this room.",
             ErrorCode::UnknownParticipant => "That participant is not in your room.",
+            ErrorCode::NotOpenYet => "This session has not started yet. The page lets you in when it opens.",
+            ErrorCode::SessionEnded => "This session has ended.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tower_sessions::Session;
 
 use crate::domain::{ChatText, DisplayName};
+use crate::api::rooms::Availability;
 use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
@@ -568,7 +569,22 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     match message {
         ClientMessage::Join { version, room, name } => {
             let room = match rooms::find_by_slug(&state.db, &room).await {
-                Ok(Some(found)) => RoomId(found.id),
+                Ok(Some(found)) => {
+                    // Guests only in a join window; the host whenever.
+                    if account_id != Some(found.owner_id) {
+                        let refusal = match crate::api::rooms::availability(state, found.id).await {
+                            Ok(Availability::Open) => None,
+                            Ok(Availability::NotYet { .. }) => Some(ErrorCode::NotOpenYet),
+                            Ok(Availability::Ended) => Some(ErrorCode::SessionEnded),
+                            Err(_) => return false, // logged
+                        };
+                        if let Some(code) = refusal {
+                            state.signaling.send(id, ServerMessage::error(code));
+                            return true; // fatal: the writer closes
+                        }
+                    }
+                    RoomId(found.id)
+                }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
                     return true; // the writer closes after this fatal error

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     tweak: fn(&mut Config),
+    /// The server's clock: set it to test what happens at a given time.
+    pub clock: huddle::server::clock::Clock,
 }
 
 impl Drop for TestApp {
@@ -42,7 +44,7 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], after `tweak` has adjusted the configuration.
 pub async fn spawn_app_with(tweak: fn(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak };
+    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak, clock: Default::default() };
     app.start().await;
     app
 }
@@ -68,6 +70,7 @@ impl TestApp {
             addr: ([127, 0, 0, 1], 0).into(),
             database: self.dir.path().join("huddle.db"),
             site_root: self.dir.path().join("site").to_string_lossy().into_owned(),
+            clock: self.clock.clone(),
             ..Config::default()
         };
         (self.tweak)(&mut config);
@@ -374,7 +377,7 @@ pub async fn spawn_process() -> ServerProcess {
         .spawn()
         .expect("the server binary starts");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: |_| {} };
+    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: |_| {}, clock: Default::default() };
     let visitor = app.visitor();
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {

@@ -168,3 +168,68 @@ async fn cancelling_removes_the_session_and_deleting_the_room_removes_its_sessio
     host.call("delete_room", &[("room", &room.to_string()), ("confirm", "yes")]).await;
     assert_eq!(count(&app).await, 0);
 }
+
+/// A room with one 30-minute session at 09:00 UTC on a date well ahead, the
+/// host, the room's slug, and the session's start.
+async fn room_with_session_at_nine(app: &TestApp) -> (Visitor, String, jiff::Timestamp) {
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let date = in_days(10);
+    let response = schedule(&host, room.id, &[("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await;
+    assert_eq!(response.status(), 200);
+    let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
+    (host, room.slug, start)
+}
+
+fn minutes(n: i64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_mins(n)
+}
+
+async fn guest_join(app: &TestApp, slug: &str) -> huddle::signaling::protocol::ServerMessage {
+    let mut socket = app.visitor().socket().await;
+    socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
+    socket.recv().await
+}
+
+#[tokio::test]
+async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_always() {
+    use huddle::signaling::protocol::{ErrorCode, ServerMessage};
+    let app = spawn_app().await;
+    let (host, slug, start) = room_with_session_at_nine(&app).await;
+    let refused = |m: &ServerMessage| match m {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    };
+
+    // 15 min 5 s before: not yet, for the page and for signaling.
+    app.clock.set(start - minutes(15) - jiff::SignedDuration::from_secs(5));
+    let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
+    assert!(page.contains("“Check-up” starts at") && page.contains("09:00–09:30 (UTC)"), "the page says when");
+    assert_eq!(refused(&guest_join(&app, &slug).await), Some(ErrorCode::NotOpenYet));
+    // The host may start early.
+    let mut host_socket = host.socket().await;
+    assert!(matches!(host_socket.join(&slug, "ignored").await, ServerMessage::Welcome { .. }));
+
+    // From 15 minutes before: open.
+    app.clock.set(start - minutes(15));
+    assert!(matches!(guest_join(&app, &slug).await, ServerMessage::Welcome { .. }));
+    let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
+    assert!(!page.contains("starts at"));
+
+    // A minute before the end: still open. At the end: ended.
+    app.clock.set(start + minutes(29));
+    assert!(matches!(guest_join(&app, &slug).await, ServerMessage::Welcome { .. }));
+    app.clock.set(start + minutes(30));
+    assert_eq!(refused(&guest_join(&app, &slug).await), Some(ErrorCode::SessionEnded));
+    let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
+    assert!(page.contains("This session has ended."));
+}
+
+#[tokio::test]
+async fn a_room_with_nothing_scheduled_is_open_to_guests_whenever() {
+    use huddle::signaling::protocol::ServerMessage;
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Drop-in").await;
+    assert!(matches!(guest_join(&app, &room.slug).await, ServerMessage::Welcome { .. }));
+}
