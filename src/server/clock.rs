@@ -9,19 +9,20 @@ use jiff::{SignedDuration, Timestamp};
 /// The system clock plus an offset that only tests change.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    offset_ms: Arc<AtomicI64>,
+    offset_nanos: Arc<AtomicI64>,
 }
 
 impl Clock {
     pub fn now(&self) -> Timestamp {
-        let offset = SignedDuration::from_millis(self.offset_ms.load(Ordering::Relaxed));
+        let offset = SignedDuration::from_nanos(self.offset_nanos.load(Ordering::Relaxed));
         Timestamp::now().checked_add(offset).unwrap_or_else(|_| Timestamp::now())
     }
 
     /// From now on, time runs on from `at`.
     pub fn set(&self, at: Timestamp) {
-        let offset = at.duration_since(Timestamp::now()).as_millis();
-        self.offset_ms.store(i64::try_from(offset).unwrap_or(0), Ordering::Relaxed);
+        // Nanoseconds, so the clock is never set to a hair before `at`.
+        let offset = at.duration_since(Timestamp::now()).as_nanos();
+        self.offset_nanos.store(i64::try_from(offset).unwrap_or(0), Ordering::Relaxed);
     }
 }
 
