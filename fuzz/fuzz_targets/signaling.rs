@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
     let mut room_ids: HashMap<String, RoomId> = HashMap::new();
     for line in data.split(|b| *b == b'\n').take(64) {
         let Some((&first, text)) = line.split_first() else { continue };
+        // A lone participant's leave tells nobody, so the model asks the hub.
+        room_of.retain(|p, _| hub.is_member(*p));
         let connection = first % 5;
         let who = *speaks_for.entry(connection).or_insert(ParticipantId(u64::from(connection) + 1));
         let out = match first / 5 % 4 {
@@ -44,7 +46,8 @@ fuzz_target!(|data: &[u8]| {
                         let token = ResumeToken(connection.to_string());
                         let next = RoomId(room_ids.len() as i64 + 1);
                         let room = *room_ids.entry(room.to_string()).or_insert(next);
-                        Input::Join { who, version, room, name, account: None, token }
+                        // Connection 0 is the room's host; the top bit turns the lobby on.
+                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0 }
                     }
                     ClientMessage::Resume { version, token } => {
                         if hub.is_member(who) {
@@ -64,10 +67,15 @@ fuzz_target!(|data: &[u8]| {
                         let Ok(text) = ChatText::parse(&text) else { continue };
                         Input::Chat { from: who, text, at_ms: 0 }
                     }
+                    ClientMessage::Admit { id } => Input::Admit { by: who, who: Some(id) },
+                    ClientMessage::AdmitAll => Input::Admit { by: who, who: None },
+                    ClientMessage::Deny { id } => Input::Deny { by: who, who: id },
                     ClientMessage::Leave => Input::Leave { who },
                 };
+                // Whoever is welcomed enters the room joined, or the admitting host's.
                 let joining = match &input {
                     Input::Join { room, .. } => Some(*room),
+                    Input::Admit { by, .. } => hub.room_of(*by),
                     _ => None,
                 };
                 if let Input::Leave { who } = &input {
@@ -88,6 +96,7 @@ fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<Participan
     for Outgoing { to, message } in out {
         match message {
             ServerMessage::Welcome { participants, .. } => {
+                assert!(!room_of.contains_key(&to), "welcomed twice");
                 assert!(!participants.iter().any(|p| p.id == to), "welcomed into a room already holding them");
                 room_of.insert(to, joining.expect("a welcome answers a join"));
             }

@@ -11,6 +11,8 @@ pub struct RoomSummary {
     /// Names the room in the host's own forms; never in links.
     pub id: i64,
     pub name: String,
+    /// Guests wait in a lobby until the host lets them in.
+    pub lobby: bool,
     pub slug: String,
     pub join_link: String,
 }
@@ -115,6 +117,22 @@ pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
     }.await)
 }
 
+/// Turns a room's lobby on (`lobby` is "on") or off. Guests already waiting
+/// keep waiting for the host either way.
+#[server(prefix = "/api", endpoint = "set_room_lobby")]
+pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomLobby>(&format!("/rooms/{room}"), async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let on = lobby.as_deref() == Some("on");
+        let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
+        tracing::info!(account = owner.id, room, lobby = on, "room lobby changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
 /// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]
@@ -184,5 +202,11 @@ pub async fn availability(state: &crate::server::state::AppState, room_id: i64) 
 
 #[cfg(feature = "ssr")]
 fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
-    RoomSummary { id: room.id, join_link: format!("{origin}/r/{}", room.slug), slug: room.slug.to_string(), name: room.name }
+    RoomSummary {
+        id: room.id,
+        join_link: format!("{origin}/r/{}", room.slug),
+        slug: room.slug.to_string(),
+        name: room.name,
+        lobby: room.lobby,
+    }
 }

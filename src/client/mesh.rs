@@ -224,6 +224,27 @@ pub fn leave() {
     stop_local();
 }
 
+/// Host: lets waiting guest `id` in.
+pub fn admit(id: ParticipantId) {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Admit { id });
+    }
+}
+
+/// Host: lets everyone waiting in.
+pub fn admit_all() {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::AdmitAll);
+    }
+}
+
+/// Host: turns waiting guest `id` away.
+pub fn deny(id: ParticipantId) {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Deny { id });
+    }
+}
+
 /// Applies the microphone and camera switches to everything being sent.
 pub fn apply_send_state() {
     let Some(call) = current() else { return };
@@ -436,6 +457,7 @@ impl Call {
         self.peers.borrow_mut().clear();
         self.remote.borrow_mut().clear();
         self.ui.others.try_set(Vec::new());
+        self.ui.waiting.try_set(Vec::new());
         self.ui.phase.try_set(Phase::Connecting);
         self.on_open();
     }
@@ -456,6 +478,14 @@ impl Call {
                         warn!("could not set up a connection: {e:?}");
                     }
                 }
+            }
+            ServerMessage::Waiting { resume_token } => {
+                self.attempts.set(0);
+                *self.resume_token.borrow_mut() = Some(resume_token);
+                self.ui.phase.try_set(Phase::Waiting);
+            }
+            ServerMessage::Lobby { waiting } => {
+                self.ui.waiting.try_set(waiting);
             }
             ServerMessage::ParticipantJoined { participant } => {
                 self.ui.others.try_update(|others| others.push(participant));

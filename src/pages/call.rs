@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::rooms::{Availability, RoomInvitation};
-use crate::signaling::protocol::{Participant, ParticipantId};
+use crate::signaling::protocol::{Participant, ParticipantId, WaitingGuest};
 
 /// Where the person is in the life of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub enum Phase {
     PreJoin,
     /// Join pressed; waiting for the server's welcome.
     Connecting,
+    /// In the room's lobby, until the host lets them in.
+    Waiting,
     /// In the call.
     InCall,
     /// In the call, but the connection to the server dropped: trying to get
@@ -41,6 +43,8 @@ pub struct CallUi {
     pub me: RwSignal<Option<Participant>>,
     /// Everyone else, in join order.
     pub others: RwSignal<Vec<Participant>>,
+    /// For the host: guests waiting in the lobby, longest first.
+    pub waiting: RwSignal<Vec<WaitingGuest>>,
     pub media: RwSignal<MediaCheck>,
     pub microphone_on: RwSignal<bool>,
     pub camera_on: RwSignal<bool>,
@@ -55,6 +59,7 @@ impl CallUi {
             phase: RwSignal::new(Phase::PreJoin),
             me: RwSignal::new(None),
             others: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(Vec::new()),
             media: RwSignal::new(MediaCheck::Checking),
             microphone_on: RwSignal::new(true),
             camera_on: RwSignal::new(true),
@@ -107,6 +112,19 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                     </section>
                 }.into_any(),
                 Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated availability/> }.into_any(),
+                Phase::Waiting => view! {
+                    <section class="card narrow waiting">
+                        <h1>{room_name.clone()}</h1>
+                        <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
+                        <p>"The host knows you are here. Keep this page open; the call starts as soon as you are let in."</p>
+                        <LocalVideo ui class="preview" label="Your camera preview"/>
+                        <button type="button" on:click=move |_| {
+                            #[cfg(feature = "hydrate")]
+                            crate::client::leave();
+                            ui.phase.set(Phase::Left);
+                        }>"Leave"</button>
+                    </section>
+                }.into_any(),
                 Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
                 Phase::Left => view! {
                     <section class="card narrow">
@@ -241,6 +259,7 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
     view! {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
             <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
+            <Lobby ui/>
             <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
                 <figure class="tile self">
                     <LocalVideo ui class="" label="Your video"/>
@@ -262,6 +281,85 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
                 <button type="button" class="danger" on:click=leave>"Leave"</button>
             </div>
         </section>
+    }
+}
+
+/// For the host: who waits in the lobby, with Admit and Deny for each.
+#[component]
+fn Lobby(ui: CallUi) -> impl IntoView {
+    let count = move || ui.waiting.with(Vec::len);
+    // Ticks every 20 s, so "waiting 3 min" keeps up.
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    if let Ok(timer) = set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(20)) {
+        on_cleanup(move || timer.clear());
+    }
+    // Closures rather than `<Show>`: the same output for a smaller bundle.
+    let heading = move || match count() {
+        1 => "1 person is waiting to join".to_string(),
+        n => format!("{n} people are waiting to join"),
+    };
+    let admit_all = move || {
+        (count() > 1).then(|| {
+            view! {
+                <button type="button" class="primary" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    crate::client::admit_all();
+                }>"Admit all"</button>
+            }
+        })
+    };
+    view! {
+        <section class="lobby" aria-labelledby="lobby-heading" hidden=move || count() == 0>
+            <h2 id="lobby-heading">{heading}</h2>
+            <ul>
+                <For each=move || ui.waiting.get() key=|w| w.id let:guest>
+                    <WaitingItem guest tick/>
+                </For>
+            </ul>
+            {admit_all}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn WaitingItem(guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
+    let id = guest.id;
+    let name = guest.name.to_string();
+    let since = guest.since_ms;
+    let waited = move || {
+        tick.track();
+        waited_for(since)
+    };
+    view! {
+        <li>
+            <span class="who">{name.clone()}</span>
+            <span class="since">{waited}</span>
+            <button type="button" class="primary" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::admit(id);
+                let _ = id;
+            }>{format!("Admit {name}")}</button>
+            <button type="button" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::deny(id);
+                let _ = id;
+            }>{format!("Deny {name}")}</button>
+        </li>
+    }
+}
+
+/// "waiting 3 min", from when they started waiting.
+fn waited_for(since_ms: u64) -> String {
+    #[cfg(feature = "hydrate")]
+    let now = js_sys::Date::now() as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let now = since_ms;
+    match now.saturating_sub(since_ms) / 60_000 {
+        0 => "just arrived".to_string(),
+        1 => "waiting 1 min".to_string(),
+        n => format!("waiting {n} min"),
     }
 }
 

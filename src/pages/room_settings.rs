@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::rooms::{room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary};
+use crate::api::rooms::{room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby};
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::not_found::NotFound;
@@ -50,11 +50,14 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("link") => Some("The room has a new join link. The old one no longer works."),
         Some("session") => Some("The session is scheduled. Download its calendar file to send with the join link."),
         Some("cancelled") => Some("The session is cancelled."),
+        Some("lobby") => Some("The lobby setting is saved."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
     let id = room.id.to_string();
-    let (rename_id, link_id) = (id.clone(), id.clone());
+    let (rename_id, link_id, lobby_id) = (id.clone(), id.clone(), id.clone());
+    let set_lobby = ServerAction::<SetRoomLobby>::new();
+    let lobby_saved = outcome(set_lobby);
     let name = room.name.clone();
     let title = crate::pages::title_text(&format!("Settings of {name}"));
     view! {
@@ -83,6 +86,21 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     "People already in a call stay in it."
                 </p>
                 <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
+            </ActionForm>
+
+            <h2>"Lobby"</h2>
+            <ActionForm action=set_lobby attr:class="room-lobby">
+                <FormError value=lobby_saved/>
+                <input type="hidden" name="room" value=lobby_id/>
+                <div class="field checkbox">
+                    <input id="lobby-on" type="checkbox" name="lobby" value="on" checked=room.lobby aria-describedby="lobby-hint"/>
+                    <label for="lobby-on">"Guests wait in a lobby until I let them in"</label>
+                </div>
+                <p class="hint" id="lobby-hint">
+                    "You see who is waiting and let each in, or turn them away. Nobody waiting sees or hears anything of the call. "
+                    "Without a lobby, anyone with the link joins at once."
+                </p>
+                <button type="submit" disabled=move || set_lobby.pending().get()>"Save lobby setting"</button>
             </ActionForm>
 
             <crate::pages::sessions::RoomSessions room=room.id/>

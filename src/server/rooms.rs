@@ -13,19 +13,21 @@ pub struct Room {
     pub slug: RoomSlug,
     pub owner_id: i64,
     pub name: String,
+    /// Guests wait in a lobby until the host lets them in.
+    pub lobby: bool,
 }
 
-type RoomRow = (i64, String, i64, String);
+type RoomRow = (i64, String, i64, String, bool);
 
-fn from_row((id, slug, owner_id, name): RoomRow) -> Result<Room, AppError> {
+fn from_row((id, slug, owner_id, name, lobby): RoomRow) -> Result<Room, AppError> {
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
-    Ok(Room { id, slug, owner_id, name })
+    Ok(Room { id, slug, owner_id, name, lobby })
 }
 
 /// Creates a room for `owner` with a fresh join link.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name")
+    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby")
         .bind(slug.as_str())
         .bind(owner)
         .bind(name.as_str())
@@ -37,7 +39,7 @@ pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room,
 
 /// `owner`'s rooms, newest first.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
-    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE owner_id = ? ORDER BY id DESC")
+    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE owner_id = ? ORDER BY id DESC")
         .bind(owner)
         .fetch_all(db)
         .await
@@ -47,7 +49,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, Ap
 
 /// The room a join link leads to, if any.
 pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Room>, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE slug = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE slug = ?")
         .bind(slug.as_str())
         .fetch_optional(db)
         .await
@@ -58,7 +60,7 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
 /// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
 /// nobody learns which rooms exist.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name FROM rooms WHERE id = ? AND owner_id = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE id = ? AND owner_id = ?")
         .bind(id)
         .bind(owner)
         .fetch_optional(db)
@@ -70,7 +72,7 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, Ap
 /// Renames `owner`'s room `id`.
 pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name")
+        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
             .bind(name.as_str())
             .bind(id)
             .bind(owner)
@@ -84,13 +86,26 @@ pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Res
 /// from this moment.
 pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name")
+        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
             .bind(RoomSlug::generate().as_str())
             .bind(id)
             .bind(owner)
             .fetch_optional(db)
             .await
             .map_err(|e| AppError::internal("changing a room's link failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Turns the lobby of `owner`'s room `id` on or off.
+pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Result<Room, AppError> {
+    let row: Option<RoomRow> =
+        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
+            .bind(lobby)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("changing a room's lobby failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{ChatText, DisplayName};
 use crate::signaling::protocol::{
-    ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
+    ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
 };
 
@@ -34,6 +34,8 @@ pub const RESUME_GRACE: Duration = Duration::from_secs(30);
 /// Messages held for a participant who is away. One more, and their place
 /// is given up: they could not catch up anyway.
 pub const PARKED_LIMIT: usize = 256;
+/// Most guests one room's lobby holds.
+pub const LOBBY_LIMIT: usize = 50;
 
 /// One event for the hub, already authenticated by the adapter: the room
 /// exists, the name is the one the server decided on, the token is fresh.
@@ -41,7 +43,23 @@ pub const PARKED_LIMIT: usize = 256;
 pub enum Input {
     /// `who` asks to enter `room` under `name`. `account` is the signed-in
     /// account behind the connection, if any; only it may resume the place.
-    Join { who: ParticipantId, version: u32, room: RoomId, name: DisplayName, account: Option<i64>, token: ResumeToken },
+    /// `host`: it is the room's own host. `lobby`: guests wait to be let in.
+    /// `at_ms`: now, in Unix milliseconds.
+    Join {
+        who: ParticipantId,
+        version: u32,
+        room: RoomId,
+        name: DisplayName,
+        account: Option<i64>,
+        token: ResumeToken,
+        host: bool,
+        lobby: bool,
+        at_ms: u64,
+    },
+    /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
+    Admit { by: ParticipantId, who: Option<ParticipantId> },
+    /// Host `by` turns waiting guest `who` away.
+    Deny { by: ParticipantId, who: ParticipantId },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
     /// `from` says `text` to their room, at `at_ms` (Unix milliseconds).
@@ -51,6 +69,18 @@ pub enum Input {
     /// `who`'s connection dropped without a goodbye at `at`. Their place is
     /// kept until the grace period ends; messages for them are held.
     Drop { who: ParticipantId, at: Instant },
+}
+
+/// Who is joining, as [`Input::Join`] says.
+#[derive(Debug)]
+struct Entry {
+    name: DisplayName,
+    account: Option<i64>,
+    token: ResumeToken,
+    host: bool,
+    /// The room has a lobby.
+    lobby: bool,
+    at_ms: u64,
 }
 
 /// A message for one participant.
@@ -70,13 +100,19 @@ struct Seat {
     away_since: Option<Instant>,
     /// What arrived for them while away, in order.
     parked: Vec<ServerMessage>,
+    /// The room's own host.
+    host: bool,
+    /// In the call; `false` while waiting in the lobby.
+    admitted: bool,
 }
 
 /// All rooms with someone in them.
 #[derive(Debug)]
 pub struct Hub {
-    /// Each room's participants, in join order.
+    /// Each room's participants in the call, in join order.
     rooms: HashMap<RoomId, Vec<Participant>>,
+    /// Each room's guests waiting to be let in, longest first.
+    lobbies: HashMap<RoomId, Vec<WaitingGuest>>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -93,6 +129,7 @@ impl Hub {
     pub fn with_room_size(ice_servers: Vec<IceServer>, room_size: usize) -> Self {
         Self {
             rooms: HashMap::new(),
+            lobbies: HashMap::new(),
             seats: HashMap::new(),
             tokens: HashMap::new(),
             ice_servers,
@@ -110,7 +147,11 @@ impl Hub {
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
-            Input::Join { who, version, room, name, account, token } => self.join(who, version, room, name, account, token),
+            Input::Join { who, version, room, name, account, token, host, lobby, at_ms } => {
+                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms })
+            }
+            Input::Admit { by, who } => self.admit(by, who),
+            Input::Deny { by, who } => self.deny(by, who),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
             Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
             Input::Leave { who } => self.leave(who),
@@ -146,6 +187,13 @@ impl Hub {
         let Some(seat) = self.seats.get_mut(&who) else { return (Err(ErrorCode::ResumeRefused), out) };
         seat.away_since = None;
         let parked = std::mem::take(&mut seat.parked);
+        if !seat.admitted {
+            // Still waiting: still nothing about the room.
+            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone() } });
+            out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+            return (Ok(who), out);
+        }
+        let (room, host) = (seat.room, seat.host);
         let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
         let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
             return (Err(ErrorCode::ResumeRefused), out);
@@ -157,6 +205,9 @@ impl Hub {
             .collect();
         out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants } });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+        if host && self.lobbies.contains_key(&room) {
+            out.push(Outgoing { to: who, message: self.lobby_message(room) });
+        }
         out.extend(self.route(resumed));
         (Ok(who), out)
     }
@@ -178,7 +229,8 @@ impl Hub {
     /// or not, loses their place; nobody is told (the adapter closes their
     /// connections). Returns who was there.
     pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
-        let present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
+        let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
+        present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
         for who in &present {
             if let Some(seat) = self.seats.remove(who) {
                 self.tokens.remove(&seat.token);
@@ -195,6 +247,11 @@ impl Hub {
     /// Number of rooms with at least one participant.
     pub fn active_rooms(&self) -> usize {
         self.rooms.len()
+    }
+
+    /// The room `who` holds a place in, if any.
+    pub fn room_of(&self, who: ParticipantId) -> Option<RoomId> {
+        self.seats.get(&who).map(|seat| seat.room)
     }
 
     /// Whether `who` holds a place in a room (connected or away).
@@ -230,15 +287,7 @@ impl Hub {
         now
     }
 
-    fn join(
-        &mut self,
-        who: ParticipantId,
-        version: u32,
-        room: RoomId,
-        name: DisplayName,
-        account: Option<i64>,
-        token: ResumeToken,
-    ) -> Vec<Outgoing> {
+    fn join(&mut self, who: ParticipantId, version: u32, room: RoomId, entry: Entry) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         if version != PROTOCOL_VERSION {
             return refuse(ErrorCode::UnsupportedVersion);
@@ -246,42 +295,146 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let present = self.rooms.entry(room).or_default();
-        if present.len() >= self.room_limit {
-            if present.is_empty() {
-                self.rooms.remove(&room);
+        let Entry { name, account, token, host, lobby, at_ms } = entry;
+        let wait = lobby && !host;
+        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait };
+        if wait {
+            let lobby = self.lobbies.entry(room).or_default();
+            if lobby.len() >= LOBBY_LIMIT {
+                return refuse(ErrorCode::RoomFull);
             }
+            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms });
+            self.tokens.insert(token.clone(), who);
+            self.seats.insert(who, seat);
+            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token } }];
+            out.extend(self.tell_hosts(room));
+            return out;
+        }
+        if self.rooms.get(&room).map_or(0, Vec::len) >= self.room_limit {
             return refuse(ErrorCode::RoomFull);
         }
-        let you = Participant { id: who, name };
+        self.tokens.insert(token.clone(), who);
+        self.seats.insert(who, seat);
+        let mut out = self.enter(room, Participant { id: who, name }, token);
+        // The host of a lobby room learns who waits (even nobody).
+        if host && (lobby || self.lobbies.contains_key(&room)) {
+            out.push(Outgoing { to: who, message: self.lobby_message(room) });
+        }
+        out
+    }
+
+    /// `you` enters the call in `room`: welcomed, and announced to those
+    /// already in it.
+    fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
+        let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> = present
             .iter()
-            .map(|other| Outgoing {
-                to: other.id,
-                message: ServerMessage::ParticipantJoined { participant: you.clone() },
-            })
+            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } })
             .collect();
         out.push(Outgoing {
-            to: who,
+            to: you.id,
             message: ServerMessage::Welcome {
                 version: PROTOCOL_VERSION,
                 you: you.clone(),
                 participants: present.clone(),
                 ice_servers: self.ice_servers.clone(),
-                resume_token: token.clone(),
+                resume_token: token,
             },
         });
         present.push(you);
-        self.tokens.insert(token.clone(), who);
-        self.seats.insert(who, Seat { room, account, token, away_since: None, parked: Vec::new() });
         out
     }
 
-    fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
-        let Some(room) = self.seats.get(&from).map(|seat| &seat.room) else {
-            return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
+    /// Whether `who` is the host of a room and in its call; the room if so.
+    fn host_room(&self, who: ParticipantId) -> Result<RoomId, ErrorCode> {
+        match self.seats.get(&who) {
+            Some(seat) if seat.host && seat.admitted => Ok(seat.room),
+            Some(_) => Err(ErrorCode::NotHost),
+            None => Err(ErrorCode::NotJoined),
+        }
+    }
+
+    fn admit(&mut self, by: ParticipantId, who: Option<ParticipantId>) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
         };
-        if to == from || self.seats.get(&to).map(|seat| &seat.room) != Some(room) {
+        let waiting: Vec<ParticipantId> = self.lobbies.get(&room).map_or_else(Vec::new, |l| l.iter().map(|w| w.id).collect());
+        let chosen: Vec<ParticipantId> = match who {
+            Some(who) if waiting.contains(&who) => vec![who],
+            Some(_) => return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }],
+            None => waiting,
+        };
+        let mut out = Vec::new();
+        for guest in chosen {
+            if self.rooms.get(&room).map_or(0, Vec::len) >= self.room_limit {
+                out.push(Outgoing { to: by, message: ServerMessage::error(ErrorCode::NoRoomToAdmit) });
+                break;
+            }
+            let Some(lobby) = self.lobbies.get_mut(&room) else { break };
+            let Some(at) = lobby.iter().position(|w| w.id == guest) else { continue };
+            let entry = lobby.remove(at);
+            let Some(seat) = self.seats.get_mut(&guest) else { continue };
+            seat.admitted = true;
+            let token = seat.token.clone();
+            out.extend(self.enter(room, Participant { id: guest, name: entry.name }, token));
+        }
+        self.drop_empty_lobby(room);
+        out.extend(self.tell_hosts(room));
+        out
+    }
+
+    fn deny(&mut self, by: ParticipantId, who: ParticipantId) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+        };
+        let Some(lobby) = self.lobbies.get_mut(&room) else {
+            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        };
+        let Some(at) = lobby.iter().position(|w| w.id == who) else {
+            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        };
+        lobby.remove(at);
+        self.drop_empty_lobby(room);
+        if let Some(seat) = self.seats.remove(&who) {
+            self.tokens.remove(&seat.token);
+        }
+        let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) }];
+        out.extend(self.tell_hosts(room));
+        out
+    }
+
+    fn drop_empty_lobby(&mut self, room: RoomId) {
+        if self.lobbies.get(&room).is_some_and(Vec::is_empty) {
+            self.lobbies.remove(&room);
+        }
+    }
+
+    /// The lobby of `room` as its host sees it.
+    fn lobby_message(&self, room: RoomId) -> ServerMessage {
+        ServerMessage::Lobby { waiting: self.lobbies.get(&room).cloned().unwrap_or_default() }
+    }
+
+    /// Tells the hosts in `room`'s call who is waiting now.
+    fn tell_hosts(&self, room: RoomId) -> Vec<Outgoing> {
+        let hosts = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
+        hosts
+            .iter()
+            .filter(|p| self.seats.get(&p.id).is_some_and(|seat| seat.host))
+            .map(|p| Outgoing { to: p.id, message: self.lobby_message(room) })
+            .collect()
+    }
+
+    fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
+        let room = match self.seats.get(&from) {
+            None => return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }],
+            Some(seat) if !seat.admitted => {
+                return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }]
+            }
+            Some(seat) => seat.room,
+        };
+        if to == from || !self.seats.get(&to).is_some_and(|seat| seat.admitted && seat.room == room) {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         }
         vec![Outgoing { to, message: ServerMessage::Signal { from, payload } }]
@@ -291,6 +444,9 @@ impl Hub {
         let Some(seat) = self.seats.get(&from) else {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
         };
+        if !seat.admitted {
+            return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }];
+        }
         let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
         present
             .iter()
@@ -303,6 +459,13 @@ impl Hub {
             return Vec::new();
         };
         self.tokens.remove(&seat.token);
+        if !seat.admitted {
+            if let Some(lobby) = self.lobbies.get_mut(&seat.room) {
+                lobby.retain(|w| w.id != who);
+            }
+            self.drop_empty_lobby(seat.room);
+            return self.tell_hosts(seat.room);
+        }
         let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };
@@ -349,6 +512,9 @@ mod tests {
             name: name(n),
             account: None,
             token: token(who),
+            host: false,
+            lobby: false,
+            at_ms: 0,
         })
     }
 
@@ -474,6 +640,9 @@ mod tests {
             name: name("Ada"),
             account: None,
             token: token(1),
+            host: false,
+            lobby: false,
+            at_ms: 0,
         });
         let code = error_code(&out).unwrap();
         assert_eq!(code, ErrorCode::UnsupportedVersion);
@@ -636,6 +805,9 @@ mod tests {
             name: name("Host"),
             account: Some(7),
             token: token(1),
+            host: false,
+            lobby: false,
+            at_ms: 0,
         });
         drop_at(&mut hub, 1, t0);
         assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(7), t0).0, Err(ErrorCode::ResumeRefused));
@@ -750,5 +922,147 @@ mod tests {
         assert!(!hub.is_member(ParticipantId(2)));
         assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now()).0, Err(ErrorCode::ResumeRefused));
         assert_eq!(hub.room_size(&slug('b')), 1);
+    }
+
+    fn enter(hub: &mut Hub, who: u64, n: &str, host: bool, lobby: bool) -> Vec<Outgoing> {
+        hub.handle(Input::Join {
+            who: ParticipantId(who),
+            version: PROTOCOL_VERSION,
+            room: slug('a'),
+            name: name(n),
+            account: None,
+            token: token(who),
+            host,
+            lobby,
+            at_ms: 1000 + who,
+        })
+    }
+
+    fn waiting_ids(message: &ServerMessage) -> Vec<u64> {
+        match message {
+            ServerMessage::Lobby { waiting } => waiting.iter().map(|w| w.id.0).collect(),
+            other => panic!("expected a lobby update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_guest_in_a_lobby_room_waits_and_learns_nothing_while_the_host_learns_of_them() {
+        let mut hub = Hub::new(vec![]);
+        let out = enter(&mut hub, 1, "Host", true, true);
+        assert!(matches!(out[0].message, ServerMessage::Welcome { .. }));
+        assert_eq!(waiting_ids(&out[1].message), Vec::<u64>::new());
+        enter(&mut hub, 2, "Companion", false, false); // admitted directly: lobby off for them
+        let out = enter(&mut hub, 3, "Pat", false, true);
+        assert_eq!(out[0], Outgoing { to: ParticipantId(3), message: ServerMessage::Waiting { resume_token: token(3) } });
+        // Only the host hears of the knock; the companion does not.
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].to, ParticipantId(1));
+        assert_eq!(waiting_ids(&out[1].message), [3]);
+        // Nothing from the call reaches the waiting guest.
+        let out = hub.handle(Input::Chat { from: ParticipantId(1), text: chat("private"), at_ms: 0 });
+        assert!(out.iter().all(|o| o.to != ParticipantId(3)));
+        let out = hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(3), payload: offer("x") });
+        assert_eq!(error_code(&out), Some(ErrorCode::UnknownParticipant));
+        // And the guest can do nothing in it.
+        let out = hub.handle(Input::Chat { from: ParticipantId(3), text: chat("hello?"), at_ms: 0 });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotAdmitted));
+        let out = hub.handle(Input::Signal { from: ParticipantId(3), to: ParticipantId(1), payload: offer("x") });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotAdmitted));
+        assert_eq!(hub.room_size(&slug('a')), 2);
+    }
+
+    #[test]
+    fn the_host_admits_a_guest_who_is_then_welcomed_and_announced() {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        let out = hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(2)) });
+        assert!(out.contains(&Outgoing {
+            to: ParticipantId(1),
+            message: ServerMessage::ParticipantJoined { participant: Participant { id: ParticipantId(2), name: name("Pat") } },
+        }));
+        let welcome = out.iter().find(|o| o.to == ParticipantId(2)).unwrap();
+        assert!(matches!(&welcome.message, ServerMessage::Welcome { participants, resume_token, .. } if participants.len() == 1 && *resume_token == token(2)));
+        assert_eq!(waiting_ids(&out.last().unwrap().message), Vec::<u64>::new());
+        assert_eq!(hub.room_size(&slug('a')), 2);
+    }
+
+    #[test]
+    fn until_the_host_is_there_everyone_waits_and_no_one_is_let_in_automatically() {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Early", false, true);
+        enter(&mut hub, 2, "Earlier still", false, true);
+        let out = enter(&mut hub, 3, "Host", true, true);
+        assert_eq!(waiting_ids(&out.last().unwrap().message), [1, 2], "the host sees who waits, longest first");
+        assert!(out.iter().all(|o| o.to == ParticipantId(3)), "nobody was let in");
+        let out = hub.handle(Input::Admit { by: ParticipantId(3), who: None });
+        assert_eq!(hub.room_size(&slug('a')), 3, "admit all");
+        assert!(out.iter().any(|o| o.to == ParticipantId(1) && matches!(o.message, ServerMessage::Welcome { .. })));
+    }
+
+    #[test]
+    fn only_the_host_may_admit_or_deny() {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Companion", false, false);
+        enter(&mut hub, 3, "Pat", false, true);
+        for input in [
+            Input::Admit { by: ParticipantId(2), who: Some(ParticipantId(3)) },
+            Input::Admit { by: ParticipantId(3), who: None },
+            Input::Deny { by: ParticipantId(2), who: ParticipantId(3) },
+        ] {
+            let by = match &input {
+                Input::Admit { by, .. } | Input::Deny { by, .. } => *by,
+                _ => unreachable!(),
+            };
+            let out = hub.handle(input);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].to, by);
+            assert_eq!(error_code(&out), Some(ErrorCode::NotHost));
+        }
+        assert_eq!(hub.room_size(&slug('a')), 2);
+    }
+
+    #[test]
+    fn a_denied_guest_is_told_and_gone_and_a_guest_who_leaves_the_lobby_just_disappears() {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        enter(&mut hub, 3, "Sam", false, true);
+        let out = hub.handle(Input::Deny { by: ParticipantId(1), who: ParticipantId(2) });
+        assert_eq!(out[0], Outgoing { to: ParticipantId(2), message: ServerMessage::error(ErrorCode::Denied) });
+        assert_eq!(waiting_ids(&out[1].message), [3]);
+        assert!(!hub.is_member(ParticipantId(2)));
+        assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now()).0, Err(ErrorCode::ResumeRefused));
+        let out = hub.handle(Input::Leave { who: ParticipantId(3) });
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: ServerMessage::Lobby { waiting: vec![] } }]);
+    }
+
+    #[test]
+    fn admitting_stops_at_a_full_call_and_the_rest_keep_waiting() {
+        let mut hub = Hub::with_room_size(vec![], 2);
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        enter(&mut hub, 3, "Sam", false, true);
+        let out = hub.handle(Input::Admit { by: ParticipantId(1), who: None });
+        assert!(out.iter().any(|o| o.to == ParticipantId(1) && o.message == ServerMessage::error(ErrorCode::NoRoomToAdmit)));
+        assert!(!ErrorCode::NoRoomToAdmit.is_fatal(), "the host stays in the call");
+        assert_eq!(waiting_ids(&out.last().unwrap().message), [3]);
+    }
+
+    #[test]
+    fn a_waiting_guest_who_resumes_is_still_waiting_and_a_host_who_resumes_sees_the_lobby() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        drop_at(&mut hub, 2, t0);
+        let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
+        assert_eq!(who, Ok(ParticipantId(2)));
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::Waiting { resume_token: token(2) } }]);
+        drop_at(&mut hub, 1, t0);
+        let (_, out) = hub.resume(&token(1), PROTOCOL_VERSION, None, t0);
+        assert!(out.iter().any(|o| o.to == ParticipantId(1)
+            && matches!(&o.message, ServerMessage::Lobby { waiting } if waiting.iter().map(|w| w.id).eq([ParticipantId(2)]))));
     }
 }

@@ -31,6 +31,15 @@ pub struct Participant {
     pub name: DisplayName,
 }
 
+/// A guest waiting in a room's lobby, as the host sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingGuest {
+    pub id: ParticipantId,
+    pub name: DisplayName,
+    /// When they started waiting (Unix milliseconds, the server's clock).
+    pub since_ms: u64,
+}
+
 /// One ICE server (STUN or TURN) the browser should use, as in
 /// `RTCIceServer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +91,12 @@ pub enum ClientMessage {
     /// the same order). A `text` that breaks [`ChatText`]'s rules is
     /// refused with `invalid_chat`.
     Chat { text: String },
+    /// Host only: let waiting guest `id` into the call.
+    Admit { id: ParticipantId },
+    /// Host only: let every waiting guest in.
+    AdmitAll,
+    /// Host only: turn waiting guest `id` away.
+    Deny { id: ParticipantId },
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -99,6 +114,14 @@ pub enum ServerMessage {
         ice_servers: Vec<IceServer>,
         resume_token: ResumeToken,
     },
+    /// Answer to a guest's `join` in a room with a lobby: wait until the
+    /// host lets you in (then `welcome` follows) or not (`error`, `denied`).
+    /// Nothing about the room comes while waiting. The token resumes your
+    /// place in the lobby after a dropped connection.
+    Waiting { resume_token: ResumeToken },
+    /// To the host: everyone waiting in the lobby now, longest first. Sent
+    /// whenever it changes, and after the host's `welcome` or `resumed`.
+    Lobby { waiting: Vec<WaitingGuest> },
     /// Answer to `resume`: you are back as `you`; `participants` is who is
     /// here now. Messages that arrived for you while you were away follow.
     Resumed { you: Participant, participants: Vec<Participant> },
@@ -146,6 +169,16 @@ pub enum ErrorCode {
     NotOpenYet,
     /// Every session scheduled in the room is over. Fatal.
     SessionEnded,
+    /// A host action (admit, deny) from someone who is not the room's host.
+    /// It is logged.
+    NotHost,
+    /// A message only people in the call may send, from a guest still in
+    /// the lobby.
+    NotAdmitted,
+    /// `admit` when the call already has as many people as it takes.
+    NoRoomToAdmit,
+    /// The host turned you away, or did a moment ago. Fatal.
+    Denied,
     /// A chat message was empty or over 2,000 characters.
     InvalidChat,
     /// `resume` came too late (the grace period is over), the token is
@@ -159,7 +192,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded)
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied)
     }
 }
 
@@ -177,6 +210,10 @@ impl ServerMessage {
             ErrorCode::UnknownParticipant => "That participant is not in your room.",
             ErrorCode::NotOpenYet => "This session has not started yet. The page lets you in when it opens.",
             ErrorCode::SessionEnded => "This session has ended.",
+            ErrorCode::NotHost => "Only the host can do that.",
+            ErrorCode::NotAdmitted => "The host has not let you in yet.",
+            ErrorCode::NoRoomToAdmit => "The call is full. Someone has to leave before you can let more people in.",
+            ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",

@@ -122,7 +122,12 @@ struct Inner {
     /// Open connections per client address and per account.
     per_address: HashMap<IpAddr, usize>,
     per_account: HashMap<i64, usize>,
+    /// Guests turned away, by room and address, and when.
+    denied: HashMap<(RoomId, IpAddr), Instant>,
 }
+
+/// How long a turned-away guest's address may not knock on that room again.
+const DENY_COOLDOWN: Duration = Duration::from_secs(120);
 
 /// One socket, for the life of its TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +141,9 @@ struct Connection {
     /// The participant it speaks for: until `join` or `resume` succeeds, a
     /// fresh id the hub does not know.
     who: ParticipantId,
+    /// Where it comes from (a turned-away guest may not knock again from
+    /// there for a while).
+    address: IpAddr,
 }
 
 impl Connection {
@@ -206,6 +214,7 @@ impl Signaling {
             speaker: HashMap::new(),
             per_address: HashMap::new(),
             per_account: HashMap::new(),
+            denied: HashMap::new(),
         };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
     }
@@ -252,12 +261,12 @@ impl Signaling {
     }
 
     /// A new connection: its id and the receiving end of its outbox.
-    fn connect(&self, owner: Option<Login>) -> (ConnectionId, mpsc::Receiver<Outbound>) {
+    fn connect(&self, owner: Option<Login>, address: IpAddr) -> (ConnectionId, mpsc::Receiver<Outbound>) {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (id, who) = (ConnectionId(n), ParticipantId(n));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let mut inner = self.lock();
-        inner.connections.insert(id, Connection { outbox: Some(tx), owner, who });
+        inner.connections.insert(id, Connection { outbox: Some(tx), owner, who, address });
         inner.speaker.insert(who, id);
         (id, rx)
     }
@@ -351,6 +360,43 @@ impl Signaling {
     fn is_joined(&self, id: ConnectionId) -> bool {
         let inner = self.lock();
         inner.connections.get(&id).is_some_and(|c| inner.hub.is_member(c.who))
+    }
+
+    /// Host action `input` from connection `id`: refused ones are logged
+    /// (a guest trying host powers is worth knowing about); a turned-away
+    /// guest's address may not knock on the room again for a while.
+    fn host_action(&self, id: ConnectionId, input: impl FnOnce(ParticipantId) -> Input) {
+        let mut inner = self.lock();
+        let Some(by) = inner.connections.get(&id).map(|c| c.who) else { return };
+        let input = input(by);
+        let denied = match &input {
+            Input::Deny { who, .. } => Some(*who),
+            _ => None,
+        };
+        let out = inner.hub.handle(input);
+        if let [Outgoing { to, message: ServerMessage::Error { code, .. } }] = out.as_slice() {
+            if *to == by {
+                tracing::warn!(participant = %by, ?code, "host action refused");
+            }
+        }
+        if let Some(guest) = denied {
+            let turned_away = out.iter().any(|o| o.to == guest && matches!(o.message, ServerMessage::Error { code: ErrorCode::Denied, .. }));
+            let place = inner.speaker.get(&guest).and_then(|c| inner.connections.get(c)).map(|c| c.address);
+            let room = inner.hub.room_of(by);
+            if let (true, Some(address), Some(room)) = (turned_away, place, room) {
+                inner.denied.insert((room, address), Instant::now());
+            }
+        }
+        inner.deliver(out);
+    }
+
+    /// Whether a guest from connection `id` was turned away from `room`
+    /// lately.
+    fn recently_denied(&self, id: ConnectionId, room: RoomId) -> bool {
+        let mut inner = self.lock();
+        inner.denied.retain(|_, at| at.elapsed() < DENY_COOLDOWN);
+        let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
+        inner.denied.contains_key(&(room, address))
     }
 
     /// Gives up the places of participants away past the grace period.
@@ -466,9 +512,9 @@ async fn serve(
     account: Option<Account>,
     owner: Option<Login>,
     deadline: Option<SystemTime>,
-    _admission: Admission,
+    admission: Admission,
 ) {
-    let (id, outbox) = state.signaling.connect(owner);
+    let (id, outbox) = state.signaling.connect(owner, admission.address);
     let (sink, stream) = socket.split();
     let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every));
     let expiry = async {
@@ -565,10 +611,11 @@ fn read_failure(error: axum::Error) -> (Option<(u16, &'static str)>, Ending) {
 
 /// Handles one parsed message; `false` ends the connection.
 async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, account: Option<&Account>) -> bool {
+    let now_ms = u64::try_from(state.clock.now().as_millisecond()).unwrap_or(0);
     let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name } => {
-            let room = match rooms::find_by_slug(&state.db, &room).await {
+            let (room, host, lobby) = match rooms::find_by_slug(&state.db, &room).await {
                 Ok(Some(found)) => {
                     // Guests only in a join window; the host whenever.
                     if account_id != Some(found.owner_id) {
@@ -578,12 +625,15 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                             Ok(Availability::Ended) => Some(ErrorCode::SessionEnded),
                             Err(_) => return false, // logged
                         };
+                        let refusal = refusal.or_else(|| {
+                            (found.lobby && state.signaling.recently_denied(id, RoomId(found.id))).then_some(ErrorCode::Denied)
+                        });
                         if let Some(code) = refusal {
                             state.signaling.send(id, ServerMessage::error(code));
                             return true; // fatal: the writer closes
                         }
                     }
-                    RoomId(found.id)
+                    (RoomId(found.id), account_id == Some(found.owner_id), found.lobby)
                 }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
@@ -603,17 +653,29 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                 },
             };
             let token = new_resume_token();
-            state.signaling.dispatch(id, |who| Input::Join { who, version, room, name, account: account_id, token });
+            state.signaling.dispatch(id, |who| Input::Join {
+                who,
+                version,
+                room,
+                name,
+                account: account_id,
+                token,
+                host,
+                lobby,
+                at_ms: now_ms,
+            });
         }
         ClientMessage::Resume { version, token } => state.signaling.resume(id, &token, version, account_id),
         ClientMessage::Signal { to, payload } => state.signaling.dispatch(id, |from| Input::Signal { from, to, payload }),
         ClientMessage::Chat { text } => match ChatText::parse(&text) {
             Ok(text) => {
-                let at_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-                state.signaling.dispatch(id, |from| Input::Chat { from, text, at_ms });
+                state.signaling.dispatch(id, |from| Input::Chat { from, text, at_ms: now_ms });
             }
             Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::InvalidChat)),
         },
+        ClientMessage::Admit { id: guest } => state.signaling.host_action(id, |by| Input::Admit { by, who: Some(guest) }),
+        ClientMessage::AdmitAll => state.signaling.host_action(id, |by| Input::Admit { by, who: None }),
+        ClientMessage::Deny { id: guest } => state.signaling.host_action(id, |by| Input::Deny { by, who: guest }),
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true

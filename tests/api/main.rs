@@ -6,6 +6,7 @@ mod accounts;
 mod heartbeat;
 mod helpers;
 mod hostile_clients;
+mod lobby;
 mod pages;
 mod resume;
 mod rooms;

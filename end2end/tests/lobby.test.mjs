@@ -1,0 +1,61 @@
+// The lobby: a guest waits until the host lets them in; another is turned
+// away politely.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
+
+describe('the lobby', () => {
+  const env = serverAndBrowser();
+
+  it('the host turns the lobby on, admits one guest and turns another away', async () => {
+    const host = await newPerson(env.browser);
+    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
+    await host.page.getByLabel('Room name').fill('Consultations');
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const joinLink = await host.page.getByLabel('Join link for Consultations').inputValue();
+    await host.page.getByRole('link', { name: 'Settings of Consultations' }).click();
+    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
+    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
+    await host.page.getByText('The lobby setting is saved.').waitFor();
+    assert.equal(await host.page.getByLabel('Guests wait in a lobby until I let them in').isChecked(), true);
+
+    // A guest arrives before the host: waits, seeing nothing of the room.
+    const pat = await newPerson(env.browser);
+    await pat.page.goto(joinLink);
+    await waitForHydration(pat.page);
+    await pat.page.getByLabel('Your name').fill('Pat Guest');
+    await pat.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await pat.page.getByText('Waiting for the host to let you in.').waitFor();
+
+    await host.page.goto(joinLink);
+    await waitForHydration(host.page);
+    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await host.page.getByRole('heading', { name: '1 person is waiting to join' }).waitFor();
+    // Not let in by the host's arrival.
+    await pat.page.waitForTimeout(500);
+    assert.equal(await pat.page.getByText('Waiting for the host to let you in.').count(), 1);
+    assert.equal(await pat.page.evaluate(() => window.__peerConnections.length), 0, 'no media while waiting');
+
+    await host.page.getByRole('button', { name: 'Admit Pat Guest' }).click();
+    await waitForRemoteVideos(pat.page, 1);
+    await waitForRemoteVideos(host.page, 1);
+    for (const page of [host.page, pat.page]) {
+      const [growth] = await mediaGrowth(page);
+      assert.ok(growth.videoFrames > 10, 'video flows once admitted');
+    }
+    assert.equal(await host.page.getByRole('heading', { name: /waiting to join/ }).count(), 0, 'the lobby list is gone');
+
+    // Someone else knocks and is turned away.
+    const stranger = await newPerson(env.browser);
+    await stranger.page.goto(joinLink);
+    await waitForHydration(stranger.page);
+    await stranger.page.getByLabel('Your name').fill('Stranger');
+    await stranger.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await stranger.page.getByText('Waiting for the host to let you in.').waitFor();
+    await host.page.getByRole('button', { name: 'Deny Stranger' }).click();
+    await stranger.page.getByText('The host did not let you in this time.').waitFor();
+    assert.equal(await stranger.page.evaluate(() => window.__peerConnections.length), 0);
+    // The call carries on.
+    assert.equal(await host.page.locator('.tile.remote').count(), 1);
+  });
+});

@@ -1,0 +1,190 @@
+//! The lobby: guests wait until the host lets them in, learn nothing about
+//! the room meanwhile, and only the host decides.
+
+use std::time::Duration;
+
+use huddle::signaling::protocol::{ErrorCode, ParticipantId, ServerMessage};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app, Socket, TestApp, Visitor};
+
+/// A host with a lobby room, and its slug.
+async fn lobby_room(app: &TestApp) -> (Visitor, String) {
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Consultations").await;
+    let saved = host.call("set_room_lobby", &[("room", &room.id.to_string()), ("lobby", "on")]).await;
+    assert_eq!(saved.status(), 200);
+    (host, room.slug)
+}
+
+/// The host's call, joined, with the (empty) lobby read.
+async fn host_in_call(host: &Visitor, slug: &str) -> Socket {
+    let mut call = host.socket().await;
+    call.join(slug, "ignored").await;
+    assert_eq!(waiting(&call.recv().await), []);
+    call
+}
+
+/// A guest knocks; the one thing it hears is `waiting`.
+async fn knock(app: &TestApp, slug: &str, name: &str) -> Socket {
+    let mut guest = app.visitor().socket().await;
+    guest.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+    assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
+    guest
+}
+
+/// (name, id) of everyone in a lobby update.
+fn waiting(message: &ServerMessage) -> Vec<(String, ParticipantId)> {
+    match message {
+        ServerMessage::Lobby { waiting } => waiting.iter().map(|w| (w.name.to_string(), w.id)).collect(),
+        other => panic!("expected a lobby update, got {other:?}"),
+    }
+}
+
+async fn expect_error(socket: &mut Socket, code: ErrorCode) {
+    match socket.recv().await {
+        ServerMessage::Error { code: got, .. } => assert_eq!(got, code),
+        other => panic!("expected {code:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut call = host_in_call(&host, &slug).await;
+
+    let mut pat = app.visitor().socket().await;
+    pat.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
+    // The one frame a waiting guest gets: "wait", with its own resume token.
+    let Some(Message::Text(first)) = pat.next_frame(Duration::from_secs(5)).await else { panic!("no answer") };
+    let first: serde_json::Value = serde_json::from_str(first.as_str()).unwrap();
+    assert_eq!(first["type"], "waiting");
+    assert_eq!(first.as_object().unwrap().len(), 2, "only type and resume_token: {first}");
+    assert_eq!(waiting(&call.recv().await).len(), 1);
+
+    // The call goes on: Sam is let in, the host chats and signals.
+    let mut sam = knock(&app, &slug, "Sam").await;
+    let sam_id = waiting(&call.recv().await)[1].1;
+    call.send_json(json!({"type": "admit", "id": sam_id})).await;
+    assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
+    call.send_json(json!({"type": "chat", "text": "Welcome, Sam"})).await;
+    call.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    assert!(matches!(sam.recv().await, ServerMessage::Chat { .. }));
+    assert!(matches!(sam.recv().await, ServerMessage::Signal { .. }));
+    // Pat, still waiting, got not one more frame: no roster, names, chat or media.
+    if let Some(frame) = pat.next_frame(Duration::from_millis(500)).await {
+        panic!("a waiting guest received {frame:?}");
+    }
+    // Nor can Pat reach anyone.
+    pat.send_json(json!({"type": "chat", "text": "hello?"})).await;
+    expect_error(&mut pat, ErrorCode::NotAdmitted).await;
+    pat.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    expect_error(&mut pat, ErrorCode::NotAdmitted).await;
+}
+
+#[tokio::test]
+async fn the_host_admits_a_guest_and_both_see_each_other() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut call = host_in_call(&host, &slug).await;
+    let mut pat = knock(&app, &slug, "Pat").await;
+    let (name, pat_id) = waiting(&call.recv().await)[0].clone();
+    assert_eq!(name, "Pat");
+    call.send_json(json!({"type": "admit", "id": pat_id})).await;
+    match pat.recv().await {
+        ServerMessage::Welcome { participants, you, .. } => {
+            assert_eq!(you.id, pat_id);
+            assert_eq!(participants.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Dr. Host"]);
+        }
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+    assert!(matches!(call.recv().await, ServerMessage::ParticipantJoined { participant } if participant.id == pat_id));
+    assert_eq!(waiting(&call.recv().await), []);
+}
+
+#[tokio::test]
+async fn guests_who_come_before_the_host_wait_and_are_not_let_in_when_the_host_arrives() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut early = knock(&app, &slug, "Early").await;
+    let mut earlier = knock(&app, &slug, "Also early").await;
+    let mut call = host.socket().await;
+    call.join(&slug, "ignored").await;
+    let names: Vec<String> = waiting(&call.recv().await).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["Early", "Also early"]);
+    early.expect_silence().await;
+    earlier.expect_silence().await;
+    // Admit all lets both in.
+    call.send_json(json!({"type": "admit_all"})).await;
+    assert!(matches!(early.recv().await, ServerMessage::Welcome { .. }));
+    assert!(matches!(earlier.recv().await, ServerMessage::Welcome { .. }));
+}
+
+#[tokio::test]
+async fn a_denied_guest_is_told_politely_and_cannot_knock_again_for_a_while() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut call = host_in_call(&host, &slug).await;
+    let mut pat = knock(&app, &slug, "Pat").await;
+    let pat_id = waiting(&call.recv().await)[0].1;
+    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    match pat.recv().await {
+        ServerMessage::Error { code, message } => {
+            assert_eq!(code, ErrorCode::Denied);
+            assert!(message.contains("did not let you in"));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    pat.expect_closed(Some(1008)).await;
+    assert_eq!(waiting(&call.recv().await), []);
+    // Knocking again at once, from the same address: refused straight away,
+    // and the host is not bothered.
+    let mut again = app.visitor().socket().await;
+    again.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat again"})).await;
+    expect_error(&mut again, ErrorCode::Denied).await;
+    call.expect_silence().await;
+}
+
+#[tokio::test]
+async fn only_the_host_may_admit_or_deny_and_a_guest_who_tries_is_refused() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut call = host_in_call(&host, &slug).await;
+    let mut sam = knock(&app, &slug, "Sam").await;
+    let sam_id = waiting(&call.recv().await)[0].1;
+    call.send_json(json!({"type": "admit", "id": sam_id})).await;
+    assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
+    call.recv().await; // Sam joined
+    call.recv().await; // lobby empty
+    let mut pat = knock(&app, &slug, "Pat").await;
+    let pat_id = waiting(&call.recv().await)[0].1;
+    // Sam, in the call but not the host, tries both; Pat tries too.
+    for message in [json!({"type": "admit", "id": pat_id}), json!({"type": "deny", "id": pat_id}), json!({"type": "admit_all"})] {
+        sam.send_json(message).await;
+        expect_error(&mut sam, ErrorCode::NotHost).await;
+    }
+    pat.send_json(json!({"type": "admit", "id": pat_id})).await;
+    expect_error(&mut pat, ErrorCode::NotHost).await;
+    call.expect_silence().await;
+    pat.expect_silence().await;
+}
+
+#[tokio::test]
+async fn without_a_lobby_guests_join_at_once() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Open room").await;
+    let mut guest = app.visitor().socket().await;
+    assert!(matches!(guest.join(&room.slug, "Pat").await, ServerMessage::Welcome { .. }));
+    // Turning a lobby on, then off again.
+    let id = room.id.to_string();
+    assert_eq!(host.call("set_room_lobby", &[("room", &id), ("lobby", "on")]).await.status(), 200);
+    let mut waits = app.visitor().socket().await;
+    waits.send_json(json!({"type": "join", "version": 1, "room": room.slug, "name": "Sam"})).await;
+    assert!(matches!(waits.recv().await, ServerMessage::Waiting { .. }));
+    assert_eq!(host.call("set_room_lobby", &[("room", &id)]).await.status(), 200);
+    let mut later = app.visitor().socket().await;
+    assert!(matches!(later.join(&room.slug, "Kim").await, ServerMessage::Welcome { .. }));
+}
