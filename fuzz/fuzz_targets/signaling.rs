@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use huddle::domain::{ChatText, DisplayName};
-use huddle::signaling::hub::{Hub, Input, Outgoing, RoomId, RESUME_GRACE};
+use huddle::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, RESUME_GRACE};
 use huddle::signaling::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
@@ -70,6 +70,19 @@ fuzz_target!(|data: &[u8]| {
                     ClientMessage::Admit { id } => Input::Admit { by: who, who: Some(id) },
                     ClientMessage::AdmitAll => Input::Admit { by: who, who: None },
                     ClientMessage::Deny { id } => Input::Deny { by: who, who: id },
+                    ClientMessage::Mute { id } => Input::Host { by: who, action: HostAction::Mute(id) },
+                    ClientMessage::MuteAll => Input::Host { by: who, action: HostAction::MuteAll },
+                    ClientMessage::Remove { id } => Input::Host { by: who, action: HostAction::Remove(id) },
+                    ClientMessage::Lock { locked } => Input::Host { by: who, action: HostAction::Lock(locked) },
+                    ClientMessage::LowerHand { id } => Input::Host { by: who, action: HostAction::LowerHand(id) },
+                    ClientMessage::Hand { raised } => Input::Hand { who, raised },
+                    // The adapter's: it closes connections. The hub's part is close_room.
+                    ClientMessage::EndForAll => {
+                        if let Ok(room) = hub.host_room(who) {
+                            hub.close_room(room);
+                        }
+                        continue;
+                    }
                     ClientMessage::Leave => Input::Leave { who },
                 };
                 // Whoever is welcomed enters the room joined, or the admitting host's.

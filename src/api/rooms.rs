@@ -29,6 +29,9 @@ pub struct RoomInvitation {
     pub keep_alive_secs: Option<u64>,
     /// Whether the link lets this visitor in now.
     pub availability: Availability,
+    /// The visitor is the room's host (sees the host's controls; the server
+    /// checks every host action itself).
+    pub host: bool,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -165,14 +168,15 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         let (state, session) = super::context::request().await?;
         let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
         let account = session.account(&state).await?;
-        let availability = if account.as_ref().is_some_and(|a| a.id == room.owner_id) {
+        let host = account.as_ref().is_some_and(|a| a.id == room.owner_id);
+        let availability = if host {
             Availability::Open
         } else {
             availability(&state, room.id).await?
         };
         let your_name = account.map(|a| a.display_name.to_string());
         let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
-        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability })
+        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability, host })
     }.await)
 }
 

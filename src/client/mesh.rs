@@ -72,6 +72,7 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_REPLACED: u16 = 4000;
 const CLOSE_SIGNED_OUT: u16 = 4001;
 const CLOSE_ROOM_CLOSED: u16 = 4002;
+const CLOSE_ENDED_BY_HOST: u16 = 4003;
 
 struct Call {
     ui: CallUi,
@@ -93,6 +94,8 @@ struct Call {
     /// Why the server refused us, when it did.
     refusal: RefCell<Option<String>>,
     socket_handlers: RefCell<Vec<Handler>>,
+    /// This person asked to end the call for everyone.
+    ending: Cell<bool>,
     /// The session refresher, for a signed-in person.
     keep_alive: RefCell<Option<KeepAlive>>,
 }
@@ -192,6 +195,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option
         refusal: RefCell::new(None),
         socket_handlers: RefCell::new(Vec::new()),
         keep_alive: RefCell::new(None),
+        ending: Cell::new(false),
     });
     call.use_socket(socket);
     if let Some(secs) = keep_alive_secs {
@@ -222,6 +226,25 @@ pub fn leave() {
     }
     close_current();
     stop_local();
+}
+
+/// Sends `message` on the call's socket, if in a call.
+pub fn send(message: ClientMessage) {
+    if let Some(call) = current() {
+        call.send(&message);
+    }
+}
+
+/// Host: ends the call for everyone, after asking.
+pub fn end_for_all() {
+    let Some(call) = current() else { return };
+    let sure = web_sys::window()
+        .and_then(|w| w.confirm_with_message("End the call for everyone? Everyone will be disconnected.").ok())
+        .unwrap_or(false);
+    if sure {
+        call.ending.set(true);
+        call.send(&ClientMessage::EndForAll);
+    }
 }
 
 /// Host: lets waiting guest `id` in.
@@ -417,7 +440,7 @@ impl Call {
 
     fn on_closed(self: &Rc<Self>, code: u16) {
         let refusal = self.refusal.borrow_mut().take();
-        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT | CLOSE_ROOM_CLOSED);
+        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT | CLOSE_ROOM_CLOSED | CLOSE_ENDED_BY_HOST);
         // Never in the call yet: nothing to resume, so say what went wrong.
         let never_joined = self.resume_token.borrow().is_none();
         if refusal.is_none() && !hopeless && !never_joined {
@@ -430,6 +453,8 @@ impl Call {
             CLOSE_SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
             CLOSE_REPLACED => "This call continued in another window.".into(),
             CLOSE_ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
+            CLOSE_ENDED_BY_HOST if self.ending.get() => "You ended the call for everyone.".into(),
+            CLOSE_ENDED_BY_HOST => "The host ended the call.".into(),
             _ => "The connection to the server was lost. Check your network, then try again.".into(),
         });
         self.ui.phase.try_set(Phase::Failed(message));
@@ -486,6 +511,17 @@ impl Call {
             }
             ServerMessage::Lobby { waiting } => {
                 self.ui.waiting.try_set(waiting);
+            }
+            ServerMessage::MutedByHost => {
+                self.ui.microphone_on.try_set(false);
+                apply_send_state();
+                self.ui.notice.try_set(Some("The host muted your microphone. Unmute it when you need to speak.".into()));
+            }
+            ServerMessage::RoomLocked { locked } => {
+                self.ui.locked.try_set(locked);
+            }
+            ServerMessage::Hands { raised } => {
+                self.ui.hands.try_set(raised);
             }
             ServerMessage::ParticipantJoined { participant } => {
                 self.ui.others.try_update(|others| others.push(participant));

@@ -7,7 +7,7 @@ mod media;
 mod mesh;
 
 pub use media::{attach_local, start_preview};
-pub use mesh::{admit, admit_all, apply_send_state, attach_remote, deny, join, leave};
+pub use mesh::{admit, admit_all, apply_send_state, attach_remote, deny, end_for_all, join, leave, send};
 
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::rooms::{Availability, RoomInvitation};
-use crate::signaling::protocol::{Participant, ParticipantId, WaitingGuest};
+use crate::signaling::protocol::{ClientMessage, Participant, ParticipantId, WaitingGuest};
 
 /// Where the person is in the life of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,14 @@ pub struct CallUi {
     /// Bumped whenever a video stream appears or changes, so the video
     /// elements re-attach.
     pub streams: RwSignal<u64>,
+    /// This person is the room's host (set from the invitation).
+    pub host: RwSignal<bool>,
+    /// Raised hands, in the order they went up.
+    pub hands: RwSignal<Vec<ParticipantId>>,
+    /// The host locked the call.
+    pub locked: RwSignal<bool>,
+    /// Something to tell this person ("The host muted your microphone.").
+    pub notice: RwSignal<Option<String>>,
 }
 
 impl CallUi {
@@ -60,6 +68,10 @@ impl CallUi {
             me: RwSignal::new(None),
             others: RwSignal::new(Vec::new()),
             waiting: RwSignal::new(Vec::new()),
+            host: RwSignal::new(false),
+            hands: RwSignal::new(Vec::new()),
+            locked: RwSignal::new(false),
+            notice: RwSignal::new(None),
             media: RwSignal::new(MediaCheck::Checking),
             microphone_on: RwSignal::new(true),
             camera_on: RwSignal::new(true),
@@ -73,6 +85,7 @@ impl CallUi {
 #[island]
 pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let ui = CallUi::new();
+    ui.host.set(invitation.host);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let room_name = invitation.name.clone();
@@ -256,30 +269,73 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
         crate::client::leave();
         ui.phase.set(Phase::Left);
     };
+    let my_id = move || ui.me.with(|me| me.as_ref().map(|p| p.id));
+    let my_hand_up = move || my_id().is_some_and(|id| ui.hands.with(|h| h.contains(&id)));
+    let toggle_hand = move |_| send(ClientMessage::Hand { raised: !my_hand_up() });
+    let notices = move || {
+        let mut lines: Vec<&'static str> = Vec::new();
+        if ui.locked.get() {
+            lines.push("The host has locked this call: nobody new can join.");
+        }
+        let notice = ui.notice.get();
+        (notice.is_some() || !lines.is_empty()).then(|| {
+            let text = notice.into_iter().chain(lines.into_iter().map(String::from)).collect::<Vec<_>>().join(" ");
+            view! { <p class="notice">{text}</p> }
+        })
+    };
+    let host_controls = move || {
+        ui.host.get().then(|| {
+            let locked = ui.locked.get();
+            view! {
+                {command("Mute everyone".into(), ClientMessage::MuteAll)}
+                {command(if locked { "Unlock call" } else { "Lock call" }.into(), ClientMessage::Lock { locked: !locked })}
+                <button type="button" class="danger" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    crate::client::end_for_all();
+                }>"End for everyone"</button>
+            }
+        })
+    };
+    // Built in parts, each type-erased: one nested view type is too deep for
+    // an optimised build.
+    let grid = view! {
+        <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
+            <figure class="tile self">
+                <LocalVideo ui class="" label="Your video"/>
+                <figcaption>{my_name} " (you)"
+                    {move || (!ui.microphone_on.get()).then_some(" · muted")}
+                    {move || my_hand_up().then_some(" · hand raised")}
+                </figcaption>
+            </figure>
+            <For each=move || ui.others.get() key=|p| p.id let:participant>
+                <RemoteTile ui id=participant.id name=participant.name.to_string()/>
+            </For>
+        </div>
+    }
+    .into_any();
+    let controls = view! {
+        <div class="controls" role="toolbar" aria-label="Call controls">
+            <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone>
+                {move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}
+            </button>
+            <button type="button" class:off=move || !ui.camera_on.get() on:click=toggle_camera>
+                {move || if ui.camera_on.get() { "Turn camera off" } else { "Turn camera on" }}
+            </button>
+            <button type="button" aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
+                {move || if my_hand_up() { "Lower hand" } else { "Raise hand" }}
+            </button>
+            {host_controls}
+            <button type="button" class="danger" on:click=leave>"Leave"</button>
+        </div>
+    }
+    .into_any();
     view! {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
             <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
+            <div role="status">{notices}</div>
             <Lobby ui/>
-            <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
-                <figure class="tile self">
-                    <LocalVideo ui class="" label="Your video"/>
-                    <figcaption>{my_name} " (you)"
-                        {move || (!ui.microphone_on.get()).then_some(" · muted")}
-                    </figcaption>
-                </figure>
-                <For each=move || ui.others.get() key=|p| p.id let:participant>
-                    <RemoteTile ui id=participant.id name=participant.name.to_string()/>
-                </For>
-            </div>
-            <div class="controls" role="toolbar" aria-label="Call controls">
-                <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone>
-                    {move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}
-                </button>
-                <button type="button" class:off=move || !ui.camera_on.get() on:click=toggle_camera>
-                    {move || if ui.camera_on.get() { "Turn camera off" } else { "Turn camera on" }}
-                </button>
-                <button type="button" class="danger" on:click=leave>"Leave"</button>
-            </div>
+            {grid}
+            {controls}
         </section>
     }
 }
@@ -363,6 +419,32 @@ fn waited_for(since_ms: u64) -> String {
     }
 }
 
+/// "1st", "2nd", "3rd", "4th"…
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// A button that sends `message`: one shape for every host command, which
+/// keeps the bundle small.
+fn command(label: String, message: ClientMessage) -> AnyView {
+    view! { <button type="button" on:click=move |_| send(message.clone())>{label}</button> }.into_any()
+}
+
+/// Sends a call message (in the browser; nothing on the server).
+fn send(message: ClientMessage) {
+    #[cfg(feature = "hydrate")]
+    crate::client::send(message);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = message;
+}
+
 /// This person's own camera, always muted (no echo of oneself).
 #[component]
 fn LocalVideo(ui: CallUi, class: &'static str, label: &'static str) -> impl IntoView {
@@ -390,10 +472,27 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
             crate::client::attach_remote(id, &element);
         }
     });
+    let place = move || ui.hands.with(|h| h.iter().position(|p| *p == id));
+    let hand = move || place().map(|n| format!(" · hand raised ({} in line)", ordinal(n + 1)));
+    let label = name.clone();
+    let caption = name.clone();
+    let controls = move || {
+        ui.host.get().then(|| {
+            let lower = place().map(|_| command(format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }));
+            view! {
+                <div class="tile-controls">
+                    {command(format!("Mute {name}"), ClientMessage::Mute { id })}
+                    {command(format!("Remove {name}"), ClientMessage::Remove { id })}
+                    {lower}
+                </div>
+            }
+        })
+    };
     view! {
         <figure class="tile remote" data-participant=id.to_string()>
-            <video node_ref=video aria-label=format!("Video of {name}") autoplay=true playsinline=true></video>
-            <figcaption>{name.clone()}</figcaption>
+            <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
+            <figcaption>{caption.clone()} {hand}</figcaption>
+            {controls}
         </figure>
     }
 }

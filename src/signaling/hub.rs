@@ -13,7 +13,7 @@
 //!   messages for the grace period; nobody hears of it unless they do not
 //!   come back in time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::domain::{ChatText, DisplayName};
@@ -60,6 +60,10 @@ pub enum Input {
     Admit { by: ParticipantId, who: Option<ParticipantId> },
     /// Host `by` turns waiting guest `who` away.
     Deny { by: ParticipantId, who: ParticipantId },
+    /// Host `by` acts on the call.
+    Host { by: ParticipantId, action: HostAction },
+    /// `who` raises or lowers their hand.
+    Hand { who: ParticipantId, raised: bool },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
     /// `from` says `text` to their room, at `at_ms` (Unix milliseconds).
@@ -69,6 +73,17 @@ pub enum Input {
     /// `who`'s connection dropped without a goodbye at `at`. Their place is
     /// kept until the grace period ends; messages for them are held.
     Drop { who: ParticipantId, at: Instant },
+}
+
+/// What a host may do to the call (ending it is the adapter's, since it
+/// closes connections: see [`Hub::close_room`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostAction {
+    Mute(ParticipantId),
+    MuteAll,
+    Remove(ParticipantId),
+    Lock(bool),
+    LowerHand(ParticipantId),
 }
 
 /// Who is joining, as [`Input::Join`] says.
@@ -113,6 +128,10 @@ pub struct Hub {
     rooms: HashMap<RoomId, Vec<Participant>>,
     /// Each room's guests waiting to be let in, longest first.
     lobbies: HashMap<RoomId, Vec<WaitingGuest>>,
+    /// Rooms whose host locked them.
+    locked: HashSet<RoomId>,
+    /// Raised hands per room, in the order they went up.
+    hands: HashMap<RoomId, Vec<ParticipantId>>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -130,6 +149,8 @@ impl Hub {
         Self {
             rooms: HashMap::new(),
             lobbies: HashMap::new(),
+            locked: HashSet::new(),
+            hands: HashMap::new(),
             seats: HashMap::new(),
             tokens: HashMap::new(),
             ice_servers,
@@ -152,6 +173,8 @@ impl Hub {
             }
             Input::Admit { by, who } => self.admit(by, who),
             Input::Deny { by, who } => self.deny(by, who),
+            Input::Host { by, action } => self.host_action(by, action),
+            Input::Hand { who, raised } => self.hand(who, raised),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
             Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
             Input::Leave { who } => self.leave(who),
@@ -229,6 +252,8 @@ impl Hub {
     /// or not, loses their place; nobody is told (the adapter closes their
     /// connections). Returns who was there.
     pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
+        self.locked.remove(&room);
+        self.hands.remove(&room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
         for who in &present {
@@ -296,6 +321,9 @@ impl Hub {
             return refuse(ErrorCode::AlreadyJoined);
         }
         let Entry { name, account, token, host, lobby, at_ms } = entry;
+        if self.locked.contains(&room) && !host {
+            return refuse(ErrorCode::RoomLocked);
+        }
         let wait = lobby && !host;
         let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait };
         if wait {
@@ -341,12 +369,19 @@ impl Hub {
                 resume_token: token,
             },
         });
+        let joiner = you.id;
         present.push(you);
+        if self.locked.contains(&room) {
+            out.push(Outgoing { to: joiner, message: ServerMessage::RoomLocked { locked: true } });
+        }
+        if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
+            out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
+        }
         out
     }
 
     /// Whether `who` is the host of a room and in its call; the room if so.
-    fn host_room(&self, who: ParticipantId) -> Result<RoomId, ErrorCode> {
+    pub fn host_room(&self, who: ParticipantId) -> Result<RoomId, ErrorCode> {
         match self.seats.get(&who) {
             Some(seat) if seat.host && seat.admitted => Ok(seat.room),
             Some(_) => Err(ErrorCode::NotHost),
@@ -403,6 +438,74 @@ impl Hub {
         let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) }];
         out.extend(self.tell_hosts(room));
         out
+    }
+
+    fn host_action(&mut self, by: ParticipantId, action: HostAction) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+        };
+        let in_call = |hub: &Self, who: ParticipantId| hub.seats.get(&who).is_some_and(|s| s.room == room && s.admitted);
+        let unknown = || vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        match action {
+            HostAction::Mute(who) if who != by && in_call(self, who) => vec![Outgoing { to: who, message: ServerMessage::MutedByHost }],
+            HostAction::MuteAll => self
+                .rooms
+                .get(&room)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| p.id != by)
+                .map(|p| Outgoing { to: p.id, message: ServerMessage::MutedByHost })
+                .collect(),
+            HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
+                let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
+                out.extend(self.leave(who));
+                out
+            }
+            HostAction::Lock(locked) => {
+                let changed = if locked { self.locked.insert(room) } else { self.locked.remove(&room) };
+                if !changed {
+                    return Vec::new();
+                }
+                self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::RoomLocked { locked } }).collect()
+            }
+            HostAction::LowerHand(who) => self.set_hand(room, who, false),
+            HostAction::Mute(_) | HostAction::Remove(_) => unknown(),
+        }
+    }
+
+    fn hand(&mut self, who: ParticipantId, raised: bool) -> Vec<Outgoing> {
+        match self.seats.get(&who) {
+            None => vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::NotJoined) }],
+            Some(seat) if !seat.admitted => vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::NotAdmitted) }],
+            Some(seat) => {
+                let room = seat.room;
+                self.set_hand(room, who, raised)
+            }
+        }
+    }
+
+    /// Raises or lowers `who`'s hand in `room`; everyone in the call hears
+    /// the new queue if it changed.
+    fn set_hand(&mut self, room: RoomId, who: ParticipantId, raised: bool) -> Vec<Outgoing> {
+        let queue = self.hands.entry(room).or_default();
+        let had = queue.contains(&who);
+        match (raised, had) {
+            (true, false) => queue.push(who),
+            (false, true) => queue.retain(|p| *p != who),
+            _ => return Vec::new(),
+        }
+        let raised = queue.clone();
+        if raised.is_empty() {
+            self.hands.remove(&room);
+        }
+        self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::Hands { raised: raised.clone() } }).collect()
+    }
+
+    /// Everyone in `room`'s call.
+    fn everyone_in(&self, room: RoomId) -> Vec<ParticipantId> {
+        self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default().iter().map(|p| p.id).collect()
     }
 
     fn drop_empty_lobby(&mut self, room: RoomId) {
@@ -470,6 +573,7 @@ impl Hub {
             return Vec::new();
         };
         present.retain(|p| p.id != who);
+        let room = seat.room;
         // Signals held for away participants from someone now gone would
         // only set up a connection to nobody.
         for other in present.iter() {
@@ -477,12 +581,17 @@ impl Hub {
                 seat.parked.retain(|m| !matches!(m, ServerMessage::Signal { from, .. } if *from == who));
             }
         }
-        let out = present
+        let mut out: Vec<Outgoing> = present
             .iter()
             .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } })
             .collect();
         if present.is_empty() {
-            self.rooms.remove(&seat.room);
+            // The call is over: a later one starts unlocked, hands down.
+            self.rooms.remove(&room);
+            self.locked.remove(&room);
+            self.hands.remove(&room);
+        } else {
+            out.extend(self.set_hand(room, who, false));
         }
         out
     }
@@ -1064,5 +1173,81 @@ mod tests {
         let (_, out) = hub.resume(&token(1), PROTOCOL_VERSION, None, t0);
         assert!(out.iter().any(|o| o.to == ParticipantId(1)
             && matches!(&o.message, ServerMessage::Lobby { waiting } if waiting.iter().map(|w| w.id).eq([ParticipantId(2)]))));
+    }
+
+    fn host_does(hub: &mut Hub, action: HostAction) -> Vec<Outgoing> {
+        hub.handle(Input::Host { by: ParticipantId(1), action })
+    }
+
+    /// Host 1 with guests 2 and 3 in the call (no lobby).
+    fn call_of_three() -> Hub {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Host", true, false);
+        enter(&mut hub, 2, "Pat", false, false);
+        enter(&mut hub, 3, "Sam", false, false);
+        hub
+    }
+
+    #[test]
+    fn the_host_mutes_one_or_everyone_else() {
+        let mut hub = call_of_three();
+        assert_eq!(host_does(&mut hub, HostAction::Mute(ParticipantId(2))), vec![Outgoing { to: ParticipantId(2), message: ServerMessage::MutedByHost }]);
+        let mut told: Vec<u64> = host_does(&mut hub, HostAction::MuteAll).iter().map(|o| o.to.0).collect();
+        told.sort();
+        assert_eq!(told, [2, 3]);
+        assert_eq!(error_code(&host_does(&mut hub, HostAction::Mute(ParticipantId(9)))), Some(ErrorCode::UnknownParticipant));
+    }
+
+    #[test]
+    fn a_removed_participant_is_told_and_the_others_see_them_leave() {
+        let mut hub = call_of_three();
+        let out = host_does(&mut hub, HostAction::Remove(ParticipantId(2)));
+        assert_eq!(out[0], Outgoing { to: ParticipantId(2), message: ServerMessage::error(ErrorCode::Removed) });
+        assert!(out.contains(&Outgoing { to: ParticipantId(3), message: ServerMessage::ParticipantLeft { id: ParticipantId(2) } }));
+        assert!(!hub.is_member(ParticipantId(2)));
+        assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now()).0, Err(ErrorCode::ResumeRefused), "no way back by resuming");
+    }
+
+    #[test]
+    fn a_locked_room_refuses_newcomers_but_not_its_host_and_unlocks_when_empty() {
+        let mut hub = call_of_three();
+        let mut told: Vec<u64> = host_does(&mut hub, HostAction::Lock(true)).iter().map(|o| o.to.0).collect();
+        told.sort();
+        assert_eq!(told, [1, 2, 3], "everyone in the call learns it is locked");
+        assert!(host_does(&mut hub, HostAction::Lock(true)).is_empty(), "no news, no message");
+        assert_eq!(error_code(&enter(&mut hub, 4, "Late", false, false)), Some(ErrorCode::RoomLocked));
+        assert_eq!(error_code(&enter(&mut hub, 5, "Knocker", false, true)), Some(ErrorCode::RoomLocked), "no new knocks");
+        for who in 1..=3 {
+            hub.handle(Input::Leave { who: ParticipantId(who) });
+        }
+        assert!(matches!(enter(&mut hub, 6, "Next day", false, false)[0].message, ServerMessage::Welcome { .. }));
+    }
+
+    #[test]
+    fn hands_queue_in_order_and_the_host_may_lower_any() {
+        let mut hub = call_of_three();
+        hub.handle(Input::Hand { who: ParticipantId(3), raised: true });
+        let out = hub.handle(Input::Hand { who: ParticipantId(2), raised: true });
+        assert_eq!(out.len(), 3, "everyone in the call sees the queue");
+        assert!(out.iter().all(|o| o.message == ServerMessage::Hands { raised: vec![ParticipantId(3), ParticipantId(2)] }));
+        assert!(hub.handle(Input::Hand { who: ParticipantId(2), raised: true }).is_empty(), "raising twice changes nothing");
+        let out = host_does(&mut hub, HostAction::LowerHand(ParticipantId(3)));
+        assert_eq!(out[0].message, ServerMessage::Hands { raised: vec![ParticipantId(2)] });
+        // A guest may lower only their own.
+        let out = hub.handle(Input::Host { by: ParticipantId(3), action: HostAction::LowerHand(ParticipantId(2)) });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotHost));
+        // Leaving lowers your hand.
+        let out = hub.handle(Input::Leave { who: ParticipantId(2) });
+        assert!(out.iter().any(|o| o.message == ServerMessage::Hands { raised: vec![] }));
+    }
+
+    #[test]
+    fn guests_may_not_use_host_controls() {
+        let mut hub = call_of_three();
+        for action in [HostAction::Mute(ParticipantId(3)), HostAction::MuteAll, HostAction::Remove(ParticipantId(3)), HostAction::Lock(true)] {
+            let out = hub.handle(Input::Host { by: ParticipantId(2), action });
+            assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::error(ErrorCode::NotHost) }], "{action:?}");
+        }
+        assert_eq!(hub.room_size(&slug('a')), 3);
     }
 }

@@ -97,6 +97,21 @@ pub enum ClientMessage {
     AdmitAll,
     /// Host only: turn waiting guest `id` away.
     Deny { id: ParticipantId },
+    /// Host only: turn participant `id`'s microphone off.
+    Mute { id: ParticipantId },
+    /// Host only: turn everyone else's microphone off.
+    MuteAll,
+    /// Host only: put participant `id` out of the call. Coming back, they
+    /// wait in the lobby for the host, lobby or not.
+    Remove { id: ParticipantId },
+    /// Host only: lock (no new guests, no new knocks) or unlock the room.
+    Lock { locked: bool },
+    /// Host only: end the call for everyone.
+    EndForAll,
+    /// Raise your hand (join the queue) or lower it.
+    Hand { raised: bool },
+    /// Host only: lower participant `id`'s hand.
+    LowerHand { id: ParticipantId },
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -119,6 +134,14 @@ pub enum ServerMessage {
     /// Nothing about the room comes while waiting. The token resumes your
     /// place in the lobby after a dropped connection.
     Waiting { resume_token: ResumeToken },
+    /// The host turned your microphone off. You may turn it on again.
+    MutedByHost,
+    /// Whether the room is locked now (sent to everyone in the call when it
+    /// changes, and after `welcome` while locked).
+    RoomLocked { locked: bool },
+    /// Raised hands, in the order they went up (to everyone in the call,
+    /// whenever it changes).
+    Hands { raised: Vec<ParticipantId> },
     /// To the host: everyone waiting in the lobby now, longest first. Sent
     /// whenever it changes, and after the host's `welcome` or `resumed`.
     Lobby { waiting: Vec<WaitingGuest> },
@@ -179,6 +202,10 @@ pub enum ErrorCode {
     NoRoomToAdmit,
     /// The host turned you away, or did a moment ago. Fatal.
     Denied,
+    /// The host locked the room: nobody new comes in. Fatal.
+    RoomLocked,
+    /// The host put you out of the call. Fatal.
+    Removed,
     /// A chat message was empty or over 2,000 characters.
     InvalidChat,
     /// `resume` came too late (the grace period is over), the token is
@@ -192,7 +219,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied)
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed)
     }
 }
 
@@ -214,6 +241,8 @@ impl ServerMessage {
             ErrorCode::NotAdmitted => "The host has not let you in yet.",
             ErrorCode::NoRoomToAdmit => "The call is full. Someone has to leave before you can let more people in.",
             ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
+            ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
+            ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",

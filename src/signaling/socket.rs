@@ -26,7 +26,7 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{Hub, Input, Outgoing, RoomId, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -92,6 +92,8 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_REPLACED: u16 = 4000;
 /// Close code when the room was deleted: the call is over for everyone.
 pub const CLOSE_ROOM_CLOSED: u16 = 4002;
+/// Close code when the host ended the call for everyone.
+pub const CLOSE_ENDED_BY_HOST: u16 = 4003;
 /// Close code when the sign-in behind a connection ended (signed out,
 /// expired, or ended from another device): reconnecting will not help.
 pub const CLOSE_SIGNED_OUT: u16 = 4001;
@@ -124,7 +126,13 @@ struct Inner {
     per_account: HashMap<i64, usize>,
     /// Guests turned away, by room and address, and when.
     denied: HashMap<(RoomId, IpAddr), Instant>,
+    /// People the host removed, by room and address, and when: coming
+    /// back, they wait in the lobby.
+    removed: HashMap<(RoomId, IpAddr), Instant>,
 }
+
+/// How long someone removed from a call must wait in the lobby to come back.
+const REMOVED_WAIT: Duration = Duration::from_secs(60 * 60);
 
 /// How long a turned-away guest's address may not knock on that room again.
 const DENY_COOLDOWN: Duration = Duration::from_secs(120);
@@ -215,6 +223,7 @@ impl Signaling {
             per_address: HashMap::new(),
             per_account: HashMap::new(),
             denied: HashMap::new(),
+            removed: HashMap::new(),
         };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
     }
@@ -369,25 +378,58 @@ impl Signaling {
         let mut inner = self.lock();
         let Some(by) = inner.connections.get(&id).map(|c| c.who) else { return };
         let input = input(by);
-        let denied = match &input {
-            Input::Deny { who, .. } => Some(*who),
-            _ => None,
+        let (target, code) = match &input {
+            Input::Deny { who, .. } => (Some(*who), ErrorCode::Denied),
+            Input::Host { action: HostAction::Remove(who), .. } => (Some(*who), ErrorCode::Removed),
+            _ => (None, ErrorCode::Denied),
         };
+        let room = inner.hub.room_of(by);
         let out = inner.hub.handle(input);
         if let [Outgoing { to, message: ServerMessage::Error { code, .. } }] = out.as_slice() {
             if *to == by {
                 tracing::warn!(participant = %by, ?code, "host action refused");
             }
         }
-        if let Some(guest) = denied {
-            let turned_away = out.iter().any(|o| o.to == guest && matches!(o.message, ServerMessage::Error { code: ErrorCode::Denied, .. }));
+        if let Some(guest) = target {
+            let done = out.iter().any(|o| o.to == guest && matches!(&o.message, ServerMessage::Error { code: c, .. } if *c == code));
             let place = inner.speaker.get(&guest).and_then(|c| inner.connections.get(c)).map(|c| c.address);
-            let room = inner.hub.room_of(by);
-            if let (true, Some(address), Some(room)) = (turned_away, place, room) {
-                inner.denied.insert((room, address), Instant::now());
+            if let (true, Some(address), Some(room)) = (done, place, room) {
+                let list = if code == ErrorCode::Removed { &mut inner.removed } else { &mut inner.denied };
+                list.insert((room, address), Instant::now());
             }
         }
         inner.deliver(out);
+    }
+
+    /// The host on connection `id` ends the call for everyone: every
+    /// place in it and its lobby goes, and every connection closes with
+    /// [`CLOSE_ENDED_BY_HOST`].
+    fn end_for_all(&self, id: ConnectionId) {
+        let mut inner = self.lock();
+        let Some(by) = inner.connections.get(&id).map(|c| c.who) else { return };
+        let room = match inner.hub.host_room(by) {
+            Ok(room) => room,
+            Err(code) => {
+                tracing::warn!(participant = %by, ?code, "host action refused");
+                return inner.send(id, ServerMessage::error(code));
+            }
+        };
+        for who in inner.hub.close_room(room) {
+            let Some(connection) = inner.speaker.remove(&who) else { continue };
+            if let Some(connection) = inner.connections.get_mut(&connection) {
+                connection.queue(Outbound::Close(CLOSE_ENDED_BY_HOST, "the host ended the call"));
+            }
+        }
+        tracing::info!(participant = %by, "call ended by its host");
+    }
+
+    /// Whether someone from connection `id` was removed from `room`'s call
+    /// lately (they wait in the lobby to come back).
+    fn recently_removed(&self, id: ConnectionId, room: RoomId) -> bool {
+        let mut inner = self.lock();
+        inner.removed.retain(|_, at| at.elapsed() < REMOVED_WAIT);
+        let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
+        inner.removed.contains_key(&(room, address))
     }
 
     /// Whether a guest from connection `id` was turned away from `room`
@@ -633,7 +675,9 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                             return true; // fatal: the writer closes
                         }
                     }
-                    (RoomId(found.id), account_id == Some(found.owner_id), found.lobby)
+                    let host = account_id == Some(found.owner_id);
+                    let lobby = found.lobby || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
+                    (RoomId(found.id), host, lobby)
                 }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
@@ -676,6 +720,17 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ClientMessage::Admit { id: guest } => state.signaling.host_action(id, |by| Input::Admit { by, who: Some(guest) }),
         ClientMessage::AdmitAll => state.signaling.host_action(id, |by| Input::Admit { by, who: None }),
         ClientMessage::Deny { id: guest } => state.signaling.host_action(id, |by| Input::Deny { by, who: guest }),
+        ClientMessage::Mute { id: who } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Mute(who) }),
+        ClientMessage::MuteAll => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::MuteAll }),
+        ClientMessage::Remove { id: who } => {
+            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Remove(who) })
+        }
+        ClientMessage::Lock { locked } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Lock(locked) }),
+        ClientMessage::LowerHand { id: who } => {
+            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LowerHand(who) })
+        }
+        ClientMessage::EndForAll => state.signaling.end_for_all(id),
+        ClientMessage::Hand { raised } => state.signaling.dispatch(id, |who| Input::Hand { who, raised }),
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true

@@ -5,6 +5,7 @@ mod account_changes;
 mod accounts;
 mod heartbeat;
 mod helpers;
+mod host_controls;
 mod hostile_clients;
 mod lobby;
 mod pages;

@@ -1,0 +1,77 @@
+// The host keeps control in the call: mutes a guest (whose audio then stops
+// reaching the host), sees and lowers a raised hand, locks the call, removes
+// a guest, and ends the call for everyone.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
+
+async function joinAs(person, link, name) {
+  await person.page.goto(link);
+  await waitForHydration(person.page);
+  if (name) await person.page.getByLabel('Your name').fill(name);
+  await person.page.getByRole('button', { name: 'Join', exact: true }).click();
+}
+
+describe('host controls', () => {
+  const env = serverAndBrowser();
+
+  it('mute, hands, lock, remove and end, from the host only', async () => {
+    const host = await newPerson(env.browser);
+    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Ms. Teacher', password: 'correct horse battery' });
+    await host.page.getByLabel('Room name').fill('Year 9 French');
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const link = await host.page.getByLabel('Join link for Year 9 French').inputValue();
+    await joinAs(host, link);
+    await host.page.getByText('You are the only one here').waitFor();
+    const pupil = await newPerson(env.browser);
+    await joinAs(pupil, link, 'Pupil One');
+    await waitForRemoteVideos(host.page, 1);
+    await waitForRemoteVideos(pupil.page, 1);
+
+    // A guest has no host controls at all.
+    assert.equal(await pupil.page.getByRole('button', { name: 'Mute everyone' }).count(), 0);
+    assert.equal(await pupil.page.getByRole('button', { name: /^Remove / }).count(), 0);
+
+    // Mute: the pupil's microphone goes off, and the host stops hearing it.
+    await host.page.getByRole('button', { name: 'Mute Pupil One' }).click();
+    await pupil.page.getByText('The host muted your microphone.').waitFor();
+    await pupil.page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await host.page.waitForTimeout(500);
+    const [afterMute] = await mediaGrowth(host.page);
+    assert.equal(afterMute.audioBytes, 0, 'audio still arrives from a muted pupil');
+
+    // A raised hand shows for both; the host lowers it.
+    await pupil.page.getByRole('button', { name: 'Raise hand' }).click();
+    await host.page.getByText('hand raised (1st in line)').waitFor();
+    await pupil.page.getByText('(you) · muted · hand raised').waitFor();
+    await host.page.getByRole('button', { name: "Lower Pupil One's hand" }).click();
+    await pupil.page.getByRole('button', { name: 'Raise hand' }).waitFor();
+
+    // Locked: a latecomer cannot join.
+    await host.page.getByRole('button', { name: 'Lock call' }).click();
+    await pupil.page.getByText('The host has locked this call').waitFor();
+    const late = await newPerson(env.browser);
+    await joinAs(late, link, 'Late Pupil');
+    await late.page.getByText('The host has locked this call. Nobody new can join.').waitFor();
+    await host.page.getByRole('button', { name: 'Unlock call' }).click();
+
+    // Removed: the pupil is out, told why, and the host's tile goes.
+    await host.page.getByRole('button', { name: 'Remove Pupil One' }).click();
+    await pupil.page.getByText('The host removed you from the call.').waitFor();
+    await host.page.getByText('You are the only one here').waitFor();
+
+    // Coming back from the address someone was removed from means waiting
+    // to be let in (all browsers here share 127.0.0.1), even without a lobby.
+    const second = await newPerson(env.browser);
+    await joinAs(second, link, 'Pupil Two');
+    await second.page.getByText('Waiting for the host to let you in.').waitFor();
+    await host.page.getByRole('button', { name: 'Admit Pupil Two' }).click();
+    await waitForRemoteVideos(host.page, 1);
+
+    // End for everyone, after confirming.
+    host.page.once('dialog', (dialog) => dialog.accept());
+    await host.page.getByRole('button', { name: 'End for everyone' }).click();
+    await second.page.getByText('The host ended the call.').waitFor();
+    await host.page.getByText('You ended the call for everyone.').waitFor();
+  });
+});
