@@ -2,6 +2,7 @@
 // reaching the host), sees and lowers a raised hand, locks the call, removes
 // a guest, and ends the call for everyone.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
@@ -73,5 +74,17 @@ describe('host controls', () => {
     await host.page.getByRole('button', { name: 'End for everyone' }).click();
     await second.page.getByText('The host ended the call.').waitFor();
     await host.page.getByText('You ended the call for everyone.').waitFor();
+
+    // The attendance lists everyone who was in, and downloads as CSV.
+    await host.page.goto(`${env.server.origin}/rooms`);
+    await host.page.getByRole('link', { name: 'Settings of Year 9 French' }).click();
+    await host.page.getByRole('cell', { name: 'Pupil Two' }).waitFor();
+    const [download] = await Promise.all([
+      host.page.waitForEvent('download'),
+      host.page.getByRole('link', { name: 'Download attendance (CSV)' }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const names = csv.trim().split('\r\n').slice(1).map((line) => line.split(',').slice(0, 2).join(','));
+    assert.deepEqual(names, ['Ms. Teacher,host', 'Pupil One,guest', 'Pupil Two,guest']);
   });
 });

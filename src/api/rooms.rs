@@ -136,6 +136,43 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
     }.await)
 }
 
+/// One stay in a room's calls, for the host's attendance list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaySummary {
+    pub name: String,
+    pub role: String,
+    /// "2026-12-01 09:00 UTC".
+    pub joined: String,
+    pub left: Option<String>,
+    pub reconnects: i64,
+}
+
+/// The attendance of one of the signed-in account's rooms, newest first
+/// (at most 100; the CSV has all).
+#[server(prefix = "/api", endpoint = "room_attendance")]
+pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
+    use crate::server::{attendance, rooms};
+    super::context::finish::<RoomAttendance>("/rooms", async move {
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        rooms::find_owned(&state.db, owner.id, room).await?;
+        let when = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string();
+        let stays = attendance::list_for_room(&state.db, room).await?;
+        Ok(stays
+            .into_iter()
+            .rev()
+            .take(100)
+            .map(|s| StaySummary {
+                name: s.display_name,
+                role: if s.host { "host" } else { "guest" }.into(),
+                joined: when(s.joined_at),
+                left: s.left_at.map(when),
+                reconnects: s.reconnects,
+            })
+            .collect())
+    }.await)
+}
+
 /// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]

@@ -27,6 +27,8 @@ pub struct SessionSummary {
     pub calendar: String,
     /// The IANA time zone its times are in.
     pub time_zone: String,
+    /// Where its attendance downloads from.
+    pub attendance: String,
 }
 
 /// A meeting coming up in one of the host's rooms, for the dashboard.
@@ -152,5 +154,6 @@ fn summarise(session: &crate::server::schedule::Session, now: jiff::Timestamp) -
         over: next.is_none(),
         calendar: calendar_path(session),
         time_zone: session.start.time_zone().iana_name().unwrap_or("UTC").to_string(),
+        attendance: format!("/rooms/{}/attendance.csv?session={}", session.room_id, session.id),
     }
 }

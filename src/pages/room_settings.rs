@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::rooms::{room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby};
+use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby};
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::not_found::NotFound;
@@ -105,6 +105,8 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
 
             <crate::pages::sessions::RoomSessions room=room.id/>
 
+            <Attendance room=room.id/>
+
             <h2>"Delete"</h2>
             <ActionForm action=delete attr:class="delete-room">
                 <FormError value=deleted/>
@@ -120,5 +122,42 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Who was in the room's calls, with the CSV download.
+#[component]
+fn Attendance(room: i64) -> impl IntoView {
+    let stays = Resource::new(|| (), move |_| room_attendance(room));
+    view! {
+        <h2>"Attendance"</h2>
+        <p><a href=format!("/rooms/{room}/attendance.csv") download="">"Download attendance (CSV)"</a></p>
+        <Suspense fallback=|| view! { <p role="status">"Loading attendance…"</p> }>
+            {move || Suspend::new(async move {
+                match stays.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"Nobody has joined a call here yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="attendance">
+                                <caption class="visually-hidden">"Who joined this room's calls, newest first"</caption>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col">"Left"</th><th scope="col">"Reconnects"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|s| view! {
+                                        <tr>
+                                            <td>{s.name}</td>
+                                            <td>{s.role}</td>
+                                            <td>{s.joined}</td>
+                                            <td>{s.left.unwrap_or_else(|| "still in the call".into())}</td>
+                                            <td>{s.reconnects}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -85,6 +85,7 @@ fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>) -> 
             {session.repeats.map(|r| view! { <p>{r}</p> })}
             {(!session.note.is_empty()).then(|| view! { <p class="note">"Note: " {session.note}</p> })}
             <p><a href=session.calendar download="">{format!("Download calendar file for {title}")}</a></p>
+            <p><a href=session.attendance download="">{format!("Attendance for {title} (CSV)")}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
                 <input type="hidden" name="session" value=session.id.to_string()/>
                 <button type="submit">{format!("Cancel {title}")}</button>

@@ -69,6 +69,31 @@ pub async fn record<'e>(db: impl sqlx::SqliteExecutor<'e>, event: Event) -> Resu
     Ok(())
 }
 
+/// Appends an event from a call (admit, deny, remove, lock, end, or a
+/// refused host action): `actor` as in the table (`account:<id>` or
+/// `guest:<participant id>`), `target` naming what it was done to.
+pub async fn record_call(
+    db: &SqlitePool,
+    actor: String,
+    account: Option<i64>,
+    action: &str,
+    target: Option<String>,
+    success: bool,
+    client: Option<IpAddr>,
+) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO audit_events (actor, account_id, action, target, outcome, client_addr) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(actor)
+        .bind(account)
+        .bind(action)
+        .bind(target)
+        .bind(if success { "success" } else { "failure" })
+        .bind(client.map(|ip| ip.to_string()))
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("writing the audit log failed", e))?;
+    Ok(())
+}
+
 /// The most recent events concerning `account`, newest first.
 pub async fn recent_for_account(db: &SqlitePool, account: i64, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(

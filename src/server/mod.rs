@@ -2,6 +2,7 @@
 //! password hashing, sessions and the HTTP application itself.
 
 pub mod accounts;
+pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod clock;

@@ -87,6 +87,7 @@ impl Application {
 
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling));
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
+        tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
             .site_root(config.site_root.as_str())
@@ -115,6 +116,7 @@ impl Application {
         let router = Router::new()
             .route("/ws", get(socket::upgrade))
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
+            .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
             .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)

@@ -86,6 +86,22 @@ pub enum HostAction {
     LowerHand(ParticipantId),
 }
 
+/// Something worth keeping beyond the call: who came and went (for the
+/// attendance list) and what the host did (for the audit log). The hub notes
+/// them; the adapter takes them with [`Hub::take_records`] and stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// `who` entered `room`'s call.
+    Entered { who: ParticipantId, room: RoomId, name: DisplayName, account: Option<i64>, host: bool },
+    /// `who` left the call (on purpose, removed, expired, or the call ended).
+    Left { who: ParticipantId },
+    /// `who` came back after a dropped connection: the same stay.
+    Reconnected { who: ParticipantId },
+    /// The host `by` did `what` (`admit`, `deny`, `remove`, `lock`,
+    /// `unlock`) in `room`, to `target`.
+    HostDid { by: ParticipantId, room: RoomId, what: &'static str, target: Option<ParticipantId> },
+}
+
 /// Who is joining, as [`Input::Join`] says.
 #[derive(Debug)]
 struct Entry {
@@ -132,6 +148,8 @@ pub struct Hub {
     locked: HashSet<RoomId>,
     /// Raised hands per room, in the order they went up.
     hands: HashMap<RoomId, Vec<ParticipantId>>,
+    /// Records not yet taken by the adapter.
+    journal: Vec<Record>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -151,6 +169,7 @@ impl Hub {
             lobbies: HashMap::new(),
             locked: HashSet::new(),
             hands: HashMap::new(),
+            journal: Vec::new(),
             seats: HashMap::new(),
             tokens: HashMap::new(),
             ice_servers,
@@ -217,6 +236,7 @@ impl Hub {
             return (Ok(who), out);
         }
         let (room, host) = (seat.room, seat.host);
+        self.journal.push(Record::Reconnected { who });
         let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
         let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
             return (Err(ErrorCode::ResumeRefused), out);
@@ -255,6 +275,7 @@ impl Hub {
         self.locked.remove(&room);
         self.hands.remove(&room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
+        self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
         for who in &present {
             if let Some(seat) = self.seats.remove(who) {
@@ -272,6 +293,11 @@ impl Hub {
     /// Number of rooms with at least one participant.
     pub fn active_rooms(&self) -> usize {
         self.rooms.len()
+    }
+
+    /// The records noted since the last call.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.journal)
     }
 
     /// The room `who` holds a place in, if any.
@@ -354,6 +380,8 @@ impl Hub {
     /// `you` enters the call in `room`: welcomed, and announced to those
     /// already in it.
     fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
+        let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
+        self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> = present
             .iter()
@@ -412,6 +440,7 @@ impl Hub {
             let Some(seat) = self.seats.get_mut(&guest) else { continue };
             seat.admitted = true;
             let token = seat.token.clone();
+            self.journal.push(Record::HostDid { by, room, what: "admit", target: Some(guest) });
             out.extend(self.enter(room, Participant { id: guest, name: entry.name }, token));
         }
         self.drop_empty_lobby(room);
@@ -435,6 +464,7 @@ impl Hub {
         if let Some(seat) = self.seats.remove(&who) {
             self.tokens.remove(&seat.token);
         }
+        self.journal.push(Record::HostDid { by, room, what: "deny", target: Some(who) });
         let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) }];
         out.extend(self.tell_hosts(room));
         out
@@ -459,6 +489,7 @@ impl Hub {
                 .map(|p| Outgoing { to: p.id, message: ServerMessage::MutedByHost })
                 .collect(),
             HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
+                self.journal.push(Record::HostDid { by, room, what: "remove", target: Some(who) });
                 let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
                 out.extend(self.leave(who));
                 out
@@ -468,6 +499,7 @@ impl Hub {
                 if !changed {
                     return Vec::new();
                 }
+                self.journal.push(Record::HostDid { by, room, what: if locked { "lock" } else { "unlock" }, target: None });
                 self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::RoomLocked { locked } }).collect()
             }
             HostAction::LowerHand(who) => self.set_hand(room, who, false),
@@ -569,6 +601,7 @@ impl Hub {
             self.drop_empty_lobby(seat.room);
             return self.tell_hosts(seat.room);
         }
+        self.journal.push(Record::Left { who });
         let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };
@@ -1249,5 +1282,27 @@ mod tests {
             assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::error(ErrorCode::NotHost) }], "{action:?}");
         }
         assert_eq!(hub.room_size(&slug('a')), 3);
+    }
+
+    #[test]
+    fn stays_are_recorded_once_with_reconnects_merged_and_host_actions_noted() {
+        let mut hub = Hub::new(vec![]);
+        let t0 = Instant::now();
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        let records = hub.take_records();
+        assert_eq!(records.len(), 1, "a waiting guest is not yet in the call: {records:?}");
+        assert!(matches!(&records[0], Record::Entered { who: ParticipantId(1), host: true, .. }));
+        hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(2)) });
+        let records = hub.take_records();
+        assert_eq!(records[0], Record::HostDid { by: ParticipantId(1), room: slug('a'), what: "admit", target: Some(ParticipantId(2)) });
+        assert!(matches!(&records[1], Record::Entered { who: ParticipantId(2), host: false, .. }));
+        drop_at(&mut hub, 2, t0);
+        assert_eq!(hub.resume(&token(2), PROTOCOL_VERSION, None, t0).0, Ok(ParticipantId(2)));
+        assert_eq!(hub.take_records(), [Record::Reconnected { who: ParticipantId(2) }]);
+        hub.handle(Input::Leave { who: ParticipantId(2) });
+        assert_eq!(hub.take_records(), [Record::Left { who: ParticipantId(2) }]);
+        hub.close_room(slug('a'));
+        assert_eq!(hub.take_records(), [Record::Left { who: ParticipantId(1) }]);
     }
 }

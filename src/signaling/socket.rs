@@ -26,7 +26,7 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -129,7 +129,23 @@ struct Inner {
     /// People the host removed, by room and address, and when: coming
     /// back, they wait in the lobby.
     removed: HashMap<(RoomId, IpAddr), Instant>,
+    /// Where records for attendance and the audit log go.
+    notes: Option<mpsc::Sender<Note>>,
 }
+
+/// What the signaling layer asks to be written down.
+#[derive(Debug, Clone)]
+pub enum Note {
+    /// From the hub: stays and host actions.
+    Hub(Record),
+    /// A host action from someone who is not the host (logged).
+    Refused { participant: ParticipantId, account: Option<i64>, action: &'static str, client: IpAddr },
+    /// The host ended the call for everyone.
+    Ended { by: ParticipantId, room: RoomId },
+}
+
+/// Notes waiting to be written before more are dropped (and reported).
+const NOTE_BACKLOG: usize = 10_000;
 
 /// How long someone removed from a call must wait in the lobby to come back.
 const REMOVED_WAIT: Duration = Duration::from_secs(60 * 60);
@@ -224,8 +240,17 @@ impl Signaling {
             per_account: HashMap::new(),
             denied: HashMap::new(),
             removed: HashMap::new(),
+            notes: None,
         };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
+    }
+
+    /// From now on, records for attendance and the audit log go to the
+    /// returned receiver.
+    pub fn take_notes(&self) -> mpsc::Receiver<Note> {
+        let (tx, rx) = mpsc::channel(NOTE_BACKLOG);
+        self.lock().notes = Some(tx);
+        rx
     }
 
     /// Shutting down: refuses new connections and asks every open one to
@@ -316,6 +341,7 @@ impl Signaling {
                 connection.queue(Outbound::Close(CLOSE_ROOM_CLOSED, "room closed"));
             }
         }
+        inner.deliver(Vec::new());
     }
 
     /// The connection ended; the room hears of it as `ending` says.
@@ -378,6 +404,15 @@ impl Signaling {
         let mut inner = self.lock();
         let Some(by) = inner.connections.get(&id).map(|c| c.who) else { return };
         let input = input(by);
+        let action_name = match &input {
+            Input::Admit { .. } => "admit",
+            Input::Deny { .. } => "deny",
+            Input::Host { action: HostAction::Mute(_) | HostAction::MuteAll, .. } => "mute",
+            Input::Host { action: HostAction::Remove(_), .. } => "remove",
+            Input::Host { action: HostAction::Lock(_), .. } => "lock",
+            Input::Host { action: HostAction::LowerHand(_), .. } => "lower_hand",
+            _ => "host_action",
+        };
         let (target, code) = match &input {
             Input::Deny { who, .. } => (Some(*who), ErrorCode::Denied),
             Input::Host { action: HostAction::Remove(who), .. } => (Some(*who), ErrorCode::Removed),
@@ -385,9 +420,9 @@ impl Signaling {
         };
         let room = inner.hub.room_of(by);
         let out = inner.hub.handle(input);
-        if let [Outgoing { to, message: ServerMessage::Error { code, .. } }] = out.as_slice() {
+        if let [Outgoing { to, message: ServerMessage::Error { code: ErrorCode::NotHost, .. } }] = out.as_slice() {
             if *to == by {
-                tracing::warn!(participant = %by, ?code, "host action refused");
+                inner.refused(id, by, action_name);
             }
         }
         if let Some(guest) = target {
@@ -410,7 +445,9 @@ impl Signaling {
         let room = match inner.hub.host_room(by) {
             Ok(room) => room,
             Err(code) => {
-                tracing::warn!(participant = %by, ?code, "host action refused");
+                if code == ErrorCode::NotHost {
+                    inner.refused(id, by, "end_for_all");
+                }
                 return inner.send(id, ServerMessage::error(code));
             }
         };
@@ -421,6 +458,8 @@ impl Signaling {
             }
         }
         tracing::info!(participant = %by, "call ended by its host");
+        inner.note(Note::Ended { by, room });
+        inner.deliver(Vec::new());
     }
 
     /// Whether someone from connection `id` was removed from `room`'s call
@@ -482,6 +521,27 @@ impl Inner {
                 connection.queue(Outbound::Message(message));
             }
         }
+        for record in self.hub.take_records() {
+            self.note(Note::Hub(record));
+        }
+    }
+
+    /// Passes `note` on to be written; a full backlog is reported, since a
+    /// lost attendance or audit record must not go unnoticed.
+    fn note(&mut self, note: Note) {
+        let Some(notes) = &self.notes else { return };
+        if notes.try_send(note).is_err() {
+            tracing::error!("attendance and audit backlog full: a record was not written");
+        }
+    }
+
+    /// A host action from connection `id`, whose participant is not the
+    /// host: logged and audited.
+    fn refused(&mut self, id: ConnectionId, participant: ParticipantId, action: &'static str) {
+        tracing::warn!(%participant, action, "host action refused");
+        let Some(connection) = self.connections.get(&id) else { return };
+        let (account, client) = (connection.owner.map(|o| o.account), connection.address);
+        self.note(Note::Refused { participant, account, action, client });
     }
 
     fn send(&mut self, id: ConnectionId, message: ServerMessage) {

@@ -3,6 +3,7 @@
 
 mod account_changes;
 mod accounts;
+mod attendance;
 mod heartbeat;
 mod helpers;
 mod host_controls;

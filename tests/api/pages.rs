@@ -218,3 +218,25 @@ async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_das
     assert!(dashboard.contains("Start Follow-up with Pat"));
     assert!(dashboard.contains(&room.join_link));
 }
+
+#[tokio::test]
+async fn the_settings_page_lists_attendance_with_its_download() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let path = format!("/rooms/{}", room.id);
+    assert!(host.page(&path).await.text().await.unwrap().contains("Nobody has joined a call here yet."));
+    let mut guest = app.visitor().socket().await;
+    guest.join(&room.slug, "Pat Guest").await;
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = host.page(&path).await.text().await.unwrap();
+        if html.contains("Pat Guest") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("<td>Pat Guest</td>") && html.contains("still in the call"), "the stay is listed");
+    assert!(html.contains(&format!("href=\"/rooms/{}/attendance.csv\"", room.id)));
+    assert!(html.contains("<th scope=\"col\">Joined</th>"));
+}

@@ -1,0 +1,243 @@
+//! Attendance: who was in each call of a room and when, written from the
+//! signaling layer's notes, listed for the host and downloaded as CSV. The
+//! same notes put the host's actions in the audit log.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use sqlx::SqlitePool;
+
+use crate::error::AppError;
+use crate::server::audit;
+use crate::server::clock::Clock;
+use crate::signaling::hub::{Record, RoomId};
+use crate::signaling::protocol::ParticipantId;
+use crate::signaling::socket::Note;
+
+/// One stay in a call, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stay {
+    pub display_name: String,
+    pub host: bool,
+    pub joined_at: Timestamp,
+    pub left_at: Option<Timestamp>,
+    pub reconnects: i64,
+}
+
+/// Someone in a call now: their attendance row and who they are.
+struct Present {
+    row: i64,
+    room: RoomId,
+    account: Option<i64>,
+}
+
+/// Writes every note until the signaling layer is gone. A failed write is
+/// logged (by `AppError::internal`) and the next note is still written.
+pub async fn keep(db: SqlitePool, clock: Clock, mut notes: tokio::sync::mpsc::Receiver<Note>) {
+    let mut present: HashMap<ParticipantId, Present> = HashMap::new();
+    while let Some(note) = notes.recv().await {
+        let now = clock.now();
+        let _ = write(&db, now, &mut present, note).await;
+    }
+}
+
+async fn write(db: &SqlitePool, now: Timestamp, present: &mut HashMap<ParticipantId, Present>, note: Note) -> Result<(), AppError> {
+    match note {
+        Note::Hub(Record::Entered { who, room, name, account, host }) => {
+            let (row,): (i64,) = sqlx::query_as(
+                "INSERT INTO attendance (room_id, account_id, display_name, role, joined_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(room.0)
+            .bind(account)
+            .bind(name.as_str())
+            .bind(if host { "host" } else { "guest" })
+            .bind(now.to_string())
+            .fetch_one(db)
+            .await
+            .map_err(|e| AppError::internal("recording attendance failed", e))?;
+            present.insert(who, Present { row, room, account });
+        }
+        Note::Hub(Record::Left { who }) => {
+            let Some(stay) = present.remove(&who) else { return Ok(()) };
+            sqlx::query("UPDATE attendance SET left_at = ? WHERE id = ?")
+                .bind(now.to_string())
+                .bind(stay.row)
+                .execute(db)
+                .await
+                .map_err(|e| AppError::internal("recording attendance failed", e))?;
+        }
+        Note::Hub(Record::Reconnected { who }) => {
+            let Some(stay) = present.get(&who) else { return Ok(()) };
+            sqlx::query("UPDATE attendance SET reconnects = reconnects + 1 WHERE id = ?")
+                .bind(stay.row)
+                .execute(db)
+                .await
+                .map_err(|e| AppError::internal("recording attendance failed", e))?;
+        }
+        Note::Hub(Record::HostDid { by, room, what, target }) => {
+            let account = present.get(&by).and_then(|p| p.account);
+            let target = Some(match target {
+                Some(target) => format!("room:{} participant:{target}", room.0),
+                None => format!("room:{}", room.0),
+            });
+            audit::record_call(db, actor(by, account), account, &format!("call_{what}"), target, true, None).await?;
+        }
+        Note::Ended { by, room } => {
+            let account = present.get(&by).and_then(|p| p.account);
+            audit::record_call(db, actor(by, account), account, "call_end", Some(format!("room:{}", room.0)), true, None).await?;
+        }
+        Note::Refused { participant, account, action, client } => {
+            let room = present.get(&participant).map(|p| format!("room:{}", p.room.0));
+            audit::record_call(db, actor(participant, account), account, &format!("call_{action}"), room, false, Some(client)).await?;
+        }
+    }
+    Ok(())
+}
+
+fn actor(participant: ParticipantId, account: Option<i64>) -> String {
+    match account {
+        Some(account) => format!("account:{account}"),
+        None => format!("guest:{participant}"),
+    }
+}
+
+/// Every stay in room `room_id`, in the order they began.
+pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Stay>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT display_name, role, joined_at, left_at, reconnects FROM attendance WHERE room_id = ? ORDER BY joined_at, id",
+    )
+    .bind(room_id)
+    .fetch_all(db)
+    .await
+    .map_err(|e| AppError::internal("reading attendance failed", e))?;
+    rows.into_iter()
+        .map(|(display_name, role, joined_at, left_at, reconnects)| {
+            let parse = |t: &str| t.parse::<Timestamp>().map_err(|e| AppError::internal("a stored attendance time is invalid", e));
+            Ok(Stay {
+                display_name,
+                host: role == "host",
+                joined_at: parse(&joined_at)?,
+                left_at: left_at.as_deref().map(parse).transpose()?,
+                reconnects,
+            })
+        })
+        .collect()
+}
+
+/// Stays that overlap `[from, to)`.
+pub fn during(stays: &[Stay], from: Timestamp, to: Timestamp) -> Vec<Stay> {
+    stays.iter().filter(|s| s.joined_at < to && s.left_at.is_none_or(|left| left > from)).cloned().collect()
+}
+
+/// The stays as CSV (RFC 4180): a header, then one line per stay, times in
+/// UTC. A cell that a spreadsheet would run as a formula is defused.
+pub fn csv(stays: &[Stay]) -> String {
+    let mut out = String::from("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n");
+    for stay in stays {
+        let minutes = stay.left_at.map(|left| (left.as_second() - stay.joined_at.as_second()).max(0) / 60);
+        let cells = [
+            cell(&stay.display_name),
+            (if stay.host { "host" } else { "guest" }).to_string(),
+            stay.joined_at.to_string(),
+            stay.left_at.map(|t| t.to_string()).unwrap_or_default(),
+            minutes.map(|m| m.to_string()).unwrap_or_default(),
+            stay.reconnects.to_string(),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One text cell: quoted when it holds a comma, quote or line break, and
+/// prefixed with `'` when it starts like a formula (`=`, `+`, `-`, `@`).
+fn cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `GET /rooms/{room}/attendance.csv[?session={id}]`: the room's attendance,
+/// or one scheduled session's (stays overlapping any of its meetings, from
+/// when its join window opens), for the room's host only.
+pub async fn download(
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
+    axum::extract::Path(room): axum::extract::Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    session: tower_sessions::Session,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let found = async {
+        let user = crate::server::session::UserSession(session);
+        let owner = user.require_account(&state).await?;
+        let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
+        let mut stays = list_for_room(&state.db, room.id).await?;
+        let mut name = "attendance".to_string();
+        if let Some(id) = query.get("session") {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+            let scheduled = crate::server::schedule::find_owned(&state.db, owner.id, id).await?;
+            if scheduled.room_id != room.id {
+                return Err(AppError::NotFound);
+            }
+            let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
+            stays = scheduled
+                .occurrences()
+                .iter()
+                .flat_map(|m| during(&stays, m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
+                .collect();
+            stays.dedup();
+            name = format!("attendance-{}", crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics"));
+        }
+        Ok::<_, AppError>((csv(&stays), name))
+    };
+    match found.await {
+        Ok((body, name)) => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))],
+            body,
+        )
+            .into_response(),
+        Err(e) => (e.status(), e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn stay(name: &str, joined: &str, left: Option<&str>) -> Stay {
+        Stay { display_name: name.into(), host: false, joined_at: at(joined), left_at: left.map(at), reconnects: 1 }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
+        let stays = [
+            stay("Pat, Jr.", "2026-12-01T09:00:00Z", Some("2026-12-01T09:31:10Z")),
+            stay("=HYPERLINK(\"x\")", "2026-12-01T09:05:00Z", None),
+        ];
+        let file = csv(&stays);
+        let lines: Vec<&str> = file.split("\r\n").collect();
+        assert_eq!(lines[0], "name,role,joined (UTC),left (UTC),minutes,reconnects");
+        assert_eq!(lines[1], "\"Pat, Jr.\",guest,2026-12-01T09:00:00Z,2026-12-01T09:31:10Z,31,1");
+        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",guest,2026-12-01T09:05:00Z,,,1");
+    }
+
+    #[test]
+    fn during_keeps_the_stays_that_overlap_a_window() {
+        let stays = [
+            stay("Before", "2026-12-01T08:00:00Z", Some("2026-12-01T08:30:00Z")),
+            stay("In", "2026-12-01T08:50:00Z", Some("2026-12-01T09:10:00Z")),
+            stay("Still here", "2026-12-01T09:20:00Z", None),
+            stay("After", "2026-12-01T10:00:00Z", None),
+        ];
+        let names: Vec<String> = during(&stays, at("2026-12-01T08:45:00Z"), at("2026-12-01T09:30:00Z")).into_iter().map(|s| s.display_name).collect();
+        assert_eq!(names, ["In", "Still here"]);
+    }
+}

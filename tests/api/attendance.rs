@@ -1,0 +1,144 @@
+//! Attendance: every stay in a call is recorded (reconnects merged), the
+//! host downloads it as CSV, and the host's actions reach the audit log.
+
+use std::time::Duration;
+
+use huddle::signaling::protocol::ServerMessage;
+use serde_json::json;
+
+use crate::helpers::{resume_token, spawn_app, TestApp};
+
+/// Polls `query` (one count) until it reaches `want`, for up to 5 s: the
+/// records are written just after the fact.
+async fn eventually(app: &TestApp, query: &str, want: i64) {
+    let db = app.db().await;
+    for _ in 0..100 {
+        let (n,): (i64,) = sqlx::query_as(query).fetch_one(&db).await.unwrap();
+        if n == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (n,): (i64,) = sqlx::query_as(query).fetch_one(&db).await.unwrap();
+    assert_eq!(n, want, "{query}");
+}
+
+#[tokio::test]
+async fn joins_leaves_and_a_reconnect_make_one_row_per_stay_and_a_csv() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    let mut pat = app.visitor().socket().await;
+    let welcome = pat.join(&room.slug, "Pat, Jr.").await;
+    call.recv().await;
+    eventually(&app, "SELECT count(*) FROM attendance", 2).await;
+
+    // A blip: Pat's connection drops and resumes. Still one stay.
+    pat.cut();
+    let mut back = app.visitor().socket().await;
+    assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Resumed { .. }));
+    eventually(&app, "SELECT count(*) FROM attendance WHERE reconnects = 1", 1).await;
+    back.send_json(json!({"type": "leave"})).await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
+    eventually(&app, "SELECT count(*) FROM attendance", 2).await;
+
+    let response = host.page(&format!("/rooms/{}/attendance.csv", room.id)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].starts_with("Dr. Host,host,"));
+    assert!(lines[2].starts_with("\"Pat, Jr.\",guest,") && lines[2].ends_with(",1"), "{}", lines[2]);
+
+    // Nobody else gets it.
+    let eve = app.host("eve@example.org", "Eve").await;
+    assert_eq!(eve.page(&format!("/rooms/{}/attendance.csv", room.id)).await.status(), 404);
+    assert_eq!(app.visitor().page(&format!("/rooms/{}/attendance.csv", room.id)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_sessions_attendance_lists_only_the_stays_in_its_window() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
+    let created: serde_json::Value = host
+        .call("schedule_session", &[("room", &room.id.to_string()), ("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
+    // In the session's window, Pat comes and goes.
+    app.clock.set(start - jiff::SignedDuration::from_mins(5));
+    let mut pat = app.visitor().socket().await;
+    pat.join(&room.slug, "Pat").await;
+    eventually(&app, "SELECT count(*) FROM attendance", 1).await;
+    pat.send_json(json!({"type": "leave"})).await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
+    // Long after it, the host drops in alone.
+    app.clock.set(start + jiff::SignedDuration::from_hours(3));
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    eventually(&app, "SELECT count(*) FROM attendance", 2).await;
+
+    let csv = host.page(&format!("/rooms/{}/attendance.csv?session={}", room.id, created["id"])).await.text().await.unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("Pat,guest,"));
+}
+
+#[tokio::test]
+async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    host.call("set_room_lobby", &[("room", &room.id.to_string()), ("lobby", "on")]).await;
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    call.recv().await; // the lobby
+    let knock = |name: &'static str| {
+        let app = &app;
+        let slug = room.slug.clone();
+        async move {
+            let mut s = app.visitor().socket().await;
+            s.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+            s.recv().await;
+            s
+        }
+    };
+    let mut pat = knock("Pat").await;
+    let waiting = |m: ServerMessage| match m {
+        ServerMessage::Lobby { waiting } => waiting.last().unwrap().id,
+        other => panic!("expected the lobby, got {other:?}"),
+    };
+    let pat_id = waiting(call.recv().await);
+    call.send_json(json!({"type": "admit", "id": pat_id})).await;
+    pat.recv().await; // welcome
+    // Pat, a guest, tries a host action.
+    pat.send_json(json!({"type": "lock", "locked": true})).await;
+    let _sam = knock("Sam").await;
+    call.recv().await; // joined
+    call.recv().await; // lobby: empty after admit
+    let sam_id = waiting(call.recv().await);
+    call.send_json(json!({"type": "deny", "id": sam_id})).await;
+    call.send_json(json!({"type": "lock", "locked": true})).await;
+    call.send_json(json!({"type": "remove", "id": pat_id})).await;
+    call.send_json(json!({"type": "end_for_all"})).await;
+    call.expect_closed(Some(4003)).await;
+
+    let query = "SELECT count(*) FROM audit_events WHERE action LIKE 'call_%'";
+    eventually(&app, query, 6).await;
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, action, outcome FROM audit_events WHERE action LIKE 'call_%' ORDER BY id").fetch_all(&app.db().await).await.unwrap();
+    let actions: Vec<(&str, &str)> = rows.iter().map(|(_, a, o)| (a.as_str(), o.as_str())).collect();
+    assert_eq!(
+        actions,
+        [("call_admit", "success"), ("call_lock", "failure"), ("call_deny", "success"), ("call_lock", "success"), ("call_remove", "success"), ("call_end", "success")]
+    );
+    assert_eq!(rows[0].0, "account:1");
+    assert!(rows[1].0.starts_with("guest:"), "the refused one names the guest: {}", rows[1].0);
+}
