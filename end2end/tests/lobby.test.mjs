@@ -59,3 +59,32 @@ describe('the lobby', () => {
     assert.equal(await host.page.locator('.tile.remote').count(), 1);
   });
 });
+
+describe('a room passcode', () => {
+  const env = serverAndBrowser();
+
+  it('a guest with the wrong passcode is told so, and with the right one gets in', async () => {
+    const host = await newPerson(env.browser);
+    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
+    await host.page.getByLabel('Room name').fill('Private');
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const joinLink = await host.page.getByLabel('Join link for Private').inputValue();
+    await host.page.getByRole('link', { name: 'Settings of Private' }).click();
+    await host.page.getByLabel('Passcode (optional)').fill('4812');
+    await host.page.getByRole('button', { name: 'Save passcode' }).click();
+    await host.page.getByText('The passcode setting is saved.').waitFor();
+
+    const guest = await newPerson(env.browser);
+    await guest.page.goto(joinLink);
+    await waitForHydration(guest.page);
+    await guest.page.getByLabel('Your name').fill('Pat Guest');
+    await guest.page.getByLabel('Passcode').fill('1234');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await guest.page.getByText('That passcode is not right.').waitFor();
+    await guest.page.getByRole('button', { name: 'Try again' }).click();
+    await guest.page.getByLabel('Your name').fill('Pat Guest');
+    await guest.page.getByLabel('Passcode').fill('4812');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await guest.page.getByText('You are the only one here').waitFor();
+  });
+});

@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             _ => {
                 let Ok(message) = serde_json::from_slice::<ClientMessage>(text) else { continue };
                 let input = match message {
-                    ClientMessage::Join { version, room, name } => {
+                    ClientMessage::Join { version, room, name, .. } => {
                         let Ok(name) = DisplayName::parse(&name) else { continue };
                         // Tokens are the connection's own number, so lines can guess them.
                         let token = ResumeToken(connection.to_string());

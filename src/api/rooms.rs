@@ -13,6 +13,8 @@ pub struct RoomSummary {
     pub name: String,
     /// Guests wait in a lobby until the host lets them in.
     pub lobby: bool,
+    /// Guests must give this to join (shown to the host to share).
+    pub passcode: Option<String>,
     pub slug: String,
     pub join_link: String,
 }
@@ -32,6 +34,8 @@ pub struct RoomInvitation {
     /// The visitor is the room's host (sees the host's controls; the server
     /// checks every host action itself).
     pub host: bool,
+    /// The visitor must give the room's passcode to join.
+    pub passcode_required: bool,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -173,6 +177,30 @@ pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
     }.await)
 }
 
+/// Sets a room's passcode (4 to 32 characters), or removes it when empty.
+#[server(prefix = "/api", endpoint = "set_room_passcode")]
+pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomPasscode>(&format!("/rooms/{room}"), async move {
+        let passcode = passcode.trim();
+        let passcode = if passcode.is_empty() {
+            None
+        } else {
+            let chars = passcode.chars().count();
+            if !(4..=32).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
+                return Err(AppError::invalid("passcode", "A passcode is 4 to 32 characters, or leave it empty for none."));
+            }
+            Some(passcode.to_string())
+        };
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let changed = rooms::set_passcode(&state.db, owner.id, room, passcode).await?;
+        tracing::info!(account = owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
 /// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]
@@ -213,7 +241,8 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         };
         let your_name = account.map(|a| a.display_name.to_string());
         let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
-        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability, host })
+        let passcode_required = !host && room.passcode.is_some();
+        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability, host, passcode_required })
     }.await)
 }
 
@@ -249,5 +278,6 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         slug: room.slug.to_string(),
         name: room.name,
         lobby: room.lobby,
+        passcode: room.passcode,
     }
 }

@@ -78,6 +78,7 @@ struct Call {
     ui: CallUi,
     room: RoomSlug,
     name: DisplayName,
+    passcode: Option<String>,
     socket: RefCell<Option<WebSocket>>,
     /// Which socket is the current one; bumped on every reconnect.
     generation: Cell<u32>,
@@ -166,7 +167,7 @@ impl Peer {
 
 /// Connects to signaling and enters the room as `name`. A signed-in person
 /// refreshes their session every `keep_alive_secs` while in the call.
-pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option<u64>) {
+pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String>, keep_alive_secs: Option<u64>) {
     close_current();
     let Ok(room) = RoomSlug::parse(&slug) else {
         ui.phase.set(Phase::Failed("This join link is not valid.".into()));
@@ -182,6 +183,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, keep_alive_secs: Option
         ui,
         room,
         name,
+        passcode,
         socket: RefCell::new(None),
         generation: Cell::new(0),
         events,
@@ -388,6 +390,7 @@ impl Call {
                 version: PROTOCOL_VERSION,
                 room: self.room.clone(),
                 name: self.name.to_string(),
+                passcode: self.passcode.clone(),
             }),
         }
     }

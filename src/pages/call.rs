@@ -161,19 +161,22 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
 fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, availability: RwSignal<Availability>) -> impl IntoView {
     let name_input = NodeRef::<leptos::html::Input>::new();
     let name_error = RwSignal::new(None::<String>);
+    let passcode_input = NodeRef::<leptos::html::Input>::new();
+    let passcode_required = invitation.passcode_required;
     let signed_in = invitation.your_name.is_some();
     let slug = invitation.slug.clone();
     let invitation_keep_alive = invitation.keep_alive_secs;
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = name_input.get_untracked().map(|input| input.value()).unwrap_or_default();
+        let passcode = passcode_input.get_untracked().map(|input| input.value()).filter(|p| !p.trim().is_empty());
         match crate::domain::DisplayName::parse(&typed) {
             Ok(name) => {
                 name_error.set(None);
                 #[cfg(feature = "hydrate")]
-                crate::client::join(ui, slug.clone(), name, invitation_keep_alive);
+                crate::client::join(ui, slug.clone(), name, passcode, invitation_keep_alive);
                 #[cfg(not(feature = "hydrate"))]
-                let _ = (name, &slug, invitation_keep_alive);
+                let _ = (name, &slug, passcode, invitation_keep_alive);
             }
             Err(message) => name_error.set(Some(message)),
         }
@@ -217,6 +220,10 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, ava
                     node_ref=name_input
                     error=name_error
                 />
+                {passcode_required.then(|| view! {
+                    <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
+                        hint="The host gave it to you with the link." node_ref=passcode_input error=Signal::derive(|| None::<String>)/>
+                })}
                 <button type="submit" class="primary" disabled=move || !can_join()>
                     {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
                 </button>

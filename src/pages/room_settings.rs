@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby};
+use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby, SetRoomPasscode};
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::not_found::NotFound;
@@ -51,11 +51,14 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("session") => Some("The session is scheduled. Download its calendar file to send with the join link."),
         Some("cancelled") => Some("The session is cancelled."),
         Some("lobby") => Some("The lobby setting is saved."),
+        Some("passcode") => Some("The passcode setting is saved."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
     let id = room.id.to_string();
-    let (rename_id, link_id, lobby_id) = (id.clone(), id.clone(), id.clone());
+    let (rename_id, link_id, lobby_id, passcode_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let set_passcode = ServerAction::<SetRoomPasscode>::new();
+    let passcode_saved = outcome(set_passcode);
     let set_lobby = ServerAction::<SetRoomLobby>::new();
     let lobby_saved = outcome(set_lobby);
     let name = room.name.clone();
@@ -101,6 +104,16 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     "Without a lobby, anyone with the link joins at once."
                 </p>
                 <button type="submit" disabled=move || set_lobby.pending().get()>"Save lobby setting"</button>
+            </ActionForm>
+
+            <h2>"Passcode"</h2>
+            <ActionForm action=set_passcode attr:class="room-passcode">
+                <FormError value=passcode_saved/>
+                <input type="hidden" name="room" value=passcode_id/>
+                <Field label="Passcode (optional)" name="passcode" value=room.passcode.clone().unwrap_or_default() required=false
+                    hint="Guests must type it to join; you never need it. Share it apart from the link. Leave empty for none."
+                    error=field_error(passcode_saved, "passcode")/>
+                <button type="submit" disabled=move || set_passcode.pending().get()>"Save passcode"</button>
             </ActionForm>
 
             <crate::pages::sessions::RoomSessions room=room.id/>

@@ -15,19 +15,21 @@ pub struct Room {
     pub name: String,
     /// Guests wait in a lobby until the host lets them in.
     pub lobby: bool,
+    /// Guests must give this to join.
+    pub passcode: Option<String>,
 }
 
-type RoomRow = (i64, String, i64, String, bool);
+type RoomRow = (i64, String, i64, String, bool, Option<String>);
 
-fn from_row((id, slug, owner_id, name, lobby): RoomRow) -> Result<Room, AppError> {
+fn from_row((id, slug, owner_id, name, lobby, passcode): RoomRow) -> Result<Room, AppError> {
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
-    Ok(Room { id, slug, owner_id, name, lobby })
+    Ok(Room { id, slug, owner_id, name, lobby, passcode })
 }
 
 /// Creates a room for `owner` with a fresh join link.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby")
+    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby, passcode")
         .bind(slug.as_str())
         .bind(owner)
         .bind(name.as_str())
@@ -39,7 +41,7 @@ pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room,
 
 /// `owner`'s rooms, newest first.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
-    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE owner_id = ? ORDER BY id DESC")
+    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE owner_id = ? ORDER BY id DESC")
         .bind(owner)
         .fetch_all(db)
         .await
@@ -49,7 +51,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, Ap
 
 /// The room a join link leads to, if any.
 pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Room>, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE slug = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE slug = ?")
         .bind(slug.as_str())
         .fetch_optional(db)
         .await
@@ -60,7 +62,7 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
 /// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
 /// nobody learns which rooms exist.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby FROM rooms WHERE id = ? AND owner_id = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE id = ? AND owner_id = ?")
         .bind(id)
         .bind(owner)
         .fetch_optional(db)
@@ -72,7 +74,7 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, Ap
 /// Renames `owner`'s room `id`.
 pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
+        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
             .bind(name.as_str())
             .bind(id)
             .bind(owner)
@@ -86,7 +88,7 @@ pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Res
 /// from this moment.
 pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
+        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
             .bind(RoomSlug::generate().as_str())
             .bind(id)
             .bind(owner)
@@ -99,7 +101,7 @@ pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, A
 /// Turns the lobby of `owner`'s room `id` on or off.
 pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby")
+        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
             .bind(lobby)
             .bind(id)
             .bind(owner)
@@ -107,6 +109,31 @@ pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Res
             .await
             .map_err(|e| AppError::internal("changing a room's lobby failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Sets (or with `None` removes) the passcode of `owner`'s room `id`.
+pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
+    let row: Option<RoomRow> = sqlx::query_as(
+        "UPDATE rooms SET passcode = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode",
+    )
+    .bind(passcode)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("changing a room's passcode failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Whether `given` is `expected`, in time that does not depend on where
+/// they differ.
+pub fn passcode_matches(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
 }
 
 /// Deletes `owner`'s room `id`.
@@ -121,4 +148,17 @@ pub async fn delete(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError
         return Err(AppError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passcode_matches;
+
+    #[test]
+    fn a_passcode_matches_only_itself() {
+        assert!(passcode_matches("4812", "4812"));
+        for wrong in ["4813", "481", "48120", "", "4812 "] {
+            assert!(!passcode_matches("4812", wrong), "{wrong:?}");
+        }
+    }
 }

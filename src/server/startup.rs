@@ -106,6 +106,8 @@ impl Application {
                 per_address: Throttle::new(config.sign_in_limit_per_address),
             }),
             clock: config.clock.clone(),
+            // Five wrong passcodes, then a doubling wait.
+            passcode_throttle: Arc::new(Throttle::new(5)),
             join_early: config.join_early,
         };
 

@@ -24,6 +24,8 @@ pub struct AppState {
     pub session_limits: SessionLimits,
     pub sign_in_throttle: Arc<SignInThrottle>,
     pub clock: crate::server::clock::Clock,
+    /// Wrong room passcodes, per room and client address.
+    pub passcode_throttle: Arc<Throttle>,
     /// How long before a scheduled session guests may join.
     pub join_early: std::time::Duration,
 }

@@ -81,7 +81,14 @@ pub enum SignalPayload {
 pub enum ClientMessage {
     /// Enter a room. `name` is used only for guests; a signed-in account's
     /// own display name always wins.
-    Join { version: u32, room: RoomSlug, name: String },
+    Join {
+        version: u32,
+        room: RoomSlug,
+        name: String,
+        /// The room's passcode, when it has one (the host needs none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passcode: Option<String>,
+    },
     /// Come back after a dropped connection, instead of `join`: the same
     /// participant id, role and room, if the server still holds the place.
     Resume { version: u32, token: ResumeToken },
@@ -202,6 +209,11 @@ pub enum ErrorCode {
     NoRoomToAdmit,
     /// The host turned you away, or did a moment ago. Fatal.
     Denied,
+    /// The room has a passcode and this was not it. Fatal.
+    WrongPasscode,
+    /// Too many wrong passcodes from this address for this room: wait a
+    /// while. Fatal.
+    TooManyPasscodes,
     /// The host locked the room: nobody new comes in. Fatal.
     RoomLocked,
     /// The host put you out of the call. Fatal.
@@ -219,7 +231,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed)
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed | Self::WrongPasscode | Self::TooManyPasscodes)
     }
 }
 
@@ -241,6 +253,8 @@ impl ServerMessage {
             ErrorCode::NotAdmitted => "The host has not let you in yet.",
             ErrorCode::NoRoomToAdmit => "The call is full. Someone has to leave before you can let more people in.",
             ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
+            ErrorCode::WrongPasscode => "That passcode is not right. Check it with whoever sent you the link.",
+            ErrorCode::TooManyPasscodes => "Too many wrong passcodes. Please wait a few minutes, then try again.",
             ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
             ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
@@ -264,7 +278,8 @@ mod tests {
             ClientMessage::Join {
                 version: 1,
                 room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(),
-                name: "Ada".into()
+                name: "Ada".into(),
+                passcode: None,
             }
         );
     }

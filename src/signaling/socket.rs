@@ -462,6 +462,11 @@ impl Signaling {
         inner.deliver(Vec::new());
     }
 
+    /// The address connection `id` comes from.
+    fn address_of(&self, id: ConnectionId) -> Option<IpAddr> {
+        self.lock().connections.get(&id).map(|c| c.address)
+    }
+
     /// Whether someone from connection `id` was removed from `room`'s call
     /// lately (they wait in the lobby to come back).
     fn recently_removed(&self, id: ConnectionId, room: RoomId) -> bool {
@@ -716,7 +721,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     let now_ms = u64::try_from(state.clock.now().as_millisecond()).unwrap_or(0);
     let account_id = account.map(|a| a.id);
     match message {
-        ClientMessage::Join { version, room, name } => {
+        ClientMessage::Join { version, room, name, passcode } => {
             let (room, host, lobby) = match rooms::find_by_slug(&state.db, &room).await {
                 Ok(Some(found)) => {
                     // Guests only in a join window; the host whenever.
@@ -729,6 +734,10 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                         };
                         let refusal = refusal.or_else(|| {
                             (found.lobby && state.signaling.recently_denied(id, RoomId(found.id))).then_some(ErrorCode::Denied)
+                        });
+                        let refusal = refusal.or_else(|| {
+                            let expected = found.passcode.as_deref()?;
+                            check_passcode(state, id, found.id, expected, passcode.as_deref().unwrap_or_default())
                         });
                         if let Some(code) = refusal {
                             state.signaling.send(id, ServerMessage::error(code));
@@ -794,6 +803,25 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true
+}
+
+/// Checks a guest's passcode for room `room`, throttled per room and
+/// address: after a few wrong ones, each further try waits longer.
+fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str, given: &str) -> Option<ErrorCode> {
+    let address = state.signaling.address_of(id)?;
+    let key = format!("{room}:{address}");
+    let now = std::time::Instant::now();
+    if state.passcode_throttle.check(&key, now).is_err() {
+        return Some(ErrorCode::TooManyPasscodes);
+    }
+    if rooms::passcode_matches(expected, given.trim()) {
+        state.passcode_throttle.success(&key);
+        None
+    } else {
+        state.passcode_throttle.failure(&key, now);
+        tracing::info!(room, "wrong room passcode");
+        Some(ErrorCode::WrongPasscode)
+    }
 }
 
 /// 256 bits from the OS random source: unguessable, so only the one it was

@@ -10,6 +10,7 @@ mod host_controls;
 mod hostile_clients;
 mod lobby;
 mod pages;
+mod passcode;
 mod resume;
 mod rooms;
 mod schedule;
