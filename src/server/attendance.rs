@@ -101,6 +101,17 @@ fn actor(participant: ParticipantId, account: Option<i64>) -> String {
     }
 }
 
+/// At startup: stays still open belonged to calls that ended when the
+/// server stopped; they end now (everyone in them joins again as a new stay).
+pub async fn close_open_stays(db: &SqlitePool, now: Timestamp) -> Result<u64, AppError> {
+    let done = sqlx::query("UPDATE attendance SET left_at = ? WHERE left_at IS NULL")
+        .bind(now.to_string())
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("closing open stays failed", e))?;
+    Ok(done.rows_affected())
+}
+
 /// Every stay in room `room_id`, in the order they began.
 pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Stay>, AppError> {
     let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(

@@ -87,6 +87,7 @@ impl Application {
 
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling));
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
+        crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")

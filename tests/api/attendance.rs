@@ -142,3 +142,16 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
     assert_eq!(rows[0].0, "account:1");
     assert!(rows[1].0.starts_with("guest:"), "the refused one names the guest: {}", rows[1].0);
 }
+
+#[tokio::test]
+async fn stays_open_when_the_server_stopped_are_closed_when_it_starts_again() {
+    let mut app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    let mut guest = app.visitor().socket().await;
+    guest.join(&room.slug, "Pat").await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 1).await;
+    app.restart().await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 0).await;
+    eventually(&app, "SELECT count(*) FROM attendance", 1).await;
+}
