@@ -47,7 +47,8 @@ fuzz_target!(|data: &[u8]| {
                         let next = RoomId(room_ids.len() as i64 + 1);
                         let room = *room_ids.entry(room.to_string()).or_insert(next);
                         // Connection 0 is the room's host; the top bit turns the lobby on.
-                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0 }
+                        let limit = 2 + usize::from(first & 0x40 != 0) * 2;
+                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, limit }
                     }
                     ClientMessage::Resume { version, token } => {
                         if hub.is_member(who) {

@@ -15,6 +15,8 @@ pub struct RoomSummary {
     pub lobby: bool,
     /// Guests must give this to join (shown to the host to share).
     pub passcode: Option<String>,
+    /// The most people in the call at once (2 to 4).
+    pub max_participants: i64,
     pub slug: String,
     pub join_link: String,
 }
@@ -201,6 +203,27 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
     }.await)
 }
 
+/// Sets how many people a room's call takes at once, 2 to 4 (a full mesh
+/// carries four well). People already in a call stay.
+#[server(prefix = "/api", endpoint = "set_room_size")]
+pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomSize>(&format!("/rooms/{room}"), async move {
+        let max: i64 = max_participants
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (2..=4).contains(n))
+            .ok_or_else(|| AppError::invalid("max_participants", "A call takes 2 to 4 people."))?;
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
+        tracing::info!(account = owner.id, room, max, "room size changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=size"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
 /// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]
@@ -279,5 +302,6 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         name: room.name,
         lobby: room.lobby,
         passcode: room.passcode,
+        max_participants: room.max_participants,
     }
 }

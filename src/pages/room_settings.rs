@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby, SetRoomPasscode};
+use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby, SetRoomPasscode, SetRoomSize};
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::not_found::NotFound;
@@ -52,12 +52,16 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("cancelled") => Some("The session is cancelled."),
         Some("lobby") => Some("The lobby setting is saved."),
         Some("passcode") => Some("The passcode setting is saved."),
+        Some("size") => Some("The room size is saved."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
     let id = room.id.to_string();
     let (rename_id, link_id, lobby_id, passcode_id) = (id.clone(), id.clone(), id.clone(), id.clone());
     let set_passcode = ServerAction::<SetRoomPasscode>::new();
+    let set_size = ServerAction::<SetRoomSize>::new();
+    let size_saved = outcome(set_size);
+    let size_id = id.clone();
     let passcode_saved = outcome(set_passcode);
     let set_lobby = ServerAction::<SetRoomLobby>::new();
     let lobby_saved = outcome(set_lobby);
@@ -114,6 +118,17 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     hint="Guests must type it to join; you never need it. Share it apart from the link. Leave empty for none."
                     error=field_error(passcode_saved, "passcode")/>
                 <button type="submit" disabled=move || set_passcode.pending().get()>"Save passcode"</button>
+            </ActionForm>
+
+            <h2>"Size"</h2>
+            <ActionForm action=set_size attr:class="room-size">
+                <FormError value=size_saved/>
+                <input type="hidden" name="room" value=size_id/>
+                <Field label="Most people in the call, you included" name="max_participants" kind="number"
+                    value=room.max_participants.to_string()
+                    hint="2 to 4: every browser sends its video to every other, so four is what a call carries well."
+                    error=field_error(size_saved, "max_participants")/>
+                <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>
             </ActionForm>
 
             <crate::pages::sessions::RoomSessions room=room.id/>

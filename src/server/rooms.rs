@@ -17,19 +17,21 @@ pub struct Room {
     pub lobby: bool,
     /// Guests must give this to join.
     pub passcode: Option<String>,
+    /// The most people in the call at once (2 to 4).
+    pub max_participants: i64,
 }
 
-type RoomRow = (i64, String, i64, String, bool, Option<String>);
+type RoomRow = (i64, String, i64, String, bool, Option<String>, i64);
 
-fn from_row((id, slug, owner_id, name, lobby, passcode): RoomRow) -> Result<Room, AppError> {
+fn from_row((id, slug, owner_id, name, lobby, passcode, max_participants): RoomRow) -> Result<Room, AppError> {
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
-    Ok(Room { id, slug, owner_id, name, lobby, passcode })
+    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants })
 }
 
 /// Creates a room for `owner` with a fresh join link.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby, passcode")
+    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
         .bind(slug.as_str())
         .bind(owner)
         .bind(name.as_str())
@@ -41,7 +43,7 @@ pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room,
 
 /// `owner`'s rooms, newest first.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
-    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE owner_id = ? ORDER BY id DESC")
+    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE owner_id = ? ORDER BY id DESC")
         .bind(owner)
         .fetch_all(db)
         .await
@@ -51,7 +53,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, Ap
 
 /// The room a join link leads to, if any.
 pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Room>, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE slug = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE slug = ?")
         .bind(slug.as_str())
         .fetch_optional(db)
         .await
@@ -62,7 +64,7 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
 /// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
 /// nobody learns which rooms exist.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode FROM rooms WHERE id = ? AND owner_id = ?")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE id = ? AND owner_id = ?")
         .bind(id)
         .bind(owner)
         .fetch_optional(db)
@@ -74,7 +76,7 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, Ap
 /// Renames `owner`'s room `id`.
 pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
+        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
             .bind(name.as_str())
             .bind(id)
             .bind(owner)
@@ -88,7 +90,7 @@ pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Res
 /// from this moment.
 pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
+        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
             .bind(RoomSlug::generate().as_str())
             .bind(id)
             .bind(owner)
@@ -101,7 +103,7 @@ pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, A
 /// Turns the lobby of `owner`'s room `id` on or off.
 pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Result<Room, AppError> {
     let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode")
+        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
             .bind(lobby)
             .bind(id)
             .bind(owner)
@@ -114,7 +116,7 @@ pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Res
 /// Sets (or with `None` removes) the passcode of `owner`'s room `id`.
 pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
     let row: Option<RoomRow> = sqlx::query_as(
-        "UPDATE rooms SET passcode = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode",
+        "UPDATE rooms SET passcode = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants",
     )
     .bind(passcode)
     .bind(id)
@@ -122,6 +124,20 @@ pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option
     .fetch_optional(db)
     .await
     .map_err(|e| AppError::internal("changing a room's passcode failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Sets how many people `owner`'s room `id` takes at once (2 to 4).
+pub async fn set_max_participants(db: &SqlitePool, owner: i64, id: i64, max: i64) -> Result<Room, AppError> {
+    let row: Option<RoomRow> = sqlx::query_as(
+        "UPDATE rooms SET max_participants = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants",
+    )
+    .bind(max)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("changing a room's size failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 

@@ -55,6 +55,8 @@ pub enum Input {
         host: bool,
         lobby: bool,
         at_ms: u64,
+        /// The room's own cap on its call (never above the hub's).
+        limit: usize,
     },
     /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
     Admit { by: ParticipantId, who: Option<ParticipantId> },
@@ -150,6 +152,8 @@ pub struct Hub {
     hands: HashMap<RoomId, Vec<ParticipantId>>,
     /// Records not yet taken by the adapter.
     journal: Vec<Record>,
+    /// Each room's own cap, as its last `join` said.
+    limits: HashMap<RoomId, usize>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -170,6 +174,7 @@ impl Hub {
             locked: HashSet::new(),
             hands: HashMap::new(),
             journal: Vec::new(),
+            limits: HashMap::new(),
             seats: HashMap::new(),
             tokens: HashMap::new(),
             ice_servers,
@@ -187,7 +192,8 @@ impl Hub {
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
-            Input::Join { who, version, room, name, account, token, host, lobby, at_ms } => {
+            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, limit } => {
+                self.limits.insert(room, limit);
                 self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms })
             }
             Input::Admit { by, who } => self.admit(by, who),
@@ -364,7 +370,7 @@ impl Hub {
             out.extend(self.tell_hosts(room));
             return out;
         }
-        if self.rooms.get(&room).map_or(0, Vec::len) >= self.room_limit {
+        if self.rooms.get(&room).map_or(0, Vec::len) >= self.limit_of(room) {
             return refuse(ErrorCode::RoomFull);
         }
         self.tokens.insert(token.clone(), who);
@@ -408,6 +414,11 @@ impl Hub {
         out
     }
 
+    /// How many `room`'s call takes.
+    fn limit_of(&self, room: RoomId) -> usize {
+        self.limits.get(&room).map_or(self.room_limit, |&limit| limit.min(self.room_limit))
+    }
+
     /// Whether `who` is the host of a room and in its call; the room if so.
     pub fn host_room(&self, who: ParticipantId) -> Result<RoomId, ErrorCode> {
         match self.seats.get(&who) {
@@ -430,7 +441,7 @@ impl Hub {
         };
         let mut out = Vec::new();
         for guest in chosen {
-            if self.rooms.get(&room).map_or(0, Vec::len) >= self.room_limit {
+            if self.rooms.get(&room).map_or(0, Vec::len) >= self.limit_of(room) {
                 out.push(Outgoing { to: by, message: ServerMessage::error(ErrorCode::NoRoomToAdmit) });
                 break;
             }
@@ -657,6 +668,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
+            limit: MESH_LIMIT,
         })
     }
 
@@ -785,6 +797,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
+            limit: MESH_LIMIT,
         });
         let code = error_code(&out).unwrap();
         assert_eq!(code, ErrorCode::UnsupportedVersion);
@@ -950,6 +963,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
+            limit: MESH_LIMIT,
         });
         drop_at(&mut hub, 1, t0);
         assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(7), t0).0, Err(ErrorCode::ResumeRefused));
@@ -1077,6 +1091,7 @@ mod tests {
             host,
             lobby,
             at_ms: 1000 + who,
+            limit: MESH_LIMIT,
         })
     }
 
@@ -1304,5 +1319,36 @@ mod tests {
         assert_eq!(hub.take_records(), [Record::Left { who: ParticipantId(2) }]);
         hub.close_room(slug('a'));
         assert_eq!(hub.take_records(), [Record::Left { who: ParticipantId(1) }]);
+    }
+
+    #[test]
+    fn a_rooms_own_cap_holds_for_joins_and_admits_but_never_beyond_the_mesh() {
+        let join_capped = |hub: &mut Hub, who: u64, host: bool, lobby: bool, limit: usize| {
+            hub.handle(Input::Join {
+                who: ParticipantId(who),
+                version: PROTOCOL_VERSION,
+                room: slug('a'),
+                name: name("P"),
+                account: None,
+                token: token(who),
+                host,
+                lobby,
+                at_ms: 0,
+                limit,
+            })
+        };
+        let mut hub = Hub::new(vec![]);
+        join_capped(&mut hub, 1, true, false, 2);
+        join_capped(&mut hub, 2, false, false, 2);
+        assert_eq!(error_code(&join_capped(&mut hub, 3, false, false, 2)), Some(ErrorCode::RoomFull));
+        // Through the lobby, the host cannot admit past it either.
+        join_capped(&mut hub, 4, false, true, 2);
+        let out = hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(4)) });
+        assert!(out.iter().any(|o| o.message == ServerMessage::error(ErrorCode::NoRoomToAdmit)));
+        // A cap above the mesh is the mesh's.
+        let mut hub = Hub::with_room_size(vec![], 2);
+        join_capped(&mut hub, 1, false, false, 4);
+        join_capped(&mut hub, 2, false, false, 4);
+        assert_eq!(error_code(&join_capped(&mut hub, 3, false, false, 4)), Some(ErrorCode::RoomFull));
     }
 }

@@ -722,7 +722,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name, passcode } => {
-            let (room, host, lobby) = match rooms::find_by_slug(&state.db, &room).await {
+            let (room, host, lobby, limit) = match rooms::find_by_slug(&state.db, &room).await {
                 Ok(Some(found)) => {
                     // Guests only in a join window; the host whenever.
                     if account_id != Some(found.owner_id) {
@@ -746,7 +746,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                     }
                     let host = account_id == Some(found.owner_id);
                     let lobby = found.lobby || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
-                    (RoomId(found.id), host, lobby)
+                    (RoomId(found.id), host, lobby, usize::try_from(found.max_participants).unwrap_or(MESH_LIMIT))
                 }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
@@ -776,6 +776,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                 host,
                 lobby,
                 at_ms: now_ms,
+                limit,
             });
         }
         ClientMessage::Resume { version, token } => state.signaling.resume(id, &token, version, account_id),

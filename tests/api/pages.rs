@@ -144,7 +144,7 @@ async fn a_rooms_settings_page_is_its_hosts_alone() {
     let response = host.page(&path).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    for text in ["<label for=\"field-name\">Room name</label>", "Rename room", "Guests wait in a lobby until I let them in", "Save lobby setting", "Make a new link", "Delete room", "Yes, delete this room and its join link for good", &room.join_link] {
+    for text in ["<label for=\"field-name\">Room name</label>", "Rename room", "Most people in the call, you included", "Save size", "Guests wait in a lobby until I let them in", "Save lobby setting", "Make a new link", "Delete room", "Yes, delete this room and its join link for good", &room.join_link] {
         assert!(html.contains(text), "missing {text}");
     }
     assert!(html.contains("action=\"/api/rename_room\""), "posts without JavaScript");

@@ -158,3 +158,26 @@ async fn deleting_a_room_needs_confirming_then_ends_its_call_and_its_link() {
     let listed: Vec<serde_json::Value> = host.call("my_rooms", &[]).await.json().await.unwrap();
     assert_eq!(listed.iter().map(|r| r["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Other"]);
 }
+
+#[tokio::test]
+async fn a_room_of_two_refuses_a_third_and_its_size_is_the_hosts_to_set() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Consultation").await;
+    let id = room.id.to_string();
+    for bad in ["1", "5", "many"] {
+        assert_eq!(host.call("set_room_size", &[("room", &id), ("max_participants", bad)]).await.status(), 422, "{bad}");
+    }
+    let saved: serde_json::Value = host.call("set_room_size", &[("room", &id), ("max_participants", "2")]).await.json().await.unwrap();
+    assert_eq!(saved["max_participants"], 2);
+    let eve = app.host("eve@example.org", "Eve").await;
+    assert_eq!(eve.call("set_room_size", &[("room", &id), ("max_participants", "4")]).await.status(), 404);
+
+    let mut first = app.visitor().socket().await;
+    first.join(&room.slug, "Pat").await;
+    let mut second = app.visitor().socket().await;
+    second.join(&room.slug, "Sam").await;
+    let mut third = app.visitor().socket().await;
+    third.send_json(serde_json::json!({"type": "join", "version": 1, "room": room.slug, "name": "Kim"})).await;
+    assert!(matches!(third.recv().await, ServerMessage::Error { code: ErrorCode::RoomFull, .. }));
+}
