@@ -15,8 +15,8 @@ pub struct RoomSummary {
     pub lobby: bool,
     /// Guests must give this to join (shown to the host to share).
     pub passcode: Option<String>,
-    /// The most people in the call at once (2 to 4).
-    pub max_participants: i64,
+    /// The host's own cap on the call (2 to 4), if they set one.
+    pub max_participants: Option<i64>,
     pub slug: String,
     pub join_link: String,
 }

@@ -17,11 +17,11 @@ pub struct Room {
     pub lobby: bool,
     /// Guests must give this to join.
     pub passcode: Option<String>,
-    /// The most people in the call at once (2 to 4).
-    pub max_participants: i64,
+    /// The host's own cap on the call (2 to 4), if they set one.
+    pub max_participants: Option<i64>,
 }
 
-type RoomRow = (i64, String, i64, String, bool, Option<String>, i64);
+type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>);
 
 fn from_row((id, slug, owner_id, name, lobby, passcode, max_participants): RoomRow) -> Result<Room, AppError> {
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;

@@ -746,7 +746,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                     }
                     let host = account_id == Some(found.owner_id);
                     let lobby = found.lobby || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
-                    (RoomId(found.id), host, lobby, usize::try_from(found.max_participants).unwrap_or(MESH_LIMIT))
+                    (RoomId(found.id), host, lobby, found.max_participants.and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX))
                 }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
