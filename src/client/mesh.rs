@@ -36,7 +36,7 @@ use super::media::{local_stream, set_local_enabled, show, stop_local};
 use crate::domain::{DisplayName, RoomSlug};
 use crate::pages::call::{CallUi, Phase};
 use crate::signaling::protocol::{
-    ClientMessage, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
+    close, ClientMessage, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
     PROTOCOL_VERSION,
 };
 
@@ -64,15 +64,6 @@ enum SocketEvent {
 const RETRY_FIRST_MS: f64 = 300.0;
 const RETRY_MAX_MS: f64 = 4000.0;
 
-/// Close codes after which reconnecting cannot help (see
-/// `docs/signaling-protocol.md`).
-const CLOSE_INVALID_DATA: u16 = 1007;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_REPLACED: u16 = 4000;
-const CLOSE_SIGNED_OUT: u16 = 4001;
-const CLOSE_ROOM_CLOSED: u16 = 4002;
-const CLOSE_ENDED_BY_HOST: u16 = 4003;
 
 struct Call {
     ui: CallUi,
@@ -443,7 +434,7 @@ impl Call {
 
     fn on_closed(self: &Rc<Self>, code: u16) {
         let refusal = self.refusal.borrow_mut().take();
-        let hopeless = matches!(code, CLOSE_INVALID_DATA | CLOSE_POLICY | CLOSE_TOO_BIG | CLOSE_REPLACED | CLOSE_SIGNED_OUT | CLOSE_ROOM_CLOSED | CLOSE_ENDED_BY_HOST);
+        let hopeless = close::is_final(code);
         // Never in the call yet: nothing to resume, so say what went wrong.
         let never_joined = self.resume_token.borrow().is_none();
         if refusal.is_none() && !hopeless && !never_joined {
@@ -453,11 +444,11 @@ impl Call {
         }
         close_current();
         let message = refusal.unwrap_or_else(|| match code {
-            CLOSE_SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
-            CLOSE_REPLACED => "This call continued in another window.".into(),
-            CLOSE_ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
-            CLOSE_ENDED_BY_HOST if self.ending.get() => "You ended the call for everyone.".into(),
-            CLOSE_ENDED_BY_HOST => "The host ended the call.".into(),
+            close::SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
+            close::REPLACED => "This call continued in another window.".into(),
+            close::ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
+            close::ENDED_BY_HOST if self.ending.get() => "You ended the call for everyone.".into(),
+            close::ENDED_BY_HOST => "The host ended the call.".into(),
             _ => "The connection to the server was lost. Check your network, then try again.".into(),
         });
         self.ui.phase.try_set(Phase::Failed(message));

@@ -27,7 +27,7 @@ use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
 use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, MESH_LIMIT, RESUME_GRACE};
-use crate::signaling::protocol::{ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
+use crate::signaling::protocol::{close, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
@@ -79,24 +79,6 @@ const PER_SECOND: u32 = 20;
 /// Messages dropped for exceeding the rate before the connection is closed.
 const FLOOD_LIMIT: u32 = 200;
 
-/// Close code for a client that broke the protocol or was refused.
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_NORMAL: u16 = 1000;
-/// Close code for a message over the size limit.
-const CLOSE_TOO_BIG: u16 = 1009;
-/// Close code for a text frame that is not UTF-8.
-const CLOSE_INVALID_DATA: u16 = 1007;
-/// Close code when the server is shutting down.
-const CLOSE_GOING_AWAY: u16 = 1001;
-/// Close code for a connection whose participant resumed on a newer one.
-pub const CLOSE_REPLACED: u16 = 4000;
-/// Close code when the room was deleted: the call is over for everyone.
-pub const CLOSE_ROOM_CLOSED: u16 = 4002;
-/// Close code when the host ended the call for everyone.
-pub const CLOSE_ENDED_BY_HOST: u16 = 4003;
-/// Close code when the sign-in behind a connection ended (signed out,
-/// expired, or ended from another device): reconnecting will not help.
-pub const CLOSE_SIGNED_OUT: u16 = 4001;
 
 /// What the writer task sends next.
 enum Outbound {
@@ -258,7 +240,7 @@ impl Signaling {
     pub fn go_away(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         for connection in self.lock().connections.values_mut() {
-            connection.queue(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
+            connection.queue(Outbound::Close(close::GOING_AWAY, "server shutting down"));
         }
     }
 
@@ -318,7 +300,7 @@ impl Signaling {
 
     /// The sign-in behind these sockets ended: their participants leave at
     /// once (no grace period: a signed-out person may not resume) and the
-    /// sockets close with [`CLOSE_SIGNED_OUT`].
+    /// sockets close with [`close::SIGNED_OUT`].
     fn close_where(&self, matches: impl Fn(Login) -> bool) {
         let mut inner = self.lock();
         let doomed: Vec<ConnectionId> =
@@ -326,19 +308,19 @@ impl Signaling {
         for id in doomed {
             inner.end(id, Ending::ForGood);
             if let Some(connection) = inner.connections.get_mut(&id) {
-                connection.queue(Outbound::Close(CLOSE_SIGNED_OUT, "signed out"));
+                connection.queue(Outbound::Close(close::SIGNED_OUT, "signed out"));
             }
         }
     }
 
     /// The room was deleted: everyone in its call loses their place and
-    /// their connection closes with [`CLOSE_ROOM_CLOSED`].
+    /// their connection closes with [`close::ROOM_CLOSED`].
     pub fn close_room(&self, room: RoomId) {
         let mut inner = self.lock();
         for who in inner.hub.close_room(room) {
             let Some(id) = inner.speaker.remove(&who) else { continue };
             if let Some(connection) = inner.connections.get_mut(&id) {
-                connection.queue(Outbound::Close(CLOSE_ROOM_CLOSED, "room closed"));
+                connection.queue(Outbound::Close(close::ROOM_CLOSED, "room closed"));
             }
         }
         inner.deliver(Vec::new());
@@ -361,7 +343,7 @@ impl Signaling {
 
     /// Connection `id` presents a resume token. On success it speaks for
     /// that participant from now on; an older connection still speaking for
-    /// them is closed with [`CLOSE_REPLACED`].
+    /// them is closed with [`close::REPLACED`].
     fn resume(&self, id: ConnectionId, token: &ResumeToken, version: u32, account: Option<i64>) {
         let mut inner = self.lock();
         let Some(current) = inner.connections.get(&id).map(|c| c.who) else { return };
@@ -379,7 +361,7 @@ impl Signaling {
                 }
                 if let Some(older) = inner.speaker.insert(who, id).filter(|older| *older != id) {
                     if let Some(connection) = inner.connections.get_mut(&older) {
-                        connection.queue(Outbound::Close(CLOSE_REPLACED, "replaced by a newer connection"));
+                        connection.queue(Outbound::Close(close::REPLACED, "replaced by a newer connection"));
                     }
                 }
                 inner.deliver(out);
@@ -438,7 +420,7 @@ impl Signaling {
 
     /// The host on connection `id` ends the call for everyone: every
     /// place in it and its lobby goes, and every connection closes with
-    /// [`CLOSE_ENDED_BY_HOST`].
+    /// [`close::ENDED_BY_HOST`].
     fn end_for_all(&self, id: ConnectionId) {
         let mut inner = self.lock();
         let Some(by) = inner.connections.get(&id).map(|c| c.who) else { return };
@@ -454,7 +436,7 @@ impl Signaling {
         for who in inner.hub.close_room(room) {
             let Some(connection) = inner.speaker.remove(&who) else { continue };
             if let Some(connection) = inner.connections.get_mut(&connection) {
-                connection.queue(Outbound::Close(CLOSE_ENDED_BY_HOST, "the host ended the call"));
+                connection.queue(Outbound::Close(close::ENDED_BY_HOST, "the host ended the call"));
             }
         }
         tracing::info!(participant = %by, "call ended by its host");
@@ -638,7 +620,7 @@ async fn serve(
             writer_done = true;
             (None, Ending::Dropped)
         }
-        _ = expiry => (Some((CLOSE_SIGNED_OUT, "session ended")), Ending::ForGood),
+        _ = expiry => (Some((close::SIGNED_OUT, "session ended")), Ending::ForGood),
     };
     if let Some((code, reason)) = close {
         state.signaling.close(id, code, reason);
@@ -666,7 +648,7 @@ async fn read_loop(
     loop {
         let frame = tokio::select! {
             frame = tokio::time::timeout(state.signaling.settings.heartbeat.silence_limit, stream.next()) => frame,
-            _ = tokio::time::sleep_until(join_by), if !joined => return (Some((CLOSE_POLICY, "join first")), Ending::ForGood),
+            _ = tokio::time::sleep_until(join_by), if !joined => return (Some((close::POLICY, "join first")), Ending::ForGood),
         };
         let frame = match frame {
             Ok(Some(Ok(frame))) => frame,
@@ -682,7 +664,7 @@ async fn read_loop(
                 state.signaling.send(id, ServerMessage::error(ErrorCode::RateLimited));
             }
             if dropped > FLOOD_LIMIT {
-                return (Some((CLOSE_POLICY, "too many messages")), Ending::ForGood);
+                return (Some((close::POLICY, "too many messages")), Ending::ForGood);
             }
             continue;
         }
@@ -710,8 +692,8 @@ async fn read_loop(
 /// The close code for a frame the WebSocket layer could not read.
 fn read_failure(error: axum::Error) -> (Option<(u16, &'static str)>, Ending) {
     match error.into_inner().downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Capacity(_)) => (Some((CLOSE_TOO_BIG, "message too big")), Ending::ForGood),
-        Some(tungstenite::Error::Utf8(_)) => (Some((CLOSE_INVALID_DATA, "text must be UTF-8")), Ending::ForGood),
+        Some(tungstenite::Error::Capacity(_)) => (Some((close::TOO_BIG, "message too big")), Ending::ForGood),
+        Some(tungstenite::Error::Utf8(_)) => (Some((close::INVALID_DATA, "text must be UTF-8")), Ending::ForGood),
         _ => (None, Ending::Dropped),
     }
 }
@@ -858,13 +840,13 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                         return;
                     }
                     if fatal {
-                        close(&mut sink, CLOSE_POLICY, "refused").await;
+                        close(&mut sink, close::POLICY, "refused").await;
                         return;
                     }
                     continue;
                 }
                 None => {
-                    close(&mut sink, CLOSE_NORMAL, "bye").await;
+                    close(&mut sink, close::NORMAL, "bye").await;
                     return;
                 }
             },
