@@ -8,7 +8,7 @@ pub use futures_util::SinkExt as _;
 use huddle::api::rooms::RoomSummary;
 use huddle::server::config::Config;
 use huddle::server::startup::Application;
-use huddle::signaling::protocol::{ParticipantId, ResumeToken, ServerMessage};
+use huddle::signaling::protocol::{ErrorCode, ParticipantId, ResumeToken, ServerMessage};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
 use tempfile::TempDir;
@@ -142,6 +142,14 @@ pub fn you(welcome: &ServerMessage) -> ParticipantId {
     }
 }
 
+/// The error code of `message`, if it is an error.
+pub fn error_code(message: &ServerMessage) -> Option<ErrorCode> {
+    match message {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
 /// The resume token a `welcome` gives.
 pub fn resume_token(welcome: &ServerMessage) -> ResumeToken {
     match welcome {
@@ -268,6 +276,18 @@ impl Socket {
     /// network does.
     pub fn cut(self) {
         drop(self);
+    }
+
+    /// Asserts the next message is an error with `code` and a sentence for
+    /// people.
+    pub async fn expect_error(&mut self, code: ErrorCode) {
+        match self.recv().await {
+            ServerMessage::Error { code: got, message } => {
+                assert_eq!(got, code);
+                assert!(!message.is_empty());
+            }
+            other => panic!("expected error {code:?}, got {other:?}"),
+        }
     }
 
     /// The next server message (pings skipped); panics after 5 s.

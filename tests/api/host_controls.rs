@@ -22,12 +22,6 @@ async fn call_of_three(app: &TestApp) -> (Visitor, String, Socket, Socket, Socke
     (host, slug, call, pat, sam, pat_id, sam_id)
 }
 
-async fn expect_error(socket: &mut Socket, code: ErrorCode) {
-    match socket.recv().await {
-        ServerMessage::Error { code: got, .. } => assert_eq!(got, code),
-        other => panic!("expected {code:?}, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn the_host_mutes_one_participant_or_everyone_else() {
@@ -47,7 +41,7 @@ async fn a_removed_guest_is_out_and_coming_back_waits_in_the_lobby() {
     let app = spawn_app().await;
     let (_host, slug, mut call, mut pat, mut sam, pat_id, _) = call_of_three(&app).await;
     call.send_json(json!({"type": "remove", "id": pat_id})).await;
-    expect_error(&mut pat, ErrorCode::Removed).await;
+    pat.expect_error(ErrorCode::Removed).await;
     pat.expect_closed(Some(1008)).await;
     assert_eq!(sam.recv().await, ServerMessage::ParticipantLeft { id: pat_id });
     assert_eq!(call.recv().await, ServerMessage::ParticipantLeft { id: pat_id });
@@ -70,7 +64,7 @@ async fn a_locked_room_lets_nobody_new_in_until_unlocked() {
     assert_eq!(pat.recv().await, ServerMessage::RoomLocked { locked: true });
     let mut late = app.visitor().socket().await;
     late.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Late"})).await;
-    expect_error(&mut late, ErrorCode::RoomLocked).await;
+    late.expect_error(ErrorCode::RoomLocked).await;
     late.expect_closed(Some(1008)).await;
     call.send_json(json!({"type": "lock", "locked": false})).await;
     assert_eq!(call.recv().await, ServerMessage::RoomLocked { locked: false });
@@ -132,7 +126,7 @@ async fn a_guest_who_tries_host_controls_gets_an_error_and_nothing_happens() {
         json!({"type": "end_for_all"}),
     ] {
         pat.send_json(message.clone()).await;
-        expect_error(&mut pat, ErrorCode::NotHost).await;
+        pat.expect_error(ErrorCode::NotHost).await;
     }
     sam.expect_silence().await;
     call.expect_silence().await;

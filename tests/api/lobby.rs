@@ -42,12 +42,6 @@ fn waiting(message: &ServerMessage) -> Vec<(String, ParticipantId)> {
     }
 }
 
-async fn expect_error(socket: &mut Socket, code: ErrorCode) {
-    match socket.recv().await {
-        ServerMessage::Error { code: got, .. } => assert_eq!(got, code),
-        other => panic!("expected {code:?}, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
@@ -79,9 +73,9 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     }
     // Nor can Pat reach anyone.
     pat.send_json(json!({"type": "chat", "text": "hello?"})).await;
-    expect_error(&mut pat, ErrorCode::NotAdmitted).await;
+    pat.expect_error(ErrorCode::NotAdmitted).await;
     pat.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
-    expect_error(&mut pat, ErrorCode::NotAdmitted).await;
+    pat.expect_error(ErrorCode::NotAdmitted).await;
 }
 
 #[tokio::test]
@@ -143,7 +137,7 @@ async fn a_denied_guest_is_told_politely_and_cannot_knock_again_for_a_while() {
     // and the host is not bothered.
     let mut again = app.visitor().socket().await;
     again.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat again"})).await;
-    expect_error(&mut again, ErrorCode::Denied).await;
+    again.expect_error(ErrorCode::Denied).await;
     call.expect_silence().await;
 }
 
@@ -163,10 +157,10 @@ async fn only_the_host_may_admit_or_deny_and_a_guest_who_tries_is_refused() {
     // Sam, in the call but not the host, tries both; Pat tries too.
     for message in [json!({"type": "admit", "id": pat_id}), json!({"type": "deny", "id": pat_id}), json!({"type": "admit_all"})] {
         sam.send_json(message).await;
-        expect_error(&mut sam, ErrorCode::NotHost).await;
+        sam.expect_error(ErrorCode::NotHost).await;
     }
     pat.send_json(json!({"type": "admit", "id": pat_id})).await;
-    expect_error(&mut pat, ErrorCode::NotHost).await;
+    pat.expect_error(ErrorCode::NotHost).await;
     call.expect_silence().await;
     pat.expect_silence().await;
 }

@@ -4,7 +4,7 @@
 use huddle::signaling::protocol::{ErrorCode, ServerMessage};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Socket, TestApp};
+use crate::helpers::{error_code, spawn_app, Socket, TestApp};
 
 async fn join_with(app: &TestApp, slug: &str, passcode: Option<&str>) -> Socket {
     let mut socket = app.visitor().socket().await;
@@ -14,13 +14,6 @@ async fn join_with(app: &TestApp, slug: &str, passcode: Option<&str>) -> Socket 
     }
     socket.send_json(hello).await;
     socket
-}
-
-fn code(message: ServerMessage) -> Option<ErrorCode> {
-    match message {
-        ServerMessage::Error { code, .. } => Some(code),
-        _ => None,
-    }
 }
 
 #[tokio::test]
@@ -34,10 +27,10 @@ async fn guests_need_the_passcode_and_the_host_does_not() {
     assert_eq!(saved["passcode"], "4812");
 
     let mut none = join_with(&app, &room.slug, None).await;
-    assert_eq!(code(none.recv().await), Some(ErrorCode::WrongPasscode));
+    assert_eq!(error_code(&none.recv().await), Some(ErrorCode::WrongPasscode));
     none.expect_closed(Some(1008)).await;
     let mut wrong = join_with(&app, &room.slug, Some("1234")).await;
-    assert_eq!(code(wrong.recv().await), Some(ErrorCode::WrongPasscode));
+    assert_eq!(error_code(&wrong.recv().await), Some(ErrorCode::WrongPasscode));
     let mut right = join_with(&app, &room.slug, Some("4812")).await;
     assert!(matches!(right.recv().await, ServerMessage::Welcome { .. }));
     let mut call = host.socket().await;
@@ -58,10 +51,10 @@ async fn after_five_wrong_passcodes_even_the_right_one_waits() {
     host.call("set_room_passcode", &[("room", &room.id.to_string()), ("passcode", "4812")]).await;
     for guess in ["0000", "1111", "2222", "3333", "4444", "5555"] {
         let mut socket = join_with(&app, &room.slug, Some(guess)).await;
-        assert_eq!(code(socket.recv().await), Some(ErrorCode::WrongPasscode), "{guess}");
+        assert_eq!(error_code(&socket.recv().await), Some(ErrorCode::WrongPasscode), "{guess}");
     }
     let mut right = join_with(&app, &room.slug, Some("4812")).await;
-    assert_eq!(code(right.recv().await), Some(ErrorCode::TooManyPasscodes));
+    assert_eq!(error_code(&right.recv().await), Some(ErrorCode::TooManyPasscodes));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use huddle::signaling::protocol::{ErrorCode, ParticipantId, ServerMessage, SignalPayload};
 use serde_json::json;
 
-use crate::helpers::{resume_token, spawn_app, spawn_app_with, you, Socket, TestApp};
+use crate::helpers::{error_code, resume_token, spawn_app, spawn_app_with, you, Socket, TestApp};
 
 /// A host's room in a fresh app with the default 30 s grace period.
 async fn app_with_room() -> (TestApp, String) {
@@ -44,12 +44,6 @@ async fn expect_signal(socket: &mut Socket, from: ParticipantId, sdp: &str) {
     assert_eq!(socket.recv().await, ServerMessage::Signal { from, payload: offer(sdp) });
 }
 
-async fn expect_error(socket: &mut Socket, code: ErrorCode) {
-    match socket.recv().await {
-        ServerMessage::Error { code: got, .. } => assert_eq!(got, code),
-        other => panic!("expected error {code:?}, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn each_participant_gets_its_own_unguessable_token() {
@@ -196,18 +190,11 @@ async fn a_made_up_token_or_a_joined_socket_cannot_resume() {
     bo.cut();
     let mut stranger = app.visitor().socket().await;
     stranger.send_json(json!({"type": "resume", "version": 1, "token": "A".repeat(43)})).await;
-    expect_error(&mut stranger, ErrorCode::ResumeRefused).await;
+    stranger.expect_error(ErrorCode::ResumeRefused).await;
     // Someone already in a room cannot slip into another's place.
     let mut cy = app.visitor().socket().await;
     cy.join(&slug, "Cy").await;
-    expect_error_after_resume(&mut cy, &welcome).await;
-}
-
-async fn expect_error_after_resume(socket: &mut Socket, welcome: &ServerMessage) {
-    match socket.resume(&resume_token(welcome)).await {
-        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::AlreadyJoined),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
+    assert_eq!(error_code(&cy.resume(&resume_token(&welcome)).await), Some(ErrorCode::AlreadyJoined));
 }
 
 #[tokio::test]
@@ -223,17 +210,10 @@ async fn a_signed_in_participants_token_is_useless_without_their_sign_in() {
     call.cut();
     // A guest who got hold of the token is refused...
     let mut thief = app.visitor().socket().await;
-    expect_error_code(thief.resume(&resume_token(&welcome)).await, ErrorCode::ResumeRefused);
+    assert_eq!(error_code(&thief.resume(&resume_token(&welcome)).await), Some(ErrorCode::ResumeRefused));
     // ...and the host, from the same sign-in, gets the place back.
     let mut back = host.socket().await;
     assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Resumed { .. }));
-}
-
-fn expect_error_code(message: ServerMessage, code: ErrorCode) {
-    match message {
-        ServerMessage::Error { code: got, .. } => assert_eq!(got, code),
-        other => panic!("expected error {code:?}, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -258,7 +238,7 @@ async fn a_resume_with_an_old_protocol_version_is_refused() {
     bo.cut();
     let mut back = app.visitor().socket().await;
     back.send_json(json!({"type": "resume", "version": 0, "token": resume_token(&welcome).0})).await;
-    expect_error(&mut back, ErrorCode::UnsupportedVersion).await;
+    back.expect_error(ErrorCode::UnsupportedVersion).await;
     back.expect_closed(Some(1008)).await;
 }
 

@@ -196,16 +196,11 @@ async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_
     use huddle::signaling::protocol::{ErrorCode, ServerMessage};
     let app = spawn_app().await;
     let (host, slug, start) = room_with_session_at_nine(&app).await;
-    let refused = |m: &ServerMessage| match m {
-        ServerMessage::Error { code, .. } => Some(*code),
-        _ => None,
-    };
-
     // 15 min 5 s before: not yet, for the page and for signaling.
     app.clock.set(start - minutes(15) - jiff::SignedDuration::from_secs(5));
     let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
     assert!(page.contains("“Check-up” starts at") && page.contains("09:00–09:30 (UTC)"), "the page says when");
-    assert_eq!(refused(&guest_join(&app, &slug).await), Some(ErrorCode::NotOpenYet));
+    assert_eq!(crate::helpers::error_code(&guest_join(&app, &slug).await), Some(ErrorCode::NotOpenYet));
     // The host may start early.
     let mut host_socket = host.socket().await;
     assert!(matches!(host_socket.join(&slug, "ignored").await, ServerMessage::Welcome { .. }));
@@ -220,7 +215,7 @@ async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_
     app.clock.set(start + minutes(29));
     assert!(matches!(guest_join(&app, &slug).await, ServerMessage::Welcome { .. }));
     app.clock.set(start + minutes(30));
-    assert_eq!(refused(&guest_join(&app, &slug).await), Some(ErrorCode::SessionEnded));
+    assert_eq!(crate::helpers::error_code(&guest_join(&app, &slug).await), Some(ErrorCode::SessionEnded));
     let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
     assert!(page.contains("This session has ended."));
 }

@@ -3,7 +3,7 @@ use huddle::signaling::protocol::{ErrorCode, IceServer, ServerMessage, SignalPay
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with, you, Socket, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, you, TestApp};
 
 /// A room in a fresh app, and its slug.
 async fn app_with_room() -> (TestApp, String) {
@@ -16,15 +16,6 @@ fn turn_server() -> IceServer {
     IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) }
 }
 
-async fn expect_error(socket: &mut Socket, code: ErrorCode) {
-    match socket.recv().await {
-        ServerMessage::Error { code: got, message } => {
-            assert_eq!(got, code);
-            assert!(!message.is_empty());
-        }
-        other => panic!("expected error {code:?}, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn two_guests_join_and_each_learns_of_the_other() {
@@ -111,7 +102,7 @@ async fn a_signal_to_a_participant_in_another_room_is_refused_and_never_delivere
     intruder.join(&class, "Intruder").await;
 
     intruder.send_json(json!({"type": "signal", "to": patient_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
-    expect_error(&mut intruder, ErrorCode::UnknownParticipant).await;
+    intruder.expect_error(ErrorCode::UnknownParticipant).await;
     patient.expect_silence().await;
 }
 
@@ -124,10 +115,10 @@ async fn malformed_messages_get_an_error_and_the_connection_and_server_carry_on(
     let mut sloppy = app.visitor().socket().await;
     for bad in ["not json", "{\"type\":\"shout\"}", "{\"type\":\"signal\",\"to\":\"x\"}", "[1,2,3]", "{\"type\":\"join\",\"version\":1,\"room\":\"../../etc\",\"name\":\"x\"}"] {
         sloppy.send_text(bad).await;
-        expect_error(&mut sloppy, ErrorCode::BadMessage).await;
+        sloppy.expect_error(ErrorCode::BadMessage).await;
     }
     sloppy.stream.send(Message::binary(vec![0u8, 159, 146, 150])).await.unwrap();
-    expect_error(&mut sloppy, ErrorCode::BadMessage).await;
+    sloppy.expect_error(ErrorCode::BadMessage).await;
 
     // Still usable, and nobody else noticed anything but the join.
     sloppy.join(&slug, "Finally").await;
@@ -144,7 +135,7 @@ async fn a_signal_before_joining_is_refused() {
     let ada_id = you(&ada.join(&slug, "Ada").await);
     let mut early = app.visitor().socket().await;
     early.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
-    expect_error(&mut early, ErrorCode::NotJoined).await;
+    early.expect_error(ErrorCode::NotJoined).await;
     ada.expect_silence().await;
 }
 
@@ -153,7 +144,7 @@ async fn joining_an_unknown_room_is_refused_and_the_socket_closed() {
     let app = spawn_app().await;
     let mut socket = app.visitor().socket().await;
     socket.send_json(json!({"type": "join", "version": 1, "room": "AAAAAAAAAAAAAAAAAAAAAAAA", "name": "Ada"})).await;
-    expect_error(&mut socket, ErrorCode::UnknownRoom).await;
+    socket.expect_error(ErrorCode::UnknownRoom).await;
     socket.expect_closed(Some(1008)).await;
 }
 
@@ -162,7 +153,7 @@ async fn an_old_protocol_version_is_refused_and_the_socket_closed() {
     let (app, slug) = app_with_room().await;
     let mut socket = app.visitor().socket().await;
     socket.send_json(json!({"type": "join", "version": 0, "room": slug, "name": "Ada"})).await;
-    expect_error(&mut socket, ErrorCode::UnsupportedVersion).await;
+    socket.expect_error(ErrorCode::UnsupportedVersion).await;
     socket.expect_closed(Some(1008)).await;
 }
 
@@ -172,7 +163,7 @@ async fn a_guest_needs_a_valid_name() {
     let mut socket = app.visitor().socket().await;
     for name in ["", "   ", &"n".repeat(65), "\u{202E}\u{0007}"] {
         socket.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
-        expect_error(&mut socket, ErrorCode::InvalidName).await;
+        socket.expect_error(ErrorCode::InvalidName).await;
     }
     socket.join(&slug, "Ada").await;
 }
@@ -228,7 +219,7 @@ async fn a_fifth_participant_is_refused_because_the_mesh_is_full() {
     }
     let mut late = app.visitor().socket().await;
     late.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Late"})).await;
-    expect_error(&mut late, ErrorCode::RoomFull).await;
+    late.expect_error(ErrorCode::RoomFull).await;
     late.expect_closed(Some(1008)).await;
 }
 
@@ -332,7 +323,7 @@ async fn an_empty_or_oversized_chat_message_is_refused_and_the_socket_stays_open
     ada.join(&slug, "Ada").await;
     for text in ["   ".to_string(), "x".repeat(2001)] {
         ada.send_json(json!({"type": "chat", "text": text})).await;
-        expect_error(&mut ada, ErrorCode::InvalidChat).await;
+        ada.expect_error(ErrorCode::InvalidChat).await;
     }
     ada.send_json(json!({"type": "chat", "text": "still here"})).await;
     assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
@@ -343,5 +334,5 @@ async fn chat_before_joining_is_refused() {
     let (app, _slug) = app_with_room().await;
     let mut lurker = app.visitor().socket().await;
     lurker.send_json(json!({"type": "chat", "text": "hello?"})).await;
-    expect_error(&mut lurker, ErrorCode::NotJoined).await;
+    lurker.expect_error(ErrorCode::NotJoined).await;
 }
