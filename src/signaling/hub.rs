@@ -114,6 +114,8 @@ struct Entry {
     /// The room has a lobby.
     lobby: bool,
     at_ms: u64,
+    /// The room's own cap.
+    limit: usize,
 }
 
 /// A message for one participant.
@@ -193,8 +195,7 @@ impl Hub {
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
             Input::Join { who, version, room, name, account, token, host, lobby, at_ms, limit } => {
-                self.limits.insert(room, limit);
-                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms })
+                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, limit })
             }
             Input::Admit { by, who } => self.admit(by, who),
             Input::Deny { by, who } => self.deny(by, who),
@@ -283,6 +284,7 @@ impl Hub {
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
+        self.limits.remove(&room);
         for who in &present {
             if let Some(seat) = self.seats.remove(who) {
                 self.tokens.remove(&seat.token);
@@ -352,7 +354,9 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, limit } = entry;
+        // Kept while anyone is in the room or its lobby (see `forget_if_idle`).
+        self.limits.insert(room, limit);
         if self.locked.contains(&room) && !host {
             return refuse(ErrorCode::RoomLocked);
         }
@@ -555,6 +559,14 @@ impl Hub {
         if self.lobbies.get(&room).is_some_and(Vec::is_empty) {
             self.lobbies.remove(&room);
         }
+        self.forget_if_idle(room);
+    }
+
+    /// Forgets `room`'s cap once nobody is in its call or its lobby.
+    fn forget_if_idle(&mut self, room: RoomId) {
+        if !self.rooms.contains_key(&room) && !self.lobbies.contains_key(&room) {
+            self.limits.remove(&room);
+        }
     }
 
     /// The lobby of `room` as its host sees it.
@@ -634,6 +646,7 @@ impl Hub {
             self.rooms.remove(&room);
             self.locked.remove(&room);
             self.hands.remove(&room);
+            self.forget_if_idle(room);
         } else {
             out.extend(self.set_hand(room, who, false));
         }
@@ -1350,5 +1363,20 @@ mod tests {
         join_capped(&mut hub, 1, false, false, 4);
         join_capped(&mut hub, 2, false, false, 4);
         assert_eq!(error_code(&join_capped(&mut hub, 3, false, false, 4)), Some(ErrorCode::RoomFull));
+    }
+
+    #[test]
+    fn a_room_is_forgotten_entirely_once_nobody_is_in_it_or_its_lobby() {
+        let mut hub = Hub::new(vec![]);
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Pat", false, true);
+        hub.handle(Input::Hand { who: ParticipantId(1), raised: true });
+        hub.handle(Input::Leave { who: ParticipantId(1) });
+        assert_eq!(hub.limits.len(), 1, "Pat still waits");
+        hub.handle(Input::Leave { who: ParticipantId(2) });
+        assert!(hub.rooms.is_empty() && hub.lobbies.is_empty() && hub.limits.is_empty() && hub.hands.is_empty() && hub.locked.is_empty());
+        enter(&mut hub, 3, "Kim", false, false);
+        hub.close_room(slug('a'));
+        assert!(hub.limits.is_empty());
     }
 }

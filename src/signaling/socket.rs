@@ -106,13 +106,36 @@ struct Inner {
     /// Open connections per client address and per account.
     per_address: HashMap<IpAddr, usize>,
     per_account: HashMap<i64, usize>,
-    /// Guests turned away, by room and address, and when.
-    denied: HashMap<(RoomId, IpAddr), Instant>,
-    /// People the host removed, by room and address, and when: coming
-    /// back, they wait in the lobby.
-    removed: HashMap<(RoomId, IpAddr), Instant>,
+    /// Guests turned away: they may not knock on that room for a while.
+    denied: Marks,
+    /// People the host removed: coming back, they wait in the lobby.
+    removed: Marks,
     /// Where records for attendance and the audit log go.
     notes: Option<mpsc::Sender<Note>>,
+}
+
+/// Room and address pairs marked for a while (turned away, removed).
+struct Marks {
+    keep: Duration,
+    at: HashMap<(RoomId, IpAddr), Instant>,
+}
+
+impl Marks {
+    fn new(keep: Duration) -> Self {
+        Self { keep, at: HashMap::new() }
+    }
+
+    fn mark(&mut self, room: RoomId, address: IpAddr) {
+        self.at.insert((room, address), Instant::now());
+    }
+
+    /// Whether `address` was marked for `room` within the last `keep`
+    /// (older marks are forgotten on the way).
+    fn holds(&mut self, room: RoomId, address: IpAddr) -> bool {
+        let keep = self.keep;
+        self.at.retain(|_, at| at.elapsed() < keep);
+        self.at.contains_key(&(room, address))
+    }
 }
 
 /// What the signaling layer asks to be written down.
@@ -220,8 +243,8 @@ impl Signaling {
             speaker: HashMap::new(),
             per_address: HashMap::new(),
             per_account: HashMap::new(),
-            denied: HashMap::new(),
-            removed: HashMap::new(),
+            denied: Marks::new(DENY_COOLDOWN),
+            removed: Marks::new(REMOVED_WAIT),
             notes: None,
         };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
@@ -411,8 +434,8 @@ impl Signaling {
             let done = out.iter().any(|o| o.to == guest && matches!(&o.message, ServerMessage::Error { code: c, .. } if *c == code));
             let place = inner.speaker.get(&guest).and_then(|c| inner.connections.get(c)).map(|c| c.address);
             if let (true, Some(address), Some(room)) = (done, place, room) {
-                let list = if code == ErrorCode::Removed { &mut inner.removed } else { &mut inner.denied };
-                list.insert((room, address), Instant::now());
+                let marks = if code == ErrorCode::Removed { &mut inner.removed } else { &mut inner.denied };
+                marks.mark(room, address);
             }
         }
         inner.deliver(out);
@@ -453,18 +476,16 @@ impl Signaling {
     /// lately (they wait in the lobby to come back).
     fn recently_removed(&self, id: ConnectionId, room: RoomId) -> bool {
         let mut inner = self.lock();
-        inner.removed.retain(|_, at| at.elapsed() < REMOVED_WAIT);
         let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
-        inner.removed.contains_key(&(room, address))
+        inner.removed.holds(room, address)
     }
 
     /// Whether a guest from connection `id` was turned away from `room`
     /// lately.
     fn recently_denied(&self, id: ConnectionId, room: RoomId) -> bool {
         let mut inner = self.lock();
-        inner.denied.retain(|_, at| at.elapsed() < DENY_COOLDOWN);
         let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
-        inner.denied.contains_key(&(room, address))
+        inner.denied.holds(room, address)
     }
 
     /// Gives up the places of participants away past the grace period.
