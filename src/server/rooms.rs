@@ -23,6 +23,9 @@ pub struct Room {
 
 type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>);
 
+/// The columns of a [`RoomRow`], in its order.
+const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants";
+
 fn from_row((id, slug, owner_id, name, lobby, passcode, max_participants): RoomRow) -> Result<Room, AppError> {
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
     Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants })
@@ -31,7 +34,7 @@ fn from_row((id, slug, owner_id, name, lobby, passcode, max_participants): RoomR
 /// Creates a room for `owner` with a fresh join link.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let row: RoomRow = sqlx::query_as("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
+    let row: RoomRow = sqlx::query_as(&format!("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING {COLUMNS}"))
         .bind(slug.as_str())
         .bind(owner)
         .bind(name.as_str())
@@ -43,7 +46,7 @@ pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room,
 
 /// `owner`'s rooms, newest first.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
-    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE owner_id = ? ORDER BY id DESC")
+    let rows: Vec<RoomRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM rooms WHERE owner_id = ? ORDER BY id DESC"))
         .bind(owner)
         .fetch_all(db)
         .await
@@ -53,7 +56,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, Ap
 
 /// The room a join link leads to, if any.
 pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Room>, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE slug = ?")
+    let row: Option<RoomRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM rooms WHERE slug = ?"))
         .bind(slug.as_str())
         .fetch_optional(db)
         .await
@@ -64,7 +67,7 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
 /// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
 /// nobody learns which rooms exist.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, slug, owner_id, name, lobby, passcode, max_participants FROM rooms WHERE id = ? AND owner_id = ?")
+    let row: Option<RoomRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM rooms WHERE id = ? AND owner_id = ?"))
         .bind(id)
         .bind(owner)
         .fetch_optional(db)
@@ -73,72 +76,47 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, Ap
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 
+/// Sets one `column` of `owner`'s room `id` to `value`; someone else's
+/// room, or none, is `NotFound`. `column` is always one of ours, never input.
+async fn update<T>(db: &SqlitePool, owner: i64, id: i64, column: &'static str, value: T, failure: &'static str) -> Result<Room, AppError>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+{
+    let sql = format!("UPDATE rooms SET {column} = ? WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}");
+    let row: Option<RoomRow> = sqlx::query_as(&sql)
+        .bind(value)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal(failure, e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
 /// Renames `owner`'s room `id`.
 pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
-    let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET name = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
-            .bind(name.as_str())
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(db)
-            .await
-            .map_err(|e| AppError::internal("renaming a room failed", e))?;
-    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+    update(db, owner, id, "name", name.as_str().to_string(), "renaming a room failed").await
 }
 
 /// Gives `owner`'s room `id` a fresh join link; the old one leads nowhere
 /// from this moment.
 pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET slug = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
-            .bind(RoomSlug::generate().as_str())
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(db)
-            .await
-            .map_err(|e| AppError::internal("changing a room's link failed", e))?;
-    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+    update(db, owner, id, "slug", RoomSlug::generate().as_str().to_string(), "changing a room's link failed").await
 }
 
 /// Turns the lobby of `owner`'s room `id` on or off.
 pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Result<Room, AppError> {
-    let row: Option<RoomRow> =
-        sqlx::query_as("UPDATE rooms SET lobby = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants")
-            .bind(lobby)
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(db)
-            .await
-            .map_err(|e| AppError::internal("changing a room's lobby failed", e))?;
-    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+    update(db, owner, id, "lobby", lobby, "changing a room's lobby failed").await
 }
 
 /// Sets (or with `None` removes) the passcode of `owner`'s room `id`.
 pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as(
-        "UPDATE rooms SET passcode = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants",
-    )
-    .bind(passcode)
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(db)
-    .await
-    .map_err(|e| AppError::internal("changing a room's passcode failed", e))?;
-    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+    update(db, owner, id, "passcode", passcode, "changing a room's passcode failed").await
 }
 
 /// Sets how many people `owner`'s room `id` takes at once (2 to 4).
 pub async fn set_max_participants(db: &SqlitePool, owner: i64, id: i64, max: i64) -> Result<Room, AppError> {
-    let row: Option<RoomRow> = sqlx::query_as(
-        "UPDATE rooms SET max_participants = ? WHERE id = ? AND owner_id = ? RETURNING id, slug, owner_id, name, lobby, passcode, max_participants",
-    )
-    .bind(max)
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(db)
-    .await
-    .map_err(|e| AppError::internal("changing a room's size failed", e))?;
-    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+    update(db, owner, id, "max_participants", max, "changing a room's size failed").await
 }
 
 /// Whether `given` is `expected`, in time that does not depend on where

@@ -213,6 +213,9 @@ fn from_row((id, room_id, title, starts_local, time_zone, duration_minutes, note
 }
 
 const COLUMNS: &str = "id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid";
+/// The same, of `scheduled_sessions s` in a join.
+const S_COLUMNS: &str =
+    "s.id, s.room_id, s.title, s.starts_local, s.time_zone, s.duration_minutes, s.note, s.occurrences, s.uid";
 
 /// Schedules `plan` in room `room_id` unless it overlaps a session already
 /// there. The check and the insert are one write transaction, so two
@@ -265,8 +268,7 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Session>
 /// Every session in `owner`'s rooms, with its room's id.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>, AppError> {
     let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id",
-        COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+        "SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"
     ))
     .bind(owner)
     .fetch_all(db)
@@ -278,8 +280,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>,
 /// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Session, AppError> {
     let row: Option<SessionRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?",
-        COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+        "SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"
     ))
     .bind(id)
     .bind(owner)
