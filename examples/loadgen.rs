@@ -348,7 +348,7 @@ async fn participant(
     reconnect_after: Option<Duration>,
     stats: &Stats,
 ) -> Result<(), String> {
-    let Timing { epoch, start_at, measure_from, window } = timing;
+    let Timing { epoch, start_at, window, .. } = timing;
     let deadline = start_at + window;
     let halfway = start_at + window / 2;
     let mut reconnected = reconnect_after.is_none();
@@ -420,33 +420,11 @@ async fn participant(
                                 SignalPayload::Offer { sdp } | SignalPayload::Answer { sdp } => sdp,
                                 SignalPayload::Candidate { candidate, .. } => candidate,
                             };
-                            let (t, their_room) = parse_stamp(&stamp);
-                            if their_room != Some(room) {
-                                stats.misrouted.fetch_add(1, Ordering::Relaxed);
-                            }
-                            if t.is_some_and(|t| t < back_at_us) {
-                                stats.held.fetch_add(1, Ordering::Relaxed);
-                            } else if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
-                                let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
-                                if let Ok(mut l) = stats.latencies_us.lock() {
-                                    l.push(latency);
-                                }
-                            }
+                            arrived(&stamp, room, back_at_us, &timing, stats, &stats.latencies_us);
                             stats.delivered.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(ServerMessage::Chat { text, .. }) => {
-                            let (t, their_room) = parse_stamp(text.as_str());
-                            if their_room != Some(room) {
-                                stats.misrouted.fetch_add(1, Ordering::Relaxed);
-                            }
-                            if t.is_some_and(|t| t < back_at_us) {
-                                stats.held.fetch_add(1, Ordering::Relaxed);
-                            } else if let Some(t) = t.filter(|_| Instant::now() >= measure_from) {
-                                let latency = (epoch.elapsed().as_micros() as u64).saturating_sub(t);
-                                if let Ok(mut l) = stats.chat_latencies_us.lock() {
-                                    l.push(latency);
-                                }
-                            }
+                            arrived(text.as_str(), room, back_at_us, &timing, stats, &stats.chat_latencies_us);
                             stats.chats.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(ServerMessage::ParticipantJoined { participant }) => peers.push(participant.id.0),
@@ -459,6 +437,23 @@ async fn participant(
                     }
                 }
             }
+        }
+    }
+}
+
+/// A stamped message arrived: checks its room, and counts its latency
+/// into `latencies` (or, if it was sent while we were away, as held).
+fn arrived(stamp: &str, room: usize, back_at_us: u64, timing: &Timing, stats: &Stats, latencies: &Mutex<Vec<u64>>) {
+    let (t, their_room) = parse_stamp(stamp);
+    if their_room != Some(room) {
+        stats.misrouted.fetch_add(1, Ordering::Relaxed);
+    }
+    if t.is_some_and(|t| t < back_at_us) {
+        stats.held.fetch_add(1, Ordering::Relaxed);
+    } else if let Some(t) = t.filter(|_| Instant::now() >= timing.measure_from) {
+        let latency = (timing.epoch.elapsed().as_micros() as u64).saturating_sub(t);
+        if let Ok(mut l) = latencies.lock() {
+            l.push(latency);
         }
     }
 }
