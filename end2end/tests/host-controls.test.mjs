@@ -4,28 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
-
-async function joinAs(person, link, name) {
-  await person.page.goto(link);
-  await waitForHydration(person.page);
-  if (name) await person.page.getByLabel('Your name').fill(name);
-  await person.page.getByRole('button', { name: 'Join', exact: true }).click();
-}
+import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
 
 describe('host controls', () => {
   const env = serverAndBrowser();
 
   it('mute, hands, lock, remove and end, from the host only', async () => {
-    const host = await newPerson(env.browser);
-    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Ms. Teacher', password: 'correct horse battery' });
-    await host.page.getByLabel('Room name').fill('Year 9 French');
-    await host.page.getByRole('button', { name: 'Create room' }).click();
-    const link = await host.page.getByLabel('Join link for Year 9 French').inputValue();
-    await joinAs(host, link);
+    const { host, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 9 French', 'Ms. Teacher');
+    await joinCall(host, link);
     await host.page.getByText('You are the only one here').waitFor();
     const pupil = await newPerson(env.browser);
-    await joinAs(pupil, link, 'Pupil One');
+    await joinCall(pupil, link, 'Pupil One');
     await waitForRemoteVideos(host.page, 1);
     await waitForRemoteVideos(pupil.page, 1);
 
@@ -52,7 +41,7 @@ describe('host controls', () => {
     await host.page.getByRole('button', { name: 'Lock call' }).click();
     await pupil.page.getByText('The host has locked this call').waitFor();
     const late = await newPerson(env.browser);
-    await joinAs(late, link, 'Late Pupil');
+    await joinCall(late, link, 'Late Pupil');
     await late.page.getByText('The host has locked this call. Nobody new can join.').waitFor();
     await host.page.getByRole('button', { name: 'Unlock call' }).click();
 
@@ -64,7 +53,7 @@ describe('host controls', () => {
     // Coming back from the address someone was removed from means waiting
     // to be let in (all browsers here share 127.0.0.1), even without a lobby.
     const second = await newPerson(env.browser);
-    await joinAs(second, link, 'Pupil Two');
+    await joinCall(second, link, 'Pupil Two');
     await second.page.getByText('Waiting for the host to let you in.').waitFor();
     await host.page.getByRole('button', { name: 'Admit Pupil Two' }).click();
     await waitForRemoteVideos(host.page, 1);

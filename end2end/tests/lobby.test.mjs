@@ -2,17 +2,13 @@
 // away politely.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
+import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
 describe('the lobby', () => {
   const env = serverAndBrowser();
 
   it('the host turns the lobby on, admits one guest and turns another away', async () => {
-    const host = await newPerson(env.browser);
-    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
-    await host.page.getByLabel('Room name').fill('Consultations');
-    await host.page.getByRole('button', { name: 'Create room' }).click();
-    const joinLink = await host.page.getByLabel('Join link for Consultations').inputValue();
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Consultations');
     await host.page.getByRole('link', { name: 'Settings of Consultations' }).click();
     await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
     await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
@@ -21,15 +17,10 @@ describe('the lobby', () => {
 
     // A guest arrives before the host: waits, seeing nothing of the room.
     const pat = await newPerson(env.browser);
-    await pat.page.goto(joinLink);
-    await waitForHydration(pat.page);
-    await pat.page.getByLabel('Your name').fill('Pat Guest');
-    await pat.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await joinCall(pat, joinLink, 'Pat Guest');
     await pat.page.getByText('Waiting for the host to let you in.').waitFor();
 
-    await host.page.goto(joinLink);
-    await waitForHydration(host.page);
-    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await joinCall(host, joinLink);
     await host.page.getByRole('heading', { name: '1 person is waiting to join' }).waitFor();
     // Not let in by the host's arrival.
     await pat.page.waitForTimeout(500);
@@ -47,10 +38,7 @@ describe('the lobby', () => {
 
     // Someone else knocks and is turned away.
     const stranger = await newPerson(env.browser);
-    await stranger.page.goto(joinLink);
-    await waitForHydration(stranger.page);
-    await stranger.page.getByLabel('Your name').fill('Stranger');
-    await stranger.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await joinCall(stranger, joinLink, 'Stranger');
     await stranger.page.getByText('Waiting for the host to let you in.').waitFor();
     await host.page.getByRole('button', { name: 'Deny Stranger' }).click();
     await stranger.page.getByText('The host did not let you in this time.').waitFor();
@@ -64,11 +52,7 @@ describe('a room passcode', () => {
   const env = serverAndBrowser();
 
   it('a guest with the wrong passcode is told so, and with the right one gets in', async () => {
-    const host = await newPerson(env.browser);
-    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
-    await host.page.getByLabel('Room name').fill('Private');
-    await host.page.getByRole('button', { name: 'Create room' }).click();
-    const joinLink = await host.page.getByLabel('Join link for Private').inputValue();
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Private');
     await host.page.getByRole('link', { name: 'Settings of Private' }).click();
     await host.page.getByLabel('Passcode (optional)').fill('4812');
     await host.page.getByRole('button', { name: 'Save passcode' }).click();

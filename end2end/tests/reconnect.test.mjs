@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   blockUdp,
+  hostWithRoom,
+  joinCall,
   mediaGrowth,
   newPerson,
   restoreUdp,
   serverAndBrowser,
-  signUpAndIn,
   switchableSignaling,
-  waitForHydration,
   waitForRemoteVideos,
 } from './support.mjs';
 
@@ -31,22 +31,13 @@ describe('a network blip during a call', () => {
   const env = serverAndBrowser();
 
   it('the call recovers on its own, with the same people in it', async () => {
-    const host = await newPerson(env.browser);
-    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
-    await host.page.getByLabel('Room name').fill('Check-ups');
-    await host.page.getByRole('button', { name: 'Create room' }).click();
-    const joinLink = await host.page.getByLabel('Join link for Check-ups').inputValue();
-    await host.page.goto(joinLink);
-    await waitForHydration(host.page);
-    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Check-ups');
+    await joinCall(host, joinLink);
     await host.page.getByText('You are the only one here').waitFor();
 
     const guest = await newPerson(env.browser);
     const network = await switchableSignaling(guest.page);
-    await guest.page.goto(joinLink);
-    await waitForHydration(guest.page);
-    await guest.page.getByLabel('Your name').fill('Pat Guest');
-    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await joinCall(guest, joinLink, 'Pat Guest');
     await waitForRemoteVideos(guest.page, 1);
     await waitForRemoteVideos(host.page, 1);
 
@@ -139,20 +130,11 @@ describe('a server restart during a call', () => {
   const env = serverAndBrowser();
 
   it('everyone is back in the call on their own, seeing each other', async () => {
-    const host = await newPerson(env.browser);
-    await signUpAndIn(host.page, env.server.origin, { email: 'host@example.org', name: 'Dr. Host', password: 'correct horse battery' });
-    await host.page.getByLabel('Room name').fill('Check-ups');
-    await host.page.getByRole('button', { name: 'Create room' }).click();
-    const joinLink = await host.page.getByLabel('Join link for Check-ups').inputValue();
-    await host.page.goto(joinLink);
-    await waitForHydration(host.page);
-    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Check-ups');
+    await joinCall(host, joinLink);
     await host.page.getByText('You are the only one here').waitFor();
     const guest = await newPerson(env.browser);
-    await guest.page.goto(joinLink);
-    await waitForHydration(guest.page);
-    await guest.page.getByLabel('Your name').fill('Pat Guest');
-    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await joinCall(guest, joinLink, 'Pat Guest');
     await waitForRemoteVideos(guest.page, 1);
     await waitForRemoteVideos(host.page, 1);
 

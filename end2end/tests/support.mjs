@@ -239,3 +239,22 @@ export async function switchableSignaling(page) {
     },
   };
 }
+
+/** A host, signed up and in, who has created room `room`: the person and
+ * the room's join link (the page stays on the rooms list). */
+export async function hostWithRoom(browser, origin, room, name = 'Dr. Host') {
+  const host = await newPerson(browser);
+  await signUpAndIn(host.page, origin, { email: 'host@example.org', name, password: 'correct horse battery' });
+  await host.page.getByLabel('Room name').fill(room);
+  await host.page.getByRole('button', { name: 'Create room' }).click();
+  const joinLink = await host.page.getByLabel(`Join link for ${room}`).inputValue();
+  return { host, joinLink };
+}
+
+/** Opens `link` and presses Join, typing `name` first unless signed in. */
+export async function joinCall(person, link, name) {
+  await person.page.goto(link);
+  await waitForHydration(person.page);
+  if (name) await person.page.getByLabel('Your name').fill(name);
+  await person.page.getByRole('button', { name: 'Join', exact: true }).click();
+}
