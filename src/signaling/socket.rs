@@ -887,3 +887,28 @@ async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'st
     let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
     let _ = send(sink, frame).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {
+        let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let mut connection = Connection { outbox: Some(tx), owner: None, who: ParticipantId(1), address: [127, 0, 0, 1].into() };
+        for _ in 0..OUTBOX_CAPACITY {
+            connection.queue(Outbound::Message(ServerMessage::MutedByHost));
+        }
+        assert!(connection.outbox.is_some(), "a full outbox is still allowed");
+        connection.queue(Outbound::Message(ServerMessage::MutedByHost));
+        assert!(connection.outbox.is_none(), "one more and the client is given up on");
+        // Nothing more is held for it: the writer drains what was queued,
+        // then sees the queue closed and closes the socket.
+        let mut drained = 0;
+        while let Ok(Outbound::Message(_)) = rx.try_recv() {
+            drained += 1;
+        }
+        assert_eq!(drained, OUTBOX_CAPACITY);
+        assert!(matches!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected)));
+    }
+}
