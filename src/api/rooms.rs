@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::RoomKind;
 use crate::error::AppError;
 
 /// One of the host's rooms, with the link to share.
@@ -17,6 +18,14 @@ pub struct RoomSummary {
     pub passcode: Option<String>,
     /// The host's own cap on the call (2 to 4), if they set one.
     pub max_participants: Option<i64>,
+    pub kind: RoomKind,
+    /// Guests come in with their microphone off.
+    pub guests_join_muted: bool,
+    /// A muted guest may unmute themselves (if not, the host lets them).
+    pub guests_may_unmute: bool,
+    pub guests_may_share_screen: bool,
+    /// The call's chat is kept for the host afterwards.
+    pub keep_chat: bool,
     pub slug: String,
     pub join_link: String,
 }
@@ -56,15 +65,19 @@ pub enum Availability {
 
 /// Creates a room owned by the signed-in account.
 #[server(prefix = "/api", endpoint = "create_room")]
-pub async fn create_room(name: String) -> Result<RoomSummary, AppError> {
+pub async fn create_room(name: String, #[server(default)] kind: Option<String>) -> Result<RoomSummary, AppError> {
     use crate::domain::RoomName;
     use crate::server::rooms;
     super::context::finish::<CreateRoom>("/rooms", async move {
         let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
+        let kind = match kind.as_deref() {
+            None | Some("") => RoomKind::Meeting,
+            Some(kind) => RoomKind::parse(kind).map_err(|m| AppError::invalid("kind", m))?,
+        };
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state).await?;
-        let room = rooms::create(&state.db, owner.id, name).await?;
-        tracing::info!(account = owner.id, room = room.id, "room created");
+        let room = rooms::create(&state.db, owner.id, name, kind).await?;
+        tracing::info!(account = owner.id, room = room.id, kind = kind.as_str(), "room created");
         // A plain form post lands back on the list, showing the new room.
         leptos_axum::redirect("/rooms");
         Ok(summary(&state.public_origin, room))
@@ -135,9 +148,59 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state).await?;
         let on = lobby.as_deref() == Some("on");
+        if !on && !rooms::find_owned(&state.db, owner.id, room).await?.kind.lobby_optional() {
+            return Err(AppError::invalid(
+                "lobby",
+                "A consultation always has a lobby. To turn it off, make the room a meeting first.",
+            ));
+        }
         let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
         tracing::info!(account = owner.id, room, lobby = on, "room lobby changed");
         leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
+/// Makes a room a consultation, a class or a meeting, with that kind's
+/// defaults for the lobby, its size and what guests may do.
+#[server(prefix = "/api", endpoint = "set_room_kind")]
+pub async fn set_room_kind(room: i64, kind: String) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomKind>(&format!("/rooms/{room}"), async move {
+        let kind = RoomKind::parse(&kind).map_err(|m| AppError::invalid("kind", m))?;
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let changed = rooms::set_kind(&state.db, owner.id, room, kind).await?;
+        tracing::info!(account = owner.id, room, kind = kind.as_str(), "room kind changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=kind"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
+/// Sets what guests may do: each box is "on" when ticked, absent if not.
+/// The next call follows them; a call under way keeps the ones it began with.
+#[server(prefix = "/api", endpoint = "set_room_guests")]
+pub async fn set_room_guests(
+    room: i64,
+    #[server(default)] join_muted: Option<String>,
+    #[server(default)] may_unmute: Option<String>,
+    #[server(default)] may_share_screen: Option<String>,
+    #[server(default)] keep_chat: Option<String>,
+) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms::{self, GuestRules};
+    super::context::finish::<SetRoomGuests>(&format!("/rooms/{room}"), async move {
+        let on = |v: &Option<String>| v.as_deref() == Some("on");
+        let rules = GuestRules {
+            join_muted: on(&join_muted),
+            may_unmute: on(&may_unmute),
+            may_share_screen: on(&may_share_screen),
+            keep_chat: on(&keep_chat),
+        };
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules).await?;
+        tracing::info!(account = owner.id, room, ?rules, "room guest rules changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
         Ok(summary(&state.public_origin, changed))
     }.await)
 }
@@ -303,5 +366,10 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         lobby: room.lobby,
         passcode: room.passcode,
         max_participants: room.max_participants,
+        kind: room.kind,
+        guests_join_muted: room.guests.join_muted,
+        guests_may_unmute: room.guests.may_unmute,
+        guests_may_share_screen: room.guests.may_share_screen,
+        keep_chat: room.guests.keep_chat,
     }
 }

@@ -82,6 +82,17 @@ async fn write(db: &SqlitePool, now: Timestamp, present: &mut HashMap<Participan
             });
             audit::record_call(db, actor(by, account), account, &format!("call_{what}"), target, true, None).await?;
         }
+        Note::Hub(Record::Said { room, name, host, text }) => {
+            sqlx::query("INSERT INTO kept_chat (room_id, display_name, role, text, sent_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(room.0)
+                .bind(name.as_str())
+                .bind(if host { "host" } else { "guest" })
+                .bind(text.as_str())
+                .bind(now.to_string())
+                .execute(db)
+                .await
+                .map_err(|e| AppError::internal("keeping a chat message failed", e))?;
+        }
         Note::Ended { by, room } => {
             let account = present.get(&by).and_then(|p| p.account);
             audit::record_call(db, actor(by, account), account, "call_end", Some(format!("room:{}", room.0)), true, None).await?;
@@ -208,6 +219,69 @@ pub async fn download(
     match found.await {
         Ok((body, name)) => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))],
+            body,
+        )
+            .into_response(),
+        Err(e) => (e.status(), e.to_string()).into_response(),
+    }
+}
+
+/// One message of a room's kept chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptMessage {
+    pub display_name: String,
+    pub host: bool,
+    pub text: String,
+    pub sent_at: Timestamp,
+}
+
+/// The kept chat of room `room_id`, oldest first.
+pub async fn kept_chat(db: &SqlitePool, room_id: i64) -> Result<Vec<KeptMessage>, AppError> {
+    let rows: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT display_name, role, text, sent_at FROM kept_chat WHERE room_id = ? ORDER BY id")
+            .bind(room_id)
+            .fetch_all(db)
+            .await
+            .map_err(|e| AppError::internal("reading the kept chat failed", e))?;
+    rows.into_iter()
+        .map(|(display_name, role, text, sent_at)| {
+            let sent_at = sent_at.parse().map_err(|e| AppError::internal("a stored chat time is invalid", e))?;
+            Ok(KeptMessage { display_name, host: role == "host", text, sent_at })
+        })
+        .collect()
+}
+
+/// The kept chat as plain text: one message per paragraph, under a line
+/// with its time (UTC), sender and role.
+pub fn transcript(messages: &[KeptMessage]) -> String {
+    let mut out = String::new();
+    for m in messages {
+        let role = if m.host { "host" } else { "guest" };
+        out.push_str(&format!("[{}] {} ({role}):\n{}\n\n", m.sent_at, m.display_name, m.text));
+    }
+    out
+}
+
+/// `GET /rooms/{room}/chat.txt`: the room's kept chat, for its host only.
+pub async fn download_chat(
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
+    axum::extract::Path(room): axum::extract::Path<i64>,
+    session: tower_sessions::Session,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let found = async {
+        let user = crate::server::session::UserSession(session);
+        let owner = user.require_account(&state).await?;
+        let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
+        Ok::<_, AppError>(transcript(&kept_chat(&state.db, room.id).await?))
+    };
+    match found.await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"chat.txt\""),
+            ],
             body,
         )
             .into_response(),

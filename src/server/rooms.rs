@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::{RoomName, RoomSlug};
+use crate::domain::{RoomKind, RoomName, RoomSlug};
 use crate::error::AppError;
 
 /// A room as stored.
@@ -19,29 +19,101 @@ pub struct Room {
     pub passcode: Option<String>,
     /// The host's own cap on the call (2 to 4), if they set one.
     pub max_participants: Option<i64>,
+    pub kind: RoomKind,
+    pub guests: GuestRules,
 }
 
-type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>);
+/// What guests may do in a room's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestRules {
+    /// Guests come in with their microphone off.
+    pub join_muted: bool,
+    /// A muted guest may turn their microphone on again themselves; if not,
+    /// only when the host lets them speak.
+    pub may_unmute: bool,
+    pub may_share_screen: bool,
+    /// The call's chat is kept for the host after the call.
+    pub keep_chat: bool,
+}
+
+type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool);
 
 /// The columns of a [`RoomRow`], in its order.
-const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants";
+const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants, kind, \
+    guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
 
-fn from_row((id, slug, owner_id, name, lobby, passcode, max_participants): RoomRow) -> Result<Room, AppError> {
+fn from_row(row: RoomRow) -> Result<Room, AppError> {
+    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat) = row;
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
-    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants })
+    let kind = RoomKind::parse(&kind).map_err(|e| AppError::internal("a stored room kind is invalid", e))?;
+    let guests = GuestRules { join_muted, may_unmute, may_share_screen, keep_chat };
+    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests })
 }
 
-/// Creates a room for `owner` with a fresh join link.
-pub async fn create(db: &SqlitePool, owner: i64, name: RoomName) -> Result<Room, AppError> {
+/// Creates a `kind` of room for `owner` with a fresh join link and the
+/// kind's defaults.
+pub async fn create(db: &SqlitePool, owner: i64, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let row: RoomRow = sqlx::query_as(&format!("INSERT INTO rooms (slug, owner_id, name) VALUES (?, ?, ?) RETURNING {COLUMNS}"))
-        .bind(slug.as_str())
-        .bind(owner)
-        .bind(name.as_str())
-        .fetch_one(db)
-        .await
-        .map_err(|e| AppError::internal("creating a room failed", e))?;
+    let d = kind.defaults();
+    let row: RoomRow = sqlx::query_as(&format!(
+        "INSERT INTO rooms (slug, owner_id, name, kind, lobby, max_participants, guests_join_muted, guests_may_unmute, \
+         guests_may_share_screen, keep_chat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+    ))
+    .bind(slug.as_str())
+    .bind(owner)
+    .bind(name.as_str())
+    .bind(kind.as_str())
+    .bind(d.lobby)
+    .bind(d.max_participants)
+    .bind(d.guests_join_muted)
+    .bind(d.guests_may_unmute)
+    .bind(d.guests_may_share_screen)
+    .bind(d.keep_chat)
+    .fetch_one(db)
+    .await
+    .map_err(|e| AppError::internal("creating a room failed", e))?;
     from_row(row)
+}
+
+/// Makes `owner`'s room `id` a `kind` of room, with that kind's defaults
+/// (its name, link and passcode stay).
+pub async fn set_kind(db: &SqlitePool, owner: i64, id: i64, kind: RoomKind) -> Result<Room, AppError> {
+    let d = kind.defaults();
+    let row: Option<RoomRow> = sqlx::query_as(&format!(
+        "UPDATE rooms SET kind = ?, lobby = ?, max_participants = ?, guests_join_muted = ?, guests_may_unmute = ?, \
+         guests_may_share_screen = ?, keep_chat = ? WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"
+    ))
+    .bind(kind.as_str())
+    .bind(d.lobby)
+    .bind(d.max_participants)
+    .bind(d.guests_join_muted)
+    .bind(d.guests_may_unmute)
+    .bind(d.guests_may_share_screen)
+    .bind(d.keep_chat)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("changing a room's kind failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Sets what guests may do in `owner`'s room `id`.
+pub async fn set_guest_rules(db: &SqlitePool, owner: i64, id: i64, rules: GuestRules) -> Result<Room, AppError> {
+    let row: Option<RoomRow> = sqlx::query_as(&format!(
+        "UPDATE rooms SET guests_join_muted = ?, guests_may_unmute = ?, guests_may_share_screen = ?, keep_chat = ? \
+         WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"
+    ))
+    .bind(rules.join_muted)
+    .bind(rules.may_unmute)
+    .bind(rules.may_share_screen)
+    .bind(rules.keep_chat)
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("changing what guests may do failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 
 /// `owner`'s rooms, newest first.

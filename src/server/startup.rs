@@ -120,6 +120,7 @@ impl Application {
             .route("/ws", get(socket::upgrade))
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
+            .route("/rooms/{id}/chat.txt", get(crate::server::attendance::download_chat))
             .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)

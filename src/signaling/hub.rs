@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{ChatText, DisplayName};
 use crate::signaling::protocol::{
-    ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
+    CallRules, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
 };
 
@@ -55,8 +55,8 @@ pub enum Input {
         host: bool,
         lobby: bool,
         at_ms: u64,
-        /// The room's own cap on its call (never above the hub's).
-        limit: usize,
+        /// The room's own settings for its call.
+        rules: RoomRules,
     },
     /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
     Admit { by: ParticipantId, who: Option<ParticipantId> },
@@ -68,8 +68,11 @@ pub enum Input {
     Hand { who: ParticipantId, raised: bool },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
-    /// `from` says `text` to their room, at `at_ms` (Unix milliseconds).
+    /// `from` says `text` to their room, at `at_ms` (Unix milliseconds). A
+    /// guest still waiting says it to the host alone.
     Chat { from: ParticipantId, text: ChatText, at_ms: u64 },
+    /// Host `by` says `text` to waiting guest `guest`.
+    LobbyChat { by: ParticipantId, guest: ParticipantId, text: ChatText, at_ms: u64 },
     /// `who` left on purpose: gone at once. Safe to send more than once.
     Leave { who: ParticipantId },
     /// `who`'s connection dropped without a goodbye at `at`. Their place is
@@ -86,6 +89,28 @@ pub enum HostAction {
     Remove(ParticipantId),
     Lock(bool),
     LowerHand(ParticipantId),
+    /// Let a guest unmute themselves where guests may not.
+    LetSpeak(ParticipantId),
+}
+
+/// A room's own settings for its call, as the `join` that opened it said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomRules {
+    /// The room's own cap on its call (never above the hub's).
+    pub limit: usize,
+    /// The host may let companions in one by one past `limit`, up to the
+    /// hub's cap (a consultation: two, and whoever the host chooses).
+    pub companions: bool,
+    /// What guests may do.
+    pub guests: CallRules,
+    /// The call's chat is kept: each message is also a [`Record::Said`].
+    pub keep_chat: bool,
+}
+
+impl Default for RoomRules {
+    fn default() -> Self {
+        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false }
+    }
 }
 
 /// Something worth keeping beyond the call: who came and went (for the
@@ -102,6 +127,8 @@ pub enum Record {
     /// The host `by` did `what` (`admit`, `deny`, `remove`, `lock`,
     /// `unlock`) in `room`, to `target`.
     HostDid { by: ParticipantId, room: RoomId, what: &'static str, target: Option<ParticipantId> },
+    /// `name` said `text` in `room`'s call, which keeps its chat.
+    Said { room: RoomId, name: DisplayName, host: bool, text: ChatText },
 }
 
 /// Who is joining, as [`Input::Join`] says.
@@ -114,8 +141,7 @@ struct Entry {
     /// The room has a lobby.
     lobby: bool,
     at_ms: u64,
-    /// The room's own cap.
-    limit: usize,
+    rules: RoomRules,
 }
 
 /// A message for one participant.
@@ -139,6 +165,8 @@ struct Seat {
     host: bool,
     /// In the call; `false` while waiting in the lobby.
     admitted: bool,
+    /// The host let this guest unmute themselves, where guests may not.
+    may_speak: bool,
 }
 
 /// All rooms with someone in them.
@@ -154,8 +182,8 @@ pub struct Hub {
     hands: HashMap<RoomId, Vec<ParticipantId>>,
     /// Records not yet taken by the adapter.
     journal: Vec<Record>,
-    /// Each room's own cap, as its last `join` said.
-    limits: HashMap<RoomId, usize>,
+    /// Each room's own settings, as its last `join` said.
+    settings: HashMap<RoomId, RoomRules>,
     seats: HashMap<ParticipantId, Seat>,
     tokens: HashMap<ResumeToken, ParticipantId>,
     ice_servers: Vec<IceServer>,
@@ -176,7 +204,7 @@ impl Hub {
             locked: HashSet::new(),
             hands: HashMap::new(),
             journal: Vec::new(),
-            limits: HashMap::new(),
+            settings: HashMap::new(),
             seats: HashMap::new(),
             tokens: HashMap::new(),
             ice_servers,
@@ -194,8 +222,8 @@ impl Hub {
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
-            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, limit } => {
-                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, limit })
+            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, rules } => {
+                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, rules })
             }
             Input::Admit { by, who } => self.admit(by, who),
             Input::Deny { by, who } => self.deny(by, who),
@@ -203,6 +231,7 @@ impl Hub {
             Input::Hand { who, raised } => self.hand(who, raised),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
             Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
+            Input::LobbyChat { by, guest, text, at_ms } => self.lobby_chat(by, guest, text, at_ms),
             Input::Leave { who } => self.leave(who),
             Input::Drop { who, at } => {
                 if let Some(seat) = self.seats.get_mut(&who) {
@@ -244,7 +273,8 @@ impl Hub {
         }
         let (room, host) = (seat.room, seat.host);
         self.journal.push(Record::Reconnected { who });
-        let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
+        let rules = self.rules_for(who);
+        let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
         let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
             return (Err(ErrorCode::ResumeRefused), out);
         };
@@ -253,7 +283,7 @@ impl Hub {
             .iter()
             .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } })
             .collect();
-        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants } });
+        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules } });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
         if host && self.lobbies.contains_key(&room) {
             out.push(Outgoing { to: who, message: self.lobby_message(room) });
@@ -284,7 +314,7 @@ impl Hub {
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
-        self.limits.remove(&room);
+        self.settings.remove(&room);
         for who in &present {
             if let Some(seat) = self.seats.remove(who) {
                 self.tokens.remove(&seat.token);
@@ -354,14 +384,14 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms, limit } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, rules } = entry;
         // Kept while anyone is in the room or its lobby (see `forget_if_idle`).
-        self.limits.insert(room, limit);
+        self.settings.insert(room, rules);
         if self.locked.contains(&room) && !host {
             return refuse(ErrorCode::RoomLocked);
         }
         let wait = lobby && !host;
-        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait };
+        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();
             if lobby.len() >= LOBBY_LIMIT {
@@ -391,6 +421,7 @@ impl Hub {
     /// already in it.
     fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
         let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
+        let rules = self.rules_for(you.id);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> = present
@@ -405,6 +436,7 @@ impl Hub {
                 participants: present.clone(),
                 ice_servers: self.ice_servers.clone(),
                 resume_token: token,
+                rules,
             },
         });
         let joiner = you.id;
@@ -420,7 +452,19 @@ impl Hub {
 
     /// How many `room`'s call takes.
     fn limit_of(&self, room: RoomId) -> usize {
-        self.limits.get(&room).map_or(self.room_limit, |&limit| limit.min(self.room_limit))
+        self.settings.get(&room).map_or(self.room_limit, |rules| rules.limit.min(self.room_limit))
+    }
+
+    /// What `who` may do in their call: everything for the host, the room's
+    /// guest rules for a guest (unmuting too, once the host let them speak).
+    fn rules_for(&self, who: ParticipantId) -> CallRules {
+        let Some(seat) = self.seats.get(&who) else { return CallRules::OPEN };
+        if seat.host {
+            return CallRules::OPEN;
+        }
+        let mut rules = self.settings.get(&seat.room).map_or(CallRules::OPEN, |r| r.guests);
+        rules.may_unmute |= seat.may_speak;
+        rules
     }
 
     /// Whether `who` is the host of a room and in its call; the room if so.
@@ -443,9 +487,12 @@ impl Hub {
             Some(_) => return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }],
             None => waiting,
         };
+        // One companion at a time may go past a consultation's size.
+        let companions = who.is_some() && self.settings.get(&room).is_some_and(|r| r.companions);
+        let limit = if companions { self.room_limit } else { self.limit_of(room) };
         let mut out = Vec::new();
         for guest in chosen {
-            if self.rooms.get(&room).map_or(0, Vec::len) >= self.limit_of(room) {
+            if self.rooms.get(&room).map_or(0, Vec::len) >= limit {
                 out.push(Outgoing { to: by, message: ServerMessage::error(ErrorCode::NoRoomToAdmit) });
                 break;
             }
@@ -493,16 +540,24 @@ impl Hub {
         let in_call = |hub: &Self, who: ParticipantId| hub.seats.get(&who).is_some_and(|s| s.room == room && s.admitted);
         let unknown = || vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         match action {
-            HostAction::Mute(who) if who != by && in_call(self, who) => vec![Outgoing { to: who, message: ServerMessage::MutedByHost }],
-            HostAction::MuteAll => self
-                .rooms
-                .get(&room)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .filter(|p| p.id != by)
-                .map(|p| Outgoing { to: p.id, message: ServerMessage::MutedByHost })
-                .collect(),
+            HostAction::Mute(who) if who != by && in_call(self, who) => self.mute(who),
+            HostAction::MuteAll => {
+                let others: Vec<ParticipantId> = self.everyone_in(room).into_iter().filter(|&p| p != by).collect();
+                others.into_iter().flat_map(|who| self.mute(who)).collect()
+            }
+            HostAction::LetSpeak(who) if who != by && in_call(self, who) => {
+                let Some(seat) = self.seats.get_mut(&who) else { return unknown() };
+                let granted = !seat.may_speak;
+                seat.may_speak = true;
+                let mut out = if granted {
+                    self.journal.push(Record::HostDid { by, room, what: "let_speak", target: Some(who) });
+                    vec![Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: true } }]
+                } else {
+                    Vec::new()
+                };
+                out.extend(self.set_hand(room, who, false));
+                out
+            }
             HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
                 self.journal.push(Record::HostDid { by, room, what: "remove", target: Some(who) });
                 let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
@@ -518,8 +573,25 @@ impl Hub {
                 self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::RoomLocked { locked } }).collect()
             }
             HostAction::LowerHand(who) => self.set_hand(room, who, false),
-            HostAction::Mute(_) | HostAction::Remove(_) => unknown(),
+            HostAction::Mute(_) | HostAction::Remove(_) | HostAction::LetSpeak(_) => unknown(),
         }
+    }
+
+    /// The host turns `who`'s microphone off. Where guests may not unmute
+    /// themselves, a guest the host had let speak must ask again.
+    fn mute(&mut self, who: ParticipantId) -> Vec<Outgoing> {
+        let mut out = vec![Outgoing { to: who, message: ServerMessage::MutedByHost }];
+        let guests_may_unmute = self.rules_of_room(who).is_none_or(|r| r.guests.may_unmute);
+        if let Some(seat) = self.seats.get_mut(&who).filter(|s| s.may_speak && !guests_may_unmute) {
+            seat.may_speak = false;
+            out.push(Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: false } });
+        }
+        out
+    }
+
+    /// The settings of the room `who` is in.
+    fn rules_of_room(&self, who: ParticipantId) -> Option<RoomRules> {
+        self.seats.get(&who).and_then(|seat| self.settings.get(&seat.room)).copied()
     }
 
     fn hand(&mut self, who: ParticipantId, raised: bool) -> Vec<Outgoing> {
@@ -565,7 +637,7 @@ impl Hub {
     /// Forgets `room`'s cap once nobody is in its call or its lobby.
     fn forget_if_idle(&mut self, room: RoomId) {
         if !self.rooms.contains_key(&room) && !self.lobbies.contains_key(&room) {
-            self.limits.remove(&room);
+            self.settings.remove(&room);
         }
     }
 
@@ -576,12 +648,7 @@ impl Hub {
 
     /// Tells the hosts in `room`'s call who is waiting now.
     fn tell_hosts(&self, room: RoomId) -> Vec<Outgoing> {
-        let hosts = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
-        hosts
-            .iter()
-            .filter(|p| self.seats.get(&p.id).is_some_and(|seat| seat.host))
-            .map(|p| Outgoing { to: p.id, message: self.lobby_message(room) })
-            .collect()
+        self.hosts_in(room).into_iter().map(|to| Outgoing { to, message: self.lobby_message(room) }).collect()
     }
 
     fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
@@ -602,14 +669,45 @@ impl Hub {
         let Some(seat) = self.seats.get(&from) else {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
         };
+        let (room, host) = (seat.room, seat.host);
         if !seat.admitted {
-            return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }];
+            // Waiting: a word for the host alone, if one is here to read it.
+            let hosts = self.hosts_in(room);
+            if hosts.is_empty() {
+                return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::HostAway) }];
+            }
+            let message = ServerMessage::LobbyChat { guest: from, from_host: false, text, sent_at_ms };
+            return hosts.into_iter().chain([from]).map(|to| Outgoing { to, message: message.clone() }).collect();
         }
-        let present = self.rooms.get(&seat.room).map(Vec::as_slice).unwrap_or_default();
+        let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
+        if self.settings.get(&room).is_some_and(|r| r.keep_chat) {
+            if let Some(you) = present.iter().find(|p| p.id == from) {
+                self.journal.push(Record::Said { room, name: you.name.clone(), host, text: text.clone() });
+            }
+        }
         present
             .iter()
             .map(|p| Outgoing { to: p.id, message: ServerMessage::Chat { from, text: text.clone(), sent_at_ms } })
             .collect()
+    }
+
+    /// Host `by` says `text` to `guest`, who waits in the lobby: the guest
+    /// and every host in the call see it, nobody else.
+    fn lobby_chat(&mut self, by: ParticipantId, guest: ParticipantId, text: ChatText, sent_at_ms: u64) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+        };
+        if !self.lobbies.get(&room).is_some_and(|l| l.iter().any(|w| w.id == guest)) {
+            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        }
+        let message = ServerMessage::LobbyChat { guest, from_host: true, text, sent_at_ms };
+        self.hosts_in(room).into_iter().chain([guest]).map(|to| Outgoing { to, message: message.clone() }).collect()
+    }
+
+    /// The hosts in `room`'s call.
+    fn hosts_in(&self, room: RoomId) -> Vec<ParticipantId> {
+        self.everyone_in(room).into_iter().filter(|p| self.seats.get(p).is_some_and(|seat| seat.host)).collect()
     }
 
     fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
@@ -681,7 +779,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
-            limit: MESH_LIMIT,
+            rules: RoomRules::default(),
         })
     }
 
@@ -710,6 +808,7 @@ mod tests {
                     participants: vec![],
                     ice_servers: vec![],
                     resume_token: token(1),
+                    rules: CallRules::OPEN,
                 },
             }]
         );
@@ -810,7 +909,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
-            limit: MESH_LIMIT,
+            rules: RoomRules::default(),
         });
         let code = error_code(&out).unwrap();
         assert_eq!(code, ErrorCode::UnsupportedVersion);
@@ -899,6 +998,7 @@ mod tests {
                         Participant { id: ParticipantId(1), name: name("Ada") },
                         Participant { id: ParticipantId(3), name: name("Cy") },
                     ],
+                    rules: CallRules::OPEN,
                 },
             }
         );
@@ -976,7 +1076,7 @@ mod tests {
             host: false,
             lobby: false,
             at_ms: 0,
-            limit: MESH_LIMIT,
+            rules: RoomRules::default(),
         });
         drop_at(&mut hub, 1, t0);
         assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(7), t0).0, Err(ErrorCode::ResumeRefused));
@@ -1104,7 +1204,7 @@ mod tests {
             host,
             lobby,
             at_ms: 1000 + who,
-            limit: MESH_LIMIT,
+            rules: RoomRules::default(),
         })
     }
 
@@ -1133,9 +1233,11 @@ mod tests {
         assert!(out.iter().all(|o| o.to != ParticipantId(3)));
         let out = hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(3), payload: offer("x") });
         assert_eq!(error_code(&out), Some(ErrorCode::UnknownParticipant));
-        // And the guest can do nothing in it.
+        // And the guest can do nothing in it; what they write reaches the
+        // host alone (and comes back to them), never the companion.
         let out = hub.handle(Input::Chat { from: ParticipantId(3), text: chat("hello?"), at_ms: 0 });
-        assert_eq!(error_code(&out), Some(ErrorCode::NotAdmitted));
+        let word = ServerMessage::LobbyChat { guest: ParticipantId(3), from_host: false, text: chat("hello?"), sent_at_ms: 0 };
+        assert_eq!(out, [Outgoing { to: ParticipantId(1), message: word.clone() }, Outgoing { to: ParticipantId(3), message: word }]);
         let out = hub.handle(Input::Signal { from: ParticipantId(3), to: ParticipantId(1), payload: offer("x") });
         assert_eq!(error_code(&out), Some(ErrorCode::NotAdmitted));
         assert_eq!(hub.room_size(&slug('a')), 2);
@@ -1347,7 +1449,7 @@ mod tests {
                 host,
                 lobby,
                 at_ms: 0,
-                limit,
+                rules: RoomRules { limit, ..RoomRules::default() },
             })
         };
         let mut hub = Hub::new(vec![]);
@@ -1365,6 +1467,137 @@ mod tests {
         assert_eq!(error_code(&join_capped(&mut hub, 3, false, false, 4)), Some(ErrorCode::RoomFull));
     }
 
+    /// Joins `who` to room 'a' under `rules`.
+    fn enter_with(hub: &mut Hub, who: u64, host: bool, lobby: bool, rules: RoomRules) -> Vec<Outgoing> {
+        hub.handle(Input::Join {
+            who: ParticipantId(who),
+            version: PROTOCOL_VERSION,
+            room: slug('a'),
+            name: name(&format!("P{who}")),
+            account: None,
+            token: token(who),
+            host,
+            lobby,
+            at_ms: 0,
+            rules,
+        })
+    }
+
+    fn class_rules() -> RoomRules {
+        RoomRules {
+            guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false },
+            ..RoomRules::default()
+        }
+    }
+
+    fn welcome_rules(out: &[Outgoing], to: u64) -> CallRules {
+        out.iter()
+            .find_map(|o| match &o.message {
+                ServerMessage::Welcome { rules, .. } if o.to == ParticipantId(to) => Some(*rules),
+                _ => None,
+            })
+            .expect("a welcome")
+    }
+
+    #[test]
+    fn guests_are_welcomed_with_the_rooms_rules_and_the_host_with_every_right() {
+        let mut hub = Hub::new(vec![]);
+        let out = enter_with(&mut hub, 1, true, false, class_rules());
+        assert_eq!(welcome_rules(&out, 1), CallRules::OPEN);
+        let out = enter_with(&mut hub, 2, false, false, class_rules());
+        assert_eq!(welcome_rules(&out, 2), class_rules().guests);
+    }
+
+    #[test]
+    fn in_a_class_the_host_lets_a_guest_speak_and_muting_takes_it_back() {
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, false, class_rules());
+        enter_with(&mut hub, 2, false, false, class_rules());
+        hub.handle(Input::Hand { who: ParticipantId(2), raised: true });
+        let out = host_does(&mut hub, HostAction::LetSpeak(ParticipantId(2)));
+        assert!(out.contains(&Outgoing { to: ParticipantId(2), message: ServerMessage::MayUnmute { allowed: true } }));
+        // Letting them speak answers the raised hand.
+        assert!(out.contains(&Outgoing { to: ParticipantId(1), message: ServerMessage::Hands { raised: vec![] } }));
+        let noted = hub.take_records();
+        assert!(noted.contains(&Record::HostDid { by: ParticipantId(1), room: slug('a'), what: "let_speak", target: Some(ParticipantId(2)) }));
+        // Resuming keeps the permission.
+        hub.handle(Input::Drop { who: ParticipantId(2), at: Instant::now() });
+        let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now());
+        assert!(matches!(&out[0].message, ServerMessage::Resumed { rules, .. } if rules.may_unmute));
+        // Muting them takes it back; they must ask again.
+        let out = host_does(&mut hub, HostAction::Mute(ParticipantId(2)));
+        assert_eq!(
+            out,
+            [
+                Outgoing { to: ParticipantId(2), message: ServerMessage::MutedByHost },
+                Outgoing { to: ParticipantId(2), message: ServerMessage::MayUnmute { allowed: false } },
+            ]
+        );
+        // A guest cannot let anyone speak, themselves included.
+        let out = hub.handle(Input::Host { by: ParticipantId(2), action: HostAction::LetSpeak(ParticipantId(2)) });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotHost));
+        // In a meeting muting takes nothing back: guests unmute themselves.
+        let mut hub = call_of_three();
+        assert_eq!(host_does(&mut hub, HostAction::Mute(ParticipantId(2))).len(), 1);
+    }
+
+    #[test]
+    fn the_host_and_a_waiting_guest_talk_without_anyone_else_hearing() {
+        let mut hub = Hub::new(vec![]);
+        // Before any host is here, a waiting guest's words reach nobody.
+        enter(&mut hub, 3, "Pat", false, true);
+        let out = hub.handle(Input::Chat { from: ParticipantId(3), text: chat("anyone?"), at_ms: 5 });
+        assert_eq!(error_code(&out), Some(ErrorCode::HostAway));
+        enter(&mut hub, 1, "Host", true, true);
+        enter(&mut hub, 2, "Companion", false, false);
+        enter(&mut hub, 4, "Kim", false, true);
+        let out = hub.handle(Input::LobbyChat { by: ParticipantId(1), guest: ParticipantId(3), text: chat("Five minutes"), at_ms: 9 });
+        let word = ServerMessage::LobbyChat { guest: ParticipantId(3), from_host: true, text: chat("Five minutes"), sent_at_ms: 9 };
+        assert_eq!(out, [Outgoing { to: ParticipantId(1), message: word.clone() }, Outgoing { to: ParticipantId(3), message: word }]);
+        // Not a guest in the call, nor someone who is not waiting.
+        let out = hub.handle(Input::LobbyChat { by: ParticipantId(2), guest: ParticipantId(3), text: chat("hi"), at_ms: 9 });
+        assert_eq!(error_code(&out), Some(ErrorCode::NotHost));
+        let out = hub.handle(Input::LobbyChat { by: ParticipantId(1), guest: ParticipantId(2), text: chat("hi"), at_ms: 9 });
+        assert_eq!(error_code(&out), Some(ErrorCode::UnknownParticipant));
+        // Waiting words are never kept, even where the call's chat is.
+        assert!(hub.take_records().iter().all(|r| !matches!(r, Record::Said { .. })));
+    }
+
+    #[test]
+    fn a_consultation_host_may_let_a_companion_in_past_its_size_one_at_a_time() {
+        let consultation = RoomRules { limit: 2, companions: true, ..RoomRules::default() };
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, true, consultation);
+        for guest in [2, 3, 4, 5] {
+            enter_with(&mut hub, guest, false, true, consultation);
+        }
+        // Admitting everyone stops at the room's size...
+        let out = hub.handle(Input::Admit { by: ParticipantId(1), who: None });
+        assert!(out.iter().any(|o| o.message == ServerMessage::error(ErrorCode::NoRoomToAdmit)));
+        assert_eq!(hub.room_size(&slug('a')), 2);
+        // ...but the host may name a companion, up to what the mesh carries.
+        hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(3)) });
+        hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(4)) });
+        assert_eq!(hub.room_size(&slug('a')), 4);
+        let out = hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(5)) });
+        assert!(out.iter().any(|o| o.message == ServerMessage::error(ErrorCode::NoRoomToAdmit)));
+    }
+
+    #[test]
+    fn chat_is_noted_for_keeping_only_where_the_room_keeps_it() {
+        let keep = RoomRules { keep_chat: true, ..RoomRules::default() };
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, false, keep);
+        enter_with(&mut hub, 2, false, false, keep);
+        hub.take_records();
+        hub.handle(Input::Chat { from: ParticipantId(2), text: chat("Thank you"), at_ms: 0 });
+        assert_eq!(hub.take_records(), [Record::Said { room: slug('a'), name: name("P2"), host: false, text: chat("Thank you") }]);
+        let mut hub = call_of_three();
+        hub.take_records();
+        hub.handle(Input::Chat { from: ParticipantId(2), text: chat("Thank you"), at_ms: 0 });
+        assert!(hub.take_records().is_empty());
+    }
+
     #[test]
     fn a_room_is_forgotten_entirely_once_nobody_is_in_it_or_its_lobby() {
         let mut hub = Hub::new(vec![]);
@@ -1372,11 +1605,11 @@ mod tests {
         enter(&mut hub, 2, "Pat", false, true);
         hub.handle(Input::Hand { who: ParticipantId(1), raised: true });
         hub.handle(Input::Leave { who: ParticipantId(1) });
-        assert_eq!(hub.limits.len(), 1, "Pat still waits");
+        assert_eq!(hub.settings.len(), 1, "Pat still waits");
         hub.handle(Input::Leave { who: ParticipantId(2) });
-        assert!(hub.rooms.is_empty() && hub.lobbies.is_empty() && hub.limits.is_empty() && hub.hands.is_empty() && hub.locked.is_empty());
+        assert!(hub.rooms.is_empty() && hub.lobbies.is_empty() && hub.settings.is_empty() && hub.hands.is_empty() && hub.locked.is_empty());
         enter(&mut hub, 3, "Kim", false, false);
         hub.close_room(slug('a'));
-        assert!(hub.limits.is_empty());
+        assert!(hub.settings.is_empty());
     }
 }

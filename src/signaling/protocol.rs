@@ -40,6 +40,24 @@ pub struct WaitingGuest {
     pub since_ms: u64,
 }
 
+/// What the room lets you do in its call, as `welcome` tells you. The host
+/// may do everything; guests what the room's settings say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRules {
+    /// Come in with your microphone off.
+    pub join_muted: bool,
+    /// You may turn your microphone on yourself. If not, wait for
+    /// `may_unmute` (raise your hand to ask).
+    pub may_unmute: bool,
+    /// You may share your screen.
+    pub may_share_screen: bool,
+}
+
+impl CallRules {
+    /// Everything allowed: the host's rules, and a meeting's.
+    pub const OPEN: CallRules = CallRules { join_muted: false, may_unmute: true, may_share_screen: true };
+}
+
 /// One ICE server (STUN or TURN) the browser should use, as in
 /// `RTCIceServer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +137,12 @@ pub enum ClientMessage {
     Hand { raised: bool },
     /// Host only: lower participant `id`'s hand.
     LowerHand { id: ParticipantId },
+    /// Host only: let participant `id` turn their microphone on, in a room
+    /// where guests may not unmute themselves. Lowers their hand.
+    LetSpeak { id: ParticipantId },
+    /// Host only: say `text` to guest `id` waiting in the lobby, without
+    /// letting them in. The guest answers with `chat` while waiting.
+    LobbyChat { id: ParticipantId, text: String },
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -135,14 +159,24 @@ pub enum ServerMessage {
         participants: Vec<Participant>,
         ice_servers: Vec<IceServer>,
         resume_token: ResumeToken,
+        /// What you may do in this call.
+        rules: CallRules,
     },
     /// Answer to a guest's `join` in a room with a lobby: wait until the
     /// host lets you in (then `welcome` follows) or not (`error`, `denied`).
     /// Nothing about the room comes while waiting. The token resumes your
     /// place in the lobby after a dropped connection.
     Waiting { resume_token: ResumeToken },
-    /// The host turned your microphone off. You may turn it on again.
+    /// The host turned your microphone off. You may turn it on again if
+    /// your rules allow (`may_unmute` follows when they no longer do).
     MutedByHost,
+    /// Whether you may turn your microphone on yourself now: the host let
+    /// you speak, or muted you again.
+    MayUnmute { allowed: bool },
+    /// A word between the host and waiting guest `guest`, from the host if
+    /// `from_host`. Only that guest and the hosts in the call get it; the
+    /// guest never learns the host's name.
+    LobbyChat { guest: ParticipantId, from_host: bool, text: ChatText, sent_at_ms: u64 },
     /// Whether the room is locked now (sent to everyone in the call when it
     /// changes, and after `welcome` while locked).
     RoomLocked { locked: bool },
@@ -154,7 +188,7 @@ pub enum ServerMessage {
     Lobby { waiting: Vec<WaitingGuest> },
     /// Answer to `resume`: you are back as `you`; `participants` is who is
     /// here now. Messages that arrived for you while you were away follow.
-    Resumed { you: Participant, participants: Vec<Participant> },
+    Resumed { you: Participant, participants: Vec<Participant>, rules: CallRules },
     /// `id` came back on a new connection. Nothing changed for the call, but
     /// signals sent to it just before it dropped may be lost: finish any
     /// negotiation with it that is still waiting.
@@ -248,6 +282,8 @@ pub enum ErrorCode {
     Removed,
     /// A chat message was empty or over 2,000 characters.
     InvalidChat,
+    /// A waiting guest wrote while no host is in the call to read it.
+    HostAway,
     /// `resume` came too late (the grace period is over), the token is
     /// unknown (say, the server restarted) or it is not yours. Join again.
     ResumeRefused,
@@ -286,6 +322,7 @@ impl ServerMessage {
             ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
             ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
+            ErrorCode::HostAway => "The host is not here yet, so nobody can read that. They see you waiting when they arrive.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
         };

@@ -20,14 +20,14 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
-use crate::domain::{ChatText, DisplayName};
+use crate::domain::{ChatText, DisplayName, RoomKind};
 use crate::api::rooms::Availability;
 use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
-use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, MESH_LIMIT, RESUME_GRACE};
-use crate::signaling::protocol::{close, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
+use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
@@ -416,6 +416,8 @@ impl Signaling {
             Input::Host { action: HostAction::Remove(_), .. } => "remove",
             Input::Host { action: HostAction::Lock(_), .. } => "lock",
             Input::Host { action: HostAction::LowerHand(_), .. } => "lower_hand",
+            Input::Host { action: HostAction::LetSpeak(_), .. } => "let_speak",
+            Input::LobbyChat { .. } => "lobby_chat",
             _ => "host_action",
         };
         let (target, code) = match &input {
@@ -725,7 +727,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name, passcode } => {
-            let (room, host, lobby, limit) = match rooms::find_by_slug(&state.db, &room).await {
+            let (room, host, lobby, rules) = match rooms::find_by_slug(&state.db, &room).await {
                 Ok(Some(found)) => {
                     // Guests only in a join window; the host whenever.
                     if account_id != Some(found.owner_id) {
@@ -748,8 +750,11 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                         }
                     }
                     let host = account_id == Some(found.owner_id);
-                    let lobby = found.lobby || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
-                    (RoomId(found.id), host, lobby, found.max_participants.and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX))
+                    // A consultation always has its lobby, whatever is stored.
+                    let lobby = found.lobby
+                        || !found.kind.lobby_optional()
+                        || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
+                    (RoomId(found.id), host, lobby, room_rules(&found))
                 }
                 Ok(None) => {
                     state.signaling.send(id, ServerMessage::error(ErrorCode::UnknownRoom));
@@ -779,7 +784,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                 host,
                 lobby,
                 at_ms: now_ms,
-                limit,
+                rules,
             });
         }
         ClientMessage::Resume { version, token } => state.signaling.resume(id, &token, version, account_id),
@@ -802,11 +807,32 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ClientMessage::LowerHand { id: who } => {
             state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LowerHand(who) })
         }
+        ClientMessage::LetSpeak { id: who } => {
+            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LetSpeak(who) })
+        }
+        ClientMessage::LobbyChat { id: guest, text } => match ChatText::parse(&text) {
+            Ok(text) => state.signaling.host_action(id, |by| Input::LobbyChat { by, guest, text, at_ms: now_ms }),
+            Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::InvalidChat)),
+        },
         ClientMessage::EndForAll => state.signaling.end_for_all(id),
         ClientMessage::Hand { raised } => state.signaling.dispatch(id, |who| Input::Hand { who, raised }),
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true
+}
+
+/// What a stored room's settings mean for its call.
+fn room_rules(room: &rooms::Room) -> RoomRules {
+    RoomRules {
+        limit: room.max_participants.and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX),
+        companions: room.kind == RoomKind::Consultation,
+        guests: CallRules {
+            join_muted: room.guests.join_muted,
+            may_unmute: room.guests.may_unmute,
+            may_share_screen: room.guests.may_share_screen,
+        },
+        keep_chat: room.guests.keep_chat,
+    }
 }
 
 /// Checks a guest's passcode for room `room`, throttled per room and

@@ -66,7 +66,7 @@ async fn a_dropped_participant_resumes_with_the_same_id_and_the_others_see_no_le
 
     let mut back = app.visitor().socket().await;
     match back.resume(&resume_token(&welcome)).await {
-        ServerMessage::Resumed { you, participants } => {
+        ServerMessage::Resumed { you, participants, .. } => {
             assert_eq!(you.id, bo_id);
             assert_eq!(you.name.as_str(), "Bo");
             assert_eq!(participants.iter().map(|p| p.id).collect::<Vec<_>>(), [ada_id]);

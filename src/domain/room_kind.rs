@@ -1,0 +1,128 @@
+use serde::{Deserialize, Serialize};
+
+/// What a room is for. Each kind brings its own defaults, which the host can
+/// then change per room (except a consultation's lobby, which stays on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// One guest and their host (a doctor and a patient): always a lobby, a
+    /// call of two, plus any companion the host lets in by name.
+    Consultation,
+    /// A teacher and a class: a lobby, guests join muted and speak when the
+    /// host lets them (they raise a hand to ask).
+    Class,
+    /// A team meeting: everyone speaks; a lobby if the host wants one.
+    Meeting,
+}
+
+/// What a room's kind sets when it is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomDefaults {
+    pub lobby: bool,
+    /// The room's own cap on its call, if any.
+    pub max_participants: Option<i64>,
+    pub guests_join_muted: bool,
+    pub guests_may_unmute: bool,
+    pub guests_may_share_screen: bool,
+    pub keep_chat: bool,
+}
+
+impl RoomKind {
+    pub const ALL: [RoomKind; 3] = [RoomKind::Meeting, RoomKind::Consultation, RoomKind::Class];
+
+    /// Reads a kind as forms and the database spell it.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw.trim())
+            .ok_or_else(|| "Choose a meeting, a consultation or a class.".to_string())
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consultation => "consultation",
+            Self::Class => "class",
+            Self::Meeting => "meeting",
+        }
+    }
+
+    /// How the host reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Consultation => "Consultation",
+            Self::Class => "Class",
+            Self::Meeting => "Meeting",
+        }
+    }
+
+    /// What choosing this kind does, in a sentence for the host.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Consultation => "One guest at a time, always through the lobby; you may let a companion in too.",
+            Self::Class => "Guests wait in the lobby, join muted and raise a hand to speak; you let them.",
+            Self::Meeting => "Everyone may speak; a lobby only if you want one.",
+        }
+    }
+
+    pub fn defaults(self) -> RoomDefaults {
+        match self {
+            Self::Consultation => RoomDefaults {
+                lobby: true,
+                max_participants: Some(2),
+                guests_join_muted: false,
+                guests_may_unmute: true,
+                guests_may_share_screen: true,
+                keep_chat: false,
+            },
+            Self::Class => RoomDefaults {
+                lobby: true,
+                max_participants: None,
+                guests_join_muted: true,
+                guests_may_unmute: false,
+                guests_may_share_screen: false,
+                keep_chat: false,
+            },
+            Self::Meeting => RoomDefaults {
+                lobby: false,
+                max_participants: None,
+                guests_join_muted: false,
+                guests_may_unmute: true,
+                guests_may_share_screen: true,
+                keep_chat: false,
+            },
+        }
+    }
+
+    /// Whether the lobby may be turned off in a room of this kind.
+    pub fn lobby_optional(self) -> bool {
+        self != Self::Consultation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_own_spelling() {
+        for kind in RoomKind::ALL {
+            assert_eq!(RoomKind::parse(kind.as_str()), Ok(kind));
+        }
+        assert!(RoomKind::parse("webinar").is_err());
+        assert!(RoomKind::parse("").is_err());
+    }
+
+    #[test]
+    fn each_kind_brings_the_defaults_it_promises() {
+        let consultation = RoomKind::Consultation.defaults();
+        assert!(consultation.lobby && !consultation.guests_join_muted && consultation.max_participants == Some(2));
+        assert!(!RoomKind::Consultation.lobby_optional());
+        let class = RoomKind::Class.defaults();
+        assert!(class.lobby && class.guests_join_muted && !class.guests_may_unmute);
+        let meeting = RoomKind::Meeting.defaults();
+        assert!(!meeting.lobby && meeting.guests_may_unmute && RoomKind::Meeting.lobby_optional());
+        for kind in RoomKind::ALL {
+            assert!(!kind.defaults().keep_chat, "chat is not kept unless the host asks");
+        }
+    }
+}
