@@ -107,6 +107,7 @@ export async function newPerson(browser, options = {}) {
   });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  if (process.env.HUDDLE_DEBUG_CONSOLE) page.on('console', (m) => m.type() === 'error' && console.error(`[console] ${m.text()}`));
   return { context, page };
 }
 

@@ -47,6 +47,9 @@ pub struct RoomInvitation {
     pub host: bool,
     /// The visitor must give the room's passcode to join.
     pub passcode_required: bool,
+    /// Guests may not unmute themselves: they raise a hand and the host
+    /// lets them speak (a class). Raising a hand comes first then.
+    pub guests_ask_to_speak: bool,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -328,7 +331,17 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         let your_name = account.map(|a| a.display_name.to_string());
         let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
         let passcode_required = !host && room.passcode.is_some();
-        Ok(RoomInvitation { name: room.name, slug: room.slug.to_string(), your_name, keep_alive_secs, availability, host, passcode_required })
+        let guests_ask_to_speak = !room.guests.may_unmute;
+        Ok(RoomInvitation {
+            name: room.name,
+            slug: room.slug.to_string(),
+            your_name,
+            keep_alive_secs,
+            availability,
+            host,
+            passcode_required,
+            guests_ask_to_speak,
+        })
     }.await)
 }
 

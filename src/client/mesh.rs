@@ -483,8 +483,13 @@ impl Call {
 
     async fn on_message(self: &Rc<Self>, message: ServerMessage) {
         match message {
-            ServerMessage::Welcome { you, participants, ice_servers, resume_token, .. } => {
+            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
                 self.attempts.set(0);
+                self.ui.may_unmute.try_set(rules.may_unmute);
+                if rules.join_muted {
+                    self.ui.microphone_on.try_set(false);
+                    apply_send_state();
+                }
                 *self.resume_token.borrow_mut() = Some(resume_token);
                 self.me.set(Some(you.id));
                 *self.ice_servers.borrow_mut() = ice_servers;
@@ -509,7 +514,16 @@ impl Call {
             ServerMessage::MutedByHost => {
                 self.ui.microphone_on.try_set(false);
                 apply_send_state();
-                self.ui.notice.try_set(Some("The host muted your microphone. Unmute it when you need to speak.".into()));
+                self.ui.notice.try_set(Some("The host muted your microphone.".into()));
+            }
+            ServerMessage::MayUnmute { allowed } => {
+                self.ui.may_unmute.try_set(allowed);
+                if allowed {
+                    self.ui.notice.try_set(Some("The host lets you speak: unmute your microphone when you are ready.".into()));
+                }
+            }
+            ServerMessage::LobbyChat { guest, from_host, text, .. } => {
+                self.ui.lobby_chat.try_update(|words| words.push((guest, from_host, text.as_str().to_string())));
             }
             ServerMessage::RoomLocked { locked } => {
                 self.ui.locked.try_set(locked);
@@ -525,7 +539,10 @@ impl Call {
                 self.remote.borrow_mut().remove(&id);
                 self.ui.others.try_update(|others| others.retain(|p| p.id != id));
             }
-            ServerMessage::Resumed { participants, .. } => self.on_resumed(participants),
+            ServerMessage::Resumed { participants, rules, .. } => {
+                self.ui.may_unmute.try_set(rules.may_unmute);
+                self.on_resumed(participants)
+            }
             ServerMessage::ParticipantResumed { id } => {
                 let peer = self.peers.borrow().get(&id).cloned();
                 if let Some(peer) = peer {

@@ -59,6 +59,12 @@ pub struct CallUi {
     pub locked: RwSignal<bool>,
     /// Something to tell this person ("The host muted your microphone.").
     pub notice: RwSignal<Option<String>>,
+    /// This person may turn their microphone on themselves.
+    pub may_unmute: RwSignal<bool>,
+    /// Guests raise a hand and wait for the host to let them speak.
+    pub ask_to_speak: RwSignal<bool>,
+    /// Words between the host and waiting guests: (guest, from the host, text).
+    pub lobby_chat: RwSignal<Vec<(ParticipantId, bool, String)>>,
 }
 
 impl CallUi {
@@ -72,6 +78,9 @@ impl CallUi {
             hands: RwSignal::new(Vec::new()),
             locked: RwSignal::new(false),
             notice: RwSignal::new(None),
+            may_unmute: RwSignal::new(true),
+            ask_to_speak: RwSignal::new(false),
+            lobby_chat: RwSignal::new(Vec::new()),
             media: RwSignal::new(MediaCheck::Checking),
             microphone_on: RwSignal::new(true),
             camera_on: RwSignal::new(true),
@@ -86,6 +95,7 @@ impl CallUi {
 pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let ui = CallUi::new();
     ui.host.set(invitation.host);
+    ui.ask_to_speak.set(invitation.guests_ask_to_speak);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let room_name = invitation.name.clone();
@@ -130,6 +140,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                         <h1>{room_name.clone()}</h1>
                         <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
                         <p>"The host knows you are here. Keep this page open; the call starts as soon as you are let in."</p>
+                        <LobbyWords ui guest=None/>
                         <LocalVideo ui class="preview" label="Your camera preview"/>
                         <button type="button" on:click=move |_| {
                             #[cfg(feature = "hydrate")]
@@ -321,14 +332,16 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
     }
     .into_any();
     let controls = view! {
-        <div class="controls" role="toolbar" aria-label="Call controls">
-            <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone>
+        <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
+            <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone
+                disabled=move || !ui.microphone_on.get() && !ui.may_unmute.get() aria-describedby="speak-hint">
                 {move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}
             </button>
             <button type="button" class:off=move || !ui.camera_on.get() on:click=toggle_camera>
                 {move || if ui.camera_on.get() { "Turn camera off" } else { "Turn camera on" }}
             </button>
-            <button type="button" aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
+            <button type="button" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
+                aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
                 {move || if my_hand_up() { "Lower hand" } else { "Raise hand" }}
             </button>
             {host_controls}
@@ -340,6 +353,9 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
             <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
             <div role="status">{notices}</div>
+            <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
+                "The host lets people speak here: raise your hand to ask, and unmute once they let you."
+            </p>
             <Lobby ui/>
             {grid}
             {controls}
@@ -377,7 +393,7 @@ fn Lobby(ui: CallUi) -> impl IntoView {
             <h2 id="lobby-heading">{heading}</h2>
             <ul>
                 <For each=move || ui.waiting.get() key=|w| w.id let:guest>
-                    <WaitingItem guest tick/>
+                    <WaitingItem ui guest tick/>
                 </For>
             </ul>
             {admit_all}
@@ -387,7 +403,7 @@ fn Lobby(ui: CallUi) -> impl IntoView {
 }
 
 #[component]
-fn WaitingItem(guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
+fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
     let id = guest.id;
     let name = guest.name.to_string();
     let since = guest.since_ms;
@@ -409,8 +425,56 @@ fn WaitingItem(guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
                 crate::client::deny(id);
                 let _ = id;
             }>{format!("Deny {name}")}</button>
+            <LobbyWords ui guest=Some((id, name.clone()))/>
         </li>
     }
+}
+
+/// Words between the host and a waiting guest, and a box to add one. For
+/// the host, `guest` is whom they write to (id, name); for the waiting guest
+/// it is `None`, and the box appears once the host has written.
+#[component]
+fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let to = guest.as_ref().map(|(id, _)| *id);
+    let (field, label, host_says, you_say) = match &guest {
+        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), "You".to_string(), name.clone()),
+        None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Host".to_string(), "You".to_string()),
+    };
+    let words = move || {
+        ui.lobby_chat.with(|all| {
+            all.iter()
+                .filter(|(g, _, _)| to.is_none_or(|id| *g == id))
+                .map(|(_, from_host, text)| format!("{}: {text}", if *from_host { &host_says } else { &you_say }))
+                .map(|line| view! { <li>{line}</li> })
+                .collect_view()
+        })
+    };
+    let open = move || to.is_some() || ui.lobby_chat.with(|all| all.iter().any(|w| w.1));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(box_) = input.get_untracked() else { return };
+        let text = box_.value();
+        if text.trim().is_empty() {
+            return;
+        }
+        box_.set_value("");
+        send(match to {
+            Some(id) => ClientMessage::LobbyChat { id, text },
+            None => ClientMessage::Chat { text },
+        });
+    };
+    view! {
+        <div class="lobby-chat" hidden=move || !open()>
+            <ul aria-live="polite">{words}</ul>
+            <form on:submit=submit>
+                <label for=field.clone()>{label}</label>
+                <input id=field type="text" maxlength="2000" autocomplete="off" node_ref=input/>
+                <button type="submit">"Send"</button>
+            </form>
+        </div>
+    }
+    .into_any()
 }
 
 /// "waiting 3 min", from when they started waiting.
@@ -486,10 +550,12 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
     let controls = move || {
         ui.host.get().then(|| {
             let lower = place().map(|_| command(format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }));
+            let speak = ui.ask_to_speak.get().then(|| command(format!("Let {label} speak"), ClientMessage::LetSpeak { id }));
             view! {
                 <div class="tile-controls">
                     {command(format!("Mute {name}"), ClientMessage::Mute { id })}
                     {command(format!("Remove {name}"), ClientMessage::Remove { id })}
+                    {speak}
                     {lower}
                 </div>
             }

@@ -7,7 +7,11 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::rooms::{room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomLobby, SetRoomPasscode, SetRoomSize};
+use crate::api::rooms::{
+    room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomGuests, SetRoomKind, SetRoomLobby, SetRoomPasscode,
+    SetRoomSize,
+};
+use crate::domain::RoomKind;
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::not_found::NotFound;
@@ -53,6 +57,8 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("lobby") => Some("The lobby setting is saved."),
         Some("passcode") => Some("The passcode setting is saved."),
         Some("size") => Some("The room size is saved."),
+        Some("kind") => Some("The room's kind is saved, with its settings."),
+        Some("guests") => Some("What guests may do is saved. It holds from the next call."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
@@ -65,6 +71,11 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let passcode_saved = outcome(set_passcode);
     let set_lobby = ServerAction::<SetRoomLobby>::new();
     let lobby_saved = outcome(set_lobby);
+    let set_kind = ServerAction::<SetRoomKind>::new();
+    let kind_saved = outcome(set_kind);
+    let set_guests = ServerAction::<SetRoomGuests>::new();
+    let guests_saved = outcome(set_guests);
+    let (kind_id, guests_id) = (id.clone(), id.clone());
     let name = room.name.clone();
     let title = crate::pages::title_text(&format!("Settings of {name}"));
     view! {
@@ -95,8 +106,20 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
             </ActionForm>
 
+            <h2>"Kind"</h2>
+            <ActionForm action=set_kind attr:class="room-kind">
+                <FormError value=kind_saved/>
+                <input type="hidden" name="room" value=kind_id/>
+                <KindField current=room.kind error=field_error(kind_saved, "kind")/>
+                <p class="hint" id="kind-hint">"Changing the kind sets the lobby, size and guest settings below to its defaults."</p>
+                <button type="submit" aria-describedby="kind-hint" disabled=move || set_kind.pending().get()>"Change kind"</button>
+            </ActionForm>
+
             <h2>"Lobby"</h2>
-            <ActionForm action=set_lobby attr:class="room-lobby">
+            {(!room.kind.lobby_optional()).then(|| view! {
+                <p class="hint">"A consultation always has a lobby: you let each guest in yourself."</p>
+            })}
+            <ActionForm action=set_lobby attr:class="room-lobby" attr:hidden=!room.kind.lobby_optional()>
                 <FormError value=lobby_saved/>
                 <input type="hidden" name="room" value=lobby_id/>
                 <div class="field checkbox">
@@ -131,6 +154,22 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>
             </ActionForm>
 
+            <h2>"Guests"</h2>
+            <ActionForm action=set_guests attr:class="room-guests">
+                <FormError value=guests_saved/>
+                <input type="hidden" name="room" value=guests_id/>
+                <Check id="join-muted" name="join_muted" checked=room.guests_join_muted label="Guests join with their microphone off"/>
+                <Check id="may-unmute" name="may_unmute" checked=room.guests_may_unmute
+                    label="Guests may turn their microphone on themselves (if not, they raise a hand and you let them speak)"/>
+                <Check id="may-share-screen" name="may_share_screen" checked=room.guests_may_share_screen label="Guests may share their screen"/>
+                <Check id="keep-chat" name="keep_chat" checked=room.keep_chat
+                    label="Keep the chat after the call, for me to read (guests are told)"/>
+                <button type="submit" disabled=move || set_guests.pending().get()>"Save guest settings"</button>
+            </ActionForm>
+            {room.keep_chat.then(|| view! {
+                <p><a href=format!("/rooms/{}/chat.txt", room.id) download="">"Download the kept chat (text)"</a></p>
+            })}
+
             <crate::pages::sessions::RoomSessions room=room.id/>
 
             <Attendance room=room.id/>
@@ -150,6 +189,39 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// A labelled checkbox that sends "on" when ticked.
+#[component]
+fn Check(id: &'static str, name: &'static str, checked: bool, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="field checkbox">
+            <input id=id type="checkbox" name=name value="on" checked=checked/>
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
+/// The room kinds as a group of radio buttons, each with what it means.
+#[component]
+pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <fieldset class="field kinds" aria-describedby="kind-error">
+            <legend>"What is the room for?"</legend>
+            {RoomKind::ALL.into_iter().map(|kind| {
+                let id = format!("kind-{}", kind.as_str());
+                let hint = format!("{id}-hint");
+                view! {
+                    <div class="kind">
+                        <input id=id.clone() type="radio" name="kind" value=kind.as_str() checked=kind == current aria-describedby=hint.clone()/>
+                        <label for=id>{kind.label()}</label>
+                        <p class="hint" id=hint>{kind.describe()}</p>
+                    </div>
+                }
+            }).collect_view()}
+            <p class="field-error" id="kind-error">{move || error.get()}</p>
+        </fieldset>
     }
 }
 

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
 use crate::api::rooms::{my_rooms, CreateRoom, RoomSummary};
+use crate::domain::RoomKind;
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
 
@@ -22,6 +23,7 @@ pub fn RoomsPage() -> impl IntoView {
                 <FormError value=value/>
                 <Field label="Room name" name="name" hint="For example “Consultations” or “Year 9 French”."
                     error=field_error(value, "name")/>
+                <crate::pages::room_settings::KindField current=RoomKind::Meeting error=field_error(value, "kind")/>
                 <button type="submit" class="primary" disabled=move || create.pending().get()>"Create room"</button>
             </ActionForm>
             <Suspense fallback=|| view! { <p role="status">"Loading your rooms…"</p> }>
@@ -51,6 +53,7 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
     view! {
         <li class="room">
             <h2>{room.name.clone()}</h2>
+            <p class="room-kind-label">{room.kind.label()}</p>
             <label for=link_id.clone()>"Join link for " {room.name.clone()}</label>
             <div class="link-row">
                 <input id=link_id class="join-link" type="text" readonly=true value=room.join_link.clone()/>

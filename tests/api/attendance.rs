@@ -10,7 +10,7 @@ use crate::helpers::{resume_token, spawn_app, TestApp};
 
 /// Polls `query` (one count) until it reaches `want`, for up to 5 s: the
 /// records are written just after the fact.
-async fn eventually(app: &TestApp, query: &str, want: i64) {
+pub(crate) async fn eventually(app: &TestApp, query: &str, want: i64) {
     let db = app.db().await;
     for _ in 0..100 {
         let (n,): (i64,) = sqlx::query_as(query).fetch_one(&db).await.unwrap();

@@ -56,7 +56,7 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     let first: serde_json::Value = serde_json::from_str(first.as_str()).unwrap();
     assert_eq!(first["type"], "waiting");
     assert_eq!(first.as_object().unwrap().len(), 2, "only type and resume_token: {first}");
-    assert_eq!(waiting(&call.recv().await).len(), 1);
+    let pat_id = waiting(&call.recv().await)[0].1;
 
     // The call goes on: Sam is let in, the host chats and signals.
     let mut sam = knock(&app, &slug, "Sam").await;
@@ -71,9 +71,18 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     if let Some(frame) = pat.next_frame(Duration::from_millis(500)).await {
         panic!("a waiting guest received {frame:?}");
     }
-    // Nor can Pat reach anyone.
+    // Nor can Pat reach anyone in the call: a word reaches the host alone.
     pat.send_json(json!({"type": "chat", "text": "hello?"})).await;
-    pat.expect_error(ErrorCode::NotAdmitted).await;
+    assert!(matches!(pat.recv().await, ServerMessage::LobbyChat { guest, from_host: false, .. } if guest == pat_id));
+    let mut heard = false;
+    for _ in 0..8 {
+        if matches!(call.recv().await, ServerMessage::LobbyChat { guest, from_host: false, .. } if guest == pat_id) {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the host hears the waiting guest");
+    sam.expect_silence().await;
     pat.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
     pat.expect_error(ErrorCode::NotAdmitted).await;
 }

@@ -12,6 +12,7 @@ mod lobby;
 mod pages;
 mod passcode;
 mod resume;
+mod room_kinds;
 mod rooms;
 mod schedule;
 mod sessions;

@@ -86,6 +86,8 @@ async fn another_account_cannot_touch_my_room_and_learns_nothing_from_trying() {
     for (endpoint, form) in [
         ("rename_room", vec![("room", id.as_str()), ("name", "Eve's now")]),
         ("new_room_link", vec![("room", id.as_str())]),
+        ("set_room_kind", vec![("room", id.as_str()), ("kind", "class")]),
+        ("set_room_guests", vec![("room", id.as_str()), ("keep_chat", "on")]),
         ("delete_room", vec![("room", id.as_str()), ("confirm", "yes")]),
     ] {
         let mine = eve.call(endpoint, &form).await;
