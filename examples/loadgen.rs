@@ -310,7 +310,7 @@ async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<(u64, Vec<u
 async fn resume(socket: &mut Socket, token: &ResumeToken) -> Result<(u64, Vec<u64>), String> {
     let hello = json!({"type": "resume", "version": 1, "token": token.0}).to_string();
     match first_answer(socket, hello).await? {
-        ServerMessage::Resumed { you, participants } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect())),
+        ServerMessage::Resumed { you, participants, .. } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect())),
         other => Err(format!("expected to resume, got {other:?}")),
     }
 }

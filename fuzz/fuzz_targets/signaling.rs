@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use huddle::domain::{ChatText, DisplayName};
-use huddle::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, RESUME_GRACE};
-use huddle::signaling::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
+use huddle::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, RoomRules, RESUME_GRACE};
+use huddle::signaling::protocol::{CallRules, ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -47,8 +47,16 @@ fuzz_target!(|data: &[u8]| {
                         let next = RoomId(room_ids.len() as i64 + 1);
                         let room = *room_ids.entry(room.to_string()).or_insert(next);
                         // Connection 0 is the room's host; the top bit turns the lobby on.
-                        let limit = 2 + usize::from(first & 0x40 != 0) * 2;
-                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, limit }
+                        // Bit 0x40 a room of four, else two with companions and
+                        // kept chat; bit 0x20 a class's guest rules.
+                        let big = first & 0x40 != 0;
+                        let guests = if first & 0x20 != 0 {
+                            CallRules { join_muted: true, may_unmute: false, may_share_screen: false }
+                        } else {
+                            CallRules::OPEN
+                        };
+                        let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big };
+                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, rules }
                     }
                     ClientMessage::Resume { version, token } => {
                         if hub.is_member(who) {
@@ -76,6 +84,11 @@ fuzz_target!(|data: &[u8]| {
                     ClientMessage::Remove { id } => Input::Host { by: who, action: HostAction::Remove(id) },
                     ClientMessage::Lock { locked } => Input::Host { by: who, action: HostAction::Lock(locked) },
                     ClientMessage::LowerHand { id } => Input::Host { by: who, action: HostAction::LowerHand(id) },
+                    ClientMessage::LetSpeak { id } => Input::Host { by: who, action: HostAction::LetSpeak(id) },
+                    ClientMessage::LobbyChat { id, text } => {
+                        let Ok(text) = ChatText::parse(&text) else { continue };
+                        Input::LobbyChat { by: who, guest: id, text, at_ms: 0 }
+                    }
                     ClientMessage::Hand { raised } => Input::Hand { who, raised },
                     // The adapter's: it closes connections. The hub's part is close_room.
                     ClientMessage::EndForAll => {
@@ -108,6 +121,16 @@ fuzz_target!(|data: &[u8]| {
 /// caused it, if one participant did.
 fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<ParticipantId>, joining: Option<RoomId>, out: Vec<Outgoing>) {
     for Outgoing { to, message } in out {
+        // Someone not (or no longer) in a call learns nothing about one:
+        // only their own wait, refusals, and words with the host.
+        if !room_of.contains_key(&to) {
+            let allowed = match &message {
+                ServerMessage::Welcome { .. } | ServerMessage::Waiting { .. } | ServerMessage::Error { .. } => true,
+                ServerMessage::LobbyChat { guest, .. } => *guest == to,
+                _ => false,
+            };
+            assert!(allowed, "someone outside the call got {message:?}");
+        }
         match message {
             ServerMessage::Welcome { participants, .. } => {
                 assert!(!room_of.contains_key(&to), "welcomed twice");
