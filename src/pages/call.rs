@@ -437,9 +437,11 @@ fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) -> impl Int
 fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
-    let (field, label, host_says, you_say) = match &guest {
-        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), "You".to_string(), name.clone()),
-        None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Host".to_string(), "You".to_string()),
+    let (field, label, button, host_says, you_say) = match &guest {
+        Some((id, name)) => {
+            (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone())
+        }
+        None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Send".to_string(), "Host".to_string(), "You".to_string()),
     };
     let words = move || {
         ui.lobby_chat.with(|all| {
@@ -470,7 +472,7 @@ fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoVi
             <form on:submit=submit>
                 <label for=field.clone()>{label}</label>
                 <input id=field type="text" maxlength="2000" autocomplete="off" node_ref=input/>
-                <button type="submit">"Send"</button>
+                <button type="submit">{button}</button>
             </form>
         </div>
     }
