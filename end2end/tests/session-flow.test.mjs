@@ -106,3 +106,59 @@ describe('a scheduled session from start to end', () => {
     assert.deepEqual(rows, ['Dr. Okafor,host', 'Pat Doe,guest']);
   });
 });
+
+describe('a class', () => {
+  const env = serverAndBrowser();
+
+  it('guests join muted, raise a hand, and speak once the teacher lets them', async () => {
+    const teacher = await newPerson(env.browser);
+    const { page } = teacher;
+    await signUpAndIn(page, env.server.origin, { email: 'teacher@example.org', name: 'Ms. Teacher', password: 'correct horse battery' });
+    await page.getByLabel('Room name').fill('Year 9 French');
+    await page.getByRole('radio', { name: 'Class' }).check();
+    await page.getByRole('button', { name: 'Create room' }).click();
+    const joinLink = await page.getByLabel('Join link for Year 9 French').inputValue();
+    await page.goto(joinLink);
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    await page.getByText('You are the only one here').waitFor();
+
+    const pupil = await newPerson(env.browser);
+    await pupil.page.goto(joinLink);
+    await waitForHydration(pupil.page);
+    await pupil.page.getByLabel('Your name').fill('Pupil One');
+    await pupil.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
+    await page.getByRole('button', { name: 'Admit Pupil One' }).click();
+    await waitForRemoteVideos(page, 1);
+
+    // In, but muted, and not able to unmute alone; the teacher hears nothing.
+    const unmute = pupil.page.getByRole('button', { name: 'Unmute microphone' });
+    await unmute.waitFor();
+    assert.equal(await unmute.isDisabled(), true);
+    await pupil.page.getByText('raise your hand to ask').waitFor();
+    await page.waitForTimeout(500);
+    const [muted] = await mediaGrowth(page);
+    assert.equal(muted.audioBytes, 0, 'a pupil who joined muted is heard');
+
+    // The pupil asks; the teacher lets them speak; they unmute and are heard.
+    await pupil.page.getByRole('button', { name: 'Raise hand' }).click();
+    await page.getByText('hand raised (1st in line)').waitFor();
+    await page.getByRole('button', { name: 'Let Pupil One speak' }).click();
+    await pupil.page.getByText('The host lets you speak').waitFor();
+    await pupil.page.getByRole('button', { name: 'Raise hand' }).waitFor();
+    await unmute.click();
+    await pupil.page.getByRole('button', { name: 'Mute microphone' }).waitFor();
+    await page.waitForTimeout(500);
+    const [speaking] = await mediaGrowth(page);
+    assert.ok(speaking.audioBytes > 0, 'the pupil let to speak is not heard');
+
+    // Muted by the teacher again, they must ask again.
+    await page.getByRole('button', { name: 'Mute Pupil One' }).click();
+    await pupil.page.getByText('The host muted your microphone.').waitFor();
+    await pupil.page.waitForFunction(() => {
+      const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Unmute microphone');
+      return b && b.disabled;
+    });
+  });
+});

@@ -50,6 +50,8 @@ pub struct RoomInvitation {
     /// Guests may not unmute themselves: they raise a hand and the host
     /// lets them speak (a class). Raising a hand comes first then.
     pub guests_ask_to_speak: bool,
+    /// The host keeps the call's chat afterwards (everyone is told).
+    pub chat_kept: bool,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -341,6 +343,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
             host,
             passcode_required,
             guests_ask_to_speak,
+            chat_kept: room.guests.keep_chat,
         })
     }.await)
 }

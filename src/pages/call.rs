@@ -218,6 +218,7 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, ava
                 }
                 _ => view! { <p>"Check how you look and sound, then join."</p> }.into_any(),
             }}
+            {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
             <LocalVideo ui class="preview" label="Your camera preview"/>
             <p class="media-status" role="status">{media_status}</p>
             <form on:submit=join>

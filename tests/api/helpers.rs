@@ -409,3 +409,15 @@ pub async fn spawn_process() -> ServerProcess {
     let _ = child.wait();
     panic!("the server process did not start listening");
 }
+
+/// A page's HTML as a reader would match it: without the empty `<!>`
+/// comments Leptos puts after dynamic text for hydration to find its place.
+pub trait Html {
+    async fn html(self) -> String;
+}
+
+impl Html for reqwest::Response {
+    async fn html(self) -> String {
+        self.text().await.expect("a page body").replace("<!>", "")
+    }
+}

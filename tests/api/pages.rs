@@ -1,11 +1,11 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Html};
 
 #[tokio::test]
 async fn the_home_page_says_what_huddle_is_and_links_to_sign_up_and_sign_in() {
     let app = spawn_app().await;
     let response = app.visitor().page("/").await;
     assert_eq!(response.status(), 200);
-    let html = response.text().await.unwrap();
+    let html = response.html().await;
     assert!(html.contains("video"), "the home page should say what Huddle is");
     assert!(html.contains(r#"href="/signup""#));
     assert!(html.contains(r#"href="/login""#));
@@ -14,7 +14,7 @@ async fn the_home_page_says_what_huddle_is_and_links_to_sign_up_and_sign_in() {
 #[tokio::test]
 async fn the_sign_up_form_has_a_visible_label_for_every_field_and_posts_without_javascript() {
     let app = spawn_app().await;
-    let html = app.visitor().page("/signup").await.text().await.unwrap();
+    let html = app.visitor().page("/signup").await.html().await;
     assert!(html.contains(r#"action="/api/signup""#), "the form must post to its server function");
     for field in ["email", "display_name", "password"] {
         assert!(html.contains(&format!(r#"<label for="field-{field}">"#)), "no label for {field}");
@@ -31,13 +31,13 @@ async fn a_form_posted_without_javascript_signs_up_and_redirects_to_sign_in() {
         .await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/login?registered=1");
-    let login = browser.page("/login?registered=1").await.text().await.unwrap();
+    let login = browser.page("/login?registered=1").await.html().await;
     assert!(login.contains("your account is ready"));
     let response = browser.post_form("login", &[("email", "ada@example.org"), ("password", "correct horse battery")]).await;
     assert_eq!(response.headers()["location"], "/rooms");
     let rooms = browser.page("/rooms").await;
     assert_eq!(rooms.status(), 200);
-    assert!(rooms.text().await.unwrap().contains("Your rooms"));
+    assert!(rooms.html().await.contains("Your rooms"));
 }
 
 #[tokio::test]
@@ -48,7 +48,7 @@ async fn a_failed_form_without_javascript_returns_to_its_page_showing_the_error(
     assert_eq!(response.status(), 302);
     let back = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back.starts_with(&format!("{}/login?", app.origin)), "{back}");
-    let page = browser.http.get(back.replace(&app.origin, &browser.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    let page = browser.http.get(back.replace(&app.origin, &browser.url(""))).header("accept", "text/html").send().await.unwrap().html().await;
     assert!(page.contains("That email and password do not match an account"), "the error is not shown");
 }
 
@@ -59,7 +59,7 @@ async fn creating_a_room_without_javascript_returns_to_the_list_showing_it() {
     let response = host.post_form("create_room", &[("name", "Consultations")]).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/rooms");
-    let html = host.page("/rooms").await.text().await.unwrap();
+    let html = host.page("/rooms").await.html().await;
     assert!(html.contains("Consultations"));
 }
 
@@ -76,7 +76,7 @@ async fn the_rooms_page_lists_each_room_with_its_join_link_and_a_copy_button() {
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Consultations").await;
-    let html = host.page("/rooms").await.text().await.unwrap();
+    let html = host.page("/rooms").await.html().await;
     assert!(html.contains("Consultations"));
     assert!(html.contains(&format!(r#"value="{}""#, room.join_link)));
     assert!(html.contains(">Copy link</button>"));
@@ -88,12 +88,12 @@ async fn markup_in_names_is_shown_as_text() {
     let host = app.host("ada@example.org", "<b>Ada</b>").await;
     let room = host.create_room("<img src=x onerror=alert(1)>").await;
     let breakout = host.create_room("</title><script>alert(1)</script>").await;
-    let html = host.page(&format!("/r/{}", breakout.slug)).await.text().await.unwrap();
+    let html = host.page(&format!("/r/{}", breakout.slug)).await.html().await;
     assert!(!html.contains("<script>alert(1)"), "room name broke out of the title");
-    let html = host.page("/rooms").await.text().await.unwrap();
+    let html = host.page("/rooms").await.html().await;
     assert!(!html.contains("<img src=x"), "room name rendered as markup");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-    let html = host.page(&format!("/r/{}", room.slug)).await.text().await.unwrap();
+    let html = host.page(&format!("/r/{}", room.slug)).await.html().await;
     assert!(!html.contains("<img src=x"));
     assert!(!html.contains("<b>Ada</b>"), "display name rendered as markup");
 }
@@ -105,7 +105,7 @@ async fn a_join_link_opens_the_pre_join_screen_for_a_guest() {
     let guest = app.visitor();
     let response = guest.page(&format!("/r/{}", room.slug)).await;
     assert_eq!(response.status(), 200);
-    let html = response.text().await.unwrap();
+    let html = response.html().await;
     assert!(html.contains("Consultations"));
     assert!(html.contains(r#"<label for="field-display_name">Your name</label>"#));
     assert!(html.contains(r#"value="""#), "a guest's name field starts empty");
@@ -117,7 +117,7 @@ async fn the_pre_join_name_is_prefilled_for_a_signed_in_visitor() {
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Dr. Ada").await;
     let room = host.create_room("Consultations").await;
-    let html = host.page(&format!("/r/{}", room.slug)).await.text().await.unwrap();
+    let html = host.page(&format!("/r/{}", room.slug)).await.html().await;
     assert!(html.contains(r#"value="Dr. Ada""#));
 }
 
@@ -128,7 +128,7 @@ async fn an_unknown_join_link_is_a_clear_404() {
     for path in ["/r/AAAAAAAAAAAAAAAAAAAAAAAA", "/r/not-a-slug", "/no/such/page"] {
         let response = visitor.page(path).await;
         assert_eq!(response.status(), 404, "{path}");
-        assert!(response.text().await.unwrap().contains("We could not find that"), "{path}");
+        assert!(response.html().await.contains("We could not find that"), "{path}");
     }
 }
 
@@ -138,12 +138,12 @@ async fn a_rooms_settings_page_is_its_hosts_alone() {
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Consultations").await;
     let path = format!("/rooms/{}", room.id);
-    let list = host.page("/rooms").await.text().await.unwrap();
+    let list = host.page("/rooms").await.html().await;
     assert!(list.contains(&format!("href=\"{path}\"")), "the list links to the settings");
 
     let response = host.page(&path).await;
     assert_eq!(response.status(), 200);
-    let html = response.text().await.unwrap();
+    let html = response.html().await;
     for text in ["<label for=\"field-name\">Room name</label>", "Rename room", "Most people in the call, you included", "Save size", "Guests wait in a lobby until I let them in", "Save lobby setting", "Make a new link", "Delete room", "Yes, delete this room and its join link for good", &room.join_link] {
         assert!(html.contains(text), "missing {text}");
     }
@@ -168,12 +168,12 @@ async fn managing_a_room_without_javascript_returns_to_its_page_saying_what_chan
     let response = host.post_form("rename_room", &[("room", &id), ("name", "Tuesday clinic")]).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=name"));
-    let html = host.page(&format!("/rooms/{id}?saved=name")).await.text().await.unwrap();
+    let html = host.page(&format!("/rooms/{id}?saved=name")).await.html().await;
     assert!(html.contains("Tuesday clinic") && html.contains("new name is saved"));
 
     let response = host.post_form("new_room_link", &[("room", &id)]).await;
     assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=link"));
-    let html = host.page(&format!("/rooms/{id}?saved=link")).await.text().await.unwrap();
+    let html = host.page(&format!("/rooms/{id}?saved=link")).await.html().await;
     assert!(html.contains("The old one no longer works") && !html.contains(&room.join_link));
 
     // Delete without ticking the box: back to the page, with the reason.
@@ -181,12 +181,12 @@ async fn managing_a_room_without_javascript_returns_to_its_page_saying_what_chan
     assert_eq!(response.status(), 302);
     let back = response.headers()["location"].to_str().unwrap().to_string();
     assert!(back.starts_with(&format!("{}/rooms/{id}?", app.origin)), "{back}");
-    let page = host.http.get(back.replace(&app.origin, &host.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    let page = host.http.get(back.replace(&app.origin, &host.url(""))).header("accept", "text/html").send().await.unwrap().html().await;
     assert!(page.contains("Tick the box to confirm"), "the reason is shown");
 
     let response = host.post_form("delete_room", &[("room", &id), ("confirm", "yes")]).await;
     assert_eq!(response.headers()["location"], "/rooms");
-    assert!(!host.page("/rooms").await.text().await.unwrap().contains("Tuesday clinic"));
+    assert!(!host.page("/rooms").await.html().await.contains("Tuesday clinic"));
 }
 
 #[tokio::test]
@@ -195,7 +195,7 @@ async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_das
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Clinic").await;
     let id = room.id.to_string();
-    let settings = host.page(&format!("/rooms/{id}")).await.text().await.unwrap();
+    let settings = host.page(&format!("/rooms/{id}")).await.html().await;
     for label in ["Title", "Date", "Start time", "Time zone", "Length in minutes", "Number of weeks", "Note for the guest (optional)"] {
         assert!(settings.contains(&format!(">{label}</label>")), "no visible label {label}");
     }
@@ -207,13 +207,13 @@ async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_das
     let response = host.post_form("schedule_session", &form).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=session"));
-    let settings = host.page(&format!("/rooms/{id}?saved=session")).await.text().await.unwrap();
+    let settings = host.page(&format!("/rooms/{id}?saved=session")).await.html().await;
     assert!(settings.contains("The session is scheduled"));
     assert!(settings.contains("Follow-up with Pat") && settings.contains("14:30–14:50 (Europe/Berlin)"));
     assert!(settings.contains("Download calendar file for Follow-up with Pat"));
     assert!(settings.contains("value=\"Europe/Berlin\""), "the next form suggests the same zone");
 
-    let dashboard = host.page("/rooms").await.text().await.unwrap();
+    let dashboard = host.page("/rooms").await.html().await;
     assert!(dashboard.contains("Upcoming") && dashboard.contains("Follow-up with Pat"));
     assert!(dashboard.contains("Start Follow-up with Pat"));
     assert!(dashboard.contains(&room.join_link));
@@ -225,12 +225,12 @@ async fn the_settings_page_lists_attendance_with_its_download() {
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Clinic").await;
     let path = format!("/rooms/{}", room.id);
-    assert!(host.page(&path).await.text().await.unwrap().contains("Nobody has joined a call here yet."));
+    assert!(host.page(&path).await.html().await.contains("Nobody has joined a call here yet."));
     let mut guest = app.visitor().socket().await;
     guest.join(&room.slug, "Pat Guest").await;
     let mut html = String::new();
     for _ in 0..50 {
-        html = host.page(&path).await.text().await.unwrap();
+        html = host.page(&path).await.html().await;
         if html.contains("Pat Guest") {
             break;
         }

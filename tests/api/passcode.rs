@@ -4,7 +4,7 @@
 use huddle::signaling::protocol::{ErrorCode, ServerMessage};
 use serde_json::json;
 
-use crate::helpers::{error_code, spawn_app, Socket, TestApp};
+use crate::helpers::{error_code, spawn_app, Html, Socket, TestApp};
 
 async fn join_with(app: &TestApp, slug: &str, passcode: Option<&str>) -> Socket {
     let mut socket = app.visitor().socket().await;
@@ -37,9 +37,9 @@ async fn guests_need_the_passcode_and_the_host_does_not() {
     assert!(matches!(call.join(&room.slug, "ignored").await, ServerMessage::Welcome { .. }), "the host needs no passcode");
 
     // The page asks guests for it, and not the host.
-    let page = app.visitor().page(&format!("/r/{}", room.slug)).await.text().await.unwrap();
+    let page = app.visitor().page(&format!("/r/{}", room.slug)).await.html().await;
     assert!(page.contains(">Passcode</label>"));
-    let page = host.page(&format!("/r/{}", room.slug)).await.text().await.unwrap();
+    let page = host.page(&format!("/r/{}", room.slug)).await.html().await;
     assert!(!page.contains(">Passcode</label>"));
 }
 

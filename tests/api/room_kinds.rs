@@ -168,6 +168,10 @@ async fn a_rooms_chat_is_kept_for_its_host_only_when_the_room_keeps_it() {
     let id = kept.id.to_string();
     assert_eq!(host.call("set_room_guests", &[("room", &id), ("keep_chat", "on")]).await.status(), 200);
     let unkept = host.create_room("Not kept").await;
+    // Guests are told before they join.
+    let told = |page: String| page.contains("The host keeps this call");
+    assert!(told(app.visitor().page(&format!("/r/{}", kept.slug)).await.text().await.unwrap()));
+    assert!(!told(app.visitor().page(&format!("/r/{}", unkept.slug)).await.text().await.unwrap()));
 
     for room in [&kept, &unkept] {
         let mut call = host.socket().await;
