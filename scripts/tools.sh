@@ -74,8 +74,9 @@ case "${1:-build}" in
     need_wasm_opt
     # chromium for the browser tests; iproute2 (ip) and util-linux (unshare)
     # for the loopback-only network namespace they run in; nftables (nft) to
-    # cut media traffic inside it for the network-blip test.
-    need_apt_packages chromium iproute2 util-linux nftables
+    # cut media traffic inside it for the network-blip test; coturn for the
+    # call through a real TURN relay.
+    need_apt_packages chromium iproute2 util-linux nftables coturn
     need_e2e_packages
     ;;
   *)

@@ -51,11 +51,11 @@ fuzz_target!(|data: &[u8]| {
                         // kept chat; bit 0x20 a class's guest rules.
                         let big = first & 0x40 != 0;
                         let guests = if first & 0x20 != 0 {
-                            CallRules { join_muted: true, may_unmute: false, may_share_screen: false }
+                            CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false }
                         } else {
                             CallRules::OPEN
                         };
-                        let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big };
+                        let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big, relay_only: false };
                         Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, rules }
                     }
                     ClientMessage::Resume { version, token } => {

@@ -26,6 +26,8 @@ pub struct RoomSummary {
     pub guests_may_share_screen: bool,
     /// The call's chat is kept for the host afterwards.
     pub keep_chat: bool,
+    /// Everyone connects through the TURN relay.
+    pub relay_only: bool,
     pub slug: String,
     pub join_link: String,
 }
@@ -210,6 +212,31 @@ pub async fn set_room_guests(
     }.await)
 }
 
+/// Turns "hide my network address" on (`relay_only` is "on") or off: every
+/// call of the room goes through the TURN relay, so nobody learns another's
+/// IP address. Refused where no TURN service is configured: calls could not
+/// connect at all.
+#[server(prefix = "/api", endpoint = "set_room_privacy")]
+pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<String>) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomPrivacy>(&format!("/rooms/{room}"), async move {
+        let on = relay_only.as_deref() == Some("on");
+        let (state, session) = super::context::request().await?;
+        let owner = session.require_account(&state).await?;
+        rooms::find_owned(&state.db, owner.id, room).await?;
+        if on && !state.signaling.has_turn() {
+            return Err(AppError::invalid(
+                "relay_only",
+                "This Huddle has no TURN relay set up, so calls could not connect this way. Ask whoever runs it to configure one.",
+            ));
+        }
+        let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
+        tracing::info!(account = owner.id, room, relay_only = on, "room network setting changed");
+        leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy"));
+        Ok(summary(&state.public_origin, changed))
+    }.await)
+}
+
 /// One stay in a room's calls, for the host's attendance list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaySummary {
@@ -387,5 +414,6 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         guests_may_unmute: room.guests.may_unmute,
         guests_may_share_screen: room.guests.may_share_screen,
         keep_chat: room.guests.keep_chat,
+        relay_only: room.relay_only,
     }
 }

@@ -27,7 +27,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     CloseEvent, HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit,
-    RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
     RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
     RtcTrackEvent, WebSocket,
 };
@@ -81,6 +81,8 @@ struct Call {
     resume_token: RefCell<Option<ResumeToken>>,
     me: Cell<Option<ParticipantId>>,
     ice_servers: RefCell<Vec<IceServer>>,
+    /// Connect only through the TURN relay (the room hides addresses).
+    relay_only: Cell<bool>,
     peers: RefCell<HashMap<ParticipantId, Rc<Peer>>>,
     remote: RefCell<HashMap<ParticipantId, MediaStream>>,
     /// Why the server refused us, when it did.
@@ -183,6 +185,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         resume_token: RefCell::new(None),
         me: Cell::new(None),
         ice_servers: RefCell::new(Vec::new()),
+        relay_only: Cell::new(false),
         peers: RefCell::new(HashMap::new()),
         remote: RefCell::new(HashMap::new()),
         refusal: RefCell::new(None),
@@ -486,6 +489,7 @@ impl Call {
             ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
                 self.attempts.set(0);
                 self.ui.may_unmute.try_set(rules.may_unmute);
+                self.relay_only.set(rules.relay_only);
                 if rules.join_muted {
                     self.ui.microphone_on.try_set(false);
                     apply_send_state();
@@ -541,7 +545,16 @@ impl Call {
             }
             ServerMessage::Resumed { participants, rules, .. } => {
                 self.ui.may_unmute.try_set(rules.may_unmute);
+                // TURN credentials may have run out during a long call.
+                self.send(&ClientMessage::IceServers);
                 self.on_resumed(participants)
+            }
+            ServerMessage::IceServers { ice_servers } => {
+                *self.ice_servers.borrow_mut() = ice_servers;
+                let config = self.rtc_configuration();
+                for peer in self.peers.borrow().values() {
+                    let _ = peer.pc.set_configuration_with_configuration(&config);
+                }
             }
             ServerMessage::ParticipantResumed { id } => {
                 let peer = self.peers.borrow().get(&id).cloned();
@@ -737,6 +750,9 @@ impl Call {
         }
         let config = RtcConfiguration::new();
         config.set_ice_servers(&servers);
+        if self.relay_only.get() {
+            config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+        }
         config
     }
 }

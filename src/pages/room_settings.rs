@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::rooms::{
     room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomGuests, SetRoomKind, SetRoomLobby, SetRoomPasscode,
-    SetRoomSize,
+    SetRoomPrivacy, SetRoomSize,
 };
 use crate::domain::RoomKind;
 use crate::error::AppError;
@@ -59,6 +59,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("size") => Some("The room size is saved."),
         Some("kind") => Some("The room's kind is saved, with its settings."),
         Some("guests") => Some("What guests may do is saved. It holds from the next call."),
+        Some("privacy") => Some("The network setting is saved. It holds from the next call."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
@@ -75,7 +76,9 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let kind_saved = outcome(set_kind);
     let set_guests = ServerAction::<SetRoomGuests>::new();
     let guests_saved = outcome(set_guests);
-    let (kind_id, guests_id) = (id.clone(), id.clone());
+    let (kind_id, guests_id, privacy_id) = (id.clone(), id.clone(), id.clone());
+    let set_privacy = ServerAction::<SetRoomPrivacy>::new();
+    let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
     let title = crate::pages::title_text(&format!("Settings of {name}"));
     view! {
@@ -169,6 +172,23 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
             {room.keep_chat.then(|| view! {
                 <p><a href=format!("/rooms/{}/chat.txt", room.id) download="">"Download the kept chat (text)"</a></p>
             })}
+
+            <h2>"Network"</h2>
+            <ActionForm action=set_privacy attr:class="room-privacy">
+                <FormError value=privacy_saved/>
+                <input type="hidden" name="room" value=privacy_id/>
+                <div class="field checkbox">
+                    <input id="relay-only" type="checkbox" name="relay_only" value="on" checked=room.relay_only
+                        aria-describedby="relay-only-hint relay-only-error"/>
+                    <label for="relay-only">"Hide everyone's network address"</label>
+                    <p class="field-error" id="relay-only-error">{move || field_error(privacy_saved, "relay_only").get()}</p>
+                </div>
+                <p class="hint" id="relay-only-hint">
+                    "Calls go through this Huddle's relay server, so nobody in a call learns another's IP address. "
+                    "Video may be a little slower to start."
+                </p>
+                <button type="submit" disabled=move || set_privacy.pending().get()>"Save network setting"</button>
+            </ActionForm>
 
             <crate::pages::sessions::RoomSessions room=room.id/>
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
+use crate::server::turn::TurnConfig;
 use crate::signaling::socket::SignalingSettings;
 
 /// Printed by `huddle --help`.
@@ -24,6 +25,11 @@ Configuration (environment variables):
   HUDDLE_ICE_SERVERS    JSON list of RTCIceServer objects handed to browsers,
                         e.g. [{\"urls\":[\"turn:turn.example.org:3478\"],
                         \"username\":\"u\",\"credential\":\"p\"}]         [default: []]
+  HUDDLE_TURN_URLS      comma-separated turn:/turns: URLs of a TURN service
+                        sharing HUDDLE_TURN_SECRET (coturn use-auth-secret)
+  HUDDLE_TURN_SECRET    the shared secret, 16 characters or more
+  HUDDLE_TURN_TTL_MINUTES
+                        how long a TURN credential lasts    [default: 360]
   HUDDLE_SESSION_IDLE_MINUTES
                         sign out after this long without a request  [default: 30]
   HUDDLE_SESSION_MAX_HOURS
@@ -65,6 +71,9 @@ pub struct Config {
     pub public_origin: Option<String>,
     /// ICE servers for browsers; empty means host candidates only.
     pub ice_servers: Vec<IceServer>,
+    /// A TURN service sharing a secret with Huddle (coturn's
+    /// `use-auth-secret`): everyone in a call gets their own credentials.
+    pub turn: Option<TurnConfig>,
     /// Folder holding `pkg/` with the WASM client and the stylesheet.
     pub site_root: String,
     /// Idle and absolute session lifetimes.
@@ -90,6 +99,7 @@ impl Default for Config {
             database: PathBuf::from("./data/huddle.db"),
             public_origin: None,
             ice_servers: Vec::new(),
+            turn: None,
             site_root: "target/site".into(),
             session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
             sign_in_limit_per_account: 10,
@@ -124,6 +134,7 @@ impl Config {
         if let Some(json) = get("HUDDLE_ICE_SERVERS") {
             config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
         }
+        config.turn = turn_from(&get)?;
         if let Some(minutes) = get("HUDDLE_SESSION_IDLE_MINUTES") {
             // Fractions allowed (0.1 = 6 s), for tests that cannot wait minutes.
             let minutes = match minutes.trim().parse::<f64>() {
@@ -181,6 +192,33 @@ fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
 }
 
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
+/// `HUDDLE_TURN_URLS` (comma-separated `turn:`/`turns:` URLs),
+/// `HUDDLE_TURN_SECRET` (at least 16 characters; coturn's
+/// `static-auth-secret`) and `HUDDLE_TURN_TTL_MINUTES` (default 360): all or
+/// none of the first two.
+fn turn_from(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<TurnConfig>> {
+    let (urls, secret) = match (get("HUDDLE_TURN_URLS"), get("HUDDLE_TURN_SECRET")) {
+        (None, None) => return Ok(None),
+        (Some(urls), Some(secret)) => (urls, secret),
+        _ => anyhow::bail!("HUDDLE_TURN_URLS and HUDDLE_TURN_SECRET go together: set both, or neither"),
+    };
+    let urls: Vec<String> = urls.split(',').map(str::trim).filter(|u| !u.is_empty()).map(String::from).collect();
+    if urls.is_empty() || urls.iter().any(|u| !(u.starts_with("turn:") || u.starts_with("turns:"))) {
+        anyhow::bail!("HUDDLE_TURN_URLS must list turn: or turns: URLs, separated by commas");
+    }
+    if secret.chars().count() < 16 {
+        anyhow::bail!("HUDDLE_TURN_SECRET must be at least 16 characters");
+    }
+    let minutes = match get("HUDDLE_TURN_TTL_MINUTES") {
+        None => 360,
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(m) if (1..=7 * 24 * 60).contains(&m) => m,
+            _ => anyhow::bail!("HUDDLE_TURN_TTL_MINUTES={raw:?} must be 1 to 10080 minutes"),
+        },
+    };
+    Ok(Some(TurnConfig { urls, secret, ttl: Duration::from_secs(minutes * 60) }))
+}
+
 fn parse_origin(raw: &str) -> anyhow::Result<String> {
     let origin = raw.trim().trim_end_matches('/');
     let rest = origin
@@ -245,6 +283,25 @@ mod tests {
         assert_eq!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "0")]).unwrap().join_early, Duration::ZERO);
         assert_eq!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "30")]).unwrap().join_early, Duration::from_secs(1800));
         assert!(from(&[("HUDDLE_JOIN_EARLY_MINUTES", "soon")]).is_err());
+    }
+
+    #[test]
+    fn turn_needs_urls_and_a_secret_together() {
+        let from = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Config::from_lookup(move |key| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        };
+        let c = from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478, turns:turn.example.org:5349"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).unwrap();
+        let turn = c.turn.unwrap();
+        assert_eq!(turn.urls, ["turn:127.0.0.1:3478", "turns:turn.example.org:5349"]);
+        assert_eq!(turn.ttl, Duration::from_secs(6 * 3600));
+        assert!(from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478")]).is_err());
+        assert!(from(&[("HUDDLE_TURN_SECRET", "0123456789abcdef")]).is_err());
+        assert!(from(&[("HUDDLE_TURN_URLS", "http://x"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).is_err());
+        assert!(from(&[("HUDDLE_TURN_URLS", "turn:x"), ("HUDDLE_TURN_SECRET", "short")]).is_err());
+        let ttl = [("HUDDLE_TURN_URLS", "turn:x"), ("HUDDLE_TURN_SECRET", "0123456789abcdef"), ("HUDDLE_TURN_TTL_MINUTES", "0")];
+        assert!(from(&ttl).is_err());
+        assert!(from(&[]).unwrap().turn.is_none());
     }
 
     #[test]

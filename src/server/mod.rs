@@ -15,4 +15,5 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod throttle;
+pub mod turn;
 pub mod web_surface;

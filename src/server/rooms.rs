@@ -21,6 +21,9 @@ pub struct Room {
     pub max_participants: Option<i64>,
     pub kind: RoomKind,
     pub guests: GuestRules,
+    /// Everyone connects through the TURN relay: nobody learns another's
+    /// network address.
+    pub relay_only: bool,
 }
 
 /// What guests may do in a room's calls.
@@ -36,18 +39,19 @@ pub struct GuestRules {
     pub keep_chat: bool,
 }
 
-type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool);
+type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool);
 
 /// The columns of a [`RoomRow`], in its order.
 const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants, kind, \
-    guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
+    guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, relay_only";
 
 fn from_row(row: RoomRow) -> Result<Room, AppError> {
-    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat) = row;
+    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat, relay_only) =
+        row;
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
     let kind = RoomKind::parse(&kind).map_err(|e| AppError::internal("a stored room kind is invalid", e))?;
     let guests = GuestRules { join_muted, may_unmute, may_share_screen, keep_chat };
-    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests })
+    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests, relay_only })
 }
 
 /// Creates a `kind` of room for `owner` with a fresh join link and the
@@ -184,6 +188,11 @@ pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Res
 /// Sets (or with `None` removes) the passcode of `owner`'s room `id`.
 pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
     update(db, owner, id, "passcode", passcode, "changing a room's passcode failed").await
+}
+
+/// Turns relaying every call of `owner`'s room `id` on or off.
+pub async fn set_relay_only(db: &SqlitePool, owner: i64, id: i64, relay_only: bool) -> Result<Room, AppError> {
+    update(db, owner, id, "relay_only", relay_only, "changing a room's network setting failed").await
 }
 
 /// Sets how many people `owner`'s room `id` takes at once (2 to 4).

@@ -85,7 +85,8 @@ impl Application {
             // only saves modified sessions, making "idle" mean "since sign-in".
             .with_always_save(true);
 
-        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling));
+        let turn = config.turn.clone().map(|turn| crate::server::turn::TurnIssuer::new(turn, config.clock.clone()));
+        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling).with_turn(turn));
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));

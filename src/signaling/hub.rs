@@ -105,11 +105,13 @@ pub struct RoomRules {
     pub guests: CallRules,
     /// The call's chat is kept: each message is also a [`Record::Said`].
     pub keep_chat: bool,
+    /// Everyone connects through the TURN relay.
+    pub relay_only: bool,
 }
 
 impl Default for RoomRules {
     fn default() -> Self {
-        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false }
+        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false, relay_only: false }
     }
 }
 
@@ -348,6 +350,17 @@ impl Hub {
         self.seats.contains_key(&who)
     }
 
+    /// Whether `who` is in a call (not waiting in a lobby).
+    pub fn is_admitted(&self, who: ParticipantId) -> bool {
+        self.seats.get(&who).is_some_and(|seat| seat.admitted)
+    }
+
+    /// The ICE servers every participant gets (TURN credentials are added
+    /// per participant by the adapter).
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice_servers
+    }
+
     /// Whether `who` holds a place but has no connection.
     pub fn is_away(&self, who: ParticipantId) -> bool {
         self.seats.get(&who).is_some_and(|seat| seat.away_since.is_some())
@@ -385,8 +398,9 @@ impl Hub {
             return refuse(ErrorCode::AlreadyJoined);
         }
         let Entry { name, account, token, host, lobby, at_ms, rules } = entry;
-        // Kept while anyone is in the room or its lobby (see `forget_if_idle`).
-        self.settings.insert(room, rules);
+        // The first join sets them; a call under way keeps them until
+        // nobody is in the room or its lobby (see `forget_if_idle`).
+        self.settings.entry(room).or_insert(rules);
         if self.locked.contains(&room) && !host {
             return refuse(ErrorCode::RoomLocked);
         }
@@ -459,11 +473,14 @@ impl Hub {
     /// guest rules for a guest (unmuting too, once the host let them speak).
     fn rules_for(&self, who: ParticipantId) -> CallRules {
         let Some(seat) = self.seats.get(&who) else { return CallRules::OPEN };
+        let room = self.settings.get(&seat.room);
+        let relay_only = room.is_some_and(|r| r.relay_only);
         if seat.host {
-            return CallRules::OPEN;
+            return CallRules { relay_only, ..CallRules::OPEN };
         }
-        let mut rules = self.settings.get(&seat.room).map_or(CallRules::OPEN, |r| r.guests);
+        let mut rules = room.map_or(CallRules::OPEN, |r| r.guests);
         rules.may_unmute |= seat.may_speak;
+        rules.relay_only = relay_only;
         rules
     }
 
@@ -1485,7 +1502,7 @@ mod tests {
 
     fn class_rules() -> RoomRules {
         RoomRules {
-            guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false },
+            guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false },
             ..RoomRules::default()
         }
     }
@@ -1596,6 +1613,18 @@ mod tests {
         hub.take_records();
         hub.handle(Input::Chat { from: ParticipantId(2), text: chat("Thank you"), at_ms: 0 });
         assert!(hub.take_records().is_empty());
+    }
+
+    #[test]
+    fn a_call_keeps_the_rules_it_began_with_until_it_is_over() {
+        let relay = RoomRules { relay_only: true, ..RoomRules::default() };
+        let mut hub = Hub::new(vec![]);
+        assert!(welcome_rules(&enter_with(&mut hub, 1, true, false, relay), 1).relay_only);
+        // The room's setting changed meanwhile: the call under way keeps its own.
+        assert!(welcome_rules(&enter_with(&mut hub, 2, false, false, RoomRules::default()), 2).relay_only);
+        hub.handle(Input::Leave { who: ParticipantId(1) });
+        hub.handle(Input::Leave { who: ParticipantId(2) });
+        assert!(!welcome_rules(&enter_with(&mut hub, 3, true, false, RoomRules::default()), 3).relay_only);
     }
 
     #[test]

@@ -51,11 +51,15 @@ pub struct CallRules {
     pub may_unmute: bool,
     /// You may share your screen.
     pub may_share_screen: bool,
+    /// Connect only through the TURN relay (`iceTransportPolicy: "relay"`):
+    /// the room hides everyone's network address. Everyone's, the host's too.
+    #[serde(default)]
+    pub relay_only: bool,
 }
 
 impl CallRules {
     /// Everything allowed: the host's rules, and a meeting's.
-    pub const OPEN: CallRules = CallRules { join_muted: false, may_unmute: true, may_share_screen: true };
+    pub const OPEN: CallRules = CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false };
 }
 
 /// One ICE server (STUN or TURN) the browser should use, as in
@@ -143,6 +147,9 @@ pub enum ClientMessage {
     /// Host only: say `text` to guest `id` waiting in the lobby, without
     /// letting them in. The guest answers with `chat` while waiting.
     LobbyChat { id: ParticipantId, text: String },
+    /// Ask for fresh ICE servers (TURN credentials expire), as `welcome`
+    /// gave them. Only in the call: while waiting, `not_admitted`.
+    IceServers,
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -177,6 +184,9 @@ pub enum ServerMessage {
     /// `from_host`. Only that guest and the hosts in the call get it; the
     /// guest never learns the host's name.
     LobbyChat { guest: ParticipantId, from_host: bool, text: ChatText, sent_at_ms: u64 },
+    /// Answer to `ice_servers`: the ICE servers to use from now on, with
+    /// fresh TURN credentials.
+    IceServers { ice_servers: Vec<IceServer> },
     /// Whether the room is locked now (sent to everyone in the call when it
     /// changes, and after `welcome` while locked).
     RoomLocked { locked: bool },

@@ -26,6 +26,7 @@ use crate::server::accounts::Account;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
+use crate::server::turn::TurnIssuer;
 use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
@@ -112,6 +113,8 @@ struct Inner {
     removed: Marks,
     /// Where records for attendance and the audit log go.
     notes: Option<mpsc::Sender<Note>>,
+    /// Issues TURN credentials, if a TURN service is configured.
+    turn: Option<TurnIssuer>,
 }
 
 /// Room and address pairs marked for a while (turned away, removed).
@@ -246,8 +249,38 @@ impl Signaling {
             denied: Marks::new(DENY_COOLDOWN),
             removed: Marks::new(REMOVED_WAIT),
             notes: None,
+            turn: None,
         };
         Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
+    }
+
+    /// The same signaling, giving everyone in a call their own TURN
+    /// credentials from `turn`.
+    pub fn with_turn(self, turn: Option<TurnIssuer>) -> Self {
+        self.lock().turn = turn;
+        self
+    }
+
+    /// Whether a TURN service is configured.
+    pub fn has_turn(&self) -> bool {
+        self.lock().turn.is_some()
+    }
+
+    /// Answers `ice_servers` from connection `id`: fresh ones for someone in
+    /// a call, a refusal for anyone else.
+    fn ice_servers(&self, id: ConnectionId) {
+        let mut inner = self.lock();
+        let Some(who) = inner.connections.get(&id).map(|c| c.who) else { return };
+        let message = if inner.hub.is_admitted(who) {
+            let mut ice_servers = inner.hub.ice_servers().to_vec();
+            ice_servers.extend(inner.turn.as_ref().map(|turn| turn.issue(who)));
+            ServerMessage::IceServers { ice_servers }
+        } else if inner.hub.is_member(who) {
+            ServerMessage::error(ErrorCode::NotAdmitted)
+        } else {
+            ServerMessage::error(ErrorCode::NotJoined)
+        };
+        inner.send(id, message);
     }
 
     /// From now on, records for attendance and the audit log go to the
@@ -525,8 +558,12 @@ impl Inner {
     /// Queues each message on the connection speaking for its addressee.
     /// (Messages for away participants never get here: the hub holds them.)
     fn deliver(&mut self, out: Vec<Outgoing>) {
-        for Outgoing { to, message } in out {
+        for Outgoing { to, mut message } in out {
             let Some(id) = self.speaker.get(&to) else { continue };
+            // Only someone let into a call gets TURN credentials, fresh.
+            if let (ServerMessage::Welcome { ice_servers, .. }, Some(turn)) = (&mut message, &self.turn) {
+                ice_servers.push(turn.issue(to));
+            }
             if let Some(connection) = self.connections.get_mut(id) {
                 connection.queue(Outbound::Message(message));
             }
@@ -814,6 +851,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
             Ok(text) => state.signaling.host_action(id, |by| Input::LobbyChat { by, guest, text, at_ms: now_ms }),
             Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::InvalidChat)),
         },
+        ClientMessage::IceServers => state.signaling.ice_servers(id),
         ClientMessage::EndForAll => state.signaling.end_for_all(id),
         ClientMessage::Hand { raised } => state.signaling.dispatch(id, |who| Input::Hand { who, raised }),
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
@@ -830,8 +868,10 @@ fn room_rules(room: &rooms::Room) -> RoomRules {
             join_muted: room.guests.join_muted,
             may_unmute: room.guests.may_unmute,
             may_share_screen: room.guests.may_share_screen,
+            relay_only: room.relay_only,
         },
         keep_chat: room.guests.keep_chat,
+        relay_only: room.relay_only,
     }
 }
 

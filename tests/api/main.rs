@@ -19,4 +19,5 @@ mod sessions;
 mod shutdown;
 mod signaling;
 mod throttling;
+mod turn;
 mod web_surface;

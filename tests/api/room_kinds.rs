@@ -99,7 +99,7 @@ async fn a_class_guest_joins_muted_and_speaks_only_when_the_host_lets_them() {
     call.send_json(json!({"type": "admit", "id": pupil_id})).await;
     match pupil.recv().await {
         ServerMessage::Welcome { rules, .. } => {
-            assert_eq!(rules, CallRules { join_muted: true, may_unmute: false, may_share_screen: false })
+            assert_eq!(rules, CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false })
         }
         other => panic!("expected a welcome, got {other:?}"),
     }

@@ -1,0 +1,114 @@
+// A call through a real TURN relay: coturn on 127.0.0.1 (inside the test's
+// loopback-only network namespace) with the shared secret Huddle signs its
+// credentials with. The host turns on "Hide everyone's network address", so
+// both browsers connect with iceTransportPolicy "relay": the selected
+// candidate pair must be a relay one on both sides, and video must flow.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  freePort, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
+} from './support.mjs';
+
+const SECRET = 'end-to-end-turn-secret';
+
+/** Starts coturn on `port`, relaying on loopback (allowed for this test
+ * only; docs/coturn.conf denies it), and waits until it listens. */
+async function startCoturn(port) {
+  const relayBase = 40000 + (port % 1000) * 20;
+  // Its own database and pid file: the system ones are not ours to write.
+  const dir = mkdtempSync(join(tmpdir(), 'huddle-coturn-'));
+  const child = spawn('turnserver', [
+    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
+    `--min-port=${relayBase}`, `--max-port=${relayBase + 19}`,
+    '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm=huddle.test',
+    `--db=${join(dir, 'turndb')}`, `--pidfile=${join(dir, 'turnserver.pid')}`,
+    '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout', '--simple-log',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  // Ready once its TCP listener (beside the UDP one) accepts.
+  const listening = () =>
+    new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+  const deadline = Date.now() + 10_000;
+  while (!(await listening())) {
+    if (child.exitCode !== null) throw new Error(`coturn exited: ${log}`);
+    if (Date.now() > deadline) throw new Error(`coturn did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, log: () => log };
+}
+
+/** The candidate types of each open peer connection's selected pair. */
+function selectedPairs(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__peerConnections) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      let pair;
+      stats.forEach((s) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+      });
+      if (!pair) continue;
+      out.push({ local: stats.get(pair.localCandidateId)?.candidateType, remote: stats.get(pair.remoteCandidateId)?.candidateType });
+    }
+    return out;
+  });
+}
+
+describe('a call through TURN', () => {
+  const env = {};
+  before(async () => {
+    const turnPort = await freePort();
+    env.turn = await startCoturn(turnPort);
+    env.server = await startServer({ HUDDLE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, HUDDLE_TURN_SECRET: SECRET });
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    env.turn?.child.kill('SIGTERM');
+  });
+
+  it('a room that hides addresses connects through the relay, and video flows', async () => {
+    const host = await newPerson(env.browser);
+    const { page } = host;
+    await signUpAndIn(page, env.server.origin, { email: 'dr@example.org', name: 'Dr. Host', password: 'correct horse battery' });
+    await page.getByLabel('Room name').fill('Private clinic');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    const link = await page.getByLabel('Join link for Private clinic').inputValue();
+    await page.getByRole('link', { name: 'Settings of Private clinic' }).click();
+    await page.getByLabel("Hide everyone's network address").check();
+    await page.getByRole('button', { name: 'Save network setting' }).click();
+    await page.getByText('The network setting is saved').waitFor();
+
+    await page.goto(link);
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    await page.getByText('You are the only one here').waitFor();
+    const guest = await newPerson(env.browser);
+    await guest.page.goto(link);
+    await waitForHydration(guest.page);
+    await guest.page.getByLabel('Your name').fill('Pat');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await waitForRemoteVideos(page, 1);
+    await waitForRemoteVideos(guest.page, 1);
+
+    for (const who of [page, guest.page]) {
+      const pairs = await selectedPairs(who);
+      assert.equal(pairs.length, 1);
+      assert.deepEqual(pairs[0], { local: 'relay', remote: 'relay' }, JSON.stringify(pairs));
+      const [growth] = await mediaGrowth(who);
+      assert.ok(growth.videoFrames > 0, 'video flows through the relay');
+    }
+  });
+});
