@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
                         } else {
                             CallRules::OPEN
                         };
-                        let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big, relay_only: false };
+                        let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big };
                         Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, rules }
                     }
                     ClientMessage::Resume { version, token } => {

@@ -10,6 +10,7 @@ use sqlx::SqlitePool;
 use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
+use crate::server::download::{respond, Attachment};
 use crate::signaling::hub::{Record, RoomId};
 use crate::signaling::protocol::ParticipantId;
 use crate::signaling::socket::Note;
@@ -191,8 +192,6 @@ pub async fn download(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     session: tower_sessions::Session,
 ) -> axum::response::Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     let found = async {
         let user = crate::server::session::UserSession(session);
         let owner = user.require_account(&state).await?;
@@ -214,16 +213,9 @@ pub async fn download(
             stays.dedup();
             name = format!("attendance-{}", crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics"));
         }
-        Ok::<_, AppError>((csv(&stays), name))
+        Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name: format!("{name}.csv"), body: csv(&stays) })
     };
-    match found.await {
-        Ok((body, name)) => (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))],
-            body,
-        )
-            .into_response(),
-        Err(e) => (e.status(), e.to_string()).into_response(),
-    }
+    respond(found.await)
 }
 
 /// One message of a room's kept chat.
@@ -268,25 +260,14 @@ pub async fn download_chat(
     axum::extract::Path(room): axum::extract::Path<i64>,
     session: tower_sessions::Session,
 ) -> axum::response::Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     let found = async {
         let user = crate::server::session::UserSession(session);
         let owner = user.require_account(&state).await?;
         let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
-        Ok::<_, AppError>(transcript(&kept_chat(&state.db, room.id).await?))
+        let body = transcript(&kept_chat(&state.db, room.id).await?);
+        Ok(Attachment { content_type: "text/plain; charset=utf-8", file_name: "chat.txt".into(), body })
     };
-    match found.await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"chat.txt\""),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => (e.status(), e.to_string()).into_response(),
-    }
+    respond(found.await)
 }
 
 #[cfg(test)]

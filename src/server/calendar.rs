@@ -116,8 +116,7 @@ pub async fn download(
     axum::extract::Path((room, id)): axum::extract::Path<(i64, i64)>,
     session: tower_sessions::Session,
 ) -> axum::response::Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
+    use crate::server::download::{respond, Attachment};
     let found = async {
         let user = crate::server::session::UserSession(session);
         let owner = user.require_account(&state).await?;
@@ -126,18 +125,11 @@ pub async fn download(
             return Err(crate::error::AppError::NotFound);
         }
         let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
-        Ok::<_, crate::error::AppError>((session, room))
+        let link = format!("{}/r/{}", state.public_origin, room.slug);
+        let body = ics(&session, &room.name, &link, state.clock.now());
+        Ok(Attachment { content_type: "text/calendar; charset=utf-8", file_name: file_name(&session), body })
     };
-    match found.await {
-        Ok((session, room)) => {
-            let link = format!("{}/r/{}", state.public_origin, room.slug);
-            let body = ics(&session, &room.name, &link, state.clock.now());
-            let disposition = format!("attachment; filename=\"{}\"", file_name(&session));
-            ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
-                .into_response()
-        }
-        Err(e) => (e.status(), e.to_string()).into_response(),
-    }
+    respond(found.await)
 }
 
 #[cfg(test)]

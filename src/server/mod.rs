@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod download;
 pub mod password;
 pub mod rooms;
 pub mod schedule;

@@ -58,47 +58,43 @@ fn from_row(row: RoomRow) -> Result<Room, AppError> {
 /// kind's defaults.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
     let slug = RoomSlug::generate();
-    let d = kind.defaults();
-    let row: RoomRow = sqlx::query_as(&format!(
-        "INSERT INTO rooms (slug, owner_id, name, kind, lobby, max_participants, guests_join_muted, guests_may_unmute, \
-         guests_may_share_screen, keep_chat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
-    ))
-    .bind(slug.as_str())
-    .bind(owner)
-    .bind(name.as_str())
-    .bind(kind.as_str())
-    .bind(d.lobby)
-    .bind(d.max_participants)
-    .bind(d.guests_join_muted)
-    .bind(d.guests_may_unmute)
-    .bind(d.guests_may_share_screen)
-    .bind(d.keep_chat)
-    .fetch_one(db)
-    .await
-    .map_err(|e| AppError::internal("creating a room failed", e))?;
+    let sql = format!("INSERT INTO rooms (slug, owner_id, name, {KIND_COLUMNS}) VALUES (?, ?, ?, {KIND_VALUES}) RETURNING {COLUMNS}");
+    let query = sqlx::query_as(&sql).bind(slug.as_str()).bind(owner).bind(name.as_str());
+    let row: RoomRow = bind_kind(query, kind).fetch_one(db).await.map_err(|e| AppError::internal("creating a room failed", e))?;
     from_row(row)
+}
+
+/// The columns a room's kind sets, and their placeholders, in the order
+/// [`bind_kind`] binds them.
+const KIND_COLUMNS: &str = "kind, lobby, max_participants, guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
+const KIND_VALUES: &str = "?, ?, ?, ?, ?, ?, ?";
+
+/// Binds `kind` and its defaults for [`KIND_COLUMNS`].
+fn bind_kind<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Sqlite, RoomRow, sqlx::sqlite::SqliteArguments<'q>>,
+    kind: RoomKind,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, RoomRow, sqlx::sqlite::SqliteArguments<'q>> {
+    let d = kind.defaults();
+    query
+        .bind(kind.as_str())
+        .bind(d.lobby)
+        .bind(d.max_participants)
+        .bind(d.guests_join_muted)
+        .bind(d.guests_may_unmute)
+        .bind(d.guests_may_share_screen)
+        .bind(d.keep_chat)
 }
 
 /// Makes `owner`'s room `id` a `kind` of room, with that kind's defaults
 /// (its name, link and passcode stay).
 pub async fn set_kind(db: &SqlitePool, owner: i64, id: i64, kind: RoomKind) -> Result<Room, AppError> {
-    let d = kind.defaults();
-    let row: Option<RoomRow> = sqlx::query_as(&format!(
-        "UPDATE rooms SET kind = ?, lobby = ?, max_participants = ?, guests_join_muted = ?, guests_may_unmute = ?, \
-         guests_may_share_screen = ?, keep_chat = ? WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"
-    ))
-    .bind(kind.as_str())
-    .bind(d.lobby)
-    .bind(d.max_participants)
-    .bind(d.guests_join_muted)
-    .bind(d.guests_may_unmute)
-    .bind(d.guests_may_share_screen)
-    .bind(d.keep_chat)
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(db)
-    .await
-    .map_err(|e| AppError::internal("changing a room's kind failed", e))?;
+    let sql = format!("UPDATE rooms SET ({KIND_COLUMNS}) = ({KIND_VALUES}) WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}");
+    let row: Option<RoomRow> = bind_kind(sqlx::query_as(&sql), kind)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal("changing a room's kind failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 

@@ -101,17 +101,15 @@ pub struct RoomRules {
     /// The host may let companions in one by one past `limit`, up to the
     /// hub's cap (a consultation: two, and whoever the host chooses).
     pub companions: bool,
-    /// What guests may do.
+    /// What guests may do. Its `relay_only` holds for the host too.
     pub guests: CallRules,
     /// The call's chat is kept: each message is also a [`Record::Said`].
     pub keep_chat: bool,
-    /// Everyone connects through the TURN relay.
-    pub relay_only: bool,
 }
 
 impl Default for RoomRules {
     fn default() -> Self {
-        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false, relay_only: false }
+        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false }
     }
 }
 
@@ -473,14 +471,11 @@ impl Hub {
     /// guest rules for a guest (unmuting too, once the host let them speak).
     fn rules_for(&self, who: ParticipantId) -> CallRules {
         let Some(seat) = self.seats.get(&who) else { return CallRules::OPEN };
-        let room = self.settings.get(&seat.room);
-        let relay_only = room.is_some_and(|r| r.relay_only);
+        let mut rules = self.settings.get(&seat.room).map_or(CallRules::OPEN, |r| r.guests);
         if seat.host {
-            return CallRules { relay_only, ..CallRules::OPEN };
+            return CallRules { relay_only: rules.relay_only, ..CallRules::OPEN };
         }
-        let mut rules = room.map_or(CallRules::OPEN, |r| r.guests);
         rules.may_unmute |= seat.may_speak;
-        rules.relay_only = relay_only;
         rules
     }
 
@@ -587,7 +582,7 @@ impl Hub {
                     return Vec::new();
                 }
                 self.journal.push(Record::HostDid { by, room, what: if locked { "lock" } else { "unlock" }, target: None });
-                self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::RoomLocked { locked } }).collect()
+                tell(self.everyone_in(room), ServerMessage::RoomLocked { locked })
             }
             HostAction::LowerHand(who) => self.set_hand(room, who, false),
             HostAction::Mute(_) | HostAction::Remove(_) | HostAction::LetSpeak(_) => unknown(),
@@ -636,7 +631,7 @@ impl Hub {
         if raised.is_empty() {
             self.hands.remove(&room);
         }
-        self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::Hands { raised: raised.clone() } }).collect()
+        tell(self.everyone_in(room), ServerMessage::Hands { raised })
     }
 
     /// Everyone in `room`'s call.
@@ -665,7 +660,7 @@ impl Hub {
 
     /// Tells the hosts in `room`'s call who is waiting now.
     fn tell_hosts(&self, room: RoomId) -> Vec<Outgoing> {
-        self.hosts_in(room).into_iter().map(|to| Outgoing { to, message: self.lobby_message(room) }).collect()
+        tell(self.hosts_in(room), self.lobby_message(room))
     }
 
     fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
@@ -694,7 +689,7 @@ impl Hub {
                 return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::HostAway) }];
             }
             let message = ServerMessage::LobbyChat { guest: from, from_host: false, text, sent_at_ms };
-            return hosts.into_iter().chain([from]).map(|to| Outgoing { to, message: message.clone() }).collect();
+            return tell(hosts.into_iter().chain([from]), message);
         }
         let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
         if self.settings.get(&room).is_some_and(|r| r.keep_chat) {
@@ -719,7 +714,7 @@ impl Hub {
             return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         }
         let message = ServerMessage::LobbyChat { guest, from_host: true, text, sent_at_ms };
-        self.hosts_in(room).into_iter().chain([guest]).map(|to| Outgoing { to, message: message.clone() }).collect()
+        tell(self.hosts_in(room).into_iter().chain([guest]), message)
     }
 
     /// The hosts in `room`'s call.
@@ -767,6 +762,11 @@ impl Hub {
         }
         out
     }
+}
+
+/// `message` for each of `to`.
+fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> Vec<Outgoing> {
+    to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()
 }
 
 #[cfg(test)]
@@ -1617,7 +1617,7 @@ mod tests {
 
     #[test]
     fn a_call_keeps_the_rules_it_began_with_until_it_is_over() {
-        let relay = RoomRules { relay_only: true, ..RoomRules::default() };
+        let relay = RoomRules { guests: CallRules { relay_only: true, ..CallRules::OPEN }, ..RoomRules::default() };
         let mut hub = Hub::new(vec![]);
         assert!(welcome_rules(&enter_with(&mut hub, 1, true, false, relay), 1).relay_only);
         // The room's setting changed meanwhile: the call under way keeps its own.

@@ -871,7 +871,6 @@ fn room_rules(room: &rooms::Room) -> RoomRules {
             relay_only: room.relay_only,
         },
         keep_chat: room.guests.keep_chat,
-        relay_only: room.relay_only,
     }
 }
 

@@ -100,17 +100,7 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
     let mut call = host.socket().await;
     call.join(&room.slug, "ignored").await;
     call.recv().await; // the lobby
-    let knock = |name: &'static str| {
-        let app = &app;
-        let slug = room.slug.clone();
-        async move {
-            let mut s = app.visitor().socket().await;
-            s.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
-            s.recv().await;
-            s
-        }
-    };
-    let mut pat = knock("Pat").await;
+    let mut pat = app.knock(&room.slug, "Pat").await;
     let waiting = |m: ServerMessage| match m {
         ServerMessage::Lobby { waiting } => waiting.last().unwrap().id,
         other => panic!("expected the lobby, got {other:?}"),
@@ -120,7 +110,7 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
     pat.recv().await; // welcome
     // Pat, a guest, tries a host action.
     pat.send_json(json!({"type": "lock", "locked": true})).await;
-    let _sam = knock("Sam").await;
+    let _sam = app.knock(&room.slug, "Sam").await;
     call.recv().await; // joined
     call.recv().await; // lobby: empty after admit
     let sam_id = waiting(call.recv().await);

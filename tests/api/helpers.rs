@@ -127,6 +127,15 @@ impl TestApp {
     }
 
     /// A direct connection to the app's database file.
+    /// A guest knocks on a room with a lobby; the one thing it hears is
+    /// `waiting`.
+    pub async fn knock(&self, slug: &str, name: &str) -> Socket {
+        let mut guest = self.visitor().socket().await;
+        guest.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
+        guest
+    }
+
     pub async fn db(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display()))
             .await

@@ -26,14 +26,6 @@ async fn host_in_call(host: &Visitor, slug: &str) -> Socket {
     call
 }
 
-/// A guest knocks; the one thing it hears is `waiting`.
-async fn knock(app: &TestApp, slug: &str, name: &str) -> Socket {
-    let mut guest = app.visitor().socket().await;
-    guest.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
-    assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
-    guest
-}
-
 /// (name, id) of everyone in a lobby update.
 fn waiting(message: &ServerMessage) -> Vec<(String, ParticipantId)> {
     match message {
@@ -59,7 +51,7 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     let pat_id = waiting(&call.recv().await)[0].1;
 
     // The call goes on: Sam is let in, the host chats and signals.
-    let mut sam = knock(&app, &slug, "Sam").await;
+    let mut sam = app.knock(&slug, "Sam").await;
     let sam_id = waiting(&call.recv().await)[1].1;
     call.send_json(json!({"type": "admit", "id": sam_id})).await;
     assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
@@ -92,7 +84,7 @@ async fn the_host_admits_a_guest_and_both_see_each_other() {
     let app = spawn_app().await;
     let (host, slug) = lobby_room(&app).await;
     let mut call = host_in_call(&host, &slug).await;
-    let mut pat = knock(&app, &slug, "Pat").await;
+    let mut pat = app.knock(&slug, "Pat").await;
     let (name, pat_id) = waiting(&call.recv().await)[0].clone();
     assert_eq!(name, "Pat");
     call.send_json(json!({"type": "admit", "id": pat_id})).await;
@@ -111,8 +103,8 @@ async fn the_host_admits_a_guest_and_both_see_each_other() {
 async fn guests_who_come_before_the_host_wait_and_are_not_let_in_when_the_host_arrives() {
     let app = spawn_app().await;
     let (host, slug) = lobby_room(&app).await;
-    let mut early = knock(&app, &slug, "Early").await;
-    let mut earlier = knock(&app, &slug, "Also early").await;
+    let mut early = app.knock(&slug, "Early").await;
+    let mut earlier = app.knock(&slug, "Also early").await;
     let mut call = host.socket().await;
     call.join(&slug, "ignored").await;
     let names: Vec<String> = waiting(&call.recv().await).into_iter().map(|(n, _)| n).collect();
@@ -130,7 +122,7 @@ async fn a_denied_guest_is_told_politely_and_cannot_knock_again_for_a_while() {
     let app = spawn_app().await;
     let (host, slug) = lobby_room(&app).await;
     let mut call = host_in_call(&host, &slug).await;
-    let mut pat = knock(&app, &slug, "Pat").await;
+    let mut pat = app.knock(&slug, "Pat").await;
     let pat_id = waiting(&call.recv().await)[0].1;
     call.send_json(json!({"type": "deny", "id": pat_id})).await;
     match pat.recv().await {
@@ -155,13 +147,13 @@ async fn only_the_host_may_admit_or_deny_and_a_guest_who_tries_is_refused() {
     let app = spawn_app().await;
     let (host, slug) = lobby_room(&app).await;
     let mut call = host_in_call(&host, &slug).await;
-    let mut sam = knock(&app, &slug, "Sam").await;
+    let mut sam = app.knock(&slug, "Sam").await;
     let sam_id = waiting(&call.recv().await)[0].1;
     call.send_json(json!({"type": "admit", "id": sam_id})).await;
     assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
     call.recv().await; // Sam joined
     call.recv().await; // lobby empty
-    let mut pat = knock(&app, &slug, "Pat").await;
+    let mut pat = app.knock(&slug, "Pat").await;
     let pat_id = waiting(&call.recv().await)[0].1;
     // Sam, in the call but not the host, tries both; Pat tries too.
     for message in [json!({"type": "admit", "id": pat_id}), json!({"type": "deny", "id": pat_id}), json!({"type": "admit_all"})] {

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::attendance::eventually;
-use crate::helpers::{spawn_app, Socket, TestApp, Visitor};
+use crate::helpers::{spawn_app, Socket, Visitor};
 
 /// A room of `kind` made by a new host, as the server summed it up.
 async fn room_of_kind(host: &Visitor, kind: &str) -> serde_json::Value {
@@ -26,14 +26,6 @@ async fn host_joins(host: &Visitor, slug: &str, lobby: bool) -> Socket {
         assert!(matches!(call.recv().await, ServerMessage::Lobby { .. }));
     }
     call
-}
-
-/// A guest knocks and waits.
-async fn knock(app: &TestApp, slug: &str, name: &str) -> Socket {
-    let mut guest = app.visitor().socket().await;
-    guest.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
-    assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
-    guest
 }
 
 /// The id of the one guest in a lobby update.
@@ -94,7 +86,7 @@ async fn a_class_guest_joins_muted_and_speaks_only_when_the_host_lets_them() {
     let class = room_of_kind(&host, "class").await;
     let slug = class["slug"].as_str().unwrap();
     let mut call = host_joins(&host, slug, true).await;
-    let mut pupil = knock(&app, slug, "Pupil").await;
+    let mut pupil = app.knock(slug, "Pupil").await;
     let pupil_id = only_waiting(&call.recv().await);
     call.send_json(json!({"type": "admit", "id": pupil_id})).await;
     match pupil.recv().await {
@@ -124,7 +116,7 @@ async fn the_host_talks_with_a_waiting_guest_and_the_guest_learns_nothing_else()
     let host = app.host("dr@example.org", "Dr. Secret Name").await;
     let room = room_of_kind(&host, "consultation").await;
     let slug = room["slug"].as_str().unwrap();
-    let mut pat = knock(&app, slug, "Pat").await;
+    let mut pat = app.knock(slug, "Pat").await;
     // Nobody to read it yet.
     pat.send_json(json!({"type": "chat", "text": "Is anyone there?"})).await;
     pat.expect_error(ErrorCode::HostAway).await;
@@ -153,7 +145,7 @@ async fn the_host_talks_with_a_waiting_guest_and_the_guest_learns_nothing_else()
     // An empty or oversized word is refused, and only a host may whisper.
     call.send_json(json!({"type": "lobby_chat", "id": pat_id, "text": " "})).await;
     call.expect_error(ErrorCode::InvalidChat).await;
-    let mut other = knock(&app, slug, "Kim").await;
+    let mut other = app.knock(slug, "Kim").await;
     assert!(matches!(call.recv().await, ServerMessage::Lobby { .. }));
     other.send_json(json!({"type": "lobby_chat", "id": pat_id, "text": "psst"})).await;
     other.expect_error(ErrorCode::NotHost).await;
@@ -205,9 +197,9 @@ async fn a_consultation_lets_its_host_admit_a_companion_past_two() {
     let room = room_of_kind(&host, "consultation").await;
     let slug = room["slug"].as_str().unwrap();
     let mut call = host_joins(&host, slug, true).await;
-    let mut patient = knock(&app, slug, "Patient").await;
+    let mut patient = app.knock(slug, "Patient").await;
     let patient_id = only_waiting(&call.recv().await);
-    let mut companion = knock(&app, slug, "Companion").await;
+    let mut companion = app.knock(slug, "Companion").await;
     let companion_id = match call.recv().await {
         ServerMessage::Lobby { waiting } => waiting[1].id,
         other => panic!("{other:?}"),

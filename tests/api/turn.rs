@@ -53,9 +53,7 @@ async fn only_participants_in_a_call_get_turn_credentials_and_fresh_ones_on_requ
     assert!(matches!(call.recv().await, ServerMessage::Lobby { .. }));
 
     // A waiting guest gets none, and is refused when asking.
-    let mut guest = app.visitor().socket().await;
-    guest.send_json(json!({"type": "join", "version": 1, "room": room.slug, "name": "Pat"})).await;
-    assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
+    let mut guest = app.knock(&room.slug, "Pat").await;
     assert_eq!(ask(&mut guest).await, ServerMessage::error(ErrorCode::NotAdmitted));
 
     // Let in, they get their own.
