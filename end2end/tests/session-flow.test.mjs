@@ -141,6 +141,10 @@ describe('a class', () => {
     const [muted] = await mediaGrowth(page);
     assert.equal(muted.audioBytes, 0, 'a pupil who joined muted is heard');
 
+    // Raising a hand is the pupil's main button here (not the teacher's).
+    assert.match(await pupil.page.getByRole('button', { name: 'Raise hand' }).getAttribute('class'), /\bprimary\b/);
+    assert.doesNotMatch((await page.getByRole('button', { name: 'Raise hand' }).getAttribute('class')) ?? '', /\bprimary\b/);
+
     // The pupil asks; the teacher lets them speak; they unmute and are heard.
     await pupil.page.getByRole('button', { name: 'Raise hand' }).click();
     await page.getByText('hand raised (1st in line)').waitFor();
