@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser side into target/site: the hydrate WASM (optimised for
-# size), its JS glue, the stylesheet and public/ files, each also gzipped so
-# the server can send them compressed.
+# size), its JS glue, the stylesheet and public/ files, each also gzipped and
+# brotli-compressed so the server can send them compressed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,5 @@ cp style/main.css "$PKG/huddle.css"
 cp -r public/. "$SITE/"
 for file in "$PKG"/huddle_bg.wasm "$PKG"/huddle.js "$PKG"/huddle.css; do
   gzip -9 --keep --force "$file"
+  brotli --best --keep --force "$file"
 done

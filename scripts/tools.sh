@@ -67,6 +67,9 @@ case "${1:-build}" in
     need_wasm_target
     need_wasm_bindgen
     need_wasm_opt
+    # brotli: the bundle is also stored brotli-compressed (what browsers on
+    # HTTPS fetch, and what the size budget measures).
+    need_apt_packages brotli
     ;;
   test)
     need_wasm_target
@@ -76,7 +79,7 @@ case "${1:-build}" in
     # for the loopback-only network namespace they run in; nftables (nft) to
     # cut media traffic inside it for the network-blip test; coturn for the
     # call through a real TURN relay.
-    need_apt_packages chromium iproute2 util-linux nftables coturn
+    need_apt_packages brotli chromium iproute2 util-linux nftables coturn
     need_e2e_packages
     ;;
   *)
