@@ -90,6 +90,7 @@ fuzz_target!(|data: &[u8]| {
                         Input::LobbyChat { by: who, guest: id, text, at_ms: 0 }
                     }
                     ClientMessage::Hand { raised } => Input::Hand { who, raised },
+                    ClientMessage::Media { state } => Input::Media { who, state },
                     // The adapter's: it only reads the hub.
                     ClientMessage::IceServers => continue,
                     // The adapter's: it closes connections. The hub's part is close_room.

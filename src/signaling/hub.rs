@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{ChatText, DisplayName};
 use crate::signaling::protocol::{
-    CallRules, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
+    CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
 };
 
@@ -66,6 +66,8 @@ pub enum Input {
     Host { by: ParticipantId, action: HostAction },
     /// `who` raises or lowers their hand.
     Hand { who: ParticipantId, raised: bool },
+    /// `who` says what they send now.
+    Media { who: ParticipantId, state: MediaState },
     /// `from` asks to relay `payload` to `to`.
     Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
     /// `from` says `text` to their room, at `at_ms` (Unix milliseconds). A
@@ -167,6 +169,8 @@ struct Seat {
     admitted: bool,
     /// The host let this guest unmute themselves, where guests may not.
     may_speak: bool,
+    /// What they said they send (nothing, until they say).
+    media: MediaState,
 }
 
 /// All rooms with someone in them.
@@ -229,6 +233,7 @@ impl Hub {
             Input::Deny { by, who } => self.deny(by, who),
             Input::Host { by, action } => self.host_action(by, action),
             Input::Hand { who, raised } => self.hand(who, raised),
+            Input::Media { who, state } => self.media(who, state),
             Input::Signal { from, to, payload } => self.relay(from, to, payload),
             Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
             Input::LobbyChat { by, guest, text, at_ms } => self.lobby_chat(by, guest, text, at_ms),
@@ -403,7 +408,7 @@ impl Hub {
             return refuse(ErrorCode::RoomLocked);
         }
         let wait = lobby && !host;
-        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false };
+        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false, media: MediaState::default() };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();
             if lobby.len() >= LOBBY_LIMIT {
@@ -458,6 +463,12 @@ impl Hub {
         }
         if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
+        }
+        for other in self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default() {
+            let state = self.seats.get(&other.id).map(|seat| &seat.media).filter(|m| **m != MediaState::default());
+            if let (Some(state), true) = (state, other.id != joiner) {
+                out.push(Outgoing { to: joiner, message: ServerMessage::Media { id: other.id, state: state.clone() } });
+            }
         }
         out
     }
@@ -615,6 +626,27 @@ impl Hub {
                 self.set_hand(room, who, raised)
             }
         }
+    }
+
+    /// `who` sends something else now: the others in the call hear of it.
+    fn media(&mut self, who: ParticipantId, state: MediaState) -> Vec<Outgoing> {
+        let may_share = self.rules_for(who).may_share_screen;
+        let Some(seat) = self.seats.get_mut(&who) else {
+            return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::NotJoined) }];
+        };
+        if !seat.admitted {
+            return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::NotAdmitted) }];
+        }
+        if state.screen.is_some() && !may_share {
+            return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::ScreenShareNotAllowed) }];
+        }
+        if seat.media == state {
+            return Vec::new();
+        }
+        seat.media = state.clone();
+        let room = seat.room;
+        let others = self.everyone_in(room).into_iter().filter(|p| *p != who);
+        tell(others, ServerMessage::Media { id: who, state })
     }
 
     /// Raises or lowers `who`'s hand in `room`; everyone in the call hears
@@ -1419,6 +1451,47 @@ mod tests {
         // Leaving lowers your hand.
         let out = hub.handle(Input::Leave { who: ParticipantId(2) });
         assert!(out.iter().any(|o| o.message == ServerMessage::Hands { raised: vec![] }));
+    }
+
+    fn media(hub: &mut Hub, who: u64, microphone: bool, camera: bool, screen: Option<&str>) -> Vec<Outgoing> {
+        let screen = screen.map(|s| crate::signaling::protocol::StreamId::try_from(s.to_string()).unwrap());
+        hub.handle(Input::Media { who: ParticipantId(who), state: MediaState { microphone, camera, screen } })
+    }
+
+    #[test]
+    fn what_each_sends_reaches_the_others_and_newcomers() {
+        let mut hub = call_of_three();
+        let out = media(&mut hub, 2, true, false, Some("{screen-2}"));
+        let told: Vec<u64> = out.iter().map(|o| o.to.0).collect();
+        assert_eq!(told, vec![1, 3], "everyone else in the call, not the sender");
+        let expected = ServerMessage::Media {
+            id: ParticipantId(2),
+            state: MediaState { microphone: true, camera: false, screen: Some("{screen-2}".to_string().try_into().unwrap()) },
+        };
+        assert!(out.iter().all(|o| o.message == expected));
+        assert!(media(&mut hub, 2, true, false, Some("{screen-2}")).is_empty(), "no change, no news");
+        media(&mut hub, 3, false, true, None);
+        // A newcomer hears what each one already there sends, after welcome.
+        let out = enter(&mut hub, 4, "Newcomer", false, false);
+        let to_newcomer: Vec<&ServerMessage> = out.iter().filter(|o| o.to == ParticipantId(4)).map(|o| &o.message).collect();
+        assert!(matches!(to_newcomer[0], ServerMessage::Welcome { .. }));
+        assert!(to_newcomer.contains(&&expected));
+        assert!(to_newcomer.contains(&&ServerMessage::Media { id: ParticipantId(3), state: MediaState { microphone: false, camera: true, screen: None } }));
+        assert!(!to_newcomer.iter().any(|m| matches!(m, ServerMessage::Media { id: ParticipantId(1), .. })), "the host said nothing yet");
+    }
+
+    #[test]
+    fn a_guest_may_not_announce_a_screen_where_only_the_host_shares() {
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, false, class_rules());
+        enter_with(&mut hub, 2, false, false, class_rules());
+        assert_eq!(error_code(&media(&mut hub, 2, false, true, Some("{s}"))), Some(ErrorCode::ScreenShareNotAllowed));
+        assert_eq!(media(&mut hub, 2, false, true, None).len(), 1, "camera and microphone are theirs to say");
+        assert_eq!(media(&mut hub, 1, true, true, Some("{s}")).len(), 1, "the host shares");
+        // Waiting guests say nothing to the call.
+        enter_with(&mut hub, 3, false, true, class_rules());
+        assert_eq!(error_code(&media(&mut hub, 3, true, true, None)), Some(ErrorCode::NotAdmitted));
+        assert_eq!(error_code(&media(&mut hub, 9, true, true, None)), Some(ErrorCode::NotJoined));
     }
 
     #[test]

@@ -31,6 +31,45 @@ pub struct Participant {
     pub name: DisplayName,
 }
 
+/// What a participant sends: microphone and camera on or off, and while
+/// they share their screen, the id of the `MediaStream` that carries it (so
+/// the others tell it from the camera and show it large).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaState {
+    pub microphone: bool,
+    pub camera: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<StreamId>,
+}
+
+/// A `MediaStream` id as browsers make them: 1 to 64 letters, digits,
+/// `-`, `_`, `{` or `}`. Anything else does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StreamId(String);
+
+impl StreamId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for StreamId {
+    type Error = &'static str;
+
+    fn try_from(id: String) -> Result<Self, Self::Error> {
+        let fits = (1..=64).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'{' | b'}'));
+        if fits { Ok(Self(id)) } else { Err("not a stream id") }
+    }
+}
+
+impl From<StreamId> for String {
+    fn from(id: StreamId) -> Self {
+        id.0
+    }
+}
+
 /// A guest waiting in a room's lobby, as the host sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingGuest {
@@ -150,6 +189,10 @@ pub enum ClientMessage {
     /// Ask for fresh ICE servers (TURN credentials expire), as `welcome`
     /// gave them. Only in the call: while waiting, `not_admitted`.
     IceServers,
+    /// What you are sending now; sent after `welcome` and on every change.
+    /// The others get it as `media`. A screen where the room does not let
+    /// you share is refused with `screen_share_not_allowed`.
+    Media { state: MediaState },
     /// Leave the room; the socket may then be closed.
     Leave,
 }
@@ -187,6 +230,10 @@ pub enum ServerMessage {
     /// Answer to `ice_servers`: the ICE servers to use from now on, with
     /// fresh TURN credentials.
     IceServers { ice_servers: Vec<IceServer> },
+    /// What participant `id` sends now: to everyone else in the call when
+    /// it changes, and to a newcomer after `welcome`, for each person
+    /// already there. Only a screen announced here is shown as a screen.
+    Media { id: ParticipantId, state: MediaState },
     /// Whether the room is locked now (sent to everyone in the call when it
     /// changes, and after `welcome` while locked).
     RoomLocked { locked: bool },
@@ -294,6 +341,8 @@ pub enum ErrorCode {
     InvalidChat,
     /// A waiting guest wrote while no host is in the call to read it.
     HostAway,
+    /// `media` announced a screen where the room lets only the host share.
+    ScreenShareNotAllowed,
     /// `resume` came too late (the grace period is over), the token is
     /// unknown (say, the server restarted) or it is not yours. Join again.
     ResumeRefused,
@@ -333,6 +382,7 @@ impl ServerMessage {
             ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
             ErrorCode::HostAway => "The host is not here yet, so nobody can read that. They see you waiting when they arrive.",
+            ErrorCode::ScreenShareNotAllowed => "In this room only the host can share their screen.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
         };
@@ -374,6 +424,20 @@ mod tests {
         assert_eq!(json["from"], 7);
         assert_eq!(json["payload"]["kind"], "candidate");
         assert_eq!(json["payload"]["sdp_mid"], "0");
+    }
+
+    #[test]
+    fn media_state_reads_its_documented_json_and_refuses_odd_stream_ids() {
+        let json = r#"{"type":"media","state":{"microphone":true,"camera":false,"screen":"{8a1f-b2}"}}"#;
+        let msg: ClientMessage = serde_json::from_str(json).unwrap();
+        let screen = Some(StreamId::try_from("{8a1f-b2}".to_string()).unwrap());
+        assert_eq!(msg, ClientMessage::Media { state: MediaState { microphone: true, camera: false, screen } });
+        let quiet: ClientMessage = serde_json::from_str(r#"{"type":"media","state":{"microphone":false,"camera":false}}"#).unwrap();
+        assert_eq!(quiet, ClientMessage::Media { state: MediaState::default() });
+        for bad in ["", "a b", "<script>", &"x".repeat(65)] {
+            let json = format!(r#"{{"type":"media","state":{{"microphone":true,"camera":true,"screen":{}}}}}"#, serde_json::to_string(bad).unwrap());
+            assert!(serde_json::from_str::<ClientMessage>(&json).is_err(), "{bad:?} parsed");
+        }
     }
 
     #[test]

@@ -854,6 +854,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ClientMessage::IceServers => state.signaling.ice_servers(id),
         ClientMessage::EndForAll => state.signaling.end_for_all(id),
         ClientMessage::Hand { raised } => state.signaling.dispatch(id, |who| Input::Hand { who, raised }),
+        ClientMessage::Media { state: media } => state.signaling.dispatch(id, |who| Input::Media { who, state: media }),
         ClientMessage::Leave => state.signaling.dispatch(id, |who| Input::Leave { who }),
     }
     true
