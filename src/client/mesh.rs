@@ -32,12 +32,12 @@ use web_sys::{
     RtcTrackEvent, WebSocket,
 };
 
-use super::media::{local_stream, set_local_enabled, show, stop_local};
+use super::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_local, stop_screen};
 use crate::domain::{DisplayName, RoomSlug};
-use crate::pages::call::{CallUi, Phase};
+use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
 use crate::signaling::protocol::{
-    close, ClientMessage, ErrorCode, IceServer, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload,
-    PROTOCOL_VERSION,
+    close, ClientMessage, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage,
+    SignalPayload, StreamId, PROTOCOL_VERSION,
 };
 
 type Handler = Closure<dyn FnMut(JsValue)>;
@@ -84,7 +84,11 @@ struct Call {
     /// Connect only through the TURN relay (the room hides addresses).
     relay_only: Cell<bool>,
     peers: RefCell<HashMap<ParticipantId, Rc<Peer>>>,
-    remote: RefCell<HashMap<ParticipantId, MediaStream>>,
+    /// Each other participant's streams: the camera's, and their screen's
+    /// while they share (told apart by the id `media` announced).
+    remote: RefCell<HashMap<ParticipantId, Vec<MediaStream>>>,
+    /// The connection-statistics poll, while in the call.
+    stats: RefCell<Option<KeepAlive>>,
     /// Why the server refused us, when it did.
     refusal: RefCell<Option<String>>,
     socket_handlers: RefCell<Vec<Handler>>,
@@ -107,7 +111,21 @@ struct Peer {
     ignore_offer: Cell<bool>,
     audio: Option<RtcRtpSender>,
     video: Option<RtcRtpSender>,
+    /// Senders of the shared screen's tracks, while sharing.
+    screen: RefCell<Vec<RtcRtpSender>>,
+    /// The last statistics' running totals, for figures per interval.
+    last: Cell<Totals>,
     _handlers: Vec<Handler>,
+}
+
+/// Running totals from `getStats()`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    at_ms: f64,
+    bytes: f64,
+    lost: f64,
+    received: f64,
+    freezes: f64,
 }
 
 impl Drop for Peer {
@@ -138,6 +156,65 @@ impl Peer {
             }
         }
         restart_ice(&self.pc);
+    }
+
+    /// Starts sending `stream` (a shared screen) as well.
+    fn add_screen(&self, stream: &MediaStream) {
+        let mut senders = self.screen.borrow_mut();
+        if !senders.is_empty() {
+            return;
+        }
+        for track in stream.get_tracks().iter() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            senders.push(self.pc.add_track(&track, stream, &js_sys::Array::new()));
+        }
+    }
+
+    /// Stops sending the shared screen.
+    fn remove_screen(&self) {
+        for sender in self.screen.borrow_mut().drain(..) {
+            self.pc.remove_track(&sender);
+        }
+    }
+
+    /// Figures for the last interval, from the browser's statistics.
+    async fn measure(&self) -> Option<Quality> {
+        let report = JsFuture::from(self.pc.get_stats()).await.ok()?;
+        let field = |stat: &JsValue, name: &str| js_sys::Reflect::get(stat, &JsValue::from_str(name)).ok();
+        let number = |stat: &JsValue, name: &str| field(stat, name).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let text = |stat: &JsValue, name: &str| field(stat, name).and_then(|v| v.as_string()).unwrap_or_default();
+        let mut now = Totals { at_ms: js_sys::Date::now(), ..Totals::default() };
+        let (mut rtt, mut pair_bytes, mut audio_level) = (None, -1.0, 0.0f64);
+        let stats: js_sys::Map = report.unchecked_into();
+        stats.for_each(&mut |stat, _| match text(&stat, "type").as_str() {
+            "candidate-pair" if text(&stat, "state") == "succeeded" && number(&stat, "bytesReceived") > pair_bytes => {
+                pair_bytes = number(&stat, "bytesReceived");
+                rtt = field(&stat, "currentRoundTripTime").and_then(|v| v.as_f64());
+            }
+            "inbound-rtp" => {
+                now.bytes += number(&stat, "bytesReceived");
+                now.lost += number(&stat, "packetsLost").max(0.0);
+                now.received += number(&stat, "packetsReceived");
+                now.freezes += number(&stat, "freezeCount");
+                audio_level = audio_level.max(number(&stat, "audioLevel"));
+            }
+            _ => {}
+        });
+        let before = self.last.replace(now);
+        let seconds = ((now.at_ms - before.at_ms) / 1000.0).max(0.001);
+        let lost = (now.lost - before.lost).max(0.0);
+        let arrived = (now.received - before.received).max(0.0);
+        let loss_pct = if lost + arrived > 0.0 { (lost / (lost + arrived) * 100.0) as f32 } else { 0.0 };
+        let rtt_ms = rtt.map(|s| (s * 1000.0).round() as u32);
+        let froze = before.at_ms > 0.0 && now.freezes > before.freezes;
+        Some(Quality {
+            grade: Grade::of(rtt_ms, loss_pct, froze),
+            rtt_ms,
+            loss_pct,
+            kbps: ((now.bytes - before.bytes).max(0.0) * 8.0 / 1000.0 / seconds) as u32,
+            freezes: now.freezes as u32,
+            audio_level: audio_level as f32,
+        })
     }
 
     /// Sends or stops sending each kind of media. A switched-off kind is
@@ -188,6 +265,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         relay_only: Cell::new(false),
         peers: RefCell::new(HashMap::new()),
         remote: RefCell::new(HashMap::new()),
+        stats: RefCell::new(None),
         refusal: RefCell::new(None),
         socket_handlers: RefCell::new(Vec::new()),
         keep_alive: RefCell::new(None),
@@ -274,13 +352,93 @@ pub fn apply_send_state() {
     for peer in call.peers.borrow().values() {
         peer.apply(microphone, camera);
     }
+    call.announce();
 }
 
-/// Shows participant `id`'s media in `element`, once it has arrived.
+/// Shares a screen, window or tab the person picks, shown large to the
+/// others; stopping from the browser's own bar stops it here too.
+pub fn share_screen() {
+    let Some(call) = current() else { return };
+    spawn_local(async move {
+        let stream = match start_screen().await {
+            Ok(stream) => stream,
+            Err(e) => {
+                let name = js_sys::Reflect::get(&e, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
+                // NotAllowedError: the person closed the picker. Nothing to say.
+                if name.as_deref() != Some("NotAllowedError") {
+                    call.ui.notice.try_set(Some("Your screen could not be shared. Try again, or choose a window instead.".into()));
+                }
+                return;
+            }
+        };
+        let on_ended = Closure::<dyn FnMut()>::new(stop_sharing);
+        for track in stream.get_tracks().iter() {
+            track.unchecked_into::<MediaStreamTrack>().set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        }
+        on_ended.forget(); // one small closure per share; it lives as long as the tracks
+        call.ui.sharing.try_set(true);
+        // Announced first, so the others know the stream when it arrives.
+        call.announce();
+        for peer in call.peers.borrow().values() {
+            peer.add_screen(&stream);
+        }
+        call.ui.streams.try_update(|n| *n += 1);
+    });
+}
+
+/// Stops sharing the screen (from the call's button or the browser's bar).
+pub fn stop_sharing() {
+    stop_screen();
+    let Some(call) = current() else { return };
+    for peer in call.peers.borrow().values() {
+        peer.remove_screen();
+    }
+    call.ui.sharing.try_set(false);
+    call.announce();
+}
+
+/// Sends `track` (a newly chosen camera or microphone) instead of the one
+/// of its kind sent so far, on every connection, without renegotiating.
+pub(crate) fn replace_sent(track: &MediaStreamTrack) {
+    let Some(call) = current() else { return };
+    let on = if track.kind() == "audio" { call.ui.microphone_on.get_untracked() } else { call.ui.camera_on.get_untracked() };
+    for peer in call.peers.borrow().values() {
+        let sender = if track.kind() == "audio" { &peer.audio } else { &peer.video };
+        if let (Some(sender), true) = (sender, on) {
+            let _ = sender.replace_track(Some(track));
+        }
+    }
+}
+
+/// Shows a shared screen in `element`: participant `who`'s, or this
+/// person's own (`None`).
+pub fn attach_screen(who: Option<ParticipantId>, element: &HtmlVideoElement) {
+    let stream = match who {
+        None => screen_stream(),
+        Some(id) => current().and_then(|call| call.screen_of(id)),
+    };
+    if let Some(stream) = stream {
+        show(element, &stream);
+    }
+}
+
+/// Shows participant `id`'s camera and plays their sound in `element`,
+/// once they arrived, on the chosen speaker.
 pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
-    if let Some(call) = current() {
-        if let Some(stream) = call.remote.borrow().get(&id) {
-            show(element, stream);
+    let Some(call) = current() else { return };
+    let screen = call.screen_id(id);
+    let camera = call.remote.borrow().get(&id).and_then(|streams| {
+        streams.iter().find(|s| screen.as_ref().is_none_or(|screen| screen.as_str() != s.id())).cloned()
+    });
+    if let Some(stream) = camera {
+        show(element, &stream);
+    }
+    let speaker = call.ui.speaker_id.get_untracked();
+    if !speaker.is_empty() {
+        if let Ok(set_sink) = js_sys::Reflect::get(element, &JsValue::from_str("setSinkId")) {
+            if let Some(set_sink) = set_sink.dyn_ref::<js_sys::Function>() {
+                let _ = set_sink.call1(element, &JsValue::from_str(&speaker));
+            }
         }
     }
 }
@@ -423,8 +581,8 @@ impl Call {
     /// Closes the socket and every peer connection.
     fn shut_down(&self) {
         if let Some(window) = web_sys::window() {
-            if let Some(keep_alive) = self.keep_alive.borrow_mut().take() {
-                window.clear_interval_with_handle(keep_alive.timer);
+            for repeating in [self.keep_alive.borrow_mut().take(), self.stats.borrow_mut().take()].into_iter().flatten() {
+                window.clear_interval_with_handle(repeating.timer);
             }
             if let Some(timer) = self.retry_timer.take() {
                 window.clear_timeout_with_handle(timer);
@@ -489,6 +647,7 @@ impl Call {
             ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
                 self.attempts.set(0);
                 self.ui.may_unmute.try_set(rules.may_unmute);
+                self.ui.may_share_screen.try_set(rules.may_share_screen);
                 self.relay_only.set(rules.relay_only);
                 if rules.join_muted {
                     self.ui.microphone_on.try_set(false);
@@ -500,6 +659,8 @@ impl Call {
                 self.ui.me.try_set(Some(you));
                 self.ui.others.try_set(participants.clone());
                 self.ui.phase.try_set(Phase::InCall);
+                self.announce();
+                self.start_stats();
                 // The newcomer offers to everyone already there.
                 for participant in participants {
                     if let Err(e) = self.peer(participant.id, true) {
@@ -536,15 +697,33 @@ impl Call {
                 self.ui.hands.try_set(raised);
             }
             ServerMessage::ParticipantJoined { participant } => {
+                self.ui.announcement.try_set(format!("{} joined the call.", participant.name));
                 self.ui.others.try_update(|others| others.push(participant));
             }
             ServerMessage::ParticipantLeft { id } => {
                 self.peers.borrow_mut().remove(&id);
                 self.remote.borrow_mut().remove(&id);
+                if let Some(name) = self.name_of(id) {
+                    self.ui.announcement.try_set(format!("{name} left the call."));
+                }
                 self.ui.others.try_update(|others| others.retain(|p| p.id != id));
+                self.ui.media_of.try_update(|all| all.remove(&id));
+                self.ui.quality.try_update(|all| all.remove(&id));
+                self.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+            }
+            ServerMessage::Media { id, state } => {
+                // A screen that ended leaves its stream behind: let it go.
+                if let Some(old) = self.screen_id(id).filter(|old| state.screen.as_ref() != Some(old)) {
+                    if let Some(streams) = self.remote.borrow_mut().get_mut(&id) {
+                        streams.retain(|s| s.id() != old.as_str());
+                    }
+                }
+                self.ui.media_of.try_update(|all| all.insert(id, state));
             }
             ServerMessage::Resumed { participants, rules, .. } => {
                 self.ui.may_unmute.try_set(rules.may_unmute);
+                self.ui.may_share_screen.try_set(rules.may_share_screen);
+                self.announce();
                 // TURN credentials may have run out during a long call.
                 self.send(&ClientMessage::IceServers);
                 self.on_resumed(participants)
@@ -562,9 +741,21 @@ impl Call {
                     peer.recover().await;
                 }
             }
-            // Relayed by the server since the signaling work; the chat
-            // panel that shows these is not built yet.
-            ServerMessage::Chat { .. } => {}
+            ServerMessage::Chat { from, text, sent_at_ms } => {
+                let mine = self.me.get() == Some(from);
+                let who = if mine { Some(self.name.to_string()) } else { self.name_of(from) };
+                let line = ChatLine {
+                    seq: self.ui.chat.with_untracked(Vec::len),
+                    who: who.unwrap_or_else(|| "Someone who left".into()),
+                    mine,
+                    at: super::short_time(sent_at_ms as f64).unwrap_or_default(),
+                    text: text.as_str().to_string(),
+                };
+                self.ui.chat.try_update(|all| all.push(line));
+                if !mine && !self.ui.chat_open.get_untracked() {
+                    self.ui.unread.try_update(|n| *n += 1);
+                }
+            }
             ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
@@ -690,24 +881,38 @@ impl Call {
         let on_track = Handler::new(move |event: JsValue| {
             let event: RtcTrackEvent = event.unchecked_into();
             let Some(call) = weak.upgrade() else { return };
-            let stream = match event.streams().get(0).dyn_into::<MediaStream>() {
-                Ok(stream) => stream,
-                Err(_) => {
-                    let stream = call.remote.borrow().get(&id).cloned();
-                    let stream = stream.or_else(|| MediaStream::new().ok());
-                    let Some(stream) = stream else { return };
-                    stream.add_track(&event.track());
-                    stream
+            let mut remote = call.remote.borrow_mut();
+            let streams = remote.entry(id).or_default();
+            match event.streams().get(0).dyn_into::<MediaStream>() {
+                Ok(stream) => {
+                    if !streams.iter().any(|s| s.id() == stream.id()) {
+                        streams.push(stream);
+                    }
                 }
-            };
-            call.remote.borrow_mut().insert(id, stream);
+                Err(_) => {
+                    let Some(stream) = streams.first().cloned().or_else(|| MediaStream::new().ok()) else { return };
+                    stream.add_track(&event.track());
+                    if streams.is_empty() {
+                        streams.push(stream);
+                    }
+                }
+            }
+            drop(remote);
             call.ui.streams.try_update(|n| *n += 1);
         });
         let weak = Rc::downgrade(self);
         let on_state = Handler::new(move |_| {
             let Some(call) = weak.upgrade() else { return };
             let Some(peer) = call.peers.borrow().get(&id).cloned() else { return };
-            if peer.pc.connection_state() == RtcPeerConnectionState::Failed {
+            let state = peer.pc.connection_state();
+            let broken = matches!(state, RtcPeerConnectionState::Failed | RtcPeerConnectionState::Disconnected);
+            call.ui.reconnecting.try_update(|all| {
+                all.retain(|p| *p != id);
+                if broken {
+                    all.push(id);
+                }
+            });
+            if state == RtcPeerConnectionState::Failed {
                 restart_ice(&peer.pc);
             }
         });
@@ -724,11 +929,68 @@ impl Call {
             ignore_offer: Cell::new(false),
             audio,
             video,
+            screen: RefCell::new(Vec::new()),
+            last: Cell::new(Totals::default()),
             _handlers: vec![on_negotiation_needed, on_ice_candidate, on_track, on_state],
         });
+        if let Some(screen) = screen_stream() {
+            peer.add_screen(&screen);
+        }
         peer.apply(self.ui.microphone_on.get_untracked(), self.ui.camera_on.get_untracked());
         self.peers.borrow_mut().insert(id, peer.clone());
         Ok(peer)
+    }
+
+    /// Tells the others what this person sends now.
+    fn announce(&self) {
+        let stream = local_stream();
+        let has = |kind: &str| stream.as_ref().is_some_and(|s| s.get_tracks().iter().any(|t| t.unchecked_into::<MediaStreamTrack>().kind() == kind));
+        let state = MediaState {
+            microphone: self.ui.microphone_on.get_untracked() && has("audio"),
+            camera: self.ui.camera_on.get_untracked() && has("video"),
+            screen: screen_stream().and_then(|s| StreamId::try_from(s.id()).ok()),
+        };
+        self.send(&ClientMessage::Media { state });
+    }
+
+    /// The stream id participant `id` announced for their screen.
+    fn screen_id(&self, id: ParticipantId) -> Option<StreamId> {
+        self.ui.media_of.with_untracked(|all| all.get(&id).and_then(|m| m.screen.clone()))
+    }
+
+    /// Participant `id`'s shared screen, once it arrived.
+    fn screen_of(&self, id: ParticipantId) -> Option<MediaStream> {
+        let screen = self.screen_id(id)?;
+        self.remote.borrow().get(&id)?.iter().find(|s| s.id() == screen.as_str()).cloned()
+    }
+
+    fn name_of(&self, id: ParticipantId) -> Option<String> {
+        self.ui.others.with_untracked(|o| o.iter().find(|p| p.id == id).map(|p| p.name.to_string()))
+    }
+
+    /// Every second, each connection's figures into `ui.quality` (the
+    /// indicator and the active speaker read them).
+    fn start_stats(self: &Rc<Self>) {
+        if self.stats.borrow().is_some() {
+            return;
+        }
+        let Some(window) = web_sys::window() else { return };
+        let weak = Rc::downgrade(self);
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            let Some(call) = weak.upgrade() else { return };
+            let peers: Vec<(ParticipantId, Rc<Peer>)> = call.peers.borrow().iter().map(|(id, p)| (*id, p.clone())).collect();
+            let ui = call.ui;
+            spawn_local(async move {
+                for (id, peer) in peers {
+                    if let Some(quality) = peer.measure().await {
+                        ui.quality.try_update(|all| all.insert(id, quality));
+                    }
+                }
+            });
+        });
+        if let Ok(timer) = window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1000) {
+            *self.stats.borrow_mut() = Some(KeepAlive { timer, _tick: tick });
+        }
     }
 
     fn rtc_configuration(&self) -> RtcConfiguration {

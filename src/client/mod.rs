@@ -6,8 +6,11 @@
 mod media;
 mod mesh;
 
-pub use media::{attach_local, start_preview};
-pub use mesh::{admit, admit_all, apply_send_state, attach_remote, deny, end_for_all, join, leave, send};
+pub use media::{attach_local, choose_device, play_test_sound, start_preview};
+pub use mesh::{
+    admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen,
+    stop_sharing,
+};
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -30,5 +33,15 @@ pub fn local_time(at_ms: i64) -> Option<String> {
     js_sys::Reflect::set(&options, &JsValue::from_str("dateStyle"), &JsValue::from_str("full")).ok()?;
     js_sys::Reflect::set(&options, &JsValue::from_str("timeStyle"), &JsValue::from_str("short")).ok()?;
     let format = js_sys::Reflect::get(&date, &JsValue::from_str("toLocaleString")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    format.call2(&date, &JsValue::UNDEFINED, &options).ok()?.as_string()
+}
+
+/// `at_ms` (Unix milliseconds) as the browser writes a time of day ("14:05").
+pub(crate) fn short_time(at_ms: f64) -> Option<String> {
+    let date = js_sys::Date::new(&JsValue::from_f64(at_ms));
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &JsValue::from_str("hour"), &JsValue::from_str("2-digit")).ok()?;
+    js_sys::Reflect::set(&options, &JsValue::from_str("minute"), &JsValue::from_str("2-digit")).ok()?;
+    let format = js_sys::Reflect::get(&date, &JsValue::from_str("toLocaleTimeString")).ok()?.dyn_into::<js_sys::Function>().ok()?;
     format.call2(&date, &JsValue::UNDEFINED, &options).ok()?.as_string()
 }

@@ -2,10 +2,15 @@
 //! that touches media or the network lives in `crate::client` (browser only)
 //! and talks to this view through the signals in [`CallUi`].
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use crate::api::rooms::{Availability, RoomInvitation};
-use crate::signaling::protocol::{ClientMessage, Participant, ParticipantId, WaitingGuest};
+use crate::signaling::protocol::{ClientMessage, MediaState, Participant, ParticipantId, WaitingGuest};
+
+pub use super::call_panels::{ChatLine, Device, DeviceKind, Grade, Quality};
+use super::call_panels::{ChatPanel, DeviceSettings, PeopleList, QualityBadge};
 
 /// Where the person is in the life of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +70,47 @@ pub struct CallUi {
     pub ask_to_speak: RwSignal<bool>,
     /// Words between the host and waiting guests: (guest, from the host, text).
     pub lobby_chat: RwSignal<Vec<(ParticipantId, bool, String)>>,
+    /// The call's chat, oldest first.
+    pub chat: RwSignal<Vec<ChatLine>>,
+    pub chat_open: RwSignal<bool>,
+    /// Chat messages from others since the panel was last open.
+    pub unread: RwSignal<usize>,
+    pub people_open: RwSignal<bool>,
+    /// What each of the others sends (microphone, camera, screen).
+    pub media_of: RwSignal<HashMap<ParticipantId, MediaState>>,
+    /// This person shares their screen.
+    pub sharing: RwSignal<bool>,
+    pub may_share_screen: RwSignal<bool>,
+    /// The tile shown large, chosen by this person.
+    pub pinned: RwSignal<Option<ParticipantId>>,
+    /// Connection figures per other participant, from `getStats()`.
+    pub quality: RwSignal<HashMap<ParticipantId, Quality>>,
+    /// Others whose connection to us is being re-established.
+    pub reconnecting: RwSignal<Vec<ParticipantId>>,
+    /// Said to screen readers: who joined or left.
+    pub announcement: RwSignal<String>,
+    /// Cameras, microphones and speakers the browser offers.
+    pub devices: RwSignal<Vec<Device>>,
+    pub camera_id: RwSignal<String>,
+    pub microphone_id: RwSignal<String>,
+    pub speaker_id: RwSignal<String>,
+    /// The browser can choose where sound plays.
+    pub speaker_choice: RwSignal<bool>,
+    /// The microphone's level now, 0 to 100.
+    pub mic_level: RwSignal<u8>,
 }
 
 impl CallUi {
+    /// Whoever among the others speaks loudest now, if anyone does.
+    pub fn active_speaker(&self) -> Option<ParticipantId> {
+        self.quality.with(|all| {
+            all.iter()
+                .filter(|(_, q)| q.audio_level > 0.05)
+                .max_by(|a, b| a.1.audio_level.total_cmp(&b.1.audio_level))
+                .map(|(id, _)| *id)
+        })
+    }
+
     fn new() -> Self {
         Self {
             phase: RwSignal::new(Phase::PreJoin),
@@ -81,6 +124,23 @@ impl CallUi {
             may_unmute: RwSignal::new(true),
             ask_to_speak: RwSignal::new(false),
             lobby_chat: RwSignal::new(Vec::new()),
+            chat: RwSignal::new(Vec::new()),
+            chat_open: RwSignal::new(false),
+            unread: RwSignal::new(0),
+            people_open: RwSignal::new(false),
+            media_of: RwSignal::new(HashMap::new()),
+            sharing: RwSignal::new(false),
+            may_share_screen: RwSignal::new(true),
+            pinned: RwSignal::new(None),
+            quality: RwSignal::new(HashMap::new()),
+            reconnecting: RwSignal::new(Vec::new()),
+            announcement: RwSignal::new(String::new()),
+            devices: RwSignal::new(Vec::new()),
+            camera_id: RwSignal::new(String::new()),
+            microphone_id: RwSignal::new(String::new()),
+            speaker_id: RwSignal::new(String::new()),
+            speaker_choice: RwSignal::new(false),
+            mic_level: RwSignal::new(0),
             media: RwSignal::new(MediaCheck::Checking),
             microphone_on: RwSignal::new(true),
             camera_on: RwSignal::new(true),
@@ -149,7 +209,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                         }>"Leave"</button>
                     </section>
                 }.into_any(),
-                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone()/> }.into_any(),
+                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept/> }.into_any(),
                 Phase::Left => view! {
                     <section class="card narrow">
                         <h1>"You left the call"</h1>
@@ -221,6 +281,8 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, ava
             {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
             <LocalVideo ui class="preview" label="Your camera preview"/>
             <p class="media-status" role="status">{media_status}</p>
+            <DeviceSettings ui/>
+            <p class="notice" role="status">{move || ui.notice.get()}</p>
             <form on:submit=join>
                 <crate::pages::form::Field
                     label="Your name"
@@ -260,7 +322,7 @@ fn local_times(starts_at_ms: i64, opens_at_ms: i64, fallback: String, local: boo
 }
 
 #[component]
-fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
+fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl IntoView {
     let status = move || match ui.phase.get() {
         Phase::Connecting => "Connecting…".to_string(),
         Phase::Reconnecting => "Reconnecting… You are still in the call; the connection to the server dropped.".to_string(),
@@ -271,18 +333,42 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
         },
     };
     let my_name = move || ui.me.get().map(|p| p.name.to_string()).unwrap_or_default();
-    let toggle_microphone = move |_| {
-        let on = !ui.microphone_on.get_untracked();
-        ui.microphone_on.set(on);
+    let toggle_microphone = move || {
+        if ui.microphone_on.get_untracked() || ui.may_unmute.get_untracked() {
+            ui.microphone_on.update(|on| *on = !*on);
+            #[cfg(feature = "hydrate")]
+            crate::client::apply_send_state();
+        }
+    };
+    let toggle_camera = move || {
+        ui.camera_on.update(|on| *on = !*on);
         #[cfg(feature = "hydrate")]
         crate::client::apply_send_state();
     };
-    let toggle_camera = move |_| {
-        let on = !ui.camera_on.get_untracked();
-        ui.camera_on.set(on);
-        #[cfg(feature = "hydrate")]
-        crate::client::apply_send_state();
-    };
+    // M and V toggle microphone and camera, except while typing.
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+                return;
+            }
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if typing || ui.phase.get_untracked() != Phase::InCall {
+                return;
+            }
+            match ev.key().as_str() {
+                "m" | "M" => toggle_microphone(),
+                "v" | "V" => toggle_camera(),
+                _ => return,
+            }
+            ev.prevent_default();
+        });
+        on_cleanup(move || keys.remove());
+    }
     let leave = move |_| {
         #[cfg(feature = "hydrate")]
         crate::client::leave();
@@ -291,6 +377,14 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
     let my_id = move || ui.me.with(|me| me.as_ref().map(|p| p.id));
     let my_hand_up = move || my_id().is_some_and(|id| ui.hands.with(|h| h.contains(&id)));
     let toggle_hand = move |_| send(ClientMessage::Hand { raised: !my_hand_up() });
+    let toggle_share = move |_| {
+        #[cfg(feature = "hydrate")]
+        if ui.sharing.get_untracked() {
+            crate::client::stop_sharing();
+        } else {
+            crate::client::share_screen();
+        }
+    };
     let notices = move || {
         let mut lines: Vec<&'static str> = Vec::new();
         if ui.locked.get() {
@@ -315,14 +409,26 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
             }
         })
     };
+    // Whose screen is shown large: this person's own, or the first other
+    // person who announced one.
+    let presenter = move || {
+        if ui.sharing.get() {
+            return Some((None, "Your screen, as the others see it".to_string()));
+        }
+        let id = ui.media_of.with(|all| all.iter().find(|(_, m)| m.screen.is_some()).map(|(id, _)| *id))?;
+        let name = ui.others.with(|o| o.iter().find(|p| p.id == id).map(|p| p.name.to_string()))?;
+        Some((Some(id), format!("{name}'s screen")))
+    };
+    let stage = move || presenter().map(|(who, label)| view! { <ScreenStage ui who label/> });
     // Built in parts, each type-erased: one nested view type is too deep for
     // an optimised build.
     let grid = view! {
-        <div class="grid" data-count=move || ui.others.with(Vec::len) + 1>
+        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || ui.others.with(Vec::len) + 1>
             <figure class="tile self">
                 <LocalVideo ui class="" label="Your video"/>
                 <figcaption>{my_name} " (you)"
                     {move || (!ui.microphone_on.get()).then_some(" · muted")}
+                    {move || (!ui.camera_on.get()).then_some(" · camera off")}
                     {move || my_hand_up().then_some(" · hand raised")}
                 </figcaption>
             </figure>
@@ -332,21 +438,56 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
         </div>
     }
     .into_any();
+    let panel_button = move |label: &'static str, open: RwSignal<bool>, controls: &'static str| {
+        view! {
+            <button type="button" aria-expanded=move || open.get().to_string() aria-controls=controls
+                on:click=move |_| {
+                    open.update(|o| *o = !*o);
+                    if label == "Chat" && open.get_untracked() {
+                        ui.unread.set(0);
+                    }
+                }>
+                {label}
+                {move || (label == "Chat" && ui.unread.get() > 0).then(|| view! {
+                    <span class="badge">{ui.unread.get()}<span class="visually-hidden">" unread"</span></span>
+                })}
+            </button>
+        }
+    };
+    let settings_open = RwSignal::new(false);
     let controls = view! {
         <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
-            <button type="button" class:off=move || !ui.microphone_on.get() on:click=toggle_microphone
+            <button type="button" class:off=move || !ui.microphone_on.get() on:click=move |_| toggle_microphone()
+                aria-pressed=move || (!ui.microphone_on.get()).to_string() title="Mute or unmute your microphone (M)" aria-keyshortcuts="M"
                 disabled=move || !ui.microphone_on.get() && !ui.may_unmute.get() aria-describedby="speak-hint">
-                {move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}
+                "Mute microphone"
             </button>
-            <button type="button" class:off=move || !ui.camera_on.get() on:click=toggle_camera>
-                {move || if ui.camera_on.get() { "Turn camera off" } else { "Turn camera on" }}
+            <button type="button" class:off=move || !ui.camera_on.get() on:click=move |_| toggle_camera()
+                aria-pressed=move || (!ui.camera_on.get()).to_string() title="Stop or start your camera (V)" aria-keyshortcuts="V">
+                "Stop camera"
             </button>
+            <button type="button" hidden=move || !ui.may_share_screen.get() aria-pressed=move || ui.sharing.get().to_string()
+                on:click=toggle_share>"Share screen"</button>
             <button type="button" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
                 aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
-                {move || if my_hand_up() { "Lower hand" } else { "Raise hand" }}
+                "Raise hand"
             </button>
+            {panel_button("Chat", ui.chat_open, "chat-panel")}
+            {panel_button("People", ui.people_open, "people-panel")}
+            {panel_button("Settings", settings_open, "settings-panel")}
             {host_controls}
             <button type="button" class="danger" on:click=leave>"Leave"</button>
+        </div>
+    }
+    .into_any();
+    let panels = view! {
+        <div class="side">
+            <div id="chat-panel"><ChatPanel ui kept=chat_kept/></div>
+            <div id="people-panel"><PeopleList ui/></div>
+            <section id="settings-panel" class="panel" aria-label="Devices" hidden=move || !settings_open.get()>
+                <h2>"Devices"</h2>
+                <DeviceSettings ui/>
+            </section>
         </div>
     }
     .into_any();
@@ -354,13 +495,37 @@ fn InCall(ui: CallUi, room_name: String) -> impl IntoView {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
             <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
             <div role="status">{notices}</div>
+            <p class="visually-hidden" aria-live="polite">{move || ui.announcement.get()}</p>
             <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
                 "The host lets people speak here: raise your hand to ask, and unmute once they let you."
             </p>
             <Lobby ui/>
-            {grid}
+            <div class="call-body">
+                <div class="stage-and-grid">{stage}{grid}</div>
+                {panels}
+            </div>
             {controls}
         </section>
+    }
+}
+
+/// A shared screen, shown large above everyone's tiles.
+#[component]
+fn ScreenStage(ui: CallUi, who: Option<ParticipantId>, label: String) -> impl IntoView {
+    let video = NodeRef::<leptos::html::Video>::new();
+    Effect::new(move |_| {
+        ui.streams.track();
+        ui.media_of.track();
+        #[cfg(feature = "hydrate")]
+        if let Some(element) = video.get() {
+            crate::client::attach_screen(who, &element);
+        }
+    });
+    view! {
+        <figure class="stage">
+            <video node_ref=video aria-label=label.clone() autoplay=true playsinline=true prop:muted=who.is_none()></video>
+            <figcaption>{label}</figcaption>
+        </figure>
     }
 }
 
@@ -494,7 +659,7 @@ fn waited_for(since_ms: u64) -> String {
 }
 
 /// "1st", "2nd", "3rd", "4th"…
-fn ordinal(n: usize) -> String {
+pub(super) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (1, 11) | (2, 12) | (3, 13) => "th",
         (1, _) => "st",
@@ -512,7 +677,7 @@ fn command(label: String, message: ClientMessage) -> AnyView {
 }
 
 /// Sends a call message (in the browser; nothing on the server).
-fn send(message: ClientMessage) {
+pub(super) fn send(message: ClientMessage) {
     #[cfg(feature = "hydrate")]
     crate::client::send(message);
     #[cfg(not(feature = "hydrate"))]
@@ -535,12 +700,14 @@ fn LocalVideo(ui: CallUi, class: &'static str, label: &'static str) -> impl Into
     }
 }
 
-/// Another participant's video and sound, with their name.
+/// Another participant's video and sound, with their name, what they send,
+/// how the connection to them is doing, and (for the host) what may be done.
 #[component]
 fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
     let video = NodeRef::<leptos::html::Video>::new();
     Effect::new(move |_| {
         ui.streams.track();
+        ui.speaker_id.track();
         #[cfg(feature = "hydrate")]
         if let Some(element) = video.get() {
             crate::client::attach_remote(id, &element);
@@ -548,27 +715,38 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
     });
     let place = move || ui.hands.with(|h| h.iter().position(|p| *p == id));
     let hand = move || place().map(|n| format!(" · hand raised ({} in line)", ordinal(n + 1)));
+    let sends = move || {
+        ui.media_of.with(|all| {
+            all.get(&id).map(|m| format!("{}{}", if m.microphone { "" } else { " · muted" }, if m.camera { "" } else { " · camera off" }))
+        })
+    };
     let label = name.clone();
     let caption = name.clone();
+    let pin_label = format!("Pin {name}");
+    let pinned = move || ui.pinned.get() == Some(id);
     let controls = move || {
         ui.host.get().then(|| {
             let lower = place().map(|_| command(format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }));
             let speak = ui.ask_to_speak.get().then(|| command(format!("Let {label} speak"), ClientMessage::LetSpeak { id }));
             view! {
-                <div class="tile-controls">
-                    {command(format!("Mute {name}"), ClientMessage::Mute { id })}
-                    {command(format!("Remove {name}"), ClientMessage::Remove { id })}
-                    {speak}
-                    {lower}
-                </div>
+                {command(format!("Mute {name}"), ClientMessage::Mute { id })}
+                {command(format!("Remove {name}"), ClientMessage::Remove { id })}
+                {speak}
+                {lower}
             }
         })
     };
     view! {
-        <figure class="tile remote" data-participant=id.to_string()>
+        <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id) data-participant=id.to_string()>
             <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
-            <figcaption>{caption.clone()} {hand}</figcaption>
-            {controls}
+            <figcaption>{caption.clone()} {sends} {hand}</figcaption>
+            {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
+            <div class="tile-controls">
+                <QualityBadge ui id/>
+                <button type="button" aria-pressed=move || pinned().to_string()
+                    on:click=move |_| ui.pinned.update(|p| *p = if *p == Some(id) { None } else { Some(id) })>{pin_label}</button>
+                {controls}
+            </div>
         </figure>
     }
 }
