@@ -9,6 +9,7 @@ import {
   signUpAndIn,
   waitForHydration,
   waitForRemoteVideos,
+  waitPressed,
 } from './support.mjs';
 
 const MARKUP_NAME = '<img src=x onerror="window.__pwned=1">';
@@ -87,14 +88,16 @@ describe('a call between browsers', () => {
   it('turning the camera off stops sending video, and on again resumes it', async () => {
     const { page: hostPage } = host;
     const { page } = guest;
-    await hostPage.getByRole('button', { name: 'Turn camera off' }).click();
-    await hostPage.getByRole('button', { name: 'Turn camera on' }).waitFor();
+    const camera = hostPage.getByRole('button', { name: 'Stop camera' });
+    await camera.click();
+    await waitPressed(camera, true);
     await page.waitForTimeout(1000);
     let [growth] = await mediaGrowth(page);
     assert.equal(growth.videoBytes, 0, `video still arriving with the camera off: ${JSON.stringify(growth)}`);
     assert.ok(growth.audioBytes > 1000, 'audio stopped with the camera');
 
-    await hostPage.getByRole('button', { name: 'Turn camera on' }).click();
+    await camera.click();
+    await waitPressed(camera, false);
     await page.waitForTimeout(1000);
     [growth] = await mediaGrowth(page);
     assert.ok(growth.videoFrames > 5, `video did not resume: ${JSON.stringify(growth)}`);
@@ -103,14 +106,16 @@ describe('a call between browsers', () => {
   it('muting the microphone stops sending audio, and unmuting resumes it', async () => {
     const { page: hostPage } = host;
     const { page } = guest;
-    await hostPage.getByRole('button', { name: 'Mute microphone' }).click();
-    await hostPage.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    const microphone = hostPage.getByRole('button', { name: 'Mute microphone' });
+    await microphone.click();
+    await waitPressed(microphone, true);
     await page.waitForTimeout(1000);
     let [growth] = await mediaGrowth(page);
     assert.ok(growth.audioBytes < 200, `audio still arriving while muted: ${JSON.stringify(growth)}`);
     assert.ok(growth.videoFrames > 5, 'video stopped with the microphone');
 
-    await hostPage.getByRole('button', { name: 'Unmute microphone' }).click();
+    await microphone.click();
+    await waitPressed(microphone, false);
     await page.waitForTimeout(1000);
     [growth] = await mediaGrowth(page);
     assert.ok(growth.audioBytes > 1000, `audio did not resume: ${JSON.stringify(growth)}`);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 describe('host controls', () => {
   const env = serverAndBrowser();
@@ -25,17 +25,19 @@ describe('host controls', () => {
     // Mute: the pupil's microphone goes off, and the host stops hearing it.
     await host.page.getByRole('button', { name: 'Mute Pupil One' }).click();
     await pupil.page.getByText('The host muted your microphone.').waitFor();
-    await pupil.page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await waitPressed(pupil.page.getByRole('button', { name: 'Mute microphone' }), true);
     await host.page.waitForTimeout(500);
     const [afterMute] = await mediaGrowth(host.page);
     assert.equal(afterMute.audioBytes, 0, 'audio still arrives from a muted pupil');
 
     // A raised hand shows for both; the host lowers it.
-    await pupil.page.getByRole('button', { name: 'Raise hand' }).click();
+    const hand = pupil.page.getByRole('button', { name: 'Raise hand' });
+    await hand.click();
+    await waitPressed(hand, true);
     await host.page.getByText('hand raised (1st in line)').waitFor();
     await pupil.page.getByText('(you) · muted · hand raised').waitFor();
     await host.page.getByRole('button', { name: "Lower Pupil One's hand" }).click();
-    await pupil.page.getByRole('button', { name: 'Raise hand' }).waitFor();
+    await waitPressed(hand, false);
 
     // Locked: a latecomer cannot join.
     await host.page.getByRole('button', { name: 'Lock call' }).click();

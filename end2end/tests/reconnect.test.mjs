@@ -64,16 +64,19 @@ describe('a network blip during a call', () => {
       network.block();
       network.cut();
       const cut = Date.now();
-      await guest.page.getByText('Reconnecting…').waitFor({ timeout: 5_000 });
+      const status = guest.page.locator('.call-status', { hasText: 'Reconnecting…' });
+      await status.waitFor({ timeout: 5_000 });
       console.log(`socket cut to "Reconnecting…" shown: ${Date.now() - cut} ms`);
       await guest.page.waitForFunction(
         () => window.__peerConnections.some((pc) => ['disconnected', 'failed'].includes(pc.connectionState)),
         null,
         { timeout: 20_000 },
       );
+      // The host's tile says its connection is being re-established.
+      await guest.page.locator('.tile.remote .tile-state', { hasText: 'Reconnecting…' }).waitFor();
       await guest.page.waitForTimeout(Math.max(0, 5_000 - (Date.now() - cut)));
       // Through it all the call view, with the host's tile, stays up.
-      assert.equal(await guest.page.getByText('Reconnecting…').count(), 1);
+      assert.equal(await status.count(), 1);
       assert.equal(await guest.page.locator('.tile.remote').count(), 1);
       const growth = await mediaGrowth(guest.page, 1000);
       assert.equal(growth[0].videoFrames, 0, 'media was not cut');
@@ -105,6 +108,9 @@ describe('a network blip during a call', () => {
       { timeout: 20_000 },
     );
     console.log(`media allowed to media connected: ${Date.now() - restored} ms`);
+
+    // The tile shows the video again, no longer "Reconnecting…".
+    await guest.page.locator('.tile.remote .tile-state').waitFor({ state: 'detached' });
 
     // Nobody left, nobody joined: the host's tile for the guest is the very
     // same element, with the same participant id.

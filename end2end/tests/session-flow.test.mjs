@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos } from './support.mjs';
+import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const phone = { viewport: { width: 390, height: 844 } };
@@ -133,8 +133,8 @@ describe('a class', () => {
     await waitForRemoteVideos(page, 1);
 
     // In, but muted, and not able to unmute alone; the teacher hears nothing.
-    const unmute = pupil.page.getByRole('button', { name: 'Unmute microphone' });
-    await unmute.waitFor();
+    const unmute = pupil.page.getByRole('button', { name: 'Mute microphone' });
+    await waitPressed(unmute, true);
     assert.equal(await unmute.isDisabled(), true);
     await pupil.page.getByText('raise your hand to ask').waitFor();
     await page.waitForTimeout(500);
@@ -150,9 +150,9 @@ describe('a class', () => {
     await page.getByText('hand raised (1st in line)').waitFor();
     await page.getByRole('button', { name: 'Let Pupil One speak' }).click();
     await pupil.page.getByText('The host lets you speak').waitFor();
-    await pupil.page.getByRole('button', { name: 'Raise hand' }).waitFor();
+    await waitPressed(pupil.page.getByRole('button', { name: 'Raise hand' }), false);
     await unmute.click();
-    await pupil.page.getByRole('button', { name: 'Mute microphone' }).waitFor();
+    await waitPressed(unmute, false);
     await page.waitForTimeout(500);
     const [speaking] = await mediaGrowth(page);
     assert.ok(speaking.audioBytes > 0, 'the pupil let to speak is not heard');
@@ -161,8 +161,8 @@ describe('a class', () => {
     await page.getByRole('button', { name: 'Mute Pupil One' }).click();
     await pupil.page.getByText('The host muted your microphone.').waitFor();
     await pupil.page.waitForFunction(() => {
-      const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Unmute microphone');
-      return b && b.disabled;
+      const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Mute microphone');
+      return b && b.disabled && b.getAttribute('aria-pressed') === 'true';
     });
   });
 });

@@ -82,7 +82,10 @@ export function launchChromium() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      '--use-fake-device-for-media-stream',
+      // Three fake cameras, so switching cameras can be tested. (The
+      // second, fake_device_1, is a depth camera whose frames WebRTC
+      // cannot send; tests switch between the first and the third.)
+      '--use-fake-device-for-media-stream=device-count=3',
       '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required',
       '--allow-loopback-in-peer-connection',
@@ -258,4 +261,13 @@ export async function joinCall(person, link, name) {
   await waitForHydration(person.page);
   if (name) await person.page.getByLabel('Your name').fill(name);
   await person.page.getByRole('button', { name: 'Join', exact: true }).click();
+}
+
+/** Waits until toggle `button` (a locator) says `aria-pressed` = `pressed`. */
+export async function waitPressed(button, pressed = true, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  while ((await button.getAttribute('aria-pressed')) !== String(pressed)) {
+    if (Date.now() > deadline) throw new Error(`${button} never became aria-pressed=${pressed}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

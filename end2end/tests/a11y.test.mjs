@@ -1,0 +1,130 @@
+// For every person: axe-core finds nothing serious or critical on the pages
+// a host and a guest pass through, and a phone-sized screen reaches every
+// control of a call.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+/** Runs axe-core on `page`; fails listing each serious or critical rule broken. */
+async function noSeriousViolations(page, what) {
+  // Evaluated by the test's own channel: the page's CSP allows no inline script.
+  await page.evaluate(axeSource);
+  const { violations, passes } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  assert.ok(passes.length > 10, `axe checked next to nothing on ${what}`);
+  const bad = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `${what}: ${bad.join('; ')}`);
+}
+
+describe('for every person', () => {
+  const env = serverAndBrowser();
+  let host;
+  let meetingLink;
+
+  it('no serious or critical accessibility problems on home, sign-in, dashboard, pre-join, lobby and call', async () => {
+    const visitor = await newPerson(env.browser);
+    await visitor.page.goto(env.server.origin);
+    await noSeriousViolations(visitor.page, 'home');
+    await visitor.page.goto(`${env.server.origin}/login`);
+    await noSeriousViolations(visitor.page, 'sign-in');
+
+    ({ host, joinLink: meetingLink } = await hostWithRoom(env.browser, env.server.origin, 'Team meeting'));
+    await host.page.getByLabel('Room name').fill('Consults');
+    await host.page.getByRole('radio', { name: 'Consultation' }).check();
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const consultLink = await host.page.getByLabel('Join link for Consults').inputValue();
+    await noSeriousViolations(host.page, 'dashboard');
+
+    const guest = await newPerson(env.browser);
+    await guest.page.goto(consultLink);
+    await waitForHydration(guest.page);
+    await guest.page.getByText('Camera and microphone are working.').waitFor();
+    await noSeriousViolations(guest.page, 'pre-join');
+    await guest.page.getByLabel('Your name').fill('Pat Patient');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await guest.page.getByText('Waiting for the host to let you in.').waitFor();
+    await noSeriousViolations(guest.page, 'lobby (guest waiting)');
+
+    await joinCall(host, consultLink);
+    await host.page.getByRole('button', { name: 'Admit Pat Patient' }).waitFor();
+    await noSeriousViolations(host.page, 'call (host, with someone waiting)');
+    await host.page.getByRole('button', { name: 'Admit Pat Patient' }).click();
+    await waitForRemoteVideos(guest.page, 1);
+    for (const panel of ['Chat', 'People', 'Settings']) await guest.page.getByRole('button', { name: panel }).click();
+    await guest.page.locator('.tile.remote .quality summary').click();
+    await noSeriousViolations(guest.page, 'call (guest, panels open)');
+    await guest.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('button', { name: 'Leave' }).click();
+  });
+
+  it('on a phone-sized screen a guest joins a call and reaches every control', async () => {
+    await joinCall(host, meetingLink);
+    const phone = await newPerson(env.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const { page } = phone;
+    await joinCall(phone, meetingLink, 'Phone Pat');
+    await waitForRemoteVideos(page, 1);
+    for (const panel of ['Chat', 'People', 'Settings']) await page.getByRole('button', { name: panel }).tap();
+    await page.locator('.tile.remote .quality summary').tap();
+
+    // Nothing wider than the screen, and every control inside it once scrolled to.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways');
+    const controls = page.locator('.in-call :is(button, select, textarea, input, summary):visible');
+    const count = await controls.count();
+    assert.ok(count >= 12, `only ${count} controls found`);
+    for (let i = 0; i < count; i += 1) {
+      const control = controls.nth(i);
+      await control.scrollIntoViewIfNeeded();
+      const box = await control.boundingBox();
+      const name = (await control.getAttribute('aria-label')) ?? (await control.textContent());
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.width > 0, `${name} is off screen: ${JSON.stringify(box)}`);
+      assert.ok(box.height >= 24, `${name} is too small to tap: ${JSON.stringify(box)}`);
+    }
+    // And they work by touch.
+    const hand = page.getByRole('button', { name: 'Raise hand' });
+    await hand.tap();
+    await waitPressed(hand, true);
+    await page.getByLabel('Message to everyone').fill('Hello from my phone');
+    await page.getByRole('button', { name: 'Send' }).tap();
+    await page.locator('.chat .messages li', { hasText: 'Hello from my phone' }).waitFor();
+    await page.locator('body').evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${shots}8-phone-call.png` });
+    await page.getByRole('button', { name: 'Leave' }).tap();
+    await page.getByText('You left the call').waitFor();
+  });
+
+  it('the keyboard alone reaches the call controls, with a visible focus', async () => {
+    const { page } = host;
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+    const reached = new Set();
+    for (let i = 0; i < 80 && !reached.has('Leave'); i += 1) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        const style = getComputedStyle(el);
+        return { text: el.textContent.trim(), outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+      });
+      if (focused.text) {
+        assert.ok(focused.outline, `no visible focus on "${focused.text}"`);
+        reached.add(focused.text);
+      }
+    }
+    for (const name of ['Mute microphone', 'Stop camera', 'Share screen', 'Raise hand', 'Chat', 'People', 'Settings', 'Leave']) {
+      // "Chat" may carry its unread count ("Chat 1 unread").
+      assert.ok([...reached].some((text) => text.startsWith(name)), `Tab never reached ${name} (reached ${[...reached].join(', ')})`);
+    }
+    // Enter and Space operate the focused toggle.
+    const hand = page.getByRole('button', { name: 'Raise hand' });
+    await hand.focus();
+    await page.keyboard.press('Enter');
+    await waitPressed(hand, true);
+    await page.keyboard.press('Space');
+    await waitPressed(hand, false);
+  });
+});
