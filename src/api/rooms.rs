@@ -54,6 +54,8 @@ pub struct RoomInvitation {
     pub guests_ask_to_speak: bool,
     /// The host keeps the call's chat afterwards (everyone is told).
     pub chat_kept: bool,
+    /// STUN URLs the pre-join check may try (no credentials in them).
+    pub probe_urls: Vec<String>,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -372,6 +374,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
             passcode_required,
             guests_ask_to_speak,
             chat_kept: room.guests.keep_chat,
+            probe_urls: state.signaling.probe_urls(),
         })
     }.await)
 }

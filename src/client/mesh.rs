@@ -470,7 +470,7 @@ fn start_keep_alive(secs: u64) -> Option<KeepAlive> {
     Some(KeepAlive { timer, _tick: tick })
 }
 
-fn open_socket() -> Option<WebSocket> {
+pub(crate) fn open_socket() -> Option<WebSocket> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
     WebSocket::new(&format!("{scheme}://{}/ws", location.host().ok()?)).ok()
@@ -994,8 +994,16 @@ impl Call {
     }
 
     fn rtc_configuration(&self) -> RtcConfiguration {
+        rtc_configuration(&self.ice_servers.borrow(), self.relay_only.get())
+    }
+}
+
+/// A peer connection's configuration: these ICE servers, and only the
+/// relay if `relay_only`.
+pub(crate) fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
+    {
         let servers = js_sys::Array::new();
-        for server in self.ice_servers.borrow().iter() {
+        for server in ice_servers {
             let ice = RtcIceServer::new();
             let urls = js_sys::Array::new();
             for url in &server.urls {
@@ -1012,7 +1020,7 @@ impl Call {
         }
         let config = RtcConfiguration::new();
         config.set_ice_servers(&servers);
-        if self.relay_only.get() {
+        if relay_only {
             config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
         }
         config
@@ -1022,7 +1030,7 @@ impl Call {
 /// `setLocalDescription()` with no argument: the browser creates the offer or
 /// answer that fits the current state, inside its own operations chain, which
 /// is what makes perfect negotiation race-free.
-async fn set_local_description(pc: &RtcPeerConnection) -> Result<(), JsValue> {
+pub(crate) async fn set_local_description(pc: &RtcPeerConnection) -> Result<(), JsValue> {
     let method: js_sys::Function = js_sys::Reflect::get(pc, &JsValue::from_str("setLocalDescription"))?.dyn_into()?;
     let promise: js_sys::Promise = method.call0(pc)?.dyn_into()?;
     JsFuture::from(promise).await.map(|_| ())

@@ -3,9 +3,11 @@
 //! participant. The view in `crate::pages::call` reads the outcome from
 //! [`CallUi`](crate::pages::call::CallUi) signals and calls the functions re-exported here.
 
+mod check;
 mod media;
 mod mesh;
 
+pub use check::check_connection;
 pub use media::{attach_local, choose_device, play_test_sound, start_preview};
 pub use mesh::{
     admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen,

@@ -98,6 +98,10 @@ pub struct CallUi {
     pub speaker_choice: RwSignal<bool>,
     /// The microphone's level now, 0 to 100.
     pub mic_level: RwSignal<u8>,
+    /// The pre-join connection check: (passed, what it found), `None`
+    /// while checking.
+    pub server_check: RwSignal<Option<(bool, String)>>,
+    pub network_check: RwSignal<Option<(bool, String)>>,
 }
 
 impl CallUi {
@@ -141,6 +145,8 @@ impl CallUi {
             speaker_id: RwSignal::new(String::new()),
             speaker_choice: RwSignal::new(false),
             mic_level: RwSignal::new(0),
+            server_check: RwSignal::new(None),
+            network_check: RwSignal::new(None),
             media: RwSignal::new(MediaCheck::Checking),
             microphone_on: RwSignal::new(true),
             camera_on: RwSignal::new(true),
@@ -283,6 +289,7 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, ava
             <p class="media-status" role="status">{media_status}</p>
             <DeviceSettings ui/>
             <p class="notice" role="status">{move || ui.notice.get()}</p>
+            <ConnectionCheck ui probes=invitation.probe_urls.clone()/>
             <form on:submit=join>
                 <crate::pages::form::Field
                     label="Your name"
@@ -304,6 +311,37 @@ fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, ava
             </form>
         </section>
     }
+}
+
+/// Whether this browser reaches the server and the network servers, run
+/// once on arrival and again on request.
+#[component]
+fn ConnectionCheck(ui: CallUi, probes: Vec<String>) -> impl IntoView {
+    let run = move || {
+        #[cfg(feature = "hydrate")]
+        crate::client::check_connection(ui, probes.clone());
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &probes;
+    };
+    let first = run.clone();
+    Effect::new(move |_| first());
+    let line = move |check: RwSignal<Option<(bool, String)>>, waiting: &'static str| {
+        move || match check.get() {
+            None => view! { <li>{waiting}</li> }.into_any(),
+            Some((ok, text)) => view! { <li class:ok=ok class:problem=!ok>{text}</li> }.into_any(),
+        }
+    };
+    view! {
+        <div class="connection-check" aria-live="polite">
+            <h2>"Connection check"</h2>
+            <ul>
+                {line(ui.server_check, "Checking the connection to Huddle's server…")}
+                {line(ui.network_check, "Checking the network…")}
+            </ul>
+            <button type="button" on:click=move |_| run()>"Check again"</button>
+        </div>
+    }
+    .into_any()
 }
 
 /// The start and the opening of a session, in the visitor's own time zone

@@ -43,6 +43,11 @@ impl TurnIssuer {
         Self { config, clock }
     }
 
+    /// The TURN service's URLs, as configured.
+    pub fn urls(&self) -> &[String] {
+        &self.config.urls
+    }
+
     /// A fresh credential for participant `who`, valid for the configured
     /// time from now.
     pub fn issue(&self, who: ParticipantId) -> IceServer {

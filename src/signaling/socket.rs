@@ -266,6 +266,14 @@ impl Signaling {
         self.lock().turn.is_some()
     }
 
+    /// What a browser may test before joining, with no credentials: see
+    /// [`stun_probes`].
+    pub fn probe_urls(&self) -> Vec<String> {
+        let inner = self.lock();
+        let configured = inner.hub.ice_servers().iter().flat_map(|server| server.urls.iter());
+        stun_probes(configured.chain(inner.turn.iter().flat_map(|turn| turn.urls().iter())))
+    }
+
     /// Answers `ice_servers` from connection `id`: fresh ones for someone in
     /// a call, a refusal for anyone else.
     fn ice_servers(&self, id: ConnectionId) {
@@ -860,6 +868,31 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     true
 }
 
+/// STUN URLs a browser can try before it has credentials: each configured
+/// STUN server, and each UDP TURN server's own STUN service (a TURN server
+/// answers STUN binding requests without credentials). TCP and TLS TURN
+/// are left out: browsers send STUN over UDP only.
+pub fn stun_probes<'a>(urls: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut probes: Vec<String> = Vec::new();
+    for url in urls {
+        let (address, query) = url.split_once('?').unwrap_or((url, ""));
+        let probe = if let Some(rest) = address.strip_prefix("stun:") {
+            format!("stun:{rest}")
+        } else if let Some(rest) = address.strip_prefix("turn:") {
+            if query.split('&').any(|q| q == "transport=tcp") {
+                continue;
+            }
+            format!("stun:{rest}")
+        } else {
+            continue;
+        };
+        if !probes.contains(&probe) {
+            probes.push(probe);
+        }
+    }
+    probes
+}
+
 /// What a stored room's settings mean for its call.
 fn room_rules(room: &rooms::Room) -> RoomRules {
     RoomRules {
@@ -957,6 +990,25 @@ async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stun_probes_come_from_stun_and_udp_turn_urls() {
+        let urls: Vec<String> = [
+            "stun:stun.example.org:3478",
+            "turn:turn.example.org:3478?transport=udp",
+            "turn:turn.example.org:3478?transport=tcp",
+            "turn:other.example.org",
+            "turns:turn.example.org:5349",
+            "stun:stun.example.org:3478",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            stun_probes(urls.iter()),
+            ["stun:stun.example.org:3478", "stun:turn.example.org:3478", "stun:other.example.org"]
+        );
+        assert!(stun_probes([].iter()).is_empty());
+    }
 
     #[test]
     fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {

@@ -123,3 +123,21 @@ async fn hiding_addresses_needs_a_relay_and_then_holds_for_everyone_in_the_call(
     let ServerMessage::Welcome { rules, participants, .. } = next.join(&room.slug, "ignored").await else { panic!("no welcome") };
     assert!(!rules.relay_only, "{participants:?}");
 }
+
+#[tokio::test]
+async fn a_visitor_before_joining_learns_only_where_to_test_the_network() {
+    let app = spawn_app_with(|config| {
+        with_turn(config);
+        config.ice_servers = vec![IceServer { urls: vec!["stun:127.0.0.1:19302".into()], username: None, credential: None }];
+    })
+    .await;
+    let host = app.host("host@example.org", "Host").await;
+    let room = host.create_room("Clinic").await;
+    let response = app.visitor().call("invitation", &[("slug", room.slug.as_str())]).await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    let invitation: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // The STUN server as configured, and the TURN server's own STUN service.
+    assert_eq!(invitation["probe_urls"], json!(["stun:127.0.0.1:19302", "stun:127.0.0.1:3478"]));
+    assert!(!body.contains("turn:") && !body.contains("credential") && !body.contains("huddle-"), "{body}");
+}
