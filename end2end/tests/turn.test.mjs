@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  freePort, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
+  freePort, hostWithRoom, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
 } from './support.mjs';
 
 const SECRET = 'end-to-end-turn-secret';
@@ -98,6 +98,9 @@ describe('a call through TURN', () => {
     const guest = await newPerson(env.browser);
     await guest.page.goto(link);
     await waitForHydration(guest.page);
+    // Before joining, the check reaches coturn (its STUN service, no credentials).
+    await guest.page.getByText("Huddle's server: reachable").waitFor();
+    await guest.page.getByText('Network: the servers that help calls through firewalls answered.').waitFor();
     await guest.page.getByLabel('Your name').fill('Pat');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
     await waitForRemoteVideos(page, 1);
@@ -110,5 +113,27 @@ describe('a call through TURN', () => {
       const [growth] = await mediaGrowth(who);
       assert.ok(growth.videoFrames > 0, 'video flows through the relay');
     }
+  });
+});
+
+describe('a relay that does not answer', () => {
+  const env = {};
+  before(async () => {
+    // A TURN URL where nothing listens.
+    env.server = await startServer({ HUDDLE_TURN_URLS: `turn:127.0.0.1:${await freePort()}`, HUDDLE_TURN_SECRET: SECRET });
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+
+  it('the pre-join check says so plainly, and joining stays possible', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Blocked clinic');
+    await host.page.goto(joinLink);
+    await waitForHydration(host.page);
+    await host.page.getByText("Huddle's server: reachable").waitFor();
+    await host.page.getByText('Network: the servers that help calls through firewalls did not answer.').waitFor({ timeout: 15_000 });
+    assert.equal(await host.page.getByRole('button', { name: 'Join', exact: true }).isDisabled(), false);
   });
 });
