@@ -120,6 +120,17 @@ describe('in a call', () => {
     await waitPressed(hand, false);
   });
 
+  it('whoever speaks is outlined, and a tile can be pinned large', async () => {
+    // The fake microphone beeps: the host's tile lights up on the guest's side.
+    await guest.page.waitForFunction(() => document.querySelector('.tile.remote.speaking'), null, { timeout: 15_000, polling: 100 });
+    const pin = guest.page.getByRole('button', { name: 'Pin Dr. Host' });
+    await pin.click();
+    await waitPressed(pin, true);
+    await guest.page.locator('.grid.has-pinned .tile.remote.pinned').waitFor();
+    await pin.click();
+    await waitPressed(pin, false);
+  });
+
   it('each tile shows the connection quality, with its figures on demand', async () => {
     const badge = host.page.locator('.tile.remote .quality');
     await badge.locator('summary', { hasText: /Connection: (good|fair)/ }).waitFor({ timeout: 15_000 });
@@ -188,5 +199,29 @@ describe('in a call', () => {
     const [growth] = await mediaGrowth(guest.page);
     assert.ok(growth.videoFrames > 5, `video stopped after the switch: ${JSON.stringify(growth)}`);
     assert.ok((await inbound(guest.page)).length >= 1);
+  });
+});
+
+describe('without camera or microphone', () => {
+  const env = serverAndBrowser();
+
+  it('a guest whose browser refuses them is told what to do, and joins to watch and listen', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Open day');
+    await joinCall(host, joinLink);
+    const guest = await newPerson(env.browser);
+    // As when the person clicks "Block" on the browser's permission prompt.
+    await guest.context.addInitScript(() => {
+      MediaDevices.prototype.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await guest.page.goto(joinLink);
+    await waitForHydration(guest.page);
+    await guest.page.getByText('Your browser is not letting Huddle use the camera or microphone. Allow them in the address bar, then reload. You can still join to watch and listen.').waitFor();
+    await guest.page.getByLabel('Your name').fill('Viewer Val');
+    await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
+    // Val sees and hears the host; the host sees Val as muted, camera off.
+    await waitForRemoteVideos(guest.page, 1);
+    const [growth] = await mediaGrowth(guest.page);
+    assert.ok(growth.videoFrames > 5 && growth.audioBytes > 1000, `nothing arrives for a viewer: ${JSON.stringify(growth)}`);
+    await host.page.locator('.tile.remote figcaption', { hasText: 'Viewer Val · muted · camera off' }).waitFor();
   });
 });

@@ -141,6 +141,10 @@ describe('a class', () => {
     const [muted] = await mediaGrowth(page);
     assert.equal(muted.audioBytes, 0, 'a pupil who joined muted is heard');
 
+    // Only the teacher may share a screen in a class.
+    assert.equal(await pupil.page.getByRole('button', { name: 'Share screen' }).isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Share screen' }).isVisible(), true);
+
     // Raising a hand is the pupil's main button here (not the teacher's).
     assert.match(await pupil.page.getByRole('button', { name: 'Raise hand' }).getAttribute('class'), /\bprimary\b/);
     assert.doesNotMatch((await page.getByRole('button', { name: 'Raise hand' }).getAttribute('class')) ?? '', /\bprimary\b/);

@@ -169,8 +169,8 @@ struct Seat {
     admitted: bool,
     /// The host let this guest unmute themselves, where guests may not.
     may_speak: bool,
-    /// What they said they send (nothing, until they say).
-    media: MediaState,
+    /// What they said they send; `None` until they say.
+    media: Option<MediaState>,
 }
 
 /// All rooms with someone in them.
@@ -408,7 +408,7 @@ impl Hub {
             return refuse(ErrorCode::RoomLocked);
         }
         let wait = lobby && !host;
-        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false, media: MediaState::default() };
+        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false, media: None };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();
             if lobby.len() >= LOBBY_LIMIT {
@@ -465,7 +465,7 @@ impl Hub {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
         }
         for other in self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default() {
-            let state = self.seats.get(&other.id).map(|seat| &seat.media).filter(|m| **m != MediaState::default());
+            let state = self.seats.get(&other.id).and_then(|seat| seat.media.as_ref());
             if let (Some(state), true) = (state, other.id != joiner) {
                 out.push(Outgoing { to: joiner, message: ServerMessage::Media { id: other.id, state: state.clone() } });
             }
@@ -640,10 +640,10 @@ impl Hub {
         if state.screen.is_some() && !may_share {
             return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::ScreenShareNotAllowed) }];
         }
-        if seat.media == state {
+        if seat.media.as_ref() == Some(&state) {
             return Vec::new();
         }
-        seat.media = state.clone();
+        seat.media = Some(state.clone());
         let room = seat.room;
         let others = self.everyone_in(room).into_iter().filter(|p| *p != who);
         tell(others, ServerMessage::Media { id: who, state })
@@ -1471,13 +1471,19 @@ mod tests {
         assert!(out.iter().all(|o| o.message == expected));
         assert!(media(&mut hub, 2, true, false, Some("{screen-2}")).is_empty(), "no change, no news");
         media(&mut hub, 3, false, true, None);
+        // Saying "nothing" is news too: the others learn this one sends nothing.
+        assert_eq!(media(&mut hub, 1, false, false, None).len(), 2);
+        assert!(media(&mut hub, 1, false, false, None).is_empty());
         // A newcomer hears what each one already there sends, after welcome.
         let out = enter(&mut hub, 4, "Newcomer", false, false);
         let to_newcomer: Vec<&ServerMessage> = out.iter().filter(|o| o.to == ParticipantId(4)).map(|o| &o.message).collect();
         assert!(matches!(to_newcomer[0], ServerMessage::Welcome { .. }));
         assert!(to_newcomer.contains(&&expected));
         assert!(to_newcomer.contains(&&ServerMessage::Media { id: ParticipantId(3), state: MediaState { microphone: false, camera: true, screen: None } }));
-        assert!(!to_newcomer.iter().any(|m| matches!(m, ServerMessage::Media { id: ParticipantId(1), .. })), "the host said nothing yet");
+        assert!(to_newcomer.contains(&&ServerMessage::Media { id: ParticipantId(1), state: MediaState::default() }));
+        // Someone who has not said yet is not reported at all.
+        let out = enter(&mut hub, 5, "Later", false, false);
+        assert!(!out.iter().any(|o| matches!(o.message, ServerMessage::Media { id: ParticipantId(4), .. })));
     }
 
     #[test]
