@@ -336,3 +336,28 @@ async fn chat_before_joining_is_refused() {
     lurker.send_json(json!({"type": "chat", "text": "hello?"})).await;
     lurker.expect_error(ErrorCode::NotJoined).await;
 }
+
+#[tokio::test]
+async fn what_one_sends_reaches_the_other_and_an_odd_stream_id_is_refused() {
+    let (app, slug) = app_with_room().await;
+    let mut ada = app.visitor().socket().await;
+    let ada_id = you(&ada.join(&slug, "Ada").await);
+    let mut bo = app.visitor().socket().await;
+    bo.join(&slug, "Bo").await;
+    assert!(matches!(ada.recv().await, ServerMessage::ParticipantJoined { .. }));
+
+    ada.send_json(json!({"type": "media", "state": {"microphone": false, "camera": true, "screen": "{a1-b2}"}})).await;
+    match bo.recv().await {
+        ServerMessage::Media { id, state } => {
+            assert_eq!(id, ada_id);
+            assert!(!state.microphone && state.camera);
+            assert_eq!(state.screen.map(|s| s.as_str().to_string()).as_deref(), Some("{a1-b2}"));
+        }
+        other => panic!("expected media, got {other:?}"),
+    }
+    // A stream id that is not one is a bad message; the connection stays.
+    ada.send_json(json!({"type": "media", "state": {"microphone": true, "camera": true, "screen": "<img src=x>"}})).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Error { code: ErrorCode::BadMessage, .. }));
+    ada.send_json(json!({"type": "chat", "text": "still here"})).await;
+    assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
+}
