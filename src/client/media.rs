@@ -220,6 +220,14 @@ fn start_meter(ui: CallUi, stream: &MediaStream) {
     let Some(window) = web_sys::window() else { return };
     let Ok(timer) = window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 100) else { return };
     METER.with(|m| *m.borrow_mut() = Some(Meter { context, timer, _tick: tick }));
+    // A page nobody has clicked yet may not run audio: the meter starts
+    // with the first click or key press anywhere.
+    for event in ["pointerdown", "keydown"] {
+        let resume = Closure::once_into_js(resume_audio);
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_once(true);
+        let _ = window.add_event_listener_with_callback_and_add_event_listener_options(event, resume.unchecked_ref(), &options);
+    }
 }
 
 /// The loudness now, 0 to 100, from the waveform's root mean square.
