@@ -8,6 +8,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use wasm_bindgen::closure::Closure;
 use web_sys::{AnalyserNode, AudioContext, HtmlVideoElement, MediaStream, MediaStreamTrack};
 
+use super::{call_method, set_sink, text_field, Repeating};
 use crate::pages::call::{CallUi, Device, DeviceKind, MediaCheck};
 
 // Careful: `MediaStream::clone` is the DOM's `clone()` (a new stream with
@@ -80,11 +81,7 @@ pub fn start_preview(ui: CallUi) {
                 Err(e) => last_error = e,
             }
         }
-        let name = js_sys::Reflect::get(&last_error, &JsValue::from_str("name"))
-            .ok()
-            .and_then(|n| n.as_string())
-            .unwrap_or_default();
-        let why = if name == "NotAllowedError" {
+        let why = if text_field(&last_error, "name").as_deref() == Some("NotAllowedError") {
             "Your browser is not letting Huddle use the camera or microphone. Allow them in the address bar, then reload. You can still join to watch and listen."
         } else {
             "No camera or microphone could be started. Check that one is connected and not used by another app. You can still join to watch and listen."
@@ -101,7 +98,7 @@ async fn refresh_devices(ui: CallUi) {
     let Ok(list) = JsFuture::from(promise).await else { return };
     let mut found = Vec::new();
     for info in js_sys::Array::from(&list).iter() {
-        let text = |field: &str| js_sys::Reflect::get(&info, &JsValue::from_str(field)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let text = |field: &str| text_field(&info, field).unwrap_or_default();
         let kind = match text("kind").as_str() {
             "videoinput" => DeviceKind::Camera,
             "audioinput" => DeviceKind::Microphone,
@@ -138,8 +135,7 @@ async fn refresh_devices(ui: CallUi) {
 
 /// Which device a track comes from.
 fn track_device(track: &MediaStreamTrack) -> Option<String> {
-    let settings = js_sys::Reflect::get(track, &JsValue::from_str("getSettings")).ok()?.dyn_into::<js_sys::Function>().ok()?.call0(track).ok()?;
-    js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId")).ok()?.as_string()
+    text_field(&call_method(track, "getSettings", &[])?, "deviceId")
 }
 
 /// Uses device `id` for `kind` from now on, and remembers it. A new camera
@@ -189,15 +185,11 @@ pub fn choose_device(ui: CallUi, kind: DeviceKind, id: String) {
 /// Reads the microphone's level ten times a second into `ui.mic_level`.
 struct Meter {
     context: AudioContext,
-    timer: i32,
-    _tick: Closure<dyn FnMut()>,
+    _reading: Repeating,
 }
 
 impl Drop for Meter {
     fn drop(&mut self) {
-        if let Some(window) = web_sys::window() {
-            window.clear_interval_with_handle(self.timer);
-        }
         let _ = self.context.close();
     }
 }
@@ -214,12 +206,13 @@ fn start_meter(ui: CallUi, stream: &MediaStream) {
     if source.connect_with_audio_node(&analyser).is_err() {
         return;
     }
-    let tick = Closure::<dyn FnMut()>::new(move || {
+    let Some(reading) = Repeating::every(100, move || {
         let _ = ui.mic_level.try_set(level(&analyser));
-    });
+    }) else {
+        return;
+    };
+    METER.with(|m| *m.borrow_mut() = Some(Meter { context, _reading: reading }));
     let Some(window) = web_sys::window() else { return };
-    let Ok(timer) = window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 100) else { return };
-    METER.with(|m| *m.borrow_mut() = Some(Meter { context, timer, _tick: tick }));
     // A page nobody has clicked yet may not run audio: the meter starts
     // with the first click or key press anywhere.
     for event in ["pointerdown", "keydown"] {
@@ -252,14 +245,7 @@ fn resume_audio() {
 pub fn play_test_sound(ui: CallUi) {
     resume_audio();
     let Ok(context) = AudioContext::new() else { return };
-    let speaker = ui.speaker_id.get_untracked();
-    if !speaker.is_empty() {
-        if let Ok(set_sink) = js_sys::Reflect::get(&context, &JsValue::from_str("setSinkId")) {
-            if let Some(set_sink) = set_sink.dyn_ref::<js_sys::Function>() {
-                let _ = set_sink.call1(&context, &JsValue::from_str(&speaker));
-            }
-        }
-    }
+    set_sink(&context, &ui.speaker_id.get_untracked());
     let start = context.current_time();
     for (i, frequency) in [660.0f32, 880.0].into_iter().enumerate() {
         let (Ok(tone), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };

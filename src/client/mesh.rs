@@ -32,6 +32,7 @@ use web_sys::{
     RtcTrackEvent, WebSocket,
 };
 
+use super::{call_method, set_sink, text_field, Repeating};
 use super::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_local, stop_screen};
 use crate::domain::{DisplayName, RoomSlug};
 use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
@@ -88,20 +89,14 @@ struct Call {
     /// while they share (told apart by the id `media` announced).
     remote: RefCell<HashMap<ParticipantId, Vec<MediaStream>>>,
     /// The connection-statistics poll, while in the call.
-    stats: RefCell<Option<KeepAlive>>,
+    stats: RefCell<Option<Repeating>>,
     /// Why the server refused us, when it did.
     refusal: RefCell<Option<String>>,
     socket_handlers: RefCell<Vec<Handler>>,
     /// This person asked to end the call for everyone.
     ending: Cell<bool>,
     /// The session refresher, for a signed-in person.
-    keep_alive: RefCell<Option<KeepAlive>>,
-}
-
-/// A repeating timer that touches the session, and its callback.
-struct KeepAlive {
-    timer: i32,
-    _tick: Closure<dyn FnMut()>,
+    keep_alive: RefCell<Option<Repeating>>,
 }
 
 struct Peer {
@@ -363,9 +358,8 @@ pub fn share_screen() {
         let stream = match start_screen().await {
             Ok(stream) => stream,
             Err(e) => {
-                let name = js_sys::Reflect::get(&e, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
                 // NotAllowedError: the person closed the picker. Nothing to say.
-                if name.as_deref() != Some("NotAllowedError") {
+                if text_field(&e, "name").as_deref() != Some("NotAllowedError") {
                     call.ui.notice.try_set(Some("Your screen could not be shared. Try again, or choose a window instead.".into()));
                 }
                 return;
@@ -433,14 +427,7 @@ pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
     if let Some(stream) = camera {
         show(element, &stream);
     }
-    let speaker = call.ui.speaker_id.get_untracked();
-    if !speaker.is_empty() {
-        if let Ok(set_sink) = js_sys::Reflect::get(element, &JsValue::from_str("setSinkId")) {
-            if let Some(set_sink) = set_sink.dyn_ref::<js_sys::Function>() {
-                let _ = set_sink.call1(element, &JsValue::from_str(&speaker));
-            }
-        }
-    }
+    set_sink(element, &call.ui.speaker_id.get_untracked());
 }
 
 fn close_current() {
@@ -451,23 +438,14 @@ fn close_current() {
 
 /// Every `secs`, a request that touches the session (the server pushes its
 /// idle deadline forward on each one).
-fn start_keep_alive(secs: u64) -> Option<KeepAlive> {
-    let window = web_sys::window()?;
-    let tick = Closure::<dyn FnMut()>::new(|| {
+fn start_keep_alive(secs: u64) -> Option<Repeating> {
+    let millis = i32::try_from(secs.saturating_mul(1000)).unwrap_or(i32::MAX);
+    Repeating::every(millis, || {
         let Some(window) = web_sys::window() else { return };
         let init = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&init, &JsValue::from_str("method"), &JsValue::from_str("POST"));
-        if let Ok(fetch) = js_sys::Reflect::get(&window, &JsValue::from_str("fetch")) {
-            if let Some(fetch) = fetch.dyn_ref::<js_sys::Function>() {
-                let _ = fetch.call2(&window, &JsValue::from_str("/api/me"), &init);
-            }
-        }
-    });
-    let millis = i32::try_from(secs.saturating_mul(1000)).unwrap_or(i32::MAX);
-    let timer = window
-        .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), millis)
-        .ok()?;
-    Some(KeepAlive { timer, _tick: tick })
+        call_method(&window, "fetch", &[JsValue::from_str("/api/me"), init.into()]);
+    })
 }
 
 pub(crate) fn open_socket() -> Option<WebSocket> {
@@ -581,13 +559,12 @@ impl Call {
     /// Closes the socket and every peer connection.
     fn shut_down(&self) {
         if let Some(window) = web_sys::window() {
-            for repeating in [self.keep_alive.borrow_mut().take(), self.stats.borrow_mut().take()].into_iter().flatten() {
-                window.clear_interval_with_handle(repeating.timer);
-            }
             if let Some(timer) = self.retry_timer.take() {
                 window.clear_timeout_with_handle(timer);
             }
         }
+        self.keep_alive.borrow_mut().take();
+        self.stats.borrow_mut().take();
         self.drop_socket();
         self.peers.borrow_mut().clear();
         self.remote.borrow_mut().clear();
@@ -944,10 +921,11 @@ impl Call {
     /// Tells the others what this person sends now.
     fn announce(&self) {
         let stream = local_stream();
-        let has = |kind: &str| stream.as_ref().is_some_and(|s| s.get_tracks().iter().any(|t| t.unchecked_into::<MediaStreamTrack>().kind() == kind));
+        let has_audio = stream.as_ref().is_some_and(|s| s.get_audio_tracks().length() > 0);
+        let has_video = stream.as_ref().is_some_and(|s| s.get_video_tracks().length() > 0);
         let state = MediaState {
-            microphone: self.ui.microphone_on.get_untracked() && has("audio"),
-            camera: self.ui.camera_on.get_untracked() && has("video"),
+            microphone: self.ui.microphone_on.get_untracked() && has_audio,
+            camera: self.ui.camera_on.get_untracked() && has_video,
             screen: screen_stream().and_then(|s| StreamId::try_from(s.id()).ok()),
         };
         self.send(&ClientMessage::Media { state });
@@ -974,9 +952,8 @@ impl Call {
         if self.stats.borrow().is_some() {
             return;
         }
-        let Some(window) = web_sys::window() else { return };
         let weak = Rc::downgrade(self);
-        let tick = Closure::<dyn FnMut()>::new(move || {
+        *self.stats.borrow_mut() = Repeating::every(1000, move || {
             let Some(call) = weak.upgrade() else { return };
             let peers: Vec<(ParticipantId, Rc<Peer>)> = call.peers.borrow().iter().map(|(id, p)| (*id, p.clone())).collect();
             let ui = call.ui;
@@ -988,9 +965,6 @@ impl Call {
                 }
             });
         });
-        if let Ok(timer) = window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1000) {
-            *self.stats.borrow_mut() = Some(KeepAlive { timer, _tick: tick });
-        }
     }
 
     fn rtc_configuration(&self) -> RtcConfiguration {
@@ -1001,30 +975,28 @@ impl Call {
 /// A peer connection's configuration: these ICE servers, and only the
 /// relay if `relay_only`.
 pub(crate) fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
-    {
-        let servers = js_sys::Array::new();
-        for server in ice_servers {
-            let ice = RtcIceServer::new();
-            let urls = js_sys::Array::new();
-            for url in &server.urls {
-                urls.push(&JsValue::from_str(url));
-            }
-            ice.set_urls(&urls);
-            if let Some(username) = &server.username {
-                ice.set_username(username);
-            }
-            if let Some(credential) = &server.credential {
-                ice.set_credential(credential);
-            }
-            servers.push(&ice);
+    let servers = js_sys::Array::new();
+    for server in ice_servers {
+        let ice = RtcIceServer::new();
+        let urls = js_sys::Array::new();
+        for url in &server.urls {
+            urls.push(&JsValue::from_str(url));
         }
-        let config = RtcConfiguration::new();
-        config.set_ice_servers(&servers);
-        if relay_only {
-            config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+        ice.set_urls(&urls);
+        if let Some(username) = &server.username {
+            ice.set_username(username);
         }
-        config
+        if let Some(credential) = &server.credential {
+            ice.set_credential(credential);
+        }
+        servers.push(&ice);
     }
+    let config = RtcConfiguration::new();
+    config.set_ice_servers(&servers);
+    if relay_only {
+        config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
+    config
 }
 
 /// `setLocalDescription()` with no argument: the browser creates the offer or
@@ -1039,9 +1011,5 @@ pub(crate) async fn set_local_description(pc: &RtcPeerConnection) -> Result<(), 
 /// A new ICE round over the same connection (new credentials, new
 /// candidates), not a new call: `negotiationneeded` follows.
 fn restart_ice(pc: &RtcPeerConnection) {
-    if let Ok(restart) = js_sys::Reflect::get(pc, &JsValue::from_str("restartIce")) {
-        if let Some(restart) = restart.dyn_ref::<js_sys::Function>() {
-            let _ = restart.call0(pc);
-        }
-    }
+    call_method(pc, "restartIce", &[]);
 }

@@ -476,18 +476,20 @@ fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl IntoView {
         </div>
     }
     .into_any();
-    let panel_button = move |label: &'static str, open: RwSignal<bool>, controls: &'static str| {
+    // Opens or closes a panel; `unread`, if given, is counted on the button
+    // and cleared on opening.
+    let panel_button = move |label: &'static str, open: RwSignal<bool>, controls: &'static str, unread: Option<RwSignal<usize>>| {
         view! {
             <button type="button" aria-expanded=move || open.get().to_string() aria-controls=controls
                 on:click=move |_| {
                     open.update(|o| *o = !*o);
-                    if label == "Chat" && open.get_untracked() {
-                        ui.unread.set(0);
+                    if let (Some(unread), true) = (unread, open.get_untracked()) {
+                        unread.set(0);
                     }
                 }>
                 {label}
-                {move || (label == "Chat" && ui.unread.get() > 0).then(|| view! {
-                    <span class="badge">{ui.unread.get()}<span class="visually-hidden">" unread"</span></span>
+                {move || unread.map(|n| n.get()).filter(|n| *n > 0).map(|n| view! {
+                    <span class="badge">{n}<span class="visually-hidden">" unread"</span></span>
                 })}
             </button>
         }
@@ -510,9 +512,9 @@ fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl IntoView {
                 aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
                 "Raise hand"
             </button>
-            {panel_button("Chat", ui.chat_open, "chat-panel")}
-            {panel_button("People", ui.people_open, "people-panel")}
-            {panel_button("Settings", settings_open, "settings-panel")}
+            {panel_button("Chat", ui.chat_open, "chat-panel", Some(ui.unread))}
+            {panel_button("People", ui.people_open, "people-panel", None)}
+            {panel_button("Settings", settings_open, "settings-panel", None)}
             {host_controls}
             <button type="button" class="danger" on:click=leave>"Leave"</button>
         </div>

@@ -464,10 +464,9 @@ impl Hub {
         if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
         }
-        for other in self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default() {
-            let state = self.seats.get(&other.id).and_then(|seat| seat.media.as_ref());
-            if let (Some(state), true) = (state, other.id != joiner) {
-                out.push(Outgoing { to: joiner, message: ServerMessage::Media { id: other.id, state: state.clone() } });
+        for id in self.everyone_in(room).into_iter().filter(|id| *id != joiner) {
+            if let Some(state) = self.seats.get(&id).and_then(|seat| seat.media.clone()) {
+                out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
             }
         }
         out
