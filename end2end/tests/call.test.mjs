@@ -143,6 +143,9 @@ describe('a call between browsers', () => {
       assert.equal(await who.locator('.grid img').count(), 0);
       assert.equal(await who.evaluate(() => window.__pwned), undefined);
     }
+    // Four tiles share the width rather than stacking in one column.
+    const columns = await host.page.evaluate(() => new Set([...document.querySelectorAll('.grid .tile')].map((t) => Math.round(t.getBoundingClientRect().left))).size);
+    assert.ok(columns >= 2, `four people in ${columns} column`);
     for (const who of everyone) {
       const growth = await mediaGrowth(who);
       assert.equal(growth.length, 3);
@@ -156,6 +159,8 @@ describe('a call between browsers', () => {
     for (const who of [host.page, guest.page, third.page]) {
       await waitForRemoteVideos(who, 2, 5000);
     }
+    // Screen readers hear who left.
+    await host.page.waitForFunction(() => [...document.querySelectorAll('[aria-live]')].some((e) => / left the call\.$/.test(e.textContent)));
 
     await third.context.close(); // closing the browser window
     await guest.context.close();

@@ -27,6 +27,15 @@ describe('in a call', () => {
   it('the pre-join screen offers device pickers, a microphone meter and a test sound', async () => {
     ({ host, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Study group'));
     guest = await newPerson(env.browser);
+    // Counts the tones the test sound plays.
+    await guest.context.addInitScript(() => {
+      window.__tones = 0;
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (...args) {
+        window.__tones += 1;
+        return start.apply(this, args);
+      };
+    });
     const { page } = guest;
     await page.goto(link);
     await waitForHydration(page);
@@ -42,10 +51,11 @@ describe('in a call', () => {
     // The meter follows the fake microphone's beeps.
     await page.getByRole('button', { name: 'Play test sound' }).click();
     await page.getByText('Playing a test sound: two notes.').waitFor();
+    assert.equal(await page.evaluate(() => window.__tones), 2, 'the test sound played no two notes');
     await page.waitForFunction(() => Number(document.querySelector('#mic-level').value) > 0, null, { timeout: 10_000 });
   });
 
-  it('a chosen camera is remembered for next time', async () => {
+  it('a chosen camera and microphone are remembered for next time', async () => {
     const { page } = guest;
     const camera = page.getByLabel('Camera', { exact: true });
     const second = await page.locator('#pick-camera option', { hasText: 'fake_device_2' }).getAttribute('value');
@@ -54,9 +64,16 @@ describe('in a call', () => {
       (id) => document.querySelector('video.preview')?.srcObject?.getVideoTracks()[0]?.getSettings().deviceId === id,
       second,
     );
+    const microphone = await page.locator('#pick-microphone option', { hasText: 'Fake Audio Input 1' }).getAttribute('value');
+    await page.getByLabel('Microphone', { exact: true }).selectOption(microphone);
+    await page.waitForFunction(
+      (id) => document.querySelector('video.preview')?.srcObject?.getAudioTracks()[0]?.getSettings().deviceId === id,
+      microphone,
+    );
     await page.reload();
     await waitForHydration(page);
     await page.waitForFunction((id) => document.querySelector('#pick-camera')?.value === id, second);
+    await page.waitForFunction((id) => document.querySelector('#pick-microphone')?.value === id, microphone);
   });
 
   it('both join; the host hears of it, and the keys M and V toggle microphone and camera', async () => {
@@ -68,6 +85,7 @@ describe('in a call', () => {
 
     const microphone = host.page.getByRole('button', { name: 'Mute microphone' });
     assert.equal(await microphone.getAttribute('title'), 'Mute or unmute your microphone (M)');
+    assert.equal(await host.page.getByRole('button', { name: 'Stop camera' }).getAttribute('title'), 'Stop or start your camera (V)');
     await host.page.locator('body').press('m');
     await waitPressed(microphone, true);
     await host.page.locator('body').press('v');
@@ -156,6 +174,9 @@ describe('in a call', () => {
     assert.ok(growth.videoFrames > 20, `too few frames with the screen: ${JSON.stringify(growth)}`);
     const tracks = await guest.page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').flatMap((pc) => pc.getReceivers()).filter((r) => r.track.kind === 'video' && r.track.readyState === 'live').length);
     assert.ok(tracks >= 2, `screen video not received (${tracks} video tracks)`);
+    // With its sound: the fake screen has an audio track too.
+    const sounds = await guest.page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').flatMap((pc) => pc.getReceivers()).filter((r) => r.track.kind === 'audio' && r.track.readyState === 'live' && !r.track.muted).length);
+    assert.ok(sounds >= 2, `screen sound not received (${sounds} audio tracks)`);
     // The camera tile still shows the camera.
     await waitForRemoteVideos(guest.page, 1);
     await guest.page.screenshot({ path: `${shots}7-screen-share.png` });
@@ -168,7 +189,7 @@ describe('in a call', () => {
     await stage.waitFor({ state: 'detached' });
   });
 
-  it('switching the camera mid-call keeps the connection and its negotiation', async () => {
+  it('switching camera, microphone and speaker mid-call keeps the connection and its negotiation', async () => {
     const negotiated = () =>
       host.page.evaluate(() => {
         const pcs = window.__peerConnections.filter((pc) => pc.connectionState !== 'closed');
@@ -191,6 +212,12 @@ describe('in a call', () => {
       (id) => window.__peerConnections.some((pc) => pc.getSenders().some((s) => s.track?.kind === 'video' && s.track.getSettings().deviceId === id)),
       other,
     );
+    const microphone = await host.page.locator('#pick-microphone option', { hasText: 'Fake Audio Input 2' }).getAttribute('value');
+    await host.page.getByLabel('Microphone', { exact: true }).selectOption(microphone);
+    await host.page.waitForFunction(
+      (id) => window.__peerConnections.some((pc) => pc.getSenders().some((s) => s.track?.kind === 'audio' && s.track.getSettings().deviceId === id)),
+      microphone,
+    );
     await host.page.waitForTimeout(1000);
     const after = await negotiated();
     assert.equal(after.count, before.count, 'a new connection was made');
@@ -199,14 +226,21 @@ describe('in a call', () => {
     const [growth] = await mediaGrowth(guest.page);
     assert.ok(growth.videoFrames > 5, `video stopped after the switch: ${JSON.stringify(growth)}`);
     assert.ok((await inbound(guest.page)).length >= 1);
+    // The guest sends the host's voice to another speaker.
+    await guest.page.getByRole('button', { name: 'Settings' }).click();
+    const speaker = await guest.page.locator('#pick-speaker option', { hasText: 'Fake Audio Output 1' }).getAttribute('value');
+    await guest.page.getByLabel('Speaker', { exact: true }).selectOption(speaker);
+    await guest.page.waitForFunction((id) => document.querySelector('.tile.remote video')?.sinkId === id, speaker);
   });
 });
 
 describe('without camera or microphone', () => {
   const env = serverAndBrowser();
+  let joinLink;
 
   it('a guest whose browser refuses them is told what to do, and joins to watch and listen', async () => {
-    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Open day');
+    let host;
+    ({ host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Open day'));
     await joinCall(host, joinLink);
     const guest = await newPerson(env.browser);
     // As when the person clicks "Block" on the browser's permission prompt.
@@ -223,5 +257,16 @@ describe('without camera or microphone', () => {
     const [growth] = await mediaGrowth(guest.page);
     assert.ok(growth.videoFrames > 5 && growth.audioBytes > 1000, `nothing arrives for a viewer: ${JSON.stringify(growth)}`);
     await host.page.locator('.tile.remote figcaption', { hasText: 'Viewer Val · muted · camera off' }).waitFor();
+  });
+
+  it('a guest with no camera or microphone at all is told so, and may still join', async () => {
+    const { page, context } = await newPerson(env.browser);
+    await context.addInitScript(() => {
+      MediaDevices.prototype.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+    });
+    await page.goto(joinLink);
+    await waitForHydration(page);
+    await page.getByText('No camera or microphone could be started. Check that one is connected and not used by another app. You can still join to watch and listen.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Join', exact: true }).isDisabled(), false);
   });
 });
