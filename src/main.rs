@@ -1,4 +1,4 @@
-//! The Huddle server: `huddle --help` lists its settings.
+//! The Huddle server: `huddle --help` lists its commands and settings.
 
 use std::process::ExitCode;
 
@@ -7,29 +7,74 @@ use huddle::server::startup::Application;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
-        print!("{HELP}");
-        return ExitCode::SUCCESS;
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let command = match args.as_slice() {
+        [] => Command::Serve,
+        ["--help" | "-h"] => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        ["--check-config"] => Command::CheckConfig,
+        ["backup", file] => Command::Backup(std::path::PathBuf::from(file)),
+        _ => {
+            eprintln!("huddle: unknown arguments {args:?}; `huddle --help` lists the commands");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
         .init();
-    match run().await {
+    let result = match command {
+        Command::Serve => serve().await,
+        Command::CheckConfig => check_config(),
+        Command::Backup(to) => backup(&to).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
             eprintln!("huddle: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+enum Command {
+    Serve,
+    CheckConfig,
+    Backup(std::path::PathBuf),
+}
+
+async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.addr(), origin = app.origin(), "Huddle is serving");
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("Huddle stopped");
+    Ok(())
+}
+
+/// Prints every setting in force (secrets masked); a bad one, or a
+/// certificate that does not load, is an error.
+fn check_config() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    if let Some(files) = config.tls.clone() {
+        huddle::server::tls::Certificates::load(files)?;
+    }
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let origin = config.public_origin.clone().unwrap_or_else(|| format!("{scheme}://{}", config.addr));
+    for (name, value) in config.describe(&origin) {
+        println!("{name}={value}");
+    }
+    println!("# the settings are valid");
+    Ok(())
+}
+
+async fn backup(to: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let bytes = huddle::server::backup::backup(&config.database, to).await?;
+    println!("backed up {} to {} ({bytes} bytes)", config.database.display(), to.display());
     Ok(())
 }
 

@@ -69,6 +69,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             .filter_map(Result::err)
             .max();
         if let Some(wait) = wait {
+            state.metrics.sign_in_failed("throttled");
             return Err(AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil() as u64 });
         }
         match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
@@ -84,6 +85,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 audit::record(&state.db, event).await?;
                 throttle.per_account.failure(&account_key, now);
                 throttle.per_address.failure(&address_key, now);
+                state.metrics.sign_in_failed("bad_credentials");
                 Err(AppError::BadCredentials)
             }
         }

@@ -24,9 +24,11 @@ mod context {
         Ok((state, UserSession(session)))
     }
 
-    /// The address the request came from, when the server knows it.
+    /// The client's address (behind a trusted proxy, the one it reports),
+    /// when the server knows it.
     pub async fn client_addr() -> Option<std::net::IpAddr> {
-        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|info| info.0.ip())
+        use crate::server::client_address::Client;
+        leptos_axum::extract::<axum::Extension<Client>>().await.ok().map(|client| client.0.address)
     }
 
     /// Finishes a server function: a failed `/api/` call gets its proper

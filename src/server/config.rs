@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::server::client_address::TrustedProxies;
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
 use crate::server::turn::TurnConfig;
@@ -14,7 +15,12 @@ use crate::signaling::socket::SignalingSettings;
 pub const HELP: &str = "\
 huddle: self-hosted video meetings for scheduled, private sessions
 
-Usage: huddle [--help]
+Usage: huddle                 serve
+       huddle --check-config  print the effective settings (secrets masked)
+                              and exit; non-zero if one is wrong
+       huddle backup FILE     copy the database, consistently, into FILE
+                              (a new file) while Huddle runs
+       huddle --help          this text
 
 Configuration (environment variables):
   HUDDLE_ADDR           address to listen on              [default: 127.0.0.1:3000]
@@ -22,6 +28,18 @@ Configuration (environment variables):
   HUDDLE_PUBLIC_ORIGIN  origin people reach Huddle at, used for join links
                         and to check where requests come from
                                                           [default: http://HUDDLE_ADDR]
+  HUDDLE_TRUSTED_PROXIES
+                        comma-separated addresses and CIDR ranges of reverse
+                        proxies whose Forwarded / X-Forwarded-For headers
+                        name the client                  [default: none]
+  HUDDLE_TLS_CERT       PEM certificate chain: serve HTTPS ourselves
+  HUDDLE_TLS_KEY        PEM private key for HUDDLE_TLS_CERT (both or neither;
+                        reloaded when the files change, or on SIGHUP)
+  HUDDLE_HTTP_REDIRECT_ADDR
+                        also listen here for plain HTTP and redirect it to
+                        the https:// public origin        [default: off]
+  HUDDLE_METRICS_ADDR   serve Prometheus metrics at /metrics on this
+                        separate address                 [default: off]
   HUDDLE_ICE_SERVERS    JSON list of RTCIceServer objects handed to browsers,
                         e.g. [{\"urls\":[\"turn:turn.example.org:3478\"],
                         \"username\":\"u\",\"credential\":\"p\"}]         [default: []]
@@ -39,14 +57,14 @@ Configuration (environment variables):
                         failed sign-ins for one email before back-off  [default: 10]
   HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS
                         failed sign-ins from one address before back-off
-                                                          [default: 30]
+                                                          [default: 100]
   HUDDLE_WS_PING_SECONDS
                         how often signaling sockets are pinged  [default: 20]
   HUDDLE_WS_SILENCE_SECONDS
                         silence after which a socket counts as dead
                                                           [default: 45]
   HUDDLE_WS_MAX_PER_ADDRESS
-                        open signaling sockets per client address  [default: 20]
+                        open signaling sockets per client address  [default: 100]
   HUDDLE_WS_MAX_PER_ACCOUNT
                         open signaling sockets per signed-in account  [default: 10]
   HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
@@ -69,6 +87,16 @@ pub struct Config {
     /// e.g. `https://meet.example.org`, without a trailing slash. `None`:
     /// `http://` plus the address actually bound.
     pub public_origin: Option<String>,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Serve HTTPS ourselves with this certificate and key.
+    pub tls: Option<TlsFiles>,
+    /// How often the certificate files are checked for a renewal.
+    pub tls_reload_every: Duration,
+    /// Also answer plain HTTP here, redirecting to the https:// origin.
+    pub http_redirect_addr: Option<SocketAddr>,
+    /// Serve Prometheus metrics on this separate address.
+    pub metrics_addr: Option<SocketAddr>,
     /// ICE servers for browsers; empty means host candidates only.
     pub ice_servers: Vec<IceServer>,
     /// A TURN service sharing a secret with Huddle (coturn's
@@ -98,12 +126,17 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database: PathBuf::from("./data/huddle.db"),
             public_origin: None,
+            trusted_proxies: TrustedProxies::default(),
+            tls: None,
+            tls_reload_every: Duration::from_secs(5),
+            http_redirect_addr: None,
+            metrics_addr: None,
             ice_servers: Vec::new(),
             turn: None,
             site_root: "target/site".into(),
             session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
             sign_in_limit_per_account: 10,
-            sign_in_limit_per_address: 30,
+            sign_in_limit_per_address: 100,
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
             join_early: Duration::from_secs(15 * 60),
@@ -130,6 +163,22 @@ impl Config {
         }
         if let Some(origin) = get("HUDDLE_PUBLIC_ORIGIN") {
             config.public_origin = Some(parse_origin(&origin)?);
+        }
+        if let Some(list) = get("HUDDLE_TRUSTED_PROXIES") {
+            config.trusted_proxies = TrustedProxies::parse(&list).map_err(|e| anyhow::anyhow!("HUDDLE_TRUSTED_PROXIES: {e}"))?;
+        }
+        config.tls = match (get("HUDDLE_TLS_CERT"), get("HUDDLE_TLS_KEY")) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert: PathBuf::from(cert), key: PathBuf::from(key) }),
+            _ => anyhow::bail!("HUDDLE_TLS_CERT and HUDDLE_TLS_KEY go together: set both, or neither"),
+        };
+        for (name, field) in [("HUDDLE_HTTP_REDIRECT_ADDR", &mut config.http_redirect_addr), ("HUDDLE_METRICS_ADDR", &mut config.metrics_addr)] {
+            if let Some(addr) = get(name) {
+                *field = Some(addr.trim().parse().with_context(|| format!("{name}={addr:?} is not an address like 127.0.0.1:9100"))?);
+            }
+        }
+        if config.http_redirect_addr.is_some() && !config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")) {
+            anyhow::bail!("HUDDLE_HTTP_REDIRECT_ADDR needs HUDDLE_PUBLIC_ORIGIN to be the https:// address to redirect to");
         }
         if let Some(json) = get("HUDDLE_ICE_SERVERS") {
             config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
@@ -181,6 +230,62 @@ impl Config {
             config.site_root = root;
         }
         Ok(config)
+    }
+}
+
+/// The PEM files Huddle's own HTTPS is served with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Config {
+    /// Every setting in force, as `NAME=value` lines for `--check-config`;
+    /// secrets (the TURN secret, ICE server credentials) are masked.
+    pub fn describe(&self, origin: &str) -> Vec<(&'static str, String)> {
+        let or_off = |v: Option<String>| v.unwrap_or_else(|| "(off)".into());
+        let ice: Vec<serde_json::Value> = self
+            .ice_servers
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::json!({ "urls": s.urls });
+                if s.username.is_some() {
+                    v["username"] = "****".into();
+                }
+                if s.credential.is_some() {
+                    v["credential"] = "****".into();
+                }
+                v
+            })
+            .collect();
+        let s = &self.signaling;
+        vec![
+            ("HUDDLE_ADDR", self.addr.to_string()),
+            ("HUDDLE_DATABASE", self.database.display().to_string()),
+            ("HUDDLE_PUBLIC_ORIGIN", origin.to_string()),
+            ("HUDDLE_TRUSTED_PROXIES", if self.trusted_proxies.is_empty() { "(none)".into() } else { self.trusted_proxies.to_string() }),
+            ("HUDDLE_TLS_CERT", or_off(self.tls.as_ref().map(|t| t.cert.display().to_string()))),
+            ("HUDDLE_TLS_KEY", or_off(self.tls.as_ref().map(|t| t.key.display().to_string()))),
+            ("HUDDLE_HTTP_REDIRECT_ADDR", or_off(self.http_redirect_addr.map(|a| a.to_string()))),
+            ("HUDDLE_METRICS_ADDR", or_off(self.metrics_addr.map(|a| a.to_string()))),
+            ("HUDDLE_ICE_SERVERS", serde_json::Value::Array(ice).to_string()),
+            ("HUDDLE_TURN_URLS", or_off(self.turn.as_ref().map(|t| t.urls.join(",")))),
+            ("HUDDLE_TURN_SECRET", or_off(self.turn.as_ref().map(|_| "****".to_string()))),
+            ("HUDDLE_TURN_TTL_MINUTES", or_off(self.turn.as_ref().map(|t| (t.ttl.as_secs() / 60).to_string()))),
+            ("HUDDLE_SESSION_IDLE_MINUTES", format!("{}", self.session_limits.idle.as_secs_f64() / 60.0)),
+            ("HUDDLE_SESSION_MAX_HOURS", (self.session_limits.absolute.as_secs() / 3600).to_string()),
+            ("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", self.sign_in_limit_per_account.to_string()),
+            ("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", self.sign_in_limit_per_address.to_string()),
+            ("HUDDLE_WS_PING_SECONDS", s.heartbeat.ping_every.as_secs().to_string()),
+            ("HUDDLE_WS_SILENCE_SECONDS", s.heartbeat.silence_limit.as_secs().to_string()),
+            ("HUDDLE_WS_MAX_PER_ADDRESS", s.max_per_address.to_string()),
+            ("HUDDLE_WS_MAX_PER_ACCOUNT", s.max_per_account.to_string()),
+            ("HUDDLE_ROOM_SIZE", s.room_size.to_string()),
+            ("HUDDLE_JOIN_EARLY_MINUTES", (self.join_early.as_secs() / 60).to_string()),
+            ("HUDDLE_RESUME_GRACE_SECONDS", s.resume_grace.as_secs().to_string()),
+            ("HUDDLE_SITE_ROOT", self.site_root.clone()),
+        ]
     }
 }
 

@@ -1,12 +1,13 @@
 //! Builds the whole HTTP application from a [`Config`]: the one place where
 //! routes, state and middleware meet. Tests build it the same way.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::http::StatusCode;
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -23,7 +24,11 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::app::{shell, App};
 use crate::server::config::Config;
 use crate::server::password::PasswordHasher;
-use crate::server::state::{AppState, SignInThrottle};
+use crate::server::client_address;
+use crate::server::metrics::Metrics;
+use crate::server::serve::serve;
+use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
+use crate::server::tls::Certificates;
 use crate::server::throttle::Throttle;
 use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
@@ -57,6 +62,13 @@ pub struct Application {
     origin: String,
     signaling: Arc<Signaling>,
     db: sqlx::SqlitePool,
+    /// Huddle's own TLS, if configured.
+    tls: Option<Arc<Certificates>>,
+    /// Plain HTTP answered with a redirect to the https:// origin.
+    redirect: Option<TcpListener>,
+    /// The separate metrics listener, and what it shows.
+    metrics: Option<(TcpListener, Arc<Metrics>)>,
+    tls_reload_every: std::time::Duration,
 }
 
 /// How long shutdown waits for requests and sockets to finish.
@@ -65,9 +77,12 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 impl Application {
     /// Binds the address, opens and migrates the database, wires the routes.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // A bad certificate stops start-up before anything is bound.
+        let tls = config.tls.clone().map(Certificates::load).transpose()?.map(Arc::new);
         let listener = TcpListener::bind(config.addr).await.with_context(|| format!("listening on {}", config.addr))?;
         let bound = listener.local_addr()?;
-        let origin = config.public_origin.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let origin = config.public_origin.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
         let db = db::open(&config.database).await?;
 
         let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
@@ -96,6 +111,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(bound)
             .build();
+        let metrics = Arc::new(Metrics::new(Arc::clone(&signaling)));
         let state = AppState {
             leptos_options: leptos_options.clone(),
             db: db.clone(),
@@ -109,8 +125,12 @@ impl Application {
             }),
             clock: config.clock.clone(),
             // Five wrong passcodes, then a doubling wait.
-            passcode_throttle: Arc::new(Throttle::new(5)),
+            // Five wrong passcodes per person, a hundred per address (a
+            // school), then a doubling wait.
+            passcode_throttle: Arc::new(PasscodeThrottle { per_person: Throttle::new(5), per_address: Throttle::new(100) }),
             join_early: config.join_early,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            metrics: Arc::clone(&metrics),
         };
 
         let context = {
@@ -119,6 +139,7 @@ impl Application {
         };
         let router = Router::new()
             .route("/ws", get(socket::upgrade))
+            .route("/healthz", get(healthz))
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
             .route("/rooms/{id}/chat.txt", get(crate::server::attendance::download_chat))
@@ -131,8 +152,29 @@ impl Application {
             .layer(RequestBodyLimitLayer::new(web_surface::MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web_surface::REQUEST_TIMEOUT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::server::metrics::time_requests))
+            // Outermost: every layer and handler inside sees the resolved client.
+            .layer(axum::middleware::from_fn_with_state(state.clone(), client_address::stamp))
             .with_state(state);
-        Ok(Self { listener, router, origin, signaling, db })
+        let redirect = match config.http_redirect_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_HTTP_REDIRECT_ADDR: listening on {addr}"))?),
+            None => None,
+        };
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some((TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_METRICS_ADDR: listening on {addr}"))?, metrics)),
+            None => None,
+        };
+        Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, tls_reload_every: config.tls_reload_every })
+    }
+
+    /// Where the metrics listener listens, if it does.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    /// Where the HTTP-to-HTTPS redirect listens, if it does.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     /// The address actually bound (port 0 becomes a real port).
@@ -148,9 +190,29 @@ impl Application {
     /// Serves until `shutdown` completes, then stops accepting, tells every
     /// signaling socket "going away" (1001), lets in-flight requests and
     /// sockets finish for up to ten seconds, and closes the database.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Self { listener, router, signaling, db, .. } = self;
-        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, router, signaling, db, tls, redirect, metrics, origin, tls_reload_every } = self;
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let when_stopping = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+        let acceptor = match &tls {
+            Some(certificates) => {
+                tokio::spawn(Arc::clone(certificates).watch(tls_reload_every));
+                tokio::spawn(reload_on_hangup(Arc::downgrade(certificates)));
+                Some(certificates.acceptor()?)
+            }
+            None => None,
+        };
+        if let Some(listener) = redirect {
+            tokio::spawn(serve(listener, None, redirect_router(origin), when_stopping(), SHUTDOWN_GRACE));
+        }
+        if let Some((listener, metrics)) = metrics {
+            tokio::spawn(serve(listener, None, crate::server::metrics::router(metrics), when_stopping(), SHUTDOWN_GRACE));
+        }
         let on_signal = {
             let signaling = Arc::clone(&signaling);
             async move {
@@ -160,21 +222,44 @@ impl Application {
                 let _ = stopping.send(true);
             }
         };
-        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(on_signal)
-            .into_future();
-        let grace_over = async move {
-            let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        tokio::select! {
-            served = server => served?,
-            _ = grace_over => tracing::warn!("requests still running after the shutdown grace period; stopping anyway"),
-        }
+        serve(listener, acceptor, router, on_signal, SHUTDOWN_GRACE).await;
         if !signaling.wait_until_closed(SHUTDOWN_GRACE).await {
             tracing::warn!(open = signaling.connections(), "signaling sockets still open after the grace period");
         }
         db.close().await;
         Ok(())
+    }
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 when it does not;
+/// nothing more to strangers.
+async fn healthz(State(state): State<AppState>) -> StatusCode {
+    match sqlx::query("SELECT 1").execute(&state.db).await {
+        Ok(_) => StatusCode::OK,
+        Err(e) => {
+            tracing::error!("health check: the database does not answer: {e}");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Answers every plain-HTTP request with a permanent redirect to the same
+/// path on the https:// origin.
+fn redirect_router(origin: String) -> Router {
+    Router::new().fallback(move |uri: axum::http::Uri| {
+        let origin = origin.clone();
+        async move {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            axum::response::Redirect::permanent(&format!("{origin}{path}"))
+        }
+    })
+}
+
+/// Reloads the certificate on every SIGHUP, while it is in use.
+async fn reload_on_hangup(certificates: std::sync::Weak<Certificates>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+    while hangups.recv().await.is_some() {
+        let Some(certificates) = certificates.upgrade() else { return };
+        certificates.reload_logged(true);
     }
 }

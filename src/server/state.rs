@@ -6,6 +6,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
+use crate::server::client_address::TrustedProxies;
+use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::session::SessionLimits;
 use crate::server::throttle::Throttle;
@@ -24,8 +26,12 @@ pub struct AppState {
     pub session_limits: SessionLimits,
     pub sign_in_throttle: Arc<SignInThrottle>,
     pub clock: crate::server::clock::Clock,
-    /// Wrong room passcodes, per room and client address.
-    pub passcode_throttle: Arc<Throttle>,
+    /// Wrong room passcodes, per room and person, and per room and address.
+    pub passcode_throttle: Arc<PasscodeThrottle>,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Counters and timings for the metrics listener.
+    pub metrics: Arc<Metrics>,
     /// How long before a scheduled session guests may join.
     pub join_early: std::time::Duration,
 }
@@ -34,6 +40,14 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct SignInThrottle {
     pub per_account: Throttle,
+    pub per_address: Throttle,
+}
+
+/// Wrong room passcodes: a few per person, more per address (a school
+/// shares one).
+#[derive(Debug)]
+pub struct PasscodeThrottle {
+    pub per_person: Throttle,
     pub per_address: Throttle,
 }
 

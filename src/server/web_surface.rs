@@ -11,6 +11,8 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::server::client_address::Client;
+use crate::server::guest::guest_identity;
 use crate::server::state::AppState;
 
 /// Largest request body accepted (forms and server function calls are tiny).
@@ -34,6 +36,10 @@ const DEFAULT_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none
 /// Refuses cross-site state changes, then stamps the security headers on
 /// whatever the response is, errors included.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let client = request.extensions().get::<Client>().copied();
+    let wants_guest_identity = request.method() == Method::GET
+        && request.uri().path().starts_with("/r/")
+        && guest_identity(request.headers()).is_none();
     let mut response = if is_cross_site_change(request.method(), request.headers(), &state.public_origin) {
         tracing::warn!(method = %request.method(), path = request.uri().path(), "refused a cross-site request");
         (
@@ -49,7 +55,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
         response
     };
-    stamp(response.headers_mut(), state.public_origin.starts_with("https://"));
+    let https = state.public_origin.starts_with("https://") || client.is_some_and(|c| c.https);
+    if wants_guest_identity {
+        // A browser opening a join link gets its guest identity now, before
+        // its signaling socket asks to join.
+        response.headers_mut().append(header::SET_COOKIE, crate::server::guest::new_cookie(https));
+    }
+    stamp(response.headers_mut(), https);
     response
 }
 

@@ -153,6 +153,14 @@ pub struct Outgoing {
     pub message: ServerMessage,
 }
 
+/// Counts of the hub's people, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    pub calls: usize,
+    pub in_calls: usize,
+    pub waiting: usize,
+}
+
 /// One participant's place in a room.
 #[derive(Debug)]
 struct Seat {
@@ -336,6 +344,16 @@ impl Hub {
     /// Number of rooms with at least one participant.
     pub fn active_rooms(&self) -> usize {
         self.rooms.len()
+    }
+
+    /// How many calls are under way, how many people are in them (away or
+    /// not), and how many guests wait in lobbies.
+    pub fn census(&self) -> Census {
+        Census {
+            calls: self.rooms.len(),
+            in_calls: self.rooms.values().map(Vec::len).sum(),
+            waiting: self.lobbies.values().map(Vec::len).sum(),
+        }
     }
 
     /// The records noted since the last call.

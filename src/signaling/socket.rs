@@ -6,13 +6,13 @@
 //! everything about rooms happens in the hub.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -23,11 +23,13 @@ use tower_sessions::Session;
 use crate::domain::{ChatText, DisplayName, RoomKind};
 use crate::api::rooms::Availability;
 use crate::server::accounts::Account;
+use crate::server::client_address::Client;
+use crate::server::guest::guest_identity;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
 use crate::server::turn::TurnIssuer;
-use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
+use crate::signaling::hub::{Census, HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -55,7 +57,8 @@ impl Default for Heartbeat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignalingSettings {
     pub heartbeat: Heartbeat,
-    /// Open connections allowed per client address.
+    /// Open connections allowed per client address: coarse flood
+    /// protection, sized for a school or clinic behind one address.
     pub max_per_address: usize,
     /// Open connections allowed per signed-in account.
     pub max_per_account: usize,
@@ -67,7 +70,7 @@ pub struct SignalingSettings {
 
 impl Default for SignalingSettings {
     fn default() -> Self {
-        Self { heartbeat: Heartbeat::default(), max_per_address: 20, max_per_account: 10, room_size: MESH_LIMIT, resume_grace: RESUME_GRACE }
+        Self { heartbeat: Heartbeat::default(), max_per_address: 100, max_per_account: 10, room_size: MESH_LIMIT, resume_grace: RESUME_GRACE }
     }
 }
 
@@ -88,9 +91,47 @@ enum Outbound {
     Close(u16, &'static str),
 }
 
+/// Messages the writers sent, by kind, for metrics.
+#[derive(Debug, Default)]
+struct Counters {
+    /// Signals and chat passed from one participant to another.
+    relayed: AtomicU64,
+    /// Refusals by error code, and connections refused for their number.
+    refusals: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Counters {
+    fn sent(&self, message: &ServerMessage) {
+        match message {
+            ServerMessage::Signal { .. } | ServerMessage::Chat { .. } => {
+                self.relayed.fetch_add(1, Ordering::Relaxed);
+            }
+            ServerMessage::Error { code, .. } => {
+                let reason = serde_json::to_value(code).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                self.refused(reason);
+            }
+            _ => {}
+        }
+    }
+
+    fn refused(&self, reason: String) {
+        *self.refusals.lock().unwrap_or_else(|p| p.into_inner()).entry(reason).or_default() += 1;
+    }
+}
+
+/// What signaling is doing, for metrics.
+#[derive(Debug, Clone, Default)]
+pub struct SignalingStats {
+    pub census: Census,
+    pub sockets: usize,
+    pub relayed: u64,
+    pub refusals: Vec<(String, u64)>,
+}
+
 /// The hub plus the outbox of every connected socket.
 pub struct Signaling {
     inner: Mutex<Inner>,
+    counters: Arc<Counters>,
     next_id: AtomicU64,
     /// Set once the server is shutting down: no new connections.
     stopping: std::sync::atomic::AtomicBool,
@@ -117,10 +158,23 @@ struct Inner {
     turn: Option<TurnIssuer>,
 }
 
-/// Room and address pairs marked for a while (turned away, removed).
+/// Who a connection belongs to, for the cooldowns that concern a person
+/// (turned away, removed): many people share one address at a school or a
+/// clinic, so those are keyed to the person, not to where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Person {
+    /// A signed-in account.
+    Account(i64),
+    /// A guest's browser, by the random identity in its guest cookie.
+    Guest(String),
+    /// A client that sent no guest cookie: its address is all we know.
+    Address(IpAddr),
+}
+
+/// Room and person pairs marked for a while (turned away, removed).
 struct Marks {
     keep: Duration,
-    at: HashMap<(RoomId, IpAddr), Instant>,
+    at: HashMap<(RoomId, Person), Instant>,
 }
 
 impl Marks {
@@ -128,16 +182,16 @@ impl Marks {
         Self { keep, at: HashMap::new() }
     }
 
-    fn mark(&mut self, room: RoomId, address: IpAddr) {
-        self.at.insert((room, address), Instant::now());
+    fn mark(&mut self, room: RoomId, person: Person) {
+        self.at.insert((room, person), Instant::now());
     }
 
-    /// Whether `address` was marked for `room` within the last `keep`
+    /// Whether `person` was marked for `room` within the last `keep`
     /// (older marks are forgotten on the way).
-    fn holds(&mut self, room: RoomId, address: IpAddr) -> bool {
+    fn holds(&mut self, room: RoomId, person: &Person) -> bool {
         let keep = self.keep;
         self.at.retain(|_, at| at.elapsed() < keep);
-        self.at.contains_key(&(room, address))
+        self.at.contains_key(&(room, person.clone()))
     }
 }
 
@@ -173,9 +227,10 @@ struct Connection {
     /// The participant it speaks for: until `join` or `resume` succeeds, a
     /// fresh id the hub does not know.
     who: ParticipantId,
-    /// Where it comes from (a turned-away guest may not knock again from
-    /// there for a while).
+    /// The client's address (resolved behind trusted proxies).
     address: IpAddr,
+    /// Whose it is: a turned-away guest may not knock again for a while.
+    person: Person,
 }
 
 impl Connection {
@@ -251,7 +306,28 @@ impl Signaling {
             notes: None,
             turn: None,
         };
-        Self { inner: Mutex::new(inner), next_id: AtomicU64::new(1), stopping: std::sync::atomic::AtomicBool::new(false), settings }
+        Self {
+            inner: Mutex::new(inner),
+            counters: Arc::default(),
+            next_id: AtomicU64::new(1),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+            settings,
+        }
+    }
+
+    /// Calls, people, sockets and messages, for metrics.
+    pub fn stats(&self) -> SignalingStats {
+        let (census, sockets) = {
+            let inner = self.lock();
+            (inner.hub.census(), inner.connections.len())
+        };
+        let refusals = self.counters.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        SignalingStats {
+            census,
+            sockets,
+            relayed: self.counters.relayed.load(Ordering::Relaxed),
+            refusals: refusals.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
     }
 
     /// The same signaling, giving everyone in a call their own TURN
@@ -331,6 +407,8 @@ impl Signaling {
         let by_address = inner.per_address.get(&address).copied().unwrap_or(0);
         let by_account = account.map_or(0, |a| inner.per_account.get(&a).copied().unwrap_or(0));
         if by_address >= self.settings.max_per_address || by_account >= self.settings.max_per_account {
+            drop(inner);
+            self.counters.refused("too_many_connections".into());
             return None;
         }
         *inner.per_address.entry(address).or_default() += 1;
@@ -341,12 +419,12 @@ impl Signaling {
     }
 
     /// A new connection: its id and the receiving end of its outbox.
-    fn connect(&self, owner: Option<Login>, address: IpAddr) -> (ConnectionId, mpsc::Receiver<Outbound>) {
+    fn connect(&self, owner: Option<Login>, address: IpAddr, person: Person) -> (ConnectionId, mpsc::Receiver<Outbound>) {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (id, who) = (ConnectionId(n), ParticipantId(n));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let mut inner = self.lock();
-        inner.connections.insert(id, Connection { outbox: Some(tx), owner, who, address });
+        inner.connections.insert(id, Connection { outbox: Some(tx), owner, who, address, person });
         inner.speaker.insert(who, id);
         (id, rx)
     }
@@ -475,10 +553,10 @@ impl Signaling {
         }
         if let Some(guest) = target {
             let done = out.iter().any(|o| o.to == guest && matches!(&o.message, ServerMessage::Error { code: c, .. } if *c == code));
-            let place = inner.speaker.get(&guest).and_then(|c| inner.connections.get(c)).map(|c| c.address);
-            if let (true, Some(address), Some(room)) = (done, place, room) {
+            let person = inner.speaker.get(&guest).and_then(|c| inner.connections.get(c)).map(|c| c.person.clone());
+            if let (true, Some(person), Some(room)) = (done, person, room) {
                 let marks = if code == ErrorCode::Removed { &mut inner.removed } else { &mut inner.denied };
-                marks.mark(room, address);
+                marks.mark(room, person);
             }
         }
         inner.deliver(out);
@@ -510,25 +588,25 @@ impl Signaling {
         inner.deliver(Vec::new());
     }
 
-    /// The address connection `id` comes from.
-    fn address_of(&self, id: ConnectionId) -> Option<IpAddr> {
-        self.lock().connections.get(&id).map(|c| c.address)
+    /// The address and person connection `id` comes from.
+    fn origin_of(&self, id: ConnectionId) -> Option<(IpAddr, Person)> {
+        self.lock().connections.get(&id).map(|c| (c.address, c.person.clone()))
     }
 
     /// Whether someone from connection `id` was removed from `room`'s call
     /// lately (they wait in the lobby to come back).
     fn recently_removed(&self, id: ConnectionId, room: RoomId) -> bool {
         let mut inner = self.lock();
-        let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
-        inner.removed.holds(room, address)
+        let Some(person) = inner.connections.get(&id).map(|c| c.person.clone()) else { return false };
+        inner.removed.holds(room, &person)
     }
 
     /// Whether a guest from connection `id` was turned away from `room`
     /// lately.
     fn recently_denied(&self, id: ConnectionId, room: RoomId) -> bool {
         let mut inner = self.lock();
-        let Some(address) = inner.connections.get(&id).map(|c| c.address) else { return false };
-        inner.denied.holds(room, address)
+        let Some(person) = inner.connections.get(&id).map(|c| c.person.clone()) else { return false };
+        inner.denied.holds(room, &person)
     }
 
     /// Gives up the places of participants away past the grace period.
@@ -627,7 +705,7 @@ impl Inner {
 /// own origin.
 pub async fn upgrade(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
     session: Session,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -648,7 +726,12 @@ pub async fn upgrade(
         Ok(None) => (None, None, None),
         Err(e) => return (e.status(), e.to_string()).into_response(),
     };
-    let Some(admission) = state.signaling.admit(client.ip(), account.as_ref().map(|a| a.id)) else {
+    let person = match (&account, guest_identity(&headers)) {
+        (Some(account), _) => Person::Account(account.id),
+        (None, Some(guest)) => Person::Guest(guest.to_string()),
+        (None, None) => Person::Address(client.address),
+    };
+    let Some(admission) = state.signaling.admit(client.address, account.as_ref().map(|a| a.id)) else {
         return (StatusCode::TOO_MANY_REQUESTS, "Too many open connections. Close another Huddle tab and try again.").into_response();
     };
     // tungstenite's default buffers are 128 KiB each way per socket;
@@ -658,7 +741,7 @@ pub async fn upgrade(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 2)
-        .on_upgrade(move |socket| serve(socket, state, account, owner, deadline, admission))
+        .on_upgrade(move |socket| serve(socket, state, account, owner, deadline, admission, person))
 }
 
 /// Runs one connection until either side ends it, or until the session that
@@ -670,10 +753,16 @@ async fn serve(
     owner: Option<Login>,
     deadline: Option<SystemTime>,
     admission: Admission,
+    person: Person,
 ) {
-    let (id, outbox) = state.signaling.connect(owner, admission.address);
+    let (id, outbox) = state.signaling.connect(owner, admission.address, person);
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every));
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        outbox,
+        state.signaling.settings.heartbeat.ping_every,
+        Arc::clone(&state.signaling.counters),
+    ));
     let expiry = async {
         match deadline {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
@@ -909,19 +998,22 @@ fn room_rules(room: &rooms::Room) -> RoomRules {
 }
 
 /// Checks a guest's passcode for room `room`, throttled per room and
-/// address: after a few wrong ones, each further try waits longer.
+/// person, and (more loosely, since a school shares one address) per room
+/// and address: after a few wrong ones, each further try waits longer.
 fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str, given: &str) -> Option<ErrorCode> {
-    let address = state.signaling.address_of(id)?;
-    let key = format!("{room}:{address}");
+    let (address, person) = state.signaling.origin_of(id)?;
+    let (person_key, address_key) = (format!("{room}:{person:?}"), format!("{room}:{address}"));
+    let throttle = &state.passcode_throttle;
     let now = std::time::Instant::now();
-    if state.passcode_throttle.check(&key, now).is_err() {
+    if throttle.per_person.check(&person_key, now).is_err() || throttle.per_address.check(&address_key, now).is_err() {
         return Some(ErrorCode::TooManyPasscodes);
     }
     if rooms::passcode_matches(expected, given.trim()) {
-        state.passcode_throttle.success(&key);
+        throttle.per_person.success(&person_key);
         None
     } else {
-        state.passcode_throttle.failure(&key, now);
+        throttle.per_person.failure(&person_key, now);
+        throttle.per_address.failure(&address_key, now);
         tracing::info!(room, "wrong room passcode");
         Some(ErrorCode::WrongPasscode)
     }
@@ -930,14 +1022,15 @@ fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str,
 /// 256 bits from the OS random source: unguessable, so only the one it was
 /// given to can take the place back.
 fn new_resume_token() -> ResumeToken {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    ResumeToken(URL_SAFE_NO_PAD.encode(bytes))
+    ResumeToken(crate::server::token::random_token::<32>())
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration) {
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut outbox: mpsc::Receiver<Outbound>,
+    ping_every: Duration,
+    counters: Arc<Counters>,
+) {
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     loop {
@@ -959,6 +1052,7 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                     if !send(&mut sink, Message::Text(json.into())).await {
                         return;
                     }
+                    counters.sent(&message);
                     if fatal {
                         close(&mut sink, close::POLICY, "refused").await;
                         return;
@@ -1013,7 +1107,13 @@ mod tests {
     #[test]
     fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {
         let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let mut connection = Connection { outbox: Some(tx), owner: None, who: ParticipantId(1), address: [127, 0, 0, 1].into() };
+        let mut connection = Connection {
+            outbox: Some(tx),
+            owner: None,
+            who: ParticipantId(1),
+            address: [127, 0, 0, 1].into(),
+            person: Person::Address([127, 0, 0, 1].into()),
+        };
         for _ in 0..OUTBOX_CAPACITY {
             connection.queue(Outbound::Message(ServerMessage::MutedByHost));
         }

@@ -24,9 +24,12 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
-    tweak: fn(&mut Config),
+    tweak: Arc<dyn Fn(&mut Config) + Send + Sync>,
     /// The server's clock: set it to test what happens at a given time.
     pub clock: huddle::server::clock::Clock,
+    /// The metrics and HTTP-redirect listeners, when configured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub redirect_addr: Option<std::net::SocketAddr>,
 }
 
 impl Drop for TestApp {
@@ -42,9 +45,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Like [`spawn_app`], after `tweak` has adjusted the configuration.
-pub async fn spawn_app_with(tweak: fn(&mut Config)) -> TestApp {
+pub async fn spawn_app_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> TestApp {
+    let tweak = Arc::new(tweak);
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak, clock: Default::default() };
+    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak, clock: Default::default(), metrics_addr: None, redirect_addr: None };
     app.start().await;
     app
 }
@@ -82,6 +86,8 @@ impl TestApp {
             .expect("the app builds");
         self.addr = app.addr();
         self.origin = app.origin().to_string();
+        self.metrics_addr = app.metrics_addr();
+        self.redirect_addr = app.redirect_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         runtime.spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -99,14 +105,25 @@ impl TestApp {
 
     /// A new visitor: own cookie jar, no redirects followed.
     pub fn visitor(&self) -> Visitor {
+        self.visitor_with(&[])
+    }
+
+    /// A new visitor whose every request and socket carries `headers` (as
+    /// a proxy in front of Huddle would add them).
+    pub fn visitor_with(&self, headers: &[(&'static str, &str)]) -> Visitor {
+        let mut extra = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            extra.append(*name, HeaderValue::from_str(value).expect("a header value"));
+        }
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(20))
+            .default_headers(extra.clone())
             .build()
             .expect("an HTTP client");
-        Visitor { http, jar, origin: self.origin.clone(), addr: self.addr }
+        Visitor { http, jar, origin: self.origin.clone(), addr: self.addr, extra }
     }
 
     /// A signed-up, signed-in host.
@@ -173,6 +190,8 @@ pub struct Visitor {
     pub jar: Arc<Jar>,
     pub origin: String,
     pub addr: std::net::SocketAddr,
+    /// Headers added to every request and socket.
+    pub extra: reqwest::header::HeaderMap,
 }
 
 impl Visitor {
@@ -246,6 +265,9 @@ impl Visitor {
         request.headers_mut().insert(ORIGIN, HeaderValue::from_str(origin).expect("a header value"));
         if let Some(cookie) = self.cookie() {
             request.headers_mut().insert(COOKIE, cookie);
+        }
+        for (name, value) in &self.extra {
+            request.headers_mut().append(name.clone(), value.clone());
         }
         let (stream, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Socket { stream })
@@ -406,7 +428,7 @@ pub async fn spawn_process() -> ServerProcess {
         .spawn()
         .expect("the server binary starts");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: |_| {}, clock: Default::default() };
+    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: Arc::new(|_: &mut Config| {}), clock: Default::default(), metrics_addr: None, redirect_addr: None };
     let visitor = app.visitor();
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {

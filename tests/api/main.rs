@@ -4,10 +4,13 @@
 mod account_changes;
 mod accounts;
 mod attendance;
+mod backup;
+mod deployment;
 mod heartbeat;
 mod helpers;
 mod host_controls;
 mod hostile_clients;
+mod https;
 mod lobby;
 mod pages;
 mod passcode;

@@ -1,0 +1,150 @@
+//! Prometheus metrics (the `prometheus-client` crate), served at `/metrics`
+//! on a listener of their own (`HUDDLE_METRICS_ADDR`), never on the public
+//! port. Live figures (calls, people, sockets) are read from signaling at
+//! each scrape; sign-in failures and request timings are counted as they
+//! happen. No label ever carries a name, an address or a room link.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::server::state::AppState;
+use crate::signaling::socket::Signaling;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+    method: String,
+}
+
+/// Everything the metrics listener reports.
+pub struct Metrics {
+    registry: Registry,
+    sign_in_failures: Family<Reason, Counter>,
+    requests: Family<Route, Histogram>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub fn new(signaling: Arc<Signaling>) -> Self {
+        let mut registry = Registry::with_prefix("huddle");
+        let sign_in_failures = Family::<Reason, Counter>::default();
+        registry.register("sign_in_failures", "Sign-ins refused, by reason (bad_credentials, throttled)", sign_in_failures.clone());
+        // 0.25 ms to about 4 s.
+        let requests = Family::<Route, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.000_25, 2.0, 15)));
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time to answer an HTTP request, by route",
+            prometheus_client::registry::Unit::Seconds,
+            requests.clone(),
+        );
+        registry.register_collector(Box::new(SignalingCollector(signaling)));
+        Self { registry, sign_in_failures, requests }
+    }
+
+    /// A sign-in refused for `reason`.
+    pub fn sign_in_failed(&self, reason: &str) {
+        self.sign_in_failures.get_or_create(&Reason { reason: reason.into() }).inc();
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// Reads signaling's figures at each scrape.
+struct SignalingCollector(Arc<Signaling>);
+
+impl std::fmt::Debug for SignalingCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignalingCollector")
+    }
+}
+
+impl Collector for SignalingCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = self.0.stats();
+        let gauges = [
+            ("calls", "Calls under way", stats.census.calls),
+            ("people_in_calls", "People in calls (including those briefly away)", stats.census.in_calls),
+            ("guests_waiting", "Guests waiting in lobbies", stats.census.waiting),
+            ("signaling_sockets", "Open signaling WebSockets", stats.sockets),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        let relayed = ConstCounter::new(stats.relayed);
+        relayed.encode(encoder.encode_descriptor(
+            "signaling_messages_relayed",
+            "Signals and chat messages passed from one participant to another",
+            None,
+            relayed.metric_type(),
+        )?)?;
+        let mut family = encoder.encode_descriptor(
+            "signaling_refusals",
+            "Signaling requests refused, by reason",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (reason, count) in stats.refusals {
+            ConstCounter::new(count).encode(family.encode_family(&Reason { reason })?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Middleware: times each request under its route's pattern (never the
+/// path itself, which may hold a join link).
+pub async fn time_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| other_route(request.uri().path()), |m| m.as_str().to_string());
+    let method = request.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.requests.get_or_create(&Route { route, method }).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// A label for a request no route pattern matched: static files, or other.
+fn other_route(path: &str) -> String {
+    if path.starts_with("/pkg/") { "/pkg/{file}" } else { "other" }.to_string()
+}
+
+/// The metrics listener's own router: `GET /metrics`.
+pub fn router(metrics: Arc<Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || async move {
+            match metrics.render() {
+                Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response(),
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }),
+    )
+}

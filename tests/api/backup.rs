@@ -1,0 +1,111 @@
+//! `huddle backup FILE` while Huddle runs and writes, and `huddle
+//! --check-config`: the binary itself, as an operator runs it.
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use crate::helpers::spawn_app;
+
+fn huddle() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_huddle"));
+    command.env("RUST_LOG", "error");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HUDDLE_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_opens_and_holds_every_acknowledged_row() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                let room = host.create_room(&format!("Room {n}")).await;
+                acknowledged.lock().unwrap().push(room.id);
+            }
+        })
+    };
+    while acknowledged.lock().unwrap().len() < 30 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let before: Vec<i64> = acknowledged.lock().unwrap().clone();
+    let copy = app.dir.path().join("copy.db");
+    let database = app.dir.path().join("huddle.db");
+    let backup = huddle().arg("backup").arg(&copy).env("HUDDLE_DATABASE", &database).output().unwrap();
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("bytes"));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.await.unwrap();
+    assert!(acknowledged.lock().unwrap().len() > before.len(), "writes went on while the backup ran");
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", copy.display())).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+    assert_eq!(check, "ok");
+    let saved: Vec<i64> = sqlx::query_scalar("SELECT id FROM rooms").fetch_all(&pool).await.unwrap();
+    let missing: Vec<&i64> = before.iter().filter(|id| !saved.contains(id)).collect();
+    assert!(missing.is_empty(), "acknowledged rooms missing from the backup: {missing:?}");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&pool).await.unwrap();
+    assert_eq!(accounts, 1);
+
+    // The copy is never overwritten.
+    let again = huddle().arg("backup").arg(&copy).env("HUDDLE_DATABASE", &database).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // Nor is a database made up where there was none.
+    let nowhere = app.dir.path().join("nowhere.db");
+    let none = huddle().arg("backup").arg(app.dir.path().join("x.db")).env("HUDDLE_DATABASE", &nowhere).output().unwrap();
+    assert!(!none.status.success() && !nowhere.exists());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no database"));
+}
+
+#[test]
+fn check_config_prints_the_settings_with_secrets_masked() {
+    let output = huddle()
+        .arg("--check-config")
+        .env("HUDDLE_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+        .env("HUDDLE_TURN_URLS", "turn:turn.example.org:3478")
+        .env("HUDDLE_TURN_SECRET", "a-very-secret-turn-key")
+        .env("HUDDLE_ICE_SERVERS", r#"[{"urls":["turn:t.example.org"],"username":"alice","credential":"ice-password"}]"#)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("HUDDLE_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1/32"), "{stdout}");
+    assert!(stdout.contains("HUDDLE_TURN_SECRET=****"), "{stdout}");
+    assert!(stdout.contains("HUDDLE_WS_MAX_PER_ADDRESS=100"), "{stdout}");
+    for secret in ["a-very-secret-turn-key", "ice-password", "alice"] {
+        assert!(!stdout.contains(secret), "{secret} printed: {stdout}");
+    }
+}
+
+#[test]
+fn check_config_refuses_a_bad_setting_with_a_sentence_naming_it() {
+    for (name, value, named) in [
+        ("HUDDLE_TRUSTED_PROXIES", "10.0.0.0/40", "HUDDLE_TRUSTED_PROXIES"),
+        ("HUDDLE_METRICS_ADDR", "everywhere", "HUDDLE_METRICS_ADDR"),
+        ("HUDDLE_TLS_CERT", "/nonexistent/cert.pem", "HUDDLE_TLS_CERT and HUDDLE_TLS_KEY go together"),
+        ("HUDDLE_HTTP_REDIRECT_ADDR", "127.0.0.1:8080", "HUDDLE_PUBLIC_ORIGIN"),
+    ] {
+        let output = huddle().arg("--check-config").env(name, value).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}={value} was accepted");
+        assert!(stderr.contains(named), "{name}: {stderr}");
+    }
+    let output = huddle()
+        .arg("--check-config")
+        .env("HUDDLE_TLS_CERT", "/nonexistent/cert.pem")
+        .env("HUDDLE_TLS_KEY", "/nonexistent/key.pem")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("/nonexistent/cert.pem"), "{stderr}");
+}

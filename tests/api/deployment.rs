@@ -1,0 +1,245 @@
+//! Running Huddle for real: behind a trusted proxy (client addresses from
+//! forwarding headers, and only from trusted peers), cooldowns that concern
+//! one person rather than everyone on their network, its own HTTPS with
+//! certificate reloads, health, metrics, backups and `--check-config`.
+
+use std::time::Duration;
+
+use huddle::server::client_address::TrustedProxies;
+use huddle::signaling::protocol::{ErrorCode, ServerMessage};
+use serde_json::json;
+
+use crate::helpers::{spawn_app_with, you, TestApp, Visitor};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn trusting_loopback(c: &mut huddle::server::config::Config) {
+    c.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
+}
+
+fn trusting_someone_else(c: &mut huddle::server::config::Config) {
+    c.trusted_proxies = TrustedProxies::parse("10.9.9.9").unwrap();
+}
+
+/// A visitor as a proxy forwards them: from `address`.
+fn from(app: &TestApp, address: &str) -> Visitor {
+    app.visitor_with(&[("x-forwarded-for", address)])
+}
+
+/// A guest browser with its own identity cookie, behind `address`.
+fn guest(app: &TestApp, address: &str, identity: char) -> Visitor {
+    let cookie = format!("huddle_guest={}", identity.to_string().repeat(22));
+    app.visitor_with(&[("x-forwarded-for", address), ("cookie", &cookie)])
+}
+
+async fn audited_addresses(app: &TestApp) -> Vec<Option<String>> {
+    sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'sign_in' ORDER BY id")
+        .fetch_all(&app.db().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_sign_in_throttle_and_audit_use_the_forwarded_address() {
+    let app = spawn_app_with(|c| {
+        trusting_loopback(c);
+        c.sign_in_limit_per_address = 2;
+    })
+    .await;
+    app.host("ada@example.org", "Ada").await;
+    let stuffer = from(&app, "203.0.113.7");
+    for n in 0..3 {
+        assert_eq!(stuffer.sign_in(&format!("user{n}@example.org"), "guess guess").await.status(), 401);
+    }
+    assert_eq!(stuffer.sign_in("user9@example.org", "guess guess").await.status(), 429);
+    // Someone else behind the same proxy is not held back.
+    let other = from(&app, "203.0.113.8");
+    assert_eq!(other.sign_in("ada@example.org", "guess guess").await.status(), 401);
+    assert_eq!(other.sign_in("ada@example.org", PASSWORD).await.status(), 200);
+    assert_eq!(audited_addresses(&app).await.last().unwrap().as_deref(), Some("203.0.113.8"));
+    assert!(audited_addresses(&app).await.contains(&Some("203.0.113.8".into())));
+}
+
+#[tokio::test]
+async fn from_an_untrusted_peer_forwarding_headers_are_ignored() {
+    let app = spawn_app_with(|c| {
+        trusting_someone_else(c);
+        c.sign_in_limit_per_address = 2;
+    })
+    .await;
+    app.host("ada@example.org", "Ada").await;
+    // A new made-up address each time does not escape the throttle.
+    for n in 0..3 {
+        let liar = from(&app, &format!("198.51.100.{n}"));
+        assert_eq!(liar.sign_in(&format!("user{n}@example.org"), "guess guess").await.status(), 401);
+    }
+    assert_eq!(from(&app, "198.51.100.99").sign_in("user9@example.org", "guess guess").await.status(), 429);
+    let liar = from(&app, "198.51.100.50");
+    assert_eq!(liar.sign_in("ada@example.org", PASSWORD).await.status(), 429);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(liar.sign_in("ada@example.org", PASSWORD).await.status(), 200);
+    assert_eq!(audited_addresses(&app).await.last().unwrap().as_deref(), Some("127.0.0.1"), "the peer, not the claim");
+}
+
+#[tokio::test]
+async fn socket_limits_count_forwarded_addresses_only_from_a_trusted_proxy() {
+    let app = spawn_app_with(|c| {
+        trusting_loopback(c);
+        c.signaling.max_per_address = 2;
+    })
+    .await;
+    let a = from(&app, "203.0.113.1");
+    let _one = a.socket().await;
+    let _two = a.socket().await;
+    let refused = a.socket_from(&app.origin).await.err().expect("a third socket from one address is refused");
+    assert!(refused.to_string().contains("429"), "{refused}");
+    let _other = from(&app, "203.0.113.2").socket().await;
+
+    let app = spawn_app_with(|c| {
+        trusting_someone_else(c);
+        c.signaling.max_per_address = 2;
+    })
+    .await;
+    let _one = from(&app, "203.0.113.1").socket().await;
+    let _two = from(&app, "203.0.113.2").socket().await;
+    let refused = from(&app, "203.0.113.3").socket_from(&app.origin).await.err().expect("the claim is ignored");
+    assert!(refused.to_string().contains("429"), "{refused}");
+}
+
+/// A host in the call of a room with a lobby; the host's socket and the slug.
+async fn host_with_lobby(app: &TestApp) -> (crate::helpers::Socket, String) {
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    let saved = host.call("set_room_lobby", &[("room", &room.id.to_string()), ("lobby", "on")]).await;
+    assert_eq!(saved.status(), 200);
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    assert!(matches!(call.recv().await, ServerMessage::Lobby { .. }));
+    (call, room.slug)
+}
+
+async fn knock(visitor: &Visitor, slug: &str, name: &str) -> (crate::helpers::Socket, ServerMessage) {
+    let mut socket = visitor.socket().await;
+    socket.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+    let answer = socket.recv().await;
+    (socket, answer)
+}
+
+#[tokio::test]
+async fn a_guest_turned_away_does_not_keep_others_on_the_same_network_out() {
+    let app = spawn_app_with(trusting_loopback).await;
+    let (mut call, slug) = host_with_lobby(&app).await;
+    let (mut pat, answer) = knock(&guest(&app, "203.0.113.5", 'p'), &slug, "Pat").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }));
+    let pat_id = match call.recv().await {
+        ServerMessage::Lobby { waiting } => waiting[0].id,
+        other => panic!("expected the lobby, got {other:?}"),
+    };
+    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    pat.expect_error(ErrorCode::Denied).await;
+    // Sam, on the same school network, may knock.
+    let (_sam, answer) = knock(&guest(&app, "203.0.113.5", 's'), &slug, "Sam").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
+    // Pat, from anywhere, may not yet.
+    let (_, answer) = knock(&guest(&app, "198.51.100.1", 'p'), &slug, "Pat").await;
+    assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied));
+}
+
+#[tokio::test]
+async fn a_removed_guest_waits_to_come_back_and_others_on_the_network_do_not() {
+    let app = spawn_app_with(trusting_loopback).await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let slug = host.create_room("Team").await.slug;
+    let mut call = host.socket().await;
+    call.join(&slug, "ignored").await;
+    let mut pat = guest(&app, "203.0.113.5", 'p').socket().await;
+    let pat_id = you(&pat.join(&slug, "Pat").await);
+    call.recv().await; // Pat joined
+    call.send_json(json!({"type": "remove", "id": pat_id})).await;
+    pat.expect_error(ErrorCode::Removed).await;
+    // Sam, behind the same address, walks straight in (no lobby here).
+    let mut sam = guest(&app, "203.0.113.5", 's').socket().await;
+    sam.join(&slug, "Sam").await;
+    // Pat, back from another address, waits to be let in.
+    let (_, answer) = knock(&guest(&app, "198.51.100.1", 'p'), &slug, "Pat").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
+}
+
+#[tokio::test]
+async fn opening_a_join_link_gives_the_browser_a_guest_identity_once() {
+    let app = spawn_app_with(|_| {}).await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let slug = host.create_room("Clinic").await.slug;
+    let visitor = app.visitor();
+    let first = visitor.page(&format!("/r/{slug}")).await;
+    let cookie = first.headers().get_all("set-cookie").iter().find(|c| c.to_str().unwrap().starts_with("huddle_guest="));
+    let cookie = cookie.expect("a guest identity").to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let again = visitor.page(&format!("/r/{slug}")).await;
+    assert!(!again.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("huddle_guest=")));
+    assert!(visitor.page("/").await.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("huddle_guest=")));
+}
+
+#[tokio::test]
+async fn healthz_answers_200_with_nothing_to_tell_strangers() {
+    let app = spawn_app_with(|_| {}).await;
+    let response = app.visitor().page("/healthz").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn plain_http_is_redirected_to_the_https_origin() {
+    let app = spawn_app_with(|c| {
+        c.public_origin = Some("https://meet.example.org".into());
+        c.http_redirect_addr = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let redirect = app.redirect_addr.expect("the redirect listener is bound");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.get(format!("http://{redirect}/r/abc?x=1")).send().await.unwrap();
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "https://meet.example.org/r/abc?x=1");
+}
+
+/// One metric's value in a scrape, summed over its label sets.
+fn metric(scrape: &str, name: &str) -> f64 {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn the_metrics_listener_shows_a_call_as_it_happens_and_the_public_port_does_not() {
+    let app = spawn_app_with(|c| c.metrics_addr = Some(([127, 0, 0, 1], 0).into())).await;
+    let metrics = format!("http://{}/metrics", app.metrics_addr.expect("a metrics listener"));
+    let scrape = || async { reqwest::get(&metrics).await.unwrap().text().await.unwrap() };
+    let before = scrape().await;
+    assert_eq!(metric(&before, "huddle_calls"), 0.0);
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let slug = host.create_room("Team").await.slug;
+    let mut call = host.socket().await;
+    call.join(&slug, "ignored").await;
+    let mut pat = app.visitor().socket().await;
+    let pat_id = you(&pat.join(&slug, "Pat").await);
+    call.recv().await; // Pat joined
+    call.send_json(json!({"type": "signal", "to": pat_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    assert!(matches!(pat.recv().await, ServerMessage::Signal { .. }));
+    pat.send_json(json!({"type": "mute_all"})).await;
+    pat.expect_error(ErrorCode::NotHost).await;
+    let during = scrape().await;
+    assert_eq!(metric(&during, "huddle_calls"), 1.0, "{during}");
+    assert_eq!(metric(&during, "huddle_people_in_calls"), 2.0);
+    assert_eq!(metric(&during, "huddle_signaling_sockets"), 2.0);
+    assert_eq!(metric(&during, "huddle_signaling_messages_relayed_total"), 1.0);
+    assert!(during.contains(r#"huddle_signaling_refusals_total{reason="not_host"} 1"#), "{during}");
+    assert!(metric(&during, "huddle_http_request_duration_seconds_count") > 0.0);
+    assert!(during.contains(r#"route="/api/{*fn_name}""#) || during.contains("route=\"/api/"), "{during}");
+    assert!(!during.contains(&slug), "no join link in a label");
+    assert!(app.visitor().sign_in("host@example.org", "guess guess").await.status() == 401);
+    let after = scrape().await;
+    assert!(after.contains(r#"huddle_sign_in_failures_total{reason="bad_credentials"} 1"#), "{after}");
+    assert_eq!(app.visitor().page("/metrics").await.status(), 404, "not on the public port");
+}
