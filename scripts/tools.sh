@@ -78,8 +78,10 @@ case "${1:-build}" in
     # chromium for the browser tests; iproute2 (ip) and util-linux (unshare)
     # for the loopback-only network namespace they run in; nftables (nft) to
     # cut media traffic inside it for the network-blip test; coturn for the
-    # call through a real TURN relay.
-    need_apt_packages brotli chromium iproute2 util-linux nftables coturn
+    # call through a real TURN relay; caddy (a real TLS reverse proxy) and
+    # openssl (a test certificate) for the deployment tests; systemd for
+    # systemd-analyze, which checks docs/huddle.service.
+    need_apt_packages brotli chromium iproute2 util-linux nftables coturn caddy openssl systemd
     need_e2e_packages
     ;;
   *)

@@ -2,6 +2,8 @@
 // camera and microphone, and ways to see whether media really flows.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +20,27 @@ export const freePort = () =>
     });
   });
 
+/** Answers whether `url` (http or https, any certificate) gives 200. */
+export function answers(url) {
+  return new Promise((resolve) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const request = get(url, { rejectUnauthorized: false, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => request.destroy());
+  });
+}
+
 /** Starts the server binary on a free port with an empty database;
- * `settings` adds environment variables. */
+ * `settings` adds environment variables (with HUDDLE_TLS_CERT, it serves
+ * https). */
 export async function startServer(settings = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-e2e-'));
   const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  const scheme = settings.HUDDLE_TLS_CERT ? 'https' : 'http';
+  const origin = `${scheme}://127.0.0.1:${port}`;
   const launch = () =>
     spawn(process.env.HUDDLE_BIN, [], {
       env: {
@@ -38,11 +55,7 @@ export async function startServer(settings = {}) {
   const ready = async (child) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      try {
-        if ((await fetch(origin)).ok) return;
-      } catch {
-        // not listening yet
-      }
+      if (await answers(`${origin}/healthz`)) return;
       if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error('the server did not start within 30 s');
       await new Promise((r) => setTimeout(r, 100));
@@ -58,6 +71,7 @@ export async function startServer(settings = {}) {
     });
   return {
     origin,
+    port,
     stop,
     /** Stops the server (SIGTERM) and starts it again on the same address
      * and database, as an upgrade or a crash-restart would. */
@@ -70,8 +84,9 @@ export async function startServer(settings = {}) {
 }
 
 /** Debian's Chromium, headless, with a fake camera (a test pattern) and a
- * fake microphone (a beep), allowed to make WebRTC calls over loopback. */
-export function launchChromium() {
+ * fake microphone (a beep), allowed to make WebRTC calls over loopback;
+ * `extraArgs` adds flags. */
+export function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -90,6 +105,7 @@ export function launchChromium() {
       '--autoplay-policy=no-user-gesture-required',
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...extraArgs,
     ],
   });
 }
@@ -246,10 +262,11 @@ export async function switchableSignaling(page) {
 
 /** A host, signed up and in, who has created room `room`: the person and
  * the room's join link (the page stays on the rooms list). */
-export async function hostWithRoom(browser, origin, room, name = 'Dr. Host') {
+export async function hostWithRoom(browser, origin, room, name = 'Dr. Host', kind = null) {
   const host = await newPerson(browser);
   await signUpAndIn(host.page, origin, { email: 'host@example.org', name, password: 'correct horse battery' });
   await host.page.getByLabel('Room name').fill(room);
+  if (kind) await host.page.getByRole('radio', { name: kind }).check();
   await host.page.getByRole('button', { name: 'Create room' }).click();
   const joinLink = await host.page.getByLabel(`Join link for ${room}`).inputValue();
   return { host, joinLink };

@@ -1,0 +1,199 @@
+// Huddle as it is deployed: behind a real Caddy (Debian's, `tls internal`)
+// over https:// and wss://, with HUDDLE_TRUSTED_PROXIES naming it; many
+// people from many addresses, a flood from one; and once more with
+// Huddle's own TLS. Everything stays inside the loopback-only namespace,
+// whose 127.0.0.0/8 gives the guests their own source addresses.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import {
+  answers, freePort, hostWithRoom, joinCall, launchChromium, mediaGrowth, newPerson, startServer, waitForRemoteVideos,
+} from './support.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Starts Caddy on 127.0.0.1:`port` with its own internal CA, proxying to
+ * Huddle on `upstream`; waits until Huddle answers through it. */
+async function startCaddy(port, upstream) {
+  const dir = mkdtempSync(join(tmpdir(), 'huddle-caddy-'));
+  const caddyfile = join(dir, 'Caddyfile');
+  writeFileSync(caddyfile, `{
+  admin off
+  auto_https disable_redirects
+  skip_install_trust
+  default_bind 127.0.0.1
+  storage file_system ${join(dir, 'data')}
+}
+https://127.0.0.1:${port} {
+  tls internal
+  reverse_proxy 127.0.0.1:${upstream}
+}
+`);
+  const child = spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], {
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CONFIG_HOME: join(dir, 'xdg-config') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const deadline = Date.now() + 20_000;
+  while (!(await answers(`https://127.0.0.1:${port}/healthz`))) {
+    if (child.exitCode !== null) throw new Error(`caddy exited: ${log}`);
+    if (Date.now() > deadline) throw new Error(`caddy did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, stop: () => child.kill('SIGTERM') };
+}
+
+/** A guest's signaling socket from source address `from`, with its own
+ * guest identity: resolves to its first message, or to the HTTP status
+ * the upgrade was refused with. */
+function guestSocket(origin, from, join, identity = randomBytes(16).toString('base64url')) {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`${origin.replace('https:', 'wss:')}/ws`, {
+      localAddress: from,
+      rejectUnauthorized: false,
+      origin,
+      headers: { Cookie: `huddle_guest=${identity}` },
+    });
+    socket.on('unexpected-response', (_request, response) => resolve({ status: response.statusCode }));
+    socket.on('error', (error) => resolve({ error: error.message }));
+    socket.on('open', () => {
+      if (join) socket.send(JSON.stringify({ type: 'join', version: 1, ...join }));
+      else resolve({ socket, open: true });
+    });
+    socket.on('message', (data) => resolve({ socket, message: JSON.parse(data.toString()) }));
+  });
+}
+
+/** A consultation through `origin`: the host's room, a guest who waits in
+ * the lobby and is admitted, media both ways over a secure page. */
+async function consultation(browser, origin) {
+  const { host, joinLink } = await hostWithRoom(browser, origin, 'Clinic', 'Dr. Host', 'Consultation');
+  assert.ok(joinLink.startsWith(`${origin}/r/`), joinLink);
+  const sockets = [];
+  await joinCall(host, joinLink);
+  const pat = await newPerson(browser);
+  pat.page.on('websocket', (ws) => sockets.push(ws.url()));
+  await joinCall(pat, joinLink, 'Pat Guest');
+  await pat.page.getByText('Waiting for the host to let you in.').waitFor();
+  await host.page.getByRole('button', { name: 'Admit Pat Guest' }).click();
+  await waitForRemoteVideos(pat.page, 1);
+  await waitForRemoteVideos(host.page, 1);
+  for (const page of [host.page, pat.page]) {
+    const [growth] = await mediaGrowth(page);
+    assert.ok(growth.videoFrames > 10, `video flows: ${JSON.stringify(growth)}`);
+    assert.ok(growth.audioBytes > 1000, `sound flows: ${JSON.stringify(growth)}`);
+    assert.equal(await page.evaluate(() => window.isSecureContext && location.protocol), 'https:');
+  }
+  assert.ok(sockets.length > 0 && sockets.every((url) => url.startsWith('wss://')), sockets.join(' '));
+  return { host, pat, joinLink };
+}
+
+describe('behind Caddy with tls internal', () => {
+  const env = {};
+  before(async () => {
+    const caddyPort = await freePort();
+    env.origin = `https://127.0.0.1:${caddyPort}`;
+    env.server = await startServer({
+      HUDDLE_PUBLIC_ORIGIN: env.origin,
+      HUDDLE_TRUSTED_PROXIES: '127.0.0.1',
+      HUDDLE_WS_MAX_PER_ADDRESS: '10',
+    });
+    env.caddy = await startCaddy(caddyPort, env.server.port);
+    env.browser = await launchChromium(['--ignore-certificate-errors']);
+  });
+  after(async () => {
+    for (const socket of env.open ?? []) socket.terminate();
+    await env.browser?.close();
+    env.caddy?.stop();
+    await env.server?.stop();
+  });
+
+  it('runs a whole consultation over https and wss', async () => {
+    Object.assign(env, await consultation(env.browser, env.origin));
+  });
+
+  it('lets 30 guests from 30 addresses into 10 rooms, while one address still meets its limit', async () => {
+    const slugs = await env.host.page.evaluate(async () => {
+      const out = [];
+      for (let n = 1; n <= 10; n += 1) {
+        const body = new URLSearchParams({ name: `Group ${n}`, kind: 'meeting' });
+        const response = await fetch('/api/create_room', { method: 'POST', body, headers: { Accept: 'application/json' } });
+        out.push((await response.json()).slug);
+      }
+      return out;
+    });
+    const guests = await Promise.all(
+      Array.from({ length: 30 }, (_, n) =>
+        guestSocket(env.origin, `127.0.0.${n + 2}`, { room: slugs[n % 10], name: `Pupil ${n + 1}` })),
+    );
+    env.open = guests.map((g) => g.socket).filter(Boolean);
+    const welcomed = guests.filter((g) => g.message?.type === 'welcome').length;
+    console.log(`behind Caddy: ${welcomed} of 30 guests from 30 addresses got in`);
+    assert.equal(welcomed, 30, JSON.stringify(guests.filter((g) => g.message?.type !== 'welcome').map((g) => g.message ?? g)));
+
+    // Twelve sockets from one address: the limit of ten holds.
+    const flood = await Promise.all(Array.from({ length: 12 }, () => guestSocket(env.origin, '127.0.0.99', null)));
+    env.open.push(...flood.map((f) => f.socket).filter(Boolean));
+    assert.equal(flood.filter((f) => f.open).length, 10);
+    assert.equal(flood.filter((f) => f.status === 429).length, 2);
+  });
+
+  it('a guest turned away does not stop another guest on the same address from knocking', async () => {
+    const room = env.joinLink.split('/r/')[1];
+    // Pat leaves the consultation, so the next guest waits in its lobby.
+    await env.pat.page.getByRole('button', { name: 'Leave' }).click();
+    const first = await guestSocket(env.origin, '127.0.0.200', { room, name: 'Sam Turned' }, 'A'.repeat(22));
+    assert.equal(first.message?.type, 'waiting');
+    env.open.push(first.socket);
+    await env.host.page.getByRole('button', { name: 'Deny Sam Turned' }).click();
+    const second = await guestSocket(env.origin, '127.0.0.200', { room, name: 'Kim Next' }, 'B'.repeat(22));
+    assert.equal(second.message?.type, 'waiting', JSON.stringify(second.message));
+    env.open.push(second.socket);
+    await env.host.page.getByRole('button', { name: 'Admit Kim Next' }).waitFor();
+    const again = await guestSocket(env.origin, '127.0.0.201', { room, name: 'Sam Turned' }, 'A'.repeat(22));
+    assert.equal(again.message?.code, 'denied', JSON.stringify(again.message));
+  });
+});
+
+describe("Huddle's own TLS", () => {
+  const env = {};
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'huddle-tls-'));
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+    ], { stdio: 'ignore' });
+    env.server = await startServer({ HUDDLE_TLS_CERT: cert, HUDDLE_TLS_KEY: key });
+    env.browser = await launchChromium(['--ignore-certificate-errors']);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+
+  it('runs the same consultation over its own https and wss', async () => {
+    assert.ok(env.server.origin.startsWith('https://'));
+    await consultation(env.browser, env.server.origin);
+  });
+});
+
+describe('the systemd unit', () => {
+  it('passes systemd-analyze verify', () => {
+    // The unit names /usr/local/bin/huddle: put the built binary there in a
+    // private mount namespace, so nothing on this machine changes.
+    const unit = join(here, '..', '..', 'docs', 'huddle.service');
+    const script = 'mount -t tmpfs tmpfs /usr/local/bin && cp "$HUDDLE_BIN" /usr/local/bin/huddle && systemd-analyze verify "$1"';
+    const result = spawnSync('unshare', ['--mount', 'bash', '-c', script, 'verify', unit], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr.trim(), '', result.stderr);
+  });
+});
