@@ -410,6 +410,52 @@ mod tests {
     }
 
     #[test]
+    fn deployment_settings_are_read_and_checked() {
+        let c = from(&[
+            ("HUDDLE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+            ("HUDDLE_TLS_CERT", "/etc/huddle/cert.pem"),
+            ("HUDDLE_TLS_KEY", "/etc/huddle/key.pem"),
+            ("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org"),
+            ("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80"),
+            ("HUDDLE_METRICS_ADDR", "127.0.0.1:9100"),
+        ])
+        .unwrap();
+        assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(c.tls, Some(TlsFiles { cert: "/etc/huddle/cert.pem".into(), key: "/etc/huddle/key.pem".into() }));
+        assert_eq!(c.http_redirect_addr, Some("0.0.0.0:80".parse().unwrap()));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        let defaults = from(&[]).unwrap();
+        assert!(defaults.trusted_proxies.is_empty() && defaults.tls.is_none() && defaults.metrics_addr.is_none());
+        assert_eq!((defaults.signaling.max_per_address, defaults.sign_in_limit_per_address), (100, 100), "sized for a school");
+        for bad in [
+            vec![("HUDDLE_TRUSTED_PROXIES", "10.0.0.0/99")],
+            vec![("HUDDLE_TLS_CERT", "/x.pem")],
+            vec![("HUDDLE_METRICS_ADDR", "metrics")],
+            vec![("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80")],
+            vec![("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80"), ("HUDDLE_PUBLIC_ORIGIN", "http://meet.example.org")],
+        ] {
+            let err = from(&bad).unwrap_err().to_string();
+            assert!(err.contains(bad[0].0), "{err}");
+        }
+    }
+
+    #[test]
+    fn describing_the_settings_masks_every_secret() {
+        let vars = [
+            ("HUDDLE_TURN_URLS", "turn:t.example.org"),
+            ("HUDDLE_TURN_SECRET", "0123456789abcdef-secret"),
+            ("HUDDLE_ICE_SERVERS", r#"[{"urls":["turn:x"],"username":"user-name","credential":"pass-word"}]"#),
+        ];
+        let described = from(&vars).unwrap().describe("http://127.0.0.1:3000");
+        let text: String = described.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        for secret in ["0123456789abcdef-secret", "user-name", "pass-word"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("HUDDLE_TURN_SECRET=****"));
+        assert!(text.contains("HUDDLE_PUBLIC_ORIGIN=http://127.0.0.1:3000"));
+    }
+
+    #[test]
     fn ice_servers_are_read_from_json() {
         let c = from(&[("HUDDLE_ICE_SERVERS", r#"[{"urls":["turn:127.0.0.1:3478"],"username":"u","credential":"p"}]"#)]).unwrap();
         assert_eq!(c.ice_servers[0].urls, vec!["turn:127.0.0.1:3478".to_string()]);
