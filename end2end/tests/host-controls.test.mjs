@@ -52,18 +52,22 @@ describe('host controls', () => {
     await pupil.page.getByText('The host removed you from the call.').waitFor();
     await host.page.getByText('You are the only one here').waitFor();
 
-    // Coming back from the address someone was removed from means waiting
-    // to be let in (all browsers here share 127.0.0.1), even without a lobby.
+    // Coming back means waiting to be let in, even without a lobby; the
+    // removal is the person's (their browser's guest identity), so someone
+    // else on the same network (all browsers here share 127.0.0.1) walks in.
+    await joinCall(pupil, link, 'Pupil One');
+    await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
     const second = await newPerson(env.browser);
     await joinCall(second, link, 'Pupil Two');
-    await second.page.getByText('Waiting for the host to let you in.').waitFor();
-    await host.page.getByRole('button', { name: 'Admit Pupil Two' }).click();
-    await waitForRemoteVideos(host.page, 1);
+    await waitForRemoteVideos(second.page, 1);
+    await host.page.getByRole('button', { name: 'Admit Pupil One' }).click();
+    await waitForRemoteVideos(host.page, 2);
 
     // End for everyone, after confirming.
     host.page.once('dialog', (dialog) => dialog.accept());
     await host.page.getByRole('button', { name: 'End for everyone' }).click();
     await second.page.getByText('The host ended the call.').waitFor();
+    await pupil.page.getByText('The host ended the call.').waitFor();
     await host.page.getByText('You ended the call for everyone.').waitFor();
 
     // The attendance lists everyone who was in, and downloads as CSV.
@@ -76,6 +80,7 @@ describe('host controls', () => {
     ]);
     const csv = readFileSync(await download.path(), 'utf8');
     const names = csv.trim().split('\r\n').slice(1).map((line) => line.split(',').slice(0, 2).join(','));
-    assert.deepEqual(names, ['Ms. Teacher,host', 'Pupil One,guest', 'Pupil Two,guest']);
+    // One row per stay: Pupil One came twice (removed, then let back in).
+    assert.deepEqual(names, ['Ms. Teacher,host', 'Pupil One,guest', 'Pupil Two,guest', 'Pupil One,guest']);
   });
 });

@@ -12,13 +12,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
-
-use crate::server::state::AppState;
 
 /// The resolved client of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,11 +129,11 @@ pub fn resolve(peer: IpAddr, tls: bool, headers: &HeaderMap, trusted: &TrustedPr
     let hops = forwarded_hops(headers).unwrap_or_else(|| x_forwarded_hops(headers));
     let mut client = Client { address: peer, https: tls };
     for hop in hops.iter().rev() {
-        let Some(address) = hop.address else { break };
-        client.address = address;
         if let Some(proto) = &hop.proto {
             client.https = proto.eq_ignore_ascii_case("https");
         }
+        let Some(address) = hop.address else { break };
+        client.address = address;
         if !trusted.contains(address) {
             break;
         }
@@ -188,8 +187,11 @@ fn x_forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
         .flat_map(|v| v.split(','))
         .next_back()
         .map(|p| p.trim().to_string());
-    if let (Some(last), Some(proto)) = (hops.last_mut(), proto) {
-        last.proto = Some(proto);
+    match (hops.last_mut(), proto) {
+        (Some(last), Some(proto)) => last.proto = Some(proto),
+        // A protocol but no address: the proxy itself is the client.
+        (None, Some(proto)) => hops.push(Hop { address: None, proto: Some(proto) }),
+        (_, None) => {}
     }
     hops
 }
@@ -232,11 +234,11 @@ fn split_outside_quotes(value: &str, separator: char) -> Vec<&str> {
 }
 
 /// Middleware: resolves the client once and stores it in the request.
-pub async fn stamp(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn stamp(State(trusted): State<Arc<TrustedProxies>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let tls = request.extensions().get::<Transport>().is_some_and(|t| t.tls);
     if let Some(peer) = peer {
-        let client = resolve(peer, tls, request.headers(), &state.trusted_proxies);
+        let client = resolve(peer, tls, request.headers(), &trusted);
         request.extensions_mut().insert(client);
     }
     next.run(request).await
@@ -281,6 +283,8 @@ mod tests {
     fn a_trusted_proxy_with_no_header_is_itself_the_client() {
         let client = resolve(ip("10.0.0.2"), true, &HeaderMap::new(), &trusted("10.0.0.0/8"));
         assert_eq!(client, Client { address: ip("10.0.0.2"), https: true });
+        let h = headers(&[("x-forwarded-proto", "https")]);
+        assert_eq!(resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.2")), Client { address: ip("10.0.0.2"), https: true });
     }
 
     #[test]

@@ -21,7 +21,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::server::state::AppState;
 use crate::signaling::socket::Signaling;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -122,12 +121,12 @@ impl Collector for SignalingCollector {
 
 /// Middleware: times each request under its route's pattern (never the
 /// path itself, which may hold a join link).
-pub async fn time_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn time_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| other_route(request.uri().path()), |m| m.as_str().to_string());
     let method = request.method().as_str().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.requests.get_or_create(&Route { route, method }).observe(started.elapsed().as_secs_f64());
+    metrics.requests.get_or_create(&Route { route, method }).observe(started.elapsed().as_secs_f64());
     response
 }
 

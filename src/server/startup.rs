@@ -152,9 +152,9 @@ impl Application {
             .layer(RequestBodyLimitLayer::new(web_surface::MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web_surface::REQUEST_TIMEOUT))
             .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
-            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::server::metrics::time_requests))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), crate::server::metrics::time_requests))
             // Outermost: every layer and handler inside sees the resolved client.
-            .layer(axum::middleware::from_fn_with_state(state.clone(), client_address::stamp))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.trusted_proxies), client_address::stamp))
             .with_state(state);
         let redirect = match config.http_redirect_addr {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_HTTP_REDIRECT_ADDR: listening on {addr}"))?),

@@ -243,3 +243,31 @@ async fn the_metrics_listener_shows_a_call_as_it_happens_and_the_public_port_doe
     assert!(after.contains(r#"huddle_sign_in_failures_total{reason="bad_credentials"} 1"#), "{after}");
     assert_eq!(app.visitor().page("/metrics").await.status(), 404, "not on the public port");
 }
+
+#[tokio::test]
+async fn without_a_guest_identity_a_denial_falls_back_to_the_resolved_address() {
+    let app = spawn_app_with(trusting_loopback).await;
+    let (mut call, slug) = host_with_lobby(&app).await;
+    let (mut pat, _) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
+    let pat_id = match call.recv().await {
+        ServerMessage::Lobby { waiting } => waiting[0].id,
+        other => panic!("expected the lobby, got {other:?}"),
+    };
+    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    pat.expect_error(ErrorCode::Denied).await;
+    let (_, answer) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
+    assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied), "the same forwarded address");
+    let (_, answer) = knock(&from(&app, "203.0.113.6"), &slug, "Sam").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "another forwarded address: {answer:?}");
+}
+
+#[tokio::test]
+async fn forwarded_https_is_believed_from_a_trusted_proxy_only() {
+    let hsts = |response: &reqwest::Response| response.headers().contains_key("strict-transport-security");
+    let app = spawn_app_with(trusting_loopback).await;
+    assert!(hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
+    assert!(hsts(&app.visitor_with(&[("forwarded", "for=203.0.113.9;proto=https")]).page("/").await));
+    assert!(!hsts(&app.visitor().page("/").await));
+    let app = spawn_app_with(trusting_someone_else).await;
+    assert!(!hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
+}
