@@ -42,6 +42,15 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
         }
         let (state, _) = super::context::request().await?;
         let client = super::context::client_addr().await;
+        // Every sign-up counts against its address, taken or not.
+        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+        let now = std::time::Instant::now();
+        let attempt = state
+            .sign_in_throttle
+            .sign_ups
+            .begin(&address_key, now)
+            .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+        attempt.failed(now);
         if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
             tracing::info!(account = account.id, "account created");
         }
@@ -55,36 +64,36 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::accounts::{self, SignInAttempt};
     use crate::server::audit::{self, Action, Event};
+    use crate::server::known_device;
     super::context::finish::<SignIn>("/login", async move {
         let (state, session) = super::context::request().await?;
         let client = super::context::client_addr().await;
-        // Keyed by what was typed, known account or not: the throttle must
-        // not tell them apart either.
-        let account_key = email.trim().to_lowercase();
-        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
-        let throttle = &state.sign_in_throttle;
         let now = std::time::Instant::now();
-        let wait = [throttle.per_account.check(&account_key, now), throttle.per_address.check(&address_key, now)]
-            .into_iter()
-            .filter_map(Result::err)
-            .max();
-        if let Some(wait) = wait {
-            state.metrics.sign_in_failed("throttled");
-            return Err(AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil() as u64 });
-        }
+        let headers: http::HeaderMap = leptos_axum::extract().await.map_err(|e| AppError::internal("reading the request's headers", e))?;
+        let device = known_device::token(&headers);
+        let known = known_device::is_known(&state.db, &email, device).await?;
+        // Keyed by what was typed, known account or not: the throttle must
+        // not tell them apart either. Reserved before the hash, so a burst
+        // is not checked in full before its first failure counts.
+        let check = state.sign_in_throttle.begin(&email, client, known, now).inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
         match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
             SignInAttempt::Accepted(account) => {
-                throttle.per_account.success(&account_key);
+                check.succeeded();
+                if !known {
+                    let cookie = known_device::remember(&state.db, account.id, state.public_origin.starts_with("https://")).await?;
+                    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                        response.append_header(http::header::SET_COOKIE, cookie);
+                    }
+                }
                 session.sign_in(&account).await?;
                 audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
                 leptos_axum::redirect("/rooms");
                 Ok(())
             }
             SignInAttempt::Refused { account } => {
+                check.failed(std::time::Instant::now());
                 let event = Event { actor: None, account, action: Action::SignIn, success: false, client };
                 audit::record(&state.db, event).await?;
-                throttle.per_account.failure(&account_key, now);
-                throttle.per_address.failure(&address_key, now);
                 state.metrics.sign_in_failed("bad_credentials");
                 Err(AppError::BadCredentials)
             }
@@ -142,10 +151,13 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         let (state, session) = super::context::request().await?;
         let account = session.require_account(&state).await?;
         let client = super::context::client_addr().await;
+        let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
         if !accounts::check_password(&state.db, &state.hasher, account.id, current_password).await? {
+            check.failed(std::time::Instant::now());
             audit::record(&state.db, Event::by(account.id, Action::PasswordChange, false, client)).await?;
             return Err(AppError::invalid("current_password", "That is not your current password."));
         }
+        check.succeeded();
         let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
         if crate::server::password::is_common(&new_password) {
             return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
@@ -171,10 +183,13 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
         let (state, session) = super::context::request().await?;
         let account = session.require_account(&state).await?;
         let client = super::context::client_addr().await;
+        let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
         if !accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
+            check.failed(std::time::Instant::now());
             audit::record(&state.db, Event::by(account.id, Action::ProfileChange, false, client)).await?;
             return Err(AppError::invalid("password", "That is not your current password."));
         }
+        check.succeeded();
         accounts::set_profile(&state.db, account.id, &display_name, &email).await?;
         audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
         leptos_axum::redirect("/account?done=profile");

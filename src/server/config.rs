@@ -58,6 +58,8 @@ Configuration (environment variables):
   HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS
                         failed sign-ins from one address before back-off
                                                           [default: 100]
+  HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS
+                        sign-ups from one address before back-off  [default: 20]
   HUDDLE_WS_PING_SECONDS
                         how often signaling sockets are pinged  [default: 20]
   HUDDLE_WS_SILENCE_SECONDS
@@ -110,6 +112,8 @@ pub struct Config {
     /// further one is answered with a doubling wait.
     pub sign_in_limit_per_account: u32,
     pub sign_in_limit_per_address: u32,
+    /// Sign-ups allowed per client address before each further one waits.
+    pub sign_up_limit_per_address: u32,
     /// How often expired sessions are swept out (and audited).
     pub session_sweep_every: Duration,
     /// Signaling liveness and limits.
@@ -137,6 +141,7 @@ impl Default for Config {
             session_limits: SessionLimits { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) },
             sign_in_limit_per_account: 10,
             sign_in_limit_per_address: 100,
+            sign_up_limit_per_address: 20,
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
             join_early: Duration::from_secs(15 * 60),
@@ -200,6 +205,9 @@ impl Config {
         }
         if let Some(n) = get("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS") {
             config.sign_in_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", &n)?)?;
+        }
+        if let Some(n) = get("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS") {
+            config.sign_up_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS", &n)?)?;
         }
         if let Some(secs) = get("HUDDLE_WS_PING_SECONDS") {
             config.signaling.heartbeat.ping_every = Duration::from_secs(positive("HUDDLE_WS_PING_SECONDS", &secs)?);
@@ -277,6 +285,7 @@ impl Config {
             ("HUDDLE_SESSION_MAX_HOURS", (self.session_limits.absolute.as_secs() / 3600).to_string()),
             ("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", self.sign_in_limit_per_account.to_string()),
             ("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", self.sign_in_limit_per_address.to_string()),
+            ("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS", self.sign_up_limit_per_address.to_string()),
             ("HUDDLE_WS_PING_SECONDS", s.heartbeat.ping_every.as_secs().to_string()),
             ("HUDDLE_WS_SILENCE_SECONDS", s.heartbeat.silence_limit.as_secs().to_string()),
             ("HUDDLE_WS_MAX_PER_ADDRESS", s.max_per_address.to_string()),

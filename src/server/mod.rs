@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod download;
 pub mod guest;
+pub mod known_device;
 pub mod metrics;
 pub mod password;
 pub mod rooms;

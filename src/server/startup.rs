@@ -122,6 +122,7 @@ impl Application {
             sign_in_throttle: Arc::new(SignInThrottle {
                 per_account: Throttle::new(config.sign_in_limit_per_account),
                 per_address: Throttle::new(config.sign_in_limit_per_address),
+                sign_ups: Throttle::new(config.sign_up_limit_per_address),
             }),
             clock: config.clock.clone(),
             // Five wrong passcodes, then a doubling wait.

@@ -1,6 +1,8 @@
 //! The state every request handler shares.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -10,7 +12,8 @@ use crate::server::client_address::TrustedProxies;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::session::SessionLimits;
-use crate::server::throttle::Throttle;
+use crate::error::AppError;
+use crate::server::throttle::{Attempt, Throttle};
 use crate::signaling::socket::Signaling;
 
 /// Handed to axum handlers (`State`) and to Leptos server functions (context).
@@ -36,11 +39,53 @@ pub struct AppState {
     pub join_early: std::time::Duration,
 }
 
-/// Failed sign-ins counted per account (email) and per client address.
+/// Failed password checks (sign-in, and the account forms' current
+/// password) counted per account (email) and per client address, and
+/// sign-ups per client address.
 #[derive(Debug)]
 pub struct SignInThrottle {
     pub per_account: Throttle,
     pub per_address: Throttle,
+    pub sign_ups: Throttle,
+}
+
+/// A password check reserved with [`SignInThrottle::begin`].
+pub struct PasswordCheck<'a> {
+    account: Option<Attempt<'a>>,
+    address: Attempt<'a>,
+}
+
+impl SignInThrottle {
+    /// Reserves a password check for the account keyed `email` from
+    /// `client`, before the (slow) hash: refused with the wait while either
+    /// is blocked, or while checks already under way fill the limit. The
+    /// per-account count is skipped from the owner's own known address
+    /// (`known`), so a stranger's guesses cannot lock the owner out.
+    pub fn begin(&self, email: &str, client: Option<IpAddr>, known: bool, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
+        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+        let too_many = |wait: Duration| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 };
+        let address = self.per_address.begin(&address_key, now).map_err(too_many)?;
+        let account = if known { None } else { Some(self.per_account.begin(&email.trim().to_lowercase(), now).map_err(too_many)?) };
+        Ok(PasswordCheck { account, address })
+    }
+}
+
+impl PasswordCheck<'_> {
+    /// The password was wrong: one failure each.
+    pub fn failed(self, now: Instant) {
+        if let Some(account) = self.account {
+            account.failed(now);
+        }
+        self.address.failed(now);
+    }
+
+    /// The password was right: the account's failures are forgotten.
+    pub fn succeeded(self) {
+        if let Some(account) = self.account {
+            account.succeeded();
+        }
+        self.address.neither();
+    }
 }
 
 /// Wrong room passcodes: a few per person, more per address (a school

@@ -4,6 +4,11 @@
 //! key's record is forgotten after a quiet hour, so nobody can lock a real
 //! user out for good. Time is passed in, so the rules are tested without
 //! waiting.
+//!
+//! An attempt whose check takes time (a password hash) is reserved with
+//! [`Throttle::begin`] before the check and counts against the limit while
+//! it runs, so a burst sent at once cannot all be checked before the first
+//! failure is counted.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +24,8 @@ const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 #[derive(Debug, Clone, Copy)]
 struct Record {
     failures: u32,
+    /// Attempts reserved and still being checked.
+    in_flight: u32,
     last_failure: Instant,
     blocked_until: Option<Instant>,
 }
@@ -45,11 +52,31 @@ impl Throttle {
         }
     }
 
+    /// Reserves an attempt for `key`: `Err(wait)` while it is blocked, or
+    /// while the failures so far and the attempts still being checked are
+    /// over the limit (so past it, one attempt at a time). The reservation ends with the returned [`Attempt`]:
+    /// as a failure, a success, or (dropped) neither.
+    pub fn begin(&self, key: &str, now: Instant) -> Result<Attempt<'_>, Duration> {
+        let mut records = self.lock();
+        records.retain(|_, r| r.in_flight > 0 || now.duration_since(r.last_failure) < FORGET_AFTER);
+        let record = records.entry(key.to_string()).or_insert(Record { failures: 0, in_flight: 0, last_failure: now, blocked_until: None });
+        if let Some(until) = record.blocked_until.filter(|until| *until > now) {
+            return Err(until - now);
+        }
+        // Past the limit, one check at a time: the others wait for its
+        // verdict (which, a failure, blocks them longer).
+        if record.in_flight > 0 && record.failures.saturating_add(record.in_flight) > self.limit {
+            return Err(FIRST_BLOCK);
+        }
+        record.in_flight += 1;
+        Ok(Attempt { throttle: self, key: key.to_string(), open: true })
+    }
+
     /// Counts a failure for `key`, blocking it once over the limit.
     pub fn failure(&self, key: &str, now: Instant) {
         let mut records = self.lock();
-        records.retain(|_, r| now.duration_since(r.last_failure) < FORGET_AFTER);
-        let record = records.entry(key.to_string()).or_insert(Record { failures: 0, last_failure: now, blocked_until: None });
+        records.retain(|_, r| r.in_flight > 0 || now.duration_since(r.last_failure) < FORGET_AFTER);
+        let record = records.entry(key.to_string()).or_insert(Record { failures: 0, in_flight: 0, last_failure: now, blocked_until: None });
         record.failures = record.failures.saturating_add(1);
         record.last_failure = now;
         if record.failures > self.limit {
@@ -64,8 +91,55 @@ impl Throttle {
         self.lock().remove(key);
     }
 
+    /// An attempt reserved by `begin` ended without a verdict.
+    fn release(&self, key: &str) {
+        if let Some(record) = self.lock().get_mut(key) {
+            record.in_flight = record.in_flight.saturating_sub(1);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
         self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// An attempt reserved with [`Throttle::begin`]; dropped without a verdict
+/// (an error on the way), it simply stops counting.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    throttle: &'a Throttle,
+    key: String,
+    open: bool,
+}
+
+impl Attempt<'_> {
+    /// The attempt failed: it counts as a failure.
+    pub fn failed(mut self, now: Instant) {
+        self.close();
+        self.throttle.failure(&self.key, now);
+    }
+
+    /// The attempt succeeded: the key's failures are forgotten.
+    pub fn succeeded(mut self) {
+        self.close();
+        self.throttle.success(&self.key);
+    }
+
+    /// The attempt ends without counting either way.
+    pub fn neither(mut self) {
+        self.close();
+    }
+
+    fn close(&mut self) {
+        if std::mem::take(&mut self.open) {
+            self.throttle.release(&self.key);
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -117,6 +191,32 @@ mod tests {
         assert_eq!(t.check("b", now), Ok(()));
         t.success("a");
         assert_eq!(t.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn attempts_being_checked_count_so_a_burst_cannot_all_be_checked() {
+        let t = Throttle::new(3);
+        let now = Instant::now();
+        let burst: Vec<_> = (0..100).filter_map(|_| t.begin("a", now).ok()).collect();
+        assert_eq!(burst.len(), 4, "the limit plus the one failure that blocks");
+        for attempt in burst {
+            attempt.failed(now);
+        }
+        assert!(t.begin("a", now).is_err(), "blocked after the burst");
+    }
+
+    #[test]
+    fn an_attempt_dropped_or_ended_without_a_verdict_stops_counting() {
+        let t = Throttle::new(0);
+        let now = Instant::now();
+        let first = t.begin("a", now).unwrap();
+        assert_eq!(t.begin("a", now).unwrap_err(), FIRST_BLOCK);
+        drop(first);
+        t.begin("a", now).unwrap().neither();
+        t.begin("a", now).unwrap().succeeded();
+        assert!(t.begin("a", now).is_ok());
+        t.begin("b", now).unwrap().failed(now);
+        assert!(t.begin("b", now).is_err(), "a failure over a limit of 0 blocks");
     }
 
     #[test]

@@ -425,6 +425,7 @@ pub async fn spawn_process() -> ServerProcess {
         // The timing tests fail on purpose, many times.
         .env("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", "1000")
         .env("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", "1000")
+        .env("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS", "1000")
         .spawn()
         .expect("the server binary starts");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();

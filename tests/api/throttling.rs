@@ -111,3 +111,81 @@ async fn a_hundred_simultaneous_sign_ins_do_not_exhaust_memory() {
     let peak = server.peak_memory();
     assert!(peak < limit, "peak memory {} MiB over {} MiB", peak >> 20, limit >> 20);
 }
+
+/// Statuses of `n` sign-ins for `email` sent at once by fresh visitors,
+/// `right` of them (the last) with the right password.
+async fn burst(app: &crate::helpers::TestApp, email: &str, n: usize, right: usize) -> Vec<u16> {
+    let visitors: Vec<_> = (0..n).map(|_| app.visitor()).collect();
+    let attempts = visitors.iter().enumerate().map(|(i, v)| v.sign_in(email, if i >= n - right { PASSWORD } else { "guess guess" }));
+    futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect()
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_on_one_account_is_checked_only_up_to_the_limit() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_address = 10_000).await;
+    app.host("ada@example.org", "Ada").await;
+    let statuses = burst(&app, "ada@example.org", 300, 1).await;
+    let checked = statuses.iter().filter(|s| **s != 429).count();
+    eprintln!("guesses checked in a 300-guess burst on one account: {checked}");
+    assert!(checked <= 11, "{checked} of 300 were checked (limit 10 failures): {statuses:?}");
+    assert!(statuses.iter().all(|s| [401, 429].contains(s) || *s == 200));
+}
+
+#[tokio::test]
+async fn a_burst_from_one_address_is_checked_only_up_to_its_limit() {
+    let app = spawn_app_with(|c| {
+        c.sign_in_limit_per_address = 30;
+        c.sign_in_limit_per_account = 10_000;
+    })
+    .await;
+    let visitors: Vec<_> = (0..100).map(|_| app.visitor()).collect();
+    let emails: Vec<String> = (0..100).map(|i| format!("user{i}@example.org")).collect();
+    let attempts = visitors.iter().zip(&emails).map(|(v, email)| v.sign_in(email, "guess guess"));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 31, "{checked} of 100 checked against a limit of 30");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 100 - checked);
+}
+
+#[tokio::test]
+async fn the_owner_on_a_known_device_gets_in_while_a_stranger_has_the_account_blocked() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 3).await;
+    let owner = app.host("ada@example.org", "Ada").await;
+    owner.call("logout", &[]).await;
+    let stranger = app.visitor();
+    for _ in 0..6 {
+        stranger.sign_in("ada@example.org", "guess guess").await;
+    }
+    assert_eq!(stranger.sign_in("ada@example.org", PASSWORD).await.status(), 429, "blocked for the stranger");
+    assert_eq!(app.visitor().sign_in("ada@example.org", PASSWORD).await.status(), 429, "and on an unknown device");
+    assert_eq!(owner.sign_in("ada@example.org", PASSWORD).await.status(), 200, "the owner's own browser gets in");
+    let device = owner.cookie().unwrap();
+    assert!(device.to_str().unwrap().contains("huddle_device="));
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_throttled_and_a_burst_cannot_race_it() {
+    let app = spawn_app_with(|c| c.sign_up_limit_per_address = 20).await;
+    let visitors: Vec<_> = (0..150).map(|_| app.visitor()).collect();
+    let emails: Vec<String> = (0..150).map(|i| format!("new{i}@example.org")).collect();
+    let attempts = visitors.iter().zip(&emails).map(|(v, email)| v.sign_up(email, "New", PASSWORD));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+    let created = statuses.iter().filter(|s| **s == 200).count();
+    assert!(created <= 21, "{created} of 150 simultaneous sign-ups went through");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 150 - created);
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
+    assert_eq!(accounts as usize, created);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_in_the_account_forms_are_throttled() {
+    let app = spawn_app_with(|c| c.sign_in_limit_per_account = 5).await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(ada.call("change_password", &[("current_password", "guess guess"), ("new_password", "another long one")]).await.status().as_u16());
+        statuses.push(ada.call("change_profile", &[("display_name", "Ada"), ("email", "ada@example.org"), ("password", "guess guess")]).await.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().take(6).all(|s| *s == 422), "{statuses:?}");
+}

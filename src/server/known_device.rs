@@ -1,0 +1,77 @@
+//! Known devices: a browser that signed in to an account gets a random
+//! token in the `huddle_device` cookie, remembered (as a SHA-256) for that
+//! account. Failed sign-ins for an email hold back everyone trying it,
+//! except the owner on one of their known devices, so a stranger who knows
+//! a doctor's email cannot keep the doctor out. (The per-address count
+//! still applies to everyone.)
+
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+use crate::error::AppError;
+
+/// The cookie's name.
+pub const COOKIE: &str = "huddle_device";
+const MAX_AGE_SECONDS: u64 = 365 * 24 * 3600;
+
+/// The device token the request carries, if any.
+pub fn token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `token` is a known device of the account registered to `email`.
+pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Result<bool, AppError> {
+    let Some(token) = token else { return Ok(false) };
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT d.id FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE a.email = ? AND d.token_hash = ?",
+    )
+    .bind(email.trim().to_lowercase())
+    .bind(digest(token))
+    .fetch_optional(db)
+    .await
+    .map_err(|e| AppError::internal("looking up a known device failed", e))?;
+    Ok(found.is_some())
+}
+
+/// Remembers a new device for `account`; the `Set-Cookie` value to send.
+pub async fn remember(db: &SqlitePool, account: i64, secure: bool) -> Result<HeaderValue, AppError> {
+    let token = crate::server::token::random_token::<32>();
+    sqlx::query("INSERT INTO known_devices (account_id, token_hash) VALUES (?, ?)")
+        .bind(account)
+        .bind(digest(&token))
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("remembering a device failed", e))?;
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{secure}"))
+        .map_err(|e| AppError::internal("a device cookie", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tokens_of_our_shape_are_read() {
+        let mut headers = HeaderMap::new();
+        let good = "a".repeat(43);
+        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("x=1; {COOKIE}={good}")).unwrap());
+        assert_eq!(token(&headers), Some(good.as_str()));
+        headers.insert(header::COOKIE, HeaderValue::from_static("huddle_device=short"));
+        assert_eq!(token(&headers), None);
+        assert_eq!(digest("abc").len(), 64);
+    }
+}
