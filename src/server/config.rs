@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::server::client_address::TrustedProxies;
+use crate::server::serve::ConnectionLimits;
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
 use crate::server::turn::TurnConfig;
@@ -40,6 +41,15 @@ Configuration (environment variables):
                         the https:// public origin        [default: off]
   HUDDLE_METRICS_ADDR   serve Prometheus metrics at /metrics on this
                         separate address                 [default: off]
+  HUDDLE_HTTP_HEADER_SECONDS
+                        time to send a request's headers  [default: 10]
+  HUDDLE_HTTP_IDLE_SECONDS
+                        a connection silent this long is closed  [default: 60]
+  HUDDLE_MAX_CONNECTIONS
+                        open connections in all  [default: open-file limit - 100]
+  HUDDLE_MAX_CONNECTIONS_PER_ADDRESS
+                        open connections from one address (trusted
+                        proxies excepted)                [default: 200]
   HUDDLE_ICE_SERVERS    JSON list of RTCIceServer objects handed to browsers,
                         e.g. [{\"urls\":[\"turn:turn.example.org:3478\"],
                         \"username\":\"u\",\"credential\":\"p\"}]         [default: []]
@@ -99,6 +109,10 @@ pub struct Config {
     pub http_redirect_addr: Option<SocketAddr>,
     /// Serve Prometheus metrics on this separate address.
     pub metrics_addr: Option<SocketAddr>,
+    /// Deadlines and caps for HTTP connections; `max_total` is set from the
+    /// open-file limit unless `max_connections` is given.
+    pub connections: ConnectionLimits,
+    pub max_connections: Option<usize>,
     /// ICE servers for browsers; empty means host candidates only.
     pub ice_servers: Vec<IceServer>,
     /// A TURN service sharing a secret with Huddle (coturn's
@@ -135,6 +149,8 @@ impl Default for Config {
             tls_reload_every: Duration::from_secs(5),
             http_redirect_addr: None,
             metrics_addr: None,
+            connections: ConnectionLimits::default(),
+            max_connections: None,
             ice_servers: Vec::new(),
             turn: None,
             site_root: "target/site".into(),
@@ -184,6 +200,18 @@ impl Config {
         }
         if config.http_redirect_addr.is_some() && !config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")) {
             anyhow::bail!("HUDDLE_HTTP_REDIRECT_ADDR needs HUDDLE_PUBLIC_ORIGIN to be the https:// address to redirect to");
+        }
+        if let Some(secs) = get("HUDDLE_HTTP_HEADER_SECONDS") {
+            config.connections.header_timeout = Duration::from_secs(positive("HUDDLE_HTTP_HEADER_SECONDS", &secs)?);
+        }
+        if let Some(secs) = get("HUDDLE_HTTP_IDLE_SECONDS") {
+            config.connections.idle_timeout = Duration::from_secs(positive("HUDDLE_HTTP_IDLE_SECONDS", &secs)?);
+        }
+        if let Some(n) = get("HUDDLE_MAX_CONNECTIONS") {
+            config.max_connections = Some(usize::try_from(positive("HUDDLE_MAX_CONNECTIONS", &n)?)?);
+        }
+        if let Some(n) = get("HUDDLE_MAX_CONNECTIONS_PER_ADDRESS") {
+            config.connections.max_per_address = usize::try_from(positive("HUDDLE_MAX_CONNECTIONS_PER_ADDRESS", &n)?)?;
         }
         if let Some(json) = get("HUDDLE_ICE_SERVERS") {
             config.ice_servers = serde_json::from_str(&json).context("HUDDLE_ICE_SERVERS is not a JSON list of {\"urls\": [...]} objects")?;
@@ -277,6 +305,10 @@ impl Config {
             ("HUDDLE_TLS_KEY", or_off(self.tls.as_ref().map(|t| t.key.display().to_string()))),
             ("HUDDLE_HTTP_REDIRECT_ADDR", or_off(self.http_redirect_addr.map(|a| a.to_string()))),
             ("HUDDLE_METRICS_ADDR", or_off(self.metrics_addr.map(|a| a.to_string()))),
+            ("HUDDLE_HTTP_HEADER_SECONDS", self.connections.header_timeout.as_secs().to_string()),
+            ("HUDDLE_HTTP_IDLE_SECONDS", self.connections.idle_timeout.as_secs().to_string()),
+            ("HUDDLE_MAX_CONNECTIONS", self.max_connections.map_or_else(|| "(from the open-file limit)".into(), |n| n.to_string())),
+            ("HUDDLE_MAX_CONNECTIONS_PER_ADDRESS", self.connections.max_per_address.to_string()),
             ("HUDDLE_ICE_SERVERS", serde_json::Value::Array(ice).to_string()),
             ("HUDDLE_TURN_URLS", or_off(self.turn.as_ref().map(|t| t.urls.join(",")))),
             ("HUDDLE_TURN_SECRET", or_off(self.turn.as_ref().map(|_| "****".to_string()))),

@@ -26,7 +26,7 @@ use crate::server::config::Config;
 use crate::server::password::PasswordHasher;
 use crate::server::client_address;
 use crate::server::metrics::Metrics;
-use crate::server::serve::serve;
+use crate::server::serve::{connections_for, raise_file_limit, serve, ConnectionLimits, Gate};
 use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
 use crate::server::tls::Certificates;
 use crate::server::throttle::Throttle;
@@ -68,6 +68,9 @@ pub struct Application {
     redirect: Option<TcpListener>,
     /// The separate metrics listener, and what it shows.
     metrics: Option<(TcpListener, Arc<Metrics>)>,
+    /// Caps and deadlines for the public listener's connections.
+    gate: Arc<Gate>,
+    limits: ConnectionLimits,
     tls_reload_every: std::time::Duration,
 }
 
@@ -165,7 +168,13 @@ impl Application {
             Some(addr) => Some((TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_METRICS_ADDR: listening on {addr}"))?, metrics)),
             None => None,
         };
-        Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, tls_reload_every: config.tls_reload_every })
+        let file_limit = raise_file_limit();
+        let limits = ConnectionLimits {
+            max_total: config.max_connections.unwrap_or_else(|| connections_for(file_limit)),
+            ..config.connections
+        };
+        let gate = Gate::new(limits, Arc::new(config.trusted_proxies.clone()));
+        Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, gate, limits, tls_reload_every: config.tls_reload_every })
     }
 
     /// Where the metrics listener listens, if it does.
@@ -192,7 +201,9 @@ impl Application {
     /// signaling socket "going away" (1001), lets in-flight requests and
     /// sockets finish for up to ten seconds, and closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, router, signaling, db, tls, redirect, metrics, origin, tls_reload_every } = self;
+        let Self { listener, router, signaling, db, tls, redirect, metrics, origin, gate, limits, tls_reload_every } = self;
+        // The side listeners are few and local; they get their own caps.
+        let side_gate = || Gate::new(ConnectionLimits { max_total: 256, max_per_address: 64, ..limits }, Arc::default());
         let (stopping, stopped) = tokio::sync::watch::channel(false);
         let when_stopping = move || {
             let mut stopped = stopped.clone();
@@ -209,10 +220,10 @@ impl Application {
             None => None,
         };
         if let Some(listener) = redirect {
-            tokio::spawn(serve(listener, None, redirect_router(origin), when_stopping(), SHUTDOWN_GRACE));
+            tokio::spawn(serve(listener, None, redirect_router(origin), side_gate(), when_stopping(), SHUTDOWN_GRACE));
         }
         if let Some((listener, metrics)) = metrics {
-            tokio::spawn(serve(listener, None, crate::server::metrics::router(metrics), when_stopping(), SHUTDOWN_GRACE));
+            tokio::spawn(serve(listener, None, crate::server::metrics::router(metrics), side_gate(), when_stopping(), SHUTDOWN_GRACE));
         }
         let on_signal = {
             let signaling = Arc::clone(&signaling);
@@ -223,7 +234,7 @@ impl Application {
                 let _ = stopping.send(true);
             }
         };
-        serve(listener, acceptor, router, on_signal, SHUTDOWN_GRACE).await;
+        serve(listener, acceptor, router, gate, on_signal, SHUTDOWN_GRACE).await;
         if !signaling.wait_until_closed(SHUTDOWN_GRACE).await {
             tracing::warn!(open = signaling.connections(), "signaling sockets still open after the grace period");
         }

@@ -4,6 +4,7 @@
 mod account_changes;
 mod accounts;
 mod attendance;
+mod connections;
 mod backup;
 mod deployment;
 mod heartbeat;
