@@ -57,7 +57,7 @@ Configuration (environment variables):
                         sharing HUDDLE_TURN_SECRET (coturn use-auth-secret)
   HUDDLE_TURN_SECRET    the shared secret, 16 characters or more
   HUDDLE_TURN_TTL_MINUTES
-                        how long a TURN credential lasts    [default: 360]
+                        how long a TURN credential lasts    [default: 60]
   HUDDLE_SESSION_IDLE_MINUTES
                         sign out after this long without a request  [default: 30]
   HUDDLE_SESSION_MAX_HOURS
@@ -340,7 +340,7 @@ fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
 /// `HUDDLE_TURN_URLS` (comma-separated `turn:`/`turns:` URLs),
 /// `HUDDLE_TURN_SECRET` (at least 16 characters; coturn's
-/// `static-auth-secret`) and `HUDDLE_TURN_TTL_MINUTES` (default 360): all or
+/// `static-auth-secret`) and `HUDDLE_TURN_TTL_MINUTES` (default 60): all or
 /// none of the first two.
 fn turn_from(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<TurnConfig>> {
     let (urls, secret) = match (get("HUDDLE_TURN_URLS"), get("HUDDLE_TURN_SECRET")) {
@@ -356,7 +356,7 @@ fn turn_from(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Tur
         anyhow::bail!("HUDDLE_TURN_SECRET must be at least 16 characters");
     }
     let minutes = match get("HUDDLE_TURN_TTL_MINUTES") {
-        None => 360,
+        None => 60,
         Some(raw) => match raw.trim().parse::<u64>() {
             Ok(m) if (1..=7 * 24 * 60).contains(&m) => m,
             _ => anyhow::bail!("HUDDLE_TURN_TTL_MINUTES={raw:?} must be 1 to 10080 minutes"),
@@ -440,7 +440,7 @@ mod tests {
         let c = from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478, turns:turn.example.org:5349"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).unwrap();
         let turn = c.turn.unwrap();
         assert_eq!(turn.urls, ["turn:127.0.0.1:3478", "turns:turn.example.org:5349"]);
-        assert_eq!(turn.ttl, Duration::from_secs(6 * 3600));
+        assert_eq!(turn.ttl, Duration::from_secs(3600), "an hour: short, since a removed person keeps theirs until it ends");
         assert!(from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478")]).is_err());
         assert!(from(&[("HUDDLE_TURN_SECRET", "0123456789abcdef")]).is_err());
         assert!(from(&[("HUDDLE_TURN_URLS", "http://x"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).is_err());

@@ -179,6 +179,9 @@ struct Seat {
     may_speak: bool,
     /// What they said they send; `None` until they say.
     media: Option<MediaState>,
+    /// Whether the room kept its chat when they joined (what their page
+    /// told them): only then are their words kept.
+    keeps_chat: bool,
 }
 
 /// All rooms with someone in them.
@@ -419,6 +422,7 @@ impl Hub {
             return refuse(ErrorCode::AlreadyJoined);
         }
         let Entry { name, account, token, host, lobby, at_ms, rules } = entry;
+        let keeps_chat = rules.keep_chat;
         // The first join sets them; a call under way keeps them until
         // nobody is in the room or its lobby (see `forget_if_idle`).
         self.settings.entry(room).or_insert(rules);
@@ -426,7 +430,18 @@ impl Hub {
             return refuse(ErrorCode::RoomLocked);
         }
         let wait = lobby && !host;
-        let seat = Seat { room, account, token: token.clone(), away_since: None, parked: Vec::new(), host, admitted: !wait, may_speak: false, media: None };
+        let seat = Seat {
+            room,
+            account,
+            token: token.clone(),
+            away_since: None,
+            parked: Vec::new(),
+            host,
+            admitted: !wait,
+            may_speak: false,
+            media: None,
+            keeps_chat,
+        };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();
             if lobby.len() >= LOBBY_LIMIT {
@@ -730,7 +745,7 @@ impl Hub {
         let Some(seat) = self.seats.get(&from) else {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }];
         };
-        let (room, host) = (seat.room, seat.host);
+        let (room, host, keeps_chat) = (seat.room, seat.host, seat.keeps_chat);
         if !seat.admitted {
             // Waiting: a word for the host alone, if one is here to read it.
             let hosts = self.hosts_in(room);
@@ -741,7 +756,8 @@ impl Hub {
             return tell(hosts.into_iter().chain([from]), message);
         }
         let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
-        if self.settings.get(&room).is_some_and(|r| r.keep_chat) {
+        // Kept only if the speaker was told, on joining, that it is.
+        if keeps_chat {
             if let Some(you) = present.iter().find(|p| p.id == from) {
                 self.journal.push(Record::Said { room, name: you.name.clone(), host, text: text.clone() });
             }
@@ -1709,6 +1725,21 @@ mod tests {
         hub.take_records();
         hub.handle(Input::Chat { from: ParticipantId(2), text: chat("Thank you"), at_ms: 0 });
         assert!(hub.take_records().is_empty());
+    }
+
+    #[test]
+    fn only_the_words_of_those_told_the_chat_is_kept_are_kept() {
+        let keep = RoomRules { keep_chat: true, ..RoomRules::default() };
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, false, keep);
+        // The host turned keeping off before this guest joined: they were
+        // told it is not kept, so their words are not.
+        enter_with(&mut hub, 2, false, false, RoomRules::default());
+        hub.take_records();
+        hub.handle(Input::Chat { from: ParticipantId(2), text: chat("private"), at_ms: 0 });
+        assert!(hub.take_records().is_empty());
+        hub.handle(Input::Chat { from: ParticipantId(1), text: chat("noted"), at_ms: 0 });
+        assert_eq!(hub.take_records().len(), 1, "the host was told it is kept");
     }
 
     #[test]

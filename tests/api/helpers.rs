@@ -147,7 +147,12 @@ impl TestApp {
     /// A guest knocks on a room with a lobby; the one thing it hears is
     /// `waiting`.
     pub async fn knock(&self, slug: &str, name: &str) -> Socket {
-        let mut guest = self.visitor().socket().await;
+        self.knock_as(&self.visitor(), slug, name).await
+    }
+
+    /// Like [`TestApp::knock`], from `visitor`'s browser.
+    pub async fn knock_as(&self, visitor: &Visitor, slug: &str, name: &str) -> Socket {
+        let mut guest = visitor.socket().await;
         guest.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
         assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
         guest

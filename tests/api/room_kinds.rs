@@ -213,3 +213,27 @@ async fn a_consultation_lets_its_host_admit_a_companion_past_two() {
     assert!(matches!(companion.recv().await, ServerMessage::Welcome { participants, .. } if participants.len() == 2));
     let _ = patient_id;
 }
+
+#[tokio::test]
+async fn a_guest_told_the_chat_is_not_kept_is_not_kept_even_if_the_call_began_keeping_it() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Host").await;
+    let room = host.create_room("Kept").await;
+    let id = room.id.to_string();
+    assert_eq!(host.call("set_room_guests", &[("room", &id), ("keep_chat", "on")]).await.status(), 200);
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    // Mid-call the host stops keeping; the next guest's page says so.
+    assert_eq!(host.call("set_room_guests", &[("room", &id)]).await.status(), 200);
+    assert!(!app.visitor().page(&format!("/r/{}", room.slug)).await.text().await.unwrap().contains("The host keeps this call"));
+    let mut guest = app.visitor().socket().await;
+    guest.join(&room.slug, "Pat").await;
+    assert!(matches!(call.recv().await, ServerMessage::ParticipantJoined { .. }));
+    guest.send_json(json!({"type": "chat", "text": "my private symptoms"})).await;
+    assert!(matches!(call.recv().await, ServerMessage::Chat { .. }));
+    call.send_json(json!({"type": "chat", "text": "noted by the host"})).await;
+    assert!(matches!(call.recv().await, ServerMessage::Chat { .. }));
+    eventually(&app, &format!("SELECT COUNT(*) FROM kept_chat WHERE room_id = {}", room.id), 1).await;
+    let text = host.page(&format!("/rooms/{}/chat.txt", room.id)).await.text().await.unwrap();
+    assert!(!text.contains("my private symptoms"), "{text}");
+}

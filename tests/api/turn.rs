@@ -141,3 +141,31 @@ async fn a_visitor_before_joining_learns_only_where_to_test_the_network() {
     assert_eq!(invitation["probe_urls"], json!(["stun:127.0.0.1:19302", "stun:127.0.0.1:3478"]));
     assert!(!body.contains("turn:") && !body.contains("credential") && !body.contains("huddle-"), "{body}");
 }
+
+#[tokio::test]
+async fn someone_removed_gets_no_new_credentials_and_theirs_last_an_hour_by_default() {
+    assert_eq!(huddle::server::config::Config::from_lookup(|k| match k {
+        "HUDDLE_TURN_URLS" => Some("turn:127.0.0.1:3478".into()),
+        "HUDDLE_TURN_SECRET" => Some(SECRET.into()),
+        _ => None,
+    })
+    .unwrap()
+    .turn
+    .unwrap()
+    .ttl, Duration::from_secs(3600));
+    let app = spawn_app_with(with_turn).await;
+    let host = app.host("host@example.org", "Host").await;
+    let room = host.create_room("Team").await;
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    let visitor = app.visitor();
+    visitor.page(&format!("/r/{}", room.slug)).await; // the browser's guest identity
+    let mut pat = visitor.socket().await;
+    let ServerMessage::Welcome { you, .. } = pat.join(&room.slug, "Pat").await else { panic!("no welcome") };
+    call.recv().await; // Pat joined
+    call.send_json(json!({"type": "remove", "id": you.id.0})).await;
+    pat.expect_error(ErrorCode::Removed).await;
+    // Back from the same browser: waiting, and no credentials.
+    let mut back = app.knock_as(&visitor, &room.slug, "Pat").await;
+    assert_eq!(ask(&mut back).await, ServerMessage::error(ErrorCode::NotAdmitted));
+}
