@@ -104,7 +104,7 @@ impl UserSession {
 /// Deletes expired sessions from the store, first recording in the audit log
 /// each one that was signed in (`session_expired`), so idle expiry is
 /// audited too. Returns how many signed-in sessions expired.
-pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<usize, AppError> {
+pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::signaling::socket::Login>, AppError> {
     let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
     let expired: Vec<(String, Vec<u8>)> =
@@ -112,14 +112,15 @@ pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<usize, AppError> {
             .fetch_all(&mut *tx)
             .await
             .map_err(failed)?;
-    let mut signed_in = 0;
+    let mut signed_in = Vec::new();
     for (id, data) in &expired {
-        let account = rmp_serde::from_slice::<tower_sessions::session::Record>(data)
-            .ok()
-            .and_then(|record| record.data.get(ACCOUNT_ID).and_then(serde_json::Value::as_i64));
-        if let Some(account) = account {
+        let record = rmp_serde::from_slice::<tower_sessions::session::Record>(data).ok();
+        let field = |key: &str| record.as_ref().and_then(|r| r.data.get(key).and_then(serde_json::Value::as_i64));
+        if let Some(account) = field(ACCOUNT_ID) {
             audit::record(&mut *tx, Event::by(account, Action::SessionExpired, true, None)).await?;
-            signed_in += 1;
+            if let Some(login) = record.as_ref().and_then(|r| r.data.get(LOGIN).and_then(serde_json::Value::as_u64)) {
+                signed_in.push(crate::signaling::socket::Login { account, login });
+            }
         }
         sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(failed)?;
     }

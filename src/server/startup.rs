@@ -33,13 +33,18 @@ use crate::server::throttle::Throttle;
 use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
 
-/// Every `every`, deletes expired sessions, auditing the signed-in ones.
-async fn sweep_sessions(db: sqlx::SqlitePool, every: std::time::Duration) {
+/// Every `every`, deletes expired sessions, auditing the signed-in ones
+/// and closing their call sockets, until the server is gone.
+async fn sweep_sessions(db: sqlx::SqlitePool, signaling: std::sync::Weak<Signaling>, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         // A failure is logged (by `AppError::internal`) and retried next time.
-        let _ = crate::server::session::sweep_expired(&db).await;
+        let Ok(expired) = crate::server::session::sweep_expired(&db).await else { continue };
+        let Some(signaling) = signaling.upgrade() else { return };
+        for login in expired {
+            signaling.close_login(login);
+        }
     }
 }
 
@@ -91,12 +96,15 @@ impl Application {
         let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
         let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
         sessions.migrate().await.context("creating the sessions table")?;
-        tokio::spawn(sweep_sessions(db.clone(), config.session_sweep_every));
+        // Over https the cookie carries the `__Host-` prefix: browsers then
+        // take it only if Secure, for this host alone and for every path.
+        let https = origin.starts_with("https://");
         let session_layer = SessionManagerLayer::new(sessions)
-            .with_name("huddle_session")
+            .with_name(if https { "__Host-huddle_session" } else { "huddle_session" })
+            .with_path("/")
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
-            .with_secure(origin.starts_with("https://"))
+            .with_secure(https)
             .with_expiry(Expiry::OnInactivity(idle))
             // Every request of a signed-in visitor pushes the idle deadline
             // (and the cookie's Max-Age) forward; by default tower-sessions
@@ -106,6 +114,7 @@ impl Application {
         let turn = config.turn.clone().map(|turn| crate::server::turn::TurnIssuer::new(turn, config.clock.clone()));
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling).with_turn(turn));
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
+        tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
         let leptos_options = LeptosOptions::builder()

@@ -872,7 +872,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                             Err(_) => return false, // logged
                         };
                         let refusal = refusal.or_else(|| {
-                            (found.lobby && state.signaling.recently_denied(id, RoomId(found.id))).then_some(ErrorCode::Denied)
+                            state.signaling.recently_denied(id, RoomId(found.id)).then_some(ErrorCode::Denied)
                         });
                         let refusal = refusal.or_else(|| {
                             let expected = found.passcode.as_deref()?;

@@ -139,3 +139,17 @@ async fn account_changes_are_audited() {
     let rows: Vec<(&str, &str)> = rows.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
     assert_eq!(rows, [("password_change", "failure"), ("password_change", "success"), ("sign_out_everywhere_else", "success")]);
 }
+
+#[tokio::test]
+async fn a_session_that_idles_out_closes_its_call_sockets_and_frees_the_room() {
+    let app = spawn_app_with(|c| {
+        c.session_limits = SessionLimits { idle: Duration::from_secs(2), absolute: Duration::from_secs(3600) };
+        c.session_sweep_every = Duration::from_millis(300);
+    })
+    .await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    // A socket alone, with no page asking to stay signed in.
+    let mut call = in_a_call(&ada).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), call.expect_closed(Some(4001))).await;
+    assert!(closed.is_ok(), "the socket outlived its idle session");
+}

@@ -131,3 +131,22 @@ async fn a_guest_who_tries_host_controls_gets_an_error_and_nothing_happens() {
     sam.expect_silence().await;
     call.expect_silence().await;
 }
+
+#[tokio::test]
+async fn a_guest_removed_then_turned_away_cannot_knock_again_at_once_even_without_a_lobby() {
+    let app = spawn_app().await;
+    let (_host, slug, mut call, mut pat, mut sam, pat_id, _) = call_of_three(&app).await;
+    call.send_json(json!({"type": "remove", "id": pat_id})).await;
+    pat.expect_error(ErrorCode::Removed).await;
+    call.recv().await; // Pat left
+    sam.recv().await;
+    // Back, Pat waits (the room has no lobby), and is turned away.
+    let mut back = app.knock(&slug, "Pat").await;
+    let ServerMessage::Lobby { waiting } = call.recv().await else { panic!("no lobby update") };
+    call.send_json(json!({"type": "deny", "id": waiting[0].id.0})).await;
+    back.expect_error(ErrorCode::Denied).await;
+    // Knocking again at once: refused, though the room has no lobby.
+    let mut again = app.visitor().socket().await;
+    again.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
+    again.expect_error(ErrorCode::Denied).await;
+}

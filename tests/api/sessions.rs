@@ -63,7 +63,8 @@ async fn the_audit_log_never_holds_passwords_or_session_ids() {
     let app = spawn_app().await;
     let ada = app.host("ada@example.org", "Ada").await;
     app.visitor().sign_in("ada@example.org", "a wrong guess!").await;
-    let cookie = ada.cookie().unwrap().to_str().unwrap().trim_start_matches("huddle_session=").to_string();
+    let cookies = ada.cookie().unwrap().to_str().unwrap().to_string();
+    let cookie = cookies.split("; ").find_map(|c| c.strip_prefix("huddle_session=")).expect("a session cookie").to_string();
     let dump: Vec<(String,)> = sqlx::query_as("SELECT actor || ' ' || action || ' ' || ifnull(target,'') || ' ' || outcome || ' ' || ifnull(client_addr,'') FROM audit_events")
         .fetch_all(&app.db().await)
         .await

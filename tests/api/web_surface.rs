@@ -110,8 +110,11 @@ async fn over_https_the_cookie_is_secure_and_hsts_is_sent() {
     let app = spawn_app_with(|config| config.public_origin = Some("https://meet.example.org".into())).await;
     app.visitor().sign_up("ada@example.org", "Ada", "correct horse battery").await;
     let response = app.visitor().sign_in("ada@example.org", "correct horse battery").await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    let cookies: Vec<&str> = response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).collect();
+    let cookie = cookies.iter().find(|c| c.contains("huddle_session=")).expect("a session cookie");
+    assert!(cookie.starts_with("__Host-huddle_session="), "the __Host- prefix over https: {cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    assert!(cookies.iter().all(|c| c.contains("Secure")), "{cookies:?}");
     assert!(response.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
 }
 
