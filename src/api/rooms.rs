@@ -350,9 +350,22 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
     use crate::domain::RoomSlug;
     use crate::server::rooms;
     super::context::finish::<Invitation>("/", async move {
-        let slug = RoomSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
         let (state, session) = super::context::request().await?;
-        let room = rooms::find_by_slug(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+        let address = super::context::client_addr().await.map(|ip| ip.to_string()).unwrap_or_default();
+        let now = std::time::Instant::now();
+        let lookup = state
+            .room_lookups
+            .begin(&address, now)
+            .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+        let found = match RoomSlug::parse(&slug) {
+            Ok(slug) => rooms::find_by_slug(&state.db, &slug).await?,
+            Err(_) => None,
+        };
+        let Some(room) = found else {
+            lookup.failed(now);
+            return Err(AppError::NotFound);
+        };
+        lookup.neither();
         let account = session.account(&state).await?;
         let host = account.as_ref().is_some_and(|a| a.id == room.owner_id);
         let availability = if host {

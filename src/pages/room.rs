@@ -23,7 +23,14 @@ pub fn RoomPage() -> impl IntoView {
                         <Call invitation/>
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => {
+                        // Whatever refused the link, the page answers with its status.
+                        #[cfg(feature = "ssr")]
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response.set_status(e.status());
+                        }
+                        view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
+                    }
                 }
             })}
         </Suspense>

@@ -70,6 +70,9 @@ Configuration (environment variables):
                                                           [default: 100]
   HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS
                         sign-ups from one address before back-off  [default: 20]
+  HUDDLE_ROOM_LOOKUP_LIMIT_PER_ADDRESS
+                        join links that lead nowhere from one address
+                        before back-off                  [default: 100]
   HUDDLE_WS_PING_SECONDS
                         how often signaling sockets are pinged  [default: 20]
   HUDDLE_WS_SILENCE_SECONDS
@@ -128,6 +131,9 @@ pub struct Config {
     pub sign_in_limit_per_address: u32,
     /// Sign-ups allowed per client address before each further one waits.
     pub sign_up_limit_per_address: u32,
+    /// Join links that lead nowhere allowed per client address before each
+    /// further lookup waits.
+    pub room_lookup_limit_per_address: u32,
     /// How often expired sessions are swept out (and audited).
     pub session_sweep_every: Duration,
     /// Signaling liveness and limits.
@@ -158,6 +164,7 @@ impl Default for Config {
             sign_in_limit_per_account: 10,
             sign_in_limit_per_address: 100,
             sign_up_limit_per_address: 20,
+            room_lookup_limit_per_address: 100,
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
             join_early: Duration::from_secs(15 * 60),
@@ -233,6 +240,9 @@ impl Config {
         }
         if let Some(n) = get("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS") {
             config.sign_in_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", &n)?)?;
+        }
+        if let Some(n) = get("HUDDLE_ROOM_LOOKUP_LIMIT_PER_ADDRESS") {
+            config.room_lookup_limit_per_address = u32::try_from(positive("HUDDLE_ROOM_LOOKUP_LIMIT_PER_ADDRESS", &n)?)?;
         }
         if let Some(n) = get("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS") {
             config.sign_up_limit_per_address = u32::try_from(positive("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS", &n)?)?;
@@ -318,6 +328,7 @@ impl Config {
             ("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", self.sign_in_limit_per_account.to_string()),
             ("HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS", self.sign_in_limit_per_address.to_string()),
             ("HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS", self.sign_up_limit_per_address.to_string()),
+            ("HUDDLE_ROOM_LOOKUP_LIMIT_PER_ADDRESS", self.room_lookup_limit_per_address.to_string()),
             ("HUDDLE_WS_PING_SECONDS", s.heartbeat.ping_every.as_secs().to_string()),
             ("HUDDLE_WS_SILENCE_SECONDS", s.heartbeat.silence_limit.as_secs().to_string()),
             ("HUDDLE_WS_MAX_PER_ADDRESS", s.max_per_address.to_string()),

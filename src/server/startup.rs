@@ -143,6 +143,7 @@ impl Application {
             passcode_throttle: Arc::new(PasscodeThrottle { per_person: Throttle::new(5), per_address: Throttle::new(100) }),
             join_early: config.join_early,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            room_lookups: Arc::new(Throttle::new(config.room_lookup_limit_per_address)),
             metrics: Arc::clone(&metrics),
         };
 

@@ -31,6 +31,8 @@ pub struct AppState {
     pub clock: crate::server::clock::Clock,
     /// Wrong room passcodes, per room and person, and per room and address.
     pub passcode_throttle: Arc<PasscodeThrottle>,
+    /// Join links that led nowhere, per client address.
+    pub room_lookups: Arc<Throttle>,
     /// Reverse proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Counters and timings for the metrics listener.

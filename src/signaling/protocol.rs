@@ -333,6 +333,9 @@ pub enum ErrorCode {
     /// Too many wrong passcodes from this address for this room: wait a
     /// while. Fatal.
     TooManyPasscodes,
+    /// Too many join links that lead nowhere came from this address: wait
+    /// a while. Fatal.
+    TooManyWrongLinks,
     /// The host locked the room: nobody new comes in. Fatal.
     RoomLocked,
     /// The host put you out of the call. Fatal.
@@ -354,7 +357,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed | Self::WrongPasscode | Self::TooManyPasscodes)
+        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed | Self::WrongPasscode | Self::TooManyPasscodes | Self::TooManyWrongLinks)
     }
 }
 
@@ -378,6 +381,7 @@ impl ServerMessage {
             ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
             ErrorCode::WrongPasscode => "That passcode is not right. Check it with whoever sent you the link.",
             ErrorCode::TooManyPasscodes => "Too many wrong passcodes. Please wait a few minutes, then try again.",
+            ErrorCode::TooManyWrongLinks => "Too many join links that lead nowhere came from your network. Please check the link, wait a minute, then try again.",
             ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
             ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",

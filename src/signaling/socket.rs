@@ -861,7 +861,19 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     let account_id = account.map(|a| a.id);
     match message {
         ClientMessage::Join { version, room, name, passcode } => {
-            let (room, host, lobby, rules) = match rooms::find_by_slug(&state.db, &room).await {
+            // Links that lead nowhere are counted per address: 144-bit links
+            // cannot be guessed, but a flood of lookups still costs.
+            let address = state.signaling.origin_of(id).map(|(address, _)| address.to_string()).unwrap_or_default();
+            let Ok(lookup) = state.room_lookups.begin(&address, std::time::Instant::now()) else {
+                state.signaling.send(id, ServerMessage::error(ErrorCode::TooManyWrongLinks));
+                return true;
+            };
+            let found = rooms::find_by_slug(&state.db, &room).await;
+            match &found {
+                Ok(None) => lookup.failed(std::time::Instant::now()),
+                _ => lookup.neither(),
+            }
+            let (room, host, lobby, rules) = match found {
                 Ok(Some(found)) => {
                     // Guests only in a join window; the host whenever.
                     if account_id != Some(found.owner_id) {

@@ -183,3 +183,23 @@ async fn a_room_of_two_refuses_a_third_and_its_size_is_the_hosts_to_set() {
     third.send_json(serde_json::json!({"type": "join", "version": 1, "room": room.slug, "name": "Kim"})).await;
     assert!(matches!(third.recv().await, ServerMessage::Error { code: ErrorCode::RoomFull, .. }));
 }
+
+#[tokio::test]
+async fn join_links_that_lead_nowhere_are_throttled_per_address() {
+    let app = crate::helpers::spawn_app_with(|c| c.room_lookup_limit_per_address = 3).await;
+    let host = app.host("host@example.org", "Host").await;
+    let real = host.create_room("Real").await;
+    let prober = app.visitor();
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        statuses.push(prober.page(&format!("/r/AAAAAAAAAAAAAAAAAAAAAAA{n}")).await.status().as_u16());
+    }
+    assert_eq!(statuses, [404, 404, 404, 404, 429, 429]);
+    // Signaling counts the same misses, and says so.
+    let mut socket = prober.socket().await;
+    socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": "BBBBBBBBBBBBBBBBBBBBBBBB", "name": "X"})).await;
+    socket.expect_error(huddle::signaling::protocol::ErrorCode::TooManyWrongLinks).await;
+    // A real link still opens once the wait is over.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(prober.page(&format!("/r/{}", real.slug)).await.status(), 200);
+}
