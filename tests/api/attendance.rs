@@ -145,3 +145,35 @@ async fn stays_open_when_the_server_stopped_are_closed_when_it_starts_again() {
     eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 0).await;
     eventually(&app, "SELECT count(*) FROM attendance", 1).await;
 }
+
+#[tokio::test]
+async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    host.call("set_room_lobby", &[("room", &room.id.to_string()), ("lobby", "on")]).await;
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    let mut guests = Vec::new();
+    for n in 0..10 {
+        guests.push(app.knock(&room.slug, &format!("Guest {n}")).await);
+    }
+    for guest in &mut guests {
+        for _ in 0..30 {
+            guest.send_json(serde_json::json!({"type": "admit_all"})).await;
+        }
+    }
+    for guest in &mut guests {
+        for _ in 0..30 {
+            guest.expect_error(huddle::signaling::protocol::ErrorCode::NotHost).await;
+        }
+    }
+    // Three of each guest's refusals in full (30 rows, not 300).
+    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'call_admit' AND outcome = 'failure'", 30).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure'")
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(rows, 30, "refusals beyond three a minute per guest are counted, not written");
+}
