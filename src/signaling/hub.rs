@@ -204,6 +204,11 @@ pub struct Hub {
     ice_servers: Vec<IceServer>,
     room_limit: usize,
     grace: Duration,
+    /// Rooms whose hosts were just sent the waiting list because a guest
+    /// came or went; `true` if it changed again since. Further knocks wait
+    /// for the next tick (`expire`), so a flood of knocks sends one list a
+    /// tick, not one per knock.
+    lobby_cooling: HashMap<RoomId, bool>,
 }
 
 impl Hub {
@@ -225,6 +230,7 @@ impl Hub {
             ice_servers,
             room_limit: room_size,
             grace: RESUME_GRACE,
+            lobby_cooling: HashMap::new(),
         }
     }
 
@@ -318,7 +324,10 @@ impl Hub {
             .filter(|(_, seat)| seat.away_since.is_some_and(|since| now.saturating_duration_since(since) >= grace))
             .map(|(id, _)| *id)
             .collect();
-        gone.into_iter().flat_map(|who| self.handle(Input::Leave { who })).collect()
+        let mut out: Vec<Outgoing> = gone.into_iter().flat_map(|who| self.handle(Input::Leave { who })).collect();
+        let flushed = self.flush_lobbies();
+        out.extend(self.route(flushed));
+        out
     }
 
     /// Ends the call in `room` (the room was deleted): everyone in it, away
@@ -451,7 +460,7 @@ impl Hub {
             self.tokens.insert(token.clone(), who);
             self.seats.insert(who, seat);
             let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token } }];
-            out.extend(self.tell_hosts(room));
+            out.extend(self.lobby_changed(room));
             return out;
         }
         if self.rooms.get(&room).map_or(0, Vec::len) >= self.limit_of(room) {
@@ -723,8 +732,35 @@ impl Hub {
     }
 
     /// Tells the hosts in `room`'s call who is waiting now.
-    fn tell_hosts(&self, room: RoomId) -> Vec<Outgoing> {
+    fn tell_hosts(&mut self, room: RoomId) -> Vec<Outgoing> {
+        // Whatever was pending is in this list.
+        if let Some(pending) = self.lobby_cooling.get_mut(&room) {
+            *pending = false;
+        }
         tell(self.hosts_in(room), self.lobby_message(room))
+    }
+
+    /// A guest came to or left `room`'s lobby: the hosts hear at once,
+    /// unless they just did; then with the next tick.
+    fn lobby_changed(&mut self, room: RoomId) -> Vec<Outgoing> {
+        match self.lobby_cooling.get_mut(&room) {
+            Some(pending) => {
+                *pending = true;
+                Vec::new()
+            }
+            None => {
+                self.lobby_cooling.insert(room, false);
+                self.tell_hosts(room)
+            }
+        }
+    }
+
+    /// The tick: rooms whose lobby changed while cooling send their list
+    /// now; the others cool down.
+    fn flush_lobbies(&mut self) -> Vec<Outgoing> {
+        let pending: Vec<RoomId> = self.lobby_cooling.iter().filter(|(_, pending)| **pending).map(|(room, _)| *room).collect();
+        self.lobby_cooling.retain(|_, pending| *pending);
+        pending.into_iter().flat_map(|room| self.tell_hosts(room)).collect()
     }
 
     fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
@@ -797,7 +833,7 @@ impl Hub {
                 lobby.retain(|w| w.id != who);
             }
             self.drop_empty_lobby(seat.room);
-            return self.tell_hosts(seat.room);
+            return self.lobby_changed(seat.room);
         }
         self.journal.push(Record::Left { who });
         let Some(present) = self.rooms.get_mut(&seat.room) else {
@@ -1725,6 +1761,27 @@ mod tests {
         hub.take_records();
         hub.handle(Input::Chat { from: ParticipantId(2), text: chat("Thank you"), at_ms: 0 });
         assert!(hub.take_records().is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_knocks_sends_the_host_one_list_at_once_and_one_per_tick() {
+        let lobby = RoomRules::default();
+        let mut hub = Hub::new(vec![]);
+        enter_with(&mut hub, 1, true, true, lobby);
+        let lists = |out: &[Outgoing]| out.iter().filter(|o| o.to == ParticipantId(1) && matches!(o.message, ServerMessage::Lobby { .. })).count();
+        let mut sent = 0;
+        for n in 2..42 {
+            sent += lists(&enter_with(&mut hub, n, false, true, lobby));
+        }
+        assert_eq!(sent, 1, "the first knock is told at once, the rest wait for the tick");
+        let tick = hub.expire(Instant::now());
+        assert_eq!(lists(&tick), 1);
+        let ServerMessage::Lobby { waiting } = &tick.iter().find(|o| o.to == ParticipantId(1)).unwrap().message else { unreachable!() };
+        assert_eq!(waiting.len(), 40, "that one list has everyone");
+        assert_eq!(lists(&hub.expire(Instant::now())), 0, "nothing new, nothing sent");
+        // Quiet again: the next knock is told at once.
+        hub.expire(Instant::now());
+        assert_eq!(lists(&enter_with(&mut hub, 60, false, true, lobby)), 1);
     }
 
     #[test]

@@ -183,3 +183,24 @@ async fn without_a_lobby_guests_join_at_once() {
     let mut later = app.visitor().socket().await;
     assert!(matches!(later.join(&room.slug, "Kim").await, ServerMessage::Welcome { .. }));
 }
+
+#[tokio::test]
+async fn a_flood_of_knocks_sends_the_host_a_few_lists_not_one_per_knock() {
+    let app = spawn_app().await;
+    let (host, slug) = lobby_room(&app).await;
+    let mut call = host_in_call(&host, &slug).await;
+    let mut guests = Vec::new();
+    for n in 0..40 {
+        guests.push(app.knock(&slug, &format!("Guest {n}")).await);
+    }
+    let mut lists = 0;
+    let mut last = Vec::new();
+    while let Some(Message::Text(text)) = call.next_frame(Duration::from_millis(2500)).await {
+        if let Ok(message @ ServerMessage::Lobby { .. }) = serde_json::from_str::<ServerMessage>(text.as_str()) {
+            lists += 1;
+            last = waiting(&message);
+        }
+    }
+    assert_eq!(last.len(), 40, "the last list has everyone");
+    assert!(lists <= 5, "{lists} lists for 40 knocks");
+}
