@@ -779,7 +779,7 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
     view! {
         <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id) data-participant=id.to_string()>
             <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
-            <figcaption>{caption.clone()} {sends} {hand}</figcaption>
+            <figcaption>{caption.clone()} {move || role_of(ui, id)} {sends} {hand}</figcaption>
             {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
             <div class="tile-controls">
                 <QualityBadge ui id/>
@@ -789,4 +789,20 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
             </div>
         </figure>
     }
+}
+
+/// What shows beside someone's name: "(host)" for the host, and "(guest)"
+/// for a guest who has a host's name, so that nobody passes for the host.
+pub(crate) fn role_of(ui: CallUi, id: ParticipantId) -> Option<&'static str> {
+    const HOST: &str = "(host)";
+    const GUEST: &str = "(guest)";
+    let everyone = |f: &dyn Fn(&Participant) -> bool| ui.others.with(|o| o.iter().any(f)) || ui.me.with(|me| me.as_ref().is_some_and(f));
+    let (host, name) = ui
+        .others
+        .with(|o| o.iter().find(|p| p.id == id).map(|p| (p.host, p.name.clone())))
+        .or_else(|| ui.me.with(|me| me.as_ref().filter(|p| p.id == id).map(|p| (p.host, p.name.clone()))))?;
+    if host {
+        return Some(HOST);
+    }
+    everyone(&|p: &Participant| p.host && p.name == name).then_some(GUEST)
 }

@@ -468,7 +468,7 @@ impl Hub {
         }
         self.tokens.insert(token.clone(), who);
         self.seats.insert(who, seat);
-        let mut out = self.enter(room, Participant { id: who, name }, token);
+        let mut out = self.enter(room, Participant { id: who, name, host }, token);
         // The host of a lobby room learns who waits (even nobody).
         if host && (lobby || self.lobbies.contains_key(&room)) {
             out.push(Outgoing { to: who, message: self.lobby_message(room) });
@@ -567,7 +567,7 @@ impl Hub {
             seat.admitted = true;
             let token = seat.token.clone();
             self.journal.push(Record::HostDid { by, room, what: "admit", target: Some(guest) });
-            out.extend(self.enter(room, Participant { id: guest, name: entry.name }, token));
+            out.extend(self.enter(room, Participant { id: guest, name: entry.name, host: false }, token));
         }
         self.drop_empty_lobby(room);
         out.extend(self.tell_hosts(room));
@@ -922,7 +922,7 @@ mod tests {
                 to: ParticipantId(1),
                 message: ServerMessage::Welcome {
                     version: PROTOCOL_VERSION,
-                    you: Participant { id: ParticipantId(1), name: name("Ada") },
+                    you: Participant { id: ParticipantId(1), name: name("Ada"), host: false },
                     participants: vec![],
                     ice_servers: vec![],
                     resume_token: token(1),
@@ -937,7 +937,7 @@ mod tests {
         let mut hub = Hub::new(vec![]);
         join(&mut hub, 1, 'a', "Ada");
         let out = join(&mut hub, 2, 'a', "Bo");
-        let bo = Participant { id: ParticipantId(2), name: name("Bo") };
+        let bo = Participant { id: ParticipantId(2), name: name("Bo"), host: false };
         assert!(out.contains(&Outgoing {
             to: ParticipantId(1),
             message: ServerMessage::ParticipantJoined { participant: bo.clone() },
@@ -946,7 +946,7 @@ mod tests {
         match &welcome.message {
             ServerMessage::Welcome { you, participants, .. } => {
                 assert_eq!(you, &bo);
-                assert_eq!(participants, &vec![Participant { id: ParticipantId(1), name: name("Ada") }]);
+                assert_eq!(participants, &vec![Participant { id: ParticipantId(1), name: name("Ada"), host: false }]);
             }
             other => panic!("expected a welcome, got {other:?}"),
         }
@@ -1111,10 +1111,10 @@ mod tests {
             Outgoing {
                 to: ParticipantId(2),
                 message: ServerMessage::Resumed {
-                    you: Participant { id: ParticipantId(2), name: name("Bo") },
+                    you: Participant { id: ParticipantId(2), name: name("Bo"), host: false },
                     participants: vec![
-                        Participant { id: ParticipantId(1), name: name("Ada") },
-                        Participant { id: ParticipantId(3), name: name("Cy") },
+                        Participant { id: ParticipantId(1), name: name("Ada"), host: false },
+                        Participant { id: ParticipantId(3), name: name("Cy"), host: false },
                     ],
                     rules: CallRules::OPEN,
                 },
@@ -1369,7 +1369,7 @@ mod tests {
         let out = hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(2)) });
         assert!(out.contains(&Outgoing {
             to: ParticipantId(1),
-            message: ServerMessage::ParticipantJoined { participant: Participant { id: ParticipantId(2), name: name("Pat") } },
+            message: ServerMessage::ParticipantJoined { participant: Participant { id: ParticipantId(2), name: name("Pat"), host: false } },
         }));
         let welcome = out.iter().find(|o| o.to == ParticipantId(2)).unwrap();
         assert!(matches!(&welcome.message, ServerMessage::Welcome { participants, resume_token, .. } if participants.len() == 1 && *resume_token == token(2)));

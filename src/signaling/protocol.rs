@@ -29,6 +29,10 @@ impl std::fmt::Display for ParticipantId {
 pub struct Participant {
     pub id: ParticipantId,
     pub name: DisplayName,
+    /// The room's host (stamped by the server): a guest who types the
+    /// host's name is still shown as a guest.
+    #[serde(default)]
+    pub host: bool,
 }
 
 /// What a participant sends: microphone and camera on or off, and while

@@ -361,3 +361,30 @@ async fn what_one_sends_reaches_the_other_and_an_odd_stream_id_is_refused() {
     ada.send_json(json!({"type": "chat", "text": "still here"})).await;
     assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
 }
+
+#[tokio::test]
+async fn roles_are_stamped_by_the_server_so_a_guest_cannot_pass_for_the_host() {
+    let app = crate::helpers::spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let slug = host.create_room("Clinic").await.slug;
+    let mut call = host.socket().await;
+    let welcome = call.join(&slug, "ignored").await;
+    let huddle::signaling::protocol::ServerMessage::Welcome { you, .. } = welcome else { unreachable!() };
+    assert!(you.host);
+    let mut impostor = app.visitor().socket().await;
+    let welcome = impostor.join(&slug, "Dr. Host").await;
+    let huddle::signaling::protocol::ServerMessage::Welcome { you, participants, .. } = welcome else { unreachable!() };
+    assert!(!you.host, "a guest typing the host's name is a guest");
+    assert!(participants.iter().all(|p| p.host && p.name.as_str() == "Dr. Host"));
+    match call.recv().await {
+        huddle::signaling::protocol::ServerMessage::ParticipantJoined { participant } => {
+            assert_eq!(participant.name.as_str(), "Dr. Host");
+            assert!(!participant.host);
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    // A name must show something.
+    let mut ghost = app.visitor().socket().await;
+    ghost.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "\u{200B}\u{200B}"})).await;
+    ghost.expect_error(huddle::signaling::protocol::ErrorCode::InvalidName).await;
+}
