@@ -171,7 +171,9 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     }.await)
 }
 
-/// Changes display name and email after checking the password.
+/// Changes display name and email after checking the password. Whether the
+/// new email was free is not said (see `accounts::set_profile`); the page
+/// shows the email in force.
 #[server(prefix = "/api", endpoint = "change_profile")]
 pub async fn change_profile(display_name: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{DisplayName, Email};
@@ -190,7 +192,19 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             return Err(AppError::invalid("password", "That is not your current password."));
         }
         check.succeeded();
-        accounts::set_profile(&state.db, account.id, &display_name, &email).await?;
+        // Changing the email is counted per account, whether the new one is
+        // free or not: the neutral answer below must not become a cheap way
+        // to test which emails are registered.
+        if email.as_str() != account.email {
+            let now = std::time::Instant::now();
+            let attempt = state
+                .sign_in_throttle
+                .email_changes
+                .begin(&account.id.to_string(), now)
+                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+            attempt.failed(now);
+        }
+        accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;
         audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
         leptos_axum::redirect("/account?done=profile");
         Ok(())

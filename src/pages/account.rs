@@ -19,7 +19,7 @@ pub fn AccountPage() -> impl IntoView {
     let query = use_query_map();
     let done = move || match query.read().get("done").as_deref() {
         Some("password") => Some("Your password was changed. Your other sessions were signed out."),
-        Some("profile") => Some("Your name and email were saved."),
+        Some("profile") => Some("Saved. A new email is used only if no other account has it: the email below is the one you sign in with."),
         Some("others") => Some("Your other sessions were signed out."),
         _ => None,
     };

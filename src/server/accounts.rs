@@ -140,7 +140,18 @@ pub async fn end_all_sessions(db: &SqlitePool, account: i64) -> Result<i64, AppE
 }
 
 /// Changes the display name and email; the email must not be taken.
-pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayName, email: &Email) -> Result<(), AppError> {
+/// Sets the display name and email. An email another account uses is not
+/// taken (the name still is), and the answer does not say so: that account's
+/// owner finds the attempt in their security events instead. Returns
+/// whether the email was set.
+pub async fn set_profile(
+    db: &SqlitePool,
+    account: i64,
+    display_name: &DisplayName,
+    email: &Email,
+    client: Option<IpAddr>,
+) -> Result<bool, AppError> {
+    let failed = |e| AppError::internal("changing a profile failed", e);
     let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ? WHERE id = ?")
         .bind(display_name.as_str())
         .bind(email.as_str())
@@ -148,11 +159,21 @@ pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayNa
         .execute(db)
         .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(AppError::invalid("email", "Another account already uses this email."))
+            sqlx::query("UPDATE accounts SET display_name = ? WHERE id = ?")
+                .bind(display_name.as_str())
+                .bind(account)
+                .execute(db)
+                .await
+                .map_err(failed)?;
+            let owner: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
+            let event = Event { actor: Some(account), account: owner.map(|(id,)| id), action: Action::ProfileChange, success: false, client };
+            audit::record(db, event).await?;
+            Ok(false)
         }
-        Err(e) => Err(AppError::internal("changing a profile failed", e)),
+        Err(e) => Err(failed(e)),
     }
 }
 

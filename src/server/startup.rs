@@ -135,6 +135,8 @@ impl Application {
                 per_account: Throttle::new(config.sign_in_limit_per_account),
                 per_address: Throttle::new(config.sign_in_limit_per_address),
                 sign_ups: Throttle::new(config.sign_up_limit_per_address),
+                // Five email changes an hour, then a doubling wait.
+                email_changes: Throttle::new(5),
             }),
             clock: config.clock.clone(),
             // Five wrong passcodes, then a doubling wait.

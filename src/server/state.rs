@@ -49,6 +49,8 @@ pub struct SignInThrottle {
     pub per_account: Throttle,
     pub per_address: Throttle,
     pub sign_ups: Throttle,
+    /// Attempts to change an account's email, per account.
+    pub email_changes: Throttle,
 }
 
 /// A password check reserved with [`SignInThrottle::begin`].

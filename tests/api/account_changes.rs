@@ -113,9 +113,18 @@ async fn name_and_email_change_with_the_password() {
     assert_eq!(wrong.status(), 422);
     assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "password");
 
+    // A taken email is answered like a free one (nobody learns who is
+    // registered), is not taken, and its owner sees the attempt.
     let taken = ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", "BO@example.org"), ("password", PASSWORD)]).await;
-    assert_eq!(taken.status(), 422);
-    assert_eq!(taken.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "email");
+    let free = ada.call("change_profile", &[("display_name", "Ada"), ("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!((taken.status().as_u16(), free.status().as_u16()), (200, 200));
+    assert_eq!(ada.me().await["email"], "ada@example.org");
+    let bo_saw: (String, String) = sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 2 ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(bo_saw, ("profile_change".to_string(), "failure".to_string()));
+    assert_eq!(app.visitor().sign_in("bo@example.org", PASSWORD).await.status(), 200, "Bo keeps his email");
 
     let ok = ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", "Dr.Ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(ok.status(), 200);
@@ -152,4 +161,21 @@ async fn a_session_that_idles_out_closes_its_call_sockets_and_frees_the_room() {
     let mut call = in_a_call(&ada).await;
     let closed = tokio::time::timeout(Duration::from_secs(5), call.expect_closed(Some(4001))).await;
     assert!(closed.is_ok(), "the socket outlived its idle session");
+}
+
+#[tokio::test]
+async fn email_changes_are_throttled_so_the_form_cannot_test_which_emails_exist() {
+    let app = spawn_app().await;
+    let ada = app.host("ada@example.org", "Ada").await;
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let email = format!("probe{n}@example.org");
+        statuses.push(ada.call("change_profile", &[("display_name", "Ada"), ("email", &email), ("password", PASSWORD)]).await.status().as_u16());
+    }
+    assert_eq!(&statuses[..6], [200; 6]);
+    assert!(statuses[6..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The name alone may still change.
+    let me = ada.me().await;
+    let email = me["email"].as_str().unwrap().to_string();
+    assert_eq!(ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", &email), ("password", PASSWORD)]).await.status(), 200);
 }
