@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::server::client_address::TrustedProxies;
+use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::session::SessionLimits;
 use crate::signaling::protocol::IceServer;
@@ -87,6 +88,11 @@ Configuration (environment variables):
                         how long before a scheduled session guests may join  [default: 15]
   HUDDLE_RESUME_GRACE_SECONDS
                         how long a dropped participant keeps their place  [default: 30]
+  HUDDLE_KEEP_ATTENDANCE_DAYS
+                        days a finished stay is kept     [default: 365]
+  HUDDLE_KEEP_CHAT_DAYS days kept chat is kept            [default: 30]
+  HUDDLE_KEEP_AUDIT_DAYS
+                        days audit rows are kept (30 or more)  [default: 365]
   HUDDLE_SITE_ROOT      folder with the built browser files (pkg/)
                                                           [default: target/site]
   RUST_LOG              log filter                        [default: info]
@@ -140,6 +146,8 @@ pub struct Config {
     pub signaling: SignalingSettings,
     /// How long before a scheduled session its join link lets guests in.
     pub join_early: Duration,
+    /// How long attendance, kept chat and audit rows are kept.
+    pub retention: Retention,
     /// The application's clock (tests move it).
     pub clock: crate::server::clock::Clock,
 }
@@ -168,6 +176,7 @@ impl Default for Config {
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
             join_early: Duration::from_secs(15 * 60),
+            retention: Retention::default(),
             clock: crate::server::clock::Clock::default(),
         }
     }
@@ -272,6 +281,18 @@ impl Config {
         if config.signaling.heartbeat.silence_limit <= config.signaling.heartbeat.ping_every {
             anyhow::bail!("HUDDLE_WS_SILENCE_SECONDS must be longer than HUDDLE_WS_PING_SECONDS, or every socket would count as dead");
         }
+        for (name, field) in [
+            ("HUDDLE_KEEP_ATTENDANCE_DAYS", &mut config.retention.attendance_days),
+            ("HUDDLE_KEEP_CHAT_DAYS", &mut config.retention.chat_days),
+            ("HUDDLE_KEEP_AUDIT_DAYS", &mut config.retention.audit_days),
+        ] {
+            if let Some(days) = get(name) {
+                *field = u32::try_from(positive(name, &days)?)?;
+            }
+        }
+        if config.retention.audit_days < AUDIT_MINIMUM_DAYS {
+            anyhow::bail!("HUDDLE_KEEP_AUDIT_DAYS must be at least {AUDIT_MINIMUM_DAYS}: the audit log is kept at least that long");
+        }
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
             config.site_root = root;
         }
@@ -336,6 +357,9 @@ impl Config {
             ("HUDDLE_ROOM_SIZE", s.room_size.to_string()),
             ("HUDDLE_JOIN_EARLY_MINUTES", (self.join_early.as_secs() / 60).to_string()),
             ("HUDDLE_RESUME_GRACE_SECONDS", s.resume_grace.as_secs().to_string()),
+            ("HUDDLE_KEEP_ATTENDANCE_DAYS", self.retention.attendance_days.to_string()),
+            ("HUDDLE_KEEP_CHAT_DAYS", self.retention.chat_days.to_string()),
+            ("HUDDLE_KEEP_AUDIT_DAYS", self.retention.audit_days.to_string()),
             ("HUDDLE_SITE_ROOT", self.site_root.clone()),
         ]
     }

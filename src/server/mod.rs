@@ -15,6 +15,7 @@ pub mod guest;
 pub mod known_device;
 pub mod metrics;
 pub mod password;
+pub mod retention;
 pub mod rooms;
 pub mod schedule;
 pub mod serve;

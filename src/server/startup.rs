@@ -117,6 +117,7 @@ impl Application {
         tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
+        tokio::spawn(crate::server::retention::daily(db.clone(), config.retention, config.clock.clone()));
         let leptos_options = LeptosOptions::builder()
             .output_name("huddle")
             .site_root(config.site_root.as_str())

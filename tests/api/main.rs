@@ -16,6 +16,7 @@ mod lobby;
 mod pages;
 mod passcode;
 mod resume;
+mod retention;
 mod room_kinds;
 mod rooms;
 mod schedule;

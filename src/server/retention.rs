@@ -1,0 +1,99 @@
+//! How long records are kept: attendance, kept chat and the audit log each
+//! have a number of days (`HUDDLE_KEEP_*_DAYS`), and a daily sweep deletes
+//! what is older. The audit log keeps at least 30 days whatever is set (its
+//! delete trigger refuses younger rows).
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use sqlx::SqlitePool;
+
+use crate::error::AppError;
+use crate::server::clock::Clock;
+
+/// Days each kind of record is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub attendance_days: u32,
+    pub chat_days: u32,
+    pub audit_days: u32,
+}
+
+/// The shortest the audit log may be kept, in days.
+pub const AUDIT_MINIMUM_DAYS: u32 = 30;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { attendance_days: 365, chat_days: 30, audit_days: 365 }
+    }
+}
+
+/// Rows deleted by one sweep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub attendance: u64,
+    pub chat: u64,
+    pub audit: u64,
+}
+
+/// The moment `days` before `now`, as the tables write time (UTC, RFC 3339
+/// with milliseconds), so that text comparison orders it correctly.
+fn cutoff(now: Timestamp, days: u32) -> Result<String, AppError> {
+    let then = now
+        .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
+        .map_err(|e| AppError::internal("computing a retention cut-off", e))?;
+    Ok(then.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+/// Deletes what is older than `retention` allows at `now`: stays that
+/// ended before the cut-off, kept chat sent before it, audit rows written
+/// before it.
+pub async fn sweep(db: &SqlitePool, retention: Retention, now: Timestamp) -> Result<Swept, AppError> {
+    let failed = |e| AppError::internal("deleting old records failed", e);
+    let attendance = sqlx::query("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < ?")
+        .bind(cutoff(now, retention.attendance_days)?)
+        .execute(db)
+        .await
+        .map_err(failed)?
+        .rows_affected();
+    let chat = sqlx::query("DELETE FROM kept_chat WHERE sent_at < ?")
+        .bind(cutoff(now, retention.chat_days)?)
+        .execute(db)
+        .await
+        .map_err(failed)?
+        .rows_affected();
+    let audit = sqlx::query("DELETE FROM audit_events WHERE at < ?")
+        .bind(cutoff(now, retention.audit_days.max(AUDIT_MINIMUM_DAYS))?)
+        .execute(db)
+        .await
+        .map_err(failed)?
+        .rows_affected();
+    Ok(Swept { attendance, chat, audit })
+}
+
+/// Sweeps at start and then once a day, until the server stops.
+pub async fn daily(db: SqlitePool, retention: Retention, clock: Clock) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        match sweep(&db, retention, clock.now()).await {
+            Ok(swept) if swept != Swept::default() => {
+                tracing::info!(attendance = swept.attendance, chat = swept.chat, audit = swept.audit, "old records deleted");
+            }
+            // A failure is logged by `AppError::internal`; tomorrow tries again.
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cut_off_is_written_as_the_tables_write_time() {
+        let now: Timestamp = "2026-11-26T15:00:00Z".parse().unwrap();
+        assert_eq!(cutoff(now, 30).unwrap(), "2026-10-27T15:00:00.000Z");
+        assert!(cutoff(now, 1).unwrap().as_str() > "2026-11-25T14:59:59.999999999Z");
+    }
+}
