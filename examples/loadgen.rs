@@ -123,6 +123,9 @@ async fn main() {
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
         .env("HUDDLE_DATABASE", dir.path().join("load.db"))
         .env("HUDDLE_WS_MAX_PER_ADDRESS", "1000000")
+        // Every socket comes from 127.0.0.1.
+        .env("HUDDLE_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
+        .env("HUDDLE_ROOM_LOOKUP_LIMIT_PER_ADDRESS", "1000000")
         .env("HUDDLE_ROOM_SIZE", room_size.to_string())
         .env("RUST_LOG", "error")
         .spawn()

@@ -14,8 +14,9 @@ pub struct RoomSummary {
     pub name: String,
     /// Guests wait in a lobby until the host lets them in.
     pub lobby: bool,
-    /// Guests must give this to join (shown to the host to share).
-    pub passcode: Option<String>,
+    /// Guests must give a passcode to join. Only its hash is kept, so the
+    /// host shares it when setting it; it cannot be shown again.
+    pub has_passcode: bool,
     /// The host's own cap on the call (2 to 4), if they set one.
     pub max_participants: Option<i64>,
     pub kind: RoomKind,
@@ -294,7 +295,7 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
         };
         let (state, session) = super::context::request().await?;
         let owner = session.require_account(&state).await?;
-        let changed = rooms::set_passcode(&state.db, owner.id, room, passcode).await?;
+        let changed = rooms::set_passcode(&state.db, &state.hasher, owner.id, room, passcode).await?;
         tracing::info!(account = owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
         leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
         Ok(summary(&state.public_origin, changed))
@@ -424,7 +425,7 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         slug: room.slug.to_string(),
         name: room.name,
         lobby: room.lobby,
-        passcode: room.passcode,
+        has_passcode: room.passcode.is_some(),
         max_participants: room.max_participants,
         kind: room.kind,
         guests_join_muted: room.guests.join_muted,

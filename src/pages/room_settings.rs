@@ -140,8 +140,9 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
             <ActionForm action=set_passcode attr:class="room-passcode">
                 <FormError value=passcode_saved/>
                 <input type="hidden" name="room" value=passcode_id/>
-                <Field label="Passcode (optional)" name="passcode" value=room.passcode.clone().unwrap_or_default() required=false
-                    hint="Guests must type it to join; you never need it. Share it apart from the link. Leave empty for none."
+                <p class="hint">{if room.has_passcode { "A passcode is set. It is stored so that nobody can read it back, so type a new one to change it." } else { "No passcode is set." }}</p>
+                <Field label="Passcode (optional)" name="passcode" value=String::new() required=false
+                    hint="Guests must type it to join; you never need it. Share it apart from the link when you set it. Saving this empty removes the passcode."
                     error=field_error(passcode_saved, "passcode")/>
                 <button type="submit" disabled=move || set_passcode.pending().get()>"Save passcode"</button>
             </ActionForm>

@@ -116,6 +116,12 @@ impl PasswordHasher {
         self.run(move |memory| hash_with(password.expose().as_bytes(), memory)).await
     }
 
+    /// The same for another secret that is checked like a password (a
+    /// room's passcode, already validated by its caller).
+    pub async fn hash_secret(&self, secret: String) -> Result<String, AppError> {
+        self.run(move |memory| hash_with(secret.as_bytes(), memory)).await
+    }
+
     /// Whether `password` matches `stored`. With `None` (no such account) it
     /// still spends the same work on a dummy hash, so timing does not tell
     /// whether an account exists.

@@ -5,6 +5,7 @@ use sqlx::SqlitePool;
 
 use crate::domain::{RoomKind, RoomName, RoomSlug};
 use crate::error::AppError;
+use crate::server::password::PasswordHasher;
 
 /// A room as stored.
 #[derive(Debug, Clone)]
@@ -181,9 +182,34 @@ pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Res
     update(db, owner, id, "lobby", lobby, "changing a room's lobby failed").await
 }
 
-/// Sets (or with `None` removes) the passcode of `owner`'s room `id`.
-pub async fn set_passcode(db: &SqlitePool, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
-    update(db, owner, id, "passcode", passcode, "changing a room's passcode failed").await
+/// Sets (or with `None` removes) the passcode of `owner`'s room `id`: only
+/// its argon2id hash is stored.
+pub async fn set_passcode(db: &SqlitePool, hasher: &PasswordHasher, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
+    let hash = match passcode {
+        Some(passcode) => Some(hasher.hash_secret(passcode).await?),
+        None => None,
+    };
+    update(db, owner, id, "passcode", hash, "changing a room's passcode failed").await
+}
+
+/// Whether `given` is the passcode whose hash is `stored`.
+pub async fn passcode_matches(hasher: &PasswordHasher, stored: &str, given: &str) -> Result<bool, AppError> {
+    hasher.verify(given.to_string(), Some(stored.to_string())).await
+}
+
+/// At start: passcodes stored in plain text by earlier versions are
+/// replaced by their hash. Returns how many.
+pub async fn hash_plain_passcodes(db: &SqlitePool, hasher: &PasswordHasher) -> Result<usize, AppError> {
+    let failed = |e| AppError::internal("hashing stored passcodes failed", e);
+    let plain: Vec<(i64, String)> = sqlx::query_as("SELECT id, passcode FROM rooms WHERE passcode IS NOT NULL AND passcode NOT LIKE '$argon2id$%'")
+        .fetch_all(db)
+        .await
+        .map_err(failed)?;
+    for (id, passcode) in &plain {
+        let hash = hasher.hash_secret(passcode.clone()).await?;
+        sqlx::query("UPDATE rooms SET passcode = ? WHERE id = ? AND passcode = ?").bind(hash).bind(id).bind(passcode).execute(db).await.map_err(failed)?;
+    }
+    Ok(plain.len())
 }
 
 /// Turns relaying every call of `owner`'s room `id` on or off.
@@ -194,17 +220,6 @@ pub async fn set_relay_only(db: &SqlitePool, owner: i64, id: i64, relay_only: bo
 /// Sets how many people `owner`'s room `id` takes at once (2 to 4).
 pub async fn set_max_participants(db: &SqlitePool, owner: i64, id: i64, max: i64) -> Result<Room, AppError> {
     update(db, owner, id, "max_participants", max, "changing a room's size failed").await
-}
-
-/// Whether `given` is `expected`, in time that does not depend on where
-/// they differ.
-pub fn passcode_matches(expected: &str, given: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), given.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
 }
 
 /// Deletes `owner`'s room `id`.
@@ -221,15 +236,3 @@ pub async fn delete(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::passcode_matches;
-
-    #[test]
-    fn a_passcode_matches_only_itself() {
-        assert!(passcode_matches("4812", "4812"));
-        for wrong in ["4813", "481", "48120", "", "4812 "] {
-            assert!(!passcode_matches("4812", wrong), "{wrong:?}");
-        }
-    }
-}

@@ -124,11 +124,16 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(bound)
             .build();
+        let hasher = PasswordHasher::default();
+        let hashed = crate::server::rooms::hash_plain_passcodes(&db, &hasher).await?;
+        if hashed > 0 {
+            tracing::info!(rooms = hashed, "room passcodes stored in plain text were replaced by their hash");
+        }
         let metrics = Arc::new(Metrics::new(Arc::clone(&signaling)));
         let state = AppState {
             leptos_options: leptos_options.clone(),
             db: db.clone(),
-            hasher: PasswordHasher::default(),
+            hasher,
             signaling: Arc::clone(&signaling),
             public_origin: origin.as_str().into(),
             session_limits: config.session_limits,

@@ -886,10 +886,15 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                         let refusal = refusal.or_else(|| {
                             state.signaling.recently_denied(id, RoomId(found.id)).then_some(ErrorCode::Denied)
                         });
-                        let refusal = refusal.or_else(|| {
-                            let expected = found.passcode.as_deref()?;
-                            check_passcode(state, id, found.id, expected, passcode.as_deref().unwrap_or_default())
-                        });
+                        let refusal = match (refusal, found.passcode.as_deref()) {
+                            (None, Some(expected)) => {
+                                match check_passcode(state, id, found.id, expected, passcode.as_deref().unwrap_or_default()).await {
+                                    Ok(refusal) => refusal,
+                                    Err(_) => return false, // logged
+                                }
+                            }
+                            (refusal, _) => refusal,
+                        };
                         if let Some(code) = refusal {
                             state.signaling.send(id, ServerMessage::error(code));
                             return true; // fatal: the writer closes
@@ -1012,22 +1017,26 @@ fn room_rules(room: &rooms::Room) -> RoomRules {
 /// Checks a guest's passcode for room `room`, throttled per room and
 /// person, and (more loosely, since a school shares one address) per room
 /// and address: after a few wrong ones, each further try waits longer.
-fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str, given: &str) -> Option<ErrorCode> {
-    let (address, person) = state.signaling.origin_of(id)?;
+async fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str, given: &str) -> Result<Option<ErrorCode>, crate::error::AppError> {
+    // A connection already gone gets nothing but a refusal.
+    let Some((address, person)) = state.signaling.origin_of(id) else { return Ok(Some(ErrorCode::WrongPasscode)) };
     let (person_key, address_key) = (format!("{room}:{person:?}"), format!("{room}:{address}"));
     let throttle = &state.passcode_throttle;
     let now = std::time::Instant::now();
-    if throttle.per_person.check(&person_key, now).is_err() || throttle.per_address.check(&address_key, now).is_err() {
-        return Some(ErrorCode::TooManyPasscodes);
-    }
-    if rooms::passcode_matches(expected, given.trim()) {
-        throttle.per_person.success(&person_key);
-        None
+    // Reserved before the (slow) hash, so a burst cannot all be checked.
+    let (Ok(by_person), Ok(by_address)) = (throttle.per_person.begin(&person_key, now), throttle.per_address.begin(&address_key, now)) else {
+        return Ok(Some(ErrorCode::TooManyPasscodes));
+    };
+    if rooms::passcode_matches(&state.hasher, expected, given.trim()).await? {
+        by_person.succeeded();
+        by_address.neither();
+        Ok(None)
     } else {
-        throttle.per_person.failure(&person_key, now);
-        throttle.per_address.failure(&address_key, now);
+        let now = std::time::Instant::now();
+        by_person.failed(now);
+        by_address.failed(now);
         tracing::info!(room, "wrong room passcode");
-        Some(ErrorCode::WrongPasscode)
+        Ok(Some(ErrorCode::WrongPasscode))
     }
 }
 

@@ -24,7 +24,11 @@ async fn guests_need_the_passcode_and_the_host_does_not() {
     let response = host.call("set_room_passcode", &[("room", &room.id.to_string()), ("passcode", " 4812 ")]).await;
     assert_eq!(response.status(), 200);
     let saved: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(saved["passcode"], "4812");
+    assert_eq!(saved["has_passcode"], true);
+    assert!(saved.get("passcode").is_none(), "never sent back: {saved}");
+    // Only its hash is stored.
+    let stored: String = sqlx::query_scalar("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("4812"), "{stored}");
 
     let mut none = join_with(&app, &room.slug, None).await;
     assert_eq!(error_code(&none.recv().await), Some(ErrorCode::WrongPasscode));
@@ -69,9 +73,24 @@ async fn a_passcode_is_4_to_32_characters_and_empty_removes_it() {
     }
     host.call("set_room_passcode", &[("room", &id), ("passcode", "4812")]).await;
     let cleared: serde_json::Value = host.call("set_room_passcode", &[("room", &id), ("passcode", "")]).await.json().await.unwrap();
-    assert!(cleared["passcode"].is_null());
+    assert_eq!(cleared["has_passcode"], false);
     let mut guest = join_with(&app, &room.slug, None).await;
     assert!(matches!(guest.recv().await, ServerMessage::Welcome { .. }));
     let eve = app.host("eve@example.org", "Eve").await;
     assert_eq!(eve.call("set_room_passcode", &[("room", &id), ("passcode", "9999")]).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_passcode_stored_in_plain_text_by_an_earlier_version_is_hashed_at_start_and_still_works() {
+    let mut app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    sqlx::query("UPDATE rooms SET passcode = '4812'").execute(&app.db().await).await.unwrap();
+    app.restart().await;
+    let stored: String = sqlx::query_scalar("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    let mut wrong = join_with(&app, &room.slug, Some("1234")).await;
+    assert_eq!(error_code(&wrong.recv().await), Some(ErrorCode::WrongPasscode));
+    let mut right = join_with(&app, &room.slug, Some("4812")).await;
+    assert!(matches!(right.recv().await, ServerMessage::Welcome { .. }));
 }
