@@ -122,7 +122,12 @@ async fn burst(app: &crate::helpers::TestApp, email: &str, n: usize, right: usiz
 
 #[tokio::test]
 async fn a_burst_of_guesses_on_one_account_is_checked_only_up_to_the_limit() {
-    let app = spawn_app_with(|c| c.sign_in_limit_per_address = 10_000).await;
+    let app = spawn_app_with(|c| {
+        c.sign_in_limit_per_address = 10_000;
+        // 300 connections at once from one address.
+        c.connections.max_per_address = 1_000;
+    })
+    .await;
     app.host("ada@example.org", "Ada").await;
     let statuses = burst(&app, "ada@example.org", 300, 1).await;
     let checked = statuses.iter().filter(|s| **s != 429).count();

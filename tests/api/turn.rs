@@ -169,3 +169,44 @@ async fn someone_removed_gets_no_new_credentials_and_theirs_last_an_hour_by_defa
     let mut back = app.knock_as(&visitor, &room.slug, "Pat").await;
     assert_eq!(ask(&mut back).await, ServerMessage::error(ErrorCode::NotAdmitted));
 }
+
+/// Asks a real coturn (Debian's, on 127.0.0.1) for a relay with `server`'s
+/// credential; whether it was granted.
+fn coturn_grants(port: u16, server: &IceServer) -> bool {
+    let status = std::process::Command::new("turnutils_uclient")
+        .args(["-y", "-n", "1", "-m", "1", "-l", "100", "-p", &port.to_string()])
+        .args(["-u", server.username.as_deref().unwrap(), "-w", server.credential.as_deref().unwrap(), "127.0.0.1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("turnutils_uclient (Debian's coturn) runs");
+    status.success()
+}
+
+#[tokio::test]
+async fn a_real_coturn_refuses_a_credential_once_its_hour_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut coturn = std::process::Command::new("turnserver")
+        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", &format!("--listening-port={port}")])
+        .args(["--use-auth-secret", &format!("--static-auth-secret={SECRET}"), "--realm=huddle.test"])
+        .arg(format!("--db={}", dir.path().join("db").display()))
+        .arg(format!("--pidfile={}", dir.path().join("pid").display()))
+        .args(["--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("turnserver (Debian's coturn) starts");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let config = TurnConfig { urls: vec![format!("turn:127.0.0.1:{port}")], secret: SECRET.into(), ttl: Duration::from_secs(3600) };
+    let clock = huddle::server::clock::Clock::default();
+    let issuer = huddle::server::turn::TurnIssuer::new(config, clock.clone());
+    let fresh = issuer.issue(huddle::signaling::protocol::ParticipantId(1));
+    // Issued an hour and a minute ago: what someone removed back then holds.
+    clock.set(clock.now() - jiff::SignedDuration::from_secs(3660));
+    let stale = issuer.issue(huddle::signaling::protocol::ParticipantId(2));
+    let (fresh_ok, stale_ok) = (coturn_grants(port, &fresh), coturn_grants(port, &stale));
+    let _ = coturn.kill();
+    let _ = coturn.wait();
+    assert!(fresh_ok, "a fresh credential gets a relay");
+    assert!(!stale_ok, "a credential past its hour is refused");
+}
