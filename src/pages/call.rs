@@ -779,7 +779,7 @@ fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
     view! {
         <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id) data-participant=id.to_string()>
             <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
-            <figcaption>{caption.clone()} {move || role_of(ui, id)} {sends} {hand}</figcaption>
+            <figcaption>{caption.clone()} {sends} {hand} <span class="role">{move || role_of(ui, id)}</span></figcaption>
             {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
             <div class="tile-controls">
                 <QualityBadge ui id/>

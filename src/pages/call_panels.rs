@@ -201,7 +201,7 @@ pub fn PeopleList(ui: CallUi) -> impl IntoView {
         };
         let me = ui.me.with_untracked(|me| me.as_ref().map(|p| p.id));
         let role = move || id.or(me).and_then(|who| super::call::role_of(ui, who));
-        view! { <li><span class="who">{name}</span> <span class="role">{role}</span> <span class="state">{state}</span></li> }
+        view! { <li><span class="who">{name}</span> <span class="state">{state}</span> <span class="role">{role}</span></li> }
     };
     let me = move || ui.me.get().map(|p| row(None, format!("{} (you)", p.name)));
     view! {

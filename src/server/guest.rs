@@ -8,7 +8,7 @@
 //! A guest who clears it comes back as a stranger, as from another device;
 //! the per-address connection limit stays as coarse flood protection.
 
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{HeaderMap, HeaderValue};
 
 /// The guest cookie's name.
 pub const COOKIE: &str = "huddle_guest";
@@ -20,15 +20,7 @@ const BYTES: usize = 16;
 /// The guest identity the request's cookies carry, if it is one of ours
 /// in shape (anything else is ignored, as if absent).
 pub fn guest_identity(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| value.len() == 22 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    crate::server::token::token_cookie::<BYTES>(headers, COOKIE)
 }
 
 /// A `Set-Cookie` value giving this browser a new guest identity.
@@ -42,6 +34,8 @@ pub fn new_cookie(secure: bool) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use axum::http::header;
 
     fn with_cookie(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -5,7 +5,7 @@
 //! a doctor's email cannot keep the doctor out. (The per-address count
 //! still applies to everyone.)
 
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
@@ -14,18 +14,12 @@ use crate::error::AppError;
 /// The cookie's name.
 pub const COOKIE: &str = "huddle_device";
 const MAX_AGE_SECONDS: u64 = 365 * 24 * 3600;
+/// Random bytes in a device token.
+const TOKEN_BYTES: usize = 32;
 
 /// The device token the request carries, if any.
 pub fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    crate::server::token::token_cookie::<TOKEN_BYTES>(headers, COOKIE)
 }
 
 fn digest(token: &str) -> String {
@@ -48,7 +42,7 @@ pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Resu
 
 /// Remembers a new device for `account`; the `Set-Cookie` value to send.
 pub async fn remember(db: &SqlitePool, account: i64, secure: bool) -> Result<HeaderValue, AppError> {
-    let token = crate::server::token::random_token::<32>();
+    let token = crate::server::token::random_token::<TOKEN_BYTES>();
     sqlx::query("INSERT INTO known_devices (account_id, token_hash) VALUES (?, ?)")
         .bind(account)
         .bind(digest(&token))
@@ -63,6 +57,8 @@ pub async fn remember(db: &SqlitePool, account: i64, secure: bool) -> Result<Hea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use axum::http::header;
 
     #[test]
     fn only_tokens_of_our_shape_are_read() {

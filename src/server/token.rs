@@ -2,6 +2,7 @@
 //! as URL-safe base64 without padding.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
+use axum::http::header::{self, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
 /// `N` random bytes, URL-safe base64.
@@ -9,6 +10,22 @@ pub fn random_token<const N: usize>() -> String {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The value of cookie `name` in the request, if it is a token of
+/// [`random_token`]'s shape for `N` bytes (anything else is ignored, as if
+/// absent).
+pub fn token_cookie<'h, const N: usize>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let length = (N * 4).div_ceil(3);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value)
+        .filter(|value| value.len() == length && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 #[cfg(test)]
