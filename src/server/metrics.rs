@@ -21,7 +21,20 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::signaling::socket::Signaling;
+use crate::signaling::hub::Census;
+
+/// What signaling is doing, read at each scrape.
+#[derive(Debug, Clone, Default)]
+pub struct SignalingStats {
+    pub census: Census,
+    pub sockets: usize,
+    pub relayed: u64,
+    pub refusals: Vec<(String, u64)>,
+}
+
+/// Reads signaling's figures (given by the server, so metrics need not know
+/// the signaling layer).
+pub type ReadStats = Box<dyn Fn() -> SignalingStats + Send + Sync>;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Reason {
@@ -48,7 +61,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new(signaling: Arc<Signaling>) -> Self {
+    pub fn new(read_stats: ReadStats) -> Self {
         let mut registry = Registry::with_prefix("huddle");
         let sign_in_failures = Family::<Reason, Counter>::default();
         registry.register("sign_in_failures", "Sign-ins refused, by reason (bad_credentials, throttled)", sign_in_failures.clone());
@@ -60,7 +73,7 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             requests.clone(),
         );
-        registry.register_collector(Box::new(SignalingCollector(signaling)));
+        registry.register_collector(Box::new(SignalingCollector(read_stats)));
         Self { registry, sign_in_failures, requests }
     }
 
@@ -78,7 +91,7 @@ impl Metrics {
 }
 
 /// Reads signaling's figures at each scrape.
-struct SignalingCollector(Arc<Signaling>);
+struct SignalingCollector(ReadStats);
 
 impl std::fmt::Debug for SignalingCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,7 +101,7 @@ impl std::fmt::Debug for SignalingCollector {
 
 impl Collector for SignalingCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = self.0.stats();
+        let stats = (self.0)();
         let gauges = [
             ("calls", "Calls under way", stats.census.calls),
             ("people_in_calls", "People in calls (including those briefly away)", stats.census.in_calls),

@@ -129,7 +129,10 @@ impl Application {
         if hashed > 0 {
             tracing::info!(rooms = hashed, "room passcodes stored in plain text were replaced by their hash");
         }
-        let metrics = Arc::new(Metrics::new(Arc::clone(&signaling)));
+        let metrics = {
+            let signaling = Arc::clone(&signaling);
+            Arc::new(Metrics::new(Box::new(move || signaling.stats())))
+        };
         let state = AppState {
             leptos_options: leptos_options.clone(),
             db: db.clone(),

@@ -29,7 +29,8 @@ use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
 use crate::server::turn::TurnIssuer;
-use crate::signaling::hub::{Census, HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
+use crate::server::metrics::SignalingStats;
+use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
 
@@ -117,15 +118,6 @@ impl Counters {
     fn refused(&self, reason: String) {
         *self.refusals.lock().unwrap_or_else(|p| p.into_inner()).entry(reason).or_default() += 1;
     }
-}
-
-/// What signaling is doing, for metrics.
-#[derive(Debug, Clone, Default)]
-pub struct SignalingStats {
-    pub census: Census,
-    pub sockets: usize,
-    pub relayed: u64,
-    pub refusals: Vec<(String, u64)>,
 }
 
 /// The hub plus the outbox of every connected socket.
