@@ -394,10 +394,6 @@ impl Drop for ServerProcess {
 }
 
 impl ServerProcess {
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 
     /// The most memory the process has held so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
