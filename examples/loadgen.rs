@@ -83,11 +83,7 @@ fn options() -> Options {
 /// The server's resident memory (bytes) and CPU time used so far.
 fn server_usage(pid: u32) -> (u64, Duration) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
+    let rss_kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0);
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<u64> = after_name.split_whitespace().filter_map(|f| f.parse().ok()).collect();
@@ -228,7 +224,12 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         delivered as f64 / elapsed.as_secs_f64(),
         stats.to_departed.load(Ordering::Relaxed)
     );
-    println!("relay latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.50) as f64 / 1000.0, pct(0.99) as f64 / 1000.0, latencies.last().copied().unwrap_or(0) as f64 / 1000.0);
+    println!(
+        "relay latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50) as f64 / 1000.0,
+        pct(0.99) as f64 / 1000.0,
+        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
     println!(
         "chat: {} deliveries (everyone in the room, sender included); latency p50 {:.2} ms, p99 {:.2} ms",
         stats.chats.load(Ordering::Relaxed),
@@ -255,7 +256,13 @@ async fn run(o: &Options, origin: &str, pid: u32) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (rss_after, _) = server_usage(pid);
         let per_socket = rss_after.saturating_sub(rss_before) as f64 / o.idle as f64;
-        println!("idle: {} sockets held; server RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB per idle socket", o.idle, rss_before as f64 / 1048576.0, rss_after as f64 / 1048576.0, per_socket / 1024.0);
+        println!(
+            "idle: {} sockets held; server RSS {:.1} MiB -> {:.1} MiB, {:.1} KiB per idle socket",
+            o.idle,
+            rss_before as f64 / 1048576.0,
+            rss_after as f64 / 1048576.0,
+            per_socket / 1024.0
+        );
         drop(held);
     }
 
@@ -302,9 +309,7 @@ async fn connect(origin: &str) -> Result<Socket, String> {
 async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<(u64, Vec<u64>, ResumeToken), String> {
     let hello = json!({"type": "join", "version": 1, "room": slug, "name": name}).to_string();
     match first_answer(socket, hello).await? {
-        ServerMessage::Welcome { you, participants, resume_token, .. } => {
-            Ok((you.id.0, participants.iter().map(|p| p.id.0).collect(), resume_token))
-        }
+        ServerMessage::Welcome { you, participants, resume_token, .. } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect(), resume_token)),
         other => Err(format!("expected a welcome, got {other:?}")),
     }
 }

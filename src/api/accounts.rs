@@ -33,30 +33,34 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
     use crate::domain::{DisplayName, Email, Password};
     use crate::server::accounts;
     use crate::server::password::{is_common, COMMON_PASSWORD};
-    super::context::finish::<SignUp>("/signup", async move {
-        let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
-        let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
-        let password = Password::parse(password).map_err(|m| AppError::invalid("password", m))?;
-        if is_common(&password) {
-            return Err(AppError::invalid("password", COMMON_PASSWORD));
+    super::context::finish::<SignUp>(
+        "/signup",
+        async move {
+            let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
+            let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
+            let password = Password::parse(password).map_err(|m| AppError::invalid("password", m))?;
+            if is_common(&password) {
+                return Err(AppError::invalid("password", COMMON_PASSWORD));
+            }
+            let (state, _) = super::context::request().await?;
+            let client = super::context::client_addr().await;
+            // Every sign-up counts against its address, taken or not.
+            let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+            let now = std::time::Instant::now();
+            let attempt = state
+                .sign_in_throttle
+                .sign_ups
+                .begin(&address_key, now)
+                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+            attempt.failed(now);
+            if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
+                tracing::info!(account = account.id, "account created");
+            }
+            leptos_axum::redirect("/login?registered=1");
+            Ok(())
         }
-        let (state, _) = super::context::request().await?;
-        let client = super::context::client_addr().await;
-        // Every sign-up counts against its address, taken or not.
-        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
-        let now = std::time::Instant::now();
-        let attempt = state
-            .sign_in_throttle
-            .sign_ups
-            .begin(&address_key, now)
-            .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
-        attempt.failed(now);
-        if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
-            tracing::info!(account = account.id, "account created");
-        }
-        leptos_axum::redirect("/login?registered=1");
-        Ok(())
-    }.await)
+        .await,
+    )
 }
 
 /// Signs in and goes to the rooms page.
@@ -65,79 +69,95 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::accounts::{self, SignInAttempt};
     use crate::server::audit::{self, Action, Event};
     use crate::server::known_device;
-    super::context::finish::<SignIn>("/login", async move {
-        let (state, session) = super::context::request().await?;
-        let client = super::context::client_addr().await;
-        let now = std::time::Instant::now();
-        let headers: http::HeaderMap = leptos_axum::extract().await.map_err(|e| AppError::internal("reading the request's headers", e))?;
-        let device = known_device::token(&headers);
-        let known = known_device::is_known(&state.db, &email, device).await?;
-        // Keyed by what was typed, known account or not: the throttle must
-        // not tell them apart either. Reserved before the hash, so a burst
-        // is not checked in full before its first failure counts.
-        let check = state.sign_in_throttle.begin(&email, client, known, now).inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
-        match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
-            SignInAttempt::Accepted(account) => {
-                check.succeeded();
-                if !known {
-                    let cookie = known_device::remember(&state.db, account.id, state.public_origin.starts_with("https://")).await?;
-                    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                        response.append_header(http::header::SET_COOKIE, cookie);
+    super::context::finish::<SignIn>(
+        "/login",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let client = super::context::client_addr().await;
+            let now = std::time::Instant::now();
+            let headers: http::HeaderMap = leptos_axum::extract().await.map_err(|e| AppError::internal("reading the request's headers", e))?;
+            let device = known_device::token(&headers);
+            let known = known_device::is_known(&state.db, &email, device).await?;
+            // Keyed by what was typed, known account or not: the throttle must
+            // not tell them apart either. Reserved before the hash, so a burst
+            // is not checked in full before its first failure counts.
+            let check = state.sign_in_throttle.begin(&email, client, known, now).inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
+            match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
+                SignInAttempt::Accepted(account) => {
+                    check.succeeded();
+                    if !known {
+                        let cookie = known_device::remember(&state.db, account.id, state.public_origin.starts_with("https://")).await?;
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response.append_header(http::header::SET_COOKIE, cookie);
+                        }
                     }
+                    session.sign_in(&account).await?;
+                    audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
+                    leptos_axum::redirect("/rooms");
+                    Ok(())
                 }
-                session.sign_in(&account).await?;
-                audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
-                leptos_axum::redirect("/rooms");
-                Ok(())
-            }
-            SignInAttempt::Refused { account } => {
-                check.failed(std::time::Instant::now());
-                let event = Event { actor: None, account, action: Action::SignIn, success: false, client };
-                audit::record(&state.db, event).await?;
-                state.metrics.sign_in_failed("bad_credentials");
-                Err(AppError::BadCredentials)
+                SignInAttempt::Refused { account } => {
+                    check.failed(std::time::Instant::now());
+                    let event = Event { actor: None, account, action: Action::SignIn, success: false, client };
+                    audit::record(&state.db, event).await?;
+                    state.metrics.sign_in_failed("bad_credentials");
+                    Err(AppError::BadCredentials)
+                }
             }
         }
-    }.await)
+        .await,
+    )
 }
 
 /// Ends the session on the server and goes home.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::audit::{self, Action, Event};
-    super::context::finish::<SignOut>("/", async move {
-        let (state, session) = super::context::request().await?;
-        if let Some(account) = session.account(&state).await? {
-            let client = super::context::client_addr().await;
-            audit::record(&state.db, Event::by(account.id, Action::SignOut, true, client)).await?;
-            if let Some(login) = session.login().await? {
-                state.signaling.close_login(crate::signaling::socket::Login { account: account.id, login });
+    super::context::finish::<SignOut>(
+        "/",
+        async move {
+            let (state, session) = super::context::request().await?;
+            if let Some(account) = session.account(&state).await? {
+                let client = super::context::client_addr().await;
+                audit::record(&state.db, Event::by(account.id, Action::SignOut, true, client)).await?;
+                if let Some(login) = session.login().await? {
+                    state.signaling.close_login(crate::signaling::socket::Login { account: account.id, login });
+                }
             }
+            session.sign_out().await?;
+            leptos_axum::redirect("/");
+            Ok(())
         }
-        session.sign_out().await?;
-        leptos_axum::redirect("/");
-        Ok(())
-    }.await)
+        .await,
+    )
 }
 
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
-    super::context::finish::<CurrentUser>("/", async move {
-        let (state, session) = super::context::request().await?;
-        Ok(session.account(&state).await?.map(|a| SignedInUser { display_name: a.display_name.to_string(), email: a.email }))
-    }.await)
+    super::context::finish::<CurrentUser>(
+        "/",
+        async move {
+            let (state, session) = super::context::request().await?;
+            Ok(session.account(&state).await?.map(|a| SignedInUser { display_name: a.display_name.to_string(), email: a.email }))
+        }
+        .await,
+    )
 }
 
 /// The signed-in account's most recent security events, newest first.
 #[server(prefix = "/api", endpoint = "security_events")]
 pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
     use crate::server::audit;
-    super::context::finish::<SecurityEvents>("/account", async move {
-        let (state, session) = super::context::request().await?;
-        let account = session.require_account(&state).await?;
-        audit::recent_for_account(&state.db, account.id, 20).await
-    }.await)
+    super::context::finish::<SecurityEvents>(
+        "/account",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let account = session.require_account(&state).await?;
+            audit::recent_for_account(&state.db, account.id, 20).await
+        }
+        .await,
+    )
 }
 
 /// Changes the password after checking the current one. Every other session
@@ -147,28 +167,32 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     use crate::domain::Password;
     use crate::server::accounts;
     use crate::server::audit::{self, Action, Event};
-    super::context::finish::<ChangePassword>("/account", async move {
-        let (state, session) = super::context::request().await?;
-        let account = session.require_account(&state).await?;
-        let client = super::context::client_addr().await;
-        let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
-        if !accounts::check_password(&state.db, &state.hasher, account.id, current_password).await? {
-            check.failed(std::time::Instant::now());
-            audit::record(&state.db, Event::by(account.id, Action::PasswordChange, false, client)).await?;
-            return Err(AppError::invalid("current_password", "That is not your current password."));
+    super::context::finish::<ChangePassword>(
+        "/account",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let account = session.require_account(&state).await?;
+            let client = super::context::client_addr().await;
+            let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
+            if !accounts::check_password(&state.db, &state.hasher, account.id, current_password).await? {
+                check.failed(std::time::Instant::now());
+                audit::record(&state.db, Event::by(account.id, Action::PasswordChange, false, client)).await?;
+                return Err(AppError::invalid("current_password", "That is not your current password."));
+            }
+            check.succeeded();
+            let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
+            if crate::server::password::is_common(&new_password) {
+                return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
+            }
+            let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
+            audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
+            session.renew(epoch).await?;
+            state.signaling.close_account(account.id, None);
+            leptos_axum::redirect("/account?done=password");
+            Ok(())
         }
-        check.succeeded();
-        let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
-        if crate::server::password::is_common(&new_password) {
-            return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
-        }
-        let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
-        audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
-        session.renew(epoch).await?;
-        state.signaling.close_account(account.id, None);
-        leptos_axum::redirect("/account?done=password");
-        Ok(())
-    }.await)
+        .await,
+    )
 }
 
 /// Changes display name and email after checking the password. Whether the
@@ -179,36 +203,40 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
     use crate::domain::{DisplayName, Email};
     use crate::server::accounts;
     use crate::server::audit::{self, Action, Event};
-    super::context::finish::<ChangeProfile>("/account", async move {
-        let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
-        let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
-        let (state, session) = super::context::request().await?;
-        let account = session.require_account(&state).await?;
-        let client = super::context::client_addr().await;
-        let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
-        if !accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
-            check.failed(std::time::Instant::now());
-            audit::record(&state.db, Event::by(account.id, Action::ProfileChange, false, client)).await?;
-            return Err(AppError::invalid("password", "That is not your current password."));
+    super::context::finish::<ChangeProfile>(
+        "/account",
+        async move {
+            let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
+            let email = Email::parse(&email).map_err(|m| AppError::invalid("email", m))?;
+            let (state, session) = super::context::request().await?;
+            let account = session.require_account(&state).await?;
+            let client = super::context::client_addr().await;
+            let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
+            if !accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
+                check.failed(std::time::Instant::now());
+                audit::record(&state.db, Event::by(account.id, Action::ProfileChange, false, client)).await?;
+                return Err(AppError::invalid("password", "That is not your current password."));
+            }
+            check.succeeded();
+            // Changing the email is counted per account, whether the new one is
+            // free or not: the neutral answer below must not become a cheap way
+            // to test which emails are registered.
+            if email.as_str() != account.email {
+                let now = std::time::Instant::now();
+                let attempt = state
+                    .sign_in_throttle
+                    .email_changes
+                    .begin(&account.id.to_string(), now)
+                    .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+                attempt.failed(now);
+            }
+            accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;
+            audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
+            leptos_axum::redirect("/account?done=profile");
+            Ok(())
         }
-        check.succeeded();
-        // Changing the email is counted per account, whether the new one is
-        // free or not: the neutral answer below must not become a cheap way
-        // to test which emails are registered.
-        if email.as_str() != account.email {
-            let now = std::time::Instant::now();
-            let attempt = state
-                .sign_in_throttle
-                .email_changes
-                .begin(&account.id.to_string(), now)
-                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
-            attempt.failed(now);
-        }
-        accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;
-        audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
-        leptos_axum::redirect("/account?done=profile");
-        Ok(())
-    }.await)
+        .await,
+    )
 }
 
 /// Ends every other session of the account and closes their call
@@ -217,15 +245,19 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
 pub async fn sign_out_everywhere_else() -> Result<(), AppError> {
     use crate::server::accounts;
     use crate::server::audit::{self, Action, Event};
-    super::context::finish::<SignOutEverywhereElse>("/account", async move {
-        let (state, session) = super::context::request().await?;
-        let account = session.require_account(&state).await?;
-        let epoch = accounts::end_all_sessions(&state.db, account.id).await?;
-        let client = super::context::client_addr().await;
-        audit::record(&state.db, Event::by(account.id, Action::SignOutEverywhereElse, true, client)).await?;
-        session.renew(epoch).await?;
-        state.signaling.close_account(account.id, session.login().await?);
-        leptos_axum::redirect("/account?done=others");
-        Ok(())
-    }.await)
+    super::context::finish::<SignOutEverywhereElse>(
+        "/account",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let account = session.require_account(&state).await?;
+            let epoch = accounts::end_all_sessions(&state.db, account.id).await?;
+            let client = super::context::client_addr().await;
+            audit::record(&state.db, Event::by(account.id, Action::SignOutEverywhereElse, true, client)).await?;
+            session.renew(epoch).await?;
+            state.signaling.close_account(account.id, session.login().await?);
+            leptos_axum::redirect("/account?done=others");
+            Ok(())
+        }
+        .await,
+    )
 }

@@ -18,9 +18,7 @@ mod context {
     /// The shared state and the caller's session.
     pub async fn request() -> Result<(AppState, UserSession), AppError> {
         let state = use_context::<AppState>().ok_or_else(|| AppError::internal("server function context", "AppState missing"))?;
-        let session = leptos_axum::extract::<tower_sessions::Session>()
-            .await
-            .map_err(|e| AppError::internal("server function context", e))?;
+        let session = leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| AppError::internal("server function context", e))?;
         Ok((state, UserSession(session)))
     }
 
@@ -46,11 +44,7 @@ mod context {
         if !parts.uri.path().starts_with("/api/") {
             return result;
         }
-        let form_post = parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+        let form_post = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
         if let AppError::TooManyAttempts { wait_secs } = error {
             response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*wait_secs));
         }

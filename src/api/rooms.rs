@@ -68,7 +68,12 @@ pub enum Availability {
     /// The next session, `title`, starts at `starts_at_ms` (Unix ms); the
     /// link lets guests in from `opens_at_ms`. `starts_text` is the start
     /// in the session's own time zone, for a page without JavaScript.
-    NotYet { title: String, opens_at_ms: i64, starts_at_ms: i64, starts_text: String },
+    NotYet {
+        title: String,
+        opens_at_ms: i64,
+        starts_at_ms: i64,
+        starts_text: String,
+    },
     /// Every scheduled session is over.
     Ended,
 }
@@ -78,43 +83,55 @@ pub enum Availability {
 pub async fn create_room(name: String, #[server(default)] kind: Option<String>) -> Result<RoomSummary, AppError> {
     use crate::domain::RoomName;
     use crate::server::rooms;
-    super::context::finish::<CreateRoom>("/rooms", async move {
-        let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
-        let kind = match kind.as_deref() {
-            None | Some("") => RoomKind::Meeting,
-            Some(kind) => RoomKind::parse(kind).map_err(|m| AppError::invalid("kind", m))?,
-        };
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let room = rooms::create(&state.db, owner.id, name, kind).await?;
-        tracing::info!(account = owner.id, room = room.id, kind = kind.as_str(), "room created");
-        // A plain form post lands back on the list, showing the new room.
-        leptos_axum::redirect("/rooms");
-        Ok(summary(&state.public_origin, room))
-    }.await)
+    super::context::finish::<CreateRoom>(
+        "/rooms",
+        async move {
+            let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
+            let kind = match kind.as_deref() {
+                None | Some("") => RoomKind::Meeting,
+                Some(kind) => RoomKind::parse(kind).map_err(|m| AppError::invalid("kind", m))?,
+            };
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let room = rooms::create(&state.db, owner.id, name, kind).await?;
+            tracing::info!(account = owner.id, room = room.id, kind = kind.as_str(), "room created");
+            // A plain form post lands back on the list, showing the new room.
+            leptos_axum::redirect("/rooms");
+            Ok(summary(&state.public_origin, room))
+        }
+        .await,
+    )
 }
 
 /// The signed-in account's rooms, newest first.
 #[server(prefix = "/api", endpoint = "my_rooms")]
 pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     use crate::server::rooms;
-    super::context::finish::<MyRooms>("/rooms", async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
-        Ok(rooms.into_iter().map(|r| summary(&state.public_origin, r)).collect())
-    }.await)
+    super::context::finish::<MyRooms>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
+            Ok(rooms.into_iter().map(|r| summary(&state.public_origin, r)).collect())
+        }
+        .await,
+    )
 }
 
 /// One of the signed-in account's rooms, for its settings page.
 #[server(prefix = "/api", endpoint = "room_details")]
 pub async fn room_details(room: i64) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<RoomDetails>("/rooms", async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        Ok(summary(&state.public_origin, rooms::find_owned(&state.db, owner.id, room).await?))
-    }.await)
+    super::context::finish::<RoomDetails>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            Ok(summary(&state.public_origin, rooms::find_owned(&state.db, owner.id, room).await?))
+        }
+        .await,
+    )
 }
 
 /// Renames one of the signed-in account's rooms. Another account's room
@@ -123,15 +140,19 @@ pub async fn room_details(room: i64) -> Result<RoomSummary, AppError> {
 pub async fn rename_room(room: i64, name: String) -> Result<RoomSummary, AppError> {
     use crate::domain::RoomName;
     use crate::server::rooms;
-    super::context::finish::<RenameRoom>(&format!("/rooms/{room}"), async move {
-        let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let renamed = rooms::rename(&state.db, owner.id, room, name).await?;
-        tracing::info!(account = owner.id, room, "room renamed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=name"));
-        Ok(summary(&state.public_origin, renamed))
-    }.await)
+    super::context::finish::<RenameRoom>(
+        &format!("/rooms/{room}"),
+        async move {
+            let name = RoomName::parse(&name).map_err(|m| AppError::invalid("name", m))?;
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let renamed = rooms::rename(&state.db, owner.id, room, name).await?;
+            tracing::info!(account = owner.id, room, "room renamed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=name"));
+            Ok(summary(&state.public_origin, renamed))
+        }
+        .await,
+    )
 }
 
 /// Gives one of the signed-in account's rooms a new join link. The old link
@@ -139,14 +160,18 @@ pub async fn rename_room(room: i64, name: String) -> Result<RoomSummary, AppErro
 #[server(prefix = "/api", endpoint = "new_room_link")]
 pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<NewRoomLink>(&format!("/rooms/{room}"), async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let rotated = rooms::rotate_link(&state.db, owner.id, room).await?;
-        tracing::info!(account = owner.id, room, "room link changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=link"));
-        Ok(summary(&state.public_origin, rotated))
-    }.await)
+    super::context::finish::<NewRoomLink>(
+        &format!("/rooms/{room}"),
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let rotated = rooms::rotate_link(&state.db, owner.id, room).await?;
+            tracing::info!(account = owner.id, room, "room link changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=link"));
+            Ok(summary(&state.public_origin, rotated))
+        }
+        .await,
+    )
 }
 
 /// Turns a room's lobby on (`lobby` is "on") or off. Guests already waiting
@@ -154,21 +179,22 @@ pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
 #[server(prefix = "/api", endpoint = "set_room_lobby")]
 pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<SetRoomLobby>(&format!("/rooms/{room}"), async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let on = lobby.as_deref() == Some("on");
-        if !on && !rooms::find_owned(&state.db, owner.id, room).await?.kind.lobby_optional() {
-            return Err(AppError::invalid(
-                "lobby",
-                "A consultation always has a lobby. To turn it off, make the room a meeting first.",
-            ));
+    super::context::finish::<SetRoomLobby>(
+        &format!("/rooms/{room}"),
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let on = lobby.as_deref() == Some("on");
+            if !on && !rooms::find_owned(&state.db, owner.id, room).await?.kind.lobby_optional() {
+                return Err(AppError::invalid("lobby", "A consultation always has a lobby. To turn it off, make the room a meeting first."));
+            }
+            let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
+            tracing::info!(account = owner.id, room, lobby = on, "room lobby changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
+            Ok(summary(&state.public_origin, changed))
         }
-        let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
-        tracing::info!(account = owner.id, room, lobby = on, "room lobby changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+        .await,
+    )
 }
 
 /// Makes a room a consultation, a class or a meeting, with that kind's
@@ -176,15 +202,19 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
 #[server(prefix = "/api", endpoint = "set_room_kind")]
 pub async fn set_room_kind(room: i64, kind: String) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<SetRoomKind>(&format!("/rooms/{room}"), async move {
-        let kind = RoomKind::parse(&kind).map_err(|m| AppError::invalid("kind", m))?;
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let changed = rooms::set_kind(&state.db, owner.id, room, kind).await?;
-        tracing::info!(account = owner.id, room, kind = kind.as_str(), "room kind changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=kind"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+    super::context::finish::<SetRoomKind>(
+        &format!("/rooms/{room}"),
+        async move {
+            let kind = RoomKind::parse(&kind).map_err(|m| AppError::invalid("kind", m))?;
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let changed = rooms::set_kind(&state.db, owner.id, room, kind).await?;
+            tracing::info!(account = owner.id, room, kind = kind.as_str(), "room kind changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=kind"));
+            Ok(summary(&state.public_origin, changed))
+        }
+        .await,
+    )
 }
 
 /// Sets what guests may do: each box is "on" when ticked, absent if not.
@@ -198,21 +228,25 @@ pub async fn set_room_guests(
     #[server(default)] keep_chat: Option<String>,
 ) -> Result<RoomSummary, AppError> {
     use crate::server::rooms::{self, GuestRules};
-    super::context::finish::<SetRoomGuests>(&format!("/rooms/{room}"), async move {
-        let on = |v: &Option<String>| v.as_deref() == Some("on");
-        let rules = GuestRules {
-            join_muted: on(&join_muted),
-            may_unmute: on(&may_unmute),
-            may_share_screen: on(&may_share_screen),
-            keep_chat: on(&keep_chat),
-        };
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules).await?;
-        tracing::info!(account = owner.id, room, ?rules, "room guest rules changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+    super::context::finish::<SetRoomGuests>(
+        &format!("/rooms/{room}"),
+        async move {
+            let on = |v: &Option<String>| v.as_deref() == Some("on");
+            let rules = GuestRules {
+                join_muted: on(&join_muted),
+                may_unmute: on(&may_unmute),
+                may_share_screen: on(&may_share_screen),
+                keep_chat: on(&keep_chat),
+            };
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules).await?;
+            tracing::info!(account = owner.id, room, ?rules, "room guest rules changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
+            Ok(summary(&state.public_origin, changed))
+        }
+        .await,
+    )
 }
 
 /// Turns "hide my network address" on (`relay_only` is "on") or off: every
@@ -222,23 +256,27 @@ pub async fn set_room_guests(
 #[server(prefix = "/api", endpoint = "set_room_privacy")]
 pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<String>) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<SetRoomPrivacy>(&format!("/rooms/{room}"), async move {
-        let on = relay_only.as_deref() == Some("on");
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        if on && !state.signaling.has_turn() {
-            // Someone else's room is not found, rather than refused.
-            rooms::find_owned(&state.db, owner.id, room).await?;
-            return Err(AppError::invalid(
-                "relay_only",
-                "This Huddle has no TURN relay set up, so calls could not connect this way. Ask whoever runs it to configure one.",
-            ));
+    super::context::finish::<SetRoomPrivacy>(
+        &format!("/rooms/{room}"),
+        async move {
+            let on = relay_only.as_deref() == Some("on");
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            if on && !state.signaling.has_turn() {
+                // Someone else's room is not found, rather than refused.
+                rooms::find_owned(&state.db, owner.id, room).await?;
+                return Err(AppError::invalid(
+                    "relay_only",
+                    "This Huddle has no TURN relay set up, so calls could not connect this way. Ask whoever runs it to configure one.",
+                ));
+            }
+            let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
+            tracing::info!(account = owner.id, room, relay_only = on, "room network setting changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy"));
+            Ok(summary(&state.public_origin, changed))
         }
-        let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
-        tracing::info!(account = owner.id, room, relay_only = on, "room network setting changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+        .await,
+    )
 }
 
 /// One stay in a room's calls, for the host's attendance list.
@@ -257,49 +295,57 @@ pub struct StaySummary {
 #[server(prefix = "/api", endpoint = "room_attendance")]
 pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
     use crate::server::{attendance, rooms};
-    super::context::finish::<RoomAttendance>("/rooms", async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        rooms::find_owned(&state.db, owner.id, room).await?;
-        let when = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string();
-        let stays = attendance::list_for_room(&state.db, room).await?;
-        Ok(stays
-            .into_iter()
-            .rev()
-            .take(100)
-            .map(|s| StaySummary {
-                name: s.display_name,
-                role: if s.host { "host" } else { "guest" }.into(),
-                joined: when(s.joined_at),
-                left: s.left_at.map(when),
-                reconnects: s.reconnects,
-            })
-            .collect())
-    }.await)
+    super::context::finish::<RoomAttendance>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            rooms::find_owned(&state.db, owner.id, room).await?;
+            let when = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string();
+            let stays = attendance::list_for_room(&state.db, room).await?;
+            Ok(stays
+                .into_iter()
+                .rev()
+                .take(100)
+                .map(|s| StaySummary {
+                    name: s.display_name,
+                    role: if s.host { "host" } else { "guest" }.into(),
+                    joined: when(s.joined_at),
+                    left: s.left_at.map(when),
+                    reconnects: s.reconnects,
+                })
+                .collect())
+        }
+        .await,
+    )
 }
 
 /// Sets a room's passcode (4 to 32 characters), or removes it when empty.
 #[server(prefix = "/api", endpoint = "set_room_passcode")]
 pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<SetRoomPasscode>(&format!("/rooms/{room}"), async move {
-        let passcode = passcode.trim();
-        let passcode = if passcode.is_empty() {
-            None
-        } else {
-            let chars = passcode.chars().count();
-            if !(4..=32).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
-                return Err(AppError::invalid("passcode", "A passcode is 4 to 32 characters, or leave it empty for none."));
-            }
-            Some(passcode.to_string())
-        };
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let changed = rooms::set_passcode(&state.db, &state.hasher, owner.id, room, passcode).await?;
-        tracing::info!(account = owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+    super::context::finish::<SetRoomPasscode>(
+        &format!("/rooms/{room}"),
+        async move {
+            let passcode = passcode.trim();
+            let passcode = if passcode.is_empty() {
+                None
+            } else {
+                let chars = passcode.chars().count();
+                if !(4..=32).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
+                    return Err(AppError::invalid("passcode", "A passcode is 4 to 32 characters, or leave it empty for none."));
+                }
+                Some(passcode.to_string())
+            };
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let changed = rooms::set_passcode(&state.db, &state.hasher, owner.id, room, passcode).await?;
+            tracing::info!(account = owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
+            Ok(summary(&state.public_origin, changed))
+        }
+        .await,
+    )
 }
 
 /// Sets how many people a room's call takes at once, 2 to 4 (a full mesh
@@ -307,20 +353,24 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
 #[server(prefix = "/api", endpoint = "set_room_size")]
 pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
-    super::context::finish::<SetRoomSize>(&format!("/rooms/{room}"), async move {
-        let max: i64 = max_participants
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (2..=4).contains(n))
-            .ok_or_else(|| AppError::invalid("max_participants", "A call takes 2 to 4 people."))?;
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
-        tracing::info!(account = owner.id, room, max, "room size changed");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=size"));
-        Ok(summary(&state.public_origin, changed))
-    }.await)
+    super::context::finish::<SetRoomSize>(
+        &format!("/rooms/{room}"),
+        async move {
+            let max: i64 = max_participants
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (2..=4).contains(n))
+                .ok_or_else(|| AppError::invalid("max_participants", "A call takes 2 to 4 people."))?;
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
+            tracing::info!(account = owner.id, room, max, "room size changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=size"));
+            Ok(summary(&state.public_origin, changed))
+        }
+        .await,
+    )
 }
 
 /// Deletes one of the signed-in account's rooms, once `confirm` is "yes".
@@ -329,20 +379,24 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
 pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppError> {
     use crate::server::rooms;
     use crate::signaling::hub::RoomId;
-    super::context::finish::<DeleteRoom>(&format!("/rooms/{room}"), async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        // Ownership first: someone else's room is not found, confirmed or not.
-        rooms::find_owned(&state.db, owner.id, room).await?;
-        if confirm.as_deref() != Some("yes") {
-            return Err(AppError::invalid("confirm", "Tick the box to confirm: the room and its link will be gone for good."));
+    super::context::finish::<DeleteRoom>(
+        &format!("/rooms/{room}"),
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            // Ownership first: someone else's room is not found, confirmed or not.
+            rooms::find_owned(&state.db, owner.id, room).await?;
+            if confirm.as_deref() != Some("yes") {
+                return Err(AppError::invalid("confirm", "Tick the box to confirm: the room and its link will be gone for good."));
+            }
+            rooms::delete(&state.db, owner.id, room).await?;
+            state.signaling.close_room(RoomId(room));
+            tracing::info!(account = owner.id, room, "room deleted");
+            leptos_axum::redirect("/rooms");
+            Ok(())
         }
-        rooms::delete(&state.db, owner.id, room).await?;
-        state.signaling.close_room(RoomId(room));
-        tracing::info!(account = owner.id, room, "room deleted");
-        leptos_axum::redirect("/rooms");
-        Ok(())
-    }.await)
+        .await,
+    )
 }
 
 /// The room behind a join link; `NotFound` for links that lead nowhere.
@@ -350,47 +404,47 @@ pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppEr
 pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
     use crate::domain::RoomSlug;
     use crate::server::rooms;
-    super::context::finish::<Invitation>("/", async move {
-        let (state, session) = super::context::request().await?;
-        let address = super::context::client_addr().await.map(|ip| ip.to_string()).unwrap_or_default();
-        let now = std::time::Instant::now();
-        let lookup = state
-            .room_lookups
-            .begin(&address, now)
-            .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
-        let found = match RoomSlug::parse(&slug) {
-            Ok(slug) => rooms::find_by_slug(&state.db, &slug).await?,
-            Err(_) => None,
-        };
-        let Some(room) = found else {
-            lookup.failed(now);
-            return Err(AppError::NotFound);
-        };
-        lookup.neither();
-        let account = session.account(&state).await?;
-        let host = account.as_ref().is_some_and(|a| a.id == room.owner_id);
-        let availability = if host {
-            Availability::Open
-        } else {
-            availability(&state, room.id).await?
-        };
-        let your_name = account.map(|a| a.display_name.to_string());
-        let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
-        let passcode_required = !host && room.passcode.is_some();
-        let guests_ask_to_speak = !room.guests.may_unmute;
-        Ok(RoomInvitation {
-            name: room.name,
-            slug: room.slug.to_string(),
-            your_name,
-            keep_alive_secs,
-            availability,
-            host,
-            passcode_required,
-            guests_ask_to_speak,
-            chat_kept: room.guests.keep_chat,
-            probe_urls: state.signaling.probe_urls(),
-        })
-    }.await)
+    super::context::finish::<Invitation>(
+        "/",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let address = super::context::client_addr().await.map(|ip| ip.to_string()).unwrap_or_default();
+            let now = std::time::Instant::now();
+            let lookup = state
+                .room_lookups
+                .begin(&address, now)
+                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+            let found = match RoomSlug::parse(&slug) {
+                Ok(slug) => rooms::find_by_slug(&state.db, &slug).await?,
+                Err(_) => None,
+            };
+            let Some(room) = found else {
+                lookup.failed(now);
+                return Err(AppError::NotFound);
+            };
+            lookup.neither();
+            let account = session.account(&state).await?;
+            let host = account.as_ref().is_some_and(|a| a.id == room.owner_id);
+            let availability = if host { Availability::Open } else { availability(&state, room.id).await? };
+            let your_name = account.map(|a| a.display_name.to_string());
+            let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
+            let passcode_required = !host && room.passcode.is_some();
+            let guests_ask_to_speak = !room.guests.may_unmute;
+            Ok(RoomInvitation {
+                name: room.name,
+                slug: room.slug.to_string(),
+                your_name,
+                keep_alive_secs,
+                availability,
+                host,
+                passcode_required,
+                guests_ask_to_speak,
+                chat_kept: room.guests.keep_chat,
+                probe_urls: state.signaling.probe_urls(),
+            })
+        }
+        .await,
+    )
 }
 
 /// Whether a guest may join room `room_id` now.
@@ -401,11 +455,7 @@ pub async fn availability(state: &crate::server::state::AppState, room_id: i64) 
     Ok(match schedule::window(&sessions, state.clock.now(), state.join_early) {
         Window::Unscheduled | Window::Open(_) => Availability::Open,
         Window::NotYet { opens, next } => {
-            let title = sessions
-                .iter()
-                .find(|s| s.occurrences().contains(&next))
-                .map(|s| s.title.clone())
-                .unwrap_or_default();
+            let title = sessions.iter().find(|s| s.occurrences().contains(&next)).map(|s| s.title.clone()).unwrap_or_default();
             Availability::NotYet {
                 title,
                 opens_at_ms: opens.as_millisecond(),

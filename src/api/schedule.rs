@@ -60,46 +60,58 @@ pub async fn schedule_session(
     #[server(default)] weeks: String,
 ) -> Result<SessionSummary, AppError> {
     use crate::server::{rooms, schedule};
-    super::context::finish::<ScheduleSession>(&format!("/rooms/{room}"), async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        rooms::find_owned(&state.db, owner.id, room).await?;
-        let request = schedule::Request { title, date, time, time_zone, duration_minutes, note, repeat, weeks };
-        let now = state.clock.now();
-        let plan = schedule::plan(&request, now)?;
-        let created = schedule::create(&state.db, room, &plan).await?;
-        tracing::info!(account = owner.id, room, session = created.id, "session scheduled");
-        leptos_axum::redirect(&format!("/rooms/{room}?saved=session"));
-        Ok(summarise(&created, now))
-    }.await)
+    super::context::finish::<ScheduleSession>(
+        &format!("/rooms/{room}"),
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            rooms::find_owned(&state.db, owner.id, room).await?;
+            let request = schedule::Request { title, date, time, time_zone, duration_minutes, note, repeat, weeks };
+            let now = state.clock.now();
+            let plan = schedule::plan(&request, now)?;
+            let created = schedule::create(&state.db, room, &plan).await?;
+            tracing::info!(account = owner.id, room, session = created.id, "session scheduled");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=session"));
+            Ok(summarise(&created, now))
+        }
+        .await,
+    )
 }
 
 /// The sessions of one of the signed-in account's rooms.
 #[server(prefix = "/api", endpoint = "room_sessions")]
 pub async fn room_sessions(room: i64) -> Result<Vec<SessionSummary>, AppError> {
     use crate::server::{rooms, schedule};
-    super::context::finish::<RoomSessions>("/rooms", async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        rooms::find_owned(&state.db, owner.id, room).await?;
-        let now = state.clock.now();
-        Ok(schedule::list_for_room(&state.db, room).await?.iter().map(|s| summarise(s, now)).collect())
-    }.await)
+    super::context::finish::<RoomSessions>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            rooms::find_owned(&state.db, owner.id, room).await?;
+            let now = state.clock.now();
+            Ok(schedule::list_for_room(&state.db, room).await?.iter().map(|s| summarise(s, now)).collect())
+        }
+        .await,
+    )
 }
 
 /// Cancels a session (every meeting of a series) of the signed-in account.
 #[server(prefix = "/api", endpoint = "cancel_session")]
 pub async fn cancel_session(session: i64) -> Result<(), AppError> {
     use crate::server::schedule;
-    super::context::finish::<CancelSession>("/rooms", async move {
-        let (state, user) = super::context::request().await?;
-        let owner = user.require_account(&state).await?;
-        let found = schedule::find_owned(&state.db, owner.id, session).await?;
-        schedule::cancel(&state.db, owner.id, session).await?;
-        tracing::info!(account = owner.id, session, "session cancelled");
-        leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled", found.room_id));
-        Ok(())
-    }.await)
+    super::context::finish::<CancelSession>(
+        "/rooms",
+        async move {
+            let (state, user) = super::context::request().await?;
+            let owner = user.require_account(&state).await?;
+            let found = schedule::find_owned(&state.db, owner.id, session).await?;
+            schedule::cancel(&state.db, owner.id, session).await?;
+            tracing::info!(account = owner.id, session, "session cancelled");
+            leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled", found.room_id));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Today's and coming meetings across the signed-in account's rooms,
@@ -107,32 +119,36 @@ pub async fn cancel_session(session: i64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "upcoming_sessions")]
 pub async fn upcoming_sessions() -> Result<Vec<Upcoming>, AppError> {
     use crate::server::{rooms, schedule};
-    super::context::finish::<UpcomingSessions>("/rooms", async move {
-        let (state, session) = super::context::request().await?;
-        let owner = session.require_account(&state).await?;
-        let now = state.clock.now();
-        let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
-        let mut coming: Vec<(jiff::Timestamp, Upcoming)> = Vec::new();
-        for session in schedule::list_for_owner(&state.db, owner.id).await? {
-            let (Some(next), Some(room)) = (session.next(now), rooms.iter().find(|r| r.id == session.room_id)) else { continue };
-            let today = now.to_zoned(next.start.time_zone().clone()).date();
-            coming.push((
-                next.start.timestamp(),
-                Upcoming {
-                    session_id: session.id,
-                    title: session.title.clone(),
-                    room_name: room.name.clone(),
-                    join_link: format!("{}/r/{}", state.public_origin, room.slug),
-                    slug: room.slug.to_string(),
-                    when: schedule::describe(&next),
-                    today: next.start.date() == today || (next.start.timestamp() <= now),
-                    calendar: calendar_path(&session),
-                },
-            ));
+    super::context::finish::<UpcomingSessions>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let now = state.clock.now();
+            let rooms = rooms::list_for_owner(&state.db, owner.id).await?;
+            let mut coming: Vec<(jiff::Timestamp, Upcoming)> = Vec::new();
+            for session in schedule::list_for_owner(&state.db, owner.id).await? {
+                let (Some(next), Some(room)) = (session.next(now), rooms.iter().find(|r| r.id == session.room_id)) else { continue };
+                let today = now.to_zoned(next.start.time_zone().clone()).date();
+                coming.push((
+                    next.start.timestamp(),
+                    Upcoming {
+                        session_id: session.id,
+                        title: session.title.clone(),
+                        room_name: room.name.clone(),
+                        join_link: format!("{}/r/{}", state.public_origin, room.slug),
+                        slug: room.slug.to_string(),
+                        when: schedule::describe(&next),
+                        today: next.start.date() == today || (next.start.timestamp() <= now),
+                        calendar: calendar_path(&session),
+                    },
+                ));
+            }
+            coming.sort_by_key(|(at, _)| *at);
+            Ok(coming.into_iter().map(|(_, u)| u).collect())
         }
-        coming.sort_by_key(|(at, _)| *at);
-        Ok(coming.into_iter().map(|(_, u)| u).collect())
-    }.await)
+        .await,
+    )
 }
 
 #[cfg(feature = "ssr")]

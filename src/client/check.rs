@@ -79,9 +79,11 @@ async fn probe(probes: &[String]) -> Result<bool, JsValue> {
     let found = tx.clone();
     let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |event: RtcPeerConnectionIceEvent| {
         // "candidate:… typ srflx raddr …": the type; None at the end.
-        let kind = event.candidate().map(|c| c.candidate()).filter(|line| !line.is_empty()).map(|line| {
-            line.split(" typ ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_default().to_string()
-        });
+        let kind = event
+            .candidate()
+            .map(|c| c.candidate())
+            .filter(|line| !line.is_empty())
+            .map(|line| line.split(" typ ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_default().to_string());
         let _ = found.unbounded_send(kind);
     });
     let errors = Rc::new(Cell::new(0u32));

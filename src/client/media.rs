@@ -3,9 +3,9 @@
 use std::cell::RefCell;
 
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use wasm_bindgen::closure::Closure;
 use web_sys::{AnalyserNode, AudioContext, HtmlVideoElement, MediaStream, MediaStreamTrack};
 
 use super::{call_method, set_sink, text_field, Repeating};
@@ -290,10 +290,7 @@ pub(crate) fn stop_screen() -> Option<MediaStream> {
 }
 
 fn report(ui: CallUi, stream: &MediaStream) {
-    ui.media.set(MediaCheck::Ready {
-        camera: stream.get_video_tracks().length() > 0,
-        microphone: stream.get_audio_tracks().length() > 0,
-    });
+    ui.media.set(MediaCheck::Ready { camera: stream.get_video_tracks().length() > 0, microphone: stream.get_audio_tracks().length() > 0 });
 }
 
 /// Camera and microphone, each not at all (`None`), any (`Some(None)`) or

@@ -26,19 +26,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    CloseEvent, HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit,
-    RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
-    RtcTrackEvent, WebSocket,
+    CloseEvent, HtmlVideoElement, MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit, RtcIceServer,
+    RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent, WebSocket,
 };
 
-use super::{call_method, set_sink, text_field, Repeating};
 use super::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_local, stop_screen};
+use super::{call_method, set_sink, text_field, Repeating};
 use crate::domain::{DisplayName, RoomSlug};
 use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
 use crate::signaling::protocol::{
-    close, ClientMessage, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage,
-    SignalPayload, StreamId, PROTOCOL_VERSION,
+    close, ClientMessage, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, StreamId,
+    PROTOCOL_VERSION,
 };
 
 type Handler = Closure<dyn FnMut(JsValue)>;
@@ -64,7 +63,6 @@ enum SocketEvent {
 /// the wait, and a random part spreads out clients that dropped together.
 const RETRY_FIRST_MS: f64 = 300.0;
 const RETRY_MAX_MS: f64 = 4000.0;
-
 
 struct Call {
     ui: CallUi,
@@ -216,9 +214,7 @@ impl Peer {
     /// replaced by no track at all, so nothing of it leaves the browser.
     fn apply(&self, microphone: bool, camera: bool) {
         let stream = local_stream();
-        let first = |tracks: Option<js_sys::Array>| {
-            tracks.and_then(|t| t.get(0).dyn_into::<MediaStreamTrack>().ok())
-        };
+        let first = |tracks: Option<js_sys::Array>| tracks.and_then(|t| t.get(0).dyn_into::<MediaStreamTrack>().ok());
         let audio_track = first(stream.as_ref().map(MediaStream::get_audio_tracks));
         let video_track = first(stream.as_ref().map(MediaStream::get_video_tracks));
         for (sender, track, on) in [(&self.audio, audio_track, microphone), (&self.video, video_track, camera)] {
@@ -307,9 +303,8 @@ pub fn send(message: ClientMessage) {
 /// Host: ends the call for everyone, after asking.
 pub fn end_for_all() {
     let Some(call) = current() else { return };
-    let sure = web_sys::window()
-        .and_then(|w| w.confirm_with_message("End the call for everyone? Everyone will be disconnected.").ok())
-        .unwrap_or(false);
+    let sure =
+        web_sys::window().and_then(|w| w.confirm_with_message("End the call for everyone? Everyone will be disconnected.").ok()).unwrap_or(false);
     if sure {
         call.ending.set(true);
         call.send(&ClientMessage::EndForAll);
@@ -421,9 +416,11 @@ pub fn attach_screen(who: Option<ParticipantId>, element: &HtmlVideoElement) {
 pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
     let Some(call) = current() else { return };
     let screen = call.screen_id(id);
-    let camera = call.remote.borrow().get(&id).and_then(|streams| {
-        streams.iter().find(|s| screen.as_ref().is_none_or(|screen| screen.as_str() != s.id())).cloned()
-    });
+    let camera = call
+        .remote
+        .borrow()
+        .get(&id)
+        .and_then(|streams| streams.iter().find(|s| screen.as_ref().is_none_or(|screen| screen.as_str() != s.id())).cloned());
     if let Some(stream) = camera {
         show(element, &stream);
     }
@@ -545,9 +542,7 @@ impl Call {
                 None => call.schedule_reconnect(),
             }
         });
-        if let Ok(timer) =
-            window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32)
-        {
+        if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32) {
             self.retry_timer.set(Some(timer));
         }
     }

@@ -9,10 +9,7 @@ mod mesh;
 
 pub use check::check_connection;
 pub use media::{attach_local, choose_device, play_test_sound, start_preview};
-pub use mesh::{
-    admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen,
-    stop_sharing,
-};
+pub use mesh::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};

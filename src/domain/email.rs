@@ -27,11 +27,7 @@ impl Email {
         }
         match email.split_once('@') {
             Some((local, domain))
-                if !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.') =>
+                if !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') =>
             {
                 Ok(Self(email))
             }

@@ -32,10 +32,7 @@ impl RoomKind {
 
     /// Reads a kind as forms and the database spell it.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw.trim())
-            .ok_or_else(|| "Choose a meeting, a consultation or a class.".to_string())
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw.trim()).ok_or_else(|| "Choose a meeting, a consultation or a class.".to_string())
     }
 
     pub fn as_str(self) -> &'static str {

@@ -14,8 +14,7 @@ impl RoomSlug {
 
     /// Checks that `raw` has the shape of a slug we could have issued.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let ok = raw.len() == Self::CHARS
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = raw.len() == Self::CHARS && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(raw.to_string()))
         } else {

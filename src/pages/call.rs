@@ -108,10 +108,7 @@ impl CallUi {
     /// Whoever among the others speaks loudest now, if anyone does.
     pub fn active_speaker(&self) -> Option<ParticipantId> {
         self.quality.with(|all| {
-            all.iter()
-                .filter(|(_, q)| q.audio_level > 0.05)
-                .max_by(|a, b| a.1.audio_level.total_cmp(&b.1.audio_level))
-                .map(|(id, _)| *id)
+            all.iter().filter(|(_, q)| q.audio_level > 0.05).max_by(|a, b| a.1.audio_level.total_cmp(&b.1.audio_level)).map(|(id, _)| *id)
         })
     }
 
@@ -644,9 +641,7 @@ fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoVi
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
     let (field, label, button, host_says, you_say) = match &guest {
-        Some((id, name)) => {
-            (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone())
-        }
+        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone()),
         None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Send".to_string(), "Host".to_string(), "You".to_string()),
     };
     let words = move || {

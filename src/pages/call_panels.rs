@@ -181,16 +181,11 @@ pub fn PeopleList(ui: CallUi) -> impl IntoView {
         let state = move || {
             let (mic, cam, screen) = match id {
                 None => (ui.microphone_on.get(), ui.camera_on.get(), ui.sharing.get()),
-                Some(id) => ui.media_of.with(|all| {
-                    all.get(&id).map_or((false, false, false), |m| (m.microphone, m.camera, m.screen.is_some()))
-                }),
+                Some(id) => ui.media_of.with(|all| all.get(&id).map_or((false, false, false), |m| (m.microphone, m.camera, m.screen.is_some()))),
             };
             let me = ui.me.with(|me| me.as_ref().map(|p| p.id));
             let hand = id.or(me).and_then(|who| ui.hands.with(|h| h.iter().position(|p| *p == who)));
-            let mut parts = vec![
-                if mic { "microphone on" } else { "muted" }.to_string(),
-                if cam { "camera on" } else { "camera off" }.to_string(),
-            ];
+            let mut parts = vec![if mic { "microphone on" } else { "muted" }.to_string(), if cam { "camera on" } else { "camera off" }.to_string()];
             if screen {
                 parts.push("sharing their screen".into());
             }

@@ -22,7 +22,8 @@ pub fn Field(
     #[prop(optional)] readonly: bool,
     #[prop(default = true)] required: bool,
     /// Suggestions: the id of a `<datalist>`.
-    #[prop(optional)] list: Option<&'static str>,
+    #[prop(optional)]
+    list: Option<&'static str>,
     #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -59,10 +60,7 @@ where
 }
 
 /// The error of the last submission about `field`.
-pub fn field_error<T: Send + Sync + 'static>(
-    value: Signal<Option<Result<T, AppError>>>,
-    field: &'static str,
-) -> Signal<Option<String>> {
+pub fn field_error<T: Send + Sync + 'static>(value: Signal<Option<Result<T, AppError>>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.for_field(field))))
 }
 

@@ -9,8 +9,8 @@ pub mod home;
 pub mod not_found;
 pub mod room;
 pub mod room_settings;
-pub mod sessions;
 pub mod rooms;
+pub mod sessions;
 
 /// Text for `<Title>` that came from a person (a room name). leptos_meta
 /// writes the title unescaped into the server-rendered HTML, where a name

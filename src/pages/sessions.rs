@@ -158,5 +158,6 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
                 }
             }).collect_view()}
         </ul>
-    }.into_any()
+    }
+    .into_any()
 }

@@ -49,11 +49,8 @@ pub async fn create(
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             tx.rollback().await.map_err(failed)?;
-            let owner: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = ?")
-                .bind(email.as_str())
-                .fetch_optional(db)
-                .await
-                .map_err(failed)?;
+            let owner: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
             let event = Event { actor: None, account: owner.map(|(id,)| id), action: Action::SignUp, success: false, client };
             audit::record(db, event).await?;
             Ok(None)
@@ -68,7 +65,9 @@ pub enum SignInAttempt {
     Accepted(Account),
     /// Wrong password or unknown email; `account` is set when the email
     /// belongs to one (for its owner's audit log, never for the answer).
-    Refused { account: Option<i64> },
+    Refused {
+        account: Option<i64>,
+    },
 }
 
 /// Checks `password` against the account for `email`. Unknown email and
@@ -118,14 +117,13 @@ pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: i
 /// new session epoch.
 pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64, password: Password) -> Result<i64, AppError> {
     let hash = hasher.hash(password).await?;
-    let (epoch,): (i64,) = sqlx::query_as(
-        "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch",
-    )
-    .bind(hash)
-    .bind(account)
-    .fetch_one(db)
-    .await
-    .map_err(|e| AppError::internal("changing a password failed", e))?;
+    let (epoch,): (i64,) =
+        sqlx::query_as("UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
+            .bind(hash)
+            .bind(account)
+            .fetch_one(db)
+            .await
+            .map_err(|e| AppError::internal("changing a password failed", e))?;
     Ok(epoch)
 }
 
@@ -144,13 +142,7 @@ pub async fn end_all_sessions(db: &SqlitePool, account: i64) -> Result<i64, AppE
 /// taken (the name still is), and the answer does not say so: that account's
 /// owner finds the attempt in their security events instead. Returns
 /// whether the email was set.
-pub async fn set_profile(
-    db: &SqlitePool,
-    account: i64,
-    display_name: &DisplayName,
-    email: &Email,
-    client: Option<IpAddr>,
-) -> Result<bool, AppError> {
+pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayName, email: &Email, client: Option<IpAddr>) -> Result<bool, AppError> {
     let failed = |e| AppError::internal("changing a profile failed", e);
     let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ? WHERE id = ?")
         .bind(display_name.as_str())

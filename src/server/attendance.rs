@@ -108,17 +108,16 @@ async fn write(
 ) -> Result<(), AppError> {
     match note {
         Note::Hub(Record::Entered { who, room, name, account, host }) => {
-            let (row,): (i64,) = sqlx::query_as(
-                "INSERT INTO attendance (room_id, account_id, display_name, role, joined_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(room.0)
-            .bind(account)
-            .bind(name.as_str())
-            .bind(if host { "host" } else { "guest" })
-            .bind(now.to_string())
-            .fetch_one(db)
-            .await
-            .map_err(|e| AppError::internal("recording attendance failed", e))?;
+            let (row,): (i64,) =
+                sqlx::query_as("INSERT INTO attendance (room_id, account_id, display_name, role, joined_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                    .bind(room.0)
+                    .bind(account)
+                    .bind(name.as_str())
+                    .bind(if host { "host" } else { "guest" })
+                    .bind(now.to_string())
+                    .fetch_one(db)
+                    .await
+                    .map_err(|e| AppError::internal("recording attendance failed", e))?;
             present.insert(who, Present { row, room, account });
         }
         Note::Hub(Record::Left { who }) => {
@@ -201,13 +200,12 @@ pub async fn close_open_stays(db: &SqlitePool, now: Timestamp) -> Result<u64, Ap
 
 /// Every stay in room `room_id`, in the order they began.
 pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Stay>, AppError> {
-    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT display_name, role, joined_at, left_at, reconnects FROM attendance WHERE room_id = ? ORDER BY joined_at, id",
-    )
-    .bind(room_id)
-    .fetch_all(db)
-    .await
-    .map_err(|e| AppError::internal("reading attendance failed", e))?;
+    let rows: Vec<(String, String, String, Option<String>, i64)> =
+        sqlx::query_as("SELECT display_name, role, joined_at, left_at, reconnects FROM attendance WHERE room_id = ? ORDER BY joined_at, id")
+            .bind(room_id)
+            .fetch_all(db)
+            .await
+            .map_err(|e| AppError::internal("reading attendance failed", e))?;
     rows.into_iter()
         .map(|(display_name, role, joined_at, left_at, reconnects)| {
             let parse = |t: &str| t.parse::<Timestamp>().map_err(|e| AppError::internal("a stored attendance time is invalid", e));
@@ -379,10 +377,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it_and_defuses_formulas() {
-        let stays = [
-            stay("Pat, Jr.", "2026-12-01T09:00:00Z", Some("2026-12-01T09:31:10Z")),
-            stay("=HYPERLINK(\"x\")", "2026-12-01T09:05:00Z", None),
-        ];
+        let stays = [stay("Pat, Jr.", "2026-12-01T09:00:00Z", Some("2026-12-01T09:31:10Z")), stay("=HYPERLINK(\"x\")", "2026-12-01T09:05:00Z", None)];
         let file = csv(&stays);
         let lines: Vec<&str> = file.split("\r\n").collect();
         assert_eq!(lines[0], "name,role,joined (UTC),left (UTC),minutes,reconnects");

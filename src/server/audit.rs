@@ -96,13 +96,12 @@ pub async fn record_call(
 
 /// The most recent events concerning `account`, newest first.
 pub async fn recent_for_account(db: &SqlitePool, account: i64, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-    )
-    .bind(account)
-    .bind(limit)
-    .fetch_all(db)
-    .await
-    .map_err(|e| AppError::internal("reading the audit log failed", e))?;
+    let rows: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(account)
+            .bind(limit)
+            .fetch_all(db)
+            .await
+            .map_err(|e| AppError::internal("reading the audit log failed", e))?;
     Ok(rows.into_iter().map(|(at, action, outcome, client_addr)| SecurityEvent { at, action, outcome, client_addr }).collect())
 }

@@ -9,8 +9,8 @@ use crate::server::client_address::TrustedProxies;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::session::SessionLimits;
-use crate::signaling::protocol::IceServer;
 use crate::server::turn::TurnConfig;
+use crate::signaling::protocol::IceServer;
 use crate::signaling::socket::SignalingSettings;
 
 /// Printed by `huddle --help`.
@@ -437,7 +437,14 @@ mod tests {
 
     #[test]
     fn malformed_values_are_errors_naming_the_variable() {
-        for (k, v) in [("HUDDLE_ADDR", "nowhere"), ("HUDDLE_PUBLIC_ORIGIN", "meet.example.org"), ("HUDDLE_PUBLIC_ORIGIN", "https://x/path"), ("HUDDLE_ICE_SERVERS", "[1]"), ("HUDDLE_SESSION_IDLE_MINUTES", "0"), ("HUDDLE_SESSION_MAX_HOURS", "soon")] {
+        for (k, v) in [
+            ("HUDDLE_ADDR", "nowhere"),
+            ("HUDDLE_PUBLIC_ORIGIN", "meet.example.org"),
+            ("HUDDLE_PUBLIC_ORIGIN", "https://x/path"),
+            ("HUDDLE_ICE_SERVERS", "[1]"),
+            ("HUDDLE_SESSION_IDLE_MINUTES", "0"),
+            ("HUDDLE_SESSION_MAX_HOURS", "soon"),
+        ] {
             let err = from(&[(k, v)]).unwrap_err().to_string();
             assert!(err.contains(k), "{err}");
         }
@@ -472,7 +479,8 @@ mod tests {
             let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             Config::from_lookup(move |key| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
         };
-        let c = from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478, turns:turn.example.org:5349"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).unwrap();
+        let c =
+            from(&[("HUDDLE_TURN_URLS", "turn:127.0.0.1:3478, turns:turn.example.org:5349"), ("HUDDLE_TURN_SECRET", "0123456789abcdef")]).unwrap();
         let turn = c.turn.unwrap();
         assert_eq!(turn.urls, ["turn:127.0.0.1:3478", "turns:turn.example.org:5349"]);
         assert_eq!(turn.ttl, Duration::from_secs(3600), "an hour: short, since a removed person keeps theirs until it ends");

@@ -29,14 +29,13 @@ fn digest(token: &str) -> String {
 /// Whether `token` is a known device of the account registered to `email`.
 pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Result<bool, AppError> {
     let Some(token) = token else { return Ok(false) };
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT d.id FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE a.email = ? AND d.token_hash = ?",
-    )
-    .bind(email.trim().to_lowercase())
-    .bind(digest(token))
-    .fetch_optional(db)
-    .await
-    .map_err(|e| AppError::internal("looking up a known device failed", e))?;
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT d.id FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE a.email = ? AND d.token_hash = ?")
+            .bind(email.trim().to_lowercase())
+            .bind(digest(token))
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("looking up a known device failed", e))?;
     Ok(found.is_some())
 }
 

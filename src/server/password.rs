@@ -103,10 +103,9 @@ fn verify_with(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> Result
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return Err(malformed(&"no salt or hash")) };
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| malformed(&e))?;
-    let computed = Output::init_with(expected.len(), |out| {
-        argon2id(&params, password, salt_bytes, out, memory).map_err(argon2::password_hash::Error::from)
-    })
-    .map_err(|e| malformed(&e))?;
+    let computed =
+        Output::init_with(expected.len(), |out| argon2id(&params, password, salt_bytes, out, memory).map_err(argon2::password_hash::Error::from))
+            .map_err(|e| malformed(&e))?;
     Ok(computed == expected)
 }
 

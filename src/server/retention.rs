@@ -39,9 +39,8 @@ pub struct Swept {
 /// The moment `days` before `now`, as the tables write time (UTC, RFC 3339
 /// with milliseconds), so that text comparison orders it correctly.
 fn cutoff(now: Timestamp, days: u32) -> Result<String, AppError> {
-    let then = now
-        .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
-        .map_err(|e| AppError::internal("computing a retention cut-off", e))?;
+    let then =
+        now.checked_sub(SignedDuration::from_hours(24 * i64::from(days))).map_err(|e| AppError::internal("computing a retention cut-off", e))?;
     Ok(then.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 

@@ -47,8 +47,7 @@ const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participan
     guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, relay_only";
 
 fn from_row(row: RoomRow) -> Result<Room, AppError> {
-    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat, relay_only) =
-        row;
+    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat, relay_only) = row;
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
     let kind = RoomKind::parse(&kind).map_err(|e| AppError::internal("a stored room kind is invalid", e))?;
     let guests = GuestRules { join_muted, may_unmute, may_share_screen, keep_chat };
@@ -156,13 +155,8 @@ where
     T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
 {
     let sql = format!("UPDATE rooms SET {column} = ? WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}");
-    let row: Option<RoomRow> = sqlx::query_as(&sql)
-        .bind(value)
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(db)
-        .await
-        .map_err(|e| AppError::internal(failure, e))?;
+    let row: Option<RoomRow> =
+        sqlx::query_as(&sql).bind(value).bind(id).bind(owner).fetch_optional(db).await.map_err(|e| AppError::internal(failure, e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 
@@ -207,7 +201,13 @@ pub async fn hash_plain_passcodes(db: &SqlitePool, hasher: &PasswordHasher) -> R
         .map_err(failed)?;
     for (id, passcode) in &plain {
         let hash = hasher.hash_secret(passcode.clone()).await?;
-        sqlx::query("UPDATE rooms SET passcode = ? WHERE id = ? AND passcode = ?").bind(hash).bind(id).bind(passcode).execute(db).await.map_err(failed)?;
+        sqlx::query("UPDATE rooms SET passcode = ? WHERE id = ? AND passcode = ?")
+            .bind(hash)
+            .bind(id)
+            .bind(passcode)
+            .execute(db)
+            .await
+            .map_err(failed)?;
     }
     Ok(plain.len())
 }
@@ -235,4 +235,3 @@ pub async fn delete(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError
     }
     Ok(())
 }
-

@@ -75,11 +75,8 @@ pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
     let date: Date = request.date.trim().parse().map_err(|_| invalid("date", "Please enter a date, such as 2026-12-01."))?;
     let time: Time = request.time.trim().parse().map_err(|_| invalid("time", "Please enter a time, such as 09:30."))?;
     let zone_name = request.time_zone.trim();
-    let zone = TimeZone::get(zone_name)
-        .map_err(|_| invalid("time_zone", "Please choose a time zone from the list, such as Europe/Berlin."))?;
-    let start = DateTime::from_parts(date, time)
-        .to_zoned(zone)
-        .map_err(|_| invalid("date", "That date and time do not exist in this time zone."))?;
+    let zone = TimeZone::get(zone_name).map_err(|_| invalid("time_zone", "Please choose a time zone from the list, such as Europe/Berlin."))?;
+    let start = DateTime::from_parts(date, time).to_zoned(zone).map_err(|_| invalid("date", "That date and time do not exist in this time zone."))?;
     let duration_minutes: i64 = request
         .duration_minutes
         .trim()
@@ -108,8 +105,7 @@ pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
 /// A note for the guest: may be empty, line breaks kept, at most 1,000
 /// characters, control and bidi-override characters removed.
 fn clean_note(raw: &str) -> Result<String, String> {
-    let cleaned: String =
-        raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !crate::domain::text::is_forbidden(*c)).collect();
+    let cleaned: String = raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !crate::domain::text::is_forbidden(*c)).collect();
     let trimmed = cleaned.trim();
     if trimmed.chars().count() > NOTE_CHARS {
         return Err(format!("The note must be at most {NOTE_CHARS} characters."));
@@ -161,11 +157,7 @@ pub fn first_clash<'a>(plan: &Plan, existing: &'a [Session]) -> Option<(&'a Sess
 pub fn describe(occurrence: &Occurrence) -> String {
     let zone = occurrence.start.time_zone().iana_name().unwrap_or("UTC");
     let end_format = if occurrence.start.date() == occurrence.end.date() { "%H:%M" } else { "%a %-d %b, %H:%M" };
-    format!(
-        "{}–{} ({zone})",
-        occurrence.start.strftime("%a %-d %b %Y, %H:%M"),
-        occurrence.end.strftime(end_format)
-    )
+    format!("{}–{} ({zone})", occurrence.start.strftime("%a %-d %b %Y, %H:%M"), occurrence.end.strftime(end_format))
 }
 
 /// Whether a guest may come in through a room's join link at some moment.
@@ -205,17 +197,14 @@ type SessionRow = (i64, i64, String, String, String, i64, String, i64, String);
 
 fn from_row((id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid): SessionRow) -> Result<Session, AppError> {
     let zone = TimeZone::get(&time_zone).map_err(|e| AppError::internal("a stored time zone is unknown", e))?;
-    let start = starts_local
-        .parse::<DateTime>()
-        .and_then(|dt| dt.to_zoned(zone))
-        .map_err(|e| AppError::internal("a stored session start is invalid", e))?;
+    let start =
+        starts_local.parse::<DateTime>().and_then(|dt| dt.to_zoned(zone)).map_err(|e| AppError::internal("a stored session start is invalid", e))?;
     Ok(Session { id, room_id, title, start, duration_minutes, note, occurrences, uid })
 }
 
 const COLUMNS: &str = "id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid";
 /// The same, of `scheduled_sessions s` in a join.
-const S_COLUMNS: &str =
-    "s.id, s.room_id, s.title, s.starts_local, s.time_zone, s.duration_minutes, s.note, s.occurrences, s.uid";
+const S_COLUMNS: &str = "s.id, s.room_id, s.title, s.starts_local, s.time_zone, s.duration_minutes, s.note, s.occurrences, s.uid";
 
 /// Schedules `plan` in room `room_id` unless it overlaps a session already
 /// there. The check and the insert are one write transaction, so two
@@ -229,10 +218,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Sessio
         .map_err(|e| AppError::internal("listing sessions failed", e))?;
     let existing = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     if let Some((other, meeting)) = first_clash(plan, &existing) {
-        return Err(invalid(
-            "date",
-            &format!("This overlaps “{}” on {}. Choose another time.", other.title, describe(&meeting)),
-        ));
+        return Err(invalid("date", &format!("This overlaps “{}” on {}. Choose another time.", other.title, describe(&meeting))));
     }
     let uid = format!("{}@huddle", crate::domain::RoomSlug::generate());
     let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
@@ -267,39 +253,35 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Session>
 
 /// Every session in `owner`'s rooms, with its room's id.
 pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>, AppError> {
-    let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-        "SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"
-    ))
-    .bind(owner)
-    .fetch_all(db)
-    .await
-    .map_err(|e| AppError::internal("listing sessions failed", e))?;
+    let rows: Vec<SessionRow> =
+        sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"))
+            .bind(owner)
+            .fetch_all(db)
+            .await
+            .map_err(|e| AppError::internal("listing sessions failed", e))?;
     rows.into_iter().map(from_row).collect()
 }
 
 /// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
 pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Session, AppError> {
-    let row: Option<SessionRow> = sqlx::query_as(&format!(
-        "SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"
-    ))
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(db)
-    .await
-    .map_err(|e| AppError::internal("looking up a session failed", e))?;
+    let row: Option<SessionRow> =
+        sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"))
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("looking up a session failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 
 /// Cancels `owner`'s session `id` (every meeting of a series).
 pub async fn cancel(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError> {
-    let done = sqlx::query(
-        "DELETE FROM scheduled_sessions WHERE id = ? AND room_id IN (SELECT id FROM rooms WHERE owner_id = ?)",
-    )
-    .bind(id)
-    .bind(owner)
-    .execute(db)
-    .await
-    .map_err(|e| AppError::internal("cancelling a session failed", e))?;
+    let done = sqlx::query("DELETE FROM scheduled_sessions WHERE id = ? AND room_id IN (SELECT id FROM rooms WHERE owner_id = ?)")
+        .bind(id)
+        .bind(owner)
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("cancelling a session failed", e))?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }

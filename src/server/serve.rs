@@ -53,12 +53,7 @@ pub struct ConnectionLimits {
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self {
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            max_total: 10_000,
-            max_per_address: 200,
-        }
+        Self { header_timeout: Duration::from_secs(10), idle_timeout: Duration::from_secs(60), max_total: 10_000, max_per_address: 200 }
     }
 }
 
@@ -166,8 +161,14 @@ impl Gate {
             if census.last_said.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
                 let (refused, open) = (census.refused, census.total);
                 match full {
-                    Full::Total => tracing::warn!(refused, open, "refusing connections: the cap on open connections is reached (HUDDLE_MAX_CONNECTIONS)"),
-                    Full::Address => tracing::warn!(refused, open, "refusing connections: one address holds as many as allowed (HUDDLE_MAX_CONNECTIONS_PER_ADDRESS)"),
+                    Full::Total => {
+                        tracing::warn!(refused, open, "refusing connections: the cap on open connections is reached (HUDDLE_MAX_CONNECTIONS)")
+                    }
+                    Full::Address => tracing::warn!(
+                        refused,
+                        open,
+                        "refusing connections: one address holds as many as allowed (HUDDLE_MAX_CONNECTIONS_PER_ADDRESS)"
+                    ),
                 }
                 census.refused = 0;
                 census.last_said = Some(Instant::now());

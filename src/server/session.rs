@@ -108,10 +108,7 @@ pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::signaling
     let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
     let expired: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, data FROM sessions WHERE datetime(expiry_date) < datetime('now')")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(failed)?;
+        sqlx::query_as("SELECT id, data FROM sessions WHERE datetime(expiry_date) < datetime('now')").fetch_all(&mut *tx).await.map_err(failed)?;
     let mut signed_in = Vec::new();
     for (id, data) in &expired {
         let record = rmp_serde::from_slice::<tower_sessions::session::Record>(data).ok();

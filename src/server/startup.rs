@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::http::StatusCode;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -22,14 +22,14 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::app::{shell, App};
-use crate::server::config::Config;
-use crate::server::password::PasswordHasher;
 use crate::server::client_address;
+use crate::server::config::Config;
 use crate::server::metrics::Metrics;
+use crate::server::password::PasswordHasher;
 use crate::server::serve::{connections_for, raise_file_limit, serve, ConnectionLimits, Gate};
 use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
-use crate::server::tls::Certificates;
 use crate::server::throttle::Throttle;
+use crate::server::tls::Certificates;
 use crate::server::{db, web_surface};
 use crate::signaling::socket::{self, Signaling};
 
@@ -118,12 +118,8 @@ impl Application {
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
         tokio::spawn(crate::server::retention::daily(db.clone(), config.retention, config.clock.clone()));
-        let leptos_options = LeptosOptions::builder()
-            .output_name("huddle")
-            .site_root(config.site_root.as_str())
-            .site_pkg_dir("pkg")
-            .site_addr(bound)
-            .build();
+        let leptos_options =
+            LeptosOptions::builder().output_name("huddle").site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(bound).build();
         let hasher = PasswordHasher::default();
         let hashed = crate::server::rooms::hash_plain_passcodes(&db, &hasher).await?;
         if hashed > 0 {
@@ -190,10 +186,7 @@ impl Application {
             None => None,
         };
         let file_limit = raise_file_limit();
-        let limits = ConnectionLimits {
-            max_total: config.max_connections.unwrap_or_else(|| connections_for(file_limit)),
-            ..config.connections
-        };
+        let limits = ConnectionLimits { max_total: config.max_connections.unwrap_or_else(|| connections_for(file_limit)), ..config.connections };
         let gate = Gate::new(limits, Arc::new(config.trusted_proxies.clone()));
         Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, gate, limits, tls_reload_every: config.tls_reload_every })
     }

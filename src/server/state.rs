@@ -8,11 +8,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
+use crate::error::AppError;
 use crate::server::client_address::TrustedProxies;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::session::SessionLimits;
-use crate::error::AppError;
 use crate::server::throttle::{Attempt, Throttle};
 use crate::signaling::socket::Signaling;
 

@@ -119,8 +119,7 @@ fn read(files: &TlsFiles) -> anyhow::Result<CertifiedKey> {
         anyhow::bail!("HUDDLE_TLS_CERT={cert_path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     }
     let pem = std::fs::read(&files.key).with_context(|| format!("HUDDLE_TLS_KEY={key_path}: cannot read the private key"))?;
-    let key = PrivateKeyDer::from_pem_slice(&pem)
-        .map_err(|e| anyhow::anyhow!("HUDDLE_TLS_KEY={key_path}: holds no PEM private key ({e})"))?;
+    let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| anyhow::anyhow!("HUDDLE_TLS_KEY={key_path}: holds no PEM private key ({e})"))?;
     let signer = rustls::crypto::ring::sign::any_supported_type(&key)
         .map_err(|e| anyhow::anyhow!("HUDDLE_TLS_KEY={key_path}: a private key of a kind TLS cannot use ({e})"))?;
     let certified = CertifiedKey::new(chain, signer);

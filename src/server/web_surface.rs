@@ -37,16 +37,11 @@ const DEFAULT_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none
 /// whatever the response is, errors included.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let client = request.extensions().get::<Client>().copied();
-    let wants_guest_identity = request.method() == Method::GET
-        && request.uri().path().starts_with("/r/")
-        && guest_identity(request.headers()).is_none();
+    let wants_guest_identity =
+        request.method() == Method::GET && request.uri().path().starts_with("/r/") && guest_identity(request.headers()).is_none();
     let mut response = if is_cross_site_change(request.method(), request.headers(), &state.public_origin) {
         tracing::warn!(method = %request.method(), path = request.uri().path(), "refused a cross-site request");
-        (
-            StatusCode::FORBIDDEN,
-            "This request came from another website, so it was refused. Open Huddle directly and try again.",
-        )
-            .into_response()
+        (StatusCode::FORBIDDEN, "This request came from another website, so it was refused. Open Huddle directly and try again.").into_response()
     } else {
         let is_static = request.uri().path().starts_with("/pkg/");
         let mut response = next.run(request).await;

@@ -301,10 +301,7 @@ impl Hub {
             return (Err(ErrorCode::ResumeRefused), out);
         };
         let participants: Vec<Participant> = present.iter().filter(|p| p.id != who).cloned().collect();
-        let resumed = participants
-            .iter()
-            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } })
-            .collect();
+        let resumed = participants.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } }).collect();
         out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules } });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
         if host && self.lobbies.contains_key(&room) {
@@ -361,11 +358,7 @@ impl Hub {
     /// How many calls are under way, how many people are in them (away or
     /// not), and how many guests wait in lobbies.
     pub fn census(&self) -> Census {
-        Census {
-            calls: self.rooms.len(),
-            in_calls: self.rooms.values().map(Vec::len).sum(),
-            waiting: self.lobbies.values().map(Vec::len).sum(),
-        }
+        Census { calls: self.rooms.len(), in_calls: self.rooms.values().map(Vec::len).sum(), waiting: self.lobbies.values().map(Vec::len).sum() }
     }
 
     /// The records noted since the last call.
@@ -483,10 +476,8 @@ impl Hub {
         let rules = self.rules_for(you.id);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
-        let mut out: Vec<Outgoing> = present
-            .iter()
-            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } })
-            .collect();
+        let mut out: Vec<Outgoing> =
+            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } }).collect();
         out.push(Outgoing {
             to: you.id,
             message: ServerMessage::Welcome {
@@ -766,9 +757,7 @@ impl Hub {
     fn relay(&mut self, from: ParticipantId, to: ParticipantId, payload: SignalPayload) -> Vec<Outgoing> {
         let room = match self.seats.get(&from) {
             None => return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotJoined) }],
-            Some(seat) if !seat.admitted => {
-                return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }]
-            }
+            Some(seat) if !seat.admitted => return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }],
             Some(seat) => seat.room,
         };
         if to == from || !self.seats.get(&to).is_some_and(|seat| seat.admitted && seat.room == room) {
@@ -798,10 +787,7 @@ impl Hub {
                 self.journal.push(Record::Said { room, name: you.name.clone(), host, text: text.clone() });
             }
         }
-        present
-            .iter()
-            .map(|p| Outgoing { to: p.id, message: ServerMessage::Chat { from, text: text.clone(), sent_at_ms } })
-            .collect()
+        present.iter().map(|p| Outgoing { to: p.id, message: ServerMessage::Chat { from, text: text.clone(), sent_at_ms } }).collect()
     }
 
     /// Host `by` says `text` to `guest`, who waits in the lobby: the guest
@@ -848,10 +834,8 @@ impl Hub {
                 seat.parked.retain(|m| !matches!(m, ServerMessage::Signal { from, .. } if *from == who));
             }
         }
-        let mut out: Vec<Outgoing> = present
-            .iter()
-            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } })
-            .collect();
+        let mut out: Vec<Outgoing> =
+            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } }).collect();
         if present.is_empty() {
             // The call is over: a later one starts unlocked, hands down.
             self.rooms.remove(&room);
@@ -938,10 +922,7 @@ mod tests {
         join(&mut hub, 1, 'a', "Ada");
         let out = join(&mut hub, 2, 'a', "Bo");
         let bo = Participant { id: ParticipantId(2), name: name("Bo"), host: false };
-        assert!(out.contains(&Outgoing {
-            to: ParticipantId(1),
-            message: ServerMessage::ParticipantJoined { participant: bo.clone() },
-        }));
+        assert!(out.contains(&Outgoing { to: ParticipantId(1), message: ServerMessage::ParticipantJoined { participant: bo.clone() } }));
         let welcome = out.iter().find(|o| o.to == ParticipantId(2)).unwrap();
         match &welcome.message {
             ServerMessage::Welcome { you, participants, .. } => {
@@ -970,10 +951,7 @@ mod tests {
         join(&mut hub, 2, 'a', "Bo");
         join(&mut hub, 3, 'a', "Cy");
         let out = hub.handle(Input::Signal { from: ParticipantId(3), to: ParticipantId(1), payload: offer("v=0") });
-        assert_eq!(
-            out,
-            vec![Outgoing { to: ParticipantId(1), message: ServerMessage::Signal { from: ParticipantId(3), payload: offer("v=0") } }]
-        );
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: ServerMessage::Signal { from: ParticipantId(3), payload: offer("v=0") } }]);
     }
 
     #[test]
@@ -1124,9 +1102,7 @@ mod tests {
         told.sort_by_key(|o| o.to);
         assert_eq!(
             told,
-            [1, 3]
-                .map(|to| Outgoing { to: ParticipantId(to), message: ServerMessage::ParticipantResumed { id: ParticipantId(2) } })
-                .to_vec()
+            [1, 3].map(|to| Outgoing { to: ParticipantId(to), message: ServerMessage::ParticipantResumed { id: ParticipantId(2) } }).to_vec()
         );
         // Signals reach the resumed participant again at once.
         let out = hub.handle(Input::Signal { from: ParticipantId(1), to: ParticipantId(2), payload: offer("again") });
@@ -1275,10 +1251,7 @@ mod tests {
         join(&mut hub, 3, 'b', "Eve");
         let out = hub.handle(Input::Chat { from: ParticipantId(2), text: chat("hello"), at_ms: 42 });
         let message = ServerMessage::Chat { from: ParticipantId(2), text: chat("hello"), sent_at_ms: 42 };
-        assert_eq!(
-            out,
-            vec![Outgoing { to: ParticipantId(1), message: message.clone() }, Outgoing { to: ParticipantId(2), message }]
-        );
+        assert_eq!(out, vec![Outgoing { to: ParticipantId(1), message: message.clone() }, Outgoing { to: ParticipantId(2), message }]);
     }
 
     #[test]
@@ -1292,7 +1265,9 @@ mod tests {
         let out = hub.handle(Input::Chat { from: ParticipantId(1), text: chat("are you there?"), at_ms: 5 });
         assert!(out.iter().all(|o| o.to == ParticipantId(1)));
         let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, Instant::now());
-        assert!(out.iter().any(|o| o.to == ParticipantId(2) && matches!(&o.message, ServerMessage::Chat { text, .. } if text.as_str() == "are you there?")));
+        assert!(out
+            .iter()
+            .any(|o| o.to == ParticipantId(2) && matches!(&o.message, ServerMessage::Chat { text, .. } if text.as_str() == "are you there?")));
     }
 
     #[test]
@@ -1372,7 +1347,9 @@ mod tests {
             message: ServerMessage::ParticipantJoined { participant: Participant { id: ParticipantId(2), name: name("Pat"), host: false } },
         }));
         let welcome = out.iter().find(|o| o.to == ParticipantId(2)).unwrap();
-        assert!(matches!(&welcome.message, ServerMessage::Welcome { participants, resume_token, .. } if participants.len() == 1 && *resume_token == token(2)));
+        assert!(
+            matches!(&welcome.message, ServerMessage::Welcome { participants, resume_token, .. } if participants.len() == 1 && *resume_token == token(2))
+        );
         assert_eq!(waiting_ids(&out.last().unwrap().message), Vec::<u64>::new());
         assert_eq!(hub.room_size(&slug('a')), 2);
     }
@@ -1472,7 +1449,10 @@ mod tests {
     #[test]
     fn the_host_mutes_one_or_everyone_else() {
         let mut hub = call_of_three();
-        assert_eq!(host_does(&mut hub, HostAction::Mute(ParticipantId(2))), vec![Outgoing { to: ParticipantId(2), message: ServerMessage::MutedByHost }]);
+        assert_eq!(
+            host_does(&mut hub, HostAction::Mute(ParticipantId(2))),
+            vec![Outgoing { to: ParticipantId(2), message: ServerMessage::MutedByHost }]
+        );
         let mut told: Vec<u64> = host_does(&mut hub, HostAction::MuteAll).iter().map(|o| o.to.0).collect();
         told.sort();
         assert_eq!(told, [2, 3]);
@@ -1548,7 +1528,8 @@ mod tests {
         let to_newcomer: Vec<&ServerMessage> = out.iter().filter(|o| o.to == ParticipantId(4)).map(|o| &o.message).collect();
         assert!(matches!(to_newcomer[0], ServerMessage::Welcome { .. }));
         assert!(to_newcomer.contains(&&expected));
-        assert!(to_newcomer.contains(&&ServerMessage::Media { id: ParticipantId(3), state: MediaState { microphone: false, camera: true, screen: None } }));
+        assert!(to_newcomer
+            .contains(&&ServerMessage::Media { id: ParticipantId(3), state: MediaState { microphone: false, camera: true, screen: None } }));
         assert!(to_newcomer.contains(&&ServerMessage::Media { id: ParticipantId(1), state: MediaState::default() }));
         // Someone who has not said yet is not reported at all.
         let out = enter(&mut hub, 5, "Later", false, false);
@@ -1649,10 +1630,7 @@ mod tests {
     }
 
     fn class_rules() -> RoomRules {
-        RoomRules {
-            guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false },
-            ..RoomRules::default()
-        }
+        RoomRules { guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false }, ..RoomRules::default() }
     }
 
     fn welcome_rules(out: &[Outgoing], to: u64) -> CallRules {

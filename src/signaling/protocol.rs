@@ -62,9 +62,12 @@ impl TryFrom<String> for StreamId {
     type Error = &'static str;
 
     fn try_from(id: String) -> Result<Self, Self::Error> {
-        let fits = (1..=64).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'{' | b'}'));
-        if fits { Ok(Self(id)) } else { Err("not a stream id") }
+        let fits = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'{' | b'}'));
+        if fits {
+            Ok(Self(id))
+        } else {
+            Err("not a stream id")
+        }
     }
 }
 
@@ -361,7 +364,20 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the server closes the connection after sending this error.
     pub fn is_fatal(self) -> bool {
-        matches!(self, Self::UnsupportedVersion | Self::UnknownRoom | Self::RoomFull | Self::NotOpenYet | Self::SessionEnded | Self::Denied | Self::RoomLocked | Self::Removed | Self::WrongPasscode | Self::TooManyPasscodes | Self::TooManyWrongLinks)
+        matches!(
+            self,
+            Self::UnsupportedVersion
+                | Self::UnknownRoom
+                | Self::RoomFull
+                | Self::NotOpenYet
+                | Self::SessionEnded
+                | Self::Denied
+                | Self::RoomLocked
+                | Self::Removed
+                | Self::WrongPasscode
+                | Self::TooManyPasscodes
+                | Self::TooManyWrongLinks
+        )
     }
 }
 
@@ -385,7 +401,9 @@ impl ServerMessage {
             ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
             ErrorCode::WrongPasscode => "That passcode is not right. Check it with whoever sent you the link.",
             ErrorCode::TooManyPasscodes => "Too many wrong passcodes. Please wait a few minutes, then try again.",
-            ErrorCode::TooManyWrongLinks => "Too many join links that lead nowhere came from your network. Please check the link, wait a minute, then try again.",
+            ErrorCode::TooManyWrongLinks => {
+                "Too many join links that lead nowhere came from your network. Please check the link, wait a minute, then try again."
+            }
             ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
             ErrorCode::Removed => "The host removed you from the call.",
             ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
@@ -408,12 +426,7 @@ mod tests {
         let msg: ClientMessage = serde_json::from_str(json).unwrap();
         assert_eq!(
             msg,
-            ClientMessage::Join {
-                version: 1,
-                room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(),
-                name: "Ada".into(),
-                passcode: None,
-            }
+            ClientMessage::Join { version: 1, room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(), name: "Ada".into(), passcode: None }
         );
     }
 
@@ -451,9 +464,6 @@ mod tests {
     #[test]
     fn unknown_types_and_bad_slugs_do_not_parse() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(
-            r#"{"type":"join","version":1,"room":"../etc/passwd","name":"x"}"#
-        )
-        .is_err());
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"join","version":1,"room":"../etc/passwd","name":"x"}"#).is_err());
     }
 }

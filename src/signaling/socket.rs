@@ -20,16 +20,16 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tower_sessions::Session;
 
-use crate::domain::{ChatText, DisplayName, RoomKind};
 use crate::api::rooms::Availability;
+use crate::domain::{ChatText, DisplayName, RoomKind};
 use crate::server::accounts::Account;
 use crate::server::client_address::Client;
 use crate::server::guest::guest_identity;
+use crate::server::metrics::SignalingStats;
 use crate::server::rooms;
 use crate::server::session::UserSession;
 use crate::server::state::AppState;
 use crate::server::turn::TurnIssuer;
-use crate::server::metrics::SignalingStats;
 use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
 use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::signaling::rate::TokenBucket;
@@ -83,7 +83,6 @@ const BURST: u32 = 200;
 const PER_SECOND: u32 = 20;
 /// Messages dropped for exceeding the rate before the connection is closed.
 const FLOOD_LIMIT: u32 = 200;
-
 
 /// What the writer task sends next.
 enum Outbound {
@@ -437,8 +436,7 @@ impl Signaling {
     /// sockets close with [`close::SIGNED_OUT`].
     fn close_where(&self, matches: impl Fn(Login) -> bool) {
         let mut inner = self.lock();
-        let doomed: Vec<ConnectionId> =
-            inner.connections.iter().filter(|(_, c)| c.owner.is_some_and(&matches)).map(|(id, _)| *id).collect();
+        let doomed: Vec<ConnectionId> = inner.connections.iter().filter(|(_, c)| c.owner.is_some_and(&matches)).map(|(id, _)| *id).collect();
         for id in doomed {
             inner.end(id, Ending::ForGood);
             if let Some(connection) = inner.connections.get_mut(&id) {
@@ -749,12 +747,7 @@ async fn serve(
 ) {
     let (id, outbox) = state.signaling.connect(owner, admission.address, person);
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(
-        sink,
-        outbox,
-        state.signaling.settings.heartbeat.ping_every,
-        Arc::clone(&state.signaling.counters),
-    ));
+    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every, Arc::clone(&state.signaling.counters)));
     let expiry = async {
         match deadline {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
@@ -875,9 +868,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                             Ok(Availability::Ended) => Some(ErrorCode::SessionEnded),
                             Err(_) => return false, // logged
                         };
-                        let refusal = refusal.or_else(|| {
-                            state.signaling.recently_denied(id, RoomId(found.id)).then_some(ErrorCode::Denied)
-                        });
+                        let refusal = refusal.or_else(|| state.signaling.recently_denied(id, RoomId(found.id)).then_some(ErrorCode::Denied));
                         let refusal = match (refusal, found.passcode.as_deref()) {
                             (None, Some(expected)) => {
                                 match check_passcode(state, id, found.id, expected, passcode.as_deref().unwrap_or_default()).await {
@@ -894,9 +885,7 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
                     }
                     let host = account_id == Some(found.owner_id);
                     // A consultation always has its lobby, whatever is stored.
-                    let lobby = found.lobby
-                        || !found.kind.lobby_optional()
-                        || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
+                    let lobby = found.lobby || !found.kind.lobby_optional() || (!host && state.signaling.recently_removed(id, RoomId(found.id)));
                     (RoomId(found.id), host, lobby, room_rules(&found))
                 }
                 Ok(None) => {
@@ -943,16 +932,10 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ClientMessage::Deny { id: guest } => state.signaling.host_action(id, |by| Input::Deny { by, who: guest }),
         ClientMessage::Mute { id: who } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Mute(who) }),
         ClientMessage::MuteAll => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::MuteAll }),
-        ClientMessage::Remove { id: who } => {
-            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Remove(who) })
-        }
+        ClientMessage::Remove { id: who } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Remove(who) }),
         ClientMessage::Lock { locked } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::Lock(locked) }),
-        ClientMessage::LowerHand { id: who } => {
-            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LowerHand(who) })
-        }
-        ClientMessage::LetSpeak { id: who } => {
-            state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LetSpeak(who) })
-        }
+        ClientMessage::LowerHand { id: who } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LowerHand(who) }),
+        ClientMessage::LetSpeak { id: who } => state.signaling.host_action(id, |by| Input::Host { by, action: HostAction::LetSpeak(who) }),
         ClientMessage::LobbyChat { id: guest, text } => match ChatText::parse(&text) {
             Ok(text) => state.signaling.host_action(id, |by| Input::LobbyChat { by, guest, text, at_ms: now_ms }),
             Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::InvalidChat)),
@@ -1009,7 +992,13 @@ fn room_rules(room: &rooms::Room) -> RoomRules {
 /// Checks a guest's passcode for room `room`, throttled per room and
 /// person, and (more loosely, since a school shares one address) per room
 /// and address: after a few wrong ones, each further try waits longer.
-async fn check_passcode(state: &AppState, id: ConnectionId, room: i64, expected: &str, given: &str) -> Result<Option<ErrorCode>, crate::error::AppError> {
+async fn check_passcode(
+    state: &AppState,
+    id: ConnectionId,
+    room: i64,
+    expected: &str,
+    given: &str,
+) -> Result<Option<ErrorCode>, crate::error::AppError> {
     // A connection already gone gets nothing but a refusal.
     let Some((address, person)) = state.signaling.origin_of(id) else { return Ok(Some(ErrorCode::WrongPasscode)) };
     let (person_key, address_key) = (format!("{room}:{person:?}"), format!("{room}:{address}"));
@@ -1038,12 +1027,7 @@ fn new_resume_token() -> ResumeToken {
     ResumeToken(crate::server::token::random_token::<32>())
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut outbox: mpsc::Receiver<Outbound>,
-    ping_every: Duration,
-    counters: Arc<Counters>,
-) {
+async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration, counters: Arc<Counters>) {
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     loop {
@@ -1110,10 +1094,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        assert_eq!(
-            stun_probes(urls.iter()),
-            ["stun:stun.example.org:3478", "stun:turn.example.org:3478", "stun:other.example.org"]
-        );
+        assert_eq!(stun_probes(urls.iter()), ["stun:stun.example.org:3478", "stun:turn.example.org:3478", "stun:other.example.org"]);
         assert!(stun_probes([].iter()).is_empty());
     }
 

@@ -141,10 +141,11 @@ async fn account_changes_are_audited() {
     ada.call("change_password", &[("current_password", "wrong!!!"), ("new_password", "a brand new secret")]).await;
     ada.call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new secret")]).await;
     ada.call("sign_out_everywhere_else", &[]).await;
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 1 AND action NOT IN ('sign_up', 'sign_in') ORDER BY id")
-        .fetch_all(&app.db().await)
-        .await
-        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 1 AND action NOT IN ('sign_up', 'sign_in') ORDER BY id")
+            .fetch_all(&app.db().await)
+            .await
+            .unwrap();
     let rows: Vec<(&str, &str)> = rows.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
     assert_eq!(rows, [("password_change", "failure"), ("password_change", "success"), ("sign_out_everywhere_else", "success")]);
 }

@@ -97,12 +97,8 @@ async fn unknown_email_and_wrong_password_take_the_same_time() {
     let visitor = &server.visitor;
     visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
     let unknown_emails: Vec<String> = (0..50).map(|i| format!("nobody{i}@example.org")).collect();
-    let (wrong, unknown) = median_times(
-        50,
-        |_| visitor.sign_in("ada@example.org", "wrong password!"),
-        |i| visitor.sign_in(&unknown_emails[i], "wrong password!"),
-    )
-    .await;
+    let (wrong, unknown) =
+        median_times(50, |_| visitor.sign_in("ada@example.org", "wrong password!"), |i| visitor.sign_in(&unknown_emails[i], "wrong password!")).await;
     assert!(within_ten_percent(wrong, unknown), "wrong password {wrong:.4}s vs unknown email {unknown:.4}s");
 }
 

@@ -66,7 +66,17 @@ async fn a_sessions_attendance_lists_only_the_stays_in_its_window() {
     let room = host.create_room("Clinic").await;
     let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
     let created: serde_json::Value = host
-        .call("schedule_session", &[("room", &room.id.to_string()), ("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+        .call(
+            "schedule_session",
+            &[
+                ("room", &room.id.to_string()),
+                ("title", "Check-up"),
+                ("date", &date),
+                ("time", "09:00"),
+                ("time_zone", "UTC"),
+                ("duration_minutes", "30"),
+            ],
+        )
         .await
         .json()
         .await
@@ -108,7 +118,7 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
     let pat_id = waiting(call.recv().await);
     call.send_json(json!({"type": "admit", "id": pat_id})).await;
     pat.recv().await; // welcome
-    // Pat, a guest, tries a host action.
+                      // Pat, a guest, tries a host action.
     pat.send_json(json!({"type": "lock", "locked": true})).await;
     let _sam = app.knock(&room.slug, "Sam").await;
     call.recv().await; // joined
@@ -123,11 +133,21 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
     let query = "SELECT count(*) FROM audit_events WHERE action LIKE 'call_%'";
     eventually(&app, query, 6).await;
     let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT actor, action, outcome FROM audit_events WHERE action LIKE 'call_%' ORDER BY id").fetch_all(&app.db().await).await.unwrap();
+        sqlx::query_as("SELECT actor, action, outcome FROM audit_events WHERE action LIKE 'call_%' ORDER BY id")
+            .fetch_all(&app.db().await)
+            .await
+            .unwrap();
     let actions: Vec<(&str, &str)> = rows.iter().map(|(_, a, o)| (a.as_str(), o.as_str())).collect();
     assert_eq!(
         actions,
-        [("call_admit", "success"), ("call_lock", "failure"), ("call_deny", "success"), ("call_lock", "success"), ("call_remove", "success"), ("call_end", "success")]
+        [
+            ("call_admit", "success"),
+            ("call_lock", "failure"),
+            ("call_deny", "success"),
+            ("call_lock", "success"),
+            ("call_remove", "success"),
+            ("call_end", "success")
+        ]
     );
     assert_eq!(rows[0].0, "account:1");
     assert!(rows[1].0.starts_with("guest:"), "the refused one names the guest: {}", rows[1].0);

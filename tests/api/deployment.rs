@@ -33,10 +33,7 @@ fn guest(app: &TestApp, address: &str, identity: char) -> Visitor {
 }
 
 async fn audited_addresses(app: &TestApp) -> Vec<Option<String>> {
-    sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'sign_in' ORDER BY id")
-        .fetch_all(&app.db().await)
-        .await
-        .unwrap()
+    sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'sign_in' ORDER BY id").fetch_all(&app.db().await).await.unwrap()
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::helpers::{spawn_app_with, you, TestApp};
 
 async fn fast_heartbeat_app() -> (TestApp, String) {
-    let app = spawn_app_with(|c| c.signaling.heartbeat = Heartbeat { ping_every: Duration::from_millis(100), silence_limit: Duration::from_millis(500) }).await;
+    let app =
+        spawn_app_with(|c| c.signaling.heartbeat = Heartbeat { ping_every: Duration::from_millis(100), silence_limit: Duration::from_millis(500) })
+            .await;
     let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
     (app, slug)
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 pub use futures_util::SinkExt as _;
+use futures_util::{SinkExt, StreamExt};
 use huddle::api::rooms::RoomSummary;
 use huddle::server::config::Config;
 use huddle::server::startup::Application;
@@ -48,7 +48,16 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> TestApp {
     let tweak = Arc::new(tweak);
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut app = TestApp { origin: String::new(), addr: ([127, 0, 0, 1], 0).into(), dir, stop: None, tweak, clock: Default::default(), metrics_addr: None, redirect_addr: None };
+    let mut app = TestApp {
+        origin: String::new(),
+        addr: ([127, 0, 0, 1], 0).into(),
+        dir,
+        stop: None,
+        tweak,
+        clock: Default::default(),
+        metrics_addr: None,
+        redirect_addr: None,
+    };
     app.start().await;
     app
 }
@@ -58,13 +67,7 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static)
 fn server_runtime() -> &'static tokio::runtime::Handle {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime for the servers")
-        })
+        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime for the servers"))
         .handle()
 }
 
@@ -79,11 +82,7 @@ impl TestApp {
         };
         (self.tweak)(&mut config);
         let runtime = server_runtime();
-        let app = runtime
-            .spawn(Application::build(config))
-            .await
-            .expect("the build task runs")
-            .expect("the app builds");
+        let app = runtime.spawn(Application::build(config)).await.expect("the build task runs").expect("the app builds");
         self.addr = app.addr();
         self.origin = app.origin().to_string();
         self.metrics_addr = app.metrics_addr();
@@ -159,9 +158,7 @@ impl TestApp {
     }
 
     pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display()))
-            .await
-            .expect("the database opens")
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display())).await.expect("the database opens")
     }
 }
 
@@ -207,13 +204,7 @@ impl Visitor {
 
     /// Calls a server function the way the hydrated page does.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("/api/{endpoint}")))
-            .header(ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("the server answers")
+        self.http.post(self.url(&format!("/api/{endpoint}"))).header(ACCEPT, "application/json").form(form).send().await.expect("the server answers")
     }
 
     /// Posts a form the way a browser without JavaScript does (no `Referer`:
@@ -394,7 +385,6 @@ impl Drop for ServerProcess {
 }
 
 impl ServerProcess {
-
     /// The most memory the process has held so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
         self.memory("VmHWM:")
@@ -444,7 +434,16 @@ pub async fn spawn_process() -> ServerProcess {
         .spawn()
         .expect("the server binary starts");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let app = TestApp { origin: format!("http://{addr}"), addr, dir: tempfile::tempdir().expect("a folder"), stop: None, tweak: Arc::new(|_: &mut Config| {}), clock: Default::default(), metrics_addr: None, redirect_addr: None };
+    let app = TestApp {
+        origin: format!("http://{addr}"),
+        addr,
+        dir: tempfile::tempdir().expect("a folder"),
+        stop: None,
+        tweak: Arc::new(|_: &mut Config| {}),
+        clock: Default::default(),
+        metrics_addr: None,
+        redirect_addr: None,
+    };
     let visitor = app.visitor();
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {

@@ -22,7 +22,6 @@ async fn call_of_three(app: &TestApp) -> (Visitor, String, Socket, Socket, Socke
     (host, slug, call, pat, sam, pat_id, sam_id)
 }
 
-
 #[tokio::test]
 async fn the_host_mutes_one_participant_or_everyone_else() {
     let app = spawn_app().await;

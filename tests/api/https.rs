@@ -92,7 +92,13 @@ async fn huddle_serves_https_itself_with_http2_pages_and_websockets_over_tls() {
     assert!(home.headers().contains_key("strict-transport-security"));
     // A sign-up over HTTPS gets a Secure session cookie.
     let form = [("email", "host@example.org"), ("display_name", "Dr. Host"), ("password", "correct horse battery")];
-    let signed_up = client.post(format!("https://localhost:{}/api/signup", app.addr.port())).header("accept", "application/json").form(&form).send().await.unwrap();
+    let signed_up = client
+        .post(format!("https://localhost:{}/api/signup", app.addr.port()))
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(signed_up.status(), 200);
     let mut socket = wss(&pem, app.addr, &app.origin).await;
     socket.send(Message::text(r#"{"type":"join","version":1,"room":"nope","name":"Pat"}"#)).await.unwrap();
@@ -138,12 +144,7 @@ async fn a_wrong_certificate_or_key_stops_start_up_with_a_sentence_naming_the_fi
         (TlsFiles { cert: good.key.clone(), key: good.key.clone() }, "HUDDLE_TLS_CERT"),
     ];
     for (files, expected) in cases {
-        let config = Config {
-            addr: ([127, 0, 0, 1], 0).into(),
-            database: dir.path().join("huddle.db"),
-            tls: Some(files),
-            ..Config::default()
-        };
+        let config = Config { addr: ([127, 0, 0, 1], 0).into(), database: dir.path().join("huddle.db"), tls: Some(files), ..Config::default() };
         let error = match Application::build(config).await {
             Ok(_) => panic!("started with a wrong certificate"),
             Err(e) => format!("{e:#}"),

@@ -34,7 +34,6 @@ fn waiting(message: &ServerMessage) -> Vec<(String, ParticipantId)> {
     }
 }
 
-
 #[tokio::test]
 async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     let app = spawn_app().await;

@@ -4,8 +4,8 @@
 mod account_changes;
 mod accounts;
 mod attendance;
-mod connections;
 mod backup;
+mod connections;
 mod deployment;
 mod heartbeat;
 mod helpers;

@@ -26,9 +26,7 @@ async fn the_sign_up_form_has_a_visible_label_for_every_field_and_posts_without_
 async fn a_form_posted_without_javascript_signs_up_and_redirects_to_sign_in() {
     let app = spawn_app().await;
     let browser = app.visitor();
-    let response = browser
-        .post_form("signup", &[("email", "ada@example.org"), ("display_name", "Ada"), ("password", "correct horse battery")])
-        .await;
+    let response = browser.post_form("signup", &[("email", "ada@example.org"), ("display_name", "Ada"), ("password", "correct horse battery")]).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/login?registered=1");
     let login = browser.page("/login?registered=1").await.html().await;
@@ -144,7 +142,18 @@ async fn a_rooms_settings_page_is_its_hosts_alone() {
     let response = host.page(&path).await;
     assert_eq!(response.status(), 200);
     let html = response.html().await;
-    for text in ["<label for=\"field-name\">Room name</label>", "Rename room", "Most people in the call, you included", "Save size", "Guests wait in a lobby until I let them in", "Save lobby setting", "Make a new link", "Delete room", "Yes, delete this room and its join link for good", &room.join_link] {
+    for text in [
+        "<label for=\"field-name\">Room name</label>",
+        "Rename room",
+        "Most people in the call, you included",
+        "Save size",
+        "Guests wait in a lobby until I let them in",
+        "Save lobby setting",
+        "Make a new link",
+        "Delete room",
+        "Yes, delete this room and its join link for good",
+        &room.join_link,
+    ] {
         assert!(html.contains(text), "missing {text}");
     }
     assert!(html.contains("action=\"/api/rename_room\""), "posts without JavaScript");
@@ -203,7 +212,17 @@ async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_das
     assert!(settings.contains("Nothing scheduled yet."));
 
     let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(5)).unwrap().date().to_string();
-    let form = [("room", id.as_str()), ("title", "Follow-up with Pat"), ("date", &date), ("time", "14:30"), ("time_zone", "Europe/Berlin"), ("duration_minutes", "20"), ("repeat", "once"), ("weeks", ""), ("note", "")];
+    let form = [
+        ("room", id.as_str()),
+        ("title", "Follow-up with Pat"),
+        ("date", &date),
+        ("time", "14:30"),
+        ("time_zone", "Europe/Berlin"),
+        ("duration_minutes", "20"),
+        ("repeat", "once"),
+        ("weeks", ""),
+        ("note", ""),
+    ];
     let response = host.post_form("schedule_session", &form).await;
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=session"));

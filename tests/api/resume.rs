@@ -44,7 +44,6 @@ async fn expect_signal(socket: &mut Socket, from: ParticipantId, sdp: &str) {
     assert_eq!(socket.recv().await, ServerMessage::Signal { from, payload: offer(sdp) });
 }
 
-
 #[tokio::test]
 async fn each_participant_gets_its_own_unguessable_token() {
     let (app, slug) = app_with_room().await;
@@ -106,7 +105,10 @@ async fn what_was_sent_to_an_away_participant_arrives_after_the_resume_in_order(
     // connection, so in no fixed order relative to them) as well.
     let held = [back.recv().await, back.recv().await, back.recv().await];
     let signals: Vec<&ServerMessage> = held.iter().filter(|m| matches!(m, ServerMessage::Signal { .. })).collect();
-    assert_eq!(signals, [&ServerMessage::Signal { from: ada_id, payload: offer("one") }, &ServerMessage::Signal { from: ada_id, payload: offer("two") }]);
+    assert_eq!(
+        signals,
+        [&ServerMessage::Signal { from: ada_id, payload: offer("one") }, &ServerMessage::Signal { from: ada_id, payload: offer("two") }]
+    );
     assert!(held.iter().any(|m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == cy_id)));
     back.expect_silence().await;
 }

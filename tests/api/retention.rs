@@ -45,11 +45,9 @@ async fn old_records_are_deleted_at_start_and_daily_and_recent_ones_stay() {
     let mut left = Vec::new();
     for _ in 0..50 {
         left = Vec::new();
-        for query in [
-            "SELECT display_name FROM attendance",
-            "SELECT display_name FROM kept_chat",
-            "SELECT actor FROM audit_events WHERE at < '2021-01-01'",
-        ] {
+        for query in
+            ["SELECT display_name FROM attendance", "SELECT display_name FROM kept_chat", "SELECT actor FROM audit_events WHERE at < '2021-01-01'"]
+        {
             left.push(sqlx::query_scalar::<_, String>(query).fetch_all(&db).await.unwrap());
         }
         if left[0].len() == 1 && left[1].len() == 1 && left[2].is_empty() {

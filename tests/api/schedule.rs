@@ -33,7 +33,19 @@ async fn a_scheduled_session_is_listed_for_its_room_and_on_the_dashboard() {
     let app = spawn_app().await;
     let (host, room) = host_with_room(&app).await;
     let date = in_days(3);
-    let response = schedule(&host, room, &[("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "Europe/Berlin"), ("duration_minutes", "45"), ("note", "Bring your card")]).await;
+    let response = schedule(
+        &host,
+        room,
+        &[
+            ("title", "Check-up"),
+            ("date", &date),
+            ("time", "09:00"),
+            ("time_zone", "Europe/Berlin"),
+            ("duration_minutes", "45"),
+            ("note", "Bring your card"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let created: serde_json::Value = response.json().await.unwrap();
     assert!(created["when"].as_str().unwrap().contains("09:00–09:45 (Europe/Berlin)"), "{created}");
@@ -57,8 +69,30 @@ async fn the_dashboard_lists_the_next_meeting_of_each_session_soonest_first() {
     let (host, room) = host_with_room(&app).await;
     let other = host.create_room("School").await.id;
     let (far, near) = (in_days(9), in_days(2));
-    assert_eq!(schedule(&host, room, &[("title", "Later"), ("date", &far), ("time", "10:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await.status(), 200);
-    assert_eq!(schedule(&host, other, &[("title", "Weekly class"), ("date", &near), ("time", "08:00"), ("time_zone", "UTC"), ("duration_minutes", "60"), ("repeat", "weekly"), ("weeks", "4")]).await.status(), 200);
+    assert_eq!(
+        schedule(&host, room, &[("title", "Later"), ("date", &far), ("time", "10:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        schedule(
+            &host,
+            other,
+            &[
+                ("title", "Weekly class"),
+                ("date", &near),
+                ("time", "08:00"),
+                ("time_zone", "UTC"),
+                ("duration_minutes", "60"),
+                ("repeat", "weekly"),
+                ("weeks", "4")
+            ]
+        )
+        .await
+        .status(),
+        200
+    );
     let upcoming: Vec<serde_json::Value> = host.call("upcoming_sessions", &[]).await.json().await.unwrap();
     let titles: Vec<&str> = upcoming.iter().map(|u| u["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Weekly class", "Later"]);
@@ -78,7 +112,18 @@ async fn bad_schedules_get_a_clear_message_on_their_field_and_save_nothing() {
         (&[("title", "Negative"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "-15")], "duration_minutes"),
         (&[("title", "Where"), ("date", &date), ("time", "09:00"), ("time_zone", "Atlantis/Capital"), ("duration_minutes", "30")], "time_zone"),
         (&[("title", " "), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")], "title"),
-        (&[("title", "Too long a series"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30"), ("repeat", "weekly"), ("weeks", "60")], "weeks"),
+        (
+            &[
+                ("title", "Too long a series"),
+                ("date", &date),
+                ("time", "09:00"),
+                ("time_zone", "UTC"),
+                ("duration_minutes", "30"),
+                ("repeat", "weekly"),
+                ("weeks", "60"),
+            ],
+            "weeks",
+        ),
     ];
     for (fields, field) in cases {
         let response = schedule(&host, room, fields).await;
@@ -118,10 +163,20 @@ async fn another_account_cannot_schedule_list_cancel_or_download_in_my_room() {
     let app = spawn_app().await;
     let (host, room) = host_with_room(&app).await;
     let date = in_days(3);
-    let created: serde_json::Value = schedule(&host, room, &[("title", "Private"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await.json().await.unwrap();
+    let created: serde_json::Value =
+        schedule(&host, room, &[("title", "Private"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+            .await
+            .json()
+            .await
+            .unwrap();
     let id = created["id"].as_i64().unwrap();
     let eve = app.host("eve@example.org", "Eve").await;
-    assert_eq!(schedule(&eve, room, &[("title", "Mine"), ("date", &date), ("time", "11:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await.status(), 404);
+    assert_eq!(
+        schedule(&eve, room, &[("title", "Mine"), ("date", &date), ("time", "11:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+            .await
+            .status(),
+        404
+    );
     assert_eq!(eve.call("room_sessions", &[("room", &room.to_string())]).await.status(), 404);
     assert_eq!(eve.call("cancel_session", &[("session", &id.to_string())]).await.status(), 404);
     assert_eq!(eve.page(&format!("/rooms/{room}/sessions/{id}/calendar.ics")).await.status(), 404);
@@ -137,7 +192,23 @@ async fn the_calendar_file_is_valid_with_the_join_link_and_a_reminder() {
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Clinic").await;
     let date = in_days(3);
-    let created: serde_json::Value = schedule(&host, room.id, &[("title", "Check-up, Dr. Ada"), ("date", &date), ("time", "09:00"), ("time_zone", "America/New_York"), ("duration_minutes", "30"), ("repeat", "weekly"), ("weeks", "3")]).await.json().await.unwrap();
+    let created: serde_json::Value = schedule(
+        &host,
+        room.id,
+        &[
+            ("title", "Check-up, Dr. Ada"),
+            ("date", &date),
+            ("time", "09:00"),
+            ("time_zone", "America/New_York"),
+            ("duration_minutes", "30"),
+            ("repeat", "weekly"),
+            ("weeks", "3"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let response = host.page(created["calendar"].as_str().unwrap()).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/calendar; charset=utf-8");
@@ -160,7 +231,12 @@ async fn cancelling_removes_the_session_and_deleting_the_room_removes_its_sessio
     let app = spawn_app().await;
     let (host, room) = host_with_room(&app).await;
     let (d1, d2) = (in_days(3), in_days(4));
-    let first: serde_json::Value = schedule(&host, room, &[("title", "One"), ("date", &d1), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await.json().await.unwrap();
+    let first: serde_json::Value =
+        schedule(&host, room, &[("title", "One"), ("date", &d1), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+            .await
+            .json()
+            .await
+            .unwrap();
     schedule(&host, room, &[("title", "Two"), ("date", &d2), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await;
     assert_eq!(host.call("cancel_session", &[("session", &first["id"].to_string())]).await.status(), 200);
     let upcoming: Vec<serde_json::Value> = host.call("upcoming_sessions", &[]).await.json().await.unwrap();
@@ -175,7 +251,9 @@ async fn room_with_session_at_nine(app: &TestApp) -> (Visitor, String, jiff::Tim
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Clinic").await;
     let date = in_days(10);
-    let response = schedule(&host, room.id, &[("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")]).await;
+    let response =
+        schedule(&host, room.id, &[("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")])
+            .await;
     assert_eq!(response.status(), 200);
     let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
     (host, room.slug, start)

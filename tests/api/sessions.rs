@@ -51,10 +51,11 @@ async fn sign_up_in_out_and_failures_are_audited_with_the_client_address() {
     );
     // An unknown email is recorded too, tied to no account.
     app.visitor().sign_in("nobody@example.org", "whatever you say").await;
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_events WHERE account_id IS NULL AND action = 'sign_in' AND outcome = 'failure'")
-        .fetch_one(&app.db().await)
-        .await
-        .unwrap();
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM audit_events WHERE account_id IS NULL AND action = 'sign_in' AND outcome = 'failure'")
+            .fetch_one(&app.db().await)
+            .await
+            .unwrap();
     assert_eq!(count, 1);
 }
 
@@ -65,10 +66,12 @@ async fn the_audit_log_never_holds_passwords_or_session_ids() {
     app.visitor().sign_in("ada@example.org", "a wrong guess!").await;
     let cookies = ada.cookie().unwrap().to_str().unwrap().to_string();
     let cookie = cookies.split("; ").find_map(|c| c.strip_prefix("huddle_session=")).expect("a session cookie").to_string();
-    let dump: Vec<(String,)> = sqlx::query_as("SELECT actor || ' ' || action || ' ' || ifnull(target,'') || ' ' || outcome || ' ' || ifnull(client_addr,'') FROM audit_events")
-        .fetch_all(&app.db().await)
-        .await
-        .unwrap();
+    let dump: Vec<(String,)> = sqlx::query_as(
+        "SELECT actor || ' ' || action || ' ' || ifnull(target,'') || ' ' || outcome || ' ' || ifnull(client_addr,'') FROM audit_events",
+    )
+    .fetch_all(&app.db().await)
+    .await
+    .unwrap();
     for (line,) in dump {
         for secret in ["correct horse battery", "a wrong guess!", cookie.as_str()] {
             assert!(!line.contains(secret), "audit row {line:?} contains a secret");

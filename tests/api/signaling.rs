@@ -16,7 +16,6 @@ fn turn_server() -> IceServer {
     IceServer { urls: vec!["turn:127.0.0.1:3478".into()], username: Some("u".into()), credential: Some("p".into()) }
 }
 
-
 #[tokio::test]
 async fn two_guests_join_and_each_learns_of_the_other() {
     let (app, slug) = app_with_room().await;
@@ -113,7 +112,13 @@ async fn malformed_messages_get_an_error_and_the_connection_and_server_carry_on(
     other.join(&slug, "Bystander").await;
 
     let mut sloppy = app.visitor().socket().await;
-    for bad in ["not json", "{\"type\":\"shout\"}", "{\"type\":\"signal\",\"to\":\"x\"}", "[1,2,3]", "{\"type\":\"join\",\"version\":1,\"room\":\"../../etc\",\"name\":\"x\"}"] {
+    for bad in [
+        "not json",
+        "{\"type\":\"shout\"}",
+        "{\"type\":\"signal\",\"to\":\"x\"}",
+        "[1,2,3]",
+        "{\"type\":\"join\",\"version\":1,\"room\":\"../../etc\",\"name\":\"x\"}",
+    ] {
         sloppy.send_text(bad).await;
         sloppy.expect_error(ErrorCode::BadMessage).await;
     }
@@ -188,7 +193,7 @@ async fn closing_a_socket_tells_the_others_at_once_that_participant_left() {
     let mut bo = app.visitor().socket().await;
     let bo_id = you(&bo.join(&slug, "Bo").await);
     ada.recv().await; // Bo joined
-    // Closing a tab sends a close frame: a goodbye, so no grace period.
+                      // Closing a tab sends a close frame: a goodbye, so no grace period.
     bo.stream.close(None).await.unwrap();
     match ada.recv().await {
         ServerMessage::ParticipantLeft { id } => assert_eq!(id, bo_id),

@@ -188,8 +188,11 @@ async fn wrong_current_passwords_in_the_account_forms_are_throttled() {
     let ada = app.host("ada@example.org", "Ada").await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(ada.call("change_password", &[("current_password", "guess guess"), ("new_password", "another long one")]).await.status().as_u16());
-        statuses.push(ada.call("change_profile", &[("display_name", "Ada"), ("email", "ada@example.org"), ("password", "guess guess")]).await.status().as_u16());
+        statuses
+            .push(ada.call("change_password", &[("current_password", "guess guess"), ("new_password", "another long one")]).await.status().as_u16());
+        statuses.push(
+            ada.call("change_profile", &[("display_name", "Ada"), ("email", "ada@example.org"), ("password", "guess guess")]).await.status().as_u16(),
+        );
     }
     assert!(statuses.contains(&429), "{statuses:?}");
     assert!(statuses.iter().take(6).all(|s| *s == 422), "{statuses:?}");

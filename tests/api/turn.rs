@@ -144,15 +144,18 @@ async fn a_visitor_before_joining_learns_only_where_to_test_the_network() {
 
 #[tokio::test]
 async fn someone_removed_gets_no_new_credentials_and_theirs_last_an_hour_by_default() {
-    assert_eq!(huddle::server::config::Config::from_lookup(|k| match k {
-        "HUDDLE_TURN_URLS" => Some("turn:127.0.0.1:3478".into()),
-        "HUDDLE_TURN_SECRET" => Some(SECRET.into()),
-        _ => None,
-    })
-    .unwrap()
-    .turn
-    .unwrap()
-    .ttl, Duration::from_secs(3600));
+    assert_eq!(
+        huddle::server::config::Config::from_lookup(|k| match k {
+            "HUDDLE_TURN_URLS" => Some("turn:127.0.0.1:3478".into()),
+            "HUDDLE_TURN_SECRET" => Some(SECRET.into()),
+            _ => None,
+        })
+        .unwrap()
+        .turn
+        .unwrap()
+        .ttl,
+        Duration::from_secs(3600)
+    );
     let app = spawn_app_with(with_turn).await;
     let host = app.host("host@example.org", "Host").await;
     let room = host.create_room("Team").await;

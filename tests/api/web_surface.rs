@@ -52,14 +52,7 @@ async fn cross_site_server_function_call_is_refused() {
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Ada").await;
     for (header, value) in [("origin", "http://evil.example"), ("origin", "null"), ("sec-fetch-site", "cross-site")] {
-        let response = host
-            .http
-            .post(host.url("/api/create_room"))
-            .header(header, value)
-            .form(&[("name", "Forged")])
-            .send()
-            .await
-            .unwrap();
+        let response = host.http.post(host.url("/api/create_room")).header(header, value).form(&[("name", "Forged")]).send().await.unwrap();
         assert_eq!(response.status(), 403, "{header}: {value}");
     }
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
