@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test layer and exits non-zero on any failure:
+#   0. formatting (cargo fmt --check) and lints (clippy, both builds),
 #   1. unit and integration tests (cargo test, real SQLite and WebSockets),
 #   2. a seconds-long run of the signaling load generator, and the WASM
 #      size budget,
@@ -9,6 +10,11 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 
 scripts/tools.sh test
+
+echo "==> formatting and lints"
+cargo fmt --check
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 echo "==> unit and integration tests"
 # One test at a time: with several Huddle servers rendering pages at once in

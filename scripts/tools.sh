@@ -26,6 +26,18 @@ need_wasm_target() {
   fi
 }
 
+need_rust_components() {
+  # rustfmt and clippy: formatting and lints are checked by make test.
+  local installed
+  installed=$(rustup component list --installed)
+  for component in rustfmt clippy; do
+    if ! grep -q "^$component" <<<"$installed"; then
+      say "adding the $component component"
+      rustup component add "$component"
+    fi
+  done
+}
+
 need_wasm_bindgen() {
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
@@ -72,6 +84,7 @@ case "${1:-build}" in
     need_apt_packages brotli
     ;;
   test)
+    need_rust_components
     need_wasm_target
     need_wasm_bindgen
     need_wasm_opt
