@@ -222,7 +222,15 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Stay>, A
 
 /// Stays that overlap `[from, to)`.
 pub fn during(stays: &[Stay], from: Timestamp, to: Timestamp) -> Vec<Stay> {
-    stays.iter().filter(|s| s.joined_at < to && s.left_at.is_none_or(|left| left > from)).cloned().collect()
+    during_any(stays, &[(from, to)])
+}
+
+/// Stays that overlap any of `windows` (a weekly session's meetings), each
+/// once and in their own order, however many windows it overlaps: someone
+/// still in the call overlaps every meeting yet to come.
+pub fn during_any(stays: &[Stay], windows: &[(Timestamp, Timestamp)]) -> Vec<Stay> {
+    let overlaps = |s: &Stay, (from, to): &(Timestamp, Timestamp)| s.joined_at < *to && s.left_at.is_none_or(|left| left > *from);
+    stays.iter().filter(|s| windows.iter().any(|w| overlaps(s, w))).cloned().collect()
 }
 
 /// The stays as CSV (RFC 4180): a header, then one line per stay, times in
@@ -278,12 +286,12 @@ pub async fn download(
                 return Err(AppError::NotFound);
             }
             let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
-            stays = scheduled
+            let windows: Vec<(Timestamp, Timestamp)> = scheduled
                 .occurrences()
                 .iter()
-                .flat_map(|m| during(&stays, m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
+                .map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
                 .collect();
-            stays.dedup();
+            stays = during_any(&stays, &windows);
             name = format!("attendance-{}", crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics"));
         }
         Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name: format!("{name}.csv"), body: csv(&stays) })
@@ -383,6 +391,21 @@ mod tests {
         assert_eq!(lines[0], "name,role,joined (UTC),left (UTC),minutes,reconnects");
         assert_eq!(lines[1], "\"Pat, Jr.\",guest,2026-12-01T09:00:00Z,2026-12-01T09:31:10Z,31,1");
         assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",guest,2026-12-01T09:05:00Z,,,1");
+    }
+
+    #[test]
+    fn someone_still_in_the_call_is_listed_once_however_many_weekly_meetings_remain() {
+        let stays = [
+            stay("Last week", "2026-11-24T09:00:00Z", Some("2026-11-24T09:40:00Z")),
+            stay("Here now", "2026-12-01T09:05:00Z", None),
+            stay("Early leaver", "2026-12-01T09:01:00Z", Some("2026-12-01T09:20:00Z")),
+        ];
+        let weekly: Vec<(Timestamp, Timestamp)> = ["2026-11-24", "2026-12-01", "2026-12-08", "2026-12-15"]
+            .iter()
+            .map(|d| (at(&format!("{d}T09:00:00Z")), at(&format!("{d}T10:00:00Z"))))
+            .collect();
+        let names: Vec<String> = during_any(&stays, &weekly).into_iter().map(|s| s.display_name).collect();
+        assert_eq!(names, ["Last week", "Here now", "Early leaver"]);
     }
 
     #[test]

@@ -197,3 +197,45 @@ async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
         .unwrap();
     assert_eq!(rows, 30, "refusals beyond three a minute per guest are counted, not written");
 }
+
+#[tokio::test]
+async fn someone_still_in_a_weekly_sessions_call_is_listed_once() {
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
+    let created: serde_json::Value = host
+        .call(
+            "schedule_session",
+            &[
+                ("room", &room.id.to_string()),
+                ("title", "Weekly check-up"),
+                ("date", &date),
+                ("time", "09:00"),
+                ("time_zone", "UTC"),
+                ("duration_minutes", "30"),
+                ("repeat", "weekly"),
+                ("weeks", "6"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["repeats"], "Weekly, 6 times", "{created}");
+    let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
+    app.clock.set(start + jiff::SignedDuration::from_mins(5));
+    // Pat joins the first meeting and is still in the call; Sam comes and
+    // goes meanwhile.
+    let mut pat = app.visitor().socket().await;
+    pat.join(&room.slug, "Pat").await;
+    eventually(&app, "SELECT count(*) FROM attendance", 1).await;
+    let mut sam = app.visitor().socket().await;
+    sam.join(&room.slug, "Sam").await;
+    eventually(&app, "SELECT count(*) FROM attendance", 2).await;
+    sam.send_json(json!({"type": "leave"})).await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
+    let csv = host.page(&format!("/rooms/{}/attendance.csv?session={}", room.id, created["id"])).await.text().await.unwrap();
+    let names: Vec<&str> = csv.trim_end().split("\r\n").skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(names, ["Pat", "Sam"], "each once, not once per remaining week: {csv}");
+}
