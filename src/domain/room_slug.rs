@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The unguessable part of a join link (`/r/{slug}`): 144 random bits from
-/// the operating system's CSPRNG, written as 24 URL-safe base64 characters.
+/// the operating system's CSPRNG, written as 24 URL-safe base64 characters
+/// (made by `server::token::new_room_slug`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomSlug(String);
@@ -20,16 +21,6 @@ impl RoomSlug {
         } else {
             Err("This is not a valid join link.".into())
         }
-    }
-
-    /// A new slug from the OS random source.
-    #[cfg(feature = "ssr")]
-    pub fn generate() -> Self {
-        use argon2::password_hash::rand_core::{OsRng, RngCore};
-        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-        let mut bytes = [0u8; Self::BYTES];
-        OsRng.fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,14 +57,5 @@ mod tests {
         assert!(RoomSlug::parse("abcdefghijklmnopqrstuv-").is_err());
         assert!(RoomSlug::parse("abcdefghijklmnopqrstuv-_x").is_err());
         assert!(RoomSlug::parse("abcdefghijklmnopqrstuv/.").is_err());
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn generated_slugs_parse_and_differ() {
-        let a = RoomSlug::generate();
-        let b = RoomSlug::generate();
-        assert_ne!(a, b);
-        assert_eq!(RoomSlug::parse(a.as_str()).unwrap(), a);
     }
 }

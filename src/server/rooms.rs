@@ -57,7 +57,7 @@ fn from_row(row: RoomRow) -> Result<Room, AppError> {
 /// Creates a `kind` of room for `owner` with a fresh join link and the
 /// kind's defaults.
 pub async fn create(db: &SqlitePool, owner: i64, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
-    let slug = RoomSlug::generate();
+    let slug = crate::server::token::new_room_slug();
     let sql = format!("INSERT INTO rooms (slug, owner_id, name, {KIND_COLUMNS}) VALUES (?, ?, ?, {KIND_VALUES}) RETURNING {COLUMNS}");
     let query = sqlx::query_as(&sql).bind(slug.as_str()).bind(owner).bind(name.as_str());
     let row: RoomRow = bind_kind(query, kind).fetch_one(db).await.map_err(|e| AppError::internal("creating a room failed", e))?;
@@ -168,7 +168,7 @@ pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Res
 /// Gives `owner`'s room `id` a fresh join link; the old one leads nowhere
 /// from this moment.
 pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
-    update(db, owner, id, "slug", RoomSlug::generate().as_str().to_string(), "changing a room's link failed").await
+    update(db, owner, id, "slug", crate::server::token::new_room_slug().as_str().to_string(), "changing a room's link failed").await
 }
 
 /// Turns the lobby of `owner`'s room `id` on or off.

@@ -220,7 +220,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Sessio
     if let Some((other, meeting)) = first_clash(plan, &existing) {
         return Err(invalid("date", &format!("This overlaps “{}” on {}. Choose another time.", other.title, describe(&meeting))));
     }
-    let uid = format!("{}@huddle", crate::domain::RoomSlug::generate());
+    let uid = format!("{}@huddle", crate::server::token::random_token::<18>());
     let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
     let row: SessionRow = sqlx::query_as(&format!(
         "INSERT INTO scheduled_sessions (room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid)

@@ -17,11 +17,6 @@ const EPOCH: &str = "session_epoch";
 /// Random id of this sign-in, naming the signaling sockets it opened.
 const LOGIN: &str = "login";
 
-fn new_login_id() -> u64 {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    OsRng.next_u64()
-}
-
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -44,7 +39,7 @@ impl UserSession {
     pub async fn sign_in(&self, account: &Account) -> Result<(), AppError> {
         self.0.insert(ACCOUNT_ID, account.id).await.map_err(|e| AppError::internal("saving the session failed", e))?;
         self.0.insert(SIGNED_IN_AT, now_secs()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
-        self.0.insert(LOGIN, new_login_id()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
+        self.0.insert(LOGIN, crate::server::token::random_u64()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
         self.renew(account.session_epoch).await
     }
 

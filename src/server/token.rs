@@ -1,5 +1,7 @@
-//! Unguessable tokens: `N` bytes from the operating system's random source,
-//! as URL-safe base64 without padding.
+//! Unguessable tokens, the one place they are made: `N` bytes from the
+//! operating system's random source, as URL-safe base64 without padding
+//! (join links, resume tokens, guest identities, known devices), or a
+//! random number (a sign-in's id).
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::http::header::{self, HeaderMap};
@@ -10,6 +12,16 @@ pub fn random_token<const N: usize>() -> String {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new join link's slug.
+pub fn new_room_slug() -> crate::domain::RoomSlug {
+    crate::domain::RoomSlug::parse(&random_token::<{ crate::domain::RoomSlug::BYTES }>()).expect("18 random bytes make a slug")
+}
+
+/// A random 64-bit number.
+pub fn random_u64() -> u64 {
+    OsRng.next_u64()
 }
 
 /// The value of cookie `name` in the request, if it is a token of
@@ -38,5 +50,12 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_ne!(a, random_token::<32>());
+    }
+
+    #[test]
+    fn new_room_slugs_parse_and_differ() {
+        let (a, b) = (new_room_slug(), new_room_slug());
+        assert_ne!(a, b);
+        assert_eq!(crate::domain::RoomSlug::parse(a.as_str()).unwrap(), a);
     }
 }
