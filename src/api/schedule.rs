@@ -152,12 +152,12 @@ pub async fn upcoming_sessions() -> Result<Vec<Upcoming>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn calendar_path(session: &crate::server::schedule::Session) -> String {
+fn calendar_path(session: &crate::server::schedule::ScheduledSession) -> String {
     format!("/rooms/{}/sessions/{}/calendar.ics", session.room_id, session.id)
 }
 
 #[cfg(feature = "ssr")]
-fn summarise(session: &crate::server::schedule::Session, now: jiff::Timestamp) -> SessionSummary {
+fn summarise(session: &crate::server::schedule::ScheduledSession, now: jiff::Timestamp) -> SessionSummary {
     use crate::server::schedule;
     let next = session.next(now);
     let shown = next.clone().or_else(|| session.occurrences().pop());

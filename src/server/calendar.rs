@@ -8,14 +8,14 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::server::schedule::Session;
+use crate::server::schedule::ScheduledSession;
 
 /// Minutes before each meeting that the calendar reminds.
 pub const REMINDER_MINUTES: i64 = 15;
 
 /// The calendar file for `session` (every meeting of a series), whose room
 /// is reached at `join_link`.
-pub fn ics(session: &Session, room_name: &str, join_link: &str, now: Timestamp) -> String {
+pub fn ics(session: &ScheduledSession, room_name: &str, join_link: &str, now: Timestamp) -> String {
     let meetings = session.occurrences();
     let mut lines: Vec<String> = vec![
         "BEGIN:VCALENDAR".into(),
@@ -58,7 +58,7 @@ pub fn ics(session: &Session, room_name: &str, join_link: &str, now: Timestamp) 
 }
 
 /// A file name for the download: the title's letters and digits.
-pub fn file_name(session: &Session) -> String {
+pub fn file_name(session: &ScheduledSession) -> String {
     let stem: String = session
         .title
         .chars()
@@ -136,8 +136,8 @@ pub async fn download(
 mod tests {
     use super::*;
 
-    fn session(occurrences: i64, title: &str, note: &str) -> Session {
-        Session {
+    fn session(occurrences: i64, title: &str, note: &str) -> ScheduledSession {
+        ScheduledSession {
             id: 7,
             room_id: 3,
             title: title.into(),

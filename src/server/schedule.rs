@@ -45,9 +45,10 @@ pub struct Plan {
     pub occurrences: i64,
 }
 
-/// A session as stored.
+/// A scheduled session (one-off or weekly) as stored; not a sign-in
+/// session.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct ScheduledSession {
     pub id: i64,
     pub room_id: i64,
     pub title: String,
@@ -130,7 +131,7 @@ impl Plan {
     }
 }
 
-impl Session {
+impl ScheduledSession {
     pub fn occurrences(&self) -> Vec<Occurrence> {
         occurrences_of(&self.start, self.duration_minutes, self.occurrences)
     }
@@ -142,7 +143,7 @@ impl Session {
 }
 
 /// The first meeting of `existing` that overlaps a meeting of `plan`.
-pub fn first_clash<'a>(plan: &Plan, existing: &'a [Session]) -> Option<(&'a Session, Occurrence)> {
+pub fn first_clash<'a>(plan: &Plan, existing: &'a [ScheduledSession]) -> Option<(&'a ScheduledSession, Occurrence)> {
     let wanted = plan.occurrences();
     existing.iter().find_map(|session| {
         session
@@ -175,9 +176,9 @@ pub enum Window {
 
 /// The join window of a room with `sessions` at `now`: guests may join from
 /// `early` before a meeting's start until its end.
-pub fn window(sessions: &[Session], now: Timestamp, early: std::time::Duration) -> Window {
+pub fn window(sessions: &[ScheduledSession], now: Timestamp, early: std::time::Duration) -> Window {
     let early = jiff::SignedDuration::try_from(early).unwrap_or(jiff::SignedDuration::ZERO);
-    let mut meetings: Vec<Occurrence> = sessions.iter().flat_map(Session::occurrences).collect();
+    let mut meetings: Vec<Occurrence> = sessions.iter().flat_map(ScheduledSession::occurrences).collect();
     if meetings.is_empty() {
         return Window::Unscheduled;
     }
@@ -195,11 +196,13 @@ pub fn window(sessions: &[Session], now: Timestamp, early: std::time::Duration) 
 
 type SessionRow = (i64, i64, String, String, String, i64, String, i64, String);
 
-fn from_row((id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid): SessionRow) -> Result<Session, AppError> {
+fn from_row(
+    (id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid): SessionRow,
+) -> Result<ScheduledSession, AppError> {
     let zone = TimeZone::get(&time_zone).map_err(|e| AppError::internal("a stored time zone is unknown", e))?;
     let start =
         starts_local.parse::<DateTime>().and_then(|dt| dt.to_zoned(zone)).map_err(|e| AppError::internal("a stored session start is invalid", e))?;
-    Ok(Session { id, room_id, title, start, duration_minutes, note, occurrences, uid })
+    Ok(ScheduledSession { id, room_id, title, start, duration_minutes, note, occurrences, uid })
 }
 
 const COLUMNS: &str = "id, room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid";
@@ -209,7 +212,7 @@ const S_COLUMNS: &str = "s.id, s.room_id, s.title, s.starts_local, s.time_zone, 
 /// Schedules `plan` in room `room_id` unless it overlaps a session already
 /// there. The check and the insert are one write transaction, so two
 /// overlapping sessions can never both be saved.
-pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Session, AppError> {
+pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<ScheduledSession, AppError> {
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await.map_err(|e| AppError::internal("starting a transaction failed", e))?;
     let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ?"))
         .bind(room_id)
@@ -242,7 +245,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Sessio
 }
 
 /// Room `room_id`'s sessions, in the order they were scheduled.
-pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Session>, AppError> {
+pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<ScheduledSession>, AppError> {
     let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ? ORDER BY id"))
         .bind(room_id)
         .fetch_all(db)
@@ -252,7 +255,7 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Session>
 }
 
 /// Every session in `owner`'s rooms, with its room's id.
-pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>, AppError> {
+pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<ScheduledSession>, AppError> {
     let rows: Vec<SessionRow> =
         sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"))
             .bind(owner)
@@ -263,7 +266,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Session>,
 }
 
 /// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
-pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Session, AppError> {
+pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<ScheduledSession, AppError> {
     let row: Option<SessionRow> =
         sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"))
             .bind(id)
@@ -362,7 +365,7 @@ mod tests {
 
     #[test]
     fn clashes_are_found_across_series_and_time_zones_and_touching_is_fine() {
-        let existing = Session {
+        let existing = ScheduledSession {
             id: 1,
             room_id: 1,
             title: "Class".into(),
@@ -397,8 +400,8 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn one_at_nine() -> Session {
-        Session {
+    fn one_at_nine() -> ScheduledSession {
+        ScheduledSession {
             id: 1,
             room_id: 1,
             title: "Check-up".into(),
