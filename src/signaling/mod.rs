@@ -5,7 +5,7 @@
 //!   browser so the two can never disagree.
 //! - [`hub`] is the room state machine: Sans-IO, no sockets, no clock (used
 //!   by the server; also built alone by the fuzz target in `fuzz/`).
-//! - `socket` (server) is the thin WebSocket adapter around the hub.
+//! - `socket` (server) is the WebSocket adapter around the hub.
 //!
 //! `docs/signaling-protocol.md` specifies every message.
 
