@@ -54,7 +54,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
                 .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
             attempt.failed(now);
             if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
-                tracing::info!(account = account.id, "account created");
+                tracing::info!(account = %account.id, "account created");
             }
             leptos_axum::redirect("/login?registered=1");
             Ok(())

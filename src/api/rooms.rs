@@ -94,7 +94,7 @@ pub async fn create_room(name: String, #[server(default)] kind: Option<String>) 
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let room = rooms::create(&state.db, owner.id, name, kind).await?;
-            tracing::info!(account = owner.id, room = room.id, kind = kind.as_str(), "room created");
+            tracing::info!(account = %owner.id, room = room.id, kind = kind.as_str(), "room created");
             // A plain form post lands back on the list, showing the new room.
             leptos_axum::redirect("/rooms");
             Ok(summary(&state.public_origin, room))
@@ -147,7 +147,7 @@ pub async fn rename_room(room: i64, name: String) -> Result<RoomSummary, AppErro
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let renamed = rooms::rename(&state.db, owner.id, room, name).await?;
-            tracing::info!(account = owner.id, room, "room renamed");
+            tracing::info!(account = %owner.id, room, "room renamed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=name"));
             Ok(summary(&state.public_origin, renamed))
         }
@@ -166,7 +166,7 @@ pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let rotated = rooms::rotate_link(&state.db, owner.id, room).await?;
-            tracing::info!(account = owner.id, room, "room link changed");
+            tracing::info!(account = %owner.id, room, "room link changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=link"));
             Ok(summary(&state.public_origin, rotated))
         }
@@ -189,7 +189,7 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
                 return Err(AppError::invalid("lobby", "A consultation always has a lobby. To turn it off, make the room a meeting first."));
             }
             let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
-            tracing::info!(account = owner.id, room, lobby = on, "room lobby changed");
+            tracing::info!(account = %owner.id, room, lobby = on, "room lobby changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -209,7 +209,7 @@ pub async fn set_room_kind(room: i64, kind: String) -> Result<RoomSummary, AppEr
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_kind(&state.db, owner.id, room, kind).await?;
-            tracing::info!(account = owner.id, room, kind = kind.as_str(), "room kind changed");
+            tracing::info!(account = %owner.id, room, kind = kind.as_str(), "room kind changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=kind"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -241,7 +241,7 @@ pub async fn set_room_guests(
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules).await?;
-            tracing::info!(account = owner.id, room, ?rules, "room guest rules changed");
+            tracing::info!(account = %owner.id, room, ?rules, "room guest rules changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -271,7 +271,7 @@ pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<S
                 ));
             }
             let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
-            tracing::info!(account = owner.id, room, relay_only = on, "room network setting changed");
+            tracing::info!(account = %owner.id, room, relay_only = on, "room network setting changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -340,7 +340,7 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_passcode(&state.db, &state.hasher, owner.id, room, passcode).await?;
-            tracing::info!(account = owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
+            tracing::info!(account = %owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -365,7 +365,7 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
-            tracing::info!(account = owner.id, room, max, "room size changed");
+            tracing::info!(account = %owner.id, room, max, "room size changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=size"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -391,7 +391,7 @@ pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppEr
             }
             rooms::delete(&state.db, owner.id, room).await?;
             state.signaling.close_room(RoomId(room));
-            tracing::info!(account = owner.id, room, "room deleted");
+            tracing::info!(account = %owner.id, room, "room deleted");
             leptos_axum::redirect("/rooms");
             Ok(())
         }

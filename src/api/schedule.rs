@@ -70,7 +70,7 @@ pub async fn schedule_session(
             let now = state.clock.now();
             let plan = schedule::plan(&request, now)?;
             let created = schedule::create(&state.db, room, &plan).await?;
-            tracing::info!(account = owner.id, room, session = created.id, "session scheduled");
+            tracing::info!(account = %owner.id, room, session = created.id, "session scheduled");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=session"));
             Ok(summarise(&created, now))
         }
@@ -106,7 +106,7 @@ pub async fn cancel_session(session: i64) -> Result<(), AppError> {
             let owner = user.require_account(&state).await?;
             let found = schedule::find_owned(&state.db, owner.id, session).await?;
             schedule::cancel(&state.db, owner.id, session).await?;
-            tracing::info!(account = owner.id, session, "session cancelled");
+            tracing::info!(account = %owner.id, session, "session cancelled");
             leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled", found.room_id));
             Ok(())
         }

@@ -4,6 +4,7 @@
 //! with the same rules in the browser and on the server, and the server never
 //! stores or relays a value that did not pass through one of these.
 
+mod account_id;
 mod chat_text;
 mod display_name;
 mod email;
@@ -13,6 +14,7 @@ mod room_name;
 mod room_slug;
 pub(crate) mod text;
 
+pub use account_id::AccountId;
 pub use chat_text::ChatText;
 pub use display_name::DisplayName;
 pub use email::Email;

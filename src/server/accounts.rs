@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use sqlx::SqlitePool;
 
-use crate::domain::{DisplayName, Email, Password};
+use crate::domain::{AccountId, DisplayName, Email, Password};
 use crate::error::AppError;
 use crate::server::audit::{self, Action, Event};
 use crate::server::password::PasswordHasher;
@@ -12,7 +12,7 @@ use crate::server::password::PasswordHasher;
 /// A host's account as the application uses it (never the password hash).
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub email: String,
     pub display_name: DisplayName,
     /// Sessions signed in under an older epoch no longer count.
@@ -34,7 +34,7 @@ pub async fn create(
     let hash = hasher.hash(password).await?;
     let failed = |e| AppError::internal("creating an account failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
-    let inserted: Result<(i64,), sqlx::Error> =
+    let inserted: Result<(AccountId,), sqlx::Error> =
         sqlx::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES (?, ?, ?) RETURNING id")
             .bind(email.as_str())
             .bind(display_name.as_str())
@@ -49,7 +49,7 @@ pub async fn create(
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             tx.rollback().await.map_err(failed)?;
-            let owner: Option<(i64,)> =
+            let owner: Option<(AccountId,)> =
                 sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
             let event = Event { actor: None, account: owner.map(|(id,)| id), action: Action::SignUp, success: false, client };
             audit::record(db, event).await?;
@@ -66,7 +66,7 @@ pub enum SignInAttempt {
     /// Wrong password or unknown email; `account` is set when the email
     /// belongs to one (for its owner's audit log, never for the answer).
     Refused {
-        account: Option<i64>,
+        account: Option<AccountId>,
     },
 }
 
@@ -74,7 +74,7 @@ pub enum SignInAttempt {
 /// wrong password take the same work.
 pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str, password: String) -> Result<SignInAttempt, AppError> {
     let found = match Email::parse(email) {
-        Ok(email) => sqlx::query_as::<_, (i64, String, String, String, i64)>(
+        Ok(email) => sqlx::query_as::<_, (AccountId, String, String, String, i64)>(
             "SELECT id, email, display_name, password_hash, session_epoch FROM accounts WHERE email = ?",
         )
         .bind(email.as_str())
@@ -94,8 +94,8 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
 }
 
 /// The account with this id, if it still exists.
-pub async fn find(db: &SqlitePool, id: i64) -> Result<Option<Account>, AppError> {
-    let row = sqlx::query_as::<_, (i64, String, String, i64)>("SELECT id, email, display_name, session_epoch FROM accounts WHERE id = ?")
+pub async fn find(db: &SqlitePool, id: AccountId) -> Result<Option<Account>, AppError> {
+    let row = sqlx::query_as::<_, (AccountId, String, String, i64)>("SELECT id, email, display_name, session_epoch FROM accounts WHERE id = ?")
         .bind(id)
         .fetch_optional(db)
         .await
@@ -104,7 +104,7 @@ pub async fn find(db: &SqlitePool, id: i64) -> Result<Option<Account>, AppError>
 }
 
 /// Whether `password` is `account`'s current password.
-pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64, password: String) -> Result<bool, AppError> {
+pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: AccountId, password: String) -> Result<bool, AppError> {
     let hash: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM accounts WHERE id = ?")
         .bind(account)
         .fetch_optional(db)
@@ -115,7 +115,7 @@ pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: i
 
 /// Sets a new password and ends every session of the account; returns the
 /// new session epoch.
-pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64, password: Password) -> Result<i64, AppError> {
+pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: AccountId, password: Password) -> Result<i64, AppError> {
     let hash = hasher.hash(password).await?;
     let (epoch,): (i64,) =
         sqlx::query_as("UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
@@ -128,7 +128,7 @@ pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: i64
 }
 
 /// Ends every session of the account; returns the new session epoch.
-pub async fn end_all_sessions(db: &SqlitePool, account: i64) -> Result<i64, AppError> {
+pub async fn end_all_sessions(db: &SqlitePool, account: AccountId) -> Result<i64, AppError> {
     let (epoch,): (i64,) = sqlx::query_as("UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
         .bind(account)
         .fetch_one(db)
@@ -142,7 +142,13 @@ pub async fn end_all_sessions(db: &SqlitePool, account: i64) -> Result<i64, AppE
 /// taken (the name still is), and the answer does not say so: that account's
 /// owner finds the attempt in their security events instead. Returns
 /// whether the email was set.
-pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayName, email: &Email, client: Option<IpAddr>) -> Result<bool, AppError> {
+pub async fn set_profile(
+    db: &SqlitePool,
+    account: AccountId,
+    display_name: &DisplayName,
+    email: &Email,
+    client: Option<IpAddr>,
+) -> Result<bool, AppError> {
     let failed = |e| AppError::internal("changing a profile failed", e);
     let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ? WHERE id = ?")
         .bind(display_name.as_str())
@@ -159,7 +165,7 @@ pub async fn set_profile(db: &SqlitePool, account: i64, display_name: &DisplayNa
                 .execute(db)
                 .await
                 .map_err(failed)?;
-            let owner: Option<(i64,)> =
+            let owner: Option<(AccountId,)> =
                 sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
             let event = Event { actor: Some(account), account: owner.map(|(id,)| id), action: Action::ProfileChange, success: false, client };
             audit::record(db, event).await?;

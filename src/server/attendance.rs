@@ -2,6 +2,7 @@
 //! signaling layer's notes, listed for the host and downloaded as CSV. The
 //! same notes put the host's actions in the audit log.
 
+use crate::domain::AccountId;
 use std::collections::HashMap;
 
 use jiff::Timestamp;
@@ -29,7 +30,7 @@ pub struct Stay {
 struct Present {
     row: i64,
     room: RoomId,
-    account: Option<i64>,
+    account: Option<AccountId>,
 }
 
 /// Writes every note until the signaling layer is gone. A failed write is
@@ -94,7 +95,7 @@ impl RefusalTally {
     }
 }
 
-async fn write_held_back(db: &SqlitePool, who: ParticipantId, account: Option<i64>, room: Option<String>, count: u32) -> Result<(), AppError> {
+async fn write_held_back(db: &SqlitePool, who: ParticipantId, account: Option<AccountId>, room: Option<String>, count: u32) -> Result<(), AppError> {
     let target = Some(format!("{}{count} more refused", room.map(|r| format!("{r} ")).unwrap_or_default()));
     audit::record_call(db, actor(who, account), account, "call_refused_repeats", target, false, None).await
 }
@@ -180,7 +181,7 @@ async fn write(
     Ok(())
 }
 
-fn actor(participant: ParticipantId, account: Option<i64>) -> String {
+fn actor(participant: ParticipantId, account: Option<AccountId>) -> String {
     match account {
         Some(account) => format!("account:{account}"),
         None => format!("guest:{participant}"),

@@ -2,6 +2,7 @@
 //! whether it worked. Written before the person is told the outcome; a
 //! failed write fails the action rather than going unrecorded.
 
+use crate::domain::AccountId;
 use std::net::IpAddr;
 
 use sqlx::SqlitePool;
@@ -39,9 +40,9 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The account acting, if known.
-    pub actor: Option<i64>,
+    pub actor: Option<AccountId>,
     /// The account the event concerns, if any.
-    pub account: Option<i64>,
+    pub account: Option<AccountId>,
     pub action: Action,
     pub success: bool,
     pub client: Option<IpAddr>,
@@ -49,7 +50,7 @@ pub struct Event {
 
 impl Event {
     /// `account` acted on itself.
-    pub fn by(account: i64, action: Action, success: bool, client: Option<IpAddr>) -> Self {
+    pub fn by(account: AccountId, action: Action, success: bool, client: Option<IpAddr>) -> Self {
         Self { actor: Some(account), account: Some(account), action, success, client }
     }
 }
@@ -75,7 +76,7 @@ pub async fn record<'e>(db: impl sqlx::SqliteExecutor<'e>, event: Event) -> Resu
 pub async fn record_call(
     db: &SqlitePool,
     actor: String,
-    account: Option<i64>,
+    account: Option<AccountId>,
     action: &str,
     target: Option<String>,
     success: bool,
@@ -95,7 +96,7 @@ pub async fn record_call(
 }
 
 /// The most recent events concerning `account`, newest first.
-pub async fn recent_for_account(db: &SqlitePool, account: i64, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
+pub async fn recent_for_account(db: &SqlitePool, account: AccountId, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
     let rows: Vec<(String, String, String, Option<String>)> =
         sqlx::query_as("SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?")
             .bind(account)

@@ -5,6 +5,7 @@
 //! a doctor's email cannot keep the doctor out. (The per-address count
 //! still applies to everyone.)
 
+use crate::domain::AccountId;
 use axum::http::header::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
@@ -40,7 +41,7 @@ pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Resu
 }
 
 /// Remembers a new device for `account`; the `Set-Cookie` value to send.
-pub async fn remember(db: &SqlitePool, account: i64, secure: bool) -> Result<HeaderValue, AppError> {
+pub async fn remember(db: &SqlitePool, account: AccountId, secure: bool) -> Result<HeaderValue, AppError> {
     let token = crate::server::token::random_token::<TOKEN_BYTES>();
     sqlx::query("INSERT INTO known_devices (account_id, token_hash) VALUES (?, ?)")
         .bind(account)

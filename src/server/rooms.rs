@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::{RoomKind, RoomName, RoomSlug};
+use crate::domain::{AccountId, RoomKind, RoomName, RoomSlug};
 use crate::error::AppError;
 use crate::server::password::PasswordHasher;
 
@@ -12,7 +12,7 @@ use crate::server::password::PasswordHasher;
 pub struct Room {
     pub id: i64,
     pub slug: RoomSlug,
-    pub owner_id: i64,
+    pub owner_id: AccountId,
     pub name: String,
     /// Guests wait in a lobby until the host lets them in.
     pub lobby: bool,
@@ -40,7 +40,7 @@ pub struct GuestRules {
     pub keep_chat: bool,
 }
 
-type RoomRow = (i64, String, i64, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool);
+type RoomRow = (i64, String, AccountId, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool);
 
 /// The columns of a [`RoomRow`], in its order.
 const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants, kind, \
@@ -56,7 +56,7 @@ fn from_row(row: RoomRow) -> Result<Room, AppError> {
 
 /// Creates a `kind` of room for `owner` with a fresh join link and the
 /// kind's defaults.
-pub async fn create(db: &SqlitePool, owner: i64, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
+pub async fn create(db: &SqlitePool, owner: AccountId, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
     let slug = crate::server::token::new_room_slug();
     let sql = format!("INSERT INTO rooms (slug, owner_id, name, {KIND_COLUMNS}) VALUES (?, ?, ?, {KIND_VALUES}) RETURNING {COLUMNS}");
     let query = sqlx::query_as(&sql).bind(slug.as_str()).bind(owner).bind(name.as_str());
@@ -87,7 +87,7 @@ fn bind_kind<'q>(
 
 /// Makes `owner`'s room `id` a `kind` of room, with that kind's defaults
 /// (its name, link and passcode stay).
-pub async fn set_kind(db: &SqlitePool, owner: i64, id: i64, kind: RoomKind) -> Result<Room, AppError> {
+pub async fn set_kind(db: &SqlitePool, owner: AccountId, id: i64, kind: RoomKind) -> Result<Room, AppError> {
     let sql = format!("UPDATE rooms SET ({KIND_COLUMNS}) = ({KIND_VALUES}) WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}");
     let row: Option<RoomRow> = bind_kind(sqlx::query_as(&sql), kind)
         .bind(id)
@@ -99,7 +99,7 @@ pub async fn set_kind(db: &SqlitePool, owner: i64, id: i64, kind: RoomKind) -> R
 }
 
 /// Sets what guests may do in `owner`'s room `id`.
-pub async fn set_guest_rules(db: &SqlitePool, owner: i64, id: i64, rules: GuestRules) -> Result<Room, AppError> {
+pub async fn set_guest_rules(db: &SqlitePool, owner: AccountId, id: i64, rules: GuestRules) -> Result<Room, AppError> {
     let row: Option<RoomRow> = sqlx::query_as(&format!(
         "UPDATE rooms SET guests_join_muted = ?, guests_may_unmute = ?, guests_may_share_screen = ?, keep_chat = ? \
          WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"
@@ -117,7 +117,7 @@ pub async fn set_guest_rules(db: &SqlitePool, owner: i64, id: i64, rules: GuestR
 }
 
 /// `owner`'s rooms, newest first.
-pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Room>, AppError> {
+pub async fn list_for_owner(db: &SqlitePool, owner: AccountId) -> Result<Vec<Room>, AppError> {
     let rows: Vec<RoomRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM rooms WHERE owner_id = ? ORDER BY id DESC"))
         .bind(owner)
         .fetch_all(db)
@@ -138,7 +138,7 @@ pub async fn find_by_slug(db: &SqlitePool, slug: &RoomSlug) -> Result<Option<Roo
 
 /// `owner`'s room `id`. Someone else's room, or none, is `NotFound` alike:
 /// nobody learns which rooms exist.
-pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
+pub async fn find_owned(db: &SqlitePool, owner: AccountId, id: i64) -> Result<Room, AppError> {
     let row: Option<RoomRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM rooms WHERE id = ? AND owner_id = ?"))
         .bind(id)
         .bind(owner)
@@ -150,7 +150,7 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, Ap
 
 /// Sets one `column` of `owner`'s room `id` to `value`; someone else's
 /// room, or none, is `NotFound`. `column` is always one of ours, never input.
-async fn update<T>(db: &SqlitePool, owner: i64, id: i64, column: &'static str, value: T, failure: &'static str) -> Result<Room, AppError>
+async fn update<T>(db: &SqlitePool, owner: AccountId, id: i64, column: &'static str, value: T, failure: &'static str) -> Result<Room, AppError>
 where
     T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
 {
@@ -161,24 +161,24 @@ where
 }
 
 /// Renames `owner`'s room `id`.
-pub async fn rename(db: &SqlitePool, owner: i64, id: i64, name: RoomName) -> Result<Room, AppError> {
+pub async fn rename(db: &SqlitePool, owner: AccountId, id: i64, name: RoomName) -> Result<Room, AppError> {
     update(db, owner, id, "name", name.as_str().to_string(), "renaming a room failed").await
 }
 
 /// Gives `owner`'s room `id` a fresh join link; the old one leads nowhere
 /// from this moment.
-pub async fn rotate_link(db: &SqlitePool, owner: i64, id: i64) -> Result<Room, AppError> {
+pub async fn rotate_link(db: &SqlitePool, owner: AccountId, id: i64) -> Result<Room, AppError> {
     update(db, owner, id, "slug", crate::server::token::new_room_slug().as_str().to_string(), "changing a room's link failed").await
 }
 
 /// Turns the lobby of `owner`'s room `id` on or off.
-pub async fn set_lobby(db: &SqlitePool, owner: i64, id: i64, lobby: bool) -> Result<Room, AppError> {
+pub async fn set_lobby(db: &SqlitePool, owner: AccountId, id: i64, lobby: bool) -> Result<Room, AppError> {
     update(db, owner, id, "lobby", lobby, "changing a room's lobby failed").await
 }
 
 /// Sets (or with `None` removes) the passcode of `owner`'s room `id`: only
 /// its argon2id hash is stored.
-pub async fn set_passcode(db: &SqlitePool, hasher: &PasswordHasher, owner: i64, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
+pub async fn set_passcode(db: &SqlitePool, hasher: &PasswordHasher, owner: AccountId, id: i64, passcode: Option<String>) -> Result<Room, AppError> {
     let hash = match passcode {
         Some(passcode) => Some(hasher.hash_secret(passcode).await?),
         None => None,
@@ -213,17 +213,17 @@ pub async fn hash_plain_passcodes(db: &SqlitePool, hasher: &PasswordHasher) -> R
 }
 
 /// Turns relaying every call of `owner`'s room `id` on or off.
-pub async fn set_relay_only(db: &SqlitePool, owner: i64, id: i64, relay_only: bool) -> Result<Room, AppError> {
+pub async fn set_relay_only(db: &SqlitePool, owner: AccountId, id: i64, relay_only: bool) -> Result<Room, AppError> {
     update(db, owner, id, "relay_only", relay_only, "changing a room's network setting failed").await
 }
 
 /// Sets how many people `owner`'s room `id` takes at once (2 to 4).
-pub async fn set_max_participants(db: &SqlitePool, owner: i64, id: i64, max: i64) -> Result<Room, AppError> {
+pub async fn set_max_participants(db: &SqlitePool, owner: AccountId, id: i64, max: i64) -> Result<Room, AppError> {
     update(db, owner, id, "max_participants", max, "changing a room's size failed").await
 }
 
 /// Deletes `owner`'s room `id`.
-pub async fn delete(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError> {
+pub async fn delete(db: &SqlitePool, owner: AccountId, id: i64) -> Result<(), AppError> {
     let done = sqlx::query("DELETE FROM rooms WHERE id = ? AND owner_id = ?")
         .bind(id)
         .bind(owner)

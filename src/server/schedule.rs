@@ -3,6 +3,7 @@
 //! instants with `jiff`, so a weekly 09:00 stays 09:00 across daylight-saving
 //! changes.
 
+use crate::domain::AccountId;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
@@ -255,7 +256,7 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Schedule
 }
 
 /// Every session in `owner`'s rooms, with its room's id.
-pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<ScheduledSession>, AppError> {
+pub async fn list_for_owner(db: &SqlitePool, owner: AccountId) -> Result<Vec<ScheduledSession>, AppError> {
     let rows: Vec<SessionRow> =
         sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"))
             .bind(owner)
@@ -266,7 +267,7 @@ pub async fn list_for_owner(db: &SqlitePool, owner: i64) -> Result<Vec<Scheduled
 }
 
 /// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
-pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<ScheduledSession, AppError> {
+pub async fn find_owned(db: &SqlitePool, owner: AccountId, id: i64) -> Result<ScheduledSession, AppError> {
     let row: Option<SessionRow> =
         sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"))
             .bind(id)
@@ -278,7 +279,7 @@ pub async fn find_owned(db: &SqlitePool, owner: i64, id: i64) -> Result<Schedule
 }
 
 /// Cancels `owner`'s session `id` (every meeting of a series).
-pub async fn cancel(db: &SqlitePool, owner: i64, id: i64) -> Result<(), AppError> {
+pub async fn cancel(db: &SqlitePool, owner: AccountId, id: i64) -> Result<(), AppError> {
     let done = sqlx::query("DELETE FROM scheduled_sessions WHERE id = ? AND room_id IN (SELECT id FROM rooms WHERE owner_id = ?)")
         .bind(id)
         .bind(owner)

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tower_sessions::Session;
 
+use crate::domain::AccountId;
 use crate::error::AppError;
 use crate::server::accounts::{self, Account};
 use crate::server::audit::{self, Action, Event};
@@ -71,7 +72,7 @@ impl UserSession {
     /// here and recorded as expired.
     pub async fn account(&self, state: &AppState) -> Result<Option<Account>, AppError> {
         let read = |e| AppError::internal("reading the session failed", e);
-        let Some(id) = self.0.get::<i64>(ACCOUNT_ID).await.map_err(read)? else { return Ok(None) };
+        let Some(id) = self.0.get::<AccountId>(ACCOUNT_ID).await.map_err(read)? else { return Ok(None) };
         let signed_in_at = self.0.get::<u64>(SIGNED_IN_AT).await.map_err(read)?.unwrap_or(0);
         if now_secs().saturating_sub(signed_in_at) >= state.session_limits.absolute.as_secs() {
             audit::record(&state.db, Event::by(id, Action::SessionExpired, true, None)).await?;
@@ -108,7 +109,7 @@ pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::signaling
     for (id, data) in &expired {
         let record = rmp_serde::from_slice::<tower_sessions::session::Record>(data).ok();
         let field = |key: &str| record.as_ref().and_then(|r| r.data.get(key).and_then(serde_json::Value::as_i64));
-        if let Some(account) = field(ACCOUNT_ID) {
+        if let Some(account) = field(ACCOUNT_ID).map(AccountId) {
             audit::record(&mut *tx, Event::by(account, Action::SessionExpired, true, None)).await?;
             if let Some(login) = record.as_ref().and_then(|r| r.data.get(LOGIN).and_then(serde_json::Value::as_u64)) {
                 signed_in.push(crate::signaling::socket::Login { account, login });

@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::domain::{ChatText, DisplayName};
+use crate::domain::{AccountId, ChatText, DisplayName};
 use crate::signaling::protocol::{
     CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
@@ -50,7 +50,7 @@ pub enum Input {
         version: u32,
         room: RoomId,
         name: DisplayName,
-        account: Option<i64>,
+        account: Option<AccountId>,
         token: ResumeToken,
         host: bool,
         lobby: bool,
@@ -121,7 +121,7 @@ impl Default for RoomRules {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// `who` entered `room`'s call.
-    Entered { who: ParticipantId, room: RoomId, name: DisplayName, account: Option<i64>, host: bool },
+    Entered { who: ParticipantId, room: RoomId, name: DisplayName, account: Option<AccountId>, host: bool },
     /// `who` left the call (on purpose, removed, expired, or the call ended).
     Left { who: ParticipantId },
     /// `who` came back after a dropped connection: the same stay.
@@ -137,7 +137,7 @@ pub enum Record {
 #[derive(Debug)]
 struct Entry {
     name: DisplayName,
-    account: Option<i64>,
+    account: Option<AccountId>,
     token: ResumeToken,
     host: bool,
     /// The room has a lobby.
@@ -165,7 +165,7 @@ pub struct Census {
 #[derive(Debug)]
 struct Seat {
     room: RoomId,
-    account: Option<i64>,
+    account: Option<AccountId>,
     token: ResumeToken,
     /// Since when they have had no connection, if they are away.
     away_since: Option<Instant>,
@@ -273,7 +273,7 @@ impl Hub {
         &mut self,
         token: &ResumeToken,
         version: u32,
-        account: Option<i64>,
+        account: Option<AccountId>,
         now: Instant,
     ) -> (Result<ParticipantId, ErrorCode>, Vec<Outgoing>) {
         if version != PROTOCOL_VERSION {
@@ -1165,7 +1165,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             room: slug('a'),
             name: name("Host"),
-            account: Some(7),
+            account: Some(AccountId(7)),
             token: token(1),
             host: false,
             lobby: false,
@@ -1173,12 +1173,12 @@ mod tests {
             rules: RoomRules::default(),
         });
         drop_at(&mut hub, 1, t0);
-        assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(7), t0).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.resume(&ResumeToken("guess".into()), PROTOCOL_VERSION, Some(AccountId(7)), t0).0, Err(ErrorCode::ResumeRefused));
         assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, None, t0).0, Err(ErrorCode::ResumeRefused));
-        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(8), t0).0, Err(ErrorCode::ResumeRefused));
-        assert_eq!(hub.resume(&token(1), 0, Some(7), t0).0, Err(ErrorCode::UnsupportedVersion));
+        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(AccountId(8)), t0).0, Err(ErrorCode::ResumeRefused));
+        assert_eq!(hub.resume(&token(1), 0, Some(AccountId(7)), t0).0, Err(ErrorCode::UnsupportedVersion));
         assert!(hub.is_away(ParticipantId(1)), "refused attempts change nothing");
-        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(7), t0).0, Ok(ParticipantId(1)));
+        assert_eq!(hub.resume(&token(1), PROTOCOL_VERSION, Some(AccountId(7)), t0).0, Ok(ParticipantId(1)));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tower_sessions::Session;
 
 use crate::api::rooms::Availability;
-use crate::domain::{ChatText, DisplayName, RoomKind};
+use crate::domain::{AccountId, ChatText, DisplayName, RoomKind};
 use crate::server::accounts::Account;
 use crate::server::client_address::Client;
 use crate::server::guest::guest_identity;
@@ -138,7 +138,7 @@ struct Inner {
     speaker: HashMap<ParticipantId, ConnectionId>,
     /// Open connections per client address and per account.
     per_address: HashMap<IpAddr, usize>,
-    per_account: HashMap<i64, usize>,
+    per_account: HashMap<AccountId, usize>,
     /// Guests turned away: they may not knock on that room for a while.
     denied: Marks,
     /// People the host removed: coming back, they wait in the lobby.
@@ -155,7 +155,7 @@ struct Inner {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Person {
     /// A signed-in account.
-    Account(i64),
+    Account(AccountId),
     /// A guest's browser, by the random identity in its guest cookie.
     Guest(String),
     /// A client that sent no guest cookie: its address is all we know.
@@ -192,7 +192,7 @@ pub enum Note {
     /// From the hub: stays and host actions.
     Hub(Record),
     /// A host action from someone who is not the host (logged).
-    Refused { participant: ParticipantId, account: Option<i64>, action: &'static str, client: IpAddr },
+    Refused { participant: ParticipantId, account: Option<AccountId>, action: &'static str, client: IpAddr },
     /// The host ended the call for everyone.
     Ended { by: ParticipantId, room: RoomId },
 }
@@ -255,7 +255,7 @@ enum Ending {
 pub struct Admission {
     signaling: Arc<Signaling>,
     address: IpAddr,
-    account: Option<i64>,
+    account: Option<AccountId>,
 }
 
 impl Drop for Admission {
@@ -280,7 +280,7 @@ fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: K) {
 /// A signed-in account's sign-in (one browser session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
-    pub account: i64,
+    pub account: AccountId,
     pub login: u64,
 }
 
@@ -390,7 +390,7 @@ impl Signaling {
 
     /// Takes a place for a new connection from `address` (and `account`),
     /// unless either already has as many as allowed.
-    pub fn admit(self: &Arc<Self>, address: IpAddr, account: Option<i64>) -> Option<Admission> {
+    pub fn admit(self: &Arc<Self>, address: IpAddr, account: Option<AccountId>) -> Option<Admission> {
         if self.stopping.load(Ordering::SeqCst) {
             return None;
         }
@@ -427,7 +427,7 @@ impl Signaling {
 
     /// Closes every socket of `account`, except those of `keep` (its own
     /// sign-in, when ending the others).
-    pub fn close_account(&self, account: i64, keep: Option<u64>) {
+    pub fn close_account(&self, account: AccountId, keep: Option<u64>) {
         self.close_where(|owner| owner.account == account && Some(owner.login) != keep);
     }
 
@@ -476,7 +476,7 @@ impl Signaling {
     /// Connection `id` presents a resume token. On success it speaks for
     /// that participant from now on; an older connection still speaking for
     /// them is closed with [`close::REPLACED`].
-    fn resume(&self, id: ConnectionId, token: &ResumeToken, version: u32, account: Option<i64>) {
+    fn resume(&self, id: ConnectionId, token: &ResumeToken, version: u32, account: Option<AccountId>) {
         let mut inner = self.lock();
         let Some(current) = inner.connections.get(&id).map(|c| c.who) else { return };
         if inner.hub.is_member(current) {
