@@ -59,29 +59,25 @@ async fn joins_leaves_and_a_reconnect_make_one_row_per_stay_and_a_csv() {
     assert_eq!(app.visitor().page(&format!("/rooms/{}/attendance.csv", room.id)).await.status(), 401);
 }
 
+/// A half-hour session at 09:00 UTC ten days from now in room `room`
+/// (`extra` adds form fields, such as a weekly repeat): what the server
+/// answered, and when it starts.
+async fn nine_oclock_in_ten_days(host: &crate::helpers::Visitor, room: i64, extra: &[(&str, &str)]) -> (serde_json::Value, jiff::Timestamp) {
+    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
+    let room = room.to_string();
+    let mut form =
+        vec![("room", room.as_str()), ("title", "Check-up"), ("date", &date), ("time", "09:00"), ("time_zone", "UTC"), ("duration_minutes", "30")];
+    form.extend_from_slice(extra);
+    let created = host.call("schedule_session", &form).await.json().await.unwrap();
+    (created, format!("{date}T09:00:00Z").parse().unwrap())
+}
+
 #[tokio::test]
 async fn a_sessions_attendance_lists_only_the_stays_in_its_window() {
     let app = spawn_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Clinic").await;
-    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
-    let created: serde_json::Value = host
-        .call(
-            "schedule_session",
-            &[
-                ("room", &room.id.to_string()),
-                ("title", "Check-up"),
-                ("date", &date),
-                ("time", "09:00"),
-                ("time_zone", "UTC"),
-                ("duration_minutes", "30"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
+    let (created, start) = nine_oclock_in_ten_days(&host, room.id, &[]).await;
     // In the session's window, Pat comes and goes.
     app.clock.set(start - jiff::SignedDuration::from_mins(5));
     let mut pat = app.visitor().socket().await;
@@ -203,27 +199,8 @@ async fn someone_still_in_a_weekly_sessions_call_is_listed_once() {
     let app = spawn_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Clinic").await;
-    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
-    let created: serde_json::Value = host
-        .call(
-            "schedule_session",
-            &[
-                ("room", &room.id.to_string()),
-                ("title", "Weekly check-up"),
-                ("date", &date),
-                ("time", "09:00"),
-                ("time_zone", "UTC"),
-                ("duration_minutes", "30"),
-                ("repeat", "weekly"),
-                ("weeks", "6"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (created, start) = nine_oclock_in_ten_days(&host, room.id, &[("repeat", "weekly"), ("weeks", "6")]).await;
     assert_eq!(created["repeats"], "Weekly, 6 times", "{created}");
-    let start: jiff::Timestamp = format!("{date}T09:00:00Z").parse().unwrap();
     app.clock.set(start + jiff::SignedDuration::from_mins(5));
     // Pat joins the first meeting and is still in the call; Sam comes and
     // goes meanwhile.
