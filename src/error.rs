@@ -33,6 +33,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Throttled: wait `wait` (rounded up to whole seconds, at least one).
+    pub fn too_many_attempts(wait: std::time::Duration) -> Self {
+        Self::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+    }
+
     /// An invalid value for the form field named `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid { field: field.into(), message: message.into() }

@@ -47,11 +47,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
             // Every sign-up counts against its address, taken or not.
             let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
-            let attempt = state
-                .sign_in_throttle
-                .sign_ups
-                .begin(&address_key, now)
-                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+            let attempt = state.sign_in_throttle.sign_ups.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
             attempt.failed(now);
             if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
                 tracing::info!(account = %account.id, "account created");
@@ -160,6 +156,29 @@ pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
     )
 }
 
+/// Checks `password` is `account`'s current one, under the sign-in
+/// throttle; a wrong one is audited as a failed `action` and answered on the
+/// form's `field`.
+#[cfg(feature = "ssr")]
+async fn confirm_password(
+    state: &crate::server::state::AppState,
+    account: &crate::server::accounts::Account,
+    client: Option<std::net::IpAddr>,
+    password: String,
+    action: crate::server::audit::Action,
+    field: &str,
+) -> Result<(), AppError> {
+    use crate::server::audit::{self, Event};
+    let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
+    if !crate::server::accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
+        check.failed(std::time::Instant::now());
+        audit::record(&state.db, Event::by(account.id, action, false, client)).await?;
+        return Err(AppError::invalid(field, "That is not your current password."));
+    }
+    check.succeeded();
+    Ok(())
+}
+
 /// Changes the password after checking the current one. Every other session
 /// of the account ends and its call connections close; this one stays.
 #[server(prefix = "/api", endpoint = "change_password")]
@@ -173,13 +192,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
             let (state, session) = super::context::request().await?;
             let account = session.require_account(&state).await?;
             let client = super::context::client_addr().await;
-            let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
-            if !accounts::check_password(&state.db, &state.hasher, account.id, current_password).await? {
-                check.failed(std::time::Instant::now());
-                audit::record(&state.db, Event::by(account.id, Action::PasswordChange, false, client)).await?;
-                return Err(AppError::invalid("current_password", "That is not your current password."));
-            }
-            check.succeeded();
+            confirm_password(&state, &account, client, current_password, Action::PasswordChange, "current_password").await?;
             let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
             if crate::server::password::is_common(&new_password) {
                 return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
@@ -211,23 +224,13 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             let (state, session) = super::context::request().await?;
             let account = session.require_account(&state).await?;
             let client = super::context::client_addr().await;
-            let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
-            if !accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
-                check.failed(std::time::Instant::now());
-                audit::record(&state.db, Event::by(account.id, Action::ProfileChange, false, client)).await?;
-                return Err(AppError::invalid("password", "That is not your current password."));
-            }
-            check.succeeded();
+            confirm_password(&state, &account, client, password, Action::ProfileChange, "password").await?;
             // Changing the email is counted per account, whether the new one is
             // free or not: the neutral answer below must not become a cheap way
             // to test which emails are registered.
             if email.as_str() != account.email {
                 let now = std::time::Instant::now();
-                let attempt = state
-                    .sign_in_throttle
-                    .email_changes
-                    .begin(&account.id.to_string(), now)
-                    .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+                let attempt = state.sign_in_throttle.email_changes.begin(&account.id.to_string(), now).map_err(AppError::too_many_attempts)?;
                 attempt.failed(now);
             }
             accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;

@@ -410,10 +410,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
             let (state, session) = super::context::request().await?;
             let address = super::context::client_addr().await.map(|ip| ip.to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
-            let lookup = state
-                .room_lookups
-                .begin(&address, now)
-                .map_err(|wait| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 })?;
+            let lookup = state.room_lookups.begin(&address, now).map_err(AppError::too_many_attempts)?;
             let found = match RoomSlug::parse(&slug) {
                 Ok(slug) => rooms::find_by_slug(&state.db, &slug).await?,
                 Err(_) => None,

@@ -48,26 +48,15 @@ fn cutoff(now: Timestamp, days: u32) -> Result<String, AppError> {
 /// ended before the cut-off, kept chat sent before it, audit rows written
 /// before it.
 pub async fn sweep(db: &SqlitePool, retention: Retention, now: Timestamp) -> Result<Swept, AppError> {
-    let failed = |e| AppError::internal("deleting old records failed", e);
-    let attendance = sqlx::query("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < ?")
-        .bind(cutoff(now, retention.attendance_days)?)
-        .execute(db)
-        .await
-        .map_err(failed)?
-        .rows_affected();
-    let chat = sqlx::query("DELETE FROM kept_chat WHERE sent_at < ?")
-        .bind(cutoff(now, retention.chat_days)?)
-        .execute(db)
-        .await
-        .map_err(failed)?
-        .rows_affected();
-    let audit = sqlx::query("DELETE FROM audit_events WHERE at < ?")
-        .bind(cutoff(now, retention.audit_days.max(AUDIT_MINIMUM_DAYS))?)
-        .execute(db)
-        .await
-        .map_err(failed)?
-        .rows_affected();
-    Ok(Swept { attendance, chat, audit })
+    let delete = |sql: &'static str, days: u32| async move {
+        let done = sqlx::query(sql).bind(cutoff(now, days)?).execute(db).await;
+        done.map(|d| d.rows_affected()).map_err(|e| AppError::internal("deleting old records failed", e))
+    };
+    Ok(Swept {
+        attendance: delete("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < ?", retention.attendance_days).await?,
+        chat: delete("DELETE FROM kept_chat WHERE sent_at < ?", retention.chat_days).await?,
+        audit: delete("DELETE FROM audit_events WHERE at < ?", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
+    })
 }
 
 /// Sweeps at start and then once a day, until the server stops.

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -67,9 +67,9 @@ impl SignInThrottle {
     /// (`known`), so a stranger's guesses cannot lock the owner out.
     pub fn begin(&self, email: &str, client: Option<IpAddr>, known: bool, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
         let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
-        let too_many = |wait: Duration| AppError::TooManyAttempts { wait_secs: wait.as_secs_f64().ceil().max(1.0) as u64 };
-        let address = self.per_address.begin(&address_key, now).map_err(too_many)?;
-        let account = if known { None } else { Some(self.per_account.begin(&email.trim().to_lowercase(), now).map_err(too_many)?) };
+        let address = self.per_address.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
+        let account =
+            if known { None } else { Some(self.per_account.begin(&email.trim().to_lowercase(), now).map_err(AppError::too_many_attempts)?) };
         Ok(PasswordCheck { account, address })
     }
 }

@@ -43,8 +43,9 @@ impl Throttle {
         Self { limit, records: Mutex::new(HashMap::new()) }
     }
 
-    /// `Err(wait)` while `key` is blocked.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    /// `Err(wait)` while `key` is blocked (what the rules' tests read).
+    #[cfg(test)]
+    fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let records = self.lock();
         match records.get(key).and_then(|r| r.blocked_until) {
             Some(until) if until > now => Err(until - now),
@@ -73,7 +74,7 @@ impl Throttle {
     }
 
     /// Counts a failure for `key`, blocking it once over the limit.
-    pub fn failure(&self, key: &str, now: Instant) {
+    fn failure(&self, key: &str, now: Instant) {
         let mut records = self.lock();
         records.retain(|_, r| r.in_flight > 0 || now.duration_since(r.last_failure) < FORGET_AFTER);
         let record = records.entry(key.to_string()).or_insert(Record { failures: 0, in_flight: 0, last_failure: now, blocked_until: None });
@@ -87,7 +88,7 @@ impl Throttle {
     }
 
     /// Forgets `key`'s failures (after a successful sign-in).
-    pub fn success(&self, key: &str) {
+    fn success(&self, key: &str) {
         self.lock().remove(key);
     }
 
