@@ -268,3 +268,19 @@ async fn forwarded_https_is_believed_from_a_trusted_proxy_only() {
     let app = spawn_app_with(trusting_someone_else).await;
     assert!(!hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
 }
+
+#[tokio::test]
+async fn from_an_untrusted_peer_a_denial_ignores_the_claimed_address() {
+    let app = spawn_app_with(trusting_someone_else).await;
+    let (mut call, slug) = host_with_lobby(&app).await;
+    let (mut pat, _) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
+    let pat_id = match call.recv().await {
+        ServerMessage::Lobby { waiting } => waiting[0].id,
+        other => panic!("expected the lobby, got {other:?}"),
+    };
+    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    pat.expect_error(ErrorCode::Denied).await;
+    // Claiming another address does not make a cookieless client someone else.
+    let (_, answer) = knock(&from(&app, "203.0.113.6"), &slug, "Pat").await;
+    assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied));
+}
