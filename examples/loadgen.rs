@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use huddle::signaling::protocol::{ErrorCode, ResumeToken, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ErrorCode, ResumeToken, ServerMessage, SignalPayload};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;

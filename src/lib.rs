@@ -14,10 +14,10 @@
 
 pub mod api;
 pub mod app;
+pub mod call;
 pub mod domain;
 pub mod error;
 pub mod pages;
-pub mod signaling;
 
 #[cfg(feature = "hydrate")]
 pub mod client;

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use huddle::domain::{ChatText, DisplayName};
-use huddle::signaling::hub::{HostAction, Hub, Input, Outgoing, RoomId, RoomRules, RESUME_GRACE};
-use huddle::signaling::protocol::{CallRules, ClientMessage, ParticipantId, ResumeToken, ServerMessage};
+use huddle::call::hub::{HostAction, Hub, Input, Outgoing, RoomId, RoomRules, RESUME_GRACE};
+use huddle::call::protocol::{CallRules, ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

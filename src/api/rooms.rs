@@ -377,8 +377,8 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]
 pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::call::hub::RoomId;
     use crate::server::rooms;
-    use crate::signaling::hub::RoomId;
     super::context::finish::<DeleteRoom>(
         &format!("/rooms/{room}"),
         async move {

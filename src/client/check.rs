@@ -15,8 +15,8 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent};
 
 use super::mesh::{open_socket, rtc_configuration, set_local_description};
+use crate::call::protocol::IceServer;
 use crate::pages::call::CallUi;
-use crate::signaling::protocol::IceServer;
 
 /// How long each part of the check may take.
 const TIMEOUT_MS: i32 = 6000;

@@ -33,12 +33,12 @@ use web_sys::{
 
 use super::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_local, stop_screen};
 use super::{call_method, set_sink, text_field, Repeating};
-use crate::domain::{DisplayName, RoomSlug};
-use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
-use crate::signaling::protocol::{
+use crate::call::protocol::{
     close, ClientMessage, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, StreamId,
     PROTOCOL_VERSION,
 };
+use crate::domain::{DisplayName, RoomSlug};
+use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
 
 type Handler = Closure<dyn FnMut(JsValue)>;
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::api::rooms::{Availability, RoomInvitation};
-use crate::signaling::protocol::{ClientMessage, MediaState, Participant, ParticipantId, WaitingGuest};
+use crate::call::protocol::{ClientMessage, MediaState, Participant, ParticipantId, WaitingGuest};
 
 pub use super::call_panels::{ChatLine, Device, DeviceKind, Grade, Quality};
 use super::call_panels::{ChatPanel, DeviceSettings, PeopleList, QualityBadge};

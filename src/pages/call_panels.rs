@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::call::CallUi;
-use crate::signaling::protocol::{ClientMessage, ParticipantId};
+use crate::call::protocol::{ClientMessage, ParticipantId};
 
 /// One chat message as shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -152,7 +152,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <FormError value=size_saved/>
                 <input type="hidden" name="room" value=size_id/>
                 <Field label="Most people in the call, you included" name="max_participants" kind="number"
-                    value=room.max_participants.unwrap_or(crate::signaling::hub::MESH_LIMIT as i64).to_string()
+                    value=room.max_participants.unwrap_or(crate::call::MESH_LIMIT as i64).to_string()
                     hint="2 to 4: every browser sends its video to every other, so four is what a call carries well."
                     error=field_error(size_saved, "max_participants")/>
                 <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use sqlx::SqlitePool;
 
+use crate::call::hub::{Record, RoomId};
+use crate::call::protocol::ParticipantId;
 use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
 use crate::server::download::{respond, Attachment};
-use crate::signaling::hub::{Record, RoomId};
-use crate::signaling::protocol::ParticipantId;
-use crate::signaling::socket::Note;
+use crate::server::signaling::socket::Note;
 
 /// One stay in a call, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,7 +358,7 @@ mod tests {
     fn refusals_are_written_a_few_a_minute_then_summed_up() {
         use super::{RefusalTally, Tally};
         let mut tally = RefusalTally::default();
-        let who = crate::signaling::protocol::ParticipantId(7);
+        let who = crate::call::protocol::ParticipantId(7);
         let at = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
         let firsts: Vec<Tally> = (0..3).map(|_| tally.refused(who, at(0))).collect();
         assert_eq!(firsts, [Tally::Write(None), Tally::Write(None), Tally::Write(None)]);
@@ -366,7 +366,7 @@ mod tests {
             assert_eq!(tally.refused(who, at(s % 59)), Tally::HoldBack);
         }
         assert_eq!(tally.refused(who, at(61)), Tally::Write(Some(280)), "a new minute says how many were held back");
-        assert_eq!(tally.refused(crate::signaling::protocol::ParticipantId(8), at(61)), Tally::Write(None), "per participant");
+        assert_eq!(tally.refused(crate::call::protocol::ParticipantId(8), at(61)), Tally::Write(None), "per participant");
         tally.refused(who, at(62));
         tally.refused(who, at(62));
         tally.refused(who, at(62));

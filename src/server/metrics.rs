@@ -21,7 +21,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::signaling::hub::Census;
+use crate::call::hub::Census;
 
 /// What signaling is doing, read at each scrape.
 #[derive(Debug, Clone, Default)]

@@ -20,6 +20,7 @@ pub mod rooms;
 pub mod schedule;
 pub mod serve;
 pub mod session;
+pub mod signaling;
 pub mod startup;
 pub mod state;
 pub mod throttle;

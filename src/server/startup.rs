@@ -27,11 +27,11 @@ use crate::server::config::Config;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::serve::{connections_for, raise_file_limit, serve, ConnectionLimits, Gate};
+use crate::server::signaling::socket::{self, Signaling};
 use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
 use crate::server::throttle::Throttle;
 use crate::server::tls::Certificates;
 use crate::server::{db, web_surface};
-use crate::signaling::socket::{self, Signaling};
 
 /// Every `every`, deletes expired sessions, auditing the signed-in ones
 /// and closing their call sockets, until the server is gone.

@@ -11,8 +11,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
+use crate::call::protocol::{IceServer, ParticipantId};
 use crate::server::clock::Clock;
-use crate::signaling::protocol::{IceServer, ParticipantId};
 
 /// Where the TURN servers are and the secret they share with Huddle.
 #[derive(Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::signaling::protocol::ServerMessage;
+use huddle::call::protocol::ServerMessage;
 use serde_json::json;
 
 use crate::helpers::{resume_token, spawn_app, TestApp};
@@ -181,7 +181,7 @@ async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
     }
     for guest in &mut guests {
         for _ in 0..30 {
-            guest.expect_error(huddle::signaling::protocol::ErrorCode::NotHost).await;
+            guest.expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
         }
     }
     // Three of each guest's refusals in full (30 rows, not 300).

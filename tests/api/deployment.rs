@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use huddle::call::protocol::{ErrorCode, ServerMessage};
 use huddle::server::client_address::TrustedProxies;
-use huddle::signaling::protocol::{ErrorCode, ServerMessage};
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, you, TestApp, Visitor};

@@ -1,8 +1,8 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use huddle::signaling::protocol::ServerMessage;
-use huddle::signaling::socket::Heartbeat;
+use huddle::call::protocol::ServerMessage;
+use huddle::server::signaling::socket::Heartbeat;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{spawn_app_with, you, TestApp};

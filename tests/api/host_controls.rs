@@ -1,7 +1,7 @@
 //! The host keeps control: mute, mute everyone, remove, lock, end, and the
 //! raised-hands queue. Only the host.
 
-use huddle::signaling::protocol::{ErrorCode, ParticipantId, ServerMessage};
+use huddle::call::protocol::{ErrorCode, ParticipantId, ServerMessage};
 use serde_json::json;
 
 use crate::helpers::{spawn_app, you, Socket, TestApp, Visitor};

@@ -1,6 +1,6 @@
 use futures_util::SinkExt;
-use huddle::signaling::protocol::{ErrorCode, ServerMessage};
-use huddle::signaling::socket::SignalingSettings;
+use huddle::call::protocol::{ErrorCode, ServerMessage};
+use huddle::server::signaling::socket::SignalingSettings;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -129,7 +129,7 @@ async fn a_connection_that_never_joins_is_closed_after_ten_seconds() {
     // A refused resume is not getting in either.
     let mut refused = app.visitor().socket().await;
     refused.send_json(serde_json::json!({"type": "resume", "version": 1, "token": "made-up"})).await;
-    assert!(matches!(refused.recv().await, huddle::signaling::protocol::ServerMessage::Error { .. }));
+    assert!(matches!(refused.recv().await, huddle::call::protocol::ServerMessage::Error { .. }));
     let started = std::time::Instant::now();
     tokio::join!(
         idle.expect_closed_within(Some(1008), std::time::Duration::from_secs(12)),

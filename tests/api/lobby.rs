@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::signaling::protocol::{ErrorCode, ParticipantId, ServerMessage};
+use huddle::call::protocol::{ErrorCode, ParticipantId, ServerMessage};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -1,7 +1,7 @@
 //! Room passcodes: guests must give it, the host never; wrong ones are
 //! refused and, after a few, throttled.
 
-use huddle::signaling::protocol::{ErrorCode, ServerMessage};
+use huddle::call::protocol::{ErrorCode, ServerMessage};
 use serde_json::json;
 
 use crate::helpers::{error_code, spawn_app, Html, Socket, TestApp};

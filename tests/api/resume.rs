@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::signaling::protocol::{ErrorCode, ParticipantId, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ErrorCode, ParticipantId, ServerMessage, SignalPayload};
 use serde_json::json;
 
 use crate::helpers::{error_code, resume_token, spawn_app, spawn_app_with, you, Socket, TestApp};

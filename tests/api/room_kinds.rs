@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use huddle::signaling::protocol::{CallRules, ErrorCode, ServerMessage};
+use huddle::call::protocol::{CallRules, ErrorCode, ServerMessage};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -29,7 +29,7 @@ async fn host_joins(host: &Visitor, slug: &str, lobby: bool) -> Socket {
 }
 
 /// The id of the one guest in a lobby update.
-fn only_waiting(message: &ServerMessage) -> huddle::signaling::protocol::ParticipantId {
+fn only_waiting(message: &ServerMessage) -> huddle::call::protocol::ParticipantId {
     match message {
         ServerMessage::Lobby { waiting } if waiting.len() == 1 => waiting[0].id,
         other => panic!("expected one waiting guest, got {other:?}"),

@@ -1,5 +1,5 @@
+use huddle::call::protocol::{ErrorCode, ServerMessage};
 use huddle::domain::RoomSlug;
-use huddle::signaling::protocol::{ErrorCode, ServerMessage};
 
 use crate::helpers::{resume_token, spawn_app, you};
 
@@ -198,7 +198,7 @@ async fn join_links_that_lead_nowhere_are_throttled_per_address() {
     // Signaling counts the same misses, and says so.
     let mut socket = prober.socket().await;
     socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": "BBBBBBBBBBBBBBBBBBBBBBBB", "name": "X"})).await;
-    socket.expect_error(huddle::signaling::protocol::ErrorCode::TooManyWrongLinks).await;
+    socket.expect_error(huddle::call::protocol::ErrorCode::TooManyWrongLinks).await;
     // A real link still opens once the wait is over.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(prober.page(&format!("/r/{}", real.slug)).await.status(), 200);

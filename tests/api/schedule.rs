@@ -263,7 +263,7 @@ fn minutes(n: i64) -> jiff::SignedDuration {
     jiff::SignedDuration::from_mins(n)
 }
 
-async fn guest_join(app: &TestApp, slug: &str) -> huddle::signaling::protocol::ServerMessage {
+async fn guest_join(app: &TestApp, slug: &str) -> huddle::call::protocol::ServerMessage {
     let mut socket = app.visitor().socket().await;
     socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
     socket.recv().await
@@ -271,7 +271,7 @@ async fn guest_join(app: &TestApp, slug: &str) -> huddle::signaling::protocol::S
 
 #[tokio::test]
 async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_always() {
-    use huddle::signaling::protocol::{ErrorCode, ServerMessage};
+    use huddle::call::protocol::{ErrorCode, ServerMessage};
     let app = spawn_app().await;
     let (host, slug, start) = room_with_session_at_nine(&app).await;
     // 15 min 5 s before: not yet, for the page and for signaling.
@@ -300,7 +300,7 @@ async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_
 
 #[tokio::test]
 async fn a_room_with_nothing_scheduled_is_open_to_guests_whenever() {
-    use huddle::signaling::protocol::ServerMessage;
+    use huddle::call::protocol::ServerMessage;
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Ada").await;
     let room = host.create_room("Drop-in").await;

@@ -1,5 +1,5 @@
 use futures_util::SinkExt;
-use huddle::signaling::protocol::{ErrorCode, IceServer, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ErrorCode, IceServer, ServerMessage, SignalPayload};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -374,15 +374,15 @@ async fn roles_are_stamped_by_the_server_so_a_guest_cannot_pass_for_the_host() {
     let slug = host.create_room("Clinic").await.slug;
     let mut call = host.socket().await;
     let welcome = call.join(&slug, "ignored").await;
-    let huddle::signaling::protocol::ServerMessage::Welcome { you, .. } = welcome else { unreachable!() };
+    let huddle::call::protocol::ServerMessage::Welcome { you, .. } = welcome else { unreachable!() };
     assert!(you.host);
     let mut impostor = app.visitor().socket().await;
     let welcome = impostor.join(&slug, "Dr. Host").await;
-    let huddle::signaling::protocol::ServerMessage::Welcome { you, participants, .. } = welcome else { unreachable!() };
+    let huddle::call::protocol::ServerMessage::Welcome { you, participants, .. } = welcome else { unreachable!() };
     assert!(!you.host, "a guest typing the host's name is a guest");
     assert!(participants.iter().all(|p| p.host && p.name.as_str() == "Dr. Host"));
     match call.recv().await {
-        huddle::signaling::protocol::ServerMessage::ParticipantJoined { participant } => {
+        huddle::call::protocol::ServerMessage::ParticipantJoined { participant } => {
             assert_eq!(participant.name.as_str(), "Dr. Host");
             assert!(!participant.host);
         }
@@ -391,5 +391,5 @@ async fn roles_are_stamped_by_the_server_so_a_guest_cannot_pass_for_the_host() {
     // A name must show something.
     let mut ghost = app.visitor().socket().await;
     ghost.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "\u{200B}\u{200B}"})).await;
-    ghost.expect_error(huddle::signaling::protocol::ErrorCode::InvalidName).await;
+    ghost.expect_error(huddle::call::protocol::ErrorCode::InvalidName).await;
 }

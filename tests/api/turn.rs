@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use huddle::call::protocol::{ErrorCode, IceServer, ServerMessage};
 use huddle::server::turn::{password, TurnConfig};
-use huddle::signaling::protocol::{ErrorCode, IceServer, ServerMessage};
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, Socket};
@@ -203,10 +203,10 @@ async fn a_real_coturn_refuses_a_credential_once_its_hour_is_up() {
     let config = TurnConfig { urls: vec![format!("turn:127.0.0.1:{port}")], secret: SECRET.into(), ttl: Duration::from_secs(3600) };
     let clock = huddle::server::clock::Clock::default();
     let issuer = huddle::server::turn::TurnIssuer::new(config, clock.clone());
-    let fresh = issuer.issue(huddle::signaling::protocol::ParticipantId(1));
+    let fresh = issuer.issue(huddle::call::protocol::ParticipantId(1));
     // Issued an hour and a minute ago: what someone removed back then holds.
     clock.set(clock.now() - jiff::SignedDuration::from_secs(3660));
-    let stale = issuer.issue(huddle::signaling::protocol::ParticipantId(2));
+    let stale = issuer.issue(huddle::call::protocol::ParticipantId(2));
     let (fresh_ok, stale_ok) = (coturn_grants(port, &fresh), coturn_grants(port, &stale));
     let _ = coturn.kill();
     let _ = coturn.wait();

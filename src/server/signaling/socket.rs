@@ -21,6 +21,9 @@ use tokio::sync::mpsc;
 use tower_sessions::Session;
 
 use crate::api::rooms::Availability;
+use crate::call::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, RESUME_GRACE};
+use crate::call::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
+use crate::call::MESH_LIMIT;
 use crate::domain::{AccountId, ChatText, DisplayName, RoomKind};
 use crate::server::accounts::Account;
 use crate::server::client_address::Client;
@@ -28,11 +31,9 @@ use crate::server::guest::guest_identity;
 use crate::server::metrics::SignalingStats;
 use crate::server::rooms;
 use crate::server::session::UserSession;
+use crate::server::signaling::rate::TokenBucket;
 use crate::server::state::AppState;
 use crate::server::turn::TurnIssuer;
-use crate::signaling::hub::{HostAction, Hub, Input, Outgoing, Record, RoomId, RoomRules, MESH_LIMIT, RESUME_GRACE};
-use crate::signaling::protocol::{close, CallRules, ClientMessage, ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
-use crate::signaling::rate::TokenBucket;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;

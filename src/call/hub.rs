@@ -16,19 +16,18 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::domain::{AccountId, ChatText, DisplayName};
-use crate::signaling::protocol::{
+use crate::call::protocol::{
     CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
 };
+use crate::call::MESH_LIMIT;
+use crate::domain::{AccountId, ChatText, DisplayName};
 
 /// Which room: the database id of a room, which (unlike its join link)
 /// never changes, so rotating the link does not split a call in two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoomId(pub i64);
 
-/// Most participants a full-mesh call carries well.
-pub const MESH_LIMIT: usize = 4;
 /// How long a participant whose connection dropped keeps their place.
 pub const RESUME_GRACE: Duration = Duration::from_secs(30);
 /// Messages held for a participant who is away. One more, and their place
@@ -1503,7 +1502,7 @@ mod tests {
     }
 
     fn media(hub: &mut Hub, who: u64, microphone: bool, camera: bool, screen: Option<&str>) -> Vec<Outgoing> {
-        let screen = screen.map(|s| crate::signaling::protocol::StreamId::try_from(s.to_string()).unwrap());
+        let screen = screen.map(|s| crate::call::protocol::StreamId::try_from(s.to_string()).unwrap());
         hub.handle(Input::Media { who: ParticipantId(who), state: MediaState { microphone, camera, screen } })
     }
 
