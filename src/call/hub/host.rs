@@ -1,0 +1,72 @@
+//! The host's controls over the call: muting, letting a guest speak,
+//! removing, locking, lowering hands.
+
+use super::*;
+
+impl Hub {
+    /// Whether `who` is the host of a room and in its call; the room if so.
+    pub fn host_room(&self, who: ParticipantId) -> Result<RoomId, ErrorCode> {
+        match self.seats.get(&who) {
+            Some(seat) if seat.host && seat.admitted => Ok(seat.room),
+            Some(_) => Err(ErrorCode::NotHost),
+            None => Err(ErrorCode::NotJoined),
+        }
+    }
+
+    pub(super) fn host_action(&mut self, by: ParticipantId, action: HostAction) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+        };
+        let in_call = |hub: &Self, who: ParticipantId| hub.seats.get(&who).is_some_and(|s| s.room == room && s.admitted);
+        let unknown = || vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        match action {
+            HostAction::Mute(who) if who != by && in_call(self, who) => self.mute(who),
+            HostAction::MuteAll => {
+                let others: Vec<ParticipantId> = self.everyone_in(room).into_iter().filter(|&p| p != by).collect();
+                others.into_iter().flat_map(|who| self.mute(who)).collect()
+            }
+            HostAction::LetSpeak(who) if who != by && in_call(self, who) => {
+                let Some(seat) = self.seats.get_mut(&who) else { return unknown() };
+                let granted = !seat.may_speak;
+                seat.may_speak = true;
+                let mut out = if granted {
+                    self.journal.push(Record::HostDid { by, room, what: "let_speak", target: Some(who) });
+                    vec![Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: true } }]
+                } else {
+                    Vec::new()
+                };
+                out.extend(self.set_hand(room, who, false));
+                out
+            }
+            HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
+                self.journal.push(Record::HostDid { by, room, what: "remove", target: Some(who) });
+                let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
+                out.extend(self.leave(who));
+                out
+            }
+            HostAction::Lock(locked) => {
+                let changed = if locked { self.locked.insert(room) } else { self.locked.remove(&room) };
+                if !changed {
+                    return Vec::new();
+                }
+                self.journal.push(Record::HostDid { by, room, what: if locked { "lock" } else { "unlock" }, target: None });
+                tell(self.everyone_in(room), ServerMessage::RoomLocked { locked })
+            }
+            HostAction::LowerHand(who) => self.set_hand(room, who, false),
+            HostAction::Mute(_) | HostAction::Remove(_) | HostAction::LetSpeak(_) => unknown(),
+        }
+    }
+
+    /// The host turns `who`'s microphone off. Where guests may not unmute
+    /// themselves, a guest the host had let speak must ask again.
+    pub(super) fn mute(&mut self, who: ParticipantId) -> Vec<Outgoing> {
+        let mut out = vec![Outgoing { to: who, message: ServerMessage::MutedByHost }];
+        let guests_may_unmute = self.rules_of_room(who).is_none_or(|r| r.guests.may_unmute);
+        if let Some(seat) = self.seats.get_mut(&who).filter(|s| s.may_speak && !guests_may_unmute) {
+            seat.may_speak = false;
+            out.push(Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: false } });
+        }
+        out
+    }
+}

@@ -1,0 +1,153 @@
+//! Coming into a call and leaving it: a join (straight in, or into the
+//! lobby), the welcome, a goodbye, and a call closed under everyone.
+
+use super::*;
+
+impl Hub {
+    pub(super) fn join(&mut self, who: ParticipantId, version: u32, room: RoomId, entry: Entry) -> Vec<Outgoing> {
+        let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
+        if version != PROTOCOL_VERSION {
+            return refuse(ErrorCode::UnsupportedVersion);
+        }
+        if self.seats.contains_key(&who) {
+            return refuse(ErrorCode::AlreadyJoined);
+        }
+        let Entry { name, account, token, host, lobby, at_ms, rules } = entry;
+        let keeps_chat = rules.keep_chat;
+        // The first join sets them; a call under way keeps them until
+        // nobody is in the room or its lobby (see `forget_if_idle`).
+        self.settings.entry(room).or_insert(rules);
+        if self.locked.contains(&room) && !host {
+            return refuse(ErrorCode::RoomLocked);
+        }
+        let wait = lobby && !host;
+        let seat = Seat {
+            room,
+            account,
+            token: token.clone(),
+            away_since: None,
+            parked: Vec::new(),
+            host,
+            admitted: !wait,
+            may_speak: false,
+            media: None,
+            keeps_chat,
+        };
+        if wait {
+            let lobby = self.lobbies.entry(room).or_default();
+            if lobby.len() >= LOBBY_LIMIT {
+                return refuse(ErrorCode::RoomFull);
+            }
+            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms });
+            self.tokens.insert(token.clone(), who);
+            self.seats.insert(who, seat);
+            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token } }];
+            out.extend(self.lobby_changed(room));
+            return out;
+        }
+        if self.rooms.get(&room).map_or(0, Vec::len) >= self.limit_of(room) {
+            return refuse(ErrorCode::RoomFull);
+        }
+        self.tokens.insert(token.clone(), who);
+        self.seats.insert(who, seat);
+        let mut out = self.enter(room, Participant { id: who, name, host }, token);
+        // The host of a lobby room learns who waits (even nobody).
+        if host && (lobby || self.lobbies.contains_key(&room)) {
+            out.push(Outgoing { to: who, message: self.lobby_message(room) });
+        }
+        out
+    }
+
+    /// `you` enters the call in `room`: welcomed, and announced to those
+    /// already in it.
+    pub(super) fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
+        let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
+        let rules = self.rules_for(you.id);
+        self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
+        let present = self.rooms.entry(room).or_default();
+        let mut out: Vec<Outgoing> =
+            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } }).collect();
+        out.push(Outgoing {
+            to: you.id,
+            message: ServerMessage::Welcome {
+                version: PROTOCOL_VERSION,
+                you: you.clone(),
+                participants: present.clone(),
+                ice_servers: self.ice_servers.clone(),
+                resume_token: token,
+                rules,
+            },
+        });
+        let joiner = you.id;
+        present.push(you);
+        if self.locked.contains(&room) {
+            out.push(Outgoing { to: joiner, message: ServerMessage::RoomLocked { locked: true } });
+        }
+        if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
+            out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
+        }
+        for id in self.everyone_in(room).into_iter().filter(|id| *id != joiner) {
+            if let Some(state) = self.seats.get(&id).and_then(|seat| seat.media.clone()) {
+                out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
+            }
+        }
+        out
+    }
+
+    pub(super) fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
+        let Some(seat) = self.seats.remove(&who) else {
+            return Vec::new();
+        };
+        self.tokens.remove(&seat.token);
+        if !seat.admitted {
+            if let Some(lobby) = self.lobbies.get_mut(&seat.room) {
+                lobby.retain(|w| w.id != who);
+            }
+            self.drop_empty_lobby(seat.room);
+            return self.lobby_changed(seat.room);
+        }
+        self.journal.push(Record::Left { who });
+        let Some(present) = self.rooms.get_mut(&seat.room) else {
+            return Vec::new();
+        };
+        present.retain(|p| p.id != who);
+        let room = seat.room;
+        // Signals held for away participants from someone now gone would
+        // only set up a connection to nobody.
+        for other in present.iter() {
+            if let Some(seat) = self.seats.get_mut(&other.id) {
+                seat.parked.retain(|m| !matches!(m, ServerMessage::Signal { from, .. } if *from == who));
+            }
+        }
+        let mut out: Vec<Outgoing> =
+            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } }).collect();
+        if present.is_empty() {
+            // The call is over: a later one starts unlocked, hands down.
+            self.rooms.remove(&room);
+            self.locked.remove(&room);
+            self.hands.remove(&room);
+            self.forget_if_idle(room);
+        } else {
+            out.extend(self.set_hand(room, who, false));
+        }
+        out
+    }
+
+    /// Ends the call in `room` (the room was deleted): everyone in it, away
+    /// or not, loses their place; nobody is told (the adapter closes their
+    /// connections). Returns who was there.
+    pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
+        self.locked.remove(&room);
+        self.hands.remove(&room);
+        let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
+        self.journal.extend(present.iter().map(|&who| Record::Left { who }));
+        present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));
+        self.settings.remove(&room);
+        for who in &present {
+            if let Some(seat) = self.seats.remove(who) {
+                self.tokens.remove(&seat.token);
+            }
+        }
+        present
+    }
+}

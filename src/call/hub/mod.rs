@@ -1,0 +1,389 @@
+//! The room state machine behind signaling.
+//!
+//! Sans-IO: [`Hub::handle`] takes one [`Input`] and returns the messages to
+//! send, addressed by participant. It never touches a socket, a clock or the
+//! database (time comes in with the inputs), so every rule here is
+//! unit-tested by feeding inputs and reading outputs. The invariants it keeps:
+//!
+//! - a participant is in at most one room, and only after a valid `join`;
+//! - a signal reaches exactly the one addressed participant, and only when
+//!   both are in the same room; its `from` is the sender's real id;
+//! - everyone in a room hears of each join and leave exactly once;
+//! - a participant whose connection dropped keeps their place, id and
+//!   messages for the grace period; nobody hears of it unless they do not
+//!   come back in time.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::call::protocol::{
+    CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
+    PROTOCOL_VERSION,
+};
+use crate::call::MESH_LIMIT;
+use crate::domain::{AccountId, ChatText, DisplayName};
+
+/// Which room: the database id of a room, which (unlike its join link)
+/// never changes, so rotating the link does not split a call in two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub i64);
+
+/// How long a participant whose connection dropped keeps their place.
+pub const RESUME_GRACE: Duration = Duration::from_secs(30);
+/// Messages held for a participant who is away. One more, and their place
+/// is given up: they could not catch up anyway.
+pub const PARKED_LIMIT: usize = 256;
+/// Most guests one room's lobby holds.
+pub const LOBBY_LIMIT: usize = 50;
+
+/// One event for the hub, already authenticated by the adapter: the room
+/// exists, the name is the one the server decided on, the token is fresh.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// `who` asks to enter `room` under `name`. `account` is the signed-in
+    /// account behind the connection, if any; only it may resume the place.
+    /// `host`: it is the room's own host. `lobby`: guests wait to be let in.
+    /// `at_ms`: now, in Unix milliseconds.
+    Join {
+        who: ParticipantId,
+        version: u32,
+        room: RoomId,
+        name: DisplayName,
+        account: Option<AccountId>,
+        token: ResumeToken,
+        host: bool,
+        lobby: bool,
+        at_ms: u64,
+        /// The room's own settings for its call.
+        rules: RoomRules,
+    },
+    /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
+    Admit { by: ParticipantId, who: Option<ParticipantId> },
+    /// Host `by` turns waiting guest `who` away.
+    Deny { by: ParticipantId, who: ParticipantId },
+    /// Host `by` acts on the call.
+    Host { by: ParticipantId, action: HostAction },
+    /// `who` raises or lowers their hand.
+    Hand { who: ParticipantId, raised: bool },
+    /// `who` says what they send now.
+    Media { who: ParticipantId, state: MediaState },
+    /// `from` asks to relay `payload` to `to`.
+    Signal { from: ParticipantId, to: ParticipantId, payload: SignalPayload },
+    /// `from` says `text` to their room, at `at_ms` (Unix milliseconds). A
+    /// guest still waiting says it to the host alone.
+    Chat { from: ParticipantId, text: ChatText, at_ms: u64 },
+    /// Host `by` says `text` to waiting guest `guest`.
+    LobbyChat { by: ParticipantId, guest: ParticipantId, text: ChatText, at_ms: u64 },
+    /// `who` left on purpose: gone at once. Safe to send more than once.
+    Leave { who: ParticipantId },
+    /// `who`'s connection dropped without a goodbye at `at`. Their place is
+    /// kept until the grace period ends; messages for them are held.
+    Drop { who: ParticipantId, at: Instant },
+}
+
+/// What a host may do to the call (ending it is the adapter's, since it
+/// closes connections: see [`Hub::close_room`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostAction {
+    Mute(ParticipantId),
+    MuteAll,
+    Remove(ParticipantId),
+    Lock(bool),
+    LowerHand(ParticipantId),
+    /// Let a guest unmute themselves where guests may not.
+    LetSpeak(ParticipantId),
+}
+
+/// A room's own settings for its call, as the `join` that opened it said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomRules {
+    /// The room's own cap on its call (never above the hub's).
+    pub limit: usize,
+    /// The host may let companions in one by one past `limit`, up to the
+    /// hub's cap (a consultation: two, and whoever the host chooses).
+    pub companions: bool,
+    /// What guests may do. Its `relay_only` holds for the host too.
+    pub guests: CallRules,
+    /// The call's chat is kept: each message is also a [`Record::Said`].
+    pub keep_chat: bool,
+}
+
+impl Default for RoomRules {
+    fn default() -> Self {
+        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false }
+    }
+}
+
+/// Something worth keeping beyond the call: who came and went (for the
+/// attendance list) and what the host did (for the audit log). The hub notes
+/// them; the adapter takes them with [`Hub::take_records`] and stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// `who` entered `room`'s call.
+    Entered { who: ParticipantId, room: RoomId, name: DisplayName, account: Option<AccountId>, host: bool },
+    /// `who` left the call (on purpose, removed, expired, or the call ended).
+    Left { who: ParticipantId },
+    /// `who` came back after a dropped connection: the same stay.
+    Reconnected { who: ParticipantId },
+    /// The host `by` did `what` (`admit`, `deny`, `remove`, `lock`,
+    /// `unlock`) in `room`, to `target`.
+    HostDid { by: ParticipantId, room: RoomId, what: &'static str, target: Option<ParticipantId> },
+    /// `name` said `text` in `room`'s call, which keeps its chat.
+    Said { room: RoomId, name: DisplayName, host: bool, text: ChatText },
+}
+
+/// Who is joining, as [`Input::Join`] says.
+#[derive(Debug)]
+struct Entry {
+    name: DisplayName,
+    account: Option<AccountId>,
+    token: ResumeToken,
+    host: bool,
+    /// The room has a lobby.
+    lobby: bool,
+    at_ms: u64,
+    rules: RoomRules,
+}
+
+/// A message for one participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub to: ParticipantId,
+    pub message: ServerMessage,
+}
+
+/// Counts of the hub's people, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    pub calls: usize,
+    pub in_calls: usize,
+    pub waiting: usize,
+}
+
+/// One participant's place in a room.
+#[derive(Debug)]
+struct Seat {
+    room: RoomId,
+    account: Option<AccountId>,
+    token: ResumeToken,
+    /// Since when they have had no connection, if they are away.
+    away_since: Option<Instant>,
+    /// What arrived for them while away, in order.
+    parked: Vec<ServerMessage>,
+    /// The room's own host.
+    host: bool,
+    /// In the call; `false` while waiting in the lobby.
+    admitted: bool,
+    /// The host let this guest unmute themselves, where guests may not.
+    may_speak: bool,
+    /// What they said they send; `None` until they say.
+    media: Option<MediaState>,
+    /// Whether the room kept its chat when they joined (what their page
+    /// told them): only then are their words kept.
+    keeps_chat: bool,
+}
+
+/// All rooms with someone in them.
+#[derive(Debug)]
+pub struct Hub {
+    /// Each room's participants in the call, in join order.
+    rooms: HashMap<RoomId, Vec<Participant>>,
+    /// Each room's guests waiting to be let in, longest first.
+    lobbies: HashMap<RoomId, Vec<WaitingGuest>>,
+    /// Rooms whose host locked them.
+    locked: HashSet<RoomId>,
+    /// Raised hands per room, in the order they went up.
+    hands: HashMap<RoomId, Vec<ParticipantId>>,
+    /// Records not yet taken by the adapter.
+    journal: Vec<Record>,
+    /// Each room's own settings, as its last `join` said.
+    settings: HashMap<RoomId, RoomRules>,
+    seats: HashMap<ParticipantId, Seat>,
+    tokens: HashMap<ResumeToken, ParticipantId>,
+    ice_servers: Vec<IceServer>,
+    room_limit: usize,
+    grace: Duration,
+    /// Rooms whose hosts were just sent the waiting list because a guest
+    /// came or went; `true` if it changed again since. Further knocks wait
+    /// for the next tick (`expire`), so a flood of knocks sends one list a
+    /// tick, not one per knock.
+    lobby_cooling: HashMap<RoomId, bool>,
+}
+
+impl Hub {
+    pub fn new(ice_servers: Vec<IceServer>) -> Self {
+        Self::with_room_size(ice_servers, MESH_LIMIT)
+    }
+
+    /// A hub whose rooms take up to `room_size` participants.
+    pub fn with_room_size(ice_servers: Vec<IceServer>, room_size: usize) -> Self {
+        Self {
+            rooms: HashMap::new(),
+            lobbies: HashMap::new(),
+            locked: HashSet::new(),
+            hands: HashMap::new(),
+            journal: Vec::new(),
+            settings: HashMap::new(),
+            seats: HashMap::new(),
+            tokens: HashMap::new(),
+            ice_servers,
+            room_limit: room_size,
+            grace: RESUME_GRACE,
+            lobby_cooling: HashMap::new(),
+        }
+    }
+
+    /// The same hub, keeping the places of dropped participants for `grace`.
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Applies one input and says who must be told what.
+    pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
+        let out = match input {
+            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, rules } => {
+                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, rules })
+            }
+            Input::Admit { by, who } => self.admit(by, who),
+            Input::Deny { by, who } => self.deny(by, who),
+            Input::Host { by, action } => self.host_action(by, action),
+            Input::Hand { who, raised } => self.hand(who, raised),
+            Input::Media { who, state } => self.media(who, state),
+            Input::Signal { from, to, payload } => self.relay(from, to, payload),
+            Input::Chat { from, text, at_ms } => self.chat(from, text, at_ms),
+            Input::LobbyChat { by, guest, text, at_ms } => self.lobby_chat(by, guest, text, at_ms),
+            Input::Leave { who } => self.leave(who),
+            Input::Drop { who, at } => {
+                if let Some(seat) = self.seats.get_mut(&who) {
+                    seat.away_since.get_or_insert(at);
+                }
+                Vec::new()
+            }
+        };
+        self.route(out)
+    }
+
+    /// Number of participants currently in `room`, away or not.
+    pub fn room_size(&self, room: &RoomId) -> usize {
+        self.rooms.get(room).map_or(0, Vec::len)
+    }
+
+    /// Number of rooms with at least one participant.
+    pub fn active_rooms(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// How many calls are under way, how many people are in them (away or
+    /// not), and how many guests wait in lobbies.
+    pub fn census(&self) -> Census {
+        Census { calls: self.rooms.len(), in_calls: self.rooms.values().map(Vec::len).sum(), waiting: self.lobbies.values().map(Vec::len).sum() }
+    }
+
+    /// The records noted since the last call.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.journal)
+    }
+
+    /// The room `who` holds a place in, if any.
+    pub fn room_of(&self, who: ParticipantId) -> Option<RoomId> {
+        self.seats.get(&who).map(|seat| seat.room)
+    }
+
+    /// Whether `who` holds a place in a room (connected or away).
+    pub fn is_member(&self, who: ParticipantId) -> bool {
+        self.seats.contains_key(&who)
+    }
+
+    /// Whether `who` is in a call (not waiting in a lobby).
+    pub fn is_admitted(&self, who: ParticipantId) -> bool {
+        self.seats.get(&who).is_some_and(|seat| seat.admitted)
+    }
+
+    /// The ICE servers every participant gets (TURN credentials are added
+    /// per participant by the adapter).
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice_servers
+    }
+
+    /// Whether `who` holds a place but has no connection.
+    pub fn is_away(&self, who: ParticipantId) -> bool {
+        self.seats.get(&who).is_some_and(|seat| seat.away_since.is_some())
+    }
+
+    /// Holds back what is addressed to away participants; gives up the place
+    /// of anyone whose held messages overflow.
+    fn route(&mut self, out: Vec<Outgoing>) -> Vec<Outgoing> {
+        let mut now = Vec::with_capacity(out.len());
+        let mut overflowed = Vec::new();
+        for outgoing in out {
+            match self.seats.get_mut(&outgoing.to) {
+                Some(seat) if seat.away_since.is_some() => {
+                    if seat.parked.len() < PARKED_LIMIT {
+                        seat.parked.push(outgoing.message);
+                    } else if !overflowed.contains(&outgoing.to) {
+                        overflowed.push(outgoing.to);
+                    }
+                }
+                _ => now.push(outgoing),
+            }
+        }
+        for who in overflowed {
+            now.extend(self.handle(Input::Leave { who }));
+        }
+        now
+    }
+
+    /// How many `room`'s call takes.
+    fn limit_of(&self, room: RoomId) -> usize {
+        self.settings.get(&room).map_or(self.room_limit, |rules| rules.limit.min(self.room_limit))
+    }
+
+    /// What `who` may do in their call: everything for the host, the room's
+    /// guest rules for a guest (unmuting too, once the host let them speak).
+    fn rules_for(&self, who: ParticipantId) -> CallRules {
+        let Some(seat) = self.seats.get(&who) else { return CallRules::OPEN };
+        let mut rules = self.settings.get(&seat.room).map_or(CallRules::OPEN, |r| r.guests);
+        if seat.host {
+            return CallRules { relay_only: rules.relay_only, ..CallRules::OPEN };
+        }
+        rules.may_unmute |= seat.may_speak;
+        rules
+    }
+
+    /// The settings of the room `who` is in.
+    fn rules_of_room(&self, who: ParticipantId) -> Option<RoomRules> {
+        self.seats.get(&who).and_then(|seat| self.settings.get(&seat.room)).copied()
+    }
+
+    /// Everyone in `room`'s call.
+    fn everyone_in(&self, room: RoomId) -> Vec<ParticipantId> {
+        self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default().iter().map(|p| p.id).collect()
+    }
+
+    /// Forgets `room`'s cap once nobody is in its call or its lobby.
+    fn forget_if_idle(&mut self, room: RoomId) {
+        if !self.rooms.contains_key(&room) && !self.lobbies.contains_key(&room) {
+            self.settings.remove(&room);
+        }
+    }
+
+    /// The hosts in `room`'s call.
+    fn hosts_in(&self, room: RoomId) -> Vec<ParticipantId> {
+        self.everyone_in(room).into_iter().filter(|p| self.seats.get(p).is_some_and(|seat| seat.host)).collect()
+    }
+}
+
+/// `message` for each of `to`.
+fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> Vec<Outgoing> {
+    to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()
+}
+
+mod host;
+mod joining;
+mod lobby;
+mod resume;
+mod talk;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+//! Coming back after a dropped connection, and giving up the places of
+//! those who did not come back in time.
+
+use super::*;
+
+impl Hub {
+    /// A new connection presents `token` at `now`. On success, says whose
+    /// place it takes; the messages (addressed to that participant and to
+    /// the others) are to be sent either way, since places past their grace
+    /// period are given up first.
+    pub fn resume(
+        &mut self,
+        token: &ResumeToken,
+        version: u32,
+        account: Option<AccountId>,
+        now: Instant,
+    ) -> (Result<ParticipantId, ErrorCode>, Vec<Outgoing>) {
+        if version != PROTOCOL_VERSION {
+            return (Err(ErrorCode::UnsupportedVersion), Vec::new());
+        }
+        let mut out = self.expire(now);
+        let who = match self.tokens.get(token) {
+            Some(&who) if self.seats.get(&who).is_some_and(|seat| seat.account == account) => who,
+            _ => return (Err(ErrorCode::ResumeRefused), out),
+        };
+        let Some(seat) = self.seats.get_mut(&who) else { return (Err(ErrorCode::ResumeRefused), out) };
+        seat.away_since = None;
+        let parked = std::mem::take(&mut seat.parked);
+        if !seat.admitted {
+            // Still waiting: still nothing about the room.
+            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone() } });
+            out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+            return (Ok(who), out);
+        }
+        let (room, host) = (seat.room, seat.host);
+        self.journal.push(Record::Reconnected { who });
+        let rules = self.rules_for(who);
+        let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
+        let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
+            return (Err(ErrorCode::ResumeRefused), out);
+        };
+        let participants: Vec<Participant> = present.iter().filter(|p| p.id != who).cloned().collect();
+        let resumed = participants.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } }).collect();
+        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules } });
+        out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+        if host && self.lobbies.contains_key(&room) {
+            out.push(Outgoing { to: who, message: self.lobby_message(room) });
+        }
+        out.extend(self.route(resumed));
+        (Ok(who), out)
+    }
+
+    /// Gives up the places of participants away longer than the grace
+    /// period at `now`; the others see them leave.
+    pub fn expire(&mut self, now: Instant) -> Vec<Outgoing> {
+        let grace = self.grace;
+        let gone: Vec<ParticipantId> = self
+            .seats
+            .iter()
+            .filter(|(_, seat)| seat.away_since.is_some_and(|since| now.saturating_duration_since(since) >= grace))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut out: Vec<Outgoing> = gone.into_iter().flat_map(|who| self.handle(Input::Leave { who })).collect();
+        let flushed = self.flush_lobbies();
+        out.extend(self.route(flushed));
+        out
+    }
+}
