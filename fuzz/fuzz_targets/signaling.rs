@@ -1,24 +1,28 @@
-//! Feeds arbitrary bytes through the signaling parser and the room state
-//! machine. Each input line is one event from one of five connections: the
+//! Feeds arbitrary bytes through the signaling parser and the call's hub,
+//! through the same entry points the server uses (`receive`, `gone`,
+//! `tick`). Each input line is one event from one of five connections: the
 //! first byte picks the connection (low bits) and what happens (high bits:
 //! a message, its connection dropping, or the clock jumping past the grace
 //! period); the rest is a message, parsed as the server parses it. Checks
 //! that nothing panics, that a relayed signal only ever reaches someone in
 //! the sender's room (by a model built from the hub's own welcomes,
-//! resumes and leaves), and that a room never holds one person twice.
+//! resumes and leaves), that a room never holds one person twice, and that
+//! a closed connection hears nothing more.
 #![no_main]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use huddle::domain::{ChatText, DisplayName};
-use huddle::call::hub::{HostAction, Hub, Input, Outgoing, RoomId, RoomRules, RESUME_GRACE};
+use huddle::call::hub::{
+    Caller, Effects, Ending, FoundRoom, Hub, JoinFacts, JoinWindow, Lookup, Now, Passcode, Person, RoomId, RoomRules, RESUME_GRACE,
+};
 use huddle::call::protocol::{CallRules, ClientMessage, ParticipantId, ResumeToken, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut hub = Hub::new(Vec::new());
-    let mut clock = Instant::now();
+    let start = Instant::now();
+    let mut now = Now { at: start, unix_ms: 0 };
     // Which participant each connection speaks for (its own id until it
     // resumes someone else's place), and which room each participant is in.
     let mut speaks_for: HashMap<u8, ParticipantId> = HashMap::new();
@@ -31,24 +35,28 @@ fuzz_target!(|data: &[u8]| {
         room_of.retain(|p, _| hub.is_member(*p));
         let connection = first % 5;
         let who = *speaks_for.entry(connection).or_insert(ParticipantId(u64::from(connection) + 1));
-        let out = match first / 5 % 4 {
-            1 => hub.handle(Input::Drop { who, at: clock }),
+        let effects = match first / 5 % 4 {
+            1 => hub.gone(who, Ending::Dropped, now),
             2 => {
-                clock += RESUME_GRACE + Duration::from_secs(1);
-                hub.expire(clock)
+                now.at += RESUME_GRACE + Duration::from_secs(1);
+                now.unix_ms += 31_000;
+                hub.tick(now)
             }
             _ => {
                 let Ok(message) = serde_json::from_slice::<ClientMessage>(text) else { continue };
-                let input = match message {
-                    ClientMessage::Join { version, room, name, .. } => {
-                        let Ok(name) = DisplayName::parse(&name) else { continue };
-                        // Tokens are the connection's own number, so lines can guess them.
-                        let token = ResumeToken(connection.to_string());
+                // Tokens are the connection's own number, so lines can guess them.
+                let token = ResumeToken(connection.to_string());
+                // Each connection is its own browser; connection 0 signs in as the host.
+                let caller =
+                    Caller { who, account: None, account_name: None, person: Person::Guest(connection.to_string()), address: [127, 0, 0, 1].into() };
+                // What the database would say: connection 0 owns every room;
+                // the top bit turns the lobby on; bit 0x40 a room of four,
+                // else two with companions and kept chat; bit 0x20 a class's
+                // guest rules; bit 0x10 a room not open yet.
+                let facts = match &message {
+                    ClientMessage::Join { room, .. } => {
                         let next = RoomId(room_ids.len() as i64 + 1);
-                        let room = *room_ids.entry(room.to_string()).or_insert(next);
-                        // Connection 0 is the room's host; the top bit turns the lobby on.
-                        // Bit 0x40 a room of four, else two with companions and
-                        // kept chat; bit 0x20 a class's guest rules.
+                        let id = *room_ids.entry(room.to_string()).or_insert(next);
                         let big = first & 0x40 != 0;
                         let guests = if first & 0x20 != 0 {
                             CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false }
@@ -56,74 +64,47 @@ fuzz_target!(|data: &[u8]| {
                             CallRules::OPEN
                         };
                         let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big };
-                        Input::Join { who, version, room, name, account: None, token, host: connection == 0, lobby: first & 0x80 != 0, at_ms: 0, rules }
+                        let window = if first & 0x10 != 0 { JoinWindow::NotYet } else { JoinWindow::Open };
+                        let found = FoundRoom { id, host: connection == 0, lobby: first & 0x80 != 0, rules, window, passcode: Passcode::NoneSet };
+                        Some(JoinFacts { room: Lookup::Found(found), token })
                     }
-                    ClientMessage::Resume { version, token } => {
-                        if hub.is_member(who) {
-                            continue; // the adapter refuses this before the hub
-                        }
-                        let (result, out) = hub.resume(&token, version, None, clock);
-                        if let Ok(resumed) = result {
-                            speaks_for.insert(connection, resumed);
-                            assert!(room_of.contains_key(&resumed), "resumed a place nobody had");
-                        }
-                        // Held signals come back with their real senders.
-                        check(&mut room_of, None, None, out);
-                        continue;
-                    }
-                    ClientMessage::Signal { to, payload } => Input::Signal { from: who, to, payload },
-                    ClientMessage::Chat { text } => {
-                        let Ok(text) = ChatText::parse(&text) else { continue };
-                        Input::Chat { from: who, text, at_ms: 0 }
-                    }
-                    ClientMessage::Admit { id } => Input::Admit { by: who, who: Some(id) },
-                    ClientMessage::AdmitAll => Input::Admit { by: who, who: None },
-                    ClientMessage::Deny { id } => Input::Deny { by: who, who: id },
-                    ClientMessage::Mute { id } => Input::Host { by: who, action: HostAction::Mute(id) },
-                    ClientMessage::MuteAll => Input::Host { by: who, action: HostAction::MuteAll },
-                    ClientMessage::Remove { id } => Input::Host { by: who, action: HostAction::Remove(id) },
-                    ClientMessage::Lock { locked } => Input::Host { by: who, action: HostAction::Lock(locked) },
-                    ClientMessage::LowerHand { id } => Input::Host { by: who, action: HostAction::LowerHand(id) },
-                    ClientMessage::LetSpeak { id } => Input::Host { by: who, action: HostAction::LetSpeak(id) },
-                    ClientMessage::LobbyChat { id, text } => {
-                        let Ok(text) = ChatText::parse(&text) else { continue };
-                        Input::LobbyChat { by: who, guest: id, text, at_ms: 0 }
-                    }
-                    ClientMessage::Hand { raised } => Input::Hand { who, raised },
-                    ClientMessage::Media { state } => Input::Media { who, state },
-                    // The adapter's: it only reads the hub.
-                    ClientMessage::IceServers => continue,
-                    // The adapter's: it closes connections. The hub's part is close_room.
-                    ClientMessage::EndForAll => {
-                        if let Ok(room) = hub.host_room(who) {
-                            hub.close_room(room);
-                        }
-                        continue;
-                    }
-                    ClientMessage::Leave => Input::Leave { who },
-                };
-                // Whoever is welcomed enters the room joined, or the admitting host's.
-                let joining = match &input {
-                    Input::Join { room, .. } => Some(*room),
-                    Input::Admit { by, .. } => hub.room_of(*by),
                     _ => None,
                 };
-                if let Input::Leave { who } = &input {
-                    room_of.remove(who);
+                // Whoever is welcomed enters the room joined, or the admitting host's.
+                let joining = match &facts {
+                    Some(JoinFacts { room: Lookup::Found(found), .. }) => Some(found.id),
+                    _ => hub.room_of(who),
+                };
+                if matches!(message, ClientMessage::Leave) {
+                    room_of.remove(&who);
                 }
-                let out = hub.handle(input);
-                check(&mut room_of, Some(who), joining, out);
+                // Held signals come back on a resume with their real senders.
+                let sender = if matches!(message, ClientMessage::Resume { .. }) { None } else { Some(who) };
+                let effects = hub.receive(&caller, message, facts, now);
+                if let Some(resumed) = effects.speaks_for {
+                    speaks_for.insert(connection, resumed);
+                    assert!(room_of.contains_key(&resumed) || !hub.is_admitted(resumed), "resumed a place nobody had");
+                }
+                check(&mut room_of, sender, joining, effects);
                 continue;
             }
         };
-        check(&mut room_of, Some(who), None, out);
+        check(&mut room_of, Some(who), None, effects);
     }
 });
 
-/// Checks `out` against the model and updates it. `sender` is whoever
+/// Checks `effects` against the model and updates it. `sender` is whoever
 /// caused it, if one participant did.
-fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<ParticipantId>, joining: Option<RoomId>, out: Vec<Outgoing>) {
-    for Outgoing { to, message } in out {
+fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<ParticipantId>, joining: Option<RoomId>, effects: Effects) {
+    for closing in &effects.close {
+        assert!(
+            !effects.send.iter().any(|o| o.to == closing.who && matches!(o.message, ServerMessage::Signal { .. })),
+            "a closed connection was still signalled"
+        );
+        room_of.remove(&closing.who);
+    }
+    for outgoing in effects.send {
+        let (to, message) = (outgoing.to, outgoing.message);
         // Someone not (or no longer) in a call learns nothing about one:
         // only their own wait, refusals, and words with the host.
         if !room_of.contains_key(&to) {
@@ -138,7 +119,7 @@ fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<Participan
             ServerMessage::Welcome { participants, .. } => {
                 assert!(!room_of.contains_key(&to), "welcomed twice");
                 assert!(!participants.iter().any(|p| p.id == to), "welcomed into a room already holding them");
-                room_of.insert(to, joining.expect("a welcome answers a join"));
+                room_of.insert(to, joining.expect("a welcome answers a join or an admit"));
             }
             ServerMessage::Resumed { participants, .. } => {
                 assert!(!participants.iter().any(|p| p.id == to), "someone is in their room twice");

@@ -117,7 +117,7 @@ pub async fn sign_out() -> Result<(), AppError> {
                 let client = super::context::client_addr().await;
                 audit::record(&state.db, Event::by(account.id, Action::SignOut, true, client)).await?;
                 if let Some(login) = session.login().await? {
-                    state.signaling.close_login(crate::server::signaling::socket::Login { account: account.id, login });
+                    state.signaling.close_login(crate::server::signaling::Login { account: account.id, login });
                 }
             }
             session.sign_out().await?;

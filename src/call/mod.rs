@@ -15,6 +15,8 @@
 //! specifies every message.
 
 pub mod protocol;
+#[cfg(feature = "ssr")]
+pub mod turn;
 
 #[cfg(feature = "ssr")]
 pub mod hub;

@@ -1,6 +1,6 @@
 //! Attendance: who was in each call of a room and when, written from the
-//! signaling layer's notes, listed for the host and downloaded as CSV. The
-//! same notes put the host's actions in the audit log.
+//! records of the calls (see `call::hub::Record`), listed for the host and
+//! downloaded as CSV. The same records put the host's actions in the audit log.
 
 use crate::domain::AccountId;
 use std::collections::HashMap;
@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
 use crate::server::download::{respond, Attachment};
-use crate::server::signaling::socket::Note;
 
 /// One stay in a call, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +32,14 @@ struct Present {
     account: Option<AccountId>,
 }
 
-/// Writes every note until the signaling layer is gone. A failed write is
-/// logged (by `AppError::internal`) and the next note is still written.
-pub async fn keep(db: SqlitePool, clock: Clock, mut notes: tokio::sync::mpsc::Receiver<Note>) {
+/// Writes every record of the calls until signaling is gone. A failed
+/// write is logged (by `AppError::internal`) and the next is still written.
+pub async fn write_records(db: SqlitePool, clock: Clock, mut records: tokio::sync::mpsc::Receiver<Record>) {
     let mut present: HashMap<ParticipantId, Present> = HashMap::new();
     let mut refusals = RefusalTally::default();
-    while let Some(note) = notes.recv().await {
+    while let Some(record) = records.recv().await {
         let now = clock.now();
-        let _ = write(&db, now, &mut present, &mut refusals, note).await;
+        let _ = write(&db, now, &mut present, &mut refusals, record).await;
     }
 }
 
@@ -105,10 +104,10 @@ async fn write(
     now: Timestamp,
     present: &mut HashMap<ParticipantId, Present>,
     refusals: &mut RefusalTally,
-    note: Note,
+    record: Record,
 ) -> Result<(), AppError> {
-    match note {
-        Note::Hub(Record::Entered { who, room, name, account, host }) => {
+    match record {
+        Record::Entered { who, room, name, account, host } => {
             let (row,): (i64,) =
                 sqlx::query_as("INSERT INTO attendance (room_id, account_id, display_name, role, joined_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
                     .bind(room.0)
@@ -121,7 +120,7 @@ async fn write(
                     .map_err(|e| AppError::internal("recording attendance failed", e))?;
             present.insert(who, Present { row, room, account });
         }
-        Note::Hub(Record::Left { who }) => {
+        Record::Left { who } => {
             if let Some(count) = refusals.left(who) {
                 let room = present.get(&who).map(|p| format!("room:{}", p.room.0));
                 write_held_back(db, who, present.get(&who).and_then(|p| p.account), room, count).await?;
@@ -134,7 +133,7 @@ async fn write(
                 .await
                 .map_err(|e| AppError::internal("recording attendance failed", e))?;
         }
-        Note::Hub(Record::Reconnected { who }) => {
+        Record::Reconnected { who } => {
             let Some(stay) = present.get(&who) else { return Ok(()) };
             sqlx::query("UPDATE attendance SET reconnects = reconnects + 1 WHERE id = ?")
                 .bind(stay.row)
@@ -142,7 +141,7 @@ async fn write(
                 .await
                 .map_err(|e| AppError::internal("recording attendance failed", e))?;
         }
-        Note::Hub(Record::HostDid { by, room, what, target }) => {
+        Record::HostDid { by, room, what, target } => {
             let account = present.get(&by).and_then(|p| p.account);
             let target = Some(match target {
                 Some(target) => format!("room:{} participant:{target}", room.0),
@@ -150,7 +149,7 @@ async fn write(
             });
             audit::record_call(db, actor(by, account), account, &format!("call_{what}"), target, true, None).await?;
         }
-        Note::Hub(Record::Said { room, name, host, text }) => {
+        Record::Said { room, name, host, text } => {
             sqlx::query("INSERT INTO kept_chat (room_id, display_name, role, text, sent_at) VALUES (?, ?, ?, ?, ?)")
                 .bind(room.0)
                 .bind(name.as_str())
@@ -161,11 +160,11 @@ async fn write(
                 .await
                 .map_err(|e| AppError::internal("keeping a chat message failed", e))?;
         }
-        Note::Ended { by, room } => {
+        Record::Ended { by, room } => {
             let account = present.get(&by).and_then(|p| p.account);
             audit::record_call(db, actor(by, account), account, "call_end", Some(format!("room:{}", room.0)), true, None).await?;
         }
-        Note::Refused { participant, account, action, client } => {
+        Record::Refused { participant, account, action, client } => {
             let room = present.get(&participant).map(|p| format!("room:{}", p.room.0));
             match refusals.refused(participant, now) {
                 Tally::HoldBack => {}

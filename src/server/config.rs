@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::call::protocol::IceServer;
+use crate::call::turn::TurnConfig;
 use crate::server::client_address::TrustedProxies;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::session::SessionLimits;
-use crate::server::signaling::socket::SignalingSettings;
-use crate::server::turn::TurnConfig;
+use crate::server::signaling::SignalingSettings;
 
 /// Printed by `huddle --help`.
 pub const HELP: &str = "\
@@ -415,7 +415,7 @@ fn parse_origin(raw: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::signaling::socket::Heartbeat;
+    use crate::server::signaling::Heartbeat;
 
     fn from(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
         Config::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()))

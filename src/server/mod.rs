@@ -26,5 +26,4 @@ pub mod state;
 pub mod throttle;
 pub mod tls;
 pub mod token;
-pub mod turn;
 pub mod web_surface;

@@ -100,7 +100,7 @@ impl UserSession {
 /// Deletes expired sessions from the store, first recording in the audit log
 /// each one that was signed in (`session_expired`), so idle expiry is
 /// audited too. Returns how many signed-in sessions expired.
-pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::server::signaling::socket::Login>, AppError> {
+pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::server::signaling::Login>, AppError> {
     let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
     let expired: Vec<(String, Vec<u8>)> =
@@ -112,7 +112,7 @@ pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::server::s
         if let Some(account) = field(ACCOUNT_ID).map(AccountId) {
             audit::record(&mut *tx, Event::by(account, Action::SessionExpired, true, None)).await?;
             if let Some(login) = record.as_ref().and_then(|r| r.data.get(LOGIN).and_then(serde_json::Value::as_u64)) {
-                signed_in.push(crate::server::signaling::socket::Login { account, login });
+                signed_in.push(crate::server::signaling::Login { account, login });
             }
         }
         sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(failed)?;

@@ -27,7 +27,7 @@ use crate::server::config::Config;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::serve::{connections_for, raise_file_limit, serve, ConnectionLimits, Gate};
-use crate::server::signaling::socket::{self, Signaling};
+use crate::server::signaling::{socket, Signaling};
 use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
 use crate::server::throttle::Throttle;
 use crate::server::tls::Certificates;
@@ -111,12 +111,12 @@ impl Application {
             // only saves modified sessions, making "idle" mean "since sign-in".
             .with_always_save(true);
 
-        let turn = config.turn.clone().map(|turn| crate::server::turn::TurnIssuer::new(turn, config.clock.clone()));
-        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), config.signaling).with_turn(turn));
+        let turn = config.turn.clone().map(crate::call::turn::TurnIssuer::new);
+        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), turn, config.signaling, config.clock.clone()));
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
-        tokio::spawn(crate::server::attendance::keep(db.clone(), config.clock.clone(), signaling.take_notes()));
+        tokio::spawn(crate::server::attendance::write_records(db.clone(), config.clock.clone(), signaling.take_records()));
         tokio::spawn(crate::server::retention::daily(db.clone(), config.retention, config.clock.clone()));
         let leptos_options =
             LeptosOptions::builder().output_name("huddle").site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(bound).build();

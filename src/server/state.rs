@@ -13,7 +13,7 @@ use crate::server::client_address::TrustedProxies;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::session::SessionLimits;
-use crate::server::signaling::socket::Signaling;
+use crate::server::signaling::Signaling;
 use crate::server::throttle::{Attempt, Throttle};
 
 /// Handed to axum handlers (`State`) and to Leptos server functions (context).

@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use huddle::call::protocol::ServerMessage;
-use huddle::server::signaling::socket::Heartbeat;
+use huddle::server::signaling::Heartbeat;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{spawn_app_with, you, TestApp};

@@ -1,6 +1,6 @@
 use futures_util::SinkExt;
 use huddle::call::protocol::{ErrorCode, ServerMessage};
-use huddle::server::signaling::socket::SignalingSettings;
+use huddle::server::signaling::SignalingSettings;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 

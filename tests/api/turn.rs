@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use huddle::call::protocol::{ErrorCode, IceServer, ServerMessage};
-use huddle::server::turn::{password, TurnConfig};
+use huddle::call::turn::{password, TurnConfig};
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, Socket};
@@ -201,12 +201,11 @@ async fn a_real_coturn_refuses_a_credential_once_its_hour_is_up() {
         .expect("turnserver (Debian's coturn) starts");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let config = TurnConfig { urls: vec![format!("turn:127.0.0.1:{port}")], secret: SECRET.into(), ttl: Duration::from_secs(3600) };
-    let clock = huddle::server::clock::Clock::default();
-    let issuer = huddle::server::turn::TurnIssuer::new(config, clock.clone());
-    let fresh = issuer.issue(huddle::call::protocol::ParticipantId(1));
+    let issuer = huddle::call::turn::TurnIssuer::new(config);
+    let now = jiff::Timestamp::now().as_second() as u64;
+    let fresh = issuer.issue(huddle::call::protocol::ParticipantId(1), now);
     // Issued an hour and a minute ago: what someone removed back then holds.
-    clock.set(clock.now() - jiff::SignedDuration::from_secs(3660));
-    let stale = issuer.issue(huddle::call::protocol::ParticipantId(2));
+    let stale = issuer.issue(huddle::call::protocol::ParticipantId(2), now - 3660);
     let (fresh_ok, stale_ok) = (coturn_grants(port, &fresh), coturn_grants(port, &stale));
     let _ = coturn.kill();
     let _ = coturn.wait();

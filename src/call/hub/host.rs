@@ -41,6 +41,9 @@ impl Hub {
             }
             HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
                 self.journal.push(Record::HostDid { by, room, what: "remove", target: Some(who) });
+                // Coming back, they wait in the lobby for a while.
+                let person = self.seats.get(&who).and_then(|seat| seat.person.clone());
+                self.to_mark.extend(person.map(|person| (Cooldown::Removed, room, person)));
                 let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
                 out.extend(self.leave(who));
                 out

@@ -12,7 +12,7 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms, rules } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, rules, person } = entry;
         let keeps_chat = rules.keep_chat;
         // The first join sets them; a call under way keeps them until
         // nobody is in the room or its lobby (see `forget_if_idle`).
@@ -32,6 +32,7 @@ impl Hub {
             may_speak: false,
             media: None,
             keeps_chat,
+            person,
         };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();

@@ -54,6 +54,8 @@ impl Hub {
         self.drop_empty_lobby(room);
         if let Some(seat) = self.seats.remove(&who) {
             self.tokens.remove(&seat.token);
+            // Turned away: they may not knock on this room again for a while.
+            self.to_mark.extend(seat.person.map(|person| (Cooldown::Denied, room, person)));
         }
         self.journal.push(Record::HostDid { by, room, what: "deny", target: Some(who) });
         let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) }];

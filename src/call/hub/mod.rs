@@ -1,9 +1,14 @@
-//! The room state machine behind signaling.
+//! The call's one decision-maker.
 //!
-//! Sans-IO: [`Hub::handle`] takes one [`Input`] and returns the messages to
-//! send, addressed by participant. It never touches a socket, a clock or the
-//! database (time comes in with the inputs), so every rule here is
-//! unit-tested by feeding inputs and reading outputs. The invariants it keeps:
+//! Sans-IO: the server calls [`Hub::receive`] once per message from a
+//! connection (with what the database said about the room, for a `join`,
+//! and the time), [`Hub::gone`] when a connection ends, [`Hub::tick`] once a
+//! second and [`Hub::room_deleted`]; each returns the [`Effects`] to carry
+//! out: messages to send, connections to close, records to store. It never
+//! touches a socket, a clock or the database, so every rule here (who may
+//! enter, cooldowns, what a host may do, who gets TURN credentials) is
+//! unit-tested by feeding inputs and reading outputs. [`Hub::handle`] is
+//! the message-level machine underneath. The invariants it keeps:
 //!
 //! - a participant is in at most one room, and only after a valid `join`;
 //! - a signal reaches exactly the one addressed participant, and only when
@@ -14,14 +19,19 @@
 //!   come back in time.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::call::protocol::{
     CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
     PROTOCOL_VERSION,
 };
+use crate::call::turn::TurnIssuer;
 use crate::call::MESH_LIMIT;
 use crate::domain::{AccountId, ChatText, DisplayName};
+
+pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_WAIT};
+pub use step::{Caller, Closing, Effects, Ending, Now};
 
 /// Which room: the database id of a room, which (unlike its join link)
 /// never changes, so rotating the link does not split a call in two.
@@ -56,6 +66,9 @@ pub enum Input {
         at_ms: u64,
         /// The room's own settings for its call.
         rules: RoomRules,
+        /// Whose browser it is, for the cooldowns of the turned away and
+        /// the removed (see [`door`]).
+        person: Option<Person>,
     },
     /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
     Admit { by: ParticipantId, who: Option<ParticipantId> },
@@ -130,6 +143,11 @@ pub enum Record {
     HostDid { by: ParticipantId, room: RoomId, what: &'static str, target: Option<ParticipantId> },
     /// `name` said `text` in `room`'s call, which keeps its chat.
     Said { room: RoomId, name: DisplayName, host: bool, text: ChatText },
+    /// `participant` (signed in as `account`, from address `client`) tried
+    /// the host's `action` without being the host.
+    Refused { participant: ParticipantId, account: Option<AccountId>, action: &'static str, client: IpAddr },
+    /// The host `by` ended `room`'s call for everyone.
+    Ended { by: ParticipantId, room: RoomId },
 }
 
 /// Who is joining, as [`Input::Join`] says.
@@ -143,6 +161,7 @@ struct Entry {
     lobby: bool,
     at_ms: u64,
     rules: RoomRules,
+    person: Option<Person>,
 }
 
 /// A message for one participant.
@@ -181,6 +200,8 @@ struct Seat {
     /// Whether the room kept its chat when they joined (what their page
     /// told them): only then are their words kept.
     keeps_chat: bool,
+    /// Whose browser holds the place, for cooldowns.
+    person: Option<Person>,
 }
 
 /// All rooms with someone in them.
@@ -208,6 +229,14 @@ pub struct Hub {
     /// for the next tick (`expire`), so a flood of knocks sends one list a
     /// tick, not one per knock.
     lobby_cooling: HashMap<RoomId, bool>,
+    /// Guests turned away: they may not knock on that room for a while.
+    denied: Marks,
+    /// People the host removed: coming back, they wait in the lobby.
+    removed: Marks,
+    /// Turned away or removed in this step, to be marked with its time.
+    to_mark: Vec<(Cooldown, RoomId, Person)>,
+    /// Makes TURN credentials for those in a call, if TURN is configured.
+    turn: Option<TurnIssuer>,
 }
 
 impl Hub {
@@ -230,7 +259,30 @@ impl Hub {
             room_limit: room_size,
             grace: RESUME_GRACE,
             lobby_cooling: HashMap::new(),
+            denied: Marks::new(DENY_COOLDOWN),
+            removed: Marks::new(REMOVED_WAIT),
+            to_mark: Vec::new(),
+            turn: None,
         }
+    }
+
+    /// The same hub, giving everyone let into a call their own TURN
+    /// credentials from `turn`.
+    pub fn with_turn(mut self, turn: Option<TurnIssuer>) -> Self {
+        self.turn = turn;
+        self
+    }
+
+    /// Whether TURN credentials are handed out.
+    pub fn has_turn(&self) -> bool {
+        self.turn.is_some()
+    }
+
+    /// What a browser may probe before joining, with no credentials: see
+    /// [`crate::call::turn::stun_probes`].
+    pub fn probe_urls(&self) -> Vec<String> {
+        let configured = self.ice_servers.iter().flat_map(|server| server.urls.iter());
+        crate::call::turn::stun_probes(configured.chain(self.turn.iter().flat_map(|turn| turn.urls().iter())))
     }
 
     /// The same hub, keeping the places of dropped participants for `grace`.
@@ -242,8 +294,8 @@ impl Hub {
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
-            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, rules } => {
-                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, rules })
+            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, rules, person } => {
+                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, rules, person })
             }
             Input::Admit { by, who } => self.admit(by, who),
             Input::Deny { by, who } => self.deny(by, who),
@@ -379,10 +431,12 @@ fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> 
     to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()
 }
 
+pub mod door;
 mod host;
 mod joining;
 mod lobby;
 mod resume;
+pub mod step;
 mod talk;
 
 #[cfg(test)]

@@ -5,13 +5,15 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::call::protocol::{MediaState, SignalPayload, PROTOCOL_VERSION};
+use crate::call::protocol::{ClientMessage, MediaState, SignalPayload, PROTOCOL_VERSION};
 
+mod door;
 mod host;
 mod joining;
 mod lobby;
 mod records;
 mod resume;
+mod step;
 mod talk;
 
 pub(super) fn slug(c: char) -> RoomId {
@@ -99,6 +101,7 @@ impl Joiner {
             lobby: self.lobby,
             at_ms: self.at_ms,
             rules: self.rules,
+            person: None,
         }
     }
     pub(super) fn into(self, hub: &mut Hub) -> Vec<Outgoing> {
@@ -174,4 +177,51 @@ pub(super) fn welcome_rules(out: &[Outgoing], to: u64) -> CallRules {
             _ => None,
         })
         .expect("a welcome")
+}
+
+/// Connection `who`'s caller: a guest browser of its own, from 127.0.0.1.
+pub(super) fn caller(who: u64) -> Caller {
+    Caller {
+        who: ParticipantId(who),
+        account: None,
+        account_name: None,
+        person: Person::Guest(format!("browser-{who}")),
+        address: [127, 0, 0, 1].into(),
+    }
+}
+
+/// `secs` seconds after `t0`, at Unix time 1,800,000,000 s + `secs`.
+pub(super) fn at(t0: Instant, secs: u64) -> Now {
+    Now { at: t0 + Duration::from_secs(secs), unix_ms: (1_800_000_000 + secs) * 1000 }
+}
+
+/// Room 'a' as the database describes it: open, no passcode, a lobby if
+/// `lobby`; `host` says whether the caller owns it.
+pub(super) fn found(host: bool, lobby: bool) -> FoundRoom {
+    FoundRoom { id: slug('a'), host, lobby, rules: RoomRules::default(), window: JoinWindow::Open, passcode: Passcode::NoneSet }
+}
+
+/// `from` sends a `join` for a room the server found as `room`, typing `n`.
+pub(super) fn knock(hub: &mut Hub, from: &Caller, room: FoundRoom, n: &str, now: Now) -> Effects {
+    let message = ClientMessage::Join {
+        version: PROTOCOL_VERSION,
+        room: crate::domain::RoomSlug::parse("aaaaaaaaaaaaaaaaaaaaaaaa").unwrap(),
+        name: n.into(),
+        passcode: None,
+    };
+    let facts = JoinFacts { room: Lookup::Found(room), token: token(from.who.0) };
+    hub.receive(from, message, Some(facts), now)
+}
+
+/// The codes of the refusals among `effects` sent to `to`.
+pub(super) fn refusals(effects: &Effects, to: u64) -> Vec<ErrorCode> {
+    effects
+        .send
+        .iter()
+        .filter(|o| o.to == ParticipantId(to))
+        .filter_map(|o| match &o.message {
+            ServerMessage::Error { code, .. } => Some(*code),
+            _ => None,
+        })
+        .collect()
 }

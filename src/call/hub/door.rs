@@ -1,0 +1,178 @@
+//! Who may enter: a `join` with what the server looked up about its room
+//! (does it exist, is it open now, was the passcode right), decided here
+//! together with the cooldowns of people turned away or removed.
+
+use super::*;
+
+/// How long a turned-away guest may not knock on that room again.
+pub const DENY_COOLDOWN: Duration = Duration::from_secs(120);
+/// How long someone removed from a call must wait in the lobby to come back.
+pub const REMOVED_WAIT: Duration = Duration::from_secs(60 * 60);
+
+/// Who a connection belongs to, for the cooldowns that concern a person
+/// (turned away, removed): many people share one address at a school or a
+/// clinic, so those are keyed to the person, not to where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Person {
+    /// A signed-in account.
+    Account(AccountId),
+    /// A guest's browser, by the random identity in its guest cookie.
+    Guest(String),
+    /// A client that sent no guest cookie: its address is all we know.
+    Address(IpAddr),
+}
+
+/// Which cooldown a person is marked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cooldown {
+    /// Turned away from the lobby: no knocking for [`DENY_COOLDOWN`].
+    Denied,
+    /// Removed from the call: back only through the lobby for [`REMOVED_WAIT`].
+    Removed,
+}
+
+/// Room and person pairs marked at a time, remembered for a while.
+#[derive(Debug)]
+pub struct Marks {
+    keep: Duration,
+    at: HashMap<(RoomId, Person), Instant>,
+}
+
+impl Marks {
+    pub fn new(keep: Duration) -> Self {
+        Self { keep, at: HashMap::new() }
+    }
+
+    pub fn mark(&mut self, room: RoomId, person: Person, now: Instant) {
+        self.at.insert((room, person), now);
+    }
+
+    /// Whether `person` was marked for `room` within `keep` before `now`
+    /// (older marks are forgotten on the way).
+    pub fn holds(&mut self, room: RoomId, person: &Person, now: Instant) -> bool {
+        let keep = self.keep;
+        self.at.retain(|_, at| now.saturating_duration_since(*at) < keep);
+        self.at.contains_key(&(room, person.clone()))
+    }
+}
+
+/// What the server looked up for a `join`, and the fresh resume token the
+/// place will have if one is given.
+#[derive(Debug, Clone)]
+pub struct JoinFacts {
+    pub room: Lookup,
+    pub token: ResumeToken,
+}
+
+/// What the join link led to.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// No room has that link.
+    NotFound,
+    /// Too many links from this address led nowhere lately: not looked up.
+    TooManyWrongLinks,
+    Found(FoundRoom),
+}
+
+/// A room as stored, in the terms the call needs.
+#[derive(Debug, Clone)]
+pub struct FoundRoom {
+    pub id: RoomId,
+    /// The caller's account owns it.
+    pub host: bool,
+    /// Guests wait in its lobby (always, for a consultation).
+    pub lobby: bool,
+    pub rules: RoomRules,
+    /// Whether guests may come in now.
+    pub window: JoinWindow,
+    /// The passcode check, for a guest of a room that has one.
+    pub passcode: Passcode,
+}
+
+/// Whether a room's guests may come in now, by its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinWindow {
+    Open,
+    /// Its next session has not opened yet.
+    NotYet,
+    /// Its last session is over.
+    Ended,
+}
+
+/// What checking the guest's passcode said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passcode {
+    /// The room has none.
+    NoneSet,
+    /// The room has one, and it was not checked (the host needs none, and
+    /// a closed room is refused anyway).
+    NotChecked,
+    Right,
+    Wrong,
+    /// Too many wrong ones lately: not checked.
+    TooMany,
+}
+
+impl Hub {
+    /// `from` knocks with a `join`, `typed` being the name they typed: the
+    /// host comes in whenever; a guest only while the room is open, not
+    /// while turned away, and with the right passcode. Someone removed
+    /// lately waits in the lobby, whatever the room's setting.
+    pub(super) fn knock(&mut self, from: &Caller, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
+        let refuse = |code| vec![Outgoing { to: from.who, message: ServerMessage::error(code) }];
+        let Some(JoinFacts { room, token }) = facts else { return refuse(ErrorCode::UnknownRoom) };
+        let room = match room {
+            Lookup::Found(room) => room,
+            Lookup::NotFound => return refuse(ErrorCode::UnknownRoom),
+            Lookup::TooManyWrongLinks => return refuse(ErrorCode::TooManyWrongLinks),
+        };
+        if !room.host {
+            let refusal = match room.window {
+                JoinWindow::Open => None,
+                JoinWindow::NotYet => Some(ErrorCode::NotOpenYet),
+                JoinWindow::Ended => Some(ErrorCode::SessionEnded),
+            };
+            let refusal = refusal.or_else(|| self.denied.holds(room.id, &from.person, now.at).then_some(ErrorCode::Denied)).or(match room.passcode {
+                Passcode::NoneSet | Passcode::Right => None,
+                Passcode::NotChecked | Passcode::Wrong => Some(ErrorCode::WrongPasscode),
+                Passcode::TooMany => Some(ErrorCode::TooManyPasscodes),
+            });
+            if let Some(code) = refusal {
+                return refuse(code);
+            }
+        }
+        // A signed-in account's own name wins over anything typed.
+        let name = match &from.account_name {
+            Some(name) => name.clone(),
+            None => match DisplayName::parse(typed) {
+                Ok(name) => name,
+                Err(_) => return refuse(ErrorCode::InvalidName),
+            },
+        };
+        let lobby = room.lobby || (!room.host && self.removed.holds(room.id, &from.person, now.at));
+        self.handle(Input::Join {
+            who: from.who,
+            version,
+            room: room.id,
+            name,
+            account: from.account,
+            token,
+            host: room.host,
+            lobby,
+            at_ms: now.unix_ms,
+            rules: room.rules,
+            person: Some(from.person.clone()),
+        })
+    }
+
+    /// Marks those turned away or removed in this step, at `now`.
+    pub(super) fn mark_cooldowns(&mut self, now: Instant) {
+        for (cooldown, room, person) in std::mem::take(&mut self.to_mark) {
+            let marks = match cooldown {
+                Cooldown::Denied => &mut self.denied,
+                Cooldown::Removed => &mut self.removed,
+            };
+            marks.mark(room, person, now);
+        }
+    }
+}

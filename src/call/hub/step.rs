@@ -1,0 +1,207 @@
+//! The entry points the server calls, each once per event under one lock:
+//! a message from a connection, a connection ending, the tick, a room
+//! deleted. Each returns the [`Effects`] the server carries out.
+
+use crate::call::protocol::{close, ClientMessage};
+
+use super::*;
+
+/// Who sent a message: the participant their connection speaks for (until
+/// a `join` or `resume` succeeds, a fresh id the hub does not know) and who
+/// is behind it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub who: ParticipantId,
+    /// The signed-in account behind the connection, if any.
+    pub account: Option<AccountId>,
+    /// That account's display name: it wins over anything typed.
+    pub account_name: Option<DisplayName>,
+    /// Whose browser it is, for cooldowns.
+    pub person: Person,
+    /// The client's address (behind trusted proxies), for the audit log.
+    pub address: IpAddr,
+}
+
+/// The time of an event, as the server's clocks say: a monotonic instant
+/// for grace periods and cooldowns, Unix milliseconds for what people see
+/// (and what TURN credentials expire by).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub at: Instant,
+    pub unix_ms: u64,
+}
+
+/// How a connection ended, as far as the call is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Said goodbye (a close frame), misbehaved, or was ended by the server:
+    /// the others see the participant leave now.
+    ForGood,
+    /// Just dropped (reset, timeout, lost network): the place is kept for
+    /// the grace period, in case they come back.
+    Dropped,
+}
+
+/// A connection to close, by the participant it speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing {
+    pub who: ParticipantId,
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+/// What the server is to do after one event.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Messages, each to the connection speaking for its addressee.
+    pub send: Vec<Outgoing>,
+    /// Connections to close once what is queued for them is sent; they
+    /// no longer speak for anyone.
+    pub close: Vec<Closing>,
+    /// Records for attendance, the call's kept chat and the audit log.
+    pub records: Vec<Record>,
+    /// After a `resume`: the connection speaks for this participant now.
+    pub speaks_for: Option<ParticipantId>,
+}
+
+impl Hub {
+    /// One message from `from`'s connection at `now`. For a `join`, `facts`
+    /// is what the server looked up about the room.
+    pub fn receive(&mut self, from: &Caller, message: ClientMessage, facts: Option<JoinFacts>, now: Now) -> Effects {
+        let who = from.who;
+        let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
+        let mut effects = Effects::default();
+        // A host's action from someone who is not the host is worth knowing
+        // about: noted for the audit log, then refused like any other.
+        if let Some(action) = host_only(&message) {
+            if self.host_room(who) == Err(ErrorCode::NotHost) && !bad_text(&message) {
+                effects.records.push(Record::Refused { participant: who, account: from.account, action, client: from.address });
+            }
+        }
+        let out = match message {
+            ClientMessage::Join { version, name, .. } => self.knock(from, version, &name, facts, now),
+            ClientMessage::Resume { version, token } => {
+                if self.is_member(who) {
+                    refuse(ErrorCode::AlreadyJoined)
+                } else {
+                    let (result, mut out) = self.resume(&token, version, from.account, now.at);
+                    match result {
+                        Ok(resumed) => effects.speaks_for = Some(resumed),
+                        Err(code) => out.extend(refuse(code)),
+                    }
+                    out
+                }
+            }
+            ClientMessage::Signal { to, payload } => self.handle(Input::Signal { from: who, to, payload }),
+            ClientMessage::Chat { text } => match ChatText::parse(&text) {
+                Ok(text) => self.handle(Input::Chat { from: who, text, at_ms: now.unix_ms }),
+                Err(_) => refuse(ErrorCode::InvalidChat),
+            },
+            ClientMessage::Hand { raised } => self.handle(Input::Hand { who, raised }),
+            ClientMessage::Media { state } => self.handle(Input::Media { who, state }),
+            ClientMessage::Leave => self.handle(Input::Leave { who }),
+            ClientMessage::IceServers => self.ice_servers_for(who, now),
+            ClientMessage::Admit { id } => self.handle(Input::Admit { by: who, who: Some(id) }),
+            ClientMessage::AdmitAll => self.handle(Input::Admit { by: who, who: None }),
+            ClientMessage::Deny { id } => self.handle(Input::Deny { by: who, who: id }),
+            ClientMessage::Mute { id } => self.handle(Input::Host { by: who, action: HostAction::Mute(id) }),
+            ClientMessage::MuteAll => self.handle(Input::Host { by: who, action: HostAction::MuteAll }),
+            ClientMessage::Remove { id } => self.handle(Input::Host { by: who, action: HostAction::Remove(id) }),
+            ClientMessage::Lock { locked } => self.handle(Input::Host { by: who, action: HostAction::Lock(locked) }),
+            ClientMessage::LowerHand { id } => self.handle(Input::Host { by: who, action: HostAction::LowerHand(id) }),
+            ClientMessage::LetSpeak { id } => self.handle(Input::Host { by: who, action: HostAction::LetSpeak(id) }),
+            ClientMessage::LobbyChat { id, text } => match ChatText::parse(&text) {
+                Ok(text) => self.handle(Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }),
+                Err(_) => refuse(ErrorCode::InvalidChat),
+            },
+            ClientMessage::EndForAll => match self.host_room(who) {
+                Ok(room) => {
+                    let gone = self.close_room(room);
+                    effects.close.extend(gone.into_iter().map(|who| Closing { who, code: close::ENDED_BY_HOST, reason: "the host ended the call" }));
+                    effects.records.push(Record::Ended { by: who, room });
+                    Vec::new()
+                }
+                Err(code) => refuse(code),
+            },
+        };
+        effects.send = out;
+        self.finish(effects, now)
+    }
+
+    /// `who`'s connection ended at `now`, as `ending` says.
+    pub fn gone(&mut self, who: ParticipantId, ending: Ending, now: Now) -> Effects {
+        let input = match ending {
+            Ending::ForGood => Input::Leave { who },
+            Ending::Dropped => Input::Drop { who, at: now.at },
+        };
+        let send = self.handle(input);
+        self.finish(Effects { send, ..Effects::default() }, now)
+    }
+
+    /// The regular tick: places past their grace period are given up and
+    /// lobby lists held back under a flood of knocks are sent.
+    pub fn tick(&mut self, now: Now) -> Effects {
+        let send = self.expire(now.at);
+        self.finish(Effects { send, ..Effects::default() }, now)
+    }
+
+    /// The room was deleted: everyone in its call or lobby loses their
+    /// place and their connection closes with [`close::ROOM_CLOSED`].
+    pub fn room_deleted(&mut self, room: RoomId, now: Now) -> Effects {
+        let close = self.close_room(room).into_iter().map(|who| Closing { who, code: close::ROOM_CLOSED, reason: "room closed" }).collect();
+        self.finish(Effects { close, ..Effects::default() }, now)
+    }
+
+    /// Answers `ice_servers`: fresh ones for someone in a call, a refusal
+    /// for anyone else.
+    fn ice_servers_for(&self, who: ParticipantId, now: Now) -> Vec<Outgoing> {
+        let message = if self.is_admitted(who) {
+            let mut ice_servers = self.ice_servers.clone();
+            ice_servers.extend(self.turn.as_ref().map(|turn| turn.issue(who, now.unix_ms / 1000)));
+            ServerMessage::IceServers { ice_servers }
+        } else if self.is_member(who) {
+            ServerMessage::error(ErrorCode::NotAdmitted)
+        } else {
+            ServerMessage::error(ErrorCode::NotJoined)
+        };
+        vec![Outgoing { to: who, message }]
+    }
+
+    /// Rounds a step off: only someone let into a call gets TURN
+    /// credentials, fresh, with their welcome; cooldowns take the step's
+    /// time; what the hub noted goes out as records.
+    fn finish(&mut self, mut effects: Effects, now: Now) -> Effects {
+        if let Some(turn) = &self.turn {
+            for Outgoing { to, message } in &mut effects.send {
+                if let ServerMessage::Welcome { ice_servers, .. } = message {
+                    ice_servers.push(turn.issue(*to, now.unix_ms / 1000));
+                }
+            }
+        }
+        self.mark_cooldowns(now.at);
+        effects.records.extend(self.take_records());
+        effects
+    }
+}
+
+/// The name of the host's action `message` asks for, if it is one.
+fn host_only(message: &ClientMessage) -> Option<&'static str> {
+    Some(match message {
+        ClientMessage::Admit { .. } | ClientMessage::AdmitAll => "admit",
+        ClientMessage::Deny { .. } => "deny",
+        ClientMessage::Mute { .. } | ClientMessage::MuteAll => "mute",
+        ClientMessage::Remove { .. } => "remove",
+        ClientMessage::Lock { .. } => "lock",
+        ClientMessage::LowerHand { .. } => "lower_hand",
+        ClientMessage::LetSpeak { .. } => "let_speak",
+        ClientMessage::LobbyChat { .. } => "lobby_chat",
+        ClientMessage::EndForAll => "end_for_all",
+        _ => return None,
+    })
+}
+
+/// A host's word to a waiting guest that is no valid chat text: refused
+/// for that before anyone asks who sent it.
+fn bad_text(message: &ClientMessage) -> bool {
+    matches!(message, ClientMessage::LobbyChat { text, .. } if ChatText::parse(text).is_err())
+}

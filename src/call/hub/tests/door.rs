@@ -1,0 +1,88 @@
+//! Who may enter: the room's schedule and passcode as the server found
+//! them, the cooldowns of the turned away and the removed, and names.
+
+use super::*;
+
+#[test]
+fn a_guest_is_refused_outside_the_window_then_for_a_cooldown_then_for_the_passcode_while_the_host_comes_in_whenever() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    let closed = FoundRoom { window: JoinWindow::NotYet, passcode: Passcode::Wrong, ..found(false, false) };
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), closed.clone(), "Pat", at(t0, 0)), 2), [ErrorCode::NotOpenYet]);
+    let over = FoundRoom { window: JoinWindow::Ended, ..closed.clone() };
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), over, "Pat", at(t0, 0)), 2), [ErrorCode::SessionEnded]);
+    let wrong = FoundRoom { window: JoinWindow::Open, ..closed.clone() };
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), wrong.clone(), "Pat", at(t0, 0)), 2), [ErrorCode::WrongPasscode]);
+    let unchecked = FoundRoom { passcode: Passcode::NotChecked, ..wrong.clone() };
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), unchecked, "Pat", at(t0, 0)), 2), [ErrorCode::WrongPasscode], "never in unchecked");
+    let hammered = FoundRoom { passcode: Passcode::TooMany, ..wrong.clone() };
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), hammered, "Pat", at(t0, 0)), 2), [ErrorCode::TooManyPasscodes]);
+    // The host needs neither an open window nor the passcode.
+    let host = FoundRoom { host: true, ..closed };
+    let welcome = knock(&mut hub, &caller(1), host, "Dr Lee", at(t0, 0));
+    assert!(matches!(welcome.send[0].message, ServerMessage::Welcome { .. }), "{welcome:?}");
+    assert!(!hub.is_member(ParticipantId(2)), "no refusal left a place behind");
+}
+
+#[test]
+fn a_denied_guest_may_not_knock_on_that_room_for_two_minutes_from_any_connection() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, true), "Host", at(t0, 0));
+    knock(&mut hub, &caller(2), found(false, true), "Pat", at(t0, 0));
+    let denied = hub.receive(&caller(1), ClientMessage::Deny { id: ParticipantId(2) }, None, at(t0, 1));
+    assert_eq!(refusals(&denied, 2), [ErrorCode::Denied]);
+    // The same browser on a new connection is turned away at the door...
+    let again = Caller { who: ParticipantId(3), ..caller(2) };
+    assert_eq!(refusals(&knock(&mut hub, &again, found(false, true), "Pat", at(t0, 60)), 3), [ErrorCode::Denied]);
+    // ...another browser is not...
+    let other = knock(&mut hub, &caller(4), found(false, true), "Kim", at(t0, 60));
+    assert!(matches!(other.send[0].message, ServerMessage::Waiting { .. }));
+    // ...and after the cooldown the first may knock again.
+    let later = Caller { who: ParticipantId(5), ..caller(2) };
+    let knocked = knock(&mut hub, &later, found(false, true), "Pat", at(t0, 1 + DENY_COOLDOWN.as_secs()));
+    assert!(matches!(knocked.send[0].message, ServerMessage::Waiting { .. }), "{knocked:?}");
+}
+
+#[test]
+fn someone_removed_comes_back_through_the_lobby_for_an_hour_even_where_there_is_none() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, false), "Host", at(t0, 0));
+    knock(&mut hub, &caller(2), found(false, false), "Pat", at(t0, 0));
+    let removed = hub.receive(&caller(1), ClientMessage::Remove { id: ParticipantId(2) }, None, at(t0, 10));
+    assert_eq!(refusals(&removed, 2), [ErrorCode::Removed]);
+    let back = Caller { who: ParticipantId(3), ..caller(2) };
+    let out = knock(&mut hub, &back, found(false, false), "Pat", at(t0, 20));
+    assert!(matches!(out.send[0].message, ServerMessage::Waiting { .. }), "waits to be let back in: {out:?}");
+    hub.receive(&back, ClientMessage::Leave, None, at(t0, 21));
+    let much_later = Caller { who: ParticipantId(4), ..caller(2) };
+    let out = knock(&mut hub, &much_later, found(false, false), "Pat", at(t0, 10 + REMOVED_WAIT.as_secs()));
+    assert!(out.send.iter().any(|o| o.to == ParticipantId(4) && matches!(o.message, ServerMessage::Welcome { .. })), "{out:?}");
+}
+
+#[test]
+fn an_accounts_own_name_wins_and_a_guest_must_type_a_valid_one() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    let signed_in = Caller { account: Some(AccountId(7)), account_name: Some(name("Dr Lee")), ..caller(1) };
+    let out = knock(&mut hub, &signed_in, found(true, false), "Someone else", at(t0, 0));
+    assert!(matches!(&out.send[0].message, ServerMessage::Welcome { you, .. } if you.name == name("Dr Lee")));
+    assert_eq!(refusals(&knock(&mut hub, &caller(2), found(false, false), "   ", at(t0, 0)), 2), [ErrorCode::InvalidName]);
+}
+
+#[test]
+fn a_link_that_leads_nowhere_or_too_many_of_them_is_refused() {
+    let mut hub = Hub::new(vec![]);
+    let join = || ClientMessage::Join {
+        version: PROTOCOL_VERSION,
+        room: crate::domain::RoomSlug::parse("aaaaaaaaaaaaaaaaaaaaaaaa").unwrap(),
+        name: "Pat".into(),
+        passcode: None,
+    };
+    let now = at(Instant::now(), 0);
+    for (room, code) in [(Lookup::NotFound, ErrorCode::UnknownRoom), (Lookup::TooManyWrongLinks, ErrorCode::TooManyWrongLinks)] {
+        let effects = hub.receive(&caller(2), join(), Some(JoinFacts { room, token: token(2) }), now);
+        assert_eq!(refusals(&effects, 2), [code]);
+    }
+}

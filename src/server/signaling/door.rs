@@ -1,0 +1,95 @@
+//! What the database says before a `join`: the room behind the link,
+//! whether its schedule lets guests in now, and whether the passcode is
+//! right. These are facts for the hub, which decides (see
+//! [`crate::call::hub::door`]); the look-ups wait on the database and the
+//! password hasher, so they happen here, outside the hub's lock.
+
+use std::time::Instant;
+
+use crate::call::hub::{Caller, FoundRoom, JoinFacts, JoinWindow, Lookup, Passcode, RoomId, RoomRules};
+use crate::call::protocol::{CallRules, ResumeToken};
+use crate::domain::{RoomKind, RoomSlug};
+use crate::error::AppError;
+use crate::server::rooms::{self, Room};
+use crate::server::schedule::{self, Window};
+use crate::server::state::AppState;
+
+/// Looks up the room `slug` leads to for `caller`, who gave `passcode`.
+/// Links that lead nowhere are counted per address: 144-bit links cannot be
+/// guessed, but a flood of lookups still costs.
+pub async fn look_up(state: &AppState, caller: &Caller, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
+    let token = ResumeToken(crate::server::token::random_token::<32>());
+    let address = caller.address.to_string();
+    let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()) else {
+        return Ok(JoinFacts { room: Lookup::TooManyWrongLinks, token });
+    };
+    let found = rooms::find_by_slug(&state.db, slug).await;
+    match &found {
+        Ok(None) => lookup.failed(Instant::now()),
+        _ => lookup.neither(),
+    }
+    let Some(room) = found? else { return Ok(JoinFacts { room: Lookup::NotFound, token }) };
+    let host = caller.account == Some(room.owner_id);
+    // Guests only in a join window; the host whenever.
+    let window = if host { JoinWindow::Open } else { window(state, room.id).await? };
+    let passcode = match room.passcode.as_deref() {
+        None => Passcode::NoneSet,
+        Some(expected) if !host && window == JoinWindow::Open => {
+            check_passcode(state, caller, room.id, expected, passcode.unwrap_or_default()).await?
+        }
+        Some(_) => Passcode::NotChecked,
+    };
+    // A consultation always has its lobby, whatever is stored.
+    let lobby = room.lobby || !room.kind.lobby_optional();
+    let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode };
+    Ok(JoinFacts { room: Lookup::Found(found), token })
+}
+
+/// Whether the schedule of room `room` lets guests in now.
+async fn window(state: &AppState, room: i64) -> Result<JoinWindow, AppError> {
+    let sessions = schedule::list_for_room(&state.db, room).await?;
+    Ok(match schedule::window(&sessions, state.clock.now(), state.join_early) {
+        Window::Unscheduled | Window::Open(_) => JoinWindow::Open,
+        Window::NotYet { .. } => JoinWindow::NotYet,
+        Window::Ended(_) => JoinWindow::Ended,
+    })
+}
+
+/// What a stored room's settings mean for its call.
+fn room_rules(room: &Room) -> RoomRules {
+    RoomRules {
+        limit: room.max_participants.and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX),
+        companions: room.kind == RoomKind::Consultation,
+        guests: CallRules {
+            join_muted: room.guests.join_muted,
+            may_unmute: room.guests.may_unmute,
+            may_share_screen: room.guests.may_share_screen,
+            relay_only: room.relay_only,
+        },
+        keep_chat: room.guests.keep_chat,
+    }
+}
+
+/// Checks a guest's passcode for room `room`, throttled per room and
+/// person, and (more loosely, since a school shares one address) per room
+/// and address: after a few wrong ones, each further try waits longer.
+async fn check_passcode(state: &AppState, caller: &Caller, room: i64, expected: &str, given: &str) -> Result<Passcode, AppError> {
+    let (person_key, address_key) = (format!("{room}:{:?}", caller.person), format!("{room}:{}", caller.address));
+    let throttle = &state.passcode_throttle;
+    let now = Instant::now();
+    // Reserved before the (slow) hash, so a burst cannot all be checked.
+    let (Ok(by_person), Ok(by_address)) = (throttle.per_person.begin(&person_key, now), throttle.per_address.begin(&address_key, now)) else {
+        return Ok(Passcode::TooMany);
+    };
+    if rooms::passcode_matches(&state.hasher, expected, given.trim()).await? {
+        by_person.succeeded();
+        by_address.neither();
+        Ok(Passcode::Right)
+    } else {
+        let now = Instant::now();
+        by_person.failed(now);
+        by_address.failed(now);
+        tracing::info!(room, "wrong room passcode");
+        Ok(Passcode::Wrong)
+    }
+}
