@@ -150,7 +150,11 @@ pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
         async move {
             let (state, session) = super::context::request().await?;
             let account = session.require_account(&state).await?;
-            audit::recent_for_account(&state.db, account.id, 20).await
+            let recorded = audit::recent_for_account(&state.db, account.id, 20).await?;
+            Ok(recorded
+                .into_iter()
+                .map(|audit::Recorded { at, action, outcome, client_addr }| SecurityEvent { at, action, outcome, client_addr })
+                .collect())
         }
         .await,
     )

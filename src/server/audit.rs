@@ -7,7 +7,6 @@ use std::net::IpAddr;
 
 use sqlx::SqlitePool;
 
-use crate::api::accounts::SecurityEvent;
 use crate::error::AppError;
 
 /// What happened.
@@ -95,8 +94,19 @@ pub async fn record_call(
     Ok(())
 }
 
+/// One stored event, as the account's owner may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// UTC, RFC 3339.
+    pub at: String,
+    pub action: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    pub client_addr: Option<String>,
+}
+
 /// The most recent events concerning `account`, newest first.
-pub async fn recent_for_account(db: &SqlitePool, account: AccountId, limit: i64) -> Result<Vec<SecurityEvent>, AppError> {
+pub async fn recent_for_account(db: &SqlitePool, account: AccountId, limit: i64) -> Result<Vec<Recorded>, AppError> {
     let rows: Vec<(String, String, String, Option<String>)> =
         sqlx::query_as("SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?")
             .bind(account)
@@ -104,5 +114,5 @@ pub async fn recent_for_account(db: &SqlitePool, account: AccountId, limit: i64)
             .fetch_all(db)
             .await
             .map_err(|e| AppError::internal("reading the audit log failed", e))?;
-    Ok(rows.into_iter().map(|(at, action, outcome, client_addr)| SecurityEvent { at, action, outcome, client_addr }).collect())
+    Ok(rows.into_iter().map(|(at, action, outcome, client_addr)| Recorded { at, action, outcome, client_addr }).collect())
 }

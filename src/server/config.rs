@@ -10,8 +10,15 @@ use crate::call::turn::TurnConfig;
 use crate::server::client_address::TrustedProxies;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
-use crate::server::session::SessionLimits;
 use crate::server::signaling::SignalingSettings;
+
+/// How long sessions may live. The idle limit is enforced by the session
+/// layer (the cookie and the stored record expire); the absolute one here.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
 
 /// Printed by `huddle --help`.
 pub const HELP: &str = "\

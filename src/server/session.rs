@@ -8,6 +8,7 @@ use crate::domain::AccountId;
 use crate::error::AppError;
 use crate::server::accounts::{self, Account};
 use crate::server::audit::{self, Action, Event};
+use crate::server::config::SessionLimits;
 use crate::server::state::AppState;
 
 const ACCOUNT_ID: &str = "account_id";
@@ -20,14 +21,6 @@ const LOGIN: &str = "login";
 
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// How long sessions may live. The idle limit is enforced by the session
-/// layer (the cookie and the stored record expire); the absolute one here.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionLimits {
-    pub idle: Duration,
-    pub absolute: Duration,
 }
 
 /// The browser's session: who (if anyone) is signed in.

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use huddle::server::session::SessionLimits;
+use huddle::server::config::SessionLimits;
 
 use crate::helpers::{spawn_app, spawn_app_with, Socket};
 
