@@ -17,6 +17,7 @@
 pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod turn;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod hub;

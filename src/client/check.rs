@@ -16,7 +16,7 @@ use web_sys::{RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent
 
 use super::mesh::{open_socket, rtc_configuration, set_local_description};
 use crate::call::protocol::IceServer;
-use crate::pages::call::CallUi;
+use crate::call::ui::CallUi;
 
 /// How long each part of the check may take.
 const TIMEOUT_MS: i32 = 6000;

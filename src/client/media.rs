@@ -9,7 +9,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AnalyserNode, AudioContext, HtmlVideoElement, MediaStream, MediaStreamTrack};
 
 use super::{call_method, set_sink, text_field, Repeating};
-use crate::pages::call::{CallUi, Device, DeviceKind, MediaCheck};
+use crate::call::ui::{CallUi, Device, DeviceKind, MediaCheck};
 
 // Careful: `MediaStream::clone` is the DOM's `clone()` (a new stream with
 // new tracks that keep the camera on), not `Clone::clone`; these statics

@@ -37,8 +37,8 @@ use crate::call::protocol::{
     close, ClientMessage, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, StreamId,
     PROTOCOL_VERSION,
 };
+use crate::call::ui::{CallUi, ChatLine, Grade, Phase, Quality};
 use crate::domain::{DisplayName, RoomSlug};
-use crate::pages::call::{CallUi, ChatLine, Grade, Phase, Quality};
 
 type Handler = Closure<dyn FnMut(JsValue)>;
 

@@ -1,7 +1,7 @@
 //! The browser side of a call (feature `hydrate` only): camera and
 //! microphone, the signaling socket and one `RTCPeerConnection` per other
 //! participant. The view in `crate::pages::call` reads the outcome from
-//! [`CallUi`](crate::pages::call::CallUi) signals and calls the functions re-exported here.
+//! [`CallUi`](crate::call::ui::CallUi) signals and calls the functions re-exported here.
 
 mod check;
 mod media;

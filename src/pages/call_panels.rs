@@ -4,91 +4,15 @@
 
 use leptos::prelude::*;
 
-use super::call::CallUi;
 use crate::call::protocol::{ClientMessage, ParticipantId};
-
-/// One chat message as shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatLine {
-    /// Its place in the conversation (a stable key for the list).
-    pub seq: usize,
-    pub who: String,
-    pub mine: bool,
-    /// The server's time of sending, in the reader's clock ("14:05").
-    pub at: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceKind {
-    Camera,
-    Microphone,
-    Speaker,
-}
-
-/// A camera, microphone or speaker the browser offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Device {
-    pub kind: DeviceKind,
-    pub id: String,
-    pub label: String,
-}
-
-/// How a connection to one other participant is doing, overall.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Grade {
-    /// Too early to say (no figures yet).
-    #[default]
-    Unknown,
-    Good,
-    Fair,
-    Poor,
-}
-
-impl Grade {
-    /// Poor with a round trip over 400 ms, over 8 % of packets lost or a
-    /// video freeze in the last interval; fair over 200 ms or 2 %.
-    pub fn of(rtt_ms: Option<u32>, loss_pct: f32, froze: bool) -> Self {
-        let Some(rtt) = rtt_ms else { return Self::Unknown };
-        if rtt > 400 || loss_pct > 8.0 || froze {
-            Self::Poor
-        } else if rtt > 200 || loss_pct > 2.0 {
-            Self::Fair
-        } else {
-            Self::Good
-        }
-    }
-
-    fn word(self) -> &'static str {
-        match self {
-            Self::Unknown => "checking",
-            Self::Good => "good",
-            Self::Fair => "fair",
-            Self::Poor => "poor",
-        }
-    }
-}
-
-/// Figures for one connection over the last few seconds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Quality {
-    pub grade: Grade,
-    pub rtt_ms: Option<u32>,
-    pub loss_pct: f32,
-    /// Received, audio and video together.
-    pub kbps: u32,
-    /// Video freezes since the connection started.
-    pub freezes: u32,
-    /// Their voice's level (0 to 1), for the active speaker.
-    pub audio_level: f32,
-}
+use crate::call::ui::{CallUi, DeviceKind, Grade};
 
 /// "Connection: good", with the figures behind it on demand.
 #[component]
 pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
     let quality = move || ui.quality.with(|all| all.get(&id).cloned().unwrap_or_default());
-    let summary = move || format!("Connection: {}", quality().grade.word());
-    let grade = move || quality().grade.word();
+    let summary = move || format!("Connection: {}", grade_word(quality().grade));
+    let grade = move || grade_word(quality().grade);
     let figures = move || {
         let q = quality();
         let rtt = q.rtt_ms.map_or_else(|| "not measured yet".to_string(), |ms| format!("{ms} ms"));
@@ -270,19 +194,12 @@ pub fn DeviceSettings(ui: CallUi) -> impl IntoView {
     .into_any()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Grade;
-
-    #[test]
-    fn a_connection_is_graded_by_its_worst_figure() {
-        assert_eq!(Grade::of(None, 0.0, false), Grade::Unknown, "no round trip measured yet");
-        assert_eq!(Grade::of(Some(30), 0.0, false), Grade::Good);
-        assert_eq!(Grade::of(Some(200), 2.0, false), Grade::Good, "the limits themselves are still good");
-        assert_eq!(Grade::of(Some(201), 0.0, false), Grade::Fair);
-        assert_eq!(Grade::of(Some(30), 2.5, false), Grade::Fair);
-        assert_eq!(Grade::of(Some(401), 0.0, false), Grade::Poor);
-        assert_eq!(Grade::of(Some(30), 9.0, false), Grade::Poor);
-        assert_eq!(Grade::of(Some(30), 0.0, true), Grade::Poor, "a video freeze");
+/// The grade in words.
+fn grade_word(grade: Grade) -> &'static str {
+    match grade {
+        Grade::Unknown => "checking",
+        Grade::Good => "good",
+        Grade::Fair => "fair",
+        Grade::Poor => "poor",
     }
 }

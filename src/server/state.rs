@@ -10,9 +10,9 @@ use sqlx::SqlitePool;
 
 use crate::error::AppError;
 use crate::server::client_address::TrustedProxies;
+use crate::server::config::SessionLimits;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
-use crate::server::config::SessionLimits;
 use crate::server::signaling::Signaling;
 use crate::server::throttle::{Attempt, Throttle};
 

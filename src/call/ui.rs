@@ -1,0 +1,240 @@
+//! The call's state as the view sees it: plain signals that the view in
+//! `crate::pages::call` renders (the same on the server and in the
+//! browser) and that the browser client (`crate::client`) writes. Both
+//! import it from here; it holds no words a person reads.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::call::protocol::{MediaState, Participant, ParticipantId, WaitingGuest};
+
+/// Where the person is in the life of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking camera and microphone, not yet joined.
+    PreJoin,
+    /// Join pressed; waiting for the server's welcome.
+    Connecting,
+    /// In the room's lobby, until the host lets them in.
+    Waiting,
+    /// In the call.
+    InCall,
+    /// In the call, but the connection to the server dropped: trying to get
+    /// back in. Media between participants keeps flowing meanwhile.
+    Reconnecting,
+    /// Left on purpose.
+    Left,
+    /// Could not join or lost the connection; the message says why.
+    Failed(String),
+}
+
+/// What the camera and microphone check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCheck {
+    Checking,
+    Ready { camera: bool, microphone: bool },
+    Unavailable(String),
+}
+
+/// The call's state as the view sees it. Plain signals, so the view renders
+/// the same on the server; only the browser client writes most of them.
+#[derive(Clone, Copy)]
+pub struct CallUi {
+    pub phase: RwSignal<Phase>,
+    pub me: RwSignal<Option<Participant>>,
+    /// Everyone else, in join order.
+    pub others: RwSignal<Vec<Participant>>,
+    /// For the host: guests waiting in the lobby, longest first.
+    pub waiting: RwSignal<Vec<WaitingGuest>>,
+    pub media: RwSignal<MediaCheck>,
+    pub microphone_on: RwSignal<bool>,
+    pub camera_on: RwSignal<bool>,
+    /// Bumped whenever a video stream appears or changes, so the video
+    /// elements re-attach.
+    pub streams: RwSignal<u64>,
+    /// This person is the room's host (set from the invitation).
+    pub host: RwSignal<bool>,
+    /// Raised hands, in the order they went up.
+    pub hands: RwSignal<Vec<ParticipantId>>,
+    /// The host locked the call.
+    pub locked: RwSignal<bool>,
+    /// Something to tell this person ("The host muted your microphone.").
+    pub notice: RwSignal<Option<String>>,
+    /// This person may turn their microphone on themselves.
+    pub may_unmute: RwSignal<bool>,
+    /// Guests raise a hand and wait for the host to let them speak.
+    pub ask_to_speak: RwSignal<bool>,
+    /// Words between the host and waiting guests: (guest, from the host, text).
+    pub lobby_chat: RwSignal<Vec<(ParticipantId, bool, String)>>,
+    /// The call's chat, oldest first.
+    pub chat: RwSignal<Vec<ChatLine>>,
+    pub chat_open: RwSignal<bool>,
+    /// Chat messages from others since the panel was last open.
+    pub unread: RwSignal<usize>,
+    pub people_open: RwSignal<bool>,
+    /// What each of the others sends (microphone, camera, screen).
+    pub media_of: RwSignal<HashMap<ParticipantId, MediaState>>,
+    /// This person shares their screen.
+    pub sharing: RwSignal<bool>,
+    pub may_share_screen: RwSignal<bool>,
+    /// The tile shown large, chosen by this person.
+    pub pinned: RwSignal<Option<ParticipantId>>,
+    /// Connection figures per other participant, from `getStats()`.
+    pub quality: RwSignal<HashMap<ParticipantId, Quality>>,
+    /// Others whose connection to us is being re-established.
+    pub reconnecting: RwSignal<Vec<ParticipantId>>,
+    /// Said to screen readers: who joined or left.
+    pub announcement: RwSignal<String>,
+    /// Cameras, microphones and speakers the browser offers.
+    pub devices: RwSignal<Vec<Device>>,
+    pub camera_id: RwSignal<String>,
+    pub microphone_id: RwSignal<String>,
+    pub speaker_id: RwSignal<String>,
+    /// The browser can choose where sound plays.
+    pub speaker_choice: RwSignal<bool>,
+    /// The microphone's level now, 0 to 100.
+    pub mic_level: RwSignal<u8>,
+    /// The pre-join connection check: (passed, what it found), `None`
+    /// while checking.
+    pub server_check: RwSignal<Option<(bool, String)>>,
+    pub network_check: RwSignal<Option<(bool, String)>>,
+}
+
+impl Default for CallUi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CallUi {
+    /// Whoever among the others speaks loudest now, if anyone does.
+    pub fn active_speaker(&self) -> Option<ParticipantId> {
+        self.quality.with(|all| {
+            all.iter().filter(|(_, q)| q.audio_level > 0.05).max_by(|a, b| a.1.audio_level.total_cmp(&b.1.audio_level)).map(|(id, _)| *id)
+        })
+    }
+
+    pub fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::PreJoin),
+            me: RwSignal::new(None),
+            others: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(Vec::new()),
+            host: RwSignal::new(false),
+            hands: RwSignal::new(Vec::new()),
+            locked: RwSignal::new(false),
+            notice: RwSignal::new(None),
+            may_unmute: RwSignal::new(true),
+            ask_to_speak: RwSignal::new(false),
+            lobby_chat: RwSignal::new(Vec::new()),
+            chat: RwSignal::new(Vec::new()),
+            chat_open: RwSignal::new(false),
+            unread: RwSignal::new(0),
+            people_open: RwSignal::new(false),
+            media_of: RwSignal::new(HashMap::new()),
+            sharing: RwSignal::new(false),
+            may_share_screen: RwSignal::new(true),
+            pinned: RwSignal::new(None),
+            quality: RwSignal::new(HashMap::new()),
+            reconnecting: RwSignal::new(Vec::new()),
+            announcement: RwSignal::new(String::new()),
+            devices: RwSignal::new(Vec::new()),
+            camera_id: RwSignal::new(String::new()),
+            microphone_id: RwSignal::new(String::new()),
+            speaker_id: RwSignal::new(String::new()),
+            speaker_choice: RwSignal::new(false),
+            mic_level: RwSignal::new(0),
+            server_check: RwSignal::new(None),
+            network_check: RwSignal::new(None),
+            media: RwSignal::new(MediaCheck::Checking),
+            microphone_on: RwSignal::new(true),
+            camera_on: RwSignal::new(true),
+            streams: RwSignal::new(0),
+        }
+    }
+}
+
+/// One chat message as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatLine {
+    /// Its place in the conversation (a stable key for the list).
+    pub seq: usize,
+    pub who: String,
+    pub mine: bool,
+    /// The server's time of sending, in the reader's clock ("14:05").
+    pub at: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    Camera,
+    Microphone,
+    Speaker,
+}
+
+/// A camera, microphone or speaker the browser offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub kind: DeviceKind,
+    pub id: String,
+    pub label: String,
+}
+
+/// How a connection to one other participant is doing, overall.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Grade {
+    /// Too early to say (no figures yet).
+    #[default]
+    Unknown,
+    Good,
+    Fair,
+    Poor,
+}
+
+impl Grade {
+    /// Poor with a round trip over 400 ms, over 8 % of packets lost or a
+    /// video freeze in the last interval; fair over 200 ms or 2 %.
+    pub fn of(rtt_ms: Option<u32>, loss_pct: f32, froze: bool) -> Self {
+        let Some(rtt) = rtt_ms else { return Self::Unknown };
+        if rtt > 400 || loss_pct > 8.0 || froze {
+            Self::Poor
+        } else if rtt > 200 || loss_pct > 2.0 {
+            Self::Fair
+        } else {
+            Self::Good
+        }
+    }
+}
+
+/// Figures for one connection over the last few seconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Quality {
+    pub grade: Grade,
+    pub rtt_ms: Option<u32>,
+    pub loss_pct: f32,
+    /// Received, audio and video together.
+    pub kbps: u32,
+    /// Video freezes since the connection started.
+    pub freezes: u32,
+    /// Their voice's level (0 to 1), for the active speaker.
+    pub audio_level: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grade;
+
+    #[test]
+    fn a_connection_is_graded_by_its_worst_figure() {
+        assert_eq!(Grade::of(None, 0.0, false), Grade::Unknown, "no round trip measured yet");
+        assert_eq!(Grade::of(Some(30), 0.0, false), Grade::Good);
+        assert_eq!(Grade::of(Some(200), 2.0, false), Grade::Good, "the limits themselves are still good");
+        assert_eq!(Grade::of(Some(201), 0.0, false), Grade::Fair);
+        assert_eq!(Grade::of(Some(30), 2.5, false), Grade::Fair);
+        assert_eq!(Grade::of(Some(401), 0.0, false), Grade::Poor);
+        assert_eq!(Grade::of(Some(30), 9.0, false), Grade::Poor);
+        assert_eq!(Grade::of(Some(30), 0.0, true), Grade::Poor, "a video freeze");
+    }
+}
