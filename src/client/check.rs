@@ -14,9 +14,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent};
 
-use super::mesh::{open_socket, rtc_configuration, set_local_description};
 use crate::call::protocol::IceServer;
 use crate::call::ui::CallUi;
+use crate::client::rtc::{open_socket, rtc_configuration, set_local_description};
 
 /// How long each part of the check may take.
 const TIMEOUT_MS: i32 = 6000;

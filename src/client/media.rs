@@ -8,8 +8,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AnalyserNode, AudioContext, HtmlVideoElement, MediaStream, MediaStreamTrack};
 
-use super::{call_method, set_sink, text_field, Repeating};
 use crate::call::ui::{CallUi, Device, DeviceKind, MediaCheck};
+use crate::client::js::{call_method, set_sink, text_field, Repeating};
 
 // Careful: `MediaStream::clone` is the DOM's `clone()` (a new stream with
 // new tracks that keep the camera on), not `Clone::clone`; these statics
@@ -138,9 +138,9 @@ fn track_device(track: &MediaStreamTrack) -> Option<String> {
     text_field(&call_method(track, "getSettings", &[])?, "deviceId")
 }
 
-/// Uses device `id` for `kind` from now on, and remembers it. A new camera
-/// or microphone replaces the old one in the call without renegotiating.
-pub fn choose_device(ui: CallUi, kind: DeviceKind, id: String) {
+/// Uses device `id` for `kind` from now on, and remembers it; a new camera
+/// or microphone track is handed to `in_call` to send instead of the old.
+pub(crate) fn choose_device(ui: CallUi, kind: DeviceKind, id: String, in_call: fn(&MediaStreamTrack)) {
     remember(kind, &id);
     resume_audio();
     if kind == DeviceKind::Speaker {
@@ -177,7 +177,7 @@ pub fn choose_device(ui: CallUi, kind: DeviceKind, id: String) {
         if !video {
             start_meter(ui, &stream);
         }
-        super::mesh::replace_sent(&track);
+        in_call(&track);
         ui.streams.update(|n| *n += 1);
     });
 }

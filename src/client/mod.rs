@@ -2,84 +2,29 @@
 //! microphone, the signaling socket and one `RTCPeerConnection` per other
 //! participant. The view in `crate::pages::call` reads the outcome from
 //! [`CallUi`](crate::call::ui::CallUi) signals and calls the functions re-exported here.
+//!
+//! - `call`: the call itself (session and reconnecting, the server's
+//!   messages, the mesh, statistics);
+//! - `media`: camera, microphone, speaker, screen, the level meter;
+//! - `check`: the pre-join connection check;
+//! - `rtc` and `js`: small helpers over WebRTC and other browser APIs.
 
+mod call;
 mod check;
+mod js;
 mod media;
-mod mesh;
+mod rtc;
 
+pub use call::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 pub use check::check_connection;
-pub use media::{attach_local, choose_device, play_test_sound, start_preview};
-pub use mesh::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
+pub use js::{copy_to_clipboard, local_time};
+pub use media::{attach_local, play_test_sound, start_preview};
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use crate::call::ui::{CallUi, DeviceKind};
 
-/// `target.name(...args)`, for methods web-sys does not bind (or not in
-/// every browser): `None` if the browser lacks the method or it threw.
-pub(crate) fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> Option<JsValue> {
-    let method = js_sys::Reflect::get(target, &JsValue::from_str(name)).ok()?.dyn_into::<js_sys::Function>().ok()?;
-    method.apply(target, &args.iter().collect::<js_sys::Array>()).ok()
-}
-
-/// `target[name]` as a string, if it is one.
-pub(crate) fn text_field(target: &JsValue, name: &str) -> Option<String> {
-    js_sys::Reflect::get(target, &JsValue::from_str(name)).ok()?.as_string()
-}
-
-/// A callback the browser runs every `ms` milliseconds, until dropped.
-pub(crate) struct Repeating {
-    timer: i32,
-    _tick: Closure<dyn FnMut()>,
-}
-
-impl Repeating {
-    pub(crate) fn every(ms: i32, tick: impl FnMut() + 'static) -> Option<Self> {
-        let tick = Closure::<dyn FnMut()>::new(tick);
-        let timer = web_sys::window()?.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), ms).ok()?;
-        Some(Self { timer, _tick: tick })
-    }
-}
-
-impl Drop for Repeating {
-    fn drop(&mut self) {
-        if let Some(window) = web_sys::window() {
-            window.clear_interval_with_handle(self.timer);
-        }
-    }
-}
-
-/// Copies `text` with the asynchronous clipboard API, where the browser has it.
-pub fn copy_to_clipboard(text: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let Ok(clipboard) = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard")) else { return };
-    call_method(&clipboard, "writeText", &[JsValue::from_str(text)]);
-}
-
-/// `at_ms` (Unix milliseconds) as the browser's locale and time zone write
-/// it, with `options` (`Intl.DateTimeFormat` options).
-fn locale_string(at_ms: f64, options: &[(&str, &str)]) -> Option<String> {
-    let date = js_sys::Date::new(&JsValue::from_f64(at_ms));
-    let settings = js_sys::Object::new();
-    for (name, value) in options {
-        js_sys::Reflect::set(&settings, &JsValue::from_str(name), &JsValue::from_str(value)).ok()?;
-    }
-    call_method(&date, "toLocaleString", &[JsValue::UNDEFINED, settings.into()])?.as_string()
-}
-
-/// A date and time, e.g. "Tuesday, 1 December 2026 at 09:00".
-pub fn local_time(at_ms: i64) -> Option<String> {
-    locale_string(at_ms as f64, &[("dateStyle", "full"), ("timeStyle", "short")])
-}
-
-/// A time of day, e.g. "14:05".
-pub(crate) fn short_time(at_ms: f64) -> Option<String> {
-    locale_string(at_ms, &[("hour", "2-digit"), ("minute", "2-digit")])
-}
-
-/// Plays `target` (a media element or an `AudioContext`) on speaker
-/// `device`, where the browser can choose; the default when empty.
-pub(crate) fn set_sink(target: &JsValue, device: &str) {
-    if !device.is_empty() {
-        call_method(target, "setSinkId", &[JsValue::from_str(device)]);
-    }
+/// Uses device `id` for `kind` from now on, and remembers it: in the
+/// preview, and in the call (a new camera or microphone replaces the old
+/// one without renegotiating).
+pub fn choose_device(ui: CallUi, kind: DeviceKind, id: String) {
+    media::choose_device(ui, kind, id, call::replace_sent);
 }

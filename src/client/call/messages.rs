@@ -1,0 +1,170 @@
+//! What the server says, turned into the view's state ([`CallUi`]).
+
+use std::rc::Rc;
+
+use leptos::logging::warn;
+use leptos::prelude::*;
+use web_sys::MediaStream;
+
+use super::mesh::apply_send_state;
+use super::state::*;
+use crate::call::protocol::{ClientMessage, ErrorCode, MediaState, ParticipantId, ServerMessage, StreamId};
+use crate::call::ui::{ChatLine, Phase};
+use crate::client::js::short_time;
+use crate::client::media::{local_stream, screen_stream};
+
+impl Call {
+    pub(super) async fn on_message(self: &Rc<Self>, message: ServerMessage) {
+        match message {
+            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
+                self.attempts.set(0);
+                self.ui.may_unmute.try_set(rules.may_unmute);
+                self.ui.may_share_screen.try_set(rules.may_share_screen);
+                self.relay_only.set(rules.relay_only);
+                if rules.join_muted {
+                    self.ui.microphone_on.try_set(false);
+                    apply_send_state();
+                }
+                *self.resume_token.borrow_mut() = Some(resume_token);
+                self.me.set(Some(you.id));
+                *self.ice_servers.borrow_mut() = ice_servers;
+                self.ui.me.try_set(Some(you));
+                self.ui.others.try_set(participants.clone());
+                self.ui.phase.try_set(Phase::InCall);
+                self.announce();
+                self.start_stats();
+                // The newcomer offers to everyone already there.
+                for participant in participants {
+                    if let Err(e) = self.peer(participant.id, true) {
+                        warn!("could not set up a connection: {e:?}");
+                    }
+                }
+            }
+            ServerMessage::Waiting { resume_token } => {
+                self.attempts.set(0);
+                *self.resume_token.borrow_mut() = Some(resume_token);
+                self.ui.phase.try_set(Phase::Waiting);
+            }
+            ServerMessage::Lobby { waiting } => {
+                self.ui.waiting.try_set(waiting);
+            }
+            ServerMessage::MutedByHost => {
+                self.ui.microphone_on.try_set(false);
+                apply_send_state();
+                self.ui.notice.try_set(Some("The host muted your microphone.".into()));
+            }
+            ServerMessage::MayUnmute { allowed } => {
+                self.ui.may_unmute.try_set(allowed);
+                if allowed {
+                    self.ui.notice.try_set(Some("The host lets you speak: unmute your microphone when you are ready.".into()));
+                }
+            }
+            ServerMessage::LobbyChat { guest, from_host, text, .. } => {
+                self.ui.lobby_chat.try_update(|words| words.push((guest, from_host, text.as_str().to_string())));
+            }
+            ServerMessage::RoomLocked { locked } => {
+                self.ui.locked.try_set(locked);
+            }
+            ServerMessage::Hands { raised } => {
+                self.ui.hands.try_set(raised);
+            }
+            ServerMessage::ParticipantJoined { participant } => {
+                self.ui.announcement.try_set(format!("{} joined the call.", participant.name));
+                self.ui.others.try_update(|others| others.push(participant));
+            }
+            ServerMessage::ParticipantLeft { id } => {
+                self.peers.borrow_mut().remove(&id);
+                self.remote.borrow_mut().remove(&id);
+                if let Some(name) = self.name_of(id) {
+                    self.ui.announcement.try_set(format!("{name} left the call."));
+                }
+                self.ui.others.try_update(|others| others.retain(|p| p.id != id));
+                self.ui.media_of.try_update(|all| all.remove(&id));
+                self.ui.quality.try_update(|all| all.remove(&id));
+                self.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+            }
+            ServerMessage::Media { id, state } => {
+                // A screen that ended leaves its stream behind: let it go.
+                if let Some(old) = self.screen_id(id).filter(|old| state.screen.as_ref() != Some(old)) {
+                    if let Some(streams) = self.remote.borrow_mut().get_mut(&id) {
+                        streams.retain(|s| s.id() != old.as_str());
+                    }
+                }
+                self.ui.media_of.try_update(|all| all.insert(id, state));
+            }
+            ServerMessage::Resumed { participants, rules, .. } => {
+                self.ui.may_unmute.try_set(rules.may_unmute);
+                self.ui.may_share_screen.try_set(rules.may_share_screen);
+                self.announce();
+                // TURN credentials may have run out during a long call.
+                self.send(&ClientMessage::IceServers);
+                self.on_resumed(participants)
+            }
+            ServerMessage::IceServers { ice_servers } => {
+                *self.ice_servers.borrow_mut() = ice_servers;
+                let config = self.rtc_configuration();
+                for peer in self.peers.borrow().values() {
+                    let _ = peer.pc.set_configuration_with_configuration(&config);
+                }
+            }
+            ServerMessage::ParticipantResumed { id } => {
+                let peer = self.peers.borrow().get(&id).cloned();
+                if let Some(peer) = peer {
+                    peer.recover().await;
+                }
+            }
+            ServerMessage::Chat { from, text, sent_at_ms } => {
+                let mine = self.me.get() == Some(from);
+                let who = if mine { Some(self.name.to_string()) } else { self.name_of(from) };
+                let line = ChatLine {
+                    seq: self.ui.chat.with_untracked(Vec::len),
+                    who: who.unwrap_or_else(|| "Someone who left".into()),
+                    mine,
+                    at: short_time(sent_at_ms as f64).unwrap_or_default(),
+                    text: text.as_str().to_string(),
+                };
+                self.ui.chat.try_update(|all| all.push(line));
+                if !mine && !self.ui.chat_open.get_untracked() {
+                    self.ui.unread.try_update(|n| *n += 1);
+                }
+            }
+            ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
+            ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
+            ServerMessage::Error { code, message } => {
+                if code.is_fatal() {
+                    *self.refusal.borrow_mut() = Some(message);
+                } else {
+                    warn!("the server refused a message: {message}");
+                }
+            }
+        }
+    }
+
+    /// Tells the others what this person sends now.
+    pub(super) fn announce(&self) {
+        let stream = local_stream();
+        let has_audio = stream.as_ref().is_some_and(|s| s.get_audio_tracks().length() > 0);
+        let has_video = stream.as_ref().is_some_and(|s| s.get_video_tracks().length() > 0);
+        let state = MediaState {
+            microphone: self.ui.microphone_on.get_untracked() && has_audio,
+            camera: self.ui.camera_on.get_untracked() && has_video,
+            screen: screen_stream().and_then(|s| StreamId::try_from(s.id()).ok()),
+        };
+        self.send(&ClientMessage::Media { state });
+    }
+
+    /// The stream id participant `id` announced for their screen.
+    pub(super) fn screen_id(&self, id: ParticipantId) -> Option<StreamId> {
+        self.ui.media_of.with_untracked(|all| all.get(&id).and_then(|m| m.screen.clone()))
+    }
+
+    /// Participant `id`'s shared screen, once it arrived.
+    pub(super) fn screen_of(&self, id: ParticipantId) -> Option<MediaStream> {
+        let screen = self.screen_id(id)?;
+        self.remote.borrow().get(&id)?.iter().find(|s| s.id() == screen.as_str()).cloned()
+    }
+
+    pub(super) fn name_of(&self, id: ParticipantId) -> Option<String> {
+        self.ui.others.with_untracked(|o| o.iter().find(|p| p.id == id).map(|p| p.name.to_string()))
+    }
+}

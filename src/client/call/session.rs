@@ -1,0 +1,312 @@
+//! Joining the call and staying in it: the signaling socket, leaving,
+//! reconnecting with back-off and resuming the place, starting over when
+//! the server no longer holds it, and the host's commands sent on it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use leptos::logging::warn;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use super::state::*;
+use crate::call::protocol::{close, ClientMessage, Participant, ParticipantId, ServerMessage, PROTOCOL_VERSION};
+use crate::call::ui::{CallUi, Phase};
+use crate::client::js::{call_method, Repeating};
+use crate::client::media::stop_local;
+use crate::client::rtc::open_socket;
+use crate::domain::{DisplayName, RoomSlug};
+
+/// Connects to signaling and enters the room as `name`. A signed-in person
+/// refreshes their session every `keep_alive_secs` while in the call.
+pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String>, keep_alive_secs: Option<u64>) {
+    close_current();
+    let Ok(room) = RoomSlug::parse(&slug) else {
+        ui.phase.set(Phase::Failed("This join link is not valid.".into()));
+        return;
+    };
+    let Some(socket) = open_socket() else {
+        ui.phase.set(Phase::Failed("Could not reach the server. Check your connection and try again.".into()));
+        return;
+    };
+    ui.phase.set(Phase::Connecting);
+    let (events, mut incoming) = mpsc::unbounded::<(u32, SocketEvent)>();
+    let call = Rc::new(Call {
+        ui,
+        room,
+        name,
+        passcode,
+        socket: RefCell::new(None),
+        generation: Cell::new(0),
+        events,
+        attempts: Cell::new(0),
+        retry_timer: Cell::new(None),
+        resume_token: RefCell::new(None),
+        me: Cell::new(None),
+        ice_servers: RefCell::new(Vec::new()),
+        relay_only: Cell::new(false),
+        peers: RefCell::new(HashMap::new()),
+        remote: RefCell::new(HashMap::new()),
+        stats: RefCell::new(None),
+        refusal: RefCell::new(None),
+        socket_handlers: RefCell::new(Vec::new()),
+        keep_alive: RefCell::new(None),
+        ending: Cell::new(false),
+    });
+    call.use_socket(socket);
+    if let Some(secs) = keep_alive_secs {
+        *call.keep_alive.borrow_mut() = start_keep_alive(secs);
+    }
+
+    let weak = Rc::downgrade(&call);
+    spawn_local(async move {
+        while let Some((generation, event)) = incoming.next().await {
+            let Some(call) = weak.upgrade() else { return };
+            if generation != call.generation.get() || !call.is_current() {
+                continue; // from a socket this call already gave up
+            }
+            match event {
+                SocketEvent::Open => call.on_open(),
+                SocketEvent::Message(message) => call.on_message(message).await,
+                SocketEvent::Closed { code } => call.on_closed(code),
+            }
+        }
+    });
+    CALL.with(|c| *c.borrow_mut() = Some(call));
+}
+
+/// Leaves the call on purpose and turns the camera and microphone off.
+pub fn leave() {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Leave);
+    }
+    close_current();
+    stop_local();
+}
+
+/// Sends `message` on the call's socket, if in a call.
+pub fn send(message: ClientMessage) {
+    if let Some(call) = current() {
+        call.send(&message);
+    }
+}
+
+/// Host: ends the call for everyone, after asking.
+pub fn end_for_all() {
+    let Some(call) = current() else { return };
+    let sure =
+        web_sys::window().and_then(|w| w.confirm_with_message("End the call for everyone? Everyone will be disconnected.").ok()).unwrap_or(false);
+    if sure {
+        call.ending.set(true);
+        call.send(&ClientMessage::EndForAll);
+    }
+}
+
+/// Host: lets waiting guest `id` in.
+pub fn admit(id: ParticipantId) {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Admit { id });
+    }
+}
+
+/// Host: lets everyone waiting in.
+pub fn admit_all() {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::AdmitAll);
+    }
+}
+
+/// Host: turns waiting guest `id` away.
+pub fn deny(id: ParticipantId) {
+    if let Some(call) = current() {
+        call.send(&ClientMessage::Deny { id });
+    }
+}
+
+fn close_current() {
+    if let Some(call) = CALL.with(|c| c.borrow_mut().take()) {
+        call.shut_down();
+    }
+}
+
+/// Every `secs`, a request that touches the session (the server pushes its
+/// idle deadline forward on each one).
+fn start_keep_alive(secs: u64) -> Option<Repeating> {
+    let millis = i32::try_from(secs.saturating_mul(1000)).unwrap_or(i32::MAX);
+    Repeating::every(millis, || {
+        let Some(window) = web_sys::window() else { return };
+        let init = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("method"), &JsValue::from_str("POST"));
+        call_method(&window, "fetch", &[JsValue::from_str("/api/me"), init.into()]);
+    })
+}
+
+impl Call {
+    pub(super) fn send(&self, message: &ClientMessage) {
+        let Some(socket) = self.socket.borrow().clone() else { return };
+        if socket.ready_state() != WebSocket::OPEN {
+            return; // reconnecting: recovery after resume makes up for it
+        }
+        match serde_json::to_string(message) {
+            Ok(json) => {
+                let _ = socket.send_with_str(&json);
+            }
+            Err(e) => warn!("could not encode a signaling message: {e}"),
+        }
+    }
+
+    /// Makes `socket` the call's socket: its events feed the call's queue,
+    /// tagged with a new generation; the previous socket is let go.
+    pub(super) fn use_socket(&self, socket: WebSocket) {
+        self.drop_socket();
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        let to_queue = self.events.clone();
+        let on_open = Handler::new(move |_| {
+            let _ = to_queue.unbounded_send((generation, SocketEvent::Open));
+        });
+        let to_queue = self.events.clone();
+        let on_message = Handler::new(move |event: JsValue| {
+            let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
+            match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(message) => {
+                    let _ = to_queue.unbounded_send((generation, SocketEvent::Message(message)));
+                }
+                Err(e) => warn!("ignoring an unreadable signaling message: {e}"),
+            }
+        });
+        let to_queue = self.events.clone();
+        let on_close = Handler::new(move |event: JsValue| {
+            let code = event.unchecked_into::<CloseEvent>().code();
+            let _ = to_queue.unbounded_send((generation, SocketEvent::Closed { code }));
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.socket_handlers.borrow_mut() = vec![on_open, on_message, on_close];
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    /// Detaches and closes the current socket, if any.
+    pub(super) fn drop_socket(&self) {
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        self.socket_handlers.borrow_mut().clear();
+    }
+
+    /// The socket is open: enter the room, or take our place back.
+    pub(super) fn on_open(&self) {
+        let token = self.resume_token.borrow().clone();
+        match token {
+            Some(token) => self.send(&ClientMessage::Resume { version: PROTOCOL_VERSION, token }),
+            None => self.send(&ClientMessage::Join {
+                version: PROTOCOL_VERSION,
+                room: self.room.clone(),
+                name: self.name.to_string(),
+                passcode: self.passcode.clone(),
+            }),
+        }
+    }
+
+    /// Waits (longer after each failure, with jitter), then opens a new
+    /// socket. The call's media keeps flowing meanwhile.
+    pub(super) fn schedule_reconnect(self: &Rc<Self>) {
+        let Some(window) = web_sys::window() else { return };
+        let attempt = self.attempts.get();
+        self.attempts.set(attempt.saturating_add(1));
+        let ceiling = (RETRY_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(RETRY_MAX_MS);
+        let wait = ceiling / 2.0 + js_sys::Math::random() * ceiling / 2.0;
+        let weak = Rc::downgrade(self);
+        let retry = Closure::once_into_js(move || {
+            let Some(call) = weak.upgrade() else { return };
+            call.retry_timer.set(None);
+            if !call.is_current() {
+                return;
+            }
+            match open_socket() {
+                Some(socket) => call.use_socket(socket),
+                None => call.schedule_reconnect(),
+            }
+        });
+        if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32) {
+            self.retry_timer.set(Some(timer));
+        }
+    }
+
+    pub(super) fn is_current(self: &Rc<Self>) -> bool {
+        CALL.with(|c| c.borrow().as_ref().is_some_and(|active| Rc::ptr_eq(active, self)))
+    }
+
+    /// Closes the socket and every peer connection.
+    pub(super) fn shut_down(&self) {
+        if let Some(window) = web_sys::window() {
+            if let Some(timer) = self.retry_timer.take() {
+                window.clear_timeout_with_handle(timer);
+            }
+        }
+        self.keep_alive.borrow_mut().take();
+        self.stats.borrow_mut().take();
+        self.drop_socket();
+        self.peers.borrow_mut().clear();
+        self.remote.borrow_mut().clear();
+    }
+
+    pub(super) fn on_closed(self: &Rc<Self>, code: u16) {
+        let refusal = self.refusal.borrow_mut().take();
+        let hopeless = close::is_final(code);
+        // Never in the call yet: nothing to resume, so say what went wrong.
+        let never_joined = self.resume_token.borrow().is_none();
+        if refusal.is_none() && !hopeless && !never_joined {
+            self.ui.phase.try_set(Phase::Reconnecting);
+            self.schedule_reconnect();
+            return;
+        }
+        close_current();
+        let message = refusal.unwrap_or_else(|| match code {
+            close::SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
+            close::REPLACED => "This call continued in another window.".into(),
+            close::ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
+            close::ENDED_BY_HOST if self.ending.get() => "You ended the call for everyone.".into(),
+            close::ENDED_BY_HOST => "The host ended the call.".into(),
+            _ => "The connection to the server was lost. Check your network, then try again.".into(),
+        });
+        self.ui.phase.try_set(Phase::Failed(message));
+    }
+
+    /// Back in after a reconnect: same id, same room. Brings the list of
+    /// others up to date and restarts ICE where it failed meanwhile.
+    pub(super) fn on_resumed(self: &Rc<Self>, participants: Vec<Participant>) {
+        self.attempts.set(0);
+        self.peers.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
+        self.remote.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
+        self.ui.others.try_set(participants);
+        self.ui.phase.try_set(Phase::InCall);
+        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().collect();
+        for peer in peers {
+            spawn_local(async move { peer.recover().await });
+        }
+    }
+
+    /// The server no longer holds our place: start over as a newcomer on
+    /// the same socket, with every peer connection made anew.
+    pub(super) fn rejoin(&self) {
+        self.resume_token.borrow_mut().take();
+        self.me.set(None);
+        self.peers.borrow_mut().clear();
+        self.remote.borrow_mut().clear();
+        self.ui.others.try_set(Vec::new());
+        self.ui.waiting.try_set(Vec::new());
+        self.ui.phase.try_set(Phase::Connecting);
+        self.on_open();
+    }
+}

@@ -1,0 +1,99 @@
+//! What the browser holds of the call: the socket and its reconnecting,
+//! one peer connection per other participant, the streams that arrived.
+//! The behaviour is in the sibling files: `session` (joining, the socket,
+//! reconnecting), `messages` (what the server says, into the view's
+//! state), `mesh` (the peer connections) and `stats` (their figures).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::mpsc;
+use wasm_bindgen::prelude::*;
+use web_sys::{MediaStream, RtcPeerConnection, RtcRtpSender, WebSocket};
+
+use crate::call::protocol::{IceServer, ParticipantId, ResumeToken, ServerMessage};
+use crate::call::ui::CallUi;
+use crate::client::js::Repeating;
+use crate::domain::{DisplayName, RoomSlug};
+
+pub(super) type Handler = Closure<dyn FnMut(JsValue)>;
+
+thread_local! {
+    /// The call this page is in, if any.
+    pub(super) static CALL: RefCell<Option<Rc<Call>>> = const { RefCell::new(None) };
+}
+
+pub(super) fn current() -> Option<Rc<Call>> {
+    CALL.with(|c| c.borrow().clone())
+}
+
+/// What a signaling socket delivers, in order, tagged with which socket of
+/// the call it came from (an old one's late events are ignored).
+pub(super) enum SocketEvent {
+    Open,
+    Message(ServerMessage),
+    Closed { code: u16 },
+}
+
+/// First wait before reconnecting, and the longest; each attempt doubles
+/// the wait, and a random part spreads out clients that dropped together.
+pub(super) const RETRY_FIRST_MS: f64 = 300.0;
+pub(super) const RETRY_MAX_MS: f64 = 4000.0;
+
+pub(super) struct Call {
+    pub(super) ui: CallUi,
+    pub(super) room: RoomSlug,
+    pub(super) name: DisplayName,
+    pub(super) passcode: Option<String>,
+    pub(super) socket: RefCell<Option<WebSocket>>,
+    /// Which socket is the current one; bumped on every reconnect.
+    pub(super) generation: Cell<u32>,
+    pub(super) events: mpsc::UnboundedSender<(u32, SocketEvent)>,
+    /// Failed reconnect attempts since the last success.
+    pub(super) attempts: Cell<u32>,
+    /// The pending reconnect timer, if any.
+    pub(super) retry_timer: Cell<Option<i32>>,
+    pub(super) resume_token: RefCell<Option<ResumeToken>>,
+    pub(super) me: Cell<Option<ParticipantId>>,
+    pub(super) ice_servers: RefCell<Vec<IceServer>>,
+    /// Connect only through the TURN relay (the room hides addresses).
+    pub(super) relay_only: Cell<bool>,
+    pub(super) peers: RefCell<HashMap<ParticipantId, Rc<Peer>>>,
+    /// Each other participant's streams: the camera's, and their screen's
+    /// while they share (told apart by the id `media` announced).
+    pub(super) remote: RefCell<HashMap<ParticipantId, Vec<MediaStream>>>,
+    /// The connection-statistics poll, while in the call.
+    pub(super) stats: RefCell<Option<Repeating>>,
+    /// Why the server refused us, when it did.
+    pub(super) refusal: RefCell<Option<String>>,
+    pub(super) socket_handlers: RefCell<Vec<Handler>>,
+    /// This person asked to end the call for everyone.
+    pub(super) ending: Cell<bool>,
+    /// The session refresher, for a signed-in person.
+    pub(super) keep_alive: RefCell<Option<Repeating>>,
+}
+
+pub(super) struct Peer {
+    pub(super) pc: RtcPeerConnection,
+    pub(super) polite: bool,
+    pub(super) making_offer: Cell<bool>,
+    pub(super) ignore_offer: Cell<bool>,
+    pub(super) audio: Option<RtcRtpSender>,
+    pub(super) video: Option<RtcRtpSender>,
+    /// Senders of the shared screen's tracks, while sharing.
+    pub(super) screen: RefCell<Vec<RtcRtpSender>>,
+    /// The last statistics' running totals, for figures per interval.
+    pub(super) last: Cell<Totals>,
+    pub(super) _handlers: Vec<Handler>,
+}
+
+/// Running totals from `getStats()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Totals {
+    pub(super) at_ms: f64,
+    pub(super) bytes: f64,
+    pub(super) lost: f64,
+    pub(super) received: f64,
+    pub(super) freezes: f64,
+}
