@@ -3,7 +3,6 @@
 pub mod account;
 pub mod auth;
 pub mod call;
-mod call_panels;
 pub mod form;
 pub mod home;
 pub mod not_found;

@@ -1,38 +1,10 @@
-//! The call's side panels and small parts: chat, the list of people, the
-//! device pickers and the connection-quality badge. Rendering only; the
-//! browser client fills the signals in [`CallUi`].
+//! The side panels: chat, the list of people, and the device settings.
 
 use leptos::prelude::*;
 
+use super::actions::{ordinal, role_of, send};
 use crate::call::protocol::{ClientMessage, ParticipantId};
-use crate::call::ui::{CallUi, DeviceKind, Grade};
-
-/// "Connection: good", with the figures behind it on demand.
-#[component]
-pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
-    let quality = move || ui.quality.with(|all| all.get(&id).cloned().unwrap_or_default());
-    let summary = move || format!("Connection: {}", grade_word(quality().grade));
-    let grade = move || grade_word(quality().grade);
-    let figures = move || {
-        let q = quality();
-        let rtt = q.rtt_ms.map_or_else(|| "not measured yet".to_string(), |ms| format!("{ms} ms"));
-        view! {
-            <dl>
-                <dt>"Round trip"</dt><dd>{rtt}</dd>
-                <dt>"Packets lost"</dt><dd>{format!("{:.1} %", q.loss_pct)}</dd>
-                <dt>"Receiving"</dt><dd>{format!("{} kbit/s", q.kbps)}</dd>
-                <dt>"Video freezes"</dt><dd>{q.freezes}</dd>
-            </dl>
-        }
-    };
-    view! {
-        <details class="quality" data-grade=grade>
-            <summary>{summary}</summary>
-            {figures}
-        </details>
-    }
-    .into_any()
-}
+use crate::call::ui::{CallUi, DeviceKind};
 
 /// The call's chat: everyone's messages with names and times, and a box to
 /// write. Text stays text: a link is shown, never fetched or made clickable.
@@ -48,7 +20,7 @@ pub fn ChatPanel(ui: CallUi, kept: bool) -> impl IntoView {
             Ok(_) => {
                 error.set(None);
                 field.set_value("");
-                super::call::send(ClientMessage::Chat { text });
+                send(ClientMessage::Chat { text });
             }
             Err(_) if text.trim().is_empty() => error.set(Some("Write something first.")),
             Err(_) => error.set(Some("A message can be up to 2,000 characters.")),
@@ -114,12 +86,12 @@ pub fn PeopleList(ui: CallUi) -> impl IntoView {
                 parts.push("sharing their screen".into());
             }
             if let Some(n) = hand {
-                parts.push(format!("hand raised ({})", super::call::ordinal(n + 1)));
+                parts.push(format!("hand raised ({})", ordinal(n + 1)));
             }
             parts.join(", ")
         };
         let me = ui.me.with_untracked(|me| me.as_ref().map(|p| p.id));
-        let role = move || id.or(me).and_then(|who| super::call::role_of(ui, who));
+        let role = move || id.or(me).and_then(|who| role_of(ui, who));
         view! { <li><span class="who">{name}</span> <span class="state">{state}</span> <span class="role">{role}</span></li> }
     };
     let me = move || ui.me.get().map(|p| row(None, format!("{} (you)", p.name)));
@@ -192,14 +164,4 @@ pub fn DeviceSettings(ui: CallUi) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// The grade in words.
-fn grade_word(grade: Grade) -> &'static str {
-    match grade {
-        Grade::Unknown => "checking",
-        Grade::Good => "good",
-        Grade::Fair => "fair",
-        Grade::Poor => "poor",
-    }
 }

@@ -1,0 +1,49 @@
+//! What the call's buttons do: send a message (in the browser; nothing on
+//! the server), and the small words shared by the view's parts.
+
+use leptos::prelude::*;
+
+use crate::call::protocol::{ClientMessage, Participant, ParticipantId};
+use crate::call::ui::CallUi;
+
+/// Sends a call message (in the browser; nothing on the server).
+pub(super) fn send(message: ClientMessage) {
+    #[cfg(feature = "hydrate")]
+    crate::client::send(message);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = message;
+}
+
+/// A button that sends `message`: one shape for every host command, which
+/// keeps the bundle small.
+pub(super) fn command(label: String, message: ClientMessage) -> AnyView {
+    view! { <button type="button" on:click=move |_| send(message.clone())>{label}</button> }.into_any()
+}
+
+/// "1st", "2nd", "3rd", "4th"…
+pub(super) fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// What shows beside someone's name: "(host)" for the host, and "(guest)"
+/// for a guest who has a host's name, so that nobody passes for the host.
+pub(super) fn role_of(ui: CallUi, id: ParticipantId) -> Option<&'static str> {
+    const HOST: &str = "(host)";
+    const GUEST: &str = "(guest)";
+    let everyone = |f: &dyn Fn(&Participant) -> bool| ui.others.with(|o| o.iter().any(f)) || ui.me.with(|me| me.as_ref().is_some_and(f));
+    let (host, name) = ui
+        .others
+        .with(|o| o.iter().find(|p| p.id == id).map(|p| (p.host, p.name.clone())))
+        .or_else(|| ui.me.with(|me| me.as_ref().filter(|p| p.id == id).map(|p| (p.host, p.name.clone()))))?;
+    if host {
+        return Some(HOST);
+    }
+    everyone(&|p: &Participant| p.host && p.name == name).then_some(GUEST)
+}

@@ -1,0 +1,135 @@
+//! The host's lobby: who waits, for how long, letting them in or turning
+//! them away, and a word with a waiting guest.
+
+use leptos::prelude::*;
+
+use super::actions::send;
+use crate::call::protocol::{ClientMessage, ParticipantId, WaitingGuest};
+use crate::call::ui::CallUi;
+
+/// For the host: who waits in the lobby, with Admit and Deny for each.
+#[component]
+pub(super) fn Lobby(ui: CallUi) -> impl IntoView {
+    let count = move || ui.waiting.with(Vec::len);
+    // Ticks every 20 s, so "waiting 3 min" keeps up.
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    if let Ok(timer) = set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(20)) {
+        on_cleanup(move || timer.clear());
+    }
+    // Closures rather than `<Show>`: the same output for a smaller bundle.
+    let heading = move || match count() {
+        1 => "1 person is waiting to join".to_string(),
+        n => format!("{n} people are waiting to join"),
+    };
+    let admit_all = move || {
+        (count() > 1).then(|| {
+            view! {
+                <button type="button" class="primary" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    crate::client::admit_all();
+                }>"Admit all"</button>
+            }
+        })
+    };
+    view! {
+        <section class="lobby" aria-labelledby="lobby-heading" hidden=move || count() == 0>
+            <h2 id="lobby-heading">{heading}</h2>
+            <ul>
+                <For each=move || ui.waiting.get() key=|w| w.id let:guest>
+                    <WaitingItem ui guest tick/>
+                </For>
+            </ul>
+            {admit_all}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
+    let id = guest.id;
+    let name = guest.name.to_string();
+    let since = guest.since_ms;
+    let waited = move || {
+        tick.track();
+        waited_for(since)
+    };
+    view! {
+        <li>
+            <span class="who">{name.clone()}</span>
+            <span class="since">{waited}</span>
+            <button type="button" class="primary" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::admit(id);
+                let _ = id;
+            }>{format!("Admit {name}")}</button>
+            <button type="button" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::deny(id);
+                let _ = id;
+            }>{format!("Deny {name}")}</button>
+            <LobbyWords ui guest=Some((id, name.clone()))/>
+        </li>
+    }
+}
+
+/// Words between the host and a waiting guest, and a box to add one. For
+/// the host, `guest` is whom they write to (id, name); for the waiting guest
+/// it is `None`, and the box appears once the host has written.
+#[component]
+pub(super) fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let to = guest.as_ref().map(|(id, _)| *id);
+    let (field, label, button, host_says, you_say) = match &guest {
+        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone()),
+        None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Send".to_string(), "Host".to_string(), "You".to_string()),
+    };
+    let words = move || {
+        ui.lobby_chat.with(|all| {
+            all.iter()
+                .filter(|(g, _, _)| to.is_none_or(|id| *g == id))
+                .map(|(_, from_host, text)| format!("{}: {text}", if *from_host { &host_says } else { &you_say }))
+                .map(|line| view! { <li>{line}</li> })
+                .collect_view()
+        })
+    };
+    let open = move || to.is_some() || ui.lobby_chat.with(|all| all.iter().any(|w| w.1));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(box_) = input.get_untracked() else { return };
+        let text = box_.value();
+        if text.trim().is_empty() {
+            return;
+        }
+        box_.set_value("");
+        send(match to {
+            Some(id) => ClientMessage::LobbyChat { id, text },
+            None => ClientMessage::Chat { text },
+        });
+    };
+    view! {
+        <div class="lobby-chat" hidden=move || !open()>
+            <ul aria-live="polite">{words}</ul>
+            <form on:submit=submit>
+                <label for=field.clone()>{label}</label>
+                <input id=field type="text" maxlength="2000" autocomplete="off" node_ref=input/>
+                <button type="submit">{button}</button>
+            </form>
+        </div>
+    }
+    .into_any()
+}
+
+/// "waiting 3 min", from when they started waiting.
+pub(super) fn waited_for(since_ms: u64) -> String {
+    #[cfg(feature = "hydrate")]
+    let now = js_sys::Date::now() as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let now = since_ms;
+    match now.saturating_sub(since_ms) / 60_000 {
+        0 => "just arrived".to_string(),
+        1 => "waiting 1 min".to_string(),
+        n => format!("waiting {n} min"),
+    }
+}

@@ -1,0 +1,103 @@
+//! The call page: the pre-join screen and the call itself. Rendering is
+//! shared; everything that touches media or the network lives in
+//! `crate::client` (browser only) and talks to this view through the
+//! signals in [`CallUi`](crate::call::ui::CallUi).
+//!
+//! `prejoin` (devices, connection check, name), `in_call` (the call's
+//! screen), `lobby` (the host's waiting list), `tiles` (videos), `panels`
+//! (chat, people, devices) and `actions` (what buttons send).
+
+mod actions;
+mod in_call;
+mod lobby;
+mod panels;
+mod prejoin;
+mod tiles;
+
+use leptos::prelude::*;
+
+use self::in_call::InCall;
+use self::lobby::LobbyWords;
+use self::prejoin::PreJoin;
+use self::tiles::LocalVideo;
+use crate::api::rooms::{Availability, RoomInvitation};
+use crate::call::ui::{CallUi, Phase};
+
+/// The whole room experience: check devices, join, talk, leave. An island:
+/// this part of the page runs in the browser.
+#[island]
+pub fn Call(invitation: RoomInvitation) -> impl IntoView {
+    let ui = CallUi::new();
+    ui.host.set(invitation.host);
+    ui.ask_to_speak.set(invitation.guests_ask_to_speak);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let room_name = invitation.name.clone();
+    let availability = RwSignal::new(invitation.availability.clone());
+    // Before the join window, the page opens itself when it does.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Availability::NotYet { opens_at_ms, .. } = availability.get_untracked() {
+            let wait = (opens_at_ms as f64 - js_sys::Date::now()).max(0.0);
+            // setTimeout takes at most about 24 days; check again then.
+            let wait = std::time::Duration::from_millis(wait.min(2_000_000_000.0) as u64);
+            set_timeout(move || availability.set(Availability::Open), wait);
+        }
+    });
+    // Navigating away from the room page hangs up.
+    on_cleanup(|| {
+        #[cfg(feature = "hydrate")]
+        crate::client::leave();
+    });
+
+    // The camera runs from the pre-join screen on, and stops on leaving.
+    Effect::new(move |_| {
+        if ui.phase.get() == Phase::PreJoin {
+            #[cfg(feature = "hydrate")]
+            crate::client::start_preview(ui);
+        }
+    });
+
+    view! {
+        <div class="call-page">
+            {move || match ui.phase.get() {
+                Phase::PreJoin if availability.get() == Availability::Ended => view! {
+                    <section class="card narrow">
+                        <h1>{invitation.name.clone()}</h1>
+                        <p class="notice" role="status">"This session has ended."</p>
+                        <p>"If you expected to join, ask whoever sent you the link when the next session is."</p>
+                    </section>
+                }.into_any(),
+                Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated availability/> }.into_any(),
+                Phase::Waiting => view! {
+                    <section class="card narrow waiting">
+                        <h1>{room_name.clone()}</h1>
+                        <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
+                        <p>"The host knows you are here. Keep this page open; the call starts as soon as you are let in."</p>
+                        <LobbyWords ui guest=None/>
+                        <LocalVideo ui class="preview" label="Your camera preview"/>
+                        <button type="button" on:click=move |_| {
+                            #[cfg(feature = "hydrate")]
+                            crate::client::leave();
+                            ui.phase.set(Phase::Left);
+                        }>"Leave"</button>
+                    </section>
+                }.into_any(),
+                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept/> }.into_any(),
+                Phase::Left => view! {
+                    <section class="card narrow">
+                        <h1>"You left the call"</h1>
+                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Rejoin"</button>
+                    </section>
+                }.into_any(),
+                Phase::Failed(message) => view! {
+                    <section class="card narrow">
+                        <h1>"You are not in the call"</h1>
+                        <p class="form-error" role="alert">{message}</p>
+                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Try again"</button>
+                    </section>
+                }.into_any(),
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,134 @@
+//! Before joining: the camera and microphone check, the connection check,
+//! the name (and passcode) form, and the wait for a room not yet open.
+
+use leptos::prelude::*;
+
+use super::panels::DeviceSettings;
+use super::tiles::LocalVideo;
+use crate::api::rooms::{Availability, RoomInvitation};
+use crate::call::ui::{CallUi, MediaCheck};
+
+#[component]
+pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, availability: RwSignal<Availability>) -> impl IntoView {
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    let name_error = RwSignal::new(None::<String>);
+    let passcode_input = NodeRef::<leptos::html::Input>::new();
+    let passcode_required = invitation.passcode_required;
+    let signed_in = invitation.your_name.is_some();
+    let slug = invitation.slug.clone();
+    let invitation_keep_alive = invitation.keep_alive_secs;
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = name_input.get_untracked().map(|input| input.value()).unwrap_or_default();
+        let passcode = passcode_input.get_untracked().map(|input| input.value()).filter(|p| !p.trim().is_empty());
+        match crate::domain::DisplayName::parse(&typed) {
+            Ok(name) => {
+                name_error.set(None);
+                #[cfg(feature = "hydrate")]
+                crate::client::join(ui, slug.clone(), name, passcode, invitation_keep_alive);
+                #[cfg(not(feature = "hydrate"))]
+                let _ = (name, &slug, passcode, invitation_keep_alive);
+            }
+            Err(message) => name_error.set(Some(message)),
+        }
+    };
+    let media_status = move || match ui.media.get() {
+        MediaCheck::Checking => "Starting your camera and microphone…".to_string(),
+        MediaCheck::Ready { camera: true, microphone: true } => "Camera and microphone are working.".to_string(),
+        MediaCheck::Ready { camera: true, microphone: false } => "Camera is working; no microphone, so others will not hear you.".to_string(),
+        MediaCheck::Ready { camera: false, .. } => "Microphone is working; no camera, so others will not see you.".to_string(),
+        MediaCheck::Unavailable(why) => why,
+    };
+    let open = move || availability.get() == Availability::Open;
+    let can_join = move || hydrated.get() && open();
+    view! {
+        <section class="card prejoin">
+            <h1>{invitation.name.clone()}</h1>
+            {move || match availability.get() {
+                Availability::NotYet { title, starts_at_ms, opens_at_ms, starts_text } => {
+                    // Local times only after hydration, so the first render
+                    // matches the server's.
+                    let (starts, opens) = local_times(starts_at_ms, opens_at_ms, starts_text, hydrated.get());
+                    view! {
+                        <div class="notice" role="status">
+                            <p><strong>{format!("“{title}” starts at {starts}.")}</strong></p>
+                            <p>{format!("You can join from {opens}. This page lets you in by itself then; meanwhile, check your camera and microphone.")}</p>
+                        </div>
+                    }.into_any()
+                }
+                _ => view! { <p>"Check how you look and sound, then join."</p> }.into_any(),
+            }}
+            {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
+            <LocalVideo ui class="preview" label="Your camera preview"/>
+            <p class="media-status" role="status">{media_status}</p>
+            <DeviceSettings ui/>
+            <p class="notice" role="status">{move || ui.notice.get()}</p>
+            <ConnectionCheck ui probes=invitation.probe_urls.clone()/>
+            <form on:submit=join>
+                <crate::pages::form::Field
+                    label="Your name"
+                    name="display_name"
+                    autocomplete="name"
+                    value=invitation.your_name.clone().unwrap_or_default()
+                    readonly=signed_in
+                    hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
+                    node_ref=name_input
+                    error=name_error
+                />
+                {passcode_required.then(|| view! {
+                    <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
+                        hint="The host gave it to you with the link." node_ref=passcode_input error=Signal::derive(|| None::<String>)/>
+                })}
+                <button type="submit" class="primary" disabled=move || !can_join()>
+                    {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// Whether this browser reaches the server and the network servers, run
+/// once on arrival and again on request.
+#[component]
+pub(super) fn ConnectionCheck(ui: CallUi, probes: Vec<String>) -> impl IntoView {
+    let run = move || {
+        #[cfg(feature = "hydrate")]
+        crate::client::check_connection(ui, probes.clone());
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &probes;
+    };
+    let first = run.clone();
+    Effect::new(move |_| first());
+    let line = move |check: RwSignal<Option<(bool, String)>>, waiting: &'static str| {
+        move || match check.get() {
+            None => view! { <li>{waiting}</li> }.into_any(),
+            Some((ok, text)) => view! { <li class:ok=ok class:problem=!ok>{text}</li> }.into_any(),
+        }
+    };
+    view! {
+        <div class="connection-check" aria-live="polite">
+            <h2>"Connection check"</h2>
+            <ul>
+                {line(ui.server_check, "Checking the connection to Huddle's server…")}
+                {line(ui.network_check, "Checking the network…")}
+            </ul>
+            <button type="button" on:click=move |_| run()>"Check again"</button>
+        </div>
+    }
+    .into_any()
+}
+
+/// The start and the opening of a session, in the visitor's own time zone
+/// once the browser can say it ("Tuesday, 1 December 2026 at 09:00"), and
+/// in the session's zone (`fallback`) until then.
+pub(super) fn local_times(starts_at_ms: i64, opens_at_ms: i64, fallback: String, local: bool) -> (String, String) {
+    #[cfg(feature = "hydrate")]
+    {
+        let local_pair = local.then(|| crate::client::local_time(starts_at_ms).zip(crate::client::local_time(opens_at_ms))).flatten();
+        if let Some((starts, opens)) = local_pair {
+            return (format!("{starts} (your time)"), opens);
+        }
+    }
+    let _ = (starts_at_ms, opens_at_ms, local);
+    (fallback, "a few minutes before".to_string())
+}
