@@ -23,6 +23,9 @@ pub mod pages;
 pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
+/// Putting the server together: the pages, the API and the server's parts.
+#[cfg(feature = "ssr")]
+pub mod startup;
 
 /// Entry point the hydration script calls once the WASM has loaded: brings
 /// each island (`#[island]` component) on the page to life.

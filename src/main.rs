@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use huddle::server::config::{Config, HELP};
-use huddle::server::startup::Application;
+use huddle::startup::Application;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -11,7 +11,7 @@
 //!
 //! The adapters that carry the hub's decisions out (the WebSocket, the
 //! registry of connections, the database look-ups before a join) are the
-//! server's: see `server::signaling`. `docs/signaling-protocol.md`
+//! server's (its signaling folder). `docs/signaling-protocol.md`
 //! specifies every message.
 
 pub mod protocol;

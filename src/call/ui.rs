@@ -1,6 +1,6 @@
 //! The call's state as the view sees it: plain signals that the view in
-//! `crate::pages::call` renders (the same on the server and in the
-//! browser) and that the browser client (`crate::client`) writes. Both
+//! the call page renders (the same on the server and in the
+//! browser) and that the browser client writes. Both
 //! import it from here; it holds no words a person reads.
 
 use std::collections::HashMap;

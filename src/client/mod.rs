@@ -1,6 +1,6 @@
 //! The browser side of a call (feature `hydrate` only): camera and
 //! microphone, the signaling socket and one `RTCPeerConnection` per other
-//! participant. The view in `crate::pages::call` reads the outcome from
+//! participant. The call page's view reads the outcome from
 //! [`CallUi`](crate::call::ui::CallUi) signals and calls the functions re-exported here.
 //!
 //! - `call`: the call itself (session and reconnecting, the server's

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// The unguessable part of a join link (`/r/{slug}`): 144 random bits from
 /// the operating system's CSPRNG, written as 24 URL-safe base64 characters
-/// (made by `server::token::new_room_slug`).
+/// (made by the server's token generator).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomSlug(String);

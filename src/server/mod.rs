@@ -21,7 +21,6 @@ pub mod schedule;
 pub mod serve;
 pub mod session;
 pub mod signaling;
-pub mod startup;
 pub mod state;
 pub mod throttle;
 pub mod tls;

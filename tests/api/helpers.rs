@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use huddle::api::rooms::RoomSummary;
 use huddle::call::protocol::{ErrorCode, ParticipantId, ResumeToken, ServerMessage};
 use huddle::server::config::Config;
-use huddle::server::startup::Application;
+use huddle::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
 use tempfile::TempDir;

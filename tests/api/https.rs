@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use huddle::call::protocol::ServerMessage;
 use huddle::server::config::{Config, TlsFiles};
-use huddle::server::startup::Application;
+use huddle::startup::Application;
 use reqwest::header::{HeaderValue, ORIGIN};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
