@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use huddle::call::hub::{
     Caller, Effects, Ending, FoundRoom, Hub, JoinFacts, JoinWindow, Lookup, Now, Passcode, Person, RoomId, RoomRules, RESUME_GRACE,
 };
-use huddle::call::protocol::{CallRules, ClientMessage, ParticipantId, ResumeToken, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ParticipantId, ResumeToken, ServerMessage};
+use huddle::domain::CallRules;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

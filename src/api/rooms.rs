@@ -227,21 +227,20 @@ pub async fn set_room_guests(
     #[server(default)] may_share_screen: Option<String>,
     #[server(default)] keep_chat: Option<String>,
 ) -> Result<RoomSummary, AppError> {
-    use crate::server::rooms::{self, GuestRules};
+    use crate::domain::CallRules;
+    use crate::server::rooms;
     super::context::finish::<SetRoomGuests>(
         &format!("/rooms/{room}"),
         async move {
             let on = |v: &Option<String>| v.as_deref() == Some("on");
-            let rules = GuestRules {
-                join_muted: on(&join_muted),
-                may_unmute: on(&may_unmute),
-                may_share_screen: on(&may_share_screen),
-                keep_chat: on(&keep_chat),
-            };
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
-            let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules).await?;
-            tracing::info!(account = %owner.id, room, ?rules, "room guest rules changed");
+            // Relaying everyone is its own setting, kept as it is.
+            let relay_only = rooms::find_owned(&state.db, owner.id, room).await?.guests.relay_only;
+            let rules = CallRules { join_muted: on(&join_muted), may_unmute: on(&may_unmute), may_share_screen: on(&may_share_screen), relay_only };
+            let keep_chat = on(&keep_chat);
+            let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules, keep_chat).await?;
+            tracing::info!(account = %owner.id, room, ?rules, keep_chat, "room guest rules changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
             Ok(summary(&state.public_origin, changed))
         }
@@ -436,7 +435,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 host,
                 passcode_required,
                 guests_ask_to_speak,
-                chat_kept: room.guests.keep_chat,
+                chat_kept: room.keep_chat,
                 probe_urls: state.signaling.probe_urls(),
             })
         }
@@ -478,7 +477,7 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         guests_join_muted: room.guests.join_muted,
         guests_may_unmute: room.guests.may_unmute,
         guests_may_share_screen: room.guests.may_share_screen,
-        keep_chat: room.guests.keep_chat,
-        relay_only: room.relay_only,
+        keep_chat: room.keep_chat,
+        relay_only: room.guests.relay_only,
     }
 }

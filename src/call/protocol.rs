@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ChatText, DisplayName, RoomSlug};
+use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -84,28 +84,6 @@ pub struct WaitingGuest {
     pub name: DisplayName,
     /// When they started waiting (Unix milliseconds, the server's clock).
     pub since_ms: u64,
-}
-
-/// What the room lets you do in its call, as `welcome` tells you. The host
-/// may do everything; guests what the room's settings say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRules {
-    /// Come in with your microphone off.
-    pub join_muted: bool,
-    /// You may turn your microphone on yourself. If not, wait for
-    /// `may_unmute` (raise your hand to ask).
-    pub may_unmute: bool,
-    /// You may share your screen.
-    pub may_share_screen: bool,
-    /// Connect only through the TURN relay (`iceTransportPolicy: "relay"`):
-    /// the room hides everyone's network address. Everyone's, the host's too.
-    #[serde(default)]
-    pub relay_only: bool,
-}
-
-impl CallRules {
-    /// Everything allowed: the host's rules, and a meeting's.
-    pub const OPEN: CallRules = CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false };
 }
 
 /// One ICE server (STUN or TURN) the browser should use, as in

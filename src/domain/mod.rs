@@ -5,6 +5,7 @@
 //! stores or relays a value that did not pass through one of these.
 
 mod account_id;
+mod call_rules;
 mod chat_text;
 mod display_name;
 mod email;
@@ -15,6 +16,7 @@ mod room_slug;
 pub(crate) mod text;
 
 pub use account_id::AccountId;
+pub use call_rules::CallRules;
 pub use chat_text::ChatText;
 pub use display_name::DisplayName;
 pub use email::Email;

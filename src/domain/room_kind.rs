@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::domain::CallRules;
+
 /// What a room is for. Each kind brings its own defaults, which the host can
 /// then change per room (except a consultation's lobby, which stays on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,9 +23,8 @@ pub struct RoomDefaults {
     pub lobby: bool,
     /// The room's own cap on its call, if any.
     pub max_participants: Option<i64>,
-    pub guests_join_muted: bool,
-    pub guests_may_unmute: bool,
-    pub guests_may_share_screen: bool,
+    /// What guests may do (never relay-only by default).
+    pub guests: CallRules,
     pub keep_chat: bool,
 }
 
@@ -66,25 +67,19 @@ impl RoomKind {
             Self::Consultation => RoomDefaults {
                 lobby: true,
                 max_participants: Some(2),
-                guests_join_muted: false,
-                guests_may_unmute: true,
-                guests_may_share_screen: true,
+                guests: CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false },
                 keep_chat: false,
             },
             Self::Class => RoomDefaults {
                 lobby: true,
                 max_participants: None,
-                guests_join_muted: true,
-                guests_may_unmute: false,
-                guests_may_share_screen: false,
+                guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false },
                 keep_chat: false,
             },
             Self::Meeting => RoomDefaults {
                 lobby: false,
                 max_participants: None,
-                guests_join_muted: false,
-                guests_may_unmute: true,
-                guests_may_share_screen: true,
+                guests: CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false },
                 keep_chat: false,
             },
         }
@@ -112,12 +107,12 @@ mod tests {
     #[test]
     fn each_kind_brings_the_defaults_it_promises() {
         let consultation = RoomKind::Consultation.defaults();
-        assert!(consultation.lobby && !consultation.guests_join_muted && consultation.max_participants == Some(2));
+        assert!(consultation.lobby && !consultation.guests.join_muted && consultation.max_participants == Some(2));
         assert!(!RoomKind::Consultation.lobby_optional());
         let class = RoomKind::Class.defaults();
-        assert!(class.lobby && class.guests_join_muted && !class.guests_may_unmute);
+        assert!(class.lobby && class.guests.join_muted && !class.guests.may_unmute);
         let meeting = RoomKind::Meeting.defaults();
-        assert!(!meeting.lobby && meeting.guests_may_unmute && RoomKind::Meeting.lobby_optional());
+        assert!(!meeting.lobby && meeting.guests.may_unmute && RoomKind::Meeting.lobby_optional());
         for kind in RoomKind::ALL {
             assert!(!kind.defaults().keep_chat, "chat is not kept unless the host asks");
         }

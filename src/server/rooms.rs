@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::{AccountId, RoomKind, RoomName, RoomSlug};
+use crate::domain::{AccountId, CallRules, RoomKind, RoomName, RoomSlug};
 use crate::error::AppError;
 use crate::server::password::PasswordHasher;
 
@@ -21,21 +21,10 @@ pub struct Room {
     /// The host's own cap on the call (2 to 4), if they set one.
     pub max_participants: Option<i64>,
     pub kind: RoomKind,
-    pub guests: GuestRules,
-    /// Everyone connects through the TURN relay: nobody learns another's
-    /// network address.
-    pub relay_only: bool,
-}
-
-/// What guests may do in a room's calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GuestRules {
-    /// Guests come in with their microphone off.
-    pub join_muted: bool,
-    /// A muted guest may turn their microphone on again themselves; if not,
-    /// only when the host lets them speak.
-    pub may_unmute: bool,
-    pub may_share_screen: bool,
+    /// What guests may do in its calls. Its `relay_only` (everyone
+    /// connects through the TURN relay: nobody learns another's network
+    /// address) holds for the host too.
+    pub guests: CallRules,
     /// The call's chat is kept for the host after the call.
     pub keep_chat: bool,
 }
@@ -50,8 +39,8 @@ fn from_row(row: RoomRow) -> Result<Room, AppError> {
     let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat, relay_only) = row;
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
     let kind = RoomKind::parse(&kind).map_err(|e| AppError::internal("a stored room kind is invalid", e))?;
-    let guests = GuestRules { join_muted, may_unmute, may_share_screen, keep_chat };
-    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests, relay_only })
+    let guests = CallRules { join_muted, may_unmute, may_share_screen, relay_only };
+    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests, keep_chat })
 }
 
 /// Creates a `kind` of room for `owner` with a fresh join link and the
@@ -79,9 +68,9 @@ fn bind_kind<'q>(
         .bind(kind.as_str())
         .bind(d.lobby)
         .bind(d.max_participants)
-        .bind(d.guests_join_muted)
-        .bind(d.guests_may_unmute)
-        .bind(d.guests_may_share_screen)
+        .bind(d.guests.join_muted)
+        .bind(d.guests.may_unmute)
+        .bind(d.guests.may_share_screen)
         .bind(d.keep_chat)
 }
 
@@ -98,8 +87,9 @@ pub async fn set_kind(db: &SqlitePool, owner: AccountId, id: i64, kind: RoomKind
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 
-/// Sets what guests may do in `owner`'s room `id`.
-pub async fn set_guest_rules(db: &SqlitePool, owner: AccountId, id: i64, rules: GuestRules) -> Result<Room, AppError> {
+/// Sets what guests may do in `owner`'s room `id`, and whether its chat is
+/// kept. (Relaying everyone is set on its own: [`set_relay_only`].)
+pub async fn set_guest_rules(db: &SqlitePool, owner: AccountId, id: i64, rules: CallRules, keep_chat: bool) -> Result<Room, AppError> {
     let row: Option<RoomRow> = sqlx::query_as(&format!(
         "UPDATE rooms SET guests_join_muted = ?, guests_may_unmute = ?, guests_may_share_screen = ?, keep_chat = ? \
          WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"
@@ -107,7 +97,7 @@ pub async fn set_guest_rules(db: &SqlitePool, owner: AccountId, id: i64, rules: 
     .bind(rules.join_muted)
     .bind(rules.may_unmute)
     .bind(rules.may_share_screen)
-    .bind(rules.keep_chat)
+    .bind(keep_chat)
     .bind(id)
     .bind(owner)
     .fetch_optional(db)

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{CallRules, ErrorCode, ServerMessage};
+use huddle::call::protocol::{ErrorCode, ServerMessage};
+use huddle::domain::CallRules;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 

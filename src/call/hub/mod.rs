@@ -23,12 +23,11 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::call::protocol::{
-    CallRules, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest,
-    PROTOCOL_VERSION,
+    ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest, PROTOCOL_VERSION,
 };
 use crate::call::turn::TurnIssuer;
 use crate::call::MESH_LIMIT;
-use crate::domain::{AccountId, ChatText, DisplayName};
+use crate::domain::{AccountId, CallRules, ChatText, DisplayName};
 
 pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_WAIT};
 pub use step::{Caller, Closing, Effects, Ending, Now};

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crate::call::hub::{Caller, FoundRoom, JoinFacts, JoinWindow, Lookup, Passcode, RoomId, RoomRules};
-use crate::call::protocol::{CallRules, ResumeToken};
+use crate::call::protocol::ResumeToken;
 use crate::domain::{RoomKind, RoomSlug};
 use crate::error::AppError;
 use crate::server::rooms::{self, Room};
@@ -60,13 +60,8 @@ fn room_rules(room: &Room) -> RoomRules {
     RoomRules {
         limit: room.max_participants.and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX),
         companions: room.kind == RoomKind::Consultation,
-        guests: CallRules {
-            join_muted: room.guests.join_muted,
-            may_unmute: room.guests.may_unmute,
-            may_share_screen: room.guests.may_share_screen,
-            relay_only: room.relay_only,
-        },
-        keep_chat: room.guests.keep_chat,
+        guests: room.guests,
+        keep_chat: room.keep_chat,
     }
 }
 
