@@ -3,6 +3,7 @@ use std::time::Duration;
 use huddle::server::config::SessionLimits;
 
 use crate::helpers::{spawn_app, spawn_app_with, Socket};
+use huddle::call::protocol::ClientMessage;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -74,7 +75,7 @@ async fn signing_out_closes_that_sessions_call_sockets_within_a_second() {
     assert_eq!(laptop.call("logout", &[]).await.status(), 200);
     closed_within_a_second(&mut laptop_call).await;
     // The phone's call carries on.
-    phone_call.send_json(serde_json::json!({"type": "leave"})).await;
+    phone_call.send(ClientMessage::Leave).await;
     phone_call.expect_silence().await;
     assert_eq!(phone.me().await["display_name"], "Ada");
 }
@@ -91,7 +92,7 @@ async fn sign_out_everywhere_else_keeps_only_this_session() {
     closed_within_a_second(&mut phone_call).await;
     assert!(phone.me().await.is_null());
     assert_eq!(laptop.me().await["display_name"], "Ada");
-    laptop_call.send_json(serde_json::json!({"type": "leave"})).await;
+    laptop_call.send(ClientMessage::Leave).await;
     laptop_call.expect_silence().await;
 }
 

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::ServerMessage;
-use serde_json::json;
+use huddle::call::protocol::{ClientMessage, ServerMessage};
 
 use crate::helpers::{resume_token, spawn_app, TestApp};
 
@@ -40,7 +39,7 @@ async fn joins_leaves_and_a_reconnect_make_one_row_per_stay_and_a_csv() {
     let mut back = app.visitor().socket().await;
     assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Resumed { .. }));
     eventually(&app, "SELECT count(*) FROM attendance WHERE reconnects = 1", 1).await;
-    back.send_json(json!({"type": "leave"})).await;
+    back.send(ClientMessage::Leave).await;
     eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
     eventually(&app, "SELECT count(*) FROM attendance", 2).await;
 
@@ -83,7 +82,7 @@ async fn a_sessions_attendance_lists_only_the_stays_in_its_window() {
     let mut pat = app.visitor().socket().await;
     pat.join(&room.slug, "Pat").await;
     eventually(&app, "SELECT count(*) FROM attendance", 1).await;
-    pat.send_json(json!({"type": "leave"})).await;
+    pat.send(ClientMessage::Leave).await;
     eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
     // Long after it, the host drops in alone.
     app.clock.set(start + jiff::SignedDuration::from_hours(3));
@@ -112,18 +111,18 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
         other => panic!("expected the lobby, got {other:?}"),
     };
     let pat_id = waiting(call.recv().await);
-    call.send_json(json!({"type": "admit", "id": pat_id})).await;
+    call.send(ClientMessage::Admit { id: pat_id }).await;
     pat.recv().await; // welcome
                       // Pat, a guest, tries a host action.
-    pat.send_json(json!({"type": "lock", "locked": true})).await;
+    pat.send(ClientMessage::Lock { locked: true }).await;
     let _sam = app.knock(&room.slug, "Sam").await;
     call.recv().await; // joined
     call.recv().await; // lobby: empty after admit
     let sam_id = waiting(call.recv().await);
-    call.send_json(json!({"type": "deny", "id": sam_id})).await;
-    call.send_json(json!({"type": "lock", "locked": true})).await;
-    call.send_json(json!({"type": "remove", "id": pat_id})).await;
-    call.send_json(json!({"type": "end_for_all"})).await;
+    call.send(ClientMessage::Deny { id: sam_id }).await;
+    call.send(ClientMessage::Lock { locked: true }).await;
+    call.send(ClientMessage::Remove { id: pat_id }).await;
+    call.send(ClientMessage::EndForAll).await;
     call.expect_closed(Some(4003)).await;
 
     let query = "SELECT count(*) FROM audit_events WHERE action LIKE 'call_%'";
@@ -176,7 +175,7 @@ async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
     }
     for guest in &mut guests {
         for _ in 0..30 {
-            guest.send_json(serde_json::json!({"type": "admit_all"})).await;
+            guest.send(ClientMessage::AdmitAll).await;
         }
     }
     for guest in &mut guests {
@@ -210,7 +209,7 @@ async fn someone_still_in_a_weekly_sessions_call_is_listed_once() {
     let mut sam = app.visitor().socket().await;
     sam.join(&room.slug, "Sam").await;
     eventually(&app, "SELECT count(*) FROM attendance", 2).await;
-    sam.send_json(json!({"type": "leave"})).await;
+    sam.send(ClientMessage::Leave).await;
     eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NOT NULL", 1).await;
     let csv = host.page(&format!("/rooms/{}/attendance.csv?session={}", room.id, created["id"])).await.text().await.unwrap();
     let names: Vec<&str> = csv.trim_end().split("\r\n").skip(1).map(|l| l.split(',').next().unwrap()).collect();

@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{ErrorCode, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage, SignalPayload};
 use huddle::server::client_address::TrustedProxies;
-use serde_json::json;
 
-use crate::helpers::{spawn_app_with, you, TestApp, Visitor};
+use crate::helpers::{join_message, spawn_app_with, you, TestApp, Visitor};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -117,7 +116,7 @@ async fn host_with_lobby(app: &TestApp) -> (crate::helpers::Socket, String) {
 
 async fn knock(visitor: &Visitor, slug: &str, name: &str) -> (crate::helpers::Socket, ServerMessage) {
     let mut socket = visitor.socket().await;
-    socket.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+    socket.send(join_message(slug, name)).await;
     let answer = socket.recv().await;
     (socket, answer)
 }
@@ -132,7 +131,7 @@ async fn a_guest_turned_away_does_not_keep_others_on_the_same_network_out() {
         ServerMessage::Lobby { waiting } => waiting[0].id,
         other => panic!("expected the lobby, got {other:?}"),
     };
-    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    call.send(ClientMessage::Deny { id: pat_id }).await;
     pat.expect_error(ErrorCode::Denied).await;
     // Sam, on the same school network, may knock.
     let (_sam, answer) = knock(&guest(&app, "203.0.113.5", 's'), &slug, "Sam").await;
@@ -152,7 +151,7 @@ async fn a_removed_guest_waits_to_come_back_and_others_on_the_network_do_not() {
     let mut pat = guest(&app, "203.0.113.5", 'p').socket().await;
     let pat_id = you(&pat.join(&slug, "Pat").await);
     call.recv().await; // Pat joined
-    call.send_json(json!({"type": "remove", "id": pat_id})).await;
+    call.send(ClientMessage::Remove { id: pat_id }).await;
     pat.expect_error(ErrorCode::Removed).await;
     // Sam, behind the same address, walks straight in (no lobby here).
     let mut sam = guest(&app, "203.0.113.5", 's').socket().await;
@@ -222,9 +221,9 @@ async fn the_metrics_listener_shows_a_call_as_it_happens_and_the_public_port_doe
     let mut pat = app.visitor().socket().await;
     let pat_id = you(&pat.join(&slug, "Pat").await);
     call.recv().await; // Pat joined
-    call.send_json(json!({"type": "signal", "to": pat_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    call.send(ClientMessage::Signal { to: pat_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     assert!(matches!(pat.recv().await, ServerMessage::Signal { .. }));
-    pat.send_json(json!({"type": "mute_all"})).await;
+    pat.send(ClientMessage::MuteAll).await;
     pat.expect_error(ErrorCode::NotHost).await;
     let during = scrape().await;
     assert_eq!(metric(&during, "huddle_calls"), 1.0, "{during}");
@@ -250,7 +249,7 @@ async fn without_a_guest_identity_a_denial_falls_back_to_the_resolved_address() 
         ServerMessage::Lobby { waiting } => waiting[0].id,
         other => panic!("expected the lobby, got {other:?}"),
     };
-    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    call.send(ClientMessage::Deny { id: pat_id }).await;
     pat.expect_error(ErrorCode::Denied).await;
     let (_, answer) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
     assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied), "the same forwarded address");
@@ -278,7 +277,7 @@ async fn from_an_untrusted_peer_a_denial_ignores_the_claimed_address() {
         ServerMessage::Lobby { waiting } => waiting[0].id,
         other => panic!("expected the lobby, got {other:?}"),
     };
-    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    call.send(ClientMessage::Deny { id: pat_id }).await;
     pat.expect_error(ErrorCode::Denied).await;
     // Claiming another address does not make a cookieless client someone else.
     let (_, answer) = knock(&from(&app, "203.0.113.6"), &slug, "Pat").await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 pub use futures_util::SinkExt as _;
 use futures_util::{SinkExt, StreamExt};
 use huddle::api::rooms::RoomSummary;
-use huddle::call::protocol::{ErrorCode, ParticipantId, ResumeToken, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ErrorCode, ParticipantId, ResumeToken, ServerMessage, PROTOCOL_VERSION};
 use huddle::server::config::Config;
 use huddle::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
@@ -152,7 +152,7 @@ impl TestApp {
     /// Like [`TestApp::knock`], from `visitor`'s browser.
     pub async fn knock_as(&self, visitor: &Visitor, slug: &str, name: &str) -> Socket {
         let mut guest = visitor.socket().await;
-        guest.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        guest.send(join_message(slug, name)).await;
         assert!(matches!(guest.recv().await, ServerMessage::Waiting { .. }));
         guest
     }
@@ -270,12 +270,25 @@ impl Visitor {
     }
 }
 
+/// A `join` for the room whose link ends in `room`, as `name`.
+pub fn join_message(room: &str, name: &str) -> ClientMessage {
+    let room = huddle::domain::RoomSlug::parse(room).expect("a join link's shape");
+    ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.into(), passcode: None }
+}
+
 /// A signaling socket with JSON helpers.
 pub struct Socket {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Socket {
+    /// Sends `message` as the browser would: the protocol type, serialized.
+    pub async fn send(&mut self, message: ClientMessage) {
+        self.send_text(&serde_json::to_string(&message).expect("a message serializes")).await;
+    }
+
+    /// Sends `value` as it is: for messages the protocol types cannot
+    /// even express (unknown fields, wrong versions, malformed values).
     pub async fn send_json(&mut self, value: serde_json::Value) {
         self.send_text(&value.to_string()).await;
     }
@@ -286,7 +299,7 @@ impl Socket {
 
     /// Joins `slug` as `name` and returns the welcome.
     pub async fn join(&mut self, slug: &str, name: &str) -> ServerMessage {
-        self.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        self.send(join_message(slug, name)).await;
         let welcome = self.recv().await;
         assert!(matches!(welcome, ServerMessage::Welcome { .. }), "expected a welcome, got {welcome:?}");
         welcome
@@ -295,7 +308,7 @@ impl Socket {
     /// Presents `token` to take a dropped participant's place back; returns
     /// the server's answer.
     pub async fn resume(&mut self, token: &ResumeToken) -> ServerMessage {
-        self.send_json(serde_json::json!({"type": "resume", "version": 1, "token": token.0})).await;
+        self.send(ClientMessage::Resume { version: PROTOCOL_VERSION, token: token.clone() }).await;
         self.recv().await
     }
 

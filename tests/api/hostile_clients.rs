@@ -1,5 +1,5 @@
 use futures_util::SinkExt;
-use huddle::call::protocol::{ErrorCode, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage, SignalPayload};
 use huddle::server::signaling::SignalingSettings;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -35,7 +35,7 @@ async fn a_flooding_client_is_throttled_then_closed_while_other_rooms_carry_on()
     flooder.expect_closed(Some(1008)).await;
 
     // Meanwhile the calm room relays as usual.
-    a.send_json(json!({"type": "signal", "to": b_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    a.send(ClientMessage::Signal { to: b_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     assert!(matches!(b.recv().await, ServerMessage::Signal { .. }));
 }
 
@@ -49,11 +49,11 @@ async fn a_normal_join_burst_is_not_rate_limited() {
     newcomer.join(&slug, "Newcomer").await;
     peer.recv().await;
     // An offer and 60 trickled candidates at once, as a browser sends them.
-    newcomer.send_json(json!({"type": "signal", "to": peer_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    newcomer.send(ClientMessage::Signal { to: peer_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     for n in 0..60 {
-        newcomer
-            .send_json(json!({"type": "signal", "to": peer_id.0, "payload": {"kind": "candidate", "candidate": format!("candidate:{n} 1 udp 1 127.0.0.1 9 typ host")}}))
-            .await;
+        let candidate = format!("candidate:{n} 1 udp 1 127.0.0.1 9 typ host");
+        let payload = SignalPayload::Candidate { candidate, sdp_mid: None, sdp_m_line_index: None };
+        newcomer.send(ClientMessage::Signal { to: peer_id, payload }).await;
     }
     for _ in 0..61 {
         assert!(matches!(peer.recv().await, ServerMessage::Signal { .. }));

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{ErrorCode, ParticipantId, ServerMessage};
-use serde_json::json;
+use huddle::call::protocol::{ClientMessage, ErrorCode, ParticipantId, ServerMessage, SignalPayload};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, Socket, TestApp, Visitor};
+use crate::helpers::{join_message, spawn_app, Socket, TestApp, Visitor};
 
 /// A host with a lobby room, and its slug.
 async fn lobby_room(app: &TestApp) -> (Visitor, String) {
@@ -41,7 +40,7 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     let mut call = host_in_call(&host, &slug).await;
 
     let mut pat = app.visitor().socket().await;
-    pat.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
+    pat.send(join_message(&slug, "Pat")).await;
     // The one frame a waiting guest gets: "wait", with its own resume token.
     let Some(Message::Text(first)) = pat.next_frame(Duration::from_secs(5)).await else { panic!("no answer") };
     let first: serde_json::Value = serde_json::from_str(first.as_str()).unwrap();
@@ -52,10 +51,10 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     // The call goes on: Sam is let in, the host chats and signals.
     let mut sam = app.knock(&slug, "Sam").await;
     let sam_id = waiting(&call.recv().await)[1].1;
-    call.send_json(json!({"type": "admit", "id": sam_id})).await;
+    call.send(ClientMessage::Admit { id: sam_id }).await;
     assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
-    call.send_json(json!({"type": "chat", "text": "Welcome, Sam"})).await;
-    call.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    call.send(ClientMessage::Chat { text: "Welcome, Sam".into() }).await;
+    call.send(ClientMessage::Signal { to: sam_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     assert!(matches!(sam.recv().await, ServerMessage::Chat { .. }));
     assert!(matches!(sam.recv().await, ServerMessage::Signal { .. }));
     // Pat, still waiting, got not one more frame: no roster, names, chat or media.
@@ -63,7 +62,7 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
         panic!("a waiting guest received {frame:?}");
     }
     // Nor can Pat reach anyone in the call: a word reaches the host alone.
-    pat.send_json(json!({"type": "chat", "text": "hello?"})).await;
+    pat.send(ClientMessage::Chat { text: "hello?".into() }).await;
     assert!(matches!(pat.recv().await, ServerMessage::LobbyChat { guest, from_host: false, .. } if guest == pat_id));
     let mut heard = false;
     for _ in 0..8 {
@@ -74,7 +73,7 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     }
     assert!(heard, "the host hears the waiting guest");
     sam.expect_silence().await;
-    pat.send_json(json!({"type": "signal", "to": sam_id, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    pat.send(ClientMessage::Signal { to: sam_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     pat.expect_error(ErrorCode::NotAdmitted).await;
 }
 
@@ -86,7 +85,7 @@ async fn the_host_admits_a_guest_and_both_see_each_other() {
     let mut pat = app.knock(&slug, "Pat").await;
     let (name, pat_id) = waiting(&call.recv().await)[0].clone();
     assert_eq!(name, "Pat");
-    call.send_json(json!({"type": "admit", "id": pat_id})).await;
+    call.send(ClientMessage::Admit { id: pat_id }).await;
     match pat.recv().await {
         ServerMessage::Welcome { participants, you, .. } => {
             assert_eq!(you.id, pat_id);
@@ -111,7 +110,7 @@ async fn guests_who_come_before_the_host_wait_and_are_not_let_in_when_the_host_a
     early.expect_silence().await;
     earlier.expect_silence().await;
     // Admit all lets both in.
-    call.send_json(json!({"type": "admit_all"})).await;
+    call.send(ClientMessage::AdmitAll).await;
     assert!(matches!(early.recv().await, ServerMessage::Welcome { .. }));
     assert!(matches!(earlier.recv().await, ServerMessage::Welcome { .. }));
 }
@@ -123,7 +122,7 @@ async fn a_denied_guest_is_told_politely_and_cannot_knock_again_for_a_while() {
     let mut call = host_in_call(&host, &slug).await;
     let mut pat = app.knock(&slug, "Pat").await;
     let pat_id = waiting(&call.recv().await)[0].1;
-    call.send_json(json!({"type": "deny", "id": pat_id})).await;
+    call.send(ClientMessage::Deny { id: pat_id }).await;
     match pat.recv().await {
         ServerMessage::Error { code, message } => {
             assert_eq!(code, ErrorCode::Denied);
@@ -136,7 +135,7 @@ async fn a_denied_guest_is_told_politely_and_cannot_knock_again_for_a_while() {
     // Knocking again at once, from the same address: refused straight away,
     // and the host is not bothered.
     let mut again = app.visitor().socket().await;
-    again.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Pat again"})).await;
+    again.send(join_message(&slug, "Pat again")).await;
     again.expect_error(ErrorCode::Denied).await;
     call.expect_silence().await;
 }
@@ -148,18 +147,18 @@ async fn only_the_host_may_admit_or_deny_and_a_guest_who_tries_is_refused() {
     let mut call = host_in_call(&host, &slug).await;
     let mut sam = app.knock(&slug, "Sam").await;
     let sam_id = waiting(&call.recv().await)[0].1;
-    call.send_json(json!({"type": "admit", "id": sam_id})).await;
+    call.send(ClientMessage::Admit { id: sam_id }).await;
     assert!(matches!(sam.recv().await, ServerMessage::Welcome { .. }));
     call.recv().await; // Sam joined
     call.recv().await; // lobby empty
     let mut pat = app.knock(&slug, "Pat").await;
     let pat_id = waiting(&call.recv().await)[0].1;
     // Sam, in the call but not the host, tries both; Pat tries too.
-    for message in [json!({"type": "admit", "id": pat_id}), json!({"type": "deny", "id": pat_id}), json!({"type": "admit_all"})] {
-        sam.send_json(message).await;
+    for message in [ClientMessage::Admit { id: pat_id }, ClientMessage::Deny { id: pat_id }, ClientMessage::AdmitAll] {
+        sam.send(message).await;
         sam.expect_error(ErrorCode::NotHost).await;
     }
-    pat.send_json(json!({"type": "admit", "id": pat_id})).await;
+    pat.send(ClientMessage::Admit { id: pat_id }).await;
     pat.expect_error(ErrorCode::NotHost).await;
     call.expect_silence().await;
     pat.expect_silence().await;
@@ -176,7 +175,7 @@ async fn without_a_lobby_guests_join_at_once() {
     let id = room.id.to_string();
     assert_eq!(host.call("set_room_lobby", &[("room", &id), ("lobby", "on")]).await.status(), 200);
     let mut waits = app.visitor().socket().await;
-    waits.send_json(json!({"type": "join", "version": 1, "room": room.slug, "name": "Sam"})).await;
+    waits.send(join_message(&room.slug, "Sam")).await;
     assert!(matches!(waits.recv().await, ServerMessage::Waiting { .. }));
     assert_eq!(host.call("set_room_lobby", &[("room", &id)]).await.status(), 200);
     let mut later = app.visitor().socket().await;

@@ -1,18 +1,17 @@
 //! Room passcodes: guests must give it, the host never; wrong ones are
 //! refused and, after a few, throttled.
 
-use huddle::call::protocol::{ErrorCode, ServerMessage};
-use serde_json::json;
+use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage};
 
-use crate::helpers::{error_code, spawn_app, Html, Socket, TestApp};
+use crate::helpers::{error_code, join_message, spawn_app, Html, Socket, TestApp};
 
 async fn join_with(app: &TestApp, slug: &str, passcode: Option<&str>) -> Socket {
     let mut socket = app.visitor().socket().await;
-    let mut hello = json!({"type": "join", "version": 1, "room": slug, "name": "Pat"});
-    if let Some(passcode) = passcode {
-        hello["passcode"] = json!(passcode);
+    let mut hello = join_message(slug, "Pat");
+    if let ClientMessage::Join { passcode: given, .. } = &mut hello {
+        *given = passcode.map(String::from);
     }
-    socket.send_json(hello).await;
+    socket.send(hello).await;
     socket
 }
 

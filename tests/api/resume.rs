@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{ErrorCode, ParticipantId, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ClientMessage, ErrorCode, ParticipantId, ResumeToken, ServerMessage, SignalPayload, PROTOCOL_VERSION};
 use serde_json::json;
 
 use crate::helpers::{error_code, resume_token, spawn_app, spawn_app_with, you, Socket, TestApp};
@@ -37,7 +37,7 @@ fn offer(sdp: &str) -> SignalPayload {
 }
 
 async fn signal(from: &mut Socket, to: ParticipantId, sdp: &str) {
-    from.send_json(json!({"type": "signal", "to": to, "payload": {"kind": "offer", "sdp": sdp}})).await;
+    from.send(ClientMessage::Signal { to, payload: SignalPayload::Offer { sdp: sdp.into() } }).await;
 }
 
 async fn expect_signal(socket: &mut Socket, from: ParticipantId, sdp: &str) {
@@ -179,7 +179,7 @@ async fn a_second_connection_with_the_same_token_replaces_the_first() {
 async fn leaving_on_purpose_ends_the_token() {
     let (app, slug) = app_with_room().await;
     let (mut ada, _, mut bo, welcome) = ada_and_bo(&app, &slug).await;
-    bo.send_json(json!({"type": "leave"})).await;
+    bo.send(ClientMessage::Leave).await;
     assert!(matches!(ada.recv().await, ServerMessage::ParticipantLeft { .. }));
     let mut back = app.visitor().socket().await;
     assert!(matches!(back.resume(&resume_token(&welcome)).await, ServerMessage::Error { code: ErrorCode::ResumeRefused, .. }));
@@ -191,7 +191,7 @@ async fn a_made_up_token_or_a_joined_socket_cannot_resume() {
     let (_ada, _, bo, welcome) = ada_and_bo(&app, &slug).await;
     bo.cut();
     let mut stranger = app.visitor().socket().await;
-    stranger.send_json(json!({"type": "resume", "version": 1, "token": "A".repeat(43)})).await;
+    stranger.send(ClientMessage::Resume { version: PROTOCOL_VERSION, token: ResumeToken("A".repeat(43)) }).await;
     stranger.expect_error(ErrorCode::ResumeRefused).await;
     // Someone already in a room cannot slip into another's place.
     let mut cy = app.visitor().socket().await;

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{ErrorCode, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage};
 use huddle::domain::CallRules;
-use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::attendance::eventually;
@@ -89,7 +88,7 @@ async fn a_class_guest_joins_muted_and_speaks_only_when_the_host_lets_them() {
     let mut call = host_joins(&host, slug, true).await;
     let mut pupil = app.knock(slug, "Pupil").await;
     let pupil_id = only_waiting(&call.recv().await);
-    call.send_json(json!({"type": "admit", "id": pupil_id})).await;
+    call.send(ClientMessage::Admit { id: pupil_id }).await;
     match pupil.recv().await {
         ServerMessage::Welcome { rules, .. } => {
             assert_eq!(rules, CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false })
@@ -97,16 +96,16 @@ async fn a_class_guest_joins_muted_and_speaks_only_when_the_host_lets_them() {
         other => panic!("expected a welcome, got {other:?}"),
     }
     // The pupil asks; they cannot let themselves speak.
-    pupil.send_json(json!({"type": "hand", "raised": true})).await;
+    pupil.send(ClientMessage::Hand { raised: true }).await;
     assert!(matches!(pupil.recv().await, ServerMessage::Hands { raised } if raised == [pupil_id]));
-    pupil.send_json(json!({"type": "let_speak", "id": pupil_id})).await;
+    pupil.send(ClientMessage::LetSpeak { id: pupil_id }).await;
     pupil.expect_error(ErrorCode::NotHost).await;
     // The teacher lets them; the hand goes down.
-    call.send_json(json!({"type": "let_speak", "id": pupil_id})).await;
+    call.send(ClientMessage::LetSpeak { id: pupil_id }).await;
     assert_eq!(pupil.recv().await, ServerMessage::MayUnmute { allowed: true });
     assert!(matches!(pupil.recv().await, ServerMessage::Hands { raised } if raised.is_empty()));
     // Muted again, they must ask again.
-    call.send_json(json!({"type": "mute", "id": pupil_id})).await;
+    call.send(ClientMessage::Mute { id: pupil_id }).await;
     assert_eq!(pupil.recv().await, ServerMessage::MutedByHost);
     assert_eq!(pupil.recv().await, ServerMessage::MayUnmute { allowed: false });
 }
@@ -119,13 +118,13 @@ async fn the_host_talks_with_a_waiting_guest_and_the_guest_learns_nothing_else()
     let slug = room["slug"].as_str().unwrap();
     let mut pat = app.knock(slug, "Pat").await;
     // Nobody to read it yet.
-    pat.send_json(json!({"type": "chat", "text": "Is anyone there?"})).await;
+    pat.send(ClientMessage::Chat { text: "Is anyone there?".into() }).await;
     pat.expect_error(ErrorCode::HostAway).await;
 
     // The host arrives and sees Pat waiting.
     let mut call = host_joins(&host, slug, false).await;
     let pat_id = only_waiting(&call.recv().await);
-    call.send_json(json!({"type": "lobby_chat", "id": pat_id, "text": "I'll be with you in 5 minutes"})).await;
+    call.send(ClientMessage::LobbyChat { id: pat_id, text: "I'll be with you in 5 minutes".into() }).await;
     // The raw frame: who it is about, that the host said it, what and when;
     // no name, no roster.
     let Some(Message::Text(frame)) = pat.next_frame(Duration::from_secs(5)).await else { panic!("no word from the host") };
@@ -138,17 +137,17 @@ async fn the_host_talks_with_a_waiting_guest_and_the_guest_learns_nothing_else()
     assert!(!frame.to_string().contains("Secret"));
     assert!(matches!(call.recv().await, ServerMessage::LobbyChat { from_host: true, .. }), "the host sees their own word");
     // Pat answers; only the host hears it. Pat is still waiting.
-    pat.send_json(json!({"type": "chat", "text": "Thank you"})).await;
+    pat.send(ClientMessage::Chat { text: "Thank you".into() }).await;
     assert!(matches!(call.recv().await, ServerMessage::LobbyChat { guest, from_host: false, .. } if guest == pat_id));
     assert!(matches!(pat.recv().await, ServerMessage::LobbyChat { from_host: false, .. }));
-    pat.send_json(json!({"type": "hand", "raised": true})).await;
+    pat.send(ClientMessage::Hand { raised: true }).await;
     pat.expect_error(ErrorCode::NotAdmitted).await;
     // An empty or oversized word is refused, and only a host may whisper.
-    call.send_json(json!({"type": "lobby_chat", "id": pat_id, "text": " "})).await;
+    call.send(ClientMessage::LobbyChat { id: pat_id, text: " ".into() }).await;
     call.expect_error(ErrorCode::InvalidChat).await;
     let mut other = app.knock(slug, "Kim").await;
     assert!(matches!(call.recv().await, ServerMessage::Lobby { .. }));
-    other.send_json(json!({"type": "lobby_chat", "id": pat_id, "text": "psst"})).await;
+    other.send(ClientMessage::LobbyChat { id: pat_id, text: "psst".into() }).await;
     other.expect_error(ErrorCode::NotHost).await;
     pat.expect_silence().await;
 }
@@ -172,7 +171,7 @@ async fn a_rooms_chat_is_kept_for_its_host_only_when_the_room_keeps_it() {
         let mut guest = app.visitor().socket().await;
         guest.join(&room.slug, "Guest, Esq.").await;
         assert!(matches!(call.recv().await, ServerMessage::ParticipantJoined { .. }));
-        guest.send_json(json!({"type": "chat", "text": format!("Notes for {}", room.name)})).await;
+        guest.send(ClientMessage::Chat { text: format!("Notes for {}", room.name) }).await;
         assert!(matches!(call.recv().await, ServerMessage::Chat { .. }));
     }
     eventually(&app, &format!("SELECT COUNT(*) FROM kept_chat WHERE room_id = {}", kept.id), 1).await;
@@ -206,11 +205,11 @@ async fn a_consultation_lets_its_host_admit_a_companion_past_two() {
         other => panic!("{other:?}"),
     };
     // Admitting everyone stops at two...
-    call.send_json(json!({"type": "admit_all"})).await;
+    call.send(ClientMessage::AdmitAll).await;
     assert!(matches!(patient.recv().await, ServerMessage::Welcome { .. }));
     companion.expect_silence().await;
     // ...the host names the companion to let them in too.
-    call.send_json(json!({"type": "admit", "id": companion_id})).await;
+    call.send(ClientMessage::Admit { id: companion_id }).await;
     assert!(matches!(companion.recv().await, ServerMessage::Welcome { participants, .. } if participants.len() == 2));
     let _ = patient_id;
 }
@@ -230,9 +229,9 @@ async fn a_guest_told_the_chat_is_not_kept_is_not_kept_even_if_the_call_began_ke
     let mut guest = app.visitor().socket().await;
     guest.join(&room.slug, "Pat").await;
     assert!(matches!(call.recv().await, ServerMessage::ParticipantJoined { .. }));
-    guest.send_json(json!({"type": "chat", "text": "my private symptoms"})).await;
+    guest.send(ClientMessage::Chat { text: "my private symptoms".into() }).await;
     assert!(matches!(call.recv().await, ServerMessage::Chat { .. }));
-    call.send_json(json!({"type": "chat", "text": "noted by the host"})).await;
+    call.send(ClientMessage::Chat { text: "noted by the host".into() }).await;
     assert!(matches!(call.recv().await, ServerMessage::Chat { .. }));
     eventually(&app, &format!("SELECT COUNT(*) FROM kept_chat WHERE room_id = {}", room.id), 1).await;
     let text = host.page(&format!("/rooms/{}/chat.txt", room.id)).await.text().await.unwrap();

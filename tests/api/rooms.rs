@@ -1,7 +1,7 @@
 use huddle::call::protocol::{ErrorCode, ServerMessage};
 use huddle::domain::RoomSlug;
 
-use crate::helpers::{resume_token, spawn_app, you};
+use crate::helpers::{join_message, resume_token, spawn_app, you};
 
 #[tokio::test]
 async fn creating_a_room_requires_signing_in() {
@@ -120,7 +120,7 @@ async fn a_new_link_stops_the_old_one_at_once_and_the_call_carries_on() {
     // The old link: a 404 page, and signaling refuses it.
     assert_eq!(app.visitor().page(&format!("/r/{}", room.slug)).await.status(), 404);
     let mut late = app.visitor().socket().await;
-    late.send_json(serde_json::json!({"type": "join", "version": 1, "room": room.slug, "name": "Late"})).await;
+    late.send(join_message(&room.slug, "Late")).await;
     assert!(matches!(late.recv().await, ServerMessage::Error { code: ErrorCode::UnknownRoom, .. }));
 
     // The new link leads into the very call already under way.
@@ -180,7 +180,7 @@ async fn a_room_of_two_refuses_a_third_and_its_size_is_the_hosts_to_set() {
     let mut second = app.visitor().socket().await;
     second.join(&room.slug, "Sam").await;
     let mut third = app.visitor().socket().await;
-    third.send_json(serde_json::json!({"type": "join", "version": 1, "room": room.slug, "name": "Kim"})).await;
+    third.send(join_message(&room.slug, "Kim")).await;
     assert!(matches!(third.recv().await, ServerMessage::Error { code: ErrorCode::RoomFull, .. }));
 }
 
@@ -197,7 +197,7 @@ async fn join_links_that_lead_nowhere_are_throttled_per_address() {
     assert_eq!(statuses, [404, 404, 404, 404, 429, 429]);
     // Signaling counts the same misses, and says so.
     let mut socket = prober.socket().await;
-    socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": "BBBBBBBBBBBBBBBBBBBBBBBB", "name": "X"})).await;
+    socket.send(join_message("BBBBBBBBBBBBBBBBBBBBBBBB", "X")).await;
     socket.expect_error(huddle::call::protocol::ErrorCode::TooManyWrongLinks).await;
     // A real link still opens once the wait is over.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

@@ -3,7 +3,7 @@
 
 use jiff::{Span, Zoned};
 
-use crate::helpers::{spawn_app, TestApp, Visitor};
+use crate::helpers::{join_message, spawn_app, TestApp, Visitor};
 
 /// A date `days` from now, as `<input type="date">` sends it.
 fn in_days(days: i64) -> String {
@@ -265,7 +265,7 @@ fn minutes(n: i64) -> jiff::SignedDuration {
 
 async fn guest_join(app: &TestApp, slug: &str) -> huddle::call::protocol::ServerMessage {
     let mut socket = app.visitor().socket().await;
-    socket.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "Pat"})).await;
+    socket.send(join_message(slug, "Pat")).await;
     socket.recv().await
 }
 

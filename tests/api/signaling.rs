@@ -1,9 +1,9 @@
 use futures_util::SinkExt;
-use huddle::call::protocol::{ErrorCode, IceServer, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ClientMessage, ErrorCode, IceServer, MediaState, ServerMessage, SignalPayload, StreamId};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with, you, TestApp};
+use crate::helpers::{join_message, spawn_app, spawn_app_with, you, TestApp};
 
 /// A room in a fresh app, and its slug.
 async fn app_with_room() -> (TestApp, String) {
@@ -73,8 +73,10 @@ async fn candidates_and_answers_are_relayed_intact() {
     let ada_id = you(&ada.join(&slug, "Ada").await);
     let mut bo = app.visitor().socket().await;
     bo.join(&slug, "Bo").await;
-    bo.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "candidate", "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdp_mid": "0", "sdp_m_line_index": 0}})).await;
-    bo.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "answer", "sdp": "v=0 answer"}})).await;
+    let candidate = "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host".to_string();
+    let payload = SignalPayload::Candidate { candidate, sdp_mid: Some("0".into()), sdp_m_line_index: Some(0) };
+    bo.send(ClientMessage::Signal { to: ada_id, payload }).await;
+    bo.send(ClientMessage::Signal { to: ada_id, payload: SignalPayload::Answer { sdp: "v=0 answer".into() } }).await;
     ada.recv().await; // Bo joined
     let ServerMessage::Signal { payload, .. } = ada.recv().await else { panic!("no candidate") };
     assert_eq!(
@@ -100,7 +102,7 @@ async fn a_signal_to_a_participant_in_another_room_is_refused_and_never_delivere
     let mut intruder = app.visitor().socket().await;
     intruder.join(&class, "Intruder").await;
 
-    intruder.send_json(json!({"type": "signal", "to": patient_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    intruder.send(ClientMessage::Signal { to: patient_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     intruder.expect_error(ErrorCode::UnknownParticipant).await;
     patient.expect_silence().await;
 }
@@ -139,7 +141,7 @@ async fn a_signal_before_joining_is_refused() {
     let mut ada = app.visitor().socket().await;
     let ada_id = you(&ada.join(&slug, "Ada").await);
     let mut early = app.visitor().socket().await;
-    early.send_json(json!({"type": "signal", "to": ada_id.0, "payload": {"kind": "offer", "sdp": "v=0"}})).await;
+    early.send(ClientMessage::Signal { to: ada_id, payload: SignalPayload::Offer { sdp: "v=0".into() } }).await;
     early.expect_error(ErrorCode::NotJoined).await;
     ada.expect_silence().await;
 }
@@ -148,7 +150,7 @@ async fn a_signal_before_joining_is_refused() {
 async fn joining_an_unknown_room_is_refused_and_the_socket_closed() {
     let app = spawn_app().await;
     let mut socket = app.visitor().socket().await;
-    socket.send_json(json!({"type": "join", "version": 1, "room": "AAAAAAAAAAAAAAAAAAAAAAAA", "name": "Ada"})).await;
+    socket.send(join_message("AAAAAAAAAAAAAAAAAAAAAAAA", "Ada")).await;
     socket.expect_error(ErrorCode::UnknownRoom).await;
     socket.expect_closed(Some(1008)).await;
 }
@@ -167,7 +169,7 @@ async fn a_guest_needs_a_valid_name() {
     let (app, slug) = app_with_room().await;
     let mut socket = app.visitor().socket().await;
     for name in ["", "   ", &"n".repeat(65), "\u{202E}\u{0007}"] {
-        socket.send_json(json!({"type": "join", "version": 1, "room": slug, "name": name})).await;
+        socket.send(join_message(&slug, name)).await;
         socket.expect_error(ErrorCode::InvalidName).await;
     }
     socket.join(&slug, "Ada").await;
@@ -209,7 +211,7 @@ async fn leaving_on_purpose_tells_the_others() {
     let mut bo = app.visitor().socket().await;
     let bo_id = you(&bo.join(&slug, "Bo").await);
     ada.recv().await;
-    bo.send_json(json!({"type": "leave"})).await;
+    bo.send(ClientMessage::Leave).await;
     assert_eq!(ada.recv().await, ServerMessage::ParticipantLeft { id: bo_id });
 }
 
@@ -223,7 +225,7 @@ async fn a_fifth_participant_is_refused_because_the_mesh_is_full() {
         present.push(socket);
     }
     let mut late = app.visitor().socket().await;
-    late.send_json(json!({"type": "join", "version": 1, "room": slug, "name": "Late"})).await;
+    late.send(join_message(&slug, "Late")).await;
     late.expect_error(ErrorCode::RoomFull).await;
     late.expect_closed(Some(1008)).await;
 }
@@ -327,10 +329,10 @@ async fn an_empty_or_oversized_chat_message_is_refused_and_the_socket_stays_open
     let mut ada = app.visitor().socket().await;
     ada.join(&slug, "Ada").await;
     for text in ["   ".to_string(), "x".repeat(2001)] {
-        ada.send_json(json!({"type": "chat", "text": text})).await;
+        ada.send(ClientMessage::Chat { text }).await;
         ada.expect_error(ErrorCode::InvalidChat).await;
     }
-    ada.send_json(json!({"type": "chat", "text": "still here"})).await;
+    ada.send(ClientMessage::Chat { text: "still here".into() }).await;
     assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
 }
 
@@ -338,7 +340,7 @@ async fn an_empty_or_oversized_chat_message_is_refused_and_the_socket_stays_open
 async fn chat_before_joining_is_refused() {
     let (app, _slug) = app_with_room().await;
     let mut lurker = app.visitor().socket().await;
-    lurker.send_json(json!({"type": "chat", "text": "hello?"})).await;
+    lurker.send(ClientMessage::Chat { text: "hello?".into() }).await;
     lurker.expect_error(ErrorCode::NotJoined).await;
 }
 
@@ -351,7 +353,8 @@ async fn what_one_sends_reaches_the_other_and_an_odd_stream_id_is_refused() {
     bo.join(&slug, "Bo").await;
     assert!(matches!(ada.recv().await, ServerMessage::ParticipantJoined { .. }));
 
-    ada.send_json(json!({"type": "media", "state": {"microphone": false, "camera": true, "screen": "{a1-b2}"}})).await;
+    let screen = Some(StreamId::try_from("{a1-b2}".to_string()).unwrap());
+    ada.send(ClientMessage::Media { state: MediaState { microphone: false, camera: true, screen } }).await;
     match bo.recv().await {
         ServerMessage::Media { id, state } => {
             assert_eq!(id, ada_id);
@@ -363,7 +366,7 @@ async fn what_one_sends_reaches_the_other_and_an_odd_stream_id_is_refused() {
     // A stream id that is not one is a bad message; the connection stays.
     ada.send_json(json!({"type": "media", "state": {"microphone": true, "camera": true, "screen": "<img src=x>"}})).await;
     assert!(matches!(ada.recv().await, ServerMessage::Error { code: ErrorCode::BadMessage, .. }));
-    ada.send_json(json!({"type": "chat", "text": "still here"})).await;
+    ada.send(ClientMessage::Chat { text: "still here".into() }).await;
     assert!(matches!(ada.recv().await, ServerMessage::Chat { .. }));
 }
 
@@ -390,6 +393,6 @@ async fn roles_are_stamped_by_the_server_so_a_guest_cannot_pass_for_the_host() {
     }
     // A name must show something.
     let mut ghost = app.visitor().socket().await;
-    ghost.send_json(serde_json::json!({"type": "join", "version": 1, "room": slug, "name": "\u{200B}\u{200B}"})).await;
+    ghost.send(join_message(&slug, "\u{200B}\u{200B}")).await;
     ghost.expect_error(huddle::call::protocol::ErrorCode::InvalidName).await;
 }

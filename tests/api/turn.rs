@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huddle::call::protocol::{ErrorCode, IceServer, ServerMessage};
+use huddle::call::protocol::{ClientMessage, ErrorCode, IceServer, ServerMessage};
 use huddle::call::turn::{password, TurnConfig};
 use serde_json::json;
 
@@ -30,7 +30,7 @@ fn check_turn(servers: &[IceServer]) -> String {
 }
 
 async fn ask(socket: &mut Socket) -> ServerMessage {
-    socket.send_json(json!({"type": "ice_servers"})).await;
+    socket.send(ClientMessage::IceServers).await;
     socket.recv().await
 }
 
@@ -44,7 +44,7 @@ async fn only_participants_in_a_call_get_turn_credentials_and_fresh_ones_on_requ
 
     // Nobody gets any before joining.
     let mut stranger = app.visitor().socket().await;
-    stranger.send_json(json!({"type": "ice_servers"})).await;
+    stranger.send(ClientMessage::IceServers).await;
     assert_eq!(stranger.recv().await, ServerMessage::error(ErrorCode::NotJoined));
 
     let mut call = host.socket().await;
@@ -58,7 +58,7 @@ async fn only_participants_in_a_call_get_turn_credentials_and_fresh_ones_on_requ
 
     // Let in, they get their own.
     let ServerMessage::Lobby { waiting } = call.recv().await else { panic!("no lobby update") };
-    call.send_json(json!({"type": "admit", "id": waiting[0].id})).await;
+    call.send(ClientMessage::Admit { id: waiting[0].id }).await;
     let ServerMessage::Welcome { ice_servers, .. } = guest.recv().await else { panic!("no welcome") };
     let guests = check_turn(&ice_servers);
     assert_ne!(guests, first, "each participant has their own credential");
@@ -116,7 +116,7 @@ async fn hiding_addresses_needs_a_relay_and_then_holds_for_everyone_in_the_call(
     // unread messages is reset, and its last frames may be lost).
     let mut gone = [late, guest, call];
     for socket in &mut gone {
-        socket.send_json(json!({"type": "leave"})).await;
+        socket.send(ClientMessage::Leave).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut next = host.socket().await;
@@ -166,7 +166,7 @@ async fn someone_removed_gets_no_new_credentials_and_theirs_last_an_hour_by_defa
     let mut pat = visitor.socket().await;
     let ServerMessage::Welcome { you, .. } = pat.join(&room.slug, "Pat").await else { panic!("no welcome") };
     call.recv().await; // Pat joined
-    call.send_json(json!({"type": "remove", "id": you.id.0})).await;
+    call.send(ClientMessage::Remove { id: you.id }).await;
     pat.expect_error(ErrorCode::Removed).await;
     // Back from the same browser: waiting, and no credentials.
     let mut back = app.knock_as(&visitor, &room.slug, "Pat").await;
