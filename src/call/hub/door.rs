@@ -150,10 +150,7 @@ impl Hub {
             },
         };
         let lobby = room.lobby || (!room.host && self.removed.holds(room.id, &from.person, now.at));
-        self.handle(Input::Join {
-            who: from.who,
-            version,
-            room: room.id,
+        let entry = Entry {
             name,
             account: from.account,
             token,
@@ -162,7 +159,8 @@ impl Hub {
             at_ms: now.unix_ms,
             rules: room.rules,
             person: Some(from.person.clone()),
-        })
+        };
+        self.handle(Input::Join { who: from.who, version, room: room.id, entry })
     }
 
     /// Marks those turned away or removed in this step, at `now`.

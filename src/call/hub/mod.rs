@@ -49,26 +49,10 @@ pub const LOBBY_LIMIT: usize = 50;
 /// exists, the name is the one the server decided on, the token is fresh.
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// `who` asks to enter `room` under `name`. `account` is the signed-in
-    /// account behind the connection, if any; only it may resume the place.
-    /// `host`: it is the room's own host. `lobby`: guests wait to be let in.
-    /// `at_ms`: now, in Unix milliseconds.
-    Join {
-        who: ParticipantId,
-        version: u32,
-        room: RoomId,
-        name: DisplayName,
-        account: Option<AccountId>,
-        token: ResumeToken,
-        host: bool,
-        lobby: bool,
-        at_ms: u64,
-        /// The room's own settings for its call.
-        rules: RoomRules,
-        /// Whose browser it is, for the cooldowns of the turned away and
-        /// the removed (see [`door`]).
-        person: Option<Person>,
-    },
+    /// `who` asks to enter `room` as `entry` says. Its `account` is the
+    /// signed-in account behind the connection, if any; only it may resume
+    /// the place. `host`: it is the room's own host.
+    Join { who: ParticipantId, version: u32, room: RoomId, entry: Entry },
     /// Host `by` lets waiting guest `who` in, or everyone waiting if `None`.
     Admit { by: ParticipantId, who: Option<ParticipantId> },
     /// Host `by` turns waiting guest `who` away.
@@ -150,17 +134,21 @@ pub enum Record {
 }
 
 /// Who is joining, as [`Input::Join`] says.
-#[derive(Debug)]
-struct Entry {
-    name: DisplayName,
-    account: Option<AccountId>,
-    token: ResumeToken,
-    host: bool,
-    /// The room has a lobby.
-    lobby: bool,
-    at_ms: u64,
-    rules: RoomRules,
-    person: Option<Person>,
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: DisplayName,
+    pub account: Option<AccountId>,
+    pub token: ResumeToken,
+    pub host: bool,
+    /// The room has a lobby: guests wait to be let in.
+    pub lobby: bool,
+    /// Now, in Unix milliseconds.
+    pub at_ms: u64,
+    /// The room's own settings for its call.
+    pub rules: RoomRules,
+    /// Whose browser it is, for the cooldowns of the turned away and the
+    /// removed (see [`door`]).
+    pub person: Option<Person>,
 }
 
 /// A message for one participant.
@@ -293,9 +281,7 @@ impl Hub {
     /// Applies one input and says who must be told what.
     pub fn handle(&mut self, input: Input) -> Vec<Outgoing> {
         let out = match input {
-            Input::Join { who, version, room, name, account, token, host, lobby, at_ms, rules, person } => {
-                self.join(who, version, room, Entry { name, account, token, host, lobby, at_ms, rules, person })
-            }
+            Input::Join { who, version, room, entry } => self.join(who, version, room, entry),
             Input::Admit { by, who } => self.admit(by, who),
             Input::Deny { by, who } => self.deny(by, who),
             Input::Host { by, action } => self.host_action(by, action),

@@ -350,25 +350,16 @@ impl Signaling {
         inner.connections.remove(&id);
     }
 
-    /// Who is behind connection `id`, as the hub sees them.
-    pub(super) fn caller(&self, id: ConnectionId) -> Option<Caller> {
-        self.lock().connections.get(&id).map(Connection::caller)
-    }
-
     /// One message from connection `id` (for a `join`, with what the server
     /// looked up): the hub decides, under one lock, and its effects are
-    /// carried out.
-    pub(super) fn receive(&self, id: ConnectionId, message: ClientMessage, facts: Option<JoinFacts>) {
+    /// carried out. Says whether the connection then holds a place in a
+    /// room.
+    pub(super) fn receive(&self, id: ConnectionId, message: ClientMessage, facts: Option<JoinFacts>) -> bool {
         let now = self.now();
         let mut inner = self.lock();
-        let Some(caller) = inner.connections.get(&id).map(Connection::caller) else { return };
+        let Some(caller) = inner.connections.get(&id).map(Connection::caller) else { return false };
         let effects = inner.hub.receive(&caller, message, facts, now);
         inner.carry_out(Some(id), effects);
-    }
-
-    /// Whether connection `id` speaks for someone in a room.
-    pub(super) fn is_joined(&self, id: ConnectionId) -> bool {
-        let inner = self.lock();
         inner.connections.get(&id).is_some_and(|c| inner.hub.is_member(c.who))
     }
 
@@ -438,7 +429,7 @@ impl Inner {
                 Record::Ended { by, .. } => tracing::info!(participant = %by, "call ended by its host"),
                 _ => {}
             }
-            self.keep(record);
+            self.pass_on(record);
         }
     }
 
@@ -460,7 +451,7 @@ impl Inner {
 
     /// Passes `record` on to be written; a full backlog is reported, since
     /// a lost attendance or audit record must not go unnoticed.
-    fn keep(&mut self, record: Record) {
+    fn pass_on(&mut self, record: Record) {
         let Some(records) = &self.records else { return };
         if records.try_send(record).is_err() {
             tracing::error!("attendance and audit backlog full: a record was not written");

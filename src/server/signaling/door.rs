@@ -6,20 +6,21 @@
 
 use std::time::Instant;
 
-use crate::call::hub::{Caller, FoundRoom, JoinFacts, JoinWindow, Lookup, Passcode, RoomId, RoomRules};
+use crate::call::hub::{FoundRoom, JoinFacts, JoinWindow, Lookup, Passcode, RoomId, RoomRules};
 use crate::call::protocol::ResumeToken;
 use crate::domain::{RoomKind, RoomSlug};
 use crate::error::AppError;
 use crate::server::rooms::{self, Room};
 use crate::server::schedule::{self, Window};
+use crate::server::signaling::connections::Visitor;
 use crate::server::state::AppState;
 
-/// Looks up the room `slug` leads to for `caller`, who gave `passcode`.
+/// Looks up the room `slug` leads to for `visitor`, who gave `passcode`.
 /// Links that lead nowhere are counted per address: 144-bit links cannot be
 /// guessed, but a flood of lookups still costs.
-pub async fn look_up(state: &AppState, caller: &Caller, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
+pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
     let token = ResumeToken(crate::server::token::random_token::<32>());
-    let address = caller.address.to_string();
+    let address = visitor.address.to_string();
     let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()) else {
         return Ok(JoinFacts { room: Lookup::TooManyWrongLinks, token });
     };
@@ -29,13 +30,13 @@ pub async fn look_up(state: &AppState, caller: &Caller, slug: &RoomSlug, passcod
         _ => lookup.neither(),
     }
     let Some(room) = found? else { return Ok(JoinFacts { room: Lookup::NotFound, token }) };
-    let host = caller.account == Some(room.owner_id);
+    let host = visitor.account.as_ref().is_some_and(|(account, _)| *account == room.owner_id);
     // Guests only in a join window; the host whenever.
     let window = if host { JoinWindow::Open } else { window(state, room.id).await? };
     let passcode = match room.passcode.as_deref() {
         None => Passcode::NoneSet,
         Some(expected) if !host && window == JoinWindow::Open => {
-            check_passcode(state, caller, room.id, expected, passcode.unwrap_or_default()).await?
+            check_passcode(state, visitor, room.id, expected, passcode.unwrap_or_default()).await?
         }
         Some(_) => Passcode::NotChecked,
     };
@@ -68,8 +69,8 @@ fn room_rules(room: &Room) -> RoomRules {
 /// Checks a guest's passcode for room `room`, throttled per room and
 /// person, and (more loosely, since a school shares one address) per room
 /// and address: after a few wrong ones, each further try waits longer.
-async fn check_passcode(state: &AppState, caller: &Caller, room: i64, expected: &str, given: &str) -> Result<Passcode, AppError> {
-    let (person_key, address_key) = (format!("{room}:{:?}", caller.person), format!("{room}:{}", caller.address));
+async fn check_passcode(state: &AppState, visitor: &Visitor, room: i64, expected: &str, given: &str) -> Result<Passcode, AppError> {
+    let (person_key, address_key) = (format!("{room}:{:?}", visitor.person), format!("{room}:{}", visitor.address));
     let throttle = &state.passcode_throttle;
     let now = Instant::now();
     // Reserved before the (slow) hash, so a burst cannot all be checked.

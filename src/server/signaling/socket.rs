@@ -90,7 +90,7 @@ pub async fn upgrade(
 async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: Option<SystemTime>, admission: Admission) {
     // Holding the place among the open connections until the end.
     let _admission = admission;
-    let (id, outbox) = state.signaling.connect(visitor);
+    let (id, outbox) = state.signaling.connect(visitor.clone());
     let (sink, stream) = socket.split();
     let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every, Arc::clone(&state.signaling.counters)));
     let expiry = async {
@@ -101,7 +101,7 @@ async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: O
     };
     let mut writer_done = false;
     let (close, ending) = tokio::select! {
-        ending = read_loop(stream, id, &state) => ending,
+        ending = read_loop(stream, id, &state, &visitor) => ending,
         // The writer gave up (write deadline, outbox dropped, shut down).
         _ = &mut writer => {
             writer_done = true;
@@ -122,7 +122,12 @@ async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: O
 
 /// Reads until the connection ends; says how the server should close it (if
 /// the server is the one closing) and whether the participant may resume.
-async fn read_loop(mut stream: SplitStream<WebSocket>, id: ConnectionId, state: &AppState) -> (Option<(u16, &'static str)>, Ending) {
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    id: ConnectionId,
+    state: &AppState,
+    visitor: &Visitor,
+) -> (Option<(u16, &'static str)>, Ending) {
     let join_by = tokio::time::Instant::now() + JOIN_DEADLINE;
     let mut joined = false;
     let mut bucket = TokenBucket::new(BURST, PER_SECOND, std::time::Instant::now());
@@ -152,14 +157,12 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, id: ConnectionId, state: 
         }
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
-                Ok(message) => {
-                    if !on_message(message, id, state).await {
-                        return (None, Ending::Dropped);
-                    }
+                Ok(message) => match on_message(message, id, state, visitor).await {
                     // Only getting in counts: a refused join or resume does
                     // not stop the clock.
-                    joined = joined || state.signaling.is_joined(id);
-                }
+                    Some(member) => joined = joined || member,
+                    None => return (None, Ending::Dropped),
+                },
                 Err(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
             },
             Message::Binary(_) => state.signaling.send(id, ServerMessage::error(ErrorCode::BadMessage)),
@@ -180,21 +183,15 @@ fn read_failure(error: axum::Error) -> (Option<(u16, &'static str)>, Ending) {
     }
 }
 
-/// Handles one parsed message; `false` ends the connection (the database
-/// failed, which is logged).
-async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState) -> bool {
+/// Handles one parsed message from `visitor`'s connection `id`: whether
+/// the connection now holds a place in a call, or `None` to end it (the
+/// database failed, which is logged).
+async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, visitor: &Visitor) -> Option<bool> {
     let facts = match &message {
-        ClientMessage::Join { room, passcode, .. } => {
-            let Some(caller) = state.signaling.caller(id) else { return false };
-            match door::look_up(state, &caller, room, passcode.as_deref()).await {
-                Ok(facts) => Some(facts),
-                Err(_) => return false,
-            }
-        }
+        ClientMessage::Join { room, passcode, .. } => Some(door::look_up(state, visitor, room, passcode.as_deref()).await.ok()?),
         _ => None,
     };
-    state.signaling.receive(id, message, facts);
-    true
+    Some(state.signaling.receive(id, message, facts))
 }
 
 async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration, counters: Arc<Counters>) {

@@ -90,10 +90,7 @@ impl Joiner {
         Self { rules, ..self }
     }
     pub(super) fn input(self) -> Input {
-        Input::Join {
-            who: ParticipantId(self.who),
-            version: self.version,
-            room: slug(self.room),
+        let entry = Entry {
             name: name(&self.name),
             account: self.account,
             token: token(self.who),
@@ -102,7 +99,8 @@ impl Joiner {
             at_ms: self.at_ms,
             rules: self.rules,
             person: None,
-        }
+        };
+        Input::Join { who: ParticipantId(self.who), version: self.version, room: slug(self.room), entry }
     }
     pub(super) fn into(self, hub: &mut Hub) -> Vec<Outgoing> {
         hub.handle(self.input())
