@@ -48,8 +48,8 @@ fuzz_target!(|data: &[u8]| {
                 // Tokens are the connection's own number, so lines can guess them.
                 let token = ResumeToken(connection.to_string());
                 // Each connection is its own browser; connection 0 signs in as the host.
-                let caller =
-                    Caller { who, account: None, account_name: None, person: Person::Guest(connection.to_string()), address: [127, 0, 0, 1].into() };
+                let person = Person::Guest(connection.to_string());
+                let caller = Caller { who, account: None, account_name: None, person: &person, address: [127, 0, 0, 1].into() };
                 // What the database would say: connection 0 owns every room;
                 // the top bit turns the lobby on; bit 0x40 a room of four,
                 // else two with companions and kept chat; bit 0x20 a class's

@@ -118,7 +118,7 @@ impl Hub {
     /// host comes in whenever; a guest only while the room is open, not
     /// while turned away, and with the right passcode. Someone removed
     /// lately waits in the lobby, whatever the room's setting.
-    pub(super) fn knock(&mut self, from: &Caller, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
+    pub(super) fn knock(&mut self, from: &Caller<'_>, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: from.who, message: ServerMessage::error(code) }];
         let Some(JoinFacts { room, token }) = facts else { return refuse(ErrorCode::UnknownRoom) };
         let room = match room {
@@ -132,7 +132,7 @@ impl Hub {
                 JoinWindow::NotYet => Some(ErrorCode::NotOpenYet),
                 JoinWindow::Ended => Some(ErrorCode::SessionEnded),
             };
-            let refusal = refusal.or_else(|| self.denied.holds(room.id, &from.person, now.at).then_some(ErrorCode::Denied)).or(match room.passcode {
+            let refusal = refusal.or_else(|| self.denied.holds(room.id, from.person, now.at).then_some(ErrorCode::Denied)).or(match room.passcode {
                 Passcode::NoneSet | Passcode::Right => None,
                 Passcode::NotChecked | Passcode::Wrong => Some(ErrorCode::WrongPasscode),
                 Passcode::TooMany => Some(ErrorCode::TooManyPasscodes),
@@ -142,14 +142,14 @@ impl Hub {
             }
         }
         // A signed-in account's own name wins over anything typed.
-        let name = match &from.account_name {
+        let name = match from.account_name {
             Some(name) => name.clone(),
             None => match DisplayName::parse(typed) {
                 Ok(name) => name,
                 Err(_) => return refuse(ErrorCode::InvalidName),
             },
         };
-        let lobby = room.lobby || (!room.host && self.removed.holds(room.id, &from.person, now.at));
+        let lobby = room.lobby || (!room.host && self.removed.holds(room.id, from.person, now.at));
         let entry = Entry {
             name,
             account: from.account,

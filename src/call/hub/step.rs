@@ -8,16 +8,17 @@ use super::*;
 
 /// Who sent a message: the participant their connection speaks for (until
 /// a `join` or `resume` succeeds, a fresh id the hub does not know) and who
-/// is behind it.
-#[derive(Debug, Clone)]
-pub struct Caller {
+/// is behind it (borrowed from the connection: nothing is copied per
+/// message).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
     pub who: ParticipantId,
     /// The signed-in account behind the connection, if any.
     pub account: Option<AccountId>,
     /// That account's display name: it wins over anything typed.
-    pub account_name: Option<DisplayName>,
+    pub account_name: Option<&'a DisplayName>,
     /// Whose browser it is, for cooldowns.
-    pub person: Person,
+    pub person: &'a Person,
     /// The client's address (behind trusted proxies), for the audit log.
     pub address: IpAddr,
 }
@@ -67,7 +68,7 @@ pub struct Effects {
 impl Hub {
     /// One message from `from`'s connection at `now`. For a `join`, `facts`
     /// is what the server looked up about the room.
-    pub fn receive(&mut self, from: &Caller, message: ClientMessage, facts: Option<JoinFacts>, now: Now) -> Effects {
+    pub fn receive(&mut self, from: &Caller<'_>, message: ClientMessage, facts: Option<JoinFacts>, now: Now) -> Effects {
         let who = from.who;
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         let mut effects = Effects::default();

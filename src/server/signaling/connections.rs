@@ -139,7 +139,8 @@ pub struct Visitor {
 struct Connection {
     /// Its writer's queue; `None` once the server has given up on it.
     outbox: Option<mpsc::Sender<Outbound>>,
-    visitor: Visitor,
+    /// Shared with the connection's reader, which asks the database about it.
+    visitor: Arc<Visitor>,
     /// The participant it speaks for: until `join` or `resume` succeeds, a
     /// fresh id the hub does not know.
     who: ParticipantId,
@@ -160,13 +161,13 @@ impl Connection {
         }
     }
 
-    fn caller(&self) -> Caller {
-        let Visitor { account, address, person, .. } = &self.visitor;
+    fn caller(&self) -> Caller<'_> {
+        let Visitor { account, address, person, .. } = &*self.visitor;
         Caller {
             who: self.who,
             account: account.as_ref().map(|(id, _)| *id),
-            account_name: account.as_ref().map(|(_, name)| name.clone()),
-            person: person.clone(),
+            account_name: account.as_ref().map(|(_, name)| name),
+            person,
             address: *address,
         }
     }
@@ -297,7 +298,7 @@ impl Signaling {
     }
 
     /// A new connection: its id and the receiving end of its outbox.
-    pub(super) fn connect(&self, visitor: Visitor) -> (ConnectionId, mpsc::Receiver<Outbound>) {
+    pub(super) fn connect(&self, visitor: Arc<Visitor>) -> (ConnectionId, mpsc::Receiver<Outbound>) {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (id, who) = (ConnectionId(n), ParticipantId(n));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
@@ -357,8 +358,9 @@ impl Signaling {
     pub(super) fn receive(&self, id: ConnectionId, message: ClientMessage, facts: Option<JoinFacts>) -> bool {
         let now = self.now();
         let mut inner = self.lock();
-        let Some(caller) = inner.connections.get(&id).map(Connection::caller) else { return false };
-        let effects = inner.hub.receive(&caller, message, facts, now);
+        let Inner { hub, connections, .. } = &mut *inner;
+        let Some(connection) = connections.get(&id) else { return false };
+        let effects = hub.receive(&connection.caller(), message, facts, now);
         inner.carry_out(Some(id), effects);
         inner.connections.get(&id).is_some_and(|c| inner.hub.is_member(c.who))
     }
@@ -481,7 +483,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
         let address: IpAddr = [127, 0, 0, 1].into();
         let visitor = Visitor { login: None, account: None, address, person: Person::Address(address) };
-        let mut connection = Connection { outbox: Some(tx), visitor, who: ParticipantId(1) };
+        let mut connection = Connection { outbox: Some(tx), visitor: Arc::new(visitor), who: ParticipantId(1) };
         for _ in 0..OUTBOX_CAPACITY {
             connection.queue(Outbound::Message(ServerMessage::MutedByHost));
         }

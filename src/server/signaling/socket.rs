@@ -90,7 +90,8 @@ pub async fn upgrade(
 async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: Option<SystemTime>, admission: Admission) {
     // Holding the place among the open connections until the end.
     let _admission = admission;
-    let (id, outbox) = state.signaling.connect(visitor.clone());
+    let visitor = Arc::new(visitor);
+    let (id, outbox) = state.signaling.connect(Arc::clone(&visitor));
     let (sink, stream) = socket.split();
     let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every, Arc::clone(&state.signaling.counters)));
     let expiry = async {

@@ -65,7 +65,8 @@ fn someone_removed_comes_back_through_the_lobby_for_an_hour_even_where_there_is_
 fn an_accounts_own_name_wins_and_a_guest_must_type_a_valid_one() {
     let t0 = Instant::now();
     let mut hub = Hub::new(vec![]);
-    let signed_in = Caller { account: Some(AccountId(7)), account_name: Some(name("Dr Lee")), ..caller(1) };
+    let lee = name("Dr Lee");
+    let signed_in = Caller { account: Some(AccountId(7)), account_name: Some(&lee), ..caller(1) };
     let out = knock(&mut hub, &signed_in, found(true, false), "Someone else", at(t0, 0));
     assert!(matches!(&out.send[0].message, ServerMessage::Welcome { you, .. } if you.name == name("Dr Lee")));
     assert_eq!(refusals(&knock(&mut hub, &caller(2), found(false, false), "   ", at(t0, 0)), 2), [ErrorCode::InvalidName]);

@@ -178,12 +178,13 @@ pub(super) fn welcome_rules(out: &[Outgoing], to: u64) -> CallRules {
 }
 
 /// Connection `who`'s caller: a guest browser of its own, from 127.0.0.1.
-pub(super) fn caller(who: u64) -> Caller {
+/// (Its person lives as long as the test: a few bytes, leaked.)
+pub(super) fn caller(who: u64) -> Caller<'static> {
     Caller {
         who: ParticipantId(who),
         account: None,
         account_name: None,
-        person: Person::Guest(format!("browser-{who}")),
+        person: Box::leak(Box::new(Person::Guest(format!("browser-{who}")))),
         address: [127, 0, 0, 1].into(),
     }
 }
@@ -200,7 +201,7 @@ pub(super) fn found(host: bool, lobby: bool) -> FoundRoom {
 }
 
 /// `from` sends a `join` for a room the server found as `room`, typing `n`.
-pub(super) fn knock(hub: &mut Hub, from: &Caller, room: FoundRoom, n: &str, now: Now) -> Effects {
+pub(super) fn knock(hub: &mut Hub, from: &Caller<'_>, room: FoundRoom, n: &str, now: Now) -> Effects {
     let message = ClientMessage::Join {
         version: PROTOCOL_VERSION,
         room: crate::domain::RoomSlug::parse("aaaaaaaaaaaaaaaaaaaaaaaa").unwrap(),
