@@ -133,8 +133,14 @@ impl Call {
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
                     *self.refusal.borrow_mut() = Some(message);
-                } else {
+                } else if code == ErrorCode::UnknownParticipant {
+                    // Mostly a signal to someone who just left: nothing to
+                    // tell the person, whose view already shows them gone.
                     warn!("the server refused a message: {message}");
+                } else {
+                    // Said on screen (and to screen readers) in the
+                    // server's plain words: a full call, only the host may…
+                    self.ui.notice.try_set(Some(message));
                 }
             }
         }

@@ -14,10 +14,15 @@ pub(super) fn send(message: ClientMessage) {
     let _ = message;
 }
 
-/// A button that sends `message`: one shape for every host command, which
-/// keeps the bundle small.
-pub(super) fn command(label: String, message: ClientMessage) -> AnyView {
-    view! { <button type="button" on:click=move |_| send(message.clone())>{label}</button> }.into_any()
+/// A button that sends `message` and says `done` (the host's own
+/// confirmation, replaced by the server's refusal if it refuses): one shape
+/// for every host command, which keeps the bundle small.
+pub(super) fn command(ui: CallUi, label: String, message: ClientMessage, done: String) -> AnyView {
+    let click = move |_| {
+        ui.notice.set(Some(done.clone()));
+        send(message.clone());
+    };
+    view! { <button type="button" on:click=click>{label}</button> }.into_any()
 }
 
 /// "1st", "2nd", "3rd", "4th"…

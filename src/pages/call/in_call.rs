@@ -89,8 +89,12 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         ui.host.get().then(|| {
             let locked = ui.locked.get();
             view! {
-                {command("Mute everyone".into(), ClientMessage::MuteAll)}
-                {command(if locked { "Unlock call" } else { "Lock call" }.into(), ClientMessage::Lock { locked: !locked })}
+                {command(ui, "Mute everyone".into(), ClientMessage::MuteAll, "You muted everyone else.".into())}
+                {if locked {
+                    command(ui, "Unlock call".into(), ClientMessage::Lock { locked: false }, "The call is open again.".into())
+                } else {
+                    command(ui, "Lock call".into(), ClientMessage::Lock { locked: true }, "The call is locked: nobody new can join.".into())
+                }}
                 <button type="button" class="danger" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     crate::client::end_for_all();

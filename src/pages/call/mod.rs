@@ -74,6 +74,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                         <h1>{room_name.clone()}</h1>
                         <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
                         <p>"The host knows you are here. Keep this page open; the call starts as soon as you are let in."</p>
+                        <p class="notice" role="status">{move || ui.notice.get()}</p>
                         <LobbyWords ui guest=None/>
                         <LocalVideo ui class="preview" label="Your camera preview"/>
                         <button type="button" on:click=move |_| {

@@ -49,11 +49,15 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl In
     let pinned = move || ui.pinned.get() == Some(id);
     let controls = move || {
         ui.host.get().then(|| {
-            let lower = place().map(|_| command(format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }));
-            let speak = ui.ask_to_speak.get().then(|| command(format!("Let {label} speak"), ClientMessage::LetSpeak { id }));
+            let lower = place()
+                .map(|_| command(ui, format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }, format!("You lowered {label}'s hand.")));
+            let speak = ui
+                .ask_to_speak
+                .get()
+                .then(|| command(ui, format!("Let {label} speak"), ClientMessage::LetSpeak { id }, format!("{label} may unmute now.")));
             view! {
-                {command(format!("Mute {name}"), ClientMessage::Mute { id })}
-                {command(format!("Remove {name}"), ClientMessage::Remove { id })}
+                {command(ui, format!("Mute {name}"), ClientMessage::Mute { id }, format!("You muted {name}."))}
+                {command(ui, format!("Remove {name}"), ClientMessage::Remove { id }, format!("You removed {name} from the call."))}
                 {speak}
                 {lower}
             }

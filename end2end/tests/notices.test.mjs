@@ -1,0 +1,40 @@
+// Nothing fails silently: a refusal from the server is said on screen (in
+// the live region), and a host's action is confirmed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+
+describe('refusals and host actions are said on screen', () => {
+  const env = serverAndBrowser();
+
+  it('the host is told a full call is why Admit did nothing, and sees what their actions did', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Small group');
+    await host.page.getByRole('link', { name: 'Settings of Small group' }).click();
+    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
+    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
+    await host.page.getByText('The lobby setting is saved.').waitFor();
+    await host.page.getByLabel('Most people in the call, you included').fill('2');
+    await host.page.getByRole('button', { name: 'Save size' }).click();
+    await host.page.getByText('The room size is saved.').waitFor();
+
+    await joinCall(host, joinLink);
+    const pat = await newPerson(env.browser);
+    await joinCall(pat, joinLink, 'Pat Guest');
+    await host.page.getByRole('button', { name: 'Admit Pat Guest' }).click();
+    await waitForRemoteVideos(host.page, 1);
+
+    // A host action is confirmed to the host, and felt by the guest.
+    await host.page.getByRole('button', { name: 'Mute everyone' }).click();
+    await host.page.getByRole('status').getByText('You muted everyone else.').waitFor();
+    await pat.page.getByText('The host muted your microphone.').waitFor();
+
+    // The call holds two: admitting a third is refused, and the host reads why.
+    const sam = await newPerson(env.browser);
+    await joinCall(sam, joinLink, 'Sam Guest');
+    await host.page.getByRole('button', { name: 'Admit Sam Guest' }).click();
+    await host.page.getByRole('status').getByText('The call is full. Someone has to leave before you can let more people in.').waitFor();
+    await sam.page.waitForTimeout(300);
+    assert.equal(await sam.page.getByText('Waiting for the host to let you in.').count(), 1, 'still waiting');
+    assert.equal(await host.page.locator('.tile.remote').count(), 1);
+  });
+});
