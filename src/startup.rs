@@ -87,6 +87,9 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // A bad certificate stops start-up before anything is bound.
         let tls = config.tls.clone().map(Certificates::load).transpose()?.map(Arc::new);
+        // Raised before the port is open: anyone who can connect meets the
+        // server's own limits.
+        let file_limit = raise_file_limit();
         let listener = TcpListener::bind(config.addr).await.with_context(|| format!("listening on {}", config.addr))?;
         let bound = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -185,7 +188,6 @@ impl Application {
             Some(addr) => Some((TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_METRICS_ADDR: listening on {addr}"))?, metrics)),
             None => None,
         };
-        let file_limit = raise_file_limit();
         let limits = ConnectionLimits { max_total: config.max_connections.unwrap_or_else(|| connections_for(file_limit)), ..config.connections };
         let gate = Gate::new(limits, Arc::new(config.trusted_proxies.clone()));
         Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, gate, limits, tls_reload_every: config.tls_reload_every })
