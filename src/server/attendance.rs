@@ -234,7 +234,8 @@ pub fn during_any(stays: &[Stay], windows: &[(Timestamp, Timestamp)]) -> Vec<Sta
 }
 
 /// The stays as CSV (RFC 4180): a header, then one line per stay, times in
-/// UTC. A cell that a spreadsheet would run as a formula is defused.
+/// UTC as ISO 8601 to the second (what spreadsheets read as a time). A cell
+/// that a spreadsheet would run as a formula is defused.
 pub fn csv(stays: &[Stay]) -> String {
     let mut out = String::from("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n");
     for stay in stays {
@@ -242,8 +243,8 @@ pub fn csv(stays: &[Stay]) -> String {
         let cells = [
             cell(&stay.display_name),
             (if stay.host { "host" } else { "guest" }).to_string(),
-            stay.joined_at.to_string(),
-            stay.left_at.map(|t| t.to_string()).unwrap_or_default(),
+            to_the_second(stay.joined_at),
+            stay.left_at.map(to_the_second).unwrap_or_default(),
             minutes.map(|m| m.to_string()).unwrap_or_default(),
             stay.reconnects.to_string(),
         ];
@@ -251,6 +252,11 @@ pub fn csv(stays: &[Stay]) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// `at` in UTC, ISO 8601, to the second (stored times carry nanoseconds).
+fn to_the_second(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// One text cell: quoted when it holds a comma, quote or line break, and
@@ -381,6 +387,13 @@ mod tests {
 
     fn stay(name: &str, joined: &str, left: Option<&str>) -> Stay {
         Stay { display_name: name.into(), host: false, joined_at: at(joined), left_at: left.map(at), reconnects: 1 }
+    }
+
+    #[test]
+    fn csv_times_are_iso_8601_to_the_second() {
+        let stays = [stay("Pat", "2026-12-01T09:00:00.123456789Z", Some("2026-12-01T09:31:10.999Z"))];
+        let file = csv(&stays);
+        assert_eq!(file.split("\r\n").nth(1), Some("Pat,guest,2026-12-01T09:00:00Z,2026-12-01T09:31:10Z,31,1"));
     }
 
     #[test]

@@ -51,6 +51,10 @@ async fn joins_leaves_and_a_reconnect_make_one_row_per_stay_and_a_csv() {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[1].starts_with("Dr. Host,host,"));
     assert!(lines[2].starts_with("\"Pat, Jr.\",guest,") && lines[2].ends_with(",1"), "{}", lines[2]);
+    // Times as spreadsheets read them: ISO 8601 in UTC, to the second.
+    let joined = lines[1].split(',').nth(2).unwrap();
+    assert_eq!(joined.len(), "2026-12-01T09:00:00Z".len(), "{joined}");
+    assert!(joined.parse::<jiff::Timestamp>().is_ok() && joined.ends_with('Z'), "{joined}");
 
     // Nobody else gets it.
     let eve = app.host("eve@example.org", "Eve").await;
