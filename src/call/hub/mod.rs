@@ -337,12 +337,6 @@ impl Hub {
         self.seats.get(&who).is_some_and(|seat| seat.admitted)
     }
 
-    /// The ICE servers every participant gets (TURN credentials are added
-    /// per participant by the adapter).
-    pub fn ice_servers(&self) -> &[IceServer] {
-        &self.ice_servers
-    }
-
     /// Whether `who` holds a place but has no connection.
     pub fn is_away(&self, who: ParticipantId) -> bool {
         self.seats.get(&who).is_some_and(|seat| seat.away_since.is_some())

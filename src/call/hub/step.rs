@@ -72,13 +72,6 @@ impl Hub {
         let who = from.who;
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         let mut effects = Effects::default();
-        // A host's action from someone who is not the host is worth knowing
-        // about: noted for the audit log, then refused like any other.
-        if let Some(action) = host_only(&message) {
-            if self.host_room(who) == Err(ErrorCode::NotHost) && !bad_text(&message) {
-                effects.records.push(Record::Refused { participant: who, account: from.account, action, client: from.address });
-            }
-        }
         let out = match message {
             ClientMessage::Join { version, name, .. } => self.knock(from, version, &name, facts, now),
             ClientMessage::Resume { version, token } => {
@@ -102,20 +95,24 @@ impl Hub {
             ClientMessage::Media { state } => self.handle(Input::Media { who, state }),
             ClientMessage::Leave => self.handle(Input::Leave { who }),
             ClientMessage::IceServers => self.ice_servers_for(who, now),
-            ClientMessage::Admit { id } => self.handle(Input::Admit { by: who, who: Some(id) }),
-            ClientMessage::AdmitAll => self.handle(Input::Admit { by: who, who: None }),
-            ClientMessage::Deny { id } => self.handle(Input::Deny { by: who, who: id }),
-            ClientMessage::Mute { id } => self.handle(Input::Host { by: who, action: HostAction::Mute(id) }),
-            ClientMessage::MuteAll => self.handle(Input::Host { by: who, action: HostAction::MuteAll }),
-            ClientMessage::Remove { id } => self.handle(Input::Host { by: who, action: HostAction::Remove(id) }),
-            ClientMessage::Lock { locked } => self.handle(Input::Host { by: who, action: HostAction::Lock(locked) }),
-            ClientMessage::LowerHand { id } => self.handle(Input::Host { by: who, action: HostAction::LowerHand(id) }),
-            ClientMessage::LetSpeak { id } => self.handle(Input::Host { by: who, action: HostAction::LetSpeak(id) }),
+            ClientMessage::Admit { id } => self.as_host(from, "admit", Input::Admit { by: who, who: Some(id) }, &mut effects),
+            ClientMessage::AdmitAll => self.as_host(from, "admit", Input::Admit { by: who, who: None }, &mut effects),
+            ClientMessage::Deny { id } => self.as_host(from, "deny", Input::Deny { by: who, who: id }, &mut effects),
+            ClientMessage::Mute { id } => self.as_host(from, "mute", Input::Host { by: who, action: HostAction::Mute(id) }, &mut effects),
+            ClientMessage::MuteAll => self.as_host(from, "mute", Input::Host { by: who, action: HostAction::MuteAll }, &mut effects),
+            ClientMessage::Remove { id } => self.as_host(from, "remove", Input::Host { by: who, action: HostAction::Remove(id) }, &mut effects),
+            ClientMessage::Lock { locked } => self.as_host(from, "lock", Input::Host { by: who, action: HostAction::Lock(locked) }, &mut effects),
+            ClientMessage::LowerHand { id } => {
+                self.as_host(from, "lower_hand", Input::Host { by: who, action: HostAction::LowerHand(id) }, &mut effects)
+            }
+            ClientMessage::LetSpeak { id } => {
+                self.as_host(from, "let_speak", Input::Host { by: who, action: HostAction::LetSpeak(id) }, &mut effects)
+            }
             ClientMessage::LobbyChat { id, text } => match ChatText::parse(&text) {
-                Ok(text) => self.handle(Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }),
+                Ok(text) => self.as_host(from, "lobby_chat", Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }, &mut effects),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
-            ClientMessage::EndForAll => match self.host_room(who) {
+            ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
                     let gone = self.close_room(room);
                     effects.close.extend(gone.into_iter().map(|who| Closing { who, code: close::ENDED_BY_HOST, reason: "the host ended the call" }));
@@ -153,6 +150,24 @@ impl Hub {
         self.finish(Effects { close, ..Effects::default() }, now)
     }
 
+    /// Host action `input` from `from`, under the name `action` (refused,
+    /// for someone not the host, by the handler itself).
+    fn as_host(&mut self, from: &Caller<'_>, action: &'static str, input: Input, effects: &mut Effects) -> Vec<Outgoing> {
+        let _ = self.audit_host(from, action, effects);
+        self.handle(input)
+    }
+
+    /// The room `from` hosts. A host's action from someone who is not the
+    /// host is worth knowing about: it is noted for the audit log, then
+    /// refused like any other.
+    fn audit_host(&self, from: &Caller<'_>, action: &'static str, effects: &mut Effects) -> Result<RoomId, ErrorCode> {
+        let room = self.host_room(from.who);
+        if room == Err(ErrorCode::NotHost) {
+            effects.records.push(Record::Refused { participant: from.who, account: from.account, action, client: from.address });
+        }
+        room
+    }
+
     /// Answers `ice_servers`: fresh ones for someone in a call, a refusal
     /// for anyone else.
     fn ice_servers_for(&self, who: ParticipantId, now: Now) -> Vec<Outgoing> {
@@ -183,26 +198,4 @@ impl Hub {
         effects.records.extend(self.take_records());
         effects
     }
-}
-
-/// The name of the host's action `message` asks for, if it is one.
-fn host_only(message: &ClientMessage) -> Option<&'static str> {
-    Some(match message {
-        ClientMessage::Admit { .. } | ClientMessage::AdmitAll => "admit",
-        ClientMessage::Deny { .. } => "deny",
-        ClientMessage::Mute { .. } | ClientMessage::MuteAll => "mute",
-        ClientMessage::Remove { .. } => "remove",
-        ClientMessage::Lock { .. } => "lock",
-        ClientMessage::LowerHand { .. } => "lower_hand",
-        ClientMessage::LetSpeak { .. } => "let_speak",
-        ClientMessage::LobbyChat { .. } => "lobby_chat",
-        ClientMessage::EndForAll => "end_for_all",
-        _ => return None,
-    })
-}
-
-/// A host's word to a waiting guest that is no valid chat text: refused
-/// for that before anyone asks who sent it.
-fn bad_text(message: &ClientMessage) -> bool {
-    matches!(message, ClientMessage::LobbyChat { text, .. } if ChatText::parse(text).is_err())
 }

@@ -176,7 +176,7 @@ impl Connection {
 /// A place among the open connections, given back when dropped.
 pub struct Admission {
     signaling: Arc<Signaling>,
-    pub(super) address: IpAddr,
+    address: IpAddr,
     account: Option<AccountId>,
 }
 

@@ -86,10 +86,9 @@ pub async fn upgrade(
 }
 
 /// Runs one connection until either side ends it, or until the session that
-/// opened it reaches its absolute limit.
-async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: Option<SystemTime>, admission: Admission) {
-    // Holding the place among the open connections until the end.
-    let _admission = admission;
+/// opened it reaches its absolute limit. `_admission` holds its place among
+/// the open connections until then.
+async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: Option<SystemTime>, _admission: Admission) {
     let visitor = Arc::new(visitor);
     let (id, outbox) = state.signaling.connect(Arc::clone(&visitor));
     let (sink, stream) = socket.split();
