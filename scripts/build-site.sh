@@ -9,13 +9,14 @@ SITE=target/site
 PKG=$SITE/pkg
 
 # Panic locations name source files; the crates' download directory adds
-# ~60 bytes to each, so it is left out of the names. (RUSTFLAGS replaces
-# the build flags of .cargo/config.toml, so those are repeated here.)
+# ~60 bytes to each, so it is left out of the names. (Given with --config,
+# these flags join those of .cargo/config.toml instead of replacing them.)
 remap=()
 for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
-  remap+=("--remap-path-prefix=${dir%/}=")
+  remap+=("\"--remap-path-prefix=${dir%/}=\"")
 done
-RUSTFLAGS="--cfg erase_components ${remap[*]}" cargo build --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
+flags=$(IFS=,; echo "${remap[*]}")
+cargo build --config "build.rustflags=[$flags]" --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
 rm -rf "$PKG"
 mkdir -p "$PKG"
 wasm-bindgen --target web --no-typescript --out-name huddle --out-dir "$PKG" \
