@@ -121,18 +121,25 @@ async fn knock(visitor: &Visitor, slug: &str, name: &str) -> (crate::helpers::So
     (socket, answer)
 }
 
+/// `visitor` knocks as `name` and the host on `call` turns them away, which
+/// they are told; the answer to their knock.
+async fn knock_and_be_denied(call: &mut crate::helpers::Socket, visitor: &Visitor, slug: &str, name: &str) -> ServerMessage {
+    let (mut socket, answer) = knock(visitor, slug, name).await;
+    let id = match call.recv().await {
+        ServerMessage::Lobby { waiting } => waiting[0].id,
+        other => panic!("expected the lobby, got {other:?}"),
+    };
+    call.send(ClientMessage::Deny { id }).await;
+    socket.expect_error(ErrorCode::Denied).await;
+    answer
+}
+
 #[tokio::test]
 async fn a_guest_turned_away_does_not_keep_others_on_the_same_network_out() {
     let app = spawn_app_with(trusting_loopback).await;
     let (mut call, slug) = host_with_lobby(&app).await;
-    let (mut pat, answer) = knock(&guest(&app, "203.0.113.5", 'p'), &slug, "Pat").await;
+    let answer = knock_and_be_denied(&mut call, &guest(&app, "203.0.113.5", 'p'), &slug, "Pat").await;
     assert!(matches!(answer, ServerMessage::Waiting { .. }));
-    let pat_id = match call.recv().await {
-        ServerMessage::Lobby { waiting } => waiting[0].id,
-        other => panic!("expected the lobby, got {other:?}"),
-    };
-    call.send(ClientMessage::Deny { id: pat_id }).await;
-    pat.expect_error(ErrorCode::Denied).await;
     // Sam, on the same school network, may knock.
     let (_sam, answer) = knock(&guest(&app, "203.0.113.5", 's'), &slug, "Sam").await;
     assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
@@ -244,13 +251,7 @@ async fn the_metrics_listener_shows_a_call_as_it_happens_and_the_public_port_doe
 async fn without_a_guest_identity_a_denial_falls_back_to_the_resolved_address() {
     let app = spawn_app_with(trusting_loopback).await;
     let (mut call, slug) = host_with_lobby(&app).await;
-    let (mut pat, _) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
-    let pat_id = match call.recv().await {
-        ServerMessage::Lobby { waiting } => waiting[0].id,
-        other => panic!("expected the lobby, got {other:?}"),
-    };
-    call.send(ClientMessage::Deny { id: pat_id }).await;
-    pat.expect_error(ErrorCode::Denied).await;
+    knock_and_be_denied(&mut call, &from(&app, "203.0.113.5"), &slug, "Pat").await;
     let (_, answer) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
     assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied), "the same forwarded address");
     let (_, answer) = knock(&from(&app, "203.0.113.6"), &slug, "Sam").await;
@@ -272,13 +273,7 @@ async fn forwarded_https_is_believed_from_a_trusted_proxy_only() {
 async fn from_an_untrusted_peer_a_denial_ignores_the_claimed_address() {
     let app = spawn_app_with(trusting_someone_else).await;
     let (mut call, slug) = host_with_lobby(&app).await;
-    let (mut pat, _) = knock(&from(&app, "203.0.113.5"), &slug, "Pat").await;
-    let pat_id = match call.recv().await {
-        ServerMessage::Lobby { waiting } => waiting[0].id,
-        other => panic!("expected the lobby, got {other:?}"),
-    };
-    call.send(ClientMessage::Deny { id: pat_id }).await;
-    pat.expect_error(ErrorCode::Denied).await;
+    knock_and_be_denied(&mut call, &from(&app, "203.0.113.5"), &slug, "Pat").await;
     // Claiming another address does not make a cookieless client someone else.
     let (_, answer) = knock(&from(&app, "203.0.113.6"), &slug, "Pat").await;
     assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::Denied));
