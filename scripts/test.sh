@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer and exits non-zero on any failure:
-#   0. formatting (cargo fmt --check) and lints (clippy, both builds),
+#   0. formatting (cargo fmt --check), lints (clippy, both builds) and the
+#      import direction (scripts/check-layers.sh),
 #   1. unit and integration tests (cargo test, real SQLite and WebSockets),
 #   2. a seconds-long run of the signaling load generator, and the WASM
 #      size budget,
@@ -15,6 +16,7 @@ echo "==> formatting and lints"
 cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+scripts/check-layers.sh
 
 echo "==> unit and integration tests"
 # One test at a time: with several Huddle servers rendering pages at once in
