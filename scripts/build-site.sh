@@ -26,6 +26,7 @@ wasm-opt -Oz --strip-producers --strip-target-features --enable-bulk-memory --en
   --enable-mutable-globals --enable-reference-types \
   "$PKG/huddle_bg.wasm" -o "$PKG/huddle_bg.wasm"
 cp style/main.css "$PKG/huddle.css"
+cp -r style/icons "$PKG/icons"
 cp -r public/. "$SITE/"
 for file in "$PKG"/huddle_bg.wasm "$PKG"/huddle.js "$PKG"/huddle.css; do
   gzip -9 --keep --force "$file"

@@ -4,12 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 /** Runs axe-core on `page`; fails listing each serious or critical rule broken. */
 async function noSeriousViolations(page, what) {
@@ -57,9 +55,16 @@ describe('for every person', () => {
     await noSeriousViolations(host.page, 'call (host, with someone waiting)');
     await host.page.getByRole('button', { name: 'Admit Pat Patient' }).click();
     await waitForRemoteVideos(guest.page, 1);
-    for (const panel of ['Chat', 'People', 'Settings']) await guest.page.getByRole('button', { name: panel }).click();
+    for (const panel of ['Chat', 'People']) {
+      await guest.page.getByRole('button', { name: new RegExp(`^${panel}`) }).click();
+      await noSeriousViolations(guest.page, `call (guest, ${panel} open)`);
+    }
+    await callAction(guest.page, 'Camera and microphone settings');
     await guest.page.locator('.tile.remote .quality summary').click();
-    await noSeriousViolations(guest.page, 'call (guest, panels open)');
+    await noSeriousViolations(guest.page, 'call (guest, settings and figures open)');
+    await guest.page.getByRole('button', { name: 'More', exact: true }).click();
+    await noSeriousViolations(guest.page, 'call (guest, More menu open)');
+    await guest.page.keyboard.press('Escape');
     await guest.page.getByRole('button', { name: 'Leave' }).click();
     await host.page.getByRole('button', { name: 'Leave' }).click();
   });
@@ -70,31 +75,44 @@ describe('for every person', () => {
     const { page } = phone;
     await joinCall(phone, meetingLink, 'Phone Pat');
     await waitForRemoteVideos(page, 1);
-    for (const panel of ['Chat', 'People', 'Settings']) await page.getByRole('button', { name: panel }).tap();
     await page.locator('.tile.remote .quality summary').tap();
 
-    // Nothing wider than the screen, and every control inside it once scrolled to.
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways');
-    const controls = page.locator('.in-call :is(button, select, textarea, input, summary):visible');
-    const count = await controls.count();
-    assert.ok(count >= 12, `only ${count} controls found`);
-    for (let i = 0; i < count; i += 1) {
-      const control = controls.nth(i);
-      await control.scrollIntoViewIfNeeded();
-      const box = await control.boundingBox();
-      const name = (await control.getAttribute('aria-label')) ?? (await control.textContent());
-      assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.width > 0, `${name} is off screen: ${JSON.stringify(box)}`);
-      assert.ok(box.height >= 24, `${name} is too small to tap: ${JSON.stringify(box)}`);
+    // Nothing wider than the screen, and every control inside it: the
+    // call's own, then each panel's (a sheet over the call on a phone).
+    const allInside = async (what) => {
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), `the page scrolls sideways (${what})`);
+      const controls = page.locator(':is(button, select, textarea, input, summary, a):visible');
+      const count = await controls.count();
+      assert.ok(count >= 5, `only ${count} controls found (${what})`);
+      for (let i = 0; i < count; i += 1) {
+        const control = controls.nth(i);
+        await control.scrollIntoViewIfNeeded();
+        const box = await control.boundingBox();
+        const name = (await control.getAttribute('aria-label')) ?? (await control.textContent());
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844, `${name} is off screen (${what}): ${JSON.stringify(box)}`);
+        assert.ok(box.height >= 24, `${name} is too small to tap (${what}): ${JSON.stringify(box)}`);
+      }
+    };
+    await allInside('the call');
+    for (const panel of ['Chat', 'People']) {
+      await page.getByRole('button', { name: new RegExp(`^${panel}`) }).tap();
+      await allInside(panel);
+      await page.getByRole('button', { name: `Close ${panel.toLowerCase()}` }).tap();
     }
+    await page.getByRole('button', { name: 'More', exact: true }).tap();
+    await allInside('the More menu');
+    await page.getByRole('button', { name: 'Camera and microphone settings' }).tap();
+    await allInside('settings');
+    await page.getByRole('button', { name: 'Close settings' }).tap();
     // And they work by touch.
-    const hand = page.getByRole('button', { name: 'Raise hand' });
+    const hand = toggles.hand(page);
     await hand.tap();
     await waitPressed(hand, true);
+    await page.getByRole('button', { name: /^Chat/ }).tap();
     await page.getByLabel('Message to everyone').fill('Hello from my phone');
     await page.getByRole('button', { name: 'Send' }).tap();
     await page.locator('.chat .messages li', { hasText: 'Hello from my phone' }).waitFor();
-    await page.locator('body').evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: `${shots}8-phone-call.png` });
+    await page.getByRole('button', { name: 'Close chat' }).tap();
     await page.getByRole('button', { name: 'Leave' }).tap();
     await page.getByText('You left the call').waitFor();
   });
@@ -115,12 +133,12 @@ describe('for every person', () => {
         reached.add(focused.text);
       }
     }
-    for (const name of ['Mute microphone', 'Stop camera', 'Share screen', 'Raise hand', 'Chat', 'People', 'Settings', 'Leave']) {
+    for (const name of ['Mute microphone', 'Stop camera', 'Share screen', 'Raise hand', 'Chat', 'People', 'More', 'Leave']) {
       // "Chat" may carry its unread count ("Chat 1 unread").
       assert.ok([...reached].some((text) => text.startsWith(name)), `Tab never reached ${name} (reached ${[...reached].join(', ')})`);
     }
     // Enter and Space operate the focused toggle.
-    const hand = page.getByRole('button', { name: 'Raise hand' });
+    const hand = toggles.hand(page);
     await hand.focus();
     await page.keyboard.press('Enter');
     await waitPressed(hand, true);

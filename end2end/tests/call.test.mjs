@@ -2,15 +2,7 @@
 // guests join from other browsers; everyone sees and hears everyone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  mediaGrowth,
-  newPerson,
-  serverAndBrowser,
-  signUpAndIn,
-  waitForHydration,
-  waitForRemoteVideos,
-  waitPressed,
-} from './support.mjs';
+import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const MARKUP_NAME = '<img src=x onerror="window.__pwned=1">';
 
@@ -88,7 +80,7 @@ describe('a call between browsers', () => {
   it('turning the camera off stops sending video, and on again resumes it', async () => {
     const { page: hostPage } = host;
     const { page } = guest;
-    const camera = hostPage.getByRole('button', { name: 'Stop camera' });
+    const camera = toggles.camera(hostPage);
     await camera.click();
     await waitPressed(camera, true);
     await page.waitForTimeout(1000);
@@ -106,7 +98,7 @@ describe('a call between browsers', () => {
   it('muting the microphone stops sending audio, and unmuting resumes it', async () => {
     const { page: hostPage } = host;
     const { page } = guest;
-    const microphone = hostPage.getByRole('button', { name: 'Mute microphone' });
+    const microphone = toggles.microphone(hostPage);
     await microphone.click();
     await waitPressed(microphone, true);
     await page.waitForTimeout(1000);

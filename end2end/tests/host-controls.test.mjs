@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForRemoteVideos, waitPressed } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, serverAndBrowser, toggles, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 describe('host controls', () => {
   const env = serverAndBrowser();
@@ -23,32 +23,32 @@ describe('host controls', () => {
     assert.equal(await pupil.page.getByRole('button', { name: /^Remove / }).count(), 0);
 
     // Mute: the pupil's microphone goes off, and the host stops hearing it.
-    await host.page.getByRole('button', { name: 'Mute Pupil One' }).click();
+    await personAction(host.page, 'Pupil One', 'Mute Pupil One');
     await pupil.page.getByText('The host muted your microphone.').waitFor();
-    await waitPressed(pupil.page.getByRole('button', { name: 'Mute microphone' }), true);
+    await waitPressed(toggles.microphone(pupil.page), true);
     await host.page.waitForTimeout(500);
     const [afterMute] = await mediaGrowth(host.page);
     assert.equal(afterMute.audioBytes, 0, 'audio still arrives from a muted pupil');
 
     // A raised hand shows for both; the host lowers it.
-    const hand = pupil.page.getByRole('button', { name: 'Raise hand' });
+    const hand = toggles.hand(pupil.page);
     await hand.click();
     await waitPressed(hand, true);
     await host.page.getByText('hand raised (1st in line)').waitFor();
     await pupil.page.getByText('(you) · muted · hand raised').waitFor();
-    await host.page.getByRole('button', { name: "Lower Pupil One's hand" }).click();
+    await personAction(host.page, 'Pupil One', "Lower Pupil One's hand");
     await waitPressed(hand, false);
 
     // Locked: a latecomer cannot join.
-    await host.page.getByRole('button', { name: 'Lock call' }).click();
+    await callAction(host.page, 'Lock call');
     await pupil.page.getByText('The host has locked this call').waitFor();
     const late = await newPerson(env.browser);
     await joinCall(late, link, 'Late Pupil');
     await late.page.getByText('The host has locked this call. Nobody new can join.').waitFor();
-    await host.page.getByRole('button', { name: 'Unlock call' }).click();
+    await callAction(host.page, 'Unlock call');
 
     // Removed: the pupil is out, told why, and the host's tile goes.
-    await host.page.getByRole('button', { name: 'Remove Pupil One' }).click();
+    await personAction(host.page, 'Pupil One', 'Remove Pupil One');
     await pupil.page.getByText('The host removed you from the call.').waitFor();
     await host.page.getByText('You are the only one here').waitFor();
 
@@ -65,7 +65,7 @@ describe('host controls', () => {
 
     // End for everyone, after confirming.
     host.page.once('dialog', (dialog) => dialog.accept());
-    await host.page.getByRole('button', { name: 'End for everyone' }).click();
+    await callAction(host.page, 'End for everyone');
     await second.page.getByText('The host ended the call.').waitFor();
     await pupil.page.getByText('The host ended the call.').waitFor();
     await host.page.getByText('You ended the call for everyone.').waitFor();

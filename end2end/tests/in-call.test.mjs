@@ -4,17 +4,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import {
-  hostWithRoom,
-  inbound,
-  joinCall,
-  mediaGrowth,
-  newPerson,
-  serverAndBrowser,
-  waitForHydration,
-  waitForRemoteVideos,
-  waitPressed,
-} from './support.mjs';
+import { callAction, hostWithRoom, inbound, joinCall, mediaGrowth, newPerson, personAction, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -83,32 +73,34 @@ describe('in a call', () => {
     await waitForRemoteVideos(guest.page, 1);
     await host.page.waitForFunction(() => [...document.querySelectorAll('[aria-live]')].some((e) => e.textContent.includes('Guest Gail joined the call.')));
 
-    const microphone = host.page.getByRole('button', { name: 'Mute microphone' });
-    assert.equal(await microphone.getAttribute('title'), 'Mute or unmute your microphone (M)');
-    assert.equal(await host.page.getByRole('button', { name: 'Stop camera' }).getAttribute('title'), 'Stop or start your camera (V)');
+    const microphone = toggles.microphone(host.page);
+    assert.equal(await microphone.getAttribute('aria-keyshortcuts'), 'M');
+    assert.equal(await microphone.textContent(), 'Mute microphone (M)', 'the key is in the tooltip, not the name');
+    assert.equal(await toggles.camera(host.page).getAttribute('aria-keyshortcuts'), 'V');
     await host.page.locator('body').press('m');
     await waitPressed(microphone, true);
+    await host.page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
     await host.page.locator('body').press('v');
-    await waitPressed(host.page.getByRole('button', { name: 'Stop camera' }), true);
+    await waitPressed(toggles.camera(host.page), true);
     // The guest sees it on the host's tile and in the list of people.
     await guest.page.locator('.tile.remote figcaption', { hasText: 'Dr. Host · muted · camera off' }).waitFor();
-    await guest.page.getByRole('button', { name: 'People' }).click();
+    await guest.page.getByRole('button', { name: /^People/ }).click();
     await guest.page.locator('.people li', { hasText: 'Dr. Host' }).getByText('muted, camera off').waitFor();
     await host.page.locator('body').press('m');
     await host.page.locator('body').press('v');
     await waitPressed(microphone, false);
     await guest.page.locator('.people li', { hasText: 'Dr. Host' }).getByText('microphone on, camera on').waitFor();
     // Typing in a field does not toggle anything.
-    await host.page.getByRole('button', { name: 'Chat' }).click();
+    await host.page.getByRole('button', { name: /^Chat/ }).click();
     await host.page.getByLabel('Message to everyone').press('m');
     assert.equal(await microphone.getAttribute('aria-pressed'), 'false');
     await host.page.getByLabel('Message to everyone').fill('');
-    await host.page.getByRole('button', { name: 'Chat' }).click();
+    await host.page.getByRole('button', { name: /^Chat/ }).click();
   });
 
   it('chat: a message reaches the other with name and time, counts as unread, and a link stays text', async () => {
     const words = 'Notes are at https://example.invalid/notes <b>bold</b>';
-    await guest.page.getByRole('button', { name: 'Chat' }).click();
+    await guest.page.getByRole('button', { name: /^Chat/ }).click();
     await guest.page.getByLabel('Message to everyone').fill(words);
     await guest.page.getByLabel('Message to everyone').press('Enter');
     // The host's panel is closed: an unread badge.
@@ -127,10 +119,11 @@ describe('in a call', () => {
     // Nothing for an empty message, and a plain error.
     await guest.page.getByRole('button', { name: 'Send' }).click();
     await guest.page.getByText('Write something first.').waitFor();
+    await guest.page.getByRole('button', { name: /^People/ }).click();
   });
 
   it('a raised hand shows in the list of people', async () => {
-    const hand = host.page.getByRole('button', { name: 'Raise hand' });
+    const hand = toggles.hand(host.page);
     await hand.click();
     await waitPressed(hand, true);
     await guest.page.locator('.people li', { hasText: 'Dr. Host' }).getByText('hand raised (1st)').waitFor();
@@ -141,12 +134,12 @@ describe('in a call', () => {
   it('whoever speaks is outlined, and a tile can be pinned large', async () => {
     // The fake microphone beeps: the host's tile lights up on the guest's side.
     await guest.page.waitForFunction(() => document.querySelector('.tile.remote.speaking'), null, { timeout: 15_000, polling: 100 });
-    const pin = guest.page.getByRole('button', { name: 'Pin Dr. Host' });
-    await pin.click();
-    await waitPressed(pin, true);
+    await personAction(guest.page, 'Dr. Host', 'Pin Dr. Host');
     await guest.page.locator('.grid.has-pinned .tile.remote.pinned').waitFor();
-    await pin.click();
-    await waitPressed(pin, false);
+    await guest.page.getByRole('button', { name: 'Options for Dr. Host' }).click();
+    await waitPressed(guest.page.getByRole('button', { name: 'Unpin Dr. Host' }), true);
+    await guest.page.getByRole('button', { name: 'Unpin Dr. Host' }).click();
+    await guest.page.locator('.grid.has-pinned').waitFor({ state: 'detached' });
   });
 
   it('each tile shows the connection quality, with its figures on demand', async () => {
@@ -161,8 +154,9 @@ describe('in a call', () => {
   });
 
   it('a shared screen is shown large to the other, and stopping from the browser ends it', async () => {
-    await host.page.getByRole('button', { name: 'Share screen' }).click();
-    await waitPressed(host.page.getByRole('button', { name: 'Share screen' }), true);
+    await toggles.share(host.page).click();
+    await waitPressed(toggles.share(host.page), true);
+    await host.page.getByRole('button', { name: 'Stop sharing' }).waitFor();
     const stage = guest.page.locator('.stage video[aria-label="Dr. Host\'s screen"]');
     await stage.waitFor();
     await guest.page.waitForFunction(() => {
@@ -185,7 +179,7 @@ describe('in a call', () => {
       const v = document.querySelector('.stage video');
       for (const t of v.srcObject.getTracks()) t.dispatchEvent(new Event('ended'));
     });
-    await waitPressed(host.page.getByRole('button', { name: 'Share screen' }), false);
+    await waitPressed(toggles.share(host.page), false);
     await stage.waitFor({ state: 'detached' });
   });
 
@@ -203,7 +197,7 @@ describe('in a call', () => {
       if (now.state === 'stable' && now.sdp === before.sdp && now.remote === before.remote) break;
       before = now;
     }
-    await host.page.getByRole('button', { name: 'Settings' }).click();
+    await callAction(host.page, 'Camera and microphone settings');
     const picker = host.page.getByLabel('Camera', { exact: true });
     const other = await host.page.locator('#pick-camera option', { hasText: 'fake_device_2' }).getAttribute('value');
     assert.notEqual(await picker.inputValue(), other);
@@ -227,7 +221,7 @@ describe('in a call', () => {
     assert.ok(growth.videoFrames > 5, `video stopped after the switch: ${JSON.stringify(growth)}`);
     assert.ok((await inbound(guest.page)).length >= 1);
     // The guest sends the host's voice to another speaker.
-    await guest.page.getByRole('button', { name: 'Settings' }).click();
+    await callAction(guest.page, 'Camera and microphone settings');
     const speaker = await guest.page.locator('#pick-speaker option', { hasText: 'Fake Audio Output 1' }).getAttribute('value');
     await guest.page.getByLabel('Speaker', { exact: true }).selectOption(speaker);
     await guest.page.waitForFunction((id) => document.querySelector('.tile.remote video')?.sinkId === id, speaker);

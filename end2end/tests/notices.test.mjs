@@ -2,7 +2,7 @@
 // the live region), and a host's action is confirmed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
 
 describe('refusals and host actions are said on screen', () => {
   const env = serverAndBrowser();
@@ -24,7 +24,7 @@ describe('refusals and host actions are said on screen', () => {
     await waitForRemoteVideos(host.page, 1);
 
     // A host action is confirmed to the host, and felt by the guest.
-    await host.page.getByRole('button', { name: 'Mute everyone' }).click();
+    await callAction(host.page, 'Mute everyone');
     await host.page.getByRole('status').getByText('You muted everyone else.').waitFor();
     await pat.page.getByText('The host muted your microphone.').waitFor();
 

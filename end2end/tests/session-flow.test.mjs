@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { mediaGrowth, newPerson, serverAndBrowser, signUpAndIn, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
+import { callAction, mediaGrowth, newPerson, personAction, serverAndBrowser, signUpAndIn, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const phone = { viewport: { width: 390, height: 844 } };
@@ -87,7 +87,7 @@ describe('a scheduled session from start to end', () => {
     await shoot(page, '6-in-call');
 
     // The host mutes the guest: told, and their audio stops reaching the host.
-    await page.getByRole('button', { name: 'Mute Pat Doe' }).click();
+    await personAction(page, 'Pat Doe', 'Mute Pat Doe');
     await guest.page.getByText('The host muted your microphone.').waitFor();
     await page.waitForTimeout(500);
     const [afterMute] = await mediaGrowth(page);
@@ -96,7 +96,7 @@ describe('a scheduled session from start to end', () => {
 
     // The host ends the session for everyone.
     page.once('dialog', (dialog) => dialog.accept());
-    await page.getByRole('button', { name: 'End for everyone' }).click();
+    await callAction(page, 'End for everyone');
     await guest.page.getByText('The host ended the call.').waitFor();
     await page.getByText('You ended the call for everyone.').waitFor();
 
@@ -133,7 +133,7 @@ describe('a class', () => {
     await waitForRemoteVideos(page, 1);
 
     // In, but muted, and not able to unmute alone; the teacher hears nothing.
-    const unmute = pupil.page.getByRole('button', { name: 'Mute microphone' });
+    const unmute = toggles.microphone(pupil.page);
     await waitPressed(unmute, true);
     assert.equal(await unmute.isDisabled(), true);
     await pupil.page.getByText('raise your hand to ask').waitFor();
@@ -142,19 +142,19 @@ describe('a class', () => {
     assert.equal(muted.audioBytes, 0, 'a pupil who joined muted is heard');
 
     // Only the teacher may share a screen in a class.
-    assert.equal(await pupil.page.getByRole('button', { name: 'Share screen' }).isVisible(), false);
-    assert.equal(await page.getByRole('button', { name: 'Share screen' }).isVisible(), true);
+    assert.equal(await toggles.share(pupil.page).isVisible(), false);
+    assert.equal(await toggles.share(page).isVisible(), true);
 
     // Raising a hand is the pupil's main button here (not the teacher's).
-    assert.match(await pupil.page.getByRole('button', { name: 'Raise hand' }).getAttribute('class'), /\bprimary\b/);
-    assert.doesNotMatch((await page.getByRole('button', { name: 'Raise hand' }).getAttribute('class')) ?? '', /\bprimary\b/);
+    assert.match(await toggles.hand(pupil.page).getAttribute('class'), /\bprimary\b/);
+    assert.doesNotMatch((await toggles.hand(page).getAttribute('class')) ?? '', /\bprimary\b/);
 
     // The pupil asks; the teacher lets them speak; they unmute and are heard.
-    await pupil.page.getByRole('button', { name: 'Raise hand' }).click();
+    await toggles.hand(pupil.page).click();
     await page.getByText('hand raised (1st in line)').waitFor();
-    await page.getByRole('button', { name: 'Let Pupil One speak' }).click();
+    await personAction(page, 'Pupil One', 'Let Pupil One speak');
     await pupil.page.getByText('The host lets you speak').waitFor();
-    await waitPressed(pupil.page.getByRole('button', { name: 'Raise hand' }), false);
+    await waitPressed(toggles.hand(pupil.page), false);
     await unmute.click();
     await waitPressed(unmute, false);
     await page.waitForTimeout(500);
@@ -162,10 +162,10 @@ describe('a class', () => {
     assert.ok(speaking.audioBytes > 0, 'the pupil let to speak is not heard');
 
     // Muted by the teacher again, they must ask again.
-    await page.getByRole('button', { name: 'Mute Pupil One' }).click();
+    await personAction(page, 'Pupil One', 'Mute Pupil One');
     await pupil.page.getByText('The host muted your microphone.').waitFor();
     await pupil.page.waitForFunction(() => {
-      const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Mute microphone');
+      const b = document.querySelector('button[aria-keyshortcuts="M"]');
       return b && b.disabled && b.getAttribute('aria-pressed') === 'true';
     });
   });

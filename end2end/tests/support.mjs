@@ -288,3 +288,24 @@ export async function waitPressed(button, pressed = true, timeout = 15000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** The call's toggles, whichever way they point now (their names say what
+ * pressing them does: "Mute microphone" / "Unmute microphone"). */
+export const toggles = {
+  microphone: (page) => page.getByRole('button', { name: /^(Mute|Unmute) microphone$/ }),
+  camera: (page) => page.getByRole('button', { name: /^(Stop|Start) camera$/ }),
+  hand: (page) => page.getByRole('button', { name: /^(Raise|Lower) hand$/ }),
+  share: (page) => page.getByRole('button', { name: /^(Share screen|Stop sharing)$/ }),
+};
+
+/** Chooses `action` from the menu on `person`'s tile ("Mute Pat"). */
+export async function personAction(page, person, action) {
+  await page.getByRole('button', { name: `Options for ${person}` }).click();
+  await page.getByRole('button', { name: action }).click();
+}
+
+/** Chooses `action` from the call's "More" menu ("Lock call"). */
+export async function callAction(page, action) {
+  await page.getByRole('button', { name: 'More', exact: true }).click();
+  await page.getByRole('button', { name: action }).click();
+}

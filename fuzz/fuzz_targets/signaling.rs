@@ -110,7 +110,7 @@ fn check(room_of: &mut HashMap<ParticipantId, RoomId>, sender: Option<Participan
         // only their own wait, refusals, and words with the host.
         if !room_of.contains_key(&to) {
             let allowed = match &message {
-                ServerMessage::Welcome { .. } | ServerMessage::Waiting { .. } | ServerMessage::Error { .. } => true,
+                ServerMessage::Welcome { .. } | ServerMessage::Waiting { .. } | ServerMessage::HostHere { .. } | ServerMessage::Error { .. } => true,
                 ServerMessage::LobbyChat { guest, .. } => *guest == to,
                 _ => false,
             };

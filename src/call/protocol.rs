@@ -199,9 +199,14 @@ pub enum ServerMessage {
     },
     /// Answer to a guest's `join` in a room with a lobby: wait until the
     /// host lets you in (then `welcome` follows) or not (`error`, `denied`).
-    /// Nothing about the room comes while waiting. The token resumes your
-    /// place in the lobby after a dropped connection.
-    Waiting { resume_token: ResumeToken },
+    /// Nothing about the room comes while waiting but whether a host is in
+    /// the call (`host_here`, then `host_here` messages as it changes), so
+    /// the guest knows whether anyone can let them in yet. The token
+    /// resumes your place in the lobby after a dropped connection.
+    Waiting { resume_token: ResumeToken, host_here: bool },
+    /// To waiting guests: a host came into the call (`here`), or the last
+    /// host left it.
+    HostHere { here: bool },
     /// The host turned your microphone off. You may turn it on again if
     /// your rules allow (`may_unmute` follows when they no longer do).
     MutedByHost,

@@ -47,6 +47,10 @@ pub struct CallUi {
     pub others: RwSignal<Vec<Participant>>,
     /// For the host: guests waiting in the lobby, longest first.
     pub waiting: RwSignal<Vec<WaitingGuest>>,
+    /// For a waiting guest: a host is in the call (and so can let them in).
+    pub host_here: RwSignal<bool>,
+    /// For the host: the browser may notify them of someone waiting.
+    pub notify_waiting: RwSignal<bool>,
     pub media: RwSignal<MediaCheck>,
     pub microphone_on: RwSignal<bool>,
     pub camera_on: RwSignal<bool>,
@@ -121,6 +125,8 @@ impl CallUi {
             me: RwSignal::new(None),
             others: RwSignal::new(Vec::new()),
             waiting: RwSignal::new(Vec::new()),
+            host_here: RwSignal::new(false),
+            notify_waiting: RwSignal::new(false),
             host: RwSignal::new(false),
             hands: RwSignal::new(Vec::new()),
             locked: RwSignal::new(false),

@@ -55,8 +55,10 @@ pub(crate) fn local_stream() -> Option<MediaStream> {
 
 /// Starts camera and microphone (once) for the preview and the call: the
 /// ones chosen last time if they are still there, else any. Falls back to
-/// camera only, then microphone only, and says what is missing.
-pub fn start_preview(ui: CallUi) {
+/// camera only, then microphone only, and says what is missing. Tracks
+/// that start once the person is already in a call (a slow permission
+/// prompt) are handed to `in_call` to be sent.
+pub(crate) fn start_preview(ui: CallUi, in_call: fn(&MediaStreamTrack)) {
     if let Some(stream) = local_stream() {
         report(ui, &stream);
         return;
@@ -75,6 +77,9 @@ pub fn start_preview(ui: CallUi) {
                     report(ui, &stream);
                     ui.streams.update(|n| *n += 1);
                     start_meter(ui, &stream);
+                    for track in stream.get_tracks().iter() {
+                        in_call(track.unchecked_ref());
+                    }
                     refresh_devices(ui).await;
                     return;
                 }
@@ -244,10 +249,15 @@ fn resume_audio() {
 /// A short two-note chime on the chosen speaker.
 pub fn play_test_sound(ui: CallUi) {
     resume_audio();
+    play_notes(ui, [660.0, 880.0]);
+}
+
+/// Two short notes, 0.35 s apart, on the chosen speaker.
+pub(crate) fn play_notes(ui: CallUi, notes: [f32; 2]) {
     let Ok(context) = AudioContext::new() else { return };
     set_sink(&context, &ui.speaker_id.get_untracked());
     let start = context.current_time();
-    for (i, frequency) in [660.0f32, 880.0].into_iter().enumerate() {
+    for (i, frequency) in notes.into_iter().enumerate() {
         let (Ok(tone), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };
         tone.frequency().set_value(frequency);
         let at = start + i as f64 * 0.35;
@@ -267,6 +277,12 @@ pub fn play_test_sound(ui: CallUi) {
 
 /// Asks the browser for a screen, window or tab to share, with its sound
 /// where the browser offers it.
+/// The browser can share a screen (phones' browsers cannot).
+pub(crate) fn can_share_screen() -> bool {
+    let devices = web_sys::window().and_then(|w| w.navigator().media_devices().ok());
+    devices.is_some_and(|d| js_sys::Reflect::has(&d, &JsValue::from_str("getDisplayMedia")).unwrap_or(false))
+}
+
 pub(crate) async fn start_screen() -> Result<MediaStream, JsValue> {
     let devices = web_sys::window().ok_or(JsValue::NULL)?.navigator().media_devices()?;
     let constraints = js_sys::Object::new();

@@ -9,16 +9,18 @@
 //! - `check`: the pre-join connection check;
 //! - `rtc` and `js`: small helpers over WebRTC and other browser APIs.
 
+mod alert;
 mod call;
 mod check;
 mod js;
 mod media;
 mod rtc;
 
+pub use alert::{ask_to_notify, show_waiting_in_title, someone_is_waiting};
 pub use call::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 pub use check::check_connection;
 pub use js::{copy_to_clipboard, local_time};
-pub use media::{attach_local, play_test_sound, start_preview};
+pub use media::{attach_local, play_test_sound};
 
 use crate::call::ui::{CallUi, DeviceKind};
 
@@ -27,4 +29,10 @@ use crate::call::ui::{CallUi, DeviceKind};
 /// one without renegotiating).
 pub fn choose_device(ui: CallUi, kind: DeviceKind, id: String) {
     media::choose_device(ui, kind, id, call::replace_sent);
+}
+
+/// Starts camera and microphone for the preview and the call; if the person
+/// is in the call by the time they start, they are sent and announced.
+pub fn start_preview(ui: CallUi) {
+    media::start_preview(ui, call::replace_sent);
 }

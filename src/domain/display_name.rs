@@ -19,6 +19,22 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What stands for the person when their camera is off: the first
+    /// letters of the first and last words ("Pat Doe" → "PD"), skipping
+    /// titles that end in a full stop ("Dr. Ada Okafor" → "AO").
+    pub fn initials(&self) -> String {
+        let words: Vec<&str> = self.0.split_whitespace().collect();
+        let named: Vec<&str> = words.iter().copied().filter(|w| !w.ends_with('.')).collect();
+        let words = if named.is_empty() { words } else { named };
+        let first = |w: &&str| w.chars().find(|c| c.is_alphanumeric());
+        let letters = match words.as_slice() {
+            [] => Vec::new(),
+            [only] => first(only).into_iter().collect(),
+            [head, .., last] => first(head).into_iter().chain(first(last)).collect(),
+        };
+        letters.into_iter().flat_map(char::to_uppercase).collect()
+    }
 }
 
 impl TryFrom<String> for DisplayName {
@@ -73,6 +89,19 @@ mod tests {
     fn markup_is_kept_as_plain_text() {
         let name = DisplayName::parse("<img src=x onerror=alert(1)>").unwrap();
         assert_eq!(name.as_str(), "<img src=x onerror=alert(1)>");
+    }
+
+    #[test]
+    fn initials_take_the_first_and_last_names_and_skip_titles() {
+        let initials = |name: &str| DisplayName::parse(name).unwrap().initials();
+        assert_eq!(initials("Pat Doe"), "PD");
+        assert_eq!(initials("Dr. Ada Okafor"), "AO");
+        assert_eq!(initials("Ms. Teacher"), "T");
+        assert_eq!(initials("ada"), "A");
+        assert_eq!(initials("Jean-Paul de la Cruz"), "JC");
+        assert_eq!(initials("王小明"), "王");
+        assert_eq!(initials("Dr."), "D", "a name that is only a title still has a letter");
+        assert_eq!(initials("(Bo) 'Li'"), "BL", "punctuation is not a letter");
     }
 
     #[test]

@@ -45,7 +45,8 @@ async fn a_waiting_guest_receives_nothing_about_the_room_in_its_raw_frames() {
     let Some(Message::Text(first)) = pat.next_frame(Duration::from_secs(5)).await else { panic!("no answer") };
     let first: serde_json::Value = serde_json::from_str(first.as_str()).unwrap();
     assert_eq!(first["type"], "waiting");
-    assert_eq!(first.as_object().unwrap().len(), 2, "only type and resume_token: {first}");
+    assert_eq!(first["host_here"], true);
+    assert_eq!(first.as_object().unwrap().len(), 3, "only type, resume_token and host_here: {first}");
     let pat_id = waiting(&call.recv().await)[0].1;
 
     // The call goes on: Sam is let in, the host chats and signals.
@@ -107,8 +108,11 @@ async fn guests_who_come_before_the_host_wait_and_are_not_let_in_when_the_host_a
     call.join(&slug, "ignored").await;
     let names: Vec<String> = waiting(&call.recv().await).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["Early", "Also early"]);
-    early.expect_silence().await;
-    earlier.expect_silence().await;
+    // They learn a host is here, and are not let in by it.
+    for guest in [&mut early, &mut earlier] {
+        assert_eq!(guest.recv().await, ServerMessage::HostHere { here: true });
+        guest.expect_silence().await;
+    }
     // Admit all lets both in.
     call.send(ClientMessage::AdmitAll).await;
     assert!(matches!(early.recv().await, ServerMessage::Welcome { .. }));

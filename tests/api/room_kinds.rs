@@ -124,6 +124,7 @@ async fn the_host_talks_with_a_waiting_guest_and_the_guest_learns_nothing_else()
     // The host arrives and sees Pat waiting.
     let mut call = host_joins(&host, slug, false).await;
     let pat_id = only_waiting(&call.recv().await);
+    assert_eq!(pat.recv().await, ServerMessage::HostHere { here: true }, "Pat learns someone is there now, and no more");
     call.send(ClientMessage::LobbyChat { id: pat_id, text: "I'll be with you in 5 minutes".into() }).await;
     // The raw frame: who it is about, that the host said it, what and when;
     // no name, no roster.

@@ -42,7 +42,8 @@ impl Hub {
             lobby.push(WaitingGuest { id: who, name, since_ms: at_ms });
             self.tokens.insert(token.clone(), who);
             self.seats.insert(who, seat);
-            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token } }];
+            let host_here = !self.hosts_in(room).is_empty();
+            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token, host_here } }];
             out.extend(self.lobby_changed(room));
             return out;
         }
@@ -64,6 +65,8 @@ impl Hub {
     pub(super) fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
         let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
         let rules = self.rules_for(you.id);
+        // The first host in: those waiting learn someone can let them in.
+        let first_host = host && self.hosts_in(room).is_empty();
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> =
@@ -91,6 +94,9 @@ impl Hub {
             if let Some(state) = self.seats.get(&id).and_then(|seat| seat.media.clone()) {
                 out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
             }
+        }
+        if first_host {
+            out.extend(self.tell_waiting(room, ServerMessage::HostHere { here: true }));
         }
         out
     }
@@ -122,6 +128,10 @@ impl Hub {
         }
         let mut out: Vec<Outgoing> =
             present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } }).collect();
+        if seat.host && self.hosts_in(room).is_empty() {
+            out.extend(self.tell_waiting(room, ServerMessage::HostHere { here: false }));
+        }
+        let Some(present) = self.rooms.get(&room) else { return out };
         if present.is_empty() {
             // The call is over: a later one starts unlocked, hands down.
             self.rooms.remove(&room);

@@ -89,6 +89,11 @@ impl Hub {
         ServerMessage::Lobby { waiting: self.lobbies.get(&room).cloned().unwrap_or_default() }
     }
 
+    /// Tells everyone waiting in `room`'s lobby `message`.
+    pub(super) fn tell_waiting(&self, room: RoomId, message: ServerMessage) -> Vec<Outgoing> {
+        tell(self.lobbies.get(&room).map(Vec::as_slice).unwrap_or_default().iter().map(|w| w.id), message)
+    }
+
     /// Tells the hosts in `room`'s call who is waiting now.
     pub(super) fn tell_hosts(&mut self, room: RoomId) -> Vec<Outgoing> {
         // Whatever was pending is in this list.

@@ -27,8 +27,11 @@ impl Hub {
         seat.away_since = None;
         let parked = std::mem::take(&mut seat.parked);
         if !seat.admitted {
-            // Still waiting: still nothing about the room.
-            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone() } });
+            // Still waiting: still nothing about the room but whether a host
+            // is in (held changes follow, ending where this begins).
+            let room = seat.room;
+            let host_here = !self.hosts_in(room).is_empty();
+            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone(), host_here } });
             out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
             return (Ok(who), out);
         }

@@ -85,7 +85,7 @@ impl Peer {
         let audio_track = first(stream.as_ref().map(MediaStream::get_audio_tracks));
         let video_track = first(stream.as_ref().map(MediaStream::get_video_tracks));
         for (sender, track, on) in [(&self.audio, audio_track, microphone), (&self.video, video_track, camera)] {
-            if let Some(sender) = sender {
+            if let Some(sender) = sender.borrow().as_ref() {
                 let track = if on { track } else { None };
                 let _ = sender.replace_track(track.as_ref());
             }
@@ -147,17 +147,28 @@ pub fn stop_sharing() {
     call.announce();
 }
 
-/// Sends `track` (a newly chosen camera or microphone) instead of the one
-/// of its kind sent so far, on every connection, without renegotiating.
+/// Sends `track` (a newly chosen camera or microphone, or one that started
+/// late) on every connection: instead of the one of its kind sent so far,
+/// without renegotiating, or as a new track where none was sent yet. Then
+/// tells the others what this person sends now.
 pub(crate) fn replace_sent(track: &MediaStreamTrack) {
     let Some(call) = current() else { return };
-    let on = if track.kind() == "audio" { call.ui.microphone_on.get_untracked() } else { call.ui.camera_on.get_untracked() };
+    let (microphone, camera) = (call.ui.microphone_on.get_untracked(), call.ui.camera_on.get_untracked());
+    let stream = local_stream();
     for peer in call.peers.borrow().values() {
-        let sender = if track.kind() == "audio" { &peer.audio } else { &peer.video };
-        if let (Some(sender), true) = (sender, on) {
-            let _ = sender.replace_track(Some(track));
+        let mut sender = if track.kind() == "audio" { peer.audio.borrow_mut() } else { peer.video.borrow_mut() };
+        match (sender.as_ref(), stream.as_ref()) {
+            (Some(_), _) => {}
+            // A device that started after the connection was made (a
+            // slow permission prompt): sent from now on, which renegotiates.
+            (None, Some(stream)) => *sender = Some(peer.pc.add_track(track, stream, &js_sys::Array::new())),
+            (None, None) => continue,
         }
+        drop(sender);
+        peer.apply(microphone, camera);
     }
+    // The others learn at once that this person now sends it.
+    call.announce();
 }
 
 /// Shows a shared screen in `element`: participant `who`'s, or this
@@ -348,8 +359,8 @@ impl Call {
             polite: me > id,
             making_offer: Cell::new(false),
             ignore_offer: Cell::new(false),
-            audio,
-            video,
+            audio: RefCell::new(audio),
+            video: RefCell::new(video),
             screen: RefCell::new(Vec::new()),
             last: Cell::new(Totals::default()),
             _handlers: vec![on_negotiation_needed, on_ice_candidate, on_track, on_state],

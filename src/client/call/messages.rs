@@ -11,7 +11,7 @@ use super::state::*;
 use crate::call::protocol::{ClientMessage, ErrorCode, MediaState, ParticipantId, ServerMessage, StreamId};
 use crate::call::ui::{ChatLine, Phase};
 use crate::client::js::short_time;
-use crate::client::media::{local_stream, screen_stream};
+use crate::client::media::{can_share_screen, local_stream, screen_stream};
 
 impl Call {
     pub(super) async fn on_message(self: &Rc<Self>, message: ServerMessage) {
@@ -19,7 +19,7 @@ impl Call {
             ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
                 self.attempts.set(0);
                 self.ui.may_unmute.try_set(rules.may_unmute);
-                self.ui.may_share_screen.try_set(rules.may_share_screen);
+                self.ui.may_share_screen.try_set(rules.may_share_screen && can_share_screen());
                 self.relay_only.set(rules.relay_only);
                 if rules.join_muted {
                     self.ui.microphone_on.try_set(false);
@@ -40,10 +40,14 @@ impl Call {
                     }
                 }
             }
-            ServerMessage::Waiting { resume_token } => {
+            ServerMessage::Waiting { resume_token, host_here } => {
                 self.attempts.set(0);
+                self.ui.host_here.try_set(host_here);
                 *self.resume_token.borrow_mut() = Some(resume_token);
                 self.ui.phase.try_set(Phase::Waiting);
+            }
+            ServerMessage::HostHere { here } => {
+                self.ui.host_here.try_set(here);
             }
             ServerMessage::Lobby { waiting } => {
                 self.ui.waiting.try_set(waiting);
@@ -94,7 +98,7 @@ impl Call {
             }
             ServerMessage::Resumed { participants, rules, .. } => {
                 self.ui.may_unmute.try_set(rules.may_unmute);
-                self.ui.may_share_screen.try_set(rules.may_share_screen);
+                self.ui.may_share_screen.try_set(rules.may_share_screen && can_share_screen());
                 self.announce();
                 // TURN credentials may have run out during a long call.
                 self.send(&ClientMessage::IceServers);
@@ -148,6 +152,9 @@ impl Call {
 
     /// Tells the others what this person sends now.
     pub(super) fn announce(&self) {
+        if self.me.get().is_none() {
+            return; // not in the call yet: the welcome announces it
+        }
         let stream = local_stream();
         let has_audio = stream.as_ref().is_some_and(|s| s.get_audio_tracks().length() > 0);
         let has_video = stream.as_ref().is_some_and(|s| s.get_video_tracks().length() > 0);

@@ -79,8 +79,10 @@ pub(super) struct Peer {
     pub(super) polite: bool,
     pub(super) making_offer: Cell<bool>,
     pub(super) ignore_offer: Cell<bool>,
-    pub(super) audio: Option<RtcRtpSender>,
-    pub(super) video: Option<RtcRtpSender>,
+    /// What sends the camera and the microphone: set when the peer is
+    /// made, or later when a device starts after joining.
+    pub(super) audio: RefCell<Option<RtcRtpSender>>,
+    pub(super) video: RefCell<Option<RtcRtpSender>>,
     /// Senders of the shared screen's tracks, while sharing.
     pub(super) screen: RefCell<Vec<RtcRtpSender>>,
     /// The last statistics' running totals, for figures per interval.

@@ -7,6 +7,7 @@ use super::actions::{command, send};
 use super::lobby::Lobby;
 use super::panels::{ChatPanel, DeviceSettings, PeopleList};
 use super::tiles::{LocalVideo, RemoteTile};
+use super::widgets::{fixed, icon, menu};
 use crate::call::protocol::{ClientMessage, ParticipantId};
 use crate::call::ui::{CallUi, Phase};
 
@@ -74,19 +75,26 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             crate::client::share_screen();
         }
     };
+    // What the call tells this person now, with a way to dismiss it.
     let notices = move || {
-        let mut lines: Vec<&'static str> = Vec::new();
-        if ui.locked.get() {
-            lines.push("The host has locked this call: nobody new can join.");
-        }
         let notice = ui.notice.get();
-        (notice.is_some() || !lines.is_empty()).then(|| {
-            let text = notice.into_iter().chain(lines.into_iter().map(String::from)).collect::<Vec<_>>().join(" ");
-            view! { <p class="notice">{text}</p> }
+        let locked = ui.locked.get().then_some("The host has locked this call: nobody new can join.");
+        let text = notice.into_iter().chain(locked.map(String::from)).collect::<Vec<_>>().join(" ");
+        (!text.is_empty()).then(|| {
+            view! {
+                <p class="notice">{text}
+                    <button type="button" class="dismiss" on:click=move |_| ui.notice.set(None) hidden=move || ui.notice.with(Option::is_none)>
+                        {fixed("x")}<span class="visually-hidden">"Dismiss"</span>
+                    </button>
+                </p>
+            }
         })
     };
-    let host_controls = move || {
-        ui.host.get().then(|| {
+    let settings_open = RwSignal::new(false);
+    // The call-wide actions: device settings for everyone, and for the host
+    // mute everyone, lock, end for all.
+    let more_items = move || {
+        let host = ui.host.get().then(|| {
             let locked = ui.locked.get();
             view! {
                 {command(ui, "Mute everyone".into(), ClientMessage::MuteAll, "You muted everyone else.".into())}
@@ -95,12 +103,29 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 } else {
                     command(ui, "Lock call".into(), ClientMessage::Lock { locked: true }, "The call is locked: nobody new can join.".into())
                 }}
+                <button type="button" aria-pressed=move || ui.notify_waiting.get().to_string() on:click=move |_| {
+                    if ui.notify_waiting.get_untracked() {
+                        ui.notify_waiting.set(false);
+                        ui.notice.set(Some("No more notifications from Huddle.".into()));
+                    } else {
+                        #[cfg(feature = "hydrate")]
+                        crate::client::ask_to_notify(
+                            ui,
+                            "Your browser will tell you when someone is waiting, even in another tab.",
+                            "Your browser does not allow notifications from Huddle. The tab's title and a chime still tell you.",
+                        );
+                    }
+                }>"Notify me when someone waits"</button>
                 <button type="button" class="danger" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     crate::client::end_for_all();
                 }>"End for everyone"</button>
             }
-        })
+        });
+        view! {
+            <button type="button" on:click=move |_| open_only(ui, settings_open, Some(settings_open))>"Camera and microphone settings"</button>
+            {host}
+        }
     };
     // Whose screen is shown large: this person's own, or the first other
     // person who announced one.
@@ -113,94 +138,129 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         Some((Some(id), format!("{name}'s screen")))
     };
     let stage = move || presenter().map(|(who, label)| view! { <ScreenStage ui who label/> });
+    let my_initials = move || ui.me.with(|me| me.as_ref().map(|p| p.name.initials()).unwrap_or_default());
     // Built in parts, each type-erased: one nested view type is too deep for
     // an optimised build.
     let grid = view! {
-        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || ui.others.with(Vec::len) + 1>
-            <figure class="tile self">
-                <LocalVideo ui class="" label="Your video"/>
-                <figcaption>{my_name} " (you)"
-                    {move || (!ui.microphone_on.get()).then_some(" · muted")}
-                    {move || (!ui.camera_on.get()).then_some(" · camera off")}
-                    {move || my_hand_up().then_some(" · hand raised")}
-                </figcaption>
-            </figure>
+        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || ui.others.with(Vec::len)>
             <For each=move || ui.others.get() key=|p| p.id let:participant>
-                <RemoteTile ui id=participant.id name=participant.name.to_string()/>
+                <RemoteTile ui id=participant.id name=participant.name.clone()/>
             </For>
+        </div>
+        <figure class="tile self" class:camera-off=move || !ui.camera_on.get()>
+            <LocalVideo ui class="" label="Your video"/>
+            <div class="avatar" aria-hidden="true"><span>{my_initials}</span></div>
+            <figcaption>{my_name} " (you)"
+                {move || (!ui.microphone_on.get()).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · muted"</span> })}
+                {move || (!ui.camera_on.get()).then_some(view! { <span class="visually-hidden">" · camera off"</span> })}
+                {move || my_hand_up().then(|| view! { {fixed("hand")}<span class="visually-hidden">" · hand raised"</span> })}
+            </figcaption>
+        </figure>
+    }
+    .into_any();
+    // Opens or closes a panel (one at a time); `unread`, if given, is
+    // counted on the button and cleared on opening.
+    let panel_button =
+        move |label: &'static str, icon_name: &'static str, open: RwSignal<bool>, controls: &'static str, unread: Option<RwSignal<usize>>| {
+            view! {
+                <button type="button" class="tool" aria-expanded=move || open.get().to_string() aria-controls=controls
+                    on:click=move |_| {
+                        let opening = !open.get_untracked();
+                        open_only(ui, settings_open, opening.then_some(open));
+                        if let (Some(unread), true) = (unread, opening) {
+                            unread.set(0);
+                        }
+                    }>
+                    {fixed(icon_name)}
+                    <span class="label">{label}</span>
+                    {move || unread.map(|n| n.get()).filter(|n| *n > 0).map(|n| view! {
+                        <span class="badge">{n}<span class="visually-hidden">" unread"</span></span>
+                    })}
+                </button>
+            }
+        };
+    let controls = view! {
+        <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
+            <button type="button" class="tool" class:off=move || !ui.microphone_on.get() on:click=move |_| toggle_microphone()
+                aria-pressed=move || (!ui.microphone_on.get()).to_string() aria-keyshortcuts="M"
+                disabled=move || !ui.microphone_on.get() && !ui.may_unmute.get() aria-describedby="speak-hint">
+                {icon(Signal::derive(move || if ui.microphone_on.get() { "mic" } else { "mic-off" }))}
+                <span class="label">{move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}<span aria-hidden="true">" (M)"</span></span>
+            </button>
+            <button type="button" class="tool" class:off=move || !ui.camera_on.get() on:click=move |_| toggle_camera()
+                aria-pressed=move || (!ui.camera_on.get()).to_string() aria-keyshortcuts="V">
+                {icon(Signal::derive(move || if ui.camera_on.get() { "video" } else { "video-off" }))}
+                <span class="label">{move || if ui.camera_on.get() { "Stop camera" } else { "Start camera" }}<span aria-hidden="true">" (V)"</span></span>
+            </button>
+            <button type="button" class="tool share" hidden=move || !ui.may_share_screen.get() aria-pressed=move || ui.sharing.get().to_string()
+                on:click=toggle_share>
+                {icon(Signal::derive(move || if ui.sharing.get() { "monitor-x" } else { "monitor-up" }))}
+                <span class="label">{move || if ui.sharing.get() { "Stop sharing" } else { "Share screen" }}</span>
+            </button>
+            <button type="button" class="tool" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
+                aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
+                {fixed("hand")}
+                <span class="label">{move || if my_hand_up() { "Lower hand" } else { "Raise hand" }}</span>
+            </button>
+            {panel_button("Chat", "message-square", ui.chat_open, "chat-panel", Some(ui.unread))}
+            {panel_button("People", "users", ui.people_open, "people-panel", None)}
+            {menu("More".into(), "ellipsis", "more", ViewFn::from(more_items))}
+            <button type="button" class="tool danger" on:click=leave>
+                {fixed("phone-off")}<span class="label">"Leave"</span>
+            </button>
         </div>
     }
     .into_any();
-    // Opens or closes a panel; `unread`, if given, is counted on the button
-    // and cleared on opening.
-    let panel_button = move |label: &'static str, open: RwSignal<bool>, controls: &'static str, unread: Option<RwSignal<usize>>| {
+    let close = move |open: RwSignal<bool>, what: &'static str| {
         view! {
-            <button type="button" aria-expanded=move || open.get().to_string() aria-controls=controls
-                on:click=move |_| {
-                    open.update(|o| *o = !*o);
-                    if let (Some(unread), true) = (unread, open.get_untracked()) {
-                        unread.set(0);
-                    }
-                }>
-                {label}
-                {move || unread.map(|n| n.get()).filter(|n| *n > 0).map(|n| view! {
-                    <span class="badge">{n}<span class="visually-hidden">" unread"</span></span>
-                })}
+            <button type="button" class="close" on:click=move |_| open.set(false)>
+                {fixed("x")}<span class="visually-hidden">{what}</span>
             </button>
         }
     };
-    let settings_open = RwSignal::new(false);
-    let controls = view! {
-        <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
-            <button type="button" class:off=move || !ui.microphone_on.get() on:click=move |_| toggle_microphone()
-                aria-pressed=move || (!ui.microphone_on.get()).to_string() title="Mute or unmute your microphone (M)" aria-keyshortcuts="M"
-                disabled=move || !ui.microphone_on.get() && !ui.may_unmute.get() aria-describedby="speak-hint">
-                "Mute microphone"
-            </button>
-            <button type="button" class:off=move || !ui.camera_on.get() on:click=move |_| toggle_camera()
-                aria-pressed=move || (!ui.camera_on.get()).to_string() title="Stop or start your camera (V)" aria-keyshortcuts="V">
-                "Stop camera"
-            </button>
-            <button type="button" hidden=move || !ui.may_share_screen.get() aria-pressed=move || ui.sharing.get().to_string()
-                on:click=toggle_share>"Share screen"</button>
-            <button type="button" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
-                aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
-                "Raise hand"
-            </button>
-            {panel_button("Chat", ui.chat_open, "chat-panel", Some(ui.unread))}
-            {panel_button("People", ui.people_open, "people-panel", None)}
-            {panel_button("Settings", settings_open, "settings-panel", None)}
-            {host_controls}
-            <button type="button" class="danger" on:click=leave>"Leave"</button>
-        </div>
-    }
-    .into_any();
     let panels = view! {
         <div class="side">
-            <div id="chat-panel"><ChatPanel ui kept=chat_kept/></div>
-            <div id="people-panel"><PeopleList ui/></div>
-            <section id="settings-panel" class="panel" aria-label="Devices" hidden=move || !settings_open.get()>
-                <h2>"Devices"</h2>
-                <DeviceSettings ui/>
-            </section>
+            <div id="chat-panel" class="sheet" hidden=move || !ui.chat_open.get()>{close(ui.chat_open, "Close chat")}<ChatPanel ui kept=chat_kept/></div>
+            <div id="people-panel" class="sheet" hidden=move || !ui.people_open.get()>{close(ui.people_open, "Close people")}<PeopleList ui/></div>
+            <div id="settings-panel" class="sheet" hidden=move || !settings_open.get()>
+                {close(settings_open, "Close settings")}
+                <section class="panel" aria-labelledby="settings-heading">
+                    <h2 id="settings-heading">"Camera and microphone"</h2>
+                    <DeviceSettings ui/>
+                </section>
+            </div>
         </div>
     }
     .into_any();
     view! {
         <section class="in-call" aria-label=format!("Call in {room_name}")>
-            <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
-            <div role="status">{notices}</div>
+            <header class="call-bar">
+                <h1>{room_name.clone()}</h1>
+                <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
+            </header>
+            <div class="call-messages">
+                <Lobby ui/>
+                <div role="status">{notices}</div>
+                <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
+                    "The host lets people speak here: raise your hand to ask, and unmute once they let you."
+                </p>
+            </div>
             <p class="visually-hidden" aria-live="polite">{move || ui.announcement.get()}</p>
-            <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
-                "The host lets people speak here: raise your hand to ask, and unmute once they let you."
-            </p>
-            <Lobby ui/>
             <div class="call-body">
-                <div class="stage-and-grid">{stage}{grid}</div>
+                <div class="stage-area" class:alone=move || ui.others.with(Vec::is_empty) class:presenting=move || presenter().is_some()>
+                    {stage}{grid}
+                </div>
                 {panels}
             </div>
             {controls}
         </section>
+    }
+}
+
+/// Opens panel `open` and closes the others (or closes all, given `None`).
+fn open_only(ui: CallUi, settings: RwSignal<bool>, open: Option<RwSignal<bool>>) {
+    for panel in [ui.chat_open, ui.people_open, settings] {
+        panel.set(open == Some(panel));
     }
 }
 

@@ -13,6 +13,7 @@ mod lobby;
 mod panels;
 mod prejoin;
 mod tiles;
+mod widgets;
 
 use leptos::prelude::*;
 
@@ -33,6 +34,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let room_name = invitation.name.clone();
+    let room_for_alerts = invitation.name.clone();
     let availability = RwSignal::new(invitation.availability.clone());
     // Before the join window, the page opens itself when it does.
     Effect::new(move |_| {
@@ -43,6 +45,23 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
             let wait = std::time::Duration::from_millis(wait.min(2_000_000_000.0) as u64);
             set_timeout(move || availability.set(Availability::Open), wait);
         }
+    });
+    // For the host, someone new waiting shows in the tab's title, chimes,
+    // and (if asked for) notifies.
+    Effect::new(move |before: Option<Vec<crate::call::protocol::ParticipantId>>| {
+        let waiting = ui.waiting.with(|all| all.iter().map(|w| w.id).collect::<Vec<_>>());
+        #[cfg(feature = "hydrate")]
+        {
+            crate::client::show_waiting_in_title(waiting.len());
+            let newcomer =
+                ui.waiting.with(|all| all.iter().find(|w| !before.as_ref().is_some_and(|b| b.contains(&w.id))).map(|w| w.name.to_string()));
+            if let Some(name) = newcomer {
+                crate::client::someone_is_waiting(ui, &format!("{name} is waiting to join {room_for_alerts}."));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (before, &room_for_alerts);
+        waiting
     });
     // Navigating away from the room page hangs up.
     on_cleanup(|| {
@@ -73,7 +92,11 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                     <section class="card narrow waiting">
                         <h1>{room_name.clone()}</h1>
                         <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
-                        <p>"The host knows you are here. Keep this page open; the call starts as soon as you are let in."</p>
+                        <p role="status">{move || if ui.host_here.get() {
+                            "The host knows you are here. Keep this page open; the call starts as soon as you are let in."
+                        } else {
+                            "The host has not joined yet. Keep this page open: they will see you are waiting as soon as they arrive."
+                        }}</p>
                         <p class="notice" role="status">{move || ui.notice.get()}</p>
                         <LobbyWords ui guest=None/>
                         <LocalVideo ui class="preview" label="Your camera preview"/>

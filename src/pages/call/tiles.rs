@@ -4,8 +4,10 @@
 use leptos::prelude::*;
 
 use super::actions::{command, ordinal, role_of};
-use crate::call::protocol::{ClientMessage, ParticipantId};
+use super::widgets::{fixed, menu};
+use crate::call::protocol::{ClientMessage, MediaState, ParticipantId};
 use crate::call::ui::{CallUi, Grade};
+use crate::domain::DisplayName;
 
 /// This person's own camera, always muted (no echo of oneself).
 #[component]
@@ -24,9 +26,10 @@ pub(super) fn LocalVideo(ui: CallUi, class: &'static str, label: &'static str) -
 }
 
 /// Another participant's video and sound, with their name, what they send,
-/// how the connection to them is doing, and (for the host) what may be done.
+/// how the connection to them is doing, and a menu of what may be done
+/// (pin for everyone; mute, remove, let speak, lower hand for the host).
 #[component]
-pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl IntoView {
+pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> impl IntoView {
     let video = NodeRef::<leptos::html::Video>::new();
     Effect::new(move |_| {
         ui.streams.track();
@@ -36,19 +39,22 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl In
             crate::client::attach_remote(id, &element);
         }
     });
+    let initials = name.initials();
+    let name = name.to_string();
     let place = move || ui.hands.with(|h| h.iter().position(|p| *p == id));
-    let hand = move || place().map(|n| format!(" · hand raised ({} in line)", ordinal(n + 1)));
-    let sends = move || {
-        ui.media_of.with(|all| {
-            all.get(&id).map(|m| format!("{}{}", if m.microphone { "" } else { " · muted" }, if m.camera { "" } else { " · camera off" }))
-        })
-    };
+    let hand =
+        move || place().map(|n| view! { {fixed("hand")}<span class="hand-place">{format!(" · hand raised ({} in line)", ordinal(n + 1))}</span> });
+    // Until they say, they are taken to send what they have.
+    let sends = move |kind: fn(&MediaState) -> bool| ui.media_of.with(|all| all.get(&id).is_none_or(kind));
+    let muted = move || (!sends(|m| m.microphone)).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · muted"</span> });
+    let camera_off = move || (!sends(|m| m.camera)).then_some(view! { <span class="visually-hidden">" · camera off"</span> });
     let label = name.clone();
     let caption = name.clone();
-    let pin_label = format!("Pin {name}");
     let pinned = move || ui.pinned.get() == Some(id);
-    let controls = move || {
-        ui.host.get().then(|| {
+    let pin_text = (format!("Pin {name}"), format!("Unpin {name}"));
+    let items = move || {
+        let (pin, unpin) = pin_text.clone();
+        let host = ui.host.get().then(|| {
             let lower = place()
                 .map(|_| command(ui, format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }, format!("You lowered {label}'s hand.")));
             let speak = ui
@@ -56,23 +62,30 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: String) -> impl In
                 .get()
                 .then(|| command(ui, format!("Let {label} speak"), ClientMessage::LetSpeak { id }, format!("{label} may unmute now.")));
             view! {
-                {command(ui, format!("Mute {name}"), ClientMessage::Mute { id }, format!("You muted {name}."))}
-                {command(ui, format!("Remove {name}"), ClientMessage::Remove { id }, format!("You removed {name} from the call."))}
+                {command(ui, format!("Mute {label}"), ClientMessage::Mute { id }, format!("You muted {label}."))}
                 {speak}
                 {lower}
+                {command(ui, format!("Remove {label}"), ClientMessage::Remove { id }, format!("You removed {label} from the call."))}
             }
-        })
+        });
+        view! {
+            <button type="button" aria-pressed=move || pinned().to_string()
+                on:click=move |_| ui.pinned.update(|p| *p = if *p == Some(id) { None } else { Some(id) })>
+                {move || if pinned() { unpin.clone() } else { pin.clone() }}
+            </button>
+            {host}
+        }
     };
     view! {
-        <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id) data-participant=id.to_string()>
+        <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id)
+            class:camera-off=move || !sends(|m| m.camera) data-participant=id.to_string()>
             <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
-            <figcaption>{caption.clone()} {sends} {hand} <span class="role">{move || role_of(ui, id)}</span></figcaption>
+            <div class="avatar" aria-hidden="true"><span>{initials}</span></div>
+            <figcaption>{caption.clone()} {muted} {camera_off} {hand} <span class="role">{move || role_of(ui, id)}</span></figcaption>
             {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
-            <div class="tile-controls">
+            <div class="tile-tools">
                 <QualityBadge ui id/>
-                <button type="button" aria-pressed=move || pinned().to_string()
-                    on:click=move |_| ui.pinned.update(|p| *p = if *p == Some(id) { None } else { Some(id) })>{pin_label}</button>
-                {controls}
+                {menu(format!("Options for {name}"), "ellipsis-vertical", "tile-menu", ViewFn::from(items))}
             </div>
         </figure>
     }

@@ -10,7 +10,7 @@ fn a_guest_in_a_lobby_room_waits_and_learns_nothing_while_the_host_learns_of_the
     assert_eq!(waiting_ids(&out[1].message), Vec::<u64>::new());
     enter(&mut hub, 2, "Companion", false, false); // admitted directly: lobby off for them
     let out = enter(&mut hub, 3, "Pat", false, true);
-    assert_eq!(out[0], Outgoing { to: ParticipantId(3), message: ServerMessage::Waiting { resume_token: token(3) } });
+    assert_eq!(out[0], Outgoing { to: ParticipantId(3), message: ServerMessage::Waiting { resume_token: token(3), host_here: true } });
     // Only the host hears of the knock; the companion does not.
     assert_eq!(out.len(), 2);
     assert_eq!(out[1].to, ParticipantId(1));
@@ -55,7 +55,8 @@ fn until_the_host_is_there_everyone_waits_and_no_one_is_let_in_automatically() {
     enter(&mut hub, 2, "Earlier still", false, true);
     let out = enter(&mut hub, 3, "Host", true, true);
     assert_eq!(waiting_ids(&out.last().unwrap().message), [1, 2], "the host sees who waits, longest first");
-    assert!(out.iter().all(|o| o.to == ParticipantId(3)), "nobody was let in");
+    // Nobody was let in: the waiting hear only that a host is here.
+    assert!(out.iter().all(|o| o.to == ParticipantId(3) || o.message == ServerMessage::HostHere { here: true }), "nobody was let in: {out:?}");
     let out = hub.handle(Input::Admit { by: ParticipantId(3), who: None });
     assert_eq!(hub.room_size(&slug('a')), 3, "admit all");
     assert!(out.iter().any(|o| o.to == ParticipantId(1) && matches!(o.message, ServerMessage::Welcome { .. })));
@@ -120,7 +121,7 @@ fn a_waiting_guest_who_resumes_is_still_waiting_and_a_host_who_resumes_sees_the_
     drop_at(&mut hub, 2, t0);
     let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
     assert_eq!(who, Ok(ParticipantId(2)));
-    assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::Waiting { resume_token: token(2) } }]);
+    assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::Waiting { resume_token: token(2), host_here: true } }]);
     drop_at(&mut hub, 1, t0);
     let (_, out) = hub.resume(&token(1), PROTOCOL_VERSION, None, t0);
     assert!(out
@@ -190,4 +191,35 @@ fn a_flood_of_knocks_sends_the_host_one_list_at_once_and_one_per_tick() {
     // Quiet again: the next knock is told at once.
     hub.expire(Instant::now());
     assert_eq!(lists(&enter_with(&mut hub, 60, false, true, lobby)), 1);
+}
+
+#[test]
+fn a_waiting_guest_learns_whether_a_host_is_in_and_nothing_more() {
+    let mut hub = Hub::new(vec![]);
+    let t0 = Instant::now();
+    // Pat knocks before anyone is in.
+    let out = enter(&mut hub, 2, "Pat", false, true);
+    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: false });
+    // A guest let in without the lobby is no host: nothing changes for Pat.
+    let out = enter(&mut hub, 3, "Companion", false, false);
+    assert!(out.iter().all(|o| o.to != ParticipantId(2)), "{out:?}");
+    // The host arrives: Pat hears that much (and not who).
+    let out = enter(&mut hub, 1, "Host", true, true);
+    let told: Vec<_> = out.iter().filter(|o| o.to == ParticipantId(2)).map(|o| &o.message).collect();
+    assert_eq!(told, [&ServerMessage::HostHere { here: true }]);
+    // A second host changes nothing; the first leaving neither.
+    let out = enter(&mut hub, 4, "Co-host", true, true);
+    assert!(out.iter().all(|o| o.to != ParticipantId(2)), "{out:?}");
+    let out = hub.handle(Input::Leave { who: ParticipantId(1) });
+    assert!(out.iter().all(|o| o.to != ParticipantId(2)), "{out:?}");
+    // The last host leaving: Pat is told nobody can let them in now.
+    let out = hub.handle(Input::Leave { who: ParticipantId(4) });
+    let told: Vec<_> = out.iter().filter(|o| o.to == ParticipantId(2)).map(|o| &o.message).collect();
+    assert_eq!(told, [&ServerMessage::HostHere { here: false }]);
+    // After a dropped connection, Pat's welcome back says where things stand.
+    drop_at(&mut hub, 2, t0);
+    enter(&mut hub, 5, "Host again", true, true);
+    let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
+    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: true });
+    assert_eq!(out.last().unwrap().message, ServerMessage::HostHere { here: true }, "the held change ends where the welcome back begins");
 }

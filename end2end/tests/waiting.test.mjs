@@ -1,0 +1,68 @@
+// A doctor never misses a waiting patient: a banner with Admit on the call
+// screen within 2 s of the knock, the count in the tab's title, and a chime;
+// and the patient reads the truth about whether the doctor is there yet.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+
+describe('a waiting guest', () => {
+  const env = serverAndBrowser();
+
+  it('is told whether the host is there, and the host sees them at once wherever they are', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Clinic');
+    await host.page.getByRole('link', { name: 'Settings of Clinic' }).click();
+    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
+    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
+    await host.page.getByText('The lobby setting is saved.').waitFor();
+
+    // The patient is early: nobody can let them in yet, and the page says so.
+    const patient = await newPerson(env.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await joinCall(patient, joinLink, 'Pat Patient');
+    await patient.page.getByText('Waiting for the host to let you in.').waitFor();
+    await patient.page.getByText('The host has not joined yet.', { exact: false }).waitFor();
+    assert.equal(await patient.page.getByText('The host knows you are here').count(), 0);
+
+    // The doctor arrives: the patient's page changes by itself.
+    await host.page.setViewportSize({ width: 1280, height: 800 });
+    // Counts the chimes (oscillators started) on the host's page.
+    await host.context.addInitScript(() => {
+      window.__tones = 0;
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (...args) {
+        window.__tones += 1;
+        return start.apply(this, args);
+      };
+    });
+    await joinCall(host, joinLink);
+    await patient.page.getByText('The host knows you are here').waitFor();
+    const admit = host.page.getByRole('button', { name: 'Admit Pat Patient' });
+    await admit.waitFor();
+    await host.page.waitForFunction(() => document.title.startsWith('(1) waiting · '));
+
+    // A second patient knocks while the doctor is in a call: the banner is
+    // inside the screen within 2 s, the title counts two, a chime sounds.
+    await admit.click();
+    await waitForRemoteVideos(host.page, 1);
+    await host.page.waitForFunction(() => !document.title.includes('waiting'));
+    const tones = await host.page.evaluate(() => window.__tones);
+    const second = await newPerson(env.browser);
+    await second.page.goto(joinLink);
+    await second.page.getByLabel('Your name').fill('Sam Second');
+    await second.page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Join' && !b.disabled));
+    const knocked = Date.now();
+    await second.page.getByRole('button', { name: 'Join', exact: true }).click();
+    const banner = host.page.getByRole('button', { name: 'Admit Sam Second' });
+    await banner.waitFor({ timeout: 2000 });
+    const seenAfter = Date.now() - knocked;
+    const box = await banner.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 800 && box.x >= 0 && box.x + box.width <= 1280, `the Admit button is at ${JSON.stringify(box)}`);
+    console.log(`the host's banner showed ${seenAfter} ms after the knock`);
+    assert.ok(seenAfter <= 2000, `the banner took ${seenAfter} ms`);
+    await host.page.waitForFunction(() => document.title.startsWith('(1) waiting · Clinic'));
+    await host.page.waitForFunction((before) => window.__tones >= before + 2, tones);
+
+    // Turned away, the title is the room's again.
+    await host.page.getByRole('button', { name: 'Deny Sam Second' }).click();
+    await host.page.waitForFunction(() => !document.title.includes('waiting'));
+  });
+});

@@ -1,0 +1,58 @@
+//! How a host hears of a waiting guest when their eyes are elsewhere: the
+//! tab's title, a chime, and (if they asked for it) a notification from
+//! the browser while the page is out of sight.
+
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::call::ui::CallUi;
+use crate::client::js::{call_method, text_field};
+use crate::client::media::play_notes;
+
+/// What the title says in front of the page's own, with `n` waiting.
+fn title_prefix(n: usize) -> String {
+    format!("({n}) waiting · ")
+}
+
+/// Puts "(2) waiting · " in front of the tab's title, or takes it away.
+pub fn show_waiting_in_title(n: usize) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let title = document.title();
+    let own = match title.find(" waiting · ") {
+        Some(at) if title.starts_with('(') => title[at + " waiting · ".len()..].to_string(),
+        _ => title,
+    };
+    document.set_title(&if n == 0 { own } else { format!("{}{own}", title_prefix(n)) });
+}
+
+/// Someone new is waiting: a soft chime, and a notification if the host
+/// allowed them and is looking at another tab or window.
+pub fn someone_is_waiting(ui: CallUi, text: &str) {
+    play_notes(ui, [880.0, 1175.0]);
+    let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
+    if hidden && ui.notify_waiting.get_untracked() {
+        let Ok(constructor) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Notification")) else { return };
+        let Ok(constructor) = constructor.dyn_into::<js_sys::Function>() else { return };
+        let _ = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(text)));
+    }
+}
+
+/// Asks the browser for leave to notify; says on screen what came of it.
+pub fn ask_to_notify(ui: CallUi, granted: &'static str, refused: &'static str) {
+    let Ok(notification) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Notification")) else { return };
+    if notification.is_undefined() {
+        ui.notice.set(Some(refused.into()));
+        return;
+    }
+    let asked = call_method(&notification, "requestPermission", &[]);
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = match asked.map(|p| p.dyn_into::<js_sys::Promise>()) {
+            Some(Ok(promise)) => JsFuture::from(promise).await.ok(),
+            _ => None,
+        };
+        let allowed = answer.and_then(|a| a.as_string()).or_else(|| text_field(&notification, "permission")).as_deref() == Some("granted");
+        ui.notify_waiting.set(allowed);
+        ui.notice.set(Some(if allowed { granted } else { refused }.into()));
+    });
+}
