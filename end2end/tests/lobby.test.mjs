@@ -64,9 +64,11 @@ describe('a room passcode', () => {
     await guest.page.getByLabel('Your name').fill('Pat Guest');
     await guest.page.getByLabel('Passcode').fill('1234');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await guest.page.getByText('That passcode is not right.').waitFor();
-    await guest.page.getByRole('button', { name: 'Try again' }).click();
-    await guest.page.getByLabel('Your name').fill('Pat Guest');
+    // Back on the form, which says what was wrong and keeps the name.
+    await guest.page.locator('#field-passcode-error', { hasText: 'That passcode is not right.' }).waitFor();
+    assert.equal(await guest.page.getByLabel('Passcode').getAttribute('aria-invalid'), 'true');
+    assert.equal(await guest.page.getByLabel('Your name').inputValue(), 'Pat Guest');
+    await waitForHydration(guest.page);
     await guest.page.getByLabel('Passcode').fill('4812');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
     await guest.page.getByText('You are the only one here').waitFor();

@@ -57,6 +57,9 @@ pub struct RoomInvitation {
     pub chat_kept: bool,
     /// STUN URLs the pre-join check may try (no credentials in them).
     pub probe_urls: Vec<String>,
+    /// For the host: where the room's attendance is (for the summary after
+    /// a call).
+    pub attendance_path: Option<String>,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -437,6 +440,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 guests_ask_to_speak,
                 chat_kept: room.keep_chat,
                 probe_urls: state.signaling.probe_urls(),
+                attendance_path: host.then(|| format!("/rooms/{}#attendance", room.id)),
             })
         }
         .await,

@@ -25,8 +25,25 @@ pub enum Phase {
     Reconnecting,
     /// Left on purpose.
     Left,
-    /// Could not join or lost the connection; the message says why.
-    Failed(String),
+    /// Out of the call, not by their own choice (or by ending it for all).
+    Ended(Ending),
+}
+
+/// Why someone is no longer in the call (or never got in), each with its
+/// own screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The host ended the call for everyone; `by_me` if this person did.
+    CallEnded { by_me: bool },
+    /// The host removed this person.
+    Removed,
+    /// The host did not let this person in.
+    TurnedAway,
+    /// The call had no room for one more.
+    Full,
+    /// Anything else (a lost connection, a locked call, a closed window),
+    /// in the words to show.
+    Stopped(String),
 }
 
 /// What the camera and microphone check found.
@@ -51,6 +68,14 @@ pub struct CallUi {
     pub host_here: RwSignal<bool>,
     /// For the host: the browser may notify them of someone waiting.
     pub notify_waiting: RwSignal<bool>,
+    /// The name typed on joining, kept for the next try.
+    pub typed_name: RwSignal<String>,
+    /// Why the passcode given was refused, shown on the form again.
+    pub passcode_error: RwSignal<Option<String>>,
+    /// When this person entered the call (Unix ms), for the host's summary.
+    pub entered_at_ms: RwSignal<Option<u64>>,
+    /// Everyone else seen in the call, in order of arrival, once each.
+    pub attended: RwSignal<Vec<String>>,
     pub media: RwSignal<MediaCheck>,
     pub microphone_on: RwSignal<bool>,
     pub camera_on: RwSignal<bool>,
@@ -127,6 +152,10 @@ impl CallUi {
             waiting: RwSignal::new(Vec::new()),
             host_here: RwSignal::new(false),
             notify_waiting: RwSignal::new(false),
+            typed_name: RwSignal::new(String::new()),
+            passcode_error: RwSignal::new(None),
+            entered_at_ms: RwSignal::new(None),
+            attended: RwSignal::new(Vec::new()),
             host: RwSignal::new(false),
             hands: RwSignal::new(Vec::new()),
             locked: RwSignal::new(false),

@@ -251,7 +251,7 @@ pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>)
 fn Attendance(room: i64) -> impl IntoView {
     let stays = Resource::new(|| (), move |_| room_attendance(room));
     view! {
-        <h2>"Attendance"</h2>
+        <h2 id="attendance">"Attendance"</h2>
         <p><a href=format!("/rooms/{room}/attendance.csv") download="">"Download attendance (CSV)"</a></p>
         <Suspense fallback=|| view! { <p role="status">"Loading attendance…"</p> }>
             {move || Suspend::new(async move {

@@ -29,6 +29,8 @@ impl Call {
                 self.me.set(Some(you.id));
                 *self.ice_servers.borrow_mut() = ice_servers;
                 self.ui.me.try_set(Some(you));
+                self.ui.entered_at_ms.try_set(Some(js_sys::Date::now() as u64));
+                self.attended(&participants);
                 self.ui.others.try_set(participants.clone());
                 self.ui.phase.try_set(Phase::InCall);
                 self.announce();
@@ -74,6 +76,7 @@ impl Call {
             }
             ServerMessage::ParticipantJoined { participant } => {
                 self.ui.announcement.try_set(format!("{} joined the call.", participant.name));
+                self.attended(std::slice::from_ref(&participant));
                 self.ui.others.try_update(|others| others.push(participant));
             }
             ServerMessage::ParticipantLeft { id } => {
@@ -136,7 +139,7 @@ impl Call {
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
-                    *self.refusal.borrow_mut() = Some(message);
+                    *self.refusal.borrow_mut() = Some((code, message));
                 } else if code == ErrorCode::UnknownParticipant {
                     // Mostly a signal to someone who just left: nothing to
                     // tell the person, whose view already shows them gone.
@@ -164,6 +167,18 @@ impl Call {
             screen: screen_stream().and_then(|s| StreamId::try_from(s.id()).ok()),
         };
         self.send(&ClientMessage::Media { state });
+    }
+
+    /// Notes who was in the call, for the host's summary at the end.
+    fn attended(&self, people: &[crate::call::protocol::Participant]) {
+        self.ui.attended.try_update(|all| {
+            for person in people {
+                let name = person.name.to_string();
+                if !all.contains(&name) {
+                    all.push(name);
+                }
+            }
+        });
     }
 
     /// The stream id participant `id` announced for their screen.

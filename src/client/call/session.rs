@@ -16,8 +16,8 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::state::*;
-use crate::call::protocol::{close, ClientMessage, Participant, ParticipantId, ServerMessage, PROTOCOL_VERSION};
-use crate::call::ui::{CallUi, Phase};
+use crate::call::protocol::{close, ClientMessage, ErrorCode, Participant, ParticipantId, ServerMessage, PROTOCOL_VERSION};
+use crate::call::ui::{CallUi, Ending, Phase};
 use crate::client::js::{call_method, Repeating};
 use crate::client::media::stop_local;
 use crate::client::rtc::open_socket;
@@ -28,13 +28,16 @@ use crate::domain::{DisplayName, RoomSlug};
 pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String>, keep_alive_secs: Option<u64>) {
     close_current();
     let Ok(room) = RoomSlug::parse(&slug) else {
-        ui.phase.set(Phase::Failed("This join link is not valid.".into()));
+        ui.phase.set(Phase::Ended(Ending::Stopped("This join link is not valid.".into())));
         return;
     };
     let Some(socket) = open_socket() else {
-        ui.phase.set(Phase::Failed("Could not reach the server. Check your connection and try again.".into()));
+        ui.phase.set(Phase::Ended(Ending::Stopped("Could not reach the server. Check your connection and try again.".into())));
         return;
     };
+    ui.typed_name.set(name.to_string());
+    ui.passcode_error.set(None);
+    ui.attended.set(Vec::new());
     ui.phase.set(Phase::Connecting);
     let (events, mut incoming) = mpsc::unbounded::<(u32, SocketEvent)>();
     let call = Rc::new(Call {
@@ -272,15 +275,26 @@ impl Call {
             return;
         }
         close_current();
-        let message = refusal.unwrap_or_else(|| match code {
-            close::SIGNED_OUT => "You were signed out, so you left the call. Sign in again to rejoin.".into(),
-            close::REPLACED => "This call continued in another window.".into(),
-            close::ROOM_CLOSED => "The host deleted this room, so the call has ended.".into(),
-            close::ENDED_BY_HOST if self.ending.get() => "You ended the call for everyone.".into(),
-            close::ENDED_BY_HOST => "The host ended the call.".into(),
-            _ => "The connection to the server was lost. Check your network, then try again.".into(),
-        });
-        self.ui.phase.try_set(Phase::Failed(message));
+        let ending = match refusal {
+            Some((ErrorCode::WrongPasscode, message)) => {
+                // Back to the form, which keeps the name and asks again.
+                self.ui.passcode_error.try_set(Some(message));
+                self.ui.phase.try_set(Phase::PreJoin);
+                return;
+            }
+            Some((ErrorCode::Removed, _)) => Ending::Removed,
+            Some((ErrorCode::Denied, _)) => Ending::TurnedAway,
+            Some((ErrorCode::RoomFull, _)) => Ending::Full,
+            Some((_, message)) => Ending::Stopped(message),
+            None => match code {
+                close::ENDED_BY_HOST => Ending::CallEnded { by_me: self.ending.get() },
+                close::SIGNED_OUT => Ending::Stopped("You were signed out, so you left the call. Sign in again to rejoin.".into()),
+                close::REPLACED => Ending::Stopped("This call continued in another window.".into()),
+                close::ROOM_CLOSED => Ending::Stopped("The host deleted this room, so the call has ended.".into()),
+                _ => Ending::Stopped("The connection to the server was lost. Check your network, then try again.".into()),
+            },
+        };
+        self.ui.phase.try_set(Phase::Ended(ending));
     }
 
     /// Back in after a reconnect: same id, same room. Brings the list of

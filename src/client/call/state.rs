@@ -12,7 +12,7 @@ use futures_channel::mpsc;
 use wasm_bindgen::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnection, RtcRtpSender, WebSocket};
 
-use crate::call::protocol::{IceServer, ParticipantId, ResumeToken, ServerMessage};
+use crate::call::protocol::{ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::call::ui::CallUi;
 use crate::client::js::Repeating;
 use crate::domain::{DisplayName, RoomSlug};
@@ -65,8 +65,8 @@ pub(super) struct Call {
     pub(super) remote: RefCell<HashMap<ParticipantId, Vec<MediaStream>>>,
     /// The connection-statistics poll, while in the call.
     pub(super) stats: RefCell<Option<Repeating>>,
-    /// Why the server refused us, when it did.
-    pub(super) refusal: RefCell<Option<String>>,
+    /// Why the server refused us, when it did: its code and words.
+    pub(super) refusal: RefCell<Option<(ErrorCode, String)>>,
     pub(super) socket_handlers: RefCell<Vec<Handler>>,
     /// This person asked to end the call for everyone.
     pub(super) ending: Cell<bool>,

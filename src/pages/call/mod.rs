@@ -8,6 +8,7 @@
 //! (chat, people, devices) and `actions` (what buttons send).
 
 mod actions;
+mod ended;
 mod in_call;
 mod lobby;
 mod panels;
@@ -17,6 +18,7 @@ mod widgets;
 
 use leptos::prelude::*;
 
+use self::ended::{EndScreen, LeftScreen};
 use self::in_call::InCall;
 use self::lobby::LobbyWords;
 use self::prejoin::PreJoin;
@@ -35,6 +37,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let room_name = invitation.name.clone();
     let room_for_alerts = invitation.name.clone();
+    let attendance_path = invitation.attendance_path.clone();
     let availability = RwSignal::new(invitation.availability.clone());
     // Before the join window, the page opens itself when it does.
     Effect::new(move |_| {
@@ -108,19 +111,8 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                     </section>
                 }.into_any(),
                 Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept/> }.into_any(),
-                Phase::Left => view! {
-                    <section class="card narrow">
-                        <h1>"You left the call"</h1>
-                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Rejoin"</button>
-                    </section>
-                }.into_any(),
-                Phase::Failed(message) => view! {
-                    <section class="card narrow">
-                        <h1>"You are not in the call"</h1>
-                        <p class="form-error" role="alert">{message}</p>
-                        <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Try again"</button>
-                    </section>
-                }.into_any(),
+                Phase::Left => view! { <LeftScreen ui attendance_path=attendance_path.clone()/> }.into_any(),
+                Phase::Ended(ending) => view! { <EndScreen ui ending attendance_path=attendance_path.clone()/> }.into_any(),
             }}
         </div>
     }

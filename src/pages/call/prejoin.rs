@@ -69,7 +69,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                     label="Your name"
                     name="display_name"
                     autocomplete="name"
-                    value=invitation.your_name.clone().unwrap_or_default()
+                    value=invitation.your_name.clone().unwrap_or_else(|| ui.typed_name.get_untracked())
                     readonly=signed_in
                     hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
                     node_ref=name_input
@@ -77,7 +77,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                 />
                 {passcode_required.then(|| view! {
                     <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
-                        hint="The host gave it to you with the link." node_ref=passcode_input error=Signal::derive(|| None::<String>)/>
+                        hint="The host gave it to you with the link." node_ref=passcode_input error=ui.passcode_error/>
                 })}
                 <button type="submit" class="primary" disabled=move || !can_join()>
                     {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
