@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
+import { hostWithRoom, joinCall, newPerson, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -132,5 +132,33 @@ describe('the call stage', () => {
     assert.doesNotMatch(await caption.textContent(), /muted|camera off/);
     await host.page.getByRole('button', { name: /^People/ }).click();
     await host.page.locator('.people li', { hasText: 'Late Lee' }).getByText('microphone on, camera on').waitFor();
+  });
+
+  it('the pre-join fits a phone: preview with its switches, name and Join above the fold, the rest behind "Check your setup"', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Phone check');
+    await joinCall(host, joinLink);
+    const patient = await newPerson(env.browser, phone);
+    const { page } = patient;
+    await page.goto(joinLink);
+    await waitForHydration(page);
+    await page.getByText('Camera and microphone are working.').waitFor();
+    const join = await page.getByRole('button', { name: 'Join', exact: true }).boundingBox();
+    const name = await page.getByLabel('Your name').boundingBox();
+    console.log(`390×844 pre-join: Join ends at ${Math.round(join.y + join.height)} px, the page is ${await page.evaluate(() => document.documentElement.scrollHeight)} px tall`);
+    assert.ok(join.y + join.height <= 844 && name.y + name.height <= 844, `Join or the name is below the fold: ${JSON.stringify({ join, name })}`);
+    // Devices and the connection check wait behind "Check your setup".
+    assert.equal(await page.getByLabel('Camera', { exact: true }).isVisible(), false);
+    await page.getByText('Check your setup').tap();
+    await page.getByLabel('Camera', { exact: true }).waitFor();
+    await page.getByText("Huddle's server: reachable").waitFor();
+    // The microphone switched off on the preview stays off in the call.
+    await page.getByRole('button', { name: 'Mute microphone' }).tap();
+    await waitPressed(page.getByRole('button', { name: 'Unmute microphone' }), true);
+    await page.getByLabel('Your name').fill('Pat Phone');
+    await page.getByRole('button', { name: 'Join', exact: true }).tap();
+    await waitForRemoteVideos(host.page, 1);
+    await host.page.locator('.tile.remote figcaption', { hasText: 'Pat Phone · muted' }).waitFor();
+    await waitPressed(toggles.microphone(page), true);
+    await page.goto('about:blank');
   });
 });

@@ -29,15 +29,15 @@ pub fn check_connection(ui: CallUi, probes: Vec<String>) {
         let started = js_sys::Date::now();
         let reached = reach_server().await;
         ui.server_check.try_set(Some(match reached {
-            true => (true, format!("Huddle's server: reachable ({} ms).", (js_sys::Date::now() - started).round())),
+            true => (true, format!("Huddle's server: reachable ({} ms).", (js_sys::Date::now() - started) as u64)),
             false => (false, "Huddle's server could not be reached. Check your internet connection; some company networks block it.".into()),
         }));
         let network = if probes.is_empty() {
-            (true, "Network: no relay is set up here, so the call connects directly (this works on most networks).".into())
+            (true, "Network: calls here connect directly, which works on most networks.".into())
         } else if probe(&probes).await.unwrap_or(false) {
-            (true, "Network: the servers that help calls through firewalls answered.".into())
+            (true, "Network: ready for calls, even through firewalls.".into())
         } else {
-            (false, "Network: the servers that help calls through firewalls did not answer. The call may not connect from this network; if it does not, try another network or ask whoever runs Huddle to allow UDP.".into())
+            (false, "Network: calls may not get through from here. If the call does not connect, try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into())
         };
         ui.network_check.try_set(Some(network));
     });

@@ -74,6 +74,9 @@ pub(crate) fn start_preview(ui: CallUi, in_call: fn(&MediaStreamTrack)) {
             match get_user_media(video, audio, exact).await {
                 Ok(stream) => {
                     LOCAL.with(|l| *l.borrow_mut() = Some(Clone::clone(&stream)));
+                    // Switched off on the preview before they started: off.
+                    set_local_enabled("audio", ui.microphone_on.get_untracked());
+                    set_local_enabled("video", ui.camera_on.get_untracked());
                     report(ui, &stream);
                     ui.streams.update(|n| *n += 1);
                     start_meter(ui, &stream);

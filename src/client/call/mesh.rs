@@ -24,6 +24,7 @@ use web_sys::{
 
 use super::state::*;
 use crate::call::protocol::{ClientMessage, ParticipantId, SignalPayload};
+use crate::call::ui::CallUi;
 use crate::client::js::{set_sink, text_field};
 use crate::client::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_screen};
 use crate::client::rtc::{restart_ice, rtc_configuration, set_local_description};
@@ -93,13 +94,15 @@ impl Peer {
     }
 }
 
-/// Applies the microphone and camera switches to everything being sent.
-pub fn apply_send_state() {
-    let Some(call) = current() else { return };
-    let microphone = call.ui.microphone_on.get_untracked();
-    let camera = call.ui.camera_on.get_untracked();
+/// Applies the microphone and camera switches to the preview and to
+/// everything being sent.
+pub fn apply_send_state(ui: CallUi) {
+    let microphone = ui.microphone_on.get_untracked();
+    let camera = ui.camera_on.get_untracked();
+    // Before joining too: the preview shows what will be sent.
     set_local_enabled("audio", microphone);
     set_local_enabled("video", camera);
+    let Some(call) = current() else { return };
     for peer in call.peers.borrow().values() {
         peer.apply(microphone, camera);
     }

@@ -23,7 +23,7 @@ impl Call {
                 self.relay_only.set(rules.relay_only);
                 if rules.join_muted {
                     self.ui.microphone_on.try_set(false);
-                    apply_send_state();
+                    apply_send_state(self.ui);
                 }
                 *self.resume_token.borrow_mut() = Some(resume_token);
                 self.me.set(Some(you.id));
@@ -56,7 +56,7 @@ impl Call {
             }
             ServerMessage::MutedByHost => {
                 self.ui.microphone_on.try_set(false);
-                apply_send_state();
+                apply_send_state(self.ui);
                 self.ui.notice.try_set(Some("The host muted your microphone.".into()));
             }
             ServerMessage::MayUnmute { allowed } => {

@@ -27,13 +27,13 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         if ui.microphone_on.get_untracked() || ui.may_unmute.get_untracked() {
             ui.microphone_on.update(|on| *on = !*on);
             #[cfg(feature = "hydrate")]
-            crate::client::apply_send_state();
+            crate::client::apply_send_state(ui);
         }
     };
     let toggle_camera = move || {
         ui.camera_on.update(|on| *on = !*on);
         #[cfg(feature = "hydrate")]
-        crate::client::apply_send_state();
+        crate::client::apply_send_state(ui);
     };
     // M and V toggle microphone and camera, except while typing.
     #[cfg(feature = "hydrate")]

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::panels::DeviceSettings;
 use super::tiles::LocalVideo;
+use super::widgets::icon;
 use crate::api::rooms::{Availability, RoomInvitation};
 use crate::call::ui::{CallUi, MediaCheck};
 
@@ -41,6 +42,32 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
     };
     let open = move || availability.get() == Availability::Open;
     let can_join = move || hydrated.get() && open();
+    let toggle = move |which: RwSignal<bool>| {
+        which.update(|on| *on = !*on);
+        #[cfg(feature = "hydrate")]
+        crate::client::apply_send_state(ui);
+    };
+    // Opens by itself when a check finds a problem.
+    let problem = move || [ui.server_check, ui.network_check].iter().any(|c| c.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok)));
+    let preview = view! {
+        <div class="preview-box">
+            <LocalVideo ui class="preview" label="Your camera preview"/>
+            <div class="preview-controls">
+                <button type="button" class="tool" class:off=move || !ui.microphone_on.get() aria-pressed=move || (!ui.microphone_on.get()).to_string()
+                    on:click=move |_| toggle(ui.microphone_on)>
+                    {icon(Signal::derive(move || if ui.microphone_on.get() { "mic" } else { "mic-off" }))}
+                    <span class="label">{move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}</span>
+                </button>
+                <button type="button" class="tool" class:off=move || !ui.camera_on.get() aria-pressed=move || (!ui.camera_on.get()).to_string()
+                    on:click=move |_| toggle(ui.camera_on)>
+                    {icon(Signal::derive(move || if ui.camera_on.get() { "video" } else { "video-off" }))}
+                    <span class="label">{move || if ui.camera_on.get() { "Stop camera" } else { "Start camera" }}</span>
+                </button>
+            </div>
+        </div>
+        <p class="media-status" role="status">{media_status}</p>
+    }
+    .into_any();
     view! {
         <section class="card prejoin">
             <h1>{invitation.name.clone()}</h1>
@@ -56,33 +83,37 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                         </div>
                     }.into_any()
                 }
-                _ => view! { <p>"Check how you look and sound, then join."</p> }.into_any(),
+                _ => ().into_any(),
             }}
-            {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
-            <LocalVideo ui class="preview" label="Your camera preview"/>
-            <p class="media-status" role="status">{media_status}</p>
-            <DeviceSettings ui/>
+            <div class="prejoin-body">
+                {preview}
+                <form on:submit=join>
+                    <crate::pages::form::Field
+                        label="Your name"
+                        name="display_name"
+                        autocomplete="name"
+                        value=invitation.your_name.clone().unwrap_or_else(|| ui.typed_name.get_untracked())
+                        readonly=signed_in
+                        hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
+                        node_ref=name_input
+                        error=name_error
+                    />
+                    {passcode_required.then(|| view! {
+                        <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
+                            hint="The host gave it to you with the link." node_ref=passcode_input error=ui.passcode_error/>
+                    })}
+                    <button type="submit" class="primary join" disabled=move || !can_join()>
+                        {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
+                    </button>
+                    {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
+                </form>
+            </div>
             <p class="notice" role="status">{move || ui.notice.get()}</p>
-            <ConnectionCheck ui probes=invitation.probe_urls.clone()/>
-            <form on:submit=join>
-                <crate::pages::form::Field
-                    label="Your name"
-                    name="display_name"
-                    autocomplete="name"
-                    value=invitation.your_name.clone().unwrap_or_else(|| ui.typed_name.get_untracked())
-                    readonly=signed_in
-                    hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
-                    node_ref=name_input
-                    error=name_error
-                />
-                {passcode_required.then(|| view! {
-                    <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
-                        hint="The host gave it to you with the link." node_ref=passcode_input error=ui.passcode_error/>
-                })}
-                <button type="submit" class="primary" disabled=move || !can_join()>
-                    {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
-                </button>
-            </form>
+            <details class="setup" open=problem>
+                <summary>"Check your setup"</summary>
+                <DeviceSettings ui/>
+                <ConnectionCheck ui probes=invitation.probe_urls.clone()/>
+            </details>
         </section>
     }
 }
@@ -107,7 +138,7 @@ pub(super) fn ConnectionCheck(ui: CallUi, probes: Vec<String>) -> impl IntoView 
     };
     view! {
         <div class="connection-check" aria-live="polite">
-            <h2>"Connection check"</h2>
+            <h2>"Connection"</h2>
             <ul>
                 {line(ui.server_check, "Checking the connection to Huddle's server…")}
                 {line(ui.network_check, "Checking the network…")}
