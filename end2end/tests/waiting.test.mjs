@@ -14,11 +14,23 @@ describe('a waiting guest', () => {
     await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
     await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
     await host.page.getByText('The lobby setting is saved.').waitFor();
+    // The doctor chooses to show their name and a note to waiting patients.
+    await host.page.getByLabel('Show my name to guests before they join').check();
+    await host.page.getByLabel('Welcome note (optional)').fill('Please have your medication list at hand.');
+    await host.page.getByRole('button', { name: 'Save what guests see' }).click();
+    await host.page.getByText('What guests see before you let them in is saved.').waitFor();
+    assert.match(host.page.url(), /#guests$/, 'back at the section saved');
 
     // The patient is early: nobody can let them in yet, and the page says so.
     const patient = await newPerson(env.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await patient.page.goto(joinLink);
+    // Before joining and while waiting: the doctor's name and note.
+    await patient.page.getByText('Your host: Dr. Host').waitFor();
+    await patient.page.locator('.welcome-note blockquote', { hasText: 'Please have your medication list at hand.' }).waitFor();
     await joinCall(patient, joinLink, 'Pat Patient');
     await patient.page.getByText('Waiting for the host to let you in.').waitFor();
+    await patient.page.getByText('Your host: Dr. Host').waitFor();
+    await patient.page.locator('.welcome-note blockquote', { hasText: 'Please have your medication list at hand.' }).waitFor();
     await patient.page.getByText('The host has not joined yet.', { exact: false }).waitFor();
     assert.equal(await patient.page.getByText('The host knows you are here').count(), 0);
 
@@ -37,6 +49,10 @@ describe('a waiting guest', () => {
     await patient.page.getByText('The host knows you are here').waitFor();
     const admit = host.page.getByRole('button', { name: 'Admit Pat Patient' });
     await admit.waitFor();
+    // The doctor's word reaches the patient signed with the name shown.
+    await host.page.getByLabel('Message to Pat Patient').fill('One minute, please.');
+    await host.page.getByRole('button', { name: 'Send to Pat Patient' }).click();
+    await patient.page.getByText('Dr. Host: One minute, please.').waitFor();
     await host.page.waitForFunction(() => document.title.startsWith('(1) waiting · '));
 
     // A second patient knocks while the doctor is in a call: the banner is

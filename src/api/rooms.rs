@@ -29,6 +29,10 @@ pub struct RoomSummary {
     pub keep_chat: bool,
     /// Everyone connects through the TURN relay.
     pub relay_only: bool,
+    /// Guests see the host's name before being let in.
+    pub show_host_name: bool,
+    /// The host's word to guests before being let in.
+    pub welcome_note: Option<String>,
     pub slug: String,
     pub join_link: String,
 }
@@ -60,6 +64,10 @@ pub struct RoomInvitation {
     /// For the host: where the room's attendance is (for the summary after
     /// a call).
     pub attendance_path: Option<String>,
+    /// The host's name, if the host chose to show it to guests.
+    pub host_name: Option<String>,
+    /// The host's welcome note, if they wrote one.
+    pub welcome_note: Option<String>,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -194,6 +202,31 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
             let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
             tracing::info!(account = %owner.id, room, lobby = on, "room lobby changed");
             leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
+            Ok(summary(&state.public_origin, changed))
+        }
+        .await,
+    )
+}
+
+/// Sets what a guest sees before being let in: the host's name (if
+/// `show_host_name` is "on") and a welcome note (none when blank).
+#[server(prefix = "/api", endpoint = "set_room_greeting")]
+pub async fn set_room_greeting(
+    room: i64,
+    #[server(default)] show_host_name: Option<String>,
+    #[server(default)] welcome_note: String,
+) -> Result<RoomSummary, AppError> {
+    use crate::server::rooms;
+    super::context::finish::<SetRoomGreeting>(
+        &format!("/rooms/{room}"),
+        async move {
+            let note = crate::domain::WelcomeNote::parse(&welcome_note).map_err(|e| AppError::invalid("welcome_note", e))?;
+            let (state, session) = super::context::request().await?;
+            let owner = session.require_account(&state).await?;
+            let show = show_host_name.as_deref() == Some("on");
+            let changed = rooms::set_greeting(&state.db, owner.id, room, show, note).await?;
+            tracing::info!(account = %owner.id, room, show_host_name = show, "room greeting changed");
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=greeting#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -429,6 +462,11 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
             let keep_alive_secs = your_name.as_ref().map(|_| (state.session_limits.idle.as_secs() / 3).max(1));
             let passcode_required = !host && room.passcode.is_some();
             let guests_ask_to_speak = !room.guests.may_unmute;
+            // What the host chose to show before anyone is let in.
+            let host_name = match room.show_host_name {
+                true => crate::server::accounts::find(&state.db, room.owner_id).await?.map(|a| a.display_name.to_string()),
+                false => None,
+            };
             Ok(RoomInvitation {
                 name: room.name,
                 slug: room.slug.to_string(),
@@ -441,6 +479,8 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 chat_kept: room.keep_chat,
                 probe_urls: state.signaling.probe_urls(),
                 attendance_path: host.then(|| format!("/rooms/{}#attendance", room.id)),
+                host_name,
+                welcome_note: room.welcome_note,
             })
         }
         .await,
@@ -483,5 +523,7 @@ fn summary(origin: &str, room: crate::server::rooms::Room) -> RoomSummary {
         guests_may_share_screen: room.guests.may_share_screen,
         keep_chat: room.keep_chat,
         relay_only: room.guests.relay_only,
+        show_host_name: room.show_host_name,
+        welcome_note: room.welcome_note,
     }
 }

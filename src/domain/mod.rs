@@ -14,6 +14,7 @@ mod room_kind;
 mod room_name;
 mod room_slug;
 pub(crate) mod text;
+mod welcome_note;
 
 pub use account_id::AccountId;
 pub use call_rules::CallRules;
@@ -24,3 +25,4 @@ pub use password::Password;
 pub use room_kind::{RoomDefaults, RoomKind};
 pub use room_name::RoomName;
 pub use room_slug::RoomSlug;
+pub use welcome_note::WelcomeNote;

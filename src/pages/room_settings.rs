@@ -8,8 +8,8 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::rooms::{
-    room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomGuests, SetRoomKind, SetRoomLobby, SetRoomPasscode,
-    SetRoomPrivacy, SetRoomSize,
+    room_attendance, room_details, DeleteRoom, NewRoomLink, RenameRoom, RoomSummary, SetRoomGreeting, SetRoomGuests, SetRoomKind, SetRoomLobby,
+    SetRoomPasscode, SetRoomPrivacy, SetRoomSize,
 };
 use crate::domain::RoomKind;
 use crate::error::AppError;
@@ -60,6 +60,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("kind") => Some("The room's kind is saved, with its settings."),
         Some("guests") => Some("What guests may do is saved. It holds from the next call."),
         Some("privacy") => Some("The network setting is saved. It holds from the next call."),
+        Some("greeting") => Some("What guests see before you let them in is saved."),
         _ => None,
     };
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
@@ -78,6 +79,9 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let guests_saved = outcome(set_guests);
     let (kind_id, guests_id, privacy_id) = (id.clone(), id.clone(), id.clone());
     let set_privacy = ServerAction::<SetRoomPrivacy>::new();
+    let set_greeting = ServerAction::<SetRoomGreeting>::new();
+    let greeting_saved = outcome(set_greeting);
+    let greeting_id = id.clone();
     let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
     let title = crate::pages::title_text(&format!("Settings of {name}"));
@@ -173,6 +177,24 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
             {room.keep_chat.then(|| view! {
                 <p><a href=format!("/rooms/{}/chat.txt", room.id) download="">"Download the kept chat (text)"</a></p>
             })}
+
+            <h3>"Before you let them in"</h3>
+            <ActionForm action=set_greeting attr:class="room-greeting">
+                <FormError value=greeting_saved/>
+                <input type="hidden" name="room" value=greeting_id/>
+                <p class="hint">"By default a guest with the link sees only the room's name until you let them in."</p>
+                <Check id="show-host-name" name="show_host_name" checked=room.show_host_name label="Show my name to guests before they join"/>
+                <div class="field">
+                    <label for="welcome-note">"Welcome note (optional)"</label>
+                    <textarea id="welcome-note" name="welcome_note" rows="3" maxlength="500" aria-describedby="welcome-note-hint welcome-note-error"
+                        aria-invalid=move || field_error(greeting_saved, "welcome_note").get().map(|_| "true")>
+                        {room.welcome_note.clone().unwrap_or_default()}
+                    </textarea>
+                    <p class="hint" id="welcome-note-hint">"Shown before joining and while waiting, for example “I am running ten minutes late.” Up to 500 characters; leave it empty for none."</p>
+                    <p class="field-error" id="welcome-note-error">{move || field_error(greeting_saved, "welcome_note").get()}</p>
+                </div>
+                <button type="submit" disabled=move || set_greeting.pending().get()>"Save what guests see"</button>
+            </ActionForm>
 
             <h2>"Network"</h2>
             <ActionForm action=set_privacy attr:class="room-privacy">

@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::{AccountId, CallRules, RoomKind, RoomName, RoomSlug};
+use crate::domain::{AccountId, CallRules, RoomKind, RoomName, RoomSlug, WelcomeNote};
 use crate::error::AppError;
 use crate::server::password::PasswordHasher;
 
@@ -27,20 +27,40 @@ pub struct Room {
     pub guests: CallRules,
     /// The call's chat is kept for the host after the call.
     pub keep_chat: bool,
+    /// What guests see before being let in: the host's name, if shown.
+    pub show_host_name: bool,
+    /// And the host's welcome note, if any.
+    pub welcome_note: Option<String>,
 }
 
-type RoomRow = (i64, String, AccountId, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool);
+type RoomRow = (i64, String, AccountId, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool, bool, Option<String>);
 
 /// The columns of a [`RoomRow`], in its order.
 const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants, kind, \
-    guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, relay_only";
+    guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, relay_only, show_host_name, welcome_note";
 
 fn from_row(row: RoomRow) -> Result<Room, AppError> {
-    let (id, slug, owner_id, name, lobby, passcode, max_participants, kind, join_muted, may_unmute, may_share_screen, keep_chat, relay_only) = row;
+    let (
+        id,
+        slug,
+        owner_id,
+        name,
+        lobby,
+        passcode,
+        max_participants,
+        kind,
+        join_muted,
+        may_unmute,
+        may_share_screen,
+        keep_chat,
+        relay_only,
+        show_host_name,
+        welcome_note,
+    ) = row;
     let slug = RoomSlug::parse(&slug).map_err(|e| AppError::internal("a stored room slug is invalid", e))?;
     let kind = RoomKind::parse(&kind).map_err(|e| AppError::internal("a stored room kind is invalid", e))?;
     let guests = CallRules { join_muted, may_unmute, may_share_screen, relay_only };
-    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests, keep_chat })
+    Ok(Room { id, slug, owner_id, name, lobby, passcode, max_participants, kind, guests, keep_chat, show_host_name, welcome_note })
 }
 
 /// Creates a `kind` of room for `owner` with a fresh join link and the
@@ -103,6 +123,21 @@ pub async fn set_guest_rules(db: &SqlitePool, owner: AccountId, id: i64, rules: 
     .fetch_optional(db)
     .await
     .map_err(|e| AppError::internal("changing what guests may do failed", e))?;
+    row.map(from_row).transpose()?.ok_or(AppError::NotFound)
+}
+
+/// Sets what a guest of `owner`'s room `id` sees before being let in: the
+/// host's name (if `show_host_name`) and `note`.
+pub async fn set_greeting(db: &SqlitePool, owner: AccountId, id: i64, show_host_name: bool, note: Option<WelcomeNote>) -> Result<Room, AppError> {
+    let row: Option<RoomRow> =
+        sqlx::query_as(&format!("UPDATE rooms SET show_host_name = ?, welcome_note = ? WHERE id = ? AND owner_id = ? RETURNING {COLUMNS}"))
+            .bind(show_host_name)
+            .bind(note.as_ref().map(WelcomeNote::as_str))
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("changing what waiting guests see failed", e))?;
     row.map(from_row).transpose()?.ok_or(AppError::NotFound)
 }
 

@@ -203,3 +203,49 @@ async fn join_links_that_lead_nowhere_are_throttled_per_address() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(prober.page(&format!("/r/{}", real.slug)).await.status(), 200);
 }
+
+/// What the invitation (what anyone with the link may read) says of the
+/// host: (their name, their note).
+async fn greeting_seen_by_a_guest(app: &crate::helpers::TestApp, slug: &str) -> (serde_json::Value, serde_json::Value) {
+    let response = app.visitor().call("invitation", &[("slug", slug)]).await;
+    assert_eq!(response.status(), 200);
+    let invitation: serde_json::Value = response.json().await.unwrap();
+    (invitation["host_name"].clone(), invitation["welcome_note"].clone())
+}
+
+#[tokio::test]
+async fn a_guest_sees_the_hosts_name_and_note_before_joining_only_when_the_host_chooses() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Dr. Ada Okafor").await;
+    let room = host.create_room("Clinic").await;
+    let id = room.id.to_string();
+    // By default, nothing of the host.
+    assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::Value::Null, serde_json::Value::Null));
+
+    let note = "Running about ten minutes late.\nThank you for waiting.";
+    let response = host.call("set_room_greeting", &[("room", &id), ("show_host_name", "on"), ("welcome_note", note)]).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::json!("Dr. Ada Okafor"), serde_json::json!(note)));
+
+    // A note alone, without the name; then neither.
+    host.call("set_room_greeting", &[("room", &id), ("welcome_note", "Welcome")]).await;
+    assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::Value::Null, serde_json::json!("Welcome")));
+    host.call("set_room_greeting", &[("room", &id), ("welcome_note", "  ")]).await;
+    assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::Value::Null, serde_json::Value::Null));
+}
+
+#[tokio::test]
+async fn a_welcome_note_too_long_is_refused_with_its_reason_and_nobody_else_may_set_one() {
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let id = room.id.to_string();
+    let long = "a".repeat(501);
+    let response = host.call("set_room_greeting", &[("room", &id), ("welcome_note", &long)]).await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("A welcome note can be up to 500 characters."));
+    let other = app.host("bo@example.org", "Bo").await;
+    let response = other.call("set_room_greeting", &[("room", &id), ("show_host_name", "on"), ("welcome_note", "Hi")]).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::Value::Null, serde_json::Value::Null));
+}

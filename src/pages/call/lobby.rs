@@ -78,12 +78,24 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
 /// the host, `guest` is whom they write to (id, name); for the waiting guest
 /// it is `None`, and the box appears once the host has written.
 #[component]
-pub(super) fn LobbyWords(ui: CallUi, guest: Option<(ParticipantId, String)>) -> impl IntoView {
+pub(super) fn LobbyWords(
+    ui: CallUi,
+    guest: Option<(ParticipantId, String)>,
+    /// For the guest: the host's name, if the host shows it ("Host" if not).
+    #[prop(default = None)]
+    host_name: Option<String>,
+) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
     let (field, label, button, host_says, you_say) = match &guest {
         Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone()),
-        None => ("lobby-message".to_string(), "Reply to the host".to_string(), "Send".to_string(), "Host".to_string(), "You".to_string()),
+        None => (
+            "lobby-message".to_string(),
+            "Reply to the host".to_string(),
+            "Send".to_string(),
+            host_name.unwrap_or_else(|| "Host".to_string()),
+            "You".to_string(),
+        ),
     };
     let words = move || {
         ui.lobby_chat.with(|all| {

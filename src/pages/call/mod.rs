@@ -101,7 +101,8 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                             "The host has not joined yet. Keep this page open: they will see you are waiting as soon as they arrive."
                         }}</p>
                         <p class="notice" role="status">{move || ui.notice.get()}</p>
-                        <LobbyWords ui guest=None/>
+                        <prejoin::Greeting host_name=invitation.host_name.clone() note=invitation.welcome_note.clone()/>
+                        <LobbyWords ui guest=None host_name=invitation.host_name.clone()/>
                         <LocalVideo ui class="preview" label="Your camera preview"/>
                         <button type="button" on:click=move |_| {
                             #[cfg(feature = "hydrate")]

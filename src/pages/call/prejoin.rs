@@ -85,6 +85,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                 }
                 _ => ().into_any(),
             }}
+            <Greeting host_name=invitation.host_name.clone() note=invitation.welcome_note.clone()/>
             <div class="prejoin-body">
                 {preview}
                 <form on:submit=join>
@@ -116,6 +117,22 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
             </details>
         </section>
     }
+}
+
+/// What the host chose to show guests before letting them in: their name
+/// and a welcome note (nothing, by default).
+#[component]
+pub(super) fn Greeting(host_name: Option<String>, note: Option<String>) -> impl IntoView {
+    let name = host_name.map(|name| view! { <p class="host-name">{format!("Your host: {name}")}</p> });
+    let note = note.map(|note| {
+        view! {
+            <figure class="welcome-note">
+                <figcaption>"A note from your host"</figcaption>
+                <blockquote>{note}</blockquote>
+            </figure>
+        }
+    });
+    view! { <div class="greeting">{name}{note}</div> }
 }
 
 /// Whether this browser reaches the server and the network servers, run
