@@ -22,7 +22,7 @@ mkdir -p "$PKG"
 wasm-bindgen --target web --no-typescript --out-name huddle --out-dir "$PKG" \
   target/wasm32-unknown-unknown/wasm-release/huddle.wasm
 # The producers and target-features sections are for tools; browsers ignore them.
-wasm-opt -Oz --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types \
   "$PKG/huddle_bg.wasm" -o "$PKG/huddle_bg.wasm"
 cp style/main.css "$PKG/huddle.css"

@@ -28,10 +28,13 @@ pub mod server;
 pub mod startup;
 
 /// Entry point the hydration script calls once the WASM has loaded: brings
-/// each island (`#[island]` component) on the page to life.
+/// each island (`#[island]` component) on the page to life, and shows the
+/// server-rendered page's times in the reader's own time zone (the server
+/// writes UTC; see `client::localise_page`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    client::localise_page();
 }

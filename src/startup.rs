@@ -109,10 +109,12 @@ impl Application {
             .with_same_site(SameSite::Lax)
             .with_secure(https)
             .with_expiry(Expiry::OnInactivity(idle))
-            // Every request of a signed-in visitor pushes the idle deadline
-            // (and the cookie's Max-Age) forward; by default tower-sessions
-            // only saves modified sessions, making "idle" mean "since sign-in".
-            .with_always_save(true);
+            // A session is saved (and its idle deadline and the cookie's
+            // Max-Age pushed forward) when modified: every request that asks
+            // who is signed in marks it seen (`UserSession::account`), except
+            // a page's background poll (`account_quietly`), so a dashboard
+            // left open in a tab still signs out when idle.
+            .with_always_save(false);
 
         let turn = config.turn.clone().map(crate::call::turn::TurnIssuer::new);
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), turn, config.signaling, config.clock.clone()));

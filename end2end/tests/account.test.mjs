@@ -55,6 +55,8 @@ describe('a long call', () => {
     await host.page.getByRole('button', { name: 'Create room' }).click();
     const link = await host.page.getByLabel('Join link for Long consultation').inputValue();
 
+    // The idle tab sits on the dashboard, whose poll of waiting guests
+    // must not count as activity.
     const idle = await newPerson(env.browser);
     await idle.page.goto(`${origin}/login`);
     await idle.page.getByLabel('Email').fill('doctor@example.org');

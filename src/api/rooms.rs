@@ -130,6 +130,51 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     )
 }
 
+/// Someone waiting in one of the host's lobbies, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingGuestSummary {
+    pub name: String,
+    /// When they started waiting (Unix ms).
+    pub since_ms: u64,
+    pub room_name: String,
+    /// Where the room's call is (`/r/{slug}`).
+    pub room_path: String,
+}
+
+/// Everyone waiting now in the signed-in account's rooms, longest first. A
+/// GET, polled by the dashboard.
+#[server(prefix = "/api", endpoint = "waiting_now", input = leptos::server_fn::codec::GetUrl)]
+pub async fn waiting_now() -> Result<Vec<WaitingGuestSummary>, AppError> {
+    use crate::call::hub::RoomId;
+    use crate::server::rooms;
+    super::context::finish::<WaitingNow>(
+        "/rooms",
+        async move {
+            let (state, session) = super::context::request().await?;
+            // A poll is no activity: an unattended dashboard still signs out.
+            let owner = session.require_account_quietly(&state).await?;
+            let mine = rooms::list_for_owner(&state.db, owner.id).await?;
+            let waiting = state.signaling.waiting_in(mine.iter().map(|r| RoomId(r.id)));
+            let mut all: Vec<WaitingGuestSummary> = waiting
+                .into_iter()
+                .flat_map(|(room, guests)| {
+                    let found = mine.iter().find(|r| RoomId(r.id) == room);
+                    let (room_name, room_path) = found.map(|r| (r.name.clone(), format!("/r/{}", r.slug))).unwrap_or_default();
+                    guests.into_iter().map(move |g| WaitingGuestSummary {
+                        name: g.name.to_string(),
+                        since_ms: g.since_ms,
+                        room_name: room_name.clone(),
+                        room_path: room_path.clone(),
+                    })
+                })
+                .collect();
+            all.sort_by_key(|w| w.since_ms);
+            Ok(all)
+        }
+        .await,
+    )
+}
+
 /// One of the signed-in account's rooms, for its settings page.
 #[server(prefix = "/api", endpoint = "room_details")]
 pub async fn room_details(room: i64) -> Result<RoomSummary, AppError> {
@@ -159,7 +204,7 @@ pub async fn rename_room(room: i64, name: String) -> Result<RoomSummary, AppErro
             let owner = session.require_account(&state).await?;
             let renamed = rooms::rename(&state.db, owner.id, room, name).await?;
             tracing::info!(account = %owner.id, room, "room renamed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=name"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=name#general"));
             Ok(summary(&state.public_origin, renamed))
         }
         .await,
@@ -178,7 +223,7 @@ pub async fn new_room_link(room: i64) -> Result<RoomSummary, AppError> {
             let owner = session.require_account(&state).await?;
             let rotated = rooms::rotate_link(&state.db, owner.id, room).await?;
             tracing::info!(account = %owner.id, room, "room link changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=link"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=link#general"));
             Ok(summary(&state.public_origin, rotated))
         }
         .await,
@@ -201,7 +246,7 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
             }
             let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
             tracing::info!(account = %owner.id, room, lobby = on, "room lobby changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=lobby#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -246,7 +291,7 @@ pub async fn set_room_kind(room: i64, kind: String) -> Result<RoomSummary, AppEr
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_kind(&state.db, owner.id, room, kind).await?;
             tracing::info!(account = %owner.id, room, kind = kind.as_str(), "room kind changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=kind"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=kind#general"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -277,7 +322,7 @@ pub async fn set_room_guests(
             let keep_chat = on(&keep_chat);
             let changed = rooms::set_guest_rules(&state.db, owner.id, room, rules, keep_chat).await?;
             tracing::info!(account = %owner.id, room, ?rules, keep_chat, "room guest rules changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=guests"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=guests#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -307,7 +352,7 @@ pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<S
             }
             let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
             tracing::info!(account = %owner.id, room, relay_only = on, "room network setting changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=privacy#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -319,9 +364,12 @@ pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<S
 pub struct StaySummary {
     pub name: String,
     pub role: String,
-    /// "2026-12-01 09:00 UTC".
+    /// "2026-12-01 09:00 UTC" (the page shows it in the reader's zone).
     pub joined: String,
     pub left: Option<String>,
+    /// The same instants in Unix milliseconds.
+    pub joined_at_ms: i64,
+    pub left_at_ms: Option<i64>,
     pub reconnects: i64,
 }
 
@@ -347,6 +395,8 @@ pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
                     role: if s.host { "host" } else { "guest" }.into(),
                     joined: when(s.joined_at),
                     left: s.left_at.map(when),
+                    joined_at_ms: s.joined_at.as_millisecond(),
+                    left_at_ms: s.left_at.map(|t| t.as_millisecond()),
                     reconnects: s.reconnects,
                 })
                 .collect())
@@ -376,7 +426,7 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_passcode(&state.db, &state.hasher, owner.id, room, passcode).await?;
             tracing::info!(account = %owner.id, room, passcode_set = changed.passcode.is_some(), "room passcode changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=passcode#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,
@@ -401,7 +451,7 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
             tracing::info!(account = %owner.id, room, max, "room size changed");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=size"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=size#guests"));
             Ok(summary(&state.public_origin, changed))
         }
         .await,

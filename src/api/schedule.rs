@@ -71,7 +71,7 @@ pub async fn schedule_session(
             let plan = schedule::plan(&request, now)?;
             let created = schedule::create(&state.db, room, &plan).await?;
             tracing::info!(account = %owner.id, room, session = created.id, "session scheduled");
-            leptos_axum::redirect(&format!("/rooms/{room}?saved=session"));
+            leptos_axum::redirect(&format!("/rooms/{room}?saved=session#schedule"));
             Ok(summarise(&created, now))
         }
         .await,
@@ -107,7 +107,7 @@ pub async fn cancel_session(session: i64) -> Result<(), AppError> {
             let found = schedule::find_owned(&state.db, owner.id, session).await?;
             schedule::cancel(&state.db, owner.id, session).await?;
             tracing::info!(account = %owner.id, session, "session cancelled");
-            leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled", found.room_id));
+            leptos_axum::redirect(&format!("/rooms/{}?saved=cancelled#schedule", found.room_id));
             Ok(())
         }
         .await,

@@ -26,16 +26,25 @@ pub fn show_waiting_in_title(n: usize) {
     document.set_title(&if n == 0 { own } else { format!("{}{own}", title_prefix(n)) });
 }
 
-/// Someone new is waiting: a soft chime, and a notification if the host
-/// allowed them and is looking at another tab or window.
-pub fn someone_is_waiting(ui: CallUi, text: &str) {
-    play_notes(ui, [880.0, 1175.0]);
+/// Someone new is waiting: a soft chime on `speaker` (the default when
+/// empty), and a notification if `notify` and the host is looking at
+/// another tab or window.
+pub fn someone_is_waiting(speaker: &str, notify: bool, text: &str) {
+    play_notes(speaker, [880.0, 1175.0]);
     let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
-    if hidden && ui.notify_waiting.get_untracked() {
+    if hidden && notify {
         let Ok(constructor) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Notification")) else { return };
         let Ok(constructor) = constructor.dyn_into::<js_sys::Function>() else { return };
         let _ = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(text)));
     }
+}
+
+/// The browser already lets Huddle notify (asked once, remembered).
+pub fn may_notify() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Notification"))
+        .ok()
+        .and_then(|n| text_field(&n, "permission"))
+        .is_some_and(|p| p == "granted")
 }
 
 /// Asks the browser for leave to notify; says on screen what came of it.

@@ -61,6 +61,47 @@ pub fn local_time(at_ms: i64) -> Option<String> {
     locale_string(at_ms as f64, &[("dateStyle", "full"), ("timeStyle", "short")])
 }
 
+/// Times on server-rendered pages in the reader's own zone: the server does
+/// not know it, so it writes UTC, and this rewrites each `<time
+/// data-at-ms>` ("1 Dec 2026, 09:00"), keeping the UTC text as a tooltip,
+/// and gives an untouched time zone field (marked by `#zone-from-browser`)
+/// the browser's zone. Run on every page once the WASM loads (no island of
+/// its own: each island costs the bundle about 1.5 KB). Without JavaScript
+/// the UTC text stays, which is still right.
+pub fn localise_page() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let Ok(times) = document.query_selector_all("time[data-at-ms]") {
+        for i in 0..times.length() {
+            let Some(time) = times.get(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
+            let Some(at) = time.get_attribute("data-at-ms").and_then(|ms| ms.parse::<i64>().ok()) else { continue };
+            if let Some(local) = locale_string(at as f64, &[("dateStyle", "medium"), ("timeStyle", "short")]) {
+                let _ = time.set_attribute("title", &time.text_content().unwrap_or_default());
+                time.set_text_content(Some(&local));
+            }
+        }
+    }
+    let field = document.get_element_by_id("field-time_zone").and_then(|f| f.dyn_into::<web_sys::HtmlInputElement>().ok());
+    if let (Some(field), Some(_)) = (field, document.get_element_by_id("zone-from-browser")) {
+        let zone = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        if let Some(zone) = text_field(&zone, "timeZone").filter(|_| field.value() == "UTC") {
+            field.set_value(&zone);
+        }
+    }
+}
+
+/// GETs `url` (this site's) and reads its JSON answer; `None` if anything
+/// fails (the caller tries again later).
+pub async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
+    let window = web_sys::window()?;
+    let answer = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url)).await.ok()?;
+    let response: web_sys::Response = answer.dyn_into().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// A time of day, e.g. "14:05".
 pub(crate) fn short_time(at_ms: f64) -> Option<String> {
     locale_string(at_ms, &[("hour", "2-digit"), ("minute", "2-digit")])

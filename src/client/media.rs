@@ -252,13 +252,13 @@ fn resume_audio() {
 /// A short two-note chime on the chosen speaker.
 pub fn play_test_sound(ui: CallUi) {
     resume_audio();
-    play_notes(ui, [660.0, 880.0]);
+    play_notes(&ui.speaker_id.get_untracked(), [660.0, 880.0]);
 }
 
-/// Two short notes, 0.35 s apart, on the chosen speaker.
-pub(crate) fn play_notes(ui: CallUi, notes: [f32; 2]) {
+/// Two short notes, 0.35 s apart, on `speaker` (the default when empty).
+pub(crate) fn play_notes(speaker: &str, notes: [f32; 2]) {
     let Ok(context) = AudioContext::new() else { return };
-    set_sink(&context, &ui.speaker_id.get_untracked());
+    set_sink(&context, speaker);
     let start = context.current_time();
     for (i, frequency) in notes.into_iter().enumerate() {
         let (Ok(tone), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };

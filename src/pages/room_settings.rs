@@ -49,7 +49,9 @@ pub fn RoomSettingsPage() -> impl IntoView {
 fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: ServerAction<NewRoomLink>) -> impl IntoView {
     let delete = ServerAction::<DeleteRoom>::new();
     let query = use_query_map();
-    let saved = move || match query.read().get("saved").as_deref() {
+    // What was just saved, said in the section it belongs to.
+    let saved_key = move || query.read().get("saved");
+    let saved = move || match saved_key().as_deref() {
         Some("name") => Some("The room's new name is saved."),
         Some("link") => Some("The room has a new join link. The old one no longer works."),
         Some("session") => Some("The session is scheduled. Download its calendar file to send with the join link."),
@@ -63,6 +65,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
         Some("greeting") => Some("What guests see before you let them in is saved."),
         _ => None,
     };
+    let saved_in = move |section: &'static str| move || (saved_key().as_deref().map(section_of) == Some(section)).then(saved).flatten();
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
     let id = room.id.to_string();
     let (rename_id, link_id, lobby_id, passcode_id) = (id.clone(), id.clone(), id.clone(), id.clone());
@@ -87,12 +90,21 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let title = crate::pages::title_text(&format!("Settings of {name}"));
     view! {
         <Title text=title/>
-        <section class="card">
+        <section class="card settings-top">
             <p><A href="/rooms">"← Your rooms"</A></p>
             <h1>{name.clone()}</h1>
-            <p class="saved" role="status">{saved}</p>
+            <nav class="section-nav" aria-label="Sections of the settings">
+                <a href="#general">"General"</a>
+                <a href="#guests">"Guests"</a>
+                <a href="#schedule">"Schedule"</a>
+                <a href="#attendance">"Attendance"</a>
+            </nav>
+        </section>
 
-            <h2>"Name"</h2>
+        <section class="card settings-section" id="general" aria-labelledby="general-heading">
+            <h2 id="general-heading">"General"</h2>
+            <p class="saved" role="status">{saved_in("general")}</p>
+            <h3>"Name"</h3>
             <ActionForm action=rename attr:class="rename-room">
                 <FormError value=renamed/>
                 <input type="hidden" name="room" value=rename_id/>
@@ -100,7 +112,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || rename.pending().get()>"Rename room"</button>
             </ActionForm>
 
-            <h2>"Join link"</h2>
+            <h3>"Join link"</h3>
             <label for="join-link">"Join link for " {room.name}</label>
             <input id="join-link" class="join-link" type="text" readonly=true value=room.join_link.clone()/>
             <ActionForm action=new_link attr:class="new-link">
@@ -113,7 +125,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
             </ActionForm>
 
-            <h2>"Kind"</h2>
+            <h3>"Kind"</h3>
             <ActionForm action=set_kind attr:class="room-kind">
                 <FormError value=kind_saved/>
                 <input type="hidden" name="room" value=kind_id/>
@@ -122,7 +134,26 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" aria-describedby="kind-hint" disabled=move || set_kind.pending().get()>"Change kind"</button>
             </ActionForm>
 
-            <h2>"Lobby"</h2>
+            <h3>"Delete"</h3>
+            <ActionForm action=delete attr:class="delete-room">
+                <FormError value=deleted/>
+                <input type="hidden" name="room" value=id/>
+                <div class="field checkbox">
+                    <input id="confirm-delete" type="checkbox" name="confirm" value="yes"
+                        aria-describedby="confirm-delete-error"
+                        aria-invalid=move || field_error(deleted, "confirm").get().map(|_| "true")/>
+                    <label for="confirm-delete">"Yes, delete this room and its join link for good"</label>
+                    <p class="field-error" id="confirm-delete-error">{move || field_error(deleted, "confirm").get()}</p>
+                </div>
+                <p class="hint">"A call under way in this room ends for everyone."</p>
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
+            </ActionForm>
+        </section>
+
+        <section class="card settings-section" id="guests" aria-labelledby="guests-heading">
+            <h2 id="guests-heading">"Guests"</h2>
+            <p class="saved" role="status">{saved_in("guests")}</p>
+            <h3>"Lobby"</h3>
             {(!room.kind.lobby_optional()).then(|| view! {
                 <p class="hint">"A consultation always has a lobby: you let each guest in yourself."</p>
             })}
@@ -140,7 +171,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_lobby.pending().get()>"Save lobby setting"</button>
             </ActionForm>
 
-            <h2>"Passcode"</h2>
+            <h3>"Passcode"</h3>
             <ActionForm action=set_passcode attr:class="room-passcode">
                 <FormError value=passcode_saved/>
                 <input type="hidden" name="room" value=passcode_id/>
@@ -151,7 +182,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_passcode.pending().get()>"Save passcode"</button>
             </ActionForm>
 
-            <h2>"Size"</h2>
+            <h3>"Size"</h3>
             <ActionForm action=set_size attr:class="room-size">
                 <FormError value=size_saved/>
                 <input type="hidden" name="room" value=size_id/>
@@ -162,7 +193,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>
             </ActionForm>
 
-            <h2>"Guests"</h2>
+            <h3>"What guests may do"</h3>
             <ActionForm action=set_guests attr:class="room-guests">
                 <FormError value=guests_saved/>
                 <input type="hidden" name="room" value=guests_id/>
@@ -196,7 +227,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_greeting.pending().get()>"Save what guests see"</button>
             </ActionForm>
 
-            <h2>"Network"</h2>
+            <h3>"Network"</h3>
             <ActionForm action=set_privacy attr:class="room-privacy">
                 <FormError value=privacy_saved/>
                 <input type="hidden" name="room" value=privacy_id/>
@@ -213,25 +244,26 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_privacy.pending().get()>"Save network setting"</button>
             </ActionForm>
 
-            <crate::pages::sessions::RoomSessions room=room.id/>
-
-            <Attendance room=room.id/>
-
-            <h2>"Delete"</h2>
-            <ActionForm action=delete attr:class="delete-room">
-                <FormError value=deleted/>
-                <input type="hidden" name="room" value=id/>
-                <div class="field checkbox">
-                    <input id="confirm-delete" type="checkbox" name="confirm" value="yes"
-                        aria-describedby="confirm-delete-error"
-                        aria-invalid=move || field_error(deleted, "confirm").get().map(|_| "true")/>
-                    <label for="confirm-delete">"Yes, delete this room and its join link for good"</label>
-                    <p class="field-error" id="confirm-delete-error">{move || field_error(deleted, "confirm").get()}</p>
-                </div>
-                <p class="hint">"A call under way in this room ends for everyone."</p>
-                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
-            </ActionForm>
         </section>
+
+        <section class="card settings-section" id="schedule" aria-labelledby="schedule-heading">
+            <h2 id="schedule-heading">"Schedule"</h2>
+            <p class="saved" role="status">{saved_in("schedule")}</p>
+            <crate::pages::sessions::RoomSessions room=room.id join_link=room.join_link.clone()/>
+        </section>
+
+        <section class="card settings-section" id="attendance" aria-labelledby="attendance-heading">
+            <Attendance room=room.id/>
+        </section>
+    }
+}
+
+/// The section of the page a saved setting belongs to.
+fn section_of(saved: &str) -> &'static str {
+    match saved {
+        "name" | "link" | "kind" => "general",
+        "session" | "cancelled" => "schedule",
+        _ => "guests",
     }
 }
 
@@ -273,7 +305,7 @@ pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>)
 fn Attendance(room: i64) -> impl IntoView {
     let stays = Resource::new(|| (), move |_| room_attendance(room));
     view! {
-        <h2 id="attendance">"Attendance"</h2>
+        <h2 id="attendance-heading">"Attendance"</h2>
         <p><a href=format!("/rooms/{room}/attendance.csv") download="">"Download attendance (CSV)"</a></p>
         <Suspense fallback=|| view! { <p role="status">"Loading attendance…"</p> }>
             {move || Suspend::new(async move {
@@ -289,8 +321,11 @@ fn Attendance(room: i64) -> impl IntoView {
                                         <tr>
                                             <td>{s.name}</td>
                                             <td>{s.role}</td>
-                                            <td>{s.joined}</td>
-                                            <td>{s.left.unwrap_or_else(|| "still in the call".into())}</td>
+                                            <td><time data-at-ms=s.joined_at_ms>{s.joined}</time></td>
+                                            <td>{match (s.left, s.left_at_ms) {
+                                                (Some(left), Some(at)) => view! { <time data-at-ms=at>{left}</time> }.into_any(),
+                                                _ => "still in the call".into_any(),
+                                            }}</td>
                                             <td>{s.reconnects}</td>
                                         </tr>
                                     }).collect_view()}

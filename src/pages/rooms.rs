@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
-use crate::api::rooms::{my_rooms, CreateRoom, RoomSummary};
+use crate::api::rooms::{my_rooms, CreateRoom, RoomSummary, WaitingGuestSummary};
 use crate::domain::RoomKind;
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
@@ -16,6 +16,7 @@ pub fn RoomsPage() -> impl IntoView {
     let rooms = Resource::new(move || create.version().get(), |_| my_rooms());
     view! {
         <Title text="Your rooms"/>
+        <WaitingPanel/>
         <crate::pages::sessions::UpcomingSessions/>
         <section class="card">
             <h1>"Your rooms"</h1>
@@ -65,10 +66,75 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
     }
 }
 
+/// Live on the dashboard: who waits in which of the host's rooms and for
+/// how long, with the way in; the tab's title counts them and a newcomer
+/// chimes (and notifies, if the browser allows it, while the tab is out of
+/// sight). Asks the server every few seconds.
+#[island]
+fn WaitingPanel() -> impl IntoView {
+    let waiting = RwSignal::new(Vec::<WaitingGuestSummary>::new());
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        let poll = move || {
+            leptos::task::spawn_local(async move {
+                if let Some(list) = crate::client::fetch_json::<Vec<WaitingGuestSummary>>("/api/waiting_now").await {
+                    waiting.set(list);
+                }
+            })
+        };
+        poll();
+        if let Ok(timer) = set_interval_with_handle(
+            move || {
+                tick.update(|t| *t = t.wrapping_add(1));
+                poll();
+            },
+            std::time::Duration::from_secs(3),
+        ) {
+            on_cleanup(move || timer.clear());
+        }
+        Effect::new(move |before: Option<Vec<(String, u64)>>| {
+            let now: Vec<(String, u64)> = waiting.with(|all| all.iter().map(|w| (w.room_path.clone(), w.since_ms)).collect());
+            crate::client::show_waiting_in_title(now.len());
+            let newcomer =
+                waiting.with(|all| all.iter().find(|w| before.as_ref().is_some_and(|b| !b.contains(&(w.room_path.clone(), w.since_ms)))).cloned());
+            if let Some(w) = newcomer {
+                let text = format!("{} is waiting to join {}.", w.name, w.room_name);
+                crate::client::someone_is_waiting("", crate::client::may_notify(), &text);
+            }
+            now
+        });
+    }
+    let rows = move || {
+        tick.track();
+        waiting
+            .get()
+            .into_iter()
+            .map(|w| {
+                let sentence = format!("{} is waiting in {}", w.name, w.room_name);
+                let open = format!("Open {}", w.room_name);
+                view! {
+                    <li>
+                        <span class="who">{sentence}</span>
+                        <span class="since">{crate::pages::call::waited_for(w.since_ms)}</span>
+                        <a class="button primary" href=w.room_path>{open}</a>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="card waiting-now" aria-labelledby="waiting-now-heading" hidden=move || waiting.with(Vec::is_empty)>
+            <h2 id="waiting-now-heading">"Waiting now"</h2>
+            <ul aria-live="polite">{rows}</ul>
+        </section>
+    }
+}
+
 /// "Copy link", which says "Copied" for a moment after copying. Without WASM
 /// the link stays selectable in its field.
 #[island]
-fn CopyLinkButton(link: String) -> impl IntoView {
+pub fn CopyLinkButton(link: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]

@@ -10,32 +10,38 @@ use crate::pages::form::{field_error, outcome, Field, FormError};
 
 /// A room's sessions, and the form to schedule another.
 #[component]
-pub fn RoomSessions(room: i64) -> impl IntoView {
+pub fn RoomSessions(room: i64, join_link: String) -> impl IntoView {
     let schedule = ServerAction::<ScheduleSession>::new();
     let cancel = ServerAction::<CancelSession>::new();
     let sessions = Resource::new(move || (schedule.version().get(), cancel.version().get()), move |_| room_sessions(room));
     view! {
-        <h2>"Sessions"</h2>
+        <h3>"Sessions"</h3>
         <Suspense fallback=|| view! { <p role="status">"Loading sessions…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let join_link = join_link.clone();
+                Suspend::new(async move {
                 match sessions.await {
                     Ok(list) => {
                         // The zone of the latest session is the likeliest next one.
                         let zone = list.last().map_or_else(|| "UTC".to_string(), |s| s.time_zone.clone());
+                        let list_was_empty = list.is_empty();
                         let listed = if list.is_empty() {
                             view! { <p class="empty">"Nothing scheduled yet."</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="session-list">
-                                    {list.into_iter().map(|session| view! { <SessionItem session cancel/> }).collect_view()}
+                                    {list.into_iter().map(|session| view! { <SessionItem session cancel join_link=join_link.clone()/> }).collect_view()}
                                 </ul>
                             }.into_any()
                         };
-                        view! { {listed} <ScheduleForm room schedule zone/> }.into_any()
+                        // With nothing scheduled yet, the browser's zone is the likeliest.
+                        let from_browser = list_was_empty.then(|| view! { <span id="zone-from-browser" hidden=true></span> });
+                        view! { {listed} <ScheduleForm room schedule zone/> {from_browser} }.into_any()
                     }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }
@@ -46,7 +52,7 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
     let scheduled = outcome(schedule);
     let error = move |field| field_error(scheduled, field);
     view! {
-        <h3>"Schedule a session"</h3>
+        <h4>"Schedule a session"</h4>
         <ActionForm action=schedule attr:class="schedule-session">
             <FormError value=scheduled/>
             <input type="hidden" name="room" value=room.to_string()/>
@@ -54,7 +60,7 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
             <Field label="Date" name="date" kind="date" error=error("date")/>
             <Field label="Start time" name="time" kind="time" error=error("time")/>
             <Field label="Time zone" name="time_zone" value=zone list="time-zones"
-                hint="Where the time above is meant, for example Europe/Berlin. Everyone sees it in their own time."
+                hint="Where the time above is meant, for example Europe/Berlin; your browser's zone until you change it. Everyone sees it in their own time."
                 error=error("time_zone")/>
             <TimeZoneSuggestions/>
             <Field label="Length in minutes" name="duration_minutes" kind="number" value="30" error=error("duration_minutes")/>
@@ -76,14 +82,20 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
 }
 
 #[component]
-fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>) -> impl IntoView {
+fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>, join_link: String) -> impl IntoView {
     let title = session.title.clone();
+    let link_id = format!("session-link-{}", session.id);
     view! {
         <li class="session" class:over=session.over>
             <h4>{session.title.clone()}</h4>
             <p>{if session.over { "Ended: " } else { "Next: " }} {session.when}</p>
             {session.repeats.map(|r| view! { <p>{r}</p> })}
             {(!session.note.is_empty()).then(|| view! { <p class="note">"Note: " {session.note}</p> })}
+            <label for=link_id.clone()>{format!("Join link for {title}")}</label>
+            <div class="link-row">
+                <input id=link_id class="join-link" type="text" readonly=true value=join_link.clone()/>
+                <crate::pages::rooms::CopyLinkButton link=join_link/>
+            </div>
             <p><a href=session.calendar download="">{format!("Download calendar file for {title}")}</a></p>
             <p><a href=session.attendance download="">{format!("Attendance for {title} (CSV)")}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
@@ -150,7 +162,8 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
                         <p>{u.when} " · " {u.room_name}</p>
                         <label for=link_id.clone()>{format!("Join link for {}", u.title)}</label>
                         <div class="link-row">
-                            <input id=link_id class="join-link" type="text" readonly=true value=u.join_link/>
+                            <input id=link_id class="join-link" type="text" readonly=true value=u.join_link.clone()/>
+                            <crate::pages::rooms::CopyLinkButton link=u.join_link/>
                             <A href=format!("/r/{}", u.slug) attr:class="button primary">{start_label}</A>
                         </div>
                         <p><a href=u.calendar download="">{calendar_label}</a></p>

@@ -18,6 +18,9 @@ const SIGNED_IN_AT: &str = "signed_in_at";
 const EPOCH: &str = "session_epoch";
 /// Random id of this sign-in, naming the signaling sockets it opened.
 const LOGIN: &str = "login";
+/// When the visitor last did something (which saves the session, moving
+/// its idle deadline on).
+const LAST_SEEN: &str = "last_seen";
 
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -62,8 +65,20 @@ impl UserSession {
 
     /// The signed-in account, if there is one, it still exists and the
     /// session is within its absolute lifetime. A session past it is ended
-    /// here and recorded as expired.
+    /// here and recorded as expired. Counts as activity: the idle deadline
+    /// moves on.
     pub async fn account(&self, state: &AppState) -> Result<Option<Account>, AppError> {
+        let account = self.account_quietly(state).await?;
+        if account.is_some() {
+            self.0.insert(LAST_SEEN, now_secs()).await.map_err(|e| AppError::internal("saving the session failed", e))?;
+        }
+        Ok(account)
+    }
+
+    /// The signed-in account, without counting the request as activity: for
+    /// a page's background poll, which must not keep an unattended tab
+    /// signed in.
+    pub async fn account_quietly(&self, state: &AppState) -> Result<Option<Account>, AppError> {
         let read = |e| AppError::internal("reading the session failed", e);
         let Some(id) = self.0.get::<AccountId>(ACCOUNT_ID).await.map_err(read)? else { return Ok(None) };
         let signed_in_at = self.0.get::<u64>(SIGNED_IN_AT).await.map_err(read)?.unwrap_or(0);
@@ -87,6 +102,11 @@ impl UserSession {
     /// Like [`UserSession::account`], but a missing sign-in is an error.
     pub async fn require_account(&self, state: &AppState) -> Result<Account, AppError> {
         self.account(state).await?.ok_or(AppError::SignInRequired)
+    }
+
+    /// Like [`UserSession::account_quietly`], but a missing sign-in is an error.
+    pub async fn require_account_quietly(&self, state: &AppState) -> Result<Account, AppError> {
+        self.account_quietly(state).await?.ok_or(AppError::SignInRequired)
     }
 }
 

@@ -181,3 +181,25 @@ async fn email_changes_are_throttled_so_the_form_cannot_test_which_emails_exist(
     let email = me["email"].as_str().unwrap().to_string();
     assert_eq!(ada.call("change_profile", &[("display_name", "Dr. Ada"), ("email", &email), ("password", PASSWORD)]).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_dashboards_poll_of_waiting_guests_does_not_keep_an_idle_session_alive_while_a_real_request_does() {
+    let app = spawn_app_with(|c| c.session_limits = SessionLimits { idle: Duration::from_secs(2), absolute: Duration::from_secs(3600) }).await;
+    let polled = app.host("ada@example.org", "Ada").await;
+    let active = app.host("bo@example.org", "Bo").await;
+    // Both ask something every half second for 3 s: one only polls the
+    // waiting list, the other loads its rooms.
+    let first = polled.http_get("/api/waiting_now").await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.text().await.unwrap(), "[]", "nobody waits");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        statuses.push(polled.http_get("/api/waiting_now").await.status().as_u16());
+        assert_eq!(active.call("my_rooms", &[]).await.status(), 200);
+    }
+    // Idle after 2 s: the poll itself is then refused.
+    assert_eq!(statuses.last(), Some(&401), "{statuses:?}");
+    assert_eq!(polled.me().await, serde_json::Value::Null, "a tab that only polls is idle, and signed out");
+    assert_eq!(active.me().await["display_name"], "Bo", "a tab in use stays signed in");
+}

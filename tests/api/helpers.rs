@@ -227,6 +227,11 @@ impl Visitor {
         }
     }
 
+    /// A GET as a page's script makes it (`fetch`), answered in JSON.
+    pub async fn http_get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).header(ACCEPT, "application/json").send().await.expect("the server answers")
+    }
+
     pub async fn sign_up(&self, email: &str, name: &str, password: &str) -> reqwest::Response {
         self.call("signup", &[("email", email), ("display_name", name), ("password", password)]).await
     }

@@ -176,12 +176,12 @@ async fn managing_a_room_without_javascript_returns_to_its_page_saying_what_chan
 
     let response = host.post_form("rename_room", &[("room", &id), ("name", "Tuesday clinic")]).await;
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=name"));
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=name#general"));
     let html = host.page(&format!("/rooms/{id}?saved=name")).await.html().await;
     assert!(html.contains("Tuesday clinic") && html.contains("new name is saved"));
 
     let response = host.post_form("new_room_link", &[("room", &id)]).await;
-    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=link"));
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=link#general"));
     let html = host.page(&format!("/rooms/{id}?saved=link")).await.html().await;
     assert!(html.contains("The old one no longer works") && !html.contains(&room.join_link));
 
@@ -225,7 +225,7 @@ async fn scheduling_without_javascript_lists_the_session_on_the_room_and_the_das
     ];
     let response = host.post_form("schedule_session", &form).await;
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=session"));
+    assert_eq!(response.headers()["location"], format!("/rooms/{id}?saved=session#schedule"));
     let settings = host.page(&format!("/rooms/{id}?saved=session")).await.html().await;
     assert!(settings.contains("The session is scheduled"));
     assert!(settings.contains("Follow-up with Pat") && settings.contains("14:30–14:50 (Europe/Berlin)"));

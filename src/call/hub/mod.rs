@@ -301,6 +301,11 @@ impl Hub {
         self.route(out)
     }
 
+    /// Who waits in `room`'s lobby now, longest first.
+    pub fn waiting_in(&self, room: RoomId) -> &[WaitingGuest] {
+        self.lobbies.get(&room).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// Number of participants currently in `room`, away or not.
     pub fn room_size(&self, room: &RoomId) -> usize {
         self.rooms.get(room).map_or(0, Vec::len)

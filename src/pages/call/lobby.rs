@@ -134,7 +134,7 @@ pub(super) fn LobbyWords(
 }
 
 /// "waiting 3 min", from when they started waiting.
-pub(super) fn waited_for(since_ms: u64) -> String {
+pub(crate) fn waited_for(since_ms: u64) -> String {
     #[cfg(feature = "hydrate")]
     let now = js_sys::Date::now() as u64;
     #[cfg(not(feature = "hydrate"))]

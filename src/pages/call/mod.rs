@@ -11,6 +11,7 @@ mod actions;
 mod ended;
 mod in_call;
 mod lobby;
+pub(crate) use lobby::waited_for;
 mod panels;
 mod prejoin;
 mod tiles;
@@ -49,6 +50,11 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
             set_timeout(move || availability.set(Availability::Open), wait);
         }
     });
+    // Notifications allowed before stay allowed.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        ui.notify_waiting.set(crate::client::may_notify());
+    });
     // For the host, someone new waiting shows in the tab's title, chimes,
     // and (if asked for) notifies.
     Effect::new(move |before: Option<Vec<crate::call::protocol::ParticipantId>>| {
@@ -59,7 +65,8 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
             let newcomer =
                 ui.waiting.with(|all| all.iter().find(|w| !before.as_ref().is_some_and(|b| b.contains(&w.id))).map(|w| w.name.to_string()));
             if let Some(name) = newcomer {
-                crate::client::someone_is_waiting(ui, &format!("{name} is waiting to join {room_for_alerts}."));
+                let text = format!("{name} is waiting to join {room_for_alerts}.");
+                crate::client::someone_is_waiting(&ui.speaker_id.get_untracked(), ui.notify_waiting.get_untracked(), &text);
             }
         }
         #[cfg(not(feature = "hydrate"))]

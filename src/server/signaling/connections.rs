@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::call::hub::{Caller, Closing, Effects, Ending, Hub, JoinFacts, Now, Outgoing, Person, Record, RoomId, RESUME_GRACE};
-use crate::call::protocol::{close, ClientMessage, IceServer, ParticipantId, ServerMessage};
+use crate::call::protocol::{close, ClientMessage, IceServer, ParticipantId, ServerMessage, WaitingGuest};
 use crate::call::turn::TurnIssuer;
 use crate::call::MESH_LIMIT;
 use crate::domain::{AccountId, DisplayName};
@@ -234,6 +234,13 @@ impl Signaling {
             relayed: self.counters.relayed.load(Ordering::Relaxed),
             refusals: refusals.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
+    }
+
+    /// Who waits in each of `rooms`' lobbies now (rooms nobody waits in
+    /// are left out), for the host's dashboard.
+    pub fn waiting_in(&self, rooms: impl IntoIterator<Item = RoomId>) -> Vec<(RoomId, Vec<WaitingGuest>)> {
+        let inner = self.lock();
+        rooms.into_iter().map(|room| (room, inner.hub.waiting_in(room).to_vec())).filter(|(_, waiting)| !waiting.is_empty()).collect()
     }
 
     /// Whether a TURN service is configured.
