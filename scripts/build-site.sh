@@ -27,6 +27,7 @@ wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-
   "$PKG/huddle_bg.wasm" -o "$PKG/huddle_bg.wasm"
 cp style/main.css "$PKG/huddle.css"
 cp -r style/icons "$PKG/icons"
+cp style/how-it-works.svg "$PKG/"
 cp -r public/. "$SITE/"
 for file in "$PKG"/huddle_bg.wasm "$PKG"/huddle.js "$PKG"/huddle.css; do
   gzip -9 --keep --force "$file"

@@ -26,7 +26,7 @@ describe('for every person', () => {
   let host;
   let meetingLink;
 
-  it('no serious or critical accessibility problems on home, sign-in, dashboard, pre-join, lobby and call', async () => {
+  it('no serious or critical accessibility problems on home, sign-in, dashboard, room settings, pre-join (with a welcome note), lobby, call and end screens', async () => {
     const visitor = await newPerson(env.browser);
     await visitor.page.goto(env.server.origin);
     await noSeriousViolations(visitor.page, 'home');
@@ -39,6 +39,13 @@ describe('for every person', () => {
     await host.page.getByRole('button', { name: 'Create room' }).click();
     const consultLink = await host.page.getByLabel('Join link for Consults').inputValue();
     await noSeriousViolations(host.page, 'dashboard');
+    await host.page.getByRole('link', { name: 'Settings of Consults' }).click();
+    await host.page.getByRole('heading', { name: 'Attendance' }).waitFor();
+    await noSeriousViolations(host.page, 'room settings');
+    await host.page.getByLabel('Show my name to guests before they join').check();
+    await host.page.getByLabel('Welcome note (optional)').fill('Welcome. I will be with you shortly.');
+    await host.page.getByRole('button', { name: 'Save what guests see' }).click();
+    await host.page.getByText('What guests see before you let them in is saved.').waitFor();
 
     const guest = await newPerson(env.browser);
     await guest.page.goto(consultLink);
@@ -66,7 +73,11 @@ describe('for every person', () => {
     await noSeriousViolations(guest.page, 'call (guest, More menu open)');
     await guest.page.keyboard.press('Escape');
     await guest.page.getByRole('button', { name: 'Leave' }).click();
+    await guest.page.getByRole('heading', { name: 'You left the call' }).waitFor();
+    await noSeriousViolations(guest.page, 'end screen (guest)');
     await host.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('heading', { name: 'Summary' }).waitFor();
+    await noSeriousViolations(host.page, 'end screen (host, with the summary)');
   });
 
   it('on a phone-sized screen a guest joins a call and reaches every control', async () => {

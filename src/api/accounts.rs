@@ -33,6 +33,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
     use crate::domain::{DisplayName, Email, Password};
     use crate::server::accounts;
     use crate::server::password::{is_common, COMMON_PASSWORD};
+    super::context::keep_typed(&[("email", &email), ("display_name", &display_name)]);
     super::context::finish::<SignUp>(
         "/signup",
         async move {
@@ -65,6 +66,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::accounts::{self, SignInAttempt};
     use crate::server::audit::{self, Action, Event};
     use crate::server::known_device;
+    super::context::keep_typed(&[("email", &email)]);
     super::context::finish::<SignIn>(
         "/login",
         async move {

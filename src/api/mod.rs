@@ -8,12 +8,24 @@ pub mod schedule;
 
 #[cfg(feature = "ssr")]
 mod context {
-    use leptos::prelude::use_context;
+    use leptos::prelude::{provide_context, use_context};
     use leptos::server_fn::error::ServerFnUrlError;
 
     use crate::error::AppError;
     use crate::server::session::UserSession;
     use crate::server::state::AppState;
+
+    /// What a person typed in the form being handled, by field name: given
+    /// back to the form if it is refused (see [`finish`]). Only what a server
+    /// function names is kept, never a password or a passcode.
+    #[derive(Clone)]
+    struct Typed(Vec<(String, String)>);
+
+    /// Keeps `fields` (name, what was typed) for the form to show again if
+    /// this request fails.
+    pub fn keep_typed(fields: &[(&str, &str)]) {
+        provide_context(Typed(fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()));
+    }
 
     /// The shared state and the caller's session.
     pub async fn request() -> Result<(AppState, UserSession), AppError> {
@@ -53,6 +65,17 @@ mod context {
             return result;
         }
         let origin = use_context::<AppState>().map(|s| s.public_origin.to_string()).unwrap_or_default();
+        // What was typed goes back to the form (a minute, this site only,
+        // never to scripts), so an error does not wipe it.
+        if let Some(Typed(fields)) = use_context::<Typed>() {
+            let kept = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+            let secure = if origin.starts_with("https://") { "; Secure" } else { "" };
+            let cookie = format!("{}={kept}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{secure}", crate::pages::form::TYPED_COOKIE);
+            // Browsers take cookies of up to 4 KB: a longer note is lost, not the rest.
+            if let Ok(cookie) = http::HeaderValue::from_str(&cookie).map_err(|_| ()).and_then(|c| if c.len() <= 4000 { Ok(c) } else { Err(()) }) {
+                response.append_header(http::header::SET_COOKIE, cookie);
+            }
+        }
         let back = ServerFnUrlError::new(S::PATH, error.clone()).to_url(&format!("{origin}{page}"));
         if let Some(location) = back.ok().and_then(|url| http::HeaderValue::from_str(url.as_str()).ok()) {
             response.insert_header(http::header::LOCATION, location);

@@ -94,6 +94,7 @@ pub enum Availability {
 pub async fn create_room(name: String, #[server(default)] kind: Option<String>) -> Result<RoomSummary, AppError> {
     use crate::domain::RoomName;
     use crate::server::rooms;
+    super::context::keep_typed(&[("name", &name)]);
     super::context::finish::<CreateRoom>(
         "/rooms",
         async move {
@@ -128,6 +129,18 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
         }
         .await,
     )
+}
+
+/// The home page's "Have a link?" box: goes to the room of a pasted join
+/// link (whole or just its last part), or back to the box, which says it
+/// is not one. A plain GET form: it works without JavaScript.
+#[server(prefix = "/api", endpoint = "open_link", input = leptos::server_fn::codec::GetUrl)]
+pub async fn open_link(link: String) -> Result<(), AppError> {
+    match crate::domain::RoomSlug::from_link(&link) {
+        Ok(slug) => leptos_axum::redirect(&format!("/r/{slug}")),
+        Err(_) => leptos_axum::redirect("/?link=unknown#open-link"),
+    }
+    Ok(())
 }
 
 /// Someone waiting in one of the host's lobbies, for the dashboard.
@@ -262,6 +275,7 @@ pub async fn set_room_greeting(
     #[server(default)] welcome_note: String,
 ) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
+    super::context::keep_typed(&[("welcome_note", &welcome_note)]);
     super::context::finish::<SetRoomGreeting>(
         &format!("/rooms/{room}"),
         async move {

@@ -60,6 +60,15 @@ pub async fn schedule_session(
     #[server(default)] weeks: String,
 ) -> Result<SessionSummary, AppError> {
     use crate::server::{rooms, schedule};
+    super::context::keep_typed(&[
+        ("title", &title),
+        ("date", &date),
+        ("time", &time),
+        ("time_zone", &time_zone),
+        ("duration_minutes", &duration_minutes),
+        ("note", &note),
+        ("weeks", &weeks),
+    ]);
     super::context::finish::<ScheduleSession>(
         &format!("/rooms/{room}"),
         async move {

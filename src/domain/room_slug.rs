@@ -23,6 +23,16 @@ impl RoomSlug {
         }
     }
 
+    /// The slug in a join link as a person pastes it: the whole link
+    /// (`https://huddle.example/r/{slug}`, with or without a query or a
+    /// trailing slash, surrounded by spaces) or the slug alone.
+    pub fn from_link(pasted: &str) -> Result<Self, String> {
+        let pasted = pasted.trim();
+        let after = pasted.rsplit_once("/r/").map_or(pasted, |(_, rest)| rest);
+        let slug = after.split(['?', '#', '/']).next().unwrap_or_default();
+        Self::parse(slug)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -50,6 +60,22 @@ impl std::fmt::Display for RoomSlug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pasted_link_gives_its_slug() {
+        let slug = "abcdefghijklmnopqrstuv-_";
+        for pasted in [
+            format!("https://huddle.example/r/{slug}"),
+            format!("  http://127.0.0.1:3000/r/{slug}/ \n"),
+            format!("https://huddle.example/r/{slug}?from=mail#top"),
+            slug.to_string(),
+        ] {
+            assert_eq!(RoomSlug::from_link(&pasted).map(|s| s.to_string()), Ok(slug.to_string()), "{pasted:?}");
+        }
+        for pasted in ["", "https://huddle.example/rooms", "https://huddle.example/r/short", "hello world"] {
+            assert!(RoomSlug::from_link(pasted).is_err(), "{pasted:?}");
+        }
+    }
 
     #[test]
     fn only_24_url_safe_characters_parse() {

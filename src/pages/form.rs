@@ -4,6 +4,39 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// The cookie that carries what a person typed back to a refused form.
+pub const TYPED_COOKIE: &str = "huddle_typed";
+
+/// What the person typed in field `name` before their form was refused
+/// (kept by the server function, see `api::context::keep_typed`), when the
+/// server renders the form again; `None` otherwise and in the browser.
+pub fn typed(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let kept = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(';'))
+            .find_map(|c| c.trim().strip_prefix(TYPED_COOKIE).and_then(|rest| rest.strip_prefix('=')))?
+            .to_string();
+        // Read once: the page that shows it also forgets it.
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(forget) = http::HeaderValue::from_str(&format!("{TYPED_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")) {
+                response.append_header(http::header::SET_COOKIE, forget);
+            }
+        }
+        form_urlencoded::parse(kept.as_bytes()).find(|(field, _)| field == name).map(|(_, value)| value.into_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
 /// A labelled input whose error message sits right under it and is tied to
 /// it for screen readers.
 #[component]
@@ -36,7 +69,7 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
-                value=value
+                value=value.or_else(|| if kind == "password" { None } else { typed(name) })
                 readonly=readonly
                 required=required
                 list=list

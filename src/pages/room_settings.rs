@@ -219,7 +219,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     <label for="welcome-note">"Welcome note (optional)"</label>
                     <textarea id="welcome-note" name="welcome_note" rows="3" maxlength="500" aria-describedby="welcome-note-hint welcome-note-error"
                         aria-invalid=move || field_error(greeting_saved, "welcome_note").get().map(|_| "true")>
-                        {room.welcome_note.clone().unwrap_or_default()}
+                        {crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default()}
                     </textarea>
                     <p class="hint" id="welcome-note-hint">"Shown before joining and while waiting, for example “I am running ten minutes late.” Up to 500 characters; leave it empty for none."</p>
                     <p class="field-error" id="welcome-note-error">{move || field_error(greeting_saved, "welcome_note").get()}</p>

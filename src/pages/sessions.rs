@@ -59,11 +59,12 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
             <Field label="Title" name="title" hint="For example “Follow-up with Pat” or “French, week 3”." error=error("title")/>
             <Field label="Date" name="date" kind="date" error=error("date")/>
             <Field label="Start time" name="time" kind="time" error=error("time")/>
-            <Field label="Time zone" name="time_zone" value=zone list="time-zones"
+            <Field label="Time zone" name="time_zone" value=crate::pages::form::typed("time_zone").unwrap_or(zone) list="time-zones"
                 hint="Where the time above is meant, for example Europe/Berlin; your browser's zone until you change it. Everyone sees it in their own time."
                 error=error("time_zone")/>
             <TimeZoneSuggestions/>
-            <Field label="Length in minutes" name="duration_minutes" kind="number" value="30" error=error("duration_minutes")/>
+            <Field label="Length in minutes" name="duration_minutes" kind="number"
+                value=crate::pages::form::typed("duration_minutes").unwrap_or_else(|| "30".into()) error=error("duration_minutes")/>
             <fieldset class="repeat">
                 <legend>"Repeat"</legend>
                 <label><input type="radio" name="repeat" value="once" checked=true/>" Once"</label>
@@ -73,7 +74,7 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
                 hint="For a weekly series: 2 to 52." error=error("weeks")/>
             <div class="field">
                 <label for="field-note">"Note for the guest (optional)"</label>
-                <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error"></textarea>
+                <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error">{crate::pages::form::typed("note")}</textarea>
                 <p class="field-error" id="field-note-error">{move || error("note").get()}</p>
             </div>
             <button type="submit" class="primary" disabled=move || schedule.pending().get()>"Schedule session"</button>

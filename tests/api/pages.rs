@@ -51,6 +51,29 @@ async fn a_failed_form_without_javascript_returns_to_its_page_showing_the_error(
 }
 
 #[tokio::test]
+async fn a_refused_form_gets_back_what_was_typed_but_never_the_password() {
+    let app = spawn_app().await;
+    let browser = app.visitor();
+    let response = browser.post_form("signup", &[("email", "pat@example.org"), ("display_name", "Pat Doe"), ("password", "short12")]).await;
+    assert_eq!(response.status(), 302);
+    let cookies: Vec<&str> = response.headers().get_all("set-cookie").iter().filter_map(|c| c.to_str().ok()).collect();
+    let kept = cookies.iter().find(|c| c.starts_with("huddle_typed=")).expect("what was typed is kept");
+    assert!(kept.contains("HttpOnly") && kept.contains("SameSite=Strict") && kept.contains("Max-Age=60"), "{kept}");
+    assert!(kept.contains("pat%40example.org") && kept.contains("Pat+Doe"), "{kept}");
+    assert!(!kept.contains("short12") && !kept.contains("password"), "a password is never kept: {kept}");
+    let back = response.headers()["location"].to_str().unwrap().to_string();
+    let page = browser.http.get(back.replace(&app.origin, &browser.url(""))).header("accept", "text/html").send().await.unwrap();
+    let forgets =
+        page.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("huddle_typed=;") && c.contains("Max-Age=0")));
+    let html = page.html().await;
+    assert!(html.contains(r#"value="pat@example.org""#) && html.contains(r#"value="Pat Doe""#), "the form shows what was typed");
+    assert!(forgets, "the page that shows it forgets it");
+    // A success keeps nothing.
+    let ok = browser.post_form("signup", &[("email", "pat@example.org"), ("display_name", "Pat Doe"), ("password", "correct horse battery")]).await;
+    assert!(ok.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap_or_default().starts_with("huddle_typed=pat")));
+}
+
+#[tokio::test]
 async fn creating_a_room_without_javascript_returns_to_the_list_showing_it() {
     let app = spawn_app().await;
     let host = app.host("ada@example.org", "Ada").await;
