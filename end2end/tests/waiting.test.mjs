@@ -9,11 +9,9 @@ describe('a waiting guest', () => {
   const env = serverAndBrowser();
 
   it('is told whether the host is there, and the host sees them at once wherever they are', async () => {
-    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Clinic');
+    // A consultation: always a lobby.
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Clinic', 'Dr. Host', 'Consultation');
     await host.page.getByRole('link', { name: 'Settings of Clinic' }).click();
-    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
-    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
-    await host.page.getByText('The lobby setting is saved.').waitFor();
     // The doctor chooses to show their name and a note to waiting patients.
     await host.page.getByLabel('Show my name to guests before they join').check();
     await host.page.getByLabel('Welcome note (optional)').fill('Please have your medication list at hand.');

@@ -4,15 +4,13 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// The cookie that carries what a person typed back to a refused form.
-pub const TYPED_COOKIE: &str = "huddle_typed";
-
 /// What the person typed in field `name` before their form was refused
 /// (kept by the server function, see `api::context::keep_typed`), when the
 /// server renders the form again; `None` otherwise and in the browser.
 pub fn typed(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
+        use crate::api::TYPED_COOKIE;
         let parts = use_context::<http::request::Parts>()?;
         let kept = parts
             .headers

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod call;
 pub mod form;
 pub mod home;
+pub mod join_link;
 pub mod not_found;
 pub mod room;
 pub mod room_settings;

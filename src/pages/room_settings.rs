@@ -88,6 +88,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
     let title = crate::pages::title_text(&format!("Settings of {name}"));
+    let schedule_link = room.join_link.clone();
     view! {
         <Title text=title/>
         <section class="card settings-top">
@@ -101,9 +102,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
             </nav>
         </section>
 
-        <section class="card settings-section" id="general" aria-labelledby="general-heading">
-            <h2 id="general-heading">"General"</h2>
-            <p class="saved" role="status">{saved_in("general")}</p>
+        <Section id="general" title="General" saved=saved_in("general")()>
             <h3>"Name"</h3>
             <ActionForm action=rename attr:class="rename-room">
                 <FormError value=renamed/>
@@ -148,11 +147,9 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <p class="hint">"A call under way in this room ends for everyone."</p>
                 <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
             </ActionForm>
-        </section>
+        </Section>
 
-        <section class="card settings-section" id="guests" aria-labelledby="guests-heading">
-            <h2 id="guests-heading">"Guests"</h2>
-            <p class="saved" role="status">{saved_in("guests")}</p>
+        <Section id="guests" title="Guests" saved=saved_in("guests")()>
             <h3>"Lobby"</h3>
             {(!room.kind.lobby_optional()).then(|| view! {
                 <p class="hint">"A consultation always has a lobby: you let each guest in yourself."</p>
@@ -244,16 +241,27 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <button type="submit" disabled=move || set_privacy.pending().get()>"Save network setting"</button>
             </ActionForm>
 
-        </section>
+        </Section>
 
-        <section class="card settings-section" id="schedule" aria-labelledby="schedule-heading">
-            <h2 id="schedule-heading">"Schedule"</h2>
-            <p class="saved" role="status">{saved_in("schedule")}</p>
-            <crate::pages::sessions::RoomSessions room=room.id join_link=room.join_link.clone()/>
-        </section>
+        <Section id="schedule" title="Schedule" saved=saved_in("schedule")()>
+            <crate::pages::sessions::RoomSessions room=room.id join_link=schedule_link/>
+        </Section>
 
-        <section class="card settings-section" id="attendance" aria-labelledby="attendance-heading">
+        <Section id="attendance" title="Attendance" saved=None>
             <Attendance room=room.id/>
+        </Section>
+    }
+}
+
+/// One section of the settings page: its heading, what was just saved in
+/// it, and its forms.
+#[component]
+fn Section(id: &'static str, title: &'static str, saved: Option<&'static str>, children: Children) -> impl IntoView {
+    view! {
+        <section class="card settings-section" id=id aria-labelledby=format!("{id}-heading")>
+            <h2 id=format!("{id}-heading")>{title}</h2>
+            <p class="saved" role="status">{saved}</p>
+            {children()}
         </section>
     }
 }
@@ -305,7 +313,6 @@ pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>)
 fn Attendance(room: i64) -> impl IntoView {
     let stays = Resource::new(|| (), move |_| room_attendance(room));
     view! {
-        <h2 id="attendance-heading">"Attendance"</h2>
         <p><a href=format!("/rooms/{room}/attendance.csv") download="">"Download attendance (CSV)"</a></p>
         <Suspense fallback=|| view! { <p role="status">"Loading attendance…"</p> }>
             {move || Suspend::new(async move {

@@ -8,6 +8,7 @@ use crate::api::rooms::{my_rooms, CreateRoom, RoomSummary, WaitingGuestSummary};
 use crate::domain::RoomKind;
 use crate::error::AppError;
 use crate::pages::form::{field_error, outcome, Field, FormError};
+use crate::pages::join_link::JoinLink;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
@@ -55,12 +56,9 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
         <li class="room">
             <h2>{room.name.clone()}</h2>
             <p class="room-kind-label">{room.kind.label()}</p>
-            <label for=link_id.clone()>"Join link for " {room.name.clone()}</label>
-            <div class="link-row">
-                <input id=link_id class="join-link" type="text" readonly=true value=room.join_link.clone()/>
-                <CopyLinkButton link=room.join_link/>
+            <JoinLink id=link_id label=format!("Join link for {}", room.name) link=room.join_link>
                 <A href=format!("/r/{}", room.slug) attr:class="button primary">"Open room"</A>
-            </div>
+            </JoinLink>
             <p><A href=format!("/rooms/{}", room.id)>"Settings of " {room.name.clone()}</A></p>
         </li>
     }
@@ -128,26 +126,5 @@ fn WaitingPanel() -> impl IntoView {
             <h2 id="waiting-now-heading">"Waiting now"</h2>
             <ul aria-live="polite">{rows}</ul>
         </section>
-    }
-}
-
-/// "Copy link", which says "Copied" for a moment after copying. Without WASM
-/// the link stays selectable in its field.
-#[island]
-pub fn CopyLinkButton(link: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            crate::client::copy_to_clipboard(&link);
-            copied.set(true);
-            set_timeout(move || copied.set(false), std::time::Duration::from_secs(2));
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &link;
-    };
-    view! {
-        <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
-        <span class="visually-hidden" role="status">{move || copied.get().then_some("Link copied to the clipboard")}</span>
     }
 }

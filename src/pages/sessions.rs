@@ -7,6 +7,7 @@ use leptos_router::components::A;
 
 use crate::api::schedule::{room_sessions, upcoming_sessions, CancelSession, ScheduleSession, SessionSummary, Upcoming};
 use crate::pages::form::{field_error, outcome, Field, FormError};
+use crate::pages::join_link::JoinLink;
 
 /// A room's sessions, and the form to schedule another.
 #[component]
@@ -92,11 +93,7 @@ fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>, joi
             <p>{if session.over { "Ended: " } else { "Next: " }} {session.when}</p>
             {session.repeats.map(|r| view! { <p>{r}</p> })}
             {(!session.note.is_empty()).then(|| view! { <p class="note">"Note: " {session.note}</p> })}
-            <label for=link_id.clone()>{format!("Join link for {title}")}</label>
-            <div class="link-row">
-                <input id=link_id class="join-link" type="text" readonly=true value=join_link.clone()/>
-                <crate::pages::rooms::CopyLinkButton link=join_link/>
-            </div>
+            <JoinLink id=link_id label=format!("Join link for {title}") link=join_link/>
             <p><a href=session.calendar download="">{format!("Download calendar file for {title}")}</a></p>
             <p><a href=session.attendance download="">{format!("Attendance for {title} (CSV)")}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
@@ -161,12 +158,9 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
                     <li class="upcoming">
                         <h3>{u.title.clone()}</h3>
                         <p>{u.when} " · " {u.room_name}</p>
-                        <label for=link_id.clone()>{format!("Join link for {}", u.title)}</label>
-                        <div class="link-row">
-                            <input id=link_id class="join-link" type="text" readonly=true value=u.join_link.clone()/>
-                            <crate::pages::rooms::CopyLinkButton link=u.join_link/>
+                        <JoinLink id=link_id label=format!("Join link for {}", u.title) link=u.join_link>
                             <A href=format!("/r/{}", u.slug) attr:class="button primary">{start_label}</A>
-                        </div>
+                        </JoinLink>
                         <p><a href=u.calendar download="">{calendar_label}</a></p>
                     </li>
                 }
