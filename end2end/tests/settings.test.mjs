@@ -65,6 +65,21 @@ describe('settings and dashboard', () => {
     await page.getByText('Pat Early is waiting in Walk-in').waitFor({ timeout: 10_000 });
     console.log(`the dashboard listed the waiting guest ${Date.now() - knocked} ms after the knock`);
     await page.waitForFunction(() => document.title.startsWith('(1) waiting · '));
+    // Signed out in another tab: the list and the count go rather than
+    // staying there, stale.
+    const other = await host.context.newPage();
+    await other.goto(`${env.server.origin}/rooms`);
+    await other.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await other.waitForURL(`${env.server.origin}/`);
+    await page.getByText('Pat Early is waiting in Walk-in').waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.waitForFunction(() => !document.title.includes('waiting'));
+    await other.goto(`${env.server.origin}/login`);
+    await other.getByLabel('Email').fill('host@example.org');
+    await other.getByLabel('Password').fill('correct horse battery');
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.waitForURL('**/rooms');
+    await other.close();
+    await page.reload();
     await page.getByRole('link', { name: 'Open Walk-in' }).click();
     await page.getByRole('button', { name: 'Join', exact: true }).click();
     await page.getByRole('button', { name: 'Admit Pat Early' }).click();

@@ -89,17 +89,18 @@ pub fn localise_page() {
     }
 }
 
-/// GETs `url` (this site's) and reads its JSON answer; `None` if anything
-/// fails (the caller tries again later).
-pub async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
-    let window = web_sys::window()?;
-    let answer = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url)).await.ok()?;
-    let response: web_sys::Response = answer.dyn_into().ok()?;
+/// GETs `url` (this site's) and reads its JSON answer. `Err` carries the
+/// HTTP status of a refusal (401: signed out), or 0 when the network or
+/// the answer failed (the caller tries again later).
+pub async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, u16> {
+    let window = web_sys::window().ok_or(0u16)?;
+    let answer = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url)).await.map_err(|_| 0u16)?;
+    let response: web_sys::Response = answer.dyn_into().map_err(|_| 0u16)?;
     if !response.ok() {
-        return None;
+        return Err(response.status());
     }
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| 0u16)?).await.map_err(|_| 0u16)?;
+    serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(|_| 0u16)
 }
 
 /// A time of day, e.g. "14:05".

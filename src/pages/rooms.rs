@@ -76,8 +76,11 @@ fn WaitingPanel() -> impl IntoView {
     {
         let poll = move || {
             leptos::task::spawn_local(async move {
-                if let Some(list) = crate::client::fetch_json::<Vec<WaitingGuestSummary>>("/api/waiting_now").await {
-                    waiting.set(list);
+                match crate::client::fetch_json::<Vec<WaitingGuestSummary>>("/api/waiting_now").await {
+                    Ok(list) => waiting.set(list),
+                    // Signed out (idle, or elsewhere): nothing here is current any more.
+                    Err(401) => waiting.set(Vec::new()),
+                    Err(_) => {}
                 }
             })
         };
