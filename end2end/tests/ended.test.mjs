@@ -3,7 +3,7 @@
 // full call; a wrong passcode asks again on the form with the name kept.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callAction, hostWithRoom, joinCall, newPerson, personAction, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, newPerson, personAction, serverAndBrowser, setRoomSize, waitForRemoteVideos } from './support.mjs';
 
 /** The end screen's heading and first sentence on `page`. */
 async function endScreen(page) {
@@ -65,9 +65,7 @@ describe('end screens', () => {
   it('a full call says so and offers to try again', async () => {
     await host.page.goto(`${env.server.origin}/rooms`);
     await host.page.getByRole('link', { name: 'Settings of Follow-ups' }).click();
-    await host.page.getByLabel('Most people in the call, you included').fill('2');
-    await host.page.getByRole('button', { name: 'Save size' }).click();
-    await host.page.getByText('The room size is saved.').waitFor();
+    await setRoomSize(host.page, 2);
     await joinCall(host, joinLink);
     const first = await newPerson(env.browser);
     await joinCall(first, joinLink, 'First In');

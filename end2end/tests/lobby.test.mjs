@@ -2,7 +2,7 @@
 // away politely.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
+import { hostWithRoom, joinCall, mediaGrowth, newPerson, serverAndBrowser, turnOnLobby, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
 describe('the lobby', () => {
   const env = serverAndBrowser();
@@ -10,9 +10,7 @@ describe('the lobby', () => {
   it('the host turns the lobby on, admits one guest and turns another away', async () => {
     const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Consultations');
     await host.page.getByRole('link', { name: 'Settings of Consultations' }).click();
-    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
-    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
-    await host.page.getByText('The lobby setting is saved.').waitFor();
+    await turnOnLobby(host.page);
     assert.equal(await host.page.getByLabel('Guests wait in a lobby until I let them in').isChecked(), true);
 
     // A guest arrives before the host: waits, seeing nothing of the room.

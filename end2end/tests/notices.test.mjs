@@ -2,7 +2,7 @@
 // the live region), and a host's action is confirmed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, setRoomSize, turnOnLobby, waitForRemoteVideos } from './support.mjs';
 
 describe('refusals and host actions are said on screen', () => {
   const env = serverAndBrowser();
@@ -10,12 +10,8 @@ describe('refusals and host actions are said on screen', () => {
   it('the host is told a full call is why Admit did nothing, and sees what their actions did', async () => {
     const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Small group');
     await host.page.getByRole('link', { name: 'Settings of Small group' }).click();
-    await host.page.getByLabel('Guests wait in a lobby until I let them in').check();
-    await host.page.getByRole('button', { name: 'Save lobby setting' }).click();
-    await host.page.getByText('The lobby setting is saved.').waitFor();
-    await host.page.getByLabel('Most people in the call, you included').fill('2');
-    await host.page.getByRole('button', { name: 'Save size' }).click();
-    await host.page.getByText('The room size is saved.').waitFor();
+    await turnOnLobby(host.page);
+    await setRoomSize(host.page, 2);
 
     await joinCall(host, joinLink);
     const pat = await newPerson(env.browser);

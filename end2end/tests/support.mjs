@@ -309,3 +309,17 @@ export async function callAction(page, action) {
   await page.getByRole('button', { name: 'More', exact: true }).click();
   await page.getByRole('button', { name: action }).click();
 }
+
+/** On a room's settings page: guests wait in a lobby from now on. */
+export async function turnOnLobby(page) {
+  await page.getByLabel('Guests wait in a lobby until I let them in').check();
+  await page.getByRole('button', { name: 'Save lobby setting' }).click();
+  await page.getByText('The lobby setting is saved.').waitFor();
+}
+
+/** On a room's settings page: the call takes at most `size` people. */
+export async function setRoomSize(page, size) {
+  await page.getByLabel('Most people in the call, you included').fill(String(size));
+  await page.getByRole('button', { name: 'Save size' }).click();
+  await page.getByText('The room size is saved.').waitFor();
+}

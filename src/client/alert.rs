@@ -16,7 +16,7 @@ fn title_prefix(n: usize) -> String {
 }
 
 /// Puts "(2) waiting · " in front of the tab's title, or takes it away.
-pub fn show_waiting_in_title(n: usize) {
+fn show_waiting_in_title(n: usize) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let title = document.title();
     let own = match title.find(" waiting · ") {
@@ -26,10 +26,24 @@ pub fn show_waiting_in_title(n: usize) {
     document.set_title(&if n == 0 { own } else { format!("{}{own}", title_prefix(n)) });
 }
 
+/// Who waits changed, from `before` (`None` on the first look) to `now`
+/// (each one's key and the sentence that announces them): the title counts
+/// them, and the first newcomer is announced. Returns the keys, for the
+/// next change.
+pub fn waiting_changed<K: PartialEq>(before: Option<Vec<K>>, now: Vec<(K, String)>, speaker: &str, notify: bool) -> Vec<K> {
+    show_waiting_in_title(now.len());
+    if let Some(before) = &before {
+        if let Some((_, text)) = now.iter().find(|(key, _)| !before.contains(key)) {
+            someone_is_waiting(speaker, notify, text);
+        }
+    }
+    now.into_iter().map(|(key, _)| key).collect()
+}
+
 /// Someone new is waiting: a soft chime on `speaker` (the default when
 /// empty), and a notification if `notify` and the host is looking at
 /// another tab or window.
-pub fn someone_is_waiting(speaker: &str, notify: bool, text: &str) {
+fn someone_is_waiting(speaker: &str, notify: bool, text: &str) {
     play_notes(speaker, [880.0, 1175.0]);
     let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
     if hidden && notify {

@@ -16,7 +16,7 @@ mod js;
 mod media;
 mod rtc;
 
-pub use alert::{ask_to_notify, may_notify, show_waiting_in_title, someone_is_waiting};
+pub use alert::{ask_to_notify, may_notify, waiting_changed};
 pub use call::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 pub use check::check_connection;
 pub use js::{copy_to_clipboard, fetch_json, local_time, localise_page};

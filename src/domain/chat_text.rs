@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::text::is_forbidden;
+use super::text::text_with_lines;
 
 /// One chat message: 1 to 2,000 characters of visible text, line breaks
 /// kept, other control and bidirectional-override characters removed.
@@ -14,15 +14,14 @@ impl ChatText {
 
     /// Cleans and checks a message typed by a person.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let cleaned: String = raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !is_forbidden(*c)).collect();
-        let trimmed = cleaned.trim();
+        let trimmed = text_with_lines(raw);
         if trimmed.is_empty() {
             return Err("Please type a message.".into());
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
             return Err(format!("A message must be at most {} characters.", Self::MAX_CHARS));
         }
-        Ok(Self(trimmed.to_string()))
+        Ok(Self(trimmed))
     }
 
     pub fn as_str(&self) -> &str {

@@ -31,12 +31,11 @@ impl DisplayName {
         let named: Vec<&str> = words.iter().copied().filter(|w| !w.ends_with('.')).collect();
         let words = if named.is_empty() { words } else { named };
         let first = |w: &&str| w.chars().find(|c| !c.is_ascii_punctuation());
-        let letters = match words.as_slice() {
-            [] => Vec::new(),
+        match words.as_slice() {
+            [] => String::new(),
             [only] => first(only).into_iter().collect(),
             [head, .., last] => first(head).into_iter().chain(first(last)).collect(),
-        };
-        letters.into_iter().collect()
+        }
     }
 }
 

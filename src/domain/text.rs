@@ -1,4 +1,5 @@
-//! Rules shared by every short piece of text a person types (names, titles).
+//! Rules shared by every piece of text a person types: short ones (names,
+//! titles) and ones with lines (chat, a welcome note).
 
 /// Characters that must never reach a page or another participant: control
 /// characters and the bidirectional overrides that can disguise text.
@@ -32,6 +33,13 @@ pub(crate) fn short_text(raw: &str, max: usize, what: &str) -> Result<String, St
         return Err(format!("{} must be at most {max} characters.", capitalise(what)));
     }
     Ok(trimmed.to_string())
+}
+
+/// Text with lines, as typed: Windows line ends made plain, line breaks
+/// kept, other forbidden characters removed, the ends trimmed.
+pub(crate) fn text_with_lines(raw: &str) -> String {
+    let cleaned: String = raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !is_forbidden(*c)).collect();
+    cleaned.trim().to_string()
 }
 
 fn capitalise(what: &str) -> String {

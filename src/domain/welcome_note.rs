@@ -1,4 +1,4 @@
-use super::text::is_forbidden;
+use super::text::text_with_lines;
 
 /// A host's word to guests before they are let in ("I am running about ten
 /// minutes late"): up to 500 characters of visible text, line breaks kept,
@@ -12,15 +12,14 @@ impl WelcomeNote {
 
     /// Cleans and checks a note typed by a host; a blank one is no note.
     pub fn parse(raw: &str) -> Result<Option<Self>, String> {
-        let cleaned: String = raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !is_forbidden(*c)).collect();
-        let trimmed = cleaned.trim();
+        let trimmed = text_with_lines(raw);
         if trimmed.is_empty() {
             return Ok(None);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
             return Err(format!("A welcome note can be up to {} characters.", Self::MAX_CHARS));
         }
-        Ok(Some(Self(trimmed.to_string())))
+        Ok(Some(Self(trimmed)))
     }
 
     pub fn as_str(&self) -> &str {

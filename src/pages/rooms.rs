@@ -70,8 +70,8 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
 /// sight). Asks the server every few seconds.
 #[island]
 fn WaitingPanel() -> impl IntoView {
+    // Each answer sets the list anew, which also keeps "waiting 3 min" current.
     let waiting = RwSignal::new(Vec::<WaitingGuestSummary>::new());
-    let tick = RwSignal::new(0u32);
     #[cfg(feature = "hydrate")]
     {
         let poll = move || {
@@ -85,29 +85,17 @@ fn WaitingPanel() -> impl IntoView {
             })
         };
         poll();
-        if let Ok(timer) = set_interval_with_handle(
-            move || {
-                tick.update(|t| *t = t.wrapping_add(1));
-                poll();
-            },
-            std::time::Duration::from_secs(3),
-        ) {
+        if let Ok(timer) = set_interval_with_handle(poll, std::time::Duration::from_secs(3)) {
             on_cleanup(move || timer.clear());
         }
-        Effect::new(move |before: Option<Vec<(String, u64)>>| {
-            let now: Vec<(String, u64)> = waiting.with(|all| all.iter().map(|w| (w.room_path.clone(), w.since_ms)).collect());
-            crate::client::show_waiting_in_title(now.len());
-            let newcomer =
-                waiting.with(|all| all.iter().find(|w| before.as_ref().is_some_and(|b| !b.contains(&(w.room_path.clone(), w.since_ms)))).cloned());
-            if let Some(w) = newcomer {
-                let text = format!("{} is waiting to join {}.", w.name, w.room_name);
-                crate::client::someone_is_waiting("", crate::client::may_notify(), &text);
-            }
-            now
+        Effect::new(move |before| {
+            let now = waiting.with(|all| {
+                all.iter().map(|w| ((w.room_path.clone(), w.since_ms), format!("{} is waiting to join {}.", w.name, w.room_name))).collect()
+            });
+            crate::client::waiting_changed(before, now, "", crate::client::may_notify())
         });
     }
     let rows = move || {
-        tick.track();
         waiting
             .get()
             .into_iter()

@@ -42,7 +42,7 @@ impl Hub {
             lobby.push(WaitingGuest { id: who, name, since_ms: at_ms });
             self.tokens.insert(token.clone(), who);
             self.seats.insert(who, seat);
-            let host_here = !self.hosts_in(room).is_empty();
+            let host_here = self.host_here(room);
             let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token, host_here } }];
             out.extend(self.lobby_changed(room));
             return out;
@@ -66,7 +66,7 @@ impl Hub {
         let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
         let rules = self.rules_for(you.id);
         // The first host in: those waiting learn someone can let them in.
-        let first_host = host && self.hosts_in(room).is_empty();
+        let first_host = host && !self.host_here(room);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> =
@@ -128,7 +128,7 @@ impl Hub {
         }
         let mut out: Vec<Outgoing> =
             present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } }).collect();
-        if seat.host && self.hosts_in(room).is_empty() {
+        if seat.host && !self.host_here(room) {
             out.extend(self.tell_waiting(room, ServerMessage::HostHere { here: false }));
         }
         let Some(present) = self.rooms.get(&room) else { return out };

@@ -91,7 +91,7 @@ impl Hub {
 
     /// Tells everyone waiting in `room`'s lobby `message`.
     pub(super) fn tell_waiting(&self, room: RoomId, message: ServerMessage) -> Vec<Outgoing> {
-        tell(self.lobbies.get(&room).map(Vec::as_slice).unwrap_or_default().iter().map(|w| w.id), message)
+        tell(self.waiting_in(room).iter().map(|w| w.id), message)
     }
 
     /// Tells the hosts in `room`'s call who is waiting now.

@@ -408,6 +408,11 @@ impl Hub {
     fn hosts_in(&self, room: RoomId) -> Vec<ParticipantId> {
         self.everyone_in(room).into_iter().filter(|p| self.seats.get(p).is_some_and(|seat| seat.host)).collect()
     }
+
+    /// A host is in `room`'s call (all a waiting guest may know of it).
+    fn host_here(&self, room: RoomId) -> bool {
+        !self.hosts_in(room).is_empty()
+    }
 }
 
 /// `message` for each of `to`.

@@ -30,7 +30,7 @@ impl Hub {
             // Still waiting: still nothing about the room but whether a host
             // is in (held changes follow, ending where this begins).
             let room = seat.room;
-            let host_here = !self.hosts_in(room).is_empty();
+            let host_here = self.host_here(room);
             out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone(), host_here } });
             out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
             return (Ok(who), out);

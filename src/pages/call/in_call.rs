@@ -7,7 +7,7 @@ use super::actions::{command, send};
 use super::lobby::Lobby;
 use super::panels::{ChatPanel, DeviceSettings, PeopleList};
 use super::tiles::{LocalVideo, RemoteTile};
-use super::widgets::{fixed, icon, menu};
+use super::widgets::{fixed, icon, menu, Switch};
 use crate::call::protocol::{ClientMessage, ParticipantId};
 use crate::call::ui::{CallUi, Phase};
 
@@ -23,18 +23,6 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         },
     };
     let my_name = move || ui.me.get().map(|p| p.name.to_string()).unwrap_or_default();
-    let toggle_microphone = move || {
-        if ui.microphone_on.get_untracked() || ui.may_unmute.get_untracked() {
-            ui.microphone_on.update(|on| *on = !*on);
-            #[cfg(feature = "hydrate")]
-            crate::client::apply_send_state(ui);
-        }
-    };
-    let toggle_camera = move || {
-        ui.camera_on.update(|on| *on = !*on);
-        #[cfg(feature = "hydrate")]
-        crate::client::apply_send_state(ui);
-    };
     // M and V toggle microphone and camera, except while typing.
     #[cfg(feature = "hydrate")]
     {
@@ -51,8 +39,8 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 return;
             }
             match ev.key().as_str() {
-                "m" | "M" => toggle_microphone(),
-                "v" | "V" => toggle_camera(),
+                "m" | "M" => Switch::Microphone.flip(ui),
+                "v" | "V" => Switch::Camera.flip(ui),
                 _ => return,
             }
             ev.prevent_default();
@@ -181,17 +169,8 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         };
     let controls = view! {
         <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
-            <button type="button" class="tool" class:off=move || !ui.microphone_on.get() on:click=move |_| toggle_microphone()
-                aria-pressed=move || (!ui.microphone_on.get()).to_string() aria-keyshortcuts="M"
-                disabled=move || !ui.microphone_on.get() && !ui.may_unmute.get() aria-describedby="speak-hint">
-                {icon(Signal::derive(move || if ui.microphone_on.get() { "mic" } else { "mic-off" }))}
-                <span class="label">{move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}<span aria-hidden="true">" (M)"</span></span>
-            </button>
-            <button type="button" class="tool" class:off=move || !ui.camera_on.get() on:click=move |_| toggle_camera()
-                aria-pressed=move || (!ui.camera_on.get()).to_string() aria-keyshortcuts="V">
-                {icon(Signal::derive(move || if ui.camera_on.get() { "video" } else { "video-off" }))}
-                <span class="label">{move || if ui.camera_on.get() { "Stop camera" } else { "Start camera" }}<span aria-hidden="true">" (V)"</span></span>
-            </button>
+            {Switch::Microphone.button(ui, true)}
+            {Switch::Camera.button(ui, true)}
             <button type="button" class="tool share" hidden=move || !ui.may_share_screen.get() aria-pressed=move || ui.sharing.get().to_string()
                 on:click=toggle_share>
                 {icon(Signal::derive(move || if ui.sharing.get() { "monitor-x" } else { "monitor-up" }))}

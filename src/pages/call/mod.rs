@@ -57,22 +57,13 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     });
     // For the host, someone new waiting shows in the tab's title, chimes,
     // and (if asked for) notifies.
-    Effect::new(move |before: Option<Vec<crate::call::protocol::ParticipantId>>| {
-        let waiting = ui.waiting.with(|all| all.iter().map(|w| w.id).collect::<Vec<_>>());
-        #[cfg(feature = "hydrate")]
-        {
-            crate::client::show_waiting_in_title(waiting.len());
-            let newcomer =
-                ui.waiting.with(|all| all.iter().find(|w| !before.as_ref().is_some_and(|b| b.contains(&w.id))).map(|w| w.name.to_string()));
-            if let Some(name) = newcomer {
-                let text = format!("{name} is waiting to join {room_for_alerts}.");
-                crate::client::someone_is_waiting(&ui.speaker_id.get_untracked(), ui.notify_waiting.get_untracked(), &text);
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (before, &room_for_alerts);
-        waiting
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |before| {
+        let now = ui.waiting.with(|all| all.iter().map(|w| (w.id, format!("{} is waiting to join {room_for_alerts}.", w.name))).collect());
+        crate::client::waiting_changed(before, now, &ui.speaker_id.get_untracked(), ui.notify_waiting.get_untracked())
     });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = room_for_alerts;
     // Navigating away from the room page hangs up.
     on_cleanup(|| {
         #[cfg(feature = "hydrate")]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::panels::DeviceSettings;
 use super::tiles::LocalVideo;
-use super::widgets::icon;
+use super::widgets::Switch;
 use crate::api::rooms::{Availability, RoomInvitation};
 use crate::call::ui::{CallUi, MediaCheck};
 
@@ -42,27 +42,14 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
     };
     let open = move || availability.get() == Availability::Open;
     let can_join = move || hydrated.get() && open();
-    let toggle = move |which: RwSignal<bool>| {
-        which.update(|on| *on = !*on);
-        #[cfg(feature = "hydrate")]
-        crate::client::apply_send_state(ui);
-    };
     // Opens by itself when a check finds a problem.
     let problem = move || [ui.server_check, ui.network_check].iter().any(|c| c.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok)));
     let preview = view! {
         <div class="preview-box">
             <LocalVideo ui class="preview" label="Your camera preview"/>
             <div class="preview-controls">
-                <button type="button" class="tool" class:off=move || !ui.microphone_on.get() aria-pressed=move || (!ui.microphone_on.get()).to_string()
-                    on:click=move |_| toggle(ui.microphone_on)>
-                    {icon(Signal::derive(move || if ui.microphone_on.get() { "mic" } else { "mic-off" }))}
-                    <span class="label">{move || if ui.microphone_on.get() { "Mute microphone" } else { "Unmute microphone" }}</span>
-                </button>
-                <button type="button" class="tool" class:off=move || !ui.camera_on.get() aria-pressed=move || (!ui.camera_on.get()).to_string()
-                    on:click=move |_| toggle(ui.camera_on)>
-                    {icon(Signal::derive(move || if ui.camera_on.get() { "video" } else { "video-off" }))}
-                    <span class="label">{move || if ui.camera_on.get() { "Stop camera" } else { "Start camera" }}</span>
-                </button>
+                {Switch::Microphone.button(ui, false)}
+                {Switch::Camera.button(ui, false)}
             </div>
         </div>
         <p class="media-status" role="status">{media_status}</p>
