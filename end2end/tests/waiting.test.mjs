@@ -1,9 +1,10 @@
 // A doctor never misses a waiting patient: a banner with Admit on the call
-// screen within 2 s of the knock, the count in the tab's title, and a chime;
+// screen within 2 s of the knock, the count in the tab's title, a chime,
+// and a browser notification while looking elsewhere, if asked for;
 // and the patient reads the truth about whether the doctor is there yet.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
 
 describe('a waiting guest', () => {
   const env = serverAndBrowser();
@@ -78,5 +79,45 @@ describe('a waiting guest', () => {
     // Turned away, the title is the room's again.
     await host.page.getByRole('button', { name: 'Deny Sam Second' }).click();
     await host.page.waitForFunction(() => !document.title.includes('waiting'));
+  });
+
+  it('a host who asked to be notified is notified of a knock while looking elsewhere, and not while looking', async () => {
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Night clinic', 'Dr. Host', 'Consultation');
+    // The browser's side, recorded: leave granted when asked, the tab in or
+    // out of sight at the test's word, each notification shown.
+    await host.context.addInitScript(() => {
+      window.__notified = [];
+      let permission = 'default';
+      window.Notification = function (text) {
+        window.__notified.push(text);
+      };
+      Object.defineProperty(window.Notification, 'permission', { get: () => permission });
+      window.Notification.requestPermission = () => {
+        permission = 'granted';
+        return Promise.resolve('granted');
+      };
+      Object.defineProperty(document, 'hidden', { get: () => window.__hidden === true });
+    });
+    await joinCall(host, joinLink);
+    await host.page.getByText('You are the only one here').waitFor();
+    await callAction(host.page, 'Notify me when someone waits');
+    await host.page.getByText('Your browser will tell you when someone is waiting, even in another tab.').waitFor();
+
+    await host.page.evaluate(() => {
+      window.__hidden = true;
+    });
+    const pat = await newPerson(env.browser);
+    await joinCall(pat, joinLink, 'Pat Night');
+    await host.page.waitForFunction(() => window.__notified.length > 0);
+    assert.deepEqual(await host.page.evaluate(() => window.__notified), ['Pat Night is waiting to join Night clinic.']);
+
+    // Looking at the call, the banner and the chime are enough.
+    await host.page.evaluate(() => {
+      window.__hidden = false;
+    });
+    const sam = await newPerson(env.browser);
+    await joinCall(sam, joinLink, 'Sam Day');
+    await host.page.getByRole('button', { name: 'Admit Sam Day' }).waitFor();
+    assert.equal(await host.page.evaluate(() => window.__notified.length), 1);
   });
 });
