@@ -118,6 +118,17 @@ impl Application {
 
         let turn = config.turn.clone().map(crate::call::turn::TurnIssuer::new);
         let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), turn, config.signaling, config.clock.clone()));
+        if let Some(at) = config.media {
+            let to = Arc::downgrade(&signaling);
+            let deliver = move |who, message| {
+                if let Some(signaling) = to.upgrade() {
+                    signaling.deliver(who, message);
+                }
+            };
+            let server = crate::server::media::MediaServer::start(at, deliver)
+                .map_err(|e| anyhow::anyhow!("HUDDLE_MEDIA_ADDR={}: the media server could not start: {e}", at.bind))?;
+            signaling.attach_media(server);
+        }
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;

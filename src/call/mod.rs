@@ -21,6 +21,56 @@ pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod hub;
+#[cfg(feature = "ssr")]
+pub mod sfu;
+
+use crate::call::protocol::Topology;
+use crate::domain::RoomKind;
 
 /// Most participants a full-mesh call carries well.
 pub const MESH_LIMIT: usize = 4;
+
+/// Which calls go through the media server, when it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaPolicy {
+    /// Most participants of a call through the media server.
+    pub room_size: usize,
+    /// Consultations go through it too (their media is then no longer
+    /// end-to-end encrypted between the two browsers).
+    pub consultations: bool,
+}
+
+/// How a room's call carries media, decided when the call starts: a class
+/// always through the media server, so the server enforces its rules from
+/// the first minute; a meeting larger than a mesh carries through it; a
+/// consultation browser to browser, unless the operator says otherwise.
+/// Without a media server (`policy` `None`), every call is a mesh.
+pub fn topology_for(kind: RoomKind, limit: Option<usize>, policy: Option<MediaPolicy>) -> Topology {
+    let Some(policy) = policy else { return Topology::Mesh };
+    match kind {
+        RoomKind::Class => Topology::Sfu,
+        RoomKind::Consultation if policy.consultations => Topology::Sfu,
+        RoomKind::Consultation => Topology::Mesh,
+        RoomKind::Meeting if limit.is_some_and(|limit| limit > MESH_LIMIT) => Topology::Sfu,
+        RoomKind::Meeting => Topology::Mesh,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_large_meetings_go_through_the_media_server_and_consultations_do_not() {
+        let policy = Some(MediaPolicy { room_size: 40, consultations: false });
+        assert_eq!(topology_for(RoomKind::Class, None, policy), Topology::Sfu);
+        assert_eq!(topology_for(RoomKind::Class, Some(2), policy), Topology::Sfu, "even a class of two");
+        assert_eq!(topology_for(RoomKind::Meeting, Some(12), policy), Topology::Sfu);
+        assert_eq!(topology_for(RoomKind::Meeting, Some(4), policy), Topology::Mesh);
+        assert_eq!(topology_for(RoomKind::Meeting, None, policy), Topology::Mesh, "unset: the mesh's own cap");
+        assert_eq!(topology_for(RoomKind::Consultation, Some(2), policy), Topology::Mesh);
+        let routed = Some(MediaPolicy { room_size: 40, consultations: true });
+        assert_eq!(topology_for(RoomKind::Consultation, Some(2), routed), Topology::Sfu);
+        assert_eq!(topology_for(RoomKind::Class, None, None), Topology::Mesh, "no media server: a mesh");
+    }
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A participant's id, unique on this server. It outlives one connection: a
 /// participant who resumes after a network blip keeps it.
@@ -75,6 +75,52 @@ impl From<StreamId> for String {
     fn from(id: StreamId) -> Self {
         id.0
     }
+}
+
+/// How a call's media travels, decided when the call starts and told in
+/// `welcome`: browser to browser (a mesh: end-to-end encrypted, up to four
+/// people), or through the server's media server (classes, and meetings
+/// larger than a mesh carries).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topology {
+    #[default]
+    Mesh,
+    Sfu,
+}
+
+/// What one line of a browser's offer to the media server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaSource {
+    Microphone,
+    Camera,
+    Screen,
+    ScreenAudio,
+}
+
+impl MediaSource {
+    pub fn is_video(self) -> bool {
+        matches!(self, Self::Camera | Self::Screen)
+    }
+}
+
+/// A picture a page shows, for the media server: whose, which (camera or
+/// screen) and how tall on screen, in device pixels (0: not visible now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoWant {
+    pub id: ParticipantId,
+    pub source: MediaSource,
+    pub height: u32,
+}
+
+/// What one receive slot of a browser's media-server connection carries:
+/// the media line (`mid`) and whose stream, or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotFeed {
+    pub mid: String,
+    pub id: Option<ParticipantId>,
+    pub source: Option<MediaSource>,
 }
 
 /// A guest waiting in a room's lobby, as the host sees them.
@@ -180,6 +226,21 @@ pub enum ClientMessage {
     Media { state: MediaState },
     /// Leave the room; the socket may then be closed.
     Leave,
+    // The media server's messages are compiled into the server alone until
+    // the browser's client for it lands: the browser bundle is at its size
+    // budget until it is split per page (issue 16, part 2).
+    /// In a call through the media server: the browser's offer for its one
+    /// connection to it (the first, or a new one to restart ICE), with what
+    /// each of its send lines carries, by `mid`. Answered with
+    /// `sfu_answer`; refused with `not_admitted`, `wrong_topology` or
+    /// `invalid_offer`.
+    #[cfg(feature = "ssr")]
+    SfuOffer { sdp: String, sources: std::collections::BTreeMap<String, MediaSource> },
+    /// In a call through the media server: the pictures this page shows,
+    /// most important first. Until a page says, it gets screens, then
+    /// hosts, then whoever speaks.
+    #[cfg(feature = "ssr")]
+    SfuView { want: Vec<VideoWant> },
 }
 
 /// Messages the server sends.
@@ -196,6 +257,9 @@ pub enum ServerMessage {
         resume_token: ResumeToken,
         /// What you may do in this call.
         rules: CallRules,
+        /// How this call's media travels.
+        #[serde(default)]
+        topology: Topology,
     },
     /// Answer to a guest's `join` in a room with a lobby: wait until the
     /// host lets you in (then `welcome` follows) or not (`error`, `denied`).
@@ -235,7 +299,13 @@ pub enum ServerMessage {
     Lobby { waiting: Vec<WaitingGuest> },
     /// Answer to `resume`: you are back as `you`; `participants` is who is
     /// here now. Messages that arrived for you while you were away follow.
-    Resumed { you: Participant, participants: Vec<Participant>, rules: CallRules },
+    Resumed {
+        you: Participant,
+        participants: Vec<Participant>,
+        rules: CallRules,
+        #[serde(default)]
+        topology: Topology,
+    },
     /// `id` came back on a new connection. Nothing changed for the call, but
     /// signals sent to it just before it dropped may be lost: finish any
     /// negotiation with it that is still waiting.
@@ -250,6 +320,25 @@ pub enum ServerMessage {
     Chat { from: ParticipantId, text: ChatText, sent_at_ms: u64 },
     /// `payload` from participant `from` of your room (stamped by the server).
     Signal { from: ParticipantId, payload: SignalPayload },
+    /// The media server's answer to your `sfu_offer`: ICE-lite, its one
+    /// address; nothing is trickled either way.
+    #[cfg(feature = "ssr")]
+    SfuAnswer { sdp: String },
+    /// What each of your receive slots carries now, whenever it changes.
+    #[cfg(feature = "ssr")]
+    SfuSlots { video: Vec<SlotFeed>, audio: Vec<SlotFeed> },
+    /// Who is speaking now, loudest first (at most every 400 ms, when it
+    /// changes).
+    #[cfg(feature = "ssr")]
+    Speakers { ids: Vec<ParticipantId> },
+    /// Which simulcast layers (rids) of your send line `mid` someone
+    /// watches: send only those.
+    #[cfg(feature = "ssr")]
+    SfuLayers { mid: String, active: Vec<String> },
+    /// Your media connection failed at the server: make a new one (a new
+    /// peer connection and `sfu_offer`).
+    #[cfg(feature = "ssr")]
+    SfuRestart,
     /// Your last message was refused; the connection stays open unless the
     /// code says otherwise.
     Error { code: ErrorCode, message: String },
@@ -339,6 +428,11 @@ pub enum ErrorCode {
     /// `resume` came too late (the grace period is over), the token is
     /// unknown (say, the server restarted) or it is not yours. Join again.
     ResumeRefused,
+    /// `sfu_offer` or `sfu_view` in a browser-to-browser call, or `signal`
+    /// in a call through the media server.
+    WrongTopology,
+    /// The media server could not use this offer.
+    InvalidOffer,
     /// Too many messages too fast; this one was dropped. Keep it up and the
     /// connection is closed (1008).
     RateLimited,
@@ -394,6 +488,8 @@ impl ServerMessage {
             ErrorCode::ScreenShareNotAllowed => "In this room only the host can share their screen.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
+            ErrorCode::WrongTopology => "This page does not match how the call is connected. Please reload it.",
+            ErrorCode::InvalidOffer => "The connection to the call's media could not be set up. Please reload the page.",
         };
         Self::Error { code, message: message.into() }
     }

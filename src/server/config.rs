@@ -1,13 +1,15 @@
 //! Configuration from environment variables, each with a default that runs
 //! Huddle on this machine with no set-up.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::call::protocol::IceServer;
 use crate::call::turn::TurnConfig;
+use crate::call::MediaPolicy;
 use crate::server::client_address::TrustedProxies;
+use crate::server::media::MediaAddress;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::signaling::SignalingSettings;
@@ -91,6 +93,18 @@ Configuration (environment variables):
   HUDDLE_WS_MAX_PER_ACCOUNT
                         open signaling sockets per signed-in account  [default: 10]
   HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
+  HUDDLE_MEDIA_ADDR     UDP address of the media server, which carries
+                        classes and meetings above the mesh's size; all
+                        media goes through this one port  [default: off]
+  HUDDLE_MEDIA_PUBLIC_IP
+                        the IP browsers reach HUDDLE_MEDIA_ADDR's port at,
+                        when that is not the bound one (behind NAT)
+  HUDDLE_SFU_ROOM_SIZE  participants per call through the media server
+                                                          [default: 40]
+  HUDDLE_CONSULTATION_SFU
+                        on: consultations go through the media server too
+                        (their media is then not end-to-end encrypted
+                        between the two browsers)       [default: off]
   HUDDLE_JOIN_EARLY_MINUTES
                         how long before a scheduled session guests may join  [default: 15]
   HUDDLE_RESUME_GRACE_SECONDS
@@ -149,8 +163,11 @@ pub struct Config {
     pub room_lookup_limit_per_address: u32,
     /// How often expired sessions are swept out (and audited).
     pub session_sweep_every: Duration,
-    /// Signaling liveness and limits.
+    /// Signaling liveness and limits (and which calls go through the media
+    /// server, when `media` is set).
     pub signaling: SignalingSettings,
+    /// The media server's UDP port, if it runs.
+    pub media: Option<MediaAddress>,
     /// How long before a scheduled session its join link lets guests in.
     pub join_early: Duration,
     /// How long attendance, kept chat and audit rows are kept.
@@ -182,6 +199,7 @@ impl Default for Config {
             room_lookup_limit_per_address: 100,
             session_sweep_every: Duration::from_secs(60),
             signaling: SignalingSettings::default(),
+            media: None,
             join_early: Duration::from_secs(15 * 60),
             retention: Retention::default(),
             clock: crate::server::clock::Clock::default(),
@@ -300,6 +318,7 @@ impl Config {
         if config.retention.audit_days < AUDIT_MINIMUM_DAYS {
             anyhow::bail!("HUDDLE_KEEP_AUDIT_DAYS must be at least {AUDIT_MINIMUM_DAYS}: the audit log is kept at least that long");
         }
+        media_from(&get, &mut config)?;
         if let Some(root) = get("HUDDLE_SITE_ROOT").or_else(|| get("LEPTOS_SITE_ROOT")) {
             config.site_root = root;
         }
@@ -362,6 +381,10 @@ impl Config {
             ("HUDDLE_WS_MAX_PER_ADDRESS", s.max_per_address.to_string()),
             ("HUDDLE_WS_MAX_PER_ACCOUNT", s.max_per_account.to_string()),
             ("HUDDLE_ROOM_SIZE", s.room_size.to_string()),
+            ("HUDDLE_MEDIA_ADDR", or_off(self.media.map(|m| m.bind.to_string()))),
+            ("HUDDLE_MEDIA_PUBLIC_IP", or_off(self.media.and_then(|m| m.public_ip).map(|ip| ip.to_string()))),
+            ("HUDDLE_SFU_ROOM_SIZE", or_off(s.media.map(|m| m.room_size.to_string()))),
+            ("HUDDLE_CONSULTATION_SFU", or_off(s.media.map(|m| if m.consultations { "on" } else { "off" }.to_string()))),
             ("HUDDLE_JOIN_EARLY_MINUTES", (self.join_early.as_secs() / 60).to_string()),
             ("HUDDLE_RESUME_GRACE_SECONDS", s.resume_grace.as_secs().to_string()),
             ("HUDDLE_KEEP_ATTENDANCE_DAYS", self.retention.attendance_days.to_string()),
@@ -377,6 +400,42 @@ fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
         Ok(n) if n > 0 => Ok(n),
         _ => anyhow::bail!("{name}={raw:?} must be a whole number above 0"),
     }
+}
+
+/// The media server: `HUDDLE_MEDIA_ADDR` turns it on; the others only mean
+/// something with it.
+fn media_from(get: &impl Fn(&str) -> Option<String>, config: &mut Config) -> anyhow::Result<()> {
+    let Some(raw) = get("HUDDLE_MEDIA_ADDR") else {
+        for name in ["HUDDLE_MEDIA_PUBLIC_IP", "HUDDLE_SFU_ROOM_SIZE", "HUDDLE_CONSULTATION_SFU"] {
+            if get(name).is_some() {
+                anyhow::bail!("{name} needs HUDDLE_MEDIA_ADDR: without it there is no media server");
+            }
+        }
+        return Ok(());
+    };
+    let bind: SocketAddr = raw.trim().parse().map_err(|_| anyhow::anyhow!("HUDDLE_MEDIA_ADDR={raw:?} is not a UDP address like 0.0.0.0:7882"))?;
+    let public_ip: Option<IpAddr> = match get("HUDDLE_MEDIA_PUBLIC_IP") {
+        None => None,
+        Some(ip) => Some(ip.trim().parse().map_err(|_| anyhow::anyhow!("HUDDLE_MEDIA_PUBLIC_IP={ip:?} is not an IP address"))?),
+    };
+    if bind.ip().is_unspecified() && public_ip.is_none() {
+        anyhow::bail!("HUDDLE_MEDIA_ADDR={raw:?} listens on every address: set HUDDLE_MEDIA_PUBLIC_IP to the one browsers reach");
+    }
+    if public_ip.is_some_and(|ip| ip.is_unspecified()) {
+        anyhow::bail!("HUDDLE_MEDIA_PUBLIC_IP must be an address browsers can reach, not 0.0.0.0");
+    }
+    let room_size = match get("HUDDLE_SFU_ROOM_SIZE") {
+        None => 40,
+        Some(n) => usize::try_from(positive("HUDDLE_SFU_ROOM_SIZE", &n)?)?,
+    };
+    let consultations = match get("HUDDLE_CONSULTATION_SFU").as_deref().map(str::trim) {
+        None | Some("off") => false,
+        Some("on") => true,
+        Some(other) => anyhow::bail!("HUDDLE_CONSULTATION_SFU={other:?} must be on or off"),
+    };
+    config.media = Some(MediaAddress { bind, public_ip });
+    config.signaling.media = Some(MediaPolicy { room_size, consultations });
+    Ok(())
 }
 
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
@@ -544,6 +603,28 @@ mod tests {
         }
         assert!(text.contains("HUDDLE_TURN_SECRET=****"));
         assert!(text.contains("HUDDLE_PUBLIC_ORIGIN=http://127.0.0.1:3000"));
+    }
+
+    #[test]
+    fn the_media_server_runs_only_when_its_port_is_set_and_its_settings_are_checked() {
+        let off = from(&[]).unwrap();
+        assert!(off.media.is_none() && off.signaling.media.is_none());
+        let on = from(&[("HUDDLE_MEDIA_ADDR", "10.0.0.5:7882"), ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")]).unwrap();
+        assert_eq!(on.media, Some(MediaAddress { bind: "10.0.0.5:7882".parse().unwrap(), public_ip: Some("203.0.113.9".parse().unwrap()) }));
+        assert_eq!(on.signaling.media, Some(MediaPolicy { room_size: 40, consultations: false }));
+        let sized = from(&[("HUDDLE_MEDIA_ADDR", "127.0.0.1:0"), ("HUDDLE_SFU_ROOM_SIZE", "25"), ("HUDDLE_CONSULTATION_SFU", "on")]).unwrap();
+        assert_eq!(sized.signaling.media, Some(MediaPolicy { room_size: 25, consultations: true }));
+        for bad in [
+            vec![("HUDDLE_MEDIA_ADDR", "everywhere")],
+            vec![("HUDDLE_MEDIA_ADDR", "0.0.0.0:7882")],
+            vec![("HUDDLE_MEDIA_ADDR", "127.0.0.1:7882"), ("HUDDLE_SFU_ROOM_SIZE", "0")],
+            vec![("HUDDLE_MEDIA_ADDR", "127.0.0.1:7882"), ("HUDDLE_CONSULTATION_SFU", "yes")],
+            vec![("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")],
+        ] {
+            let err = from(&bad).unwrap_err().to_string();
+            let named = bad.iter().any(|(k, _)| err.contains(k));
+            assert!(named, "{err}");
+        }
     }
 
     #[test]

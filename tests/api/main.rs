@@ -13,6 +13,7 @@ mod host_controls;
 mod hostile_clients;
 mod https;
 mod lobby;
+mod media;
 mod pages;
 mod passcode;
 mod resume;

@@ -66,6 +66,9 @@ impl Hub {
     pub(super) fn mute(&mut self, who: ParticipantId) -> Vec<Outgoing> {
         let mut out = vec![Outgoing { to: who, message: ServerMessage::MutedByHost }];
         let guests_may_unmute = self.rules_of_room(who).is_none_or(|r| r.guests.may_unmute);
+        if let Some(seat) = self.seats.get_mut(&who).filter(|s| !s.host) {
+            seat.held_muted = true;
+        }
         if let Some(seat) = self.seats.get_mut(&who).filter(|s| s.may_speak && !guests_may_unmute) {
             seat.may_speak = false;
             out.push(Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: false } });

@@ -12,8 +12,10 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms, rules, person } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, mut rules, person } = entry;
         let keeps_chat = rules.keep_chat;
+        let size = (rules.limit != usize::MAX).then_some(rules.limit);
+        rules.topology = crate::call::topology_for(rules.kind, size, self.media);
         // The first join sets them; a call under way keeps them until
         // nobody is in the room or its lobby (see `forget_if_idle`).
         self.settings.entry(room).or_insert(rules);
@@ -30,6 +32,7 @@ impl Hub {
             host,
             admitted: !wait,
             may_speak: false,
+            held_muted: false,
             media: None,
             keeps_chat,
             person,
@@ -67,6 +70,7 @@ impl Hub {
         let rules = self.rules_for(you.id);
         // The first host in: those waiting learn someone can let them in.
         let first_host = host && !self.host_here(room);
+        let topology = self.topology_of(room);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> =
@@ -80,6 +84,7 @@ impl Hub {
                 ice_servers: self.ice_servers.clone(),
                 resume_token: token,
                 rules,
+                topology,
             },
         });
         let joiner = you.id;

@@ -23,11 +23,12 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::call::protocol::{
-    ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, WaitingGuest, PROTOCOL_VERSION,
+    ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, Topology, WaitingGuest, PROTOCOL_VERSION,
 };
+use crate::call::sfu::{Command as MediaCommand, Grant};
 use crate::call::turn::TurnIssuer;
-use crate::call::MESH_LIMIT;
-use crate::domain::{AccountId, CallRules, ChatText, DisplayName};
+use crate::call::{MediaPolicy, MESH_LIMIT};
+use crate::domain::{AccountId, CallRules, ChatText, DisplayName, RoomKind};
 
 pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_WAIT};
 pub use step::{Caller, Closing, Effects, Ending, Now};
@@ -102,11 +103,16 @@ pub struct RoomRules {
     pub guests: CallRules,
     /// The call's chat is kept: each message is also a [`Record::Said`].
     pub keep_chat: bool,
+    /// What the room is for: with its size, it decides the topology.
+    pub kind: RoomKind,
+    /// How the call carries media: decided by the hub at the first join
+    /// (whatever the join says), kept for the call.
+    pub topology: Topology,
 }
 
 impl Default for RoomRules {
     fn default() -> Self {
-        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false }
+        Self { limit: usize::MAX, companions: false, guests: CallRules::OPEN, keep_chat: false, kind: RoomKind::Meeting, topology: Topology::Mesh }
     }
 }
 
@@ -182,6 +188,9 @@ struct Seat {
     admitted: bool,
     /// The host let this guest unmute themselves, where guests may not.
     may_speak: bool,
+    /// The host muted them and they have not turned their microphone on
+    /// again since: the media server does not forward their voice.
+    held_muted: bool,
     /// What they said they send; `None` until they say.
     media: Option<MediaState>,
     /// Whether the room kept its chat when they joined (what their page
@@ -224,6 +233,10 @@ pub struct Hub {
     to_mark: Vec<(Cooldown, RoomId, Person)>,
     /// Makes TURN credentials for those in a call, if TURN is configured.
     turn: Option<TurnIssuer>,
+    /// Which calls go through the media server, if one runs.
+    media: Option<MediaPolicy>,
+    /// What the media server was last told each participant may do.
+    granted: HashMap<ParticipantId, Grant>,
 }
 
 impl Hub {
@@ -250,7 +263,16 @@ impl Hub {
             removed: Marks::new(REMOVED_WAIT),
             to_mark: Vec::new(),
             turn: None,
+            media: None,
+            granted: HashMap::new(),
         }
+    }
+
+    /// The same hub, routing the calls `policy` names through the media
+    /// server.
+    pub fn with_media(mut self, policy: Option<MediaPolicy>) -> Self {
+        self.media = policy;
+        self
     }
 
     /// The same hub, giving everyone let into a call their own TURN
@@ -372,7 +394,69 @@ impl Hub {
 
     /// How many `room`'s call takes.
     fn limit_of(&self, room: RoomId) -> usize {
-        self.settings.get(&room).map_or(self.room_limit, |rules| rules.limit.min(self.room_limit))
+        let Some(rules) = self.settings.get(&room) else { return self.room_limit };
+        let cap = match (rules.topology, self.media) {
+            (Topology::Sfu, Some(policy)) => policy.room_size,
+            _ => self.room_limit,
+        };
+        rules.limit.min(cap)
+    }
+
+    /// How `room`'s call carries media.
+    pub fn topology_of(&self, room: RoomId) -> Topology {
+        self.settings.get(&room).map_or(Topology::Mesh, |rules| rules.topology)
+    }
+
+    /// What the media server should let `who` do: `None` for someone not
+    /// in a call through it (a waiting guest included).
+    fn grant_of(&self, who: ParticipantId, seat: &Seat) -> Option<Grant> {
+        if !seat.admitted || self.topology_of(seat.room) != Topology::Sfu {
+            return None;
+        }
+        let rules = self.rules_for(who);
+        let media = seat.media.clone().unwrap_or_default();
+        Some(Grant {
+            room: seat.room,
+            host: seat.host,
+            audio: seat.host || (rules.may_unmute && !seat.held_muted),
+            screen: rules.may_share_screen,
+            camera_on: media.camera,
+            screen_on: media.screen.is_some(),
+        })
+    }
+
+    /// What the media server must be told after a step: rights new or
+    /// changed, and the connections of those no longer in a call through it.
+    pub(super) fn media_commands(&mut self) -> Vec<MediaCommand> {
+        if self.media.is_none() || (self.granted.is_empty() && !self.settings.values().any(|r| r.topology == Topology::Sfu)) {
+            return Vec::new();
+        }
+        let mut now: HashMap<ParticipantId, Grant> = HashMap::new();
+        for (room, rules) in &self.settings {
+            if rules.topology != Topology::Sfu {
+                continue;
+            }
+            for p in self.rooms.get(room).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(grant) = self.seats.get(&p.id).and_then(|seat| self.grant_of(p.id, seat)) {
+                    now.insert(p.id, grant);
+                }
+            }
+        }
+        let mut commands: Vec<MediaCommand> =
+            self.granted.keys().filter(|who| !now.contains_key(who)).map(|&who| MediaCommand::Revoke { who }).collect();
+        for (who, grant) in &now {
+            if self.granted.get(who) != Some(grant) {
+                commands.push(MediaCommand::Grant { who: *who, grant: *grant });
+            }
+        }
+        // Revokes first, then grants in a steady order.
+        commands.sort_by_key(|c| match c {
+            MediaCommand::Revoke { who } => (0, *who),
+            MediaCommand::Grant { who, .. } => (1, *who),
+            _ => (2, ParticipantId(0)),
+        });
+        self.granted = now;
+        commands
     }
 
     /// What `who` may do in their call: everything for the host, the room's

@@ -44,7 +44,7 @@ impl Hub {
         };
         let participants: Vec<Participant> = present.iter().filter(|p| p.id != who).cloned().collect();
         let resumed = participants.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } }).collect();
-        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules } });
+        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules, topology: self.topology_of(room) } });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
         if host && self.lobbies.contains_key(&room) {
             out.push(Outgoing { to: who, message: self.lobby_message(room) });

@@ -63,6 +63,9 @@ pub struct Effects {
     pub records: Vec<Record>,
     /// After a `resume`: the connection speaks for this participant now.
     pub speaks_for: Option<ParticipantId>,
+    /// For the media server: rights given or changed, connections to close,
+    /// offers and views to carry out.
+    pub media: Vec<MediaCommand>,
 }
 
 impl Hub {
@@ -95,6 +98,20 @@ impl Hub {
             ClientMessage::Media { state } => self.handle(Input::Media { who, state }),
             ClientMessage::Leave => self.handle(Input::Leave { who }),
             ClientMessage::IceServers => self.ice_servers_for(who, now),
+            ClientMessage::SfuOffer { sdp, sources } => match self.media_caller(who) {
+                Ok(()) => {
+                    effects.media.push(MediaCommand::Offer { who, sdp, sources });
+                    Vec::new()
+                }
+                Err(code) => refuse(code),
+            },
+            ClientMessage::SfuView { want } => match self.media_caller(who) {
+                Ok(()) => {
+                    effects.media.push(MediaCommand::View { who, want });
+                    Vec::new()
+                }
+                Err(code) => refuse(code),
+            },
             ClientMessage::Admit { id } => self.as_host(from, "admit", Input::Admit { by: who, who: Some(id) }, &mut effects),
             ClientMessage::AdmitAll => self.as_host(from, "admit", Input::Admit { by: who, who: None }, &mut effects),
             ClientMessage::Deny { id } => self.as_host(from, "deny", Input::Deny { by: who, who: id }, &mut effects),
@@ -168,6 +185,16 @@ impl Hub {
         room
     }
 
+    /// Whether `who` may speak to the media server: in a call through it.
+    fn media_caller(&self, who: ParticipantId) -> Result<(), ErrorCode> {
+        match self.seats.get(&who) {
+            None => Err(ErrorCode::NotJoined),
+            Some(seat) if !seat.admitted => Err(ErrorCode::NotAdmitted),
+            Some(seat) if self.topology_of(seat.room) != Topology::Sfu => Err(ErrorCode::WrongTopology),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Answers `ice_servers`: fresh ones for someone in a call, a refusal
     /// for anyone else.
     fn ice_servers_for(&self, who: ParticipantId, now: Now) -> Vec<Outgoing> {
@@ -196,6 +223,10 @@ impl Hub {
         }
         self.mark_cooldowns(now.at);
         effects.records.extend(self.take_records());
+        // Rights first: an offer needs its grant, a revoke ends the offer.
+        let mut media = self.media_commands();
+        media.append(&mut effects.media);
+        effects.media = media;
         effects
     }
 }

@@ -10,6 +10,10 @@ impl Hub {
             Some(seat) if !seat.admitted => return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::NotAdmitted) }],
             Some(seat) => seat.room,
         };
+        if self.topology_of(room) == Topology::Sfu {
+            // Media goes through the media server: browsers do not meet.
+            return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::WrongTopology) }];
+        }
         if to == from || !self.seats.get(&to).is_some_and(|seat| seat.admitted && seat.room == room) {
             return vec![Outgoing { to: from, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         }
@@ -79,6 +83,11 @@ impl Hub {
         }
         if state.screen.is_some() && !may_share {
             return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::ScreenShareNotAllowed) }];
+        }
+        if state.microphone {
+            // Turning the microphone on again after the host muted them: heard
+            // again, where they may unmute (the grant decides).
+            seat.held_muted = false;
         }
         if seat.media.as_ref() == Some(&state) {
             return Vec::new();

@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 use crate::call::hub::{Caller, Closing, Effects, Ending, Hub, JoinFacts, Now, Outgoing, Person, Record, RoomId, RESUME_GRACE};
 use crate::call::protocol::{close, ClientMessage, IceServer, ParticipantId, ServerMessage, WaitingGuest};
 use crate::call::turn::TurnIssuer;
-use crate::call::MESH_LIMIT;
+use crate::call::{MediaPolicy, MESH_LIMIT};
 use crate::domain::{AccountId, DisplayName};
 use crate::server::clock::Clock;
+use crate::server::media::MediaServer;
 use crate::server::metrics::SignalingStats;
 
 /// Messages queued for one client before it counts as too slow and is cut off.
@@ -51,11 +52,20 @@ pub struct SignalingSettings {
     pub room_size: usize,
     /// How long a participant whose connection dropped keeps their place.
     pub resume_grace: Duration,
+    /// Which calls go through the media server, when one runs.
+    pub media: Option<MediaPolicy>,
 }
 
 impl Default for SignalingSettings {
     fn default() -> Self {
-        Self { heartbeat: Heartbeat::default(), max_per_address: 100, max_per_account: 10, room_size: MESH_LIMIT, resume_grace: RESUME_GRACE }
+        Self {
+            heartbeat: Heartbeat::default(),
+            max_per_address: 100,
+            max_per_account: 10,
+            room_size: MESH_LIMIT,
+            resume_grace: RESUME_GRACE,
+            media: None,
+        }
     }
 }
 
@@ -118,6 +128,8 @@ struct Inner {
     per_account: HashMap<AccountId, usize>,
     /// Where records for attendance and the audit log go.
     records: Option<mpsc::Sender<Record>>,
+    /// The media server, for calls through it.
+    media: Option<MediaServer>,
 }
 
 /// One socket, for the life of its TCP connection.
@@ -211,12 +223,13 @@ impl Signaling {
     /// their own TURN credentials from `turn`, on the application's `clock`.
     pub fn new(ice_servers: Vec<IceServer>, turn: Option<TurnIssuer>, settings: SignalingSettings, clock: Clock) -> Self {
         let inner = Inner {
-            hub: Hub::with_room_size(ice_servers, settings.room_size).with_grace(settings.resume_grace).with_turn(turn),
+            hub: Hub::with_room_size(ice_servers, settings.room_size).with_grace(settings.resume_grace).with_turn(turn).with_media(settings.media),
             connections: HashMap::new(),
             speaker: HashMap::new(),
             per_address: HashMap::new(),
             per_account: HashMap::new(),
             records: None,
+            media: None,
         };
         Self { inner: Mutex::new(inner), counters: Arc::default(), next_id: AtomicU64::new(1), stopping: AtomicBool::new(false), settings, clock }
     }
@@ -241,6 +254,25 @@ impl Signaling {
     pub fn waiting_in(&self, rooms: impl IntoIterator<Item = RoomId>) -> Vec<(RoomId, Vec<WaitingGuest>)> {
         let inner = self.lock();
         rooms.into_iter().map(|room| (room, inner.hub.waiting_in(room).to_vec())).filter(|(_, waiting)| !waiting.is_empty()).collect()
+    }
+
+    /// Calls the settings route through the media server go to `server`.
+    pub fn attach_media(&self, server: MediaServer) {
+        self.lock().media = Some(server);
+    }
+
+    /// The media server's address, when one runs.
+    pub fn media_address(&self) -> Option<std::net::SocketAddr> {
+        self.lock().media.as_ref().map(MediaServer::address)
+    }
+
+    /// A message from the media server for `to`'s connection.
+    pub fn deliver(&self, to: ParticipantId, message: ServerMessage) {
+        let mut inner = self.lock();
+        let Some(id) = inner.speaker.get(&to).copied() else { return };
+        if let Some(connection) = inner.connections.get_mut(&id) {
+            connection.queue(Outbound::Message(message));
+        }
     }
 
     /// Whether a TURN service is configured.
@@ -415,7 +447,12 @@ impl Inner {
     /// Carries out what the hub decided for an event from connection
     /// `from` (if one sent it).
     fn carry_out(&mut self, from: Option<ConnectionId>, effects: Effects) {
-        let Effects { send, close, records, speaks_for } = effects;
+        let Effects { send, close, records, speaks_for, media } = effects;
+        if let Some(server) = &self.media {
+            for command in media {
+                server.send(command);
+            }
+        }
         if let (Some(id), Some(who)) = (from, speaks_for) {
             self.speak_for(id, who);
         }

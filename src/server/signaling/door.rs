@@ -63,6 +63,9 @@ fn room_rules(room: &Room) -> RoomRules {
         companions: room.kind == RoomKind::Consultation,
         guests: room.guests,
         keep_chat: room.keep_chat,
+        kind: room.kind,
+        // The hub decides it at the call's first join.
+        topology: Default::default(),
     }
 }
 

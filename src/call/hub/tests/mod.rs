@@ -11,6 +11,7 @@ mod door;
 mod host;
 mod joining;
 mod lobby;
+mod media;
 mod records;
 mod resume;
 mod step;

@@ -36,6 +36,7 @@ fn resuming_gives_back_the_same_id_and_room_and_tells_the_others_only_that() {
                     Participant { id: ParticipantId(3), name: name("Cy"), host: false },
                 ],
                 rules: CallRules::OPEN,
+                topology: Topology::Mesh,
             },
         }
     );

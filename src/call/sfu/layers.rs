@@ -1,0 +1,139 @@
+//! Which simulcast layer each receiver gets, and when to ask a sender for a
+//! keyframe. Pure rules, after LiveKit's: the smallest layer at least 0.9 ×
+//! as tall as the tile the receiver shows it in, the top layer if none is;
+//! then, while the chosen layers need more than the receiver's link carries,
+//! the least important slot steps down first, and a slot that cannot carry
+//! even the lowest layer is paused (its tile shows the person's initials),
+//! never sent more than the link takes.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+/// One layer a sender offers, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer {
+    /// Its picture height in pixels (0 when not yet known).
+    pub height: u32,
+    /// What it sends, in bits per second, over the last second.
+    pub bitrate: u64,
+}
+
+/// The layer (index into `layers`, lowest first) for a tile `want` device
+/// pixels tall; `None` for a hidden tile.
+pub fn for_height(layers: &[Layer], want: u32) -> Option<usize> {
+    if want == 0 || layers.is_empty() {
+        return None;
+    }
+    let known = layers.iter().all(|l| l.height > 0);
+    if !known {
+        // Before the first keyframe says how tall each layer is: by the
+        // browsers' usual scale (a quarter, a half, full) of a 720p camera.
+        let guess = [180u32, 360, 720];
+        return Some(guess.iter().take(layers.len()).position(|&h| h * 10 >= want * 9).unwrap_or(layers.len() - 1));
+    }
+    Some(layers.iter().position(|l| l.height * 10 >= want * 9).unwrap_or(layers.len() - 1))
+}
+
+/// Fits `chosen` (one entry per slot, most important first: a layer index
+/// into that slot's `layers`) into `budget` bits per second, stepping the
+/// least important slots down first and pausing (None) those that cannot
+/// fit even their lowest layer.
+pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
+    let cost = |chosen: &[Option<usize>]| -> u64 { chosen.iter().zip(layers).map(|(c, l)| c.and_then(|i| l.get(i)).map_or(0, |l| l.bitrate)).sum() };
+    while cost(chosen) > budget {
+        // The least important slot that can still step down.
+        let Some(slot) = (0..chosen.len()).rev().find(|&i| chosen[i].is_some_and(|c| c > 0)) else {
+            // All at their lowest: pause from the least important up.
+            match (0..chosen.len()).rev().find(|&i| chosen[i].is_some()) {
+                Some(i) if i > 0 || cost(chosen) > budget => chosen[i] = None,
+                _ => return,
+            }
+            continue;
+        };
+        chosen[slot] = chosen[slot].map(|c| c - 1);
+    }
+}
+
+/// At most one keyframe request per key (a sender's layer) in this long:
+/// each request makes the sender spend bits on a whole picture.
+pub const KEYFRAME_SPACING: Duration = Duration::from_millis(500);
+
+/// Keyframe requests, spaced per key.
+#[derive(Debug)]
+pub struct KeyframeGate<K> {
+    last: HashMap<K, Instant>,
+}
+
+impl<K: Eq + Hash> Default for KeyframeGate<K> {
+    fn default() -> Self {
+        Self { last: HashMap::new() }
+    }
+}
+
+impl<K: Eq + Hash> KeyframeGate<K> {
+    /// Whether a request for `key` may go out at `now` (and notes it if so).
+    pub fn allow(&mut self, key: K, now: Instant) -> bool {
+        match self.last.get(&key) {
+            Some(&at) if now.saturating_duration_since(at) < KEYFRAME_SPACING => false,
+            _ => {
+                self.last.insert(key, now);
+                true
+            }
+        }
+    }
+
+    /// Forgets keys `keep` says no to (a sender gone).
+    pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+        self.last.retain(|k, _| keep(k));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THREE: [Layer; 3] =
+        [Layer { height: 180, bitrate: 150_000 }, Layer { height: 360, bitrate: 500_000 }, Layer { height: 720, bitrate: 1_500_000 }];
+
+    #[test]
+    fn a_tile_gets_the_smallest_layer_that_fills_it() {
+        assert_eq!(for_height(&THREE, 0), None, "hidden: nothing");
+        assert_eq!(for_height(&THREE, 120), Some(0));
+        assert_eq!(for_height(&THREE, 200), Some(0), "180 is within 0.9 of 200");
+        assert_eq!(for_height(&THREE, 201), Some(1));
+        assert_eq!(for_height(&THREE, 400), Some(1));
+        assert_eq!(for_height(&THREE, 720), Some(2));
+        assert_eq!(for_height(&THREE, 2160), Some(2), "nothing taller: the top");
+        assert_eq!(for_height(&THREE[..2], 720), Some(1), "a sender of two layers");
+        let unknown = [Layer { height: 0, bitrate: 0 }; 3];
+        assert_eq!(for_height(&unknown, 180), Some(0));
+        assert_eq!(for_height(&unknown, 700), Some(2));
+    }
+
+    #[test]
+    fn a_tight_link_steps_the_least_important_down_first_then_pauses() {
+        let layers: [&[Layer]; 3] = [&THREE, &THREE, &THREE];
+        let mut chosen = [Some(2), Some(1), Some(1)];
+        fit(&mut chosen, &layers, 10_000_000);
+        assert_eq!(chosen, [Some(2), Some(1), Some(1)], "room enough: unchanged");
+        fit(&mut chosen, &layers, 2_000_000);
+        assert_eq!(chosen, [Some(2), Some(0), Some(0)], "{chosen:?}");
+        fit(&mut chosen, &layers, 1_000_000);
+        assert_eq!(chosen, [Some(1), Some(0), Some(0)]);
+        fit(&mut chosen, &layers, 400_000);
+        assert_eq!(chosen, [Some(0), Some(0), None], "the least important is paused");
+        fit(&mut chosen, &layers, 100_000);
+        assert_eq!(chosen, [None, None, None]);
+    }
+
+    #[test]
+    fn keyframe_requests_are_spaced_per_layer() {
+        let t = Instant::now();
+        let mut gate = KeyframeGate::default();
+        assert!(gate.allow(("ada", "f"), t));
+        assert!(!gate.allow(("ada", "f"), t + Duration::from_millis(100)));
+        assert!(gate.allow(("ada", "q"), t + Duration::from_millis(100)), "another layer is its own");
+        assert!(gate.allow(("ada", "f"), t + KEYFRAME_SPACING));
+    }
+}

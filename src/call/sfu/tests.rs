@@ -1,0 +1,362 @@
+//! The media server driven with in-memory browsers ([`peer::Peer`]: str0m
+//! peers offering what Huddle's page offers) on an in-memory network with a
+//! hand-moved clock. No sockets, no waiting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::media::{Direction, MediaKind, Mid};
+
+use super::peer::{Offer, Peer, SCREEN_LAYER};
+use super::*;
+
+const ROOM: RoomId = RoomId(7);
+const LATENCY: Duration = Duration::from_millis(1);
+const STEP: Duration = Duration::from_millis(2);
+
+struct World {
+    now: Instant,
+    sfu: Sfu,
+    browsers: Vec<Peer>,
+    /// Datagrams in flight: (deliver at, from, to, bytes).
+    wire: Vec<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
+    server: SocketAddr,
+    /// What each participant's signaling connection was told.
+    told: HashMap<ParticipantId, Vec<ServerMessage>>,
+}
+
+fn grant(host: bool, audio: bool) -> Grant {
+    Grant { room: ROOM, host, audio, screen: host, camera_on: true, screen_on: false }
+}
+
+impl World {
+    fn new() -> Self {
+        let server: SocketAddr = "10.0.0.1:7882".parse().unwrap();
+        Self { now: Instant::now(), sfu: Sfu::new(Config { address: server }), browsers: Vec::new(), wire: Vec::new(), server, told: HashMap::new() }
+    }
+
+    /// A participant let in with `grant`, whose browser offers `offer` and
+    /// gets connected.
+    fn join(&mut self, id: u64, grant: Grant, offer: Offer) -> usize {
+        let who = ParticipantId(id);
+        self.sfu.command(Command::Grant { who, grant }, self.now);
+        let index = self.browser(who);
+        self.offer(index, offer);
+        index
+    }
+
+    fn browser(&mut self, who: ParticipantId) -> usize {
+        let address: SocketAddr = format!("10.0.1.{}:5000", who.0).parse().unwrap();
+        self.browsers.push(Peer::new(who, address, self.now));
+        self.browsers.len() - 1
+    }
+
+    /// The browser's offer, answered by the media server.
+    fn offer(&mut self, index: usize, offer: Offer) {
+        let (sdp, sources) = self.browsers[index].offer(offer);
+        let who = self.browsers[index].who;
+        self.sfu.command(Command::Offer { who, sdp, sources }, self.now);
+        self.collect();
+        let answer = self.told(who.0).iter().rev().find_map(|m| match m {
+            ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+            _ => None,
+        });
+        self.browsers[index].accept(&answer.expect("an answer")).unwrap();
+    }
+
+    /// Takes what the media server produced.
+    fn collect(&mut self) {
+        for output in self.sfu.take_output() {
+            match output {
+                Output::Transmit { destination, data } => self.wire.push((self.now + LATENCY, self.server, destination, data)),
+                Output::Tell { to, message } => self.told.entry(to).or_default().push(message),
+            }
+        }
+    }
+
+    /// Runs the world for `time`.
+    fn run(&mut self, time: Duration) {
+        let end = self.now + time;
+        while self.now < end {
+            self.now += STEP;
+            let now = self.now;
+            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.wire).into_iter().partition(|(at, ..)| *at <= now);
+            self.wire = later;
+            for (_, from, to, data) in due {
+                if to == self.server {
+                    self.sfu.receive(now, from, to, &data);
+                } else if let Some(b) = self.browsers.iter_mut().find(|b| b.address == to) {
+                    b.receive(now, from, &data);
+                }
+            }
+            self.collect();
+            for b in &mut self.browsers {
+                for (to, data) in b.step(now) {
+                    self.wire.push((now + LATENCY, b.address, to, data));
+                }
+            }
+            self.sfu.tick(now);
+            self.collect();
+        }
+    }
+
+    fn get(&self, who: u64) -> &Peer {
+        self.browsers.iter().find(|b| b.who == ParticipantId(who)).unwrap()
+    }
+
+    fn get_mut(&mut self, who: u64) -> &mut Peer {
+        self.browsers.iter_mut().find(|b| b.who == ParticipantId(who)).unwrap()
+    }
+
+    fn told(&self, who: u64) -> &[ServerMessage] {
+        self.told.get(&ParticipantId(who)).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The mid of `viewer`'s slot that carries `sender`'s `source`, as the
+    /// last `sfu_slots` said.
+    fn slot_of(&self, viewer: u64, sender: u64, source: MediaSource) -> Option<Mid> {
+        let slots = self.told(viewer).iter().rev().find_map(|m| match m {
+            ServerMessage::SfuSlots { video, audio } => Some(video.iter().chain(audio).cloned().collect::<Vec<_>>()),
+            _ => None,
+        })?;
+        slots.into_iter().find(|s| s.id == Some(ParticipantId(sender)) && s.source == Some(source)).map(|s| Mid::from(s.mid.as_str()))
+    }
+
+    /// Packets `viewer` received from `sender` since `mark`.
+    fn heard(&self, viewer: u64, sender: u64, audio: bool, mark: &HashMap<Mid, usize>) -> usize {
+        self.get(viewer).heard(sender, audio, mark)
+    }
+
+    fn mark(&self, viewer: u64) -> HashMap<Mid, usize> {
+        self.get(viewer).mark()
+    }
+}
+
+/// A teacher (1) and `pupils` pupils (2, 3, ...), all connected; the
+/// teacher sends camera and voice.
+fn class(pupils: u64) -> World {
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer { screen: true, ..Offer::default() });
+    for id in 2..2 + pupils {
+        world.join(id, grant(false, false), Offer::default());
+    }
+    let teacher = world.get_mut(1);
+    teacher.camera_on = true;
+    teacher.level = Some(-20);
+    world.run(Duration::from_millis(1_500));
+    world
+}
+
+#[test]
+fn every_pupil_sees_and_hears_the_teacher_over_one_connection_each() {
+    let world = class(4);
+    assert_eq!(world.sfu.connections(), 5);
+    for pupil in 2..6 {
+        let b = world.get(pupil);
+        assert!(b.rtc.is_connected(), "pupil {pupil} connected");
+        let video = world.slot_of(pupil, 1, MediaSource::Camera).expect("a slot shows the teacher");
+        let audio = world.slot_of(pupil, 1, MediaSource::Microphone).expect("a slot carries the teacher's voice");
+        let frames = b.got.get(&video).map_or(0, |p| p.iter().filter(|p| p.sender == 1).count());
+        assert!(frames > 20, "pupil {pupil}: {frames} frames of the teacher");
+        assert!(b.got.get(&video).unwrap().first().unwrap().keyframe, "the first frame forwarded is a keyframe");
+        let voice = b.got.get(&audio).map_or(0, |p| p.iter().filter(|p| p.sender == 1).count());
+        assert!(voice > 30, "pupil {pupil}: {voice} audio packets of the teacher");
+    }
+    // The teacher sees pupils only once they send.
+    assert_eq!(world.heard(1, 2, false, &HashMap::new()), 0);
+}
+
+#[test]
+fn a_pupil_is_heard_only_while_the_teacher_lets_them_speak() {
+    let mut world = class(2);
+    // Pupil 2's browser forces its microphone on: nobody hears it.
+    world.get_mut(2).level = Some(-15);
+    world.run(Duration::from_millis(800));
+    assert_eq!(world.heard(3, 2, true, &HashMap::new()), 0, "not let speak: not forwarded");
+    assert_eq!(world.heard(1, 2, true, &HashMap::new()), 0, "not even to the teacher");
+    // Let speak.
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: grant(false, true) }, world.now);
+    world.run(Duration::from_millis(800));
+    assert!(world.heard(3, 2, true, &HashMap::new()) > 20, "heard once let speak");
+    assert!(world.heard(1, 2, true, &HashMap::new()) > 20);
+    // Muted: at once.
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: grant(false, false) }, world.now);
+    let mark = world.mark(3);
+    world.run(Duration::from_millis(800));
+    assert_eq!(world.heard(3, 2, true, &mark), 0, "muted: nothing more");
+}
+
+#[test]
+fn a_screen_is_forwarded_only_from_someone_allowed_to_share() {
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer::default());
+    world.join(2, grant(false, false), Offer { screen: true, ..Offer::default() });
+    world.get_mut(2).screen_on = true;
+    world.run(Duration::from_millis(1_500));
+    assert_eq!(world.heard(1, 2, false, &HashMap::new()), 0, "a pupil's screen the room does not allow");
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: Grant { screen: true, screen_on: true, ..grant(false, false) } }, world.now);
+    world.run(Duration::from_millis(1_500));
+    let slot = world.slot_of(1, 2, MediaSource::Screen).expect("the screen takes a slot first");
+    assert!(world.get(1).got.get(&slot).is_some_and(|p| p.iter().any(|p| p.layer == SCREEN_LAYER)), "the screen's frames");
+}
+
+#[test]
+fn a_guest_in_the_lobby_gets_no_connection_and_no_answer() {
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer::default());
+    // Guest 9 waits: no grant. Its offer is refused, nothing is answered.
+    let index = world.browser(ParticipantId(9));
+    let mut change = world.browsers[index].rtc.sdp_api();
+    change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+    let (sdp, _) = change.apply().unwrap();
+    world.sfu.command(Command::Offer { who: ParticipantId(9), sdp: sdp.to_sdp_string(), sources: BTreeMap::new() }, world.now);
+    world.collect();
+    let told = world.told(9);
+    assert!(matches!(told[..], [ServerMessage::Error { code: ErrorCode::NotAdmitted, .. }]), "{told:?}");
+    assert!(!world.sfu.is_connected(ParticipantId(9)));
+    assert_eq!(world.sfu.connections(), 1);
+    // A connectivity check with made-up credentials gets no reply.
+    let before = world.wire.len();
+    world.sfu.receive(
+        world.now,
+        "10.0.1.9:5000".parse().unwrap(),
+        world.server,
+        &[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    );
+    world.collect();
+    assert_eq!(world.wire.len(), before, "nothing goes back to an unknown sender");
+}
+
+#[test]
+fn a_removed_participant_loses_their_connection_and_their_slots() {
+    let mut world = class(2);
+    world.get_mut(2).camera_on = true;
+    world.run(Duration::from_millis(1_000));
+    assert!(world.slot_of(1, 2, MediaSource::Camera).is_some(), "the teacher sees pupil 2");
+    world.sfu.command(Command::Revoke { who: ParticipantId(2) }, world.now);
+    world.collect();
+    assert!(!world.sfu.is_connected(ParticipantId(2)));
+    assert_eq!(world.sfu.connections(), 2);
+    assert_eq!(world.slot_of(1, 2, MediaSource::Camera), None, "the teacher's slot is given up");
+    // What was already on the wire arrives; nothing after.
+    world.run(LATENCY * 5);
+    let mark = world.mark(1);
+    world.run(Duration::from_millis(1_000));
+    assert_eq!(world.heard(1, 2, false, &mark), 0, "nothing of theirs is forwarded");
+}
+
+#[test]
+fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
+    let mut world = class(1);
+    let pupil = 2;
+    let slot = world.slot_of(pupil, 1, MediaSource::Camera).unwrap();
+    // A small tile: the quarter layer.
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 180 }] },
+        world.now,
+    );
+    world.run(Duration::from_millis(1_000));
+    let mark = world.mark(pupil);
+    world.run(Duration::from_millis(500));
+    let got = &world.get(pupil).got[&slot][mark[&slot]..];
+    assert!(!got.is_empty() && got.iter().all(|p| p.layer == 0), "only q: {:?}", got.iter().map(|p| p.layer).collect::<Vec<_>>());
+    // Full screen: the full layer, from a keyframe on (the sender's next
+    // own, every 3 s, as it ignores requests here), numbering unbroken.
+    world.get_mut(1).answers_requests = false;
+    let mark = world.mark(pupil);
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
+        world.now,
+    );
+    world.run(Duration::from_millis(3_500));
+    let got = &world.get(pupil).got[&slot][mark[&slot]..];
+    let first_f = got.iter().position(|p| p.layer == 2).expect("the full layer arrives");
+    assert!(got[first_f].keyframe, "the switch happens on a keyframe");
+    assert!(got[first_f..].iter().all(|p| p.layer == 2), "and stays");
+    let seqs: Vec<u64> = world.get(pupil).got[&slot].iter().map(|p| p.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "sequence numbers run on without a gap: {seqs:?}");
+    // Hidden: nothing.
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 0 }] },
+        world.now,
+    );
+    world.run(Duration::from_millis(100));
+    let mark = world.mark(pupil);
+    world.run(Duration::from_millis(500));
+    assert_eq!(world.heard(pupil, 1, false, &mark), 0, "a hidden tile gets no video");
+}
+
+#[test]
+fn layers_nobody_watches_are_switched_off_at_the_sender() {
+    let mut world = class(1);
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 180 }] },
+        world.now,
+    );
+    world.run(LAYER_IDLE + Duration::from_millis(500));
+    let told = world.told(1).iter().rev().find_map(|m| match m {
+        ServerMessage::SfuLayers { active, .. } => Some(active.clone()),
+        _ => None,
+    });
+    assert_eq!(told, Some(vec!["q".to_string()]), "only the quarter layer is watched");
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
+        world.now,
+    );
+    world.run(Duration::from_millis(100));
+    let told = world.told(1).iter().rev().find_map(|m| match m {
+        ServerMessage::SfuLayers { active, .. } => Some(active.clone()),
+        _ => None,
+    });
+    assert_eq!(told, Some(vec!["q".to_string(), "f".to_string()]), "switched back on at once");
+}
+
+#[test]
+fn keyframe_requests_to_a_sender_are_spaced() {
+    let mut world = class(4);
+    let before = world.get(1).keyframe_requests.len();
+    // Every pupil asks for the full layer at once.
+    for pupil in 2..6 {
+        world.sfu.command(
+            Command::View { who: ParticipantId(pupil), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
+            world.now,
+        );
+    }
+    world.run(Duration::from_millis(400));
+    let asked: Vec<_> = world.get(1).keyframe_requests[before..].iter().filter(|(_, rid)| rid.as_deref() == Some("f")).collect();
+    assert_eq!(asked.len(), 1, "four receivers, one request: {asked:?}");
+}
+
+#[test]
+fn the_loudest_voices_are_told_as_speakers() {
+    let mut world = class(2);
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: grant(false, true) }, world.now);
+    world.get_mut(2).level = Some(-10);
+    world.run(Duration::from_millis(1_500));
+    let speakers = world.told(3).iter().rev().find_map(|m| match m {
+        ServerMessage::Speakers { ids } => Some(ids.clone()),
+        _ => None,
+    });
+    assert_eq!(speakers, Some(vec![ParticipantId(2), ParticipantId(1)]), "-10 dBov before -20 dBov");
+}
+
+#[test]
+fn a_panic_in_one_connection_leaves_the_others_and_asks_for_a_new_one() {
+    let mut world = class(2);
+    world.sfu.panic_next = Some(ParticipantId(2));
+    world.run(Duration::from_millis(200));
+    assert!(!world.sfu.is_connected(ParticipantId(2)), "the broken connection is closed");
+    assert!(world.told(2).iter().any(|m| matches!(m, ServerMessage::SfuRestart)), "and its browser told to make a new one");
+    let mark = world.mark(3);
+    world.run(Duration::from_millis(600));
+    assert!(world.heard(3, 1, false, &mark) > 10, "the others go on");
+    // A new offer under the same grant connects again.
+    let old = world.browsers.iter().position(|b| b.who == ParticipantId(2)).unwrap();
+    world.browsers.remove(old);
+    let index = world.browser(ParticipantId(2));
+    world.offer(index, Offer::default());
+    world.run(Duration::from_millis(1_000));
+    assert!(world.sfu.is_connected(ParticipantId(2)));
+    assert!(world.get(2).rtc.is_connected());
+}

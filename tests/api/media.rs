@@ -1,0 +1,171 @@
+//! The media server through its real UDP port on 127.0.0.1, with str0m
+//! stand-in browsers (`huddle::call::sfu::peer`, no Chromium) joining over
+//! the real signaling WebSocket: a class's call goes through the server,
+//! the teacher is seen and heard, a pupil is heard only while let speak,
+//! and a guest in the lobby or removed has no media connection.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use huddle::call::protocol::{ClientMessage, ErrorCode, ParticipantId, ServerMessage, Topology};
+use huddle::call::sfu::peer::{Offer, Peer};
+use huddle::call::MediaPolicy;
+use huddle::server::media::MediaAddress;
+use str0m::media::Mid;
+use tokio::net::UdpSocket;
+
+use crate::helpers::{spawn_app_with, you, Socket, TestApp};
+
+async fn media_app() -> TestApp {
+    spawn_app_with(|config| {
+        config.media = Some(MediaAddress { bind: "127.0.0.1:0".parse().unwrap(), public_ip: None });
+        config.signaling.media = Some(MediaPolicy { room_size: 40, consultations: false });
+    })
+    .await
+}
+
+/// A stand-in browser: its signaling socket, its peer, its UDP port.
+struct Browser {
+    call: Socket,
+    peer: Peer,
+    udp: UdpSocket,
+}
+
+impl Browser {
+    /// Offers a connection over `call` and takes the answer.
+    async fn connect(mut call: Socket, who: ParticipantId) -> Self {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut peer = Peer::new(who, udp.local_addr().unwrap(), Instant::now());
+        let (sdp, sources) = peer.offer(Offer::default());
+        call.send(ClientMessage::SfuOffer { sdp, sources }).await;
+        let answer = until(&mut call, |m| match m {
+            ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(answer.contains("a=ice-lite"), "the media server is ICE-lite");
+        peer.accept(&answer).unwrap();
+        Self { call, peer, udp }
+    }
+}
+
+/// Reads `call` until `pick` finds what it wants (other messages, like the
+/// media server's slot and speaker updates, are skipped).
+async fn until<T>(call: &mut Socket, pick: impl Fn(&ServerMessage) -> Option<T>) -> T {
+    loop {
+        if let Some(found) = pick(&call.recv().await) {
+            return found;
+        }
+    }
+}
+
+/// Runs the browsers' media for `time`, over real UDP.
+async fn drive(browsers: &mut [&mut Browser], time: Duration) {
+    let end = Instant::now() + time;
+    let mut buf = vec![0u8; 2000];
+    while Instant::now() < end {
+        for b in browsers.iter_mut() {
+            while let Ok((n, from)) = b.udp.try_recv_from(&mut buf) {
+                b.peer.receive(Instant::now(), from, &buf[..n]);
+            }
+            for (to, data) in b.peer.step(Instant::now()) {
+                let _ = b.udp.send_to(&data, to).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+fn mark(b: &Browser) -> HashMap<Mid, usize> {
+    b.peer.mark()
+}
+
+#[tokio::test]
+async fn a_class_goes_through_the_media_server_which_enforces_who_is_heard() {
+    let app = media_app().await;
+    let host = app.host("teacher@example.org", "Ms Teacher").await;
+    let room: serde_json::Value = host.call("create_room", &[("name", "Year 5"), ("kind", "class")]).await.json().await.unwrap();
+    let slug = room["slug"].as_str().unwrap();
+
+    let mut teacher_call = host.socket().await;
+    let welcome = teacher_call.join(slug, "ignored").await;
+    assert!(matches!(welcome, ServerMessage::Welcome { topology: Topology::Sfu, .. }), "a class goes through the media server: {welcome:?}");
+    let teacher_id = you(&welcome);
+
+    // A pupil waiting in the lobby has no media connection.
+    let mut pupil_call = app.knock(slug, "Pupil").await;
+    pupil_call.send(ClientMessage::SfuOffer { sdp: "v=0".into(), sources: Default::default() }).await;
+    pupil_call.expect_error(ErrorCode::NotAdmitted).await;
+    let pupil_id = until(&mut teacher_call, |m| match m {
+        ServerMessage::Lobby { waiting } => waiting.first().map(|w| w.id),
+        _ => None,
+    })
+    .await;
+    teacher_call.send(ClientMessage::Admit { id: pupil_id }).await;
+    let welcome = until(&mut pupil_call, |m| matches!(m, ServerMessage::Welcome { .. }).then(|| m.clone())).await;
+    assert!(matches!(welcome, ServerMessage::Welcome { topology: Topology::Sfu, .. }));
+    // Browser-to-browser signals have no place in this call.
+    pupil_call.send(ClientMessage::Signal { to: teacher_id, payload: huddle::call::protocol::SignalPayload::Answer { sdp: "x".into() } }).await;
+    until(&mut pupil_call, |m| matches!(m, ServerMessage::Error { code: ErrorCode::WrongTopology, .. }).then_some(())).await;
+
+    let mut teacher = Browser::connect(teacher_call, teacher_id).await;
+    let mut pupil = Browser::connect(pupil_call, pupil_id).await;
+    teacher.peer.camera_on = true;
+    teacher.peer.level = Some(-20);
+    // The pupil's browser sends its voice although not let speak.
+    pupil.peer.camera_on = true;
+    pupil.peer.level = Some(-15);
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_secs(3)).await;
+    assert!(pupil.peer.rtc.is_connected() && teacher.peer.rtc.is_connected(), "both connected over UDP");
+    let seen = pupil.peer.heard(teacher_id.0, false, &HashMap::new());
+    let heard = pupil.peer.heard(teacher_id.0, true, &HashMap::new());
+    assert!(seen > 20 && heard > 40, "the pupil sees ({seen} frames) and hears ({heard} packets) the teacher");
+    assert!(teacher.peer.heard(pupil_id.0, false, &HashMap::new()) > 20, "the teacher sees the pupil");
+    assert_eq!(teacher.peer.heard(pupil_id.0, true, &HashMap::new()), 0, "a pupil not let speak is not heard");
+
+    // Let speak: heard. Muted: not, at once.
+    teacher.call.send(ClientMessage::LetSpeak { id: pupil_id }).await;
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_secs(2)).await;
+    let after_let = teacher.peer.heard(pupil_id.0, true, &HashMap::new());
+    assert!(after_let > 20, "heard once let speak: {after_let}");
+    teacher.call.send(ClientMessage::Mute { id: pupil_id }).await;
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_millis(200)).await;
+    let muted = mark(&teacher);
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_secs(1)).await;
+    assert_eq!(teacher.peer.heard(pupil_id.0, true, &muted), 0, "muted: no longer forwarded");
+
+    // Removed: the pupil's media is no longer forwarded.
+    teacher.call.send(ClientMessage::Remove { id: pupil_id }).await;
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_millis(200)).await;
+    let removed = mark(&teacher);
+    drive(&mut [&mut teacher, &mut pupil], Duration::from_secs(1)).await;
+    assert_eq!(teacher.peer.heard(pupil_id.0, false, &removed), 0, "nothing of a removed pupil's reaches the teacher");
+}
+
+#[tokio::test]
+async fn a_meeting_within_the_mesh_size_stays_browser_to_browser_and_refuses_media_server_offers() {
+    let app = media_app().await;
+    let host = app.host("team@example.org", "Lead").await;
+    let room = host.create_room("Team").await;
+    let mut call = host.socket().await;
+    let welcome = call.join(&room.slug, "ignored").await;
+    assert!(matches!(welcome, ServerMessage::Welcome { topology: Topology::Mesh, .. }), "{welcome:?}");
+    call.send(ClientMessage::SfuOffer { sdp: "v=0".into(), sources: Default::default() }).await;
+    call.expect_error(ErrorCode::WrongTopology).await;
+}
+
+#[tokio::test]
+async fn a_malformed_offer_is_refused_and_the_media_server_goes_on() {
+    let app = media_app().await;
+    let host = app.host("t@example.org", "T").await;
+    let room: serde_json::Value = host.call("create_room", &[("name", "Class"), ("kind", "class")]).await.json().await.unwrap();
+    let mut call = host.socket().await;
+    let welcome = call.join(room["slug"].as_str().unwrap(), "ignored").await;
+    let id = you(&welcome);
+    call.send(ClientMessage::SfuOffer { sdp: "this is not SDP".into(), sources: Default::default() }).await;
+    until(&mut call, |m| matches!(m, ServerMessage::Error { code: ErrorCode::InvalidOffer, .. }).then_some(())).await;
+    // The same connection then offers properly and is answered.
+    let mut browser = Browser::connect(call, id).await;
+    drive(&mut [&mut browser], Duration::from_secs(1)).await;
+    assert!(browser.peer.rtc.is_connected(), "connected after the refused offer");
+}
