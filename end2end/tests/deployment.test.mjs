@@ -65,7 +65,7 @@ function guestSocket(origin, from, join, identity = randomBytes(16).toString('ba
     socket.on('unexpected-response', (_request, response) => resolve({ status: response.statusCode }));
     socket.on('error', (error) => resolve({ error: error.message }));
     socket.on('open', () => {
-      if (join) socket.send(JSON.stringify({ type: 'join', version: 1, ...join }));
+      if (join) socket.send(JSON.stringify({ type: 'join', version: 2, ...join }));
       else resolve({ socket, open: true });
     });
     socket.on('message', (data) => resolve({ socket, message: JSON.parse(data.toString()) }));

@@ -128,7 +128,7 @@ async fn a_connection_that_never_joins_is_closed_after_ten_seconds() {
     let mut idle = app.visitor().socket().await;
     // A refused resume is not getting in either.
     let mut refused = app.visitor().socket().await;
-    refused.send_json(serde_json::json!({"type": "resume", "version": 1, "token": "made-up"})).await;
+    refused.send_json(serde_json::json!({"type": "resume", "version": 2, "token": "made-up"})).await;
     assert!(matches!(refused.recv().await, huddle::call::protocol::ServerMessage::Error { .. }));
     let started = std::time::Instant::now();
     tokio::join!(

@@ -101,7 +101,7 @@ async fn huddle_serves_https_itself_with_http2_pages_and_websockets_over_tls() {
         .unwrap();
     assert_eq!(signed_up.status(), 200);
     let mut socket = wss(&pem, app.addr, &app.origin).await;
-    socket.send(Message::text(r#"{"type":"join","version":1,"room":"nope","name":"Pat"}"#)).await.unwrap();
+    socket.send(Message::text(r#"{"type":"join","version":2,"room":"nope","name":"Pat"}"#)).await.unwrap();
     assert!(matches!(recv(&mut socket).await, ServerMessage::Error { .. }));
 }
 

@@ -1,5 +1,5 @@
 use futures_util::SinkExt;
-use huddle::call::protocol::{ClientMessage, ErrorCode, IceServer, MediaState, ServerMessage, SignalPayload, StreamId};
+use huddle::call::protocol::{ClientMessage, ErrorCode, IceServer, MediaState, ServerMessage, SignalPayload, StreamId, PROTOCOL_VERSION};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -23,7 +23,7 @@ async fn two_guests_join_and_each_learns_of_the_other() {
     let welcome = ada.join(&slug, "Ada").await;
     let ServerMessage::Welcome { participants, version, .. } = &welcome else { unreachable!() };
     assert!(participants.is_empty());
-    assert_eq!(*version, 1);
+    assert_eq!(*version, PROTOCOL_VERSION);
 
     let mut bo = app.visitor().socket().await;
     let welcome = bo.join(&slug, "Bo").await;
