@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use huddle::call::protocol::{ErrorCode, ResumeToken, ServerMessage, SignalPayload};
+use huddle::call::protocol::{ErrorCode, ResumeToken, ServerMessage, SignalPayload, PROTOCOL_VERSION};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -307,7 +307,7 @@ async fn connect(origin: &str) -> Result<Socket, String> {
 
 /// Joins; returns our id, the ids already in the room and our resume token.
 async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<(u64, Vec<u64>, ResumeToken), String> {
-    let hello = json!({"type": "join", "version": 1, "room": slug, "name": name}).to_string();
+    let hello = json!({"type": "join", "version": PROTOCOL_VERSION, "room": slug, "name": name}).to_string();
     match first_answer(socket, hello).await? {
         ServerMessage::Welcome { you, participants, resume_token, .. } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect(), resume_token)),
         other => Err(format!("expected a welcome, got {other:?}")),
@@ -316,7 +316,7 @@ async fn join(socket: &mut Socket, slug: &str, name: &str) -> Result<(u64, Vec<u
 
 /// Takes a dropped participant's place back; returns its id and the others.
 async fn resume(socket: &mut Socket, token: &ResumeToken) -> Result<(u64, Vec<u64>), String> {
-    let hello = json!({"type": "resume", "version": 1, "token": token.0}).to_string();
+    let hello = json!({"type": "resume", "version": PROTOCOL_VERSION, "token": token.0}).to_string();
     match first_answer(socket, hello).await? {
         ServerMessage::Resumed { you, participants, .. } => Ok((you.id.0, participants.iter().map(|p| p.id.0).collect())),
         other => Err(format!("expected to resume, got {other:?}")),
