@@ -16,20 +16,24 @@ for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   remap+=("\"--remap-path-prefix=${dir%/}=\"")
 done
 flags=$(IFS=,; echo "${remap[*]}")
-cargo build --config "build.rustflags=[$flags]" --lib --target wasm32-unknown-unknown --features hydrate --profile wasm-release
 rm -rf "$PKG"
 mkdir -p "$PKG"
-wasm-bindgen --target web --no-typescript --out-name huddle --out-dir "$PKG" \
-  target/wasm32-unknown-unknown/wasm-release/huddle.wasm
-# The producers and target-features sections are for tools; browsers ignore them.
-wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types \
-  "$PKG/huddle_bg.wasm" -o "$PKG/huddle_bg.wasm"
+# One bundle per kind of page (Cargo.toml's features): each page loads one.
+for bundle in huddle:hydrate huddle-mesh:bundle-mesh huddle-sfu:bundle-sfu; do
+  name=${bundle%%:*}
+  cargo build --config "build.rustflags=[$flags]" --lib --target wasm32-unknown-unknown --features "${bundle#*:}" --profile wasm-release
+  wasm-bindgen --target web --no-typescript --out-name "$name" --out-dir "$PKG" \
+    target/wasm32-unknown-unknown/wasm-release/huddle.wasm
+  # The producers and target-features sections are for tools; browsers ignore them.
+  wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types \
+    "$PKG/${name}_bg.wasm" -o "$PKG/${name}_bg.wasm"
+done
 cp style/main.css "$PKG/huddle.css"
 cp -r style/icons "$PKG/icons"
 cp style/how-it-works.svg "$PKG/"
 cp -r public/. "$SITE/"
-for file in "$PKG"/huddle_bg.wasm "$PKG"/huddle.js "$PKG"/huddle.css; do
+for file in "$PKG"/*_bg.wasm "$PKG"/huddle*.js "$PKG"/huddle.css; do
   gzip -9 --keep --force "$file"
   brotli --best --keep --force "$file"
 done

@@ -16,6 +16,7 @@ echo "==> formatting and lints"
 cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --features bundle-sfu -- -D warnings
 scripts/check-layers.sh
 
 echo "==> unit and integration tests"

@@ -26,13 +26,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
+    // A call page loads its call's own bundle (`CallScripts`), every other
+    // page the site's.
+    #[cfg(feature = "ssr")]
+    let call_page = use_context::<http::request::Parts>().is_some_and(|request| request.uri.path().starts_with("/r/"));
+    #[cfg(not(feature = "ssr"))]
+    let call_page = false;
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <HydrationScripts options islands=true/>
+                {(!call_page).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -40,6 +47,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Loads and starts the browser bundle of a call of `topology` (see
+/// `Cargo.toml`'s features): the call page's only script.
+#[component]
+pub fn CallScripts(topology: crate::call::protocol::Topology) -> impl IntoView {
+    let mut options = expect_context::<LeptosOptions>();
+    let output_name = match topology {
+        crate::call::protocol::Topology::Mesh => "huddle-mesh",
+        crate::call::protocol::Topology::Sfu => "huddle-sfu",
+    };
+    options.output_name = output_name.into();
+    view! { <HydrationScripts options islands=true/> }
 }
 
 /// The application: header plus one page per route.

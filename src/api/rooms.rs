@@ -68,6 +68,9 @@ pub struct RoomInvitation {
     pub host_name: Option<String>,
     /// The host's welcome note, if they wrote one.
     pub welcome_note: Option<String>,
+    /// How the room's call carries media (the call under way's, or what a
+    /// call starting now would use): which browser bundle the page loads.
+    pub topology: crate::call::protocol::Topology,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -545,6 +548,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 attendance_path: host.then(|| format!("/rooms/{}#attendance", room.id)),
                 host_name,
                 welcome_note: room.welcome_note,
+                topology: state.signaling.topology_for(crate::call::hub::RoomId(room.id), room.kind, room.max_participants),
             })
         }
         .await,

@@ -19,7 +19,9 @@ pub fn JoinLink(id: String, label: String, link: String, #[prop(optional)] child
 
 /// "Copy link", which says "Copied" for a moment after copying. Without WASM
 /// the link stays selectable in its field.
-#[island]
+// An island in the site's bundle; in the call's, a component nothing uses.
+#[cfg_attr(any(feature = "ssr", not(any(feature = "bundle-mesh", feature = "bundle-sfu"))), island)]
+#[cfg_attr(not(any(feature = "ssr", not(any(feature = "bundle-mesh", feature = "bundle-sfu")))), component)]
 pub fn CopyLinkButton(link: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {

@@ -20,6 +20,7 @@ pub fn RoomPage() -> impl IntoView {
                 match invite.await {
                     Ok(invitation) => view! {
                         <Title text=crate::pages::title_text(&invitation.name)/>
+                        <crate::app::CallScripts topology=invitation.topology/>
                         <Call invitation/>
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),

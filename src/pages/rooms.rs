@@ -68,7 +68,9 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
 /// how long, with the way in; the tab's title counts them and a newcomer
 /// chimes (and notifies, if the browser allows it, while the tab is out of
 /// sight). Asks the server every few seconds.
-#[island]
+// An island in the site's bundle; in the call's, a component nothing uses.
+#[cfg_attr(any(feature = "ssr", not(any(feature = "bundle-mesh", feature = "bundle-sfu"))), island)]
+#[cfg_attr(not(any(feature = "ssr", not(any(feature = "bundle-mesh", feature = "bundle-sfu")))), component)]
 fn WaitingPanel() -> impl IntoView {
     // Each answer sets the list anew, which also keeps "waiting 3 min" current.
     let waiting = RwSignal::new(Vec::<WaitingGuestSummary>::new());

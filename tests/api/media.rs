@@ -169,3 +169,22 @@ async fn a_malformed_offer_is_refused_and_the_media_server_goes_on() {
     drive(&mut [&mut browser], Duration::from_secs(1)).await;
     assert!(browser.peer.rtc.is_connected(), "connected after the refused offer");
 }
+
+#[tokio::test]
+async fn each_page_loads_one_browser_bundle_a_call_page_its_own_call_s() {
+    let app = media_app().await;
+    let host = app.host("b@example.org", "B").await;
+    let class: serde_json::Value = host.call("create_room", &[("name", "Class"), ("kind", "class")]).await.json().await.unwrap();
+    let meeting = host.create_room("Team").await;
+    let page = |path: String| {
+        let host = &host;
+        async move { host.page(&path).await.text().await.unwrap() }
+    };
+    let class_page = page(format!("/r/{}", class["slug"].as_str().unwrap())).await;
+    assert!(class_page.contains("/pkg/huddle-sfu.js") && !class_page.contains("/pkg/huddle-mesh.js"), "a class's call page loads the media server's bundle");
+    assert!(!class_page.contains("/pkg/huddle.js"), "and not the site's as well");
+    let meeting_page = page(format!("/r/{}", meeting.slug)).await;
+    assert!(meeting_page.contains("/pkg/huddle-mesh.js") && !meeting_page.contains("/pkg/huddle-sfu.js"), "a small meeting's, the mesh's");
+    let dashboard = page("/rooms".into()).await;
+    assert!(dashboard.contains("/pkg/huddle.js") && !dashboard.contains("huddle-mesh") && !dashboard.contains("huddle-sfu"), "the dashboard, the site's");
+}

@@ -402,6 +402,12 @@ impl Hub {
         rules.limit.min(cap)
     }
 
+    /// How the call under way in `room` (or its lobby) carries media, if
+    /// there is one.
+    pub fn call_topology(&self, room: RoomId) -> Option<Topology> {
+        self.settings.get(&room).map(|rules| rules.topology)
+    }
+
     /// How `room`'s call carries media.
     pub fn topology_of(&self, room: RoomId) -> Topology {
         self.settings.get(&room).map_or(Topology::Mesh, |rules| rules.topology)

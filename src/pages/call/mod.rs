@@ -29,7 +29,9 @@ use crate::call::ui::{CallUi, Phase};
 
 /// The whole room experience: check devices, join, talk, leave. An island:
 /// this part of the page runs in the browser.
-#[island]
+// An island in the call's bundles; in the site's, a component nothing uses.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-mesh", feature = "bundle-sfu"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-mesh", feature = "bundle-sfu")), component)]
 pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     let ui = CallUi::new();
     ui.host.set(invitation.host);

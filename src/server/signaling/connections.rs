@@ -266,6 +266,16 @@ impl Signaling {
         self.lock().media.as_ref().map(MediaServer::address)
     }
 
+    /// How room `room`'s call carries media: the call under way's, or what
+    /// a call starting now would use.
+    pub fn topology_for(&self, room: RoomId, kind: crate::domain::RoomKind, max_participants: Option<i64>) -> crate::call::protocol::Topology {
+        let inner = self.lock();
+        match inner.hub.call_topology(room) {
+            Some(topology) => topology,
+            None => crate::call::topology_for(kind, max_participants.and_then(|m| usize::try_from(m).ok()), self.settings.media),
+        }
+    }
+
     /// A message from the media server for `to`'s connection.
     pub fn deliver(&self, to: ParticipantId, message: ServerMessage) {
         let mut inner = self.lock();
