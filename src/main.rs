@@ -22,8 +22,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // str0m warns of what browsers routinely offer (each connection's RED
+    // payload type, say): only its errors, unless RUST_LOG names it.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let filter = if filter.contains("str0m") { filter } else { format!("{filter},str0m=error") };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info,str0m=error".into()))
         .with_writer(std::io::stderr)
         .init();
     let result = match command {

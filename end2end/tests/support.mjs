@@ -73,6 +73,8 @@ export async function startServer(settings = {}) {
     origin,
     port,
     stop,
+    /** The server process's id (for its CPU figures). */
+    pid: () => child.pid,
     /** Stops the server (SIGTERM) and starts it again on the same address
      * and database, as an upgrade or a crash-restart would. */
     restart: async () => {

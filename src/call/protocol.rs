@@ -185,6 +185,7 @@ pub enum ClientMessage {
     /// participant id, role and room, if the server still holds the place.
     Resume { version: u32, token: ResumeToken },
     /// Relay `payload` to participant `to` in the same room.
+    #[cfg(any(feature = "ssr", not(feature = "bundle-sfu")))]
     Signal { to: ParticipantId, payload: SignalPayload },
     /// Say `text` to everyone in the room (you included, so everyone sees
     /// the same order). A `text` that breaks [`ChatText`]'s rules is
@@ -226,20 +227,19 @@ pub enum ClientMessage {
     Media { state: MediaState },
     /// Leave the room; the socket may then be closed.
     Leave,
-    // The media server's messages are compiled into the server alone until
-    // the browser's client for it lands: the browser bundle is at its size
-    // budget until it is split per page (issue 16, part 2).
+    // The media server's messages are compiled into the server and the
+    // bundle of calls through it only (see `Cargo.toml`'s features).
     /// In a call through the media server: the browser's offer for its one
     /// connection to it (the first, or a new one to restart ICE), with what
     /// each of its send lines carries, by `mid`. Answered with
     /// `sfu_answer`; refused with `not_admitted`, `wrong_topology` or
     /// `invalid_offer`.
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuOffer { sdp: String, sources: std::collections::BTreeMap<String, MediaSource> },
     /// In a call through the media server: the pictures this page shows,
     /// most important first. Until a page says, it gets screens, then
     /// hosts, then whoever speaks.
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuView { want: Vec<VideoWant> },
 }
 
@@ -319,25 +319,26 @@ pub enum ServerMessage {
     /// server's time (milliseconds since the Unix epoch).
     Chat { from: ParticipantId, text: ChatText, sent_at_ms: u64 },
     /// `payload` from participant `from` of your room (stamped by the server).
+    #[cfg(any(feature = "ssr", not(feature = "bundle-sfu")))]
     Signal { from: ParticipantId, payload: SignalPayload },
     /// The media server's answer to your `sfu_offer`: ICE-lite, its one
     /// address; nothing is trickled either way.
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuAnswer { sdp: String },
     /// What each of your receive slots carries now, whenever it changes.
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuSlots { video: Vec<SlotFeed>, audio: Vec<SlotFeed> },
     /// Who is speaking now, loudest first (at most every 400 ms, when it
     /// changes).
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     Speakers { ids: Vec<ParticipantId> },
     /// Which simulcast layers (rids) of your send line `mid` someone
     /// watches: send only those.
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuLayers { mid: String, active: Vec<String> },
     /// Your media connection failed at the server: make a new one (a new
     /// peer connection and `sfu_offer`).
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuRestart,
     /// Your last message was refused; the connection stays open unless the
     /// code says otherwise.
@@ -461,7 +462,19 @@ impl ErrorCode {
 impl ServerMessage {
     /// An error with the standard wording for `code`.
     pub fn error(code: ErrorCode) -> Self {
-        let message = match code {
+        Self::Error { code, message: code.words().into() }
+    }
+}
+
+impl ErrorCode {
+    /// The words of `wrong_topology`, which the browser also says itself
+    /// when a call started the other way since its page loaded (the rest of
+    /// the table stays out of the browser bundles: the server sends them).
+    pub const WRONG_TOPOLOGY: &'static str = "This page does not match how the call is connected. Please reload it.";
+
+    /// The standard sentence for people.
+    pub fn words(self) -> &'static str {
+        match self {
             ErrorCode::BadMessage => "That message could not be understood.",
             ErrorCode::UnsupportedVersion => "This page is out of date. Please reload it.",
             ErrorCode::UnknownRoom => "This join link does not lead to a room.",
@@ -488,10 +501,9 @@ impl ServerMessage {
             ErrorCode::ScreenShareNotAllowed => "In this room only the host can share their screen.",
             ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
             ErrorCode::RateLimited => "Too many messages; some were dropped.",
-            ErrorCode::WrongTopology => "This page does not match how the call is connected. Please reload it.",
+            ErrorCode::WrongTopology => Self::WRONG_TOPOLOGY,
             ErrorCode::InvalidOffer => "The connection to the call's media could not be set up. Please reload the page.",
-        };
-        Self::Error { code, message: message.into() }
+        }
     }
 }
 

@@ -181,10 +181,16 @@ async fn each_page_loads_one_browser_bundle_a_call_page_its_own_call_s() {
         async move { host.page(&path).await.text().await.unwrap() }
     };
     let class_page = page(format!("/r/{}", class["slug"].as_str().unwrap())).await;
-    assert!(class_page.contains("/pkg/huddle-sfu.js") && !class_page.contains("/pkg/huddle-mesh.js"), "a class's call page loads the media server's bundle");
+    assert!(
+        class_page.contains("/pkg/huddle-sfu.js") && !class_page.contains("/pkg/huddle-mesh.js"),
+        "a class's call page loads the media server's bundle"
+    );
     assert!(!class_page.contains("/pkg/huddle.js"), "and not the site's as well");
     let meeting_page = page(format!("/r/{}", meeting.slug)).await;
     assert!(meeting_page.contains("/pkg/huddle-mesh.js") && !meeting_page.contains("/pkg/huddle-sfu.js"), "a small meeting's, the mesh's");
     let dashboard = page("/rooms".into()).await;
-    assert!(dashboard.contains("/pkg/huddle.js") && !dashboard.contains("huddle-mesh") && !dashboard.contains("huddle-sfu"), "the dashboard, the site's");
+    assert!(
+        dashboard.contains("/pkg/huddle.js") && !dashboard.contains("huddle-mesh") && !dashboard.contains("huddle-sfu"),
+        "the dashboard, the site's"
+    );
 }

@@ -79,6 +79,12 @@ const SPEAKERS_EVERY: Duration = Duration::from_millis(400);
 /// A sender's stream that has sent nothing for this long is not forwarded
 /// to a new slot (its camera is off).
 const STALE: Duration = Duration::from_millis(1_500);
+/// How long a layer may take to start sending after it is switched on (or
+/// its track starts) before it counts as one the browser dropped.
+const LAYER_START: Duration = Duration::from_secs(2);
+/// How often every slot's choice is looked at again, for layers that
+/// stopped or started on their own (a browser adapting to its CPU or link).
+const REASSIGN_EVERY: Duration = Duration::from_millis(500);
 
 /// What the server's media server is told at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +163,10 @@ struct Track {
     /// unwanted one has been unwanted.
     told: Option<Vec<Rid>>,
     unwanted_since: HashMap<Rid, Instant>,
+    /// When the track first sent, and when each layer was last switched
+    /// back on: a layer gets `LAYER_START` to begin sending.
+    started: Option<Instant>,
+    enabled_at: HashMap<Rid, Instant>,
 }
 
 impl Track {
@@ -164,11 +174,25 @@ impl Track {
         self.layers.values().any(|l| l.last_packet.is_some_and(|at| now.saturating_duration_since(at) < STALE))
     }
 
-    fn layer_list(&self) -> Vec<Layer> {
+    /// Whether layer `rid` can be forwarded: it sends, or it was switched
+    /// off here (and comes back when asked), or it is just starting. A layer
+    /// the browser stopped on its own (Chromium drops its top layer when
+    /// its CPU or link cannot keep up) cannot, until it sends again.
+    fn available(&self, rid: &Option<Rid>, now: Instant) -> bool {
+        let recent = |at: Option<&Instant>| at.is_some_and(|at| now.saturating_duration_since(*at) < LAYER_START);
+        let fresh = self.layers.get(rid).and_then(|l| l.last_packet).is_some_and(|at| now.saturating_duration_since(at) < STALE);
+        let Some(rid) = rid else { return true };
+        let switched_off = self.told.as_ref().is_some_and(|told| !told.contains(rid));
+        fresh || switched_off || self.started.is_none() || recent(self.started.as_ref()) || recent(self.enabled_at.get(rid))
+    }
+
+    /// The layers that can be forwarded now, lowest first, with their rids.
+    fn layer_list(&self, now: Instant) -> (Vec<Layer>, Vec<Option<Rid>>) {
         self.rids
             .iter()
-            .map(|rid| self.layers.get(rid).map_or(Layer { height: 0, bitrate: 0 }, |l| Layer { height: l.height, bitrate: l.bitrate }))
-            .collect()
+            .filter(|rid| self.available(rid, now))
+            .map(|rid| (self.layers.get(rid).map_or(Layer { height: 0, bitrate: 0 }, |l| Layer { height: l.height, bitrate: l.bitrate }), *rid))
+            .unzip()
     }
 }
 
@@ -252,6 +276,8 @@ pub struct Sfu {
     by_ufrag: HashMap<String, ParticipantId>,
     /// Each room's current speakers as last told, and when.
     speakers: HashMap<RoomId, (Vec<ParticipantId>, Option<Instant>)>,
+    /// When every room's slots were last chosen again on the clock.
+    reassigned: Option<Instant>,
     keyframes: KeyframeGate<(ParticipantId, Mid, Option<Rid>)>,
     next_order: u64,
     out: Vec<Output>,
@@ -279,6 +305,7 @@ impl Sfu {
             by_address: HashMap::new(),
             by_ufrag: HashMap::new(),
             speakers: HashMap::new(),
+            reassigned: None,
             keyframes: KeyframeGate::default(),
             next_order: 0,
             out: Vec::new(),
@@ -465,9 +492,18 @@ impl Sfu {
         }
         self.retry_keyframes(now);
         let rooms: HashSet<RoomId> = self.clients.values().map(|c| c.grant.room).collect();
+        let reassign = self.reassigned.is_none_or(|at| now.saturating_duration_since(at) >= REASSIGN_EVERY);
+        if reassign {
+            self.reassigned = Some(now);
+        }
         for room in rooms {
             self.tell_speakers(room, now);
-            self.tell_layers(room, now);
+            if reassign {
+                // Also tells the layers.
+                self.assign(room, now);
+            } else {
+                self.tell_layers(room, now);
+            }
         }
     }
 
@@ -541,6 +577,8 @@ impl Sfu {
                                 voice: Voice::default(),
                                 told: None,
                                 unwanted_since: HashMap::new(),
+                                started: None,
+                                enabled_at: HashMap::new(),
                             });
                         }
                         // A receive slot.
@@ -596,6 +634,7 @@ impl Sfu {
         let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
         let Some(track) = client.sends.iter_mut().find(|t| t.mid == mid) else { return };
         let source = track.source;
+        track.started.get_or_insert(now);
         let layer = track.layers.entry(rid).or_default();
         layer.last_packet = Some(now);
         layer.bytes += packet.payload.len() as u64;
@@ -789,7 +828,8 @@ impl Sfu {
                     }
                 };
                 if shown {
-                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers: track.layer_list(), rids: track.rids.clone() });
+                    let (layers, rids) = track.layer_list(now);
+                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers, rids });
                 }
             }
         }
@@ -968,6 +1008,11 @@ impl Sfu {
                         if was_on && now.saturating_duration_since(since) < LAYER_IDLE {
                             active.push(*rid);
                         }
+                    }
+                }
+                for rid in &active {
+                    if track.told.as_ref().is_some_and(|told| !told.contains(rid)) {
+                        track.enabled_at.insert(*rid, now);
                     }
                 }
                 if track.told.as_ref() != Some(&active) {

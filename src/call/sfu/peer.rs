@@ -70,6 +70,9 @@ pub struct Peer {
     /// Keyframe requests are answered with a keyframe (a sender that does
     /// not shows whether the server waits for one on its own).
     pub answers_requests: bool,
+    /// How many of the camera's layers it sends, lowest first (a browser
+    /// short of CPU or bandwidth drops its top ones).
+    pub layers_sent: usize,
     next_audio: Instant,
     next_video: Instant,
     frame: u32,
@@ -100,6 +103,7 @@ impl Peer {
             camera_on: false,
             screen_on: false,
             answers_requests: true,
+            layers_sent: RIDS.len(),
             next_audio: now,
             next_video: now,
             frame: 0,
@@ -231,7 +235,7 @@ impl Peer {
         let frame = self.frame;
         let periodic = frame.is_multiple_of(90);
         if let (true, Some(mid)) = (self.camera_on, self.camera) {
-            for (i, rid) in RIDS.iter().enumerate() {
+            for (i, rid) in RIDS.iter().enumerate().take(self.layers_sent) {
                 let key = std::mem::take(&mut self.key_due[i]) || periodic;
                 let payload = vp8((frame % 0x7fff) as u16, key, HEIGHTS[i], sender, i as u8);
                 if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, Some(Rid::from(*rid))) {

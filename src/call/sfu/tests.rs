@@ -288,6 +288,29 @@ fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
 }
 
 #[test]
+fn a_layer_the_sender_drops_on_its_own_is_not_waited_for() {
+    let mut world = class(1);
+    let slot = world.slot_of(2, 1, MediaSource::Camera).unwrap();
+    world.sfu.command(
+        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
+        world.now,
+    );
+    world.run(Duration::from_millis(1_000));
+    assert_eq!(world.get(2).got[&slot].last().map(|g| g.layer), Some(2), "the full layer");
+    // The teacher's browser, short of CPU, stops its top layer.
+    world.get_mut(1).layers_sent = 2;
+    world.run(STALE + REASSIGN_EVERY * 2);
+    let mark = world.mark(2);
+    world.run(Duration::from_millis(500));
+    let got = &world.get(2).got[&slot][mark[&slot]..];
+    assert!(
+        !got.is_empty() && got.iter().all(|g| g.layer == 1),
+        "the next one down, without a gap: {:?}",
+        got.iter().map(|g| g.layer).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn layers_nobody_watches_are_switched_off_at_the_sender() {
     let mut world = class(1);
     world.sfu.command(

@@ -8,7 +8,7 @@ use web_sys::MediaStream;
 
 use super::mesh::apply_send_state;
 use super::state::*;
-use crate::call::protocol::{ClientMessage, ErrorCode, MediaState, ParticipantId, ServerMessage, StreamId};
+use crate::call::protocol::{ClientMessage, ErrorCode, MediaState, ParticipantId, ServerMessage, StreamId, Topology};
 use crate::call::ui::{ChatLine, Phase};
 use crate::client::js::short_time;
 use crate::client::media::{can_share_screen, local_stream, screen_stream};
@@ -16,7 +16,7 @@ use crate::client::media::{can_share_screen, local_stream, screen_stream};
 impl Call {
     pub(super) async fn on_message(self: &Rc<Self>, message: ServerMessage) {
         match message {
-            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, .. } => {
+            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, topology, .. } => {
                 self.attempts.set(0);
                 self.ui.may_unmute.try_set(rules.may_unmute);
                 self.ui.may_share_screen.try_set(rules.may_share_screen && can_share_screen());
@@ -35,10 +35,20 @@ impl Call {
                 self.ui.phase.try_set(Phase::InCall);
                 self.announce();
                 self.start_stats();
-                // The newcomer offers to everyone already there.
-                for participant in participants {
-                    if let Err(e) = self.peer(participant.id, true) {
-                        warn!("could not set up a connection: {e:?}");
+                // This page's bundle carries one way of connecting (see
+                // `Cargo.toml`): a call that started the other way since the
+                // page loaded needs the page reloaded.
+                if cfg!(feature = "bundle-sfu") != (topology == Topology::Sfu) {
+                    self.ui.notice.try_set(Some(ErrorCode::WRONG_TOPOLOGY.into()));
+                } else {
+                    #[cfg(feature = "bundle-sfu")]
+                    self.connect_media();
+                    // The newcomer offers to everyone already there.
+                    #[cfg(not(feature = "bundle-sfu"))]
+                    for participant in participants {
+                        if let Err(e) = self.peer(participant.id, true) {
+                            warn!("could not set up a connection: {e:?}");
+                        }
                     }
                 }
             }
@@ -110,16 +120,20 @@ impl Call {
             ServerMessage::IceServers { ice_servers } => {
                 *self.ice_servers.borrow_mut() = ice_servers;
                 let config = self.rtc_configuration();
-                for peer in self.peers.borrow().values() {
+                for (_, peer) in self.mesh_peers() {
                     let _ = peer.pc.set_configuration_with_configuration(&config);
                 }
             }
+            // Only browser-to-browser connections need mending.
+            #[cfg(not(feature = "bundle-sfu"))]
             ServerMessage::ParticipantResumed { id } => {
                 let peer = self.peers.borrow().get(&id).cloned();
                 if let Some(peer) = peer {
                     peer.recover().await;
                 }
             }
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::ParticipantResumed { .. } => {}
             ServerMessage::Chat { from, text, sent_at_ms } => {
                 let mine = self.me.get() == Some(from);
                 let who = if mine { Some(self.name.to_string()) } else { self.name_of(from) };
@@ -135,7 +149,29 @@ impl Call {
                     self.ui.unread.try_update(|n| *n += 1);
                 }
             }
+            // Browser-to-browser signals: never in a call through the media
+            // server, so its bundle leaves the mesh out.
+            #[cfg(not(feature = "bundle-sfu"))]
             ServerMessage::Signal { from, payload } => self.on_signal(from, payload).await,
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::SfuAnswer { sdp } => self.media_answer(sdp),
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::SfuSlots { video, audio } => {
+                if let Some(link) = self.media_link.borrow().clone() {
+                    link.assign(self, video, audio);
+                }
+            }
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::SfuLayers { active, .. } => {
+                if let Some(link) = self.media_link.borrow().clone() {
+                    link.set_layers(&active);
+                }
+            }
+            // Who speaks is shown from each tile's own sound for now.
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::Speakers { .. } => {}
+            #[cfg(feature = "bundle-sfu")]
+            ServerMessage::SfuRestart => self.connect_media(),
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
@@ -188,6 +224,10 @@ impl Call {
 
     /// Participant `id`'s shared screen, once it arrived.
     pub(super) fn screen_of(&self, id: ParticipantId) -> Option<MediaStream> {
+        #[cfg(feature = "bundle-sfu")]
+        if let Some(link) = self.media_link.borrow().clone() {
+            return link.screen_of(self, id);
+        }
         let screen = self.screen_id(id)?;
         self.remote.borrow().get(&id)?.iter().find(|s| s.id() == screen.as_str()).cloned()
     }

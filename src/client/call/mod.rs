@@ -11,7 +11,11 @@
 
 mod mesh;
 mod messages;
+#[cfg(not(feature = "bundle-sfu"))]
+mod negotiation;
 mod session;
+#[cfg(feature = "bundle-sfu")]
+mod sfu;
 mod state;
 mod stats;
 

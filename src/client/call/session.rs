@@ -61,6 +61,8 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         socket_handlers: RefCell::new(Vec::new()),
         keep_alive: RefCell::new(None),
         ending: Cell::new(false),
+        #[cfg(feature = "bundle-sfu")]
+        media_link: RefCell::new(None),
     });
     call.use_socket(socket);
     if let Some(secs) = keep_alive_secs {
@@ -261,6 +263,8 @@ impl Call {
         self.stats.borrow_mut().take();
         self.drop_socket();
         self.peers.borrow_mut().clear();
+        #[cfg(feature = "bundle-sfu")]
+        self.media_link.borrow_mut().take();
         self.remote.borrow_mut().clear();
     }
 
@@ -305,9 +309,12 @@ impl Call {
         self.remote.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
         self.ui.others.try_set(participants);
         self.ui.phase.try_set(Phase::InCall);
-        let peers: Vec<Rc<Peer>> = self.peers.borrow().values().cloned().collect();
-        for peer in peers {
+        for (_, peer) in self.mesh_peers() {
             spawn_local(async move { peer.recover().await });
+        }
+        #[cfg(feature = "bundle-sfu")]
+        if let Some(link) = self.media_link.borrow().clone() {
+            link.recover();
         }
     }
 
@@ -317,6 +324,8 @@ impl Call {
         self.resume_token.borrow_mut().take();
         self.me.set(None);
         self.peers.borrow_mut().clear();
+        #[cfg(feature = "bundle-sfu")]
+        self.media_link.borrow_mut().take();
         self.remote.borrow_mut().clear();
         self.ui.others.try_set(Vec::new());
         self.ui.waiting.try_set(Vec::new());

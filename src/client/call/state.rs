@@ -28,6 +28,17 @@ pub(super) fn current() -> Option<Rc<Call>> {
     CALL.with(|c| c.borrow().clone())
 }
 
+impl Call {
+    /// The browser-to-browser connections, to act on each: none in the
+    /// media server's bundle, which then leaves what acts on them out.
+    pub(super) fn mesh_peers(&self) -> Vec<(ParticipantId, Rc<Peer>)> {
+        if cfg!(feature = "bundle-sfu") {
+            return Vec::new();
+        }
+        self.peers.borrow().iter().map(|(id, peer)| (*id, peer.clone())).collect()
+    }
+}
+
 /// What a signaling socket delivers, in order, tagged with which socket of
 /// the call it came from (an old one's late events are ignored).
 pub(super) enum SocketEvent {
@@ -72,8 +83,12 @@ pub(super) struct Call {
     pub(super) ending: Cell<bool>,
     /// The session refresher, for a signed-in person.
     pub(super) keep_alive: RefCell<Option<Repeating>>,
+    /// The one connection to the media server, in a call through it.
+    #[cfg(feature = "bundle-sfu")]
+    pub(super) media_link: RefCell<Option<Rc<super::sfu::MediaLink>>>,
 }
 
+#[cfg_attr(feature = "bundle-sfu", allow(dead_code))]
 pub(super) struct Peer {
     pub(super) pc: RtcPeerConnection,
     pub(super) polite: bool,

@@ -9,7 +9,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::state::*;
-use crate::call::protocol::ParticipantId;
 use crate::call::ui::{Grade, Quality};
 use crate::client::js::Repeating;
 
@@ -65,7 +64,7 @@ impl Call {
         let weak = Rc::downgrade(self);
         *self.stats.borrow_mut() = Repeating::every(1000, move || {
             let Some(call) = weak.upgrade() else { return };
-            let peers: Vec<(ParticipantId, Rc<Peer>)> = call.peers.borrow().iter().map(|(id, p)| (*id, p.clone())).collect();
+            let peers = call.mesh_peers();
             let ui = call.ui;
             spawn_local(async move {
                 for (id, peer) in peers {
