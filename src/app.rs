@@ -26,8 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
-    // A call page loads its call's own bundle (`CallScripts`), every other
-    // page the site's.
+    // A call page loads its call's own bundle (`pages::room::CallScripts`),
+    // every other page the site's.
     #[cfg(feature = "ssr")]
     let call_page = use_context::<http::request::Parts>().is_some_and(|request| request.uri.path().starts_with("/r/"));
     #[cfg(not(feature = "ssr"))]
@@ -47,19 +47,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// Loads and starts the browser bundle of a call of `topology` (see
-/// `Cargo.toml`'s features): the call page's only script.
-#[component]
-pub fn CallScripts(topology: crate::call::protocol::Topology) -> impl IntoView {
-    let mut options = expect_context::<LeptosOptions>();
-    let output_name = match topology {
-        crate::call::protocol::Topology::Mesh => "huddle-mesh",
-        crate::call::protocol::Topology::Sfu => "huddle-sfu",
-    };
-    options.output_name = output_name.into();
-    view! { <HydrationScripts options islands=true/> }
 }
 
 /// The application: header plus one page per route.

@@ -20,7 +20,7 @@ pub fn RoomPage() -> impl IntoView {
                 match invite.await {
                     Ok(invitation) => view! {
                         <Title text=crate::pages::title_text(&invitation.name)/>
-                        <crate::app::CallScripts topology=invitation.topology/>
+                        <CallScripts topology=invitation.topology/>
                         <Call invitation/>
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
@@ -36,4 +36,17 @@ pub fn RoomPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Loads and starts the browser bundle of a call of `topology` (see
+/// `Cargo.toml`'s features): the call page's only script.
+#[component]
+pub fn CallScripts(topology: crate::call::protocol::Topology) -> impl IntoView {
+    let mut options = expect_context::<LeptosOptions>();
+    let output_name = match topology {
+        crate::call::protocol::Topology::Mesh => "huddle-mesh",
+        crate::call::protocol::Topology::Sfu => "huddle-sfu",
+    };
+    options.output_name = output_name.into();
+    view! { <HydrationScripts options islands=true/> }
 }

@@ -258,6 +258,8 @@ struct Client {
     estimate: Option<u64>,
     /// The sources they labelled, by mid, from their last offer.
     sources: BTreeMap<String, MediaSource>,
+    /// The server's ICE usernames its answers gave (a restart gives new ones).
+    ufrags: Vec<String>,
 }
 
 impl Client {
@@ -354,6 +356,7 @@ impl Sfu {
                         want: None,
                         estimate: None,
                         sources: BTreeMap::new(),
+                        ufrags: Vec::new(),
                     }
                 });
                 if client.order == order {
@@ -422,6 +425,16 @@ impl Sfu {
             }
         };
         client.sources = sources;
+        // An ICE restart answers with new credentials: checks come with them.
+        for line in answer.lines() {
+            if let Some(ufrag) = line.strip_prefix("a=ice-ufrag:") {
+                let ufrag = ufrag.trim().to_string();
+                if !client.ufrags.contains(&ufrag) {
+                    client.ufrags.push(ufrag.clone());
+                }
+                self.by_ufrag.insert(ufrag, who);
+            }
+        }
         self.by_ufrag.insert(client.creds.ufrag.clone(), who);
         self.out.push(Output::Tell { to: who, message: ServerMessage::SfuAnswer { sdp: answer } });
         let events = self.drain(who, now);
@@ -1050,6 +1063,9 @@ impl Sfu {
             self.by_address.remove(address);
         }
         self.by_ufrag.remove(&client.creds.ufrag);
+        for ufrag in &client.ufrags {
+            self.by_ufrag.remove(ufrag);
+        }
         self.keyframes.retain(|(sender, _, _)| *sender != who);
         if failed {
             tracing::warn!(participant = %who, "a media connection failed and was closed");
