@@ -2,17 +2,38 @@
 // pupils, each browser with exactly one peer connection (to the server);
 // every pupil sees and hears the teacher and the teacher sees every pupil;
 // a pupil the teacher has not let speak is not heard even when their page
-// forces the microphone on, is heard once let speak, and not after a mute.
+// forces the microphone on, is heard once let speak from the raised-hands
+// queue, and not after a mute. Then a shared screen with its sound, a
+// network blip, and a pupil on a phone.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, serverAndBrowser, toggles, waitForRemoteVideos } from './support.mjs';
+import {
+  blockUdp, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, restoreUdp, serverAndBrowser, toggles, waitForRemoteVideos, waitPressed,
+} from './support.mjs';
 
 const PUPILS = 6;
 
 /** The page's peer connections that are still open. */
 function openConnections(page) {
   return page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').length);
+}
+
+/** How many incoming audio streams carry sound over `ms`. */
+async function audioStreams(page, ms = 1000) {
+  const sample = () =>
+    page.evaluate(async () => {
+      const pc = window.__peerConnections.find((pc) => pc.connectionState !== 'closed');
+      const bytes = {};
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') bytes[s.id] = s.bytesReceived;
+      });
+      return bytes;
+    });
+  const before = await sample();
+  await page.waitForTimeout(ms);
+  const after = await sample();
+  return Object.keys(after).filter((id) => after[id] > (before[id] ?? 0)).length;
 }
 
 /** Inbound audio bytes over `ms` on the page's one connection. */
@@ -36,20 +57,19 @@ describe('a class through the media server', () => {
     const pupils = [];
     for (let i = 1; i < PUPILS; i++) pupils.push(await knock(i));
     await teacher.page.getByRole('button', { name: 'Admit all' }).click();
-    for (const pupil of pupils) await waitForRemoteVideos(pupil.page, PUPILS - 1, 45_000);
+    // A pupil's stage: the teacher (and whoever speaks), not the whole class.
+    for (const pupil of pupils) await waitForRemoteVideos(pupil.page, 1, 45_000);
 
     // The last pupil into a class under way: from Admit to the first picture.
     const last = await knock(PUPILS);
     pupils.push(last);
     const admitted = Date.now();
     await teacher.page.getByRole('button', { name: `Admit Pupil ${PUPILS}` }).click();
-    await last.page.waitForFunction(() => [...document.querySelectorAll('.tile.remote video')].some((v) => v.videoWidth > 0 && v.currentTime > 0), null, {
-      timeout: 30_000,
-    });
+    await waitForRemoteVideos(last.page, 1, 30_000);
     const firstFrame = Date.now() - admitted;
 
-    // Everyone sees everyone else's camera, through one connection each.
-    for (const pupil of pupils) await waitForRemoteVideos(pupil.page, PUPILS, 45_000);
+    // The teacher sees every pupil's camera (a page of the gallery holds
+    // six); everyone through one connection.
     await waitForRemoteVideos(teacher.page, PUPILS, 30_000);
     for (const person of [teacher, ...pupils]) assert.equal(await openConnections(person.page), 1, 'one peer connection, to the server');
 
@@ -88,12 +108,18 @@ describe('a class through the media server', () => {
     await teacher.page.waitForTimeout(500);
     assert.equal(await audioGrowth(teacher.page), 0, 'a pupil not let speak reaches nobody');
 
-    // Let speak: heard. Muted: not, at once.
-    await personAction(teacher.page, 'Pupil 1', 'Let Pupil 1 speak');
+    // A raised hand goes into the teacher's queue; let speak from there: heard.
+    await toggles.hand(forced).click();
+    await waitPressed(toggles.hand(forced), true);
+    const queue = teacher.page.getByRole('region', { name: 'Raised hands' });
+    await queue.getByRole('button', { name: 'Let Pupil 1 speak' }).click();
     await forced.getByText('The host lets you speak').waitFor();
     await toggles.microphone(forced).click();
     await teacher.page.waitForTimeout(1000);
     assert.ok((await audioGrowth(teacher.page)) > 0, 'heard once let speak');
+    // The other pupils see who speaks beside the teacher.
+    await waitForRemoteVideos(pupils[1].page, 2, 20_000);
+    // Muted: not heard, at once.
     await personAction(teacher.page, 'Pupil 1', 'Mute Pupil 1');
     await forced.getByText('The host muted your microphone.').waitFor();
     // Forced on again by the page: still not heard.
@@ -104,5 +130,81 @@ describe('a class through the media server', () => {
     });
     await teacher.page.waitForTimeout(500);
     assert.equal(await audioGrowth(teacher.page), 0, 'muted: no longer forwarded');
+  });
+});
+
+describe('a class through the media server, shared screens and network blips', () => {
+  const env = serverAndBrowser({ HUDDLE_MEDIA_ADDR: '127.0.0.1:0' });
+
+  it("the teacher's shared screen reaches every pupil with its sound, and a blip heals", async () => {
+    const { host: teacher, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 7', 'Ms. Teacher', 'Class');
+    await joinCall(teacher, link);
+    const pupils = [];
+    for (let i = 1; i <= 2; i++) {
+      const pupil = await newPerson(env.browser);
+      await joinCall(pupil, link, `Pupil ${i}`);
+      await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
+      pupils.push(pupil);
+    }
+    await teacher.page.getByRole('button', { name: 'Admit all' }).click();
+    for (const pupil of pupils) await waitForRemoteVideos(pupil.page, 1, 30_000);
+
+    // The screen: large on every pupil's stage, its sound beside the teacher's voice.
+    await toggles.share(teacher.page).click();
+    await waitPressed(toggles.share(teacher.page), true);
+    for (const pupil of pupils) {
+      await pupil.page.locator('.stage video[aria-label="Ms. Teacher\'s screen"]').waitFor();
+      await pupil.page.waitForFunction(() => {
+        const v = document.querySelector('.stage video');
+        return v && v.videoWidth > 0 && v.currentTime > 0;
+      });
+      const voices = await audioStreams(pupil.page);
+      assert.ok(voices >= 2, `the screen's sound and the teacher's voice: ${voices} audio streams flowing`);
+    }
+    await toggles.share(teacher.page).click();
+    await waitPressed(toggles.share(teacher.page), false);
+
+    // A network blip: all UDP dropped for 5 s, then back. Media resumes by itself.
+    const pupil = pupils[0].page;
+    blockUdp();
+    let blocked = true;
+    try {
+      await pupil.waitForFunction(() => window.__peerConnections.some((pc) => ['disconnected', 'failed'].includes(pc.connectionState)), null, {
+        timeout: 20_000,
+      });
+      await pupil.waitForTimeout(5_000);
+      restoreUdp();
+      blocked = false;
+      const back = Date.now();
+      await pupil.waitForFunction(() => window.__peerConnections.some((pc) => pc.connectionState === 'connected'), null, { timeout: 30_000 });
+      for (;;) {
+        const [growth] = await mediaGrowth(pupil, 500);
+        if (growth && growth.videoFrames > 0) break;
+        if (Date.now() - back > 30_000) throw new Error('video did not come back after the blip');
+      }
+      console.log(`# class blip: video back ${Date.now() - back} ms after the network returned`);
+    } finally {
+      if (blocked) restoreUdp();
+    }
+    await waitForRemoteVideos(pupil, 1, 30_000);
+  });
+
+  it('a pupil on a phone sees the teacher large and every control within the screen', async () => {
+    const { host: teacher, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 8', 'Ms. Teacher', 'Class');
+    await joinCall(teacher, link);
+    const phone = await newPerson(env.browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+    await joinCall(phone, link, 'Pupil on a phone');
+    await phone.page.getByText('Waiting for the host to let you in.').waitFor();
+    await teacher.page.getByRole('button', { name: 'Admit Pupil on a phone' }).click();
+    await waitForRemoteVideos(phone.page, 1, 30_000);
+    const teacherTile = await phone.page.locator('.tile.remote').boundingBox();
+    const share = (teacherTile.width * teacherTile.height) / (390 * 844);
+    assert.ok(share > 0.2, `the teacher's picture covers ${Math.round(share * 100)} % of the phone`);
+    const toolbar = await phone.page.getByRole('toolbar', { name: 'Call controls' }).boundingBox();
+    assert.ok(toolbar.y + toolbar.height <= 844 && toolbar.width <= 390, `the controls fit: ${JSON.stringify(toolbar)}`);
+    await toggles.hand(phone.page).click();
+    await waitPressed(toggles.hand(phone.page), true);
+    await teacher.page.getByRole('region', { name: 'Raised hands' }).getByText('Pupil on a phone').waitFor();
+    console.log(`# class on a 390×844 phone: the teacher's picture covers ${Math.round(share * 100)} %`);
   });
 });

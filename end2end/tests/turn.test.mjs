@@ -3,6 +3,8 @@
 // credentials with. The host turns on "Hide everyone's network address", so
 // both browsers connect with iceTransportPolicy "relay": the selected
 // candidate pair must be a relay one on both sides, and video must flow.
+// A relay-only class does the same through the media server: coturn relays
+// to its port.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  freePort, hostWithRoom, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
+  freePort, hostWithRoom, joinCall, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
 } from './support.mjs';
 
 const SECRET = 'end-to-end-turn-secret';
@@ -137,5 +139,47 @@ describe('a relay that does not answer', () => {
     await host.page.getByText('Network: calls may not get through from here.').waitFor({ timeout: 15_000 });
     await host.page.getByText("Huddle's server: reachable").waitFor();
     assert.equal(await host.page.getByRole('button', { name: 'Join', exact: true }).isDisabled(), false);
+  });
+});
+
+describe('a class through TURN and the media server', () => {
+  const env = {};
+  before(async () => {
+    const turnPort = await freePort();
+    env.turn = await startCoturn(turnPort);
+    env.server = await startServer({
+      HUDDLE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`,
+      HUDDLE_TURN_SECRET: SECRET,
+      HUDDLE_MEDIA_ADDR: '127.0.0.1:0',
+    });
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    env.turn?.child.kill('SIGTERM');
+  });
+
+  it("a relay-only class reaches the media server through coturn's relay", async () => {
+    const { host: teacher, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 6', 'Ms. Teacher', 'Class');
+    const { page } = teacher;
+    await page.getByRole('link', { name: 'Settings of Year 6' }).click();
+    await page.getByLabel("Hide everyone's network address").check();
+    await page.getByRole('button', { name: 'Save network setting' }).click();
+    await page.getByText('The network setting is saved').waitFor();
+    await joinCall(teacher, link);
+    const pupil = await newPerson(env.browser);
+    await joinCall(pupil, link, 'Pupil');
+    await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
+    await page.getByRole('button', { name: 'Admit Pupil' }).click();
+    await waitForRemoteVideos(pupil.page, 1);
+    await waitForRemoteVideos(page, 1);
+    for (const who of [page, pupil.page]) {
+      const pairs = await selectedPairs(who);
+      assert.equal(pairs.length, 1, 'one connection, to the media server');
+      assert.equal(pairs[0].local, 'relay', `through the relay: ${JSON.stringify(pairs)}`);
+      const [growth] = await mediaGrowth(who);
+      assert.ok(growth.videoFrames > 0, 'video flows through the relay and the media server');
+    }
   });
 });

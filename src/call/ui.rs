@@ -111,6 +111,12 @@ pub struct CallUi {
     pub pinned: RwSignal<Option<ParticipantId>>,
     /// Connection figures per other participant, from `getStats()`.
     pub quality: RwSignal<HashMap<ParticipantId, Quality>>,
+    /// Who speaks now, loudest first, as the media server says (in a call
+    /// through it; a mesh call measures each tile's sound instead).
+    pub speakers: RwSignal<Vec<ParticipantId>>,
+    /// The page of the people gallery shown, from 0 (calls through the
+    /// media server show [`GALLERY_PAGE`] pictures at a time).
+    pub gallery_page: RwSignal<usize>,
     /// Others whose connection to us is being re-established.
     pub reconnecting: RwSignal<Vec<ParticipantId>>,
     /// Said to screen readers: who joined or left.
@@ -130,6 +136,10 @@ pub struct CallUi {
     pub network_check: RwSignal<Option<(bool, String)>>,
 }
 
+/// Pictures a call through the media server shows at once: a page of
+/// its gallery, and as many video slots as the browser asks the server for.
+pub const GALLERY_PAGE: usize = 6;
+
 impl Default for CallUi {
     fn default() -> Self {
         Self::new()
@@ -139,6 +149,10 @@ impl Default for CallUi {
 impl CallUi {
     /// Whoever among the others speaks loudest now, if anyone does.
     pub fn active_speaker(&self) -> Option<ParticipantId> {
+        let me = self.me.with(|me| me.as_ref().map(|p| p.id));
+        if let Some(loudest) = self.speakers.with(|s| s.iter().copied().find(|id| Some(*id) != me)) {
+            return Some(loudest);
+        }
         self.quality.with(|all| {
             all.iter().filter(|(_, q)| q.audio_level > 0.05).max_by(|a, b| a.1.audio_level.total_cmp(&b.1.audio_level)).map(|(id, _)| *id)
         })
@@ -172,6 +186,8 @@ impl CallUi {
             may_share_screen: RwSignal::new(true),
             pinned: RwSignal::new(None),
             quality: RwSignal::new(HashMap::new()),
+            speakers: RwSignal::new(Vec::new()),
+            gallery_page: RwSignal::new(0),
             reconnecting: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
             devices: RwSignal::new(Vec::new()),

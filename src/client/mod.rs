@@ -17,6 +17,8 @@ mod media;
 mod rtc;
 
 pub use alert::{ask_to_notify, may_notify, waiting_changed};
+#[cfg(feature = "bundle-sfu")]
+pub use call::show_pictures;
 pub use call::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 pub use check::check_connection;
 pub use js::{copy_to_clipboard, fetch_json, local_time, localise_page};

@@ -211,8 +211,12 @@ pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
         .borrow()
         .get(&id)
         .and_then(|streams| streams.iter().find(|s| screen.as_ref().is_none_or(|screen| screen.as_str() != s.id())).cloned());
-    if let Some(stream) = camera {
-        show(element, &stream);
+    match camera {
+        Some(stream) => show(element, &stream),
+        // Through the media server a person's picture can stop coming (they
+        // left the page of the gallery): their tile must not keep showing
+        // the slot, which now carries someone else.
+        None => element.set_src_object(None),
     }
     set_sink(element, &call.ui.speaker_id.get_untracked());
 }

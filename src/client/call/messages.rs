@@ -34,6 +34,9 @@ impl Call {
                 self.ui.others.try_set(participants.clone());
                 self.ui.phase.try_set(Phase::InCall);
                 self.announce();
+                // Connection figures per person: measured on the mesh's own
+                // connections (not yet through the media server).
+                #[cfg(not(feature = "bundle-sfu"))]
                 self.start_stats();
                 // This page's bundle carries one way of connecting (see
                 // `Cargo.toml`): a call that started the other way since the
@@ -167,9 +170,10 @@ impl Call {
                     link.set_layers(&active);
                 }
             }
-            // Who speaks is shown from each tile's own sound for now.
             #[cfg(feature = "bundle-sfu")]
-            ServerMessage::Speakers { .. } => {}
+            ServerMessage::Speakers { ids } => {
+                self.ui.speakers.try_set(ids);
+            }
             #[cfg(feature = "bundle-sfu")]
             ServerMessage::SfuRestart => self.connect_media(),
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
@@ -226,7 +230,7 @@ impl Call {
     pub(super) fn screen_of(&self, id: ParticipantId) -> Option<MediaStream> {
         #[cfg(feature = "bundle-sfu")]
         if let Some(link) = self.media_link.borrow().clone() {
-            return link.screen_of(self, id);
+            return link.screen_of(id);
         }
         let screen = self.screen_id(id)?;
         self.remote.borrow().get(&id)?.iter().find(|s| s.id() == screen.as_str()).cloned()

@@ -17,8 +17,11 @@ mod session;
 #[cfg(feature = "bundle-sfu")]
 mod sfu;
 mod state;
+#[cfg(not(feature = "bundle-sfu"))]
 mod stats;
 
 pub(crate) use mesh::replace_sent;
 pub use mesh::{apply_send_state, attach_remote, attach_screen, share_screen, stop_sharing};
 pub use session::{admit, admit_all, deny, end_for_all, join, leave, send};
+#[cfg(feature = "bundle-sfu")]
+pub use sfu::show_pictures;

@@ -22,13 +22,15 @@ use web_sys::{
 };
 
 use super::state::*;
-use crate::call::protocol::{ClientMessage, MediaSource, ParticipantId, SlotFeed};
+use crate::call::protocol::{ClientMessage, MediaSource, ParticipantId, SlotFeed, VideoWant};
+use crate::call::ui::GALLERY_PAGE;
 use crate::client::js::{call_method, set_sink};
 use crate::client::media::{local_stream, screen_stream};
 use crate::client::rtc::restart_ice;
 
-/// Receive slots this browser offers: pictures and voices at once.
-const VIDEO_SLOTS: usize = 6;
+/// Receive slots this browser offers: pictures and voices at once (a page
+/// of the gallery).
+const VIDEO_SLOTS: usize = GALLERY_PAGE;
 const AUDIO_SLOTS: usize = 3;
 /// The camera's simulcast layers, lowest first, and how much each scales
 /// the picture down.
@@ -45,6 +47,8 @@ pub(super) struct MediaLink {
     streams: RefCell<HashMap<String, MediaStream>>,
     /// What each slot carries now, as the server last said.
     slots: RefCell<Vec<SlotFeed>>,
+    /// The shared screens received, by whose.
+    screens: RefCell<HashMap<ParticipantId, MediaStream>>,
     /// One playing element per audio slot: voices are heard whether or not
     /// their picture is shown.
     voices: RefCell<HashMap<String, HtmlMediaElement>>,
@@ -117,17 +121,17 @@ impl MediaLink {
         let (video, audio): (Vec<&SlotFeed>, Vec<&SlotFeed>) =
             slots.iter().partition(|s| s.source.is_none_or(MediaSource::is_video) && !self.is_audio(&s.mid));
         let mut remote: HashMap<ParticipantId, Vec<MediaStream>> = HashMap::new();
+        let mut screens = HashMap::new();
         for slot in video {
             let (Some(id), Some(stream)) = (slot.id, streams.get(&slot.mid)) else { continue };
-            let theirs = remote.entry(id).or_default();
-            // The camera first, a screen after it.
             if slot.source == Some(MediaSource::Screen) {
-                theirs.push(stream.clone());
+                screens.insert(id, stream.clone());
             } else {
-                theirs.insert(0, stream.clone());
+                remote.entry(id).or_default().push(stream.clone());
             }
         }
         *call.remote.borrow_mut() = remote;
+        *self.screens.borrow_mut() = screens;
         let mut voices = self.voices.borrow_mut();
         for slot in audio {
             let Some(stream) = streams.get(&slot.mid) else { continue };
@@ -144,9 +148,8 @@ impl MediaLink {
     }
 
     /// Whether participant `id`'s screen is among what this page receives.
-    pub(super) fn screen_of(&self, call: &Call, id: ParticipantId) -> Option<MediaStream> {
-        let shown = self.slots.borrow().iter().any(|s| s.id == Some(id) && s.source == Some(MediaSource::Screen));
-        shown.then(|| call.remote.borrow().get(&id).and_then(|streams| streams.last().cloned())).flatten()
+    pub(super) fn screen_of(&self, id: ParticipantId) -> Option<MediaStream> {
+        self.screens.borrow().get(&id).cloned()
     }
 
     /// After a signaling outage or a failed connection: a new ICE round over
@@ -156,6 +159,20 @@ impl MediaLink {
             restart_ice(&self.pc);
         }
     }
+}
+
+/// Tells the media server which pictures this page shows (`true`: large)
+/// and whose screen, so it sends those alone, each at the size it needs.
+pub fn show_pictures(pictures: &[(ParticipantId, bool)], screen: Option<ParticipantId>) {
+    let Some(call) = current() else { return };
+    let Some(window) = web_sys::window() else { return };
+    // Device pixels: the large picture takes most of the window's height.
+    let ratio = window.device_pixel_ratio().clamp(1.0, 2.0);
+    let tall = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(720.0).min(720.0) * ratio;
+    let height = |large: bool| (if large { tall } else { tall / 2.0 }) as u32;
+    let mut want: Vec<VideoWant> = screen.map(|id| VideoWant { id, source: MediaSource::Screen, height: height(true) }).into_iter().collect();
+    want.extend(pictures.iter().map(|&(id, large)| VideoWant { id, source: MediaSource::Camera, height: height(large) }));
+    call.send(&ClientMessage::SfuView { want });
 }
 
 /// A hidden element playing one audio slot.
@@ -239,6 +256,7 @@ impl Call {
             senders: [microphone.sender(), camera.sender(), screen.sender(), screen_audio.sender()],
             streams: RefCell::new(HashMap::new()),
             slots: RefCell::new(Vec::new()),
+            screens: RefCell::new(HashMap::new()),
             voices: RefCell::new(HashMap::new()),
             _handlers: vec![on_track, on_state],
         });

@@ -106,6 +106,7 @@ pub(super) struct Peer {
 }
 
 /// Running totals from `getStats()`.
+#[cfg_attr(feature = "bundle-sfu", allow(dead_code))]
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Totals {
     pub(super) at_ms: f64,

@@ -25,6 +25,12 @@ pub(super) fn command(ui: CallUi, label: String, message: ClientMessage, done: S
     view! { <button type="button" on:click=click>{label}</button> }.into_any()
 }
 
+/// The host's "Let … speak" for `label`'s participant `id`: in a tile's
+/// menu, and beside a raised hand in the queue.
+pub(super) fn let_speak(ui: CallUi, id: ParticipantId, label: &str) -> AnyView {
+    command(ui, format!("Let {label} speak"), ClientMessage::LetSpeak { id }, format!("{label} may unmute now."))
+}
+
 /// "1st", "2nd", "3rd", "4th"…
 pub(super) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::actions::{command, send};
+use super::class::class_view;
 use super::lobby::Lobby;
 use super::panels::{ChatPanel, DeviceSettings, PeopleList};
 use super::tiles::{LocalVideo, RemoteTile};
@@ -126,12 +127,13 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         Some((Some(id), format!("{name}'s screen")))
     };
     let stage = move || presenter().map(|(who, label)| view! { <ScreenStage ui who label/> });
+    let (shown, pager, queue) = class_view(ui, presenter);
     let my_initials = move || ui.me.with(|me| me.as_ref().map(|p| p.name.initials()).unwrap_or_default());
     // Built in parts, each type-erased: one nested view type is too deep for
     // an optimised build.
     let grid = view! {
-        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || ui.others.with(Vec::len)>
-            <For each=move || ui.others.get() key=|p| p.id let:participant>
+        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || shown().len()>
+            <For each=shown key=|p| p.id let:participant>
                 <RemoteTile ui id=participant.id name=participant.name.clone()/>
             </For>
         </div>
@@ -219,6 +221,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             </header>
             <div class="call-messages">
                 <Lobby ui/>
+                {queue}
                 <div role="status">{notices}</div>
                 <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
                     "The host lets people speak here: raise your hand to ask, and unmute once they let you."
@@ -227,7 +230,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             <p class="visually-hidden" aria-live="polite">{move || ui.announcement.get()}</p>
             <div class="call-body">
                 <div class="stage-area" class:alone=move || ui.others.with(Vec::is_empty) class:presenting=move || presenter().is_some()>
-                    {stage}{grid}
+                    {stage}{grid}{pager}
                 </div>
                 {panels}
             </div>

@@ -8,6 +8,7 @@
 //! (chat, people, devices) and `actions` (what buttons send).
 
 mod actions;
+mod class;
 mod ended;
 mod in_call;
 mod lobby;

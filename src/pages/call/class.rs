@@ -1,0 +1,83 @@
+//! A call through the media server: a class's own layout. The host sees a
+//! page of the gallery at a time (as many pictures as the media server
+//! sends at once) and the queue of raised hands; a pupil (a guest of a room
+//! where guests ask to speak) sees the teacher and whoever speaks (a pupil
+//! the teacher let speak, with their microphone on). Only the
+//! media server's bundle carries it (see `Cargo.toml`); a mesh call shows
+//! everyone.
+
+use leptos::prelude::*;
+
+use crate::call::protocol::{Participant, ParticipantId};
+use crate::call::ui::CallUi;
+
+/// Who gets a tile, the gallery's pager and the host's queue of hands.
+#[cfg(not(feature = "bundle-sfu"))]
+pub(super) fn class_view(
+    ui: CallUi,
+    _presenter: impl Fn() -> Option<(Option<ParticipantId>, String)> + Copy + 'static,
+) -> (impl Fn() -> Vec<Participant> + Copy + Send + Sync + 'static, (), ()) {
+    (move || ui.others.get(), (), ())
+}
+
+/// Who gets a tile, the gallery's pager and the host's queue of hands.
+#[cfg(feature = "bundle-sfu")]
+pub(super) fn class_view(
+    ui: CallUi,
+    presenter: impl Fn() -> Option<(Option<ParticipantId>, String)> + Copy + Send + Sync + 'static,
+) -> (impl Fn() -> Vec<Participant> + Copy + Send + Sync + 'static, impl IntoView, impl IntoView) {
+    use super::actions::let_speak;
+    use crate::call::ui::GALLERY_PAGE;
+
+    let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get();
+    let shown = move || {
+        let others = ui.others.get();
+        if pupil_view() {
+            // In a class a pupil's microphone is on only once the teacher let
+            // them speak: they are shown beside the teacher, as is whoever
+            // the media server hears loudest, and a pinned tile.
+            let (speaking, pinned) = (ui.active_speaker(), ui.pinned.get());
+            let talking = |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
+            return others.into_iter().filter(|p| p.host || talking(p.id) || Some(p.id) == speaking || Some(p.id) == pinned).collect();
+        }
+        let page = ui.gallery_page.get().min(others.len().saturating_sub(1) / GALLERY_PAGE);
+        others.into_iter().skip(page * GALLERY_PAGE).take(GALLERY_PAGE).collect::<Vec<_>>()
+    };
+    // The media server sends only the pictures shown, each at the size shown.
+    Effect::new(move |_| {
+        let shown = shown();
+        let large = shown.len() <= 1 || pupil_view();
+        let pictures: Vec<(ParticipantId, bool)> = shown.iter().map(|p| (p.id, large && (p.host || !pupil_view()))).collect();
+        crate::client::show_pictures(&pictures, presenter().and_then(|(who, _)| who));
+    });
+    let pager = move || {
+        let total = ui.others.with(Vec::len);
+        (!pupil_view() && total > GALLERY_PAGE).then(|| {
+            let pages = total.div_ceil(GALLERY_PAGE);
+            let page = ui.gallery_page.get().min(pages - 1);
+            let (first, last) = (page * GALLERY_PAGE + 1, ((page + 1) * GALLERY_PAGE).min(total));
+            view! {
+                <nav class="pager" aria-label="Pages of people">
+                    <button type="button" disabled=page == 0 on:click=move |_| ui.gallery_page.set(page.saturating_sub(1))>"Previous people"</button>
+                    <span>{format!("{first}–{last} of {total}")}</span>
+                    <button type="button" disabled=page + 1 >= pages on:click=move |_| ui.gallery_page.set(page + 1)>"Next people"</button>
+                </nav>
+            }
+        })
+    };
+    // The host's queue of raised hands, first up first, with "Let … speak".
+    let queue = move || {
+        let raised = ui.hands.get();
+        (ui.host.get() && !raised.is_empty()).then(|| {
+            let names: Vec<(ParticipantId, String)> =
+                ui.others.with(|o| raised.iter().filter_map(|id| o.iter().find(|p| p.id == *id).map(|p| (p.id, p.name.to_string()))).collect());
+            view! {
+                <section class="hands-queue" aria-labelledby="hands-heading">
+                    <h2 id="hands-heading">"Raised hands"</h2>
+                    <ol>{names.into_iter().map(|(id, name)| view! { <li>{name.clone()}" "{let_speak(ui, id, &name)}</li> }).collect_view()}</ol>
+                </section>
+            }
+        })
+    };
+    (shown, pager, queue)
+}
