@@ -19,6 +19,16 @@ function openConnections(page) {
   return page.evaluate(() => window.__peerConnections.filter((pc) => pc.connectionState !== 'closed').length);
 }
 
+/** What a modified page could do: send its microphone whatever the call
+ * says, on the connection's first sender (the microphone's). */
+function forceMicrophone(page) {
+  return page.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const pc = window.__peerConnections.find((pc) => pc.connectionState !== 'closed');
+    await pc.getSenders()[0].replaceTrack(stream.getAudioTracks()[0]);
+  });
+}
+
 /** How many incoming audio streams carry sound over `ms`. */
 async function audioStreams(page, ms = 1000) {
   const sample = () =>
@@ -100,11 +110,7 @@ describe('a class through the media server', () => {
 
     // Pupil 1's page forces its microphone on: the teacher hears nothing.
     const forced = pupils[0].page;
-    await forced.evaluate(async () => {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const pc = window.__peerConnections.find((pc) => pc.connectionState !== 'closed');
-      await pc.getSenders()[0].replaceTrack(stream.getAudioTracks()[0]);
-    });
+    await forceMicrophone(forced);
     await teacher.page.waitForTimeout(500);
     assert.equal(await audioGrowth(teacher.page), 0, 'a pupil not let speak reaches nobody');
 
@@ -123,11 +129,7 @@ describe('a class through the media server', () => {
     await personAction(teacher.page, 'Pupil 1', 'Mute Pupil 1');
     await forced.getByText('The host muted your microphone.').waitFor();
     // Forced on again by the page: still not heard.
-    await forced.evaluate(async () => {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const pc = window.__peerConnections.find((pc) => pc.connectionState !== 'closed');
-      await pc.getSenders()[0].replaceTrack(stream.getAudioTracks()[0]);
-    });
+    await forceMicrophone(forced);
     await teacher.page.waitForTimeout(500);
     assert.equal(await audioGrowth(teacher.page), 0, 'muted: no longer forwarded');
   });

@@ -67,12 +67,14 @@ function selectedPairs(page) {
   });
 }
 
-describe('a call through TURN', () => {
+/** Registers hooks giving the enclosing `describe` coturn, a server using
+ * it (with `settings` besides) and Chromium. */
+function withCoturn(settings = {}) {
   const env = {};
   before(async () => {
     const turnPort = await freePort();
     env.turn = await startCoturn(turnPort);
-    env.server = await startServer({ HUDDLE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, HUDDLE_TURN_SECRET: SECRET });
+    env.server = await startServer({ HUDDLE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`, HUDDLE_TURN_SECRET: SECRET, ...settings });
     env.browser = await launchChromium();
   });
   after(async () => {
@@ -80,6 +82,11 @@ describe('a call through TURN', () => {
     await env.server?.stop();
     env.turn?.child.kill('SIGTERM');
   });
+  return env;
+}
+
+describe('a call through TURN', () => {
+  const env = withCoturn();
 
   it('a room that hides addresses connects through the relay, and video flows', async () => {
     const host = await newPerson(env.browser);
@@ -143,22 +150,7 @@ describe('a relay that does not answer', () => {
 });
 
 describe('a class through TURN and the media server', () => {
-  const env = {};
-  before(async () => {
-    const turnPort = await freePort();
-    env.turn = await startCoturn(turnPort);
-    env.server = await startServer({
-      HUDDLE_TURN_URLS: `turn:127.0.0.1:${turnPort}?transport=udp`,
-      HUDDLE_TURN_SECRET: SECRET,
-      HUDDLE_MEDIA_ADDR: '127.0.0.1:0',
-    });
-    env.browser = await launchChromium();
-  });
-  after(async () => {
-    await env.browser?.close();
-    await env.server?.stop();
-    env.turn?.child.kill('SIGTERM');
-  });
+  const env = withCoturn({ HUDDLE_MEDIA_ADDR: '127.0.0.1:0' });
 
   it("a relay-only class reaches the media server through coturn's relay", async () => {
     const { host: teacher, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 6', 'Ms. Teacher', 'Class');

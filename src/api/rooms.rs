@@ -450,21 +450,24 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
     )
 }
 
-/// Sets how many people a room's call takes at once, 2 to 4 (a full mesh
-/// carries four well). People already in a call stay.
+/// Sets how many people a room's call takes at once: 2 to 4 where calls go
+/// browser to browser (a full mesh carries four well), up to the media
+/// server's limit (`HUDDLE_SFU_ROOM_SIZE`) where it runs. People already in a
+/// call stay.
 #[server(prefix = "/api", endpoint = "set_room_size")]
 pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSummary, AppError> {
     use crate::server::rooms;
     super::context::finish::<SetRoomSize>(
         &format!("/rooms/{room}"),
         async move {
+            let (state, session) = super::context::request().await?;
+            let largest = state.signaling.largest_call() as i64;
             let max: i64 = max_participants
                 .trim()
                 .parse()
                 .ok()
-                .filter(|n| (2..=4).contains(n))
-                .ok_or_else(|| AppError::invalid("max_participants", "A call takes 2 to 4 people."))?;
-            let (state, session) = super::context::request().await?;
+                .filter(|n| (2..=largest).contains(n))
+                .ok_or_else(|| AppError::invalid("max_participants", format!("A call takes 2 to {largest} people.")))?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
             tracing::info!(account = %owner.id, room, max, "room size changed");

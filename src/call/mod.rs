@@ -27,6 +27,11 @@ pub mod sfu;
 use crate::call::protocol::Topology;
 use crate::domain::RoomKind;
 
+/// Which room: the database id of a room, which (unlike its join link)
+/// never changes, so rotating the link does not split a call in two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub i64);
+
 /// Most participants a full-mesh call carries well.
 pub const MESH_LIMIT: usize = 4;
 

@@ -185,7 +185,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <input type="hidden" name="room" value=size_id/>
                 <Field label="Most people in the call, you included" name="max_participants" kind="number"
                     value=room.max_participants.unwrap_or(crate::call::MESH_LIMIT as i64).to_string()
-                    hint="2 to 4: every browser sends its video to every other, so four is what a call carries well."
+                    hint="2 to 4 where every browser sends its video to every other (four is what such a call carries well); more where this server runs its media server, for classes and larger meetings."
                     error=field_error(size_saved, "max_participants")/>
                 <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>
             </ActionForm>

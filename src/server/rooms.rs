@@ -36,7 +36,7 @@ pub struct Room {
 type RoomRow = (i64, String, AccountId, String, bool, Option<String>, Option<i64>, String, bool, bool, bool, bool, bool, bool, Option<String>);
 
 /// The columns of a [`RoomRow`], in its order.
-const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, max_participants, kind, \
+const COLUMNS: &str = "id, slug, owner_id, name, lobby, passcode, call_size, kind, \
     guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, relay_only, show_host_name, welcome_note";
 
 fn from_row(row: RoomRow) -> Result<Room, AppError> {
@@ -75,7 +75,7 @@ pub async fn create(db: &SqlitePool, owner: AccountId, name: RoomName, kind: Roo
 
 /// The columns a room's kind sets, and their placeholders, in the order
 /// [`bind_kind`] binds them.
-const KIND_COLUMNS: &str = "kind, lobby, max_participants, guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
+const KIND_COLUMNS: &str = "kind, lobby, call_size, guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
 const KIND_VALUES: &str = "?, ?, ?, ?, ?, ?, ?";
 
 /// Binds `kind` and its defaults for [`KIND_COLUMNS`].
@@ -244,7 +244,7 @@ pub async fn set_relay_only(db: &SqlitePool, owner: AccountId, id: i64, relay_on
 
 /// Sets how many people `owner`'s room `id` takes at once (2 to 4).
 pub async fn set_max_participants(db: &SqlitePool, owner: AccountId, id: i64, max: i64) -> Result<Room, AppError> {
-    update(db, owner, id, "max_participants", max, "changing a room's size failed").await
+    update(db, owner, id, "call_size", max, "changing a room's size failed").await
 }
 
 /// Deletes `owner`'s room `id`.

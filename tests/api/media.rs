@@ -194,3 +194,24 @@ async fn each_page_loads_one_browser_bundle_a_call_page_its_own_call_s() {
         "the dashboard, the site's"
     );
 }
+
+#[tokio::test]
+async fn a_room_may_be_set_larger_than_a_mesh_only_where_the_media_server_runs() {
+    let app = media_app().await;
+    let host = app.host("s@example.org", "S").await;
+    let room = host.create_room("Assembly").await;
+    let id = room.id.to_string();
+    let response = host.call("set_room_size", &[("room", &id), ("max_participants", "12")]).await;
+    assert_eq!(response.status(), 200);
+    let saved: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(saved["max_participants"], 12, "{saved}");
+    assert_eq!(host.call("set_room_size", &[("room", &id), ("max_participants", "41")]).await.status(), 422, "above HUDDLE_SFU_ROOM_SIZE");
+    // A meeting of 12 goes through the media server.
+    let mut call = host.socket().await;
+    assert!(matches!(call.join(&room.slug, "ignored").await, ServerMessage::Welcome { topology: Topology::Sfu, .. }));
+    // Without a media server, four is the most.
+    let plain = crate::helpers::spawn_app().await;
+    let host = plain.host("p@example.org", "P").await;
+    let room = host.create_room("Team").await;
+    assert_eq!(host.call("set_room_size", &[("room", &room.id.to_string()), ("max_participants", "5")]).await.status(), 422);
+}

@@ -33,10 +33,7 @@ use crate::domain::{AccountId, CallRules, ChatText, DisplayName, RoomKind};
 pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_WAIT};
 pub use step::{Caller, Closing, Effects, Ending, Now};
 
-/// Which room: the database id of a room, which (unlike its join link)
-/// never changes, so rotating the link does not split a call in two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RoomId(pub i64);
+pub use crate::call::RoomId;
 
 /// How long a participant whose connection dropped keeps their place.
 pub const RESUME_GRACE: Duration = Duration::from_secs(30);

@@ -54,8 +54,8 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor};
 use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Output as RtcOutput, Rtc, RtcConfig};
 
-use crate::call::hub::RoomId;
 use crate::call::protocol::{ErrorCode, MediaSource, ParticipantId, ServerMessage, SlotFeed, VideoWant};
+use crate::call::RoomId;
 
 use self::layers::{KeyframeGate, Layer};
 use self::rebase::{Numbers, Rebase};

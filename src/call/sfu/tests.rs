@@ -131,6 +131,12 @@ impl World {
     fn mark(&self, viewer: u64) -> HashMap<Mid, usize> {
         self.get(viewer).mark()
     }
+
+    /// `viewer`'s page shows `sender`'s camera `height` device pixels tall.
+    fn view(&mut self, viewer: u64, sender: u64, height: u32) {
+        let want = vec![VideoWant { id: ParticipantId(sender), source: MediaSource::Camera, height }];
+        self.sfu.command(Command::View { who: ParticipantId(viewer), want }, self.now);
+    }
 }
 
 /// A teacher (1) and `pupils` pupils (2, 3, ...), all connected; the
@@ -252,10 +258,7 @@ fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
     let pupil = 2;
     let slot = world.slot_of(pupil, 1, MediaSource::Camera).unwrap();
     // A small tile: the quarter layer.
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 180 }] },
-        world.now,
-    );
+    world.view(2, 1, 180);
     world.run(Duration::from_millis(1_000));
     let mark = world.mark(pupil);
     world.run(Duration::from_millis(500));
@@ -265,10 +268,7 @@ fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
     // own, every 3 s, as it ignores requests here), numbering unbroken.
     world.get_mut(1).answers_requests = false;
     let mark = world.mark(pupil);
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
-        world.now,
-    );
+    world.view(2, 1, 720);
     world.run(Duration::from_millis(3_500));
     let got = &world.get(pupil).got[&slot][mark[&slot]..];
     let first_f = got.iter().position(|p| p.layer == 2).expect("the full layer arrives");
@@ -277,10 +277,7 @@ fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
     let seqs: Vec<u64> = world.get(pupil).got[&slot].iter().map(|p| p.seq).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "sequence numbers run on without a gap: {seqs:?}");
     // Hidden: nothing.
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 0 }] },
-        world.now,
-    );
+    world.view(2, 1, 0);
     world.run(Duration::from_millis(100));
     let mark = world.mark(pupil);
     world.run(Duration::from_millis(500));
@@ -291,10 +288,7 @@ fn each_receiver_gets_the_layer_its_tile_needs_switching_on_keyframes_only() {
 fn a_layer_the_sender_drops_on_its_own_is_not_waited_for() {
     let mut world = class(1);
     let slot = world.slot_of(2, 1, MediaSource::Camera).unwrap();
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
-        world.now,
-    );
+    world.view(2, 1, 720);
     world.run(Duration::from_millis(1_000));
     assert_eq!(world.get(2).got[&slot].last().map(|g| g.layer), Some(2), "the full layer");
     // The teacher's browser, short of CPU, stops its top layer.
@@ -313,20 +307,14 @@ fn a_layer_the_sender_drops_on_its_own_is_not_waited_for() {
 #[test]
 fn layers_nobody_watches_are_switched_off_at_the_sender() {
     let mut world = class(1);
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 180 }] },
-        world.now,
-    );
+    world.view(2, 1, 180);
     world.run(LAYER_IDLE + Duration::from_millis(500));
     let told = world.told(1).iter().rev().find_map(|m| match m {
         ServerMessage::SfuLayers { active, .. } => Some(active.clone()),
         _ => None,
     });
     assert_eq!(told, Some(vec!["q".to_string()]), "only the quarter layer is watched");
-    world.sfu.command(
-        Command::View { who: ParticipantId(2), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
-        world.now,
-    );
+    world.view(2, 1, 720);
     world.run(Duration::from_millis(100));
     let told = world.told(1).iter().rev().find_map(|m| match m {
         ServerMessage::SfuLayers { active, .. } => Some(active.clone()),
@@ -341,10 +329,7 @@ fn keyframe_requests_to_a_sender_are_spaced() {
     let before = world.get(1).keyframe_requests.len();
     // Every pupil asks for the full layer at once.
     for pupil in 2..6 {
-        world.sfu.command(
-            Command::View { who: ParticipantId(pupil), want: vec![VideoWant { id: ParticipantId(1), source: MediaSource::Camera, height: 720 }] },
-            world.now,
-        );
+        world.view(pupil, 1, 720);
     }
     world.run(Duration::from_millis(400));
     let asked: Vec<_> = world.get(1).keyframe_requests[before..].iter().filter(|(_, rid)| rid.as_deref() == Some("f")).collect();

@@ -17,8 +17,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    HtmlMediaElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
-    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlMediaElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
+    RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 use super::state::*;
@@ -35,25 +35,6 @@ const AUDIO_SLOTS: usize = 3;
 /// The camera's simulcast layers, lowest first, and how much each scales
 /// the picture down.
 const LAYERS: [(&str, f64); 3] = [("q", 4.0), ("h", 2.0), ("f", 1.0)];
-
-/// The one connection to the media server.
-pub(super) struct MediaLink {
-    pc: RtcPeerConnection,
-    /// Microphone, camera, screen, screen sound.
-    senders: [RtcRtpSender; 4],
-    /// The stream of each receive slot's one track, by `mid`: the same
-    /// object for as long as the slot lasts, so a tile showing it is not
-    /// restarted when the slots are told again.
-    streams: RefCell<HashMap<String, MediaStream>>,
-    /// What each slot carries now, as the server last said.
-    slots: RefCell<Vec<SlotFeed>>,
-    /// The shared screens received, by whose.
-    screens: RefCell<HashMap<ParticipantId, MediaStream>>,
-    /// One playing element per audio slot: voices are heard whether or not
-    /// their picture is shown.
-    voices: RefCell<HashMap<String, HtmlMediaElement>>,
-    _handlers: Vec<Handler>,
-}
 
 impl Drop for MediaLink {
     fn drop(&mut self) {

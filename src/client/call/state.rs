@@ -10,8 +10,12 @@ use std::rc::Rc;
 
 use futures_channel::mpsc;
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "bundle-sfu")]
+use web_sys::HtmlMediaElement;
 use web_sys::{MediaStream, RtcPeerConnection, RtcRtpSender, WebSocket};
 
+#[cfg(feature = "bundle-sfu")]
+use crate::call::protocol::SlotFeed;
 use crate::call::protocol::{ErrorCode, IceServer, ParticipantId, ResumeToken, ServerMessage};
 use crate::call::ui::CallUi;
 use crate::client::js::Repeating;
@@ -85,7 +89,27 @@ pub(super) struct Call {
     pub(super) keep_alive: RefCell<Option<Repeating>>,
     /// The one connection to the media server, in a call through it.
     #[cfg(feature = "bundle-sfu")]
-    pub(super) media_link: RefCell<Option<Rc<super::sfu::MediaLink>>>,
+    pub(super) media_link: RefCell<Option<Rc<MediaLink>>>,
+}
+
+/// The one connection to the media server (its behaviour: `sfu`).
+#[cfg(feature = "bundle-sfu")]
+pub(super) struct MediaLink {
+    pub(super) pc: RtcPeerConnection,
+    /// Microphone, camera, screen, screen sound.
+    pub(super) senders: [RtcRtpSender; 4],
+    /// The stream of each receive slot's one track, by `mid`: the same
+    /// object for as long as the slot lasts, so a tile showing it is not
+    /// restarted when the slots are told again.
+    pub(super) streams: RefCell<HashMap<String, MediaStream>>,
+    /// What each slot carries now, as the server last said.
+    pub(super) slots: RefCell<Vec<SlotFeed>>,
+    /// The shared screens received, by whose.
+    pub(super) screens: RefCell<HashMap<ParticipantId, MediaStream>>,
+    /// One playing element per audio slot: voices are heard whether or not
+    /// their picture is shown.
+    pub(super) voices: RefCell<HashMap<String, HtmlMediaElement>>,
+    pub(super) _handlers: Vec<Handler>,
 }
 
 #[cfg_attr(feature = "bundle-sfu", allow(dead_code))]

@@ -266,6 +266,12 @@ impl Signaling {
         self.lock().media.as_ref().map(MediaServer::address)
     }
 
+    /// The most people a room's call may be set to take: a mesh's, or the
+    /// media server's where it runs.
+    pub fn largest_call(&self) -> usize {
+        self.settings.media.map_or(MESH_LIMIT, |policy| policy.room_size.max(MESH_LIMIT))
+    }
+
     /// How room `room`'s call carries media: the call under way's, or what
     /// a call starting now would use.
     pub fn topology_for(&self, room: RoomId, kind: crate::domain::RoomKind, max_participants: Option<i64>) -> crate::call::protocol::Topology {
