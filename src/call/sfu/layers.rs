@@ -38,7 +38,9 @@ pub fn for_height(layers: &[Layer], want: u32) -> Option<usize> {
 /// Fits `chosen` (one entry per slot, most important first: a layer index
 /// into that slot's `layers`) into `budget` bits per second, stepping the
 /// least important slots down first and pausing (None) those that cannot
-/// fit even their lowest layer.
+/// fit even their lowest layer. The most important keeps its lowest layer
+/// whatever the budget: a link whose estimate fell (a network blip) is only
+/// measured again while something flows on it.
 pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
     let cost = |chosen: &[Option<usize>]| -> u64 { chosen.iter().zip(layers).map(|(c, l)| c.and_then(|i| l.get(i)).map_or(0, |l| l.bitrate)).sum() };
     while cost(chosen) > budget {
@@ -46,7 +48,7 @@ pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
         let Some(slot) = (0..chosen.len()).rev().find(|&i| chosen[i].is_some_and(|c| c > 0)) else {
             // All at their lowest: pause from the least important up.
             match (0..chosen.len()).rev().find(|&i| chosen[i].is_some()) {
-                Some(i) if i > 0 || cost(chosen) > budget => chosen[i] = None,
+                Some(i) if i > 0 => chosen[i] = None,
                 _ => return,
             }
             continue;
@@ -124,7 +126,9 @@ mod tests {
         fit(&mut chosen, &layers, 400_000);
         assert_eq!(chosen, [Some(0), Some(0), None], "the least important is paused");
         fit(&mut chosen, &layers, 100_000);
-        assert_eq!(chosen, [None, None, None]);
+        assert_eq!(chosen, [Some(0), None, None], "the most important always keeps its lowest layer");
+        fit(&mut chosen, &layers, 0);
+        assert_eq!(chosen, [Some(0), None, None]);
     }
 
     #[test]

@@ -618,9 +618,10 @@ impl Sfu {
                     }
                 }
                 Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+                    // Taken into account at the next choice of layers (twice a
+                    // second): estimates arrive with every feedback report.
                     if let Some(client) = self.clients.get_mut(&who) {
                         client.estimate = Some(estimate.as_u64());
-                        changed = true;
                     }
                 }
                 Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -905,12 +906,21 @@ impl Sfu {
             let mut chosen: Vec<Option<usize>> =
                 client.video.iter().zip(&layer_lists).map(|(s, l)| s.feed.and_then(|_| layers::for_height(l, s.height))).collect();
             if let Some(estimate) = client.estimate {
-                let refs: Vec<&[Layer]> = layer_lists.iter().map(Vec::as_slice).collect();
-                // Room for the voices first.
-                let budget = (estimate * 9 / 10).saturating_sub(client.audio.len() as u64 * 40_000);
+                // Most important first: the slots in the order their feeds rank.
+                let rank = |slot: &Slot| slot.feed.and_then(|f| ranked.iter().position(|(r, _)| *r == f)).unwrap_or(usize::MAX);
+                let mut order: Vec<usize> = (0..client.video.len()).collect();
+                order.sort_by_key(|&i| rank(&client.video[i]));
+                let mut ordered: Vec<Option<usize>> = order.iter().map(|&i| chosen[i]).collect();
+                let refs: Vec<&[Layer]> = order.iter().map(|&i| layer_lists[i].as_slice()).collect();
+                // Room for the voices being heard first.
+                let voices = client.audio.iter().filter(|s| s.feed.is_some()).count() as u64;
+                let budget = (estimate * 9 / 10).saturating_sub(voices * 40_000);
                 // Before any layer's rate is measured, there is nothing to fit.
                 if layer_lists.iter().flatten().any(|l| l.bitrate > 0) {
-                    layers::fit(&mut chosen, &refs, budget);
+                    layers::fit(&mut ordered, &refs, budget);
+                    for (&i, choice) in order.iter().zip(ordered) {
+                        chosen[i] = choice;
+                    }
                 }
             }
             let mut asks = Vec::new();

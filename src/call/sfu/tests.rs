@@ -305,6 +305,21 @@ fn a_layer_the_sender_drops_on_its_own_is_not_waited_for() {
 }
 
 #[test]
+fn a_link_whose_estimate_collapses_still_gets_the_most_important_picture() {
+    let mut world = class(2);
+    world.get_mut(3).camera_on = true;
+    world.run(Duration::from_millis(1_500));
+    // After a network blip the server's estimate of pupil 2's link is tiny:
+    // only what flows is measured again, so something must flow.
+    world.sfu.clients.get_mut(&ParticipantId(2)).unwrap().estimate = Some(10_000);
+    world.run(REASSIGN_EVERY * 2);
+    let mark = world.mark(2);
+    world.run(Duration::from_millis(500));
+    assert!(world.heard(2, 1, false, &mark) > 5, "the teacher's picture, at its lowest layer");
+    assert_eq!(world.heard(2, 3, false, &mark), 0, "the less important picture is paused");
+}
+
+#[test]
 fn layers_nobody_watches_are_switched_off_at_the_sender() {
     let mut world = class(1);
     world.view(2, 1, 180);
