@@ -81,7 +81,6 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
     let Ok(socket) = tokio::net::UdpSocket::from_std(socket) else {
         return tracing::error!("the media port could not join the media thread's runtime");
     };
-    let local = config.address;
     let mut sfu = Sfu::new(config);
     let mut buf = vec![0u8; 2000];
     loop {
@@ -90,12 +89,12 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
             received = socket.recv_from(&mut buf) => {
                 let now = Instant::now();
                 if let Ok((n, from)) = received {
-                    guarded(|| sfu.receive(now, from, local, &buf[..n]));
+                    guarded(|| sfu.receive(now, from, &buf[..n]));
                 }
                 // Whatever else is waiting, before looking up again.
                 for _ in 1..BATCH {
                     match socket.try_recv_from(&mut buf) {
-                        Ok((n, from)) => guarded(|| sfu.receive(now, from, local, &buf[..n])),
+                        Ok((n, from)) => guarded(|| sfu.receive(now, from, &buf[..n])),
                         Err(_) => break,
                     }
                 }

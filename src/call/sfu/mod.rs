@@ -196,6 +196,18 @@ impl Track {
     }
 }
 
+/// One packet from a sender, as every receiver's slot needs it: read once.
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    feed: Feed,
+    rid: Option<Rid>,
+    packet: &'a RtpPacket,
+    spec: CodecSpec,
+    keyframe: bool,
+    numbers: Numbers,
+    vp8: Option<Vp8Descriptor>,
+}
+
 /// A stream on offer to the others in a call, for choosing what to show.
 struct Offered {
     feed: Feed,
@@ -435,7 +447,6 @@ impl Sfu {
                 self.by_ufrag.insert(ufrag, who);
             }
         }
-        self.by_ufrag.insert(client.creds.ufrag.clone(), who);
         self.out.push(Output::Tell { to: who, message: ServerMessage::SfuAnswer { sdp: answer } });
         let events = self.drain(who, now);
         self.handle_events(who, events, now);
@@ -447,11 +458,10 @@ impl Sfu {
     }
 
     /// A datagram arrived on the media port at `now`.
-    pub fn receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
+    pub fn receive(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
         let Some(who) = self.route(source, data) else { return };
-        // The destination is the announced address, as str0m knows its own
+        // Received at the announced address, as str0m knows its own
         // candidate, even where the port is bound to a private one behind NAT.
-        let _ = destination;
         let Ok(receive) = Receive::new(Protocol::Udp, source, self.config.address, data) else { return };
         let input = Input::Receive(now, receive);
         let Some(client) = self.clients.get_mut(&who) else { return };
@@ -658,7 +668,9 @@ impl Sfu {
             layer.bytes = 0;
             layer.since = Some(now);
         }
-        let keyframe = source.is_video() && is_keyframe(&packet.payload);
+        // Parsed once here, not once per receiver.
+        let vp8 = vp8_of(source, &packet.payload);
+        let keyframe = vp8.is_some_and(|d| d.starts_keyframe(&packet.payload));
         if keyframe {
             if let Some(height) = vp8_height(&packet.payload) {
                 layer.height = height;
@@ -680,13 +692,19 @@ impl Sfu {
             return;
         }
         let Some(spec) = spec else { return };
-        let feed = Feed { who: from, source };
         let room = grant.room;
+        let numbers = Numbers {
+            seq: *packet.seq_no,
+            ts: packet.header.timestamp,
+            pid: vp8.and_then(|d| d.picture_id()),
+            tl0: vp8.and_then(|d| d.tl0_pic_idx()),
+        };
+        let incoming = Incoming { feed: Feed { who: from, source }, rid, packet: &packet, spec, keyframe, numbers, vp8 };
         let receivers: Vec<ParticipantId> =
             self.clients.iter().filter(|(who, c)| **who != from && c.grant.room == room && c.rtc.is_some()).map(|(who, _)| *who).collect();
         let mut failed = Vec::new();
         for to in receivers {
-            if self.write_to(to, feed, rid, &packet, spec, keyframe, now).is_err() {
+            if self.write_to(to, &incoming, now).is_err() {
                 failed.push(to);
             }
         }
@@ -695,19 +713,10 @@ impl Sfu {
         }
     }
 
-    /// Writes `packet` of `feed` (layer `rid`) to `to`'s slots that carry
-    /// it. `Err` when `to`'s connection panicked.
-    #[allow(clippy::too_many_arguments)]
-    fn write_to(
-        &mut self,
-        to: ParticipantId,
-        feed: Feed,
-        rid: Option<Rid>,
-        packet: &RtpPacket,
-        spec: CodecSpec,
-        keyframe: bool,
-        now: Instant,
-    ) -> Result<(), ()> {
+    /// Writes `incoming` to `to`'s slot that carries it. `Err` when `to`'s
+    /// connection panicked.
+    fn write_to(&mut self, to: ParticipantId, incoming: &Incoming<'_>, now: Instant) -> Result<(), ()> {
+        let Incoming { feed, rid, packet, spec, keyframe, numbers, vp8 } = *incoming;
         let Some(client) = self.clients.get_mut(&to) else { return Ok(()) };
         let Some(rtc) = client.rtc.as_mut() else { return Ok(()) };
         let video = feed.source.is_video();
@@ -721,15 +730,15 @@ impl Sfu {
                 }
                 slot.current = Some(rid);
                 slot.asked_at = None;
-                slot.rebase.switch(numbers(packet), 3_000);
+                slot.rebase.switch(numbers, 3_000);
             }
             if slot.current != Some(rid) {
                 return Ok(());
             }
         } else if !slot.rebase.started() {
-            slot.rebase.switch(numbers(packet), 960);
+            slot.rebase.switch(numbers, 960);
         }
-        let Some(out) = slot.rebase.map(numbers(packet)) else { return Ok(()) };
+        let Some(out) = slot.rebase.map(numbers) else { return Ok(()) };
         let pt = match slot.pts.get(&packet.header.payload_type) {
             Some(pt) => *pt,
             None => {
@@ -748,7 +757,7 @@ impl Sfu {
                 ..Default::default()
             });
         }
-        if let (Some(pid), Ok(descriptor)) = (out.pid, Vp8Descriptor::parse(&packet.payload)) {
+        if let (Some(pid), Some(descriptor)) = (out.pid, vp8) {
             let mut patch = descriptor.patch().picture_id(pid);
             if let Some(tl0) = out.tl0 {
                 patch = patch.tl0_pic_idx(tl0);
@@ -1072,7 +1081,6 @@ impl Sfu {
         for address in &client.addresses {
             self.by_address.remove(address);
         }
-        self.by_ufrag.remove(&client.creds.ufrag);
         for ufrag in &client.ufrags {
             self.by_ufrag.remove(ufrag);
         }
@@ -1097,15 +1105,10 @@ fn slot_feed(slot: &Slot) -> SlotFeed {
     SlotFeed { mid: slot.mid.to_string(), id: slot.feed.map(|f| f.who), source: slot.feed.map(|f| f.source) }
 }
 
-/// An incoming packet's numbers.
-fn numbers(packet: &RtpPacket) -> Numbers {
-    let descriptor = Vp8Descriptor::parse(&packet.payload).ok();
-    Numbers {
-        seq: *packet.seq_no,
-        ts: packet.header.timestamp,
-        pid: descriptor.and_then(|d| d.picture_id()),
-        tl0: descriptor.and_then(|d| d.tl0_pic_idx()),
-    }
+/// The VP8 payload descriptor of a video packet. Audio has none: an Opus
+/// payload can look like one, and patching it would corrupt the sound.
+fn vp8_of(source: MediaSource, payload: &[u8]) -> Option<Vp8Descriptor> {
+    source.is_video().then(|| Vp8Descriptor::parse(payload).ok()).flatten()
 }
 
 /// Whether a VP8 payload begins a keyframe.

@@ -85,7 +85,7 @@ impl World {
             self.wire = later;
             for (_, from, to, data) in due {
                 if to == self.server {
-                    self.sfu.receive(now, from, to, &data);
+                    self.sfu.receive(now, from, &data);
                 } else if let Some(b) = self.browsers.iter_mut().find(|b| b.address == to) {
                     b.receive(now, from, &data);
                 }
@@ -224,12 +224,7 @@ fn a_guest_in_the_lobby_gets_no_connection_and_no_answer() {
     assert_eq!(world.sfu.connections(), 1);
     // A connectivity check with made-up credentials gets no reply.
     let before = world.wire.len();
-    world.sfu.receive(
-        world.now,
-        "10.0.1.9:5000".parse().unwrap(),
-        world.server,
-        &[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-    );
+    world.sfu.receive(world.now, "10.0.1.9:5000".parse().unwrap(), &[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     world.collect();
     assert_eq!(world.wire.len(), before, "nothing goes back to an unknown sender");
 }
@@ -382,4 +377,14 @@ fn a_panic_in_one_connection_leaves_the_others_and_asks_for_a_new_one() {
     world.run(Duration::from_millis(1_000));
     assert!(world.sfu.is_connected(ParticipantId(2)));
     assert!(world.get(2).rtc.is_connected());
+}
+
+#[test]
+fn only_video_is_read_as_vp8_so_sound_is_never_patched() {
+    // An Opus payload whose first bytes look like a VP8 descriptor with a
+    // picture id (a CELT-only TOC byte has its top bit set).
+    let looks_like_vp8 = [0x90, 0x80, 0x81, 0x02, 0x01, 0x00, 0x00, 0x42];
+    assert!(vp8_of(MediaSource::Camera, &looks_like_vp8).is_some_and(|d| d.picture_id() == Some(0x102)));
+    assert!(vp8_of(MediaSource::Microphone, &looks_like_vp8).is_none(), "a voice is forwarded as it came");
+    assert!(vp8_of(MediaSource::ScreenAudio, &looks_like_vp8).is_none());
 }
