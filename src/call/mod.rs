@@ -15,6 +15,7 @@
 //! specifies every message.
 
 pub mod protocol;
+mod tag_first;
 #[cfg(feature = "ssr")]
 pub mod turn;
 pub mod ui;

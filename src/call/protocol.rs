@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tag_first::tagged_first;
 use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
@@ -150,8 +151,10 @@ pub struct IceServer {
 pub struct ResumeToken(pub String);
 
 /// What the server relays between two participants, untouched.
+///
+/// On the wire, one object with `kind` first (`tag_first`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum SignalPayload {
     /// An SDP offer.
     Offer { sdp: String },
@@ -166,6 +169,8 @@ pub enum SignalPayload {
         sdp_m_line_index: Option<u16>,
     },
 }
+
+tagged_first!(SignalPayload, "kind");
 
 /// Messages a browser sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,9 +248,9 @@ pub enum ClientMessage {
     SfuView { want: Vec<VideoWant> },
 }
 
-/// Messages the server sends.
+/// Messages the server sends: one object with `type` first (`tag_first`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Answer to `join`: who you are, who is already here (in join order),
     /// which ICE servers to use, and the token to resume with.
@@ -344,6 +349,8 @@ pub enum ServerMessage {
     /// code says otherwise.
     Error { code: ErrorCode, message: String },
 }
+
+tagged_first!(ServerMessage, "type");
 
 /// WebSocket close codes the server uses (`docs/signaling-protocol.md`).
 pub mod close {
@@ -556,5 +563,43 @@ mod tests {
     fn unknown_types_and_bad_slugs_do_not_parse() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"join","version":1,"room":"../etc/passwd","name":"x"}"#).is_err());
+    }
+    #[test]
+    fn server_messages_write_their_type_first_and_read_back() {
+        let signal = ServerMessage::Signal {
+            from: ParticipantId(7),
+            payload: SignalPayload::Offer { sdp: "v=0".into() },
+        };
+        let json = serde_json::to_string(&signal).unwrap();
+        assert_eq!(json, r#"{"type":"signal","from":7,"payload":{"kind":"offer","sdp":"v=0"}}"#);
+        assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), signal);
+
+        // A variant without fields, and optional fields left out.
+        assert_eq!(serde_json::to_string(&ServerMessage::MutedByHost).unwrap(), r#"{"type":"muted_by_host"}"#);
+        assert_eq!(serde_json::from_str::<ServerMessage>(r#"{"type":"muted_by_host"}"#).unwrap(), ServerMessage::MutedByHost);
+        let relay = ServerMessage::IceServers {
+            ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }],
+        };
+        let json = serde_json::to_string(&relay).unwrap();
+        assert_eq!(json, r#"{"type":"ice_servers","ice_servers":[{"urls":["stun:127.0.0.1:3478"]}]}"#);
+        assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), relay);
+
+        // From a stream too, whose strings are not borrowed from the input.
+        assert_eq!(serde_json::from_reader::<_, ServerMessage>(json.as_bytes()).unwrap(), relay);
+    }
+
+    #[test]
+    fn server_messages_without_their_type_first_or_with_extra_fields_do_not_parse() {
+        for bad in [
+            r#"{"from":7,"type":"chat","text":"hi","sent_at_ms":1}"#,
+            r#"{"type":"shout"}"#,
+            r#"{"type":"muted_by_host","loud":true}"#,
+            r#"{"type":7}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#"{"type":"signal","from":7,"payload":{"sdp":"v=0","kind":"offer"}}"#,
+        ] {
+            assert!(serde_json::from_str::<ServerMessage>(bad).is_err(), "{bad} parsed");
+        }
     }
 }
