@@ -151,6 +151,18 @@ describe('a class through the media server, shared screens and network blips', (
     await teacher.page.getByRole('button', { name: 'Admit all' }).click();
     for (const pupil of pupils) await waitForRemoteVideos(pupil.page, 1, 30_000);
 
+    // The teacher's tile tells how the teacher reaches this pupil through the
+    // media server, with its figures on demand.
+    const badge = pupils[0].page.locator('.tile.remote', { hasText: 'Ms. Teacher' }).locator('.quality');
+    await badge.locator('summary', { hasText: /Connection: (good|fair)/ }).waitFor({ timeout: 15_000 });
+    await badge.locator('summary').click();
+    assert.match(await badge.locator('dt:has-text("Round trip") + dd').textContent(), /^\d+ ms$/);
+    await pupils[0].page.waitForFunction(() => {
+      const dd = [...document.querySelectorAll('.tile.remote .quality dt')].find((dt) => dt.textContent === 'Receiving')?.nextElementSibling;
+      return dd && parseInt(dd.textContent, 10) > 50;
+    });
+    await badge.locator('summary').click();
+
     // The screen: large on every pupil's stage, its sound beside the teacher's voice.
     await toggles.share(teacher.page).click();
     await waitPressed(toggles.share(teacher.page), true);

@@ -34,9 +34,7 @@ impl Call {
                 self.ui.others.try_set(participants.clone());
                 self.ui.phase.try_set(Phase::InCall);
                 self.announce();
-                // Connection figures per person: measured on the mesh's own
-                // connections (not yet through the media server).
-                #[cfg(not(feature = "bundle-sfu"))]
+                // Connection figures per person (`stats`).
                 self.start_stats();
                 // This page's bundle carries one way of connecting (see
                 // `Cargo.toml`): a call that started the other way since the

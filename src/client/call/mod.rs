@@ -17,7 +17,6 @@ mod session;
 #[cfg(feature = "bundle-sfu")]
 mod sfu;
 mod state;
-#[cfg(not(feature = "bundle-sfu"))]
 mod stats;
 
 pub(crate) use mesh::replace_sent;

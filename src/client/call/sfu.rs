@@ -239,6 +239,7 @@ impl Call {
             slots: RefCell::new(Vec::new()),
             screens: RefCell::new(HashMap::new()),
             voices: RefCell::new(HashMap::new()),
+            last: RefCell::new(HashMap::new()),
             _handlers: vec![on_track, on_state],
         });
         link.apply(self.ui.microphone_on.get_untracked(), self.ui.camera_on.get_untracked());

@@ -109,6 +109,8 @@ pub(super) struct MediaLink {
     /// One playing element per audio slot: voices are heard whether or not
     /// their picture is shown.
     pub(super) voices: RefCell<HashMap<String, HtmlMediaElement>>,
+    /// Each slot's last statistics, and whom it carried then.
+    pub(super) last: RefCell<HashMap<String, (Option<ParticipantId>, Totals)>>,
     pub(super) _handlers: Vec<Handler>,
 }
 
@@ -130,7 +132,6 @@ pub(super) struct Peer {
 }
 
 /// Running totals from `getStats()`.
-#[cfg_attr(feature = "bundle-sfu", allow(dead_code))]
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Totals {
     pub(super) at_ms: f64,

@@ -7,7 +7,6 @@ use super::actions::{command, let_speak, ordinal, role_of};
 use super::widgets::{fixed, menu};
 use crate::call::protocol::{ClientMessage, MediaState, ParticipantId};
 use crate::call::ui::CallUi;
-#[cfg(not(feature = "bundle-sfu"))]
 use crate::call::ui::Grade;
 use crate::domain::DisplayName;
 
@@ -83,25 +82,16 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> im
             <figcaption>{caption.clone()} {muted} {camera_off} {hand} <span class="role">{move || role_of(ui, id)}</span></figcaption>
             {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
             <div class="tile-tools">
-                {quality_badge(ui, id)}
+                <QualityBadge ui id/>
                 {menu(format!("Options for {name}"), "ellipsis-vertical", "tile-menu", ViewFn::from(items))}
             </div>
         </figure>
     }
 }
 
-/// The tile's quality badge: measured per connection in a mesh call. A
-/// call through the media server does not measure per person yet, so its
-/// bundle shows none rather than "checking" for ever.
-fn quality_badge(ui: CallUi, id: ParticipantId) -> impl IntoView {
-    #[cfg(not(feature = "bundle-sfu"))]
-    return view! { <QualityBadge ui id/> };
-    #[cfg(feature = "bundle-sfu")]
-    let _ = (ui, id);
-}
-
-/// "Connection: good", with the figures behind it on demand.
-#[cfg(not(feature = "bundle-sfu"))]
+/// "Connection: good", with the figures behind it on demand: of the
+/// connection to them in a mesh call, of the path from them through the
+/// media server otherwise (`client::call::stats`).
 #[component]
 pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
     let quality = move || ui.quality.with(|all| all.get(&id).cloned().unwrap_or_default());
@@ -129,7 +119,6 @@ pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
 }
 
 /// The grade in words.
-#[cfg(not(feature = "bundle-sfu"))]
 pub(super) fn grade_word(grade: Grade) -> &'static str {
     match grade {
         Grade::Unknown => "checking",
