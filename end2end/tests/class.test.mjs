@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  blockUdp, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, restoreUdp, serverAndBrowser, toggles, waitForRemoteVideos, waitPressed,
+  blockUdp, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
 } from './support.mjs';
 
 const PUPILS = 6;
@@ -201,6 +201,27 @@ describe('a class through the media server, shared screens and network blips', (
       if (blocked) restoreUdp();
     }
     await waitForRemoteVideos(pupil, 1, 30_000);
+  });
+
+  it("the pre-join check tries the media server's port, and says so plainly when UDP is blocked", async () => {
+    const { host: teacher, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Year 9', 'Ms. Teacher', 'Class');
+    const pupil = await newPerson(env.browser);
+    await pupil.page.goto(link);
+    await waitForHydration(pupil.page);
+    await pupil.page.getByText('Check your setup').click();
+    await pupil.page.getByText("Network: this call's media server answers; ready for the call.").waitFor({ timeout: 15_000 });
+    // No UDP (a strict company network), and no relay set up here.
+    blockUdp();
+    try {
+      await pupil.page.getByRole('button', { name: 'Check again' }).click();
+      await pupil.page.getByText("Network: this call's sound and video cannot get through from here.").waitFor({ timeout: 20_000 });
+      await pupil.page.getByText("Huddle's server: reachable").waitFor();
+    } finally {
+      restoreUdp();
+    }
+    await pupil.page.getByRole('button', { name: 'Check again' }).click();
+    await pupil.page.getByText("Network: this call's media server answers; ready for the call.").waitFor({ timeout: 15_000 });
+    await Promise.all([teacher.context.close(), pupil.context.close()]);
   });
 
   it('a pupil on a phone sees the teacher large and every control within the screen', async () => {

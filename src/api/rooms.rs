@@ -61,6 +61,9 @@ pub struct RoomInvitation {
     pub chat_kept: bool,
     /// STUN URLs the pre-join check may try (no credentials in them).
     pub probe_urls: Vec<String>,
+    /// In a call through the media server: its port as a STUN URL, which
+    /// the pre-join check tries first (the port answers plain STUN).
+    pub media_probe: Option<String>,
     /// For the host: where the room's attendance is (for the summary after
     /// a call).
     pub attendance_path: Option<String>,
@@ -537,6 +540,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 true => crate::server::accounts::find(&state.db, room.owner_id).await?.map(|a| a.display_name.to_string()),
                 false => None,
             };
+            let topology = state.signaling.topology_for(crate::call::hub::RoomId(room.id), room.kind, room.max_participants);
             Ok(RoomInvitation {
                 name: room.name,
                 slug: room.slug.to_string(),
@@ -548,10 +552,14 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 guests_ask_to_speak,
                 chat_kept: room.keep_chat,
                 probe_urls: state.signaling.probe_urls(),
+                media_probe: match topology {
+                    crate::call::protocol::Topology::Sfu => state.signaling.media_address().map(|address| format!("stun:{address}")),
+                    crate::call::protocol::Topology::Mesh => None,
+                },
                 attendance_path: host.then(|| format!("/rooms/{}#attendance", room.id)),
                 host_name,
                 welcome_note: room.welcome_note,
-                topology: state.signaling.topology_for(crate::call::hub::RoomId(room.id), room.kind, room.max_participants),
+                topology,
             })
         }
         .await,

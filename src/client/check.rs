@@ -1,7 +1,8 @@
 //! The pre-join connection check: does this browser reach Huddle's server
-//! (a WebSocket to the signaling endpoint), and do the network servers that
-//! help calls through firewalls answer (STUN, and the TURN relay's own STUN
-//! service, which needs no credentials)?
+//! (a WebSocket to the signaling endpoint), and does its media get through:
+//! to the call's media server (its port answers plain STUN), or else to
+//! the network servers that help calls through firewalls (STUN, and the
+//! TURN relay's own STUN service, which needs no credentials)?
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -22,7 +23,8 @@ use crate::client::rtc::{open_socket, rtc_configuration, set_local_description};
 const TIMEOUT_MS: i32 = 6000;
 
 /// Runs both checks, writing each outcome to the view as it comes.
-pub fn check_connection(ui: CallUi, probes: Vec<String>) {
+/// `media`: the media server's port, in a call through it.
+pub fn check_connection(ui: CallUi, probes: Vec<String>, media: Option<String>) {
     ui.server_check.set(None);
     ui.network_check.set(None);
     spawn_local(async move {
@@ -32,12 +34,15 @@ pub fn check_connection(ui: CallUi, probes: Vec<String>) {
             true => (true, format!("Huddle's server: reachable ({} ms).", (js_sys::Date::now() - started) as u64)),
             false => (false, "Huddle's server could not be reached. Check your internet connection; some company networks block it.".into()),
         }));
-        let network = if probes.is_empty() {
-            (true, "Network: calls here connect directly, which works on most networks.".into())
-        } else if probe(&probes).await.unwrap_or(false) {
-            (true, "Network: ready for calls, even through firewalls.".into())
-        } else {
-            (false, "Network: calls may not get through from here. If the call does not connect, try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into())
+        let network = match media {
+            Some(ref port) if probe(std::slice::from_ref(port)).await.unwrap_or(false) => (true, "Network: this call's media server answers; ready for the call.".into()),
+            Some(_) if !probes.is_empty() && probe(&probes).await.unwrap_or(false) => {
+                (true, "Network: the call's media will go through a relay, which works but may be slower.".into())
+            }
+            Some(_) => (false, "Network: this call's sound and video cannot get through from here. Try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into()),
+            None if probes.is_empty() => (true, "Network: calls here connect directly, which works on most networks.".into()),
+            None if probe(&probes).await.unwrap_or(false) => (true, "Network: ready for calls, even through firewalls.".into()),
+            None => (false, "Network: calls may not get through from here. If the call does not connect, try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into()),
         };
         ui.network_check.try_set(Some(network));
     });

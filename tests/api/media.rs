@@ -196,6 +196,37 @@ async fn each_page_loads_one_browser_bundle_a_call_page_its_own_call_s() {
 }
 
 #[tokio::test]
+async fn the_pre_join_check_of_a_class_probes_the_media_port_which_answers_plain_stun() {
+    let app = media_app().await;
+    let host = app.host("p@example.org", "P").await;
+    let class: serde_json::Value = host.call("create_room", &[("name", "Class"), ("kind", "class")]).await.json().await.unwrap();
+    let meeting = host.create_room("Team").await;
+    let class_page = host.page(&format!("/r/{}", class["slug"].as_str().unwrap())).await.text().await.unwrap();
+    let meeting_page = host.page(&format!("/r/{}", meeting.slug)).await.text().await.unwrap();
+    assert!(!meeting_page.contains("stun:127.0.0.1"), "a mesh call has no media port to probe");
+    // The page hands its check the media port as a STUN server.
+    let at = class_page.find("stun:127.0.0.1:").expect("the class's page names the media port to probe");
+    let port: String = class_page[at + "stun:127.0.0.1:".len()..].chars().take_while(char::is_ascii_digit).collect();
+    let media = format!("127.0.0.1:{port}");
+
+    // A STUN client's plain binding request over real UDP: the answer
+    // carries the address the request came from (XOR-MAPPED-ADDRESS).
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    request.extend([7; 12]);
+    udp.send_to(&request, &media).await.unwrap();
+    let mut answer = [0; 64];
+    let (len, from) = tokio::time::timeout(Duration::from_secs(5), udp.recv_from(&mut answer)).await.expect("an answer").unwrap();
+    assert_eq!(from.to_string(), media);
+    assert_eq!(&answer[..2], [0x01, 0x01], "a binding success");
+    assert_eq!(&answer[8..20], [7; 12], "to this transaction");
+    assert_eq!(len, 32);
+    let port = u16::from_be_bytes([answer[26], answer[27]]) ^ 0x2112;
+    let ip: Vec<u8> = answer[28..32].iter().zip([0x21, 0x12, 0xa4, 0x42]).map(|(a, m)| a ^ m).collect();
+    assert_eq!((ip, port), (vec![127, 0, 0, 1], udp.local_addr().unwrap().port()));
+}
+
+#[tokio::test]
 async fn a_room_may_be_set_larger_than_a_mesh_only_where_the_media_server_runs() {
     let app = media_app().await;
     let host = app.host("s@example.org", "S").await;

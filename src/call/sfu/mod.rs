@@ -39,6 +39,7 @@ pub mod layers;
 pub mod peer;
 pub mod rebase;
 pub mod speakers;
+mod stun;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -85,6 +86,8 @@ const LAYER_START: Duration = Duration::from_secs(2);
 /// How often every slot's choice is looked at again, for layers that
 /// stopped or started on their own (a browser adapting to its CPU or link).
 const REASSIGN_EVERY: Duration = Duration::from_millis(500);
+/// Plain STUN binding requests answered each second at most (`answer_probe`).
+const PROBE_ANSWERS_PER_SECOND: u32 = 50;
 
 /// What the server's media server is told at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +297,9 @@ pub struct Sfu {
     reassigned: Option<Instant>,
     keyframes: KeyframeGate<(ParticipantId, Mid, Option<Rid>)>,
     next_order: u64,
+    /// This second's plain STUN answers (`answer_probe`): when it began,
+    /// and how many so far.
+    probes: (Option<Instant>, u32),
     out: Vec<Output>,
     /// Tests: the next drain of this participant's connection panics.
     #[cfg(test)]
@@ -322,6 +328,7 @@ impl Sfu {
             reassigned: None,
             keyframes: KeyframeGate::default(),
             next_order: 0,
+            probes: (None, 0),
             out: Vec::new(),
             #[cfg(test)]
             panic_next: None,
@@ -459,7 +466,10 @@ impl Sfu {
 
     /// A datagram arrived on the media port at `now`.
     pub fn receive(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
-        let Some(who) = self.route(source, data) else { return };
+        let Some(who) = self.route(source, data) else {
+            self.answer_probe(now, source, data);
+            return;
+        };
         // Received at the announced address, as str0m knows its own
         // candidate, even where the port is bound to a private one behind NAT.
         let Ok(receive) = Receive::new(Protocol::Udp, source, self.config.address, data) else { return };
@@ -495,6 +505,25 @@ impl Sfu {
             return self.by_ufrag.get(local).copied();
         }
         None
+    }
+
+    /// Answers a plain STUN binding request (no username: not a call's
+    /// connectivity check) with the address it came from, as a STUN server
+    /// does. The pre-join check gathers with the media port as its STUN
+    /// server, so a browser knows before joining whether UDP reaches it.
+    /// The answer is 32 bytes (44 for IPv6), and at most [`PROBE_ANSWERS_PER_SECOND`] are
+    /// sent each second (the rest dropped), so the port cannot be used to
+    /// flood anyone.
+    fn answer_probe(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
+        let Some(transaction) = stun::plain_binding_request(data) else { return };
+        if self.probes.0.is_none_or(|began| now.saturating_duration_since(began) >= Duration::from_secs(1)) {
+            self.probes = (Some(now), 0);
+        }
+        if self.probes.1 >= PROBE_ANSWERS_PER_SECOND {
+            return;
+        }
+        self.probes.1 += 1;
+        self.out.push(Output::Transmit { destination: source, data: stun::binding_answer(transaction, source) });
     }
 
     /// Time passes: every connection whose deadline came is woken, layers

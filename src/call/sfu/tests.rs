@@ -224,7 +224,10 @@ fn a_guest_in_the_lobby_gets_no_connection_and_no_answer() {
     assert_eq!(world.sfu.connections(), 1);
     // A connectivity check with made-up credentials gets no reply.
     let before = world.wire.len();
-    world.sfu.receive(world.now, "10.0.1.9:5000".parse().unwrap(), &[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    let check = str0m::ice::StunMessage::binding_request("made:up", str0m::ice::TransId::new(), true, 1, 1, true);
+    let mut bytes = vec![0; 200];
+    let len = check.to_bytes(Some(b"guessed"), &mut bytes, |_, _| [0; 20]).unwrap();
+    world.sfu.receive(world.now, "10.0.1.9:5000".parse().unwrap(), &bytes[..len]);
     world.collect();
     assert_eq!(world.wire.len(), before, "nothing goes back to an unknown sender");
 }
@@ -387,4 +390,59 @@ fn only_video_is_read_as_vp8_so_sound_is_never_patched() {
     assert!(vp8_of(MediaSource::Camera, &looks_like_vp8).is_some_and(|d| d.picture_id() == Some(0x102)));
     assert!(vp8_of(MediaSource::Microphone, &looks_like_vp8).is_none(), "a voice is forwarded as it came");
     assert!(vp8_of(MediaSource::ScreenAudio, &looks_like_vp8).is_none());
+}
+
+/// A plain STUN binding request, as a STUN client (the browser's gathering
+/// for the pre-join check) sends it: a header and, here, a SOFTWARE
+/// attribute ("test", padded to four bytes).
+fn plain_binding_request(id: u8) -> Vec<u8> {
+    let mut request = vec![0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42];
+    request.extend([id; 12]);
+    request.extend([0x80, 0x22, 0x00, 0x04, b't', b'e', b's', b't']);
+    request
+}
+
+/// The address in a binding answer's XOR-MAPPED-ADDRESS (RFC 8489 §14.2),
+/// if it is a well-formed IPv4 success answer to transaction `id`.
+fn mapped_address(answer: &[u8], id: u8) -> Option<SocketAddr> {
+    let header_ok = answer.get(..4)? == [0x01, 0x01, 0x00, 0x0c] && answer.get(4..8)? == [0x21, 0x12, 0xa4, 0x42];
+    let attribute = answer.get(20..32)?;
+    if !header_ok || answer[8..20] != [id; 12] || attribute[..6] != [0x00, 0x20, 0x00, 0x08, 0x00, 0x01] {
+        return None;
+    }
+    let port = u16::from_be_bytes([attribute[6], attribute[7]]) ^ 0x2112;
+    let ip = std::net::Ipv4Addr::from(u32::from_be_bytes(attribute[8..12].try_into().ok()?) ^ 0x2112_a442);
+    Some(SocketAddr::from((ip, port)))
+}
+
+#[test]
+fn the_media_port_answers_plain_stun_requests_as_a_stun_server_within_a_budget() {
+    let mut world = World::new();
+    let browser: SocketAddr = "192.0.2.7:61000".parse().unwrap();
+    world.sfu.receive(world.now, browser, &plain_binding_request(1));
+    let out = world.sfu.take_output();
+    let [Output::Transmit { destination, data }] = &out[..] else { panic!("one answer: {out:?}") };
+    assert_eq!(*destination, browser);
+    assert_eq!(mapped_address(data, 1), Some(browser), "the address the request came from: {data:?}");
+
+    // Not a plain binding request: a call's check (with a username) from an
+    // unknown address, a truncated request, anything else on the port.
+    let check = str0m::ice::StunMessage::binding_request("nobody:x", str0m::ice::TransId::new(), true, 1, 1, false);
+    let mut bytes = vec![0; 200];
+    let len = check.to_bytes(Some(b"password"), &mut bytes, |_, _| [0; 20]).unwrap();
+    world.sfu.receive(world.now, browser, &bytes[..len]);
+    world.sfu.receive(world.now, browser, &plain_binding_request(1)[..24]);
+    world.sfu.receive(world.now, browser, b"\x00\x01 not stun at all, twenty bytes or more");
+    world.sfu.receive(world.now, browser, &[0x80; 40]);
+    assert!(world.sfu.take_output().is_empty());
+
+    // A flood: the budget's answers this second, the rest dropped, and a
+    // new second's budget after.
+    for n in 0..200u8 {
+        world.sfu.receive(world.now, browser, &plain_binding_request(n));
+    }
+    assert_eq!(world.sfu.take_output().len(), PROBE_ANSWERS_PER_SECOND as usize - 1);
+    world.now += Duration::from_secs(1);
+    world.sfu.receive(world.now, browser, &plain_binding_request(2));
+    assert_eq!(world.sfu.take_output().len(), 1);
 }

@@ -100,7 +100,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
             <details class="setup" open=problem>
                 <summary>"Check your setup"</summary>
                 <DeviceSettings ui/>
-                <ConnectionCheck ui probes=invitation.probe_urls.clone()/>
+                <ConnectionCheck ui probes=invitation.probe_urls.clone() media=invitation.media_probe.clone()/>
             </details>
         </section>
     }
@@ -122,15 +122,15 @@ pub(super) fn Greeting(host_name: Option<String>, note: Option<String>) -> impl 
     view! { <div class="greeting">{name}{note}</div> }
 }
 
-/// Whether this browser reaches the server and the network servers, run
-/// once on arrival and again on request.
+/// Whether this browser reaches the server, and the call's media server or
+/// the network servers, run once on arrival and again on request.
 #[component]
-pub(super) fn ConnectionCheck(ui: CallUi, probes: Vec<String>) -> impl IntoView {
+pub(super) fn ConnectionCheck(ui: CallUi, probes: Vec<String>, media: Option<String>) -> impl IntoView {
     let run = move || {
         #[cfg(feature = "hydrate")]
-        crate::client::check_connection(ui, probes.clone());
+        crate::client::check_connection(ui, probes.clone(), media.clone());
         #[cfg(not(feature = "hydrate"))]
-        let _ = &probes;
+        let _ = (&probes, &media);
     };
     let first = run.clone();
     Effect::new(move |_| first());
