@@ -219,8 +219,10 @@ describe('a class through the media server, shared screens and network blips', (
     } finally {
       restoreUdp();
     }
+    // Back: the check says so (and "Check your setup" folds again, as
+    // nothing is wrong any more).
     await pupil.page.getByRole('button', { name: 'Check again' }).click();
-    await pupil.page.getByText("Network: this call's media server answers; ready for the call.").waitFor({ timeout: 15_000 });
+    await pupil.page.getByText("Network: this call's media server answers; ready for the call.").waitFor({ state: 'attached', timeout: 15_000 });
     await Promise.all([teacher.context.close(), pupil.context.close()]);
   });
 
