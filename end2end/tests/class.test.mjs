@@ -3,8 +3,9 @@
 // every pupil sees and hears the teacher and the teacher sees every pupil;
 // a pupil the teacher has not let speak is not heard even when their page
 // forces the microphone on, is heard once let speak from the raised-hands
-// queue, and not after a mute. Then a shared screen with its sound, a
-// network blip, and a pupil on a phone.
+// queue, and not after a mute; a seventh pupil makes the teacher's gallery
+// page. Then a shared screen with its sound, a network blip, the pre-join
+// check of the media port, and a pupil on a phone.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -132,6 +133,33 @@ describe('a class through the media server', () => {
     await forceMicrophone(forced);
     await teacher.page.waitForTimeout(500);
     assert.equal(await audioGrowth(teacher.page), 0, 'muted: no longer forwarded');
+
+    // A seventh pupil: the teacher's gallery has two pages, and whoever is
+    // not on the page shown is listed by name, with their hand.
+    const seventh = await knock(PUPILS + 1);
+    await teacher.page.getByRole('button', { name: `Admit Pupil ${PUPILS + 1}` }).click();
+    const pager = teacher.page.getByRole('navigation', { name: 'Pages of people' });
+    await pager.getByText('1–6 of 7').waitFor();
+    assert.equal(await pager.getByRole('button', { name: 'Previous people' }).isDisabled(), true);
+    const elsewhere = teacher.page.getByRole('list', { name: 'On other pages' });
+    await elsewhere.getByText('Pupil 7').waitFor();
+    await toggles.hand(seventh.page).click();
+    await elsewhere.getByRole('listitem').filter({ hasText: 'Pupil 7' }).getByText('hand raised').waitFor({ state: 'attached' });
+    // The next page: Pupil 7's picture, the first six by name.
+    await pager.getByRole('button', { name: 'Next people' }).click();
+    await pager.getByText('7–7 of 7').waitFor();
+    assert.equal(await pager.getByRole('button', { name: 'Next people' }).isDisabled(), true);
+    await waitForRemoteVideos(teacher.page, 1, 20_000);
+    await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 7' }).waitFor();
+    await elsewhere.getByText('Pupil 1').waitFor();
+    // Let speak, Pupil 7 moves to the first page, where the teacher sees them.
+    await teacher.page.getByRole('region', { name: 'Raised hands' }).getByRole('button', { name: 'Let Pupil 7 speak' }).click();
+    await seventh.page.getByText('The host lets you speak').waitFor();
+    await toggles.microphone(seventh.page).click();
+    await pager.getByRole('button', { name: 'Previous people' }).click();
+    await pager.getByText('1–6 of 7').waitFor();
+    await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 7' }).waitFor();
+    await waitForRemoteVideos(teacher.page, 6, 20_000);
   });
 });
 

@@ -27,20 +27,31 @@ pub(super) fn class_view(
     presenter: impl Fn() -> Option<(Option<ParticipantId>, String)> + Copy + Send + Sync + 'static,
 ) -> (impl Fn() -> Vec<Participant> + Copy + Send + Sync + 'static, impl IntoView, impl IntoView) {
     use super::actions::let_speak;
+    use super::widgets::fixed;
     use crate::call::ui::GALLERY_PAGE;
 
     let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get();
+    let talking = move |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
+    // The gallery's order: whoever may speak now first (the teacher, a pupil
+    // let speak), so the speaking pupil is on the first page; then in the
+    // order they came.
+    let gallery = move || {
+        let mut others = ui.others.get();
+        others.sort_by_key(|p| !talking(p.id));
+        others
+    };
+    let page_of = move |total: usize| ui.gallery_page.get().min(total.saturating_sub(1) / GALLERY_PAGE);
     let shown = move || {
-        let others = ui.others.get();
         if pupil_view() {
             // In a class a pupil's microphone is on only once the teacher let
             // them speak: they are shown beside the teacher, as is whoever
             // the media server hears loudest, and a pinned tile.
             let (speaking, pinned) = (ui.active_speaker(), ui.pinned.get());
-            let talking = |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
+            let others = ui.others.get();
             return others.into_iter().filter(|p| p.host || talking(p.id) || Some(p.id) == speaking || Some(p.id) == pinned).collect();
         }
-        let page = ui.gallery_page.get().min(others.len().saturating_sub(1) / GALLERY_PAGE);
+        let others = gallery();
+        let page = page_of(others.len());
         others.into_iter().skip(page * GALLERY_PAGE).take(GALLERY_PAGE).collect::<Vec<_>>()
     };
     // The media server sends only the pictures shown, each at the size shown.
@@ -50,18 +61,28 @@ pub(super) fn class_view(
         let pictures: Vec<(ParticipantId, bool)> = shown.iter().map(|p| (p.id, large && (p.host || !pupil_view()))).collect();
         crate::client::show_pictures(&pictures, presenter().and_then(|(who, _)| who));
     });
+    // Pages of the gallery, and everyone on the other pages by name, with
+    // their hand and microphone.
     let pager = move || {
-        let total = ui.others.with(Vec::len);
+        let everyone = gallery();
+        let total = everyone.len();
         (!pupil_view() && total > GALLERY_PAGE).then(|| {
             let pages = total.div_ceil(GALLERY_PAGE);
-            let page = ui.gallery_page.get().min(pages - 1);
+            let page = page_of(total);
             let (first, last) = (page * GALLERY_PAGE + 1, ((page + 1) * GALLERY_PAGE).min(total));
+            let elsewhere = everyone.into_iter().enumerate().filter(|(n, _)| n / GALLERY_PAGE != page).map(|(_, p)| {
+                let id = p.id;
+                let hand = move || ui.hands.with(|h| h.contains(&id)).then(|| view! { {fixed("hand")}<span class="visually-hidden">" hand raised"</span> });
+                let mic = move || talking(id).then(|| view! { {fixed("mic")}<span class="visually-hidden">" microphone on"</span> });
+                view! { <li>{p.name.to_string()}{hand}{mic}</li> }
+            });
             view! {
                 <nav class="pager" aria-label="Pages of people">
-                    <button type="button" disabled=page == 0 on:click=move |_| ui.gallery_page.set(page.saturating_sub(1))>"Previous people"</button>
+                    <button type="button" disabled={page == 0} on:click=move |_| ui.gallery_page.set(page.saturating_sub(1))>"Previous people"</button>
                     <span>{format!("{first}–{last} of {total}")}</span>
-                    <button type="button" disabled=page + 1 >= pages on:click=move |_| ui.gallery_page.set(page + 1)>"Next people"</button>
+                    <button type="button" disabled={page + 1 >= pages} on:click=move |_| ui.gallery_page.set(page + 1)>"Next people"</button>
                 </nav>
+                <ul class="off-page" aria-label="On other pages">{elsewhere.collect_view()}</ul>
             }
         })
     };
