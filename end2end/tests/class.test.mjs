@@ -319,6 +319,15 @@ describe('a class through the media server, shared screens and network blips', (
     await toggles.hand(phone.page).click();
     await waitPressed(toggles.hand(phone.page), true);
     await teacher.page.getByRole('region', { name: 'Raised hands' }).getByText('Pupil on a phone').waitFor();
+    // Chat and the people list work as in any call.
+    await phone.page.getByRole('button', { name: /^Chat/ }).click();
+    await phone.page.getByLabel('Message to everyone').fill('Is page 12 the homework?');
+    await phone.page.getByLabel('Message to everyone').press('Enter');
+    await teacher.page.getByRole('button', { name: 'Chat 1 unread' }).waitFor();
+    await teacher.page.getByRole('button', { name: /^Chat/ }).click();
+    await teacher.page.locator('.chat .messages li', { hasText: 'Pupil on a phone' }).getByText('Is page 12 the homework?').waitFor();
+    await teacher.page.getByRole('button', { name: 'People' }).click();
+    await teacher.page.locator('#people-panel li', { hasText: 'Pupil on a phone' }).waitFor();
     console.log(`# class on a 390×844 phone: the teacher's picture covers ${Math.round(share * 100)} %`);
   });
 });
