@@ -566,10 +566,7 @@ mod tests {
     }
     #[test]
     fn server_messages_write_their_type_first_and_read_back() {
-        let signal = ServerMessage::Signal {
-            from: ParticipantId(7),
-            payload: SignalPayload::Offer { sdp: "v=0".into() },
-        };
+        let signal = ServerMessage::Signal { from: ParticipantId(7), payload: SignalPayload::Offer { sdp: "v=0".into() } };
         let json = serde_json::to_string(&signal).unwrap();
         assert_eq!(json, r#"{"type":"signal","from":7,"payload":{"kind":"offer","sdp":"v=0"}}"#);
         assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), signal);
@@ -577,9 +574,8 @@ mod tests {
         // A variant without fields, and optional fields left out.
         assert_eq!(serde_json::to_string(&ServerMessage::MutedByHost).unwrap(), r#"{"type":"muted_by_host"}"#);
         assert_eq!(serde_json::from_str::<ServerMessage>(r#"{"type":"muted_by_host"}"#).unwrap(), ServerMessage::MutedByHost);
-        let relay = ServerMessage::IceServers {
-            ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }],
-        };
+        let relay =
+            ServerMessage::IceServers { ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }] };
         let json = serde_json::to_string(&relay).unwrap();
         assert_eq!(json, r#"{"type":"ice_servers","ice_servers":[{"urls":["stun:127.0.0.1:3478"]}]}"#);
         assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), relay);

@@ -89,25 +89,13 @@ impl<S: Serializer> Serializer for Writer<S> {
         object.end()
     }
 
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Fields<S>, S::Error> {
+    fn serialize_struct_variant(self, name: &'static str, _: u32, variant: &'static str, len: usize) -> Result<Fields<S>, S::Error> {
         let mut object = self.inner.serialize_struct(name, len + 1)?;
         object.serialize_field(self.tag, variant)?;
         Ok(Fields(object))
     }
 
-    fn serialize_newtype_variant<T: ?Sized + ser::Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<S::Ok, S::Error> {
+    fn serialize_newtype_variant<T: ?Sized + ser::Serialize>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<S::Ok, S::Error> {
         Err(not_a_variant())
     }
 
@@ -149,12 +137,7 @@ impl<S: Serializer> Serializer for Writer<S> {
 impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Reader<D> {
     type Error = D::Error;
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
+    fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, D::Error> {
         self.inner.deserialize_map(Tagged { tag: self.tag, visitor })
     }
 

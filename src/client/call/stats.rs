@@ -106,8 +106,7 @@ impl MediaLink {
     async fn measure(&self) -> Vec<(crate::call::protocol::ParticipantId, Quality)> {
         use std::collections::HashMap;
         let Some(reading) = read(&self.pc).await else { return Vec::new() };
-        let holders: HashMap<String, _> =
-            self.slots.borrow().iter().filter_map(|slot| Some((slot.mid.clone(), slot.id?))).collect();
+        let holders: HashMap<String, _> = self.slots.borrow().iter().filter_map(|slot| Some((slot.mid.clone(), slot.id?))).collect();
         let mut last = self.last.borrow_mut();
         let mut people: HashMap<_, (Totals, Totals)> = HashMap::new();
         for (mid, totals, _) in reading.inbound {
