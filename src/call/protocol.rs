@@ -152,9 +152,12 @@ pub struct ResumeToken(pub String);
 
 /// What the server relays between two participants, untouched.
 ///
-/// On the wire, one object with `kind` first (`tag_first`).
+/// On the wire, one object with `kind` first. A browser reads it in one
+/// pass (`tag_first`); the server, which also reads it from clients, takes
+/// `kind` anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", serde(tag = "kind", rename_all = "snake_case"))]
+#[cfg_attr(not(feature = "ssr"), serde(remote = "Self", rename_all = "snake_case"))]
 pub enum SignalPayload {
     /// An SDP offer.
     Offer { sdp: String },
@@ -170,6 +173,7 @@ pub enum SignalPayload {
     },
 }
 
+#[cfg(not(feature = "ssr"))]
 tagged_first!(SignalPayload, "kind");
 
 /// Messages a browser sends.
@@ -593,9 +597,16 @@ mod tests {
             r#"{"type":7}"#,
             r#"[]"#,
             r#"{}"#,
-            r#"{"type":"signal","from":7,"payload":{"sdp":"v=0","kind":"offer"}}"#,
         ] {
             assert!(serde_json::from_str::<ServerMessage>(bad).is_err(), "{bad} parsed");
         }
+    }
+
+    #[test]
+    fn a_client_s_signal_payload_may_name_its_kind_anywhere() {
+        let json = r#"{"to":3,"payload":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","kind":"candidate"},"type":"signal"}"#;
+        let msg: ClientMessage = serde_json::from_str(json).unwrap();
+        let ClientMessage::Signal { payload: SignalPayload::Candidate { candidate, .. }, .. } = msg else { panic!("{msg:?}") };
+        assert!(candidate.starts_with("candidate:1"));
     }
 }
