@@ -6,6 +6,9 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, SignOut};
+#[cfg(feature = "ssr")]
+use crate::i18n::browser_table;
+use crate::i18n::{t, Locale, Text};
 use crate::pages::{
     account::AccountPage,
     auth::{SignInPage, SignUpPage},
@@ -32,10 +35,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let call_page = use_context::<http::request::Parts>().is_some_and(|request| request.uri.path().starts_with("/r/"));
     #[cfg(not(feature = "ssr"))]
     let call_page = false;
+    // The language of this response: the person's choice, else their
+    // browser's (`i18n`). Caches must keep one copy per language.
+    #[cfg(feature = "ssr")]
+    let locale = use_context::<http::request::Parts>().map_or(Locale::ENGLISH, |request| {
+        let header = |name| request.headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
+        Locale::for_request(header(http::header::COOKIE), header(http::header::ACCEPT_LANGUAGE))
+    });
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(http::header::VARY, http::HeaderValue::from_static("Accept-Language, Cookie"));
+    }
+    #[cfg(not(feature = "ssr"))]
+    let locale = crate::i18n::locale();
+    #[cfg(feature = "ssr")]
+    let table = browser_table(locale);
+    #[cfg(not(feature = "ssr"))]
+    let table = String::new();
+    provide_context(locale);
     provide_context(options.clone());
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -44,6 +65,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
+                // This language's messages for the islands (`i18n`): data, never run.
+                <script type="application/json" id="huddle-texts" inner_html=table></script>
             </body>
         </html>
     }
@@ -73,8 +96,8 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Brand, and either sign-up/sign-in links or the signed-in person's name
-/// with "Sign out".
+/// Brand, either sign-up/sign-in links or the signed-in person's name with
+/// "Sign out", and the language switch.
 #[component]
 fn Header() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
@@ -82,26 +105,46 @@ fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Huddle"</a>
-            <nav aria-label="Account">
+            <nav aria-label=t(Text::SiteAccountNav)>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match user.await {
                             Ok(Some(user)) => view! {
-                                <A href="/rooms">"Your rooms"</A>
-                                <A href="/account">"Account"</A>
+                                <A href="/rooms">{t(Text::SiteYourRooms)}</A>
+                                <A href="/account">{t(Text::SiteAccount)}</A>
                                 <span class="who">{user.display_name}</span>
                                 <ActionForm action=sign_out attr:class="inline">
-                                    <button type="submit" class="link">"Sign out"</button>
+                                    <button type="submit" class="link">{t(Text::SiteSignOut)}</button>
                                 </ActionForm>
                             }.into_any(),
                             _ => view! {
-                                <A href="/login">"Sign in"</A>
-                                <A href="/signup" attr:class="button">"Sign up"</A>
+                                <A href="/login">{t(Text::SiteSignIn)}</A>
+                                <A href="/signup" attr:class="button">{t(Text::SiteSignUp)}</A>
                             }.into_any(),
                         }
                     })}
                 </Suspense>
             </nav>
+            <LanguageSwitch/>
         </header>
     }
+}
+
+/// Links to this page in each other language, each named in itself: they
+/// work without JavaScript (`server::language`).
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let here = leptos_router::hooks::use_location();
+    let (path, search) = (here.pathname.get_untracked(), here.search.get_untracked());
+    let back = match search.trim_start_matches('?') {
+        "" => path,
+        query => format!("{path}?{query}"),
+    };
+    let back = percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let current = crate::i18n::locale();
+    let links = Locale::all().filter(|l| *l != current).map(|l| {
+        let href = format!("{}?to={}&back={back}", crate::i18n::SWITCH_PATH, l.tag());
+        view! { <a href=href lang=l.tag() hreflang=l.tag()>{l.own_name()}</a> }
+    });
+    view! { <nav class="languages" aria-label=t(Text::SiteLanguageNav)>{links.collect_view()}</nav> }
 }

@@ -17,6 +17,7 @@ pub mod app;
 pub mod call;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod pages;
 
 #[cfg(feature = "hydrate")]

@@ -177,6 +177,7 @@ impl Application {
         let router = Router::new()
             .route("/ws", get(socket::upgrade))
             .route("/healthz", get(healthz))
+            .route(crate::i18n::SWITCH_PATH, get(crate::server::language::switch))
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
             .route("/rooms/{id}/chat.txt", get(crate::server::attendance::download_chat))

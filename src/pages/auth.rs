@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{SignIn, SignUp};
+use crate::i18n::{t, Text};
 use crate::pages::form::{field_error, outcome, Field, FormError};
 
 #[component]
@@ -14,20 +15,20 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let value = outcome(action);
     view! {
-        <Title text="Sign up"/>
+        <Title text=t(Text::AuthSignUpTitle)/>
         <section class="card narrow">
-            <h1>"Create your account"</h1>
-            <p>"You need an account to host rooms. Your guests do not."</p>
+            <h1>{t(Text::AuthSignUpHeading)}</h1>
+            <p>{t(Text::AuthSignUpIntro)}</p>
             <ActionForm action=action>
                 <FormError value=value/>
-                <Field label="Email" name="email" kind="email" autocomplete="email" error=field_error(value, "email")/>
-                <Field label="Display name" name="display_name" autocomplete="name"
-                    hint="How others see you in a call." error=field_error(value, "display_name")/>
-                <Field label="Password" name="password" kind="password" autocomplete="new-password"
-                    hint="At least 8 characters. A passphrase is best." error=field_error(value, "password")/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"Create account"</button>
+                <Field label=t(Text::AuthEmail) name="email" kind="email" autocomplete="email" error=field_error(value, "email")/>
+                <Field label=t(Text::AuthDisplayName) name="display_name" autocomplete="name"
+                    hint=t(Text::AuthDisplayNameHint) error=field_error(value, "display_name")/>
+                <Field label=t(Text::AuthPassword) name="password" kind="password" autocomplete="new-password"
+                    hint=t(Text::AuthNewPasswordHint) error=field_error(value, "password")/>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>{t(Text::AuthCreateAccount)}</button>
             </ActionForm>
-            <p>"Already have an account? " <A href="/login">"Sign in"</A></p>
+            <p>{t(Text::AuthHaveAccount)}" "<A href="/login">{t(Text::AuthSignIn)}</A></p>
         </section>
     }
 }
@@ -38,24 +39,19 @@ pub fn SignInPage() -> impl IntoView {
     let value = outcome(action);
     let query = use_query_map();
     // Deliberately the same words whether or not the email was new.
-    let registered = move || {
-        query.read().get("registered").map(|_| {
-            "Thank you. If this email was new to Huddle, your account is ready: sign in with it now. \
-             If you already had an account, sign in with your existing password."
-        })
-    };
+    let registered = move || query.read().get("registered").map(|_| t(Text::AuthRegistered));
     view! {
-        <Title text="Sign in"/>
+        <Title text=t(Text::AuthSignIn)/>
         <section class="card narrow">
-            <h1>"Sign in"</h1>
+            <h1>{t(Text::AuthSignIn)}</h1>
             <p class="notice" role="status">{registered}</p>
             <ActionForm action=action>
                 <FormError value=value/>
-                <Field label="Email" name="email" kind="email" autocomplete="email" error=field_error(value, "email")/>
-                <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password")/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                <Field label=t(Text::AuthEmail) name="email" kind="email" autocomplete="email" error=field_error(value, "email")/>
+                <Field label=t(Text::AuthPassword) name="password" kind="password" autocomplete="current-password" error=field_error(value, "password")/>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>{t(Text::AuthSignIn)}</button>
             </ActionForm>
-            <p>"New here? " <A href="/signup">"Create an account"</A></p>
+            <p>{t(Text::AuthNewHere)}" "<A href="/signup">{t(Text::AuthCreateAnAccount)}</A></p>
         </section>
     }
 }

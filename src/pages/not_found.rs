@@ -2,6 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::i18n::{t, Text};
+
 /// Shown for unknown pages and join links that lead nowhere, with HTTP 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -10,14 +12,11 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found"/>
+        <Title text=t(Text::NotFoundTitle)/>
         <section class="card narrow">
-            <h1>"We could not find that"</h1>
-            <p>
-                "The link may be mistyped, or the room may no longer exist. "
-                "Ask whoever sent it for a new link."
-            </p>
-            <p><A href="/">"Go to the home page"</A></p>
+            <h1>{t(Text::NotFoundHeading)}</h1>
+            <p>{t(Text::NotFoundBody)}</p>
+            <p><A href="/">{t(Text::NotFoundHome)}</A></p>
         </section>
     }
 }

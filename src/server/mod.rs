@@ -13,6 +13,7 @@ pub mod db;
 pub mod download;
 pub mod guest;
 pub mod known_device;
+pub mod language;
 pub mod media;
 pub mod metrics;
 pub mod password;

@@ -12,6 +12,7 @@ mod helpers;
 mod host_controls;
 mod hostile_clients;
 mod https;
+mod languages;
 mod lobby;
 mod media;
 mod pages;

@@ -1,0 +1,150 @@
+//! Reads the translations (`locales/*.toml`) into `Text`, one variant per
+//! message, and each language's messages in that order. English
+//! (`en.toml`) names every message; another language must have each one,
+//! with the same `{placeholders}`, or the build stops naming what is
+//! missing. A language marked `complete = false` may leave messages out
+//! while it is being translated: those show in English, and the build
+//! says how many.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The forms of a message with a count (`{ one = …, other = … }`), joined
+/// with this character in the generated tables.
+const FORMS: char = '\u{1f}';
+
+struct Language {
+    tag: String,
+    name: String,
+    complete: bool,
+    plural: String,
+    messages: BTreeMap<String, Vec<String>>,
+}
+
+fn main() {
+    let dir = Path::new("locales");
+    println!("cargo::rerun-if-changed=locales");
+    let mut languages = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir).expect("the locales directory").map(|e| e.expect("a locale file").path()).collect();
+    files.sort();
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+        println!("cargo::rerun-if-changed={}", path.display());
+        languages.push(read(path));
+    }
+    let english = languages.iter().position(|l| l.tag == "en").expect("locales/en.toml, which names every message");
+    languages.swap(0, english);
+    let keys: Vec<String> = languages[0].messages.keys().cloned().collect();
+
+    for language in &languages[1..] {
+        let mut missing = 0;
+        for key in &keys {
+            match language.messages.get(key) {
+                Some(forms) => check_placeholders(&languages[0], language, key, forms),
+                None if language.complete => {
+                    panic!("locales/{}.toml has no `{key}`: translate it, or mark the language `complete = false`", language.tag)
+                }
+                None => missing += 1,
+            }
+        }
+        if let Some(extra) = language.messages.keys().find(|k| !languages[0].messages.contains_key(*k)) {
+            panic!("locales/{}.toml has `{extra}`, which locales/en.toml does not", language.tag);
+        }
+        if missing > 0 {
+            println!("cargo::warning=locales/{}.toml is a draft: {missing} of {} messages show in English", language.tag, keys.len());
+        }
+    }
+
+    let mut out = String::new();
+    out.push_str("/// Every message a person reads, by its place in `locales/en.toml`.\n");
+    out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n#[repr(u16)]\npub enum Text {\n");
+    for key in &keys {
+        writeln!(out, "    /// {}", languages[0].messages[key].join(" / ").replace('\n', " ")).unwrap();
+        writeln!(out, "    {},", variant(key)).unwrap();
+    }
+    out.push_str("}\n\n");
+    writeln!(out, "/// How many messages there are.\npub const TEXTS: usize = {};\n", keys.len()).unwrap();
+    out.push_str("/// Each language: its tag, its own name, whether it is complete, its plural rule.\n");
+    out.push_str("pub const LANGUAGES: &[(&str, &str, bool, &str)] = &[\n");
+    for language in &languages {
+        writeln!(out, "    ({:?}, {:?}, {}, {:?}),", language.tag, language.name, language.complete, language.plural).unwrap();
+    }
+    out.push_str("];\n\n");
+    out.push_str("/// Each language's messages, in `Text`'s order (a count's forms joined by U+001F; a draft's missing ones in English).\n");
+    out.push_str("#[cfg(feature = \"ssr\")]\n");
+    writeln!(out, "pub static CATALOGS: [[&str; {}]; {}] = [", keys.len(), languages.len()).unwrap();
+    for language in &languages {
+        out.push_str("    [\n");
+        for key in &keys {
+            let forms = language.messages.get(key).unwrap_or(&languages[0].messages[key]);
+            writeln!(out, "        {:?},", forms.join(&FORMS.to_string())).unwrap();
+        }
+        out.push_str("    ],\n");
+    }
+    out.push_str("];\n");
+    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("texts.rs");
+    std::fs::write(target, out).expect("the generated texts");
+}
+
+fn read(path: &Path) -> Language {
+    let tag = path.file_stem().and_then(|s| s.to_str()).expect("a locale file named by its tag").to_string();
+    let text = std::fs::read_to_string(path).expect("a readable locale file");
+    let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let meta = table.get("meta").and_then(|m| m.as_table()).unwrap_or_else(|| panic!("{}: a [meta] table with `name`", path.display()));
+    let name = meta.get("name").and_then(|v| v.as_str()).unwrap_or_else(|| panic!("{}: [meta] needs `name`", path.display())).to_string();
+    let complete = meta.get("complete").and_then(|v| v.as_bool()).unwrap_or(true);
+    let plural = meta.get("plural").and_then(|v| v.as_str()).unwrap_or("one_other").to_string();
+    assert!(["one_other", "other"].contains(&plural.as_str()), "{}: plural must be `one_other` or `other`", path.display());
+    let mut messages = BTreeMap::new();
+    for (section, entries) in table.iter().filter(|(k, _)| *k != "meta") {
+        let entries = entries.as_table().unwrap_or_else(|| panic!("{}: `{section}` must be a table", path.display()));
+        for (name, value) in entries {
+            let key = format!("{section}.{name}");
+            let forms = match value {
+                toml::Value::String(s) => vec![s.clone()],
+                toml::Value::Table(forms) => {
+                    let wanted: &[&str] = if plural == "other" { &["other"] } else { &["one", "other"] };
+                    wanted
+                        .iter()
+                        .map(|form| {
+                            forms
+                                .get(*form)
+                                .and_then(|v| v.as_str())
+                                .unwrap_or_else(|| panic!("{}: `{key}` needs `{form}`", path.display()))
+                                .to_string()
+                        })
+                        .collect()
+                }
+                _ => panic!("{}: `{key}` must be text, or a table of forms", path.display()),
+            };
+            messages.insert(key, forms);
+        }
+    }
+    Language { tag, name, complete, plural, messages }
+}
+
+/// `{name}`s in a message.
+fn placeholders(text: &str) -> BTreeSet<&str> {
+    text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
+}
+
+/// A translation fills in what English fills in: no `{name}` English lacks,
+/// and every one English has (a count may be left to the form's words).
+fn check_placeholders(english: &Language, language: &Language, key: &str, forms: &[String]) {
+    let wanted: BTreeSet<&str> = english.messages[key].iter().flat_map(|f| placeholders(f)).collect();
+    let found: BTreeSet<&str> = forms.iter().flat_map(|f| placeholders(f)).collect();
+    let missing: Vec<&&str> = wanted.difference(&found).filter(|name| **name != "count").collect();
+    if !found.is_subset(&wanted) || !missing.is_empty() {
+        panic!("locales/{}.toml: `{key}` has {found:?}, English has {wanted:?}", language.tag);
+    }
+}
+
+/// `call.mute_microphone` → `CallMuteMicrophone`.
+fn variant(key: &str) -> String {
+    key.split(['.', '_'])
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}

@@ -1,0 +1,52 @@
+//! The language switch: `GET /language?to=zh-CN&back=/rooms` keeps the
+//! choice in a cookie for a year and goes back to the page it was made on,
+//! so switching works without JavaScript. It changes nothing on the server.
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::i18n::{Locale, COOKIE};
+use crate::server::state::AppState;
+
+const MAX_AGE_SECONDS: u64 = 365 * 24 * 3600;
+
+#[derive(Deserialize)]
+pub struct Switch {
+    to: Option<String>,
+    back: Option<String>,
+}
+
+pub async fn switch(State(state): State<AppState>, Query(switch): Query<Switch>) -> Response {
+    let Some(locale) = switch.to.as_deref().and_then(Locale::from_tag) else {
+        let known: Vec<&str> = Locale::all().map(Locale::tag).collect();
+        return (StatusCode::BAD_REQUEST, format!("Choose one of these languages: {}.", known.join(", "))).into_response();
+    };
+    let secure = if state.public_origin.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{secure}", locale.tag());
+    (StatusCode::SEE_OTHER, [(header::LOCATION, local_path(switch.back.as_deref()).to_string()), (header::SET_COOKIE, cookie)]).into_response()
+}
+
+/// `back` if it is a path on this site, else the home page: the switch
+/// never sends anyone elsewhere.
+fn local_path(back: Option<&str>) -> &str {
+    match back {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control) => path,
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn the_switch_goes_back_only_to_a_page_of_this_site() {
+        assert_eq!(local_path(Some("/rooms?x=1#a")), "/rooms?x=1#a");
+        for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example", "evil", "", "/\nSet-Cookie: x=1"] {
+            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+}

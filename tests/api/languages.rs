@@ -1,0 +1,142 @@
+//! Huddle in the person's language: chosen from `Accept-Language` on a
+//! first visit, switched with a link (no JavaScript) and kept in a cookie;
+//! `<html lang>` follows, and a translated page carries no word of the
+//! other language.
+
+use crate::helpers::{spawn_app, TestApp, Visitor};
+
+/// The pages translated so far, walked in both languages.
+const TRANSLATED: [&str; 4] = ["/", "/login", "/signup", "/no-such-page"];
+
+async fn page(visitor: &Visitor, path: &str) -> String {
+    visitor.page(path).await.text().await.unwrap()
+}
+
+fn html_lang(html: &str) -> &str {
+    let start = html.find("<html lang=\"").expect("an <html lang>") + "<html lang=\"".len();
+    &html[start..start + html[start..].find('"').unwrap()]
+}
+
+/// What a person reads on a page: its text (outside scripts and styles)
+/// and its `aria-label`, `title`, `placeholder` and `alt` attributes,
+/// leaving out elements marked as being in another language (the switch's
+/// links, named in their own language).
+fn readable(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    let mut skip_until: Option<&str> = None;
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        if skip_until.is_none() && !text.trim().is_empty() {
+            out.push(text.trim().to_string());
+        }
+        let close = open + rest[open..].find('>').expect("a closed tag");
+        let tag = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if let Some(end) = skip_until {
+            if tag.eq_ignore_ascii_case(end) {
+                skip_until = None;
+            }
+            continue;
+        }
+        let name = tag.split([' ', '/']).next().unwrap_or_default().to_ascii_lowercase();
+        if name == "script" || name == "style" {
+            skip_until = Some(if name == "script" { "/script" } else { "/style" });
+            continue;
+        }
+        if tag.contains(" lang=\"") && !tag.starts_with("html") {
+            skip_until = Some("/a");
+            continue;
+        }
+        for attribute in ["aria-label=\"", "title=\"", "placeholder=\"", "alt=\""] {
+            if let Some(at) = tag.find(&format!(" {attribute}")) {
+                let value = &tag[at + 1 + attribute.len()..];
+                out.push(value[..value.find('"').unwrap_or(value.len())].to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Latin-letter words in `text`, beyond names that stay as they are.
+fn latin_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphabetic()).filter(|word| word.len() >= 2 && *word != "Huddle").map(str::to_string).collect()
+}
+
+fn has_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[tokio::test]
+async fn the_browser_s_language_is_served_with_html_lang_and_a_vary_header() {
+    let app = spawn_app().await;
+    for (accept, lang) in [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("zh", "zh-CN"),
+        ("zh-Hans-SG", "zh-CN"),
+        ("zh-TW", "zh-CN"),
+        ("zh-TW,en;q=0.8", "en"),
+        ("en-GB,zh-CN;q=0.5", "en"),
+        ("fr-FR,fr;q=0.9", "en"),
+        ("fr;q=0.9,zh;q=0.3", "zh-CN"),
+    ] {
+        let visitor = app.visitor_with(&[("accept-language", accept)]);
+        let response = visitor.page("/").await;
+        let vary = response.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_ascii_lowercase()).collect::<Vec<_>>().join(",");
+        assert!(vary.contains("accept-language") && vary.contains("cookie"), "{accept}: vary {vary:?}");
+        let html = response.text().await.unwrap();
+        assert_eq!(html_lang(&html), lang, "{accept}");
+        assert_eq!(html.contains("私密视频会面"), lang == "zh-CN", "{accept}: the page's text follows");
+    }
+    let none = page(&app.visitor(), "/").await;
+    assert_eq!(html_lang(&none), "en", "no Accept-Language: English");
+}
+
+#[tokio::test]
+async fn the_switch_keeps_the_choice_over_the_browser_s_and_goes_back_only_to_this_site() {
+    let app = spawn_app().await;
+    let visitor = app.visitor_with(&[("accept-language", "en-US")]);
+    let login = page(&visitor, "/login").await;
+    // The switch is a plain link to the same page in the other language, named in it.
+    assert!(login.contains("href=\"/language?to=zh-CN&amp;back=%2Flogin\""), "the switch on the sign-in page");
+    assert!(login.contains(" lang=\"zh-CN\" hreflang=\"zh-CN\">简体中文"), "named in itself");
+
+    let switched = visitor.http.get(visitor.url("/language?to=zh-CN&back=%2Flogin%3Fregistered%3D1")).send().await.unwrap();
+    assert_eq!(switched.status(), 303);
+    assert_eq!(switched.headers()["location"], "/login?registered=1");
+    let cookie = switched.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("huddle_lang=zh-CN;") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let after = page(&visitor, "/login?registered=1").await;
+    assert_eq!(html_lang(&after), "zh-CN", "the choice wins over Accept-Language: en-US");
+    assert!(after.contains("谢谢。") && after.contains("hreflang=\"en\">English"));
+
+    // And back to English.
+    visitor.http.get(visitor.url("/language?to=en&back=%2F")).send().await.unwrap();
+    assert_eq!(html_lang(&page(&visitor, "/").await), "en");
+
+    // Anywhere else, or nothing: the home page. An unknown language: a sentence, and no cookie.
+    for back in ["https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%2F%5Cevil.example", ""] {
+        let response = visitor.http.get(visitor.url(&format!("/language?to=zh-CN&back={back}"))).send().await.unwrap();
+        assert_eq!(response.headers()["location"], "/", "{back}");
+    }
+    let unknown = visitor.http.get(visitor.url("/language?to=xx&back=%2F")).send().await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown.headers().get("set-cookie").is_none());
+    assert_eq!(unknown.text().await.unwrap(), "Choose one of these languages: en, zh-CN.");
+}
+
+#[tokio::test]
+async fn translated_pages_read_in_one_language_only() {
+    let app: TestApp = spawn_app().await;
+    let chinese = app.visitor_with(&[("accept-language", "zh-CN")]);
+    let english = app.visitor_with(&[("accept-language", "en")]);
+    for path in TRANSLATED {
+        let zh = page(&chinese, path).await;
+        let left: Vec<String> = readable(&zh).iter().flat_map(|text| latin_words(text)).collect();
+        assert!(left.is_empty(), "{path} in Chinese still reads {left:?}");
+        assert!(readable(&zh).iter().any(|t| has_chinese(t)), "{path}: some Chinese");
+        let en = page(&english, path).await;
+        let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t)).collect();
+        assert!(leaked.is_empty(), "{path} in English reads {leaked:?}");
+    }
+}
