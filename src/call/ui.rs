@@ -51,7 +51,7 @@ pub enum Ending {
 pub enum MediaCheck {
     Checking,
     Ready { camera: bool, microphone: bool },
-    Unavailable(String),
+    Unavailable(crate::i18n::Text),
 }
 
 /// The call's state as the view sees it. Plain signals, so the view renders

@@ -18,6 +18,7 @@ use web_sys::{RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent
 use crate::call::protocol::IceServer;
 use crate::call::ui::CallUi;
 use crate::client::rtc::{open_socket, rtc_configuration, set_local_description};
+use crate::i18n::{t, t_with, Text};
 
 /// How long each part of the check may take.
 const TIMEOUT_MS: i32 = 6000;
@@ -31,20 +32,18 @@ pub fn check_connection(ui: CallUi, probes: Vec<String>, media: Option<String>) 
         let started = js_sys::Date::now();
         let reached = reach_server().await;
         ui.server_check.try_set(Some(match reached {
-            true => (true, format!("Huddle's server: reachable ({} ms).", (js_sys::Date::now() - started) as u64)),
-            false => (false, "Huddle's server could not be reached. Check your internet connection; some company networks block it.".into()),
+            true => (true, t_with(Text::CheckServerOk, &[("ms", &((js_sys::Date::now() - started) as u64).to_string())])),
+            false => (false, t(Text::CheckServerDown).into()),
         }));
         let network = match media {
-            Some(ref port) if probe(std::slice::from_ref(port)).await.unwrap_or(false) => (true, "Network: this call's media server answers; ready for the call.".into()),
-            Some(_) if !probes.is_empty() && probe(&probes).await.unwrap_or(false) => {
-                (true, "Network: the call's media will go through a relay, which works but may be slower.".into())
-            }
-            Some(_) => (false, "Network: this call's sound and video cannot get through from here. Try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into()),
-            None if probes.is_empty() => (true, "Network: calls here connect directly, which works on most networks.".into()),
-            None if probe(&probes).await.unwrap_or(false) => (true, "Network: ready for calls, even through firewalls.".into()),
-            None => (false, "Network: calls may not get through from here. If the call does not connect, try another network (your phone's mobile data, for example) or ask whoever runs Huddle for help.".into()),
+            Some(ref port) if probe(std::slice::from_ref(port)).await.unwrap_or(false) => (true, Text::CheckMediaOk),
+            Some(_) if !probes.is_empty() && probe(&probes).await.unwrap_or(false) => (true, Text::CheckMediaRelay),
+            Some(_) => (false, Text::CheckMediaBlocked),
+            None if probes.is_empty() => (true, Text::CheckDirect),
+            None if probe(&probes).await.unwrap_or(false) => (true, Text::CheckReady),
+            None => (false, Text::CheckBlocked),
         };
-        ui.network_check.try_set(Some(network));
+        ui.network_check.try_set(Some((network.0, t(network.1).into())));
     });
 }
 

@@ -53,7 +53,9 @@ fn locale_string(at_ms: f64, options: &[(&str, &str)]) -> Option<String> {
     for (name, value) in options {
         js_sys::Reflect::set(&settings, &JsValue::from_str(name), &JsValue::from_str(value)).ok()?;
     }
-    call_method(&date, "toLocaleString", &[JsValue::UNDEFINED, settings.into()])?.as_string()
+    // In the page's language, whatever the browser's.
+    let language = JsValue::from_str(crate::i18n::locale().tag());
+    call_method(&date, "toLocaleString", &[language, settings.into()])?.as_string()
 }
 
 /// A date and time, e.g. "Tuesday, 1 December 2026 at 09:00".

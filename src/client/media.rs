@@ -90,11 +90,11 @@ pub(crate) fn start_preview(ui: CallUi, in_call: fn(&MediaStreamTrack)) {
             }
         }
         let why = if text_field(&last_error, "name").as_deref() == Some("NotAllowedError") {
-            "Your browser is not letting Huddle use the camera or microphone. Allow them in the address bar, then reload. You can still join to watch and listen."
+            crate::i18n::Text::PrejoinMediaBlocked
         } else {
-            "No camera or microphone could be started. Check that one is connected and not used by another app. You can still join to watch and listen."
+            crate::i18n::Text::PrejoinMediaFailed
         };
-        ui.media.set(MediaCheck::Unavailable(why.into()));
+        ui.media.set(MediaCheck::Unavailable(why));
         refresh_devices(ui).await;
     });
 }

@@ -1,6 +1,7 @@
 //! The host's lobby: who waits, for how long, letting them in or turning
 //! them away, and a word with a waiting guest.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 use super::actions::send;
@@ -88,13 +89,13 @@ pub(super) fn LobbyWords(
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
     let (field, label, button, host_says, you_say) = match &guest {
-        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), "You".to_string(), name.clone()),
+        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), t(Text::WaitingYou).to_string(), name.clone()),
         None => (
             "lobby-message".to_string(),
-            "Reply to the host".to_string(),
-            "Send".to_string(),
-            host_name.unwrap_or_else(|| "Host".to_string()),
-            "You".to_string(),
+            t(Text::WaitingReply).to_string(),
+            t(Text::WaitingSend).to_string(),
+            host_name.unwrap_or_else(|| t(Text::WaitingHost).to_string()),
+            t(Text::WaitingYou).to_string(),
         ),
     };
     let words = move || {

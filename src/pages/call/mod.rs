@@ -27,6 +27,7 @@ use self::prejoin::PreJoin;
 use self::tiles::LocalVideo;
 use crate::api::rooms::{Availability, RoomInvitation};
 use crate::call::ui::{CallUi, Phase};
+use crate::i18n::{t, Text};
 
 /// The whole room experience: check devices, join, talk, leave. An island:
 /// this part of the page runs in the browser.
@@ -87,29 +88,25 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                 Phase::PreJoin if availability.get() == Availability::Ended => view! {
                     <section class="card narrow">
                         <h1>{invitation.name.clone()}</h1>
-                        <p class="notice" role="status">"This session has ended."</p>
-                        <p>"If you expected to join, ask whoever sent you the link when the next session is."</p>
+                        <p class="notice" role="status">{t(Text::PrejoinEnded)}</p>
+                        <p>{t(Text::PrejoinEndedHint)}</p>
                     </section>
                 }.into_any(),
                 Phase::PreJoin => view! { <PreJoin ui invitation=invitation.clone() hydrated availability/> }.into_any(),
                 Phase::Waiting => view! {
                     <section class="card narrow waiting">
                         <h1>{room_name.clone()}</h1>
-                        <p class="notice" role="status"><strong>"Waiting for the host to let you in."</strong></p>
-                        <p role="status">{move || if ui.host_here.get() {
-                            "The host knows you are here. Keep this page open; the call starts as soon as you are let in."
-                        } else {
-                            "The host has not joined yet. Keep this page open: they will see you are waiting as soon as they arrive."
-                        }}</p>
+                        <p class="notice" role="status"><strong>{t(Text::WaitingLetIn)}</strong></p>
+                        <p role="status">{move || t(if ui.host_here.get() { Text::WaitingHostHere } else { Text::WaitingHostAway })}</p>
                         <p class="notice" role="status">{move || ui.notice.get()}</p>
                         <prejoin::Greeting host_name=invitation.host_name.clone() note=invitation.welcome_note.clone()/>
                         <LobbyWords ui guest=None host_name=invitation.host_name.clone()/>
-                        <LocalVideo ui class="preview" label="Your camera preview"/>
+                        <LocalVideo ui class="preview" label=t(Text::PrejoinPreview)/>
                         <button type="button" on:click=move |_| {
                             #[cfg(feature = "hydrate")]
                             crate::client::leave();
                             ui.phase.set(Phase::Left);
-                        }>"Leave"</button>
+                        }>{t(Text::WaitingLeave)}</button>
                     </section>
                 }.into_any(),
                 Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept/> }.into_any(),

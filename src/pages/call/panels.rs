@@ -1,5 +1,6 @@
 //! The side panels: chat, the list of people, and the device settings.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 use super::actions::{ordinal, role_of, send};
@@ -144,22 +145,22 @@ pub fn DeviceSettings(ui: CallUi) -> impl IntoView {
     };
     let sound = RwSignal::new(None::<&'static str>);
     let test_sound = move |_| {
-        sound.set(Some("Playing a test sound: two notes. If you heard nothing, check the speaker and its volume."));
+        sound.set(Some(t(Text::DevicesTestSoundPlaying)));
         #[cfg(feature = "hydrate")]
         crate::client::play_test_sound(ui);
     };
     view! {
         <div class="devices">
-            {picker(DeviceKind::Camera, "Camera", "pick-camera", ui.camera_id)}
-            {picker(DeviceKind::Microphone, "Microphone", "pick-microphone", ui.microphone_id)}
+            {picker(DeviceKind::Camera, t(Text::DevicesCamera), "pick-camera", ui.camera_id)}
+            {picker(DeviceKind::Microphone, t(Text::DevicesMicrophone), "pick-microphone", ui.microphone_id)}
             <div class="meter">
-                <label for="mic-level">"Microphone level"</label>
+                <label for="mic-level">{t(Text::DevicesMicrophoneLevel)}</label>
                 <meter id="mic-level" min="0" max="100" low="5" value=move || ui.mic_level.get()></meter>
             </div>
             <div class="picker" hidden=move || !ui.speaker_choice.get()>
-                {picker(DeviceKind::Speaker, "Speaker", "pick-speaker", ui.speaker_id)}
+                {picker(DeviceKind::Speaker, t(Text::DevicesSpeaker), "pick-speaker", ui.speaker_id)}
             </div>
-            <button type="button" on:click=test_sound>"Play test sound"</button>
+            <button type="button" on:click=test_sound>{t(Text::DevicesTestSound)}</button>
             <p class="hint" role="status">{move || sound.get()}</p>
         </div>
     }

@@ -8,6 +8,7 @@ use super::tiles::LocalVideo;
 use super::widgets::Switch;
 use crate::api::rooms::{Availability, RoomInvitation};
 use crate::call::ui::{CallUi, MediaCheck};
+use crate::i18n::{t, t_with, Text};
 
 #[component]
 pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal<bool>, availability: RwSignal<Availability>) -> impl IntoView {
@@ -34,11 +35,11 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
         }
     };
     let media_status = move || match ui.media.get() {
-        MediaCheck::Checking => "Starting your camera and microphone…".to_string(),
-        MediaCheck::Ready { camera: true, microphone: true } => "Camera and microphone are working.".to_string(),
-        MediaCheck::Ready { camera: true, microphone: false } => "Camera is working; no microphone, so others will not hear you.".to_string(),
-        MediaCheck::Ready { camera: false, .. } => "Microphone is working; no camera, so others will not see you.".to_string(),
-        MediaCheck::Unavailable(why) => why,
+        MediaCheck::Checking => t(Text::PrejoinMediaChecking),
+        MediaCheck::Ready { camera: true, microphone: true } => t(Text::PrejoinMediaReady),
+        MediaCheck::Ready { camera: true, microphone: false } => t(Text::PrejoinMediaNoMicrophone),
+        MediaCheck::Ready { camera: false, .. } => t(Text::PrejoinMediaNoCamera),
+        MediaCheck::Unavailable(why) => t(why),
     };
     let open = move || availability.get() == Availability::Open;
     let can_join = move || hydrated.get() && open();
@@ -46,7 +47,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
     let problem = move || [ui.server_check, ui.network_check].iter().any(|c| c.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok)));
     let preview = view! {
         <div class="preview-box">
-            <LocalVideo ui class="preview" label="Your camera preview"/>
+            <LocalVideo ui class="preview" label=t(Text::PrejoinPreview)/>
             <div class="preview-controls">
                 {Switch::Microphone.button(ui, false)}
                 {Switch::Camera.button(ui, false)}
@@ -65,8 +66,8 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                     let (starts, opens) = local_times(starts_at_ms, opens_at_ms, starts_text, hydrated.get());
                     view! {
                         <div class="notice" role="status">
-                            <p><strong>{format!("“{title}” starts at {starts}.")}</strong></p>
-                            <p>{format!("You can join from {opens}. This page lets you in by itself then; meanwhile, check your camera and microphone.")}</p>
+                            <p><strong>{t_with(Text::PrejoinStartsAt, &[("title", &title), ("starts", &starts)])}</strong></p>
+                            <p>{t_with(Text::PrejoinJoinFrom, &[("opens", &opens)])}</p>
                         </div>
                     }.into_any()
                 }
@@ -77,28 +78,28 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                 {preview}
                 <form on:submit=join>
                     <crate::pages::form::Field
-                        label="Your name"
+                        label=t(Text::PrejoinYourName)
                         name="display_name"
                         autocomplete="name"
                         value=invitation.your_name.clone().unwrap_or_else(|| ui.typed_name.get_untracked())
                         readonly=signed_in
-                        hint=if signed_in { "The name on your account." } else { "Shown to the others in the call." }
+                        hint=if signed_in { t(Text::PrejoinNameOnAccount) } else { t(Text::PrejoinNameShown) }
                         node_ref=name_input
                         error=name_error
                     />
                     {passcode_required.then(|| view! {
-                        <crate::pages::form::Field label="Passcode" name="passcode" autocomplete="off"
-                            hint="The host gave it to you with the link." node_ref=passcode_input error=ui.passcode_error/>
+                        <crate::pages::form::Field label=t(Text::PrejoinPasscode) name="passcode" autocomplete="off"
+                            hint=t(Text::PrejoinPasscodeHint) node_ref=passcode_input error=ui.passcode_error/>
                     })}
                     <button type="submit" class="primary join" disabled=move || !can_join()>
-                        {move || if !hydrated.get() { "Loading…" } else if open() { "Join" } else { "Not open yet" }}
+                        {move || t(if !hydrated.get() { Text::PrejoinLoading } else if open() { Text::PrejoinJoin } else { Text::PrejoinNotOpenYet })}
                     </button>
-                    {invitation.chat_kept.then(|| view! { <p class="hint">"The host keeps this call's chat after it ends."</p> })}
+                    {invitation.chat_kept.then(|| view! { <p class="hint">{t(Text::PrejoinChatKept)}</p> })}
                 </form>
             </div>
             <p class="notice" role="status">{move || ui.notice.get()}</p>
             <details class="setup" open=problem>
-                <summary>"Check your setup"</summary>
+                <summary>{t(Text::PrejoinCheckSetup)}</summary>
                 <DeviceSettings ui/>
                 <ConnectionCheck ui probes=invitation.probe_urls.clone() media=invitation.media_probe.clone()/>
             </details>
@@ -110,11 +111,11 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
 /// and a welcome note (nothing, by default).
 #[component]
 pub(super) fn Greeting(host_name: Option<String>, note: Option<String>) -> impl IntoView {
-    let name = host_name.map(|name| view! { <p class="host-name">{format!("Your host: {name}")}</p> });
+    let name = host_name.map(|name| view! { <p class="host-name">{t_with(Text::PrejoinYourHost, &[("name", &name)])}</p> });
     let note = note.map(|note| {
         view! {
             <figure class="welcome-note">
-                <figcaption>"A note from your host"</figcaption>
+                <figcaption>{t(Text::PrejoinHostNote)}</figcaption>
                 <blockquote>{note}</blockquote>
             </figure>
         }
@@ -142,12 +143,12 @@ pub(super) fn ConnectionCheck(ui: CallUi, probes: Vec<String>, media: Option<Str
     };
     view! {
         <div class="connection-check" aria-live="polite">
-            <h2>"Connection"</h2>
+            <h2>{t(Text::CheckHeading)}</h2>
             <ul>
-                {line(ui.server_check, "Checking the connection to Huddle's server…")}
-                {line(ui.network_check, "Checking the network…")}
+                {line(ui.server_check, t(Text::CheckCheckingServer))}
+                {line(ui.network_check, t(Text::CheckCheckingNetwork))}
             </ul>
-            <button type="button" on:click=move |_| run()>"Check again"</button>
+            <button type="button" on:click=move |_| run()>{t(Text::CheckAgain)}</button>
         </div>
     }
     .into_any()
@@ -161,9 +162,9 @@ pub(super) fn local_times(starts_at_ms: i64, opens_at_ms: i64, fallback: String,
     {
         let local_pair = local.then(|| crate::client::local_time(starts_at_ms).zip(crate::client::local_time(opens_at_ms))).flatten();
         if let Some((starts, opens)) = local_pair {
-            return (format!("{starts} (your time)"), opens);
+            return (t_with(Text::PrejoinYourTime, &[("time", &starts)]), opens);
         }
     }
     let _ = (starts_at_ms, opens_at_ms, local);
-    (fallback, "a few minutes before".to_string())
+    (fallback, t(Text::PrejoinShortlyBefore).to_string())
 }

@@ -3,6 +3,7 @@
 //! and camera switches, and a menu button that opens a short list of
 //! actions.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 use crate::call::ui::CallUi;
@@ -26,8 +27,8 @@ impl Switch {
     /// (icon when on, icon when off, name when on, name when off, key).
     fn words(self) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
         match self {
-            Self::Microphone => ("mic", "mic-off", "Mute microphone", "Unmute microphone", "M"),
-            Self::Camera => ("video", "video-off", "Stop camera", "Start camera", "V"),
+            Self::Microphone => ("mic", "mic-off", t(Text::SwitchMute), t(Text::SwitchUnmute), "M"),
+            Self::Camera => ("video", "video-off", t(Text::SwitchStopCamera), t(Text::SwitchStartCamera), "V"),
         }
     }
 

@@ -1,0 +1,94 @@
+// Huddle in Chinese, in Chromium set to Simplified Chinese and to
+// Shanghai's time zone: the site's pages, and a patient's way in (pre-join
+// check, lobby) read Chinese throughout, axe finds nothing serious there,
+// and the language switch works without JavaScript.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const CHINESE = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+
+async function noSeriousViolations(page, what) {
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+  assert.deepEqual(bad, [], `${what}: ${bad.join('; ')}`);
+}
+
+/** Latin-letter words a person reads on `page` (text, labels, tooltips,
+ * placeholders, alt texts), leaving out what is not Huddle's to translate:
+ * the name Huddle, device names, and parts marked as another language. */
+function latinWords(page) {
+  return page.evaluate(() => {
+    const words = [];
+    const foreign = (el) => el.closest('[lang]:not(html)') || el.closest('script, style, option, noscript');
+    const add = (text) => words.push(...(text.match(/[A-Za-z]{2,}/g) ?? []).filter((w) => w !== 'Huddle'));
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (!foreign(node.parentElement) && node.parentElement.closest('[hidden]') === null) add(node.textContent);
+    }
+    for (const el of document.body.querySelectorAll('[aria-label], [title], [placeholder], [alt]')) {
+      if (foreign(el)) continue;
+      for (const name of ['aria-label', 'title', 'placeholder', 'alt']) if (el.hasAttribute(name)) add(el.getAttribute(name));
+    }
+    return words;
+  });
+}
+
+describe('Huddle in Chinese', () => {
+  const env = serverAndBrowser();
+
+  it('the site and a patient’s way into a consultation read Chinese, with no serious accessibility problems', async () => {
+    const visitor = await newPerson(env.browser, CHINESE);
+    for (const [path, heading] of [['/', '私密视频会面，运行在您自己的服务器上'], ['/login', '登录'], ['/signup', '创建您的账户']]) {
+      await visitor.page.goto(`${env.server.origin}${path}`);
+      assert.equal(await visitor.page.locator('html').getAttribute('lang'), 'zh-CN');
+      await visitor.page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      assert.deepEqual(await latinWords(visitor.page), [], `${path} reads English`);
+      await noSeriousViolations(visitor.page, path);
+    }
+
+    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, '复诊', 'Dr. Host', 'Consultation');
+    const patient = await newPerson(env.browser, CHINESE);
+    await patient.page.goto(joinLink);
+    await waitForHydration(patient.page);
+    await patient.page.getByText('摄像头和麦克风工作正常。').waitFor();
+    await patient.page.getByText('检查您的设备和网络').click();
+    await patient.page.getByText(/^Huddle 服务器：可以连接（\d+ 毫秒）。$/).waitFor();
+    await patient.page.getByText('网络：这里的通话直接连接，大多数网络都可以使用。').waitFor();
+    await patient.page.getByRole('button', { name: '麦克风静音' }).waitFor();
+    assert.deepEqual(await latinWords(patient.page), [], 'the pre-join check reads English');
+    await noSeriousViolations(patient.page, 'pre-join');
+
+    await patient.page.getByLabel('您的名字').fill('王芳');
+    await patient.page.getByRole('button', { name: '加入', exact: true }).click();
+    await patient.page.getByText('正在等待主持人让您进入。').waitFor();
+    await patient.page.getByText('主持人还没有加入。请保持本页面打开：主持人一到就会看到您在等候。').waitFor();
+    assert.deepEqual(await latinWords(patient.page), [], 'the lobby reads English');
+    await noSeriousViolations(patient.page, 'lobby');
+
+    // The host (in English) comes and lets the patient in.
+    await joinCall(host, joinLink);
+    await patient.page.getByText('主持人知道您在这里。请保持本页面打开；您一被准许进入，通话就会开始。').waitFor();
+    await host.page.getByRole('button', { name: 'Admit 王芳' }).click();
+    await waitForRemoteVideos(patient.page, 1, 30_000);
+    await waitForRemoteVideos(host.page, 1, 30_000);
+  });
+
+  it('the switch changes the language without JavaScript, and the choice outlasts the browser’s', async () => {
+    const visitor = await newPerson(env.browser, { ...CHINESE, javaScriptEnabled: false });
+    await visitor.page.goto(`${env.server.origin}/login`);
+    await visitor.page.getByRole('navigation', { name: '语言' }).getByRole('link', { name: 'English' }).click();
+    await visitor.page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+    assert.equal(await visitor.page.locator('html').getAttribute('lang'), 'en');
+    assert.equal(new URL(visitor.page.url()).pathname, '/login', 'back on the same page');
+    await visitor.page.goto(env.server.origin);
+    assert.equal(await visitor.page.locator('html').getAttribute('lang'), 'en', 'kept over the browser’s Chinese');
+    await visitor.page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: '简体中文' }).click();
+    await visitor.page.getByRole('heading', { name: '私密视频会面，运行在您自己的服务器上' }).waitFor();
+  });
+});
