@@ -93,8 +93,10 @@ case "${1:-build}" in
     # cut media traffic inside it for the network-blip test; coturn for the
     # call through a real TURN relay; caddy (a real TLS reverse proxy) and
     # openssl (a test certificate) for the deployment tests; systemd for
-    # systemd-analyze, which checks docs/huddle.service.
-    need_apt_packages brotli chromium iproute2 util-linux nftables coturn caddy openssl systemd
+    # systemd-analyze, which checks docs/huddle.service; a Chinese font
+    # (fonts-wqy-microhei, 1.6 MB) so Chinese pages are drawn, not boxes,
+    # in the screenshots.
+    need_apt_packages brotli chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei
     need_e2e_packages
     ;;
   *)

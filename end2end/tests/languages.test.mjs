@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHINESE = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 async function noSeriousViolations(page, what) {
   await page.evaluate(axeSource);
@@ -53,9 +55,9 @@ describe('Huddle in Chinese', () => {
     }
 
     const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, '复诊', 'Dr. Host', 'Consultation');
-    const patient = await newPerson(env.browser, CHINESE);
+    const patient = await newPerson(env.browser, { ...CHINESE, viewport: { width: 390, height: 844 } });
     await patient.page.goto(joinLink);
-    await waitForHydration(patient.page);
+    await waitForHydration(patient.page, '加入');
     await patient.page.getByText('摄像头和麦克风工作正常。').waitFor();
     await patient.page.getByText('检查您的设备和网络').click();
     await patient.page.getByText(/^Huddle 服务器：可以连接（\d+ 毫秒）。$/).waitFor();
@@ -63,6 +65,7 @@ describe('Huddle in Chinese', () => {
     await patient.page.getByRole('button', { name: '麦克风静音' }).waitFor();
     assert.deepEqual(await latinWords(patient.page), [], 'the pre-join check reads English');
     await noSeriousViolations(patient.page, 'pre-join');
+    await patient.page.screenshot({ path: `${shots}9-prejoin-zh-CN.png` });
 
     await patient.page.getByLabel('您的名字').fill('王芳');
     await patient.page.getByRole('button', { name: '加入', exact: true }).click();
@@ -70,6 +73,7 @@ describe('Huddle in Chinese', () => {
     await patient.page.getByText('主持人还没有加入。请保持本页面打开：主持人一到就会看到您在等候。').waitFor();
     assert.deepEqual(await latinWords(patient.page), [], 'the lobby reads English');
     await noSeriousViolations(patient.page, 'lobby');
+    await patient.page.screenshot({ path: `${shots}10-waiting-zh-CN.png` });
 
     // The host (in English) comes and lets the patient in.
     await joinCall(host, joinLink);
@@ -77,6 +81,8 @@ describe('Huddle in Chinese', () => {
     await host.page.getByRole('button', { name: 'Admit 王芳' }).click();
     await waitForRemoteVideos(patient.page, 1, 30_000);
     await waitForRemoteVideos(host.page, 1, 30_000);
+    // The same check on the host's English page finds English: it can fail.
+    assert.ok((await latinWords(host.page)).length > 10, 'the check reads what an English page shows');
   });
 
   it('the switch changes the language without JavaScript, and the choice outlasts the browser’s', async () => {

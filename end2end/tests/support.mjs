@@ -132,13 +132,14 @@ export async function newPerson(browser, options = {}) {
   return { context, page };
 }
 
-/** Waits until the WASM has hydrated the page (the Join button is live). */
-export async function waitForHydration(page) {
-  await page.getByRole('button', { name: 'Join', exact: true }).waitFor({ state: 'visible' });
-  await page.waitForFunction(() => {
-    const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Join');
+/** Waits until the WASM has hydrated the page (the Join button, named
+ * `join` in the page's language, is live). */
+export async function waitForHydration(page, join = 'Join') {
+  await page.getByRole('button', { name: join, exact: true }).waitFor({ state: 'visible' });
+  await page.waitForFunction((name) => {
+    const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === name);
     return b && !b.disabled;
-  });
+  }, join);
 }
 
 /** Totals of inbound media over every open peer connection of a page. */
