@@ -128,7 +128,7 @@ describe('in a call', () => {
     const hand = toggles.hand(host.page);
     await hand.click();
     await waitPressed(hand, true);
-    await guest.page.locator('.people li', { hasText: 'Dr. Host' }).getByText('hand raised (1st)').waitFor();
+    await guest.page.locator('.people li', { hasText: 'Dr. Host' }).getByText('hand raised, number 1 in line').waitFor();
     await hand.click();
     await waitPressed(hand, false);
   });

@@ -472,48 +472,50 @@ impl ErrorCode {
 
 impl ServerMessage {
     /// An error with the standard wording for `code`.
+    #[cfg(feature = "ssr")]
     pub fn error(code: ErrorCode) -> Self {
         Self::Error { code, message: code.words().into() }
     }
 }
 
 impl ErrorCode {
-    /// The words of `wrong_topology`, which the browser also says itself
-    /// when a call started the other way since its page loaded (the rest of
-    /// the table stays out of the browser bundles: the server sends them).
-    pub const WRONG_TOPOLOGY: &'static str = "This page does not match how the call is connected. Please reload it.";
-
-    /// The standard sentence for people.
+    /// The sentence for people, in English (the `message` the server
+    /// sends beside the code; browsers show `text()` in their page's language).
+    #[cfg(feature = "ssr")]
     pub fn words(self) -> &'static str {
+        crate::i18n::Locale::ENGLISH.text(self.text())
+    }
+
+    /// The sentence for people, as a message of the locale files.
+    pub fn text(self) -> crate::i18n::Text {
+        use crate::i18n::Text;
         match self {
-            ErrorCode::BadMessage => "That message could not be understood.",
-            ErrorCode::UnsupportedVersion => "This page is out of date. Please reload it.",
-            ErrorCode::UnknownRoom => "This join link does not lead to a room.",
-            ErrorCode::RoomFull => "This call is full.",
-            ErrorCode::InvalidName => "Please enter a display name of 1 to 64 characters.",
-            ErrorCode::NotJoined => "Join the room first.",
-            ErrorCode::AlreadyJoined => "You are already in this room.",
-            ErrorCode::UnknownParticipant => "That participant is not in your room.",
-            ErrorCode::NotOpenYet => "This session has not started yet. The page lets you in when it opens.",
-            ErrorCode::SessionEnded => "This session has ended.",
-            ErrorCode::NotHost => "Only the host can do that.",
-            ErrorCode::NotAdmitted => "The host has not let you in yet.",
-            ErrorCode::NoRoomToAdmit => "The call is full. Someone has to leave before you can let more people in.",
-            ErrorCode::Denied => "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.",
-            ErrorCode::WrongPasscode => "That passcode is not right. Check it with whoever sent you the link.",
-            ErrorCode::TooManyPasscodes => "Too many wrong passcodes. Please wait a few minutes, then try again.",
-            ErrorCode::TooManyWrongLinks => {
-                "Too many join links that lead nowhere came from your network. Please check the link, wait a minute, then try again."
-            }
-            ErrorCode::RoomLocked => "The host has locked this call. Nobody new can join.",
-            ErrorCode::Removed => "The host removed you from the call.",
-            ErrorCode::InvalidChat => "Chat messages must be 1 to 2,000 characters.",
-            ErrorCode::HostAway => "The host is not here yet, so nobody can read that. They see you waiting when they arrive.",
-            ErrorCode::ScreenShareNotAllowed => "In this room only the host can share their screen.",
-            ErrorCode::ResumeRefused => "Your place in the call was not kept. Join again.",
-            ErrorCode::RateLimited => "Too many messages; some were dropped.",
-            ErrorCode::WrongTopology => Self::WRONG_TOPOLOGY,
-            ErrorCode::InvalidOffer => "The connection to the call's media could not be set up. Please reload the page.",
+            ErrorCode::BadMessage => Text::ErrorsBadMessage,
+            ErrorCode::UnsupportedVersion => Text::ErrorsUnsupportedVersion,
+            ErrorCode::UnknownRoom => Text::ErrorsUnknownRoom,
+            ErrorCode::RoomFull => Text::ErrorsRoomFull,
+            ErrorCode::InvalidName => Text::ErrorsInvalidName,
+            ErrorCode::NotJoined => Text::ErrorsNotJoined,
+            ErrorCode::AlreadyJoined => Text::ErrorsAlreadyJoined,
+            ErrorCode::UnknownParticipant => Text::ErrorsUnknownParticipant,
+            ErrorCode::NotOpenYet => Text::ErrorsNotOpenYet,
+            ErrorCode::SessionEnded => Text::ErrorsSessionEnded,
+            ErrorCode::NotHost => Text::ErrorsNotHost,
+            ErrorCode::NotAdmitted => Text::ErrorsNotAdmitted,
+            ErrorCode::NoRoomToAdmit => Text::ErrorsNoRoomToAdmit,
+            ErrorCode::Denied => Text::ErrorsDenied,
+            ErrorCode::WrongPasscode => Text::ErrorsWrongPasscode,
+            ErrorCode::TooManyPasscodes => Text::ErrorsTooManyPasscodes,
+            ErrorCode::TooManyWrongLinks => Text::ErrorsTooManyWrongLinks,
+            ErrorCode::RoomLocked => Text::ErrorsRoomLocked,
+            ErrorCode::Removed => Text::ErrorsRemoved,
+            ErrorCode::InvalidChat => Text::ErrorsInvalidChat,
+            ErrorCode::HostAway => Text::ErrorsHostAway,
+            ErrorCode::ScreenShareNotAllowed => Text::ErrorsScreenShareNotAllowed,
+            ErrorCode::ResumeRefused => Text::ErrorsResumeRefused,
+            ErrorCode::RateLimited => Text::ErrorsRateLimited,
+            ErrorCode::InvalidOffer => Text::ErrorsInvalidOffer,
+            ErrorCode::WrongTopology => Text::ErrorsWrongTopology,
         }
     }
 }

@@ -160,7 +160,7 @@ pub(crate) fn choose_device(ui: CallUi, kind: DeviceKind, id: String, in_call: f
         let got = get_user_media(video.then(|| Some(id.clone())), (!video).then(|| Some(id.clone())), true).await;
         let fresh = got.ok().and_then(|s| s.get_tracks().get(0).dyn_into::<MediaStreamTrack>().ok());
         let Some(track) = fresh else {
-            ui.notice.set(Some("That device could not be started. Check that no other app uses it.".into()));
+            ui.notice.set(Some(crate::i18n::t(crate::i18n::Text::CallDeviceFailed).into()));
             return;
         };
         let on = if video { ui.camera_on.get_untracked() } else { ui.microphone_on.get_untracked() };

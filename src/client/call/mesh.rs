@@ -122,7 +122,7 @@ pub fn share_screen() {
             Err(e) => {
                 // NotAllowedError: the person closed the picker. Nothing to say.
                 if text_field(&e, "name").as_deref() != Some("NotAllowedError") {
-                    call.ui.notice.try_set(Some("Your screen could not be shared. Try again, or choose a window instead.".into()));
+                    call.ui.notice.try_set(Some(crate::i18n::t(crate::i18n::Text::CallScreenFailed).into()));
                 }
                 return;
             }

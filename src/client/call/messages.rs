@@ -1,5 +1,6 @@
 //! What the server says, turned into the view's state ([`CallUi`]).
 
+use crate::i18n::{t, t_with, Text};
 use std::rc::Rc;
 
 use leptos::logging::warn;
@@ -40,7 +41,7 @@ impl Call {
                 // `Cargo.toml`): a call that started the other way since the
                 // page loaded needs the page reloaded.
                 if cfg!(feature = "bundle-sfu") != (topology == Topology::Sfu) {
-                    self.ui.notice.try_set(Some(ErrorCode::WRONG_TOPOLOGY.into()));
+                    self.ui.notice.try_set(Some(t(ErrorCode::WrongTopology.text()).into()));
                 } else {
                     #[cfg(feature = "bundle-sfu")]
                     self.connect_media();
@@ -68,12 +69,12 @@ impl Call {
             ServerMessage::MutedByHost => {
                 self.ui.microphone_on.try_set(false);
                 apply_send_state(self.ui);
-                self.ui.notice.try_set(Some("The host muted your microphone.".into()));
+                self.ui.notice.try_set(Some(t(Text::CallMutedByHost).into()));
             }
             ServerMessage::MayUnmute { allowed } => {
                 self.ui.may_unmute.try_set(allowed);
                 if allowed {
-                    self.ui.notice.try_set(Some("The host lets you speak: unmute your microphone when you are ready.".into()));
+                    self.ui.notice.try_set(Some(t(Text::CallMaySpeak).into()));
                 }
             }
             ServerMessage::LobbyChat { guest, from_host, text, .. } => {
@@ -86,7 +87,7 @@ impl Call {
                 self.ui.hands.try_set(raised);
             }
             ServerMessage::ParticipantJoined { participant } => {
-                self.ui.announcement.try_set(format!("{} joined the call.", participant.name));
+                self.ui.announcement.try_set(t_with(Text::CallJoined, &[("name", &participant.name.to_string())]));
                 self.attended(std::slice::from_ref(&participant));
                 self.ui.others.try_update(|others| others.push(participant));
             }
@@ -94,7 +95,7 @@ impl Call {
                 self.peers.borrow_mut().remove(&id);
                 self.remote.borrow_mut().remove(&id);
                 if let Some(name) = self.name_of(id) {
-                    self.ui.announcement.try_set(format!("{name} left the call."));
+                    self.ui.announcement.try_set(t_with(Text::CallLeft, &[("name", &name.to_string())]));
                 }
                 self.ui.others.try_update(|others| others.retain(|p| p.id != id));
                 self.ui.media_of.try_update(|all| all.remove(&id));
@@ -140,7 +141,7 @@ impl Call {
                 let who = if mine { Some(self.name.to_string()) } else { self.name_of(from) };
                 let line = ChatLine {
                     seq: self.ui.chat.with_untracked(Vec::len),
-                    who: who.unwrap_or_else(|| "Someone who left".into()),
+                    who: who.unwrap_or_else(|| t(Text::LobbySomeoneWhoLeft).into()),
                     mine,
                     at: short_time(sent_at_ms as f64).unwrap_or_default(),
                     text: text.as_str().to_string(),
@@ -177,15 +178,15 @@ impl Call {
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
-                    *self.refusal.borrow_mut() = Some((code, message));
+                    *self.refusal.borrow_mut() = Some((code, t(code.text()).into()));
                 } else if code == ErrorCode::UnknownParticipant {
                     // Mostly a signal to someone who just left: nothing to
                     // tell the person, whose view already shows them gone.
                     warn!("the server refused a message: {message}");
                 } else {
-                    // Said on screen (and to screen readers) in the
-                    // server's plain words: a full call, only the host may…
-                    self.ui.notice.try_set(Some(message));
+                    // Said on screen (and to screen readers) in the page's
+                    // language: a full call, only the host may…
+                    self.ui.notice.try_set(Some(t(code.text()).into()));
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! reconnecting with back-off and resuming the place, starting over when
 //! the server no longer holds it, and the host's commands sent on it.
 
+use crate::i18n::{t, Text};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -28,11 +29,11 @@ use crate::domain::{DisplayName, RoomSlug};
 pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String>, keep_alive_secs: Option<u64>) {
     close_current();
     let Ok(room) = RoomSlug::parse(&slug) else {
-        ui.phase.set(Phase::Ended(Ending::Stopped("This join link is not valid.".into())));
+        ui.phase.set(Phase::Ended(Ending::Stopped(t(Text::EndedBadLink).into())));
         return;
     };
     let Some(socket) = open_socket() else {
-        ui.phase.set(Phase::Ended(Ending::Stopped("Could not reach the server. Check your connection and try again.".into())));
+        ui.phase.set(Phase::Ended(Ending::Stopped(t(Text::EndedUnreachable).into())));
         return;
     };
     ui.typed_name.set(name.to_string());
@@ -105,8 +106,7 @@ pub fn send(message: ClientMessage) {
 /// Host: ends the call for everyone, after asking.
 pub fn end_for_all() {
     let Some(call) = current() else { return };
-    let sure =
-        web_sys::window().and_then(|w| w.confirm_with_message("End the call for everyone? Everyone will be disconnected.").ok()).unwrap_or(false);
+    let sure = web_sys::window().and_then(|w| w.confirm_with_message(t(Text::CallEndConfirm)).ok()).unwrap_or(false);
     if sure {
         call.ending.set(true);
         call.send(&ClientMessage::EndForAll);
@@ -292,10 +292,10 @@ impl Call {
             Some((_, message)) => Ending::Stopped(message),
             None => match code {
                 close::ENDED_BY_HOST => Ending::CallEnded { by_me: self.ending.get() },
-                close::SIGNED_OUT => Ending::Stopped("You were signed out, so you left the call. Sign in again to rejoin.".into()),
-                close::REPLACED => Ending::Stopped("This call continued in another window.".into()),
-                close::ROOM_CLOSED => Ending::Stopped("The host deleted this room, so the call has ended.".into()),
-                _ => Ending::Stopped("The connection to the server was lost. Check your network, then try again.".into()),
+                close::SIGNED_OUT => Ending::Stopped(t(Text::EndedSignedOut).into()),
+                close::REPLACED => Ending::Stopped(t(Text::EndedReplaced).into()),
+                close::ROOM_CLOSED => Ending::Stopped(t(Text::EndedRoomClosed).into()),
+                _ => Ending::Stopped(t(Text::EndedLost).into()),
             },
         };
         self.ui.phase.try_set(Phase::Ended(ending));

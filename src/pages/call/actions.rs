@@ -1,6 +1,7 @@
 //! What the call's buttons do: send a message (in the browser; nothing on
 //! the server), and the small words shared by the view's parts.
 
+use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 
 use crate::call::protocol::{ClientMessage, Participant, ParticipantId};
@@ -28,33 +29,19 @@ pub(super) fn command(ui: CallUi, label: String, message: ClientMessage, done: S
 /// The host's "Let … speak" for `label`'s participant `id`: in a tile's
 /// menu, and beside a raised hand in the queue.
 pub(super) fn let_speak(ui: CallUi, id: ParticipantId, label: &str) -> AnyView {
-    command(ui, format!("Let {label} speak"), ClientMessage::LetSpeak { id }, format!("{label} may unmute now."))
-}
-
-/// "1st", "2nd", "3rd", "4th"…
-pub(super) fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (1, 11) | (2, 12) | (3, 13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
+    command(ui, t_with(Text::TileLetSpeak, &[("name", label)]), ClientMessage::LetSpeak { id }, t_with(Text::TileMayUnmute, &[("name", label)]))
 }
 
 /// What shows beside someone's name: "(host)" for the host, and "(guest)"
 /// for a guest who has a host's name, so that nobody passes for the host.
 pub(super) fn role_of(ui: CallUi, id: ParticipantId) -> Option<&'static str> {
-    const HOST: &str = "(host)";
-    const GUEST: &str = "(guest)";
     let everyone = |f: &dyn Fn(&Participant) -> bool| ui.others.with(|o| o.iter().any(f)) || ui.me.with(|me| me.as_ref().is_some_and(f));
     let (host, name) = ui
         .others
         .with(|o| o.iter().find(|p| p.id == id).map(|p| (p.host, p.name.clone())))
         .or_else(|| ui.me.with(|me| me.as_ref().filter(|p| p.id == id).map(|p| (p.host, p.name.clone()))))?;
     if host {
-        return Some(HOST);
+        return Some(t(Text::PeopleRoleHost));
     }
-    everyone(&|p: &Participant| p.host && p.name == name).then_some(GUEST)
+    everyone(&|p: &Participant| p.host && p.name == name).then(|| t(Text::PeopleRoleGuest))
 }

@@ -29,6 +29,7 @@ pub(super) fn class_view(
     use super::actions::let_speak;
     use super::widgets::fixed;
     use crate::call::ui::GALLERY_PAGE;
+    use crate::i18n::{t, t_with, Text};
 
     let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get();
     let talking = move |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
@@ -72,17 +73,17 @@ pub(super) fn class_view(
             let (first, last) = (page * GALLERY_PAGE + 1, ((page + 1) * GALLERY_PAGE).min(total));
             let elsewhere = everyone.into_iter().enumerate().filter(|(n, _)| n / GALLERY_PAGE != page).map(|(_, p)| {
                 let id = p.id;
-                let hand = move || ui.hands.with(|h| h.contains(&id)).then(|| view! { {fixed("hand")}<span class="visually-hidden">" hand raised"</span> });
-                let mic = move || talking(id).then(|| view! { {fixed("mic")}<span class="visually-hidden">" microphone on"</span> });
+                let hand = move || ui.hands.with(|h| h.contains(&id)).then(|| view! { {fixed("hand")}<span class="visually-hidden">" "{t(Text::ClassHandRaised)}</span> });
+                let mic = move || talking(id).then(|| view! { {fixed("mic")}<span class="visually-hidden">" "{t(Text::ClassMicrophoneOn)}</span> });
                 view! { <li>{p.name.to_string()}{hand}{mic}</li> }
             });
             view! {
-                <nav class="pager" aria-label="Pages of people">
-                    <button type="button" disabled={page == 0} on:click=move |_| ui.gallery_page.set(page.saturating_sub(1))>"Previous people"</button>
-                    <span>{format!("{first}–{last} of {total}")}</span>
-                    <button type="button" disabled={page + 1 >= pages} on:click=move |_| ui.gallery_page.set(page + 1)>"Next people"</button>
+                <nav class="pager" aria-label=t(Text::ClassPages)>
+                    <button type="button" disabled={page == 0} on:click=move |_| ui.gallery_page.set(page.saturating_sub(1))>{t(Text::ClassPrevious)}</button>
+                    <span>{t_with(Text::ClassShown, &[("first", &first.to_string()), ("last", &last.to_string()), ("total", &total.to_string())])}</span>
+                    <button type="button" disabled={page + 1 >= pages} on:click=move |_| ui.gallery_page.set(page + 1)>{t(Text::ClassNext)}</button>
                 </nav>
-                <ul class="off-page" aria-label="On other pages">{elsewhere.collect_view()}</ul>
+                <ul class="off-page" aria-label=t(Text::ClassElsewhere)>{elsewhere.collect_view()}</ul>
             }
         })
     };
@@ -94,7 +95,7 @@ pub(super) fn class_view(
                 ui.others.with(|o| raised.iter().filter_map(|id| o.iter().find(|p| p.id == *id).map(|p| (p.id, p.name.to_string()))).collect());
             view! {
                 <section class="hands-queue" aria-labelledby="hands-heading">
-                    <h2 id="hands-heading">"Raised hands"</h2>
+                    <h2 id="hands-heading">{t(Text::ClassHands)}</h2>
                     <ol>{names.into_iter().map(|(id, name)| view! { <li>{name.clone()}" "{let_speak(ui, id, &name)}</li> }).collect_view()}</ol>
                 </section>
             }

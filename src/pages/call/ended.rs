@@ -2,6 +2,7 @@
 //! what happened and what may be done next. For the host, a summary of the
 //! call with a link to its attendance.
 
+use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 
 use crate::call::ui::{CallUi, Ending, Phase};
@@ -9,18 +10,12 @@ use crate::call::ui::{CallUi, Ending, Phase};
 /// The heading and the sentence of each ending (one place for their words).
 fn words(ending: &Ending) -> (&'static str, String) {
     match ending {
-        Ending::CallEnded { by_me: true } => ("The call has ended", "You ended the call for everyone.".into()),
-        Ending::CallEnded { by_me: false } => ("The call has ended", "The host ended the call. Thank you for joining.".into()),
-        Ending::Removed => (
-            "You were removed from the call",
-            "The host removed you from the call. If you think this is a mistake, contact whoever sent you the link.".into(),
-        ),
-        Ending::TurnedAway => (
-            "The host did not let you in",
-            "The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.".into(),
-        ),
-        Ending::Full => ("This call is full", "Someone has to leave before you can join. Try again in a few minutes.".into()),
-        Ending::Stopped(message) => ("You are not in the call", message.clone()),
+        Ending::CallEnded { by_me: true } => (t(Text::EndedEnded), t(Text::EndedYouEnded).into()),
+        Ending::CallEnded { by_me: false } => (t(Text::EndedEnded), t(Text::EndedHostEnded).into()),
+        Ending::Removed => (t(Text::EndedRemoved), t(Text::EndedRemovedText).into()),
+        Ending::TurnedAway => (t(Text::EndedTurnedAway), t(Text::EndedTurnedAwayText).into()),
+        Ending::Full => (t(Text::EndedFull), t(Text::EndedFullText).into()),
+        Ending::Stopped(message) => (t(Text::EndedNotInCall), message.clone()),
     }
 }
 
@@ -28,8 +23,8 @@ fn words(ending: &Ending) -> (&'static str, String) {
 fn next_step(ending: &Ending) -> Option<&'static str> {
     match ending {
         Ending::CallEnded { .. } | Ending::TurnedAway => None,
-        Ending::Removed => Some("Ask to join again"),
-        Ending::Full | Ending::Stopped(_) => Some("Try again"),
+        Ending::Removed => Some(t(Text::EndedAskAgain)),
+        Ending::Full | Ending::Stopped(_) => Some(t(Text::EndedTryAgain)),
     }
 }
 
@@ -56,9 +51,9 @@ pub(super) fn EndScreen(ui: CallUi, ending: Ending, attendance_path: Option<Stri
 pub(super) fn LeftScreen(ui: CallUi, attendance_path: Option<String>) -> impl IntoView {
     view! {
         <section class="card narrow ended">
-            <h1>"You left the call"</h1>
+            <h1>{t(Text::EndedYouLeft)}</h1>
             <HostSummary ui attendance_path/>
-            <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>"Rejoin"</button>
+            <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>{t(Text::EndedRejoin)}</button>
         </section>
     }
 }
@@ -75,18 +70,17 @@ fn HostSummary(ui: CallUi, attendance_path: Option<String>) -> impl IntoView {
     let now = entered;
     let minutes = now.saturating_sub(entered) / 60_000;
     let duration = match minutes {
-        0 => "You were in the call for less than a minute.".to_string(),
-        1 => "You were in the call for 1 minute.".to_string(),
-        n => format!("You were in the call for {n} minutes."),
+        0 => t(Text::EndedUnderAMinute).to_string(),
+        n => t_count(Text::EndedMinutes, n),
     };
     let people = ui.attended.get_untracked();
-    let who = if people.is_empty() { "Nobody else joined.".to_string() } else { format!("With you: {}.", people.join(", ")) };
+    let who = if people.is_empty() { t(Text::EndedNobodyElse).to_string() } else { t_with(Text::EndedWithYou, &[("names", &people.join(", "))]) };
     Some(view! {
         <div class="summary">
-            <h2>"Summary"</h2>
+            <h2>{t(Text::EndedSummary)}</h2>
             <p>{duration}</p>
             <p>{who}</p>
-            <p><a href=path>"See the attendance"</a></p>
+            <p><a href=path>{t(Text::EndedAttendance)}</a></p>
         </div>
     })
 }

@@ -1,6 +1,7 @@
 //! In the call: the tiles, the shared screen on stage, the controls and
 //! the side panels.
 
+use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 
 use super::actions::{command, send};
@@ -15,12 +16,11 @@ use crate::call::ui::{CallUi, Phase};
 #[component]
 pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl IntoView {
     let status = move || match ui.phase.get() {
-        Phase::Connecting => "Connecting…".to_string(),
-        Phase::Reconnecting => "Reconnecting… You are still in the call; the connection to the server dropped.".to_string(),
+        Phase::Connecting => t(Text::CallConnecting).to_string(),
+        Phase::Reconnecting => t(Text::CallReconnecting).to_string(),
         _ => match ui.others.with(Vec::len) {
-            0 => "You are the only one here. Share the link to invite others.".to_string(),
-            1 => "In the call with 1 other person.".to_string(),
-            n => format!("In the call with {n} other people."),
+            0 => t(Text::CallAlone).to_string(),
+            n => t_count(Text::CallWithOthers, n as u64),
         },
     };
     let my_name = move || ui.me.get().map(|p| p.name.to_string()).unwrap_or_default();
@@ -67,13 +67,13 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     // What the call tells this person now, with a way to dismiss it.
     let notices = move || {
         let notice = ui.notice.get();
-        let locked = ui.locked.get().then_some("The host has locked this call: nobody new can join.");
+        let locked = ui.locked.get().then(|| t(Text::CallLocked));
         let text = notice.into_iter().chain(locked.map(String::from)).collect::<Vec<_>>().join(" ");
         (!text.is_empty()).then(|| {
             view! {
                 <p class="notice">{text}
                     <button type="button" class="dismiss" on:click=move |_| ui.notice.set(None) hidden=move || ui.notice.with(Option::is_none)>
-                        {fixed("x")}<span class="visually-hidden">"Dismiss"</span>
+                        {fixed("x")}<span class="visually-hidden">{t(Text::CallDismiss)}</span>
                     </button>
                 </p>
             }
@@ -86,33 +86,33 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         let host = ui.host.get().then(|| {
             let locked = ui.locked.get();
             view! {
-                {command(ui, "Mute everyone".into(), ClientMessage::MuteAll, "You muted everyone else.".into())}
+                {command(ui, t(Text::CallMuteEveryone).into(), ClientMessage::MuteAll, t(Text::CallMutedEveryone).into())}
                 {if locked {
-                    command(ui, "Unlock call".into(), ClientMessage::Lock { locked: false }, "The call is open again.".into())
+                    command(ui, t(Text::CallUnlock).into(), ClientMessage::Lock { locked: false }, t(Text::CallUnlocked).into())
                 } else {
-                    command(ui, "Lock call".into(), ClientMessage::Lock { locked: true }, "The call is locked: nobody new can join.".into())
+                    command(ui, t(Text::CallLock).into(), ClientMessage::Lock { locked: true }, t(Text::CallNowLocked).into())
                 }}
                 <button type="button" aria-pressed=move || ui.notify_waiting.get().to_string() on:click=move |_| {
                     if ui.notify_waiting.get_untracked() {
                         ui.notify_waiting.set(false);
-                        ui.notice.set(Some("No more notifications from Huddle.".into()));
+                        ui.notice.set(Some(t(Text::CallNotifyOff).into()));
                     } else {
                         #[cfg(feature = "hydrate")]
                         crate::client::ask_to_notify(
                             ui,
-                            "Your browser will tell you when someone is waiting, even in another tab.",
-                            "Your browser does not allow notifications from Huddle. The tab's title and a chime still tell you.",
+                            t(Text::CallNotifyOn),
+                            t(Text::CallNotifyRefused),
                         );
                     }
-                }>"Notify me when someone waits"</button>
+                }>{t(Text::CallNotifyMe)}</button>
                 <button type="button" class="danger" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     crate::client::end_for_all();
-                }>"End for everyone"</button>
+                }>{t(Text::CallEndForEveryone)}</button>
             }
         });
         view! {
-            <button type="button" on:click=move |_| open_only(ui, settings_open, Some(settings_open))>"Camera and microphone settings"</button>
+            <button type="button" on:click=move |_| open_only(ui, settings_open, Some(settings_open))>{t(Text::CallDeviceSettings)}</button>
             {host}
         }
     };
@@ -120,11 +120,11 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     // person who announced one.
     let presenter = move || {
         if ui.sharing.get() {
-            return Some((None, "Your screen, as the others see it".to_string()));
+            return Some((None, t(Text::CallYourScreen).to_string()));
         }
         let id = ui.media_of.with(|all| all.iter().find(|(_, m)| m.screen.is_some()).map(|(id, _)| *id))?;
         let name = ui.others.with(|o| o.iter().find(|p| p.id == id).map(|p| p.name.to_string()))?;
-        Some((Some(id), format!("{name}'s screen")))
+        Some((Some(id), t_with(Text::CallScreenOf, &[("name", &name)])))
     };
     let stage = move || presenter().map(|(who, label)| view! { <ScreenStage ui who label/> });
     let (shown, pager, queue) = class_view(ui, presenter);
@@ -138,12 +138,12 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             </For>
         </div>
         <figure class="tile self" class:camera-off=move || !ui.camera_on.get()>
-            <LocalVideo ui class="" label="Your video"/>
+            <LocalVideo ui class="" label=t(Text::CallYourVideo)/>
             <div class="avatar" aria-hidden="true"><span>{my_initials}</span></div>
-            <figcaption>{my_name} " (you)"
-                {move || (!ui.microphone_on.get()).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · muted"</span> })}
-                {move || (!ui.camera_on.get()).then_some(view! { <span class="visually-hidden">" · camera off"</span> })}
-                {move || my_hand_up().then(|| view! { {fixed("hand")}<span class="visually-hidden">" · hand raised"</span> })}
+            <figcaption>{move || t_with(Text::PeopleYou, &[("name", &my_name())])}
+                {move || (!ui.microphone_on.get()).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · "{t(Text::PeopleMuted)}</span> })}
+                {move || (!ui.camera_on.get()).then_some(view! { <span class="visually-hidden">" · "{t(Text::PeopleCameraOff)}</span> })}
+                {move || my_hand_up().then(|| view! { {fixed("hand")}<span class="visually-hidden">" · "{t(Text::ClassHandRaised)}</span> })}
             </figcaption>
         </figure>
     }
@@ -164,30 +164,30 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                     {fixed(icon_name)}
                     <span class="label">{label}</span>
                     {move || unread.map(|n| n.get()).filter(|n| *n > 0).map(|n| view! {
-                        <span class="badge">{n}<span class="visually-hidden">" unread"</span></span>
+                        <span class="badge">{n}<span class="visually-hidden">" "{t(Text::CallUnread)}</span></span>
                     })}
                 </button>
             }
         };
     let controls = view! {
-        <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label="Call controls">
+        <div class="controls" class:ask-to-speak=move || ui.ask_to_speak.get() role="toolbar" aria-label=t(Text::CallControls)>
             {Switch::Microphone.button(ui, true)}
             {Switch::Camera.button(ui, true)}
             <button type="button" class="tool share" hidden=move || !ui.may_share_screen.get() aria-pressed=move || ui.sharing.get().to_string()
                 on:click=toggle_share>
                 {icon(Signal::derive(move || if ui.sharing.get() { "monitor-x" } else { "monitor-up" }))}
-                <span class="label">{move || if ui.sharing.get() { "Stop sharing" } else { "Share screen" }}</span>
+                <span class="label">{move || t(if ui.sharing.get() { Text::CallStopSharing } else { Text::CallShare })}</span>
             </button>
             <button type="button" class="tool" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
                 aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
                 {fixed("hand")}
-                <span class="label">{move || if my_hand_up() { "Lower hand" } else { "Raise hand" }}</span>
+                <span class="label">{move || t(if my_hand_up() { Text::CallLowerHand } else { Text::CallRaiseHand })}</span>
             </button>
-            {panel_button("Chat", "message-square", ui.chat_open, "chat-panel", Some(ui.unread))}
-            {panel_button("People", "users", ui.people_open, "people-panel", None)}
-            {menu("More".into(), "ellipsis", "more", ViewFn::from(more_items))}
+            {panel_button(t(Text::CallChat), "message-square", ui.chat_open, "chat-panel", Some(ui.unread))}
+            {panel_button(t(Text::CallPeople), "users", ui.people_open, "people-panel", None)}
+            {menu(t(Text::CallMore).into(), "ellipsis", "more", ViewFn::from(more_items))}
             <button type="button" class="tool danger" on:click=leave>
-                {fixed("phone-off")}<span class="label">"Leave"</span>
+                {fixed("phone-off")}<span class="label">{t(Text::CallLeave)}</span>
             </button>
         </div>
     }
@@ -201,12 +201,12 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     };
     let panels = view! {
         <div class="side">
-            <div id="chat-panel" class="sheet" hidden=move || !ui.chat_open.get()>{close(ui.chat_open, "Close chat")}<ChatPanel ui kept=chat_kept/></div>
-            <div id="people-panel" class="sheet" hidden=move || !ui.people_open.get()>{close(ui.people_open, "Close people")}<PeopleList ui/></div>
+            <div id="chat-panel" class="sheet" hidden=move || !ui.chat_open.get()>{close(ui.chat_open, t(Text::CallCloseChat))}<ChatPanel ui kept=chat_kept/></div>
+            <div id="people-panel" class="sheet" hidden=move || !ui.people_open.get()>{close(ui.people_open, t(Text::CallClosePeople))}<PeopleList ui/></div>
             <div id="settings-panel" class="sheet" hidden=move || !settings_open.get()>
-                {close(settings_open, "Close settings")}
+                {close(settings_open, t(Text::CallCloseSettings))}
                 <section class="panel" aria-labelledby="settings-heading">
-                    <h2 id="settings-heading">"Camera and microphone"</h2>
+                    <h2 id="settings-heading">{t(Text::CallSettingsHeading)}</h2>
                     <DeviceSettings ui/>
                 </section>
             </div>
@@ -214,7 +214,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     }
     .into_any();
     view! {
-        <section class="in-call" aria-label=format!("Call in {room_name}")>
+        <section class="in-call" aria-label=t_with(Text::CallCallIn, &[("room", &room_name)])>
             <header class="call-bar">
                 <h1>{room_name.clone()}</h1>
                 <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
@@ -224,7 +224,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 {queue}
                 <div role="status">{notices}</div>
                 <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
-                    "The host lets people speak here: raise your hand to ask, and unmute once they let you."
+                    {t(Text::CallAskToSpeak)}
                 </p>
             </div>
             <p class="visually-hidden" aria-live="polite">{move || ui.announcement.get()}</p>

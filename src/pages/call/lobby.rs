@@ -1,7 +1,7 @@
 //! The host's lobby: who waits, for how long, letting them in or turning
 //! them away, and a word with a waiting guest.
 
-use crate::i18n::{t, Text};
+use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 
 use super::actions::send;
@@ -19,17 +19,14 @@ pub(super) fn Lobby(ui: CallUi) -> impl IntoView {
         on_cleanup(move || timer.clear());
     }
     // Closures rather than `<Show>`: the same output for a smaller bundle.
-    let heading = move || match count() {
-        1 => "1 person is waiting to join".to_string(),
-        n => format!("{n} people are waiting to join"),
-    };
+    let heading = move || t_count(Text::LobbyWaiting, count() as u64);
     let admit_all = move || {
         (count() > 1).then(|| {
             view! {
                 <button type="button" class="primary" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     crate::client::admit_all();
-                }>"Admit all"</button>
+                }>{t(Text::LobbyAdmitAll)}</button>
             }
         })
     };
@@ -64,12 +61,12 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
                 #[cfg(feature = "hydrate")]
                 crate::client::admit(id);
                 let _ = id;
-            }>{format!("Admit {name}")}</button>
+            }>{t_with(Text::LobbyAdmit, &[("name", &name)])}</button>
             <button type="button" on:click=move |_| {
                 #[cfg(feature = "hydrate")]
                 crate::client::deny(id);
                 let _ = id;
-            }>{format!("Deny {name}")}</button>
+            }>{t_with(Text::LobbyDeny, &[("name", &name)])}</button>
             <LobbyWords ui guest=Some((id, name.clone()))/>
         </li>
     }
@@ -89,7 +86,13 @@ pub(super) fn LobbyWords(
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
     let (field, label, button, host_says, you_say) = match &guest {
-        Some((id, name)) => (format!("lobby-message-{id}"), format!("Message to {name}"), format!("Send to {name}"), t(Text::WaitingYou).to_string(), name.clone()),
+        Some((id, name)) => (
+            format!("lobby-message-{id}"),
+            t_with(Text::LobbyMessageTo, &[("name", name)]),
+            t_with(Text::LobbySendTo, &[("name", name)]),
+            t(Text::WaitingYou).to_string(),
+            name.clone(),
+        ),
         None => (
             "lobby-message".to_string(),
             t(Text::WaitingReply).to_string(),
@@ -141,8 +144,7 @@ pub(crate) fn waited_for(since_ms: u64) -> String {
     #[cfg(not(feature = "hydrate"))]
     let now = since_ms;
     match now.saturating_sub(since_ms) / 60_000 {
-        0 => "just arrived".to_string(),
-        1 => "waiting 1 min".to_string(),
-        n => format!("waiting {n} min"),
+        0 => t(Text::LobbyJustArrived).to_string(),
+        n => t_count(Text::LobbyWaited, n),
     }
 }

@@ -63,7 +63,11 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
     // and (if asked for) notifies.
     #[cfg(feature = "hydrate")]
     Effect::new(move |before| {
-        let now = ui.waiting.with(|all| all.iter().map(|w| (w.id, format!("{} is waiting to join {room_for_alerts}.", w.name))).collect());
+        let now = ui.waiting.with(|all| {
+            all.iter()
+                .map(|w| (w.id, crate::i18n::t_with(Text::LobbyWaitingTitle, &[("name", &w.name.to_string()), ("room", &room_for_alerts)])))
+                .collect()
+        });
         crate::client::waiting_changed(before, now, &ui.speaker_id.get_untracked(), ui.notify_waiting.get_untracked())
     });
     #[cfg(not(feature = "hydrate"))]

@@ -1,9 +1,9 @@
 //! The side panels: chat, the list of people, and the device settings.
 
-use crate::i18n::{t, Text};
+use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 
-use super::actions::{ordinal, role_of, send};
+use super::actions::{role_of, send};
 use crate::call::protocol::{ClientMessage, ParticipantId};
 use crate::call::ui::{CallUi, DeviceKind};
 
@@ -23,8 +23,8 @@ pub fn ChatPanel(ui: CallUi, kept: bool) -> impl IntoView {
                 field.set_value("");
                 send(ClientMessage::Chat { text });
             }
-            Err(_) if text.trim().is_empty() => error.set(Some("Write something first.")),
-            Err(_) => error.set(Some("A message can be up to 2,000 characters.")),
+            Err(_) if text.trim().is_empty() => error.set(Some(t(Text::ChatEmpty))),
+            Err(_) => error.set(Some(t(Text::ChatTooLong))),
         }
     };
     // Enter sends, Shift+Enter starts a new line.
@@ -40,7 +40,7 @@ pub fn ChatPanel(ui: CallUi, kept: bool) -> impl IntoView {
         ui.chat.with(|all| {
             all.iter()
                 .map(|line| {
-                    let who = if line.mine { format!("{} (you)", line.who) } else { line.who.clone() };
+                    let who = if line.mine { t_with(Text::PeopleYou, &[("name", &line.who)]) } else { line.who.clone() };
                     view! {
                         <li class:mine=line.mine>
                             <span class="who">{who}</span> " " <span class="at">{line.at.clone()}</span>
@@ -53,18 +53,18 @@ pub fn ChatPanel(ui: CallUi, kept: bool) -> impl IntoView {
     };
     view! {
         <section class="chat panel" aria-labelledby="chat-heading" hidden=move || !ui.chat_open.get()>
-            <h2 id="chat-heading">"Chat"</h2>
-            <p class="hint">{if kept { "The host keeps this chat after the call." } else { "This chat is not kept after the call." }}</p>
+            <h2 id="chat-heading">{t(Text::ChatHeading)}</h2>
+            <p class="hint">{t(if kept { Text::ChatKept } else { Text::ChatNotKept })}</p>
             <ol class="messages" aria-live="polite">
                 {lines}
-                {move || ui.chat.with(Vec::is_empty).then(|| view! { <li class="hint">"No messages yet."</li> })}
+                {move || ui.chat.with(Vec::is_empty).then(|| view! { <li class="hint">{t(Text::ChatNoneYet)}</li> })}
             </ol>
             <form on:submit=submit>
-                <label for="chat-message">"Message to everyone"</label>
+                <label for="chat-message">{t(Text::ChatMessageLabel)}</label>
                 <textarea id="chat-message" rows="2" maxlength="2000" node_ref=input on:keydown=keydown
                     aria-describedby="chat-error"></textarea>
                 <p class="form-error" id="chat-error" role="alert">{move || error.get()}</p>
-                <button type="submit" class="primary">"Send"</button>
+                <button type="submit" class="primary">{t(Text::ChatSend)}</button>
             </form>
         </section>
     }
@@ -82,12 +82,15 @@ pub fn PeopleList(ui: CallUi) -> impl IntoView {
             };
             let me = ui.me.with(|me| me.as_ref().map(|p| p.id));
             let hand = id.or(me).and_then(|who| ui.hands.with(|h| h.iter().position(|p| *p == who)));
-            let mut parts = vec![if mic { "microphone on" } else { "muted" }.to_string(), if cam { "camera on" } else { "camera off" }.to_string()];
+            let mut parts = vec![
+                t(if mic { Text::PeopleMicrophoneOn } else { Text::PeopleMuted }).to_string(),
+                t(if cam { Text::PeopleCameraOn } else { Text::PeopleCameraOff }).to_string(),
+            ];
             if screen {
-                parts.push("sharing their screen".into());
+                parts.push(t(Text::PeopleSharing).into());
             }
             if let Some(n) = hand {
-                parts.push(format!("hand raised ({})", ordinal(n + 1)));
+                parts.push(t_with(Text::PeopleHandRaised, &[("place", &(n + 1).to_string())]));
             }
             parts.join(", ")
         };
@@ -95,10 +98,10 @@ pub fn PeopleList(ui: CallUi) -> impl IntoView {
         let role = move || id.or(me).and_then(|who| role_of(ui, who));
         view! { <li><span class="who">{name}</span> <span class="state">{state}</span> <span class="role">{role}</span></li> }
     };
-    let me = move || ui.me.get().map(|p| row(None, format!("{} (you)", p.name)));
+    let me = move || ui.me.get().map(|p| row(None, t_with(Text::PeopleYou, &[("name", &p.name.to_string())])));
     view! {
         <section class="people panel" aria-labelledby="people-heading" hidden=move || !ui.people_open.get()>
-            <h2 id="people-heading">{move || format!("People ({})", ui.others.with(Vec::len) + 1)}</h2>
+            <h2 id="people-heading">{move || t_count(Text::PeopleHeading, ui.others.with(Vec::len) as u64 + 1)}</h2>
             <ul>
                 {me}
                 <For each=move || ui.others.get() key=|p| p.id let:participant>

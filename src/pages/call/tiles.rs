@@ -1,9 +1,10 @@
 //! The video tiles: this person's own camera, each other participant's,
 //! and the connection-quality badge on them.
 
+use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 
-use super::actions::{command, let_speak, ordinal, role_of};
+use super::actions::{command, let_speak, role_of};
 use super::widgets::{fixed, menu};
 use crate::call::protocol::{ClientMessage, MediaState, ParticipantId};
 use crate::call::ui::CallUi;
@@ -43,27 +44,31 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> im
     let initials = name.initials();
     let name = name.to_string();
     let place = move || ui.hands.with(|h| h.iter().position(|p| *p == id));
-    let hand =
-        move || place().map(|n| view! { {fixed("hand")}<span class="hand-place">{format!(" · hand raised ({} in line)", ordinal(n + 1))}</span> });
+    let hand = move || {
+        place().map(
+            |n| view! { {fixed("hand")}<span class="hand-place">" · "{t_with(Text::PeopleHandRaised, &[("place", &(n + 1).to_string())])}</span> },
+        )
+    };
     // Until they say, they are taken to send what they have.
     let sends = move |kind: fn(&MediaState) -> bool| ui.media_of.with(|all| all.get(&id).is_none_or(kind));
-    let muted = move || (!sends(|m| m.microphone)).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · muted"</span> });
-    let camera_off = move || (!sends(|m| m.camera)).then_some(view! { <span class="visually-hidden">" · camera off"</span> });
+    let muted =
+        move || (!sends(|m| m.microphone)).then(|| view! { {fixed("mic-off")}<span class="visually-hidden">" · "{t(Text::PeopleMuted)}</span> });
+    let camera_off = move || (!sends(|m| m.camera)).then_some(view! { <span class="visually-hidden">" · "{t(Text::PeopleCameraOff)}</span> });
     let label = name.clone();
     let caption = name.clone();
     let pinned = move || ui.pinned.get() == Some(id);
-    let pin_text = (format!("Pin {name}"), format!("Unpin {name}"));
+    let pin_text = (t_with(Text::TilePin, &[("name", &name)]), t_with(Text::TileUnpin, &[("name", &name)]));
     let items = move || {
         let (pin, unpin) = pin_text.clone();
         let host = ui.host.get().then(|| {
             let lower = place()
-                .map(|_| command(ui, format!("Lower {label}'s hand"), ClientMessage::LowerHand { id }, format!("You lowered {label}'s hand.")));
+                .map(|_| command(ui, t_with(Text::TileLowerHand, &[("name", &label)]), ClientMessage::LowerHand { id }, t_with(Text::TileLoweredHand, &[("name", &label)])));
             let speak = ui.ask_to_speak.get().then(|| let_speak(ui, id, &label));
             view! {
-                {command(ui, format!("Mute {label}"), ClientMessage::Mute { id }, format!("You muted {label}."))}
+                {command(ui, t_with(Text::TileMute, &[("name", &label)]), ClientMessage::Mute { id }, t_with(Text::TileMuted, &[("name", &label)]))}
                 {speak}
                 {lower}
-                {command(ui, format!("Remove {label}"), ClientMessage::Remove { id }, format!("You removed {label} from the call."))}
+                {command(ui, t_with(Text::TileRemove, &[("name", &label)]), ClientMessage::Remove { id }, t_with(Text::TileRemoved, &[("name", &label)]))}
             }
         });
         view! {
@@ -77,13 +82,13 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> im
     view! {
         <figure class="tile remote" class:pinned=pinned class:speaking=move || ui.active_speaker() == Some(id)
             class:camera-off=move || !sends(|m| m.camera) data-participant=id.to_string()>
-            <video node_ref=video aria-label=format!("Video of {caption}") autoplay=true playsinline=true></video>
+            <video node_ref=video aria-label=t_with(Text::TileVideoOf, &[("name", &caption)]) autoplay=true playsinline=true></video>
             <div class="avatar" aria-hidden="true"><span>{initials}</span></div>
             <figcaption>{caption.clone()} {muted} {camera_off} {hand} <span class="role">{move || role_of(ui, id)}</span></figcaption>
-            {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">"Reconnecting…"</p> })}
+            {move || ui.reconnecting.with(|r| r.contains(&id)).then(|| view! { <p class="tile-state" role="status">{t(Text::TileReconnecting)}</p> })}
             <div class="tile-tools">
                 <QualityBadge ui id/>
-                {menu(format!("Options for {name}"), "ellipsis-vertical", "tile-menu", ViewFn::from(items))}
+                {menu(t_with(Text::TileOptionsFor, &[("name", &name)]), "ellipsis-vertical", "tile-menu", ViewFn::from(items))}
             </div>
         </figure>
     }
@@ -95,17 +100,17 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> im
 #[component]
 pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
     let quality = move || ui.quality.with(|all| all.get(&id).cloned().unwrap_or_default());
-    let summary = move || format!("Connection: {}", grade_word(quality().grade));
+    let summary = move || t_with(Text::TileConnection, &[("grade", grade_word(quality().grade))]);
     let grade = move || grade_word(quality().grade);
     let figures = move || {
         let q = quality();
-        let rtt = q.rtt_ms.map_or_else(|| "not measured yet".to_string(), |ms| format!("{ms} ms"));
+        let rtt = q.rtt_ms.map_or_else(|| t(Text::TileNotMeasured).to_string(), |ms| t_with(Text::TileMilliseconds, &[("ms", &ms.to_string())]));
         view! {
             <dl>
-                <dt>"Round trip"</dt><dd>{rtt}</dd>
-                <dt>"Packets lost"</dt><dd>{format!("{:.1} %", q.loss_pct)}</dd>
-                <dt>"Receiving"</dt><dd>{format!("{} kbit/s", q.kbps)}</dd>
-                <dt>"Video freezes"</dt><dd>{q.freezes}</dd>
+                <dt>{t(Text::TileRoundTrip)}</dt><dd>{rtt}</dd>
+                <dt>{t(Text::TilePacketsLost)}</dt><dd>{format!("{:.1} %", q.loss_pct)}</dd>
+                <dt>{t(Text::TileReceiving)}</dt><dd>{t_with(Text::TileKbps, &[("kbps", &q.kbps.to_string())])}</dd>
+                <dt>{t(Text::TileFreezes)}</dt><dd>{q.freezes}</dd>
             </dl>
         }
     };
@@ -121,9 +126,9 @@ pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
 /// The grade in words.
 pub(super) fn grade_word(grade: Grade) -> &'static str {
     match grade {
-        Grade::Unknown => "checking",
-        Grade::Good => "good",
-        Grade::Fair => "fair",
-        Grade::Poor => "poor",
+        Grade::Unknown => t(Text::TileChecking),
+        Grade::Good => t(Text::TileGood),
+        Grade::Fair => t(Text::TileFair),
+        Grade::Poor => t(Text::TilePoor),
     }
 }
