@@ -1,6 +1,6 @@
 // Huddle in Chinese, in Chromium set to Simplified Chinese and to
 // Shanghai's time zone: the site's pages, and a patient's way in (pre-join
-// check, lobby) read Chinese throughout, axe finds nothing serious there,
+// check, lobby) and call (controls, chat) read Chinese throughout, axe finds nothing serious there,
 // and the language switch works without JavaScript.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -23,11 +23,11 @@ async function noSeriousViolations(page, what) {
 /** Latin-letter words a person reads on `page` (text, labels, tooltips,
  * placeholders, alt texts), leaving out what is not Huddle's to translate:
  * the name Huddle, device names, and parts marked as another language. */
-function latinWords(page) {
-  return page.evaluate(() => {
+function latinWords(page, names = []) {
+  return page.evaluate((names) => {
     const words = [];
     const foreign = (el) => el.closest('[lang]:not(html)') || el.closest('script, style, option, noscript');
-    const add = (text) => words.push(...(text.match(/[A-Za-z]{2,}/g) ?? []).filter((w) => w !== 'Huddle'));
+    const add = (text) => words.push(...(text.match(/[A-Za-z]{2,}/g) ?? []).filter((w) => w !== 'Huddle' && !names.includes(w)));
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
       const node = walker.currentNode;
@@ -38,7 +38,7 @@ function latinWords(page) {
       for (const name of ['aria-label', 'title', 'placeholder', 'alt']) if (el.hasAttribute(name)) add(el.getAttribute(name));
     }
     return words;
-  });
+  }, names);
 }
 
 describe('Huddle in Chinese', () => {
@@ -81,6 +81,20 @@ describe('Huddle in Chinese', () => {
     await host.page.getByRole('button', { name: 'Admit 王芳' }).click();
     await waitForRemoteVideos(patient.page, 1, 30_000);
     await waitForRemoteVideos(host.page, 1, 30_000);
+
+    // In the call: the status, the controls, chat, and the quality badge, in Chinese.
+    await patient.page.getByText('与另外 1 人通话中。').waitFor();
+    await patient.page.locator('.tile.remote .quality summary', { hasText: /^连接：(良好|一般)$/ }).waitFor({ timeout: 15_000 });
+    await patient.page.getByRole('button', { name: /^聊天/ }).click();
+    await patient.page.getByLabel('发给所有人的消息').fill('医生您好，我能听见您。');
+    await patient.page.getByRole('button', { name: '发送', exact: true }).click();
+    await host.page.getByRole('button', { name: 'Chat 1 unread' }).click();
+    await host.page.locator('.chat .messages li', { hasText: '王芳' }).getByText('医生您好，我能听见您。').waitFor();
+    await patient.page.locator('.chat .messages li.mine', { hasText: '王芳（您）' }).waitFor();
+    assert.deepEqual(await latinWords(patient.page, ['Dr', 'Host']), [], 'the call reads English');
+    await noSeriousViolations(patient.page, 'call');
+    await patient.page.getByRole('button', { name: '关闭聊天' }).click();
+    await patient.page.screenshot({ path: `${shots}11-call-zh-CN.png` });
     // The same check on the host's English page finds English: it can fail.
     assert.ok((await latinWords(host.page)).length > 10, 'the check reads what an English page shows');
   });
