@@ -35,6 +35,7 @@ fn main() {
     let english = languages.iter().position(|l| l.tag == "en").expect("locales/en.toml, which names every message");
     languages.swap(0, english);
     let keys: Vec<String> = languages[0].messages.keys().cloned().collect();
+    let browser = browser_sections(dir);
 
     for language in &languages[1..] {
         let mut missing = 0;
@@ -70,6 +71,13 @@ fn main() {
         writeln!(out, "    ({:?}, {:?}, {}, {:?}),", language.tag, language.name, language.complete, language.plural).unwrap();
     }
     out.push_str("];\n\n");
+    out.push_str("/// Whether the browser needs each message (`[meta] browser` of en.toml): the rest stay out of the page's table.\n");
+    writeln!(out, "pub const FOR_BROWSER: [bool; {}] = [", keys.len()).unwrap();
+    for key in &keys {
+        let section = key.split('.').next().unwrap_or_default();
+        writeln!(out, "    {},", browser.iter().any(|s| s == section)).unwrap();
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Each language's messages, in `Text`'s order (a count's forms joined by U+001F; a draft's missing ones in English).\n");
     out.push_str("#[cfg(feature = \"ssr\")]\n");
     writeln!(out, "pub static CATALOGS: [[&str; {}]; {}] = [", keys.len(), languages.len()).unwrap();
@@ -84,6 +92,23 @@ fn main() {
     out.push_str("];\n");
     let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("texts.rs");
     std::fs::write(target, out).expect("the generated texts");
+}
+
+/// The sections whose messages the browser's islands show (`[meta]
+/// browser` in en.toml).
+fn browser_sections(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("en.toml")).expect("locales/en.toml");
+    let table: toml::Table = text.parse().expect("locales/en.toml parses");
+    let list = table
+        .get("meta")
+        .and_then(|m| m.get("browser"))
+        .and_then(|b| b.as_array())
+        .expect("locales/en.toml: [meta] browser, the sections the browser shows");
+    let sections: Vec<String> = list.iter().map(|v| v.as_str().expect("section names").to_string()).collect();
+    for section in &sections {
+        assert!(table.contains_key(section), "locales/en.toml: [meta] browser names `{section}`, which is not a section");
+    }
+    sections
 }
 
 fn read(path: &Path) -> Language {

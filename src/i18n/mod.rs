@@ -129,10 +129,11 @@ pub fn t_count(text: Text, count: u64) -> String {
 }
 
 /// The page's table of messages, for the browser: each message of this
-/// language in `Text`'s order, as JSON safe inside a `<script>`.
+/// language the browser shows (`FOR_BROWSER`; the others empty) in `Text`'s
+/// order, as JSON safe inside a `<script>`.
 #[cfg(feature = "ssr")]
 pub fn browser_table(locale: Locale) -> String {
-    let table: Vec<&str> = CATALOGS[locale.0 as usize].to_vec();
+    let table: Vec<&str> = CATALOGS[locale.0 as usize].iter().zip(FOR_BROWSER).map(|(text, needed)| if needed { *text } else { "" }).collect();
     serde_json::to_string(&table).unwrap_or_default().replace("</", "<\\/").replace("<!--", "<\\!--")
 }
 
@@ -205,5 +206,7 @@ mod tests {
         assert!(table.starts_with('[') && !table.contains("</"));
         let parsed: Vec<String> = serde_json::from_str(&table).unwrap();
         assert_eq!(parsed.len(), TEXTS);
+        assert_eq!(parsed[Text::WaitingLetIn as usize], "Waiting for the host to let you in.", "the browser's messages");
+        assert_eq!(parsed[Text::HomeHero as usize], "", "and none the server alone renders");
     }
 }

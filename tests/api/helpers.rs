@@ -485,3 +485,12 @@ impl Html for reqwest::Response {
         self.text().await.expect("a page body").replace("<!>", "")
     }
 }
+
+/// A page's HTML without the table of messages it carries for the browser
+/// (`<script id="huddle-texts">`, every message of its language): what the
+/// page shows, for checking that a sentence is not there.
+pub fn shown(html: String) -> String {
+    let Some(start) = html.find("<script type=\"application/json\" id=\"huddle-texts\">") else { return html };
+    let end = html[start..].find("</script>").map_or(html.len(), |e| start + e + "</script>".len());
+    format!("{}{}", &html[..start], &html[end..])
+}

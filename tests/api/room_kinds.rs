@@ -162,7 +162,7 @@ async fn a_rooms_chat_is_kept_for_its_host_only_when_the_room_keeps_it() {
     assert_eq!(host.call("set_room_guests", &[("room", &id), ("keep_chat", "on")]).await.status(), 200);
     let unkept = host.create_room("Not kept").await;
     // Guests are told before they join.
-    let told = |page: String| page.contains("The host keeps this call");
+    let told = |page: String| crate::helpers::shown(page).contains("The host keeps this call");
     assert!(told(app.visitor().page(&format!("/r/{}", kept.slug)).await.text().await.unwrap()));
     assert!(!told(app.visitor().page(&format!("/r/{}", unkept.slug)).await.text().await.unwrap()));
 
@@ -226,7 +226,7 @@ async fn a_guest_told_the_chat_is_not_kept_is_not_kept_even_if_the_call_began_ke
     call.join(&room.slug, "ignored").await;
     // Mid-call the host stops keeping; the next guest's page says so.
     assert_eq!(host.call("set_room_guests", &[("room", &id)]).await.status(), 200);
-    assert!(!app.visitor().page(&format!("/r/{}", room.slug)).await.text().await.unwrap().contains("The host keeps this call"));
+    assert!(!crate::helpers::shown(app.visitor().page(&format!("/r/{}", room.slug)).await.text().await.unwrap()).contains("The host keeps this call"));
     let mut guest = app.visitor().socket().await;
     guest.join(&room.slug, "Pat").await;
     assert!(matches!(call.recv().await, ServerMessage::ParticipantJoined { .. }));

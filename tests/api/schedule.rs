@@ -286,7 +286,7 @@ async fn guests_get_in_only_from_fifteen_minutes_before_to_the_end_and_the_host_
     // From 15 minutes before: open.
     app.clock.set(start - minutes(15));
     assert!(matches!(guest_join(&app, &slug).await, ServerMessage::Welcome { .. }));
-    let page = app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap();
+    let page = crate::helpers::shown(app.visitor().page(&format!("/r/{slug}")).await.text().await.unwrap());
     assert!(!page.contains("starts at"));
 
     // A minute before the end: still open. At the end: ended.
