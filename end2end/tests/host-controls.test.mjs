@@ -34,7 +34,7 @@ describe('host controls', () => {
     const hand = toggles.hand(pupil.page);
     await hand.click();
     await waitPressed(hand, true);
-    await host.page.getByText('hand raised, number 1 in line').waitFor();
+    await host.page.locator('.tile .hand-place', { hasText: 'hand raised, number 1 in line' }).waitFor();
     await pupil.page.getByText('(you) · muted · hand raised').waitFor();
     await personAction(host.page, 'Pupil One', "Lower Pupil One's hand");
     await waitPressed(hand, false);

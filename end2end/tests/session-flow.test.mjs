@@ -151,7 +151,7 @@ describe('a class', () => {
 
     // The pupil asks; the teacher lets them speak; they unmute and are heard.
     await toggles.hand(pupil.page).click();
-    await page.getByText('hand raised, number 1 in line').waitFor();
+    await page.locator('.tile .hand-place', { hasText: 'hand raised, number 1 in line' }).waitFor();
     await personAction(page, 'Pupil One', 'Let Pupil One speak');
     await pupil.page.getByText('The host lets you speak').waitFor();
     await waitPressed(toggles.hand(pupil.page), false);

@@ -44,24 +44,6 @@ impl RoomKind {
         }
     }
 
-    /// How the host reads it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Consultation => "Consultation",
-            Self::Class => "Class",
-            Self::Meeting => "Meeting",
-        }
-    }
-
-    /// What choosing this kind does, in a sentence for the host.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Consultation => "One guest at a time, always through the lobby; you may let a companion in too.",
-            Self::Class => "Guests wait in the lobby, join muted and raise a hand to speak; you let them.",
-            Self::Meeting => "Everyone may speak; a lobby only if you want one.",
-        }
-    }
-
     pub fn defaults(self) -> RoomDefaults {
         match self {
             Self::Consultation => RoomDefaults {

@@ -1,6 +1,7 @@
 //! A join link as the host meets it (a room, a session, today's list):
 //! labelled, selectable, with Copy link and whatever goes beside it.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 /// The link in a read-only field named `label`, Copy link, then `children`
@@ -35,7 +36,7 @@ pub fn CopyLinkButton(link: String) -> impl IntoView {
         let _ = &link;
     };
     view! {
-        <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
-        <span class="visually-hidden" role="status">{move || copied.get().then_some("Link copied to the clipboard")}</span>
+        <button type="button" on:click=copy>{move || t(if copied.get() { Text::CopyCopied } else { Text::CopyLink })}</button>
+        <span class="visually-hidden" role="status">{move || copied.get().then(|| t(Text::CopyLinkCopied))}</span>
     }
 }

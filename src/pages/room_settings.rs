@@ -2,6 +2,7 @@
 //! link, delete it. Another account's room is "not found". Every form works
 //! without JavaScript (this page is not an island).
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -286,20 +287,29 @@ fn Check(id: &'static str, name: &'static str, checked: bool, label: &'static st
     }
 }
 
+/// A room kind's name and what choosing it does, in the page's language.
+pub fn kind_words(kind: RoomKind) -> (&'static str, &'static str) {
+    match kind {
+        RoomKind::Consultation => (t(Text::KindConsultation), t(Text::KindConsultationText)),
+        RoomKind::Class => (t(Text::KindClass), t(Text::KindClassText)),
+        RoomKind::Meeting => (t(Text::KindMeeting), t(Text::KindMeetingText)),
+    }
+}
+
 /// The room kinds as a group of radio buttons, each with what it means.
 #[component]
 pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
     view! {
         <fieldset class="field kinds" aria-describedby="kind-error">
-            <legend>"What is the room for?"</legend>
+            <legend>{t(Text::KindQuestion)}</legend>
             {RoomKind::ALL.into_iter().map(|kind| {
                 let id = format!("kind-{}", kind.as_str());
                 let hint = format!("{id}-hint");
                 view! {
                     <div class="kind">
                         <input id=id.clone() type="radio" name="kind" value=kind.as_str() checked=kind == current aria-describedby=hint.clone()/>
-                        <label for=id>{kind.label()}</label>
-                        <p class="hint" id=hint>{kind.describe()}</p>
+                        <label for=id>{kind_words(kind).0}</label>
+                        <p class="hint" id=hint>{kind_words(kind).1}</p>
                     </div>
                 }
             }).collect_view()}

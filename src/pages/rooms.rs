@@ -1,5 +1,6 @@
 //! The host's rooms: create one, see each with its join link.
 
+use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -16,23 +17,23 @@ pub fn RoomsPage() -> impl IntoView {
     let value = outcome(create);
     let rooms = Resource::new(move || create.version().get(), |_| my_rooms());
     view! {
-        <Title text="Your rooms"/>
+        <Title text=t(Text::RoomsTitle)/>
         <WaitingPanel/>
         <crate::pages::sessions::UpcomingSessions/>
         <section class="card">
-            <h1>"Your rooms"</h1>
+            <h1>{t(Text::RoomsTitle)}</h1>
             <ActionForm action=create attr:class="create-room">
                 <FormError value=value/>
-                <Field label="Room name" name="name" hint="For example “Consultations” or “Year 9 French”."
+                <Field label=t(Text::RoomsRoomName) name="name" hint=t(Text::RoomsRoomNameHint)
                     error=field_error(value, "name")/>
                 <crate::pages::room_settings::KindField current=RoomKind::Meeting error=field_error(value, "kind")/>
-                <button type="submit" class="primary" disabled=move || create.pending().get()>"Create room"</button>
+                <button type="submit" class="primary" disabled=move || create.pending().get()>{t(Text::RoomsCreate)}</button>
             </ActionForm>
-            <Suspense fallback=|| view! { <p role="status">"Loading your rooms…"</p> }>
+            <Suspense fallback=|| view! { <p role="status">{t(Text::RoomsLoading)}</p> }>
                 {move || Suspend::new(async move {
                     match rooms.await {
                         Ok(list) if list.is_empty() => view! {
-                            <p class="empty">"No rooms yet. Create one above, then share its link."</p>
+                            <p class="empty">{t(Text::RoomsNone)}</p>
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="room-list">
@@ -55,11 +56,11 @@ fn RoomItem(room: RoomSummary) -> impl IntoView {
     view! {
         <li class="room">
             <h2>{room.name.clone()}</h2>
-            <p class="room-kind-label">{room.kind.label()}</p>
-            <JoinLink id=link_id label=format!("Join link for {}", room.name) link=room.join_link>
-                <A href=format!("/r/{}", room.slug) attr:class="button primary">"Open room"</A>
+            <p class="room-kind-label">{crate::pages::room_settings::kind_words(room.kind).0}</p>
+            <JoinLink id=link_id label=t_with(Text::RoomsJoinLinkFor, &[("room", &room.name)]) link=room.join_link>
+                <A href=format!("/r/{}", room.slug) attr:class="button primary">{t(Text::RoomsOpenRoom)}</A>
             </JoinLink>
-            <p><A href=format!("/rooms/{}", room.id)>"Settings of " {room.name.clone()}</A></p>
+            <p><A href=format!("/rooms/{}", room.id)>{t_with(Text::RoomsSettingsOf, &[("room", &room.name)])}</A></p>
         </li>
     }
 }
@@ -92,7 +93,9 @@ fn WaitingPanel() -> impl IntoView {
         }
         Effect::new(move |before| {
             let now = waiting.with(|all| {
-                all.iter().map(|w| ((w.room_path.clone(), w.since_ms), format!("{} is waiting to join {}.", w.name, w.room_name))).collect()
+                all.iter()
+                    .map(|w| ((w.room_path.clone(), w.since_ms), t_with(Text::LobbyWaitingTitle, &[("name", &w.name), ("room", &w.room_name)])))
+                    .collect()
             });
             crate::client::waiting_changed(before, now, "", crate::client::may_notify())
         });
@@ -102,8 +105,8 @@ fn WaitingPanel() -> impl IntoView {
             .get()
             .into_iter()
             .map(|w| {
-                let sentence = format!("{} is waiting in {}", w.name, w.room_name);
-                let open = format!("Open {}", w.room_name);
+                let sentence = t_with(Text::WaitingNowWaitingIn, &[("name", &w.name), ("room", &w.room_name)]);
+                let open = t_with(Text::WaitingNowOpen, &[("room", &w.room_name)]);
                 view! {
                     <li>
                         <span class="who">{sentence}</span>
@@ -116,7 +119,7 @@ fn WaitingPanel() -> impl IntoView {
     };
     view! {
         <section class="card waiting-now" aria-labelledby="waiting-now-heading" hidden=move || waiting.with(Vec::is_empty)>
-            <h2 id="waiting-now-heading">"Waiting now"</h2>
+            <h2 id="waiting-now-heading">{t(Text::WaitingNowHeading)}</h2>
             <ul aria-live="polite">{rows}</ul>
         </section>
     }

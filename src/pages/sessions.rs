@@ -2,6 +2,7 @@
 //! is coming up (on the rooms page). Plain forms: they work without
 //! JavaScript.
 
+use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -123,17 +124,17 @@ fn TimeZoneSuggestions() -> impl IntoView {
 pub fn UpcomingSessions() -> impl IntoView {
     let coming = Resource::new(|| (), |_| upcoming_sessions());
     view! {
-        <Suspense fallback=|| view! { <p role="status">"Loading your sessions…"</p> }>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::UpcomingLoading)}</p> }>
             {move || Suspend::new(async move {
                 match coming.await {
                     Ok(list) => {
                         let (today, later): (Vec<Upcoming>, Vec<Upcoming>) = list.into_iter().partition(|u| u.today);
                         view! {
                             <section class="card sessions" aria-labelledby="today-heading">
-                                <h2 id="today-heading">"Today"</h2>
-                                <UpcomingList list=today empty="No sessions today."/>
-                                <h2>"Upcoming"</h2>
-                                <UpcomingList list=later empty="Nothing else scheduled. Schedule sessions from a room's settings."/>
+                                <h2 id="today-heading">{t(Text::UpcomingToday)}</h2>
+                                <UpcomingList list=today empty=t(Text::UpcomingNoneToday)/>
+                                <h2>{t(Text::UpcomingLater)}</h2>
+                                <UpcomingList list=later empty=t(Text::UpcomingNoneLater)/>
                             </section>
                         }.into_any()
                     }
@@ -153,12 +154,12 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
         <ul class="upcoming-list">
             {list.into_iter().map(|u| {
                 let link_id = format!("session-link-{}", u.session_id);
-                let (start_label, calendar_label) = (format!("Start {}", u.title), format!("Download calendar file for {}", u.title));
+                let (start_label, calendar_label) = (t_with(Text::UpcomingStart, &[("title", &u.title)]), t_with(Text::UpcomingCalendar, &[("title", &u.title)]));
                 view! {
                     <li class="upcoming">
                         <h3>{u.title.clone()}</h3>
                         <p>{u.when} " · " {u.room_name}</p>
-                        <JoinLink id=link_id label=format!("Join link for {}", u.title) link=u.join_link>
+                        <JoinLink id=link_id label=t_with(Text::UpcomingJoinLinkFor, &[("title", &u.title)]) link=u.join_link>
                             <A href=format!("/r/{}", u.slug) attr:class="button primary">{start_label}</A>
                         </JoinLink>
                         <p><a href=u.calendar download="">{calendar_label}</a></p>

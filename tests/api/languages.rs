@@ -139,4 +139,12 @@ async fn translated_pages_read_in_one_language_only() {
         let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t)).collect();
         assert!(leaked.is_empty(), "{path} in English reads {leaked:?}");
     }
+
+    // A new host's dashboard: creating a room, today's and coming sessions.
+    chinese.sign_up("li@example.org", "李医生", "correct horse battery").await;
+    chinese.sign_in("li@example.org", "correct horse battery").await;
+    let dashboard = page(&chinese, "/rooms").await;
+    assert!(dashboard.contains("创建房间") && dashboard.contains("今天没有预约。"), "the dashboard in Chinese");
+    let left: Vec<String> = readable(&dashboard).iter().flat_map(|text| latin_words(text)).collect();
+    assert!(left.is_empty(), "the dashboard in Chinese still reads {left:?}");
 }
