@@ -90,6 +90,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                         }
                     }
                     session.sign_in(&account).await?;
+                    // The account's language, on this browser too.
+                    if let (Some(locale), Some(response)) =
+                        (accounts::language(&state.db, account.id).await?, use_context::<leptos_axum::ResponseOptions>())
+                    {
+                        response.append_header(
+                            http::header::SET_COOKIE,
+                            crate::server::language::cookie(locale, state.public_origin.starts_with("https://")),
+                        );
+                    }
                     audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
                     leptos_axum::redirect("/rooms");
                     Ok(())
@@ -242,6 +251,32 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;
             audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
             leptos_axum::redirect("/account?done=profile");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Keeps the account's language, and switches this browser to it (the
+/// account's other browsers take it at their next sign-in).
+#[server(prefix = "/api", endpoint = "set_language")]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    use crate::i18n::{Locale, Text};
+    use crate::server::accounts;
+    super::context::finish::<SetLanguage>(
+        "/account",
+        async move {
+            let (state, session) = super::context::request().await?;
+            let account = session.require_account(&state).await?;
+            let Some(locale) = Locale::from_tag(&language) else {
+                return Err(AppError::invalid("language", crate::i18n::t(Text::AccountLanguageUnknown)));
+            };
+            accounts::set_language(&state.db, account.id, locale).await?;
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response
+                    .append_header(http::header::SET_COOKIE, crate::server::language::cookie(locale, state.public_origin.starts_with("https://")));
+            }
+            leptos_axum::redirect("/account?done=language");
             Ok(())
         }
         .await,

@@ -5,8 +5,9 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::{current_user, security_events, ChangePassword, ChangeProfile, SignOutEverywhereElse};
+use crate::api::accounts::{current_user, security_events, ChangePassword, ChangeProfile, SetLanguage, SignOutEverywhereElse};
 use crate::error::AppError;
+use crate::i18n::{t, Locale, Text};
 use crate::pages::form::{field_error, outcome, Field, FormError};
 
 #[component]
@@ -15,12 +16,16 @@ pub fn AccountPage() -> impl IntoView {
     let change_password = ServerAction::<ChangePassword>::new();
     let change_profile = ServerAction::<ChangeProfile>::new();
     let end_others = ServerAction::<SignOutEverywhereElse>::new();
+    let set_language = ServerAction::<SetLanguage>::new();
     let (password_result, profile_result, others_result) = (outcome(change_password), outcome(change_profile), outcome(end_others));
+    let language_result = outcome(set_language);
+    let current = crate::i18n::locale();
     let query = use_query_map();
     let done = move || match query.read().get("done").as_deref() {
         Some("password") => Some("Your password was changed. Your other sessions were signed out."),
         Some("profile") => Some("Saved. A new email is used only if no other account has it: the email below is the one you sign in with."),
         Some("others") => Some("Your other sessions were signed out."),
+        Some("language") => Some(t(Text::AccountLanguageSaved)),
         _ => None,
     };
     view! {
@@ -42,6 +47,20 @@ pub fn AccountPage() -> impl IntoView {
                                 <Field label="Password, to confirm" name="password" kind="password" autocomplete="current-password"
                                     error=field_error(profile_result, "password")/>
                                 <button type="submit">"Save name and email"</button>
+                            </ActionForm>
+                            <h2>{t(Text::AccountLanguageHeading)}</h2>
+                            <ActionForm action=set_language>
+                                <FormError value=language_result/>
+                                <div class="field">
+                                    <label for="field-language">{t(Text::AccountLanguageLabel)}</label>
+                                    <select id="field-language" name="language" aria-describedby="field-language-hint">
+                                        {Locale::all().map(|l| view! {
+                                            <option value=l.tag() lang=l.tag() selected=l == current>{l.own_name()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <p class="hint" id="field-language-hint">{t(Text::AccountLanguageHint)}</p>
+                                </div>
+                                <button type="submit">{t(Text::AccountSaveLanguage)}</button>
                             </ActionForm>
                             <h2>"Password"</h2>
                             <ActionForm action=change_password>

@@ -180,3 +180,24 @@ pub async fn set_profile(
 fn stored_name(raw: &str) -> Result<DisplayName, AppError> {
     DisplayName::parse(raw).map_err(|e| AppError::internal("a stored display name is invalid", e))
 }
+
+/// The language an account chose, if any (a tag of one of Huddle's).
+pub async fn language(db: &SqlitePool, account: AccountId) -> Result<Option<crate::i18n::Locale>, AppError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT language FROM accounts WHERE id = ?")
+        .bind(account)
+        .fetch_optional(db)
+        .await
+        .map_err(|e| AppError::internal("loading an account's language failed", e))?;
+    Ok(row.and_then(|(tag,)| tag).as_deref().and_then(crate::i18n::Locale::from_tag))
+}
+
+/// Keeps `locale` as the account's language.
+pub async fn set_language(db: &SqlitePool, account: AccountId, locale: crate::i18n::Locale) -> Result<(), AppError> {
+    sqlx::query("UPDATE accounts SET language = ? WHERE id = ?")
+        .bind(locale.tag())
+        .bind(account)
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("saving an account's language failed", e))?;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 //! so switching works without JavaScript. It changes nothing on the server.
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -23,9 +23,23 @@ pub async fn switch(State(state): State<AppState>, Query(switch): Query<Switch>)
         let known: Vec<&str> = Locale::all().map(Locale::tag).collect();
         return (StatusCode::BAD_REQUEST, format!("Choose one of these languages: {}.", known.join(", "))).into_response();
     };
-    let secure = if state.public_origin.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{secure}", locale.tag());
-    (StatusCode::SEE_OTHER, [(header::LOCATION, local_path(switch.back.as_deref()).to_string()), (header::SET_COOKIE, cookie)]).into_response()
+    let cookie = cookie(locale, state.public_origin.starts_with("https://"));
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, HeaderValue::from_str(local_path(switch.back.as_deref())).unwrap_or(HeaderValue::from_static("/"))),
+            (header::SET_COOKIE, cookie),
+        ],
+    )
+        .into_response()
+}
+
+/// The `Set-Cookie` that keeps `locale` as this browser's language (from
+/// the switch, an account's setting, or signing in).
+pub fn cookie(locale: Locale, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE}={}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{secure}", locale.tag()))
+        .expect("a language tag and fixed attributes make a valid header value")
 }
 
 /// `back` if it is a path on this site, else the home page: the switch

@@ -148,3 +148,35 @@ async fn translated_pages_read_in_one_language_only() {
     let left: Vec<String> = readable(&dashboard).iter().flat_map(|text| latin_words(text)).collect();
     assert!(left.is_empty(), "the dashboard in Chinese still reads {left:?}");
 }
+
+#[tokio::test]
+async fn an_account_keeps_its_language_and_brings_it_to_every_browser_it_signs_in_on() {
+    let app = spawn_app().await;
+    let first = app.visitor_with(&[("accept-language", "en-GB")]);
+    first.sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    first.sign_in("ada@example.org", "correct horse battery").await;
+    let account = page(&first, "/account").await;
+    assert!(account.contains("<option value=\"zh-CN\" lang=\"zh-CN\">简体中文"), "the setting offers each language named in itself");
+
+    // Something else than a language: refused with a sentence, nothing kept.
+    let refused = first.call("set_language", &[("language", "klingon")]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("huddle_lang=")));
+    assert!(refused.text().await.unwrap().contains("Choose one of the languages in the list."));
+    assert_eq!(html_lang(&page(&first, "/account").await), "en");
+
+    let saved = first.call("set_language", &[("language", "zh-CN")]).await;
+    assert!(saved.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("huddle_lang=zh-CN;")), "this browser switches");
+    let after = page(&first, "/account?done=language").await;
+    assert_eq!(html_lang(&after), "zh-CN");
+    assert!(after.contains("已保存：在您登录的每台设备上，Huddle 都会使用您的语言。"));
+
+    // Another browser, set to English, signing in: Chinese, from the account.
+    let second = app.visitor_with(&[("accept-language", "en-US")]);
+    assert_eq!(html_lang(&page(&second, "/").await), "en");
+    second.sign_in("ada@example.org", "correct horse battery").await;
+    assert_eq!(html_lang(&page(&second, "/rooms").await), "zh-CN");
+    // The switch still wins on a browser afterwards.
+    second.http.get(second.url("/language?to=en&back=%2F")).send().await.unwrap();
+    assert_eq!(html_lang(&page(&second, "/rooms").await), "en");
+}
