@@ -56,7 +56,30 @@ impl AppError {
     pub fn for_form(&self) -> Option<String> {
         match self {
             Self::Invalid { .. } => None,
-            other => Some(other.to_string()),
+            other => Some(other.words()),
+        }
+    }
+
+    /// What went wrong, in the page's language (`Display` stays English,
+    /// for logs and the API).
+    pub fn words(&self) -> String {
+        use crate::i18n::{t, t_count, t_with, Text};
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            Self::BadCredentials => t(Text::ProblemBadCredentials).into(),
+            Self::SignInRequired => t(Text::ProblemSignInRequired).into(),
+            Self::TooManyAttempts { wait_secs } => {
+                let wait = match *wait_secs {
+                    0 | 1 => t(Text::ProblemASecond).to_string(),
+                    secs @ 2..=59 => t_count(Text::ProblemSeconds, secs),
+                    60..=119 => t(Text::ProblemAMinute).to_string(),
+                    secs => t_count(Text::ProblemMinutes, secs.div_ceil(60)),
+                };
+                t_with(Text::ProblemTooManyAttempts, &[("wait", &wait)])
+            }
+            Self::NotFound => t(Text::ProblemNotFound).into(),
+            Self::Internal => t(Text::ProblemInternal).into(),
+            Self::Request(detail) => t_with(Text::ProblemRequest, &[("detail", detail)]),
         }
     }
 

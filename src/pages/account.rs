@@ -95,7 +95,7 @@ pub fn AccountPage() -> impl IntoView {
                         </section>
                     }.into_any(),
                     Ok((None, _)) | Err(AppError::SignInRequired) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -30,7 +30,7 @@ pub fn RoomPage() -> impl IntoView {
                         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                             response.set_status(e.status());
                         }
-                        view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
+                        view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any()
                     }
                 }
             })}

@@ -39,7 +39,7 @@ pub fn RoomSettingsPage() -> impl IntoView {
                     Ok(room) => view! { <Settings room rename new_link/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(AppError::SignInRequired) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -350,7 +350,7 @@ fn Attendance(room: i64) -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -41,7 +41,7 @@ pub fn RoomsPage() -> impl IntoView {
                             </ul>
                         }.into_any(),
                         Err(AppError::SignInRequired) => view! { <Redirect path="/login"/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -40,7 +40,7 @@ pub fn RoomSessions(room: i64, join_link: String) -> impl IntoView {
                         let from_browser = list_was_empty.then(|| view! { <span id="zone-from-browser" hidden=true></span> });
                         view! { {listed} <ScheduleForm room schedule zone/> {from_browser} }.into_any()
                     }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.words()}</p> }.into_any(),
                 }
             })
             }}
