@@ -187,7 +187,8 @@ async fn a_refused_form_says_why_in_the_page_s_language() {
     let chinese = app.visitor_with(&[("accept-language", "zh-CN")]);
     let response = chinese.post_form("login", &[("email", "nobody@example.org"), ("password", "wrong password")]).await;
     let back = response.headers()["location"].to_str().unwrap().to_string();
-    let page = chinese.http.get(back.replace(&app.origin, &chinese.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    let page =
+        chinese.http.get(back.replace(&app.origin, &chinese.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
     assert!(page.contains("电子邮箱和密码与任何账户都不匹配。请再试一次。"), "the refusal in Chinese");
     assert!(!crate::helpers::shown(page).contains("do not match"), "and not in English");
 }
