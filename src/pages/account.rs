@@ -22,31 +22,31 @@ pub fn AccountPage() -> impl IntoView {
     let current = crate::i18n::locale();
     let query = use_query_map();
     let done = move || match query.read().get("done").as_deref() {
-        Some("password") => Some("Your password was changed. Your other sessions were signed out."),
-        Some("profile") => Some("Saved. A new email is used only if no other account has it: the email below is the one you sign in with."),
-        Some("others") => Some("Your other sessions were signed out."),
+        Some("password") => Some(t(Text::AccountPasswordChanged)),
+        Some("profile") => Some(t(Text::AccountProfileSaved)),
+        Some("others") => Some(t(Text::AccountOthersSignedOut)),
         Some("language") => Some(t(Text::AccountLanguageSaved)),
         _ => None,
     };
     view! {
-        <Title text="Your account"/>
-        <Suspense fallback=|| view! { <p role="status">"Loading your account…"</p> }>
+        <Title text=t(Text::AccountTitle)/>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::AccountLoading)}</p> }>
             {move || Suspend::new(async move {
                 match account.await {
                     Ok((Some(user), events)) => view! {
                         <section class="card">
-                            <h1>"Your account"</h1>
+                            <h1>{t(Text::AccountTitle)}</h1>
                             <p class="notice" role="status">{done}</p>
-                            <h2>"Name and email"</h2>
+                            <h2>{t(Text::AccountNameAndEmail)}</h2>
                             <ActionForm action=change_profile>
                                 <FormError value=profile_result/>
-                                <Field label="Display name" name="display_name" autocomplete="name"
+                                <Field label=t(Text::AuthDisplayName) name="display_name" autocomplete="name"
                                     value=user.display_name.clone() error=field_error(profile_result, "display_name")/>
-                                <Field label="Email" name="email" kind="email" autocomplete="email"
+                                <Field label=t(Text::AuthEmail) name="email" kind="email" autocomplete="email"
                                     value=user.email.clone() error=field_error(profile_result, "email")/>
-                                <Field label="Password, to confirm" name="password" kind="password" autocomplete="current-password"
+                                <Field label=t(Text::AccountPasswordToConfirm) name="password" kind="password" autocomplete="current-password"
                                     error=field_error(profile_result, "password")/>
-                                <button type="submit">"Save name and email"</button>
+                                <button type="submit">{t(Text::AccountSaveProfile)}</button>
                             </ActionForm>
                             <h2>{t(Text::AccountLanguageHeading)}</h2>
                             <ActionForm action=set_language>
@@ -62,31 +62,31 @@ pub fn AccountPage() -> impl IntoView {
                                 </div>
                                 <button type="submit">{t(Text::AccountSaveLanguage)}</button>
                             </ActionForm>
-                            <h2>"Password"</h2>
+                            <h2>{t(Text::AccountPasswordHeading)}</h2>
                             <ActionForm action=change_password>
                                 <FormError value=password_result/>
-                                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"
+                                <Field label=t(Text::AccountCurrentPassword) name="current_password" kind="password" autocomplete="current-password"
                                     error=field_error(password_result, "current_password")/>
-                                <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
-                                    hint="At least 8 characters. Your other sessions will be signed out."
+                                <Field label=t(Text::AccountNewPassword) name="new_password" kind="password" autocomplete="new-password"
+                                    hint=t(Text::AccountNewPasswordHint)
                                     error=field_error(password_result, "new_password")/>
-                                <button type="submit">"Change password"</button>
+                                <button type="submit">{t(Text::AccountChangePassword)}</button>
                             </ActionForm>
-                            <h2>"Sessions"</h2>
+                            <h2>{t(Text::AccountSessionsHeading)}</h2>
                             <ActionForm action=end_others>
                                 <FormError value=others_result/>
-                                <p>"Signed in on a computer you no longer use? End every session but this one."</p>
-                                <button type="submit">"Sign out everywhere else"</button>
+                                <p>{t(Text::AccountSessionsText)}</p>
+                                <button type="submit">{t(Text::AccountSignOutElsewhere)}</button>
                             </ActionForm>
-                            <h2>"Recent security events"</h2>
+                            <h2>{t(Text::AccountEventsHeading)}</h2>
                             <table class="events">
-                                <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"What"</th><th scope="col">"Result"</th><th scope="col">"From"</th></tr></thead>
+                                <thead><tr><th scope="col">{t(Text::AccountWhenUtc)}</th><th scope="col">{t(Text::AccountWhat)}</th><th scope="col">{t(Text::AccountResult)}</th><th scope="col">{t(Text::AccountFrom)}</th></tr></thead>
                                 <tbody>
                                     {events.into_iter().map(|e| view! {
                                         <tr>
                                             <td>{e.at.replace('T', " ").trim_end_matches('Z').chars().take(19).collect::<String>()}</td>
                                             <td>{describe(&e.action, &e.outcome)}</td>
-                                            <td>{if e.outcome == "success" { "Succeeded" } else { "Failed" }}</td>
+                                            <td>{t(if e.outcome == "success" { Text::AccountSucceeded } else { Text::AccountFailed })}</td>
                                             <td>{e.client_addr.unwrap_or_else(|| "—".into())}</td>
                                         </tr>
                                     }).collect_view()}
@@ -105,14 +105,14 @@ pub fn AccountPage() -> impl IntoView {
 /// An audit action in words.
 fn describe(action: &str, outcome: &str) -> &'static str {
     match action {
-        "sign_up" if outcome == "success" => "Account created",
-        "sign_up" => "Someone tried to sign up with your email",
-        "sign_in" => "Sign-in",
-        "sign_out" => "Sign-out",
-        "session_expired" => "Session expired",
-        "password_change" => "Password change",
-        "profile_change" => "Name or email change",
-        "sign_out_everywhere_else" => "Signed out everywhere else",
-        _ => "Other",
+        "sign_up" if outcome == "success" => t(Text::AccountEventSignUp),
+        "sign_up" => t(Text::AccountEventSignUpTried),
+        "sign_in" => t(Text::AccountEventSignIn),
+        "sign_out" => t(Text::AccountEventSignOut),
+        "session_expired" => t(Text::AccountEventExpired),
+        "password_change" => t(Text::AccountEventPassword),
+        "profile_change" => t(Text::AccountEventProfile),
+        "sign_out_everywhere_else" => t(Text::AccountEventElsewhere),
+        _ => t(Text::AccountEventOther),
     }
 }

@@ -170,6 +170,10 @@ async fn an_account_keeps_its_language_and_brings_it_to_every_browser_it_signs_i
     let after = page(&first, "/account?done=language").await;
     assert_eq!(html_lang(&after), "zh-CN");
     assert!(after.contains("已保存：在您登录的每台设备上，Huddle 都会使用您的语言。"));
+    for words in ["我的账户", "名字和电子邮箱", "更改密码", "在其他所有地方退出登录", "最近的安全事件", "账户已创建"]
+    {
+        assert!(after.contains(words), "the account page in Chinese: {words}");
+    }
 
     // Another browser, set to English, signing in: Chinese, from the account.
     let second = app.visitor_with(&[("accept-language", "en-US")]);
