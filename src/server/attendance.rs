@@ -236,8 +236,8 @@ pub fn during_any(stays: &[Stay], windows: &[(Timestamp, Timestamp)]) -> Vec<Sta
 /// The stays as CSV (RFC 4180): a header, then one line per stay, times in
 /// UTC as ISO 8601 to the second (what spreadsheets read as a time). A cell
 /// that a spreadsheet would run as a formula is defused.
-pub fn csv(stays: &[Stay]) -> String {
-    let mut out = String::from("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n");
+pub fn csv(stays: &[Stay], locale: crate::i18n::Locale) -> String {
+    let mut out = format!("{}\r\n", locale.text(crate::i18n::Text::FilesAttendanceHeader));
     for stay in stays {
         let minutes = stay.left_at.map(|left| (left.as_second() - stay.joined_at.as_second()).max(0) / 60);
         let cells = [
@@ -278,6 +278,7 @@ pub async fn download(
     axum::extract::Path(room): axum::extract::Path<i64>,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     session: tower_sessions::Session,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     let found = async {
         let user = crate::server::session::UserSession(session);
@@ -300,7 +301,11 @@ pub async fn download(
             stays = during_any(&stays, &windows);
             name = format!("attendance-{}", crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics"));
         }
-        Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name: format!("{name}.csv"), body: csv(&stays) })
+        Ok(Attachment {
+            content_type: "text/csv; charset=utf-8",
+            file_name: format!("{name}.csv"),
+            body: csv(&stays, crate::server::language::of_request(&headers)),
+        })
     };
     respond(found.await)
 }
@@ -392,14 +397,14 @@ mod tests {
     #[test]
     fn csv_times_are_iso_8601_to_the_second() {
         let stays = [stay("Pat", "2026-12-01T09:00:00.123456789Z", Some("2026-12-01T09:31:10.999Z"))];
-        let file = csv(&stays);
+        let file = csv(&stays, crate::i18n::Locale::ENGLISH);
         assert_eq!(file.split("\r\n").nth(1), Some("Pat,guest,2026-12-01T09:00:00Z,2026-12-01T09:31:10Z,31,1"));
     }
 
     #[test]
     fn csv_quotes_what_needs_it_and_defuses_formulas() {
         let stays = [stay("Pat, Jr.", "2026-12-01T09:00:00Z", Some("2026-12-01T09:31:10Z")), stay("=HYPERLINK(\"x\")", "2026-12-01T09:05:00Z", None)];
-        let file = csv(&stays);
+        let file = csv(&stays, crate::i18n::Locale::ENGLISH);
         let lines: Vec<&str> = file.split("\r\n").collect();
         assert_eq!(lines[0], "name,role,joined (UTC),left (UTC),minutes,reconnects");
         assert_eq!(lines[1], "\"Pat, Jr.\",guest,2026-12-01T09:00:00Z,2026-12-01T09:31:10Z,31,1");

@@ -5,6 +5,7 @@
 //! `RDATE`: a series that crosses a daylight-saving change stays at its
 //! wall-clock time without shipping a `VTIMEZONE` definition.
 
+use crate::i18n::Text;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -15,7 +16,7 @@ pub const REMINDER_MINUTES: i64 = 15;
 
 /// The calendar file for `session` (every meeting of a series), whose room
 /// is reached at `join_link`.
-pub fn ics(session: &ScheduledSession, room_name: &str, join_link: &str, now: Timestamp) -> String {
+pub fn ics(session: &ScheduledSession, room_name: &str, join_link: &str, now: Timestamp, locale: crate::i18n::Locale) -> String {
     let meetings = session.occurrences();
     let mut lines: Vec<String> = vec![
         "BEGIN:VCALENDAR".into(),
@@ -41,14 +42,20 @@ pub fn ics(session: &ScheduledSession, room_name: &str, join_link: &str, now: Ti
         description.push_str(&session.note);
         description.push_str("\n\n");
     }
-    description.push_str(&format!("Join {room_name} on Huddle: {join_link}"));
+    description.push_str(&crate::i18n::fill(locale.text(Text::FilesCalendarJoin), &[("room", room_name), ("link", join_link)]));
     lines.push(format!("DESCRIPTION:{}", text(&description)));
     lines.push(format!("LOCATION:{}", text(join_link)));
     lines.push(format!("URL:{join_link}"));
     lines.extend([
         "BEGIN:VALARM".into(),
         "ACTION:DISPLAY".into(),
-        format!("DESCRIPTION:{}", text(&format!("{} starts in {REMINDER_MINUTES} minutes", session.title))),
+        format!(
+            "DESCRIPTION:{}",
+            text(&crate::i18n::fill(
+                locale.text(Text::FilesCalendarReminder),
+                &[("title", &session.title), ("minutes", &REMINDER_MINUTES.to_string())]
+            ))
+        ),
         format!("TRIGGER:-PT{REMINDER_MINUTES}M"),
         "END:VALARM".into(),
         "END:VEVENT".into(),
@@ -115,6 +122,7 @@ pub async fn download(
     axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
     axum::extract::Path((room, id)): axum::extract::Path<(i64, i64)>,
     session: tower_sessions::Session,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use crate::server::download::{respond, Attachment};
     let found = async {
@@ -126,7 +134,7 @@ pub async fn download(
         }
         let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
         let link = format!("{}/r/{}", state.public_origin, room.slug);
-        let body = ics(&session, &room.name, &link, state.clock.now());
+        let body = ics(&session, &room.name, &link, state.clock.now(), crate::server::language::of_request(&headers));
         Ok(Attachment { content_type: "text/calendar; charset=utf-8", file_name: file_name(&session), body })
     };
     respond(found.await)
@@ -174,7 +182,7 @@ mod tests {
 
     #[test]
     fn a_one_off_is_a_valid_event_with_a_reminder() {
-        let file = ics(&session(1, "Check-up", ""), "Clinic", "https://meet.example.org/r/abc", now());
+        let file = ics(&session(1, "Check-up", ""), "Clinic", "https://meet.example.org/r/abc", now(), crate::i18n::Locale::ENGLISH);
         assert!(file.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
         assert!(file.ends_with("END:VCALENDAR\r\n"));
         assert!(!file.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
@@ -193,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_series_lists_every_meeting_at_its_wall_clock_time() {
-        let file = ics(&session(3, "Class", ""), "School", "https://x/r/abc", now());
+        let file = ics(&session(3, "Class", ""), "School", "https://x/r/abc", now(), crate::i18n::Locale::ENGLISH);
         let (event, _) = parse(&file);
         assert_eq!(get(&event, "DTSTART"), "20270322T080000Z");
         // Summer time from 28 March: 09:00 in Berlin is 07:00 UTC.
@@ -203,7 +211,7 @@ mod tests {
     #[test]
     fn text_is_escaped_and_long_lines_folded_without_splitting_characters() {
         let note = format!("Bring: notes, your card; and\nthis \\ {}", "é".repeat(80));
-        let file = ics(&session(1, "Année, 1; 2", &note), "Clinic", "https://x/r/abc", now());
+        let file = ics(&session(1, "Année, 1; 2", &note), "Clinic", "https://x/r/abc", now(), crate::i18n::Locale::ENGLISH);
         for line in file.split("\r\n") {
             assert!(line.len() <= 75, "a line of {} octets: {line}", line.len());
         }

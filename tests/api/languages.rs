@@ -196,3 +196,34 @@ async fn a_refused_form_says_why_in_the_page_s_language() {
     assert!(page.contains("电子邮箱和密码与任何账户都不匹配。请再试一次。"), "the refusal in Chinese");
     assert!(!crate::helpers::shown(page).contains("do not match"), "and not in English");
 }
+
+#[tokio::test]
+async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language() {
+    let app = spawn_app().await;
+    let host = app.visitor_with(&[("accept-language", "zh-CN")]);
+    host.sign_up("li@example.org", "李医生", "correct horse battery").await;
+    host.sign_in("li@example.org", "correct horse battery").await;
+    let room = host.create_room("复诊").await;
+    let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(3)).unwrap().date().to_string();
+    let fields = [
+        ("room", room.id.to_string()),
+        ("title", "复诊".into()),
+        ("date", date),
+        ("time", "09:00".into()),
+        ("time_zone", "Asia/Shanghai".into()),
+        ("duration_minutes", "30".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created: serde_json::Value = host.call("schedule_session", &fields).await.json().await.unwrap();
+    let calendar = host.page(created["calendar"].as_str().unwrap()).await.text().await.unwrap();
+    assert!(calendar.contains("DESCRIPTION:在 Huddle 上加入复诊："), "{calendar}");
+    assert!(calendar.contains("DESCRIPTION:复诊将在 15 分钟后开始"), "{calendar}");
+    let csv = host.page(&format!("/rooms/{}/attendance.csv", room.id)).await.text().await.unwrap();
+    assert!(csv.starts_with("姓名,身份,加入时间（UTC）,离开时间（UTC）,分钟数,重新连接次数\r\n"), "{csv}");
+
+    // The same files for someone reading English.
+    let english = app.host("ada@example.org", "Ada").await;
+    let room = english.create_room("Clinic").await;
+    let csv = english.page(&format!("/rooms/{}/attendance.csv", room.id)).await.text().await.unwrap();
+    assert!(csv.starts_with("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n"));
+}
