@@ -19,6 +19,9 @@ struct Language {
     name: String,
     complete: bool,
     plural: String,
+    /// `[meta] browser`: the sections the browser's islands show (read
+    /// from English only).
+    browser: Vec<String>,
     messages: BTreeMap<String, Vec<String>>,
 }
 
@@ -35,7 +38,14 @@ fn main() {
     let english = languages.iter().position(|l| l.tag == "en").expect("locales/en.toml, which names every message");
     languages.swap(0, english);
     let keys: Vec<String> = languages[0].messages.keys().cloned().collect();
-    let browser = browser_sections(dir);
+    let browser = &languages[0].browser;
+    assert!(!browser.is_empty(), "locales/en.toml: [meta] browser, the sections the browser shows");
+    for section in browser {
+        assert!(
+            keys.iter().any(|k| k.split('.').next() == Some(section)),
+            "locales/en.toml: [meta] browser names `{section}`, which is not a section"
+        );
+    }
 
     for language in &languages[1..] {
         let mut missing = 0;
@@ -65,10 +75,10 @@ fn main() {
     }
     out.push_str("}\n\n");
     writeln!(out, "/// How many messages there are.\npub const TEXTS: usize = {};\n", keys.len()).unwrap();
-    out.push_str("/// Each language: its tag, its own name, whether it is complete, its plural rule.\n");
-    out.push_str("pub const LANGUAGES: &[(&str, &str, bool, &str)] = &[\n");
+    out.push_str("/// Each language: its tag, its own name, its plural rule.\n");
+    out.push_str("pub const LANGUAGES: &[(&str, &str, &str)] = &[\n");
     for language in &languages {
-        writeln!(out, "    ({:?}, {:?}, {}, {:?}),", language.tag, language.name, language.complete, language.plural).unwrap();
+        writeln!(out, "    ({:?}, {:?}, {:?}),", language.tag, language.name, language.plural).unwrap();
     }
     out.push_str("];\n\n");
     out.push_str("/// Whether the browser needs each message (`[meta] browser` of en.toml): the rest stay out of the page's table.\n");
@@ -94,23 +104,6 @@ fn main() {
     std::fs::write(target, out).expect("the generated texts");
 }
 
-/// The sections whose messages the browser's islands show (`[meta]
-/// browser` in en.toml).
-fn browser_sections(dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(dir.join("en.toml")).expect("locales/en.toml");
-    let table: toml::Table = text.parse().expect("locales/en.toml parses");
-    let list = table
-        .get("meta")
-        .and_then(|m| m.get("browser"))
-        .and_then(|b| b.as_array())
-        .expect("locales/en.toml: [meta] browser, the sections the browser shows");
-    let sections: Vec<String> = list.iter().map(|v| v.as_str().expect("section names").to_string()).collect();
-    for section in &sections {
-        assert!(table.contains_key(section), "locales/en.toml: [meta] browser names `{section}`, which is not a section");
-    }
-    sections
-}
-
 fn read(path: &Path) -> Language {
     let tag = path.file_stem().and_then(|s| s.to_str()).expect("a locale file named by its tag").to_string();
     let text = std::fs::read_to_string(path).expect("a readable locale file");
@@ -120,6 +113,13 @@ fn read(path: &Path) -> Language {
     let complete = meta.get("complete").and_then(|v| v.as_bool()).unwrap_or(true);
     let plural = meta.get("plural").and_then(|v| v.as_str()).unwrap_or("one_other").to_string();
     assert!(["one_other", "other"].contains(&plural.as_str()), "{}: plural must be `one_other` or `other`", path.display());
+    let browser = match meta.get("browser") {
+        Some(list) => list
+            .as_array()
+            .and_then(|l| l.iter().map(|v| v.as_str().map(String::from)).collect::<Option<Vec<_>>>())
+            .unwrap_or_else(|| panic!("{}: [meta] browser must be a list of section names", path.display())),
+        None => Vec::new(),
+    };
     let mut messages = BTreeMap::new();
     for (section, entries) in table.iter().filter(|(k, _)| *k != "meta") {
         let entries = entries.as_table().unwrap_or_else(|| panic!("{}: `{section}` must be a table", path.display()));
@@ -145,7 +145,7 @@ fn read(path: &Path) -> Language {
             messages.insert(key, forms);
         }
     }
-    Language { tag, name, complete, plural, messages }
+    Language { tag, name, complete, plural, browser, messages }
 }
 
 /// `{name}`s in a message.

@@ -74,7 +74,7 @@ fn last_form(forms: &str) -> &str {
 
 /// The right form of `forms` for `count`, with the count filled in.
 fn with_count(locale: Locale, forms: &str, count: u64) -> String {
-    fill(plural_form(forms, LANGUAGES[locale.0 as usize].3, count), &[("count", &count.to_string())])
+    fill(plural_form(forms, LANGUAGES[locale.0 as usize].2, count), &[("count", &count.to_string())])
 }
 
 /// The form of `forms` (joined by U+001F) a language with `rule` uses for `count`.
