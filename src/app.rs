@@ -38,10 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The language of this response: the person's choice, else their
     // browser's (`i18n`). Caches must keep one copy per language.
     #[cfg(feature = "ssr")]
-    let locale = use_context::<http::request::Parts>().map_or(Locale::ENGLISH, |request| {
-        let header = |name| request.headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
-        Locale::for_request(header(http::header::COOKIE), header(http::header::ACCEPT_LANGUAGE))
-    });
+    let locale = use_context::<http::request::Parts>().map_or(Locale::ENGLISH, |request| crate::server::language::of_request(&request.headers));
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(http::header::VARY, http::HeaderValue::from_static("Accept-Language, Cookie"));

@@ -60,12 +60,6 @@ impl Locale {
     pub fn text(self, text: Text) -> &'static str {
         last_form(CATALOGS[self.0 as usize][text as usize])
     }
-
-    /// `text` with a count, in the form this language uses for `count`.
-    #[cfg(feature = "ssr")]
-    pub fn count(self, text: Text, count: u64) -> String {
-        with_count(self, CATALOGS[self.0 as usize][text as usize], count)
-    }
 }
 
 fn last_form(forms: &str) -> &str {
@@ -146,6 +140,7 @@ mod browser {
 
     thread_local! {
         static TABLE: OnceCell<Vec<&'static str>> = const { OnceCell::new() };
+        static LOCALE: OnceCell<Locale> = const { OnceCell::new() };
     }
 
     fn table() -> Vec<&'static str> {
@@ -162,9 +157,14 @@ mod browser {
         TABLE.with(|t| t.get_or_init(table).get(text as usize).copied().unwrap_or_default())
     }
 
+    /// The page's `<html lang>`, read once: a page keeps its language.
     pub(super) fn locale() -> Locale {
-        let lang = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).and_then(|e| e.get_attribute("lang"));
-        lang.as_deref().and_then(Locale::from_tag).unwrap_or_default()
+        LOCALE.with(|l| {
+            *l.get_or_init(|| {
+                let lang = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()).and_then(|e| e.get_attribute("lang"));
+                lang.as_deref().and_then(Locale::from_tag).unwrap_or_default()
+            })
+        })
     }
 }
 

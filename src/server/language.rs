@@ -42,8 +42,8 @@ pub fn cookie(locale: Locale, secure: bool) -> HeaderValue {
         .expect("a language tag and fixed attributes make a valid header value")
 }
 
-/// The language of a request that is not a page (a download): the
-/// person's choice, else their browser's.
+/// The language of a request (a page, a download): the person's choice,
+/// else their browser's.
 pub fn of_request(headers: &axum::http::HeaderMap) -> Locale {
     let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     Locale::for_request(header(header::COOKIE), header(header::ACCEPT_LANGUAGE))
