@@ -69,11 +69,11 @@ impl AppError {
             Self::BadCredentials => t(Text::ProblemBadCredentials).into(),
             Self::SignInRequired => t(Text::ProblemSignInRequired).into(),
             Self::TooManyAttempts { wait_secs } => {
-                let wait = match *wait_secs {
-                    0 | 1 => t(Text::ProblemASecond).to_string(),
-                    secs @ 2..=59 => t_count(Text::ProblemSeconds, secs),
-                    60..=119 => t(Text::ProblemAMinute).to_string(),
-                    secs => t_count(Text::ProblemMinutes, secs.div_ceil(60)),
+                let wait = match Wait::of(*wait_secs) {
+                    Wait::ASecond => t(Text::ProblemASecond).to_string(),
+                    Wait::Seconds(n) => t_count(Text::ProblemSeconds, n),
+                    Wait::AMinute => t(Text::ProblemAMinute).to_string(),
+                    Wait::Minutes(n) => t_count(Text::ProblemMinutes, n),
                 };
                 t_with(Text::ProblemTooManyAttempts, &[("wait", &wait)])
             }
@@ -106,12 +106,32 @@ impl AppError {
     }
 }
 
+/// A wait as it is said: a second, some seconds, a minute, some minutes.
+enum Wait {
+    ASecond,
+    Seconds(u64),
+    AMinute,
+    Minutes(u64),
+}
+
+impl Wait {
+    fn of(secs: u64) -> Self {
+        match secs {
+            0 | 1 => Self::ASecond,
+            2..=59 => Self::Seconds(secs),
+            60..=119 => Self::AMinute,
+            _ => Self::Minutes(secs.div_ceil(60)),
+        }
+    }
+}
+
+/// The wait in English, for `Display` (logs and the API).
 fn wait_words(secs: u64) -> String {
-    match secs {
-        0 | 1 => "a second".into(),
-        2..=59 => format!("{secs} seconds"),
-        60..=119 => "a minute".into(),
-        _ => format!("{} minutes", secs.div_ceil(60)),
+    match Wait::of(secs) {
+        Wait::ASecond => "a second".into(),
+        Wait::Seconds(n) => format!("{n} seconds"),
+        Wait::AMinute => "a minute".into(),
+        Wait::Minutes(n) => format!("{n} minutes"),
     }
 }
 
