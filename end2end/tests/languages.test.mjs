@@ -85,6 +85,8 @@ describe('Huddle in Chinese', () => {
     // In the call: the status, the controls, chat, and the quality badge, in Chinese.
     await patient.page.getByText('与另外 1 人通话中。').waitFor();
     await patient.page.locator('.tile.remote .quality summary', { hasText: /^连接：(良好|一般)$/ }).waitFor({ timeout: 15_000 });
+    // Styles read the grade by a name that does not change with the language.
+    assert.match(await patient.page.locator('.tile.remote .quality').getAttribute('data-grade'), /^(good|fair)$/);
     await patient.page.getByRole('button', { name: /^聊天/ }).click();
     await patient.page.getByLabel('发给所有人的消息').fill('医生您好，我能听见您。');
     await patient.page.getByRole('button', { name: '发送', exact: true }).click();

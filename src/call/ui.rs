@@ -245,6 +245,16 @@ pub enum Grade {
 }
 
 impl Grade {
+    /// Its name for styles (`data-grade`), the same in every language.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Good => "good",
+            Self::Fair => "fair",
+            Self::Poor => "poor",
+        }
+    }
+
     /// Poor with a round trip over 400 ms, over 8 % of packets lost or a
     /// video freeze in the last interval; fair over 200 ms or 2 %.
     pub fn of(rtt_ms: Option<u32>, loss_pct: f32, froze: bool) -> Self {

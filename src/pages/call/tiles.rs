@@ -101,7 +101,8 @@ pub(super) fn RemoteTile(ui: CallUi, id: ParticipantId, name: DisplayName) -> im
 pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
     let quality = move || ui.quality.with(|all| all.get(&id).cloned().unwrap_or_default());
     let summary = move || t_with(Text::TileConnection, &[("grade", grade_word(quality().grade))]);
-    let grade = move || grade_word(quality().grade);
+    // Styled by a name that is the same in every language.
+    let grade = move || quality().grade.as_str();
     let figures = move || {
         let q = quality();
         let rtt = q.rtt_ms.map_or_else(|| t(Text::TileNotMeasured).to_string(), |ms| t_with(Text::TileMilliseconds, &[("ms", &ms.to_string())]));
