@@ -5,12 +5,14 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Problem;
+
 /// What went wrong, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// A form field is invalid (422); shown next to `field`.
-    #[error("{message}")]
-    Invalid { field: String, message: String },
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: Problem },
     /// Sign-in failed (401). One message whether or not the account exists.
     #[error("That email and password do not match an account. Please try again.")]
     BadCredentials,
@@ -39,14 +41,14 @@ impl AppError {
     }
 
     /// An invalid value for the form field named `field`.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), message: message.into() }
+    pub fn invalid(field: &str, problem: Problem) -> Self {
+        Self::Invalid { field: field.into(), problem }
     }
 
     /// The message for `field`, if this error is about that field.
     pub fn for_field(&self, field: &str) -> Option<String> {
         match self {
-            Self::Invalid { field: f, message } if f == field => Some(message.clone()),
+            Self::Invalid { field: f, problem } if f == field => Some(problem.words()),
             _ => None,
         }
     }
@@ -65,7 +67,7 @@ impl AppError {
     pub fn words(&self) -> String {
         use crate::i18n::{t, t_count, t_with, Text};
         match self {
-            Self::Invalid { message, .. } => message.clone(),
+            Self::Invalid { problem, .. } => problem.words(),
             Self::BadCredentials => t(Text::ProblemBadCredentials).into(),
             Self::SignInRequired => t(Text::ProblemSignInRequired).into(),
             Self::TooManyAttempts { wait_secs } => {
@@ -106,6 +108,39 @@ impl AppError {
     }
 }
 
+impl Problem {
+    /// Why the value was refused, in the page's language.
+    pub fn words(&self) -> String {
+        use crate::i18n::{t, t_count, t_with, Text};
+        let range = |text, min: &u32, max: &u32| t_with(text, &[("min", &min.to_string()), ("max", &max.to_string())]);
+        match self {
+            Self::Missing => t(Text::InvalidMissing).into(),
+            Self::TooLong { max } => t_count(Text::InvalidTooLong, u64::from(*max)),
+            Self::PasswordTooShort { min } => t_count(Text::InvalidPasswordTooShort, u64::from(*min)),
+            Self::CommonPassword => t(Text::InvalidCommonPassword).into(),
+            Self::WrongPassword => t(Text::InvalidWrongPassword).into(),
+            Self::EmailShape => t(Text::InvalidEmailShape).into(),
+            Self::NotAJoinLink => t(Text::InvalidNotAJoinLink).into(),
+            Self::UnknownKind => t(Text::InvalidUnknownKind).into(),
+            Self::UnknownLanguage => t(Text::InvalidUnknownLanguage).into(),
+            Self::DateShape => t(Text::InvalidDateShape).into(),
+            Self::TimeShape => t(Text::InvalidTimeShape).into(),
+            Self::UnknownTimeZone => t(Text::InvalidUnknownTimeZone).into(),
+            Self::NoSuchLocalTime => t(Text::InvalidNoSuchLocalTime).into(),
+            Self::LengthOutOfRange { max } => t_count(Text::InvalidLengthOutOfRange, u64::from(*max)),
+            Self::WeeksOutOfRange { min, max } => range(Text::InvalidWeeksOutOfRange, min, max),
+            Self::UnknownRepeat => t(Text::InvalidUnknownRepeat).into(),
+            Self::InThePast => t(Text::InvalidInThePast).into(),
+            Self::Overlaps { title, when } => t_with(Text::InvalidOverlaps, &[("title", title), ("when", when)]),
+            Self::LobbyRequired => t(Text::InvalidLobbyRequired).into(),
+            Self::PasscodeLength { min, max } => range(Text::InvalidPasscodeLength, min, max),
+            Self::SizeOutOfRange { min, max } => range(Text::InvalidSizeOutOfRange, min, max),
+            Self::NotConfirmed => t(Text::InvalidNotConfirmed).into(),
+            Self::NoRelay => t(Text::InvalidNoRelay).into(),
+        }
+    }
+}
+
 /// A wait as it is said: a second, some seconds, a minute, some minutes.
 enum Wait {
     ASecond,
@@ -140,7 +175,7 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::MissingArg(field) => Self::invalid(&field, "Please fill in this field."),
+            ServerFnErrorErr::MissingArg(field) => Self::invalid(&field, Problem::Missing),
             other => Self::Request(other.to_string()),
         }
     }

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::domain::Problem;
 use crate::error::AppError;
 
 /// The signed-in person, as pages show them.
@@ -17,6 +19,8 @@ pub struct SignedInUser {
 pub struct SecurityEvent {
     /// UTC, RFC 3339.
     pub at: String,
+    /// The same in Unix milliseconds, for the page to say in the reader's zone.
+    pub at_ms: Option<i64>,
     /// e.g. `sign_in`.
     pub action: String,
     /// `success` or `failure`.
@@ -32,7 +36,7 @@ pub struct SecurityEvent {
 pub async fn sign_up(email: String, display_name: String, password: String) -> Result<(), AppError> {
     use crate::domain::{DisplayName, Email, Password};
     use crate::server::accounts;
-    use crate::server::password::{is_common, COMMON_PASSWORD};
+    use crate::server::password::is_common;
     super::context::keep_typed(&[("email", &email), ("display_name", &display_name)]);
     super::context::finish::<SignUp>(
         "/signup",
@@ -41,7 +45,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
             let display_name = DisplayName::parse(&display_name).map_err(|m| AppError::invalid("display_name", m))?;
             let password = Password::parse(password).map_err(|m| AppError::invalid("password", m))?;
             if is_common(&password) {
-                return Err(AppError::invalid("password", COMMON_PASSWORD));
+                return Err(AppError::invalid("password", Problem::CommonPassword));
             }
             let (state, _) = super::context::request().await?;
             let client = super::context::client_addr().await;
@@ -164,7 +168,13 @@ pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
             let recorded = audit::recent_for_account(&state.db, account.id, 20).await?;
             Ok(recorded
                 .into_iter()
-                .map(|audit::Recorded { at, action, outcome, client_addr }| SecurityEvent { at, action, outcome, client_addr })
+                .map(|audit::Recorded { at, action, outcome, client_addr }| SecurityEvent {
+                    at_ms: at.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond()),
+                    at,
+                    action,
+                    outcome,
+                    client_addr,
+                })
                 .collect())
         }
         .await,
@@ -188,7 +198,7 @@ async fn confirm_password(
     if !crate::server::accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
         check.failed(std::time::Instant::now());
         audit::record(&state.db, Event::by(account.id, action, false, client)).await?;
-        return Err(AppError::invalid(field, "That is not your current password."));
+        return Err(AppError::invalid(field, Problem::WrongPassword));
     }
     check.succeeded();
     Ok(())
@@ -210,7 +220,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
             confirm_password(&state, &account, client, current_password, Action::PasswordChange, "current_password").await?;
             let new_password = Password::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
             if crate::server::password::is_common(&new_password) {
-                return Err(AppError::invalid("new_password", crate::server::password::COMMON_PASSWORD));
+                return Err(AppError::invalid("new_password", Problem::CommonPassword));
             }
             let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
             audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
@@ -261,7 +271,7 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
 /// account's other browsers take it at their next sign-in).
 #[server(prefix = "/api", endpoint = "set_language")]
 pub async fn set_language(language: String) -> Result<(), AppError> {
-    use crate::i18n::{Locale, Text};
+    use crate::i18n::Locale;
     use crate::server::accounts;
     super::context::finish::<SetLanguage>(
         "/account",
@@ -269,7 +279,7 @@ pub async fn set_language(language: String) -> Result<(), AppError> {
             let (state, session) = super::context::request().await?;
             let account = session.require_account(&state).await?;
             let Some(locale) = Locale::from_tag(&language) else {
-                return Err(AppError::invalid("language", crate::i18n::t(Text::AccountLanguageUnknown)));
+                return Err(AppError::invalid("language", Problem::UnknownLanguage));
             };
             accounts::set_language(&state.db, account.id, locale).await?;
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -13,13 +13,13 @@ impl ChatText {
     pub const MAX_CHARS: usize = 2000;
 
     /// Cleans and checks a message typed by a person.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, super::Problem> {
         let trimmed = text_with_lines(raw);
         if trimmed.is_empty() {
-            return Err("Please type a message.".into());
+            return Err(super::Problem::Missing);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(format!("A message must be at most {} characters.", Self::MAX_CHARS));
+            return Err(super::Problem::too_long(Self::MAX_CHARS));
         }
         Ok(Self(trimmed))
     }
@@ -30,8 +30,8 @@ impl ChatText {
 }
 
 impl TryFrom<String> for ChatText {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
+    type Error = super::Problem;
+    fn try_from(raw: String) -> Result<Self, super::Problem> {
         Self::parse(&raw)
     }
 }

@@ -12,8 +12,8 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 64;
 
     /// Trims and checks a name typed by a person.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        short_text(raw, Self::MAX_CHARS, "a display name").map(Self)
+    pub fn parse(raw: &str) -> Result<Self, super::Problem> {
+        short_text(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -40,8 +40,8 @@ impl DisplayName {
 }
 
 impl TryFrom<String> for DisplayName {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
+    type Error = super::Problem;
+    fn try_from(raw: String) -> Result<Self, super::Problem> {
         Self::parse(&raw)
     }
 }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::text::is_forbidden;
+use super::Problem;
 
 /// An email address used to sign in, stored lower-cased so that
 /// `Ada@Example.org` and `ada@example.org` are one account.
@@ -13,14 +14,14 @@ impl Email {
 
     /// Checks the shape of an address: one `@`, a non-empty local part, and
     /// a domain with a dot. Whether it receives mail is not our business here.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
-            return Err("Please enter your email address.".into());
+            return Err(Problem::Missing);
         }
-        let invalid = || Err("Please enter an email address like name@example.org.".into());
+        let invalid = || Err(Problem::EmailShape);
         if email.chars().count() > Self::MAX_CHARS {
-            return Err(format!("An email address must be at most {} characters.", Self::MAX_CHARS));
+            return Err(Problem::too_long(Self::MAX_CHARS));
         }
         if email.chars().any(|c| c.is_whitespace() || is_forbidden(c)) {
             return invalid();

@@ -12,13 +12,13 @@ impl Password {
     /// bounded so hashing cost stays bounded.
     pub const MAX_CHARS: usize = 1024;
 
-    pub fn parse(raw: String) -> Result<Self, String> {
+    pub fn parse(raw: String) -> Result<Self, super::Problem> {
         let len = raw.chars().count();
         if len < Self::MIN_CHARS {
-            return Err(format!("Please choose a password of at least {} characters.", Self::MIN_CHARS));
+            return Err(super::Problem::PasswordTooShort { min: Self::MIN_CHARS as u32 });
         }
         if len > Self::MAX_CHARS {
-            return Err(format!("A password must be at most {} characters.", Self::MAX_CHARS));
+            return Err(super::Problem::too_long(Self::MAX_CHARS));
         }
         Ok(Self(raw))
     }

@@ -32,8 +32,8 @@ impl RoomKind {
     pub const ALL: [RoomKind; 3] = [RoomKind::Meeting, RoomKind::Consultation, RoomKind::Class];
 
     /// Reads a kind as forms and the database spell it.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == raw.trim()).ok_or_else(|| "Choose a meeting, a consultation or a class.".to_string())
+    pub fn parse(raw: &str) -> Result<Self, super::Problem> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw.trim()).ok_or(super::Problem::UnknownKind)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -11,8 +11,8 @@ impl RoomName {
     pub const MAX_CHARS: usize = 80;
 
     /// Trims and checks a room name typed by a host.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        short_text(raw, Self::MAX_CHARS, "a room name").map(Self)
+    pub fn parse(raw: &str) -> Result<Self, super::Problem> {
+        short_text(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -14,19 +14,19 @@ impl RoomSlug {
     pub const CHARS: usize = 24;
 
     /// Checks that `raw` has the shape of a slug we could have issued.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, super::Problem> {
         let ok = raw.len() == Self::CHARS && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err("This is not a valid join link.".into())
+            Err(super::Problem::NotAJoinLink)
         }
     }
 
     /// The slug in a join link as a person pastes it: the whole link
     /// (`https://huddle.example/r/{slug}`, with or without a query or a
     /// trailing slash, surrounded by spaces) or the slug alone.
-    pub fn from_link(pasted: &str) -> Result<Self, String> {
+    pub fn from_link(pasted: &str) -> Result<Self, super::Problem> {
         let pasted = pasted.trim();
         let after = pasted.rsplit_once("/r/").map_or(pasted, |(_, rest)| rest);
         let slug = after.split(['?', '#', '/']).next().unwrap_or_default();
@@ -39,8 +39,8 @@ impl RoomSlug {
 }
 
 impl TryFrom<String> for RoomSlug {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
+    type Error = super::Problem;
+    fn try_from(raw: String) -> Result<Self, super::Problem> {
         Self::parse(&raw)
     }
 }

@@ -20,17 +20,16 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Strips forbidden characters from `raw`, trims it and checks that
-/// 1..=`max` characters remain. `what` names the value in the message a
-/// person sees.
-pub(crate) fn short_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
+/// 1..=`max` characters remain.
+pub(crate) fn short_text(raw: &str, max: usize) -> Result<String, super::Problem> {
     let cleaned: String = raw.chars().filter(|c| !is_forbidden(*c)).collect();
     let trimmed = cleaned.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
     // Two zero-width spaces are no name: something must show.
     if !trimmed.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
-        return Err(format!("Please enter {what}."));
+        return Err(super::Problem::Missing);
     }
     if trimmed.chars().count() > max {
-        return Err(format!("{} must be at most {max} characters.", capitalise(what)));
+        return Err(super::Problem::too_long(max));
     }
     Ok(trimmed.to_string())
 }
@@ -42,15 +41,6 @@ pub(crate) fn text_with_lines(raw: &str) -> String {
     cleaned.trim().to_string()
 }
 
-fn capitalise(what: &str) -> String {
-    let what = what.strip_prefix("a ").or_else(|| what.strip_prefix("an ")).unwrap_or(what);
-    let mut chars = what.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,9 +48,9 @@ mod tests {
     #[test]
     fn text_must_show_at_least_one_character() {
         for invisible in ["\u{200B}\u{200B}", " \u{FEFF} ", "\u{3164}", "\u{2800}\u{00AD}"] {
-            assert!(short_text(invisible, 64, "a name").is_err(), "{invisible:?}");
+            assert!(short_text(invisible, 64).is_err(), "{invisible:?}");
         }
-        assert_eq!(short_text("\u{200B}Ada\u{200B}", 64, "a name").unwrap(), "Ada");
-        assert_eq!(short_text("A\u{200D}B", 64, "a name").unwrap(), "A\u{200D}B", "joiners inside are kept (emoji need them)");
+        assert_eq!(short_text("\u{200B}Ada\u{200B}", 64).unwrap(), "Ada");
+        assert_eq!(short_text("A\u{200D}B", 64).unwrap(), "A\u{200D}B", "joiners inside are kept (emoji need them)");
     }
 }

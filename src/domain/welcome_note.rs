@@ -11,13 +11,13 @@ impl WelcomeNote {
     pub const MAX_CHARS: usize = 500;
 
     /// Cleans and checks a note typed by a host; a blank one is no note.
-    pub fn parse(raw: &str) -> Result<Option<Self>, String> {
+    pub fn parse(raw: &str) -> Result<Option<Self>, super::Problem> {
         let trimmed = text_with_lines(raw);
         if trimmed.is_empty() {
             return Ok(None);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(format!("A welcome note can be up to {} characters.", Self::MAX_CHARS));
+            return Err(super::Problem::too_long(Self::MAX_CHARS));
         }
         Ok(Some(Self(trimmed)))
     }
@@ -45,6 +45,6 @@ mod tests {
     #[test]
     fn a_note_of_501_characters_is_refused_and_500_accepted() {
         assert!(WelcomeNote::parse(&"é".repeat(500)).unwrap().is_some());
-        assert_eq!(WelcomeNote::parse(&"é".repeat(501)), Err("A welcome note can be up to 500 characters.".into()));
+        assert_eq!(WelcomeNote::parse(&"é".repeat(501)), Err(crate::domain::Problem::TooLong { max: 500 }));
     }
 }

@@ -154,9 +154,6 @@ pub fn is_common(password: &Password) -> bool {
     common.contains(password.expose().to_lowercase().as_str())
 }
 
-/// The message for a password that [`is_common`].
-pub const COMMON_PASSWORD: &str = "This password is one of the most common ones, so it is easy to guess. Please choose another.";
-
 /// A hash of a random password, made once, for unknown accounts.
 fn dummy_hash(memory: &mut Vec<Block>) -> Result<String, AppError> {
     static DUMMY: OnceLock<String> = OnceLock::new();

@@ -39,7 +39,7 @@ async fn invalid_sign_up_fields_get_a_message_for_that_field_and_nothing_is_save
         assert_eq!(response.status(), 422, "{field}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["Invalid"]["field"], field, "{body}");
-        assert!(body["Invalid"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["Invalid"]["problem"]["code"].as_str().is_some_and(|code| !code.is_empty()), "{body}");
     }
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);

@@ -59,7 +59,7 @@ async fn each_kind_brings_its_defaults_and_the_host_may_change_them() {
     let id = consultation["id"].to_string();
     let off = host.call("set_room_lobby", &[("room", &id)]).await;
     assert_eq!(off.status(), 422);
-    assert!(off.text().await.unwrap().contains("always has a lobby"));
+    assert!(off.text().await.unwrap().contains(r#""code":"lobby_required""#));
     // Making it a meeting brings a meeting's defaults, and the lobby may go.
     let changed: serde_json::Value = host.call("set_room_kind", &[("room", &id), ("kind", "meeting")]).await.json().await.unwrap();
     assert_eq!((changed["kind"].as_str(), changed["lobby"].as_bool()), (Some("meeting"), Some(false)));

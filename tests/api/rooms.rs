@@ -243,7 +243,7 @@ async fn a_welcome_note_too_long_is_refused_with_its_reason_and_nobody_else_may_
     let long = "a".repeat(501);
     let response = host.call("set_room_greeting", &[("room", &id), ("welcome_note", &long)]).await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("A welcome note can be up to 500 characters."));
+    assert!(response.text().await.unwrap().contains(r#""problem":{"code":"too_long","max":500}"#));
     let other = app.host("bo@example.org", "Bo").await;
     let response = other.call("set_room_greeting", &[("room", &id), ("show_host_name", "on"), ("welcome_note", "Hi")]).await;
     assert_eq!(response.status(), 404);

@@ -31,7 +31,7 @@ pub(super) fn PreJoin(ui: CallUi, invitation: RoomInvitation, hydrated: RwSignal
                 #[cfg(not(feature = "hydrate"))]
                 let _ = (name, &slug, passcode, invitation_keep_alive);
             }
-            Err(message) => name_error.set(Some(message)),
+            Err(problem) => name_error.set(Some(problem.words())),
         }
     };
     let media_status = move || match ui.media.get() {
