@@ -31,8 +31,15 @@ mod context {
         provide_context(Typed(fields.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()));
     }
 
-    /// The shared state and the caller's session.
+    /// The shared state and the caller's session. A call from a form or a
+    /// script (not from a page being rendered) gets the caller's language
+    /// here, for what it says (`i18n::t`).
     pub async fn request() -> Result<(AppState, UserSession), AppError> {
+        if use_context::<crate::i18n::Locale>().is_none() {
+            if let Some(parts) = use_context::<http::request::Parts>() {
+                provide_context(crate::server::language::of_request(&parts.headers));
+            }
+        }
         let state = use_context::<AppState>().ok_or_else(|| AppError::internal("server function context", "AppState missing"))?;
         let session = leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| AppError::internal("server function context", e))?;
         Ok((state, UserSession(session)))

@@ -15,9 +15,8 @@ use crate::error::AppError;
 pub struct SessionSummary {
     pub id: i64,
     pub title: String,
-    /// The next meeting (or the last, if all are over), described in the
-    /// session's own time zone.
-    pub when: String,
+    /// The next meeting (or the last, if all are over).
+    pub when: Option<When>,
     /// "Weekly, 6 times", for a series.
     pub repeats: Option<String>,
     pub note: String,
@@ -31,6 +30,27 @@ pub struct SessionSummary {
     pub attendance: String,
 }
 
+/// When a meeting is: its start and end (Unix ms), for the browser to say
+/// in the reader's own time zone, and `text`, the same in the session's
+/// zone and the page's language, for a page without JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct When {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+#[cfg(feature = "ssr")]
+impl When {
+    fn of(meeting: &crate::server::schedule::Occurrence) -> Self {
+        When {
+            start_ms: meeting.start.timestamp().as_millisecond(),
+            end_ms: meeting.end.timestamp().as_millisecond(),
+            text: crate::server::schedule::describe(meeting, crate::i18n::locale()),
+        }
+    }
+}
+
 /// A meeting coming up in one of the host's rooms, for the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upcoming {
@@ -39,7 +59,7 @@ pub struct Upcoming {
     pub room_name: String,
     pub join_link: String,
     pub slug: String,
-    pub when: String,
+    pub when: When,
     /// Starts or runs today (in the session's time zone).
     pub today: bool,
     pub calendar: String,
@@ -147,7 +167,7 @@ pub async fn upcoming_sessions() -> Result<Vec<Upcoming>, AppError> {
                         room_name: room.name.clone(),
                         join_link: format!("{}/r/{}", state.public_origin, room.slug),
                         slug: room.slug.to_string(),
-                        when: schedule::describe(&next),
+                        when: When::of(&next),
                         today: next.start.date() == today || (next.start.timestamp() <= now),
                         calendar: calendar_path(&session),
                     },
@@ -167,14 +187,13 @@ fn calendar_path(session: &crate::server::schedule::ScheduledSession) -> String 
 
 #[cfg(feature = "ssr")]
 fn summarise(session: &crate::server::schedule::ScheduledSession, now: jiff::Timestamp) -> SessionSummary {
-    use crate::server::schedule;
     let next = session.next(now);
     let shown = next.clone().or_else(|| session.occurrences().pop());
     SessionSummary {
         id: session.id,
         title: session.title.clone(),
-        when: shown.as_ref().map(schedule::describe).unwrap_or_default(),
-        repeats: (session.occurrences > 1).then(|| format!("Weekly, {} times", session.occurrences)),
+        when: shown.as_ref().map(When::of),
+        repeats: (session.occurrences > 1).then(|| crate::i18n::t_count(crate::i18n::Text::SessionsWeekly, session.occurrences as u64)),
         note: session.note.clone(),
         over: next.is_none(),
         calendar: calendar_path(session),

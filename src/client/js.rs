@@ -58,14 +58,31 @@ fn locale_string(at_ms: f64, options: &[(&str, &str)]) -> Option<String> {
     call_method(&date, "toLocaleString", &[language, settings.into()])?.as_string()
 }
 
+/// A meeting from `from_ms` to `to_ms` as the page's language writes a
+/// range in the browser's time zone ("Tue, 1 Dec 2026, 09:00 – 09:45",
+/// "2026年12月1日周二 09:00–09:45").
+fn locale_range(from_ms: f64, to_ms: f64) -> Option<String> {
+    let settings = js_sys::Object::new();
+    for (name, value) in
+        [("weekday", "short"), ("day", "numeric"), ("month", "short"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")]
+    {
+        js_sys::Reflect::set(&settings, &JsValue::from_str(name), &JsValue::from_str(value)).ok()?;
+    }
+    let language = js_sys::Array::of1(&JsValue::from_str(crate::i18n::locale().tag()));
+    let format = js_sys::Intl::DateTimeFormat::new(&language, &settings);
+    let (from, to) = (js_sys::Date::new(&JsValue::from_f64(from_ms)), js_sys::Date::new(&JsValue::from_f64(to_ms)));
+    call_method(&format, "formatRange", &[from.into(), to.into()])?.as_string()
+}
+
 /// A date and time, e.g. "Tuesday, 1 December 2026 at 09:00".
 pub fn local_time(at_ms: i64) -> Option<String> {
     locale_string(at_ms as f64, &[("dateStyle", "full"), ("timeStyle", "short")])
 }
 
 /// Times on server-rendered pages in the reader's own zone: the server does
-/// not know it, so it writes UTC, and this rewrites each `<time
-/// data-at-ms>` ("1 Dec 2026, 09:00"), keeping the UTC text as a tooltip,
+/// not know it, so it writes UTC or the session's zone, and this rewrites
+/// each `<time data-at-ms>` ("1 Dec 2026, 09:00"; a range with
+/// `data-end-ms`), keeping the server's text as a tooltip,
 /// and gives an untouched time zone field (marked by `#zone-from-browser`)
 /// the browser's zone. Run on every page once the WASM loads (no island of
 /// its own: each island costs the bundle about 1.5 KB). Without JavaScript
@@ -76,7 +93,12 @@ pub fn localise_page() {
         for i in 0..times.length() {
             let Some(time) = times.get(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
             let Some(at) = time.get_attribute("data-at-ms").and_then(|ms| ms.parse::<i64>().ok()) else { continue };
-            if let Some(local) = locale_string(at as f64, &[("dateStyle", "medium"), ("timeStyle", "short")]) {
+            let end = time.get_attribute("data-end-ms").and_then(|ms| ms.parse::<i64>().ok());
+            let local = match end {
+                Some(end) => locale_range(at as f64, end as f64),
+                None => locale_string(at as f64, &[("dateStyle", "medium"), ("timeStyle", "short")]),
+            };
+            if let Some(local) = local {
                 let _ = time.set_attribute("title", &time.text_content().unwrap_or_default());
                 time.set_text_content(Some(&local));
             }

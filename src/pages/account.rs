@@ -80,11 +80,11 @@ pub fn AccountPage() -> impl IntoView {
                             </ActionForm>
                             <h2>{t(Text::AccountEventsHeading)}</h2>
                             <table class="events">
-                                <thead><tr><th scope="col">{t(Text::AccountWhenUtc)}</th><th scope="col">{t(Text::AccountWhat)}</th><th scope="col">{t(Text::AccountResult)}</th><th scope="col">{t(Text::AccountFrom)}</th></tr></thead>
+                                <thead><tr><th scope="col">{t(Text::AccountWhen)}</th><th scope="col">{t(Text::AccountWhat)}</th><th scope="col">{t(Text::AccountResult)}</th><th scope="col">{t(Text::AccountFrom)}</th></tr></thead>
                                 <tbody>
                                     {events.into_iter().map(|e| view! {
                                         <tr>
-                                            <td>{e.at.replace('T', " ").trim_end_matches('Z').chars().take(19).collect::<String>()}</td>
+                                            <td><time data-at-ms=e.at_ms>{format!("{} UTC", e.at.replace('T', " ").trim_end_matches('Z').chars().take(16).collect::<String>())}</time></td>
                                             <td>{describe(&e.action, &e.outcome)}</td>
                                             <td>{t(if e.outcome == "success" { Text::AccountSucceeded } else { Text::AccountFailed })}</td>
                                             <td>{e.client_addr.unwrap_or_else(|| "—".into())}</td>

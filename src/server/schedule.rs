@@ -3,13 +3,14 @@
 //! instants with `jiff`, so a weekly 09:00 stays 09:00 across daylight-saving
 //! changes.
 
-use crate::domain::AccountId;
+use crate::domain::{AccountId, Problem};
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
 use sqlx::SqlitePool;
 
 use crate::error::AppError;
+use crate::i18n::{fill, Locale, Text};
 
 /// Longest session, in minutes.
 pub const MAX_MINUTES: i64 = 24 * 60;
@@ -67,25 +68,25 @@ pub struct Occurrence {
     pub end: Zoned,
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::invalid(field, message)
+fn invalid(field: &str, problem: Problem) -> AppError {
+    AppError::invalid(field, problem)
 }
 
 /// Checks the form; `now` decides what counts as the past.
 pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
-    let title = crate::domain::text::short_text(&request.title, TITLE_CHARS, "a title").map_err(|m| invalid("title", &m))?;
-    let date: Date = request.date.trim().parse().map_err(|_| invalid("date", "Please enter a date, such as 2026-12-01."))?;
-    let time: Time = request.time.trim().parse().map_err(|_| invalid("time", "Please enter a time, such as 09:30."))?;
+    let title = crate::domain::text::short_text(&request.title, TITLE_CHARS).map_err(|p| invalid("title", p))?;
+    let date: Date = request.date.trim().parse().map_err(|_| invalid("date", Problem::DateShape))?;
+    let time: Time = request.time.trim().parse().map_err(|_| invalid("time", Problem::TimeShape))?;
     let zone_name = request.time_zone.trim();
-    let zone = TimeZone::get(zone_name).map_err(|_| invalid("time_zone", "Please choose a time zone from the list, such as Europe/Berlin."))?;
-    let start = DateTime::from_parts(date, time).to_zoned(zone).map_err(|_| invalid("date", "That date and time do not exist in this time zone."))?;
+    let zone = TimeZone::get(zone_name).map_err(|_| invalid("time_zone", Problem::UnknownTimeZone))?;
+    let start = DateTime::from_parts(date, time).to_zoned(zone).map_err(|_| invalid("date", Problem::NoSuchLocalTime))?;
     let duration_minutes: i64 = request
         .duration_minutes
         .trim()
         .parse()
         .ok()
         .filter(|m| (1..=MAX_MINUTES).contains(m))
-        .ok_or_else(|| invalid("duration_minutes", "The length must be 1 to 1,440 minutes."))?;
+        .ok_or_else(|| invalid("duration_minutes", Problem::LengthOutOfRange { max: MAX_MINUTES as u32 }))?;
     let occurrences = match request.repeat.trim() {
         "" | "once" => 1,
         "weekly" => request
@@ -94,23 +95,23 @@ pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
             .parse()
             .ok()
             .filter(|w| (2..=MAX_WEEKS).contains(w))
-            .ok_or_else(|| invalid("weeks", "A weekly series runs for 2 to 52 weeks."))?,
-        _ => return Err(invalid("repeat", "Choose once or weekly.")),
+            .ok_or_else(|| invalid("weeks", Problem::WeeksOutOfRange { min: 2, max: MAX_WEEKS as u32 }))?,
+        _ => return Err(invalid("repeat", Problem::UnknownRepeat)),
     };
-    let note = clean_note(&request.note).map_err(|m| invalid("note", &m))?;
+    let note = clean_note(&request.note).map_err(|p| invalid("note", p))?;
     if start.timestamp() <= now {
-        return Err(invalid("date", "That time has passed. Please choose a time in the future."));
+        return Err(invalid("date", Problem::InThePast));
     }
     Ok(Plan { title, start, duration_minutes, note, occurrences })
 }
 
 /// A note for the guest: may be empty, line breaks kept, at most 1,000
 /// characters, control and bidi-override characters removed.
-fn clean_note(raw: &str) -> Result<String, String> {
+fn clean_note(raw: &str) -> Result<String, Problem> {
     let cleaned: String = raw.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || !crate::domain::text::is_forbidden(*c)).collect();
     let trimmed = cleaned.trim();
     if trimmed.chars().count() > NOTE_CHARS {
-        return Err(format!("The note must be at most {NOTE_CHARS} characters."));
+        return Err(Problem::too_long(NOTE_CHARS));
     }
     Ok(trimmed.to_string())
 }
@@ -155,11 +156,65 @@ pub fn first_clash<'a>(plan: &Plan, existing: &'a [ScheduledSession]) -> Option<
     })
 }
 
-/// "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)".
-pub fn describe(occurrence: &Occurrence) -> String {
-    let zone = occurrence.start.time_zone().iana_name().unwrap_or("UTC");
-    let end_format = if occurrence.start.date() == occurrence.end.date() { "%H:%M" } else { "%a %-d %b, %H:%M" };
-    format!("{}–{} ({zone})", occurrence.start.strftime("%a %-d %b %Y, %H:%M"), occurrence.end.strftime(end_format))
+/// A meeting as a person reads it in `locale`, in the session's own time
+/// zone: "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)",
+/// "2026年12月1日（周二）09:00–09:45（Europe/Berlin）".
+pub fn describe(occurrence: &Occurrence, locale: Locale) -> String {
+    let (start, end) = (&occurrence.start, &occurrence.end);
+    let zone = start.time_zone().iana_name().unwrap_or("UTC");
+    let (weekday, month) = (weekday_text(start.weekday()), month_text(start.month()));
+    let (day, year, from, to) =
+        (start.day().to_string(), start.year().to_string(), start.strftime("%H:%M").to_string(), end.strftime("%H:%M").to_string());
+    let mut values = vec![
+        ("weekday", locale.text(weekday)),
+        ("day", &day),
+        ("month", locale.text(month)),
+        ("year", &year),
+        ("start", &from),
+        ("end", &to),
+        ("zone", zone),
+    ];
+    if start.date() == end.date() {
+        return fill(locale.text(Text::DatesMeeting), &values);
+    }
+    let end_day = end.day().to_string();
+    values.extend([
+        ("end_weekday", locale.text(weekday_text(end.weekday()))),
+        ("end_day", &end_day),
+        ("end_month", locale.text(month_text(end.month()))),
+    ]);
+    fill(locale.text(Text::DatesMeetingOvernight), &values)
+}
+
+fn weekday_text(day: jiff::civil::Weekday) -> Text {
+    use jiff::civil::Weekday;
+    match day {
+        Weekday::Monday => Text::DatesMon,
+        Weekday::Tuesday => Text::DatesTue,
+        Weekday::Wednesday => Text::DatesWed,
+        Weekday::Thursday => Text::DatesThu,
+        Weekday::Friday => Text::DatesFri,
+        Weekday::Saturday => Text::DatesSat,
+        Weekday::Sunday => Text::DatesSun,
+    }
+}
+
+fn month_text(month: i8) -> Text {
+    const MONTHS: [Text; 12] = [
+        Text::DatesJan,
+        Text::DatesFeb,
+        Text::DatesMar,
+        Text::DatesApr,
+        Text::DatesMay,
+        Text::DatesJun,
+        Text::DatesJul,
+        Text::DatesAug,
+        Text::DatesSep,
+        Text::DatesOct,
+        Text::DatesNov,
+        Text::DatesDec,
+    ];
+    MONTHS[(month.clamp(1, 12) - 1) as usize]
 }
 
 /// Whether a guest may come in through a room's join link at some moment.
@@ -222,7 +277,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Schedu
         .map_err(|e| AppError::internal("listing sessions failed", e))?;
     let existing = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     if let Some((other, meeting)) = first_clash(plan, &existing) {
-        return Err(invalid("date", &format!("This overlaps “{}” on {}. Choose another time.", other.title, describe(&meeting))));
+        return Err(invalid("date", Problem::Overlaps { title: other.title.clone(), when: describe(&meeting, crate::i18n::locale()) }));
     }
     let uid = format!("{}@huddle", crate::server::token::random_token::<18>());
     let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
@@ -331,7 +386,17 @@ mod tests {
         let plan = plan(&request("2026-12-01", "09:00", "Europe/Berlin", "45"), now()).unwrap();
         assert_eq!(plan.start.timestamp().to_string(), "2026-12-01T08:00:00Z");
         assert_eq!(plan.occurrences().len(), 1);
-        assert_eq!(describe(&plan.occurrences()[0]), "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)");
+        assert_eq!(describe(&plan.occurrences()[0], Locale::ENGLISH), "Tue 1 Dec 2026, 09:00–09:45 (Europe/Berlin)");
+        let zh = Locale::from_tag("zh-CN").unwrap();
+        assert_eq!(describe(&plan.occurrences()[0], zh), "2026年12月1日（周二）09:00–09:45（Europe/Berlin）");
+    }
+
+    #[test]
+    fn a_meeting_past_midnight_names_the_day_it_ends() {
+        let plan = plan(&request("2026-12-31", "23:30", "Asia/Shanghai", "60"), now()).unwrap();
+        assert_eq!(describe(&plan.occurrences()[0], Locale::ENGLISH), "Thu 31 Dec 2026, 23:30 – Fri 1 Jan, 00:30 (Asia/Shanghai)");
+        let zh = Locale::from_tag("zh-CN").unwrap();
+        assert_eq!(describe(&plan.occurrences()[0], zh), "2026年12月31日（周四）23:30 至 1月1日（周五）00:30（Asia/Shanghai）");
     }
 
     #[test]

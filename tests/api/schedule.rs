@@ -48,7 +48,7 @@ async fn a_scheduled_session_is_listed_for_its_room_and_on_the_dashboard() {
     .await;
     assert_eq!(response.status(), 200);
     let created: serde_json::Value = response.json().await.unwrap();
-    assert!(created["when"].as_str().unwrap().contains("09:00–09:45 (Europe/Berlin)"), "{created}");
+    assert!(created["when"]["text"].as_str().unwrap().contains("09:00–09:45 (Europe/Berlin)"), "{created}");
 
     let listed: Vec<serde_json::Value> = host.call("room_sessions", &[("room", &room.to_string())]).await.json().await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -130,7 +130,7 @@ async fn bad_schedules_get_a_clear_message_on_their_field_and_save_nothing() {
         assert_eq!(response.status(), 422, "{fields:?}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["Invalid"]["field"], field, "{fields:?}");
-        assert!(!body["Invalid"]["message"].as_str().unwrap().is_empty());
+        assert!(!body["Invalid"]["problem"]["code"].as_str().unwrap().is_empty());
     }
     assert_eq!(count(&app).await, 0);
 }
@@ -150,7 +150,9 @@ async fn overlapping_sessions_in_one_room_are_refused_but_other_rooms_are_free()
     let clash = schedule(&host, room, &with("Second", "09:30")).await;
     assert_eq!(clash.status(), 422);
     let body: serde_json::Value = clash.json().await.unwrap();
-    assert!(body["Invalid"]["message"].as_str().unwrap().contains("overlaps “First”"), "{body}");
+    let problem = &body["Invalid"]["problem"];
+    assert_eq!((problem["code"].as_str(), problem["title"].as_str()), (Some("overlaps"), Some("First")), "{body}");
+    assert!(problem["when"].as_str().unwrap().ends_with(", 09:00–10:00 (Europe/London)"), "said in the caller's language: {body}");
     // Back to back is fine, and so is the same time in another room.
     assert_eq!(schedule(&host, room, &with("Right after", "10:00")).await.status(), 200);
     let other = host.create_room("Other").await.id;
