@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::domain::Problem;
 use crate::domain::RoomKind;
 use crate::error::AppError;
 
@@ -261,7 +263,7 @@ pub async fn set_room_lobby(room: i64, #[server(default)] lobby: Option<String>)
             let owner = session.require_account(&state).await?;
             let on = lobby.as_deref() == Some("on");
             if !on && !rooms::find_owned(&state.db, owner.id, room).await?.kind.lobby_optional() {
-                return Err(AppError::invalid("lobby", "A consultation always has a lobby. To turn it off, make the room a meeting first."));
+                return Err(AppError::invalid("lobby", Problem::LobbyRequired));
             }
             let changed = rooms::set_lobby(&state.db, owner.id, room, on).await?;
             tracing::info!(account = %owner.id, room, lobby = on, "room lobby changed");
@@ -365,10 +367,7 @@ pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<S
             if on && !state.signaling.has_turn() {
                 // Someone else's room is not found, rather than refused.
                 rooms::find_owned(&state.db, owner.id, room).await?;
-                return Err(AppError::invalid(
-                    "relay_only",
-                    "This Huddle has no TURN relay set up, so calls could not connect this way. Ask whoever runs it to configure one.",
-                ));
+                return Err(AppError::invalid("relay_only", Problem::NoRelay));
             }
             let changed = rooms::set_relay_only(&state.db, owner.id, room, on).await?;
             tracing::info!(account = %owner.id, room, relay_only = on, "room network setting changed");
@@ -383,7 +382,8 @@ pub async fn set_room_privacy(room: i64, #[server(default)] relay_only: Option<S
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaySummary {
     pub name: String,
-    pub role: String,
+    /// Whether they joined as the host (else a guest).
+    pub host: bool,
     /// "2026-12-01 09:00 UTC" (the page shows it in the reader's zone).
     pub joined: String,
     pub left: Option<String>,
@@ -412,7 +412,7 @@ pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
                 .take(100)
                 .map(|s| StaySummary {
                     name: s.display_name,
-                    role: if s.host { "host" } else { "guest" }.into(),
+                    host: s.host,
                     joined: when(s.joined_at),
                     left: s.left_at.map(when),
                     joined_at_ms: s.joined_at.as_millisecond(),
@@ -438,7 +438,7 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
             } else {
                 let chars = passcode.chars().count();
                 if !(4..=32).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
-                    return Err(AppError::invalid("passcode", "A passcode is 4 to 32 characters, or leave it empty for none."));
+                    return Err(AppError::invalid("passcode", Problem::PasscodeLength { min: 4, max: 32 }));
                 }
                 Some(passcode.to_string())
             };
@@ -470,7 +470,7 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
                 .parse()
                 .ok()
                 .filter(|n| (2..=largest).contains(n))
-                .ok_or_else(|| AppError::invalid("max_participants", format!("A call takes 2 to {largest} people.")))?;
+                .ok_or_else(|| AppError::invalid("max_participants", Problem::SizeOutOfRange { min: 2, max: largest as u32 }))?;
             let owner = session.require_account(&state).await?;
             let changed = rooms::set_max_participants(&state.db, owner.id, room, max).await?;
             tracing::info!(account = %owner.id, room, max, "room size changed");
@@ -495,7 +495,7 @@ pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppEr
             // Ownership first: someone else's room is not found, confirmed or not.
             rooms::find_owned(&state.db, owner.id, room).await?;
             if confirm.as_deref() != Some("yes") {
-                return Err(AppError::invalid("confirm", "Tick the box to confirm: the room and its link will be gone for good."));
+                return Err(AppError::invalid("confirm", Problem::NotConfirmed));
             }
             rooms::delete(&state.db, owner.id, room).await?;
             state.signaling.close_room(RoomId(room));
@@ -579,7 +579,7 @@ pub async fn availability(state: &crate::server::state::AppState, room_id: i64) 
                 title,
                 opens_at_ms: opens.as_millisecond(),
                 starts_at_ms: next.start.timestamp().as_millisecond(),
-                starts_text: schedule::describe(&next),
+                starts_text: schedule::describe(&next, crate::i18n::locale()),
             }
         }
         Window::Ended(_) => Availability::Ended,

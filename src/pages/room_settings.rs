@@ -2,7 +2,7 @@
 //! link, delete it. Another account's room is "not found". Every form works
 //! without JavaScript (this page is not an island).
 
-use crate::i18n::{t, Text};
+use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -33,7 +33,7 @@ pub fn RoomSettingsPage() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=|| view! { <p role="status">"Loading the room…"</p> }>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::SettingsLoading)}</p> }>
             {move || Suspend::new(async move {
                 match room.await {
                     Ok(room) => view! { <Settings room rename new_link/> }.into_any(),
@@ -52,19 +52,22 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let query = use_query_map();
     // What was just saved, said in the section it belongs to.
     let saved_key = move || query.read().get("saved");
-    let saved = move || match saved_key().as_deref() {
-        Some("name") => Some("The room's new name is saved."),
-        Some("link") => Some("The room has a new join link. The old one no longer works."),
-        Some("session") => Some("The session is scheduled. Download its calendar file to send with the join link."),
-        Some("cancelled") => Some("The session is cancelled."),
-        Some("lobby") => Some("The lobby setting is saved."),
-        Some("passcode") => Some("The passcode setting is saved."),
-        Some("size") => Some("The room size is saved."),
-        Some("kind") => Some("The room's kind is saved, with its settings."),
-        Some("guests") => Some("What guests may do is saved. It holds from the next call."),
-        Some("privacy") => Some("The network setting is saved. It holds from the next call."),
-        Some("greeting") => Some("What guests see before you let them in is saved."),
-        _ => None,
+    let saved = move || {
+        match saved_key().as_deref() {
+            Some("name") => Some(Text::SettingsSavedName),
+            Some("link") => Some(Text::SettingsSavedLink),
+            Some("session") => Some(Text::SettingsSavedSession),
+            Some("cancelled") => Some(Text::SettingsSavedCancelled),
+            Some("lobby") => Some(Text::SettingsSavedLobby),
+            Some("passcode") => Some(Text::SettingsSavedPasscode),
+            Some("size") => Some(Text::SettingsSavedSize),
+            Some("kind") => Some(Text::SettingsSavedKind),
+            Some("guests") => Some(Text::SettingsSavedGuests),
+            Some("privacy") => Some(Text::SettingsSavedPrivacy),
+            Some("greeting") => Some(Text::SettingsSavedGreeting),
+            _ => None,
+        }
+        .map(t)
     };
     let saved_in = move |section: &'static str| move || (saved_key().as_deref().map(section_of) == Some(section)).then(saved).flatten();
     let (renamed, linked, deleted) = (outcome(rename), outcome(new_link), outcome(delete));
@@ -88,53 +91,50 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let greeting_id = id.clone();
     let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
-    let title = crate::pages::title_text(&format!("Settings of {name}"));
+    let title = crate::pages::title_text(&t_with(Text::RoomsSettingsOf, &[("room", &name)]));
     let schedule_link = room.join_link.clone();
     view! {
         <Title text=title/>
         <section class="card settings-top">
-            <p><A href="/rooms">"← Your rooms"</A></p>
+            <p><A href="/rooms">{t(Text::SettingsBack)}</A></p>
             <h1>{name.clone()}</h1>
-            <nav class="section-nav" aria-label="Sections of the settings">
-                <a href="#general">"General"</a>
-                <a href="#guests">"Guests"</a>
-                <a href="#schedule">"Schedule"</a>
-                <a href="#attendance">"Attendance"</a>
+            <nav class="section-nav" aria-label=t(Text::SettingsSections)>
+                <a href="#general">{t(Text::SettingsGeneral)}</a>
+                <a href="#guests">{t(Text::SettingsGuests)}</a>
+                <a href="#schedule">{t(Text::SettingsSchedule)}</a>
+                <a href="#attendance">{t(Text::SettingsAttendance)}</a>
             </nav>
         </section>
 
-        <Section id="general" title="General" saved=saved_in("general")()>
-            <h3>"Name"</h3>
+        <Section id="general" title=t(Text::SettingsGeneral) saved=saved_in("general")()>
+            <h3>{t(Text::SettingsName)}</h3>
             <ActionForm action=rename attr:class="rename-room">
                 <FormError value=renamed/>
                 <input type="hidden" name="room" value=rename_id/>
-                <Field label="Room name" name="name" value=name error=field_error(renamed, "name")/>
-                <button type="submit" disabled=move || rename.pending().get()>"Rename room"</button>
+                <Field label=t(Text::RoomsRoomName) name="name" value=name error=field_error(renamed, "name")/>
+                <button type="submit" disabled=move || rename.pending().get()>{t(Text::SettingsRename)}</button>
             </ActionForm>
 
-            <h3>"Join link"</h3>
-            <label for="join-link">"Join link for " {room.name}</label>
+            <h3>{t(Text::SettingsJoinLink)}</h3>
+            <label for="join-link">{t_with(Text::RoomsJoinLinkFor, &[("room", &room.name)])}</label>
             <input id="join-link" class="join-link" type="text" readonly=true value=room.join_link.clone()/>
             <ActionForm action=new_link attr:class="new-link">
                 <FormError value=linked/>
                 <input type="hidden" name="room" value=link_id/>
-                <p class="hint" id="new-link-hint">
-                    "A new link stops the current one at once: anyone who has only the old link can no longer join. "
-                    "People already in a call stay in it."
-                </p>
-                <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>"Make a new link"</button>
+                <p class="hint" id="new-link-hint">{t(Text::SettingsNewLinkHint)}</p>
+                <button type="submit" aria-describedby="new-link-hint" disabled=move || new_link.pending().get()>{t(Text::SettingsNewLink)}</button>
             </ActionForm>
 
-            <h3>"Kind"</h3>
+            <h3>{t(Text::SettingsKind)}</h3>
             <ActionForm action=set_kind attr:class="room-kind">
                 <FormError value=kind_saved/>
                 <input type="hidden" name="room" value=kind_id/>
                 <KindField current=room.kind error=field_error(kind_saved, "kind")/>
-                <p class="hint" id="kind-hint">"Changing the kind sets the lobby, size and guest settings below to its defaults."</p>
-                <button type="submit" aria-describedby="kind-hint" disabled=move || set_kind.pending().get()>"Change kind"</button>
+                <p class="hint" id="kind-hint">{t(Text::SettingsKindHint)}</p>
+                <button type="submit" aria-describedby="kind-hint" disabled=move || set_kind.pending().get()>{t(Text::SettingsChangeKind)}</button>
             </ActionForm>
 
-            <h3>"Delete"</h3>
+            <h3>{t(Text::SettingsDelete)}</h3>
             <ActionForm action=delete attr:class="delete-room">
                 <FormError value=deleted/>
                 <input type="hidden" name="room" value=id/>
@@ -142,113 +142,107 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     <input id="confirm-delete" type="checkbox" name="confirm" value="yes"
                         aria-describedby="confirm-delete-error"
                         aria-invalid=move || field_error(deleted, "confirm").get().map(|_| "true")/>
-                    <label for="confirm-delete">"Yes, delete this room and its join link for good"</label>
+                    <label for="confirm-delete">{t(Text::SettingsConfirmDelete)}</label>
                     <p class="field-error" id="confirm-delete-error">{move || field_error(deleted, "confirm").get()}</p>
                 </div>
-                <p class="hint">"A call under way in this room ends for everyone."</p>
-                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete room"</button>
+                <p class="hint">{t(Text::SettingsDeleteHint)}</p>
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>{t(Text::SettingsDeleteRoom)}</button>
             </ActionForm>
         </Section>
 
-        <Section id="guests" title="Guests" saved=saved_in("guests")()>
-            <h3>"Lobby"</h3>
+        <Section id="guests" title=t(Text::SettingsGuests) saved=saved_in("guests")()>
+            <h3>{t(Text::SettingsLobby)}</h3>
             {(!room.kind.lobby_optional()).then(|| view! {
-                <p class="hint">"A consultation always has a lobby: you let each guest in yourself."</p>
+                <p class="hint">{t(Text::SettingsLobbyAlways)}</p>
             })}
             <ActionForm action=set_lobby attr:class="room-lobby" attr:hidden=!room.kind.lobby_optional()>
                 <FormError value=lobby_saved/>
                 <input type="hidden" name="room" value=lobby_id/>
                 <div class="field checkbox">
                     <input id="lobby-on" type="checkbox" name="lobby" value="on" checked=room.lobby aria-describedby="lobby-hint"/>
-                    <label for="lobby-on">"Guests wait in a lobby until I let them in"</label>
+                    <label for="lobby-on">{t(Text::SettingsLobbyOn)}</label>
                 </div>
-                <p class="hint" id="lobby-hint">
-                    "You see who is waiting and let each in, or turn them away. Nobody waiting sees or hears anything of the call. "
-                    "Without a lobby, anyone with the link joins at once."
-                </p>
-                <button type="submit" disabled=move || set_lobby.pending().get()>"Save lobby setting"</button>
+                <p class="hint" id="lobby-hint">{t(Text::SettingsLobbyHint)}</p>
+                <button type="submit" disabled=move || set_lobby.pending().get()>{t(Text::SettingsSaveLobby)}</button>
             </ActionForm>
 
-            <h3>"Passcode"</h3>
+            <h3>{t(Text::SettingsPasscode)}</h3>
             <ActionForm action=set_passcode attr:class="room-passcode">
                 <FormError value=passcode_saved/>
                 <input type="hidden" name="room" value=passcode_id/>
-                <p class="hint">{if room.has_passcode { "A passcode is set. It is stored so that nobody can read it back, so type a new one to change it." } else { "No passcode is set." }}</p>
-                <Field label="Passcode (optional)" name="passcode" value=String::new() required=false
-                    hint="Guests must type it to join; you never need it. Share it apart from the link when you set it. Saving this empty removes the passcode."
+                <p class="hint">{t(if room.has_passcode { Text::SettingsPasscodeSet } else { Text::SettingsPasscodeNone })}</p>
+                <Field label=t(Text::SettingsPasscodeLabel) name="passcode" value=String::new() required=false
+                    hint=t(Text::SettingsPasscodeHint)
                     error=field_error(passcode_saved, "passcode")/>
-                <button type="submit" disabled=move || set_passcode.pending().get()>"Save passcode"</button>
+                <button type="submit" disabled=move || set_passcode.pending().get()>{t(Text::SettingsSavePasscode)}</button>
             </ActionForm>
 
-            <h3>"Size"</h3>
+            <h3>{t(Text::SettingsSize)}</h3>
             <ActionForm action=set_size attr:class="room-size">
                 <FormError value=size_saved/>
                 <input type="hidden" name="room" value=size_id/>
-                <Field label="Most people in the call, you included" name="max_participants" kind="number"
+                <Field label=t(Text::SettingsSizeLabel) name="max_participants" kind="number"
                     value=room.max_participants.unwrap_or(crate::call::MESH_LIMIT as i64).to_string()
-                    hint="2 to 4 where every browser sends its video to every other (four is what such a call carries well); more where this server runs its media server, for classes and larger meetings."
+                    hint=t(Text::SettingsSizeHint)
                     error=field_error(size_saved, "max_participants")/>
-                <button type="submit" disabled=move || set_size.pending().get()>"Save size"</button>
+                <button type="submit" disabled=move || set_size.pending().get()>{t(Text::SettingsSaveSize)}</button>
             </ActionForm>
 
-            <h3>"What guests may do"</h3>
+            <h3>{t(Text::SettingsGuestsMay)}</h3>
             <ActionForm action=set_guests attr:class="room-guests">
                 <FormError value=guests_saved/>
                 <input type="hidden" name="room" value=guests_id/>
-                <Check id="join-muted" name="join_muted" checked=room.guests_join_muted label="Guests join with their microphone off"/>
+                <Check id="join-muted" name="join_muted" checked=room.guests_join_muted label=t(Text::SettingsJoinMuted)/>
                 <Check id="may-unmute" name="may_unmute" checked=room.guests_may_unmute
-                    label="Guests may turn their microphone on themselves (if not, they raise a hand and you let them speak)"/>
-                <Check id="may-share-screen" name="may_share_screen" checked=room.guests_may_share_screen label="Guests may share their screen"/>
+                    label=t(Text::SettingsMayUnmute)/>
+                <Check id="may-share-screen" name="may_share_screen" checked=room.guests_may_share_screen label=t(Text::SettingsMayShareScreen)/>
                 <Check id="keep-chat" name="keep_chat" checked=room.keep_chat
-                    label="Keep the chat after the call, for me to read (guests are told)"/>
-                <button type="submit" disabled=move || set_guests.pending().get()>"Save guest settings"</button>
+                    label=t(Text::SettingsKeepChat)/>
+                <button type="submit" disabled=move || set_guests.pending().get()>{t(Text::SettingsSaveGuests)}</button>
             </ActionForm>
             {room.keep_chat.then(|| view! {
-                <p><a href=format!("/rooms/{}/chat.txt", room.id) download="">"Download the kept chat (text)"</a></p>
+                <p><a href=format!("/rooms/{}/chat.txt", room.id) download="">{t(Text::SettingsDownloadChat)}</a></p>
             })}
 
-            <h3>"Before you let them in"</h3>
+            <h3>{t(Text::SettingsGreeting)}</h3>
             <ActionForm action=set_greeting attr:class="room-greeting">
                 <FormError value=greeting_saved/>
                 <input type="hidden" name="room" value=greeting_id/>
-                <p class="hint">"By default a guest with the link sees only the room's name until you let them in."</p>
-                <Check id="show-host-name" name="show_host_name" checked=room.show_host_name label="Show my name to guests before they join"/>
+                <p class="hint">{t(Text::SettingsGreetingDefault)}</p>
+                <Check id="show-host-name" name="show_host_name" checked=room.show_host_name label=t(Text::SettingsShowHostName)/>
                 <div class="field">
-                    <label for="welcome-note">"Welcome note (optional)"</label>
+                    <label for="welcome-note">{t(Text::SettingsWelcomeNote)}</label>
                     <textarea id="welcome-note" name="welcome_note" rows="3" maxlength="500" aria-describedby="welcome-note-hint welcome-note-error"
                         aria-invalid=move || field_error(greeting_saved, "welcome_note").get().map(|_| "true")>
                         {crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default()}
                     </textarea>
-                    <p class="hint" id="welcome-note-hint">"Shown before joining and while waiting, for example “I am running ten minutes late.” Up to 500 characters; leave it empty for none."</p>
+                    <p class="hint" id="welcome-note-hint">{t(Text::SettingsWelcomeNoteHint)}</p>
                     <p class="field-error" id="welcome-note-error">{move || field_error(greeting_saved, "welcome_note").get()}</p>
                 </div>
-                <button type="submit" disabled=move || set_greeting.pending().get()>"Save what guests see"</button>
+                <button type="submit" disabled=move || set_greeting.pending().get()>{t(Text::SettingsSaveGreeting)}</button>
             </ActionForm>
 
-            <h3>"Network"</h3>
+            <h3>{t(Text::SettingsNetwork)}</h3>
             <ActionForm action=set_privacy attr:class="room-privacy">
                 <FormError value=privacy_saved/>
                 <input type="hidden" name="room" value=privacy_id/>
                 <div class="field checkbox">
                     <input id="relay-only" type="checkbox" name="relay_only" value="on" checked=room.relay_only
                         aria-describedby="relay-only-hint relay-only-error"/>
-                    <label for="relay-only">"Hide everyone's network address"</label>
+                    <label for="relay-only">{t(Text::SettingsRelayOnly)}</label>
                     <p class="field-error" id="relay-only-error">{move || field_error(privacy_saved, "relay_only").get()}</p>
                 </div>
-                <p class="hint" id="relay-only-hint">
-                    "Calls go through this Huddle's relay server, so nobody in a call learns another's IP address. "
-                    "Video may be a little slower to start."
-                </p>
-                <button type="submit" disabled=move || set_privacy.pending().get()>"Save network setting"</button>
+                <p class="hint" id="relay-only-hint">{t(Text::SettingsRelayOnlyHint)}</p>
+                <button type="submit" disabled=move || set_privacy.pending().get()>{t(Text::SettingsSaveNetwork)}</button>
             </ActionForm>
 
         </Section>
 
-        <Section id="schedule" title="Schedule" saved=saved_in("schedule")()>
+        <Section id="schedule" title=t(Text::SettingsSchedule) saved=saved_in("schedule")()>
             <crate::pages::sessions::RoomSessions room=room.id join_link=schedule_link/>
         </Section>
 
-        <Section id="attendance" title="Attendance" saved=None>
+        <Section id="attendance" title=t(Text::SettingsAttendance) saved=None>
             <Attendance room=room.id/>
         </Section>
     }
@@ -323,25 +317,31 @@ pub fn KindField(current: RoomKind, #[prop(into)] error: Signal<Option<String>>)
 fn Attendance(room: i64) -> impl IntoView {
     let stays = Resource::new(|| (), move |_| room_attendance(room));
     view! {
-        <p><a href=format!("/rooms/{room}/attendance.csv") download="">"Download attendance (CSV)"</a></p>
-        <Suspense fallback=|| view! { <p role="status">"Loading attendance…"</p> }>
+        <p><a href=format!("/rooms/{room}/attendance.csv") download="">{t(Text::SettingsDownloadAttendance)}</a></p>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::SettingsAttendanceLoading)}</p> }>
             {move || Suspend::new(async move {
                 match stays.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"Nobody has joined a call here yet."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">{t(Text::SettingsAttendanceNone)}</p> }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap">
                             <table class="attendance">
-                                <caption class="visually-hidden">"Who joined this room's calls, newest first"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col">"Left"</th><th scope="col">"Reconnects"</th></tr></thead>
+                                <caption class="visually-hidden">{t(Text::SettingsAttendanceCaption)}</caption>
+                                <thead><tr>
+                                    <th scope="col">{t(Text::SettingsColumnName)}</th>
+                                    <th scope="col">{t(Text::SettingsColumnRole)}</th>
+                                    <th scope="col">{t(Text::SettingsColumnJoined)}</th>
+                                    <th scope="col">{t(Text::SettingsColumnLeft)}</th>
+                                    <th scope="col">{t(Text::SettingsColumnReconnects)}</th>
+                                </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|s| view! {
                                         <tr>
                                             <td>{s.name}</td>
-                                            <td>{s.role}</td>
+                                            <td>{t(if s.host { Text::SettingsHost } else { Text::SettingsGuest })}</td>
                                             <td><time data-at-ms=s.joined_at_ms>{s.joined}</time></td>
                                             <td>{match (s.left, s.left_at_ms) {
                                                 (Some(left), Some(at)) => view! { <time data-at-ms=at>{left}</time> }.into_any(),
-                                                _ => "still in the call".into_any(),
+                                                _ => t(Text::SettingsStillInCall).into_any(),
                                             }}</td>
                                             <td>{s.reconnects}</td>
                                         </tr>

@@ -6,7 +6,7 @@ use crate::i18n::{t, t_with, Text};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::schedule::{room_sessions, upcoming_sessions, CancelSession, ScheduleSession, SessionSummary, Upcoming};
+use crate::api::schedule::{room_sessions, upcoming_sessions, CancelSession, ScheduleSession, SessionSummary, Upcoming, When};
 use crate::pages::form::{field_error, outcome, Field, FormError};
 use crate::pages::join_link::JoinLink;
 
@@ -17,8 +17,8 @@ pub fn RoomSessions(room: i64, join_link: String) -> impl IntoView {
     let cancel = ServerAction::<CancelSession>::new();
     let sessions = Resource::new(move || (schedule.version().get(), cancel.version().get()), move |_| room_sessions(room));
     view! {
-        <h3>"Sessions"</h3>
-        <Suspense fallback=|| view! { <p role="status">"Loading sessions…"</p> }>
+        <h3>{t(Text::SessionsHeading)}</h3>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::SessionsLoading)}</p> }>
             {move || {
                 let join_link = join_link.clone();
                 Suspend::new(async move {
@@ -28,7 +28,7 @@ pub fn RoomSessions(room: i64, join_link: String) -> impl IntoView {
                         let zone = list.last().map_or_else(|| "UTC".to_string(), |s| s.time_zone.clone());
                         let list_was_empty = list.is_empty();
                         let listed = if list.is_empty() {
-                            view! { <p class="empty">"Nothing scheduled yet."</p> }.into_any()
+                            view! { <p class="empty">{t(Text::SessionsNone)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="session-list">
@@ -54,32 +54,32 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
     let scheduled = outcome(schedule);
     let error = move |field| field_error(scheduled, field);
     view! {
-        <h4>"Schedule a session"</h4>
+        <h4>{t(Text::SessionsScheduleHeading)}</h4>
         <ActionForm action=schedule attr:class="schedule-session">
             <FormError value=scheduled/>
             <input type="hidden" name="room" value=room.to_string()/>
-            <Field label="Title" name="title" hint="For example “Follow-up with Pat” or “French, week 3”." error=error("title")/>
-            <Field label="Date" name="date" kind="date" error=error("date")/>
-            <Field label="Start time" name="time" kind="time" error=error("time")/>
-            <Field label="Time zone" name="time_zone" value=crate::pages::form::typed("time_zone").unwrap_or(zone) list="time-zones"
-                hint="Where the time above is meant, for example Europe/Berlin; your browser's zone until you change it. Everyone sees it in their own time."
+            <Field label=t(Text::SessionsTitle) name="title" hint=t(Text::SessionsTitleHint) error=error("title")/>
+            <Field label=t(Text::SessionsDate) name="date" kind="date" error=error("date")/>
+            <Field label=t(Text::SessionsTime) name="time" kind="time" error=error("time")/>
+            <Field label=t(Text::SessionsTimeZone) name="time_zone" value=crate::pages::form::typed("time_zone").unwrap_or(zone) list="time-zones"
+                hint=t(Text::SessionsTimeZoneHint)
                 error=error("time_zone")/>
             <TimeZoneSuggestions/>
-            <Field label="Length in minutes" name="duration_minutes" kind="number"
+            <Field label=t(Text::SessionsLength) name="duration_minutes" kind="number"
                 value=crate::pages::form::typed("duration_minutes").unwrap_or_else(|| "30".into()) error=error("duration_minutes")/>
             <fieldset class="repeat">
-                <legend>"Repeat"</legend>
-                <label><input type="radio" name="repeat" value="once" checked=true/>" Once"</label>
-                <label><input type="radio" name="repeat" value="weekly"/>" Every week"</label>
+                <legend>{t(Text::SessionsRepeat)}</legend>
+                <label><input type="radio" name="repeat" value="once" checked=true/>" " {t(Text::SessionsOnce)}</label>
+                <label><input type="radio" name="repeat" value="weekly"/>" " {t(Text::SessionsEveryWeek)}</label>
             </fieldset>
-            <Field label="Number of weeks" name="weeks" kind="number" required=false
-                hint="For a weekly series: 2 to 52." error=error("weeks")/>
+            <Field label=t(Text::SessionsWeeks) name="weeks" kind="number" required=false
+                hint=t(Text::SessionsWeeksHint) error=error("weeks")/>
             <div class="field">
-                <label for="field-note">"Note for the guest (optional)"</label>
+                <label for="field-note">{t(Text::SessionsNote)}</label>
                 <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error">{crate::pages::form::typed("note")}</textarea>
                 <p class="field-error" id="field-note-error">{move || error("note").get()}</p>
             </div>
-            <button type="submit" class="primary" disabled=move || schedule.pending().get()>"Schedule session"</button>
+            <button type="submit" class="primary" disabled=move || schedule.pending().get()>{t(Text::SessionsSchedule)}</button>
         </ActionForm>
     }
 }
@@ -91,15 +91,15 @@ fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>, joi
     view! {
         <li class="session" class:over=session.over>
             <h4>{session.title.clone()}</h4>
-            <p>{if session.over { "Ended: " } else { "Next: " }} {session.when}</p>
+            {session.when.map(|when| view! { <p>{t(if session.over { Text::SessionsEnded } else { Text::SessionsNext })} " " <Meeting when/></p> })}
             {session.repeats.map(|r| view! { <p>{r}</p> })}
-            {(!session.note.is_empty()).then(|| view! { <p class="note">"Note: " {session.note}</p> })}
-            <JoinLink id=link_id label=format!("Join link for {title}") link=join_link/>
-            <p><a href=session.calendar download="">{format!("Download calendar file for {title}")}</a></p>
-            <p><a href=session.attendance download="">{format!("Attendance for {title} (CSV)")}</a></p>
+            {(!session.note.is_empty()).then(|| view! { <p class="note">{t(Text::SessionsNoteLabel)} " " {session.note}</p> })}
+            <JoinLink id=link_id label=t_with(Text::UpcomingJoinLinkFor, &[("title", &title)]) link=join_link/>
+            <p><a href=session.calendar download="">{t_with(Text::UpcomingCalendar, &[("title", &title)])}</a></p>
+            <p><a href=session.attendance download="">{t_with(Text::SessionsAttendanceFor, &[("title", &title)])}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
                 <input type="hidden" name="session" value=session.id.to_string()/>
-                <button type="submit">{format!("Cancel {title}")}</button>
+                <button type="submit">{t_with(Text::SessionsCancel, &[("title", &title)])}</button>
             </ActionForm>
         </li>
     }
@@ -158,7 +158,7 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
                 view! {
                     <li class="upcoming">
                         <h3>{u.title.clone()}</h3>
-                        <p>{u.when} " · " {u.room_name}</p>
+                        <p><Meeting when=u.when/> " · " {u.room_name}</p>
                         <JoinLink id=link_id label=t_with(Text::UpcomingJoinLinkFor, &[("title", &u.title)]) link=u.join_link>
                             <A href=format!("/r/{}", u.slug) attr:class="button primary">{start_label}</A>
                         </JoinLink>
@@ -169,4 +169,12 @@ fn UpcomingList(list: Vec<Upcoming>, empty: &'static str) -> impl IntoView {
         </ul>
     }
     .into_any()
+}
+
+/// When a meeting is, in the session's zone until the browser says it in
+/// the reader's own (`client::localise_page`, from `data-at-ms` and
+/// `data-end-ms`).
+#[component]
+fn Meeting(when: When) -> impl IntoView {
+    view! { <time data-at-ms=when.start_ms data-end-ms=when.end_ms>{when.text}</time> }
 }

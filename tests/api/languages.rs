@@ -58,9 +58,29 @@ fn readable(html: &str) -> Vec<String> {
     out
 }
 
-/// Latin-letter words in `text`, beyond names that stay as they are.
+/// Names and codes that stay as they are in every language.
+const KEPT: [&str; 5] = ["Huddle", "UTC", "CSV", "IP", "TURN"];
+
+/// Latin-letter words in `text`, beyond names and codes that stay as they
+/// are: those above, and anything written as an address, a path or a time
+/// zone (`name@example.org`, `Asia/Shanghai`).
 fn latin_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphabetic()).filter(|word| word.len() >= 2 && *word != "Huddle").map(str::to_string).collect()
+    let is_code = |token: &str| token.contains(['@', '/']) || token.trim_matches(|c: char| !c.is_ascii_alphanumeric()).contains('.');
+    text.split(|c: char| c.is_whitespace() || !c.is_ascii())
+        .filter(|token| !is_code(token))
+        .flat_map(|token| token.split(|c: char| !c.is_ascii_alphabetic()))
+        .filter(|word| word.len() >= 2 && !KEPT.contains(word))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_walker_passes_codes_and_catches_words() {
+    assert!(latin_words("请输入类似 name@example.org 的电子邮箱地址。").is_empty());
+    assert!(latin_words("2026年12月1日（周二）09:00–09:45（Asia/Shanghai）").is_empty());
+    assert!(latin_words("下载出席记录（CSV）").is_empty());
+    assert_eq!(latin_words("保存 settings（Save）"), ["settings", "Save"]);
+    assert_eq!(latin_words("Next: 2026"), ["Next"]);
 }
 
 fn has_chinese(text: &str) -> bool {
@@ -162,7 +182,7 @@ async fn an_account_keeps_its_language_and_brings_it_to_every_browser_it_signs_i
     let refused = first.call("set_language", &[("language", "klingon")]).await;
     assert_eq!(refused.status(), 422);
     assert!(refused.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("huddle_lang=")));
-    assert!(refused.text().await.unwrap().contains("Choose one of the languages in the list."));
+    assert!(refused.text().await.unwrap().contains(r#""problem":{"code":"unknown_language"}"#));
     assert_eq!(html_lang(&page(&first, "/account").await), "en");
 
     let saved = first.call("set_language", &[("language", "zh-CN")]).await;
@@ -226,4 +246,75 @@ async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language(
     let room = english.create_room("Clinic").await;
     let csv = english.page(&format!("/rooms/{}/attendance.csv", room.id)).await.text().await.unwrap();
     assert!(csv.starts_with("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n"));
+}
+
+/// A Chinese-reading host's own pages once there is something on them: a
+/// room's settings with a scheduled session, and the dashboard listing it.
+/// Each reads Chinese only, times in Chinese order; a form refused there
+/// says why in Chinese, naming the clash in Chinese too.
+#[tokio::test]
+async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
+    let app = spawn_app().await;
+    let host = app.visitor_with(&[("accept-language", "zh-CN,zh;q=0.9")]);
+    host.sign_up("li@example.org", "李医生", "correct horse battery").await;
+    host.sign_in("li@example.org", "correct horse battery").await;
+    let room = host.create_room("复诊").await;
+    let date =
+        jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date().checked_add(jiff::Span::new().days(3)).unwrap();
+    let weekday = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][date.weekday().to_monday_zero_offset() as usize];
+    let said = format!("{}年{}月{}日（{weekday}）09:00–09:30（Asia/Shanghai）", date.year(), date.month(), date.day());
+    let (room_id, date) = (room.id.to_string(), date.to_string());
+    let fields = |title: &'static str, time: &'static str| {
+        vec![
+            ("room", room_id.clone()),
+            ("title", title.into()),
+            ("date", date.clone()),
+            ("time", time.into()),
+            ("time_zone", "Asia/Shanghai".into()),
+            ("duration_minutes", "30".into()),
+            ("repeat", "weekly".into()),
+            ("weeks", "4".into()),
+        ]
+    };
+    let form = |f: &[(&str, String)]| f.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Vec<_>>();
+    let first = form(&fields("王女士复诊", "09:00"));
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(host.call("schedule_session", &first).await.status(), 200);
+
+    for path in [format!("/rooms/{}", room.id), "/rooms".to_string(), "/account".to_string()] {
+        let zh = page(&host, &path).await;
+        let left: Vec<String> = readable(&zh).iter().flat_map(|text| latin_words(text)).collect();
+        assert!(left.is_empty(), "{path} in Chinese still reads {left:?}");
+        if path != "/account" {
+            assert!(zh.contains(&said), "{path}: the meeting said the Chinese way: {said}");
+        }
+    }
+    let settings = page(&host, &format!("/rooms/{}", room.id)).await;
+    for words in ["<title>复诊的设置", "安排预约", "每周一次，共 4 次", "取消王女士复诊", "下载出席记录（CSV）", "还没有人在这里加入过通话。"]
+    {
+        assert!(settings.contains(words), "the settings in Chinese: {words}");
+    }
+
+    // A clash, posted as a plain form: the sentence and its date in Chinese.
+    let clash = form(&fields("第二次", "09:15"));
+    let clash: Vec<(&str, &str)> = clash.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = host.post_form("schedule_session", &clash).await;
+    let back = response.headers()["location"].to_str().unwrap().to_string();
+    let refused = host.http.get(back.replace(&app.origin, &host.url(""))).send().await.unwrap().text().await.unwrap();
+    assert!(refused.contains(&format!("与“王女士复诊”（{said}）时间重叠。请另选时间。")), "the clash in Chinese");
+    // An empty title, in the reader's language at the field.
+    let mut untitled = clash.clone();
+    untitled[1].1 = "  ";
+    let response = host.post_form("schedule_session", &untitled).await;
+    let back = response.headers()["location"].to_str().unwrap().to_string();
+    let refused = host.http.get(back.replace(&app.origin, &host.url(""))).send().await.unwrap().text().await.unwrap();
+    let at_field = &refused[refused.find("id=\"field-title-error\"").expect("the title's error")..];
+    assert!(at_field[..at_field.find("</p>").unwrap()].contains("请填写此项。"), "the field's error in Chinese");
+
+    // The same pages for an English reader: no Chinese but what was typed.
+    host.http.get(host.url("/language?to=en&back=%2F")).send().await.unwrap();
+    let en = page(&host, &format!("/rooms/{}", room.id)).await;
+    let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t) && !t.contains("复诊") && !t.contains("李医生")).collect();
+    assert!(leaked.is_empty(), "the settings in English read {leaked:?}");
+    assert!(en.contains("Weekly, 4 times") && en.contains(":00–09:30 (Asia/Shanghai)"), "and the meeting said the English way");
 }

@@ -164,7 +164,8 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                     {fixed(icon_name)}
                     <span class="label">{label}</span>
                     {move || unread.map(|n| n.get()).filter(|n| *n > 0).map(|n| view! {
-                        <span class="badge">{n}<span class="visually-hidden">" "{t(Text::CallUnread)}</span></span>
+                        <span class="badge" aria-hidden="true">{n}</span>
+                        <span class="visually-hidden">" "{t_count(Text::CallUnread, n as u64)}</span>
                     })}
                 </button>
             }
