@@ -1,13 +1,15 @@
 // Huddle in Chinese, in Chromium set to Simplified Chinese and to
-// Shanghai's time zone: the site's pages, and a patient's way in (pre-join
-// check, lobby) and call (controls, chat) read Chinese throughout, axe finds nothing serious there,
-// and the language switch works without JavaScript.
+// Shanghai's time zone: the site's pages, a doctor's (sign up, sign in,
+// room, schedule, dashboard, admit) and a patient's way (pre-join check,
+// lobby) into a consultation and the call (controls, chat) read Chinese
+// throughout with times in Shanghai's, axe finds nothing serious there, and
+// the language switch works without JavaScript.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
+import { localMeeting, newPerson, serverAndBrowser, waitForHydration, waitForRemoteVideos } from './support.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHINESE = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
@@ -22,12 +24,16 @@ async function noSeriousViolations(page, what) {
 
 /** Latin-letter words a person reads on `page` (text, labels, tooltips,
  * placeholders, alt texts), leaving out what is not Huddle's to translate:
- * the name Huddle, device names, and parts marked as another language. */
+ * names and codes (Huddle, UTC, …), addresses and time zones
+ * (`name@example.org`, `Asia/Shanghai`), device names, and parts marked as
+ * another language. */
 function latinWords(page, names = []) {
   return page.evaluate((names) => {
+    const kept = ['Huddle', 'UTC', 'CSV', 'IP', 'TURN', ...names];
     const words = [];
     const foreign = (el) => el.closest('[lang]:not(html)') || el.closest('script, style, option, noscript');
-    const add = (text) => words.push(...(text.match(/[A-Za-z]{2,}/g) ?? []).filter((w) => w !== 'Huddle' && !names.includes(w)));
+    const add = (text) => words.push(...text.split(/[^\x21-\x7e]+/).filter((token) => !/[@/]/.test(token))
+      .flatMap((token) => token.match(/[A-Za-z]{2,}/g) ?? []).filter((w) => !kept.includes(w)));
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
       const node = walker.currentNode;
@@ -54,7 +60,48 @@ describe('Huddle in Chinese', () => {
       await noSeriousViolations(visitor.page, path);
     }
 
-    const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, '复诊', 'Dr. Host', 'Consultation');
+    // The doctor: signs up and in, makes a consultation room and schedules
+    // a follow-up in five minutes, in Chinese and Shanghai's time.
+    const host = await newPerson(env.browser, CHINESE);
+    const { page } = host;
+    await page.goto(`${env.server.origin}/signup`);
+    await page.getByLabel('电子邮箱').fill('li@example.org');
+    await page.getByLabel('显示名称').fill('李医生');
+    await page.getByLabel('密码').fill('correct horse battery');
+    await page.getByRole('button', { name: '创建账户' }).click();
+    await page.waitForURL('**/login?registered=1');
+    await page.getByText('您的账户已经准备好了').waitFor();
+    await page.getByLabel('电子邮箱').fill('li@example.org');
+    await page.getByLabel('密码').fill('correct horse battery');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL('**/rooms');
+    await page.getByLabel('房间名称').fill('复诊');
+    await page.getByRole('radio', { name: '问诊' }).check();
+    await page.getByRole('button', { name: '创建房间' }).click();
+    await page.getByRole('link', { name: '复诊的设置' }).click();
+    await page.getByText('问诊始终设有等候室：每位访客都由您亲自准许进入。').waitFor();
+    // An untouched time zone field takes the browser's.
+    await page.waitForFunction(() => document.querySelector('#field-time_zone').value === 'Asia/Shanghai');
+    const [date, time] = new Date(Date.now() + 5 * 60_000).toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai' }).split(' ');
+    await page.getByLabel('标题').fill('王女士复诊');
+    await page.getByLabel('日期').fill(date);
+    await page.getByLabel('开始时间').fill(time.slice(0, 5));
+    await page.getByRole('button', { name: '安排预约' }).click();
+    await page.getByText('预约已安排。').waitFor();
+    const shown = await localMeeting(page.locator('.session time'), `${time.slice(0, 5)}–`, 'zh-CN');
+    assert.match(shown, new RegExp(`${time.slice(0, 5)}`), 'in Shanghai time, as the doctor wrote it');
+    assert.match(await page.locator('.session time').getAttribute('title'), /^\d{4}年\d{1,2}月\d{1,2}日（周.）\d\d:\d\d–\d\d:\d\d（Asia\/Shanghai）$/);
+    assert.deepEqual(await latinWords(page), [], 'the room settings read English');
+    await noSeriousViolations(page, 'room settings');
+    const joinLink = await page.getByLabel('复诊的加入链接', { exact: true }).inputValue();
+
+    // The dashboard lists it today, in Shanghai time, with its Start button.
+    await page.getByRole('link', { name: '← 我的房间' }).click();
+    await page.getByRole('heading', { name: '今天' }).waitFor();
+    await localMeeting(page.locator('.upcoming time'), `${time.slice(0, 5)}–`, 'zh-CN');
+    assert.deepEqual(await latinWords(page), [], 'the dashboard reads English');
+    await noSeriousViolations(page, 'dashboard');
+
     const patient = await newPerson(env.browser, { ...CHINESE, viewport: { width: 390, height: 844 } });
     await patient.page.goto(joinLink);
     await waitForHydration(patient.page, '加入');
@@ -75,10 +122,12 @@ describe('Huddle in Chinese', () => {
     await noSeriousViolations(patient.page, 'lobby');
     await patient.page.screenshot({ path: `${shots}10-waiting-zh-CN.png` });
 
-    // The host (in English) comes and lets the patient in.
-    await joinCall(host, joinLink);
+    // The doctor starts the session from the dashboard and lets the patient in.
+    await page.getByRole('link', { name: '开始王女士复诊' }).click();
+    await waitForHydration(page, '加入');
+    await page.getByRole('button', { name: '加入', exact: true }).click();
     await patient.page.getByText('主持人知道您在这里。请保持本页面打开；您一被准许进入，通话就会开始。').waitFor();
-    await host.page.getByRole('button', { name: 'Admit 王芳' }).click();
+    await host.page.getByRole('button', { name: '准许王芳进入' }).click();
     await waitForRemoteVideos(patient.page, 1, 30_000);
     await waitForRemoteVideos(host.page, 1, 30_000);
 
@@ -90,15 +139,18 @@ describe('Huddle in Chinese', () => {
     await patient.page.getByRole('button', { name: /^聊天/ }).click();
     await patient.page.getByLabel('发给所有人的消息').fill('医生您好，我能听见您。');
     await patient.page.getByRole('button', { name: '发送', exact: true }).click();
-    await host.page.getByRole('button', { name: 'Chat 1 unread' }).click();
+    await host.page.getByRole('button', { name: /^聊天.*1/ }).click();
     await host.page.locator('.chat .messages li', { hasText: '王芳' }).getByText('医生您好，我能听见您。').waitFor();
     await patient.page.locator('.chat .messages li.mine', { hasText: '王芳（您）' }).waitFor();
-    assert.deepEqual(await latinWords(patient.page, ['Dr', 'Host']), [], 'the call reads English');
+    assert.deepEqual(await latinWords(patient.page), [], 'the call reads English');
+    assert.deepEqual(await latinWords(host.page), [], 'the doctor\'s call reads English');
     await noSeriousViolations(patient.page, 'call');
     await patient.page.getByRole('button', { name: '关闭聊天' }).click();
     await patient.page.screenshot({ path: `${shots}11-call-zh-CN.png` });
-    // The same check on the host's English page finds English: it can fail.
-    assert.ok((await latinWords(host.page)).length > 10, 'the check reads what an English page shows');
+    // The same check on an English page finds English: it can fail.
+    const english = await newPerson(env.browser);
+    await english.page.goto(joinLink);
+    assert.ok((await latinWords(english.page)).length > 10, 'the check reads what an English page shows');
   });
 
   it('the switch changes the language without JavaScript, and the choice outlasts the browser’s', async () => {

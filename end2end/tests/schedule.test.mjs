@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { newPerson, serverAndBrowser, signUpAndIn, waitForHydration } from './support.mjs';
+import { localMeeting, newPerson, serverAndBrowser, signUpAndIn, waitForHydration } from './support.mjs';
 
 describe('scheduled sessions', () => {
   // No early joining, so a session a few seconds ahead opens on time.
@@ -31,7 +31,7 @@ describe('scheduled sessions', () => {
     await page.getByLabel('Note for the guest (optional)').fill('Wear something comfortable.');
     await page.getByRole('button', { name: 'Schedule session' }).click();
     await page.getByText('The session is scheduled').waitFor();
-    await page.getByText('09:00–09:45 (Europe/Berlin)').waitFor();
+    await localMeeting(page.locator('.session time'), '09:00–09:45 (Europe/Berlin)');
     await page.getByText('Weekly, 3 times').waitFor();
 
     const [download] = await Promise.all([

@@ -4,7 +4,7 @@
 // dashboard lists who is waiting, live.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinCall, newPerson, serverAndBrowser, signUpAndIn, waitForRemoteVideos } from './support.mjs';
+import { joinCall, localMeeting, newPerson, serverAndBrowser, signUpAndIn, waitForRemoteVideos } from './support.mjs';
 
 describe('settings and dashboard', () => {
   const env = serverAndBrowser();
@@ -36,9 +36,10 @@ describe('settings and dashboard', () => {
     // Back in the Schedule section, which says so.
     await page.waitForURL(/#schedule$/);
     await page.getByRole('region', { name: 'Schedule' }).getByText('The session is scheduled').waitFor();
-    await page.getByText('09:00–09:30 (America/New_York)').waitFor();
     // Its card copies the link.
     const card = page.locator('.session', { hasText: 'Check-up, Pat' });
+    // The meeting, at 09:00 in New York, which is this browser's zone too.
+    assert.match(await localMeeting(card.locator('time'), '09:00–09:30 (America/New_York)'), /(^|\D)0?9:00/);
     assert.equal(await card.getByLabel('Join link for Check-up, Pat').inputValue(), joinLink);
     await card.getByRole('button', { name: 'Copy link' }).click();
     await card.getByRole('button', { name: 'Copied' }).waitFor();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // Shared end-to-end helpers: a fresh Huddle server, Chromium with fake
 // camera and microphone, and ways to see whether media really flows.
 import { execFileSync, spawn } from 'node:child_process';
@@ -325,4 +326,26 @@ export async function setRoomSize(page, size) {
   await page.getByLabel('Most people in the call, you included').fill(String(size));
   await page.getByRole('button', { name: 'Save size' }).click();
   await page.getByText('The room size is saved.').waitFor();
+}
+
+/**
+ * The meeting `time` (a `<time data-at-ms data-end-ms>`) once the page has
+ * said it in the reader's own time zone: the server's text (the session's
+ * zone) moves to its tooltip, which must include `serverText`, and the
+ * text is the range as this browser writes it in `lang`.
+ */
+export async function localMeeting(time, serverText, lang = 'en') {
+  await time.waitFor();
+  await time.page().waitForFunction(
+    ([el, wanted]) => el.title.includes(wanted),
+    [await time.elementHandle(), serverText],
+  );
+  const { text, expected } = await time.evaluate((t, language) => ({
+    text: t.textContent,
+    expected: new Intl.DateTimeFormat(language, {
+      weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+    }).formatRange(new Date(Number(t.dataset.atMs)), new Date(Number(t.dataset.endMs))),
+  }), lang);
+  assert.equal(text, expected, 'the meeting in the reader\'s zone');
+  return text;
 }
