@@ -10,20 +10,18 @@ use crate::call::ui::CallUi;
 use crate::client::js::{call_method, text_field};
 use crate::client::media::play_notes;
 
-/// What the title says in front of the page's own, with `n` waiting.
-fn title_prefix(n: usize) -> String {
-    format!("({n}) waiting · ")
+thread_local! {
+    /// The page's own title, before any count of who waits.
+    static OWN_TITLE: std::cell::OnceCell<String> = const { std::cell::OnceCell::new() };
 }
 
-/// Puts "(2) waiting · " in front of the tab's title, or takes it away.
+/// Says in the tab's title how many wait ("(2) waiting · Clinic"), or
+/// gives the page its own title back.
 fn show_waiting_in_title(n: usize) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let title = document.title();
-    let own = match title.find(" waiting · ") {
-        Some(at) if title.starts_with('(') => title[at + " waiting · ".len()..].to_string(),
-        _ => title,
-    };
-    document.set_title(&if n == 0 { own } else { format!("{}{own}", title_prefix(n)) });
+    let own = OWN_TITLE.with(|own| own.get_or_init(|| document.title()).clone());
+    let counted = crate::i18n::t_count(crate::i18n::Text::WaitingNowTabTitle, n as u64);
+    document.set_title(&if n == 0 { own } else { crate::i18n::fill(&counted, &[("title", &own)]) });
 }
 
 /// Who waits changed, from `before` (`None` on the first look) to `now`

@@ -119,7 +119,12 @@ async fn refresh_devices(ui: CallUi) {
         }
         let label = text("label");
         let n = found.iter().filter(|d: &&Device| d.kind == kind).count() + 1;
-        let label = if label.is_empty() { format!("{kind:?} {n}") } else { label };
+        let unnamed = match kind {
+            DeviceKind::Camera => crate::i18n::Text::DevicesUnnamedCamera,
+            DeviceKind::Microphone => crate::i18n::Text::DevicesUnnamedMicrophone,
+            DeviceKind::Speaker => crate::i18n::Text::DevicesUnnamedSpeaker,
+        };
+        let label = if label.is_empty() { crate::i18n::t_with(unnamed, &[("number", &n.to_string())]) } else { label };
         found.push(Device { kind, id, label });
     }
     if let Some(stream) = local_stream() {

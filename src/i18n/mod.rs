@@ -107,6 +107,17 @@ fn forms(text: Text) -> &'static str {
     return browser::forms(text);
 }
 
+/// Runs `say` with `locale` as the page's language: for the server's words
+/// outside a page (an HTTP refusal), which then use [`t`] as pages do.
+#[cfg(feature = "ssr")]
+pub fn in_language<T>(locale: Locale, say: impl FnOnce() -> T) -> T {
+    let owner = leptos::prelude::Owner::new();
+    owner.with(|| {
+        leptos::prelude::provide_context(locale);
+        say()
+    })
+}
+
 /// `text` in the page's language.
 pub fn t(text: Text) -> &'static str {
     last_form(forms(text))

@@ -1,6 +1,7 @@
 //! `/r/{slug}`: where a join link leads. Unknown links get the not-found
 //! page with HTTP 404.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -15,7 +16,7 @@ pub fn RoomPage() -> impl IntoView {
     let params = use_params_map();
     let invite = Resource::new(move || params.read().get("slug").unwrap_or_default(), invitation);
     view! {
-        <Suspense fallback=|| view! { <p role="status">"Opening the room…"</p> }>
+        <Suspense fallback=|| view! { <p role="status">{t(Text::PrejoinOpening)}</p> }>
             {move || Suspend::new(async move {
                 match invite.await {
                     Ok(invitation) => view! {

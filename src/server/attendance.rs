@@ -307,7 +307,7 @@ pub async fn download(
             body: csv(&stays, crate::server::language::of_request(&headers)),
         })
     };
-    respond(found.await)
+    respond(found.await, &headers)
 }
 
 /// One message of a room's kept chat.
@@ -351,6 +351,7 @@ pub async fn download_chat(
     axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
     axum::extract::Path(room): axum::extract::Path<i64>,
     session: tower_sessions::Session,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     let found = async {
         let user = crate::server::session::UserSession(session);
@@ -359,7 +360,7 @@ pub async fn download_chat(
         let body = transcript(&kept_chat(&state.db, room.id).await?);
         Ok(Attachment { content_type: "text/plain; charset=utf-8", file_name: "chat.txt".into(), body })
     };
-    respond(found.await)
+    respond(found.await, &headers)
 }
 
 #[cfg(test)]

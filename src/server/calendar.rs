@@ -137,7 +137,7 @@ pub async fn download(
         let body = ics(&session, &room.name, &link, state.clock.now(), crate::server::language::of_request(&headers));
         Ok(Attachment { content_type: "text/calendar; charset=utf-8", file_name: file_name(&session), body })
     };
-    respond(found.await)
+    respond(found.await, &headers)
 }
 
 #[cfg(test)]

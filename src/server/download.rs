@@ -14,13 +14,14 @@ pub struct Attachment {
     pub body: String,
 }
 
-/// The response for a download that was found, or why not.
-pub fn respond(found: Result<Attachment, AppError>) -> Response {
+/// The response for a download that was found, or why not (in the
+/// language of the request, `headers`).
+pub fn respond(found: Result<Attachment, AppError>, headers: &axum::http::HeaderMap) -> Response {
     match found {
         Ok(file) => {
             let disposition = format!("attachment; filename=\"{}\"", file.file_name);
             ([(header::CONTENT_TYPE, file.content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body).into_response()
         }
-        Err(e) => (e.status(), e.to_string()).into_response(),
+        Err(e) => (e.status(), crate::i18n::in_language(crate::server::language::of_request(headers), || e.words())).into_response(),
     }
 }

@@ -18,10 +18,11 @@ pub struct Switch {
     back: Option<String>,
 }
 
-pub async fn switch(State(state): State<AppState>, Query(switch): Query<Switch>) -> Response {
+pub async fn switch(State(state): State<AppState>, Query(switch): Query<Switch>, headers: axum::http::HeaderMap) -> Response {
     let Some(locale) = switch.to.as_deref().and_then(Locale::from_tag) else {
         let known: Vec<&str> = Locale::all().map(Locale::tag).collect();
-        return (StatusCode::BAD_REQUEST, format!("Choose one of these languages: {}.", known.join(", "))).into_response();
+        let said = crate::i18n::fill(of_request(&headers).text(crate::i18n::Text::RefusedUnknownLanguage), &[("languages", &known.join(", "))]);
+        return (StatusCode::BAD_REQUEST, said).into_response();
     };
     let cookie = cookie(locale, state.public_origin.starts_with("https://"));
     (

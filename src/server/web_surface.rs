@@ -41,7 +41,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         request.method() == Method::GET && request.uri().path().starts_with("/r/") && guest_identity(request.headers()).is_none();
     let mut response = if is_cross_site_change(request.method(), request.headers(), &state.public_origin) {
         tracing::warn!(method = %request.method(), path = request.uri().path(), "refused a cross-site request");
-        (StatusCode::FORBIDDEN, "This request came from another website, so it was refused. Open Huddle directly and try again.").into_response()
+        (StatusCode::FORBIDDEN, crate::server::language::of_request(request.headers()).text(crate::i18n::Text::RefusedCrossSite)).into_response()
     } else {
         let is_static = request.uri().path().starts_with("/pkg/");
         let mut response = next.run(request).await;

@@ -142,6 +142,9 @@ async fn the_switch_keeps_the_choice_over_the_browser_s_and_goes_back_only_to_th
     let unknown = visitor.http.get(visitor.url("/language?to=xx&back=%2F")).send().await.unwrap();
     assert_eq!(unknown.status(), 400);
     assert!(unknown.headers().get("set-cookie").is_none());
+    assert_eq!(unknown.text().await.unwrap(), "请选择以下语言之一：en, zh-CN。", "said in the language chosen last");
+    let english = app.visitor_with(&[("accept-language", "en-US")]);
+    let unknown = english.http.get(english.url("/language?to=xx&back=%2F")).send().await.unwrap();
     assert_eq!(unknown.text().await.unwrap(), "Choose one of these languages: en, zh-CN.");
 }
 
@@ -311,10 +314,43 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
     let at_field = &refused[refused.find("id=\"field-title-error\"").expect("the title's error")..];
     assert!(at_field[..at_field.find("</p>").unwrap()].contains("请填写此项。"), "the field's error in Chinese");
 
+    // A patient opening the link before the session: the invitation, the
+    // pre-join check as the server renders it, and when the session starts.
+    let patient = app.visitor_with(&[("accept-language", "zh-CN")]);
+    let link = room.join_link.replace(&app.origin, "");
+    let invitation = page(&patient, &link).await;
+    let left: Vec<String> = readable(&invitation).iter().flat_map(|text| latin_words(text)).collect();
+    assert!(left.is_empty(), "the join page in Chinese still reads {left:?}");
+    assert!(invitation.contains(&format!("“王女士复诊”将于{said}开始。")), "when it starts, the Chinese way");
+
     // The same pages for an English reader: no Chinese but what was typed.
     host.http.get(host.url("/language?to=en&back=%2F")).send().await.unwrap();
     let en = page(&host, &format!("/rooms/{}", room.id)).await;
     let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t) && !t.contains("复诊") && !t.contains("李医生")).collect();
     assert!(leaked.is_empty(), "the settings in English read {leaked:?}");
     assert!(en.contains("Weekly, 4 times") && en.contains(":00–09:30 (Asia/Shanghai)"), "and the meeting said the English way");
+}
+
+/// Refusals that are not a page (a download that is not there, a form from
+/// another website, a switch to an unknown language) are plain text in the
+/// person's language too.
+#[tokio::test]
+async fn refusals_outside_pages_come_in_the_person_s_language() {
+    let app = spawn_app().await;
+    let chinese = app.visitor_with(&[("accept-language", "zh-CN")]);
+    chinese.sign_up("li@example.org", "李医生", "correct horse battery").await;
+    chinese.sign_in("li@example.org", "correct horse battery").await;
+    let english = app.host("ada@example.org", "Ada").await;
+    for (visitor, said) in [(&chinese, "找不到该内容。"), (&english, "We could not find that.")] {
+        for path in ["/rooms/999/attendance.csv", "/rooms/999/chat.txt", "/rooms/999/sessions/1/calendar.ics"] {
+            let missing = visitor.http.get(visitor.url(path)).send().await.unwrap();
+            assert_eq!(missing.status(), 404, "{path}");
+            assert_eq!(missing.text().await.unwrap(), said, "{path}");
+        }
+    }
+    let cross_site = chinese.http.post(chinese.url("/api/logout")).header("origin", "http://evil.example").send().await.unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert_eq!(cross_site.text().await.unwrap(), "此请求来自其他网站，已被拒绝。请直接打开 Huddle 后再试。");
+    let unknown = chinese.http.get(chinese.url("/language?to=xx&back=%2F")).send().await.unwrap();
+    assert_eq!(unknown.text().await.unwrap(), "请选择以下语言之一：en, zh-CN。");
 }

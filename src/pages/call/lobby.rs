@@ -105,7 +105,7 @@ pub(super) fn LobbyWords(
         ui.lobby_chat.with(|all| {
             all.iter()
                 .filter(|(g, _, _)| to.is_none_or(|id| *g == id))
-                .map(|(_, from_host, text)| format!("{}: {text}", if *from_host { &host_says } else { &you_say }))
+                .map(|(_, from_host, text)| t_with(Text::WaitingLine, &[("who", if *from_host { &host_says } else { &you_say }), ("text", text)]))
                 .map(|line| view! { <li>{line}</li> })
                 .collect_view()
         })
