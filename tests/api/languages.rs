@@ -325,9 +325,12 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
 
     // The same pages for an English reader: no Chinese but what was typed.
     host.http.get(host.url("/language?to=en&back=%2F")).send().await.unwrap();
+    for path in [format!("/rooms/{}", room.id), "/rooms".to_string(), "/account".to_string(), link.clone()] {
+        let en = page(&host, &path).await;
+        let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t) && !t.contains("复诊") && !t.contains("李医生")).collect();
+        assert!(leaked.is_empty(), "{path} in English reads {leaked:?}");
+    }
     let en = page(&host, &format!("/rooms/{}", room.id)).await;
-    let leaked: Vec<String> = readable(&en).into_iter().filter(|t| has_chinese(t) && !t.contains("复诊") && !t.contains("李医生")).collect();
-    assert!(leaked.is_empty(), "the settings in English read {leaked:?}");
     assert!(en.contains("Weekly, 4 times") && en.contains(":00–09:30 (Asia/Shanghai)"), "and the meeting said the English way");
 }
 
