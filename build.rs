@@ -7,6 +7,12 @@
 //! says how many.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+#[allow(dead_code)]
+mod plural_rules {
+    include!("src/i18n/plural_rules.rs");
+}
+use plural_rules::{plural_forms, PLURAL_RULES};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,6 +34,7 @@ struct Language {
 fn main() {
     let dir = Path::new("locales");
     println!("cargo::rerun-if-changed=locales");
+    println!("cargo::rerun-if-changed=src/i18n/plural_rules.rs");
     let mut languages = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir).expect("the locales directory").map(|e| e.expect("a locale file").path()).collect();
     files.sort();
@@ -94,7 +101,7 @@ fn main() {
     for language in &languages {
         out.push_str("    [\n");
         for key in &keys {
-            let forms = language.messages.get(key).unwrap_or(&languages[0].messages[key]);
+            let forms = language.messages.get(key).cloned().unwrap_or_else(|| in_english(&languages[0].messages[key], &language.plural));
             writeln!(out, "        {:?},", forms.join(&FORMS.to_string())).unwrap();
         }
         out.push_str("    ],\n");
@@ -112,7 +119,9 @@ fn read(path: &Path) -> Language {
     let name = meta.get("name").and_then(|v| v.as_str()).unwrap_or_else(|| panic!("{}: [meta] needs `name`", path.display())).to_string();
     let complete = meta.get("complete").and_then(|v| v.as_bool()).unwrap_or(true);
     let plural = meta.get("plural").and_then(|v| v.as_str()).unwrap_or("one_other").to_string();
-    assert!(["one_other", "other"].contains(&plural.as_str()), "{}: plural must be `one_other` or `other`", path.display());
+    let known: Vec<&str> = PLURAL_RULES.iter().map(|(name, _, _)| *name).collect();
+    let categories = plural_forms(&plural)
+        .unwrap_or_else(|| panic!("{}: plural must be one of {known:?} (src/i18n/plural_rules.rs says which languages each serves)", path.display()));
     let browser = match meta.get("browser") {
         Some(list) => list
             .as_array()
@@ -128,8 +137,10 @@ fn read(path: &Path) -> Language {
             let forms = match value {
                 toml::Value::String(s) => vec![s.clone()],
                 toml::Value::Table(forms) => {
-                    let wanted: &[&str] = if plural == "other" { &["other"] } else { &["one", "other"] };
-                    wanted
+                    if let Some(extra) = forms.keys().find(|form| !categories.contains(&form.as_str())) {
+                        panic!("{}: `{key}` has `{extra}`, which `{plural}` does not use: it uses {categories:?}", path.display());
+                    }
+                    categories
                         .iter()
                         .map(|form| {
                             forms
@@ -146,6 +157,15 @@ fn read(path: &Path) -> Language {
         }
     }
     Language { tag, name, complete, plural, browser, messages }
+}
+
+/// English's forms of a message a draft language lacks, as that language's
+/// forms: its `one` for a `one`, its `other` for every other.
+fn in_english(english: &[String], rule: &str) -> Vec<String> {
+    if english.len() == 1 {
+        return english.to_vec();
+    }
+    plural_forms(rule).unwrap_or(&["other"]).iter().map(|form| if *form == "one" { english[0].clone() } else { english[1].clone() }).collect()
 }
 
 /// `{name}`s in a message.

@@ -13,6 +13,9 @@
 //! leptos_i18n"); this costs about 1 KB.
 
 mod negotiate;
+mod plural_rules;
+
+pub use plural_rules::{plural_forms, plural_index, PLURAL_RULES};
 
 include!(concat!(env!("OUT_DIR"), "/texts.rs"));
 
@@ -77,12 +80,7 @@ fn with_count(locale: Locale, forms: &str, count: u64) -> String {
 
 /// The form of `forms` (joined by U+001F) a language with `rule` uses for `count`.
 fn plural_form<'a>(forms: &'a str, rule: &str, count: u64) -> &'a str {
-    let mut each = forms.split('\u{1f}');
-    let first = each.next().unwrap_or_default();
-    match (rule, count) {
-        ("one_other", 1) => first,
-        _ => each.next_back().unwrap_or(first),
-    }
+    forms.split('\u{1f}').nth(plural_index(rule, count)).or_else(|| forms.rsplit('\u{1f}').next()).unwrap_or_default()
 }
 
 /// `message` with each `{name}` replaced by its value.
@@ -213,6 +211,28 @@ mod tests {
         assert_eq!(plural_form("{count} person\u{1f}{count} people", "one_other", 1), "{count} person");
         assert_eq!(plural_form("{count} person\u{1f}{count} people", "one_other", 0), "{count} people");
         assert_eq!(plural_form("{count} 人", "other", 1), "{count} 人");
+    }
+
+    #[test]
+    fn each_plural_rule_picks_its_languages_form() {
+        let picks = |rule: &str, counts: &[u64]| counts.iter().map(|n| plural_forms(rule).unwrap()[plural_index(rule, *n)]).collect::<Vec<_>>();
+        assert_eq!(picks("other", &[0, 1, 2]), ["other"; 3]);
+        assert_eq!(picks("one_other", &[0, 1, 2, 21]), ["other", "one", "other", "other"]);
+        assert_eq!(picks("one_with_zero", &[0, 1, 2]), ["one", "one", "other"], "French: 0 and 1 are singular");
+        assert_eq!(
+            picks("east_slavic", &[1, 2, 5, 11, 12, 21, 22, 25, 111, 112]),
+            ["one", "few", "many", "many", "many", "one", "few", "many", "many", "many"]
+        );
+        assert_eq!(picks("polish", &[1, 2, 5, 21, 22, 112]), ["one", "few", "many", "many", "few", "many"]);
+        assert_eq!(picks("czech", &[1, 2, 4, 5, 22]), ["one", "few", "few", "other", "other"]);
+        assert_eq!(
+            picks("arabic", &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103]),
+            ["zero", "one", "two", "few", "few", "many", "many", "other", "other", "few"]
+        );
+        // Every language here names a rule Huddle knows.
+        for (_, _, rule) in LANGUAGES {
+            assert!(plural_forms(rule).is_some(), "{rule}");
+        }
     }
 
     #[test]
