@@ -21,8 +21,8 @@ pub fn plural_forms(rule: &str) -> Option<&'static [&'static str]> {
     PLURAL_RULES.iter().find(|(name, _, _)| *name == rule).map(|(_, _, forms)| *forms)
 }
 
-/// Which form (its place in the rule's forms) `n` takes under `rule`; an
-/// unknown rule takes the last.
+/// Which form (its place in the rule's forms) `n` takes under `rule` (the
+/// build accepts no other rule).
 pub fn plural_index(rule: &str, n: u64) -> usize {
     let (ten, hundred) = (n % 10, n % 100);
     let few = (2..=4).contains(&ten) && !(12..=14).contains(&hundred);
@@ -47,6 +47,6 @@ pub fn plural_index(rule: &str, n: u64) -> usize {
             (_, 11..=99) => 4,
             _ => 5,
         },
-        _ => plural_forms(rule).map_or(0, |forms| forms.len() - 1),
+        _ => 0,
     }
 }
