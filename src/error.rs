@@ -180,3 +180,24 @@ impl FromServerFnError for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{in_language, Locale};
+
+    #[test]
+    fn a_refusal_is_said_in_the_reader_s_language_with_its_limit() {
+        let zh = Locale::from_tag("zh-CN").unwrap();
+        let said = |locale, problem: Problem| in_language(locale, || AppError::invalid("name", problem).for_field("name").unwrap());
+        assert_eq!(said(Locale::ENGLISH, Problem::TooLong { max: 500 }), "This can be at most 500 characters.");
+        assert_eq!(said(Locale::ENGLISH, Problem::TooLong { max: 1 }), "This can be at most 1 character.");
+        assert_eq!(said(zh, Problem::TooLong { max: 500 }), "最多可输入 500 个字符。");
+        assert_eq!(said(zh, Problem::SizeOutOfRange { min: 2, max: 40 }), "一次通话可容纳 2 至 40 人。");
+        let clash = Problem::Overlaps { title: "复诊".into(), when: "2026年12月1日（周二）09:00–09:45（Asia/Shanghai）".into() };
+        assert_eq!(said(zh, clash), "与“复诊”（2026年12月1日（周二）09:00–09:45（Asia/Shanghai））时间重叠。请另选时间。");
+        // Another field's problem is not this one's; the log line is the code.
+        assert_eq!(AppError::invalid("email", Problem::EmailShape).for_field("name"), None);
+        assert_eq!(AppError::invalid("email", Problem::EmailShape).to_string(), "email: email_shape");
+    }
+}

@@ -436,9 +436,11 @@ pub async fn set_room_passcode(room: i64, #[server(default)] passcode: String) -
             let passcode = if passcode.is_empty() {
                 None
             } else {
+                const SHORTEST: usize = 4;
+                const LONGEST: usize = 32;
                 let chars = passcode.chars().count();
-                if !(4..=32).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
-                    return Err(AppError::invalid("passcode", Problem::PasscodeLength { min: 4, max: 32 }));
+                if !(SHORTEST..=LONGEST).contains(&chars) || passcode.chars().any(|c| c.is_control()) {
+                    return Err(AppError::invalid("passcode", Problem::PasscodeLength { min: SHORTEST as u32, max: LONGEST as u32 }));
                 }
                 Some(passcode.to_string())
             };
