@@ -167,16 +167,29 @@ export function inbound(page) {
   });
 }
 
-/** Waits for `count` remote tiles whose video has real pixels and plays. */
+/** Waits for `count` remote tiles whose video has real pixels and plays.
+ * On a timeout the error says what the page had: each remote video's
+ * state, and each connection's state and inbound media. */
 export async function waitForRemoteVideos(page, count, timeout = 20_000) {
-  await page.waitForFunction(
-    (n) => {
-      const videos = [...document.querySelectorAll('.tile.remote video')];
-      return videos.length === n && videos.every((v) => v.videoWidth > 0 && v.currentTime > 0);
-    },
-    count,
-    { timeout },
-  );
+  try {
+    await page.waitForFunction(
+      (n) => {
+        const videos = [...document.querySelectorAll('.tile.remote video')];
+        return videos.length === n && videos.every((v) => v.videoWidth > 0 && v.currentTime > 0);
+      },
+      count,
+      { timeout },
+    );
+  } catch (error) {
+    const seen = await page.evaluate(() => ({
+      videos: [...document.querySelectorAll('.tile.remote video')].map((v) => ({
+        width: v.videoWidth, time: v.currentTime, paused: v.paused, ready: v.readyState, stream: v.srcObject?.getTracks().map((t) => `${t.kind}:${t.readyState}`) ?? null,
+      })),
+      connections: (window.__peerConnections ?? []).map((pc) => `${pc.connectionState}/${pc.iceConnectionState}`),
+    })).catch((e) => `unreadable: ${e}`);
+    const media = await inbound(page).catch(() => 'unreadable');
+    throw new Error(`${error.message}\nwanted ${count} playing remote videos; the page had ${JSON.stringify(seen)}; inbound ${JSON.stringify(media)}`);
+  }
 }
 
 /** Samples inbound media twice, `ms` apart, per peer connection. */
