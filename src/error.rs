@@ -7,32 +7,43 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Problem;
 
-/// What went wrong, in words a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// What went wrong, in words a person can act on (`words`, in the page's
+/// language; `Display` gives the same in English for logs, a refused
+/// value as its field and code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppError {
     /// A form field is invalid (422); shown next to `field`.
-    #[error("{field}: {problem}")]
     Invalid { field: String, problem: Problem },
     /// Sign-in failed (401). One message whether or not the account exists.
-    #[error("That email and password do not match an account. Please try again.")]
     BadCredentials,
     /// The page needs a signed-in account (401).
-    #[error("Please sign in first.")]
     SignInRequired,
     /// Too many failed sign-ins for this account or from this address (429).
-    #[error("Too many sign-in attempts. Please wait {} and try again.", wait_words(*wait_secs))]
     TooManyAttempts { wait_secs: u64 },
     /// Nothing here, or not yours (404).
-    #[error("We could not find that.")]
     NotFound,
     /// Our fault (500); the cause is in the server log, not here.
-    #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// The request did not reach the server function or its answer was
     /// unreadable (network, missing form field).
-    #[error("The request could not be completed: {0}")]
     Request(String),
 }
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid { field, problem } => write!(f, "{field}: {problem}"),
+            // The server's words in English, from the same messages pages use.
+            #[cfg(feature = "ssr")]
+            other => f.write_str(&crate::i18n::in_language(crate::i18n::Locale::ENGLISH, || other.words())),
+            // The browser carries only its page's language.
+            #[cfg(not(feature = "ssr"))]
+            other => f.write_str(&other.words()),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl AppError {
     /// Throttled: wait `wait` (rounded up to whole seconds, at least one).
@@ -62,8 +73,7 @@ impl AppError {
         }
     }
 
-    /// What went wrong, in the page's language (`Display` stays English,
-    /// for logs and the API).
+    /// What went wrong, in the page's language.
     pub fn words(&self) -> String {
         use crate::i18n::{t, t_count, t_with, Text};
         match self {
@@ -160,16 +170,6 @@ impl Wait {
     }
 }
 
-/// The wait in English, for `Display` (logs and the API).
-fn wait_words(secs: u64) -> String {
-    match Wait::of(secs) {
-        Wait::ASecond => "a second".into(),
-        Wait::Seconds(n) => format!("{n} seconds"),
-        Wait::AMinute => "a minute".into(),
-        Wait::Minutes(n) => format!("{n} minutes"),
-    }
-}
-
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -199,5 +199,22 @@ mod tests {
         // Another field's problem is not this one's; the log line is the code.
         assert_eq!(AppError::invalid("email", Problem::EmailShape).for_field("name"), None);
         assert_eq!(AppError::invalid("email", Problem::EmailShape).to_string(), "email: email_shape");
+    }
+
+    #[test]
+    fn the_log_s_words_are_english_whatever_the_page_s_language() {
+        let zh = Locale::from_tag("zh-CN").unwrap();
+        let logged = |error: AppError| in_language(zh, || error.to_string());
+        assert_eq!(logged(AppError::NotFound), "We could not find that.");
+        assert_eq!(
+            logged(AppError::too_many_attempts(std::time::Duration::from_secs(61 * 2))),
+            "Too many sign-in attempts. Please wait 3 minutes and try again."
+        );
+        assert_eq!(
+            logged(AppError::too_many_attempts(std::time::Duration::from_millis(300))),
+            "Too many sign-in attempts. Please wait a second and try again."
+        );
+        assert_eq!(logged(AppError::Request("timed out".into())), "The request could not be completed: timed out");
+        assert_eq!(in_language(zh, || AppError::NotFound.words()), "找不到该内容。", "while the page reads its own");
     }
 }
