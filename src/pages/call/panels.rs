@@ -23,7 +23,7 @@ pub fn ChatPanel(ui: CallUi, kept: bool) -> impl IntoView {
                 field.set_value("");
                 send(ClientMessage::Chat { text });
             }
-            Err(_) if text.trim().is_empty() => error.set(Some(t(Text::ChatEmpty))),
+            Err(crate::domain::Problem::Missing) => error.set(Some(t(Text::ChatEmpty))),
             Err(_) => error.set(Some(t(Text::ChatTooLong))),
         }
     };
