@@ -45,29 +45,36 @@ pub fn copy_to_clipboard(text: &str) {
     call_method(&clipboard, "writeText", &[JsValue::from_str(text)]);
 }
 
-/// `at_ms` (Unix milliseconds) as the browser's locale and time zone write
-/// it, with `options` (`Intl.DateTimeFormat` options).
-fn locale_string(at_ms: f64, options: &[(&str, &str)]) -> Option<String> {
-    let date = js_sys::Date::new(&JsValue::from_f64(at_ms));
+/// `Intl.DateTimeFormat` options from `(name, value)` pairs.
+fn intl_options(options: &[(&str, &str)]) -> Option<js_sys::Object> {
     let settings = js_sys::Object::new();
     for (name, value) in options {
         js_sys::Reflect::set(&settings, &JsValue::from_str(name), &JsValue::from_str(value)).ok()?;
     }
+    Some(settings)
+}
+
+/// `at_ms` (Unix milliseconds) as the page's language writes it in the
+/// browser's time zone, with `options` (`Intl.DateTimeFormat` options).
+fn locale_string(at_ms: f64, options: &[(&str, &str)]) -> Option<String> {
+    let date = js_sys::Date::new(&JsValue::from_f64(at_ms));
     // In the page's language, whatever the browser's.
     let language = JsValue::from_str(crate::i18n::locale().tag());
-    call_method(&date, "toLocaleString", &[language, settings.into()])?.as_string()
+    call_method(&date, "toLocaleString", &[language, intl_options(options)?.into()])?.as_string()
 }
 
 /// A meeting from `from_ms` to `to_ms` as the page's language writes a
 /// range in the browser's time zone ("Tue, 1 Dec 2026, 09:00 – 09:45",
 /// "2026年12月1日周二 09:00–09:45").
 fn locale_range(from_ms: f64, to_ms: f64) -> Option<String> {
-    let settings = js_sys::Object::new();
-    for (name, value) in
-        [("weekday", "short"), ("day", "numeric"), ("month", "short"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")]
-    {
-        js_sys::Reflect::set(&settings, &JsValue::from_str(name), &JsValue::from_str(value)).ok()?;
-    }
+    let settings = intl_options(&[
+        ("weekday", "short"),
+        ("day", "numeric"),
+        ("month", "short"),
+        ("year", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ])?;
     let language = js_sys::Array::of1(&JsValue::from_str(crate::i18n::locale().tag()));
     let format = js_sys::Intl::DateTimeFormat::new(&language, &settings);
     let (from, to) = (js_sys::Date::new(&JsValue::from_f64(from_ms)), js_sys::Date::new(&JsValue::from_f64(to_ms)));
