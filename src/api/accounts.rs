@@ -95,13 +95,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     }
                     session.sign_in(&account).await?;
                     // The account's language, on this browser too.
-                    if let (Some(locale), Some(response)) =
-                        (accounts::language(&state.db, account.id).await?, use_context::<leptos_axum::ResponseOptions>())
-                    {
-                        response.append_header(
-                            http::header::SET_COOKIE,
-                            crate::server::language::cookie(locale, state.public_origin.starts_with("https://")),
-                        );
+                    if let Some(locale) = accounts::language(&state.db, account.id).await? {
+                        super::context::remember_language(&state, locale);
                     }
                     audit::record(&state.db, Event::by(account.id, Action::SignIn, true, client)).await?;
                     leptos_axum::redirect("/rooms");
@@ -282,10 +277,7 @@ pub async fn set_language(language: String) -> Result<(), AppError> {
                 return Err(AppError::invalid("language", Problem::UnknownLanguage));
             };
             accounts::set_language(&state.db, account.id, locale).await?;
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response
-                    .append_header(http::header::SET_COOKIE, crate::server::language::cookie(locale, state.public_origin.starts_with("https://")));
-            }
+            super::context::remember_language(&state, locale);
             leptos_axum::redirect("/account?done=language");
             Ok(())
         }

@@ -45,6 +45,13 @@ mod context {
         Ok((state, UserSession(session)))
     }
 
+    /// Switches this browser to `locale` (the answer sets the language cookie).
+    pub fn remember_language(state: &AppState, locale: crate::i18n::Locale) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, crate::server::language::cookie(locale, state.public_origin.starts_with("https://")));
+        }
+    }
+
     /// The client's address (behind a trusted proxy, the one it reports),
     /// when the server knows it.
     pub async fn client_addr() -> Option<std::net::IpAddr> {
