@@ -87,6 +87,17 @@ fn has_chinese(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
+/// The Latin-letter words a person reads on a page (see `latin_words`).
+fn latin_left(html: &str) -> Vec<String> {
+    readable(html).iter().flat_map(|text| latin_words(text)).collect()
+}
+
+/// The page a refused plain-form post sends the browser back to.
+async fn sent_back(app: &TestApp, visitor: &Visitor, refused: reqwest::Response) -> String {
+    let back = refused.headers()["location"].to_str().unwrap().replace(&app.origin, "");
+    page(visitor, &back).await
+}
+
 #[tokio::test]
 async fn the_browser_s_language_is_served_with_html_lang_and_a_vary_header() {
     let app = spawn_app().await;
@@ -155,7 +166,7 @@ async fn translated_pages_read_in_one_language_only() {
     let english = app.visitor_with(&[("accept-language", "en")]);
     for path in TRANSLATED {
         let zh = page(&chinese, path).await;
-        let left: Vec<String> = readable(&zh).iter().flat_map(|text| latin_words(text)).collect();
+        let left = latin_left(&zh);
         assert!(left.is_empty(), "{path} in Chinese still reads {left:?}");
         assert!(readable(&zh).iter().any(|t| has_chinese(t)), "{path}: some Chinese");
         let en = page(&english, path).await;
@@ -168,7 +179,7 @@ async fn translated_pages_read_in_one_language_only() {
     chinese.sign_in("li@example.org", "correct horse battery").await;
     let dashboard = page(&chinese, "/rooms").await;
     assert!(dashboard.contains("创建房间") && dashboard.contains("今天没有预约。"), "the dashboard in Chinese");
-    let left: Vec<String> = readable(&dashboard).iter().flat_map(|text| latin_words(text)).collect();
+    let left = latin_left(&dashboard);
     assert!(left.is_empty(), "the dashboard in Chinese still reads {left:?}");
 }
 
@@ -213,9 +224,7 @@ async fn a_refused_form_says_why_in_the_page_s_language() {
     let app = spawn_app().await;
     let chinese = app.visitor_with(&[("accept-language", "zh-CN")]);
     let response = chinese.post_form("login", &[("email", "nobody@example.org"), ("password", "wrong password")]).await;
-    let back = response.headers()["location"].to_str().unwrap().to_string();
-    let page =
-        chinese.http.get(back.replace(&app.origin, &chinese.url(""))).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    let page = sent_back(&app, &chinese, response).await;
     assert!(page.contains("电子邮箱和密码与任何账户都不匹配。请再试一次。"), "the refusal in Chinese");
     assert!(!crate::helpers::shown(page).contains("do not match"), "and not in English");
 }
@@ -279,14 +288,13 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
             ("weeks", "4".into()),
         ]
     };
-    let form = |f: &[(&str, String)]| f.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Vec<_>>();
-    let first = form(&fields("王女士复诊", "09:00"));
-    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let first = fields("王女士复诊", "09:00");
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(host.call("schedule_session", &first).await.status(), 200);
 
     for path in [format!("/rooms/{}", room.id), "/rooms".to_string(), "/account".to_string()] {
         let zh = page(&host, &path).await;
-        let left: Vec<String> = readable(&zh).iter().flat_map(|text| latin_words(text)).collect();
+        let left = latin_left(&zh);
         assert!(left.is_empty(), "{path} in Chinese still reads {left:?}");
         if path != "/account" {
             assert!(zh.contains(&said), "{path}: the meeting said the Chinese way: {said}");
@@ -299,18 +307,14 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
     }
 
     // A clash, posted as a plain form: the sentence and its date in Chinese.
-    let clash = form(&fields("第二次", "09:15"));
-    let clash: Vec<(&str, &str)> = clash.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let response = host.post_form("schedule_session", &clash).await;
-    let back = response.headers()["location"].to_str().unwrap().to_string();
-    let refused = host.http.get(back.replace(&app.origin, &host.url(""))).send().await.unwrap().text().await.unwrap();
+    let clash = fields("第二次", "09:15");
+    let clash: Vec<(&str, &str)> = clash.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = sent_back(&app, &host, host.post_form("schedule_session", &clash).await).await;
     assert!(refused.contains(&format!("与“王女士复诊”（{said}）时间重叠。请另选时间。")), "the clash in Chinese");
     // An empty title, in the reader's language at the field.
     let mut untitled = clash.clone();
     untitled[1].1 = "  ";
-    let response = host.post_form("schedule_session", &untitled).await;
-    let back = response.headers()["location"].to_str().unwrap().to_string();
-    let refused = host.http.get(back.replace(&app.origin, &host.url(""))).send().await.unwrap().text().await.unwrap();
+    let refused = sent_back(&app, &host, host.post_form("schedule_session", &untitled).await).await;
     let at_field = &refused[refused.find("id=\"field-title-error\"").expect("the title's error")..];
     assert!(at_field[..at_field.find("</p>").unwrap()].contains("请填写此项。"), "the field's error in Chinese");
 
@@ -319,7 +323,7 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
     let patient = app.visitor_with(&[("accept-language", "zh-CN")]);
     let link = room.join_link.replace(&app.origin, "");
     let invitation = page(&patient, &link).await;
-    let left: Vec<String> = readable(&invitation).iter().flat_map(|text| latin_words(text)).collect();
+    let left = latin_left(&invitation);
     assert!(left.is_empty(), "the join page in Chinese still reads {left:?}");
     assert!(invitation.contains(&format!("“王女士复诊”将于{said}开始。")), "when it starts, the Chinese way");
 
