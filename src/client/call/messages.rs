@@ -178,7 +178,7 @@ impl Call {
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {
-                    *self.refusal.borrow_mut() = Some((code, t(code.text()).into()));
+                    self.refusal.set(Some(code));
                 } else if code == ErrorCode::UnknownParticipant {
                     // Mostly a signal to someone who just left: nothing to
                     // tell the person, whose view already shows them gone.

@@ -58,7 +58,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         peers: RefCell::new(HashMap::new()),
         remote: RefCell::new(HashMap::new()),
         stats: RefCell::new(None),
-        refusal: RefCell::new(None),
+        refusal: Cell::new(None),
         socket_handlers: RefCell::new(Vec::new()),
         keep_alive: RefCell::new(None),
         ending: Cell::new(false),
@@ -269,7 +269,7 @@ impl Call {
     }
 
     pub(super) fn on_closed(self: &Rc<Self>, code: u16) {
-        let refusal = self.refusal.borrow_mut().take();
+        let refusal = self.refusal.take();
         let hopeless = close::is_final(code);
         // Never in the call yet: nothing to resume, so say what went wrong.
         let never_joined = self.resume_token.borrow().is_none();
@@ -280,16 +280,16 @@ impl Call {
         }
         close_current();
         let ending = match refusal {
-            Some((ErrorCode::WrongPasscode, message)) => {
+            Some(ErrorCode::WrongPasscode) => {
                 // Back to the form, which keeps the name and asks again.
-                self.ui.passcode_error.try_set(Some(message));
+                self.ui.passcode_error.try_set(Some(t(ErrorCode::WrongPasscode.text()).into()));
                 self.ui.phase.try_set(Phase::PreJoin);
                 return;
             }
-            Some((ErrorCode::Removed, _)) => Ending::Removed,
-            Some((ErrorCode::Denied, _)) => Ending::TurnedAway,
-            Some((ErrorCode::RoomFull, _)) => Ending::Full,
-            Some((_, message)) => Ending::Stopped(message),
+            Some(ErrorCode::Removed) => Ending::Removed,
+            Some(ErrorCode::Denied) => Ending::TurnedAway,
+            Some(ErrorCode::RoomFull) => Ending::Full,
+            Some(code) => Ending::Stopped(t(code.text()).into()),
             None => match code {
                 close::ENDED_BY_HOST => Ending::CallEnded { by_me: self.ending.get() },
                 close::SIGNED_OUT => Ending::Stopped(t(Text::EndedSignedOut).into()),

@@ -80,8 +80,8 @@ pub(super) struct Call {
     pub(super) remote: RefCell<HashMap<ParticipantId, Vec<MediaStream>>>,
     /// The connection-statistics poll, while in the call.
     pub(super) stats: RefCell<Option<Repeating>>,
-    /// Why the server refused us, when it did: its code and words.
-    pub(super) refusal: RefCell<Option<(ErrorCode, String)>>,
+    /// Why the server refused us, when it did.
+    pub(super) refusal: Cell<Option<ErrorCode>>,
     pub(super) socket_handlers: RefCell<Vec<Handler>>,
     /// This person asked to end the call for everyone.
     pub(super) ending: Cell<bool>,
