@@ -6,12 +6,16 @@
 //! while it is being translated: those show in English, and the build
 //! says how many.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[allow(dead_code)]
 mod plural_rules {
     include!("src/i18n/plural_rules.rs");
 }
+mod catalog_check {
+    include!("src/i18n/catalog_check.rs");
+}
+use catalog_check::check_language;
 use plural_rules::{plural_forms, PLURAL_RULES};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -35,6 +39,7 @@ fn main() {
     let dir = Path::new("locales");
     println!("cargo::rerun-if-changed=locales");
     println!("cargo::rerun-if-changed=src/i18n/plural_rules.rs");
+    println!("cargo::rerun-if-changed=src/i18n/catalog_check.rs");
     let mut languages = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir).expect("the locales directory").map(|e| e.expect("a locale file").path()).collect();
     files.sort();
@@ -55,19 +60,8 @@ fn main() {
     }
 
     for language in &languages[1..] {
-        let mut missing = 0;
-        for key in &keys {
-            match language.messages.get(key) {
-                Some(forms) => check_placeholders(&languages[0], language, key, forms),
-                None if language.complete => {
-                    panic!("locales/{}.toml has no `{key}`: translate it, or mark the language `complete = false`", language.tag)
-                }
-                None => missing += 1,
-            }
-        }
-        if let Some(extra) = language.messages.keys().find(|k| !languages[0].messages.contains_key(*k)) {
-            panic!("locales/{}.toml has `{extra}`, which locales/en.toml does not", language.tag);
-        }
+        let missing =
+            check_language(&languages[0].messages, &language.messages, &language.tag, language.complete).unwrap_or_else(|why| panic!("{why}"));
         if missing > 0 {
             println!("cargo::warning=locales/{}.toml is a draft: {missing} of {} messages show in English", language.tag, keys.len());
         }
@@ -166,22 +160,6 @@ fn in_english(english: &[String], rule: &str) -> Vec<String> {
         return english.to_vec();
     }
     plural_forms(rule).unwrap_or(&["other"]).iter().map(|form| if *form == "one" { english[0].clone() } else { english[1].clone() }).collect()
-}
-
-/// `{name}`s in a message.
-fn placeholders(text: &str) -> BTreeSet<&str> {
-    text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
-}
-
-/// A translation fills in what English fills in: no `{name}` English lacks,
-/// and every one English has (a count may be left to the form's words).
-fn check_placeholders(english: &Language, language: &Language, key: &str, forms: &[String]) {
-    let wanted: BTreeSet<&str> = english.messages[key].iter().flat_map(|f| placeholders(f)).collect();
-    let found: BTreeSet<&str> = forms.iter().flat_map(|f| placeholders(f)).collect();
-    let missing: Vec<&&str> = wanted.difference(&found).filter(|name| **name != "count").collect();
-    if !found.is_subset(&wanted) || !missing.is_empty() {
-        panic!("locales/{}.toml: `{key}` has {found:?}, English has {wanted:?}", language.tag);
-    }
 }
 
 /// `call.mute_microphone` → `CallMuteMicrophone`.

@@ -12,6 +12,8 @@
 //! more than the call's bundles have left (`docs/performance.md`, "Why not
 //! leptos_i18n"); this costs about 1 KB.
 
+#[cfg(test)]
+mod catalog_check;
 mod negotiate;
 mod plural_rules;
 
@@ -232,6 +234,35 @@ mod tests {
         // Every language here names a rule Huddle knows.
         for (_, _, rule) in LANGUAGES {
             assert!(plural_forms(rule).is_some(), "{rule}");
+        }
+    }
+
+    #[test]
+    fn a_language_must_say_every_message_with_english_s_placeholders_unless_a_draft() {
+        use catalog_check::{check_language, Messages};
+        let messages = |pairs: &[(&str, &[&str])]| -> Messages {
+            pairs.iter().map(|(key, forms)| (key.to_string(), forms.iter().map(|f| f.to_string()).collect())).collect()
+        };
+        let english =
+            messages(&[("call.leave", &["Leave"]), ("tile.let_speak", &["Let {name} speak"]), ("call.with", &["{count} other", "{count} others"])]);
+        let whole = messages(&[("call.leave", &["离开"]), ("tile.let_speak", &["让{name}发言"]), ("call.with", &["{count} 人"])]);
+        assert_eq!(check_language(&english, &whole, "zh-CN", true), Ok(0));
+        let counted_in_words = messages(&[("call.leave", &["离开"]), ("tile.let_speak", &["让{name}发言"]), ("call.with", &["有人"])]);
+        assert_eq!(check_language(&english, &counted_in_words, "zh-CN", true), Ok(0), "a count may be left to the words");
+
+        let short = messages(&[("call.leave", &["离开"]), ("call.with", &["{count} 人"])]);
+        let refused = check_language(&english, &short, "zh-CN", true).unwrap_err();
+        assert!(refused.contains("locales/zh-CN.toml has no `tile.let_speak`"), "{refused}");
+        assert_eq!(check_language(&english, &short, "zh-CN", false), Ok(1), "a draft shows it in English");
+
+        let mut extra = whole.clone();
+        extra.insert("call.gone".into(), vec!["没有".into()]);
+        assert!(check_language(&english, &extra, "zh-CN", true).unwrap_err().contains("has `call.gone`, which locales/en.toml does not"));
+        for wrong in [&["让发言"][..], &["让{who}发言"][..]] {
+            let mut placeholders = whole.clone();
+            placeholders.insert("tile.let_speak".into(), wrong.iter().map(|f| f.to_string()).collect());
+            let refused = check_language(&english, &placeholders, "zh-CN", true).unwrap_err();
+            assert!(refused.starts_with("locales/zh-CN.toml: `tile.let_speak` has"), "{refused}");
         }
     }
 
