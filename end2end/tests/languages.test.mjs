@@ -147,6 +147,19 @@ describe('Huddle in Chinese', () => {
     await noSeriousViolations(patient.page, 'call');
     await patient.page.getByRole('button', { name: '关闭聊天' }).click();
     await patient.page.screenshot({ path: `${shots}11-call-zh-CN.png` });
+
+    // A refusal from the server, said in the page's language: the doctor
+    // locks the call, and a latecomer is told why.
+    await page.getByRole('button', { name: '更多', exact: true }).click();
+    await page.getByRole('button', { name: '锁定通话' }).click();
+    await patient.page.getByText('主持人已锁定本次通话：任何新成员都无法加入。').waitFor();
+    const late = await newPerson(env.browser, CHINESE);
+    await late.page.goto(joinLink);
+    await waitForHydration(late.page, '加入');
+    await late.page.getByLabel('您的名字').fill('张伟');
+    await late.page.getByRole('button', { name: '加入', exact: true }).click();
+    await late.page.getByText('主持人已锁定本次通话。任何新成员都无法加入。').waitFor();
+    assert.deepEqual(await latinWords(late.page), [], 'the refusal reads English');
     // The same check on an English page finds English: it can fail.
     const english = await newPerson(env.browser);
     await english.page.goto(joinLink);
