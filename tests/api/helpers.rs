@@ -127,7 +127,13 @@ impl TestApp {
 
     /// A signed-up, signed-in host.
     pub async fn host(&self, email: &str, name: &str) -> Visitor {
-        let host = self.visitor();
+        self.host_with(&[], email, name).await
+    }
+
+    /// A signed-up, signed-in host whose browser sends `headers` (e.g. its
+    /// `Accept-Language`).
+    pub async fn host_with(&self, headers: &[(&'static str, &str)], email: &str, name: &str) -> Visitor {
+        let host = self.visitor_with(headers);
         let response = host.sign_up(email, name, "correct horse battery").await;
         assert_eq!(response.status(), 200, "sign-up failed: {}", response.text().await.unwrap_or_default());
         let response = host.sign_in(email, "correct horse battery").await;

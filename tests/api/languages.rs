@@ -232,9 +232,7 @@ async fn a_refused_form_says_why_in_the_page_s_language() {
 #[tokio::test]
 async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language() {
     let app = spawn_app().await;
-    let host = app.visitor_with(&[("accept-language", "zh-CN")]);
-    host.sign_up("li@example.org", "李医生", "correct horse battery").await;
-    host.sign_in("li@example.org", "correct horse battery").await;
+    let host = app.host_with(&[("accept-language", "zh-CN")], "li@example.org", "李医生").await;
     let room = host.create_room("复诊").await;
     let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(3)).unwrap().date().to_string();
     let fields = [
@@ -267,9 +265,7 @@ async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language(
 #[tokio::test]
 async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
     let app = spawn_app().await;
-    let host = app.visitor_with(&[("accept-language", "zh-CN,zh;q=0.9")]);
-    host.sign_up("li@example.org", "李医生", "correct horse battery").await;
-    host.sign_in("li@example.org", "correct horse battery").await;
+    let host = app.host_with(&[("accept-language", "zh-CN,zh;q=0.9")], "li@example.org", "李医生").await;
     let room = host.create_room("复诊").await;
     let date =
         jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date().checked_add(jiff::Span::new().days(3)).unwrap();
@@ -344,9 +340,7 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
 #[tokio::test]
 async fn refusals_outside_pages_come_in_the_person_s_language() {
     let app = spawn_app().await;
-    let chinese = app.visitor_with(&[("accept-language", "zh-CN")]);
-    chinese.sign_up("li@example.org", "李医生", "correct horse battery").await;
-    chinese.sign_in("li@example.org", "correct horse battery").await;
+    let chinese = app.host_with(&[("accept-language", "zh-CN")], "li@example.org", "李医生").await;
     let english = app.host("ada@example.org", "Ada").await;
     for (visitor, said) in [(&chinese, "找不到该内容。"), (&english, "We could not find that.")] {
         for path in ["/rooms/999/attendance.csv", "/rooms/999/chat.txt", "/rooms/999/sessions/1/calendar.ics"] {
