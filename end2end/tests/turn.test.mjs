@@ -19,7 +19,8 @@ import {
 const SECRET = 'end-to-end-turn-secret';
 
 /** Starts coturn on `port`, relaying on loopback (allowed for this test
- * only; docs/coturn.conf denies it), and waits until it listens. */
+ * only; docs/coturn.conf denies it), and waits until it listens. Its log is
+ * verbose: each allocation is a line, which the tests count. */
 async function startCoturn(port) {
   const relayBase = 40000 + (port % 1000) * 20;
   // Its own database and pid file: the system ones are not ours to write.
@@ -29,7 +30,7 @@ async function startCoturn(port) {
     `--min-port=${relayBase}`, `--max-port=${relayBase + 19}`,
     '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm=huddle.test',
     `--db=${join(dir, 'turndb')}`, `--pidfile=${join(dir, 'turnserver.pid')}`,
-    '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout', '--simple-log',
+    '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout', '--simple-log', '--verbose',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
@@ -46,7 +47,35 @@ async function startCoturn(port) {
     if (Date.now() > deadline) throw new Error(`coturn did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, log: () => log };
+  return {
+    child,
+    /** How many relay allocations each TURN username (one per person in
+     * the call) was given. */
+    allocations: () => {
+      const counts = {};
+      for (const [, user] of log.matchAll(/user <\d+:([^>]+)>: incoming packet ALLOCATE processed, success/g)) {
+        counts[user] = (counts[user] ?? 0) + 1;
+      }
+      return counts;
+    },
+    /** Runs `steps`; a failure carries the end of coturn's log. */
+    explains: async (steps) => {
+      try {
+        await steps();
+      } catch (error) {
+        error.message += `\ncoturn's log ends:\n${log.split('\n').slice(-25).join('\n')}`;
+        throw error;
+      }
+    },
+  };
+}
+
+/** Each person in a call holds one relay allocation: every media line
+ * shares one transport from the start (max-bundle), so a browser does not
+ * take a relay port per line while it waits for the answer. */
+function assertOneAllocationEach(turn, people) {
+  const counts = turn.allocations();
+  assert.deepEqual(Object.values(counts), Array(people).fill(1), `relay allocations per person: ${JSON.stringify(counts)}`);
 }
 
 /** The candidate types of each open peer connection's selected pair. */
@@ -113,8 +142,11 @@ describe('a call through TURN', () => {
     await guest.page.getByText('Network: ready for calls, even through firewalls.').waitFor();
     await guest.page.getByLabel('Your name').fill('Pat');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await waitForRemoteVideos(page, 1);
-    await waitForRemoteVideos(guest.page, 1);
+    await env.turn.explains(async () => {
+      await waitForRemoteVideos(page, 1);
+      await waitForRemoteVideos(guest.page, 1);
+    });
+    assertOneAllocationEach(env.turn, 2);
 
     for (const who of [page, guest.page]) {
       const pairs = await selectedPairs(who);
@@ -164,8 +196,13 @@ describe('a class through TURN and the media server', () => {
     await joinCall(pupil, link, 'Pupil');
     await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
     await page.getByRole('button', { name: 'Admit Pupil' }).click();
-    await waitForRemoteVideos(pupil.page, 1);
-    await waitForRemoteVideos(page, 1);
+    await env.turn.explains(async () => {
+      await waitForRemoteVideos(pupil.page, 1);
+      await waitForRemoteVideos(page, 1);
+    });
+    // A class offers sixteen media lines: without max-bundle each took a
+    // relay port until the answer, and the pupil's could run out.
+    assertOneAllocationEach(env.turn, 2);
     for (const who of [page, pupil.page]) {
       const pairs = await selectedPairs(who);
       assert.equal(pairs.length, 1, 'one connection, to the media server');

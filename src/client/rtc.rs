@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RtcConfiguration, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, WebSocket};
+use web_sys::{RtcBundlePolicy, RtcConfiguration, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, WebSocket};
 
 use crate::call::protocol::IceServer;
 use crate::client::js::call_method;
@@ -15,7 +15,11 @@ pub(crate) fn open_socket() -> Option<WebSocket> {
 }
 
 /// A peer connection's configuration: these ICE servers, and only the
-/// relay if `relay_only`.
+/// relay if `relay_only`. Every media line shares one transport from the
+/// start (`max-bundle`): both ends of a Huddle call bundle, and without it
+/// the browser gathers for each line until the answer comes, which behind
+/// a relay is one TURN allocation per line (sixteen for a class) where one
+/// is used.
 pub(crate) fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
     let servers = js_sys::Array::new();
     for server in ice_servers {
@@ -35,6 +39,7 @@ pub(crate) fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> 
     }
     let config = RtcConfiguration::new();
     config.set_ice_servers(&servers);
+    config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
     if relay_only {
         config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
     }
