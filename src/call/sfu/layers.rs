@@ -42,8 +42,7 @@ pub fn for_height(layers: &[Layer], want: u32) -> Option<usize> {
 /// whatever the budget: a link whose estimate fell (a network blip) is only
 /// measured again while something flows on it.
 pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
-    let cost = |chosen: &[Option<usize>]| -> u64 { chosen.iter().zip(layers).map(|(c, l)| c.and_then(|i| l.get(i)).map_or(0, |l| l.bitrate)).sum() };
-    while cost(chosen) > budget {
+    while cost(chosen, layers) > budget {
         // The least important slot that can still step down.
         let Some(slot) = (0..chosen.len()).rev().find(|&i| chosen[i].is_some_and(|c| c > 0)) else {
             // All at their lowest: pause from the least important up.
@@ -55,6 +54,29 @@ pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
         };
         chosen[slot] = chosen[slot].map(|c| c - 1);
     }
+}
+
+/// What a receiver's link is asked to carry, in bits per second, as
+/// `(minimum, desired)`, with the slots most important first: `desired`
+/// every slot at the layer its tile wants (`wanted`); `minimum`, while
+/// some slot is below that, what the link carries now (`fitted`) and the
+/// next step up (the most important slot below its wanted layer, one layer
+/// higher), and nothing once all fit (no padding on a link that has all
+/// it wants). The connection probes towards `desired` and pads up to
+/// `minimum`: without them a link whose estimate fell (a blip, or a
+/// gallery page of one picture) is measured only by what flows on it, and
+/// the pictures paused to fit it may not come back.
+pub fn demand(wanted: &[Option<usize>], fitted: &[Option<usize>], layers: &[&[Layer]]) -> (u64, u64) {
+    let desired = cost(wanted, layers);
+    let Some(below) = wanted.iter().zip(fitted).position(|(w, f)| w.is_some() && (f.is_none() || f < w)) else { return (0, desired) };
+    let mut next = fitted.to_vec();
+    next[below] = Some(fitted[below].map_or(0, |i| i + 1));
+    (cost(&next, layers).min(desired), desired)
+}
+
+/// What `chosen` layers send together, in bits per second.
+fn cost(chosen: &[Option<usize>], layers: &[&[Layer]]) -> u64 {
+    chosen.iter().zip(layers).map(|(c, l)| c.and_then(|i| l.get(i)).map_or(0, |l| l.bitrate)).sum()
 }
 
 /// At most one keyframe request per key (a sender's layer) in this long:
@@ -129,6 +151,24 @@ mod tests {
         assert_eq!(chosen, [Some(0), None, None], "the most important always keeps its lowest layer");
         fit(&mut chosen, &layers, 0);
         assert_eq!(chosen, [Some(0), None, None]);
+    }
+
+    #[test]
+    fn a_link_asks_for_what_its_tiles_want_and_pads_towards_the_next_step() {
+        let layers: [&[Layer]; 3] = [&THREE, &THREE, &THREE];
+        let rates = |c: [Option<usize>; 3]| -> u64 { c.iter().zip(&layers).map(|(c, l)| c.map_or(0, |i| l[i].bitrate)).sum() };
+        let wanted = [Some(2), Some(1), Some(1)];
+        assert_eq!(demand(&wanted, &wanted, &layers), (0, rates(wanted)), "all fit: no padding");
+        // A tight link: the third picture paused, the second stepped down.
+        let fitted = [Some(2), Some(0), None];
+        let (minimum, desired) = demand(&wanted, &fitted, &layers);
+        assert_eq!(desired, rates(wanted));
+        assert_eq!(minimum, rates(fitted) + THREE[1].bitrate - THREE[0].bitrate, "the second picture's next layer first");
+        // Only pictures paused: the next one's lowest layer.
+        let (minimum, _) = demand(&[Some(0), Some(0), Some(0)], &[Some(0), None, None], &layers);
+        assert_eq!(minimum, 2 * THREE[0].bitrate);
+        // Hidden tiles ask for nothing.
+        assert_eq!(demand(&[None, None, None], &[None, None, None], &layers), (0, 0));
     }
 
     #[test]

@@ -70,6 +70,9 @@ const MAX_SEND_LINES: usize = 4;
 /// Where the server's estimate of each receiver's link starts, before the
 /// browser's feedback refines it.
 const INITIAL_ESTIMATE_KBPS: u64 = 1_000;
+/// What one voice takes of a receiver's link, in bits per second (Opus at
+/// its usual rate, with headers).
+const VOICE_BPS: u64 = 40_000;
 /// The height a slot is assumed to be shown at until the browser says.
 const DEFAULT_VIEW_HEIGHT: u32 = 360;
 /// How long a layer nobody watches keeps running at its sender, in case
@@ -271,6 +274,9 @@ struct Client {
     want: Option<Vec<VideoWant>>,
     /// The server's estimate of their link (bits per second).
     estimate: Option<u64>,
+    /// What their link was last asked to carry, `(minimum, desired)` in
+    /// bits per second (`layers::demand`).
+    asked: Option<(u64, u64)>,
     /// The sources they labelled, by mid, from their last offer.
     sources: BTreeMap<String, MediaSource>,
     /// The server's ICE usernames its answers gave (a restart gives new ones).
@@ -278,6 +284,21 @@ struct Client {
 }
 
 impl Client {
+    /// Asks their connection to pad up to `minimum` and probe towards
+    /// `desired` (bits per second), when either moved by a tenth or more
+    /// since last asked (layer rates move a little every second, and each
+    /// new request may start a probe). `true` when asked.
+    fn ask_link(&mut self, minimum: u64, desired: u64) -> bool {
+        let moved = |old: u64, new: u64| old.abs_diff(new) * 10 >= old.max(1);
+        if self.asked.is_some_and(|(m, d)| !moved(m, minimum) && !moved(d, desired)) {
+            return false;
+        }
+        let Some(rtc) = self.rtc.as_mut() else { return false };
+        self.asked = Some((minimum, desired));
+        rtc.bwe().set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
+        true
+    }
+
     fn track(&self, source: MediaSource) -> Option<&Track> {
         self.sends.iter().find(|t| t.source == source)
     }
@@ -374,6 +395,7 @@ impl Sfu {
                         audio: Vec::new(),
                         want: None,
                         estimate: None,
+                        asked: None,
                         sources: BTreeMap::new(),
                         ufrags: Vec::new(),
                     }
@@ -435,6 +457,7 @@ impl Sfu {
                 // A first offer that failed leaves no half-made connection.
                 if client.sends.is_empty() && client.video.is_empty() {
                     client.rtc = None;
+                    client.asked = None;
                 }
                 return Err(Refusal::InvalidOffer);
             }
@@ -886,6 +909,8 @@ impl Sfu {
             }
         }
         let speaking: Vec<ParticipantId> = self.speakers.get(&room).map(|(s, _)| s.clone()).unwrap_or_default();
+        // Links asked to carry a new amount: their timers changed.
+        let mut probe = Vec::new();
         for who in members {
             let mut changes = Vec::new();
             let Some(client) = self.clients.get_mut(&who) else { continue };
@@ -943,22 +968,27 @@ impl Sfu {
             let rid_lists: Vec<Vec<Option<Rid>>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.rids.clone())).collect();
             let mut chosen: Vec<Option<usize>> =
                 client.video.iter().zip(&layer_lists).map(|(s, l)| s.feed.and_then(|_| layers::for_height(l, s.height))).collect();
-            if let Some(estimate) = client.estimate {
+            // Before any layer's rate is measured, there is nothing to fit.
+            if layer_lists.iter().flatten().any(|l| l.bitrate > 0) {
                 // Most important first: the slots in the order their feeds rank.
                 let rank = |slot: &Slot| slot.feed.and_then(|f| ranked.iter().position(|(r, _)| *r == f)).unwrap_or(usize::MAX);
                 let mut order: Vec<usize> = (0..client.video.len()).collect();
                 order.sort_by_key(|&i| rank(&client.video[i]));
-                let mut ordered: Vec<Option<usize>> = order.iter().map(|&i| chosen[i]).collect();
+                let wanted: Vec<Option<usize>> = order.iter().map(|&i| chosen[i]).collect();
+                let mut ordered = wanted.clone();
                 let refs: Vec<&[Layer]> = order.iter().map(|&i| layer_lists[i].as_slice()).collect();
                 // Room for the voices being heard first.
-                let voices = client.audio.iter().filter(|s| s.feed.is_some()).count() as u64;
-                let budget = (estimate * 9 / 10).saturating_sub(voices * 40_000);
-                // Before any layer's rate is measured, there is nothing to fit.
-                if layer_lists.iter().flatten().any(|l| l.bitrate > 0) {
-                    layers::fit(&mut ordered, &refs, budget);
-                    for (&i, choice) in order.iter().zip(ordered) {
-                        chosen[i] = choice;
+                let voices = client.audio.iter().filter(|s| s.feed.is_some()).count() as u64 * VOICE_BPS;
+                if let Some(estimate) = client.estimate {
+                    layers::fit(&mut ordered, &refs, (estimate * 9 / 10).saturating_sub(voices));
+                    for (&i, choice) in order.iter().zip(&ordered) {
+                        chosen[i] = *choice;
                     }
+                }
+                let (minimum, desired) = layers::demand(&wanted, &ordered, &refs);
+                let minimum = if minimum > 0 { minimum + voices } else { 0 };
+                if client.ask_link(minimum, desired + voices) {
+                    probe.push(who);
                 }
             }
             let mut asks = Vec::new();
@@ -1007,6 +1037,10 @@ impl Sfu {
             for (feed, rid) in asks {
                 self.ask_keyframe(feed, rid, now);
             }
+        }
+        for who in probe {
+            let events = self.drain(who, now);
+            self.handle_events(who, events, now);
         }
         self.tell_layers(room, now);
     }
