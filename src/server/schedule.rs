@@ -68,25 +68,21 @@ pub struct Occurrence {
     pub end: Zoned,
 }
 
-fn invalid(field: &str, problem: Problem) -> AppError {
-    AppError::invalid(field, problem)
-}
-
 /// Checks the form; `now` decides what counts as the past.
 pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
-    let title = crate::domain::text::short_text(&request.title, TITLE_CHARS).map_err(|p| invalid("title", p))?;
-    let date: Date = request.date.trim().parse().map_err(|_| invalid("date", Problem::DateShape))?;
-    let time: Time = request.time.trim().parse().map_err(|_| invalid("time", Problem::TimeShape))?;
+    let title = crate::domain::text::short_text(&request.title, TITLE_CHARS).map_err(|p| AppError::invalid("title", p))?;
+    let date: Date = request.date.trim().parse().map_err(|_| AppError::invalid("date", Problem::DateShape))?;
+    let time: Time = request.time.trim().parse().map_err(|_| AppError::invalid("time", Problem::TimeShape))?;
     let zone_name = request.time_zone.trim();
-    let zone = TimeZone::get(zone_name).map_err(|_| invalid("time_zone", Problem::UnknownTimeZone))?;
-    let start = DateTime::from_parts(date, time).to_zoned(zone).map_err(|_| invalid("date", Problem::NoSuchLocalTime))?;
+    let zone = TimeZone::get(zone_name).map_err(|_| AppError::invalid("time_zone", Problem::UnknownTimeZone))?;
+    let start = DateTime::from_parts(date, time).to_zoned(zone).map_err(|_| AppError::invalid("date", Problem::NoSuchLocalTime))?;
     let duration_minutes: i64 = request
         .duration_minutes
         .trim()
         .parse()
         .ok()
         .filter(|m| (1..=MAX_MINUTES).contains(m))
-        .ok_or_else(|| invalid("duration_minutes", Problem::LengthOutOfRange { max: MAX_MINUTES as u32 }))?;
+        .ok_or_else(|| AppError::invalid("duration_minutes", Problem::LengthOutOfRange { max: MAX_MINUTES as u32 }))?;
     let occurrences = match request.repeat.trim() {
         "" | "once" => 1,
         "weekly" => request
@@ -95,12 +91,12 @@ pub fn plan(request: &Request, now: Timestamp) -> Result<Plan, AppError> {
             .parse()
             .ok()
             .filter(|w| (2..=MAX_WEEKS).contains(w))
-            .ok_or_else(|| invalid("weeks", Problem::WeeksOutOfRange { min: 2, max: MAX_WEEKS as u32 }))?,
-        _ => return Err(invalid("repeat", Problem::UnknownRepeat)),
+            .ok_or_else(|| AppError::invalid("weeks", Problem::WeeksOutOfRange { min: 2, max: MAX_WEEKS as u32 }))?,
+        _ => return Err(AppError::invalid("repeat", Problem::UnknownRepeat)),
     };
-    let note = clean_note(&request.note).map_err(|p| invalid("note", p))?;
+    let note = clean_note(&request.note).map_err(|p| AppError::invalid("note", p))?;
     if start.timestamp() <= now {
-        return Err(invalid("date", Problem::InThePast));
+        return Err(AppError::invalid("date", Problem::InThePast));
     }
     Ok(Plan { title, start, duration_minutes, note, occurrences })
 }
@@ -277,7 +273,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Schedu
         .map_err(|e| AppError::internal("listing sessions failed", e))?;
     let existing = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     if let Some((other, meeting)) = first_clash(plan, &existing) {
-        return Err(invalid("date", Problem::Overlaps { title: other.title.clone(), when: describe(&meeting, crate::i18n::locale()) }));
+        return Err(AppError::invalid("date", Problem::Overlaps { title: other.title.clone(), when: describe(&meeting, crate::i18n::locale()) }));
     }
     let uid = format!("{}@huddle", crate::server::token::random_token::<18>());
     let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
