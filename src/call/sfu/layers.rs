@@ -57,21 +57,22 @@ pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
 }
 
 /// What a receiver's link is asked to carry, in bits per second, as
-/// `(minimum, desired)`, with the slots most important first: `desired`
-/// every slot at the layer its tile wants (`wanted`); `minimum`, while
-/// some slot is below that, what the link carries now (`fitted`) and the
-/// next step up (the most important slot below its wanted layer, one layer
-/// higher), and nothing once all fit (no padding on a link that has all
-/// it wants). The connection probes towards `desired` and pads up to
-/// `minimum`: without them a link whose estimate fell (a blip, or a
-/// gallery page of one picture) is measured only by what flows on it, and
-/// the pictures paused to fit it may not come back.
-pub fn demand(wanted: &[Option<usize>], fitted: &[Option<usize>], layers: &[&[Layer]]) -> (u64, u64) {
-    let desired = cost(wanted, layers);
+/// `(minimum, desired)`, with the slots most important first and `voices`
+/// (the sound it hears) on top of both: `desired` every slot at the layer
+/// its tile wants (`wanted`); `minimum`, while some slot is below that,
+/// what the link carries now (`fitted`) and the next step up (the most
+/// important slot below its wanted layer, one layer higher), and nothing
+/// once all fit (no padding on a link that has all it wants). The
+/// connection probes towards `desired` and pads up to `minimum`: without
+/// them a link whose estimate fell (a blip, or a gallery page of one
+/// picture) is measured only by what flows on it, and the pictures paused
+/// to fit it may not come back.
+pub fn demand(wanted: &[Option<usize>], fitted: &[Option<usize>], layers: &[&[Layer]], voices: u64) -> (u64, u64) {
+    let desired = cost(wanted, layers) + voices;
     let Some(below) = wanted.iter().zip(fitted).position(|(w, f)| w.is_some() && (f.is_none() || f < w)) else { return (0, desired) };
     let mut next = fitted.to_vec();
     next[below] = Some(fitted[below].map_or(0, |i| i + 1));
-    (cost(&next, layers).min(desired), desired)
+    ((cost(&next, layers) + voices).min(desired), desired)
 }
 
 /// What `chosen` layers send together, in bits per second.
@@ -158,17 +159,17 @@ mod tests {
         let layers: [&[Layer]; 3] = [&THREE, &THREE, &THREE];
         let rates = |c: [Option<usize>; 3]| -> u64 { c.iter().zip(&layers).map(|(c, l)| c.map_or(0, |i| l[i].bitrate)).sum() };
         let wanted = [Some(2), Some(1), Some(1)];
-        assert_eq!(demand(&wanted, &wanted, &layers), (0, rates(wanted)), "all fit: no padding");
+        assert_eq!(demand(&wanted, &wanted, &layers, 0), (0, rates(wanted)), "all fit: no padding");
         // A tight link: the third picture paused, the second stepped down.
         let fitted = [Some(2), Some(0), None];
-        let (minimum, desired) = demand(&wanted, &fitted, &layers);
+        let (minimum, desired) = demand(&wanted, &fitted, &layers, 0);
         assert_eq!(desired, rates(wanted));
         assert_eq!(minimum, rates(fitted) + THREE[1].bitrate - THREE[0].bitrate, "the second picture's next layer first");
         // Only pictures paused: the next one's lowest layer.
-        let (minimum, _) = demand(&[Some(0), Some(0), Some(0)], &[Some(0), None, None], &layers);
+        let (minimum, _) = demand(&[Some(0), Some(0), Some(0)], &[Some(0), None, None], &layers, 0);
         assert_eq!(minimum, 2 * THREE[0].bitrate);
         // Hidden tiles ask for nothing.
-        assert_eq!(demand(&[None, None, None], &[None, None, None], &layers), (0, 0));
+        assert_eq!(demand(&[None, None, None], &[None, None, None], &layers, 0), (0, 0));
     }
 
     #[test]

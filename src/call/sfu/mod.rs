@@ -985,9 +985,8 @@ impl Sfu {
                         chosen[i] = *choice;
                     }
                 }
-                let (minimum, desired) = layers::demand(&wanted, &ordered, &refs);
-                let minimum = if minimum > 0 { minimum + voices } else { 0 };
-                if client.ask_link(minimum, desired + voices) {
+                let (minimum, desired) = layers::demand(&wanted, &ordered, &refs, voices);
+                if client.ask_link(minimum, desired) {
                     probe.push(who);
                 }
             }
