@@ -1,6 +1,6 @@
-import assert from 'node:assert/strict';
 // Shared end-to-end helpers: a fresh Huddle server, Chromium with fake
 // camera and microphone, and ways to see whether media really flows.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
