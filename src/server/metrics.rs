@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -41,10 +41,14 @@ struct Reason {
     reason: String,
 }
 
+/// One request series' labels. Both come from fixed sets, so what a
+/// client sends cannot add series: the route is the router's pattern (or
+/// one of two names for everything else), the method a standard one or
+/// `other`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
-    method: String,
+    method: &'static str,
 }
 
 /// Everything the metrics listener reports.
@@ -136,11 +140,20 @@ impl Collector for SignalingCollector {
 /// path itself, which may hold a join link).
 pub async fn time_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| other_route(request.uri().path()), |m| m.as_str().to_string());
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     metrics.requests.get_or_create(&Route { route, method }).observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// A method's label: the standard methods by name, anything a client made
+/// up as `other` (a fresh method per request once made a series each, and
+/// memory grew without bound).
+fn method_label(method: &Method) -> &'static str {
+    static STANDARD: [Method; 9] =
+        [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS, Method::CONNECT, Method::TRACE];
+    STANDARD.iter().find(|m| *m == method).map_or("other", Method::as_str)
 }
 
 /// A label for a request no route pattern matched: static files, or other.
@@ -159,4 +172,26 @@ pub fn router(metrics: Arc<Metrics>) -> Router {
             }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_a_client_makes_up_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for made_up in ["M1", "M2", "get", "BREW", "PROPFIND"] {
+            assert_eq!(method_label(&Method::from_bytes(made_up.as_bytes()).unwrap()), "other", "{made_up}");
+        }
+    }
+
+    #[test]
+    fn paths_no_route_matched_share_two_labels() {
+        assert_eq!(other_route("/pkg/huddle_bg.wasm"), "/pkg/{file}");
+        for path in ["/", "/r/abc", "/nowhere/1", "/%2e%2e/etc"] {
+            assert_eq!(other_route(path), "other", "{path}");
+        }
+    }
 }

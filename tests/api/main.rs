@@ -15,6 +15,7 @@ mod https;
 mod languages;
 mod lobby;
 mod media;
+mod metrics;
 mod pages;
 mod passcode;
 mod resume;
