@@ -99,6 +99,8 @@ impl Application {
         let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
         let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
         sessions.migrate().await.context("creating the sessions table")?;
+        // Only a hash of each session id is stored.
+        let sessions = crate::server::session_store::HashedIds(sessions);
         // Over https the cookie carries the `__Host-` prefix: browsers then
         // take it only if Secure, for this host alone and for every path.
         let https = origin.starts_with("https://");

@@ -26,6 +26,10 @@ pub async fn backup(database: &Path, to: &Path) -> anyhow::Result<u64> {
         anyhow::bail!("{} already exists; a backup is written to a new file", to.display());
     }
     let target = to.to_str().with_context(|| format!("{} is not a path SQLite can take", to.display()))?;
+    // Made here, empty and readable by its owner alone (VACUUM INTO takes
+    // an empty file): the copy holds accounts, rooms and records, and left
+    // to the umask it was readable by everyone on the machine.
+    crate::server::db::create_private(to).with_context(|| format!("creating {}", to.display()))?;
     let mut connection = SqliteConnectOptions::from_str("sqlite:")?
         .filename(database)
         .create_if_missing(false)
@@ -33,11 +37,16 @@ pub async fn backup(database: &Path, to: &Path) -> anyhow::Result<u64> {
         .connect()
         .await
         .with_context(|| format!("opening the database {}", database.display()))?;
-    sqlx::query("VACUUM INTO ?")
+    let copied = sqlx::query("VACUUM INTO ?")
         .bind(target)
         .execute(&mut connection)
         .await
-        .with_context(|| format!("copying the database into {}", to.display()))?;
+        .with_context(|| format!("copying the database into {}", to.display()));
+    if let Err(e) = copied {
+        // Not left behind half made (or empty) for the next try to refuse.
+        let _ = std::fs::remove_file(to);
+        return Err(e);
+    }
     connection.close().await.ok();
     let size = std::fs::metadata(to).with_context(|| format!("reading back {}", to.display()))?.len();
     Ok(size)

@@ -4,6 +4,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -13,7 +15,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 /// cut. Foreign keys on, so a room cannot outlive its host's account.
 pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the database folder {}", dir.display()))?;
+    }
+    // A new database is its owner's alone (SQLite gives its -wal and -shm
+    // files the same mode). One that exists keeps the mode it has.
+    match create_private(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating the database {}", path.display())),
     }
     let options = SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
@@ -29,4 +42,10 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         .with_context(|| format!("opening the database {}", path.display()))?;
     sqlx::migrate!("./migrations").run(&pool).await.context("migrating the database")?;
     Ok(pool)
+}
+
+/// Creates `path` as a new, empty file readable and writable by its owner
+/// only, whatever the umask; fails if it exists.
+pub fn create_private(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop)
 }

@@ -22,6 +22,7 @@ pub mod rooms;
 pub mod schedule;
 pub mod serve;
 pub mod session;
+pub mod session_store;
 pub mod signaling;
 pub mod state;
 pub mod throttle;

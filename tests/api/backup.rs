@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex};
 use crate::helpers::spawn_app;
 
 fn huddle() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_huddle"));
+    without_settings(Command::new(env!("CARGO_BIN_EXE_huddle")))
+}
+
+/// `command` with no `HUDDLE_*` setting of the test run's.
+fn without_settings(mut command: Command) -> Command {
     command.env("RUST_LOG", "error");
     for (key, _) in std::env::vars() {
         if key.starts_with("HUDDLE_") {
@@ -65,6 +69,47 @@ async fn a_backup_taken_during_writes_opens_and_holds_every_acknowledged_row() {
     let none = huddle().arg("backup").arg(app.dir.path().join("x.db")).env("HUDDLE_DATABASE", &nowhere).output().unwrap();
     assert!(!none.status.success() && !nowhere.exists());
     assert!(String::from_utf8_lossy(&none.stderr).contains("no database"));
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn a_backup_is_its_owners_alone_and_holds_no_session_id_that_signs_anyone_in() {
+    // The probe's finding: backups were 0644 under a usual umask, and held
+    // live session ids in plain text; one sent as the cookie signed in as
+    // its owner.
+    let app = spawn_app().await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let database = app.dir.path().join("huddle.db");
+    assert_eq!(mode(&database), 0o600, "a database Huddle creates is its owner's alone");
+    let copy = app.dir.path().join("copy.db");
+    // Under the usual umask, whatever the test runner's.
+    let backup = without_settings(Command::new("sh"))
+        .env("HUDDLE_DATABASE", &database)
+        .arg("-c")
+        .arg(r#"umask 022 && exec "$0" backup "$1""#)
+        .arg(env!("CARGO_BIN_EXE_huddle"))
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    assert_eq!(mode(&copy), 0o600, "under umask 022");
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", copy.display())).await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions").fetch_all(&pool).await.unwrap();
+    assert!(!ids.is_empty(), "the host's session is in the copy");
+    let cookie = host.cookie().unwrap().to_str().unwrap().to_string();
+    let real = cookie.split("; ").find_map(|c| c.strip_prefix("huddle_session=")).expect("a session cookie").to_string();
+    assert!(!ids.contains(&real), "the copy does not hold the id itself");
+    for id in ids {
+        let me = app.me_with_cookie(format!("huddle_session={id}").parse().unwrap()).await;
+        assert!(me.is_null(), "an id from the backup signed in: {me}");
+    }
+    let me = app.me_with_cookie(format!("huddle_session={real}").parse().unwrap()).await;
+    assert_eq!(me["email"], "host@example.org", "while the browser's own cookie still works: {me}");
 }
 
 #[test]
