@@ -7,6 +7,7 @@
 mod account_id;
 mod call_rules;
 mod chat_text;
+mod client_network;
 mod display_name;
 mod email;
 mod password;
@@ -20,6 +21,7 @@ mod welcome_note;
 pub use account_id::AccountId;
 pub use call_rules::CallRules;
 pub use chat_text::ChatText;
+pub use client_network::ClientNetwork;
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use password::Password;
