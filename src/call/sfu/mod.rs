@@ -302,6 +302,12 @@ impl Client {
     fn track(&self, source: MediaSource) -> Option<&Track> {
         self.sends.iter().find(|t| t.source == source)
     }
+
+    /// Whether a screen of theirs is being shared now: they say so, and its
+    /// pictures arrive.
+    fn shares_screen(&self, now: Instant) -> bool {
+        self.grant.screen_on && self.track(MediaSource::Screen).is_some_and(|t| t.fresh(now))
+    }
 }
 
 /// The media server's state: every participant of every server-routed call
@@ -630,10 +636,17 @@ impl Sfu {
                         // What the browser sends.
                         Direction::RecvOnly | Direction::SendRecv => {
                             let labelled = client.sources.get(&added.mid.to_string()).copied();
-                            let source = labelled.unwrap_or(match added.kind {
-                                MediaKind::Audio => MediaSource::Microphone,
-                                MediaKind::Video => MediaSource::Camera,
-                            });
+                            let source = match labelled {
+                                // A voice labelled as a picture, or the other
+                                // way round, is refused: never forwarded into a
+                                // slot of the other kind.
+                                Some(source) if source.is_video() != (added.kind == MediaKind::Video) => continue,
+                                Some(source) => source,
+                                None => match added.kind {
+                                    MediaKind::Audio => MediaSource::Microphone,
+                                    MediaKind::Video => MediaSource::Camera,
+                                },
+                            };
                             if client.sends.len() >= MAX_SEND_LINES || client.sends.iter().any(|t| t.source == source || t.mid == added.mid) {
                                 continue;
                             }
@@ -705,6 +718,7 @@ impl Sfu {
     fn forward(&mut self, from: ParticipantId, packet: RtpPacket, now: Instant) {
         let Some(client) = self.clients.get_mut(&from) else { return };
         let grant = client.grant;
+        let sharing = client.shares_screen(now);
         let Some(rtc) = client.rtc.as_mut() else { return };
         let Some((mid, rid)) = rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else { return };
         let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
@@ -738,7 +752,12 @@ impl Sfu {
         let allowed = match source {
             MediaSource::Microphone => grant.audio,
             MediaSource::Camera => true,
-            MediaSource::Screen | MediaSource::ScreenAudio => grant.screen,
+            MediaSource::Screen => grant.screen,
+            // A screen's sound is a voice: heard only from someone who may
+            // be heard, and only while their screen is shared (a pupil
+            // once relabelled their microphone as screen sound to be heard
+            // without leave to speak).
+            MediaSource::ScreenAudio => grant.screen && grant.audio && sharing,
         };
         if !allowed {
             return;
@@ -896,7 +915,7 @@ impl Sfu {
                         false
                     }
                     MediaSource::ScreenAudio => {
-                        if client.grant.screen && track.fresh(now) {
+                        if client.grant.screen && client.grant.audio && client.shares_screen(now) && track.fresh(now) {
                             voices.push((feed, f32::MAX, None));
                         }
                         false

@@ -36,11 +36,13 @@ pub struct Offer {
     pub video_slots: usize,
     pub audio_slots: usize,
     pub screen: bool,
+    /// What the microphone's line is said to carry (a page that lies).
+    pub microphone_as: MediaSource,
 }
 
 impl Default for Offer {
     fn default() -> Self {
-        Self { video_slots: 2, audio_slots: 3, screen: false }
+        Self { video_slots: 2, audio_slots: 3, screen: false, microphone_as: MediaSource::Microphone }
     }
 }
 
@@ -132,7 +134,7 @@ impl Peer {
             change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
         }
         let (sdp, pending) = change.apply().expect("an offer with media");
-        let mut sources = BTreeMap::from([(microphone.to_string(), MediaSource::Microphone), (camera.to_string(), MediaSource::Camera)]);
+        let mut sources = BTreeMap::from([(microphone.to_string(), offer.microphone_as), (camera.to_string(), MediaSource::Camera)]);
         if let Some(screen) = screen {
             sources.insert(screen.to_string(), MediaSource::Screen);
         }

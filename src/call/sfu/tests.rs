@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use str0m::media::{Direction, MediaKind, Mid};
 
-use super::peer::{Offer, Peer, SCREEN_LAYER};
+use super::peer::{Offer, Peer, AUDIO_LAYER, SCREEN_LAYER};
 use super::*;
 
 const ROOM: RoomId = RoomId(7);
@@ -242,6 +242,55 @@ fn a_screen_is_forwarded_only_from_someone_allowed_to_share() {
     world.run(Duration::from_millis(1_500));
     let slot = world.slot_of(1, 2, MediaSource::Screen).expect("the screen takes a slot first");
     assert!(world.get(1).got.get(&slot).is_some_and(|p| p.iter().any(|p| p.layer == SCREEN_LAYER)), "the screen's frames");
+}
+
+#[test]
+fn a_microphone_labelled_as_screen_sound_is_heard_only_as_a_voice_while_sharing() {
+    // The probe's finding: in a class whose pupils may share their screen,
+    // a pupil relabelled their microphone as screen sound and was heard
+    // without leave to speak.
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer::default());
+    let may_share = Grant { screen: true, ..grant(false, false) };
+    world.join(2, may_share, Offer { screen: true, microphone_as: MediaSource::ScreenAudio, ..Offer::default() });
+    world.join(3, grant(false, false), Offer::default());
+    world.get_mut(2).level = Some(-15);
+    world.run(Duration::from_millis(1_000));
+    assert_eq!(world.heard(1, 2, true, &HashMap::new()), 0, "not sharing, not let speak: not heard");
+    // Sharing a screen does not make them heard either: its sound is a voice.
+    world.get_mut(2).screen_on = true;
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: Grant { screen_on: true, ..may_share } }, world.now);
+    world.run(Duration::from_millis(1_000));
+    assert!(world.heard(1, 2, false, &HashMap::new()) > 0, "the screen itself is shown");
+    assert_eq!(world.heard(1, 2, true, &HashMap::new()), 0, "sharing, not let speak: not heard");
+    assert_eq!(world.heard(3, 2, true, &HashMap::new()), 0);
+    // Let speak while sharing: the screen's sound is heard.
+    let speaking = Grant { screen_on: true, audio: true, ..may_share };
+    world.sfu.command(Command::Grant { who: ParticipantId(2), grant: speaking }, world.now);
+    world.run(Duration::from_millis(1_000));
+    assert!(world.heard(1, 2, true, &HashMap::new()) > 20, "let speak, sharing: heard");
+    // The share stops (its pictures with it): its sound stops too, even
+    // while the page still says it shares.
+    world.get_mut(2).screen_on = false;
+    world.run(Duration::from_millis(2_000));
+    let mark = world.mark(1);
+    world.run(Duration::from_millis(1_000));
+    assert_eq!(world.heard(1, 2, true, &mark), 0, "no screen, no screen sound");
+}
+
+#[test]
+fn a_line_whose_kind_does_not_match_its_label_is_never_forwarded() {
+    // Sound labelled as a camera went into a video slot.
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer::default());
+    world.join(2, grant(false, true), Offer { microphone_as: MediaSource::Camera, ..Offer::default() });
+    world.get_mut(2).level = Some(-15);
+    world.get_mut(2).camera_on = true;
+    world.run(Duration::from_millis(1_500));
+    assert_eq!(world.heard(1, 2, true, &HashMap::new()), 0, "the sound is not forwarded as sound");
+    let slot = world.slot_of(1, 2, MediaSource::Camera).expect("the real camera is shown");
+    let got = world.get(1).got.get(&slot).cloned().unwrap_or_default();
+    assert!(!got.is_empty() && got.iter().all(|p| p.layer != AUDIO_LAYER), "only pictures in the picture's slot: {got:?}");
 }
 
 #[test]
