@@ -157,6 +157,7 @@ impl Application {
             sign_in_throttle: Arc::new(SignInThrottle {
                 per_account: Throttle::new(config.sign_in_limit_per_account),
                 per_address: Throttle::new(config.sign_in_limit_per_address),
+                per_device: Throttle::new(config.sign_in_limit_per_account),
                 sign_ups: Throttle::new(config.sign_up_limit_per_address),
                 // Five email changes an hour, then a doubling wait.
                 email_changes: Throttle::new(5),
@@ -167,7 +168,7 @@ impl Application {
             // school), then a doubling wait.
             passcode_throttle: Arc::new(PasscodeThrottle { per_person: Throttle::new(5), per_address: Throttle::new(100) }),
             join_early: config.join_early,
-            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            forwarding: Arc::new(client_address::Forwarding { proxies: config.trusted_proxies.clone(), header: config.client_header }),
             room_lookups: Arc::new(Throttle::new(config.room_lookup_limit_per_address)),
             metrics: Arc::clone(&metrics),
         };
@@ -194,7 +195,7 @@ impl Application {
             .layer(axum::middleware::from_fn_with_state(state.clone(), web_surface::guard))
             .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), crate::server::metrics::time_requests))
             // Outermost: every layer and handler inside sees the resolved client.
-            .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.trusted_proxies), client_address::stamp))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.forwarding), client_address::stamp))
             .with_state(state);
         let redirect = match config.http_redirect_addr {
             Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("HUDDLE_HTTP_REDIRECT_ADDR: listening on {addr}"))?),

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,16 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Starts Caddy on 127.0.0.1:`port` with its own internal CA, proxying to
- * Huddle on `upstream`; waits until Huddle answers through it. */
+ * Huddle on `upstream` as the shipped docs/Caddyfile says (its site and
+ * upstream replaced); waits until Huddle answers through it. */
 async function startCaddy(port, upstream) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-caddy-'));
   const caddyfile = join(dir, 'Caddyfile');
+  const shipped = readFileSync(join(here, '..', '..', 'docs', 'Caddyfile'), 'utf8');
+  const site = shipped
+    .replace(/^meet\.example\.org \{$/m, `https://127.0.0.1:${port} {\n\ttls internal`)
+    .replace('reverse_proxy 127.0.0.1:3000 {', `reverse_proxy 127.0.0.1:${upstream} {`);
+  assert.ok(site.includes('tls internal') && site.includes(`127.0.0.1:${upstream}`), `docs/Caddyfile changed shape:\n${shipped}`);
   writeFileSync(caddyfile, `{
   admin off
   auto_https disable_redirects
@@ -30,11 +37,7 @@ async function startCaddy(port, upstream) {
   default_bind 127.0.0.1
   storage file_system ${join(dir, 'data')}
 }
-https://127.0.0.1:${port} {
-  tls internal
-  reverse_proxy 127.0.0.1:${upstream}
-}
-`);
+${site}`);
   const child = spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], {
     env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CONFIG_HOME: join(dir, 'xdg-config') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,13 +57,15 @@ https://127.0.0.1:${port} {
 /** A guest's signaling socket from source address `from`, with its own
  * guest identity: resolves to its first message, or to the HTTP status
  * the upgrade was refused with. */
-function guestSocket(origin, from, join, identity = randomBytes(16).toString('base64url')) {
+function guestSocket(origin, from, join, identity = randomBytes(16).toString('base64url'), headers = {}) {
   return new Promise((resolve) => {
     const socket = new WebSocket(`${origin.replace('https:', 'wss:')}/ws`, {
       localAddress: from,
       rejectUnauthorized: false,
       origin,
-      headers: { Cookie: `huddle_guest=${identity}` },
+      // Over https the guest identity is a __Host- cookie (a plain-named
+      // one could have been planted, and is not believed).
+      headers: { Cookie: `__Host-huddle_guest=${identity}`, ...headers },
     });
     socket.on('unexpected-response', (_request, response) => resolve({ status: response.statusCode }));
     socket.on('error', (error) => resolve({ error: error.message }));
@@ -70,6 +75,62 @@ function guestSocket(origin, from, join, identity = randomBytes(16).toString('ba
     });
     socket.on('message', (data) => resolve({ socket, message: JSON.parse(data.toString()) }));
   });
+}
+
+/** One request through `origin` from source address `from`, on `agent`
+ * if given: resolves to { status, body, cookie }. */
+function request(origin, path, { from = '127.0.0.1', method = 'GET', headers = {}, body, agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${origin}${path}`, { method, headers, localAddress: from, rejectUnauthorized: false, agent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (d) => { text += d; });
+      response.on('end', () => resolve({ status: response.statusCode, body: text, cookie: response.headers['set-cookie'] ?? [] }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A server function called as a page calls it, through `origin`. */
+const callApi = (origin, name, form, options = {}) => request(origin, `/api/${name}`, {
+  method: 'POST',
+  body: new URLSearchParams(form).toString(),
+  ...options,
+  headers: { Origin: origin, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded', ...options.headers },
+});
+
+/** What a client says about itself, different each time `n` changes: the
+ * headers Caddy passes on (Forwarded, X-Real-IP) and the one it replaces
+ * (X-Forwarded-For). */
+const forged = (n) => ({
+  Forwarded: `for=198.51.100.${n % 250};proto=https`,
+  'X-Forwarded-For': `198.51.101.${n % 250}`,
+  'X-Real-IP': `198.51.102.${n % 250}`,
+});
+
+/** Resident memory of process `pid`, in KiB. */
+const residentKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+/** The request-timing series in a metrics scrape. */
+const requestSeries = (scrape) => scrape.split('\n').filter((l) => l.startsWith('huddle_http_request_duration_seconds_count{')).length;
+
+/** Sends `count` requests through `origin`, numbered from `first`, each
+ * with a method and a path of its own, `lanes` at a time on kept-alive
+ * connections; resolves to how many were answered. */
+async function madeUpRequests(origin, first, count, lanes = 16) {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: lanes });
+  let answered = 0;
+  const lane = async (k) => {
+    for (let n = first + k; n < first + count; n += lanes) {
+      const path = [`/healthz`, `/r/made-up-${n}`, `/nowhere/${n}`, `/pkg/${n}.js`][n % 4];
+      const { status } = await request(origin, path, { method: `M${n}`, agent });
+      if (status > 0) answered += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, (_, k) => lane(k)));
+  agent.destroy();
+  return answered;
 }
 
 /** A consultation through `origin`: the host's room, a guest who waits in
@@ -101,10 +162,14 @@ describe('behind Caddy with tls internal', () => {
   before(async () => {
     const caddyPort = await freePort();
     env.origin = `https://127.0.0.1:${caddyPort}`;
+    env.metricsPort = await freePort();
     env.server = await startServer({
       HUDDLE_PUBLIC_ORIGIN: env.origin,
       HUDDLE_TRUSTED_PROXIES: '127.0.0.1',
       HUDDLE_WS_MAX_PER_ADDRESS: '10',
+      HUDDLE_SIGN_UP_LIMIT_PER_ADDRESS: '5',
+      HUDDLE_SIGN_IN_LIMIT_PER_ADDRESS: '5',
+      HUDDLE_METRICS_ADDR: `127.0.0.1:${env.metricsPort}`,
     });
     env.caddy = await startCaddy(caddyPort, env.server.port);
     env.browser = await launchChromium(['--ignore-certificate-errors']);
@@ -144,6 +209,51 @@ describe('behind Caddy with tls internal', () => {
     env.open.push(...flood.map((f) => f.socket).filter(Boolean));
     assert.equal(flood.filter((f) => f.open).length, 10);
     assert.equal(flood.filter((f) => f.status === 429).length, 2);
+  });
+
+  it('a client naming itself in Forwarded, X-Forwarded-For or X-Real-IP is still one address', async () => {
+    // The probe's finding: rotating Forwarded through Caddy gave 40 of 40
+    // sign-ups against a limit of 20, and sockets, sign-ins and passcodes
+    // past theirs, with the forged addresses in the audit log.
+    const signUps = [];
+    for (let n = 0; n < 9; n += 1) {
+      const form = { email: `forger${n}@example.org`, display_name: 'Forger', password: 'correct horse battery' };
+      signUps.push((await callApi(env.origin, 'signup', form, { from: '127.0.0.50', headers: forged(n) })).status);
+    }
+    assert.deepEqual(signUps, [200, 200, 200, 200, 200, 200, 429, 429, 429], 'five sign-ups, the one that goes over, then no more');
+
+    const signIns = [];
+    for (let n = 0; n < 9; n += 1) {
+      const form = { email: `nobody${n}@example.org`, password: 'wrong wrong wrong' };
+      signIns.push((await callApi(env.origin, 'login', form, { from: '127.0.0.51', headers: forged(n) })).status);
+    }
+    assert.deepEqual(signIns, [401, 401, 401, 401, 401, 401, 429, 429, 429], 'five wrong sign-ins, the one that goes over, then no more');
+
+    const sockets = await Promise.all(Array.from({ length: 12 }, (_, n) => guestSocket(env.origin, '127.0.0.52', null, undefined, forged(n))));
+    env.open.push(...sockets.map((f) => f.socket).filter(Boolean));
+    assert.equal(sockets.filter((f) => f.open).length, 10, 'the limit of ten sockets holds');
+
+    // The audit log names the real address: the account page shows it.
+    const signIn = await callApi(env.origin, 'login', { email: 'forger0@example.org', password: 'correct horse battery' },
+      { from: '127.0.0.53', headers: forged(7) });
+    assert.equal(signIn.status, 200);
+    const session = signIn.cookie.map((c) => c.split(';')[0]).join('; ');
+    const account = await request(env.origin, '/account', { from: '127.0.0.53', headers: { Cookie: session, ...forged(8) } });
+    assert.equal(account.status, 200);
+    assert.ok(account.body.includes('127.0.0.53'), 'the sign-in shows its real address');
+    assert.ok(!/198\.51\.10[012]\./.test(account.body), 'no forged address was recorded');
+  });
+
+  it('a flood of made-up methods and paths through Caddy leaves memory and the series flat', async () => {
+    const metrics = `http://127.0.0.1:${env.metricsPort}/metrics`;
+    const scrape = async () => (await fetch(metrics)).text();
+    assert.equal(await madeUpRequests(env.origin, 0, 2_000), 2_000);
+    const [memoryBefore, seriesBefore] = [residentKiB(env.server.pid()), requestSeries(await scrape())];
+    assert.equal(await madeUpRequests(env.origin, 2_000, 20_000), 20_000);
+    const [memoryAfter, seriesAfter] = [residentKiB(env.server.pid()), requestSeries(await scrape())];
+    console.log(`20,000 made-up methods through Caddy: server ${memoryBefore} KiB before, ${memoryAfter} KiB after; ${seriesBefore} request series before, ${seriesAfter} after`);
+    assert.equal(seriesAfter, seriesBefore, 'no new series');
+    assert.ok(memoryAfter - memoryBefore < 4096, `memory grew by ${memoryAfter - memoryBefore} KiB`);
   });
 
   it('a guest turned away does not stop another guest on the same address from knocking', async () => {

@@ -50,7 +50,7 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
             let (state, _) = super::context::request().await?;
             let client = super::context::client_addr().await;
             // Every sign-up counts against its address, taken or not.
-            let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+            let address_key = client.map(|ip| crate::domain::ClientNetwork::of(ip).to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
             let attempt = state.sign_in_throttle.sign_ups.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
             attempt.failed(now);
@@ -83,7 +83,10 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             // Keyed by what was typed, known account or not: the throttle must
             // not tell them apart either. Reserved before the hash, so a burst
             // is not checked in full before its first failure counts.
-            let check = state.sign_in_throttle.begin(&email, client, known, now).inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
+            let check = state
+                .sign_in_throttle
+                .begin(&email, client, device.filter(|_| known), now)
+                .inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
             match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
                 SignInAttempt::Accepted(account) => {
                     check.succeeded();
@@ -189,7 +192,7 @@ async fn confirm_password(
     field: &str,
 ) -> Result<(), AppError> {
     use crate::server::audit::{self, Event};
-    let check = state.sign_in_throttle.begin(&account.email, client, false, std::time::Instant::now())?;
+    let check = state.sign_in_throttle.begin(&account.email, client, None, std::time::Instant::now())?;
     if !crate::server::accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
         check.failed(std::time::Instant::now());
         audit::record(&state.db, Event::by(account.id, action, false, client)).await?;

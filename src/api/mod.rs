@@ -6,10 +6,6 @@ pub mod accounts;
 pub mod rooms;
 pub mod schedule;
 
-/// The cookie that carries what a person typed back to a refused form
-/// (set by `context::finish`, read by `pages::form::typed`).
-pub const TYPED_COOKIE: &str = "huddle_typed";
-
 #[cfg(feature = "ssr")]
 mod context {
     use leptos::prelude::{provide_context, use_context};
@@ -88,7 +84,7 @@ mod context {
         if let Some(Typed(fields)) = use_context::<Typed>() {
             let kept = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
             let secure = if origin.starts_with("https://") { "; Secure" } else { "" };
-            let cookie = format!("{}={kept}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{secure}", super::TYPED_COOKIE);
+            let cookie = format!("{}={kept}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{secure}", crate::server::cookies::TYPED);
             // Browsers take cookies of up to 4 KB: a longer note is lost, not the rest.
             if let Ok(cookie) = http::HeaderValue::from_str(&cookie).map_err(|_| ()).and_then(|c| if c.len() <= 4000 { Ok(c) } else { Err(()) }) {
                 response.append_header(http::header::SET_COOKIE, cookie);

@@ -518,7 +518,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
         "/",
         async move {
             let (state, session) = super::context::request().await?;
-            let address = super::context::client_addr().await.map(|ip| ip.to_string()).unwrap_or_default();
+            let address = super::context::client_addr().await.map(|ip| crate::domain::ClientNetwork::of(ip).to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
             let lookup = state.room_lookups.begin(&address, now).map_err(AppError::too_many_attempts)?;
             let found = match RoomSlug::parse(&slug) {

@@ -214,7 +214,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     <label for="welcome-note">{t(Text::SettingsWelcomeNote)}</label>
                     <textarea id="welcome-note" name="welcome_note" rows="3" maxlength="500" aria-describedby="welcome-note-hint welcome-note-error"
                         aria-invalid=move || field_error(greeting_saved, "welcome_note").get().map(|_| "true")>
-                        {crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default()}
+                        {crate::pages::form::textarea_text(&crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default())}
                     </textarea>
                     <p class="hint" id="welcome-note-hint">{t(Text::SettingsWelcomeNoteHint)}</p>
                     <p class="field-error" id="welcome-note-error">{move || field_error(greeting_saved, "welcome_note").get()}</p>

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
 use crate::server::download::{respond, Attachment};
+use crate::server::refusal_tally::{RefusalTally, Tally};
 
 /// One stay in a call, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,75 +29,40 @@ pub struct Stay {
 /// Someone in a call now: their attendance row and who they are.
 struct Present {
     row: i64,
-    room: RoomId,
     account: Option<AccountId>,
 }
 
 /// Writes every record of the calls until signaling is gone. A failed
 /// write is logged (by `AppError::internal`) and the next is still written.
+/// Each minute, rooms whose refused host actions were held back say how
+/// many (see `refusal_tally`).
 pub async fn write_records(db: SqlitePool, clock: Clock, mut records: tokio::sync::mpsc::Receiver<Record>) {
     let mut present: HashMap<ParticipantId, Present> = HashMap::new();
     let mut refusals = RefusalTally::default();
-    while let Some(record) = records.recv().await {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        let record = tokio::select! {
+            record = records.recv() => match record {
+                Some(record) => Some(record),
+                None => return,
+            },
+            _ = tick.tick() => None,
+        };
         let now = clock.now();
-        let _ = write(&db, now, &mut present, &mut refusals, record).await;
-    }
-}
-
-/// Refused host actions written per participant: the first few in each
-/// minute, then one row saying how many more there were, so a guest
-/// hammering "admit all" cannot fill the append-only audit log.
-#[derive(Debug, Default)]
-struct RefusalTally {
-    by: HashMap<ParticipantId, Window>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: Timestamp,
-    written: u32,
-    held_back: u32,
-}
-
-/// Refusals written in full per participant per window.
-const REFUSALS_IN_FULL: u32 = 3;
-/// The window refusals are counted in.
-const REFUSAL_WINDOW_SECONDS: i64 = 60;
-
-#[derive(Debug, PartialEq, Eq)]
-enum Tally {
-    /// Write this refusal; first, if `Some`, a row for that many held back.
-    Write(Option<u32>),
-    /// Count it, write nothing.
-    HoldBack,
-}
-
-impl RefusalTally {
-    fn refused(&mut self, who: ParticipantId, now: Timestamp) -> Tally {
-        let window = self.by.entry(who).or_insert(Window { started: now, written: 0, held_back: 0 });
-        let mut summary = None;
-        if now.as_second() - window.started.as_second() >= REFUSAL_WINDOW_SECONDS {
-            summary = (window.held_back > 0).then_some(window.held_back);
-            *window = Window { started: now, written: 0, held_back: 0 };
-        }
-        if window.written < REFUSALS_IN_FULL {
-            window.written += 1;
-            Tally::Write(summary)
-        } else {
-            window.held_back += 1;
-            Tally::HoldBack
+        let _ = write_held_back(&db, refusals.due(now)).await;
+        if let Some(record) = record {
+            let _ = write(&db, now, &mut present, &mut refusals, record).await;
         }
     }
-
-    /// `who` left: how many of theirs were held back and not yet said.
-    fn left(&mut self, who: ParticipantId) -> Option<u32> {
-        self.by.remove(&who).map(|w| w.held_back).filter(|n| *n > 0)
-    }
 }
 
-async fn write_held_back(db: &SqlitePool, who: ParticipantId, account: Option<AccountId>, room: Option<String>, count: u32) -> Result<(), AppError> {
-    let target = Some(format!("{}{count} more refused", room.map(|r| format!("{r} ")).unwrap_or_default()));
-    audit::record_call(db, actor(who, account), account, "call_refused_repeats", target, false, None).await
+/// One row per room saying how many refusals were held back in its minute.
+async fn write_held_back(db: &SqlitePool, due: Vec<(RoomId, u32)>) -> Result<(), AppError> {
+    for (room, count) in due {
+        let target = Some(format!("room:{} {count} more refused", room.0));
+        audit::record_call(db, "anonymous".into(), None, "call_refused_repeats", target, false, None).await?;
+    }
+    Ok(())
 }
 
 async fn write(
@@ -118,13 +84,9 @@ async fn write(
                     .fetch_one(db)
                     .await
                     .map_err(|e| AppError::internal("recording attendance failed", e))?;
-            present.insert(who, Present { row, room, account });
+            present.insert(who, Present { row, account });
         }
         Record::Left { who } => {
-            if let Some(count) = refusals.left(who) {
-                let room = present.get(&who).map(|p| format!("room:{}", p.room.0));
-                write_held_back(db, who, present.get(&who).and_then(|p| p.account), room, count).await?;
-            }
             let Some(stay) = present.remove(&who) else { return Ok(()) };
             sqlx::query("UPDATE attendance SET left_at = ? WHERE id = ?")
                 .bind(now.to_string())
@@ -164,16 +126,10 @@ async fn write(
             let account = present.get(&by).and_then(|p| p.account);
             audit::record_call(db, actor(by, account), account, "call_end", Some(format!("room:{}", room.0)), true, None).await?;
         }
-        Record::Refused { participant, account, action, client } => {
-            let room = present.get(&participant).map(|p| format!("room:{}", p.room.0));
-            match refusals.refused(participant, now) {
-                Tally::HoldBack => {}
-                Tally::Write(held_back) => {
-                    if let Some(count) = held_back {
-                        write_held_back(db, participant, account, room.clone(), count).await?;
-                    }
-                    audit::record_call(db, actor(participant, account), account, &format!("call_{action}"), room, false, Some(client)).await?;
-                }
+        Record::Refused { participant, account, action, client, room } => {
+            if refusals.refused(client, room, now) == Tally::Write {
+                let target = Some(format!("room:{}", room.0));
+                audit::record_call(db, actor(participant, account), account, &format!("call_{action}"), target, false, Some(client)).await?;
             }
         }
     }
@@ -365,26 +321,6 @@ pub async fn download_chat(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn refusals_are_written_a_few_a_minute_then_summed_up() {
-        use super::{RefusalTally, Tally};
-        let mut tally = RefusalTally::default();
-        let who = crate::call::protocol::ParticipantId(7);
-        let at = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
-        let firsts: Vec<Tally> = (0..3).map(|_| tally.refused(who, at(0))).collect();
-        assert_eq!(firsts, [Tally::Write(None), Tally::Write(None), Tally::Write(None)]);
-        for s in 0..280 {
-            assert_eq!(tally.refused(who, at(s % 59)), Tally::HoldBack);
-        }
-        assert_eq!(tally.refused(who, at(61)), Tally::Write(Some(280)), "a new minute says how many were held back");
-        assert_eq!(tally.refused(crate::call::protocol::ParticipantId(8), at(61)), Tally::Write(None), "per participant");
-        tally.refused(who, at(62));
-        tally.refused(who, at(62));
-        tally.refused(who, at(62));
-        assert_eq!(tally.left(who), Some(1));
-        assert_eq!(tally.left(who), None);
-    }
-
     use super::*;
 
     fn at(s: &str) -> Timestamp {

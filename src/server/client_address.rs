@@ -1,9 +1,13 @@
 //! Who is on the other end of a request. Behind a reverse proxy every TCP
 //! connection comes from the proxy, so the client's own address is read
-//! from the `Forwarded` (RFC 7239) or `X-Forwarded-For` header the proxy
-//! adds, but only when the TCP peer is a proxy the operator trusts
+//! from the one header the operator's proxy sets (`HUDDLE_CLIENT_HEADER`:
+//! `X-Forwarded-For`, RFC 7239's `Forwarded`, or `X-Real-IP`), and only
+//! when the TCP peer is a proxy the operator trusts
 //! (`HUDDLE_TRUSTED_PROXIES`): from anyone else those headers are a claim
-//! anybody can make, and are ignored.
+//! anybody can make, and are ignored. The other headers are ignored even
+//! from a trusted proxy: a proxy passes on what it does not set (Caddy
+//! replaces `X-Forwarded-For` but forwards a client's own `Forwarded`), so
+//! reading them let a client name any address it liked.
 //!
 //! [`resolve`] is the one place this is decided; [`stamp`] runs it once per
 //! request and puts the answer, a [`Client`], into the request's
@@ -35,6 +39,46 @@ pub struct Client {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transport {
     pub tls: bool,
+}
+
+/// The header a trusted proxy names the client in (`HUDDLE_CLIENT_HEADER`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientHeader {
+    /// `X-Forwarded-For`, with `X-Forwarded-Proto`: what Caddy sets (and
+    /// replaces), and what the shipped nginx configuration sets.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`, with its `proto=`.
+    Forwarded,
+    /// `X-Real-IP` (one address), with `X-Forwarded-Proto`.
+    XRealIp,
+}
+
+impl ClientHeader {
+    /// The header's name as the setting takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+            Self::XRealIp => "x-real-ip",
+        }
+    }
+
+    /// Parses the setting's value (any case); the error says what is allowed.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        [Self::XForwardedFor, Self::Forwarded, Self::XRealIp]
+            .into_iter()
+            .find(|h| h.name().eq_ignore_ascii_case(value.trim()))
+            .ok_or_else(|| format!("{value:?} is not one of x-forwarded-for, forwarded, x-real-ip"))
+    }
+}
+
+/// How a request's client is found behind proxies: whom to believe, and
+/// which of their headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forwarding {
+    pub proxies: TrustedProxies,
+    pub header: ClientHeader,
 }
 
 /// Addresses and CIDR ranges whose forwarding headers are believed.
@@ -115,18 +159,23 @@ struct Hop {
 }
 
 /// Decides the client of a request that arrived from `peer` (over our own
-/// TLS if `tls`). Only a trusted peer's forwarding headers count; they are
-/// walked from the right (the hop nearest us), skipping trusted proxies,
-/// and the first address that is not a trusted proxy is the client. A hop
-/// that names no usable address (`unknown`, obfuscated, malformed) stops
-/// the walk: the last trusted proxy before it is then the best we know.
-/// `Forwarded` wins over `X-Forwarded-For` when both are present.
-pub fn resolve(peer: IpAddr, tls: bool, headers: &HeaderMap, trusted: &TrustedProxies) -> Client {
+/// TLS if `tls`). Only a trusted peer's forwarding header counts, and only
+/// the one `forwarding` names; its hops are walked from the right (the hop
+/// nearest us), skipping trusted proxies, and the first address that is not
+/// a trusted proxy is the client. A hop that names no usable address
+/// (`unknown`, obfuscated, malformed) stops the walk: the last trusted
+/// proxy before it is then the best we know.
+pub fn resolve(peer: IpAddr, tls: bool, headers: &HeaderMap, forwarding: &Forwarding) -> Client {
     let peer = canonical(peer);
+    let trusted = &forwarding.proxies;
     if !trusted.contains(peer) {
         return Client { address: peer, https: tls };
     }
-    let hops = forwarded_hops(headers).unwrap_or_else(|| x_forwarded_hops(headers));
+    let hops = match forwarding.header {
+        ClientHeader::XForwardedFor => with_forwarded_proto(x_forwarded_hops(headers), headers),
+        ClientHeader::Forwarded => forwarded_hops(headers),
+        ClientHeader::XRealIp => with_forwarded_proto(x_real_ip_hops(headers), headers),
+    };
     let mut client = Client { address: peer, https: tls };
     for hop in hops.iter().rev() {
         if let Some(proto) = &hop.proto {
@@ -141,12 +190,10 @@ pub fn resolve(peer: IpAddr, tls: bool, headers: &HeaderMap, trusted: &TrustedPr
     client
 }
 
-/// The hops of every `Forwarded` header, in order; `None` if there is none.
-fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Hop>> {
-    let mut values = headers.get_all("forwarded").iter().peekable();
-    values.peek()?;
+/// The hops of every `Forwarded` header, in order.
+fn forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
     let mut hops = Vec::new();
-    for value in values {
+    for value in headers.get_all("forwarded") {
         let Ok(value) = value.to_str() else {
             hops.push(Hop { address: None, proto: None });
             continue;
@@ -166,11 +213,10 @@ fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Hop>> {
             hops.push(hop);
         }
     }
-    Some(hops)
+    hops
 }
 
-/// The hops of `X-Forwarded-For`, with `X-Forwarded-Proto` (as the nearest
-/// proxy saw it) on the last.
+/// The hops of `X-Forwarded-For`.
 fn x_forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
     let mut hops: Vec<Hop> = Vec::new();
     for value in headers.get_all("x-forwarded-for") {
@@ -180,6 +226,23 @@ fn x_forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
         };
         hops.extend(value.split(',').map(|entry| Hop { address: parse_node(entry.trim()), proto: None }));
     }
+    hops
+}
+
+/// `X-Real-IP`'s one address. A proxy sets it once: several values are
+/// no address.
+fn x_real_ip_hops(headers: &HeaderMap) -> Vec<Hop> {
+    let mut values = headers.get_all("x-real-ip").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Vec::new(),
+        (Some(value), None) => vec![Hop { address: value.to_str().ok().and_then(|v| parse_node(v.trim())), proto: None }],
+        (Some(_), Some(_)) => vec![Hop { address: None, proto: None }],
+    }
+}
+
+/// `hops` with `X-Forwarded-Proto` (as the nearest proxy saw it) on the
+/// last.
+fn with_forwarded_proto(mut hops: Vec<Hop>, headers: &HeaderMap) -> Vec<Hop> {
     let proto = headers
         .get_all("x-forwarded-proto")
         .iter()
@@ -234,11 +297,11 @@ fn split_outside_quotes(value: &str, separator: char) -> Vec<&str> {
 }
 
 /// Middleware: resolves the client once and stores it in the request.
-pub async fn stamp(State(trusted): State<Arc<TrustedProxies>>, mut request: Request, next: Next) -> Response {
+pub async fn stamp(State(forwarding): State<Arc<Forwarding>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let tls = request.extensions().get::<Transport>().is_some_and(|t| t.tls);
     if let Some(peer) = peer {
-        let client = resolve(peer, tls, request.headers(), &trusted);
+        let client = resolve(peer, tls, request.headers(), &forwarding);
         request.extensions_mut().insert(client);
     }
     next.run(request).await
@@ -261,14 +324,19 @@ mod tests {
         map
     }
 
-    fn trusted(list: &str) -> TrustedProxies {
-        TrustedProxies::parse(list).unwrap()
+    /// `list` trusted, reading the default header (`X-Forwarded-For`).
+    fn trusted(list: &str) -> Forwarding {
+        reading(ClientHeader::XForwardedFor, list)
+    }
+
+    fn reading(header: ClientHeader, list: &str) -> Forwarding {
+        Forwarding { proxies: TrustedProxies::parse(list).unwrap(), header }
     }
 
     #[test]
     fn without_trusted_proxies_the_peer_is_the_client_whatever_the_headers_say() {
         let h = headers(&[("x-forwarded-for", "203.0.113.9"), ("forwarded", "for=203.0.113.9;proto=https")]);
-        let client = resolve(ip("198.51.100.7"), false, &h, &TrustedProxies::default());
+        let client = resolve(ip("198.51.100.7"), false, &h, &Forwarding::default());
         assert_eq!(client, Client { address: ip("198.51.100.7"), https: false });
     }
 
@@ -336,6 +404,7 @@ mod tests {
 
     #[test]
     fn forwarded_with_quoted_obfuscated_and_several_elements() {
+        let trusted = |list| reading(ClientHeader::Forwarded, list);
         let h = headers(&[("forwarded", r#"for="[2001:db8:cafe::17]:4711";proto=https;by=_proxy, For=10.0.0.9"#)]);
         let client = resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.0/24"));
         assert_eq!(client, Client { address: ip("2001:db8:cafe::17"), https: true });
@@ -347,19 +416,58 @@ mod tests {
             let h = headers(&[("forwarded", hidden)]);
             assert_eq!(resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.2")).address, ip("10.0.0.2"), "{hidden}");
         }
-        // Forwarded wins over X-Forwarded-For.
-        let h = headers(&[("forwarded", "for=203.0.113.1"), ("x-forwarded-for", "203.0.113.2")]);
-        assert_eq!(resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.2")).address, ip("203.0.113.1"));
+    }
+
+    #[test]
+    fn only_the_header_the_proxy_sets_is_read_and_the_others_are_a_clients_claim() {
+        // Caddy replaces X-Forwarded-For but passes on the client's own
+        // Forwarded and X-Real-IP: reading those let a client name any
+        // address behind the documented proxy.
+        let h = headers(&[
+            ("forwarded", "for=198.51.100.66;proto=http"),
+            ("x-real-ip", "198.51.100.77"),
+            ("x-forwarded-for", "203.0.113.2"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let by = |header| resolve(ip("10.0.0.2"), false, &h, &reading(header, "10.0.0.2"));
+        assert_eq!(by(ClientHeader::XForwardedFor), Client { address: ip("203.0.113.2"), https: true });
+        assert_eq!(by(ClientHeader::Forwarded), Client { address: ip("198.51.100.66"), https: false });
+        assert_eq!(by(ClientHeader::XRealIp), Client { address: ip("198.51.100.77"), https: true });
+        // The chosen header missing: the proxy is the client, whatever the
+        // others say.
+        let h = headers(&[("forwarded", "for=198.51.100.66"), ("x-real-ip", "198.51.100.77")]);
+        assert_eq!(resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.2")).address, ip("10.0.0.2"));
+        let h = headers(&[("x-forwarded-for", "203.0.113.2")]);
+        assert_eq!(resolve(ip("10.0.0.2"), false, &h, &reading(ClientHeader::Forwarded, "10.0.0.2")).address, ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn x_real_ip_is_one_address_and_two_are_none() {
+        let trusted = |list| reading(ClientHeader::XRealIp, list);
+        let h = headers(&[("x-real-ip", " 2001:db8::5 ")]);
+        assert_eq!(resolve(ip("10.0.0.2"), false, &h, &trusted("10.0.0.2")).address, ip("2001:db8::5"));
+        for bad in [vec![("x-real-ip", "203.0.113.1"), ("x-real-ip", "203.0.113.2")], vec![("x-real-ip", "203.0.113.1, 203.0.113.2")]] {
+            assert_eq!(resolve(ip("10.0.0.2"), false, &headers(&bad), &trusted("10.0.0.2")).address, ip("10.0.0.2"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_client_header_setting_names_one_of_three() {
+        assert_eq!(ClientHeader::parse("X-Forwarded-For"), Ok(ClientHeader::XForwardedFor));
+        assert_eq!(ClientHeader::parse(" forwarded"), Ok(ClientHeader::Forwarded));
+        assert_eq!(ClientHeader::parse("x-real-ip"), Ok(ClientHeader::XRealIp));
+        let err = ClientHeader::parse("true-client-ip").unwrap_err();
+        assert!(err.contains("true-client-ip") && err.contains("x-forwarded-for"), "{err}");
     }
 
     #[test]
     fn trusted_proxy_lists_parse_addresses_and_ranges_and_name_a_bad_entry() {
-        let t = trusted(" 127.0.0.1, 10.0.0.0/8 ,fd00::/8");
+        let t = trusted(" 127.0.0.1, 10.0.0.0/8 ,fd00::/8").proxies;
         assert!(t.contains(ip("127.0.0.1")) && !t.contains(ip("127.0.0.2")));
         assert!(t.contains(ip("10.200.3.4")) && !t.contains(ip("11.0.0.1")));
         assert!(t.contains(ip("fd12::1")) && !t.contains(ip("fe80::1")));
-        assert!(trusted("0.0.0.0/0").contains(ip("203.0.113.9")));
-        assert!(trusted("").is_empty());
+        assert!(trusted("0.0.0.0/0").proxies.contains(ip("203.0.113.9")));
+        assert!(trusted("").proxies.is_empty());
         for bad in ["10.0.0.0/33", "example.org", "10.0.0.1/x", "::/129"] {
             let err = TrustedProxies::parse(&format!("127.0.0.1,{bad}")).unwrap_err();
             assert!(err.contains(bad), "{err}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::call::protocol::IceServer;
 use crate::call::turn::TurnConfig;
 use crate::call::MediaPolicy;
-use crate::server::client_address::TrustedProxies;
+use crate::server::client_address::{ClientHeader, TrustedProxies};
 use crate::server::media::MediaAddress;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
@@ -41,8 +41,11 @@ Configuration (environment variables):
                                                           [default: http://HUDDLE_ADDR]
   HUDDLE_TRUSTED_PROXIES
                         comma-separated addresses and CIDR ranges of reverse
-                        proxies whose Forwarded / X-Forwarded-For headers
-                        name the client                  [default: none]
+                        proxies whose HUDDLE_CLIENT_HEADER names the client
+                                                          [default: none]
+  HUDDLE_CLIENT_HEADER  the one header those proxies set to name the client:
+                        x-forwarded-for, forwarded or x-real-ip (the others
+                        are ignored)            [default: x-forwarded-for]
   HUDDLE_TLS_CERT       PEM certificate chain: serve HTTPS ourselves
   HUDDLE_TLS_KEY        PEM private key for HUDDLE_TLS_CERT (both or neither;
                         reloaded when the files change, or on SIGHUP)
@@ -129,8 +132,10 @@ pub struct Config {
     /// e.g. `https://meet.example.org`, without a trailing slash. `None`:
     /// `http://` plus the address actually bound.
     pub public_origin: Option<String>,
-    /// Reverse proxies whose forwarding headers name the client.
+    /// Reverse proxies whose forwarding header names the client.
     pub trusted_proxies: TrustedProxies,
+    /// The one header they name it in.
+    pub client_header: ClientHeader,
     /// Serve HTTPS ourselves with this certificate and key.
     pub tls: Option<TlsFiles>,
     /// How often the certificate files are checked for a renewal.
@@ -183,6 +188,7 @@ impl Default for Config {
             database: PathBuf::from("./data/huddle.db"),
             public_origin: None,
             trusted_proxies: TrustedProxies::default(),
+            client_header: ClientHeader::default(),
             tls: None,
             tls_reload_every: Duration::from_secs(5),
             http_redirect_addr: None,
@@ -228,6 +234,9 @@ impl Config {
         }
         if let Some(list) = get("HUDDLE_TRUSTED_PROXIES") {
             config.trusted_proxies = TrustedProxies::parse(&list).map_err(|e| anyhow::anyhow!("HUDDLE_TRUSTED_PROXIES: {e}"))?;
+        }
+        if let Some(header) = get("HUDDLE_CLIENT_HEADER") {
+            config.client_header = ClientHeader::parse(&header).map_err(|e| anyhow::anyhow!("HUDDLE_CLIENT_HEADER: {e}"))?;
         }
         config.tls = match (get("HUDDLE_TLS_CERT"), get("HUDDLE_TLS_KEY")) {
             (None, None) => None,
@@ -358,6 +367,7 @@ impl Config {
             ("HUDDLE_DATABASE", self.database.display().to_string()),
             ("HUDDLE_PUBLIC_ORIGIN", origin.to_string()),
             ("HUDDLE_TRUSTED_PROXIES", if self.trusted_proxies.is_empty() { "(none)".into() } else { self.trusted_proxies.to_string() }),
+            ("HUDDLE_CLIENT_HEADER", self.client_header.name().to_string()),
             ("HUDDLE_TLS_CERT", or_off(self.tls.as_ref().map(|t| t.cert.display().to_string()))),
             ("HUDDLE_TLS_KEY", or_off(self.tls.as_ref().map(|t| t.key.display().to_string()))),
             ("HUDDLE_HTTP_REDIRECT_ADDR", or_off(self.http_redirect_addr.map(|a| a.to_string()))),
@@ -568,17 +578,21 @@ mod tests {
             ("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org"),
             ("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80"),
             ("HUDDLE_METRICS_ADDR", "127.0.0.1:9100"),
+            ("HUDDLE_CLIENT_HEADER", "X-Real-IP"),
         ])
         .unwrap();
         assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(c.client_header, ClientHeader::XRealIp);
         assert_eq!(c.tls, Some(TlsFiles { cert: "/etc/huddle/cert.pem".into(), key: "/etc/huddle/key.pem".into() }));
         assert_eq!(c.http_redirect_addr, Some("0.0.0.0:80".parse().unwrap()));
         assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
         let defaults = from(&[]).unwrap();
         assert!(defaults.trusted_proxies.is_empty() && defaults.tls.is_none() && defaults.metrics_addr.is_none());
+        assert_eq!(defaults.client_header, ClientHeader::XForwardedFor, "what the documented Caddy sets");
         assert_eq!((defaults.signaling.max_per_address, defaults.sign_in_limit_per_address), (100, 100), "sized for a school");
         for bad in [
             vec![("HUDDLE_TRUSTED_PROXIES", "10.0.0.0/99")],
+            vec![("HUDDLE_CLIENT_HEADER", "x-forwarded-host")],
             vec![("HUDDLE_TLS_CERT", "/x.pem")],
             vec![("HUDDLE_METRICS_ADDR", "metrics")],
             vec![("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80")],

@@ -31,6 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::domain::ClientNetwork;
 use crate::server::client_address::{Transport, TrustedProxies};
 
 /// Longest a client may take over its TLS handshake.
@@ -96,7 +97,7 @@ pub fn connections_for(file_limit: u64) -> usize {
 /// Open connections, per address and in all.
 #[derive(Debug, Default)]
 struct Census {
-    per_address: HashMap<IpAddr, usize>,
+    per_address: HashMap<ClientNetwork, usize>,
     total: usize,
     /// Connections refused since the last log line about it.
     refused: u64,
@@ -115,7 +116,7 @@ pub struct Gate {
 #[derive(Debug)]
 pub struct Place {
     gate: Arc<Gate>,
-    address: IpAddr,
+    address: ClientNetwork,
 }
 
 impl Drop for Place {
@@ -144,13 +145,13 @@ impl Gate {
     }
 
     /// A place for a connection from `address`, unless a cap is reached.
-    pub fn enter(self: &Arc<Self>, address: IpAddr) -> Result<Place, Full> {
-        let address = address.to_canonical();
+    pub fn enter(self: &Arc<Self>, peer: IpAddr) -> Result<Place, Full> {
+        let address = ClientNetwork::of(peer);
         let mut census = self.lock();
         let from_address = census.per_address.get(&address).copied().unwrap_or(0);
         let full = if census.total >= self.limits.max_total {
             Some(Full::Total)
-        } else if from_address >= self.limits.max_per_address && !self.trusted.contains(address) {
+        } else if from_address >= self.limits.max_per_address && !self.trusted.contains(peer) {
             Some(Full::Address)
         } else {
             None
@@ -269,10 +270,17 @@ async fn connection(
         request.extensions_mut().insert(transport);
         router.clone().oneshot(request.map(axum::body::Body::new))
     }));
+    let activity = Arc::clone(&tcp.activity);
     let io: Box<dyn Io> = match tls {
         None => Box::new(tcp),
         Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(stream)) => Box::new(stream),
+            Ok(Ok(stream)) => {
+                // The handshake's bytes are not a request: the header
+                // deadline starts now (a client that shook hands and said
+                // nothing lived the whole idle limit).
+                activity.unheard();
+                Box::new(stream)
+            }
             // A failed or abandoned handshake is the client's business; it
             // is not worth a log line per scanner.
             Ok(Err(_)) | Err(_) => return None,
@@ -303,6 +311,13 @@ impl Activity {
     fn touch(&self) {
         let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// Nothing the client sent so far counts (it was the TLS handshake):
+    /// from now, it has the header deadline to send a request.
+    fn unheard(&self) {
+        self.heard.store(false, Ordering::Relaxed);
+        self.touch();
     }
 
     /// Completes once nothing has moved for `limit`, or the client has
@@ -390,6 +405,16 @@ mod tests {
         drop(first);
         assert_eq!(g.open(), 2);
         assert!(g.enter(a).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_64_counts_as_one_address() {
+        let g = gate(10, 2, "");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let _a = g.enter(ip("2001:db8::1")).unwrap();
+        let _b = g.enter(ip("2001:db8::ffff:2")).unwrap();
+        assert_eq!(g.enter(ip("2001:db8::3:3")).unwrap_err(), Full::Address, "the same /64");
+        assert!(g.enter(ip("2001:db8:0:1::1")).is_ok(), "the next /64 is someone else");
     }
 
     #[test]

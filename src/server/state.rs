@@ -8,8 +8,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
+use crate::domain::ClientNetwork;
 use crate::error::AppError;
-use crate::server::client_address::TrustedProxies;
+use crate::server::client_address::Forwarding;
 use crate::server::config::SessionLimits;
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
@@ -33,8 +34,8 @@ pub struct AppState {
     pub passcode_throttle: Arc<PasscodeThrottle>,
     /// Join links that led nowhere, per client address.
     pub room_lookups: Arc<Throttle>,
-    /// Reverse proxies whose forwarding headers name the client.
-    pub trusted_proxies: Arc<TrustedProxies>,
+    /// Reverse proxies whose forwarding header names the client, and which.
+    pub forwarding: Arc<Forwarding>,
     /// Counters and timings for the metrics listener.
     pub metrics: Arc<Metrics>,
     /// How long before a scheduled session guests may join.
@@ -42,53 +43,72 @@ pub struct AppState {
 }
 
 /// Failed password checks (sign-in, and the account forms' current
-/// password) counted per account (email) and per client address, and
-/// sign-ups per client address.
+/// password) counted per account (email) and per client address (an IPv6
+/// /64), or per known device, and sign-ups per client address.
 #[derive(Debug)]
 pub struct SignInThrottle {
     pub per_account: Throttle,
     pub per_address: Throttle,
+    /// Failures on a device the account signed in from before: counted for
+    /// that device alone, as many as an account's.
+    pub per_device: Throttle,
     pub sign_ups: Throttle,
     /// Attempts to change an account's email, per account.
     pub email_changes: Throttle,
 }
 
-/// A password check reserved with [`SignInThrottle::begin`].
-pub struct PasswordCheck<'a> {
-    account: Option<Attempt<'a>>,
-    address: Attempt<'a>,
+/// A password check reserved with [`SignInThrottle::begin`]: what it
+/// counts against.
+pub enum PasswordCheck<'a> {
+    /// A stranger's browser: the account and the address.
+    Stranger { account: Attempt<'a>, address: Attempt<'a> },
+    /// A device the account signed in from before: that device alone.
+    KnownDevice(Attempt<'a>),
 }
 
 impl SignInThrottle {
     /// Reserves a password check for the account keyed `email` from
-    /// `client`, before the (slow) hash: refused with the wait while either
-    /// is blocked, or while checks already under way fill the limit. The
-    /// per-account count is skipped from the owner's own known address
-    /// (`known`), so a stranger's guesses cannot lock the owner out.
-    pub fn begin(&self, email: &str, client: Option<IpAddr>, known: bool, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
-        let address_key = client.map(|ip| ip.to_string()).unwrap_or_default();
+    /// `client`, before the (slow) hash: refused with the wait while a
+    /// count it is held to is blocked, or while checks already under way
+    /// fill the limit. From a device the account signed in from before
+    /// (`known_device`, its token) only that device's own count applies,
+    /// so neither a stranger's guesses at the account nor others' failures
+    /// at the same address (a shared network, or an attacker's) lock the
+    /// owner out.
+    pub fn begin(&self, email: &str, client: Option<IpAddr>, known_device: Option<&str>, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
+        if let Some(device) = known_device {
+            let device = self.per_device.begin(device, now).map_err(AppError::too_many_attempts)?;
+            return Ok(PasswordCheck::KnownDevice(device));
+        }
+        let address_key = client.map(|ip| ClientNetwork::of(ip).to_string()).unwrap_or_default();
         let address = self.per_address.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
-        let account =
-            if known { None } else { Some(self.per_account.begin(&email.trim().to_lowercase(), now).map_err(AppError::too_many_attempts)?) };
-        Ok(PasswordCheck { account, address })
+        let account = self.per_account.begin(&email.trim().to_lowercase(), now).map_err(AppError::too_many_attempts)?;
+        Ok(PasswordCheck::Stranger { account, address })
     }
 }
 
 impl PasswordCheck<'_> {
-    /// The password was wrong: one failure each.
+    /// The password was wrong: one failure for each count.
     pub fn failed(self, now: Instant) {
-        if let Some(account) = self.account {
-            account.failed(now);
+        match self {
+            Self::Stranger { account, address } => {
+                account.failed(now);
+                address.failed(now);
+            }
+            Self::KnownDevice(device) => device.failed(now),
         }
-        self.address.failed(now);
     }
 
-    /// The password was right: the account's failures are forgotten.
+    /// The password was right: the account's (or device's) failures are
+    /// forgotten; the address's stay, since others share it.
     pub fn succeeded(self) {
-        if let Some(account) = self.account {
-            account.succeeded();
+        match self {
+            Self::Stranger { account, address } => {
+                account.succeeded();
+                address.neither();
+            }
+            Self::KnownDevice(device) => device.succeeded(),
         }
-        self.address.neither();
     }
 }
 

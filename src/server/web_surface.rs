@@ -35,12 +35,17 @@ const DEFAULT_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none
 
 /// Refuses cross-site state changes, then stamps the security headers on
 /// whatever the response is, errors included.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let client = request.extensions().get::<Client>().copied();
+    let https = state.public_origin.starts_with("https://") || client.is_some_and(|c| c.https);
+    if https {
+        crate::server::cookies::from_browser(request.headers_mut());
+    }
     let wants_guest_identity =
         request.method() == Method::GET && request.uri().path().starts_with("/r/") && guest_identity(request.headers()).is_none();
     let mut response = if is_cross_site_change(request.method(), request.headers(), &state.public_origin) {
-        tracing::warn!(method = %request.method(), path = request.uri().path(), "refused a cross-site request");
+        // Not the path: it may hold a join link.
+        crate::log_within!(crate::server::log_budget::LogBudget::new(5, Duration::from_secs(10)), warn, "refused a cross-site request");
         (StatusCode::FORBIDDEN, crate::server::language::of_request(request.headers()).text(crate::i18n::Text::RefusedCrossSite)).into_response()
     } else {
         let is_static = request.uri().path().starts_with("/pkg/");
@@ -50,11 +55,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
         response
     };
-    let https = state.public_origin.starts_with("https://") || client.is_some_and(|c| c.https);
     if wants_guest_identity {
         // A browser opening a join link gets its guest identity now, before
         // its signaling socket asks to join.
         response.headers_mut().append(header::SET_COOKIE, crate::server::guest::new_cookie(https));
+    }
+    if https {
+        crate::server::cookies::to_browser(response.headers_mut());
     }
     stamp(response.headers_mut(), https);
     response

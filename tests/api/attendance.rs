@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use huddle::call::protocol::{ClientMessage, ServerMessage};
 
-use crate::helpers::{resume_token, spawn_app, TestApp};
+use crate::helpers::{resume_token, spawn_app, spawn_app_with, TestApp};
 
 /// Polls `query` (one count) until it reaches `want`, for up to 5 s: the
 /// records are written just after the fact.
@@ -165,14 +165,29 @@ async fn stays_open_when_the_server_stopped_are_closed_when_it_starts_again() {
     eventually(&app, "SELECT count(*) FROM attendance", 1).await;
 }
 
-#[tokio::test]
-async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
-    let app = spawn_app().await;
+/// The refused host actions written in full, and the rows that sum up the
+/// rest: (action, target) in order.
+async fn refusal_rows(app: &TestApp) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT action, target FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure' ORDER BY id")
+        .fetch_all(&app.db().await)
+        .await
+        .unwrap()
+}
+
+/// A host in a call of a room with a lobby: the call's socket and the room.
+async fn hosting_with_lobby(app: &TestApp) -> (crate::helpers::Socket, huddle::api::rooms::RoomSummary) {
     let host = app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Clinic").await;
     host.call("set_room_lobby", &[("room", &room.id.to_string()), ("lobby", "on")]).await;
     let mut call = host.socket().await;
     call.join(&room.slug, "ignored").await;
+    (call, room)
+}
+
+#[tokio::test]
+async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
+    let app = spawn_app().await;
+    let (_call, room) = hosting_with_lobby(&app).await;
     let mut guests = Vec::new();
     for n in 0..10 {
         guests.push(app.knock(&room.slug, &format!("Guest {n}")).await);
@@ -187,14 +202,47 @@ async fn waiting_guests_hammering_host_actions_cannot_fill_the_audit_log() {
             guest.expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
         }
     }
-    // Three of each guest's refusals in full (30 rows, not 300).
-    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'call_admit' AND outcome = 'failure'", 30).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure'")
-        .fetch_one(&app.db().await)
-        .await
-        .unwrap();
-    assert_eq!(rows, 30, "refusals beyond three a minute per guest are counted, not written");
+    // Three from their one address in full (300 rows once, then 30).
+    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'call_admit' AND outcome = 'failure'", 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let target = Some(format!("room:{}", room.id));
+    assert_eq!(refusal_rows(&app).await, vec![("call_admit".to_string(), target.clone()); 3], "each naming the room");
+    // A minute on, one row says how many more there were.
+    app.clock.set(app.clock.now() + jiff::SignedDuration::from_secs(61));
+    guests[0].send(ClientMessage::AdmitAll).await;
+    guests[0].expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
+    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure'", 5).await;
+    let rows = refusal_rows(&app).await;
+    assert_eq!(rows[3], ("call_refused_repeats".to_string(), Some(format!("room:{} 297 more refused", room.id))));
+    assert_eq!(rows[4], ("call_admit".to_string(), target), "and a new minute writes again");
+}
+
+#[tokio::test]
+async fn guests_reconnecting_to_be_refused_again_are_capped_per_address_and_per_room() {
+    // The probe's finding: waiting guests that reconnect (a new participant
+    // each time) wrote about 840 audit rows a second, with no room.
+    let app = spawn_app_with(|c| c.trusted_proxies = huddle::server::client_address::TrustedProxies::parse("127.0.0.1").unwrap()).await;
+    let (_call, room) = hosting_with_lobby(&app).await;
+    let from = |address: &str| app.visitor_with(&[("x-forwarded-for", address)]);
+    for n in 0..40 {
+        let mut guest = app.knock_as(&from("203.0.113.5"), &room.slug, &format!("Again {n}")).await;
+        guest.send(ClientMessage::MuteAll).await;
+        guest.expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
+        guest.send(ClientMessage::Leave).await;
+    }
+    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'call_mute' AND outcome = 'failure'", 3).await;
+    // Many addresses: the room's ten in the minute, all told.
+    for n in 0..30 {
+        let mut guest = app.knock_as(&from(&format!("198.51.100.{n}")), &room.slug, &format!("Many {n}")).await;
+        guest.send(ClientMessage::MuteAll).await;
+        guest.expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
+        guest.send(ClientMessage::Leave).await;
+    }
+    eventually(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'call_mute' AND outcome = 'failure'", 10).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows = refusal_rows(&app).await;
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    assert!(rows.iter().all(|(_, target)| target.as_deref() == Some(&*format!("room:{}", room.id))), "{rows:?}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage, SignalPayload};
-use huddle::server::client_address::TrustedProxies;
+use huddle::server::client_address::{ClientHeader, TrustedProxies};
 
 use crate::helpers::{join_message, spawn_app_with, you, TestApp, Visitor};
 
@@ -149,7 +149,7 @@ async fn a_guest_turned_away_does_not_keep_others_on_the_same_network_out() {
 }
 
 #[tokio::test]
-async fn a_removed_guest_waits_to_come_back_and_others_on_the_network_do_not() {
+async fn a_removed_guest_waits_to_come_back_and_for_a_while_so_does_anyone_new_from_their_address() {
     let app = spawn_app_with(trusting_loopback).await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let slug = host.create_room("Team").await.slug;
@@ -160,12 +160,16 @@ async fn a_removed_guest_waits_to_come_back_and_others_on_the_network_do_not() {
     call.recv().await; // Pat joined
     call.send(ClientMessage::Remove { id: pat_id }).await;
     pat.expect_error(ErrorCode::Removed).await;
-    // Sam, behind the same address, walks straight in (no lobby here).
-    let mut sam = guest(&app, "203.0.113.5", 's').socket().await;
-    sam.join(&slug, "Sam").await;
     // Pat, back from another address, waits to be let in.
     let (_, answer) = knock(&guest(&app, "198.51.100.1", 'p'), &slug, "Pat").await;
     assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
+    // A new browser behind Pat's address waits too, for a while, though the
+    // room has no lobby: it may be Pat. The host can let them in.
+    let (_, answer) = knock(&guest(&app, "203.0.113.5", 's'), &slug, "Sam").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
+    // Someone from elsewhere walks straight in.
+    let mut kim = guest(&app, "203.0.113.6", 'k').socket().await;
+    assert!(matches!(kim.join(&slug, "Kim").await, ServerMessage::Welcome { .. }));
 }
 
 #[tokio::test]
@@ -259,12 +263,69 @@ async fn without_a_guest_identity_a_denial_falls_back_to_the_resolved_address() 
 }
 
 #[tokio::test]
+async fn a_client_naming_itself_in_headers_the_proxy_does_not_set_is_still_one_address() {
+    // Caddy replaces X-Forwarded-For and passes on a client's own
+    // Forwarded and X-Real-IP. Rotating those once gave 40 sign-ups against
+    // a limit of 20; only the header the proxy sets is read now.
+    let app = spawn_app_with(|c| {
+        trusting_loopback(c);
+        c.sign_up_limit_per_address = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let forged = format!("for=198.51.100.{n}");
+        let real_ip = format!("198.51.101.{n}");
+        let visitor = app.visitor_with(&[("x-forwarded-for", "203.0.113.7"), ("forwarded", &forged), ("x-real-ip", &real_ip)]);
+        statuses.push(visitor.sign_up(&format!("new{n}@example.org"), "New", PASSWORD).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "three, and the one that goes over");
+    let audited: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT DISTINCT client_addr FROM audit_events WHERE action = 'sign_up'").fetch_all(&app.db().await).await.unwrap();
+    assert_eq!(audited, [Some("203.0.113.7".to_string())], "no forged address in the audit log");
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_by_their_64_in_throttles_and_socket_limits() {
+    // One household or office holds a whole /64: counted address by
+    // address, one client was as many as it liked.
+    let app = spawn_app_with(|c| {
+        trusting_loopback(c);
+        c.sign_up_limit_per_address = 2;
+        c.signaling.max_per_address = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for n in 1..=5 {
+        let visitor = from(&app, &format!("2001:db8:1:2::{n:x}"));
+        statuses.push(visitor.sign_up(&format!("v6-{n}@example.org"), "New", PASSWORD).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429], "one /64, one count");
+    let elsewhere = from(&app, "2001:db8:1:3::1").sign_up("v6-other@example.org", "New", PASSWORD).await;
+    assert_eq!(elsewhere.status(), 200, "the next /64 is someone else");
+    let mut open = Vec::new();
+    for n in 1..=3 {
+        open.push(from(&app, &format!("2001:db8:1:2:{n:x}::1")).socket().await);
+    }
+    let fourth = from(&app, "2001:db8:1:2:ffff::9").socket_from(&app.origin).await;
+    assert!(fourth.is_err(), "a fourth socket from the same /64 is refused");
+    assert!(from(&app, "2001:db8:1:3::2").socket_from(&app.origin).await.is_ok());
+}
+
+#[tokio::test]
 async fn forwarded_https_is_believed_from_a_trusted_proxy_only() {
     let hsts = |response: &reqwest::Response| response.headers().contains_key("strict-transport-security");
     let app = spawn_app_with(trusting_loopback).await;
     assert!(hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
-    assert!(hsts(&app.visitor_with(&[("forwarded", "for=203.0.113.9;proto=https")]).page("/").await));
+    assert!(!hsts(&app.visitor_with(&[("forwarded", "for=203.0.113.9;proto=https")]).page("/").await), "not the header the proxy sets");
     assert!(!hsts(&app.visitor().page("/").await));
+    let app = spawn_app_with(|c| {
+        trusting_loopback(c);
+        c.client_header = ClientHeader::Forwarded;
+    })
+    .await;
+    assert!(hsts(&app.visitor_with(&[("forwarded", "for=203.0.113.9;proto=https")]).page("/").await));
+    assert!(!hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
     let app = spawn_app_with(trusting_someone_else).await;
     assert!(!hsts(&app.visitor_with(&[("x-forwarded-proto", "https")]).page("/").await));
 }

@@ -39,8 +39,8 @@ fn client_trusting(pem: &str, addr: std::net::SocketAddr) -> reqwest::Client {
 
 type TlsSocket = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
 
-/// A signaling socket over TLS, trusting only `pem`.
-async fn wss(pem: &str, addr: std::net::SocketAddr, origin: &str) -> TlsSocket {
+/// A TLS connection to `addr`, its handshake done, trusting only `pem`.
+async fn tls_to(pem: &str, addr: std::net::SocketAddr) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
@@ -53,7 +53,12 @@ async fn wss(pem: &str, addr: std::net::SocketAddr, origin: &str) -> TlsSocket {
         .with_no_client_auth();
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap()
+}
+
+/// A signaling socket over TLS, trusting only `pem`.
+async fn wss(pem: &str, addr: std::net::SocketAddr, origin: &str) -> TlsSocket {
+    let tls = tls_to(pem, addr).await;
     let mut request = format!("wss://localhost:{}/ws", addr.port()).into_client_request().unwrap();
     request.headers_mut().insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
     tokio_tungstenite::client_async(request, tls).await.unwrap().0
@@ -151,4 +156,27 @@ async fn a_wrong_certificate_or_key_stops_start_up_with_a_sentence_naming_the_fi
         };
         assert!(error.contains(expected), "{error}");
     }
+}
+
+#[tokio::test]
+async fn a_client_that_shakes_hands_and_says_nothing_is_closed_at_the_header_deadline() {
+    // The probe's finding: over TLS such a connection lived the idle limit
+    // (60 s), not the documented header deadline (10 s): the handshake's
+    // bytes counted as the client having spoken.
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (files, pem) = certificate(dir.path(), "a");
+    let app = spawn_app_with(move |c| {
+        tls_config(files.clone())(c);
+        c.connections.header_timeout = Duration::from_millis(800);
+        c.connections.idle_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let mut silent = tls_to(&pem, app.addr).await;
+    let started = Instant::now();
+    let mut buf = [0u8; 512];
+    let read = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buf)).await;
+    assert!(read.is_ok(), "still open after 10 s");
+    let closed = started.elapsed();
+    assert!(closed < Duration::from_millis(3000), "closed after {closed:?}, not at the header deadline");
 }

@@ -282,3 +282,33 @@ async fn the_settings_page_lists_attendance_with_its_download() {
     assert!(html.contains(&format!("href=\"/rooms/{}/attendance.csv\"", room.id)));
     assert!(html.contains("<th scope=\"col\">Joined</th>"));
 }
+
+#[tokio::test]
+async fn text_that_closes_a_textarea_stays_text_in_it() {
+    // The probe's finding: `</textarea>` in a welcome note, or in the
+    // kept-typing cookie echoed into the session note, made real elements
+    // on the settings page (injected fields joined the outer form).
+    let app = spawn_app().await;
+    let host = app.host("ada@example.org", "Ada").await;
+    let room = host.create_room("Clinic").await;
+    let planted = r#"</textarea><input name="planted" value="1"><b id="planted">"#;
+    let saved = host.call("set_room_greeting", &[("room", &room.id.to_string()), ("welcome_note", planted)]).await;
+    assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap_or_default());
+    let html = host.page(&format!("/rooms/{}", room.id)).await.html().await;
+    assert!(!html.contains(r#"<input name="planted""#) && !html.contains(r#"<b id="planted">"#), "the welcome note made elements");
+    assert!(html.contains(r#"&lt;/textarea&gt;&lt;input name="planted" value="1"&gt;"#), "it is shown as the text it is");
+
+    let typed: String = form_urlencoded_note(planted);
+    host.jar.add_cookie_str(&format!("huddle_typed={typed}; Path=/"), &host.url("/").parse().unwrap());
+    let html = host.page(&format!("/rooms/{}", room.id)).await.html().await;
+    let note = html.find(r#"<textarea id="field-note""#).expect("the session note");
+    let note = &html[note..note + html[note..].find("</textarea>").expect("its end")];
+    assert!(note.contains("&lt;/textarea&gt;"), "the kept note is shown as text: {note}");
+    assert_eq!(html.matches(r#"<input name="planted""#).count(), 0, "the kept note made elements");
+}
+
+/// `note=<text>`, as a refused form keeps it in its cookie.
+fn form_urlencoded_note(text: &str) -> String {
+    let encoded: String = text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    format!("note={encoded}")
+}

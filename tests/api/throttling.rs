@@ -169,6 +169,34 @@ async fn the_owner_on_a_known_device_gets_in_while_a_stranger_has_the_account_bl
 }
 
 #[tokio::test]
+async fn the_owner_on_a_known_device_gets_in_while_their_address_is_blocked_and_a_copied_device_is_held_to_its_own_count() {
+    // The probe's finding: an innocent user at an attacker's address (a
+    // shared network) was refused after the address's failures even on a
+    // browser they had signed in from before.
+    let app = spawn_app_with(|c| {
+        c.sign_in_limit_per_address = 3;
+        c.sign_in_limit_per_account = 3;
+    })
+    .await;
+    let owner = app.host("ada@example.org", "Ada").await;
+    owner.call("logout", &[]).await;
+    let attacker = app.visitor();
+    for n in 0..6 {
+        attacker.sign_in(&format!("someone{n}@example.org"), "guess guess").await;
+    }
+    assert_eq!(attacker.sign_in("ada@example.org", PASSWORD).await.status(), 429, "the address is blocked");
+    assert_eq!(owner.sign_in("ada@example.org", PASSWORD).await.status(), 200, "the owner's own browser gets in");
+    // A copied device cookie is no way round the throttle: the device has
+    // its own count.
+    owner.call("logout", &[]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(owner.sign_in("ada@example.org", "guess guess").await.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+}
+
+#[tokio::test]
 async fn sign_ups_from_one_address_are_throttled_and_a_burst_cannot_race_it() {
     let app = spawn_app_with(|c| c.sign_up_limit_per_address = 20).await;
     let visitors: Vec<_> = (0..150).map(|_| app.visitor()).collect();

@@ -1,6 +1,6 @@
 use reqwest::header::{HeaderMap, ORIGIN};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with, Html};
 
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -116,4 +116,41 @@ async fn over_plain_http_there_is_no_hsts() {
     let app = spawn_app().await;
     let response = app.visitor().page("/").await;
     assert!(response.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn over_https_helper_cookies_carry_the_host_prefix_and_plain_ones_are_not_believed() {
+    let app = spawn_app_with(|config| config.public_origin = Some("https://meet.example.org".into())).await;
+    let visitor = app.visitor();
+    visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
+    let signed_in = visitor.sign_in("ada@example.org", "correct horse battery").await;
+    let set: Vec<String> = signed_in.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_string()).collect();
+    let device = set.iter().find(|c| c.contains("huddle_device=")).expect("a known-device cookie");
+    assert!(device.starts_with("__Host-huddle_device=") && device.contains("Secure") && device.contains("Path=/"), "{device}");
+    let session = set.iter().find_map(|c| c.split(';').next().filter(|pair| pair.starts_with("__Host-huddle_session="))).expect("a session");
+    let host = app.visitor_with(&[("cookie", session)]);
+    let room = host.create_room("Clinic").await;
+
+    let opened = app.visitor().page(&format!("/r/{}", room.slug)).await;
+    let guest = opened.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).find(|c| c.contains("huddle_guest=")).unwrap();
+    assert!(guest.starts_with("__Host-huddle_guest=") && guest.contains("Secure"), "{guest}");
+    let switched = app.visitor().page("/language?to=zh-CN&back=/").await;
+    let lang = switched.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).find(|c| c.contains("huddle_lang=")).unwrap();
+    assert!(lang.starts_with("__Host-huddle_lang=zh-CN") && lang.contains("Secure"), "{lang}");
+
+    // Read back under the prefixed name only: a plain one could have been
+    // planted by a sibling subdomain or over plain http.
+    let page_lang = |cookie: &'static str| {
+        let visitor = app.visitor_with(&[("cookie", cookie), ("accept-language", "en")]);
+        async move { visitor.page("/").await.html().await.contains(r#"<html lang="zh-CN""#) }
+    };
+    assert!(page_lang("__Host-huddle_lang=zh-CN").await);
+    assert!(!page_lang("huddle_lang=zh-CN").await, "a plain-named cookie is not believed over https");
+    let identity = "A".repeat(22);
+    let planted = format!("huddle_guest={identity}");
+    let again = app.visitor_with(&[("cookie", &planted)]).page(&format!("/r/{}", room.slug)).await;
+    assert!(
+        again.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("__Host-huddle_guest=")),
+        "a planted plain identity is not taken: the browser gets its own"
+    );
 }

@@ -8,6 +8,10 @@ use super::*;
 pub const DENY_COOLDOWN: Duration = Duration::from_secs(120);
 /// How long someone removed from a call must wait in the lobby to come back.
 pub const REMOVED_WAIT: Duration = Duration::from_secs(60 * 60);
+/// How long, after a removal, anyone from the removed person's address (an
+/// IPv6 /64) waits in the lobby of a room that has none: a removed guest
+/// came straight back from a new browser, a stranger to their cookie.
+pub const REMOVED_NEARBY_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// Who a connection belongs to, for the cooldowns that concern a person
 /// (turned away, removed): many people share one address at a school or a
@@ -18,8 +22,9 @@ pub enum Person {
     Account(AccountId),
     /// A guest's browser, by the random identity in its guest cookie.
     Guest(String),
-    /// A client that sent no guest cookie: its address is all we know.
-    Address(IpAddr),
+    /// A client that sent no guest cookie: its address (an IPv6 /64) is
+    /// all we know.
+    Address(ClientNetwork),
 }
 
 /// Which cooldown a person is marked for.
@@ -29,6 +34,9 @@ pub enum Cooldown {
     Denied,
     /// Removed from the call: back only through the lobby for [`REMOVED_WAIT`].
     Removed,
+    /// From the address of someone removed: through the lobby for
+    /// [`REMOVED_NEARBY_WAIT`].
+    RemovedNearby,
 }
 
 /// Room and person pairs marked at a time, remembered for a while.
@@ -149,7 +157,9 @@ impl Hub {
                 Err(_) => return refuse(ErrorCode::InvalidName),
             },
         };
-        let lobby = room.lobby || (!room.host && self.removed.holds(room.id, from.person, now.at));
+        let network = ClientNetwork::of(from.address);
+        let removed = self.removed.holds(room.id, from.person, now.at) || self.removed_nearby.holds(room.id, &Person::Address(network), now.at);
+        let lobby = room.lobby || (!room.host && removed);
         let entry = Entry {
             name,
             account: from.account,
@@ -159,6 +169,7 @@ impl Hub {
             at_ms: now.unix_ms,
             rules: room.rules,
             person: Some(from.person.clone()),
+            network: Some(network),
         };
         self.handle(Input::Join { who: from.who, version, room: room.id, entry })
     }
@@ -169,6 +180,7 @@ impl Hub {
             let marks = match cooldown {
                 Cooldown::Denied => &mut self.denied,
                 Cooldown::Removed => &mut self.removed,
+                Cooldown::RemovedNearby => &mut self.removed_nearby,
             };
             marks.mark(room, person, now);
         }

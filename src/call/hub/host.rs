@@ -27,6 +27,7 @@ impl Hub {
                 others.into_iter().flat_map(|who| self.mute(who)).collect()
             }
             HostAction::LetSpeak(who) if who != by && in_call(self, who) => {
+                let before = self.shown_media(who);
                 let Some(seat) = self.seats.get_mut(&who) else { return unknown() };
                 let granted = !seat.may_speak;
                 seat.may_speak = true;
@@ -37,6 +38,7 @@ impl Hub {
                     Vec::new()
                 };
                 out.extend(self.set_hand(room, who, false));
+                out.extend(self.retell_media(who, before));
                 out
             }
             HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
@@ -44,6 +46,9 @@ impl Hub {
                 // Coming back, they wait in the lobby for a while.
                 let person = self.seats.get(&who).and_then(|seat| seat.person.clone());
                 self.to_mark.extend(person.map(|person| (Cooldown::Removed, room, person)));
+                // Nor may they walk straight back in from a new browser.
+                let network = self.seats.get(&who).and_then(|seat| seat.network);
+                self.to_mark.extend(network.map(|network| (Cooldown::RemovedNearby, room, Person::Address(network))));
                 let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Removed) }];
                 out.extend(self.leave(who));
                 out
@@ -65,6 +70,7 @@ impl Hub {
     /// themselves, a guest the host had let speak must ask again.
     pub(super) fn mute(&mut self, who: ParticipantId) -> Vec<Outgoing> {
         let mut out = vec![Outgoing { to: who, message: ServerMessage::MutedByHost }];
+        let before = self.shown_media(who);
         let guests_may_unmute = self.rules_of_room(who).is_none_or(|r| r.guests.may_unmute);
         if let Some(seat) = self.seats.get_mut(&who).filter(|s| !s.host) {
             seat.held_muted = true;
@@ -73,6 +79,7 @@ impl Hub {
             seat.may_speak = false;
             out.push(Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: false } });
         }
+        out.extend(self.retell_media(who, before));
         out
     }
 }

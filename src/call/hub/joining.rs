@@ -12,7 +12,7 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms, mut rules, person } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, mut rules, person, network } = entry;
         let keeps_chat = rules.keep_chat;
         let size = (rules.limit != usize::MAX).then_some(rules.limit);
         rules.topology = crate::call::topology_for(rules.kind, size, self.media);
@@ -36,6 +36,7 @@ impl Hub {
             media: None,
             keeps_chat,
             person,
+            network,
         };
         if wait {
             let lobby = self.lobbies.entry(room).or_default();
@@ -96,7 +97,7 @@ impl Hub {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
         }
         for id in self.everyone_in(room).into_iter().filter(|id| *id != joiner) {
-            if let Some(state) = self.seats.get(&id).and_then(|seat| seat.media.clone()) {
+            if let Some(state) = self.shown_media(id) {
                 out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
             }
         }

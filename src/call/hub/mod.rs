@@ -28,9 +28,9 @@ use crate::call::protocol::{
 use crate::call::sfu::{Command as MediaCommand, Grant};
 use crate::call::turn::TurnIssuer;
 use crate::call::{MediaPolicy, MESH_LIMIT};
-use crate::domain::{AccountId, CallRules, ChatText, DisplayName, RoomKind};
+use crate::domain::{AccountId, CallRules, ChatText, ClientNetwork, DisplayName, RoomKind};
 
-pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_WAIT};
+pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_NEARBY_WAIT, REMOVED_WAIT};
 pub use step::{Caller, Closing, Effects, Ending, Now};
 
 pub use crate::call::RoomId;
@@ -129,9 +129,10 @@ pub enum Record {
     HostDid { by: ParticipantId, room: RoomId, what: &'static str, target: Option<ParticipantId> },
     /// `name` said `text` in `room`'s call, which keeps its chat.
     Said { room: RoomId, name: DisplayName, host: bool, text: ChatText },
-    /// `participant` (signed in as `account`, from address `client`) tried
-    /// the host's `action` without being the host.
-    Refused { participant: ParticipantId, account: Option<AccountId>, action: &'static str, client: IpAddr },
+    /// `participant` (signed in as `account`, from address `client`, in
+    /// the call or the lobby of `room`) tried the host's `action` without
+    /// being the host.
+    Refused { participant: ParticipantId, account: Option<AccountId>, action: &'static str, client: IpAddr, room: RoomId },
     /// The host `by` ended `room`'s call for everyone.
     Ended { by: ParticipantId, room: RoomId },
 }
@@ -152,6 +153,9 @@ pub struct Entry {
     /// Whose browser it is, for the cooldowns of the turned away and the
     /// removed (see [`door`]).
     pub person: Option<Person>,
+    /// Where they come from, for the wait of others from there after a
+    /// removal (see [`door`]).
+    pub network: Option<ClientNetwork>,
 }
 
 /// A message for one participant.
@@ -195,6 +199,8 @@ struct Seat {
     keeps_chat: bool,
     /// Whose browser holds the place, for cooldowns.
     person: Option<Person>,
+    /// Where they come from.
+    network: Option<ClientNetwork>,
 }
 
 /// All rooms with someone in them.
@@ -226,6 +232,9 @@ pub struct Hub {
     denied: Marks,
     /// People the host removed: coming back, they wait in the lobby.
     removed: Marks,
+    /// Addresses of people the host removed: others from there wait in
+    /// the lobby for a while, where there is none.
+    removed_nearby: Marks,
     /// Turned away or removed in this step, to be marked with its time.
     to_mark: Vec<(Cooldown, RoomId, Person)>,
     /// Makes TURN credentials for those in a call, if TURN is configured.
@@ -258,6 +267,7 @@ impl Hub {
             lobby_cooling: HashMap::new(),
             denied: Marks::new(DENY_COOLDOWN),
             removed: Marks::new(REMOVED_WAIT),
+            removed_nearby: Marks::new(REMOVED_NEARBY_WAIT),
             to_mark: Vec::new(),
             turn: None,
             media: None,
@@ -421,11 +431,42 @@ impl Hub {
         Some(Grant {
             room: seat.room,
             host: seat.host,
-            audio: seat.host || (rules.may_unmute && !seat.held_muted),
+            audio: self.voice_allowed(who, seat),
             screen: rules.may_share_screen,
             camera_on: media.camera,
             screen_on: media.screen.is_some(),
         })
+    }
+
+    /// Whether `who`'s voice may be heard: the host's always; a guest's
+    /// where they may unmute (or were let speak) and the host has not muted
+    /// them since.
+    fn voice_allowed(&self, who: ParticipantId, seat: &Seat) -> bool {
+        seat.host || (self.rules_for(who).may_unmute && !seat.held_muted)
+    }
+
+    /// What the others are told `who` sends: what they said, except that in
+    /// a call through the media server a voice it does not forward is shown
+    /// off, whatever their page claims (a page forcing its microphone on
+    /// was shown "mic on" while nobody heard it).
+    pub(super) fn shown_media(&self, who: ParticipantId) -> Option<MediaState> {
+        let seat = self.seats.get(&who)?;
+        let mut state = seat.media.clone()?;
+        if self.topology_of(seat.room) == Topology::Sfu && !self.voice_allowed(who, seat) {
+            state.microphone = false;
+        }
+        Some(state)
+    }
+
+    /// Tells the others in `who`'s call what `who` is shown to send, if it
+    /// is no longer `before`.
+    pub(super) fn retell_media(&self, who: ParticipantId, before: Option<MediaState>) -> Vec<Outgoing> {
+        let (Some(state), Some(seat)) = (self.shown_media(who), self.seats.get(&who)) else { return Vec::new() };
+        if before.as_ref() == Some(&state) || !seat.admitted {
+            return Vec::new();
+        }
+        let others = self.everyone_in(seat.room).into_iter().filter(|p| *p != who);
+        tell(others, ServerMessage::Media { id: who, state })
     }
 
     /// What the media server must be told after a step: rights new or

@@ -178,11 +178,12 @@ impl Hub {
     /// host is worth knowing about: it is noted for the audit log, then
     /// refused like any other.
     fn audit_host(&self, from: &Caller<'_>, action: &'static str, effects: &mut Effects) -> Result<RoomId, ErrorCode> {
-        let room = self.host_room(from.who);
-        if room == Err(ErrorCode::NotHost) {
-            effects.records.push(Record::Refused { participant: from.who, account: from.account, action, client: from.address });
+        let hosted = self.host_room(from.who);
+        if let (Err(ErrorCode::NotHost), Some(seat)) = (hosted, self.seats.get(&from.who)) {
+            let (participant, account, client, room) = (from.who, from.account, from.address, seat.room);
+            effects.records.push(Record::Refused { participant, account, action, client, room });
         }
-        room
+        hosted
     }
 
     /// Whether `who` may speak to the media server: in a call through it.

@@ -75,7 +75,7 @@ impl Hub {
     /// `who` sends something else now: the others in the call hear of it.
     pub(super) fn media(&mut self, who: ParticipantId, state: MediaState) -> Vec<Outgoing> {
         let may_share = self.rules_for(who).may_share_screen;
-        let Some(seat) = self.seats.get_mut(&who) else {
+        let Some(seat) = self.seats.get(&who) else {
             return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::NotJoined) }];
         };
         if !seat.admitted {
@@ -84,17 +84,14 @@ impl Hub {
         if state.screen.is_some() && !may_share {
             return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::ScreenShareNotAllowed) }];
         }
+        let before = self.shown_media(who);
+        let Some(seat) = self.seats.get_mut(&who) else { return Vec::new() };
         if state.microphone {
             // Turning the microphone on again after the host muted them: heard
             // again, where they may unmute (the grant decides).
             seat.held_muted = false;
         }
-        if seat.media.as_ref() == Some(&state) {
-            return Vec::new();
-        }
-        seat.media = Some(state.clone());
-        let room = seat.room;
-        let others = self.everyone_in(room).into_iter().filter(|p| *p != who);
-        tell(others, ServerMessage::Media { id: who, state })
+        seat.media = Some(state);
+        self.retell_media(who, before)
     }
 }

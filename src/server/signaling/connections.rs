@@ -15,8 +15,10 @@ use crate::call::hub::{Caller, Closing, Effects, Ending, Hub, JoinFacts, Now, Ou
 use crate::call::protocol::{close, ClientMessage, IceServer, ParticipantId, ServerMessage, WaitingGuest};
 use crate::call::turn::TurnIssuer;
 use crate::call::{MediaPolicy, MESH_LIMIT};
+use crate::domain::ClientNetwork;
 use crate::domain::{AccountId, DisplayName};
 use crate::server::clock::Clock;
+use crate::server::log_budget::LogBudget;
 use crate::server::media::MediaServer;
 use crate::server::metrics::SignalingStats;
 
@@ -124,7 +126,7 @@ struct Inner {
     /// participant who is away has none; one who resumed has their newest.
     speaker: HashMap<ParticipantId, ConnectionId>,
     /// Open connections per client address and per account.
-    per_address: HashMap<IpAddr, usize>,
+    per_address: HashMap<ClientNetwork, usize>,
     per_account: HashMap<AccountId, usize>,
     /// Where records for attendance and the audit log go.
     records: Option<mpsc::Sender<Record>>,
@@ -166,7 +168,12 @@ impl Connection {
         match tx.try_send(item) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(participant = %self.who, "signaling outbox full; disconnecting a client that stopped reading");
+                crate::log_within!(
+                    LogBudget::new(5, Duration::from_secs(10)),
+                    warn,
+                    participant = %self.who,
+                    "signaling outbox full; disconnecting a client that stopped reading"
+                );
                 self.outbox = None;
             }
             Err(mpsc::error::TrySendError::Closed(_)) => self.outbox = None,
@@ -188,7 +195,7 @@ impl Connection {
 /// A place among the open connections, given back when dropped.
 pub struct Admission {
     signaling: Arc<Signaling>,
-    address: IpAddr,
+    address: ClientNetwork,
     account: Option<AccountId>,
 }
 
@@ -337,6 +344,7 @@ impl Signaling {
         if self.stopping.load(Ordering::SeqCst) {
             return None;
         }
+        let address = ClientNetwork::of(address);
         let mut inner = self.lock();
         let by_address = inner.per_address.get(&address).copied().unwrap_or(0);
         let by_account = account.map_or(0, |a| inner.per_account.get(&a).copied().unwrap_or(0));
@@ -487,7 +495,9 @@ impl Inner {
         }
         for record in records {
             match &record {
-                Record::Refused { participant, action, .. } => tracing::warn!(%participant, action, "host action refused"),
+                Record::Refused { participant, action, .. } => {
+                    crate::log_within!(LogBudget::new(5, Duration::from_secs(10)), warn, %participant, action, "host action refused")
+                }
                 Record::Ended { by, .. } => tracing::info!(participant = %by, "call ended by its host"),
                 _ => {}
             }
@@ -542,7 +552,7 @@ mod tests {
     fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {
         let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
         let address: IpAddr = [127, 0, 0, 1].into();
-        let visitor = Visitor { login: None, account: None, address, person: Person::Address(address) };
+        let visitor = Visitor { login: None, account: None, address, person: Person::Address(crate::domain::ClientNetwork::of(address)) };
         let mut connection = Connection { outbox: Some(tx), visitor: Arc::new(visitor), who: ParticipantId(1) };
         for _ in 0..OUTBOX_CAPACITY {
             connection.queue(Outbound::Message(ServerMessage::MutedByHost));

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::call::hub::{FoundRoom, JoinFacts, JoinWindow, Lookup, Passcode, RoomId, RoomRules};
 use crate::call::protocol::ResumeToken;
+use crate::domain::ClientNetwork;
 use crate::domain::{RoomKind, RoomSlug};
 use crate::error::AppError;
 use crate::server::rooms::{self, Room};
@@ -20,7 +21,7 @@ use crate::server::state::AppState;
 /// guessed, but a flood of lookups still costs.
 pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
     let token = ResumeToken(crate::server::token::random_token::<32>());
-    let address = visitor.address.to_string();
+    let address = ClientNetwork::of(visitor.address).to_string();
     let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()) else {
         return Ok(JoinFacts { room: Lookup::TooManyWrongLinks, token });
     };
@@ -73,7 +74,7 @@ fn room_rules(room: &Room) -> RoomRules {
 /// person, and (more loosely, since a school shares one address) per room
 /// and address: after a few wrong ones, each further try waits longer.
 async fn check_passcode(state: &AppState, visitor: &Visitor, room: i64, expected: &str, given: &str) -> Result<Passcode, AppError> {
-    let (person_key, address_key) = (format!("{room}:{:?}", visitor.person), format!("{room}:{}", visitor.address));
+    let (person_key, address_key) = (format!("{room}:{:?}", visitor.person), format!("{room}:{}", ClientNetwork::of(visitor.address)));
     let throttle = &state.passcode_throttle;
     let now = Instant::now();
     // Reserved before the (slow) hash, so a burst cannot all be checked.
@@ -88,7 +89,7 @@ async fn check_passcode(state: &AppState, visitor: &Visitor, room: i64, expected
         let now = Instant::now();
         by_person.failed(now);
         by_address.failed(now);
-        tracing::info!(room, "wrong room passcode");
+        crate::log_within!(crate::server::log_budget::LogBudget::new(5, std::time::Duration::from_secs(10)), info, room, "wrong room passcode");
         Ok(Passcode::Wrong)
     }
 }

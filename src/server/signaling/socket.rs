@@ -67,7 +67,7 @@ pub async fn upgrade(
     let person = match (&account, guest_identity(&headers)) {
         (Some(account), _) => Person::Account(account.id),
         (None, Some(guest)) => Person::Guest(guest.to_string()),
-        (None, None) => Person::Address(client.address),
+        (None, None) => Person::Address(crate::domain::ClientNetwork::of(client.address)),
     };
     let Some(admission) = state.signaling.admit(client.address, account.as_ref().map(|a| a.id)) else {
         return (StatusCode::TOO_MANY_REQUESTS, "Too many open connections. Close another Huddle tab and try again.").into_response();

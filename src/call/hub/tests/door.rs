@@ -62,6 +62,29 @@ fn someone_removed_comes_back_through_the_lobby_for_an_hour_even_where_there_is_
 }
 
 #[test]
+fn after_a_removal_anyone_new_from_that_address_waits_in_the_lobby_for_a_while_where_there_is_none() {
+    // The probe's finding: a removed guest came straight back into a
+    // meeting without a lobby from a new browser (a new guest identity) at
+    // the same address.
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    let from = |who: u64, address: [u8; 4]| Caller { address: address.into(), ..caller(who) };
+    knock(&mut hub, &from(1, [198, 51, 100, 1]), found(true, false), "Host", at(t0, 0));
+    knock(&mut hub, &from(2, [203, 0, 113, 5]), found(false, false), "Pat", at(t0, 0));
+    hub.receive(&from(1, [198, 51, 100, 1]), ClientMessage::Remove { id: ParticipantId(2) }, None, at(t0, 10));
+    let welcomed =
+        |out: &Effects, who: u64| out.send.iter().any(|o| o.to == ParticipantId(who) && matches!(o.message, ServerMessage::Welcome { .. }));
+    let waiting = |out: &Effects, who: u64| out.send.iter().any(|o| o.to == ParticipantId(who) && matches!(o.message, ServerMessage::Waiting { .. }));
+    let new_browser = knock(&mut hub, &from(3, [203, 0, 113, 5]), found(false, false), "Not Pat", at(t0, 20));
+    assert!(waiting(&new_browser, 3), "a new browser from that address waits: {new_browser:?}");
+    let elsewhere = knock(&mut hub, &from(4, [203, 0, 113, 6]), found(false, false), "Kim", at(t0, 20));
+    assert!(welcomed(&elsewhere, 4), "another address walks in: {elsewhere:?}");
+    hub.receive(&from(3, [203, 0, 113, 5]), ClientMessage::Leave, None, at(t0, 21));
+    let later = knock(&mut hub, &from(5, [203, 0, 113, 5]), found(false, false), "Sam", at(t0, 10 + REMOVED_NEARBY_WAIT.as_secs()));
+    assert!(welcomed(&later, 5), "after the while, the address walks in again: {later:?}");
+}
+
+#[test]
 fn an_accounts_own_name_wins_and_a_guest_must_type_a_valid_one() {
     let t0 = Instant::now();
     let mut hub = Hub::new(vec![]);

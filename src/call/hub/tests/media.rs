@@ -58,6 +58,44 @@ fn a_pupil_is_heard_through_the_server_only_between_let_speak_and_mute() {
     assert_eq!(grants(&hub.media_commands()), vec![(2, false, false)], "their camera is news; their voice is still not forwarded");
 }
 
+/// What the others in the call were told of `who`'s microphone, in order.
+fn shown_microphone(out: &[Outgoing], who: u64, to: u64) -> Vec<bool> {
+    out.iter()
+        .filter_map(|o| match &o.message {
+            ServerMessage::Media { id, state } if id.0 == who && o.to.0 == to => Some(state.microphone),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_pupil_whose_voice_is_not_forwarded_is_shown_with_the_microphone_off() {
+    let mut hub = class_with_media(2);
+    // Pupil 2's page forces its microphone on: nobody hears it, so nobody
+    // is told it is on.
+    let forced = media(&mut hub, 2, true, true, None);
+    assert_eq!(shown_microphone(&forced, 2, 1), vec![false], "the teacher sees it off");
+    assert_eq!(shown_microphone(&forced, 2, 3), vec![false]);
+    // A latecomer is told the same.
+    let late = enter_with(&mut hub, 4, false, false, RoomRules { kind: RoomKind::Class, ..class_rules() });
+    assert_eq!(shown_microphone(&late, 2, 4), vec![false]);
+    // Let speak: now heard, and shown on.
+    let let_speak = host_does(&mut hub, HostAction::LetSpeak(ParticipantId(2)));
+    assert_eq!(shown_microphone(&let_speak, 2, 1), vec![true]);
+    assert_eq!(shown_microphone(&let_speak, 2, 3), vec![true]);
+    // Muted by the teacher: off again at once, whatever the page says.
+    let muted = host_does(&mut hub, HostAction::Mute(ParticipantId(2)));
+    assert_eq!(shown_microphone(&muted, 2, 3), vec![false]);
+    assert!(shown_microphone(&media(&mut hub, 2, true, false, None), 2, 3).iter().all(|on| !on));
+    // In a browser-to-browser class the pages decide what is sent, so what
+    // a page says is what is shown.
+    let mut mesh = Hub::new(vec![]);
+    let rules = RoomRules { kind: RoomKind::Class, ..class_rules() };
+    enter_with(&mut mesh, 1, true, false, rules);
+    enter_with(&mut mesh, 2, false, false, rules);
+    assert_eq!(shown_microphone(&media(&mut mesh, 2, true, true, None), 2, 1), vec![true]);
+}
+
 #[test]
 fn in_a_large_meeting_a_muted_guest_is_heard_again_once_they_unmute() {
     let mut hub = Hub::new(vec![]).with_media(Some(POLICY));

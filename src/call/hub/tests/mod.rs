@@ -100,6 +100,7 @@ impl Joiner {
             at_ms: self.at_ms,
             rules: self.rules,
             person: None,
+            network: None,
         };
         Input::Join { who: ParticipantId(self.who), version: self.version, room: slug(self.room), entry }
     }

@@ -72,7 +72,8 @@ fn a_host_action_from_a_guest_is_recorded_for_the_audit_log_and_refused() {
     ] {
         let effects = hub.receive(&guest, message, None, at(t0, 1));
         assert_eq!(refusals(&effects, 2), [ErrorCode::NotHost]);
-        let expected = Record::Refused { participant: ParticipantId(2), account: Some(AccountId(4)), action, client: [127, 0, 0, 1].into() };
+        let (participant, account, client) = (ParticipantId(2), Some(AccountId(4)), [127, 0, 0, 1].into());
+        let expected = Record::Refused { participant, account, action, client, room: slug('a') };
         assert_eq!(effects.records, [expected]);
     }
     // Not a host's action, or no text worth sending: nothing to audit.
