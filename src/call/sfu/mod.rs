@@ -57,6 +57,7 @@ use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Output as Rtc
 
 use crate::call::protocol::{ErrorCode, MediaSource, ParticipantId, ServerMessage, SlotFeed, VideoWant};
 use crate::call::RoomId;
+use crate::domain::ClientNetwork;
 
 use self::layers::{KeyframeGate, Layer};
 use self::rebase::{Numbers, Rebase};
@@ -89,8 +90,38 @@ const LAYER_START: Duration = Duration::from_secs(2);
 /// How often every slot's choice is looked at again, for layers that
 /// stopped or started on their own (a browser adapting to its CPU or link).
 const REASSIGN_EVERY: Duration = Duration::from_millis(500);
-/// Plain STUN binding requests answered each second at most (`answer_probe`).
-const PROBE_ANSWERS_PER_SECOND: u32 = 50;
+/// Plain STUN binding requests answered each second at most, from one
+/// source (an IPv4 address or an IPv6 /64; a browser's check sends a few)
+/// and in all (`answer_probe`).
+const PROBE_ANSWERS_PER_SOURCE: u32 = 5;
+const PROBE_ANSWERS_PER_SECOND: u32 = 500;
+
+/// Plain STUN answers this second: in all, and per source.
+#[derive(Debug, Default)]
+struct Probes {
+    began: Option<Instant>,
+    answered: u32,
+    by_source: HashMap<ClientNetwork, u32>,
+}
+
+impl Probes {
+    /// Whether `source` may have an answer at `now` (counted if so).
+    fn allow(&mut self, source: ClientNetwork, now: Instant) -> bool {
+        if self.began.is_none_or(|began| now.saturating_duration_since(began) >= Duration::from_secs(1)) {
+            *self = Self { began: Some(now), ..Self::default() };
+        }
+        if self.answered >= PROBE_ANSWERS_PER_SECOND {
+            return false;
+        }
+        let from_source = self.by_source.entry(source).or_default();
+        if *from_source >= PROBE_ANSWERS_PER_SOURCE {
+            return false;
+        }
+        *from_source += 1;
+        self.answered += 1;
+        true
+    }
+}
 
 /// What the server's media server is told at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,9 +355,8 @@ pub struct Sfu {
     reassigned: Option<Instant>,
     keyframes: KeyframeGate<(ParticipantId, Mid, Option<Rid>)>,
     next_order: u64,
-    /// This second's plain STUN answers (`answer_probe`): when it began,
-    /// and how many so far.
-    probes: (Option<Instant>, u32),
+    /// This second's plain STUN answers (`answer_probe`).
+    probes: Probes,
     out: Vec<Output>,
     /// Tests: the next drain of this participant's connection panics.
     #[cfg(test)]
@@ -355,7 +385,7 @@ impl Sfu {
             reassigned: None,
             keyframes: KeyframeGate::default(),
             next_order: 0,
-            probes: (None, 0),
+            probes: Probes::default(),
             out: Vec::new(),
             #[cfg(test)]
             panic_next: None,
@@ -540,19 +570,16 @@ impl Sfu {
     /// connectivity check) with the address it came from, as a STUN server
     /// does. The pre-join check gathers with the media port as its STUN
     /// server, so a browser knows before joining whether UDP reaches it.
-    /// The answer is 32 bytes (44 for IPv6), and at most [`PROBE_ANSWERS_PER_SECOND`] are
-    /// sent each second (the rest dropped), so the port cannot be used to
-    /// flood anyone.
+    /// The answer is 32 bytes (44 for IPv6). At most
+    /// [`PROBE_ANSWERS_PER_SOURCE`] go to one source each second, and
+    /// [`PROBE_ANSWERS_PER_SECOND`] in all (the rest are dropped), so the
+    /// port cannot be used to flood anyone, and one flooding source does
+    /// not use up everyone's answers.
     fn answer_probe(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
         let Some(transaction) = stun::plain_binding_request(data) else { return };
-        if self.probes.0.is_none_or(|began| now.saturating_duration_since(began) >= Duration::from_secs(1)) {
-            self.probes = (Some(now), 0);
+        if self.probes.allow(ClientNetwork::of(source.ip()), now) {
+            self.out.push(Output::Transmit { destination: source, data: stun::binding_answer(transaction, source) });
         }
-        if self.probes.1 >= PROBE_ANSWERS_PER_SECOND {
-            return;
-        }
-        self.probes.1 += 1;
-        self.out.push(Output::Transmit { destination: source, data: stun::binding_answer(transaction, source) });
     }
 
     /// Time passes: every connection whose deadline came is woken, layers

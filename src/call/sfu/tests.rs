@@ -534,13 +534,44 @@ fn the_media_port_answers_plain_stun_requests_as_a_stun_server_within_a_budget()
     world.sfu.receive(world.now, browser, &[0x80; 40]);
     assert!(world.sfu.take_output().is_empty());
 
-    // A flood: the budget's answers this second, the rest dropped, and a
-    // new second's budget after.
+    // A flood from one source: its few answers this second, the rest
+    // dropped, and a new second's after.
     for n in 0..200u8 {
         world.sfu.receive(world.now, browser, &plain_binding_request(n));
     }
-    assert_eq!(world.sfu.take_output().len(), PROBE_ANSWERS_PER_SECOND as usize - 1);
+    assert_eq!(world.sfu.take_output().len(), PROBE_ANSWERS_PER_SOURCE as usize - 1);
     world.now += Duration::from_secs(1);
     world.sfu.receive(world.now, browser, &plain_binding_request(2));
     assert_eq!(world.sfu.take_output().len(), 1);
+}
+
+#[test]
+fn a_stun_flood_from_one_source_leaves_everyone_elses_checks_answered_within_a_cap_in_all() {
+    // The probe's finding: the 50 answers a second were everyone's, and
+    // under a flood 4 of 30 real pre-join checks went unanswered.
+    let mut world = World::new();
+    let flooder: SocketAddr = "192.0.2.66:4000".parse().unwrap();
+    let answered_to = |world: &mut World, from: SocketAddr, requests: u8| {
+        for n in 0..requests {
+            world.sfu.receive(world.now, from, &plain_binding_request(n));
+        }
+        world.sfu.take_output().iter().filter(|o| matches!(o, Output::Transmit { destination, .. } if *destination == from)).count()
+    };
+    assert_eq!(answered_to(&mut world, flooder, 250), PROBE_ANSWERS_PER_SOURCE as usize);
+    for n in 0..30u8 {
+        let browser: SocketAddr = format!("198.51.100.{n}:5000").parse().unwrap();
+        assert_eq!(answered_to(&mut world, browser, 2), 2, "check {n} answered during the flood");
+    }
+    // One IPv6 /64 is one source.
+    let (a, b): (SocketAddr, SocketAddr) = ("[2001:db8:1:2::1]:5000".parse().unwrap(), "[2001:db8:1:2::9]:5000".parse().unwrap());
+    assert_eq!(answered_to(&mut world, a, 4) + answered_to(&mut world, b, 4), PROBE_ANSWERS_PER_SOURCE as usize);
+    // Spoofed from many sources: the cap in all still holds.
+    let mut spread = 0;
+    for n in 0..=255u8 {
+        for m in 0..4u8 {
+            spread += answered_to(&mut world, format!("10.{m}.{n}.1:9").parse().unwrap(), 3);
+        }
+    }
+    let before = PROBE_ANSWERS_PER_SOURCE as usize + 60 + PROBE_ANSWERS_PER_SOURCE as usize;
+    assert_eq!(spread, PROBE_ANSWERS_PER_SECOND as usize - before, "no more than the cap this second");
 }
