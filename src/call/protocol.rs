@@ -525,6 +525,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_protocol_document_asks_for_the_version_the_server_speaks() {
+        // It said `version` must be 1, which the server refuses.
+        let doc = include_str!("../../docs/signaling-protocol.md");
+        assert!(doc.starts_with(&format!("# Huddle signaling protocol (version {PROTOCOL_VERSION})")));
+        assert_eq!(doc.matches("| `version` | number | protocol version; must be `").count(), 2, "join and resume");
+        assert_eq!(doc.matches(&format!("must be `{PROTOCOL_VERSION}`")).count(), 2);
+        for line in doc.lines().filter(|l| l.contains("\"version\":")) {
+            assert!(line.contains(&format!("\"version\":{PROTOCOL_VERSION},")), "{line}");
+        }
+    }
+
+    #[test]
     fn a_join_message_reads_from_its_documented_json() {
         let json = r#"{"type":"join","version":1,"room":"abcdefghijklmnopqrstuvwx","name":"Ada"}"#;
         let msg: ClientMessage = serde_json::from_str(json).unwrap();

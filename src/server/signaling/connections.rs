@@ -549,6 +549,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_protocol_document_gives_the_socket_limits_in_force() {
+        // It said 20 per address; the default is 100.
+        let doc = include_str!("../../../docs/signaling-protocol.md").replace("\n  ", " ");
+        let settings = SignalingSettings::default();
+        assert!(doc.contains(&format!("At most {} open connections per client address", settings.max_per_address)), "per address");
+        assert!(doc.contains(&format!("and {} per signed-in account", settings.max_per_account)), "per account");
+    }
+
+    #[test]
     fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {
         let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
         let address: IpAddr = [127, 0, 0, 1].into();
