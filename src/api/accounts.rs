@@ -11,7 +11,13 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
     pub display_name: String,
+    /// The email as the owner last asked for it (see
+    /// `server::accounts::set_profile`).
     pub email: String,
+    /// While an email change stands: the address they signed in with when
+    /// they asked.
+    #[serde(default)]
+    pub email_before: Option<String>,
 }
 
 /// A security event of the signed-in account, as `/account` lists it.
@@ -97,6 +103,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                         }
                     }
                     session.sign_in(&account).await?;
+                    accounts::forget_email_request(&state.db, account.id).await?;
                     // The account's language, on this browser too.
                     if let Some(locale) = accounts::language(&state.db, account.id).await? {
                         super::context::remember_language(&state, locale);
@@ -148,7 +155,11 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
         "/",
         async move {
             let (state, session) = super::context::request().await?;
-            Ok(session.account(&state).await?.map(|a| SignedInUser { display_name: a.display_name.to_string(), email: a.email }))
+            Ok(session.account(&state).await?.map(|a| SignedInUser {
+                display_name: a.display_name.to_string(),
+                email: a.shown_email().to_string(),
+                email_before: a.email_request.map(|r| r.before),
+            }))
         }
         .await,
     )
@@ -232,8 +243,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 }
 
 /// Changes display name and email after checking the password. Whether the
-/// new email was free is not said (see `accounts::set_profile`); the page
-/// shows the email in force.
+/// new email was free is not said, nor shown (see `accounts::set_profile`).
 #[server(prefix = "/api", endpoint = "change_profile")]
 pub async fn change_profile(display_name: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{DisplayName, Email};
@@ -251,12 +261,12 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             // Changing the email is counted per account, whether the new one is
             // free or not: the neutral answer below must not become a cheap way
             // to test which emails are registered.
-            if email.as_str() != account.email {
+            if email.as_str() != account.shown_email() && email.as_str() != account.email {
                 let now = std::time::Instant::now();
                 let attempt = state.sign_in_throttle.email_changes.begin(&account.id.to_string(), now).map_err(AppError::too_many_attempts)?;
                 attempt.failed(now);
             }
-            accounts::set_profile(&state.db, account.id, &display_name, &email, client).await?;
+            accounts::set_profile(&state.db, &account, &display_name, &email, client).await?;
             audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;
             leptos_axum::redirect("/account?done=profile");
             Ok(())

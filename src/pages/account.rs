@@ -38,6 +38,11 @@ pub fn AccountPage() -> impl IntoView {
                             <h1>{t(Text::AccountTitle)}</h1>
                             <p class="notice" role="status">{done}</p>
                             <h2>{t(Text::AccountNameAndEmail)}</h2>
+                            {user.email_before.clone().map(|before| view! {
+                                <p class="hint" id="email-request">
+                                    {crate::i18n::t_with(Text::AccountEmailRequested, &[("asked", &user.email), ("before", &before)])}
+                                </p>
+                            })}
                             <ActionForm action=change_profile>
                                 <FormError value=profile_result/>
                                 <Field label=t(Text::AuthDisplayName) name="display_name" autocomplete="name"

@@ -17,6 +17,27 @@ pub struct Account {
     pub display_name: DisplayName,
     /// Sessions signed in under an older epoch no longer count.
     pub session_epoch: i64,
+    /// The email change the owner last asked for, if they have not signed
+    /// in since (see [`set_profile`]).
+    pub email_request: Option<EmailRequest>,
+}
+
+/// An email change as its owner is shown it: the same whether the address
+/// was free or another account's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailRequest {
+    /// The address they asked for.
+    pub asked: String,
+    /// The address they signed in with when they asked.
+    pub before: String,
+}
+
+impl Account {
+    /// The email the owner is shown: the one they last asked for, while it
+    /// stands, else the one in force.
+    pub fn shown_email(&self) -> &str {
+        self.email_request.as_ref().map_or(&self.email, |r| &r.asked)
+    }
 }
 
 /// Creates an account, unless the email is taken: then `None`, after the
@@ -45,7 +66,7 @@ pub async fn create(
         Ok((id,)) => {
             audit::record(&mut *tx, Event::by(id, Action::SignUp, true, client)).await?;
             tx.commit().await.map_err(failed)?;
-            Ok(Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0 }))
+            Ok(Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0, email_request: None }))
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             tx.rollback().await.map_err(failed)?;
@@ -87,7 +108,7 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
     let matches = hasher.verify(password, stored).await?;
     match found {
         Some((id, email, name, _, session_epoch)) if matches => {
-            Ok(SignInAttempt::Accepted(Account { id, email, display_name: stored_name(&name)?, session_epoch }))
+            Ok(SignInAttempt::Accepted(Account { id, email, display_name: stored_name(&name)?, session_epoch, email_request: None }))
         }
         found => Ok(SignInAttempt::Refused { account: found.map(|(id, ..)| id) }),
     }
@@ -95,12 +116,29 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
 
 /// The account with this id, if it still exists.
 pub async fn find(db: &SqlitePool, id: AccountId) -> Result<Option<Account>, AppError> {
-    let row = sqlx::query_as::<_, (AccountId, String, String, i64)>("SELECT id, email, display_name, session_epoch FROM accounts WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
+    type Row = (AccountId, String, String, i64, Option<String>, Option<String>);
+    let row =
+        sqlx::query_as::<_, Row>("SELECT id, email, display_name, session_epoch, email_requested, email_before_request FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await
+            .map_err(|e| AppError::internal("loading an account failed", e))?;
+    row.map(|(id, email, name, session_epoch, asked, before)| {
+        let email_request = asked.zip(before).map(|(asked, before)| EmailRequest { asked, before });
+        Ok(Account { id, email, display_name: stored_name(&name)?, session_epoch, email_request })
+    })
+    .transpose()
+}
+
+/// The owner signed in: the email change they asked for no longer needs
+/// showing (which address worked told them how it went).
+pub async fn forget_email_request(db: &SqlitePool, account: AccountId) -> Result<(), AppError> {
+    sqlx::query("UPDATE accounts SET email_requested = NULL, email_before_request = NULL WHERE id = ?")
+        .bind(account)
+        .execute(db)
         .await
-        .map_err(|e| AppError::internal("loading an account failed", e))?;
-    row.map(|(id, email, name, session_epoch)| Ok(Account { id, email, display_name: stored_name(&name)?, session_epoch })).transpose()
+        .map_err(|e| AppError::internal("forgetting an email request failed", e))?;
+    Ok(())
 }
 
 /// Whether `password` is `account`'s current password.
@@ -137,39 +175,58 @@ pub async fn end_all_sessions(db: &SqlitePool, account: AccountId) -> Result<i64
     Ok(epoch)
 }
 
-/// Changes the display name and email; the email must not be taken.
-/// Sets the display name and email. An email another account uses is not
-/// taken (the name still is), and the answer does not say so: that account's
-/// owner finds the attempt in their security events instead. Returns
-/// whether the email was set.
+/// Sets the display name, and the email if `email` is a new one. An email
+/// another account uses is not taken (the name still is), and neither the
+/// answer nor the owner's page says so: both show the address as asked,
+/// with the one they signed in with before (an [`EmailRequest`], until
+/// their next sign-in), and that account's owner finds the attempt in
+/// their security events. Asking again for the address already asked for
+/// is no new request. Returns whether a new email was asked for.
 pub async fn set_profile(
     db: &SqlitePool,
-    account: AccountId,
+    account: &Account,
     display_name: &DisplayName,
     email: &Email,
     client: Option<IpAddr>,
 ) -> Result<bool, AppError> {
     let failed = |e| AppError::internal("changing a profile failed", e);
-    let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ? WHERE id = ?")
+    if email.as_str() == account.shown_email() || email.as_str() == account.email {
+        sqlx::query("UPDATE accounts SET display_name = ? WHERE id = ?")
+            .bind(display_name.as_str())
+            .bind(account.id)
+            .execute(db)
+            .await
+            .map_err(failed)?;
+        if email.as_str() != account.shown_email() {
+            // Back to the address in force: nothing to show any more.
+            forget_email_request(db, account.id).await?;
+        }
+        return Ok(false);
+    }
+    let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ?, email_requested = ?, email_before_request = ? WHERE id = ?")
         .bind(display_name.as_str())
         .bind(email.as_str())
-        .bind(account)
+        .bind(email.as_str())
+        .bind(&account.email)
+        .bind(account.id)
         .execute(db)
         .await;
     match result {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            sqlx::query("UPDATE accounts SET display_name = ? WHERE id = ?")
+            sqlx::query("UPDATE accounts SET display_name = ?, email_requested = ?, email_before_request = ? WHERE id = ?")
                 .bind(display_name.as_str())
-                .bind(account)
+                .bind(email.as_str())
+                .bind(&account.email)
+                .bind(account.id)
                 .execute(db)
                 .await
                 .map_err(failed)?;
             let owner: Option<(AccountId,)> =
                 sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
-            let event = Event { actor: Some(account), account: owner.map(|(id,)| id), action: Action::ProfileChange, success: false, client };
+            let event = Event { actor: Some(account.id), account: owner.map(|(id,)| id), action: Action::ProfileChange, success: false, client };
             audit::record(db, event).await?;
-            Ok(false)
+            Ok(true)
         }
         Err(e) => Err(failed(e)),
     }

@@ -135,6 +135,52 @@ async fn name_and_email_change_with_the_password() {
     assert_eq!(app.visitor().sign_in("dr.ada@example.org", PASSWORD).await.status(), 200);
 }
 
+/// `visitor` asks for `email` (keeping the name Sam): the answer's status
+/// and body.
+async fn ask(visitor: &crate::helpers::Visitor, email: &str) -> (u16, String) {
+    let answer = visitor.call("change_profile", &[("display_name", "Sam"), ("email", email), ("password", PASSWORD)]).await;
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// `visitor`'s account page up to its events, with `asked` and `before`
+/// written as ASKED and BEFORE.
+async fn account_page(visitor: &crate::helpers::Visitor, asked: &str, before: &str) -> String {
+    use crate::helpers::Html;
+    let html = visitor.page("/account").await.html().await;
+    let start = html.find(r#"<section class="card">"#).expect("the account's card");
+    let end = html.find(r#"<table class="events">"#).expect("its events");
+    html[start..end].replace(asked, "ASKED").replace(before, "BEFORE")
+}
+
+#[tokio::test]
+async fn after_asking_for_a_taken_email_or_a_free_one_the_owner_is_shown_the_same() {
+    // The probe's finding: a taken email was answered like a free one, but
+    // the email shown afterwards was the old one, which told them apart.
+    let app = spawn_app().await;
+    app.host("bo@example.org", "Bo").await;
+    let ada = app.host("ada@example.org", "Sam").await;
+    let cy = app.host("cy@example.org", "Sam").await;
+    assert_eq!(ask(&ada, "bo@example.org").await, ask(&cy, "new@example.org").await, "the same answer");
+    assert_eq!(ada.me().await, serde_json::json!({"display_name": "Sam", "email": "bo@example.org", "email_before": "ada@example.org"}));
+    assert_eq!(cy.me().await, serde_json::json!({"display_name": "Sam", "email": "new@example.org", "email_before": "cy@example.org"}));
+    // The account page: the same, but for the addresses themselves.
+    let ada_page = account_page(&ada, "bo@example.org", "ada@example.org").await;
+    let cy_page = account_page(&cy, "new@example.org", "cy@example.org").await;
+    assert_eq!(ada_page, cy_page);
+    assert!(ada_page.contains("You asked to sign in with ASKED from now on.") && ada_page.contains(r#"value="ASKED""#), "{ada_page}");
+    // Asking again for the same address is no new request.
+    assert_eq!(ask(&ada, "bo@example.org").await.0, 200);
+    // A sign-in tells them how it went anyway (one address works); then
+    // the note goes.
+    for (visitor, works) in [(&ada, "ada@example.org"), (&cy, "new@example.org")] {
+        visitor.call("logout", &[]).await;
+        assert_eq!(visitor.sign_in(works, PASSWORD).await.status(), 200);
+        let me = visitor.me().await;
+        assert_eq!((me["email"].as_str(), &me["email_before"]), (Some(works), &serde_json::Value::Null));
+    }
+    assert_eq!(app.visitor().sign_in("bo@example.org", PASSWORD).await.status(), 200, "Bo keeps his email");
+}
+
 #[tokio::test]
 async fn account_changes_are_audited() {
     let app = spawn_app().await;
