@@ -52,13 +52,16 @@ describe('host controls', () => {
     await pupil.page.getByText('The host removed you from the call.').waitFor();
     await host.page.getByText('You are the only one here').waitFor();
 
-    // Coming back means waiting to be let in, even without a lobby; the
-    // removal is the person's (their browser's guest identity), so someone
-    // else on the same network (all browsers here share 127.0.0.1) walks in.
+    // Coming back means waiting to be let in, even without a lobby. For a
+    // while after a removal anyone new from the same address waits too (all
+    // browsers here share 127.0.0.1): it may be the removed pupil in a new
+    // browser. The host lets the classmate in.
     await joinCall(pupil, link, 'Pupil One');
     await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
     const second = await newPerson(env.browser);
     await joinCall(second, link, 'Pupil Two');
+    await second.page.getByText('Waiting for the host to let you in.').waitFor();
+    await host.page.getByRole('button', { name: 'Admit Pupil Two' }).click();
     await waitForRemoteVideos(second.page, 1);
     await host.page.getByRole('button', { name: 'Admit Pupil One' }).click();
     await waitForRemoteVideos(host.page, 2);
