@@ -233,6 +233,30 @@ describe('behind Caddy with tls internal', () => {
     env.open.push(...sockets.map((f) => f.socket).filter(Boolean));
     assert.equal(sockets.filter((f) => f.open).length, 10, 'the limit of ten sockets holds');
 
+    // Wrong passcodes, each from a new browser: the room's count for the
+    // address (100) holds, and then not even the right one gets in.
+    const slug = await env.host.page.evaluate(async () => {
+      const made = await (await fetch('/api/create_room', {
+        method: 'POST', body: new URLSearchParams({ name: 'Locked', kind: 'meeting' }), headers: { Accept: 'application/json' },
+      })).json();
+      await fetch('/api/set_room_passcode', {
+        method: 'POST', body: new URLSearchParams({ room: made.id, passcode: '4321' }), headers: { Accept: 'application/json' },
+      });
+      return made.slug;
+    });
+    const answers = [];
+    for (let n = 0; n < 102; n += 1) {
+      const tried = await guestSocket(env.origin, '127.0.0.54', { room: slug, name: `Guesser ${n}`, passcode: String(1000 + n) }, undefined, forged(n));
+      tried.socket?.terminate();
+      answers.push(tried.message?.code ?? tried.message?.type ?? tried.status);
+    }
+    // A hundred, the one that goes over, then a wait (a second, doubling).
+    assert.deepEqual([...new Set(answers.slice(0, 101))], ['wrong_passcode'], answers.join(' '));
+    assert.equal(answers[101], 'too_many_passcodes', answers.slice(95).join(' '));
+    const right = await guestSocket(env.origin, '127.0.0.54', { room: slug, name: 'Guesser', passcode: '4321' }, undefined, forged(200));
+    right.socket?.terminate();
+    assert.equal(right.message?.code, 'too_many_passcodes', 'the right passcode waits too');
+
     // The audit log names the real address: the account page shows it.
     const signIn = await callApi(env.origin, 'login', { email: 'forger0@example.org', password: 'correct horse battery' },
       { from: '127.0.0.53', headers: forged(7) });
