@@ -147,6 +147,7 @@ impl Problem {
             Self::SizeOutOfRange { min, max } => range(Text::InvalidSizeOutOfRange, min, max),
             Self::NotConfirmed => t(Text::InvalidNotConfirmed).into(),
             Self::NoRelay => t(Text::InvalidNoRelay).into(),
+            Self::EmailChangeStands => t(Text::InvalidEmailChangeStands).into(),
         }
     }
 }

@@ -261,7 +261,8 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             // Changing the email is counted per account, whether the new one is
             // free or not: the neutral answer below must not become a cheap way
             // to test which emails are registered.
-            if email.as_str() != account.shown_email() && email.as_str() != account.email {
+            accounts::email_change_allowed(&account, &email)?;
+            if email.as_str() != account.shown_email() {
                 let now = std::time::Instant::now();
                 let attempt = state.sign_in_throttle.email_changes.begin(&account.id.to_string(), now).map_err(AppError::too_many_attempts)?;
                 attempt.failed(now);

@@ -57,6 +57,8 @@ pub enum Problem {
     NotConfirmed,
     /// Relay-only calls where no TURN relay is set up.
     NoRelay,
+    /// Another email change while one stands (until the next sign-in).
+    EmailChangeStands,
 }
 
 impl Problem {
@@ -91,6 +93,7 @@ impl Problem {
             Self::SizeOutOfRange { .. } => "size_out_of_range",
             Self::NotConfirmed => "not_confirmed",
             Self::NoRelay => "no_relay",
+            Self::EmailChangeStands => "email_change_stands",
         }
     }
 }

@@ -175,13 +175,26 @@ pub async fn end_all_sessions(db: &SqlitePool, account: AccountId) -> Result<i64
     Ok(epoch)
 }
 
+/// Whether `account` may ask for `email` now: a new email may be asked for
+/// only while no earlier request stands (until the next sign-in). A second
+/// one, even back to the old address, would be answered differently after
+/// a taken address than after a free one, since which address is in force
+/// differs; so it is refused, the same way in both.
+pub fn email_change_allowed(account: &Account, email: &Email) -> Result<(), AppError> {
+    if account.email_request.is_some() && email.as_str() != account.shown_email() {
+        return Err(AppError::invalid("email", crate::domain::Problem::EmailChangeStands));
+    }
+    Ok(())
+}
+
 /// Sets the display name, and the email if `email` is a new one. An email
 /// another account uses is not taken (the name still is), and neither the
 /// answer nor the owner's page says so: both show the address as asked,
 /// with the one they signed in with before (an [`EmailRequest`], until
-/// their next sign-in), and that account's owner finds the attempt in
-/// their security events. Asking again for the address already asked for
-/// is no new request. Returns whether a new email was asked for.
+/// their next sign-in; see [`email_change_allowed`]), and that account's
+/// owner finds the attempt in their security events. Asking again for the
+/// address already asked for is no new request. Returns whether a new
+/// email was asked for.
 pub async fn set_profile(
     db: &SqlitePool,
     account: &Account,
@@ -189,18 +202,15 @@ pub async fn set_profile(
     email: &Email,
     client: Option<IpAddr>,
 ) -> Result<bool, AppError> {
+    email_change_allowed(account, email)?;
     let failed = |e| AppError::internal("changing a profile failed", e);
-    if email.as_str() == account.shown_email() || email.as_str() == account.email {
+    if email.as_str() == account.shown_email() {
         sqlx::query("UPDATE accounts SET display_name = ? WHERE id = ?")
             .bind(display_name.as_str())
             .bind(account.id)
             .execute(db)
             .await
             .map_err(failed)?;
-        if email.as_str() != account.shown_email() {
-            // Back to the address in force: nothing to show any more.
-            forget_email_request(db, account.id).await?;
-        }
         return Ok(false);
     }
     let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ?, email_requested = ?, email_before_request = ? WHERE id = ?")
