@@ -236,7 +236,9 @@ pub async fn serve(
         let Ok(place) = gate.enter(peer.ip()) else { continue };
         tune(&tcp);
         let activity = Activity::new();
-        let io = Watched { inner: tcp, activity: Arc::clone(&activity), _place: place };
+        // Over TLS the client has spoken only once decrypted bytes arrive
+        // (`Heard`): the handshake's are not a request.
+        let io = Watched { inner: tcp, activity: Arc::clone(&activity), hears: tls.is_none(), _place: place };
         let connection = connection(io, peer, tls.clone(), router.clone(), builder.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
@@ -274,13 +276,7 @@ async fn connection(
     let io: Box<dyn Io> = match tls {
         None => Box::new(tcp),
         Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-            Ok(Ok(stream)) => {
-                // The handshake's bytes are not a request: the header
-                // deadline starts now (a client that shook hands and said
-                // nothing lived the whole idle limit).
-                activity.unheard();
-                Box::new(stream)
-            }
+            Ok(Ok(stream)) => Box::new(Heard { inner: stream, activity }),
             // A failed or abandoned handshake is the client's business; it
             // is not worth a log line per scanner.
             Ok(Err(_)) | Err(_) => return None,
@@ -313,11 +309,10 @@ impl Activity {
         self.last.store(now, Ordering::Relaxed);
     }
 
-    /// Nothing the client sent so far counts (it was the TLS handshake):
-    /// from now, it has the header deadline to send a request.
-    fn unheard(&self) {
-        self.heard.store(false, Ordering::Relaxed);
+    /// The client sent something of its own.
+    fn heard(&self) {
         self.touch();
+        self.heard.store(true, Ordering::Relaxed);
     }
 
     /// Completes once nothing has moved for `limit`, or the client has
@@ -336,10 +331,15 @@ impl Activity {
 }
 
 /// A socket that notes its activity and holds its place under the caps for
-/// as long as it lives (an upgraded WebSocket keeps it).
+/// as long as it lives (an upgraded WebSocket keeps it). Under TLS its
+/// bytes are the handshake's and records' (`hears` off): they keep the
+/// connection alive, but the client has spoken only when [`Heard`], above
+/// the TLS layer, reads plain bytes. A client that finished its handshake
+/// and said nothing once lived the idle limit, not the header deadline.
 struct Watched<T> {
     inner: T,
     activity: Arc<Activity>,
+    hears: bool,
     _place: Place,
 }
 
@@ -348,10 +348,52 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.touch();
-            self.activity.heard.store(true, Ordering::Relaxed);
+            if self.hears {
+                self.activity.heard();
+            } else {
+                self.activity.touch();
+            }
         }
         polled
+    }
+}
+
+/// A TLS stream whose plain bytes from the client count as it speaking.
+struct Heard<T> {
+    inner: T,
+    activity: Arc<Activity>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Heard<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.heard();
+        }
+        polled
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Heard<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, data)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
