@@ -91,9 +91,10 @@ const LAYER_START: Duration = Duration::from_secs(2);
 /// stopped or started on their own (a browser adapting to its CPU or link).
 const REASSIGN_EVERY: Duration = Duration::from_millis(500);
 /// Plain STUN binding requests answered each second at most, from one
-/// source (an IPv4 address or an IPv6 /64; a browser's check sends a few)
-/// and in all (`answer_probe`).
-const PROBE_ANSWERS_PER_SOURCE: u32 = 5;
+/// source (an IPv4 address or an IPv6 /64: a browser's check sends a few,
+/// and a class may check at once behind one school address) and in all
+/// (`answer_probe`).
+const PROBE_ANSWERS_PER_SOURCE: u32 = 20;
 const PROBE_ANSWERS_PER_SECOND: u32 = 500;
 
 /// Plain STUN answers this second: in all, and per source.
@@ -335,9 +336,10 @@ impl Client {
     }
 
     /// Whether a screen of theirs is being shared now: they say so, and its
-    /// pictures arrive.
-    fn shares_screen(&self, now: Instant) -> bool {
-        self.grant.screen_on && self.track(MediaSource::Screen).is_some_and(|t| t.fresh(now))
+    /// pictures have arrived (not necessarily lately: a still screen sends
+    /// few).
+    fn shares_screen(&self) -> bool {
+        self.grant.screen_on && self.track(MediaSource::Screen).is_some_and(|t| t.started.is_some())
     }
 }
 
@@ -745,7 +747,7 @@ impl Sfu {
     fn forward(&mut self, from: ParticipantId, packet: RtpPacket, now: Instant) {
         let Some(client) = self.clients.get_mut(&from) else { return };
         let grant = client.grant;
-        let sharing = client.shares_screen(now);
+        let sharing = client.shares_screen();
         let Some(rtc) = client.rtc.as_mut() else { return };
         let Some((mid, rid)) = rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else { return };
         let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
@@ -942,7 +944,7 @@ impl Sfu {
                         false
                     }
                     MediaSource::ScreenAudio => {
-                        if client.grant.screen && client.grant.audio && client.shares_screen(now) && track.fresh(now) {
+                        if client.grant.screen && client.grant.audio && client.shares_screen() && track.fresh(now) {
                             voices.push((feed, f32::MAX, None));
                         }
                         false
