@@ -44,7 +44,10 @@ pub async fn write_records(db: SqlitePool, clock: Clock, mut records: tokio::syn
         let record = tokio::select! {
             record = records.recv() => match record {
                 Some(record) => Some(record),
-                None => return,
+                None => {
+                    let _ = write_held_back(&db, refusals.flush()).await;
+                    return;
+                }
             },
             _ = tick.tick() => None,
         };

@@ -84,11 +84,22 @@ impl RefusalTally {
     /// over, are forgotten.
     pub fn due(&mut self, now: Timestamp) -> Vec<(RoomId, u32)> {
         self.by_address.retain(|_, w| !w.over(now));
-        let mut due: Vec<(RoomId, u32)> =
-            self.by_room.iter().filter(|(_, w)| w.over(now) && w.held_back > 0).map(|(room, w)| (*room, w.held_back)).collect();
-        due.sort_by_key(|(room, _)| room.0);
-        self.by_room.retain(|_, w| !w.over(now));
-        due
+        self.take_rooms(|w| w.over(now))
+    }
+
+    /// Every room's count held back so far, minute over or not (the
+    /// server is stopping); all is forgotten.
+    pub fn flush(&mut self) -> Vec<(RoomId, u32)> {
+        self.by_address.clear();
+        self.take_rooms(|_| true)
+    }
+
+    fn take_rooms(&mut self, done: impl Fn(&Window) -> bool) -> Vec<(RoomId, u32)> {
+        let mut taken: Vec<(RoomId, u32)> =
+            self.by_room.iter().filter(|(_, w)| done(w) && w.held_back > 0).map(|(room, w)| (*room, w.held_back)).collect();
+        taken.sort_by_key(|(room, _)| room.0);
+        self.by_room.retain(|_, w| !done(w));
+        taken
     }
 }
 
@@ -130,5 +141,17 @@ mod tests {
         assert_eq!(written, IN_FULL_PER_ROOM as usize);
         assert_eq!(tally.refused(ip("198.51.100.200"), other, at(1)), Tally::Write, "another room has its own");
         assert_eq!(tally.due(at(60)), [(room, 30)]);
+    }
+
+    #[test]
+    fn stopping_says_what_was_held_back_before_its_minute_is_over() {
+        let mut tally = RefusalTally::default();
+        let room = RoomId(7);
+        for _ in 0..5 {
+            tally.refused(ip("203.0.113.5"), room, at(0));
+        }
+        assert_eq!(tally.due(at(10)), []);
+        assert_eq!(tally.flush(), [(room, 2)]);
+        assert_eq!(tally.flush(), []);
     }
 }
