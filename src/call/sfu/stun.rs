@@ -3,7 +3,11 @@
 //! it came from. str0m reads only a call's own checks (with a username and
 //! a signature), so these few bytes are read and written here.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::domain::ClientNetwork;
 
 const MAGIC: [u8; 4] = [0x21, 0x12, 0xa4, 0x42];
 const BINDING_REQUEST: [u8; 2] = [0x00, 0x01];
@@ -57,4 +61,38 @@ pub(super) fn binding_answer(transaction: [u8; 12], source: SocketAddr) -> Vec<u
     answer.extend(port);
     answer.extend(address);
     answer
+}
+
+/// Plain STUN binding requests answered each second at most, from one
+/// source (an IPv4 address or an IPv6 /64: a browser's check sends a few,
+/// and a class may check at once behind one school address) and in all
+/// (`Sfu::answer_probe`).
+pub(super) const PROBE_ANSWERS_PER_SOURCE: u32 = 20;
+pub(super) const PROBE_ANSWERS_PER_SECOND: u32 = 500;
+
+/// Plain STUN answers this second: in all, and per source.
+#[derive(Debug, Default)]
+pub(super) struct Probes {
+    began: Option<Instant>,
+    answered: u32,
+    by_source: HashMap<ClientNetwork, u32>,
+}
+
+impl Probes {
+    /// Whether `source` may have an answer at `now` (counted if so).
+    pub(super) fn allow(&mut self, source: ClientNetwork, now: Instant) -> bool {
+        if self.began.is_none_or(|began| now.saturating_duration_since(began) >= Duration::from_secs(1)) {
+            *self = Self { began: Some(now), ..Self::default() };
+        }
+        if self.answered >= PROBE_ANSWERS_PER_SECOND {
+            return false;
+        }
+        let from_source = self.by_source.entry(source).or_default();
+        if *from_source >= PROBE_ANSWERS_PER_SOURCE {
+            return false;
+        }
+        *from_source += 1;
+        self.answered += 1;
+        true
+    }
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use str0m::media::{Direction, MediaKind, Mid};
 
+use super::participant::STALE;
 use super::peer::{Offer, Peer, AUDIO_LAYER, SCREEN_LAYER};
+use super::stun::{PROBE_ANSWERS_PER_SECOND, PROBE_ANSWERS_PER_SOURCE};
 use super::*;
 
 const ROOM: RoomId = RoomId(7);

@@ -1,0 +1,267 @@
+//! Choosing what each receiver gets: which stream each of its slots
+//! carries and at which layer (within its link), who speaks, and which
+//! layers each sender need keep sending.
+
+use super::*;
+
+/// A stream on offer to the others in a call, for choosing what to show.
+struct Offered {
+    feed: Feed,
+    order: u64,
+    host: bool,
+    layers: Vec<Layer>,
+    rids: Vec<Option<Rid>>,
+}
+
+impl Sfu {
+    /// Chooses what every slot in `room` carries and at which layer, and
+    /// tells each receiver whose slots changed.
+    pub(super) fn assign(&mut self, room: RoomId, now: Instant) {
+        let members: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.grant.room == room).map(|(who, _)| *who).collect();
+        // What each sender offers now.
+        let mut videos: Vec<Offered> = Vec::new();
+        let mut voices: Vec<(Feed, f32, Option<Instant>)> = Vec::new();
+        for who in &members {
+            let client = &self.clients[who];
+            for track in &client.sends {
+                let feed = Feed { who: *who, source: track.source };
+                let shown = match track.source {
+                    MediaSource::Camera => client.grant.camera_on || track.fresh(now),
+                    MediaSource::Screen => client.grant.screen && (client.grant.screen_on || track.fresh(now)),
+                    MediaSource::Microphone => {
+                        if client.grant.audio {
+                            voices.push((feed, track.voice.speaking().unwrap_or(0.0), track.voice.last_spoke));
+                        }
+                        false
+                    }
+                    MediaSource::ScreenAudio => {
+                        if client.grant.screen && client.grant.audio && client.shares_screen() && track.fresh(now) {
+                            voices.push((feed, f32::MAX, None));
+                        }
+                        false
+                    }
+                };
+                if shown {
+                    let (layers, rids) = track.layer_list(now);
+                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers, rids });
+                }
+            }
+        }
+        let speaking: Vec<ParticipantId> = self.speakers.get(&room).map(|(s, _)| s.clone()).unwrap_or_default();
+        // Links asked to carry a new amount: their timers changed.
+        let mut probe = Vec::new();
+        for who in members {
+            let mut changes = Vec::new();
+            let Some(client) = self.clients.get_mut(&who) else { continue };
+            if client.rtc.is_none() {
+                continue;
+            }
+            // Video: what the page asked for, else screens, hosts, speakers,
+            // then by arrival.
+            let others: Vec<&Offered> = videos.iter().filter(|v| v.feed.who != who).collect();
+            let mut ranked: Vec<(Feed, u32)> = Vec::new();
+            match &client.want {
+                Some(want) => {
+                    for w in want {
+                        let feed = Feed { who: w.id, source: w.source };
+                        if others.iter().any(|v| v.feed == feed) && !ranked.iter().any(|(f, _)| *f == feed) {
+                            ranked.push((feed, w.height));
+                        }
+                    }
+                }
+                None => {
+                    let mut auto = others.clone();
+                    auto.sort_by_key(|v| {
+                        let speaker = speaking.iter().position(|s| *s == v.feed.who).unwrap_or(usize::MAX);
+                        (v.feed.source != MediaSource::Screen, !v.host, speaker, v.order)
+                    });
+                    ranked.extend(auto.into_iter().map(|v| (v.feed, DEFAULT_VIEW_HEIGHT)));
+                }
+            }
+            ranked.truncate(client.video.len());
+            // Keep what already shows; fill freed slots with the newcomers.
+            for slot in &mut client.video {
+                if slot.feed.is_some_and(|f| !ranked.iter().any(|(r, _)| *r == f)) {
+                    slot.feed = None;
+                    slot.current = None;
+                    slot.target = None;
+                    changes.push(slot.mid);
+                }
+            }
+            for (feed, height) in &ranked {
+                if let Some(slot) = client.video.iter_mut().find(|s| s.feed == Some(*feed)) {
+                    slot.height = *height;
+                    continue;
+                }
+                if let Some(slot) = client.video.iter_mut().find(|s| s.feed.is_none()) {
+                    slot.feed = Some(*feed);
+                    slot.height = *height;
+                    slot.current = None;
+                    slot.pts.clear();
+                    changes.push(slot.mid);
+                }
+            }
+            // Layers: each slot's tile height, within the link's estimate.
+            let offered = |slot: &Slot| slot.feed.and_then(|f| videos.iter().find(|v| v.feed == f));
+            let layer_lists: Vec<Vec<Layer>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.layers.clone())).collect();
+            let rid_lists: Vec<Vec<Option<Rid>>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.rids.clone())).collect();
+            let mut chosen: Vec<Option<usize>> =
+                client.video.iter().zip(&layer_lists).map(|(s, l)| s.feed.and_then(|_| layers::for_height(l, s.height))).collect();
+            // Before any layer's rate is measured, there is nothing to fit.
+            if layer_lists.iter().flatten().any(|l| l.bitrate > 0) {
+                // Most important first: the slots in the order their feeds rank.
+                let rank = |slot: &Slot| slot.feed.and_then(|f| ranked.iter().position(|(r, _)| *r == f)).unwrap_or(usize::MAX);
+                let mut order: Vec<usize> = (0..client.video.len()).collect();
+                order.sort_by_key(|&i| rank(&client.video[i]));
+                let wanted: Vec<Option<usize>> = order.iter().map(|&i| chosen[i]).collect();
+                let mut ordered = wanted.clone();
+                let refs: Vec<&[Layer]> = order.iter().map(|&i| layer_lists[i].as_slice()).collect();
+                // Room for the voices being heard first.
+                let voices = client.audio.iter().filter(|s| s.feed.is_some()).count() as u64 * VOICE_BPS;
+                if let Some(estimate) = client.estimate {
+                    layers::fit(&mut ordered, &refs, (estimate * 9 / 10).saturating_sub(voices));
+                    for (&i, choice) in order.iter().zip(&ordered) {
+                        chosen[i] = *choice;
+                    }
+                }
+                let (minimum, desired) = layers::demand(&wanted, &ordered, &refs, voices);
+                if client.ask_link(minimum, desired) {
+                    probe.push(who);
+                }
+            }
+            let mut asks = Vec::new();
+            for ((slot, choice), rids) in client.video.iter_mut().zip(chosen).zip(&rid_lists) {
+                let Some(feed) = slot.feed else { continue };
+                let target = choice.and_then(|i| rids.get(i).cloned());
+                if slot.target != target {
+                    slot.target = target;
+                    slot.asked_at = None;
+                    match target {
+                        Some(rid) if slot.current != Some(rid) => asks.push((feed, rid)),
+                        Some(_) => {}
+                        None => slot.current = None,
+                    }
+                }
+            }
+            // Audio: the loudest voices (a shared screen's sound first).
+            let mut heard: Vec<&(Feed, f32, Option<Instant>)> = voices.iter().filter(|v| v.0.who != who).collect();
+            heard.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.who.cmp(&b.0.who)));
+            let loudest: Vec<Feed> = heard.into_iter().take(client.audio.len()).map(|v| v.0).collect();
+            for slot in &mut client.audio {
+                if slot.feed.is_some_and(|f| !loudest.contains(&f)) {
+                    slot.feed = None;
+                    changes.push(slot.mid);
+                }
+            }
+            for feed in loudest {
+                if client.audio.iter().any(|s| s.feed == Some(feed)) {
+                    continue;
+                }
+                if let Some(slot) = client.audio.iter_mut().find(|s| s.feed.is_none()) {
+                    slot.feed = Some(feed);
+                    slot.pts.clear();
+                    // A new voice in the slot continues its numbering.
+                    slot.rebase.restart();
+                    changes.push(slot.mid);
+                }
+            }
+            if !changes.is_empty() {
+                let message = ServerMessage::SfuSlots {
+                    video: client.video.iter().map(slot_feed).collect(),
+                    audio: client.audio.iter().map(slot_feed).collect(),
+                };
+                self.out.push(Output::Tell { to: who, message });
+            }
+            for (feed, rid) in asks {
+                self.ask_keyframe(feed, rid, now);
+            }
+        }
+        for who in probe {
+            let events = self.drain(who, now);
+            self.handle_events(who, events, now);
+        }
+        self.tell_layers(room, now);
+    }
+
+    /// Tells `room` who speaks now, when it changed (at most every 400 ms).
+    pub(super) fn tell_speakers(&mut self, room: RoomId, now: Instant) {
+        let mut voices = Vec::new();
+        for (who, client) in self.clients.iter_mut().filter(|(_, c)| c.grant.room == room) {
+            for track in client.sends.iter_mut().filter(|t| t.source == MediaSource::Microphone) {
+                track.voice.close_windows(now);
+                if let Some(level) = track.voice.speaking().filter(|_| client.grant.audio) {
+                    voices.push((*who, level));
+                }
+            }
+        }
+        let ranked = speakers::rank(voices);
+        let (told, at) = self.speakers.entry(room).or_default();
+        if *told == ranked || at.is_some_and(|at| now.saturating_duration_since(at) < SPEAKERS_EVERY) {
+            return;
+        }
+        *told = ranked.clone();
+        *at = Some(now);
+        let members: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.grant.room == room && c.rtc.is_some()).map(|(w, _)| *w).collect();
+        for to in members {
+            self.out.push(Output::Tell { to, message: ServerMessage::Speakers { ids: ranked.clone() } });
+        }
+        // The loudest voices take the audio slots.
+        self.assign(room, now);
+    }
+
+    /// Tells each sender in `room` which of its camera's layers someone
+    /// watches. The lowest stays on while the camera is (so a new viewer
+    /// sees a picture at once); the others go off after being unwatched a
+    /// while, and come back on as soon as someone needs them.
+    pub(super) fn tell_layers(&mut self, room: RoomId, now: Instant) {
+        let mut wanted: HashMap<Feed, HashSet<Rid>> = HashMap::new();
+        for client in self.clients.values().filter(|c| c.grant.room == room) {
+            for slot in &client.video {
+                if let (Some(feed), Some(Some(rid))) = (slot.feed, slot.target) {
+                    wanted.entry(feed).or_default().insert(rid);
+                }
+                if let (Some(feed), Some(Some(rid))) = (slot.feed, slot.current) {
+                    wanted.entry(feed).or_default().insert(rid);
+                }
+            }
+        }
+        for (who, client) in self.clients.iter_mut().filter(|(_, c)| c.grant.room == room) {
+            for track in client.sends.iter_mut().filter(|t| t.rids.len() > 1) {
+                let feed = Feed { who: *who, source: track.source };
+                let want = wanted.get(&feed);
+                let mut active = Vec::new();
+                for (i, rid) in track.rids.iter().enumerate() {
+                    let Some(rid) = rid else { continue };
+                    if i == 0 || want.is_some_and(|w| w.contains(rid)) {
+                        track.unwanted_since.remove(rid);
+                        active.push(*rid);
+                    } else {
+                        let since = *track.unwanted_since.entry(*rid).or_insert(now);
+                        let was_on = track.told.as_ref().is_none_or(|t| t.contains(rid));
+                        if was_on && now.saturating_duration_since(since) < LAYER_IDLE {
+                            active.push(*rid);
+                        }
+                    }
+                }
+                for rid in &active {
+                    if track.told.as_ref().is_some_and(|told| !told.contains(rid)) {
+                        track.enabled_at.insert(*rid, now);
+                    }
+                }
+                if track.told.as_ref() != Some(&active) {
+                    // Nothing to tell before the first change: all layers start on.
+                    let first = track.told.is_none() && active.len() == track.rids.len();
+                    track.told = Some(active.clone());
+                    if !first {
+                        let message = ServerMessage::SfuLayers { mid: track.mid.to_string(), active: active.iter().map(|r| r.to_string()).collect() };
+                        self.out.push(Output::Tell { to: *who, message });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn slot_feed(slot: &Slot) -> SlotFeed {
+    SlotFeed { mid: slot.mid.to_string(), id: slot.feed.map(|f| f.who), source: slot.feed.map(|f| f.source) }
+}

@@ -1,0 +1,200 @@
+//! Forwarding: each packet a browser sends, checked against its sender's
+//! grant and written to every receiver's slot that carries it, switching
+//! layers on keyframes; and the keyframes asked for on their behalf.
+
+use super::*;
+
+/// One packet from a sender, as every receiver's slot needs it: read once.
+#[derive(Clone, Copy)]
+pub(super) struct Incoming<'a> {
+    feed: Feed,
+    rid: Option<Rid>,
+    packet: &'a RtpPacket,
+    spec: CodecSpec,
+    keyframe: bool,
+    numbers: Numbers,
+    vp8: Option<Vp8Descriptor>,
+}
+
+impl Sfu {
+    /// One packet from `from`'s browser: counted, checked against their
+    /// grant, and written to every slot that carries it.
+    pub(super) fn forward(&mut self, from: ParticipantId, packet: RtpPacket, now: Instant) {
+        let Some(client) = self.clients.get_mut(&from) else { return };
+        let grant = client.grant;
+        let sharing = client.shares_screen();
+        let Some(rtc) = client.rtc.as_mut() else { return };
+        let Some((mid, rid)) = rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else { return };
+        let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
+        let Some(track) = client.sends.iter_mut().find(|t| t.mid == mid) else { return };
+        let source = track.source;
+        track.started.get_or_insert(now);
+        let layer = track.layers.entry(rid).or_default();
+        layer.last_packet = Some(now);
+        layer.bytes += packet.payload.len() as u64;
+        let since = *layer.since.get_or_insert(now);
+        if now.saturating_duration_since(since) >= Duration::from_secs(1) {
+            layer.bitrate = layer.bytes * 8 * 1000 / now.saturating_duration_since(since).as_millis().max(1) as u64;
+            layer.bytes = 0;
+            layer.since = Some(now);
+        }
+        // Parsed once here, not once per receiver.
+        let vp8 = vp8_of(source, &packet.payload);
+        let keyframe = vp8.is_some_and(|d| d.starts_keyframe(&packet.payload));
+        if keyframe {
+            if let Some(height) = vp8_height(&packet.payload) {
+                layer.height = height;
+            }
+        }
+        if source == MediaSource::Microphone || source == MediaSource::ScreenAudio {
+            if let Some(level) = packet.header.ext_vals.audio_level {
+                track.voice.heard(level, now);
+            }
+        }
+        // The class rules, enforced here: what the grant does not allow is
+        // not forwarded, whatever the browser sends.
+        let allowed = match source {
+            MediaSource::Microphone => grant.audio,
+            MediaSource::Camera => true,
+            MediaSource::Screen => grant.screen,
+            // A screen's sound is a voice: heard only from someone who may
+            // be heard, and only while their screen is shared (a pupil
+            // once relabelled their microphone as screen sound to be heard
+            // without leave to speak).
+            MediaSource::ScreenAudio => grant.screen && grant.audio && sharing,
+        };
+        if !allowed {
+            return;
+        }
+        let Some(spec) = spec else { return };
+        let room = grant.room;
+        let numbers = Numbers {
+            seq: *packet.seq_no,
+            ts: packet.header.timestamp,
+            pid: vp8.and_then(|d| d.picture_id()),
+            tl0: vp8.and_then(|d| d.tl0_pic_idx()),
+        };
+        let incoming = Incoming { feed: Feed { who: from, source }, rid, packet: &packet, spec, keyframe, numbers, vp8 };
+        let receivers: Vec<ParticipantId> =
+            self.clients.iter().filter(|(who, c)| **who != from && c.grant.room == room && c.rtc.is_some()).map(|(who, _)| *who).collect();
+        let mut failed = Vec::new();
+        for to in receivers {
+            if self.write_to(to, &incoming, now).is_err() {
+                failed.push(to);
+            }
+        }
+        for to in failed {
+            self.drop_client(to, true, now);
+        }
+    }
+
+    /// Writes `incoming` to `to`'s slot that carries it. `Err` when `to`'s
+    /// connection panicked.
+    pub(super) fn write_to(&mut self, to: ParticipantId, incoming: &Incoming<'_>, now: Instant) -> Result<(), ()> {
+        let Incoming { feed, rid, packet, spec, keyframe, numbers, vp8 } = *incoming;
+        let Some(client) = self.clients.get_mut(&to) else { return Ok(()) };
+        let Some(rtc) = client.rtc.as_mut() else { return Ok(()) };
+        let video = feed.source.is_video();
+        let slots = if video { &mut client.video } else { &mut client.audio };
+        let Some(slot) = slots.iter_mut().find(|s| s.feed == Some(feed)) else { return Ok(()) };
+        if video {
+            if slot.target == Some(rid) && slot.current != Some(rid) {
+                // A layer (or source) switch waits for a keyframe of it.
+                if !keyframe {
+                    return Ok(());
+                }
+                slot.current = Some(rid);
+                slot.asked_at = None;
+                slot.rebase.switch(numbers, 3_000);
+            }
+            if slot.current != Some(rid) {
+                return Ok(());
+            }
+        } else if !slot.rebase.started() {
+            slot.rebase.switch(numbers, 960);
+        }
+        let Some(out) = slot.rebase.map(numbers) else { return Ok(()) };
+        let pt = match slot.pts.get(&packet.header.payload_type) {
+            Some(pt) => *pt,
+            None => {
+                let Some(pt) = rtc.codec_config().params().iter().find(|p| p.spec() == spec).map(|p| p.pt()) else { return Ok(()) };
+                slot.pts.insert(packet.header.payload_type, pt);
+                pt
+            }
+        };
+        let mid = slot.mid;
+        let mut write =
+            RtpWrite::new(pt, out.seq.into(), out.ts, packet.timestamp, packet.payload.clone()).marker(packet.header.marker).nackable(video);
+        if let Some(level) = packet.header.ext_vals.audio_level {
+            write = write.ext_vals(ExtensionValues {
+                audio_level: Some(level),
+                voice_activity: packet.header.ext_vals.voice_activity,
+                ..Default::default()
+            });
+        }
+        if let (Some(pid), Some(descriptor)) = (out.pid, vp8) {
+            let mut patch = descriptor.patch().picture_id(pid);
+            if let Some(tl0) = out.tl0 {
+                patch = patch.tl0_pic_idx(tl0);
+            }
+            if let Ok(patch) = patch.build() {
+                write = write.vp8_patch(patch);
+            }
+        }
+        let written = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(stream) = rtc.direct_api().stream_tx_by_mid(mid, None) {
+                stream.write_rtp(write);
+            }
+        }));
+        if written.is_err() {
+            return Err(());
+        }
+        let events = self.drain(to, now);
+        // A receiver's own packets do not come back through here; its other
+        // events (feedback, estimates) are handled as usual.
+        self.handle_events(to, events, now);
+        Ok(())
+    }
+
+    /// Asks `feed`'s sender for a keyframe of layer `rid`, spaced.
+    pub(super) fn ask_keyframe(&mut self, feed: Feed, rid: Option<Rid>, now: Instant) {
+        let Some(client) = self.clients.get_mut(&feed.who) else { return };
+        let Some(mid) = client.track(feed.source).map(|t| t.mid) else { return };
+        if !self.keyframes.allow((feed.who, mid, rid), now) {
+            return;
+        }
+        let Some(rtc) = client.rtc.as_mut() else { return };
+        let asked = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(stream) = rtc.direct_api().stream_rx_by_mid(mid, rid) {
+                stream.request_keyframe(KeyframeRequestKind::Pli);
+            }
+        }));
+        if asked.is_err() {
+            return self.drop_client(feed.who, true, now);
+        }
+        let events = self.drain(feed.who, now);
+        self.handle_events(feed.who, events, now);
+    }
+
+    /// Slots still waiting for their keyframe ask again (the first request
+    /// is often lost), every 250 ms at first, then each second.
+    pub(super) fn retry_keyframes(&mut self, now: Instant) {
+        let mut asks = Vec::new();
+        for client in self.clients.values_mut() {
+            for slot in &mut client.video {
+                let (Some(feed), Some(target)) = (slot.feed, slot.target) else { continue };
+                if slot.current == Some(target) {
+                    continue;
+                }
+                let wait = if slot.asked_at.is_some() { Duration::from_secs(1) } else { Duration::from_millis(250) };
+                if slot.asked_at.is_none_or(|at| now.saturating_duration_since(at) >= wait) {
+                    slot.asked_at = Some(now);
+                    asks.push((feed, target));
+                }
+            }
+        }
+        for (feed, rid) in asks {
+            self.ask_keyframe(feed, rid, now);
+        }
+    }
+}
