@@ -35,25 +35,6 @@ pub fn typed(name: &str) -> Option<String> {
     }
 }
 
-/// Text to put inside a `<textarea>`, escaped. Leptos writes a textarea's
-/// children as they are (it treats them like a script's), so text with
-/// `</textarea>` in it once closed the field and made the rest real
-/// elements of the page (inputs joining the surrounding form). The browser
-/// shows `&lt;` as `<` inside a textarea, so the person sees what they
-/// typed. Every textarea with text in it takes its text through here.
-pub fn textarea_text(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// A labelled input whose error message sits right under it and is tied to
 /// it for screen readers.
 #[component]
@@ -119,15 +100,4 @@ pub fn field_error<T: Send + Sync + 'static>(value: Signal<Option<Result<T, AppE
 pub fn FormError<T: Send + Sync + 'static>(value: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
     let message = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(AppError::for_form));
     view! { <p class="form-error" role="alert">{message}</p> }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_in_a_textarea_cannot_close_it() {
-        assert_eq!(textarea_text("a</textarea><input name=x>&b"), "a&lt;/textarea&gt;&lt;input name=x&gt;&amp;b");
-        assert_eq!(textarea_text("plain\nlines, 中文"), "plain\nlines, 中文");
-    }
 }

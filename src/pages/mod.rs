@@ -12,14 +12,28 @@ pub mod room_settings;
 pub mod rooms;
 pub mod sessions;
 
-/// Text for `<Title>` that came from a person (a room name). leptos_meta
-/// writes the title unescaped into the server-rendered HTML, where a name
-/// like `</title><script>` would become markup; the browser sets
-/// `document.title` as plain text and needs no escaping.
-pub fn title_text(text: &str) -> String {
+/// Text from a person for an element whose text the server writes out
+/// unescaped: `<Title>` (leptos_meta) and `<textarea>` (Leptos treats its
+/// children like a script's). There a room name like `</title><script>`,
+/// or a note with `</textarea>` (which once made real elements, inputs
+/// joining the surrounding form), would become markup. The browser shows
+/// `&lt;` as `<` in both, so people see what they typed; in the browser
+/// build the text is set as text and needs no escaping.
+pub fn raw_element_text(text: &str) -> String {
     if cfg!(feature = "ssr") {
         text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
     } else {
         text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_in_a_textarea_cannot_close_it() {
+        assert_eq!(raw_element_text("a</textarea><input name=x>&b"), "a&lt;/textarea&gt;&lt;input name=x&gt;&amp;b");
+        assert_eq!(raw_element_text("plain\nlines, 中文"), "plain\nlines, 中文");
     }
 }

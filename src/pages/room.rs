@@ -20,7 +20,7 @@ pub fn RoomPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match invite.await {
                     Ok(invitation) => view! {
-                        <Title text=crate::pages::title_text(&invitation.name)/>
+                        <Title text=crate::pages::raw_element_text(&invitation.name)/>
                         <CallScripts topology=invitation.topology/>
                         <Call invitation/>
                     }.into_any(),

@@ -91,7 +91,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let greeting_id = id.clone();
     let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
-    let title = crate::pages::title_text(&t_with(Text::RoomsSettingsOf, &[("room", &name)]));
+    let title = crate::pages::raw_element_text(&t_with(Text::RoomsSettingsOf, &[("room", &name)]));
     let schedule_link = room.join_link.clone();
     view! {
         <Title text=title/>
@@ -214,7 +214,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                     <label for="welcome-note">{t(Text::SettingsWelcomeNote)}</label>
                     <textarea id="welcome-note" name="welcome_note" rows="3" maxlength="500" aria-describedby="welcome-note-hint welcome-note-error"
                         aria-invalid=move || field_error(greeting_saved, "welcome_note").get().map(|_| "true")>
-                        {crate::pages::form::textarea_text(&crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default())}
+                        {crate::pages::raw_element_text(&crate::pages::form::typed("welcome_note").or_else(|| room.welcome_note.clone()).unwrap_or_default())}
                     </textarea>
                     <p class="hint" id="welcome-note-hint">{t(Text::SettingsWelcomeNoteHint)}</p>
                     <p class="field-error" id="welcome-note-error">{move || field_error(greeting_saved, "welcome_note").get()}</p>

@@ -76,7 +76,7 @@ fn ScheduleForm(room: i64, schedule: ServerAction<ScheduleSession>, zone: String
                 hint=t(Text::SessionsWeeksHint) error=error("weeks")/>
             <div class="field">
                 <label for="field-note">{t(Text::SessionsNote)}</label>
-                <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error">{crate::pages::form::typed("note").map(|note| crate::pages::form::textarea_text(&note))}</textarea>
+                <textarea id="field-note" name="note" rows="3" maxlength="1000" aria-describedby="field-note-error">{crate::pages::form::typed("note").map(|note| crate::pages::raw_element_text(&note))}</textarea>
                 <p class="field-error" id="field-note-error">{move || error("note").get()}</p>
             </div>
             <button type="submit" class="primary" disabled=move || schedule.pending().get()>{t(Text::SessionsSchedule)}</button>
