@@ -27,15 +27,15 @@ impl Sfu {
                 let feed = Feed { who: *who, source: track.source };
                 let shown = match track.source {
                     MediaSource::Camera => client.grant.camera_on || track.fresh(now),
-                    MediaSource::Screen => client.grant.screen && (client.grant.screen_on || track.fresh(now)),
+                    MediaSource::Screen => client.forwards(MediaSource::Screen) && (client.grant.screen_on || track.fresh(now)),
                     MediaSource::Microphone => {
-                        if client.grant.audio {
+                        if client.forwards(MediaSource::Microphone) {
                             voices.push((feed, track.voice.speaking().unwrap_or(0.0), track.voice.last_spoke));
                         }
                         false
                     }
                     MediaSource::ScreenAudio => {
-                        if client.grant.screen && client.grant.audio && client.shares_screen() && track.fresh(now) {
+                        if client.forwards(MediaSource::ScreenAudio) && track.fresh(now) {
                             voices.push((feed, f32::MAX, None));
                         }
                         false

@@ -21,13 +21,13 @@ impl Sfu {
     /// grant, and written to every slot that carries it.
     pub(super) fn forward(&mut self, from: ParticipantId, packet: RtpPacket, now: Instant) {
         let Some(client) = self.clients.get_mut(&from) else { return };
-        let grant = client.grant;
-        let sharing = client.shares_screen();
+        let room = client.grant.room;
         let Some(rtc) = client.rtc.as_mut() else { return };
         let Some((mid, rid)) = rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else { return };
         let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
+        let Some(source) = client.sends.iter().find(|t| t.mid == mid).map(|t| t.source) else { return };
+        let allowed = client.forwards(source);
         let Some(track) = client.sends.iter_mut().find(|t| t.mid == mid) else { return };
-        let source = track.source;
         track.started.get_or_insert(now);
         let layer = track.layers.entry(rid).or_default();
         layer.last_packet = Some(now);
@@ -51,23 +51,12 @@ impl Sfu {
                 track.voice.heard(level, now);
             }
         }
-        // The class rules, enforced here: what the grant does not allow is
-        // not forwarded, whatever the browser sends.
-        let allowed = match source {
-            MediaSource::Microphone => grant.audio,
-            MediaSource::Camera => true,
-            MediaSource::Screen => grant.screen,
-            // A screen's sound is a voice: heard only from someone who may
-            // be heard, and only while their screen is shared (a pupil
-            // once relabelled their microphone as screen sound to be heard
-            // without leave to speak).
-            MediaSource::ScreenAudio => grant.screen && grant.audio && sharing,
-        };
+        // The call's rules (`Client::forwards`): what they do not allow is
+        // counted above, never forwarded.
         if !allowed {
             return;
         }
         let Some(spec) = spec else { return };
-        let room = grant.room;
         let numbers = Numbers {
             seq: *packet.seq_no,
             ts: packet.header.timestamp,

@@ -188,7 +188,22 @@ impl Client {
     /// Whether a screen of theirs is being shared now: they say so, and its
     /// pictures have arrived (not necessarily lately: a still screen sends
     /// few).
-    pub(super) fn shares_screen(&self) -> bool {
+    fn shares_screen(&self) -> bool {
         self.grant.screen_on && self.track(MediaSource::Screen).is_some_and(|t| t.started.is_some())
+    }
+
+    /// Whether their `source` may reach anyone: the call's rules, enforced
+    /// here, whatever the browser sends.
+    pub(super) fn forwards(&self, source: MediaSource) -> bool {
+        match source {
+            MediaSource::Microphone => self.grant.audio,
+            MediaSource::Camera => true,
+            MediaSource::Screen => self.grant.screen,
+            // A screen's sound is a voice: heard only from someone who may
+            // be heard, and only while their screen is shared (a pupil
+            // once relabelled their microphone as screen sound to be heard
+            // without leave to speak).
+            MediaSource::ScreenAudio => self.grant.screen && self.grant.audio && self.shares_screen(),
+        }
     }
 }
