@@ -28,6 +28,8 @@ cargo test --features ssr -- --test-threads=1
 
 echo "==> load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50
+echo "==> media server load client smoke run (the benchmark against Janus: bench/sfuload.sh)"
+target/debug/examples/sfuload --huddle target/debug/huddle --no-janus --workloads class6,lecture10 --seconds 2 --settle 3 --at-least-pps 600
 
 echo "==> browser bundle"
 scripts/build-site.sh

@@ -99,8 +99,14 @@ case "${1:-build}" in
     need_apt_packages brotli chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei
     need_e2e_packages
     ;;
+  bench)
+    # The benchmarks' peers: janus (a mature C media server, VideoRoom) for
+    # bench/sfuload.sh, wrk for the page benchmark; taskset (util-linux)
+    # pins server and load client to different cores.
+    need_apt_packages janus wrk util-linux iproute2
+    ;;
   *)
-    echo "usage: scripts/tools.sh build|test" >&2
+    echo "usage: scripts/tools.sh build|test|bench" >&2
     exit 2
     ;;
 esac
