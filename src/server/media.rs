@@ -87,14 +87,18 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
         let wake = sfu.deadline().map_or(Instant::now() + TICK, |d| d.min(Instant::now() + TICK));
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
-                let now = Instant::now();
                 if let Ok((n, from)) = received {
-                    guarded(|| sfu.receive(now, from, &buf[..n]));
+                    guarded(|| sfu.receive(Instant::now(), from, &buf[..n]));
+                    carry_out(&mut sfu, &socket, &deliver);
                 }
-                // Whatever else is waiting, before looking up again.
+                // Whatever else is waiting, before looking up again; each
+                // datagram's forwarding leaves before the next is read.
                 for _ in 1..BATCH {
                     match socket.try_recv_from(&mut buf) {
-                        Ok((n, from)) => guarded(|| sfu.receive(now, from, &buf[..n])),
+                        Ok((n, from)) => {
+                            guarded(|| sfu.receive(Instant::now(), from, &buf[..n]));
+                            carry_out(&mut sfu, &socket, &deliver);
+                        }
                         Err(_) => break,
                     }
                 }
@@ -109,15 +113,20 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
         if sfu.deadline().is_none_or(|d| d <= now) || now >= wake {
             guarded(|| sfu.tick(now));
         }
-        for output in sfu.take_output() {
-            match output {
-                // A full send buffer drops the datagram, as the network
-                // would: str0m's retransmissions and keyframes recover.
-                Output::Transmit { destination, data } => {
-                    let _ = socket.try_send_to(&data, destination);
-                }
-                Output::Tell { to, message } => deliver(to, message),
+        carry_out(&mut sfu, &socket, &deliver);
+    }
+}
+
+/// Sends what the media server has to send, and tells what it has to tell.
+fn carry_out(sfu: &mut Sfu, socket: &tokio::net::UdpSocket, deliver: &impl Fn(ParticipantId, ServerMessage)) {
+    for output in sfu.drain_output() {
+        match output {
+            // A full send buffer drops the datagram, as the network
+            // would: str0m's retransmissions and keyframes recover.
+            Output::Transmit { destination, data } => {
+                let _ = socket.try_send_to(&data, destination);
             }
+            Output::Tell { to, message } => deliver(to, message),
         }
     }
 }

@@ -56,10 +56,19 @@ pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
     }
 }
 
+/// How far above what its slots need a receiver's link is probed. The
+/// connection paces what it sends at its estimate of the link, and the
+/// estimate grows only as far as it is probed: probed to just what the
+/// pictures need, a keyframe (five frames' worth) queued behind the pacer
+/// for tens of milliseconds (sfuload's lecture: p99 added latency 77 ms at
+/// 1x, 5 ms at 3x; Chromium paces at 2.5x its estimate). A link that cannot
+/// carry it says so, and the estimate stays where the link is.
+pub const HEADROOM: u64 = 3;
+
 /// What a receiver's link is asked to carry, in bits per second, as
 /// `(minimum, desired)`, with the slots most important first and `voices`
-/// (the sound it hears) on top of both: `desired` every slot at the layer
-/// its tile wants (`wanted`); `minimum`, while some slot is below that,
+/// (the sound it hears) on top of both: `desired` [`HEADROOM`] times every
+/// slot at the layer its tile wants (`wanted`); `minimum`, while some slot is below that,
 /// what the link carries now (`fitted`) and the next step up (the most
 /// important slot below its wanted layer, one layer higher), and nothing
 /// once all fit (no padding on a link that has all it wants). The
@@ -68,7 +77,7 @@ pub fn fit(chosen: &mut [Option<usize>], layers: &[&[Layer]], budget: u64) {
 /// picture) is measured only by what flows on it, and the pictures paused
 /// to fit it may not come back.
 pub fn demand(wanted: &[Option<usize>], fitted: &[Option<usize>], layers: &[&[Layer]], voices: u64) -> (u64, u64) {
-    let desired = cost(wanted, layers) + voices;
+    let desired = (cost(wanted, layers) + voices) * HEADROOM;
     let Some(below) = wanted.iter().zip(fitted).position(|(w, f)| w.is_some() && (f.is_none() || f < w)) else { return (0, desired) };
     let mut next = fitted.to_vec();
     next[below] = Some(fitted[below].map_or(0, |i| i + 1));
@@ -159,11 +168,11 @@ mod tests {
         let layers: [&[Layer]; 3] = [&THREE, &THREE, &THREE];
         let rates = |c: [Option<usize>; 3]| -> u64 { c.iter().zip(&layers).map(|(c, l)| c.map_or(0, |i| l[i].bitrate)).sum() };
         let wanted = [Some(2), Some(1), Some(1)];
-        assert_eq!(demand(&wanted, &wanted, &layers, 0), (0, rates(wanted)), "all fit: no padding");
+        assert_eq!(demand(&wanted, &wanted, &layers, 0), (0, HEADROOM * rates(wanted)), "all fit: no padding, probed above");
         // A tight link: the third picture paused, the second stepped down.
         let fitted = [Some(2), Some(0), None];
         let (minimum, desired) = demand(&wanted, &fitted, &layers, 0);
-        assert_eq!(desired, rates(wanted));
+        assert_eq!(desired, HEADROOM * rates(wanted));
         assert_eq!(minimum, rates(fitted) + THREE[1].bitrate - THREE[0].bitrate, "the second picture's next layer first");
         // Only pictures paused: the next one's lowest layer.
         let (minimum, _) = demand(&[Some(0), Some(0), Some(0)], &[Some(0), None, None], &layers, 0);

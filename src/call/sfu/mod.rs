@@ -176,6 +176,12 @@ impl Sfu {
         std::mem::take(&mut self.out)
     }
 
+    /// What is to be done, leaving the queue's room for the next packet's
+    /// (the adapter calls this after every datagram).
+    pub fn drain_output(&mut self) -> std::vec::Drain<'_, Output> {
+        self.out.drain(..)
+    }
+
     /// The earliest time [`Sfu::tick`] is needed.
     pub fn deadline(&self) -> Option<Instant> {
         self.clients.values().filter_map(|c| c.deadline).min()
