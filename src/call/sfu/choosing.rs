@@ -177,8 +177,7 @@ impl Sfu {
             }
         }
         for who in probe {
-            let events = self.drain(who, now);
-            self.handle_events(who, events, now);
+            self.touch(who);
         }
         self.tell_layers(room, now);
     }

@@ -68,7 +68,7 @@ impl Sfu {
             self.clients.iter().filter(|(who, c)| **who != from && c.grant.room == room && c.rtc.is_some()).map(|(who, _)| *who).collect();
         let mut failed = Vec::new();
         for to in receivers {
-            if self.write_to(to, &incoming, now).is_err() {
+            if self.write_to(to, &incoming).is_err() {
                 failed.push(to);
             }
         }
@@ -79,7 +79,7 @@ impl Sfu {
 
     /// Writes `incoming` to `to`'s slot that carries it. `Err` when `to`'s
     /// connection panicked.
-    pub(super) fn write_to(&mut self, to: ParticipantId, incoming: &Incoming<'_>, now: Instant) -> Result<(), ()> {
+    pub(super) fn write_to(&mut self, to: ParticipantId, incoming: &Incoming<'_>) -> Result<(), ()> {
         let Incoming { feed, rid, packet, spec, keyframe, numbers, vp8 } = *incoming;
         let Some(client) = self.clients.get_mut(&to) else { return Ok(()) };
         let Some(rtc) = client.rtc.as_mut() else { return Ok(()) };
@@ -138,10 +138,9 @@ impl Sfu {
         if written.is_err() {
             return Err(());
         }
-        let events = self.drain(to, now);
-        // A receiver's own packets do not come back through here; its other
-        // events (feedback, estimates) are handled as usual.
-        self.handle_events(to, events, now);
+        // Sent when the settle loop comes to it, with whatever else it was
+        // given meanwhile.
+        self.touch(to);
         Ok(())
     }
 
@@ -161,8 +160,7 @@ impl Sfu {
         if asked.is_err() {
             return self.drop_client(feed.who, true, now);
         }
-        let events = self.drain(feed.who, now);
-        self.handle_events(feed.who, events, now);
+        self.touch(feed.who);
     }
 
     /// Slots still waiting for their keyframe ask again (the first request

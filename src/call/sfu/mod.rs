@@ -45,7 +45,7 @@ pub mod speakers;
 mod stun;
 mod vp8;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -136,6 +136,10 @@ pub struct Sfu {
     next_order: u64,
     /// This second's plain STUN answers (`answer_probe`).
     probes: Probes,
+    /// Connections given something (a datagram, a packet to forward, the
+    /// time, a keyframe request) whose output is still to be taken: the
+    /// settle loop ([`Sfu::settle`]) takes it, one connection at a time.
+    dirty: VecDeque<ParticipantId>,
     out: Vec<Output>,
     /// Tests: the next drain of this participant's connection panics.
     #[cfg(test)]
@@ -165,6 +169,7 @@ impl Sfu {
             keyframes: KeyframeGate::default(),
             next_order: 0,
             probes: Probes::default(),
+            dirty: VecDeque::new(),
             out: Vec::new(),
             #[cfg(test)]
             panic_next: None,
@@ -199,6 +204,11 @@ impl Sfu {
 
     /// A decision from the hub, at `now`.
     pub fn command(&mut self, command: Command, now: Instant) {
+        self.apply(command, now);
+        self.settle(now);
+    }
+
+    fn apply(&mut self, command: Command, now: Instant) {
         match command {
             Command::Grant { who, grant } => {
                 let order = self.next_order;
@@ -219,6 +229,7 @@ impl Sfu {
                         asked: None,
                         sources: BTreeMap::new(),
                         ufrags: Vec::new(),
+                        queued: false,
                     }
                 });
                 if client.order == order {
@@ -299,8 +310,7 @@ impl Sfu {
             }
         }
         self.out.push(Output::Tell { to: who, message: ServerMessage::SfuAnswer { sdp: answer } });
-        let events = self.drain(who, now);
-        self.handle_events(who, events, now);
+        self.touch(who);
         let room = self.clients.get(&who).map(|c| c.grant.room);
         if let Some(room) = room {
             self.assign(room, now);
@@ -330,10 +340,13 @@ impl Sfu {
             Ok(Ok(())) => {}
             // A packet str0m refuses is dropped; the connection goes on.
             Ok(Err(_)) => {}
-            Err(_) => return self.drop_client(who, true, now),
+            Err(_) => {
+                self.drop_client(who, true, now);
+                return self.settle(now);
+            }
         }
-        let events = self.drain(who, now);
-        self.handle_events(who, events, now);
+        self.touch(who);
+        self.settle(now);
     }
 
     /// Whose connection a datagram from `source` belongs to: known
@@ -374,14 +387,9 @@ impl Sfu {
         for who in due {
             let Some(rtc) = self.clients.get_mut(&who).and_then(|c| c.rtc.as_mut()) else { continue };
             match catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now)))) {
-                Ok(_) => {}
-                Err(_) => {
-                    self.drop_client(who, true, now);
-                    continue;
-                }
+                Ok(_) => self.touch(who),
+                Err(_) => self.drop_client(who, true, now),
             }
-            let events = self.drain(who, now);
-            self.handle_events(who, events, now);
         }
         self.retry_keyframes(now);
         let rooms: HashSet<RoomId> = self.clients.values().map(|c| c.grant.room).collect();
@@ -398,6 +406,33 @@ impl Sfu {
                 self.tell_layers(room, now);
             }
         }
+        self.settle(now);
+    }
+
+    /// Marks `who`'s connection as having output to take.
+    pub(super) fn touch(&mut self, who: ParticipantId) {
+        if let Some(client) = self.clients.get_mut(&who) {
+            if !client.queued {
+                client.queued = true;
+                self.dirty.push_back(who);
+            }
+        }
+    }
+
+    /// The one loop that takes connections' output: each touched connection
+    /// in turn is drained (its datagrams go out) and its events handled. An
+    /// event that gives another connection something (a packet forwarded, a
+    /// keyframe asked for) touches it, and the loop comes to it in turn: no
+    /// connection is drained inside another's event handling, and each
+    /// connection is drained once per round however many packets it was
+    /// given.
+    fn settle(&mut self, now: Instant) {
+        while let Some(who) = self.dirty.pop_front() {
+            let Some(client) = self.clients.get_mut(&who) else { continue };
+            client.queued = false;
+            let events = self.drain(who, now);
+            self.handle_events(who, events, now);
+        }
     }
 
     /// Drains `who`'s connection after a change: datagrams go out, events
@@ -407,22 +442,21 @@ impl Sfu {
         let boom = self.panic_next.take_if(|p| *p == who).is_some();
         #[cfg(not(test))]
         let boom = false;
-        let Some(client) = self.clients.get_mut(&who) else { return Vec::new() };
+        let Self { clients, out, .. } = self;
+        let Some(client) = clients.get_mut(&who) else { return Vec::new() };
         let Some(rtc) = client.rtc.as_mut() else { return Vec::new() };
         let mut events = Vec::new();
-        let mut transmits = Vec::new();
         let drained = catch_unwind(AssertUnwindSafe(|| loop {
             if boom {
                 panic!("a test breaks this connection");
             }
             match rtc.poll_output() {
                 Ok(RtcOutput::Timeout(at)) => return Some(at),
-                Ok(RtcOutput::Transmit(t)) => transmits.push(Output::Transmit { destination: t.destination, data: t.contents.into() }),
+                Ok(RtcOutput::Transmit(t)) => out.push(Output::Transmit { destination: t.destination, data: t.contents.into() }),
                 Ok(RtcOutput::Event(event)) => events.push(event),
                 Err(_) => return None,
             }
         }));
-        self.out.extend(transmits);
         match drained {
             Ok(Some(at)) => {
                 client.deadline = Some(at);
@@ -555,7 +589,7 @@ impl Sfu {
             // Still in the call: a fresh connection, under the same grant.
             let grant = client.grant;
             self.out.push(Output::Tell { to: who, message: ServerMessage::SfuRestart });
-            self.command(Command::Grant { who, grant }, now);
+            self.apply(Command::Grant { who, grant }, now);
         }
         let room = client.grant.room;
         if self.clients.values().all(|c| c.grant.room != room) {

@@ -163,6 +163,8 @@ pub(super) struct Client {
     pub(super) sources: BTreeMap<String, MediaSource>,
     /// The server's ICE usernames its answers gave (a restart gives new ones).
     pub(super) ufrags: Vec<String>,
+    /// Waiting in the settle loop's queue (`Sfu::touch`).
+    pub(super) queued: bool,
 }
 
 impl Client {
