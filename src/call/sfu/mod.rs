@@ -90,10 +90,6 @@ const SPEAKERS_EVERY: Duration = Duration::from_millis(400);
 /// How often every slot's choice is looked at again, for layers that
 /// stopped or started on their own (a browser adapting to its CPU or link).
 const REASSIGN_EVERY: Duration = Duration::from_millis(500);
-/// Timeouts already due that one drain hands straight back to a
-/// connection (each may release one paced packet), before leaving the rest
-/// to the next tick.
-const MAX_DUE_ROUNDS: usize = 64;
 /// What the server's media server is told at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -387,14 +383,7 @@ impl Sfu {
     /// Time passes: every connection whose deadline came is woken, layers
     /// nobody wants are switched off, speakers are told.
     pub fn tick(&mut self, now: Instant) {
-        let due: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.deadline.is_some_and(|d| d <= now)).map(|(who, _)| *who).collect();
-        for who in due {
-            let Some(rtc) = self.clients.get_mut(&who).and_then(|c| c.rtc.as_mut()) else { continue };
-            match catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now)))) {
-                Ok(_) => self.touch(who),
-                Err(_) => self.drop_client(who, true, now),
-            }
-        }
+        self.wake_due(now);
         self.retry_keyframes(now);
         let rooms: HashSet<RoomId> = self.clients.values().map(|c| c.grant.room).collect();
         let reassign = self.reassigned.is_none_or(|at| now.saturating_duration_since(at) >= REASSIGN_EVERY);
@@ -411,6 +400,26 @@ impl Sfu {
             }
         }
         self.settle(now);
+    }
+
+    /// Time passes for the connections alone: every one whose deadline came
+    /// is given the time (a paced packet may leave), and their output taken.
+    /// The adapter calls this as soon as [`Sfu::deadline`] has passed, so a
+    /// paced burst does not wait for the next tick's speakers and layers.
+    pub fn wake(&mut self, now: Instant) {
+        self.wake_due(now);
+        self.settle(now);
+    }
+
+    fn wake_due(&mut self, now: Instant) {
+        let due: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.deadline.is_some_and(|d| d <= now)).map(|(who, _)| *who).collect();
+        for who in due {
+            let Some(rtc) = self.clients.get_mut(&who).and_then(|c| c.rtc.as_mut()) else { continue };
+            match catch_unwind(AssertUnwindSafe(|| rtc.handle_input(Input::Timeout(now)))) {
+                Ok(_) => self.touch(who),
+                Err(_) => self.drop_client(who, true, now),
+            }
+        }
     }
 
     /// Marks `who`'s connection as having output to take.
@@ -450,19 +459,11 @@ impl Sfu {
         let Some(client) = clients.get_mut(&who) else { return Vec::new() };
         let Some(rtc) = client.rtc.as_mut() else { return Vec::new() };
         let mut events = Vec::new();
-        let mut due = 0;
         let drained = catch_unwind(AssertUnwindSafe(|| loop {
             if boom {
                 panic!("a test breaks this connection");
             }
             match rtc.poll_output() {
-                // Due already (the pacer lets the next packet go): handled
-                // now, not at the next wake of the loop, which would hold
-                // each packet of a paced burst back by a turn.
-                Ok(RtcOutput::Timeout(at)) if at <= now && due < MAX_DUE_ROUNDS => {
-                    due += 1;
-                    let _ = rtc.handle_input(Input::Timeout(now));
-                }
                 Ok(RtcOutput::Timeout(at)) => return Some(at),
                 Ok(RtcOutput::Transmit(t)) => out.push(Output::Transmit { destination: t.destination, data: t.contents.into() }),
                 Ok(RtcOutput::Event(event)) => events.push(event),
