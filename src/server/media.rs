@@ -26,6 +26,63 @@ pub struct MediaAddress {
     pub public_ip: Option<IpAddr>,
 }
 
+/// The address a media port bound to every address (`unspecified`, IPv4 or
+/// IPv6) announces: the machine's first that is neither loopback nor
+/// link-local, of the same family. `None` when it has none.
+pub fn announced_ip(unspecified: IpAddr) -> Option<IpAddr> {
+    let mut found = None;
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below; each entry's address is
+    // read only as the family it says it is.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return None;
+        }
+        let mut entry = list;
+        while !entry.is_null() && found.is_none() {
+            let address = (*entry).ifa_addr;
+            if !address.is_null() {
+                let ip = match i32::from((*address).sa_family) {
+                    libc::AF_INET if unspecified.is_ipv4() => {
+                        let v4 = &*(address as *const libc::sockaddr_in);
+                        Some(IpAddr::from(u32::from_be(v4.sin_addr.s_addr).to_be_bytes()))
+                    }
+                    libc::AF_INET6 if unspecified.is_ipv6() => {
+                        let v6 = &*(address as *const libc::sockaddr_in6);
+                        Some(IpAddr::from(v6.sin6_addr.s6_addr))
+                    }
+                    _ => None,
+                };
+                found = ip.filter(|ip| reachable(*ip));
+            }
+            entry = (*entry).ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    found
+}
+
+/// Not loopback, link-local or unspecified: an address another machine
+/// might reach.
+fn reachable(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
+        IpAddr::V6(v6) => !(v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80),
+    }
+}
+
+impl MediaAddress {
+    /// The IP browsers are told: the public one, the bound one, or (bound to
+    /// every address) the machine's first reachable one.
+    pub fn announced(&self) -> Option<IpAddr> {
+        match self.public_ip {
+            Some(ip) => Some(ip),
+            None if self.bind.ip().is_unspecified() => announced_ip(self.bind.ip()),
+            None => Some(self.bind.ip()),
+        }
+    }
+}
+
 /// Socket buffers asked for: default ones drop packets in bursts (a
 /// keyframe to 40 receivers) even on one machine.
 const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
@@ -50,10 +107,17 @@ impl MediaServer {
         socket.set_nonblocking(true)?;
         raise_buffers(&socket);
         let bound = socket.local_addr()?;
-        let address = SocketAddr::new(at.public_ip.unwrap_or(bound.ip()), bound.port());
-        if address.ip().is_unspecified() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the media port is bound to every address: name the one browsers reach"));
-        }
+        let ip = match at.public_ip {
+            Some(ip) => ip,
+            None if bound.ip().is_unspecified() => announced_ip(bound.ip()).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the media port listens on every address and this machine has none browsers could reach: set HUDDLE_MEDIA_PUBLIC_IP",
+                )
+            })?,
+            None => bound.ip(),
+        };
+        let address = SocketAddr::new(ip, bound.port());
         let (commands, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new().name("huddle-media".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -62,7 +126,7 @@ impl MediaServer {
             };
             runtime.block_on(run(socket, sfu::Config { address }, rx, deliver));
         })?;
-        tracing::info!(%address, "media server listening (UDP)");
+        tracing::info!(%bound, announced = %address, "media server listening (UDP); browsers are told the announced address");
         Ok(Self { commands, address })
     }
 
@@ -88,17 +152,13 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
                 if let Ok((n, from)) = received {
-                    guarded(|| sfu.receive(Instant::now(), from, &buf[..n]));
-                    carry_out(&mut sfu, &socket, &deliver);
+                    forward(&mut sfu, &socket, &deliver, from, &buf[..n]);
                 }
                 // Whatever else is waiting, before looking up again; each
                 // datagram's forwarding leaves before the next is read.
                 for _ in 1..BATCH {
                     match socket.try_recv_from(&mut buf) {
-                        Ok((n, from)) => {
-                            guarded(|| sfu.receive(Instant::now(), from, &buf[..n]));
-                            carry_out(&mut sfu, &socket, &deliver);
-                        }
+                        Ok((n, from)) => forward(&mut sfu, &socket, &deliver, from, &buf[..n]),
                         Err(_) => break,
                     }
                 }
@@ -115,6 +175,20 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
         }
         carry_out(&mut sfu, &socket, &deliver);
     }
+}
+
+/// One datagram in: each connection it gives something to (each receiver
+/// of a forwarded packet) is settled and its datagrams sent in turn, so the
+/// first receiver's packet leaves before the last one's is made.
+fn forward(sfu: &mut Sfu, socket: &tokio::net::UdpSocket, deliver: &impl Fn(ParticipantId, ServerMessage), from: SocketAddr, data: &[u8]) {
+    let now = Instant::now();
+    guarded(|| sfu.take(now, from, data));
+    let mut more = true;
+    while more {
+        guarded(|| more = sfu.settle_one(now));
+        send_out(sfu, socket, deliver);
+    }
+    carry_out(sfu, socket, deliver);
 }
 
 /// Sends what the media server has to send, and tells what it has to tell;

@@ -318,8 +318,17 @@ impl Sfu {
         Ok(())
     }
 
-    /// A datagram arrived on the media port at `now`.
+    /// A datagram arrived on the media port at `now`: taken in, and
+    /// everything it sets off settled.
     pub fn receive(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
+        self.take(now, source, data);
+        self.settle(now);
+    }
+
+    /// A datagram arrived, given to its connection; what it sets off is left
+    /// for [`Sfu::settle_one`], so the adapter can send each receiver's
+    /// packet as soon as it is ready rather than after the whole fan-out.
+    pub fn take(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
         let Some(who) = self.route(source, data) else {
             self.answer_probe(now, source, data);
             return;
@@ -340,13 +349,9 @@ impl Sfu {
             Ok(Ok(())) => {}
             // A packet str0m refuses is dropped; the connection goes on.
             Ok(Err(_)) => {}
-            Err(_) => {
-                self.drop_client(who, true, now);
-                return self.settle(now);
-            }
+            Err(_) => return self.drop_client(who, true, now),
         }
         self.touch(who);
-        self.settle(now);
     }
 
     /// Whose connection a datagram from `source` belongs to: known
@@ -440,12 +445,19 @@ impl Sfu {
     /// connection is drained once per round however many packets it was
     /// given.
     fn settle(&mut self, now: Instant) {
-        while let Some(who) = self.dirty.pop_front() {
-            let Some(client) = self.clients.get_mut(&who) else { continue };
+        while self.settle_one(now) {}
+    }
+
+    /// One turn of the settle loop: the next touched connection drained and
+    /// its events handled. `false` when none was waiting.
+    pub fn settle_one(&mut self, now: Instant) -> bool {
+        let Some(who) = self.dirty.pop_front() else { return false };
+        if let Some(client) = self.clients.get_mut(&who) {
             client.queued = false;
             let events = self.drain(who, now);
             self.handle_events(who, events, now);
         }
+        true
     }
 
     /// Drains `who`'s connection after a change: datagrams go out, events
