@@ -98,12 +98,16 @@ Configuration (environment variables):
   HUDDLE_ROOM_SIZE      participants per room (a full mesh)     [default: 4]
   HUDDLE_MEDIA_ADDR     UDP address of the media server, which carries
                         classes and meetings above the mesh's size; all
-                        media goes through this one port  [default: off]
+                        media goes through this one port, or off
+                        [default: HUDDLE_ADDR's IP and port, in UDP]
   HUDDLE_MEDIA_PUBLIC_IP
                         the IP browsers reach HUDDLE_MEDIA_ADDR's port at,
                         when that is not the bound one (behind NAT)
+                        [default: the bound IP; bound to every address,
+                        the machine's first reachable one]
   HUDDLE_SFU_ROOM_SIZE  participants per call through the media server
-                                                          [default: 40]
+                        (a class of 40, its teacher and a helper)
+                                                          [default: 42]
   HUDDLE_CONSULTATION_SFU
                         on: consultations go through the media server too
                         (their media is then not end-to-end encrypted
@@ -392,7 +396,7 @@ impl Config {
             ("HUDDLE_WS_MAX_PER_ACCOUNT", s.max_per_account.to_string()),
             ("HUDDLE_ROOM_SIZE", s.room_size.to_string()),
             ("HUDDLE_MEDIA_ADDR", or_off(self.media.map(|m| m.bind.to_string()))),
-            ("HUDDLE_MEDIA_PUBLIC_IP", or_off(self.media.and_then(|m| m.public_ip).map(|ip| ip.to_string()))),
+            ("HUDDLE_MEDIA_PUBLIC_IP", or_off(self.media.and_then(|m| m.announced()).map(|ip| ip.to_string()))),
             ("HUDDLE_SFU_ROOM_SIZE", or_off(s.media.map(|m| m.room_size.to_string()))),
             ("HUDDLE_CONSULTATION_SFU", or_off(s.media.map(|m| if m.consultations { "on" } else { "off" }.to_string()))),
             ("HUDDLE_JOIN_EARLY_MINUTES", (self.join_early.as_secs() / 60).to_string()),
@@ -405,6 +409,10 @@ impl Config {
     }
 }
 
+/// Participants per call through the media server unless set: a class of
+/// 40 pupils, its teacher and a helper.
+pub const SFU_ROOM_SIZE: usize = 42;
+
 fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
     match raw.trim().parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
@@ -412,30 +420,48 @@ fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
     }
 }
 
-/// The media server: `HUDDLE_MEDIA_ADDR` turns it on; the others only mean
-/// something with it.
+/// The media server: on unless `HUDDLE_MEDIA_ADDR=off`, by default beside
+/// the web address (its IP, and the same port number in UDP), so a first
+/// run serves classes whole. Bound to every address, it announces the
+/// machine's first reachable one (`media::announced_ip`) unless
+/// `HUDDLE_MEDIA_PUBLIC_IP` names another.
 fn media_from(get: &impl Fn(&str) -> Option<String>, config: &mut Config) -> anyhow::Result<()> {
-    let Some(raw) = get("HUDDLE_MEDIA_ADDR") else {
-        for name in ["HUDDLE_MEDIA_PUBLIC_IP", "HUDDLE_SFU_ROOM_SIZE", "HUDDLE_CONSULTATION_SFU"] {
-            if get(name).is_some() {
-                anyhow::bail!("{name} needs HUDDLE_MEDIA_ADDR: without it there is no media server");
+    let raw = get("HUDDLE_MEDIA_ADDR");
+    let bind: SocketAddr = match raw.as_deref().map(str::trim) {
+        Some("off") => {
+            for name in ["HUDDLE_MEDIA_PUBLIC_IP", "HUDDLE_SFU_ROOM_SIZE", "HUDDLE_CONSULTATION_SFU"] {
+                if get(name).is_some() {
+                    anyhow::bail!("{name} means nothing with HUDDLE_MEDIA_ADDR=off: there is no media server");
+                }
             }
+            return Ok(());
         }
-        return Ok(());
+        None => {
+            // Beside a loopback web address (behind a proxy on this
+            // machine), a media port that other machines are sent to
+            // could not be reached: said now, not found in the first class.
+            let elsewhere =
+                config.public_origin.as_deref().and_then(|o| o.split("://").nth(1)).map(|host| host.rsplit_once(':').map_or(host, |(h, _)| h));
+            let loopback_host = |host: &str| host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if let Some(host) = elsewhere.filter(|h| config.addr.ip().is_loopback() && !loopback_host(h)) {
+                anyhow::bail!(
+                    "HUDDLE_MEDIA_ADDR is not set, so the media server would listen beside HUDDLE_ADDR on {}, which browsers reaching {host} cannot reach: set HUDDLE_MEDIA_ADDR (e.g. 0.0.0.0:7882), or HUDDLE_MEDIA_ADDR=off",
+                    config.addr.ip()
+                );
+            }
+            config.addr
+        }
+        Some(raw) => raw.parse().map_err(|_| anyhow::anyhow!("HUDDLE_MEDIA_ADDR={raw:?} is not a UDP address like 0.0.0.0:7882, or off"))?,
     };
-    let bind: SocketAddr = raw.trim().parse().map_err(|_| anyhow::anyhow!("HUDDLE_MEDIA_ADDR={raw:?} is not a UDP address like 0.0.0.0:7882"))?;
     let public_ip: Option<IpAddr> = match get("HUDDLE_MEDIA_PUBLIC_IP") {
         None => None,
         Some(ip) => Some(ip.trim().parse().map_err(|_| anyhow::anyhow!("HUDDLE_MEDIA_PUBLIC_IP={ip:?} is not an IP address"))?),
     };
-    if bind.ip().is_unspecified() && public_ip.is_none() {
-        anyhow::bail!("HUDDLE_MEDIA_ADDR={raw:?} listens on every address: set HUDDLE_MEDIA_PUBLIC_IP to the one browsers reach");
-    }
     if public_ip.is_some_and(|ip| ip.is_unspecified()) {
         anyhow::bail!("HUDDLE_MEDIA_PUBLIC_IP must be an address browsers can reach, not 0.0.0.0");
     }
     let room_size = match get("HUDDLE_SFU_ROOM_SIZE") {
-        None => 40,
+        None => SFU_ROOM_SIZE,
         Some(n) => usize::try_from(positive("HUDDLE_SFU_ROOM_SIZE", &n)?)?,
     };
     let consultations = match get("HUDDLE_CONSULTATION_SFU").as_deref().map(str::trim) {
@@ -507,7 +533,7 @@ mod tests {
 
     #[test]
     fn the_public_origin_loses_its_trailing_slash() {
-        let c = from(&[("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org/")]).unwrap();
+        let c = from(&[("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org/"), ("HUDDLE_MEDIA_ADDR", "off")]).unwrap();
         assert_eq!(c.public_origin.as_deref(), Some("https://meet.example.org"));
     }
 
@@ -579,6 +605,8 @@ mod tests {
             ("HUDDLE_HTTP_REDIRECT_ADDR", "0.0.0.0:80"),
             ("HUDDLE_METRICS_ADDR", "127.0.0.1:9100"),
             ("HUDDLE_CLIENT_HEADER", "X-Real-IP"),
+            ("HUDDLE_MEDIA_ADDR", "0.0.0.0:7882"),
+            ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9"),
         ])
         .unwrap();
         assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
@@ -620,20 +648,32 @@ mod tests {
     }
 
     #[test]
-    fn the_media_server_runs_only_when_its_port_is_set_and_its_settings_are_checked() {
-        let off = from(&[]).unwrap();
+    fn the_media_server_runs_by_default_beside_the_web_address_unless_off_and_its_settings_are_checked() {
+        let default = from(&[]).unwrap();
+        assert_eq!(
+            default.media,
+            Some(MediaAddress { bind: "127.0.0.1:3000".parse().unwrap(), public_ip: None }),
+            "UDP on HUDDLE_ADDR's IP and port"
+        );
+        assert_eq!(default.signaling.media, Some(MediaPolicy { room_size: 42, consultations: false }), "a class of 40, a teacher and a helper");
+        let beside = from(&[("HUDDLE_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert_eq!(beside.media.map(|m| m.bind), Some("0.0.0.0:8080".parse().unwrap()), "every address: the announced one is found at start");
+        let behind = from(&[("HUDDLE_ADDR", "127.0.0.1:3000"), ("HUDDLE_PUBLIC_ORIGIN", "https://meet.example.org")]).unwrap_err().to_string();
+        assert!(behind.contains("HUDDLE_MEDIA_ADDR"), "a loopback media port for a public origin is refused: {behind}");
+        let local = from(&[("HUDDLE_PUBLIC_ORIGIN", "https://localhost:8443")]).unwrap();
+        assert!(local.media.is_some());
+        let off = from(&[("HUDDLE_MEDIA_ADDR", "off")]).unwrap();
         assert!(off.media.is_none() && off.signaling.media.is_none());
         let on = from(&[("HUDDLE_MEDIA_ADDR", "10.0.0.5:7882"), ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")]).unwrap();
         assert_eq!(on.media, Some(MediaAddress { bind: "10.0.0.5:7882".parse().unwrap(), public_ip: Some("203.0.113.9".parse().unwrap()) }));
-        assert_eq!(on.signaling.media, Some(MediaPolicy { room_size: 40, consultations: false }));
         let sized = from(&[("HUDDLE_MEDIA_ADDR", "127.0.0.1:0"), ("HUDDLE_SFU_ROOM_SIZE", "25"), ("HUDDLE_CONSULTATION_SFU", "on")]).unwrap();
         assert_eq!(sized.signaling.media, Some(MediaPolicy { room_size: 25, consultations: true }));
         for bad in [
             vec![("HUDDLE_MEDIA_ADDR", "everywhere")],
-            vec![("HUDDLE_MEDIA_ADDR", "0.0.0.0:7882")],
             vec![("HUDDLE_MEDIA_ADDR", "127.0.0.1:7882"), ("HUDDLE_SFU_ROOM_SIZE", "0")],
             vec![("HUDDLE_MEDIA_ADDR", "127.0.0.1:7882"), ("HUDDLE_CONSULTATION_SFU", "yes")],
-            vec![("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")],
+            vec![("HUDDLE_MEDIA_ADDR", "0.0.0.0:7882"), ("HUDDLE_MEDIA_PUBLIC_IP", "0.0.0.0")],
+            vec![("HUDDLE_MEDIA_ADDR", "off"), ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")],
         ] {
             let err = from(&bad).unwrap_err().to_string();
             let named = bad.iter().any(|(k, _)| err.contains(k));

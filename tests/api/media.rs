@@ -245,4 +245,21 @@ async fn a_room_may_be_set_larger_than_a_mesh_only_where_the_media_server_runs()
     let host = plain.host("p@example.org", "P").await;
     let room = host.create_room("Team").await;
     assert_eq!(host.call("set_room_size", &[("room", &room.id.to_string()), ("max_participants", "5")]).await.status(), 422);
+    // Unless HUDDLE_ROOM_SIZE says more: then rooms may be set to it, and
+    // that many are let in.
+    let wide = crate::helpers::spawn_app_with(|config| config.signaling.room_size = 6).await;
+    let host = wide.host("w@example.org", "W").await;
+    let room = host.create_room("Wide").await;
+    let id = room.id.to_string();
+    assert_eq!(host.call("set_room_size", &[("room", &id), ("max_participants", "7")]).await.status(), 422);
+    assert_eq!(host.call("set_room_size", &[("room", &id), ("max_participants", "6")]).await.status(), 200);
+    let mut here = Vec::new();
+    for n in 0..6 {
+        let mut guest = wide.visitor().socket().await;
+        assert!(matches!(guest.join(&room.slug, &format!("G{n}")).await, ServerMessage::Welcome { topology: Topology::Mesh, .. }), "guest {n} of 6");
+        here.push(guest);
+    }
+    let mut seventh = wide.visitor().socket().await;
+    seventh.send(crate::helpers::join_message(&room.slug, "G6")).await;
+    seventh.expect_error(ErrorCode::RoomFull).await;
 }

@@ -273,10 +273,11 @@ impl Signaling {
         self.lock().media.as_ref().map(MediaServer::address)
     }
 
-    /// The most people a room's call may be set to take: a mesh's, or the
-    /// media server's where it runs.
+    /// The most people a room's call may be set to take: a mesh's
+    /// (`HUDDLE_ROOM_SIZE`), or the media server's where it runs if larger.
     pub fn largest_call(&self) -> usize {
-        self.settings.media.map_or(MESH_LIMIT, |policy| policy.room_size.max(MESH_LIMIT))
+        let mesh = self.settings.room_size;
+        self.settings.media.map_or(mesh, |policy| policy.room_size.max(mesh))
     }
 
     /// How room `room`'s call carries media: the call under way's, or what
