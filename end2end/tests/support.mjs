@@ -317,8 +317,11 @@ export const toggles = {
 
 /** Chooses `action` from the menu on `person`'s tile ("Mute Pat"). */
 export async function personAction(page, person, action) {
-  await page.getByRole('button', { name: `Options for ${person}` }).click();
-  await page.getByRole('button', { name: action }).click();
+  const toggle = page.getByRole('button', { name: `Options for ${person}` });
+  await toggle.click();
+  // The menu's own item: a class's queue of raised hands has a button of
+  // the same name.
+  await page.locator('.menu').filter({ has: toggle }).getByRole('button', { name: action }).click();
 }
 
 /** Chooses `action` from the call's "More" menu ("Lock call"). */
