@@ -101,17 +101,15 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
     let slug = room["slug"].as_str().ok_or("no room slug")?.to_string();
     let id = room["id"].as_i64().ok_or("no room id")?;
     // The room's own size (a class's default is below a lecture's).
-    {
-        let size = workload.roles.len().max(2).to_string();
-        let set = http
-            .post(format!("{origin}/api/set_room_size"))
-            .form(&[("room", id.to_string()), ("max_participants", size)])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if set.status().is_client_error() || set.status().is_server_error() {
-            return Err(format!("room size refused: {}", set.status()));
-        }
+    let size = workload.roles.len().max(2).to_string();
+    let set = http
+        .post(format!("{origin}/api/set_room_size"))
+        .form(&[("room", id.to_string()), ("max_participants", size)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if set.status().is_client_error() || set.status().is_server_error() {
+        return Err(format!("room size refused: {}", set.status()));
     }
     let cookie = jar_cookie(&jar, origin);
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -86,8 +86,9 @@ pub struct Peer {
     window: Window,
     last: HashMap<Mid, (u16, u8, u32)>,
     pub received: Received,
-    /// Packets per (sender, layer), for `SFULOAD_DEBUG`.
-    by_layer: std::collections::BTreeMap<(u16, u8), (u64, u64)>,
+    /// Packets and losses per (sender, layer), kept only with
+    /// `SFULOAD_DEBUG` (printed at the end).
+    by_layer: Option<std::collections::BTreeMap<(u16, u8), (u64, u64)>>,
     pub keyframe_requests: u64,
 }
 
@@ -95,7 +96,9 @@ impl Peer {
     /// A peer on a fresh UDP port of `ip`.
     pub async fn bind(ip: std::net::IpAddr, sender: u16, epoch: Instant, window: Window) -> std::io::Result<Self> {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
-        raise_buffers(&socket);
+        // Default buffers drop packets in bursts (a keyframe, a tick's
+        // worth of audio) at these rates even on one machine.
+        huddle::server::media::raise_buffers(&socket, 2 * 1024 * 1024);
         let local = socket.local_addr()?;
         let now = Instant::now();
         let mut rtc = RtcConfig::new().set_rtp_mode(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(now);
@@ -119,7 +122,7 @@ impl Peer {
             window,
             last: HashMap::new(),
             received: Received::default(),
-            by_layer: Default::default(),
+            by_layer: std::env::var_os("SFULOAD_DEBUG").map(|_| Default::default()),
             keyframe_requests: 0,
         })
     }
@@ -140,8 +143,8 @@ impl Peer {
             let until = self.window.get().1;
             let now = Instant::now();
             if now >= until {
-                if std::env::var_os("SFULOAD_DEBUG").is_some() {
-                    eprintln!("peer {}: {:?} lost {} keyframe requests {}", self.sender, self.by_layer, self.received.lost, self.keyframe_requests);
+                if let Some(by_layer) = &self.by_layer {
+                    eprintln!("peer {}: {by_layer:?} lost {} keyframe requests {}", self.sender, self.received.lost, self.keyframe_requests);
                 }
                 return self.received;
             }
@@ -205,13 +208,16 @@ impl Peer {
                     if layer == AUDIO {
                         self.received.audio_packets += 1;
                     }
-                    let entry = self.by_layer.entry((sender, layer)).or_default();
-                    entry.0 += 1;
+                    let mut lost = 0;
                     if let Some((last_sender, last_layer, last_number)) = self.last.insert(mid, (sender, layer, number)) {
                         if (last_sender, last_layer) == (sender, layer) && number > last_number + 1 {
-                            self.received.lost += u64::from(number - last_number - 1);
-                            entry.1 += u64::from(number - last_number - 1);
+                            lost = u64::from(number - last_number - 1);
                         }
+                    }
+                    self.received.lost += lost;
+                    if let Some(entry) = self.by_layer.as_mut().map(|m| m.entry((sender, layer)).or_default()) {
+                        entry.0 += 1;
+                        entry.1 += lost;
                     }
                 }
                 Ok(Output::Event(Event::KeyframeRequest(r))) => {
@@ -302,23 +308,4 @@ impl Peer {
 fn vp8_descriptor(frame: u32, start: bool) -> Vec<u8> {
     let picture_id = (frame % 0x7fff) as u16;
     vec![if start { 0x90 } else { 0x80 }, 0x80, 0x80 | ((picture_id >> 8) as u8 & 0x7f), picture_id as u8]
-}
-
-/// Default socket buffers drop packets in bursts (a keyframe, a tick's
-/// worth of audio) at these rates even on one machine.
-fn raise_buffers(socket: &UdpSocket) {
-    use std::os::fd::AsRawFd;
-    let size: libc::c_int = 2 * 1024 * 1024;
-    for option in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
-        // SAFETY: a valid socket, an int option of the right size.
-        unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                option,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
-    }
 }

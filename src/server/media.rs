@@ -105,18 +105,14 @@ impl MediaServer {
     pub fn start(at: MediaAddress, deliver: impl Fn(ParticipantId, ServerMessage) + Send + 'static) -> io::Result<Self> {
         let socket = UdpSocket::bind(at.bind)?;
         socket.set_nonblocking(true)?;
-        raise_buffers(&socket);
+        raise_buffers(&socket, SOCKET_BUFFER);
         let bound = socket.local_addr()?;
-        let ip = match at.public_ip {
-            Some(ip) => ip,
-            None if bound.ip().is_unspecified() => announced_ip(bound.ip()).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "the media port listens on every address and this machine has none browsers could reach: set HUDDLE_MEDIA_PUBLIC_IP",
-                )
-            })?,
-            None => bound.ip(),
-        };
+        let ip = at.announced().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the media port listens on every address and this machine has none browsers could reach: set HUDDLE_MEDIA_PUBLIC_IP",
+            )
+        })?;
         let address = SocketAddr::new(ip, bound.port());
         let (commands, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new().name("huddle-media".into()).spawn(move || {
@@ -231,9 +227,8 @@ fn guarded(step: impl FnOnce()) {
 
 /// Asks for larger socket buffers; the kernel caps them at
 /// `net.core.rmem_max` / `wmem_max` (see docs/deployment.md).
-fn raise_buffers(socket: &UdpSocket) {
-    use std::os::fd::AsRawFd;
-    let size = SOCKET_BUFFER as libc::c_int;
+pub fn raise_buffers(socket: &impl std::os::fd::AsRawFd, bytes: usize) {
+    let size = bytes as libc::c_int;
     for option in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
         // SAFETY: a valid socket, an int option of the right size.
         unsafe {
