@@ -242,3 +242,28 @@ pub fn raise_buffers(socket: &impl std::os::fd::AsRawFd, bytes: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_bound_everywhere_announces_an_address_others_could_reach_or_none() {
+        assert!(!reachable("127.0.0.1".parse().unwrap()) && !reachable("169.254.1.2".parse().unwrap()) && !reachable("0.0.0.0".parse().unwrap()));
+        assert!(!reachable("::1".parse().unwrap()) && !reachable("fe80::1".parse().unwrap()));
+        assert!(reachable("192.168.1.20".parse().unwrap()) && reachable("2001:db8::5".parse().unwrap()));
+        // This machine's answer: of the asked family, and reachable (the
+        // loopback-only test namespace has none).
+        for unspecified in ["0.0.0.0", "::"] {
+            let unspecified: IpAddr = unspecified.parse().unwrap();
+            if let Some(ip) = announced_ip(unspecified) {
+                assert_eq!(ip.is_ipv4(), unspecified.is_ipv4());
+                assert!(reachable(ip), "{ip}");
+            }
+        }
+        let told = MediaAddress { bind: "0.0.0.0:7882".parse().unwrap(), public_ip: Some("203.0.113.9".parse().unwrap()) };
+        assert_eq!(told.announced(), Some("203.0.113.9".parse().unwrap()), "the public IP wins");
+        let bound = MediaAddress { bind: "10.0.0.5:7882".parse().unwrap(), public_ip: None };
+        assert_eq!(bound.announced(), Some("10.0.0.5".parse().unwrap()));
+    }
+}
