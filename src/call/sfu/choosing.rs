@@ -10,7 +10,7 @@ struct Offered {
     order: u64,
     host: bool,
     layers: Vec<Layer>,
-    rids: Vec<Option<Rid>>,
+    picks: Vec<Pick>,
 }
 
 impl Sfu {
@@ -21,10 +21,16 @@ impl Sfu {
         // What each sender offers now.
         let mut videos: Vec<Offered> = Vec::new();
         let mut voices: Vec<(Feed, f32, Option<Instant>)> = Vec::new();
+        // What each voice takes of a link (with RED, twice its sound).
+        let mut voice_cost: HashMap<Feed, u64> = HashMap::new();
         for who in &members {
             let client = &self.clients[who];
             for track in &client.sends {
                 let feed = Feed { who: *who, source: track.source };
+                if !track.source.is_video() {
+                    let measured = track.layers.get(&None).map_or(0, |l| l.bitrate);
+                    voice_cost.insert(feed, if measured > 0 { measured + VOICE_HEADERS_BPS } else { VOICE_BPS });
+                }
                 let shown = match track.source {
                     MediaSource::Camera => client.grant.camera_on || track.fresh(now),
                     MediaSource::Screen => client.forwards(MediaSource::Screen) && (client.grant.screen_on || track.fresh(now)),
@@ -42,8 +48,8 @@ impl Sfu {
                     }
                 };
                 if shown {
-                    let (layers, rids) = track.layer_list(now);
-                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers, rids });
+                    let (layers, picks) = track.layer_list(now);
+                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers, picks });
                 }
             }
         }
@@ -104,7 +110,7 @@ impl Sfu {
             // Layers: each slot's tile height, within the link's estimate.
             let offered = |slot: &Slot| slot.feed.and_then(|f| videos.iter().find(|v| v.feed == f));
             let layer_lists: Vec<Vec<Layer>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.layers.clone())).collect();
-            let rid_lists: Vec<Vec<Option<Rid>>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.rids.clone())).collect();
+            let pick_lists: Vec<Vec<Pick>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.picks.clone())).collect();
             let mut chosen: Vec<Option<usize>> =
                 client.video.iter().zip(&layer_lists).map(|(s, l)| s.feed.and_then(|_| layers::for_height(l, s.height))).collect();
             // Before any layer's rate is measured, there is nothing to fit.
@@ -117,7 +123,7 @@ impl Sfu {
                 let mut ordered = wanted.clone();
                 let refs: Vec<&[Layer]> = order.iter().map(|&i| layer_lists[i].as_slice()).collect();
                 // Room for the voices being heard first.
-                let voices = client.audio.iter().filter(|s| s.feed.is_some()).count() as u64 * VOICE_BPS;
+                let voices: u64 = client.audio.iter().filter_map(|s| s.feed).map(|f| voice_cost.get(&f).copied().unwrap_or(VOICE_BPS)).sum();
                 if let Some(estimate) = client.estimate {
                     layers::fit(&mut ordered, &refs, (estimate * 9 / 10).saturating_sub(voices));
                     for (&i, choice) in order.iter().zip(&ordered) {
@@ -130,9 +136,12 @@ impl Sfu {
                 }
             }
             let mut asks = Vec::new();
-            for ((slot, choice), rids) in client.video.iter_mut().zip(chosen).zip(&rid_lists) {
+            for ((slot, choice), picks) in client.video.iter_mut().zip(chosen).zip(&pick_lists) {
                 let Some(feed) = slot.feed else { continue };
-                let target = choice.and_then(|i| rids.get(i).cloned());
+                let pick = choice.and_then(|i| picks.get(i).cloned());
+                // A lower frame rate of the same layer needs no keyframe.
+                slot.tid_target = pick.and_then(|(_, tid)| tid);
+                let target = pick.map(|(rid, _)| rid);
                 if slot.target != target {
                     slot.target = target;
                     slot.asked_at = None;

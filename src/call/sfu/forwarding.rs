@@ -2,7 +2,9 @@
 //! grant and written to every receiver's slot that carries it, switching
 //! layers on keyframes; and the keyframes asked for on their behalf.
 
+use super::vp8;
 use super::*;
+use std::sync::Arc;
 
 /// One packet from a sender, as every receiver's slot needs it: read once.
 #[derive(Clone, Copy)]
@@ -14,6 +16,8 @@ pub(super) struct Incoming<'a> {
     keyframe: bool,
     numbers: Numbers,
     vp8: Option<Vp8Descriptor>,
+    temporal: Option<Temporal>,
+    red: bool,
 }
 
 impl Sfu {
@@ -24,21 +28,22 @@ impl Sfu {
         let room = client.grant.room;
         let Some(rtc) = client.rtc.as_mut() else { return };
         let Some((mid, rid)) = rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| (s.mid(), s.rid())) else { return };
-        let spec = rtc.codec_config().params().iter().find(|p| p.pt() == packet.header.payload_type).map(|p| p.spec());
+        // The codec, and whether the payload is wrapped in redundancy (RED:
+        // each packet also carries the one before, for a lossy link).
+        let params = rtc.codec_config().params();
+        let pt = packet.header.payload_type;
+        let (spec, red) = match params.iter().find(|p| p.pt() == pt) {
+            Some(p) => (Some(p.spec()), false),
+            None => (params.iter().find(|p| p.red() == Some(pt)).map(|p| p.spec()), true),
+        };
         let Some(source) = client.sends.iter().find(|t| t.mid == mid).map(|t| t.source) else { return };
         let allowed = client.forwards(source);
         let Some(track) = client.sends.iter_mut().find(|t| t.mid == mid) else { return };
         track.started.get_or_insert(now);
-        let layer = track.layers.entry(rid).or_default();
-        layer.last_packet = Some(now);
-        layer.bytes += packet.payload.len() as u64;
-        let since = *layer.since.get_or_insert(now);
-        if now.saturating_duration_since(since) >= Duration::from_secs(1) {
-            layer.bitrate = layer.bytes * 8 * 1000 / now.saturating_duration_since(since).as_millis().max(1) as u64;
-            layer.bytes = 0;
-            layer.since = Some(now);
-        }
         // Parsed once here, not once per receiver.
+        let temporal = source.is_video().then(|| vp8::temporal(&packet.payload)).flatten();
+        let layer = track.layers.entry(rid).or_default();
+        layer.count(packet.payload.len() as u64, temporal.map(|t| t.tid), now);
         let vp8 = vp8_of(source, &packet.payload);
         let keyframe = vp8.is_some_and(|d| d.starts_keyframe(&packet.payload));
         if keyframe {
@@ -63,7 +68,7 @@ impl Sfu {
             pid: vp8.and_then(|d| d.picture_id()),
             tl0: vp8.and_then(|d| d.tl0_pic_idx()),
         };
-        let incoming = Incoming { feed: Feed { who: from, source }, rid, packet: &packet, spec, keyframe, numbers, vp8 };
+        let incoming = Incoming { feed: Feed { who: from, source }, rid, packet: &packet, spec, keyframe, numbers, vp8, temporal, red };
         let receivers: Vec<ParticipantId> =
             self.clients.iter().filter(|(who, c)| **who != from && c.grant.room == room && c.rtc.is_some()).map(|(who, _)| *who).collect();
         let mut failed = Vec::new();
@@ -80,7 +85,7 @@ impl Sfu {
     /// Writes `incoming` to `to`'s slot that carries it. `Err` when `to`'s
     /// connection panicked.
     pub(super) fn write_to(&mut self, to: ParticipantId, incoming: &Incoming<'_>) -> Result<(), ()> {
-        let Incoming { feed, rid, packet, spec, keyframe, numbers, vp8 } = *incoming;
+        let Incoming { feed, rid, packet, spec, keyframe, numbers, vp8, temporal, red } = *incoming;
         let Some(client) = self.clients.get_mut(&to) else { return Ok(()) };
         let Some(rtc) = client.rtc.as_mut() else { return Ok(()) };
         let video = feed.source.is_video();
@@ -93,27 +98,52 @@ impl Sfu {
                     return Ok(());
                 }
                 slot.current = Some(rid);
+                slot.tid = slot.tid_target;
                 slot.asked_at = None;
                 slot.rebase.switch(numbers, 3_000);
             }
             if slot.current != Some(rid) {
                 return Ok(());
             }
+            if let Some(t) = temporal {
+                // A new frame rate from the next picture of the base layer
+                // (which depends on no other), so every picture sent can be
+                // decoded.
+                if slot.tid != slot.tid_target && t.tid == 0 && t.starts_picture {
+                    slot.tid = slot.tid_target;
+                }
+                if slot.tid.is_some_and(|max| t.tid > max) {
+                    slot.rebase.skip(numbers);
+                    return Ok(());
+                }
+            }
         } else if !slot.rebase.started() {
             slot.rebase.switch(numbers, 960);
         }
         let Some(out) = slot.rebase.map(numbers) else { return Ok(()) };
-        let pt = match slot.pts.get(&packet.header.payload_type) {
-            Some(pt) => *pt,
+        let (pt, unwrap) = match slot.pts.get(&packet.header.payload_type) {
+            Some(&mapped) => mapped,
             None => {
-                let Some(pt) = rtc.codec_config().params().iter().find(|p| p.spec() == spec).map(|p| p.pt()) else { return Ok(()) };
-                slot.pts.insert(packet.header.payload_type, pt);
-                pt
+                let Some(theirs) = rtc.codec_config().params().iter().find(|p| p.spec() == spec) else { return Ok(()) };
+                // Redundancy goes on to a receiver that agreed to it; one
+                // that did not gets the packet's own sound.
+                let mapped = match (red, theirs.red()) {
+                    (true, Some(red_pt)) => (red_pt, false),
+                    (true, None) => (theirs.pt(), true),
+                    (false, _) => (theirs.pt(), false),
+                };
+                slot.pts.insert(packet.header.payload_type, mapped);
+                mapped
             }
         };
+        let payload = if unwrap {
+            let Some(primary) = red_primary(&packet.payload) else { return Ok(()) };
+            Arc::from(primary)
+        } else {
+            packet.payload.clone()
+        };
         let mid = slot.mid;
-        let mut write =
-            RtpWrite::new(pt, out.seq.into(), out.ts, packet.timestamp, packet.payload.clone()).marker(packet.header.marker).nackable(video);
+        let mut write = RtpWrite::new(pt, out.seq.into(), out.ts, packet.timestamp, payload).marker(packet.header.marker).nackable(video);
         if let Some(level) = packet.header.ext_vals.audio_level {
             write = write.ext_vals(ExtensionValues {
                 audio_level: Some(level),
@@ -183,5 +213,39 @@ impl Sfu {
         for (feed, rid) in asks {
             self.ask_keyframe(feed, rid, now);
         }
+    }
+}
+
+/// The packet's own payload inside a RED one (RFC 2198): after the
+/// headers of the redundant blocks (4 bytes each, F bit set) and the
+/// primary's (1 byte), and after the redundant blocks themselves.
+pub(super) fn red_primary(payload: &[u8]) -> Option<&[u8]> {
+    let mut at = 0;
+    let mut redundant = 0usize;
+    loop {
+        let first = *payload.get(at)?;
+        if first & 0x80 == 0 {
+            at += 1;
+            break;
+        }
+        let block = payload.get(at..at + 4)?;
+        redundant += usize::from(u16::from_be_bytes([block[2], block[3]]) & 0x03ff);
+        at += 4;
+    }
+    payload.get(at + redundant..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::red_primary;
+
+    #[test]
+    fn a_red_payloads_own_sound_is_found_after_the_redundancy() {
+        // One redundant block of 3 bytes (PT 111, offset 960), then the primary.
+        let red = [0x80 | 111, 0x0f, 0x00, 0x03, 111, 1, 2, 3, 9, 8, 7, 6];
+        assert_eq!(red_primary(&red), Some(&[9u8, 8, 7, 6][..]));
+        assert_eq!(red_primary(&[111, 5, 5]), Some(&[5u8, 5][..]), "no redundancy yet");
+        assert_eq!(red_primary(&[0x80 | 111, 0x0f, 0x00, 0x09, 111, 1]), None, "a block longer than the packet");
+        assert_eq!(red_primary(&[0x80 | 111, 0x0f]), None, "cut short");
     }
 }

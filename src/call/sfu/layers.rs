@@ -10,29 +10,37 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-/// One layer a sender offers, lowest first.
+/// One layer a sender offers, lowest first: a simulcast layer, or below
+/// the lowest one, that layer at a lower frame rate (its lower temporal
+/// layers only), for a link too weak for its every picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layer {
     /// Its picture height in pixels (0 when not yet known).
     pub height: u32,
     /// What it sends, in bits per second, over the last second.
     pub bitrate: u64,
+    /// `Some(t)`: only temporal layers up to `t` (a lower frame rate);
+    /// `None`: every picture.
+    pub tid: Option<u8>,
 }
 
 /// The layer (index into `layers`, lowest first) for a tile `want` device
-/// pixels tall; `None` for a hidden tile.
+/// pixels tall, at its full frame rate; `None` for a hidden tile.
 pub fn for_height(layers: &[Layer], want: u32) -> Option<usize> {
-    if want == 0 || layers.is_empty() {
+    let full: Vec<(usize, &Layer)> = layers.iter().enumerate().filter(|(_, l)| l.tid.is_none()).collect();
+    if want == 0 || full.is_empty() {
         return None;
     }
-    let known = layers.iter().all(|l| l.height > 0);
-    if !known {
+    let known = full.iter().all(|(_, l)| l.height > 0);
+    let chosen = if known {
+        full.iter().position(|(_, l)| l.height * 10 >= want * 9)
+    } else {
         // Before the first keyframe says how tall each layer is: by the
         // browsers' usual scale (a quarter, a half, full) of a 720p camera.
         let guess = [180u32, 360, 720];
-        return Some(guess.iter().take(layers.len()).position(|&h| h * 10 >= want * 9).unwrap_or(layers.len() - 1));
-    }
-    Some(layers.iter().position(|l| l.height * 10 >= want * 9).unwrap_or(layers.len() - 1))
+        guess.iter().take(full.len()).position(|&h| h * 10 >= want * 9)
+    };
+    Some(full[chosen.unwrap_or(full.len() - 1)].0)
 }
 
 /// Fits `chosen` (one entry per slot, most important first: a layer index
@@ -127,8 +135,11 @@ impl<K: Eq + Hash> KeyframeGate<K> {
 mod tests {
     use super::*;
 
-    const THREE: [Layer; 3] =
-        [Layer { height: 180, bitrate: 150_000 }, Layer { height: 360, bitrate: 500_000 }, Layer { height: 720, bitrate: 1_500_000 }];
+    const THREE: [Layer; 3] = [
+        Layer { height: 180, bitrate: 150_000, tid: None },
+        Layer { height: 360, bitrate: 500_000, tid: None },
+        Layer { height: 720, bitrate: 1_500_000, tid: None },
+    ];
 
     #[test]
     fn a_tile_gets_the_smallest_layer_that_fills_it() {
@@ -140,9 +151,31 @@ mod tests {
         assert_eq!(for_height(&THREE, 720), Some(2));
         assert_eq!(for_height(&THREE, 2160), Some(2), "nothing taller: the top");
         assert_eq!(for_height(&THREE[..2], 720), Some(1), "a sender of two layers");
-        let unknown = [Layer { height: 0, bitrate: 0 }; 3];
+        let unknown = [Layer { height: 0, bitrate: 0, tid: None }; 3];
         assert_eq!(for_height(&unknown, 180), Some(0));
         assert_eq!(for_height(&unknown, 700), Some(2));
+    }
+
+    /// The lowest layer at a quarter and at half its frame rate, then the
+    /// three layers at their full rate.
+    const FIVE: [Layer; 5] =
+        [Layer { height: 180, bitrate: 60_000, tid: Some(0) }, Layer { height: 180, bitrate: 90_000, tid: Some(1) }, THREE[0], THREE[1], THREE[2]];
+
+    #[test]
+    fn a_tile_gets_every_picture_and_a_weak_link_fewer_of_the_lowest() {
+        assert_eq!(for_height(&FIVE, 120), Some(2), "the lowest layer's every picture, not a lower frame rate");
+        assert_eq!(for_height(&FIVE, 400), Some(3));
+        let unknown = FIVE.map(|l| Layer { height: 0, ..l });
+        assert_eq!(for_height(&unknown, 180), Some(2));
+        // A link too weak for the lowest layer keeps its base layer.
+        let layers: [&[Layer]; 1] = [&FIVE];
+        let mut chosen = [Some(4)];
+        fit(&mut chosen, &layers, 120_000);
+        assert_eq!(chosen, [Some(1)], "half the frame rate fits");
+        fit(&mut chosen, &layers, 70_000);
+        assert_eq!(chosen, [Some(0)], "then a quarter");
+        fit(&mut chosen, &layers, 10_000);
+        assert_eq!(chosen, [Some(0)], "the most important keeps its lowest");
     }
 
     #[test]

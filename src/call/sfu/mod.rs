@@ -65,11 +65,11 @@ use crate::domain::ClientNetwork;
 
 use self::layers::{KeyframeGate, Layer};
 pub use self::participant::Grant;
-use self::participant::{Client, Feed, Slot, Track, DEFAULT_VIEW_HEIGHT};
+use self::participant::{Client, Feed, Pick, Slot, Track, DEFAULT_VIEW_HEIGHT};
 use self::rebase::Numbers;
 use self::speakers::Voice;
 use self::stun::Probes;
-use self::vp8::{is_keyframe, vp8_height, vp8_of};
+use self::vp8::{is_keyframe, vp8_height, vp8_of, Temporal};
 
 /// Receive slots a browser may offer, at most (PulseBeam pre-allocates 25).
 pub const MAX_VIDEO_SLOTS: usize = 25;
@@ -79,9 +79,13 @@ const MAX_SEND_LINES: usize = 4;
 /// Where the server's estimate of each receiver's link starts, before the
 /// browser's feedback refines it.
 const INITIAL_ESTIMATE_KBPS: u64 = 1_000;
-/// What one voice takes of a receiver's link, in bits per second (Opus at
-/// its usual rate, with headers).
+/// What one voice takes of a receiver's link, in bits per second, before
+/// its rate is measured (Opus at its usual rate, with headers).
 const VOICE_BPS: u64 = 40_000;
+/// What the headers of one voice take on top of its measured payload: 50
+/// packets a second of IP, UDP, RTP with extensions and SRTP (about 50
+/// bytes each).
+const VOICE_HEADERS_BPS: u64 = 20_000;
 /// How long a layer nobody watches keeps running at its sender, in case
 /// someone looks again (LiveKit waits longer before its first change).
 const LAYER_IDLE: Duration = Duration::from_secs(3);
@@ -272,7 +276,9 @@ impl Sfu {
                     .set_local_ice_credentials(creds)
                     .set_dtls_cert(cert)
                     .clear_codecs()
-                    .enable_opus(true, false)
+                    // Sound with RED (each packet also carries the one
+                    // before it): a pupil on a lossy link still hears.
+                    .enable_opus(true, true)
                     .enable_vp8(true)
                     .enable_bwe(Some(Bitrate::kbps(INITIAL_ESTIMATE_KBPS)))
                     .build(now);

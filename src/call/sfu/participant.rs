@@ -24,6 +24,11 @@ pub(super) const STALE: Duration = Duration::from_millis(1_500);
 /// How long a layer may take to start sending after it is switched on (or
 /// its track starts) before it counts as one the browser dropped.
 const LAYER_START: Duration = Duration::from_secs(2);
+/// A layer switched back on that did not start (the browser keeps it off
+/// for its CPU or its link) is not asked for again before this long: else
+/// a slot's layer swings between it and the one below every few seconds,
+/// with a keyframe each time.
+const LAYER_RETRY: Duration = Duration::from_secs(30);
 
 /// What one participant's media may do, as the hub decides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +62,39 @@ pub(super) struct LayerState {
     pub(super) bytes: u64,
     pub(super) since: Option<Instant>,
     pub(super) last_packet: Option<Instant>,
+    /// Bytes this second by temporal layer, and bits per second over the
+    /// last whole second of the temporal layers up to each (empty: the
+    /// sender uses none).
+    pub(super) tid_bytes: [u64; 3],
+    pub(super) temporal: Vec<u64>,
 }
+
+impl LayerState {
+    /// Counts one packet of `bytes` (of temporal layer `tid`, if it has
+    /// one) at `now`, closing the second when one has passed.
+    pub(super) fn count(&mut self, bytes: u64, tid: Option<u8>, now: Instant) {
+        self.last_packet = Some(now);
+        self.bytes += bytes;
+        if let Some(tid) = tid {
+            self.tid_bytes[usize::from(tid.min(2))] += bytes;
+        }
+        let since = *self.since.get_or_insert(now);
+        let elapsed = now.saturating_duration_since(since).as_millis() as u64;
+        if elapsed >= 1000 {
+            let rate = |bytes: u64| bytes * 8 * 1000 / elapsed;
+            self.bitrate = rate(self.bytes);
+            let seen = self.tid_bytes.iter().rposition(|&b| b > 0).map_or(0, |t| t + 1);
+            self.temporal = (0..seen).map(|t| rate(self.tid_bytes[..=t].iter().sum())).collect();
+            self.bytes = 0;
+            self.tid_bytes = [0; 3];
+            self.since = Some(now);
+        }
+    }
+}
+
+/// What a slot forwards of a sender's stream: a simulcast layer (`None`:
+/// the only one), and its temporal layers up to `tid` (`None`: all).
+pub(super) type Pick = (Option<Rid>, Option<u8>);
 
 /// One of a participant's send lines.
 #[derive(Debug)]
@@ -92,16 +129,38 @@ impl Track {
         let fresh = self.layers.get(rid).and_then(|l| l.last_packet).is_some_and(|at| now.saturating_duration_since(at) < STALE);
         let Some(rid) = rid else { return true };
         let switched_off = self.told.as_ref().is_some_and(|told| !told.contains(rid));
-        fresh || switched_off || self.started.is_none() || recent(self.started.as_ref()) || recent(self.enabled_at.get(rid))
+        let last_packet = self.layers.get(&Some(*rid)).and_then(|l| l.last_packet);
+        let failed = self.enabled_at.get(rid).is_some_and(|&at| {
+            let since = now.saturating_duration_since(at);
+            since >= LAYER_START && since < LAYER_RETRY && last_packet.is_none_or(|p| p < at)
+        });
+        fresh || (switched_off && !failed) || self.started.is_none() || recent(self.started.as_ref()) || recent(self.enabled_at.get(rid))
     }
 
-    /// The layers that can be forwarded now, lowest first, with their rids.
-    pub(super) fn layer_list(&self, now: Instant) -> (Vec<Layer>, Vec<Option<Rid>>) {
-        self.rids
-            .iter()
-            .filter(|rid| self.available(rid, now))
-            .map(|rid| (self.layers.get(rid).map_or(Layer { height: 0, bitrate: 0 }, |l| Layer { height: l.height, bitrate: l.bitrate }), *rid))
-            .unzip()
+    /// The layers that can be forwarded now, lowest first, with what a
+    /// slot forwards of each: below the lowest, its lower temporal layers
+    /// alone (a lower frame rate) when it has them.
+    pub(super) fn layer_list(&self, now: Instant) -> (Vec<Layer>, Vec<Pick>) {
+        let mut list: Vec<(Layer, Pick)> = Vec::new();
+        for rid in self.rids.iter().filter(|rid| self.available(rid, now)) {
+            let state = self.layers.get(rid);
+            let height = state.map_or(0, |l| l.height);
+            if list.is_empty() {
+                let temporal = state.map_or(&[][..], |l| &l.temporal[..]);
+                for (tid, &bitrate) in temporal.iter().enumerate().take(temporal.len().saturating_sub(1)) {
+                    list.push((Layer { height, bitrate, tid: Some(tid as u8) }, (*rid, Some(tid as u8))));
+                }
+            }
+            // A layer not measured yet (switched off before it ever sent)
+            // costs at least twice the one below: it is not free to ask for.
+            let below = list.last().map_or(0, |(l, _)| l.bitrate);
+            let bitrate = match state.map_or(0, |l| l.bitrate) {
+                0 => 2 * below,
+                measured => measured,
+            };
+            list.push((Layer { height, bitrate, tid: None }, (*rid, None)));
+        }
+        list.into_iter().unzip()
     }
 }
 
@@ -115,11 +174,17 @@ pub(super) struct Slot {
     /// its next keyframe).
     pub(super) current: Option<Option<Rid>>,
     pub(super) target: Option<Option<Rid>>,
+    /// The highest temporal layer forwarded now (`None`: all), and the one
+    /// wanted (taken up at the next picture of the base layer).
+    pub(super) tid: Option<u8>,
+    pub(super) tid_target: Option<u8>,
     /// The device-pixel height it is shown at (0: hidden).
     pub(super) height: u32,
     pub(super) rebase: Rebase,
-    /// The receiver's payload type for the sender's (by codec).
-    pub(super) pts: HashMap<Pt, Pt>,
+    /// The receiver's payload type for the sender's (by codec), and
+    /// whether the payload must be unwrapped from its redundancy first
+    /// (RED the receiver did not agree to).
+    pub(super) pts: HashMap<Pt, (Pt, bool)>,
     /// When a keyframe was last asked for on its behalf while waiting.
     pub(super) asked_at: Option<Instant>,
 }
@@ -131,6 +196,8 @@ impl Slot {
             feed: None,
             current: None,
             target: None,
+            tid: None,
+            tid_target: None,
             height: DEFAULT_VIEW_HEIGHT,
             rebase: Rebase::default(),
             pts: HashMap::new(),
@@ -207,5 +274,71 @@ impl Client {
             // without leave to speak).
             MediaSource::ScreenAudio => self.grant.screen && self.grant.audio && self.shares_screen(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camera(rids: &[&str]) -> Track {
+        Track {
+            mid: Mid::from("1"),
+            source: MediaSource::Camera,
+            rids: rids.iter().map(|r| Some(Rid::from(*r))).collect(),
+            layers: HashMap::new(),
+            voice: Voice::default(),
+            told: None,
+            unwanted_since: HashMap::new(),
+            started: None,
+            enabled_at: HashMap::new(),
+        }
+    }
+
+    /// A second of a layer: `per_tid` bytes of each temporal layer, in
+    /// packets 100 ms apart from `at`, closed by an empty one at `at` + 1 s.
+    fn a_second(state: &mut LayerState, per_tid: &[u64], at: Instant) {
+        for tenth in 0..10u32 {
+            for (tid, &bytes) in per_tid.iter().enumerate() {
+                state.count(bytes / 10, Some(tid as u8), at + Duration::from_millis(100) * tenth);
+            }
+        }
+        state.count(0, Some(0), at + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_layer_with_temporal_layers_offers_lower_frame_rates_below_it() {
+        let t = Instant::now();
+        let mut track = camera(&["q", "h"]);
+        let q = Rid::from("q");
+        let h = Rid::from("h");
+        a_second(track.layers.entry(Some(q)).or_default(), &[5_000, 2_500, 5_000], t);
+        track.layers.get_mut(&Some(q)).unwrap().height = 120;
+        let (layers, picks) = track.layer_list(t + Duration::from_secs(1));
+        let rates: Vec<(u64, Option<u8>)> = layers.iter().map(|l| (l.bitrate / 1000, l.tid)).collect();
+        assert_eq!(rates[..3], [(40, Some(0)), (60, Some(1)), (100, None)], "T0, T0+T1, everything: {rates:?}");
+        assert_eq!(layers[3].bitrate, 2 * layers[2].bitrate, "a layer not measured yet costs twice the one below");
+        assert_eq!(picks, vec![(Some(q), Some(0)), (Some(q), Some(1)), (Some(q), None), (Some(h), None)]);
+        assert!(layers[..3].iter().all(|l| l.height == 120));
+    }
+
+    #[test]
+    fn a_layer_switched_on_that_never_started_is_not_offered_again_for_a_while() {
+        let t = Instant::now();
+        let mut track = camera(&["q", "f"]);
+        let (q, f) = (Rid::from("q"), Rid::from("f"));
+        track.started = Some(t);
+        let keep_q_sending = |track: &mut Track, at: Instant| track.layers.entry(Some(q)).or_default().count(100, None, at);
+        // Switched off, then on again at 10 s; it never sends.
+        track.told = Some(vec![q]);
+        keep_q_sending(&mut track, t + Duration::from_secs(9));
+        assert!(track.available(&Some(f), t + Duration::from_secs(9)), "switched off here: comes back when asked");
+        track.told = Some(vec![q, f]);
+        track.enabled_at.insert(f, t + Duration::from_secs(10));
+        assert!(track.available(&Some(f), t + Duration::from_secs(11)), "starting");
+        assert!(!track.available(&Some(f), t + Duration::from_secs(13)), "did not start");
+        track.told = Some(vec![q]);
+        assert!(!track.available(&Some(f), t + Duration::from_secs(20)), "switched off again, still not asked for");
+        assert!(track.available(&Some(f), t + Duration::from_secs(10) + LAYER_RETRY), "tried again later");
     }
 }

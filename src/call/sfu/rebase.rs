@@ -94,6 +94,21 @@ impl Rebase {
         Some(out)
     }
 
+    /// `packet` is not sent (a temporal layer above what the receiver gets):
+    /// the numbering closes up behind it, so the receiver sees no gap to
+    /// ask for, and anything older is refused from now on (it would take a
+    /// number already sent). A late one changes nothing.
+    pub fn skip(&mut self, packet: Numbers) {
+        if !self.started || packet.seq < self.first_in {
+            return;
+        }
+        let newer = self.last.is_none_or(|last| packet.seq.wrapping_add(self.seq_offset) > last.seq);
+        if newer {
+            self.seq_offset = self.seq_offset.wrapping_sub(1);
+            self.first_in = packet.seq + 1;
+        }
+    }
+
     /// The next packet begins a new source, whose first packet decides the
     /// offsets (see [`Rebase::switch`]).
     pub fn restart(&mut self) {
@@ -145,6 +160,24 @@ mod tests {
         assert_eq!(next.pid, Some(17));
         let wrapped = r.map(n(40_002, 5_900, 0)).unwrap();
         assert_eq!(wrapped.pid, Some(18), "the 15-bit picture id wraps with the source");
+    }
+
+    #[test]
+    fn packets_not_sent_leave_no_gap_in_the_numbering() {
+        let mut r = Rebase::default();
+        r.switch(n(10, 0, 1), 3000);
+        assert_eq!(r.map(n(10, 0, 1)).unwrap().seq, FIRST_SEQ);
+        // A picture of a higher temporal layer, two packets, not sent.
+        r.skip(n(11, 3000, 2));
+        r.skip(n(12, 3000, 2));
+        let next = r.map(n(13, 6000, 3)).unwrap();
+        assert_eq!(next.seq, FIRST_SEQ + 1, "the next one sent follows on");
+        assert_eq!((next.ts, next.pid), (6000, Some(3)), "timestamps and picture ids keep their own");
+        // A late packet from before the skip would take a number in use.
+        assert!(r.map(n(9, 0, 0)).is_none());
+        // A late skipped one moves nothing.
+        r.skip(n(12, 3000, 2));
+        assert_eq!(r.map(n(14, 6000, 3)).unwrap().seq, FIRST_SEQ + 2);
     }
 
     #[test]
