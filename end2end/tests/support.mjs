@@ -36,17 +36,17 @@ export function answers(url) {
 
 /** Starts the server binary on a free port with an empty database;
  * `settings` adds environment variables (with HUDDLE_TLS_CERT, it serves
- * https). */
-export async function startServer(settings = {}) {
+ * https); `host` is the address it listens on. */
+export async function startServer(settings = {}, { host = '127.0.0.1' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-e2e-'));
   const port = await freePort();
   const scheme = settings.HUDDLE_TLS_CERT ? 'https' : 'http';
-  const origin = `${scheme}://127.0.0.1:${port}`;
+  const origin = `${scheme}://${host}:${port}`;
   const launch = () =>
     spawn(process.env.HUDDLE_BIN, [], {
       env: {
         ...process.env,
-        HUDDLE_ADDR: `127.0.0.1:${port}`,
+        HUDDLE_ADDR: `${host}:${port}`,
         HUDDLE_DATABASE: join(dir, 'huddle.db'),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
         ...settings,
@@ -88,10 +88,12 @@ export async function startServer(settings = {}) {
 
 /** Debian's Chromium, headless, with a fake camera (a test pattern) and a
  * fake microphone (a beep), allowed to make WebRTC calls over loopback;
- * `extraArgs` adds flags. */
-export function launchChromium(extraArgs = []) {
+ * `extraArgs` adds flags, `executablePath` starts it another way (a
+ * wrapper that runs it in another network namespace). */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export function launchChromium(extraArgs = [], executablePath = CHROMIUM) {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox',
