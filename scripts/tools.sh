@@ -88,9 +88,11 @@ case "${1:-build}" in
     need_wasm_target
     need_wasm_bindgen
     need_wasm_opt
-    # chromium for the browser tests; iproute2 (ip) and util-linux (unshare)
-    # for the loopback-only network namespace they run in; nftables (nft) to
-    # cut media traffic inside it for the network-blip test; coturn for the
+    # chromium for the browser tests; iproute2 (ip, tc) and util-linux
+    # (unshare, nsenter) for the loopback-only network namespace they run in
+    # and the shaped link of the bad-link test; nftables (nft) to cut media
+    # traffic inside it for the network-blip test and to lose packets on the
+    # shaped link; coturn for the
     # call through a real TURN relay; caddy (a real TLS reverse proxy) and
     # openssl (a test certificate) for the deployment tests; systemd for
     # systemd-analyze, which checks docs/huddle.service; a Chinese font
