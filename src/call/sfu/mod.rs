@@ -27,10 +27,12 @@
 //! - **Forwarding per receiver.** Video slots follow what the receiver
 //!   asks to see (`sfu_view`), or screens, then hosts, then speakers; each
 //!   gets the simulcast layer its tile's height needs, within the link's
-//!   estimate ([`layers`]), switching layers only on a keyframe. Audio
-//!   slots carry the loudest voices ([`speakers`]). A slot's numbering runs
-//!   on across switches ([`rebase`]). Layers nobody watches are switched
-//!   off at the sender (`sfu_layers`).
+//!   estimate ([`layers`]), switching layers only on a keyframe; a link
+//!   too weak for the lowest layer gets its lower temporal layers alone (a
+//!   quarter or half of its pictures). Audio slots carry the loudest voices
+//!   ([`speakers`]), with RED where the receiver agreed to it. A slot's
+//!   numbering runs on across switches and dropped pictures ([`rebase`]).
+//!   Layers nobody watches are switched off at the sender (`sfu_layers`).
 //! - **One connection's panic is contained.** Every call into one
 //!   participant's `Rtc` is caught; a panic drops that participant's media
 //!   connection (they are told to start a new one) and nobody else's.
