@@ -354,7 +354,26 @@ pub fn attach_local(element: &HtmlVideoElement) {
 pub(crate) fn show(element: &HtmlVideoElement, stream: &MediaStream) {
     if element.src_object().map(|s| s.id()) != Some(stream.id()) {
         element.set_src_object(Some(stream));
-        let _ = element.play();
+        play(element);
+    }
+}
+
+/// Empties `element` unless it is empty already (each emptying is a new
+/// load, which cuts short a play() still under way).
+pub(crate) fn show_nothing(element: &HtmlVideoElement) {
+    if element.src_object().is_some() {
+        element.set_src_object(None);
+    }
+}
+
+/// Starts `element` playing. A play() cut short by a new stream (the
+/// gallery moved on before the picture came) is expected, not an error
+/// for the console.
+fn play(element: &HtmlVideoElement) {
+    if let Ok(playing) = element.play() {
+        spawn_local(async move {
+            let _ = JsFuture::from(playing).await;
+        });
     }
 }
 

@@ -25,7 +25,7 @@ use super::state::*;
 use crate::call::protocol::ParticipantId;
 use crate::call::ui::CallUi;
 use crate::client::js::{set_sink, text_field};
-use crate::client::media::{local_stream, screen_stream, set_local_enabled, show, start_screen, stop_screen};
+use crate::client::media::{local_stream, screen_stream, set_local_enabled, show, show_nothing, start_screen, stop_screen};
 use crate::client::rtc::{restart_ice, rtc_configuration};
 
 impl Drop for Peer {
@@ -216,7 +216,7 @@ pub fn attach_remote(id: ParticipantId, element: &HtmlVideoElement) {
         // Through the media server a person's picture can stop coming (they
         // left the page of the gallery): their tile must not keep showing
         // the slot, which now carries someone else.
-        None => element.set_src_object(None),
+        None => show_nothing(element),
     }
     set_sink(element, &call.ui.speaker_id.get_untracked());
 }
