@@ -69,7 +69,6 @@ use self::layers::{KeyframeGate, Layer};
 pub use self::participant::Grant;
 use self::participant::{Client, Feed, Pick, Slot, Track, DEFAULT_VIEW_HEIGHT};
 use self::rebase::Numbers;
-use self::speakers::Voice;
 use self::stun::Probes;
 use self::vp8::{is_keyframe, vp8_height, vp8_of, Temporal};
 
@@ -536,17 +535,7 @@ impl Sfu {
                                 }
                                 None => vec![None],
                             };
-                            client.sends.push(Track {
-                                mid: added.mid,
-                                source,
-                                rids,
-                                layers: HashMap::new(),
-                                voice: Voice::default(),
-                                told: None,
-                                unwanted_since: HashMap::new(),
-                                started: None,
-                                enabled_at: HashMap::new(),
-                            });
+                            client.sends.push(Track::new(added.mid, source, rids));
                         }
                         // A receive slot.
                         Direction::SendOnly => {

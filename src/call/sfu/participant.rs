@@ -116,6 +116,21 @@ pub(super) struct Track {
 }
 
 impl Track {
+    /// A send line as an offer labels it, before anything arrives on it.
+    pub(super) fn new(mid: Mid, source: MediaSource, rids: Vec<Option<Rid>>) -> Self {
+        Self {
+            mid,
+            source,
+            rids,
+            layers: HashMap::new(),
+            voice: Voice::default(),
+            told: None,
+            unwanted_since: HashMap::new(),
+            started: None,
+            enabled_at: HashMap::new(),
+        }
+    }
+
     pub(super) fn fresh(&self, now: Instant) -> bool {
         self.layers.values().any(|l| l.last_packet.is_some_and(|at| now.saturating_duration_since(at) < STALE))
     }
@@ -282,17 +297,7 @@ mod tests {
     use super::*;
 
     fn camera(rids: &[&str]) -> Track {
-        Track {
-            mid: Mid::from("1"),
-            source: MediaSource::Camera,
-            rids: rids.iter().map(|r| Some(Rid::from(*r))).collect(),
-            layers: HashMap::new(),
-            voice: Voice::default(),
-            told: None,
-            unwanted_since: HashMap::new(),
-            started: None,
-            enabled_at: HashMap::new(),
-        }
+        Track::new(Mid::from("1"), MediaSource::Camera, rids.iter().map(|r| Some(Rid::from(*r))).collect())
     }
 
     /// A second of a layer: `per_tid` bytes of each temporal layer, in
