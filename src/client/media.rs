@@ -65,6 +65,10 @@ pub(crate) fn start_preview(ui: CallUi, in_call: fn(&MediaStreamTrack)) {
     }
     ui.media.set(MediaCheck::Checking);
     wasm_bindgen_futures::spawn_local(async move {
+        // The page's own script may have started the camera already.
+        if let Some(stream) = early_preview().await {
+            return adopt(ui, stream, in_call).await;
+        }
         let mut last_error = JsValue::UNDEFINED;
         let chosen = (Some(remembered(DeviceKind::Camera)), Some(remembered(DeviceKind::Microphone)), true);
         let any = |video: bool, audio: bool| (video.then_some(None), audio.then_some(None), false);
@@ -72,20 +76,7 @@ pub(crate) fn start_preview(ui: CallUi, in_call: fn(&MediaStreamTrack)) {
         let attempts = has_choice.then_some(chosen).into_iter().chain([any(true, true), any(true, false), any(false, true)]);
         for (video, audio, exact) in attempts {
             match get_user_media(video, audio, exact).await {
-                Ok(stream) => {
-                    LOCAL.with(|l| *l.borrow_mut() = Some(Clone::clone(&stream)));
-                    // Switched off on the preview before they started: off.
-                    set_local_enabled("audio", ui.microphone_on.get_untracked());
-                    set_local_enabled("video", ui.camera_on.get_untracked());
-                    report(ui, &stream);
-                    ui.streams.update(|n| *n += 1);
-                    start_meter(ui, &stream);
-                    for track in stream.get_tracks().iter() {
-                        in_call(track.unchecked_ref());
-                    }
-                    refresh_devices(ui).await;
-                    return;
-                }
+                Ok(stream) => return adopt(ui, stream, in_call).await,
                 Err(e) => last_error = e,
             }
         }
@@ -311,6 +302,32 @@ pub(crate) fn stop_screen() -> Option<MediaStream> {
         track.stop();
     }
     Some(stream)
+}
+
+/// Makes `stream` the local one: the preview's and the call's.
+async fn adopt(ui: CallUi, stream: MediaStream, in_call: fn(&MediaStreamTrack)) {
+    LOCAL.with(|l| *l.borrow_mut() = Some(Clone::clone(&stream)));
+    // Switched off on the preview before they started: off.
+    set_local_enabled("audio", ui.microphone_on.get_untracked());
+    set_local_enabled("video", ui.camera_on.get_untracked());
+    report(ui, &stream);
+    ui.streams.update(|n| *n += 1);
+    start_meter(ui, &stream);
+    for track in stream.get_tracks().iter() {
+        in_call(track.unchecked_ref());
+    }
+    refresh_devices(ui).await;
+}
+
+/// The stream the page's early script started (`pages/early_preview.js`),
+/// taken once; `None` if it did not start one, failed or was stopped.
+async fn early_preview() -> Option<MediaStream> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str("__huddlePreview");
+    let promise = js_sys::Reflect::get(&window, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let stream = JsFuture::from(promise).await.ok()?.dyn_into::<MediaStream>().ok()?;
+    stream.active().then_some(stream)
 }
 
 fn report(ui: CallUi, stream: &MediaStream) {

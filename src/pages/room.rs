@@ -21,7 +21,7 @@ pub fn RoomPage() -> impl IntoView {
                 match invite.await {
                     Ok(invitation) => view! {
                         <Title text=crate::pages::raw_element_text(&invitation.name)/>
-                        <CallScripts topology=invitation.topology/>
+                        <CallScripts topology=invitation.topology preview=invitation.availability != crate::api::rooms::Availability::Ended/>
                         <Call invitation/>
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
@@ -40,14 +40,24 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 /// Loads and starts the browser bundle of a call of `topology` (see
-/// `Cargo.toml`'s features): the call page's only script.
+/// `Cargo.toml`'s features), and with a `preview`, starts the camera for
+/// it at once.
 #[component]
-pub fn CallScripts(topology: crate::call::protocol::Topology) -> impl IntoView {
+pub fn CallScripts(topology: crate::call::protocol::Topology, preview: bool) -> impl IntoView {
     let mut options = expect_context::<LeptosOptions>();
     let output_name = match topology {
         crate::call::protocol::Topology::Mesh => "huddle-mesh",
         crate::call::protocol::Topology::Sfu => "huddle-sfu",
     };
     options.output_name = output_name.into();
-    view! { <HydrationScripts options islands=true/> }
+    // Admitted by the page's nonce, like the hydration script; not on a
+    // page that shows no preview (a meeting that has ended).
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        {preview.then(|| view! { <script nonce=nonce inner_html=EARLY_PREVIEW></script> })}
+        <HydrationScripts options islands=true/>
+    }
 }
+
+/// Starts the pre-join preview before the call's bundle has arrived.
+const EARLY_PREVIEW: &str = include_str!("early_preview.js");
