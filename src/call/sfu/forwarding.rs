@@ -2,9 +2,9 @@
 //! grant and written to every receiver's slot that carries it, switching
 //! layers on keyframes; and the keyframes asked for on their behalf.
 
-use super::vp8;
-use super::*;
 use std::sync::Arc;
+
+use super::*;
 
 /// One packet from a sender, as every receiver's slot needs it: read once.
 #[derive(Clone, Copy)]
@@ -41,7 +41,7 @@ impl Sfu {
         let Some(track) = client.sends.iter_mut().find(|t| t.mid == mid) else { return };
         track.started.get_or_insert(now);
         // Parsed once here, not once per receiver.
-        let temporal = source.is_video().then(|| vp8::temporal(&packet.payload)).flatten();
+        let temporal = source.is_video().then(|| temporal(&packet.payload)).flatten();
         let layer = track.layers.entry(rid).or_default();
         layer.count(packet.payload.len() as u64, temporal.map(|t| t.tid), now);
         let vp8 = vp8_of(source, &packet.payload);

@@ -70,7 +70,7 @@ pub use self::participant::Grant;
 use self::participant::{Client, Feed, Pick, Slot, Track, DEFAULT_VIEW_HEIGHT};
 use self::rebase::Numbers;
 use self::stun::Probes;
-use self::vp8::{is_keyframe, vp8_height, vp8_of, Temporal};
+use self::vp8::{is_keyframe, temporal, vp8_height, vp8_of, Temporal};
 
 /// Receive slots a browser may offer, at most (PulseBeam pre-allocates 25).
 pub const MAX_VIDEO_SLOTS: usize = 25;

@@ -32,12 +32,11 @@ use crate::client::rtc::restart_ice;
 /// of the gallery).
 const VIDEO_SLOTS: usize = GALLERY_PAGE;
 const AUDIO_SLOTS: usize = 3;
-/// The camera's simulcast layers, lowest first, and how much each scales
-/// the picture down.
-const LAYERS: [(&str, f64); 3] = [("q", 4.0), ("h", 2.0), ("f", 1.0)];
-/// The lowest layer's most bits per second (Chromium gives a 120p layer up
-/// to about 140): what a pupil on a weak link gets, with the voice.
-const LOWEST_MAX_BITRATE: u32 = 100_000;
+/// The camera's simulcast layers, lowest first, how much each scales the
+/// picture down, and the most bits per second each may take if not
+/// Chromium's choice: the lowest at 100 kbit/s (Chromium gives a 120p layer
+/// up to about 140), what a pupil on a weak link gets, with the voice.
+const LAYERS: [(&str, f64, Option<u32>); 3] = [("q", 4.0, Some(100_000)), ("h", 2.0, None), ("f", 1.0, None)];
 /// The microphone's most bits per second.
 const VOICE_MAX_BITRATE: u32 = 24_000;
 
@@ -196,15 +195,15 @@ impl Call {
         let microphone = pc.add_transceiver_with_str_and_init("audio", &microphone_init);
         let camera_init = send_only();
         let encodings = js_sys::Array::new();
-        for (rid, scale) in LAYERS {
+        for (rid, scale, max_bitrate) in LAYERS {
             let encoding = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&encoding, &"rid".into(), &rid.into());
             let _ = js_sys::Reflect::set(&encoding, &"scaleResolutionDownBy".into(), &scale.into());
             // Three temporal layers: the server can forward a quarter or
             // half of the pictures to a link too weak for them all.
             let _ = js_sys::Reflect::set(&encoding, &"scalabilityMode".into(), &"L1T3".into());
-            if rid == "q" {
-                let _ = js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &LOWEST_MAX_BITRATE.into());
+            if let Some(max_bitrate) = max_bitrate {
+                let _ = js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &max_bitrate.into());
             }
             encodings.push(&encoding);
         }
