@@ -184,7 +184,7 @@ impl Application {
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
             .route("/rooms/{id}/chat.txt", get(crate::server::attendance::download_chat))
-            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || shell(leptos_options.clone()))
+            .leptos_routes_with_context(&state, route_list(), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)
             // Added after the session layer, so static files never load or
@@ -274,6 +274,17 @@ impl Application {
         db.close().await;
         Ok(())
     }
+}
+
+/// The site's routes, generated once per process. leptos suppresses every
+/// resource load in the process while it generates a route list (it renders
+/// the whole app to find the routes), and a resource first polled meanwhile,
+/// on a page another server is rendering, waits forever
+/// (leptos-rs/leptos#4773). One server per process generates before it
+/// serves and never meets it; several in one process (the tests) did.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not;

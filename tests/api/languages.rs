@@ -306,7 +306,7 @@ async fn a_host_s_room_and_schedule_read_in_chinese_with_chinese_dates() {
     let clash = fields("第二次", "09:15");
     let clash: Vec<(&str, &str)> = clash.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let refused = sent_back(&app, &host, host.post_form("schedule_session", &clash).await).await;
-    assert!(refused.contains(&format!("与“王女士复诊”（{said}）时间重叠。请另选时间。")), "the clash in Chinese");
+    assert!(refused.contains(&format!("与“王女士复诊”（{said}）时间重叠。请另选时间。")), "the clash in Chinese: {refused}");
     // An empty title, in the reader's language at the field.
     let mut untitled = clash.clone();
     untitled[1].1 = "  ";

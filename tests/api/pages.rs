@@ -312,3 +312,28 @@ fn form_urlencoded_note(text: &str) -> String {
     let encoded: String = text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     format!("note={encoded}")
 }
+
+/// Starting a server must not stall the pages another one is rendering.
+/// leptos suppresses resource loads process-wide while it generates a
+/// route list, and a resource first polled meanwhile waits forever
+/// (leptos-rs/leptos#4773), so Huddle generates its route list once per
+/// process. Several servers in one process are what the tests run.
+#[tokio::test]
+async fn pages_render_while_other_servers_start() {
+    let app = spawn_app().await;
+    let starting = tokio::spawn(async {
+        for _ in 0..15 {
+            drop(spawn_app().await);
+        }
+    });
+    let visitor = app.visitor();
+    let mut rendered = 0;
+    while !starting.is_finished() {
+        let page = tokio::time::timeout(std::time::Duration::from_secs(5), async { visitor.page("/").await.html().await });
+        let html = page.await.unwrap_or_else(|_| panic!("the home page hung after {rendered} renders while other servers started"));
+        assert!(html.contains(r#"href="/login""#));
+        rendered += 1;
+    }
+    starting.await.expect("the servers start");
+    assert!(rendered > 0, "no page was rendered while the servers started");
+}
