@@ -18,16 +18,32 @@ done
 flags=$(IFS=,; echo "${remap[*]}")
 rm -rf "$PKG"
 mkdir -p "$PKG"
-# One bundle per kind of page (Cargo.toml's features): each page loads one.
-for bundle in huddle:hydrate huddle-mesh:bundle-mesh huddle-sfu:bundle-sfu; do
-  name=${bundle%%:*}
-  cargo build --config "build.rustflags=[$flags]" --lib --target wasm32-unknown-unknown --features "${bundle#*:}" --profile wasm-release
-  wasm-bindgen --target web --no-typescript --out-name "$name" --out-dir "$PKG" \
-    target/wasm32-unknown-unknown/wasm-release/huddle.wasm
+work=$(mktemp -d target/site-build.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# wasm-bindgen, then wasm-opt (one core, 10-40 s a bundle): run in the
+# background while cargo compiles the next bundle, whose final link-time
+# optimisation leaves the other core idle too.
+finish() {
+  local name=$1 wasm=$2
+  wasm-bindgen --target web --no-typescript --out-name "$name" --out-dir "$PKG" "$wasm"
   # The producers and target-features sections are for tools; browsers ignore them.
   wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types \
     "$PKG/${name}_bg.wasm" -o "$PKG/${name}_bg.wasm"
+}
+
+# One bundle per kind of page (Cargo.toml's features): each page loads one.
+finishing=()
+for bundle in huddle:hydrate huddle-mesh:bundle-mesh huddle-sfu:bundle-sfu; do
+  name=${bundle%%:*}
+  cargo build --config "build.rustflags=[$flags]" --lib --target wasm32-unknown-unknown --features "${bundle#*:}" --profile wasm-release
+  cp target/wasm32-unknown-unknown/wasm-release/huddle.wasm "$work/$name.wasm"
+  finish "$name" "$work/$name.wasm" &
+  finishing+=("$!")
+done
+for job in "${finishing[@]}"; do
+  wait "$job"
 done
 cp style/main.css "$PKG/huddle.css"
 cp -r style/icons "$PKG/icons"

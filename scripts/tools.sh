@@ -81,14 +81,17 @@ case "${1:-build}" in
     need_wasm_opt
     # brotli: the bundle is also stored brotli-compressed (what browsers on
     # HTTPS fetch, and what the size budget measures).
-    need_apt_packages brotli
+    # libsqlite3-dev and pkg-config: the server links the system's SQLite
+    # (.cargo/config.toml).
+    need_apt_packages brotli libsqlite3-dev pkg-config
     ;;
   test)
     need_rust_components
     need_wasm_target
     need_wasm_bindgen
     need_wasm_opt
-    # chromium for the browser tests; iproute2 (ip, tc) and util-linux
+    # libsqlite3-dev and pkg-config as for build; chromium for the browser
+    # tests; iproute2 (ip, tc) and util-linux
     # (unshare, nsenter) for the loopback-only network namespace they run in
     # and the shaped link of the bad-link test; nftables (nft) to cut media
     # traffic inside it for the network-blip test and to lose packets on the
@@ -98,7 +101,7 @@ case "${1:-build}" in
     # systemd-analyze, which checks docs/huddle.service; a Chinese font
     # (fonts-wqy-microhei, 1.6 MB) so Chinese pages are drawn, not boxes,
     # in the screenshots.
-    need_apt_packages brotli chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei
+    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei
     need_e2e_packages
     ;;
   bench)
