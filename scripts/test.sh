@@ -12,6 +12,23 @@ start=$(date +%s)
 
 scripts/tools.sh test
 
+# The browser bundles build in the background while the server's code is
+# checked and compiled (their link-time optimisation and wasm-opt keep one
+# core each busy for long stretches), and are waited for before any test
+# runs, so no test shares the machine with a compiler.
+mkdir -p target
+scripts/build-site.sh > target/build-site.log 2>&1 &
+site=$!
+trap 'kill "$site" 2>/dev/null || true' EXIT
+site_built() {
+  if ! wait "$site"; then
+    cat target/build-site.log >&2
+    echo "the browser bundles did not build (above)" >&2
+    exit 1
+  fi
+  grep -E '^(warning|error)' target/build-site.log >&2 || true
+}
+
 echo "==> formatting and lints"
 cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
@@ -20,6 +37,10 @@ cargo clippy --lib --target wasm32-unknown-unknown --features bundle-sfu -- -D w
 scripts/check-layers.sh
 
 echo "==> unit and integration tests"
+cargo test --features ssr --no-run
+echo "==> browser bundle (built beside the checks above)"
+site_built
+scripts/check-size.sh
 # Four at a time (they mostly wait on sockets and timers), except the two
 # that compare response times (a wrong password against an unknown account,
 # a taken email against a new one), which need a quiet machine: they run
@@ -31,10 +52,6 @@ echo "==> load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50
 echo "==> media server load client smoke run (the benchmark against Janus: bench/sfuload.sh)"
 target/debug/examples/sfuload --huddle target/debug/huddle --no-janus --workloads class6,lecture10 --seconds 2 --settle 3 --at-least-pps 600
-
-echo "==> browser bundle"
-scripts/build-site.sh
-scripts/check-size.sh
 
 echo "==> end-to-end tests"
 end2end/run.sh

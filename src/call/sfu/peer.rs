@@ -47,13 +47,17 @@ impl Default for Offer {
 }
 
 /// One packet received: from whom, which layer, its sequence number,
-/// whether it began a keyframe.
+/// whether it began a keyframe, its temporal layer (VP8 with temporal
+/// layers), its payload type and its payload's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Got {
     pub sender: u8,
     pub layer: u8,
     pub seq: u64,
     pub keyframe: bool,
+    pub tid: Option<u8>,
+    pub pt: u8,
+    pub len: usize,
 }
 
 /// A stand-in browser.
@@ -75,9 +79,20 @@ pub struct Peer {
     /// How many of the camera's layers it sends, lowest first (a browser
     /// short of CPU or bandwidth drops its top ones).
     pub layers_sent: usize,
+    /// Each camera layer in three temporal layers, as a browser asked for
+    /// `L1T3` sends them (TIDs 0, 2, 1, 2, ...; a keyframe is TID 0).
+    pub temporal: bool,
+    /// Bytes of picture in each video packet (a real camera's are larger
+    /// than the default's, which keeps the tests light).
+    pub picture_bytes: usize,
+    /// It offers audio redundancy (RED, RFC 2198) and sends its voice
+    /// wrapped in it, each packet carrying the previous one's sound too.
+    red: bool,
     next_audio: Instant,
     next_video: Instant,
     frame: u32,
+    /// Audio packets sent (their own numbering: 50 a second to video's 30).
+    sounds: u64,
     key_due: [bool; 3],
     screen_key_due: bool,
     /// What arrived, per receive slot.
@@ -89,7 +104,17 @@ pub struct Peer {
 impl Peer {
     /// A peer for participant `who`, at `address`, at time `now`.
     pub fn new(who: ParticipantId, address: SocketAddr, now: Instant) -> Self {
-        let mut rtc = RtcConfig::new().set_rtp_mode(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(now);
+        Self::build(who, address, now, false)
+    }
+
+    /// A peer that offers audio redundancy and sends its voice in it, as
+    /// Chromium does when RED is negotiated.
+    pub fn with_red(who: ParticipantId, address: SocketAddr, now: Instant) -> Self {
+        Self::build(who, address, now, true)
+    }
+
+    fn build(who: ParticipantId, address: SocketAddr, now: Instant, red: bool) -> Self {
+        let mut rtc = RtcConfig::new().set_rtp_mode(true).clear_codecs().enable_opus(true, red).enable_vp8(true).build(now);
         if let Ok(candidate) = Candidate::host(address, "udp") {
             rtc.add_local_candidate(candidate);
         }
@@ -106,9 +131,13 @@ impl Peer {
             screen_on: false,
             answers_requests: true,
             layers_sent: RIDS.len(),
+            temporal: false,
+            picture_bytes: 40,
+            red,
             next_audio: now,
             next_video: now,
             frame: 0,
+            sounds: 0,
             key_due: [true; 3],
             screen_key_due: true,
             got: HashMap::new(),
@@ -190,7 +219,15 @@ impl Peer {
                     if n < 2 {
                         continue;
                     }
-                    let got = Got { sender: p.payload[n - 2], layer: p.payload[n - 1], seq: *p.seq_no, keyframe: super::is_keyframe(&p.payload) };
+                    let got = Got {
+                        sender: p.payload[n - 2],
+                        layer: p.payload[n - 1],
+                        seq: *p.seq_no,
+                        keyframe: super::is_keyframe(&p.payload),
+                        tid: super::vp8::temporal(&p.payload).map(|t| t.tid),
+                        pt: *p.header.payload_type,
+                        len: n,
+                    };
                     self.got.entry(mid).or_default().push(got);
                 }
                 Ok(RtcOutput::Event(Event::KeyframeRequest(r))) => {
@@ -221,10 +258,25 @@ impl Peer {
         if let (Some(level), Some(mid), Some(pt)) = (self.level, self.microphone, pt_of(&self.rtc, Codec::Opus)) {
             if now >= self.next_audio {
                 self.next_audio = now + Duration::from_millis(20);
-                let n = u64::from(self.frame);
+                self.sounds += 1;
+                let n = self.sounds;
+                let sound = vec![1, 2, 3, sender, AUDIO_LAYER];
+                // With RED: one redundant block (the previous packet's sound,
+                // 960 samples earlier), then this packet's own.
+                let red = self.rtc.codec_config().params().iter().find(|p| p.pt() == pt).and_then(|p| p.red()).filter(|_| self.red);
+                let (pt, payload) = match red {
+                    Some(red) => {
+                        let block = (960u32 << 10) | sound.len() as u32;
+                        let mut wrapped = vec![0x80 | *pt, (block >> 16) as u8, (block >> 8) as u8, block as u8, *pt];
+                        wrapped.extend(&sound);
+                        wrapped.extend(&sound);
+                        (red, wrapped)
+                    }
+                    None => (pt, sound),
+                };
                 if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {
                     let exts = ExtensionValues { audio_level: Some(level), voice_activity: Some(true), ..Default::default() };
-                    stream.write_rtp(RtpWrite::new(pt, (n + 1).into(), (n * 960) as u32, now, vec![1, 2, 3, sender, AUDIO_LAYER]).ext_vals(exts));
+                    stream.write_rtp(RtpWrite::new(pt, n.into(), (n * 960) as u32, now, payload).ext_vals(exts));
                 }
             }
         }
@@ -239,7 +291,8 @@ impl Peer {
         if let (true, Some(mid)) = (self.camera_on, self.camera) {
             for (i, rid) in RIDS.iter().enumerate().take(self.layers_sent) {
                 let key = std::mem::take(&mut self.key_due[i]) || periodic;
-                let payload = vp8((frame % 0x7fff) as u16, key, HEIGHTS[i], sender, i as u8);
+                let tid = self.temporal.then(|| if key { 0 } else { [0, 2, 1, 2][frame as usize % 4] });
+                let payload = vp8((frame % 0x7fff) as u16, key, HEIGHTS[i], tid, self.picture_bytes, sender, i as u8);
                 if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, Some(Rid::from(*rid))) {
                     stream.write_rtp(RtpWrite::new(pt, u64::from(frame).into(), frame * 3000, now, payload).marker(true).nackable(true));
                 }
@@ -247,7 +300,7 @@ impl Peer {
         }
         if let (true, Some(mid)) = (self.screen_on, self.screen) {
             let key = std::mem::take(&mut self.screen_key_due) || periodic;
-            let payload = vp8((frame % 0x7fff) as u16, key, 720, sender, SCREEN_LAYER);
+            let payload = vp8((frame % 0x7fff) as u16, key, 720, None, self.picture_bytes, sender, SCREEN_LAYER);
             if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, None) {
                 stream.write_rtp(RtpWrite::new(pt, u64::from(frame).into(), frame * 3000, now, payload).marker(true).nackable(true));
             }
@@ -256,10 +309,16 @@ impl Peer {
 }
 
 /// A VP8 packet holding one whole frame (RFC 7741 descriptor with a 15-bit
-/// picture id; a keyframe's header declares its size), marked with the
-/// sender and layer in its last two bytes.
-fn vp8(picture_id: u16, key: bool, height: u16, sender: u8, layer: u8) -> Vec<u8> {
-    let mut p = vec![0x90, 0x80, 0x80 | ((picture_id >> 8) as u8 & 0x7f), picture_id as u8];
+/// picture id and, given `tid`, a temporal layer; a keyframe's header
+/// declares its size; `bytes` of picture), marked with the sender and
+/// layer in its last two bytes.
+fn vp8(picture_id: u16, key: bool, height: u16, tid: Option<u8>, bytes: usize, sender: u8, layer: u8) -> Vec<u8> {
+    let extension = if tid.is_some() { 0xa0 } else { 0x80 };
+    let mut p = vec![0x90, extension, 0x80 | ((picture_id >> 8) as u8 & 0x7f), picture_id as u8];
+    if let Some(tid) = tid {
+        // TID, and Y: it depends only on the base layer's last picture.
+        p.push(tid << 6 | 0x20);
+    }
     if key {
         p.extend([0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a]);
         p.extend((height * 16 / 9).to_le_bytes());
@@ -267,7 +326,7 @@ fn vp8(picture_id: u16, key: bool, height: u16, sender: u8, layer: u8) -> Vec<u8
     } else {
         p.extend([0x01, 0x00, 0x00]);
     }
-    p.extend([0u8; 40]);
+    p.resize(p.len() + bytes, 0);
     p.extend([sender, layer]);
     p
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use str0m::media::{Direction, MediaKind, Mid};
 
 use super::participant::STALE;
-use super::peer::{Offer, Peer, AUDIO_LAYER, SCREEN_LAYER};
+use super::peer::{Got, Offer, Peer, AUDIO_LAYER, SCREEN_LAYER};
 use super::stun::{PROBE_ANSWERS_PER_SECOND, PROBE_ANSWERS_PER_SOURCE};
 use super::*;
 
@@ -29,6 +29,8 @@ struct World {
     /// Narrow links into a browser: its address, their rate in bits per
     /// second and when the link is next free (`squeeze`).
     narrow: HashMap<SocketAddr, (u64, Instant)>,
+    /// Datagrams a narrow link dropped.
+    dropped: usize,
 }
 
 /// How long a narrow link's queue may grow before it drops what comes.
@@ -49,15 +51,24 @@ impl World {
             server,
             told: HashMap::new(),
             narrow: HashMap::new(),
+            dropped: 0,
         }
     }
 
     /// A participant let in with `grant`, whose browser offers `offer` and
     /// gets connected.
     fn join(&mut self, id: u64, grant: Grant, offer: Offer) -> usize {
+        self.join_as(id, grant, offer, Peer::new)
+    }
+
+    /// Like [`World::join`], with a browser made by `make` (e.g.
+    /// [`Peer::with_red`]).
+    fn join_as(&mut self, id: u64, grant: Grant, offer: Offer, make: fn(ParticipantId, SocketAddr, Instant) -> Peer) -> usize {
         let who = ParticipantId(id);
         self.sfu.command(Command::Grant { who, grant }, self.now);
-        let index = self.browser(who);
+        let address: SocketAddr = format!("10.0.1.{id}:5000").parse().unwrap();
+        self.browsers.push(make(who, address, self.now));
+        let index = self.browsers.len() - 1;
         self.offer(index, offer);
         index
     }
@@ -66,6 +77,22 @@ impl World {
         let address: SocketAddr = format!("10.0.1.{}:5000", who.0).parse().unwrap();
         self.browsers.push(Peer::new(who, address, self.now));
         self.browsers.len() - 1
+    }
+
+    /// The video packets `viewer` received from `sender` since `mark`.
+    fn video_from(&self, viewer: u64, sender: u64, mark: &HashMap<Mid, usize>) -> Vec<Got> {
+        self.got_from(viewer, sender, false, mark)
+    }
+
+    fn got_from(&self, viewer: u64, sender: u64, audio: bool, mark: &HashMap<Mid, usize>) -> Vec<Got> {
+        let peer = self.get(viewer);
+        peer.got
+            .iter()
+            .filter(|(mid, _)| peer.rtc.media(**mid).is_some_and(|m| m.kind().is_audio() == audio))
+            .flat_map(|(mid, got)| got[mark.get(mid).copied().unwrap_or(0).min(got.len())..].iter())
+            .filter(|g| u64::from(g.sender) == sender)
+            .copied()
+            .collect()
     }
 
     /// The browser's offer, answered by the media server.
@@ -92,6 +119,7 @@ impl World {
                         // once the queue is full, as a router would.
                         let start = (*free).max(self.now);
                         if start - self.now > QUEUE {
+                            self.dropped += 1;
                             continue;
                         }
                         *free = start + Duration::from_micros(data.len() as u64 * 8 * 1_000_000 / *bps);
@@ -415,6 +443,77 @@ fn a_narrowed_link_keeps_the_most_important_picture_and_finds_room_again_when_th
     let mark = world.mark(2);
     world.run(Duration::from_millis(500));
     assert!(world.heard(2, 3, false, &mark) > 5, "pupil 3's picture comes");
+}
+
+#[test]
+fn a_link_too_narrow_for_the_lowest_layer_gets_a_lower_frame_rate_numbered_without_gaps() {
+    let mut world = World::new();
+    world.join(1, grant(true, true), Offer::default());
+    world.join(2, grant(false, false), Offer::default());
+    let teacher = world.get_mut(1);
+    // A camera sending L1T3 with pictures of a real camera's size: its
+    // lowest layer about 100 kbit/s, the base temporal layer a quarter.
+    (teacher.camera_on, teacher.level, teacher.temporal, teacher.picture_bytes) = (true, Some(-20), true, 400);
+    world.view(2, 1, 180);
+    world.run(Duration::from_secs(3));
+    let mark = world.mark(2);
+    world.run(Duration::from_secs(1));
+    let wide = world.video_from(2, 1, &mark);
+    assert!(wide.len() >= 25 && wide.iter().any(|g| g.tid == Some(2)), "every picture on a wide link: {} packets", wide.len());
+
+    // The link into the pupil narrows below that layer and its voice.
+    world.squeeze(2, Some(90_000));
+    world.run(Duration::from_secs(8));
+    let mark = world.mark(2);
+    world.run(Duration::from_secs(2));
+    let narrow = world.video_from(2, 1, &mark);
+    let tids: Vec<Option<u8>> = narrow.iter().map(|g| g.tid).collect();
+    assert!(narrow.len() >= 10, "the picture still moves, at a lower frame rate: {tids:?}");
+    assert!(narrow.iter().all(|g| g.tid.is_some_and(|t| t < 2)), "only the lower temporal layers: {tids:?}");
+    // What is left out leaves no hole in the numbering: a gap would read as
+    // loss to the browser, which would ask for the packets again.
+    let mut seqs: Vec<u64> = narrow.iter().map(|g| g.seq).collect();
+    seqs.sort_unstable();
+    let gaps = seqs.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    assert!(gaps * 10 <= seqs.len(), "{gaps} gaps in {} packets: {seqs:?}", seqs.len());
+    let voice = world.heard(2, 1, true, &mark);
+    assert!(voice >= 90, "the voice is whole: {voice} packets in 2 s ({} datagrams dropped by the link so far)", world.dropped);
+
+    // The link recovers: every picture again.
+    world.squeeze(2, None);
+    world.run(Duration::from_secs(8));
+    let mark = world.mark(2);
+    world.run(Duration::from_secs(1));
+    let back = world.video_from(2, 1, &mark);
+    assert!(back.len() >= 25 && back.iter().any(|g| g.tid == Some(2)), "every picture again: {} packets", back.len());
+}
+
+#[test]
+fn a_voice_sent_with_redundancy_reaches_receivers_without_it_as_plain_sound() {
+    let mut world = World::new();
+    world.join_as(1, grant(true, true), Offer::default(), Peer::with_red);
+    world.join(2, grant(false, false), Offer::default());
+    world.join_as(3, grant(false, false), Offer::default(), Peer::with_red);
+    world.get_mut(1).level = Some(-20);
+    world.run(Duration::from_secs(2));
+    let mark = HashMap::new();
+    let opus_pt = |world: &World, who: u64| {
+        let params = world.get(who).rtc.codec_config().params().to_vec();
+        let opus = params.iter().find(|p| p.spec().codec == str0m::format::Codec::Opus).expect("Opus");
+        (*opus.pt(), opus.red().map(|pt| *pt))
+    };
+    // Pupil 2 offered no redundancy: the teacher's own sound, unwrapped.
+    let (plain, none) = opus_pt(&world, 2);
+    assert_eq!(none, None, "pupil 2 offers no RED");
+    let heard = world.got_from(2, 1, true, &mark);
+    assert!(heard.len() >= 50, "pupil 2 hears the teacher: {} packets", heard.len());
+    assert!(heard.iter().all(|g| g.pt == plain && g.len == 5), "plain Opus, the primary alone: {:?}", &heard[..3]);
+    // Pupil 3 agreed to it: the redundancy goes on, under its RED type.
+    let (_, red) = opus_pt(&world, 3);
+    let red = red.expect("pupil 3 offers RED");
+    let heard = world.got_from(3, 1, true, &mark);
+    assert!(heard.len() >= 50, "pupil 3 hears the teacher: {} packets", heard.len());
+    assert!(heard.iter().all(|g| g.pt == red && g.len == 15), "RED, with the redundant block: {:?}", &heard[..3]);
 }
 
 #[test]
