@@ -26,6 +26,8 @@ site_built() {
     echo "the browser bundles did not build (above)" >&2
     exit 1
   fi
+  # Its process id is free again: no kill of whatever gets it next.
+  trap - EXIT
   grep -E '^(warning|error)' target/build-site.log >&2 || true
 }
 
