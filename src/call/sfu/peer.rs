@@ -85,9 +85,6 @@ pub struct Peer {
     /// Bytes of picture in each video packet (a real camera's are larger
     /// than the default's, which keeps the tests light).
     pub picture_bytes: usize,
-    /// It offers audio redundancy (RED, RFC 2198) and sends its voice
-    /// wrapped in it, each packet carrying the previous one's sound too.
-    red: bool,
     next_audio: Instant,
     next_video: Instant,
     frame: u32,
@@ -133,7 +130,6 @@ impl Peer {
             layers_sent: RIDS.len(),
             temporal: false,
             picture_bytes: 40,
-            red,
             next_audio: now,
             next_video: now,
             frame: 0,
@@ -195,11 +191,16 @@ impl Peer {
 
     /// Packets from `sender` on receive slots of `audio` kind, after `mark`.
     pub fn heard(&self, sender: u64, audio: bool, mark: &HashMap<Mid, usize>) -> usize {
+        self.got_from(sender, audio, mark).count()
+    }
+
+    /// The packets [`Peer::heard`] counts.
+    pub fn got_from<'a>(&'a self, sender: u64, audio: bool, mark: &'a HashMap<Mid, usize>) -> impl Iterator<Item = &'a Got> {
         self.got
             .iter()
-            .filter(|(mid, _)| self.rtc.media(**mid).is_some_and(|m| m.kind().is_audio() == audio))
-            .map(|(mid, got)| got[mark.get(mid).copied().unwrap_or(0).min(got.len())..].iter().filter(|g| u64::from(g.sender) == sender).count())
-            .sum()
+            .filter(move |(mid, _)| self.rtc.media(**mid).is_some_and(|m| m.kind().is_audio() == audio))
+            .flat_map(|(mid, got)| &got[mark.get(mid).copied().unwrap_or(0).min(got.len())..])
+            .filter(move |g| u64::from(g.sender) == sender)
     }
 
     /// Where each slot's count stands now, for [`Peer::heard`].
@@ -261,9 +262,10 @@ impl Peer {
                 self.sounds += 1;
                 let n = self.sounds;
                 let sound = vec![1, 2, 3, sender, AUDIO_LAYER];
-                // With RED: one redundant block (the previous packet's sound,
-                // 960 samples earlier), then this packet's own.
-                let red = self.rtc.codec_config().params().iter().find(|p| p.pt() == pt).and_then(|p| p.red()).filter(|_| self.red);
+                // With RED (offered by `with_red` only): one redundant block
+                // (the previous packet's sound, 960 samples earlier), then
+                // this packet's own.
+                let red = self.rtc.codec_config().params().iter().find(|p| p.pt() == pt).and_then(|p| p.red());
                 let (pt, payload) = match red {
                     Some(red) => {
                         let block = (960u32 << 10) | sound.len() as u32;

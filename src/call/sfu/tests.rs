@@ -66,33 +66,29 @@ impl World {
     fn join_as(&mut self, id: u64, grant: Grant, offer: Offer, make: fn(ParticipantId, SocketAddr, Instant) -> Peer) -> usize {
         let who = ParticipantId(id);
         self.sfu.command(Command::Grant { who, grant }, self.now);
-        let address: SocketAddr = format!("10.0.1.{id}:5000").parse().unwrap();
-        self.browsers.push(make(who, address, self.now));
-        let index = self.browsers.len() - 1;
+        let index = self.browser_as(who, make);
         self.offer(index, offer);
         index
     }
 
     fn browser(&mut self, who: ParticipantId) -> usize {
+        self.browser_as(who, Peer::new)
+    }
+
+    fn browser_as(&mut self, who: ParticipantId, make: fn(ParticipantId, SocketAddr, Instant) -> Peer) -> usize {
         let address: SocketAddr = format!("10.0.1.{}:5000", who.0).parse().unwrap();
-        self.browsers.push(Peer::new(who, address, self.now));
+        self.browsers.push(make(who, address, self.now));
         self.browsers.len() - 1
+    }
+
+    /// The packets of `audio` kind `viewer` received from `sender` since `mark`.
+    fn got_from(&self, viewer: u64, sender: u64, audio: bool, mark: &HashMap<Mid, usize>) -> Vec<Got> {
+        self.get(viewer).got_from(sender, audio, mark).copied().collect()
     }
 
     /// The video packets `viewer` received from `sender` since `mark`.
     fn video_from(&self, viewer: u64, sender: u64, mark: &HashMap<Mid, usize>) -> Vec<Got> {
         self.got_from(viewer, sender, false, mark)
-    }
-
-    fn got_from(&self, viewer: u64, sender: u64, audio: bool, mark: &HashMap<Mid, usize>) -> Vec<Got> {
-        let peer = self.get(viewer);
-        peer.got
-            .iter()
-            .filter(|(mid, _)| peer.rtc.media(**mid).is_some_and(|m| m.kind().is_audio() == audio))
-            .flat_map(|(mid, got)| got[mark.get(mid).copied().unwrap_or(0).min(got.len())..].iter())
-            .filter(|g| u64::from(g.sender) == sender)
-            .copied()
-            .collect()
     }
 
     /// The browser's offer, answered by the media server.
