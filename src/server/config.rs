@@ -666,6 +666,13 @@ mod tests {
         assert!(off.media.is_none() && off.signaling.media.is_none());
         let on = from(&[("HUDDLE_MEDIA_ADDR", "10.0.0.5:7882"), ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9")]).unwrap();
         assert_eq!(on.media, Some(MediaAddress { bind: "10.0.0.5:7882".parse().unwrap(), public_ip: Some("203.0.113.9".parse().unwrap()) }));
+        let said = |c: &Config| c.describe("http://127.0.0.1:3000").into_iter().filter(|(k, _)| k.starts_with("HUDDLE_MEDIA")).collect::<Vec<_>>();
+        assert_eq!(
+            said(&on),
+            [("HUDDLE_MEDIA_ADDR", "10.0.0.5:7882".into()), ("HUDDLE_MEDIA_PUBLIC_IP", "203.0.113.9".into())],
+            "--check-config says which"
+        );
+        assert_eq!(said(&off)[0], ("HUDDLE_MEDIA_ADDR", "(off)".into()));
         let sized = from(&[("HUDDLE_MEDIA_ADDR", "127.0.0.1:0"), ("HUDDLE_SFU_ROOM_SIZE", "25"), ("HUDDLE_CONSULTATION_SFU", "on")]).unwrap();
         assert_eq!(sized.signaling.media, Some(MediaPolicy { room_size: 25, consultations: true }));
         for bad in [
