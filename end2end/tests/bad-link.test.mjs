@@ -11,9 +11,9 @@
 // keeps the figures.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CHROMIUM, hostWithRoom, joinCall, launchChromium, newPerson, startServer, waitForRemoteVideos } from './support.mjs';
 
@@ -67,6 +67,7 @@ async function farNamespace() {
     close: () => {
       clear();
       holder.kill();
+      rmSync(dirname(wrapper), { recursive: true, force: true });
       try {
         execFileSync('ip', ['link', 'del', 'hud0'], { stdio: 'ignore' });
       } catch {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,7 +51,16 @@ ${site}`);
     if (Date.now() > deadline) throw new Error(`caddy did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, stop: () => child.kill('SIGTERM') };
+  // Its certificates and state go with it.
+  const stop = () =>
+    new Promise((resolve) => {
+      child.once('exit', () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  return { child, stop };
 }
 
 /** A guest's signaling socket from source address `from`, with its own
@@ -177,7 +186,7 @@ describe('behind Caddy with tls internal', () => {
   after(async () => {
     for (const socket of env.open ?? []) socket.terminate();
     await env.browser?.close();
-    env.caddy?.stop();
+    await env.caddy?.stop();
     await env.server?.stop();
   });
 
@@ -301,6 +310,7 @@ describe("Huddle's own TLS", () => {
   const env = {};
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'huddle-tls-'));
+    env.dir = dir;
     const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
@@ -312,6 +322,7 @@ describe("Huddle's own TLS", () => {
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
+    if (env.dir) rmSync(env.dir, { recursive: true, force: true });
   });
 
   it('runs the same consultation over its own https and wss', async () => {

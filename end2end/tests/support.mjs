@@ -2,7 +2,7 @@
 // camera and microphone, and ways to see whether media really flows.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -64,12 +64,17 @@ export async function startServer(settings = {}, { host = '127.0.0.1' } = {}) {
   };
   let child = launch();
   await ready(child);
-  const stop = () =>
+  const halt = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', resolve);
       child.kill('SIGTERM');
     });
+  // Stopped for good: its database goes too.
+  const stop = async () => {
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+  };
   return {
     origin,
     port,
@@ -79,7 +84,7 @@ export async function startServer(settings = {}, { host = '127.0.0.1' } = {}) {
     /** Stops the server (SIGTERM) and starts it again on the same address
      * and database, as an upgrade or a crash-restart would. */
     restart: async () => {
-      await stop();
+      await halt();
       child = launch();
       await ready(child);
     },

@@ -7,7 +7,7 @@
 // to its port.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,15 @@ async function startCoturn(port) {
   }
   return {
     child,
+    /** Stops it; its database and pid file go too. */
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
     /** How many relay allocations each TURN username (one per person in
      * the call) was given. */
     allocations: () => {
@@ -109,7 +118,7 @@ function withCoturn(settings = {}) {
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
-    env.turn?.child.kill('SIGTERM');
+    await env.turn?.stop();
   });
   return env;
 }
