@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# Each layer's heading says when it began, so a slow run shows where.
+phase() { echo "==> $1 (at $(( $(date +%s) - start )) s)"; }
 
 scripts/tools.sh test
 
@@ -31,16 +33,16 @@ site_built() {
   grep -E '^(warning|error)' target/build-site.log >&2 || true
 }
 
-echo "==> formatting and lints"
+phase "formatting and lints"
 cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features bundle-sfu -- -D warnings
 scripts/check-layers.sh
 
-echo "==> unit and integration tests"
+phase "unit and integration tests"
 cargo test --features ssr --no-run
-echo "==> browser bundle (built beside the checks above)"
+phase "browser bundle (built beside the checks above)"
 site_built
 scripts/check-size.sh
 # Four at a time (they mostly wait on sockets and timers), except the two
@@ -50,12 +52,12 @@ scripts/check-size.sh
 cargo test --features ssr -- --test-threads=4 --skip _the_same_time
 cargo test --features ssr --test api _the_same_time -- --test-threads=1
 
-echo "==> load generator smoke run (the benchmark itself: docs/performance.md)"
+phase "load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50
-echo "==> media server load client smoke run (the benchmark against Janus: bench/sfuload.sh)"
+phase "media server load client smoke run (the benchmark against Janus: bench/sfuload.sh)"
 target/debug/examples/sfuload --huddle target/debug/huddle --no-janus --workloads class6,lecture10 --seconds 2 --settle 3 --at-least-pps 600
 
-echo "==> end-to-end tests"
+phase "end-to-end tests"
 end2end/run.sh
 
 echo "==> all test layers passed in $(( $(date +%s) - start )) s"
