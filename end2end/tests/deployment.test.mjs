@@ -54,6 +54,10 @@ ${site}`);
   // Its certificates and state go with it.
   const stop = () =>
     new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        rmSync(dir, { recursive: true, force: true });
+        return resolve();
+      }
       child.once('exit', () => {
         rmSync(dir, { recursive: true, force: true });
         resolve();

@@ -52,6 +52,10 @@ async function startCoturn(port) {
     /** Stops it; its database and pid file go too. */
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          rmSync(dir, { recursive: true, force: true });
+          return resolve();
+        }
         child.once('exit', () => {
           rmSync(dir, { recursive: true, force: true });
           resolve();
