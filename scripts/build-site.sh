@@ -16,7 +16,7 @@ for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   remap+=("\"--remap-path-prefix=${dir%/}=\"")
 done
 flags=$(IFS=,; echo "${remap[*]}")
-rm -rf "$PKG"
+rm -rf "$PKG" target/.bundles-compiled
 mkdir -p "$PKG"
 work=$(mktemp -d target/site-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -44,6 +44,10 @@ for bundle in huddle:hydrate huddle-mesh:bundle-mesh huddle-sfu:bundle-sfu; do
   finish "$name" "$work/$name.wasm" &
   finishing+=("$!")
 done
+# Every bundle is compiled: what is left (the last wasm-opt pass and the
+# compression) needs one core, so `make run` starts the server's build now
+# (scripts/run.sh).
+touch target/.bundles-compiled
 for job in "${finishing[@]}"; do
   wait "$job"
 done

@@ -7,6 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/tools.sh build
-scripts/build-site.sh
+# The server's build starts once the browser bundles are compiled; their
+# last optimisation pass and compression (one core) run beside it.
+mkdir -p target
+rm -f target/.bundles-compiled
+scripts/build-site.sh &
+site=$!
+while [ ! -e target/.bundles-compiled ]; do
+  if ! kill -0 "$site" 2>/dev/null; then
+    wait "$site" || exit 1
+    break
+  fi
+  sleep 1
+done
 cargo build --profile first-run --features ssr
+wait "$site"
 exec target/first-run/huddle
