@@ -26,16 +26,6 @@ trap 'rm -rf "$work"' EXIT
 # optimisation leaves the other core idle too.
 finish() {
   local name=$1 wasm=$2
-  # Given WASM_BINDGEN_INSTALLED (scripts/run.sh), the CLI is being
-  # installed beside the first bundle's build: that file gets the
-  # installer's exit status when it is done.
-  if [ -n "${WASM_BINDGEN_INSTALLED:-}" ]; then
-    while [ ! -e "$WASM_BINDGEN_INSTALLED" ]; do sleep 1; done
-    if [ "$(cat "$WASM_BINDGEN_INSTALLED")" != 0 ]; then
-      echo "wasm-bindgen-cli did not install (above)" >&2
-      return 1
-    fi
-  fi
   wasm-bindgen --target web --no-typescript --out-name "$name" --out-dir "$PKG" "$wasm"
   # The producers and target-features sections are for tools; browsers
   # ignore them. One pass: a second (--converge) takes as long again (21 s

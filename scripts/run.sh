@@ -6,20 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/tools.sh base
-mkdir -p target
-rm -f target/.bundles-compiled target/.wasm-bindgen-installed
-# wasm-bindgen's CLI (about a minute to build, once) builds beside the
-# first browser bundle, whose final optimisation leaves a core idle;
-# build-site.sh waits for it before it first needs it.
-(
-  status=0
-  scripts/tools.sh wasm-bindgen || status=$?
-  echo "$status" > target/.wasm-bindgen-installed
-) &
+scripts/tools.sh build
 # The server's build starts once the browser bundles are compiled; their
 # last optimisation pass and compression (one core) run beside it.
-WASM_BINDGEN_INSTALLED=target/.wasm-bindgen-installed scripts/build-site.sh &
+mkdir -p target
+rm -f target/.bundles-compiled
+scripts/build-site.sh &
 site=$!
 while [ ! -e target/.bundles-compiled ]; do
   if ! kill -0 "$site" 2>/dev/null; then

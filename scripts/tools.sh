@@ -5,9 +5,6 @@
 # anywhere but the package registries.
 #
 #   scripts/tools.sh build   # wasm target, wasm-bindgen, wasm-opt
-#   scripts/tools.sh base     # build's, but wasm-bindgen
-#   scripts/tools.sh wasm-bindgen   # that alone (make run builds it beside
-#                                   # the first browser bundle)
 #   scripts/tools.sh test    # the above, plus Chromium and end2end/ packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,26 +76,16 @@ need_e2e_packages() {
   fi
 }
 
-need_build_base() {
-  need_wasm_target
-  need_wasm_opt
-  # brotli: the bundle is also stored brotli-compressed (what browsers on
-  # HTTPS fetch, and what the size budget measures).
-  # libsqlite3-dev and pkg-config: the server links the system's SQLite
-  # (.cargo/config.toml).
-  need_apt_packages brotli libsqlite3-dev pkg-config
-}
-
 case "${1:-build}" in
   build)
-    need_build_base
+    need_wasm_target
     need_wasm_bindgen
-    ;;
-  base)
-    need_build_base
-    ;;
-  wasm-bindgen)
-    need_wasm_bindgen
+    need_wasm_opt
+    # brotli: the bundle is also stored brotli-compressed (what browsers on
+    # HTTPS fetch, and what the size budget measures).
+    # libsqlite3-dev and pkg-config: the server links the system's SQLite
+    # (.cargo/config.toml).
+    need_apt_packages brotli libsqlite3-dev pkg-config
     ;;
   test)
     need_rust_components
@@ -126,7 +113,7 @@ case "${1:-build}" in
     need_apt_packages janus wrk util-linux iproute2
     ;;
   *)
-    echo "usage: scripts/tools.sh build|base|wasm-bindgen|test|bench" >&2
+    echo "usage: scripts/tools.sh build|test|bench" >&2
     exit 2
     ;;
 esac
