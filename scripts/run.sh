@@ -11,6 +11,9 @@ scripts/tools.sh build
 # last optimisation pass and compression (one core) run beside it.
 mkdir -p target
 rm -f target/.bundles-compiled
+# Ctrl-C stops the bundles' build too: a script's background jobs ignore
+# SIGINT, so everything in this process group is sent SIGTERM.
+trap 'trap - INT TERM; kill 0' INT TERM
 scripts/build-site.sh &
 site=$!
 while [ ! -e target/.bundles-compiled ]; do
