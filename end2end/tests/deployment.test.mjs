@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import {
   answers, freePort, hostWithRoom, joinCall, launchChromium, mediaGrowth, newPerson, startServer, waitForRemoteVideos,
+  stopAndRemove,
 } from './support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,19 +53,7 @@ ${site}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   // Its certificates and state go with it.
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        rmSync(dir, { recursive: true, force: true });
-        return resolve();
-      }
-      child.once('exit', () => {
-        rmSync(dir, { recursive: true, force: true });
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  return { child, stop };
+  return { child, stop: () => stopAndRemove(child, dir) };
 }
 
 /** A guest's signaling socket from source address `from`, with its own

@@ -34,6 +34,20 @@ export function answers(url) {
   });
 }
 
+/** Stops `child` (SIGTERM) and removes `dir`, its working directory,
+ * once it has exited (at once if it already had). */
+export function stopAndRemove(child, dir) {
+  return new Promise((resolve) => {
+    const remove = () => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return remove();
+    child.once('exit', remove);
+    child.kill('SIGTERM');
+  });
+}
+
 /** Starts the server binary on a free port with an empty database;
  * `settings` adds environment variables (with HUDDLE_TLS_CERT, it serves
  * https); `host` is the address it listens on. */

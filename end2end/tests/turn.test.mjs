@@ -7,13 +7,14 @@
 // to its port.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   freePort, hostWithRoom, joinCall, launchChromium, newPerson, signUpAndIn, startServer, waitForHydration, waitForRemoteVideos, mediaGrowth,
+  stopAndRemove,
 } from './support.mjs';
 
 const SECRET = 'end-to-end-turn-secret';
@@ -50,18 +51,7 @@ async function startCoturn(port) {
   return {
     child,
     /** Stops it; its database and pid file go too. */
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          rmSync(dir, { recursive: true, force: true });
-          return resolve();
-        }
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopAndRemove(child, dir),
     /** How many relay allocations each TURN username (one per person in
      * the call) was given. */
     allocations: () => {
