@@ -30,17 +30,24 @@ fn a_narrowed_link_keeps_the_most_important_picture_and_finds_room_again_when_th
     assert!(world.heard(2, 3, false, &mark) > 5, "pupil 3's picture comes");
 }
 
-#[test]
-fn a_link_too_narrow_for_the_lowest_layer_gets_a_lower_frame_rate_numbered_without_gaps() {
+/// A teacher (1) whose camera sends L1T3 with pictures of a real camera's
+/// size (its lowest layer about 100 kbit/s, the base temporal layer a
+/// quarter) and voice, and a pupil (2) whose page shows it `height` device
+/// pixels tall, settled for 3 s.
+fn teacher_and_pupil(height: u32) -> World {
     let mut world = World::new();
     world.join(1, grant(true, true), Offer::default());
     world.join(2, grant(false, false), Offer::default());
     let teacher = world.get_mut(1);
-    // A camera sending L1T3 with pictures of a real camera's size: its
-    // lowest layer about 100 kbit/s, the base temporal layer a quarter.
     (teacher.camera_on, teacher.level, teacher.temporal, teacher.picture_bytes) = (true, Some(-20), true, 400);
-    world.view(2, 1, 180);
+    world.view(2, 1, height);
     world.run(Duration::from_secs(3));
+    world
+}
+
+#[test]
+fn a_link_too_narrow_for_the_lowest_layer_gets_a_lower_frame_rate_numbered_without_gaps() {
+    let mut world = teacher_and_pupil(180);
     let mark = world.mark(2);
     world.run(Duration::from_secs(1));
     let wide = world.video_from(2, 1, &mark);
@@ -90,13 +97,7 @@ fn pictures_per_window(world: &mut World, viewer: u64, sender: u64, windows: usi
 
 #[test]
 fn a_pupil_on_a_slow_lossy_link_keeps_a_moving_picture_and_the_whole_voice() {
-    let mut world = World::new();
-    world.join(1, grant(true, true), Offer::default());
-    world.join(2, grant(false, false), Offer::default());
-    let teacher = world.get_mut(1);
-    (teacher.camera_on, teacher.level, teacher.temporal, teacher.picture_bytes) = (true, Some(-20), true, 400);
-    world.view(2, 1, 360);
-    world.run(Duration::from_secs(3));
+    let mut world = teacher_and_pupil(360);
     // 150 kbit/s with one datagram in ten lost (the bad link): the
     // lowest layer whole (about 110 kbit/s with its headers) and the voice
     // no longer both fit.
