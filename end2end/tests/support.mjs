@@ -34,18 +34,20 @@ export function answers(url) {
   });
 }
 
-/** Stops `child` (SIGTERM) and removes `dir`, its working directory,
- * once it has exited (at once if it already had). */
-export function stopAndRemove(child, dir) {
+/** Stops `child` (SIGTERM); resolves once it has exited (at once if it
+ * already had). */
+function stopped(child) {
   return new Promise((resolve) => {
-    const remove = () => {
-      rmSync(dir, { recursive: true, force: true });
-      resolve();
-    };
-    if (child.exitCode !== null || child.signalCode !== null) return remove();
-    child.once('exit', remove);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', resolve);
     child.kill('SIGTERM');
   });
+}
+
+/** Stops `child` and then removes `dir`, its working directory. */
+export async function stopAndRemove(child, dir) {
+  await stopped(child);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Starts the server binary on a free port with an empty database;
@@ -78,17 +80,8 @@ export async function startServer(settings = {}, { host = '127.0.0.1' } = {}) {
   };
   let child = launch();
   await ready(child);
-  const halt = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    });
-  // Stopped for good: its database goes too.
-  const stop = async () => {
-    await halt();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  // Stopped for good, its database goes too.
+  const stop = () => stopAndRemove(child, dir);
   return {
     origin,
     port,
@@ -98,7 +91,7 @@ export async function startServer(settings = {}, { host = '127.0.0.1' } = {}) {
     /** Stops the server (SIGTERM) and starts it again on the same address
      * and database, as an upgrade or a crash-restart would. */
     restart: async () => {
-      await halt();
+      await stopped(child);
       child = launch();
       await ready(child);
     },
