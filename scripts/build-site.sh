@@ -36,6 +36,8 @@ finish() {
 }
 
 # One bundle per kind of page (Cargo.toml's features): each page loads one.
+# (`make test` runs this with clippy as the compiler: RUSTC_WORKSPACE_WRAPPER,
+# scripts/test.sh.)
 finishing=()
 for bundle in huddle:hydrate huddle-mesh:bundle-mesh huddle-sfu:bundle-sfu; do
   name=${bundle%%:*}
