@@ -86,8 +86,8 @@ impl MediaAddress {
 /// Socket buffers asked for: default ones drop packets in bursts (a
 /// keyframe to 40 receivers) even on one machine.
 const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
-/// The longest the loop sleeps: speakers, layers and keyframe retries are
-/// looked at this often.
+/// How often speakers, layers and keyframe retries are looked at (and the
+/// longest the loop sleeps).
 const TICK: Duration = Duration::from_millis(50);
 /// Datagrams read in one go before the loop looks at commands again.
 const BATCH: usize = 64;
@@ -143,8 +143,12 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
     };
     let mut sfu = Sfu::new(config);
     let mut buf = vec![0u8; 2000];
+    // Speakers, layers and keyframe retries are looked at every `TICK`;
+    // between ticks, a connection whose deadline comes (its pacer lets a
+    // packet go, a retransmission is due) is only given the time.
+    let mut next_tick = Instant::now();
     loop {
-        let wake = sfu.deadline().map_or(Instant::now() + TICK, |d| d.min(Instant::now() + TICK));
+        let wake = sfu.deadline().map_or(next_tick, |d| d.min(next_tick));
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
                 if let Ok((n, from)) = received {
@@ -166,8 +170,9 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
-        if sfu.deadline().is_none_or(|d| d <= now) || now >= wake {
+        if now >= next_tick {
             guarded(|| sfu.tick(now));
+            next_tick = now + TICK;
         }
         carry_out(&mut sfu, &socket, &deliver);
     }
