@@ -213,10 +213,12 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                             continue;
                         }
                     };
+                    // Counted before it leaves: whoever reads the metrics
+                    // after the message arrived finds it counted.
+                    counters.sent(&message);
                     if !send(&mut sink, Message::Text(json.into())).await {
                         return;
                     }
-                    counters.sent(&message);
                     if fatal {
                         close(&mut sink, close::POLICY, "refused").await;
                         return;
