@@ -24,6 +24,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::app::{shell, App};
 use crate::server::client_address;
 use crate::server::config::Config;
+use crate::server::db::{self, sql, Db};
 use crate::server::metrics::Metrics;
 use crate::server::password::PasswordHasher;
 use crate::server::serve::{connections_for, raise_file_limit, serve, ConnectionLimits, Gate};
@@ -31,11 +32,11 @@ use crate::server::signaling::{socket, Signaling};
 use crate::server::state::{AppState, PasscodeThrottle, SignInThrottle};
 use crate::server::throttle::Throttle;
 use crate::server::tls::Certificates;
-use crate::server::{db, web_surface};
+use crate::server::web_surface;
 
 /// Every `every`, deletes expired sessions, auditing the signed-in ones
 /// and closing their call sockets, until the server is gone.
-async fn sweep_sessions(db: sqlx::SqlitePool, signaling: std::sync::Weak<Signaling>, every: std::time::Duration) {
+async fn sweep_sessions(db: Db, signaling: std::sync::Weak<Signaling>, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -66,7 +67,7 @@ pub struct Application {
     router: Router,
     origin: String,
     signaling: Arc<Signaling>,
-    db: sqlx::SqlitePool,
+    db: Db,
     /// Huddle's own TLS, if configured.
     tls: Option<Arc<Certificates>>,
     /// Plain HTTP answered with a redirect to the https:// origin.
@@ -97,8 +98,13 @@ impl Application {
         let db = db::open(&config.database).await?;
 
         let idle = time::Duration::try_from(config.session_limits.idle).context("the idle session limit is too long")?;
-        let sessions = SqliteStore::new(db.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
-        sessions.migrate().await.context("creating the sessions table")?;
+        let sessions = match &db {
+            Db::Sqlite(pool) => {
+                let store = SqliteStore::new(pool.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
+                store.migrate().await.context("creating the sessions table")?;
+                store
+            }
+        };
         // Only a hash of each session id is stored.
         let sessions = crate::server::session_store::HashedIds(sessions);
         // Over https the cookie carries the `__Host-` prefix: browsers then
@@ -119,7 +125,8 @@ impl Application {
             .with_always_save(false);
 
         let turn = config.turn.clone().map(crate::call::turn::TurnIssuer::new);
-        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), turn, config.signaling, config.clock.clone()));
+        let first_id = db::count_start(&db, &config.node, config.clock.now()).await?;
+        let signaling = Arc::new(Signaling::new(config.ice_servers.clone(), turn, config.signaling, config.clock.clone(), first_id));
         if let Some(at) = config.media {
             let to = Arc::downgrade(&signaling);
             let deliver = move |who, message| {
@@ -133,8 +140,8 @@ impl Application {
         }
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
-        crate::server::attendance::close_open_stays(&db, config.clock.now()).await?;
-        tokio::spawn(crate::server::attendance::write_records(db.clone(), config.clock.clone(), signaling.take_records()));
+        crate::server::attendance::close_open_stays(&db, &config.node, config.clock.now()).await?;
+        tokio::spawn(crate::server::attendance::write_records(db.clone(), config.node.clone(), config.clock.clone(), signaling.take_records()));
         tokio::spawn(crate::server::retention::daily(db.clone(), config.retention, config.clock.clone()));
         let leptos_options =
             LeptosOptions::builder().output_name("huddle").site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(bound).build();
@@ -290,7 +297,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// `GET /healthz`: 200 when the database answers, 503 when it does not;
 /// nothing more to strangers.
 async fn healthz(State(state): State<AppState>) -> StatusCode {
-    match sqlx::query("SELECT 1").execute(&state.db).await {
+    match sql::query("SELECT 1").execute(&state.db).await {
         Ok(_) => StatusCode::OK,
         Err(e) => {
             tracing::error!("health check: the database does not answer: {e}");

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use sqlx::SqlitePool;
+use crate::server::db::{sql, Db};
 
 use crate::domain::{AccountId, DisplayName, Email, Password};
 use crate::error::AppError;
@@ -45,7 +45,7 @@ impl Account {
 /// account owner), so neither the answer nor its timing tells whether an
 /// email is registered.
 pub async fn create(
-    db: &SqlitePool,
+    db: &Db,
     hasher: &PasswordHasher,
     email: Email,
     display_name: DisplayName,
@@ -56,22 +56,22 @@ pub async fn create(
     let failed = |e| AppError::internal("creating an account failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
     let inserted: Result<(AccountId,), sqlx::Error> =
-        sqlx::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES (?, ?, ?) RETURNING id")
+        sql::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id")
             .bind(email.as_str())
             .bind(display_name.as_str())
             .bind(&hash)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await;
     match inserted {
         Ok((id,)) => {
-            audit::record(&mut *tx, Event::by(id, Action::SignUp, true, client)).await?;
+            audit::record(&mut tx, Event::by(id, Action::SignUp, true, client)).await?;
             tx.commit().await.map_err(failed)?;
             Ok(Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0, email_request: None }))
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             tx.rollback().await.map_err(failed)?;
             let owner: Option<(AccountId,)> =
-                sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
+                sql::query_as("SELECT id FROM accounts WHERE email = $1").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
             let event = Event { actor: None, account: owner.map(|(id,)| id), action: Action::SignUp, success: false, client };
             audit::record(db, event).await?;
             Ok(None)
@@ -93,10 +93,10 @@ pub enum SignInAttempt {
 
 /// Checks `password` against the account for `email`. Unknown email and
 /// wrong password take the same work.
-pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str, password: String) -> Result<SignInAttempt, AppError> {
+pub async fn authenticate(db: &Db, hasher: &PasswordHasher, email: &str, password: String) -> Result<SignInAttempt, AppError> {
     let found = match Email::parse(email) {
-        Ok(email) => sqlx::query_as::<_, (AccountId, String, String, String, i64)>(
-            "SELECT id, email, display_name, password_hash, session_epoch FROM accounts WHERE email = ?",
+        Ok(email) => sql::query_as::<(AccountId, String, String, String, i64)>(
+            "SELECT id, email, display_name, password_hash, session_epoch FROM accounts WHERE email = $1",
         )
         .bind(email.as_str())
         .fetch_optional(db)
@@ -115,10 +115,10 @@ pub async fn authenticate(db: &SqlitePool, hasher: &PasswordHasher, email: &str,
 }
 
 /// The account with this id, if it still exists.
-pub async fn find(db: &SqlitePool, id: AccountId) -> Result<Option<Account>, AppError> {
+pub async fn find(db: &Db, id: AccountId) -> Result<Option<Account>, AppError> {
     type Row = (AccountId, String, String, i64, Option<String>, Option<String>);
     let row =
-        sqlx::query_as::<_, Row>("SELECT id, email, display_name, session_epoch, email_requested, email_before_request FROM accounts WHERE id = ?")
+        sql::query_as::<Row>("SELECT id, email, display_name, session_epoch, email_requested, email_before_request FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(db)
             .await
@@ -132,8 +132,8 @@ pub async fn find(db: &SqlitePool, id: AccountId) -> Result<Option<Account>, App
 
 /// The owner signed in: the email change they asked for no longer needs
 /// showing (which address worked told them how it went).
-pub async fn forget_email_request(db: &SqlitePool, account: AccountId) -> Result<(), AppError> {
-    sqlx::query("UPDATE accounts SET email_requested = NULL, email_before_request = NULL WHERE id = ?")
+pub async fn forget_email_request(db: &Db, account: AccountId) -> Result<(), AppError> {
+    sql::query("UPDATE accounts SET email_requested = NULL, email_before_request = NULL WHERE id = $1")
         .bind(account)
         .execute(db)
         .await
@@ -142,8 +142,8 @@ pub async fn forget_email_request(db: &SqlitePool, account: AccountId) -> Result
 }
 
 /// Whether `password` is `account`'s current password.
-pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: AccountId, password: String) -> Result<bool, AppError> {
-    let hash: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM accounts WHERE id = ?")
+pub async fn check_password(db: &Db, hasher: &PasswordHasher, account: AccountId, password: String) -> Result<bool, AppError> {
+    let hash: Option<(String,)> = sql::query_as("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(account)
         .fetch_optional(db)
         .await
@@ -153,10 +153,10 @@ pub async fn check_password(db: &SqlitePool, hasher: &PasswordHasher, account: A
 
 /// Sets a new password and ends every session of the account; returns the
 /// new session epoch.
-pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: AccountId, password: Password) -> Result<i64, AppError> {
+pub async fn set_password(db: &Db, hasher: &PasswordHasher, account: AccountId, password: Password) -> Result<i64, AppError> {
     let hash = hasher.hash(password).await?;
     let (epoch,): (i64,) =
-        sqlx::query_as("UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
+        sql::query_as("UPDATE accounts SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2 RETURNING session_epoch")
             .bind(hash)
             .bind(account)
             .fetch_one(db)
@@ -166,8 +166,8 @@ pub async fn set_password(db: &SqlitePool, hasher: &PasswordHasher, account: Acc
 }
 
 /// Ends every session of the account; returns the new session epoch.
-pub async fn end_all_sessions(db: &SqlitePool, account: AccountId) -> Result<i64, AppError> {
-    let (epoch,): (i64,) = sqlx::query_as("UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch")
+pub async fn end_all_sessions(db: &Db, account: AccountId) -> Result<i64, AppError> {
+    let (epoch,): (i64,) = sql::query_as("UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
         .bind(account)
         .fetch_one(db)
         .await
@@ -195,17 +195,11 @@ pub fn email_change_allowed(account: &Account, email: &Email) -> Result<(), AppE
 /// owner finds the attempt in their security events. Asking again for the
 /// address already asked for is no new request. Returns whether a new
 /// email was asked for.
-pub async fn set_profile(
-    db: &SqlitePool,
-    account: &Account,
-    display_name: &DisplayName,
-    email: &Email,
-    client: Option<IpAddr>,
-) -> Result<bool, AppError> {
+pub async fn set_profile(db: &Db, account: &Account, display_name: &DisplayName, email: &Email, client: Option<IpAddr>) -> Result<bool, AppError> {
     email_change_allowed(account, email)?;
     let failed = |e| AppError::internal("changing a profile failed", e);
     if email.as_str() == account.shown_email() {
-        sqlx::query("UPDATE accounts SET display_name = ? WHERE id = ?")
+        sql::query("UPDATE accounts SET display_name = $1 WHERE id = $2")
             .bind(display_name.as_str())
             .bind(account.id)
             .execute(db)
@@ -213,7 +207,7 @@ pub async fn set_profile(
             .map_err(failed)?;
         return Ok(false);
     }
-    let result = sqlx::query("UPDATE accounts SET display_name = ?, email = ?, email_requested = ?, email_before_request = ? WHERE id = ?")
+    let result = sql::query("UPDATE accounts SET display_name = $1, email = $2, email_requested = $3, email_before_request = $4 WHERE id = $5")
         .bind(display_name.as_str())
         .bind(email.as_str())
         .bind(email.as_str())
@@ -224,7 +218,7 @@ pub async fn set_profile(
     match result {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            sqlx::query("UPDATE accounts SET display_name = ?, email_requested = ?, email_before_request = ? WHERE id = ?")
+            sql::query("UPDATE accounts SET display_name = $1, email_requested = $2, email_before_request = $3 WHERE id = $4")
                 .bind(display_name.as_str())
                 .bind(email.as_str())
                 .bind(&account.email)
@@ -233,7 +227,7 @@ pub async fn set_profile(
                 .await
                 .map_err(failed)?;
             let owner: Option<(AccountId,)> =
-                sqlx::query_as("SELECT id FROM accounts WHERE email = ?").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
+                sql::query_as("SELECT id FROM accounts WHERE email = $1").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
             let event = Event { actor: Some(account.id), account: owner.map(|(id,)| id), action: Action::ProfileChange, success: false, client };
             audit::record(db, event).await?;
             Ok(true)
@@ -249,8 +243,8 @@ fn stored_name(raw: &str) -> Result<DisplayName, AppError> {
 }
 
 /// The language an account chose, if any (a tag of one of Huddle's).
-pub async fn language(db: &SqlitePool, account: AccountId) -> Result<Option<crate::i18n::Locale>, AppError> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT language FROM accounts WHERE id = ?")
+pub async fn language(db: &Db, account: AccountId) -> Result<Option<crate::i18n::Locale>, AppError> {
+    let row: Option<(Option<String>,)> = sql::query_as("SELECT language FROM accounts WHERE id = $1")
         .bind(account)
         .fetch_optional(db)
         .await
@@ -259,8 +253,8 @@ pub async fn language(db: &SqlitePool, account: AccountId) -> Result<Option<crat
 }
 
 /// Keeps `locale` as the account's language.
-pub async fn set_language(db: &SqlitePool, account: AccountId, locale: crate::i18n::Locale) -> Result<(), AppError> {
-    sqlx::query("UPDATE accounts SET language = ? WHERE id = ?")
+pub async fn set_language(db: &Db, account: AccountId, locale: crate::i18n::Locale) -> Result<(), AppError> {
+    sql::query("UPDATE accounts SET language = $1 WHERE id = $2")
         .bind(locale.tag())
         .bind(account)
         .execute(db)

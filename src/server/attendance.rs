@@ -5,14 +5,15 @@
 use crate::domain::AccountId;
 use std::collections::HashMap;
 
+use crate::server::db::{sql, Db};
 use jiff::Timestamp;
-use sqlx::SqlitePool;
 
 use crate::call::hub::{Record, RoomId};
 use crate::call::protocol::ParticipantId;
 use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
+use crate::server::config::NodeId;
 use crate::server::download::{respond, Attachment};
 use crate::server::refusal_tally::{RefusalTally, Tally};
 
@@ -32,11 +33,12 @@ struct Present {
     account: Option<AccountId>,
 }
 
-/// Writes every record of the calls until signaling is gone. A failed
+/// Writes every record of the calls until signaling is gone; the stays
+/// are `node`'s (this server's, `HUDDLE_NODE_ID`). A failed
 /// write is logged (by `AppError::internal`) and the next is still written.
 /// Each minute, rooms whose refused host actions were held back say how
 /// many (see `refusal_tally`).
-pub async fn write_records(db: SqlitePool, clock: Clock, mut records: tokio::sync::mpsc::Receiver<Record>) {
+pub async fn write_records(db: Db, node: NodeId, clock: Clock, mut records: tokio::sync::mpsc::Receiver<Record>) {
     let mut present: HashMap<ParticipantId, Present> = HashMap::new();
     let mut refusals = RefusalTally::default();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
@@ -54,13 +56,13 @@ pub async fn write_records(db: SqlitePool, clock: Clock, mut records: tokio::syn
         let now = clock.now();
         let _ = write_held_back(&db, refusals.due(now)).await;
         if let Some(record) = record {
-            let _ = write(&db, now, &mut present, &mut refusals, record).await;
+            let _ = write(&db, &node, now, &mut present, &mut refusals, record).await;
         }
     }
 }
 
 /// One row per room saying how many refusals were held back in its minute.
-async fn write_held_back(db: &SqlitePool, due: Vec<(RoomId, u32)>) -> Result<(), AppError> {
+async fn write_held_back(db: &Db, due: Vec<(RoomId, u32)>) -> Result<(), AppError> {
     for (room, count) in due {
         let target = Some(format!("room:{} {count} more refused", room.0));
         audit::record_call(db, "anonymous".into(), None, "call_refused_repeats", target, false, None).await?;
@@ -69,7 +71,8 @@ async fn write_held_back(db: &SqlitePool, due: Vec<(RoomId, u32)>) -> Result<(),
 }
 
 async fn write(
-    db: &SqlitePool,
+    db: &Db,
+    node: &NodeId,
     now: Timestamp,
     present: &mut HashMap<ParticipantId, Present>,
     refusals: &mut RefusalTally,
@@ -77,21 +80,23 @@ async fn write(
 ) -> Result<(), AppError> {
     match record {
         Record::Entered { who, room, name, account, host } => {
-            let (row,): (i64,) =
-                sqlx::query_as("INSERT INTO attendance (room_id, account_id, display_name, role, joined_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-                    .bind(room.0)
-                    .bind(account)
-                    .bind(name.as_str())
-                    .bind(if host { "host" } else { "guest" })
-                    .bind(now.to_string())
-                    .fetch_one(db)
-                    .await
-                    .map_err(|e| AppError::internal("recording attendance failed", e))?;
+            let (row,): (i64,) = sql::query_as(
+                "INSERT INTO attendance (room_id, account_id, display_name, role, joined_at, node) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(room.0)
+            .bind(account)
+            .bind(name.as_str())
+            .bind(if host { "host" } else { "guest" })
+            .bind(now.to_string())
+            .bind(node.as_str())
+            .fetch_one(db)
+            .await
+            .map_err(|e| AppError::internal("recording attendance failed", e))?;
             present.insert(who, Present { row, account });
         }
         Record::Left { who } => {
             let Some(stay) = present.remove(&who) else { return Ok(()) };
-            sqlx::query("UPDATE attendance SET left_at = ? WHERE id = ?")
+            sql::query("UPDATE attendance SET left_at = $1 WHERE id = $2")
                 .bind(now.to_string())
                 .bind(stay.row)
                 .execute(db)
@@ -100,7 +105,7 @@ async fn write(
         }
         Record::Reconnected { who } => {
             let Some(stay) = present.get(&who) else { return Ok(()) };
-            sqlx::query("UPDATE attendance SET reconnects = reconnects + 1 WHERE id = ?")
+            sql::query("UPDATE attendance SET reconnects = reconnects + 1 WHERE id = $1")
                 .bind(stay.row)
                 .execute(db)
                 .await
@@ -115,7 +120,7 @@ async fn write(
             audit::record_call(db, actor(by, account), account, &format!("call_{what}"), target, true, None).await?;
         }
         Record::Said { room, name, host, text } => {
-            sqlx::query("INSERT INTO kept_chat (room_id, display_name, role, text, sent_at) VALUES (?, ?, ?, ?, ?)")
+            sql::query("INSERT INTO kept_chat (room_id, display_name, role, text, sent_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(room.0)
                 .bind(name.as_str())
                 .bind(if host { "host" } else { "guest" })
@@ -146,21 +151,23 @@ fn actor(participant: ParticipantId, account: Option<AccountId>) -> String {
     }
 }
 
-/// At startup: stays still open belonged to calls that ended when the
-/// server stopped; they end now (everyone in them joins again as a new stay).
-pub async fn close_open_stays(db: &SqlitePool, now: Timestamp) -> Result<u64, AppError> {
-    let done = sqlx::query("UPDATE attendance SET left_at = ? WHERE left_at IS NULL")
+/// At startup: `node`'s stays still open belonged to its calls that ended
+/// when it stopped; they end now (everyone in them joins again as a new
+/// stay). Another server's open stays are its calls, under way.
+pub async fn close_open_stays(db: &Db, node: &NodeId, now: Timestamp) -> Result<u64, AppError> {
+    let done = sql::query("UPDATE attendance SET left_at = $1 WHERE left_at IS NULL AND node = $2")
         .bind(now.to_string())
+        .bind(node.as_str())
         .execute(db)
         .await
         .map_err(|e| AppError::internal("closing open stays failed", e))?;
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
 /// Every stay in room `room_id`, in the order they began.
-pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Stay>, AppError> {
+pub async fn list_for_room(db: &Db, room_id: i64) -> Result<Vec<Stay>, AppError> {
     let rows: Vec<(String, String, String, Option<String>, i64)> =
-        sqlx::query_as("SELECT display_name, role, joined_at, left_at, reconnects FROM attendance WHERE room_id = ? ORDER BY joined_at, id")
+        sql::query_as("SELECT display_name, role, joined_at, left_at, reconnects FROM attendance WHERE room_id = $1 ORDER BY joined_at, id")
             .bind(room_id)
             .fetch_all(db)
             .await
@@ -279,9 +286,9 @@ pub struct KeptMessage {
 }
 
 /// The kept chat of room `room_id`, oldest first.
-pub async fn kept_chat(db: &SqlitePool, room_id: i64) -> Result<Vec<KeptMessage>, AppError> {
+pub async fn kept_chat(db: &Db, room_id: i64) -> Result<Vec<KeptMessage>, AppError> {
     let rows: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT display_name, role, text, sent_at FROM kept_chat WHERE room_id = ? ORDER BY id")
+        sql::query_as("SELECT display_name, role, text, sent_at FROM kept_chat WHERE room_id = $1 ORDER BY id")
             .bind(room_id)
             .fetch_all(db)
             .await

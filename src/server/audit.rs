@@ -5,7 +5,7 @@
 use crate::domain::AccountId;
 use std::net::IpAddr;
 
-use sqlx::SqlitePool;
+use crate::server::db::{sql, Db};
 
 use crate::error::AppError;
 
@@ -55,9 +55,9 @@ impl Event {
 }
 
 /// Appends `event` (through a pool or inside a transaction).
-pub async fn record<'e>(db: impl sqlx::SqliteExecutor<'e>, event: Event) -> Result<(), AppError> {
+pub async fn record<'a>(db: impl Into<sql::On<'a>>, event: Event) -> Result<(), AppError> {
     let actor = event.actor.map_or_else(|| "anonymous".to_string(), |id| format!("account:{id}"));
-    sqlx::query("INSERT INTO audit_events (actor, account_id, action, outcome, client_addr) VALUES (?, ?, ?, ?, ?)")
+    sql::query("INSERT INTO audit_events (actor, account_id, action, outcome, client_addr) VALUES ($1, $2, $3, $4, $5)")
         .bind(actor)
         .bind(event.account)
         .bind(event.action.as_str())
@@ -73,7 +73,7 @@ pub async fn record<'e>(db: impl sqlx::SqliteExecutor<'e>, event: Event) -> Resu
 /// refused host action): `actor` as in the table (`account:<id>` or
 /// `guest:<participant id>`), `target` naming what it was done to.
 pub async fn record_call(
-    db: &SqlitePool,
+    db: &Db,
     actor: String,
     account: Option<AccountId>,
     action: &str,
@@ -81,7 +81,7 @@ pub async fn record_call(
     success: bool,
     client: Option<IpAddr>,
 ) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO audit_events (actor, account_id, action, target, outcome, client_addr) VALUES (?, ?, ?, ?, ?, ?)")
+    sql::query("INSERT INTO audit_events (actor, account_id, action, target, outcome, client_addr) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(actor)
         .bind(account)
         .bind(action)
@@ -106,9 +106,9 @@ pub struct Recorded {
 }
 
 /// The most recent events concerning `account`, newest first.
-pub async fn recent_for_account(db: &SqlitePool, account: AccountId, limit: i64) -> Result<Vec<Recorded>, AppError> {
+pub async fn recent_for_account(db: &Db, account: AccountId, limit: i64) -> Result<Vec<Recorded>, AppError> {
     let rows: Vec<(String, String, String, Option<String>)> =
-        sqlx::query_as("SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?")
+        sql::query_as("SELECT at, action, outcome, client_addr FROM audit_events WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(account)
             .bind(limit)
             .fetch_all(db)

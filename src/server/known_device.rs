@@ -6,9 +6,9 @@
 //! still applies to everyone.)
 
 use crate::domain::AccountId;
+use crate::server::db::{sql, Db};
 use axum::http::header::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
 use crate::error::AppError;
 
@@ -28,10 +28,10 @@ fn digest(token: &str) -> String {
 }
 
 /// Whether `token` is a known device of the account registered to `email`.
-pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Result<bool, AppError> {
+pub async fn is_known(db: &Db, email: &str, token: Option<&str>) -> Result<bool, AppError> {
     let Some(token) = token else { return Ok(false) };
     let found: Option<(i64,)> =
-        sqlx::query_as("SELECT d.id FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE a.email = ? AND d.token_hash = ?")
+        sql::query_as("SELECT d.id FROM known_devices d JOIN accounts a ON a.id = d.account_id WHERE a.email = $1 AND d.token_hash = $2")
             .bind(email.trim().to_lowercase())
             .bind(digest(token))
             .fetch_optional(db)
@@ -41,9 +41,9 @@ pub async fn is_known(db: &SqlitePool, email: &str, token: Option<&str>) -> Resu
 }
 
 /// Remembers a new device for `account`; the `Set-Cookie` value to send.
-pub async fn remember(db: &SqlitePool, account: AccountId, secure: bool) -> Result<HeaderValue, AppError> {
+pub async fn remember(db: &Db, account: AccountId, secure: bool) -> Result<HeaderValue, AppError> {
     let token = crate::server::token::random_token::<TOKEN_BYTES>();
-    sqlx::query("INSERT INTO known_devices (account_id, token_hash) VALUES (?, ?)")
+    sql::query("INSERT INTO known_devices (account_id, token_hash) VALUES ($1, $2)")
         .bind(account)
         .bind(digest(&token))
         .execute(db)

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use crate::server::db::{sql, Db};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::SqlitePool;
 
 use crate::error::AppError;
 use crate::server::clock::Clock;
@@ -47,20 +47,20 @@ fn cutoff(now: Timestamp, days: u32) -> Result<String, AppError> {
 /// Deletes what is older than `retention` allows at `now`: stays that
 /// ended before the cut-off, kept chat sent before it, audit rows written
 /// before it.
-pub async fn sweep(db: &SqlitePool, retention: Retention, now: Timestamp) -> Result<Swept, AppError> {
-    let delete = |sql: &'static str, days: u32| async move {
-        let done = sqlx::query(sql).bind(cutoff(now, days)?).execute(db).await;
-        done.map(|d| d.rows_affected()).map_err(|e| AppError::internal("deleting old records failed", e))
+pub async fn sweep(db: &Db, retention: Retention, now: Timestamp) -> Result<Swept, AppError> {
+    let delete = |statement: &'static str, days: u32| async move {
+        let done = sql::query(statement).bind(cutoff(now, days)?).execute(db).await;
+        done.map_err(|e| AppError::internal("deleting old records failed", e))
     };
     Ok(Swept {
-        attendance: delete("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < ?", retention.attendance_days).await?,
-        chat: delete("DELETE FROM kept_chat WHERE sent_at < ?", retention.chat_days).await?,
-        audit: delete("DELETE FROM audit_events WHERE at < ?", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
+        attendance: delete("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < $1", retention.attendance_days).await?,
+        chat: delete("DELETE FROM kept_chat WHERE sent_at < $1", retention.chat_days).await?,
+        audit: delete("DELETE FROM audit_events WHERE at < $1", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
     })
 }
 
 /// Sweeps at start and then once a day, until the server stops.
-pub async fn daily(db: SqlitePool, retention: Retention, clock: Clock) {
+pub async fn daily(db: Db, retention: Retention, clock: Clock) {
     let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
     loop {
         tick.tick().await;

@@ -4,10 +4,10 @@
 //! changes.
 
 use crate::domain::{AccountId, Problem};
+use crate::server::db::{sql, Db};
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
-use sqlx::SqlitePool;
 
 use crate::error::AppError;
 use crate::i18n::{fill, Locale, Text};
@@ -264,11 +264,11 @@ const S_COLUMNS: &str = "s.id, s.room_id, s.title, s.starts_local, s.time_zone, 
 /// Schedules `plan` in room `room_id` unless it overlaps a session already
 /// there. The check and the insert are one write transaction, so two
 /// overlapping sessions can never both be saved.
-pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<ScheduledSession, AppError> {
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await.map_err(|e| AppError::internal("starting a transaction failed", e))?;
-    let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ?"))
+pub async fn create(db: &Db, room_id: i64, plan: &Plan) -> Result<ScheduledSession, AppError> {
+    let mut tx = db.begin_write().await.map_err(|e| AppError::internal("starting a transaction failed", e))?;
+    let rows: Vec<SessionRow> = sql::query_as(format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = $1"))
         .bind(room_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await
         .map_err(|e| AppError::internal("listing sessions failed", e))?;
     let existing = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
@@ -277,9 +277,9 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Schedu
     }
     let uid = format!("{}@huddle", crate::server::token::random_token::<18>());
     let zone = plan.start.time_zone().iana_name().unwrap_or("UTC").to_string();
-    let row: SessionRow = sqlx::query_as(&format!(
+    let row: SessionRow = sql::query_as(format!(
         "INSERT INTO scheduled_sessions (room_id, title, starts_local, time_zone, duration_minutes, note, occurrences, uid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     ))
     .bind(room_id)
     .bind(&plan.title)
@@ -289,7 +289,7 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Schedu
     .bind(&plan.note)
     .bind(plan.occurrences)
     .bind(uid)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await
     .map_err(|e| AppError::internal("saving a session failed", e))?;
     tx.commit().await.map_err(|e| AppError::internal("saving a session failed", e))?;
@@ -297,8 +297,8 @@ pub async fn create(db: &SqlitePool, room_id: i64, plan: &Plan) -> Result<Schedu
 }
 
 /// Room `room_id`'s sessions, in the order they were scheduled.
-pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<ScheduledSession>, AppError> {
-    let rows: Vec<SessionRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = ? ORDER BY id"))
+pub async fn list_for_room(db: &Db, room_id: i64) -> Result<Vec<ScheduledSession>, AppError> {
+    let rows: Vec<SessionRow> = sql::query_as(format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = $1 ORDER BY id"))
         .bind(room_id)
         .fetch_all(db)
         .await
@@ -307,9 +307,9 @@ pub async fn list_for_room(db: &SqlitePool, room_id: i64) -> Result<Vec<Schedule
 }
 
 /// Every session in `owner`'s rooms, with its room's id.
-pub async fn list_for_owner(db: &SqlitePool, owner: AccountId) -> Result<Vec<ScheduledSession>, AppError> {
+pub async fn list_for_owner(db: &Db, owner: AccountId) -> Result<Vec<ScheduledSession>, AppError> {
     let rows: Vec<SessionRow> =
-        sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = ? ORDER BY s.id"))
+        sql::query_as(format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE r.owner_id = $1 ORDER BY s.id"))
             .bind(owner)
             .fetch_all(db)
             .await
@@ -318,9 +318,9 @@ pub async fn list_for_owner(db: &SqlitePool, owner: AccountId) -> Result<Vec<Sch
 }
 
 /// `owner`'s session `id`; anyone else's, or none, is `NotFound`.
-pub async fn find_owned(db: &SqlitePool, owner: AccountId, id: i64) -> Result<ScheduledSession, AppError> {
+pub async fn find_owned(db: &Db, owner: AccountId, id: i64) -> Result<ScheduledSession, AppError> {
     let row: Option<SessionRow> =
-        sqlx::query_as(&format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = ? AND r.owner_id = ?"))
+        sql::query_as(format!("SELECT {S_COLUMNS} FROM scheduled_sessions s JOIN rooms r ON r.id = s.room_id WHERE s.id = $1 AND r.owner_id = $2"))
             .bind(id)
             .bind(owner)
             .fetch_optional(db)
@@ -330,14 +330,14 @@ pub async fn find_owned(db: &SqlitePool, owner: AccountId, id: i64) -> Result<Sc
 }
 
 /// Cancels `owner`'s session `id` (every meeting of a series).
-pub async fn cancel(db: &SqlitePool, owner: AccountId, id: i64) -> Result<(), AppError> {
-    let done = sqlx::query("DELETE FROM scheduled_sessions WHERE id = ? AND room_id IN (SELECT id FROM rooms WHERE owner_id = ?)")
+pub async fn cancel(db: &Db, owner: AccountId, id: i64) -> Result<(), AppError> {
+    let done = sql::query("DELETE FROM scheduled_sessions WHERE id = $1 AND room_id IN (SELECT id FROM rooms WHERE owner_id = $2)")
         .bind(id)
         .bind(owner)
         .execute(db)
         .await
         .map_err(|e| AppError::internal("cancelling a session failed", e))?;
-    if done.rows_affected() == 0 {
+    if done == 0 {
         return Err(AppError::NotFound);
     }
     Ok(())

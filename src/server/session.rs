@@ -110,25 +110,31 @@ impl UserSession {
     }
 }
 
-/// Deletes expired sessions from the store, first recording in the audit log
-/// each one that was signed in (`session_expired`), so idle expiry is
-/// audited too. Returns how many signed-in sessions expired.
-pub async fn sweep_expired(db: &sqlx::SqlitePool) -> Result<Vec<crate::server::signaling::Login>, AppError> {
+/// Deletes expired sessions from the store, recording in the audit log, in
+/// the same transaction, each one that was signed in (`session_expired`), so
+/// idle expiry is audited too. Returns the sign-ins that expired.
+///
+/// The delete comes first and says what it deleted: two sweeps at once
+/// (two servers on one database) take the rows in turn, and the second
+/// finds them gone, so each expiry is audited once.
+pub async fn sweep_expired(db: &crate::server::db::Db) -> Result<Vec<crate::server::signaling::Login>, AppError> {
     let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
-    let expired: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, data FROM sessions WHERE datetime(expiry_date) < datetime('now')").fetch_all(&mut *tx).await.map_err(failed)?;
+    let expired: Vec<(Vec<u8>,)> =
+        crate::server::db::sql::query_as("DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now') RETURNING data")
+            .fetch_all(&mut tx)
+            .await
+            .map_err(failed)?;
     let mut signed_in = Vec::new();
-    for (id, data) in &expired {
+    for (data,) in &expired {
         let record = rmp_serde::from_slice::<tower_sessions::session::Record>(data).ok();
         let field = |key: &str| record.as_ref().and_then(|r| r.data.get(key).and_then(serde_json::Value::as_i64));
         if let Some(account) = field(ACCOUNT_ID).map(AccountId) {
-            audit::record(&mut *tx, Event::by(account, Action::SessionExpired, true, None)).await?;
+            audit::record(&mut tx, Event::by(account, Action::SessionExpired, true, None)).await?;
             if let Some(login) = record.as_ref().and_then(|r| r.data.get(LOGIN).and_then(serde_json::Value::as_u64)) {
                 signed_in.push(crate::server::signaling::Login { account, login });
             }
         }
-        sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(failed)?;
     }
     tx.commit().await.map_err(failed)?;
     Ok(signed_in)

@@ -4,9 +4,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::server::db::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 
 use crate::domain::ClientNetwork;
 use crate::error::AppError;
@@ -21,7 +21,7 @@ use crate::server::throttle::{Attempt, Throttle};
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub db: SqlitePool,
+    pub db: Db,
     pub hasher: PasswordHasher,
     pub signaling: Arc<Signaling>,
     /// e.g. `http://127.0.0.1:3000`: join links start with it, and requests

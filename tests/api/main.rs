@@ -16,6 +16,7 @@ mod languages;
 mod lobby;
 mod media;
 mod metrics;
+mod nodes;
 mod pages;
 mod passcode;
 mod resume;

@@ -200,7 +200,8 @@ impl Peer {
             .iter()
             .filter(move |(mid, _)| self.rtc.media(**mid).is_some_and(|m| m.kind().is_audio() == audio))
             .flat_map(|(mid, got)| &got[mark.get(mid).copied().unwrap_or(0).min(got.len())..])
-            .filter(move |g| u64::from(g.sender) == sender)
+            // A packet names its sender by the id's low byte.
+            .filter(move |g| g.sender == sender as u8)
     }
 
     /// Where each slot's count stands now, for [`Peer::heard`].

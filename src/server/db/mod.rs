@@ -1,4 +1,5 @@
-//! The SQLite database: opened with durable settings and migrated on start.
+//! The SQLite database: opened with durable settings and migrated on start;
+//! each start of a server counted in it.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -7,13 +8,18 @@ use std::time::Duration;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::server::config::NodeId;
+
+pub mod sql;
+pub use sql::{Db, Tx};
 
 /// Opens (creating if needed) and migrates the database at `path`.
 ///
 /// WAL with `synchronous=FULL`: a write we report as done survives a power
 /// cut. Foreign keys on, so a room cannot outlive its host's account.
-pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+pub async fn open(path: &Path) -> anyhow::Result<Db> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -43,7 +49,33 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     let (version,): (String,) = sqlx::query_as("SELECT sqlite_version()").fetch_one(&pool).await.context("asking SQLite its version")?;
     check_version(&version)?;
     sqlx::migrate!("./migrations").run(&pool).await.context("migrating the database")?;
-    Ok(pool)
+    Ok(Db::Sqlite(pool))
+}
+
+/// Counts this start among every server's sharing the database (one row
+/// in `instances`, never reused) and returns the first participant id this
+/// run hands out: the start's number is the ids' high half, so no two runs,
+/// on one server or on several, give two people the same id.
+pub async fn count_start(db: &Db, node: &NodeId, now: jiff::Timestamp) -> anyhow::Result<u64> {
+    let (start,): (i64,) = sql::query_as("INSERT INTO instances (node, started_at) VALUES ($1, $2) RETURNING id")
+        .bind(node.as_str())
+        .bind(now.to_string())
+        .fetch_one(db)
+        .await
+        .context("counting this start in the database")?;
+    first_participant_id(start)
+}
+
+/// How many starts participant ids have room for: a start's ids are
+/// `start << 32 | n`, and below 2^53 a browser's JavaScript reads them
+/// exactly.
+const STARTS: i64 = 1 << 21;
+
+fn first_participant_id(start: i64) -> anyhow::Result<u64> {
+    if !(1..STARTS).contains(&start) {
+        anyhow::bail!("the database has counted {start} server starts (table instances), and participant ids have room for {}", STARTS - 1);
+    }
+    Ok(((start as u64) << 32) | 1)
 }
 
 /// The oldest SQLite Huddle runs on: its tables are `STRICT` (3.37). Huddle
@@ -72,7 +104,17 @@ pub fn create_private(path: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_version;
+    use super::{check_version, first_participant_id};
+
+    #[test]
+    fn each_start_hands_out_ids_of_its_own_that_javascript_reads_exactly() {
+        assert_eq!(first_participant_id(1).unwrap(), (1 << 32) + 1);
+        assert_eq!(first_participant_id(2).unwrap() >> 32, 2);
+        let last = first_participant_id((1 << 21) - 1).unwrap();
+        assert_eq!(last | u64::from(u32::MAX), (1 << 53) - 1, "the last start's last id");
+        assert!(first_participant_id(1 << 21).unwrap_err().to_string().contains("instances"));
+        assert!(first_participant_id(0).is_err());
+    }
 
     #[test]
     fn an_sqlite_older_than_strict_tables_is_refused_with_its_version() {

@@ -227,8 +227,9 @@ pub struct Login {
 
 impl Signaling {
     /// Signaling whose calls use `ice_servers`, and give everyone let in
-    /// their own TURN credentials from `turn`, on the application's `clock`.
-    pub fn new(ice_servers: Vec<IceServer>, turn: Option<TurnIssuer>, settings: SignalingSettings, clock: Clock) -> Self {
+    /// their own TURN credentials from `turn`, on the application's `clock`;
+    /// the participant ids it hands out count up from `first_id`.
+    pub fn new(ice_servers: Vec<IceServer>, turn: Option<TurnIssuer>, settings: SignalingSettings, clock: Clock, first_id: u64) -> Self {
         let inner = Inner {
             hub: Hub::with_room_size(ice_servers, settings.room_size).with_grace(settings.resume_grace).with_turn(turn).with_media(settings.media),
             connections: HashMap::new(),
@@ -238,7 +239,14 @@ impl Signaling {
             records: None,
             media: None,
         };
-        Self { inner: Mutex::new(inner), counters: Arc::default(), next_id: AtomicU64::new(1), stopping: AtomicBool::new(false), settings, clock }
+        Self {
+            inner: Mutex::new(inner),
+            counters: Arc::default(),
+            next_id: AtomicU64::new(first_id),
+            stopping: AtomicBool::new(false),
+            settings,
+            clock,
+        }
     }
 
     /// Calls, people, sockets and messages, for metrics.
