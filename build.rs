@@ -38,6 +38,8 @@ struct Language {
 fn main() {
     let dir = Path::new("locales");
     println!("cargo::rerun-if-changed=locales");
+    // New migration files (sqlx::migrate! notices edits, not additions).
+    println!("cargo::rerun-if-changed=migrations");
     println!("cargo::rerun-if-changed=src/i18n/plural_rules.rs");
     println!("cargo::rerun-if-changed=src/i18n/catalog_check.rs");
     let mut languages = Vec::new();

@@ -4,6 +4,7 @@
 #      the three browser bundles) and the import direction
 #      (scripts/check-layers.sh),
 #   1. unit and integration tests (cargo test, real SQLite and WebSockets),
+#      and the integration tests again on a real PostgreSQL,
 #   2. a seconds-long run of the signaling load generator, and the WASM
 #      size budget,
 #   3. end-to-end tests in Chromium, inside a loopback-only network namespace.
@@ -60,6 +61,10 @@ scripts/check-size.sh
 # Then the rest, four at a time: they mostly wait on sockets and timers.
 cargo test --features ssr --test api -- --test-threads=1 _the_same_time real_coturn
 cargo test --features ssr -- --test-threads=4 --skip _the_same_time --skip real_coturn
+
+phase "integration tests on PostgreSQL (a throwaway server, a database per test)"
+scripts/with-postgres.sh bash -c 'cargo test --features ssr --test api -- --test-threads=1 _the_same_time \
+  && cargo test --features ssr --test api -- --test-threads=4 --skip _the_same_time --skip real_coturn'
 
 phase "load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50

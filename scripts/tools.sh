@@ -102,8 +102,9 @@ case "${1:-build}" in
     # openssl (a test certificate) for the deployment tests; systemd for
     # systemd-analyze, which checks docs/huddle.service; a Chinese font
     # (fonts-wqy-microhei, 1.6 MB) so Chinese pages are drawn, not boxes,
-    # in the screenshots.
-    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei
+    # in the screenshots; postgresql for the integration tests' second run,
+    # on PostgreSQL (scripts/with-postgres.sh starts a throwaway server).
+    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei postgresql
     need_e2e_packages
     ;;
   bench)

@@ -78,7 +78,7 @@ fn check_config() -> anyhow::Result<()> {
 async fn backup(to: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let bytes = huddle::server::backup::backup(&config.database, to).await?;
-    println!("backed up {} to {} ({bytes} bytes)", config.database.display(), to.display());
+    println!("backed up {} to {} ({bytes} bytes)", config.database, to.display());
     Ok(())
 }
 

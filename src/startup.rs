@@ -19,7 +19,9 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::server::session_store::Backend;
 
 use crate::app::{shell, App};
 use crate::server::client_address;
@@ -102,7 +104,15 @@ impl Application {
             Db::Sqlite(pool) => {
                 let store = SqliteStore::new(pool.clone()).with_table_name("sessions").map_err(anyhow::Error::msg)?;
                 store.migrate().await.context("creating the sessions table")?;
-                store
+                Backend::Sqlite(store)
+            }
+            // The table is made by Huddle's own migrations (in whichever
+            // schema the connection's search_path puts first), never by the
+            // store: two servers starting together would race to.
+            Db::Postgres(pool) => {
+                let (schema,): (String,) = sqlx::query_as("SELECT current_schema()").fetch_one(pool).await.context("asking PostgreSQL its schema")?;
+                let store = PostgresStore::new(pool.clone()).with_schema_name(schema).map_err(anyhow::Error::msg)?;
+                Backend::Postgres(store.with_table_name("sessions").map_err(anyhow::Error::msg)?)
             }
         };
         // Only a hash of each session id is stored.

@@ -12,13 +12,22 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::server::config::Database;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-/// Copies the database at `database` into the new file `to`; returns its
-/// size in bytes. Neither a missing database nor an existing `to` is
-/// touched: both are errors saying so.
-pub async fn backup(database: &Path, to: &Path) -> anyhow::Result<u64> {
+/// Copies the SQLite database at `database` into the new file `to`; returns
+/// its size in bytes. Neither a missing database nor an existing `to` is
+/// touched: both are errors saying so, as is a PostgreSQL database (its own
+/// tools back it up).
+pub async fn backup(database: &Database, to: &Path) -> anyhow::Result<u64> {
+    let database = match database {
+        Database::Sqlite(path) => path.as_path(),
+        Database::Postgres(_) => anyhow::bail!(
+            "HUDDLE_DATABASE is a PostgreSQL database: back it up with PostgreSQL's own pg_dump (umask 077; pg_dump --format=custom --file=FILE URL), see docs/deploy.md"
+        ),
+    };
     if !database.exists() {
         anyhow::bail!("there is no database at {} (HUDDLE_DATABASE)", database.display());
     }

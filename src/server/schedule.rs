@@ -266,6 +266,15 @@ const S_COLUMNS: &str = "s.id, s.room_id, s.title, s.starts_local, s.time_zone, 
 /// overlapping sessions can never both be saved.
 pub async fn create(db: &Db, room_id: i64, plan: &Plan) -> Result<ScheduledSession, AppError> {
     let mut tx = db.begin_write().await.map_err(|e| AppError::internal("starting a transaction failed", e))?;
+    if tx.is_postgres() {
+        // The room's row locked: a second schedule for the room waits here
+        // until this one has committed, then sees it.
+        sql::query("SELECT id FROM rooms WHERE id = $1 FOR UPDATE")
+            .bind(room_id)
+            .execute(&mut tx)
+            .await
+            .map_err(|e| AppError::internal("starting a transaction failed", e))?;
+    }
     let rows: Vec<SessionRow> = sql::query_as(format!("SELECT {COLUMNS} FROM scheduled_sessions WHERE room_id = $1"))
         .bind(room_id)
         .fetch_all(&mut tx)

@@ -120,11 +120,12 @@ impl UserSession {
 pub async fn sweep_expired(db: &crate::server::db::Db) -> Result<Vec<crate::server::signaling::Login>, AppError> {
     let failed = |e: sqlx::Error| AppError::internal("sweeping expired sessions failed", e);
     let mut tx = db.begin().await.map_err(failed)?;
-    let expired: Vec<(Vec<u8>,)> =
-        crate::server::db::sql::query_as("DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now') RETURNING data")
-            .fetch_all(&mut tx)
-            .await
-            .map_err(failed)?;
+    let statement = if db.is_postgres() {
+        "DELETE FROM sessions WHERE expiry_date < now() RETURNING data"
+    } else {
+        "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now') RETURNING data"
+    };
+    let expired: Vec<(Vec<u8>,)> = crate::server::db::sql::query_as(statement).fetch_all(&mut tx).await.map_err(failed)?;
     let mut signed_in = Vec::new();
     for (data,) in &expired {
         let record = rmp_serde::from_slice::<tower_sessions::session::Record>(data).ok();

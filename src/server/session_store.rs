@@ -4,7 +4,8 @@
 //! in: before, an id read from a backup and sent as the cookie signed in
 //! as its owner.
 //!
-//! [`HashedIds`] wraps the SQLite store: every id it is given is replaced
+//! [`HashedIds`] wraps the store ([`Backend`]: tower-sessions' SQLite or
+//! PostgreSQL one, whichever the database is): every id it is given is replaced
 //! by its hash on the way in, and the caller's own id put back on the way
 //! out, so the rest of Huddle (and tower-sessions) never sees the change.
 
@@ -12,6 +13,44 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Result, SessionStore};
+
+/// tower-sessions' store for the database Huddle runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite(tower_sessions_sqlx_store::SqliteStore),
+    Postgres(tower_sessions_sqlx_store::PostgresStore),
+}
+
+#[async_trait]
+impl SessionStore for Backend {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        match self {
+            Backend::Sqlite(store) => store.create(record).await,
+            Backend::Postgres(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        match self {
+            Backend::Sqlite(store) => store.save(record).await,
+            Backend::Postgres(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        match self {
+            Backend::Sqlite(store) => store.load(id).await,
+            Backend::Postgres(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        match self {
+            Backend::Sqlite(store) => store.delete(id).await,
+            Backend::Postgres(store) => store.delete(id).await,
+        }
+    }
+}
 
 /// A session store that keeps only hashes of session ids.
 #[derive(Debug, Clone)]

@@ -1,3 +1,4 @@
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use huddle::server::config::SessionLimits;
@@ -121,7 +122,7 @@ async fn name_and_email_change_with_the_password() {
     ada.call("logout", &[]).await;
     assert_eq!(ada.sign_in("ada@example.org", PASSWORD).await.status(), 200, "Ada keeps hers");
     assert_eq!(ada.me().await["email"], "ada@example.org");
-    let bo_saw: (String, String) = sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 2 ORDER BY id DESC LIMIT 1")
+    let bo_saw: (String, String) = sql::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 2 ORDER BY id DESC LIMIT 1")
         .fetch_one(&app.db().await)
         .await
         .unwrap();
@@ -199,7 +200,7 @@ async fn account_changes_are_audited() {
     ada.call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new secret")]).await;
     ada.call("sign_out_everywhere_else", &[]).await;
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 1 AND action NOT IN ('sign_up', 'sign_in') ORDER BY id")
+        sql::query_as("SELECT action, outcome FROM audit_events WHERE account_id = 1 AND action NOT IN ('sign_up', 'sign_in') ORDER BY id")
             .fetch_all(&app.db().await)
             .await
             .unwrap();

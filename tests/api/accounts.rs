@@ -1,4 +1,5 @@
 use crate::helpers::{spawn_app, spawn_process};
+use huddle::server::db::sql;
 
 #[tokio::test]
 async fn sign_up_creates_an_account_and_sends_the_person_to_sign_in() {
@@ -18,7 +19,7 @@ async fn sign_up_creates_an_account_and_sends_the_person_to_sign_in() {
 async fn passwords_are_stored_as_argon2id_hashes_only() {
     let app = spawn_app().await;
     app.host("ada@example.org", "Ada").await;
-    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM accounts").fetch_one(&app.db().await).await.unwrap();
+    let (hash,): (String,) = sql::query_as("SELECT password_hash FROM accounts").fetch_one(&app.db().await).await.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains("correct horse"));
 }
@@ -41,7 +42,7 @@ async fn invalid_sign_up_fields_get_a_message_for_that_field_and_nothing_is_save
         assert_eq!(body["Invalid"]["field"], field, "{body}");
         assert!(body["Invalid"]["problem"]["code"].as_str().is_some_and(|code| !code.is_empty()), "{body}");
     }
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);
     assert!(visitor.me().await.is_null());
 }
@@ -58,7 +59,7 @@ async fn sign_up_with_an_existing_email_looks_the_same_and_changes_nothing() {
     // The real account is untouched and the impostor's password does nothing.
     assert_eq!(app.visitor().sign_in("ada@example.org", "another password").await.status(), 401);
     assert_eq!(app.visitor().sign_in("ada@example.org", "correct horse battery").await.status(), 200);
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts WHERE display_name = 'Impostor'").fetch_one(&app.db().await).await.unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM accounts WHERE display_name = 'Impostor'").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);
 }
 

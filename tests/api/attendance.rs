@@ -1,6 +1,7 @@
 //! Attendance: every stay in a call is recorded (reconnects merged), the
 //! host downloads it as CSV, and the host's actions reach the audit log.
 
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use huddle::call::protocol::{ClientMessage, ServerMessage};
@@ -12,13 +13,13 @@ use crate::helpers::{resume_token, spawn_app, spawn_app_with, TestApp};
 pub(crate) async fn eventually(app: &TestApp, query: &str, want: i64) {
     let db = app.db().await;
     for _ in 0..100 {
-        let (n,): (i64,) = sqlx::query_as(query).fetch_one(&db).await.unwrap();
+        let (n,): (i64,) = sql::query_as(query.to_string()).fetch_one(&db).await.unwrap();
         if n == want {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (n,): (i64,) = sqlx::query_as(query).fetch_one(&db).await.unwrap();
+    let (n,): (i64,) = sql::query_as(query.to_string()).fetch_one(&db).await.unwrap();
     assert_eq!(n, want, "{query}");
 }
 
@@ -131,11 +132,10 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
 
     let query = "SELECT count(*) FROM audit_events WHERE action LIKE 'call_%'";
     eventually(&app, query, 6).await;
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT actor, action, outcome FROM audit_events WHERE action LIKE 'call_%' ORDER BY id")
-            .fetch_all(&app.db().await)
-            .await
-            .unwrap();
+    let rows: Vec<(String, String, String)> = sql::query_as("SELECT actor, action, outcome FROM audit_events WHERE action LIKE 'call_%' ORDER BY id")
+        .fetch_all(&app.db().await)
+        .await
+        .unwrap();
     let actions: Vec<(&str, &str)> = rows.iter().map(|(_, a, o)| (a.as_str(), o.as_str())).collect();
     assert_eq!(
         actions,
@@ -168,7 +168,7 @@ async fn stays_open_when_the_server_stopped_are_closed_when_it_starts_again() {
 /// The refused host actions written in full, and the rows that sum up the
 /// rest: (action, target) in order.
 async fn refusal_rows(app: &TestApp) -> Vec<(String, Option<String>)> {
-    sqlx::query_as("SELECT action, target FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure' ORDER BY id")
+    sql::query_as("SELECT action, target FROM audit_events WHERE action LIKE 'call_%' AND outcome = 'failure' ORDER BY id")
         .fetch_all(&app.db().await)
         .await
         .unwrap()

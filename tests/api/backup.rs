@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_sqlite_app;
 
 fn huddle() -> Command {
     without_settings(Command::new(env!("CARGO_BIN_EXE_huddle")))
@@ -23,7 +23,7 @@ fn without_settings(mut command: Command) -> Command {
 
 #[tokio::test]
 async fn a_backup_taken_during_writes_opens_and_holds_every_acknowledged_row() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -81,7 +81,7 @@ async fn a_backup_is_its_owners_alone_and_holds_no_session_id_that_signs_anyone_
     // The probe's finding: backups were 0644 under a usual umask, and held
     // live session ids in plain text; one sent as the cookie signed in as
     // its owner.
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let database = app.dir.path().join("huddle.db");
     assert_eq!(mode(&database), 0o600, "a database Huddle creates is its owner's alone");
@@ -153,4 +153,14 @@ fn check_config_refuses_a_bad_setting_with_a_sentence_naming_it() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("/nonexistent/cert.pem"), "{stderr}");
+}
+
+#[test]
+fn a_postgresql_database_is_not_copied_but_pointed_to_its_own_tools() {
+    let refused =
+        huddle().arg("backup").arg("/tmp/never-written.db").env("HUDDLE_DATABASE", "postgres://huddle:secret@127.0.0.1:1/huddle").output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("pg_dump") && !said.contains("secret"), "{said}");
+    assert!(!std::path::Path::new("/tmp/never-written.db").exists());
 }

@@ -126,7 +126,7 @@ async fn the_open_file_limit_is_raised_at_start() {
     let mut child = std::process::Command::new("bash")
         .args(["-c", &format!("ulimit -Sn 256 && exec {}", env!("CARGO_BIN_EXE_huddle"))])
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
-        .env("HUDDLE_DATABASE", dir.path().join("huddle.db"))
+        .env("HUDDLE_DATABASE", crate::helpers::setting(&crate::helpers::fresh_database(dir.path()).await))
         .env("RUST_LOG", "error")
         .spawn()
         .unwrap();

@@ -3,6 +3,7 @@
 //! one person rather than everyone on their network, its own HTTPS with
 //! certificate reloads, health, metrics, backups and `--check-config`.
 
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage, SignalPayload};
@@ -32,7 +33,9 @@ fn guest(app: &TestApp, address: &str, identity: char) -> Visitor {
 }
 
 async fn audited_addresses(app: &TestApp) -> Vec<Option<String>> {
-    sqlx::query_scalar("SELECT client_addr FROM audit_events WHERE action = 'sign_in' ORDER BY id").fetch_all(&app.db().await).await.unwrap()
+    let rows: Vec<(Option<String>,)> =
+        sql::query_as("SELECT client_addr FROM audit_events WHERE action = 'sign_in' ORDER BY id").fetch_all(&app.db().await).await.unwrap();
+    rows.into_iter().map(|(a,)| a).collect()
 }
 
 #[tokio::test]
@@ -280,8 +283,13 @@ async fn a_client_naming_itself_in_headers_the_proxy_does_not_set_is_still_one_a
         statuses.push(visitor.sign_up(&format!("new{n}@example.org"), "New", PASSWORD).await.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "three, and the one that goes over");
-    let audited: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT DISTINCT client_addr FROM audit_events WHERE action = 'sign_up'").fetch_all(&app.db().await).await.unwrap();
+    let audited: Vec<Option<String>> = sql::query_as::<(Option<String>,)>("SELECT DISTINCT client_addr FROM audit_events WHERE action = 'sign_up'")
+        .fetch_all(&app.db().await)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(a,)| a)
+        .collect();
     assert_eq!(audited, [Some("203.0.113.7".to_string())], "no forged address in the audit log");
 }
 

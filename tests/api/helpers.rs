@@ -7,7 +7,8 @@ pub use futures_util::SinkExt as _;
 use futures_util::{SinkExt, StreamExt};
 use huddle::api::rooms::RoomSummary;
 use huddle::call::protocol::{ClientMessage, ErrorCode, ParticipantId, ResumeToken, ServerMessage, PROTOCOL_VERSION};
-use huddle::server::config::Config;
+use huddle::server::config::{Config, Database};
+use huddle::server::db::Db;
 use huddle::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderValue, ACCEPT, COOKIE, ORIGIN};
@@ -18,11 +19,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// A running Huddle with its own database file.
+/// A running Huddle with its own database: a SQLite file in `dir`, or with
+/// `HUDDLE_TEST_DATABASE` a PostgreSQL database of its own.
 pub struct TestApp {
     pub origin: String,
     pub addr: std::net::SocketAddr,
     pub dir: TempDir,
+    pub database: Database,
     stop: Option<oneshot::Sender<()>>,
     tweak: Arc<dyn Fn(&mut Config) + Send + Sync>,
     /// The server's clock: set it to test what happens at a given time.
@@ -46,12 +49,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], after `tweak` has adjusted the configuration.
 pub async fn spawn_app_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> TestApp {
+    spawn(tweak, true).await
+}
+
+/// Like [`spawn_app`], on a SQLite file whatever the test run's database
+/// (what `huddle backup` copies).
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn(|_| {}, false).await
+}
+
+async fn spawn(tweak: impl Fn(&mut Config) + Send + Sync + 'static, on_test_database: bool) -> TestApp {
     let tweak = Arc::new(tweak);
     let dir = tempfile::tempdir().expect("a temporary folder");
+    let database = if on_test_database { fresh_database(dir.path()).await } else { dir.path().join("huddle.db").into() };
     let mut app = TestApp {
         origin: String::new(),
         addr: ([127, 0, 0, 1], 0).into(),
         dir,
+        database,
         stop: None,
         tweak,
         clock: Default::default(),
@@ -60,6 +75,29 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static)
     };
     app.start().await;
     app
+}
+
+/// The database a new test server runs on: a SQLite file in `dir`; or,
+/// when `HUDDLE_TEST_DATABASE` names a PostgreSQL server's admin URL
+/// (`scripts/with-postgres.sh`), a new, empty database there.
+pub async fn fresh_database(dir: &std::path::Path) -> Database {
+    use sqlx::Connection;
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let Ok(admin) = std::env::var("HUDDLE_TEST_DATABASE") else { return dir.join("huddle.db").into() };
+    let name = format!("huddle_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let mut connection = sqlx::PgConnection::connect(&admin).await.expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await.expect("a test database");
+    let _ = connection.close().await;
+    let (server, _) = admin.rsplit_once('/').expect("an admin URL ending in a database name");
+    Database::Postgres(format!("{server}/{name}"))
+}
+
+/// `database` as `HUDDLE_DATABASE` gives it.
+pub fn setting(database: &Database) -> String {
+    match database {
+        Database::Sqlite(path) => path.display().to_string(),
+        Database::Postgres(url) => url.clone(),
+    }
 }
 
 /// One runtime for every server the tests start, as in production, where one
@@ -75,7 +113,7 @@ impl TestApp {
     async fn start(&mut self) {
         let mut config = Config {
             addr: ([127, 0, 0, 1], 0).into(),
-            database: self.dir.path().join("huddle.db"),
+            database: self.database.clone(),
             site_root: self.dir.path().join("site").to_string_lossy().into_owned(),
             clock: self.clock.clone(),
             ..Config::default()
@@ -163,8 +201,16 @@ impl TestApp {
         guest
     }
 
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("huddle.db").display())).await.expect("the database opens")
+    /// A connection pool of the test's own to the app's database.
+    pub async fn db(&self) -> Db {
+        match &self.database {
+            Database::Sqlite(path) => {
+                Db::Sqlite(sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("the database opens"))
+            }
+            Database::Postgres(url) => {
+                Db::Postgres(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(url).await.expect("the database opens"))
+            }
+        }
     }
 }
 
@@ -446,10 +492,11 @@ impl ServerProcess {
 
 pub async fn spawn_process() -> ServerProcess {
     let dir = tempfile::tempdir().expect("a temporary folder");
+    let database = fresh_database(dir.path()).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"))
         .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
-        .env("HUDDLE_DATABASE", dir.path().join("huddle.db"))
+        .env("HUDDLE_DATABASE", setting(&database))
         .env("RUST_LOG", "error")
         // The timing tests fail on purpose, many times.
         .env("HUDDLE_SIGN_IN_LIMIT_PER_ACCOUNT", "1000")
@@ -462,6 +509,7 @@ pub async fn spawn_process() -> ServerProcess {
         origin: format!("http://{addr}"),
         addr,
         dir: tempfile::tempdir().expect("a folder"),
+        database,
         stop: None,
         tweak: Arc::new(|_: &mut Config| {}),
         clock: Default::default(),

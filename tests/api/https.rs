@@ -149,7 +149,12 @@ async fn a_wrong_certificate_or_key_stops_start_up_with_a_sentence_naming_the_fi
         (TlsFiles { cert: good.key.clone(), key: good.key.clone() }, "HUDDLE_TLS_CERT"),
     ];
     for (files, expected) in cases {
-        let config = Config { addr: ([127, 0, 0, 1], 0).into(), database: dir.path().join("huddle.db"), tls: Some(files), ..Config::default() };
+        let config = Config {
+            addr: ([127, 0, 0, 1], 0).into(),
+            database: crate::helpers::fresh_database(dir.path()).await,
+            tls: Some(files),
+            ..Config::default()
+        };
         let error = match Application::build(config).await {
             Ok(_) => panic!("started with a wrong certificate"),
             Err(e) => format!("{e:#}"),

@@ -1,17 +1,17 @@
 //! Several servers on one database (`HUDDLE_NODE_ID`): what each start
 //! leaves to the others, and what must happen once even when two do it.
 
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use huddle::server::config::{NodeId, SessionLimits};
-use huddle::server::db::Db;
 
 use crate::attendance::eventually;
 use crate::helpers::{spawn_app, spawn_app_with, you, TestApp};
 
 /// A second server, named `node`, on `app`'s database file.
 async fn beside(app: &TestApp, node: &str) -> TestApp {
-    let database = app.dir.path().join("huddle.db");
+    let database = app.database.clone();
     let node = NodeId::parse(node).unwrap();
     spawn_app_with(move |c| {
         c.database = database.clone();
@@ -46,8 +46,8 @@ async fn a_server_starting_closes_only_the_stays_its_own_last_run_left_open() {
     assert_eq!(count(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL AND node = 'b'").await, 1);
 }
 
-async fn count(app: &TestApp, query: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(query).fetch_one(&app.db().await).await.unwrap();
+async fn count(app: &TestApp, query: &'static str) -> i64 {
+    let (n,): (i64,) = sql::query_as(query).fetch_one(&app.db().await).await.unwrap();
     n
 }
 
@@ -78,7 +78,7 @@ async fn two_sweeps_at_once_audit_each_expired_session_once() {
     app.host("ada@example.org", "Ada").await;
     app.host("bo@example.org", "Bo").await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (one, two) = (Db::Sqlite(app.db().await), Db::Sqlite(app.db().await));
+    let (one, two) = (app.db().await, app.db().await);
     let (a, b) = tokio::join!(huddle::server::session::sweep_expired(&one), huddle::server::session::sweep_expired(&two));
     let (a, b) = (a.expect("the first sweep"), b.expect("the second sweep"));
     assert_eq!(a.len() + b.len(), 2, "two sign-ins expired, each reported by one sweep");

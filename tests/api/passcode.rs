@@ -2,6 +2,7 @@
 //! refused and, after a few, throttled.
 
 use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage};
+use huddle::server::db::sql;
 
 use crate::helpers::{error_code, join_message, spawn_app, Html, Socket, TestApp};
 
@@ -26,7 +27,7 @@ async fn guests_need_the_passcode_and_the_host_does_not() {
     assert_eq!(saved["has_passcode"], true);
     assert!(saved.get("passcode").is_none(), "never sent back: {saved}");
     // Only its hash is stored.
-    let stored: String = sqlx::query_scalar("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    let (stored,): (String,) = sql::query_as("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert!(stored.starts_with("$argon2id$") && !stored.contains("4812"), "{stored}");
 
     let mut none = join_with(&app, &room.slug, None).await;
@@ -84,9 +85,9 @@ async fn a_passcode_stored_in_plain_text_by_an_earlier_version_is_hashed_at_star
     let mut app = spawn_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Clinic").await;
-    sqlx::query("UPDATE rooms SET passcode = '4812'").execute(&app.db().await).await.unwrap();
+    sql::query("UPDATE rooms SET passcode = '4812'").execute(&app.db().await).await.unwrap();
     app.restart().await;
-    let stored: String = sqlx::query_scalar("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    let (stored,): (String,) = sql::query_as("SELECT passcode FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert!(stored.starts_with("$argon2id$"), "{stored}");
     let mut wrong = join_with(&app, &room.slug, Some("1234")).await;
     assert_eq!(error_code(&wrong.recv().await), Some(ErrorCode::WrongPasscode));

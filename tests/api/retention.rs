@@ -2,6 +2,7 @@
 //! the daily sweep, and the audit log stays append-only for 30 days.
 
 use crate::helpers::spawn_app_with;
+use huddle::server::db::sql;
 
 #[tokio::test]
 async fn old_records_are_deleted_at_start_and_daily_and_recent_ones_stay() {
@@ -18,26 +19,28 @@ async fn old_records_are_deleted_at_start_and_daily_and_recent_ones_stay() {
         (
             "attendance",
             "(room_id, display_name, role, joined_at, left_at)",
-            "(?, 'Old', 'guest', '2020-01-01T10:00:00Z', '2020-01-01T11:00:00Z')",
-            "(?, 'New', 'guest', '2099-01-01T10:00:00Z', NULL)",
+            "($1, 'Old', 'guest', '2020-01-01T10:00:00Z', '2020-01-01T11:00:00Z')",
+            "($1, 'New', 'guest', '2099-01-01T10:00:00Z', NULL)",
         ),
         (
             "kept_chat",
             "(room_id, display_name, role, text, sent_at)",
-            "(?, 'Old', 'guest', 'old words', '2020-01-01T10:00:00Z')",
-            "(?, 'New', 'guest', 'new words', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+            "($1, 'Old', 'guest', 'old words', '2020-01-01T10:00:00Z')",
+            "($1, 'New', 'guest', 'new words', $2)",
         ),
     ] {
         for values in [old, new] {
-            sqlx::query(&format!("INSERT INTO {table} {columns} VALUES {values}")).bind(room.id).execute(&db).await.unwrap();
+            let statement = sql::query(format!("INSERT INTO {table} {columns} VALUES {values}")).bind(room.id);
+            let statement = if values.contains("$2") { statement.bind(jiff::Timestamp::now().to_string()) } else { statement };
+            statement.execute(&db).await.unwrap();
         }
     }
-    sqlx::query("INSERT INTO audit_events (at, actor, action, outcome) VALUES ('2020-01-01T00:00:00.000Z', 'anonymous', 'sign_in', 'failure')")
+    sql::query("INSERT INTO audit_events (at, actor, action, outcome) VALUES ('2020-01-01T00:00:00.000Z', 'anonymous', 'sign_in', 'failure')")
         .execute(&db)
         .await
         .unwrap();
     // Recent audit rows cannot be deleted, by anyone.
-    assert!(sqlx::query("DELETE FROM audit_events WHERE action = 'sign_up'").execute(&db).await.is_err());
+    assert!(sql::query("DELETE FROM audit_events WHERE action = 'sign_up'").execute(&db).await.is_err());
     db.close().await;
 
     app.restart().await;
@@ -48,7 +51,7 @@ async fn old_records_are_deleted_at_start_and_daily_and_recent_ones_stay() {
         for query in
             ["SELECT display_name FROM attendance", "SELECT display_name FROM kept_chat", "SELECT actor FROM audit_events WHERE at < '2021-01-01'"]
         {
-            left.push(sqlx::query_scalar::<_, String>(query).fetch_all(&db).await.unwrap());
+            left.push(sql::query_as::<(String,)>(query).fetch_all(&db).await.unwrap().into_iter().map(|(v,)| v).collect::<Vec<_>>());
         }
         if left[0].len() == 1 && left[1].len() == 1 && left[2].is_empty() {
             break;
@@ -56,7 +59,7 @@ async fn old_records_are_deleted_at_start_and_daily_and_recent_ones_stay() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(left, [vec!["New".to_string()], vec!["New".to_string()], Vec::<String>::new()]);
-    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
+    let (recent,): (i64,) = sql::query_as("SELECT COUNT(*) FROM audit_events").fetch_one(&db).await.unwrap();
     assert!(recent >= 2, "this month's sign-up and sign-in stay");
 }
 

@@ -2,6 +2,7 @@
 //! a class's guests join muted and speak when the host lets them, the host
 //! talks with a waiting guest, and a room's chat is kept only if asked.
 
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use huddle::call::protocol::{ClientMessage, ErrorCode, ServerMessage};
@@ -182,7 +183,7 @@ async fn a_rooms_chat_is_kept_for_its_host_only_when_the_room_keeps_it() {
     let text = response.text().await.unwrap();
     assert!(text.contains("Guest, Esq. (guest):\nNotes for Kept\n"), "{text}");
     // The other room kept nothing at all.
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kept_chat").fetch_one(&app.db().await).await.unwrap();
+    let (n,): (i64,) = sql::query_as("SELECT COUNT(*) FROM kept_chat").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(n, 1);
     assert_eq!(host.page(&format!("/rooms/{}/chat.txt", unkept.id)).await.text().await.unwrap(), "");
     // Nobody else reads it.

@@ -1,5 +1,6 @@
 use huddle::call::protocol::{ErrorCode, ServerMessage};
 use huddle::domain::RoomSlug;
+use huddle::server::db::sql;
 
 use crate::helpers::{join_message, resume_token, spawn_app, you};
 
@@ -8,7 +9,7 @@ async fn creating_a_room_requires_signing_in() {
     let app = spawn_app().await;
     let response = app.visitor().call("create_room", &[("name", "Clinic")]).await;
     assert_eq!(response.status(), 401);
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);
 }
 
@@ -48,7 +49,7 @@ async fn an_invalid_room_name_gets_a_field_message_and_saves_nothing() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["Invalid"]["field"], "name");
     }
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0);
 }
 

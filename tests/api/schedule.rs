@@ -1,6 +1,7 @@
 //! Scheduling sessions in a room: rules, ownership, the dashboard list and
 //! the calendar file.
 
+use huddle::server::db::sql;
 use jiff::{Span, Zoned};
 
 use crate::helpers::{join_message, spawn_app, TestApp, Visitor};
@@ -24,7 +25,7 @@ async fn schedule(host: &Visitor, room: i64, fields: &[(&str, &str)]) -> reqwest
 }
 
 async fn count(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM scheduled_sessions").fetch_one(&app.db().await).await.unwrap();
+    let (n,): (i64,) = sql::query_as("SELECT count(*) FROM scheduled_sessions").fetch_one(&app.db().await).await.unwrap();
     n
 }
 

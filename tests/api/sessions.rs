@@ -1,13 +1,14 @@
 use std::time::Duration;
 
 use huddle::server::config::SessionLimits;
+use huddle::server::db::sql;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 /// The audit rows concerning `account`, oldest first: (action, outcome, actor, has client address).
 async fn audit_rows(app: &TestApp, account: i64) -> Vec<(String, String, String, bool)> {
-    sqlx::query_as::<_, (String, String, String, Option<String>)>(
-        "SELECT action, outcome, actor, client_addr FROM audit_events WHERE account_id = ? ORDER BY id",
+    sql::query_as::<(String, String, String, Option<String>)>(
+        "SELECT action, outcome, actor, client_addr FROM audit_events WHERE account_id = $1 ORDER BY id",
     )
     .bind(account)
     .fetch_all(&app.db().await)
@@ -51,11 +52,10 @@ async fn sign_up_in_out_and_failures_are_audited_with_the_client_address() {
     );
     // An unknown email is recorded too, tied to no account.
     app.visitor().sign_in("nobody@example.org", "whatever you say").await;
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM audit_events WHERE account_id IS NULL AND action = 'sign_in' AND outcome = 'failure'")
-            .fetch_one(&app.db().await)
-            .await
-            .unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM audit_events WHERE account_id IS NULL AND action = 'sign_in' AND outcome = 'failure'")
+        .fetch_one(&app.db().await)
+        .await
+        .unwrap();
     assert_eq!(count, 1);
 }
 
@@ -66,8 +66,8 @@ async fn the_audit_log_never_holds_passwords_or_session_ids() {
     app.visitor().sign_in("ada@example.org", "a wrong guess!").await;
     let cookies = ada.cookie().unwrap().to_str().unwrap().to_string();
     let cookie = cookies.split("; ").find_map(|c| c.strip_prefix("huddle_session=")).expect("a session cookie").to_string();
-    let dump: Vec<(String,)> = sqlx::query_as(
-        "SELECT actor || ' ' || action || ' ' || ifnull(target,'') || ' ' || outcome || ' ' || ifnull(client_addr,'') FROM audit_events",
+    let dump: Vec<(String,)> = sql::query_as(
+        "SELECT actor || ' ' || action || ' ' || coalesce(target,'') || ' ' || outcome || ' ' || coalesce(client_addr,'') FROM audit_events",
     )
     .fetch_all(&app.db().await)
     .await
@@ -84,11 +84,11 @@ async fn the_audit_log_is_append_only() {
     let app = spawn_app().await;
     app.host("ada@example.org", "Ada").await;
     let db = app.db().await;
-    let update = sqlx::query("UPDATE audit_events SET outcome = 'failure'").execute(&db).await;
+    let update = sql::query("UPDATE audit_events SET outcome = 'failure'").execute(&db).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     // Deleting is refused too, for rows younger than 30 days (retention
     // deletes only older ones).
-    let delete = sqlx::query("DELETE FROM audit_events").execute(&db).await;
+    let delete = sql::query("DELETE FROM audit_events").execute(&db).await;
     assert!(delete.unwrap_err().to_string().contains("kept at least 30 days"));
 }
 
@@ -137,7 +137,7 @@ async fn an_idle_expiry_is_audited_when_the_session_is_swept() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let expired: Vec<_> = audit_rows(&app, 1).await.into_iter().filter(|r| r.0 == "session_expired").collect();
     assert_eq!(expired.len(), 1, "idle expiry was not audited exactly once");
-    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM sessions").fetch_one(&app.db().await).await.unwrap();
+    let (left,): (i64,) = sql::query_as("SELECT count(*) FROM sessions").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(left, 0, "the expired session was not deleted");
 }
 

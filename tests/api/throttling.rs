@@ -1,3 +1,4 @@
+use huddle::server::db::sql;
 use std::time::Duration;
 
 use crate::helpers::spawn_app_with;
@@ -206,7 +207,7 @@ async fn sign_ups_from_one_address_are_throttled_and_a_burst_cannot_race_it() {
     let created = statuses.iter().filter(|s| **s == 200).count();
     assert!(created <= 21, "{created} of 150 simultaneous sign-ups went through");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 150 - created);
-    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
+    let (accounts,): (i64,) = sql::query_as("SELECT count(*) FROM accounts").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(accounts as usize, created);
 }
 

@@ -1,6 +1,7 @@
 use reqwest::header::{HeaderMap, ORIGIN};
 
 use crate::helpers::{spawn_app, spawn_app_with, Html};
+use huddle::server::db::sql;
 
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -55,7 +56,7 @@ async fn cross_site_server_function_call_is_refused() {
         let response = host.http.post(host.url("/api/create_room")).header(header, value).form(&[("name", "Forged")]).send().await.unwrap();
         assert_eq!(response.status(), 403, "{header}: {value}");
     }
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
+    let (count,): (i64,) = sql::query_as("SELECT count(*) FROM rooms").fetch_one(&app.db().await).await.unwrap();
     assert_eq!(count, 0, "a forged request created a room");
     // The same request from our own pages works.
     let response = host

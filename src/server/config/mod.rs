@@ -14,6 +14,9 @@ use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::signaling::SignalingSettings;
 
+mod database;
+pub use database::Database;
+
 /// How long sessions may live. The idle limit is enforced by the session
 /// layer (the cookie and the stored record expire); the absolute one here.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +38,9 @@ Usage: huddle                 serve
 
 Configuration (environment variables):
   HUDDLE_ADDR           address to listen on              [default: 127.0.0.1:3000]
-  HUDDLE_DATABASE       SQLite file, created if missing   [default: ./data/huddle.db]
+  HUDDLE_DATABASE       SQLite file, created if missing, or a PostgreSQL
+                        server's postgres://user:password@host/db URL
+                                                          [default: ./data/huddle.db]
   HUDDLE_NODE_ID        this server's name among several sharing one
                         database (a-z, 0-9, -; at most 32)  [default: main]
   HUDDLE_PUBLIC_ORIGIN  origin people reach Huddle at, used for join links
@@ -133,8 +138,8 @@ Configuration (environment variables):
 pub struct Config {
     /// Where to listen. Port 0 picks a free port (tests).
     pub addr: SocketAddr,
-    /// The SQLite database file.
-    pub database: PathBuf,
+    /// The SQLite database file, or a PostgreSQL server.
+    pub database: Database,
     /// This server's name among those sharing the database: the attendance
     /// stays it opens are its own to close.
     pub node: NodeId,
@@ -194,7 +199,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            database: PathBuf::from("./data/huddle.db"),
+            database: Database::Sqlite(PathBuf::from("./data/huddle.db")),
             node: NodeId::default(),
             public_origin: None,
             trusted_proxies: TrustedProxies::default(),
@@ -237,7 +242,7 @@ impl Config {
             config.addr = addr.parse().with_context(|| format!("HUDDLE_ADDR={addr:?} is not an address like 127.0.0.1:3000"))?;
         }
         if let Some(db) = get("HUDDLE_DATABASE") {
-            config.database = PathBuf::from(db);
+            config.database = Database::parse(&db);
         }
         if let Some(node) = get("HUDDLE_NODE_ID") {
             config.node = NodeId::parse(&node).map_err(|e| anyhow::anyhow!("HUDDLE_NODE_ID={node:?} {e}"))?;
@@ -409,7 +414,7 @@ impl Config {
         let s = &self.signaling;
         vec![
             ("HUDDLE_ADDR", self.addr.to_string()),
-            ("HUDDLE_DATABASE", self.database.display().to_string()),
+            ("HUDDLE_DATABASE", self.database.to_string()),
             ("HUDDLE_NODE_ID", self.node.to_string()),
             ("HUDDLE_PUBLIC_ORIGIN", origin.to_string()),
             ("HUDDLE_TRUSTED_PROXIES", if self.trusted_proxies.is_empty() { "(none)".into() } else { self.trusted_proxies.to_string() }),

@@ -9,7 +9,7 @@ fn from(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
 fn defaults_serve_on_port_3000_with_a_local_database() {
     let c = from(&[]).unwrap();
     assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
-    assert_eq!(c.database, PathBuf::from("./data/huddle.db"));
+    assert_eq!(c.database, Database::Sqlite(PathBuf::from("./data/huddle.db")));
     assert!(c.ice_servers.is_empty());
 }
 

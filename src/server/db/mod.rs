@@ -1,5 +1,6 @@
-//! The SQLite database: opened with durable settings and migrated on start;
-//! each start of a server counted in it.
+//! The database, SQLite or PostgreSQL: opened (SQLite with durable
+//! settings), checked for its version and migrated on start; each start of
+//! a server counted in it.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -8,18 +9,53 @@ use std::time::Duration;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
 use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::server::config::NodeId;
+use crate::server::config::{Database, NodeId};
 
 pub mod sql;
 pub use sql::{Db, Tx};
 
-/// Opens (creating if needed) and migrates the database at `path`.
+/// Opens and migrates `database`.
+pub async fn open(database: &Database) -> anyhow::Result<Db> {
+    match database {
+        Database::Sqlite(path) => open_sqlite(path).await,
+        Database::Postgres(url) => open_postgres(url, database).await,
+    }
+}
+
+/// Connects to the PostgreSQL server at `url` (`shown`: the same with its
+/// password masked, for errors) and migrates the database.
+async fn open_postgres(url: &str, shown: &Database) -> anyhow::Result<Db> {
+    let options = PgConnectOptions::from_str(url).with_context(|| format!("HUDDLE_DATABASE={shown} is not a PostgreSQL URL Huddle can read"))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.application_name("huddle"))
+        .await
+        .with_context(|| format!("connecting to the database {shown}"))?;
+    let (version,): (String,) = sqlx::query_as("SHOW server_version_num").fetch_one(&pool).await.context("asking PostgreSQL its version")?;
+    check_postgres_version(&version)?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await.context("migrating the database")?;
+    Ok(Db::Postgres(pool))
+}
+
+/// The oldest PostgreSQL Huddle runs on (identity columns, `EXECUTE
+/// FUNCTION` triggers; the tests' `DROP DATABASE … WITH (FORCE)`).
+const OLDEST_POSTGRES: u32 = 13;
+
+fn check_postgres_version(version_num: &str) -> anyhow::Result<()> {
+    match version_num.trim().parse::<u32>() {
+        Ok(n) if n / 10_000 >= OLDEST_POSTGRES => Ok(()),
+        _ => anyhow::bail!("the PostgreSQL server is version {version_num} (server_version_num), and Huddle needs {OLDEST_POSTGRES} or newer"),
+    }
+}
+
+/// Opens (creating if needed) and migrates the SQLite database at `path`.
 ///
 /// WAL with `synchronous=FULL`: a write we report as done survives a power
 /// cut. Foreign keys on, so a room cannot outlive its host's account.
-pub async fn open(path: &Path) -> anyhow::Result<Db> {
+async fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -48,7 +84,7 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
         .with_context(|| format!("opening the database {}", path.display()))?;
     let (version,): (String,) = sqlx::query_as("SELECT sqlite_version()").fetch_one(&pool).await.context("asking SQLite its version")?;
     check_version(&version)?;
-    sqlx::migrate!("./migrations").run(&pool).await.context("migrating the database")?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("migrating the database")?;
     Ok(Db::Sqlite(pool))
 }
 
@@ -104,7 +140,29 @@ pub fn create_private(path: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_version, first_participant_id};
+    use super::{check_postgres_version, check_version, first_participant_id};
+
+    #[test]
+    fn a_postgresql_older_than_13_is_refused_with_its_version() {
+        assert!(check_postgres_version("150008").is_ok());
+        assert!(check_postgres_version("130000").is_ok());
+        let old = check_postgres_version("120017").unwrap_err().to_string();
+        assert!(old.contains("120017") && old.contains("13"), "{old}");
+        assert!(check_postgres_version("garbage").is_err());
+    }
+
+    /// Every version a SQLite database has is a PostgreSQL one too, from the
+    /// PostgreSQL folder's first (its baseline) on: a migration added to one
+    /// folder only fails here.
+    #[test]
+    fn both_databases_have_the_same_migrations_from_the_postgresql_baseline_on() {
+        let sqlite: Vec<i64> = sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect();
+        let postgres: Vec<i64> = sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect();
+        let baseline = postgres[0];
+        assert!(sqlite.contains(&baseline), "the baseline is a SQLite version");
+        let after: Vec<i64> = sqlite.iter().copied().filter(|v| *v >= baseline).collect();
+        assert_eq!(postgres, after);
+    }
 
     #[test]
     fn each_start_hands_out_ids_of_its_own_that_javascript_reads_exactly() {

@@ -1,9 +1,11 @@
-//! One SQL text for the database, whichever it is: statements are written
-//! once with numbered parameters (`$1`, `$2`, …, which SQLite binds by
-//! number too) and run through [`Db`], a pool, or [`Tx`], a transaction.
+//! One SQL text for the database, SQLite or PostgreSQL: statements are
+//! written once with numbered parameters (`$1`, `$2`, …, which SQLite binds
+//! by number too) and run through [`Db`], a pool, or [`Tx`], a transaction.
+//! Where the two dialects differ (few places), the caller asks
+//! [`Db::is_postgres`].
 //! Call sites read as sqlx's own do:
 //!
-//! ```ignore
+//! ```text
 //! let (id,): (i64,) = sql::query_as("SELECT id FROM rooms WHERE slug = $1").bind(slug).fetch_one(db).await?;
 //! ```
 //!
@@ -13,6 +15,7 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
+use sqlx::postgres::{PgArguments, PgPool, PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool, SqliteRow};
 use sqlx::{Arguments, FromRow};
 
@@ -22,28 +25,38 @@ use crate::domain::AccountId;
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
 /// A transaction under way; dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Db {
+    /// Whether this is PostgreSQL (for the few statements whose text differs).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
     /// A transaction that reads and may write.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         match self {
             Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin().await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
 
-    /// A transaction that will write, holding the write lock from its first
-    /// statement: what it read stays true until it commits (SQLite's
-    /// `BEGIN IMMEDIATE`).
+    /// A transaction that will write. On SQLite it holds the write lock from
+    /// its first statement (`BEGIN IMMEDIATE`), so what it read stays true
+    /// until it commits; on PostgreSQL the rows it must hold are locked by
+    /// the statements themselves (`SELECT … FOR UPDATE`).
     pub async fn begin_write(&self) -> sqlx::Result<Tx> {
         match self {
             Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
 
@@ -51,20 +64,28 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
         }
     }
 }
 
 impl Tx {
+    /// Whether this is PostgreSQL (for the few statements whose text differs).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
         }
     }
 
     pub async fn rollback(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
         }
     }
 }
@@ -175,9 +196,9 @@ pub fn query_as<T>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
     QueryAs { query: query(sql), row: PhantomData }
 }
 
-/// What a row type must be to be read from the database.
-pub trait Row: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+/// What a row type must be to be read from either database.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
 impl Query {
     /// The next parameter's value (`$1`, then `$2`, …).
@@ -188,19 +209,18 @@ impl Query {
 
     /// Runs the statement; how many rows it changed.
     pub async fn execute<'a>(self, on: impl Into<On<'a>>) -> sqlx::Result<u64> {
-        let args = self.sqlite()?;
-        let statement = sqlx::query_with(&self.sql, args);
-        let done = match on.into() {
-            On::Pool(Db::Sqlite(pool)) => statement.execute(pool).await?,
-            On::Tx(Tx::Sqlite(tx)) => statement.execute(&mut **tx).await?,
-        };
-        Ok(done.rows_affected())
+        let sql = self.sql.as_ref();
+        Ok(match on.into() {
+            On::Pool(Db::Sqlite(pool)) => sqlx::query_with(sql, self.sqlite()?).execute(pool).await?.rows_affected(),
+            On::Tx(Tx::Sqlite(tx)) => sqlx::query_with(sql, self.sqlite()?).execute(&mut **tx).await?.rows_affected(),
+            On::Pool(Db::Postgres(pool)) => sqlx::query_with(sql, self.postgres()?).execute(pool).await?.rows_affected(),
+            On::Tx(Tx::Postgres(tx)) => sqlx::query_with(sql, self.postgres()?).execute(&mut **tx).await?.rows_affected(),
+        })
     }
 
     fn sqlite(&self) -> sqlx::Result<SqliteArguments<'static>> {
-        debug_assert_eq!(highest_parameter(&self.sql), self.args.len(), "parameters of {:?}", self.sql);
         let mut out = SqliteArguments::default();
-        for arg in &self.args {
+        for arg in self.checked() {
             match arg.clone() {
                 Arg::Int(v) => out.add(v),
                 Arg::Text(v) => out.add(v),
@@ -211,6 +231,40 @@ impl Query {
         }
         Ok(out)
     }
+
+    fn postgres(&self) -> sqlx::Result<PgArguments> {
+        let mut out = PgArguments::default();
+        for arg in self.checked() {
+            match arg.clone() {
+                Arg::Int(v) => out.add(v),
+                Arg::Text(v) => out.add(v),
+                Arg::Bool(v) => out.add(v),
+                Arg::Bytes(v) => out.add(v),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+        Ok(out)
+    }
+
+    fn checked(&self) -> &[Arg] {
+        debug_assert_eq!(highest_parameter(&self.sql), self.args.len(), "parameters of {:?}", self.sql);
+        &self.args
+    }
+}
+
+/// Runs `$method` of a `query_as_with` statement on whichever database `$on`
+/// is, with the values `$query` holds.
+macro_rules! fetch {
+    ($query:expr, $on:expr, $method:ident) => {{
+        let query = $query;
+        let sql = query.sql.as_ref();
+        match $on.into() {
+            On::Pool(Db::Sqlite(pool)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(pool).await,
+            On::Tx(Tx::Sqlite(tx)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(&mut **tx).await,
+            On::Pool(Db::Postgres(pool)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(pool).await,
+            On::Tx(Tx::Postgres(tx)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(&mut **tx).await,
+        }
+    }};
 }
 
 impl<T: Row> QueryAs<T> {
@@ -222,32 +276,17 @@ impl<T: Row> QueryAs<T> {
 
     /// The one row; an error if there is none.
     pub async fn fetch_one<'a>(self, on: impl Into<On<'a>>) -> sqlx::Result<T> {
-        let args = self.query.sqlite()?;
-        let statement = sqlx::query_as_with::<Sqlite, T, _>(&self.query.sql, args);
-        match on.into() {
-            On::Pool(Db::Sqlite(pool)) => statement.fetch_one(pool).await,
-            On::Tx(Tx::Sqlite(tx)) => statement.fetch_one(&mut **tx).await,
-        }
+        fetch!(self.query, on, fetch_one)
     }
 
     /// The first row, if any.
     pub async fn fetch_optional<'a>(self, on: impl Into<On<'a>>) -> sqlx::Result<Option<T>> {
-        let args = self.query.sqlite()?;
-        let statement = sqlx::query_as_with::<Sqlite, T, _>(&self.query.sql, args);
-        match on.into() {
-            On::Pool(Db::Sqlite(pool)) => statement.fetch_optional(pool).await,
-            On::Tx(Tx::Sqlite(tx)) => statement.fetch_optional(&mut **tx).await,
-        }
+        fetch!(self.query, on, fetch_optional)
     }
 
     /// Every row.
     pub async fn fetch_all<'a>(self, on: impl Into<On<'a>>) -> sqlx::Result<Vec<T>> {
-        let args = self.query.sqlite()?;
-        let statement = sqlx::query_as_with::<Sqlite, T, _>(&self.query.sql, args);
-        match on.into() {
-            On::Pool(Db::Sqlite(pool)) => statement.fetch_all(pool).await,
-            On::Tx(Tx::Sqlite(tx)) => statement.fetch_all(&mut **tx).await,
-        }
+        fetch!(self.query, on, fetch_all)
     }
 }
 
