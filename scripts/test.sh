@@ -47,7 +47,7 @@ cargo fmt --check
 scripts/check-layers.sh
 
 phase "the test build, linted (the browser bundles build and are linted beside it)"
-cargo test --features ssr --no-run
+cargo test --features ssr,postgres --no-run
 site_built
 
 phase "unit and integration tests"
@@ -59,12 +59,12 @@ scripts/check-size.sh
 # CI; and after the other tests, among the thousands of connections they
 # leave in TIME-WAIT, it retries its binds for a minute instead of 5 s).
 # Then the rest, four at a time: they mostly wait on sockets and timers.
-cargo test --features ssr --test api -- --test-threads=1 _the_same_time real_coturn
-cargo test --features ssr -- --test-threads=4 --skip _the_same_time --skip real_coturn
+cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time real_coturn
+cargo test --features ssr,postgres -- --test-threads=4 --skip _the_same_time --skip real_coturn
 
 phase "integration tests on PostgreSQL (a throwaway server, a database per test)"
-scripts/with-postgres.sh bash -c 'cargo test --features ssr --test api -- --test-threads=1 _the_same_time \
-  && cargo test --features ssr --test api -- --test-threads=4 --skip _the_same_time --skip real_coturn'
+scripts/with-postgres.sh bash -c 'cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time \
+  && cargo test --features ssr,postgres --test api -- --test-threads=4 --skip _the_same_time --skip real_coturn'
 
 phase "load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50

@@ -5,7 +5,7 @@
 # without a password. The command finds its admin URL in
 # HUDDLE_TEST_DATABASE (tests/api create one database per test in it).
 # The server and its folder are gone afterwards, whatever the command did.
-#   scripts/with-postgres.sh cargo test --features ssr --test api
+#   scripts/with-postgres.sh cargo test --features ssr,postgres --test api
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/initdb" ] || { echo "no PostgreSQL server under /usr/lib/postgresql (scripts/tools.sh test installs Debian's postgresql)" >&2; exit 1; }

@@ -19,7 +19,9 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+#[cfg(feature = "postgres")]
+use tower_sessions_sqlx_store::PostgresStore;
+use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::server::session_store::Backend;
 
@@ -109,6 +111,7 @@ impl Application {
             // The table is made by Huddle's own migrations (in whichever
             // schema the connection's search_path puts first), never by the
             // store: two servers starting together would race to.
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 let (schema,): (String,) = sqlx::query_as("SELECT current_schema()").fetch_one(pool).await.context("asking PostgreSQL its schema")?;
                 let store = PostgresStore::new(pool.clone()).with_schema_name(schema).map_err(anyhow::Error::msg)?;

@@ -18,6 +18,7 @@ use tower_sessions::session_store::{Result, SessionStore};
 #[derive(Debug, Clone)]
 pub enum Backend {
     Sqlite(tower_sessions_sqlx_store::SqliteStore),
+    #[cfg(feature = "postgres")]
     Postgres(tower_sessions_sqlx_store::PostgresStore),
 }
 
@@ -26,6 +27,7 @@ impl SessionStore for Backend {
     async fn create(&self, record: &mut Record) -> Result<()> {
         match self {
             Backend::Sqlite(store) => store.create(record).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.create(record).await,
         }
     }
@@ -33,6 +35,7 @@ impl SessionStore for Backend {
     async fn save(&self, record: &Record) -> Result<()> {
         match self {
             Backend::Sqlite(store) => store.save(record).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.save(record).await,
         }
     }
@@ -40,6 +43,7 @@ impl SessionStore for Backend {
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         match self {
             Backend::Sqlite(store) => store.load(id).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.load(id).await,
         }
     }
@@ -47,6 +51,7 @@ impl SessionStore for Backend {
     async fn delete(&self, id: &Id) -> Result<()> {
         match self {
             Backend::Sqlite(store) => store.delete(id).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.delete(id).await,
         }
     }

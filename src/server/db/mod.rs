@@ -9,6 +9,7 @@ use std::time::Duration;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
 use anyhow::Context;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -21,10 +22,16 @@ pub use sql::{Db, Tx};
 pub async fn open(database: &Database) -> anyhow::Result<Db> {
     match database {
         Database::Sqlite(path) => open_sqlite(path).await,
+        #[cfg(feature = "postgres")]
         Database::Postgres(url) => open_postgres(url, database).await,
+        #[cfg(not(feature = "postgres"))]
+        Database::Postgres(_) => anyhow::bail!(
+            "HUDDLE_DATABASE={database} is a PostgreSQL database, and this build of Huddle has SQLite only: build it with --features ssr,postgres (docs/deploy.md)"
+        ),
     }
 }
 
+#[cfg(feature = "postgres")]
 /// Connects to the PostgreSQL server at `url` (`shown`: the same with its
 /// password masked, for errors) and migrates the database.
 async fn open_postgres(url: &str, shown: &Database) -> anyhow::Result<Db> {
@@ -40,10 +47,12 @@ async fn open_postgres(url: &str, shown: &Database) -> anyhow::Result<Db> {
     Ok(Db::Postgres(pool))
 }
 
+#[cfg(feature = "postgres")]
 /// The oldest PostgreSQL Huddle runs on (identity columns, `EXECUTE
 /// FUNCTION` triggers; the tests' `DROP DATABASE … WITH (FORCE)`).
 const OLDEST_POSTGRES: u32 = 13;
 
+#[cfg(feature = "postgres")]
 fn check_postgres_version(version_num: &str) -> anyhow::Result<()> {
     match version_num.trim().parse::<u32>() {
         Ok(n) if n / 10_000 >= OLDEST_POSTGRES => Ok(()),
@@ -140,10 +149,12 @@ pub fn create_private(path: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_postgres_version, check_version, first_participant_id};
+    use super::{check_version, first_participant_id};
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn a_postgresql_older_than_13_is_refused_with_its_version() {
+        use super::check_postgres_version;
         assert!(check_postgres_version("150008").is_ok());
         assert!(check_postgres_version("130000").is_ok());
         let old = check_postgres_version("120017").unwrap_err().to_string();

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgArguments, PgPool, PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool, SqliteRow};
 use sqlx::{Arguments, FromRow};
@@ -25,6 +26,7 @@ use crate::domain::AccountId;
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -32,19 +34,24 @@ pub enum Db {
 #[derive(Debug)]
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Db {
     /// Whether this is PostgreSQL (for the few statements whose text differs).
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Db::Postgres(_))
+        #[cfg(feature = "postgres")]
+        return matches!(self, Db::Postgres(_));
+        #[cfg(not(feature = "postgres"))]
+        false
     }
 
     /// A transaction that reads and may write.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         match self {
             Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin().await?)),
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
@@ -56,6 +63,7 @@ impl Db {
     pub async fn begin_write(&self) -> sqlx::Result<Tx> {
         match self {
             Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
@@ -64,6 +72,7 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
             Db::Postgres(pool) => pool.close().await,
         }
     }
@@ -72,12 +81,16 @@ impl Db {
 impl Tx {
     /// Whether this is PostgreSQL (for the few statements whose text differs).
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
+        #[cfg(feature = "postgres")]
+        return matches!(self, Tx::Postgres(_));
+        #[cfg(not(feature = "postgres"))]
+        false
     }
 
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
+            #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
@@ -85,6 +98,7 @@ impl Tx {
     pub async fn rollback(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await,
+            #[cfg(feature = "postgres")]
             Tx::Postgres(tx) => tx.rollback().await,
         }
     }
@@ -197,8 +211,15 @@ pub fn query_as<T>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
 }
 
 /// What a row type must be to be read from either database.
+#[cfg(feature = "postgres")]
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+#[cfg(feature = "postgres")]
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+/// What a row type must be to be read from the database.
+#[cfg(not(feature = "postgres"))]
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
+#[cfg(not(feature = "postgres"))]
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin {}
 
 impl Query {
     /// The next parameter's value (`$1`, then `$2`, …).
@@ -213,7 +234,9 @@ impl Query {
         Ok(match on.into() {
             On::Pool(Db::Sqlite(pool)) => sqlx::query_with(sql, self.sqlite()?).execute(pool).await?.rows_affected(),
             On::Tx(Tx::Sqlite(tx)) => sqlx::query_with(sql, self.sqlite()?).execute(&mut **tx).await?.rows_affected(),
+            #[cfg(feature = "postgres")]
             On::Pool(Db::Postgres(pool)) => sqlx::query_with(sql, self.postgres()?).execute(pool).await?.rows_affected(),
+            #[cfg(feature = "postgres")]
             On::Tx(Tx::Postgres(tx)) => sqlx::query_with(sql, self.postgres()?).execute(&mut **tx).await?.rows_affected(),
         })
     }
@@ -232,6 +255,7 @@ impl Query {
         Ok(out)
     }
 
+    #[cfg(feature = "postgres")]
     fn postgres(&self) -> sqlx::Result<PgArguments> {
         let mut out = PgArguments::default();
         for arg in self.checked() {
@@ -261,7 +285,9 @@ macro_rules! fetch {
         match $on.into() {
             On::Pool(Db::Sqlite(pool)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(pool).await,
             On::Tx(Tx::Sqlite(tx)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(&mut **tx).await,
+            #[cfg(feature = "postgres")]
             On::Pool(Db::Postgres(pool)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(pool).await,
+            #[cfg(feature = "postgres")]
             On::Tx(Tx::Postgres(tx)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(&mut **tx).await,
         }
     }};
