@@ -242,38 +242,39 @@ impl Query {
     }
 
     fn sqlite(&self) -> sqlx::Result<SqliteArguments<'static>> {
-        let mut out = SqliteArguments::default();
-        for arg in self.checked() {
-            match arg.clone() {
-                Arg::Int(v) => out.add(v),
-                Arg::Text(v) => out.add(v),
-                Arg::Bool(v) => out.add(v),
-                Arg::Bytes(v) => out.add(v),
-            }
-            .map_err(sqlx::Error::Encode)?;
-        }
-        Ok(out)
+        arguments::<Sqlite>(self.checked())
     }
 
     #[cfg(feature = "postgres")]
     fn postgres(&self) -> sqlx::Result<PgArguments> {
-        let mut out = PgArguments::default();
-        for arg in self.checked() {
-            match arg.clone() {
-                Arg::Int(v) => out.add(v),
-                Arg::Text(v) => out.add(v),
-                Arg::Bool(v) => out.add(v),
-                Arg::Bytes(v) => out.add(v),
-            }
-            .map_err(sqlx::Error::Encode)?;
-        }
-        Ok(out)
+        arguments::<Postgres>(self.checked())
     }
 
     fn checked(&self) -> &[Arg] {
         debug_assert_eq!(highest_parameter(&self.sql), self.args.len(), "parameters of {:?}", self.sql);
         &self.args
     }
+}
+
+/// `args` as database `DB` takes them.
+fn arguments<DB: sqlx::Database>(args: &[Arg]) -> sqlx::Result<<DB as sqlx::Database>::Arguments<'static>>
+where
+    Option<i64>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Vec<u8>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    let mut out = <DB as sqlx::Database>::Arguments::<'static>::default();
+    for arg in args {
+        match arg.clone() {
+            Arg::Int(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
 }
 
 /// Runs `$method` of a `query_as_with` statement on whichever database `$on`
