@@ -13,7 +13,7 @@ use crate::call::protocol::ParticipantId;
 use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
-use crate::server::config::NodeId;
+use crate::server::db::NodeId;
 use crate::server::download::{respond, Attachment};
 use crate::server::refusal_tally::{RefusalTally, Tally};
 

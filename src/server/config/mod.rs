@@ -14,8 +14,7 @@ use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
 use crate::server::signaling::SignalingSettings;
 
-mod database;
-pub use database::Database;
+pub use crate::server::db::{Database, NodeId};
 
 /// How long sessions may live. The idle limit is enforced by the session
 /// layer (the cookie and the stored record expire); the absolute one here.
@@ -350,38 +349,6 @@ impl Config {
             config.site_root = root;
         }
         Ok(config)
-    }
-}
-
-/// A server's name among several sharing one database: lower-case ASCII
-/// letters, digits and `-`, 1 to 32 of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeId(String);
-
-impl NodeId {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let fits = (1..=32).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if fits {
-            Ok(Self(raw.to_string()))
-        } else {
-            Err("is not a node name: 1 to 32 of a-z, 0-9 and -")
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for NodeId {
-    fn default() -> Self {
-        Self("main".into())
-    }
-}
-
-impl std::fmt::Display for NodeId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -13,9 +13,9 @@ use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::server::config::{Database, NodeId};
-
+mod database;
 pub mod sql;
+pub use database::{Database, NodeId};
 pub use sql::{Db, Tx};
 
 /// Opens and migrates `database`.

@@ -1,4 +1,5 @@
-//! `HUDDLE_DATABASE`: a SQLite file, or a PostgreSQL server.
+//! `HUDDLE_DATABASE`: a SQLite file, or a PostgreSQL server; and
+//! `HUDDLE_NODE_ID`, a server's name among several sharing one.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -69,6 +70,38 @@ fn masked(url: &str) -> String {
         None => tail.to_string(),
     };
     format!("{scheme}://{authority}{tail}")
+}
+
+/// A server's name among several sharing one database: lower-case ASCII
+/// letters, digits and `-`, 1 to 32 of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeId(String);
+
+impl NodeId {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let fits = (1..=32).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if fits {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("is not a node name: 1 to 32 of a-z, 0-9 and -")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for NodeId {
+    fn default() -> Self {
+        Self("main".into())
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[cfg(test)]
