@@ -16,8 +16,8 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 #[cfg(feature = "postgres")]
-use sqlx::postgres::{PgArguments, PgPool, PgRow, Postgres};
-use sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool, SqliteRow};
+use sqlx::postgres::{PgPool, PgRow, Postgres};
+use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
 use sqlx::{Arguments, FromRow};
 
 use crate::domain::AccountId;
@@ -230,43 +230,30 @@ impl Query {
 
     /// Runs the statement; how many rows it changed.
     pub async fn execute<'a>(self, on: impl Into<On<'a>>) -> sqlx::Result<u64> {
-        let sql = self.sql.as_ref();
+        let Query { sql, args } = self;
         Ok(match on.into() {
-            On::Pool(Db::Sqlite(pool)) => sqlx::query_with(sql, self.sqlite()?).execute(pool).await?.rows_affected(),
-            On::Tx(Tx::Sqlite(tx)) => sqlx::query_with(sql, self.sqlite()?).execute(&mut **tx).await?.rows_affected(),
+            On::Pool(Db::Sqlite(pool)) => sqlx::query_with(&sql, arguments::<Sqlite>(&sql, args)?).execute(pool).await?.rows_affected(),
+            On::Tx(Tx::Sqlite(tx)) => sqlx::query_with(&sql, arguments::<Sqlite>(&sql, args)?).execute(&mut **tx).await?.rows_affected(),
             #[cfg(feature = "postgres")]
-            On::Pool(Db::Postgres(pool)) => sqlx::query_with(sql, self.postgres()?).execute(pool).await?.rows_affected(),
+            On::Pool(Db::Postgres(pool)) => sqlx::query_with(&sql, arguments::<Postgres>(&sql, args)?).execute(pool).await?.rows_affected(),
             #[cfg(feature = "postgres")]
-            On::Tx(Tx::Postgres(tx)) => sqlx::query_with(sql, self.postgres()?).execute(&mut **tx).await?.rows_affected(),
+            On::Tx(Tx::Postgres(tx)) => sqlx::query_with(&sql, arguments::<Postgres>(&sql, args)?).execute(&mut **tx).await?.rows_affected(),
         })
-    }
-
-    fn sqlite(&self) -> sqlx::Result<SqliteArguments<'static>> {
-        arguments::<Sqlite>(self.checked())
-    }
-
-    #[cfg(feature = "postgres")]
-    fn postgres(&self) -> sqlx::Result<PgArguments> {
-        arguments::<Postgres>(self.checked())
-    }
-
-    fn checked(&self) -> &[Arg] {
-        debug_assert_eq!(highest_parameter(&self.sql), self.args.len(), "parameters of {:?}", self.sql);
-        &self.args
     }
 }
 
-/// `args` as database `DB` takes them.
-fn arguments<DB: sqlx::Database>(args: &[Arg]) -> sqlx::Result<<DB as sqlx::Database>::Arguments<'static>>
+/// `sql`'s values `args` as database `DB` takes them (moved, not copied).
+fn arguments<DB: sqlx::Database>(sql: &str, args: Vec<Arg>) -> sqlx::Result<<DB as sqlx::Database>::Arguments<'static>>
 where
     Option<i64>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
     Option<String>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
     Vec<u8>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
 {
+    debug_assert_eq!(highest_parameter(sql), args.len(), "parameters of {sql:?}");
     let mut out = <DB as sqlx::Database>::Arguments::<'static>::default();
     for arg in args {
-        match arg.clone() {
+        match arg {
             Arg::Int(v) => out.add(v),
             Arg::Text(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
@@ -281,15 +268,14 @@ where
 /// is, with the values `$query` holds.
 macro_rules! fetch {
     ($query:expr, $on:expr, $method:ident) => {{
-        let query = $query;
-        let sql = query.sql.as_ref();
+        let Query { sql, args } = $query;
         match $on.into() {
-            On::Pool(Db::Sqlite(pool)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(pool).await,
-            On::Tx(Tx::Sqlite(tx)) => sqlx::query_as_with::<Sqlite, T, _>(sql, query.sqlite()?).$method(&mut **tx).await,
+            On::Pool(Db::Sqlite(pool)) => sqlx::query_as_with::<Sqlite, T, _>(&sql, arguments::<Sqlite>(&sql, args)?).$method(pool).await,
+            On::Tx(Tx::Sqlite(tx)) => sqlx::query_as_with::<Sqlite, T, _>(&sql, arguments::<Sqlite>(&sql, args)?).$method(&mut **tx).await,
             #[cfg(feature = "postgres")]
-            On::Pool(Db::Postgres(pool)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(pool).await,
+            On::Pool(Db::Postgres(pool)) => sqlx::query_as_with::<Postgres, T, _>(&sql, arguments::<Postgres>(&sql, args)?).$method(pool).await,
             #[cfg(feature = "postgres")]
-            On::Tx(Tx::Postgres(tx)) => sqlx::query_as_with::<Postgres, T, _>(sql, query.postgres()?).$method(&mut **tx).await,
+            On::Tx(Tx::Postgres(tx)) => sqlx::query_as_with::<Postgres, T, _>(&sql, arguments::<Postgres>(&sql, args)?).$method(&mut **tx).await,
         }
     }};
 }
