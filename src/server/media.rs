@@ -164,7 +164,12 @@ async fn run(socket: UdpSocket, config: sfu::Config, mut commands: mpsc::Unbound
                 }
             }
             command = commands.recv() => match command {
-                Some(command) => guarded(|| sfu.command(command, Instant::now())),
+                Some(command) => {
+                    guarded(|| sfu.command(command, Instant::now()));
+                    // A decision of the hub (someone let speak, a new
+                    // participant) is looked at now, not at the next tick.
+                    next_tick = Instant::now();
+                }
                 None => break,
             },
             _ = tokio::time::sleep_until(wake.into()) => {}
