@@ -103,8 +103,9 @@ case "${1:-build}" in
     # systemd-analyze, which checks docs/huddle.service; a Chinese font
     # (fonts-wqy-microhei, 1.6 MB) so Chinese pages are drawn, not boxes,
     # in the screenshots; postgresql for the integration tests' second run,
-    # on PostgreSQL (scripts/with-postgres.sh starts a throwaway server).
-    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei postgresql
+    # on PostgreSQL (scripts/with-postgres.sh starts a throwaway server);
+    # redis-server for cluster mode's tests (scripts/with-redis.sh).
+    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei postgresql redis-server
     need_e2e_packages
     ;;
   bench)

@@ -27,6 +27,7 @@ use crate::server::session_store::Backend;
 
 use crate::app::{shell, App};
 use crate::server::client_address;
+use crate::server::cluster::Cluster;
 use crate::server::config::Config;
 use crate::server::db::{self, sql, Db};
 use crate::server::metrics::Metrics;
@@ -82,6 +83,8 @@ pub struct Application {
     gate: Arc<Gate>,
     limits: ConnectionLimits,
     tls_reload_every: std::time::Duration,
+    /// This node among several, in cluster mode.
+    cluster: Option<Arc<Cluster>>,
 }
 
 /// How long shutdown waits for requests and sockets to finish.
@@ -151,6 +154,16 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("HUDDLE_MEDIA_ADDR={}: the media server could not start: {e}", at.bind))?;
             signaling.attach_media(server);
         }
+        let cluster = match config.cluster.clone() {
+            Some(settings) => {
+                let cluster = Arc::new(Cluster::new(&config.node, settings));
+                cluster.join().await?;
+                tokio::spawn(Arc::clone(&cluster).run(Arc::downgrade(&signaling)));
+                tracing::info!(node = cluster.node(), "cluster mode: calls are placed through Redis");
+                Some(cluster)
+            }
+            None => None,
+        };
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
         tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, &config.node, config.clock.now()).await?;
@@ -191,6 +204,7 @@ impl Application {
             forwarding: Arc::new(client_address::Forwarding { proxies: config.trusted_proxies.clone(), header: config.client_header }),
             room_lookups: Arc::new(Throttle::new(config.room_lookup_limit_per_address)),
             metrics: Arc::clone(&metrics),
+            cluster: cluster.clone(),
         };
 
         let context = {
@@ -199,7 +213,12 @@ impl Application {
         };
         let router = Router::new()
             .route("/ws", get(socket::upgrade))
+            // Cluster mode: the path the load balancer routes to node
+            // `{node}` (`moved` sends people there). Any node serves it:
+            // where the call is, is decided at `join`.
+            .route("/ws/n/{node}", get(socket::upgrade))
             .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
             .route(crate::i18n::SWITCH_PATH, get(crate::server::language::switch))
             .route("/rooms/{id}/sessions/{session}/calendar.ics", get(crate::server::calendar::download))
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
@@ -227,7 +246,7 @@ impl Application {
         };
         let limits = ConnectionLimits { max_total: config.max_connections.unwrap_or_else(|| connections_for(file_limit)), ..config.connections };
         let gate = Gate::new(limits, Arc::new(config.trusted_proxies.clone()));
-        Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, gate, limits, tls_reload_every: config.tls_reload_every })
+        Ok(Self { listener, router, origin, signaling, db, tls, redirect, metrics, gate, limits, tls_reload_every: config.tls_reload_every, cluster })
     }
 
     /// Where the metrics listener listens, if it does.
@@ -254,7 +273,7 @@ impl Application {
     /// signaling socket "going away" (1001), lets in-flight requests and
     /// sockets finish for up to ten seconds, and closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, router, signaling, db, tls, redirect, metrics, origin, gate, limits, tls_reload_every } = self;
+        let Self { listener, router, signaling, db, tls, redirect, metrics, origin, gate, limits, tls_reload_every, cluster } = self;
         // The side listeners are few and local; they get their own caps.
         let side_gate = || Gate::new(ConnectionLimits { max_total: 256, max_per_address: 64, ..limits }, Arc::default());
         let (stopping, stopped) = tokio::sync::watch::channel(false);
@@ -291,6 +310,10 @@ impl Application {
         if !signaling.wait_until_closed(SHUTDOWN_GRACE).await {
             tracing::warn!(open = signaling.connections(), "signaling sockets still open after the grace period");
         }
+        // Its calls are let go at once, not when its heartbeat lapses.
+        if let Some(cluster) = cluster {
+            cluster.leave().await;
+        }
         db.close().await;
         Ok(())
     }
@@ -317,6 +340,30 @@ async fn healthz(State(state): State<AppState>) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
     }
+}
+
+/// `GET /readyz`, for a load balancer: 200 while this server takes new
+/// work: not shutting down, its database answers and, in cluster mode,
+/// Redis does; 503 otherwise (nothing more to strangers).
+async fn readyz(State(state): State<AppState>) -> StatusCode {
+    if state.signaling.is_stopping() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if let Err(e) = sql::query("SELECT 1").execute(&state.db).await {
+        crate::log_within!(
+            crate::server::log_budget::LogBudget::new(1, std::time::Duration::from_secs(10)),
+            error,
+            "not ready: the database does not answer: {e}"
+        );
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if let Some(cluster) = &state.cluster {
+        if let Err(e) = cluster.ping().await {
+            crate::log_within!(crate::server::log_budget::LogBudget::new(1, std::time::Duration::from_secs(10)), warn, "not ready: {e}");
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
+    StatusCode::OK
 }
 
 /// Answers every plain-HTTP request with a permanent redirect to the same

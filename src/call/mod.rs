@@ -9,6 +9,9 @@
 //!   feeding it inputs; the fuzz target in `fuzz/` drives it the way the
 //!   server does.
 //!
+//! - [`lease`] (server) holds the rules of cluster mode's room leases:
+//!   which node serves a room's call, and when another may take it over.
+//!
 //! The adapters that carry the hub's decisions out (the WebSocket, the
 //! registry of connections, the database look-ups before a join) are the
 //! server's (its signaling folder). `docs/signaling-protocol.md`
@@ -22,6 +25,8 @@ pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod hub;
+#[cfg(feature = "ssr")]
+pub mod lease;
 #[cfg(feature = "ssr")]
 pub mod sfu;
 

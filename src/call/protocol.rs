@@ -349,6 +349,11 @@ pub enum ServerMessage {
     /// peer connection and `sfu_offer`).
     #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuRestart,
+    /// In cluster mode, answer to `join`: node `node` serves this room's
+    /// call. The server closes the connection ([`close::MOVED`]); open a
+    /// new one at `/ws/n/{node}` and send `join` there (or `resume`, when
+    /// the call you were in moved).
+    Moved { node: String },
     /// Your last message was refused; the connection stays open unless the
     /// code says otherwise.
     Error { code: ErrorCode, message: String },
@@ -377,6 +382,8 @@ pub mod close {
     pub const ROOM_CLOSED: u16 = 4002;
     /// The host ended the call for everyone.
     pub const ENDED_BY_HOST: u16 = 4003;
+    /// Cluster mode: another node serves this call now (`moved` said which).
+    pub const MOVED: u16 = 4004;
 
     /// Whether reconnecting after this close cannot help.
     pub fn is_final(code: u16) -> bool {
@@ -448,6 +455,10 @@ pub enum ErrorCode {
     /// Too many messages too fast; this one was dropped. Keep it up and the
     /// connection is closed (1008).
     RateLimited,
+    /// Cluster mode: no node can take this call on right now (the servers
+    /// cannot reach the store that places calls). Try again in a moment.
+    /// Fatal.
+    TryAgain,
 }
 
 impl ErrorCode {
@@ -466,6 +477,7 @@ impl ErrorCode {
                 | Self::WrongPasscode
                 | Self::TooManyPasscodes
                 | Self::TooManyWrongLinks
+                | Self::TryAgain
         )
     }
 }
@@ -516,6 +528,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => Text::ErrorsRateLimited,
             ErrorCode::InvalidOffer => Text::ErrorsInvalidOffer,
             ErrorCode::WrongTopology => Text::ErrorsWrongTopology,
+            ErrorCode::TryAgain => Text::ErrorsTryAgain,
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn check_connection(ui: CallUi, probes: Vec<String>, media: Option<String>) 
 
 /// Opens a signaling WebSocket and closes it again: true if it opened in time.
 async fn reach_server() -> bool {
-    let Some(socket) = open_socket() else { return false };
+    let Some(socket) = open_socket(None) else { return false };
     let (tx, mut rx) = mpsc::unbounded::<bool>();
     let opened = tx.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {

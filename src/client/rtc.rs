@@ -8,10 +8,16 @@ use web_sys::{RtcBundlePolicy, RtcConfiguration, RtcIceServer, RtcIceTransportPo
 use crate::call::protocol::IceServer;
 use crate::client::js::call_method;
 
-pub(crate) fn open_socket() -> Option<WebSocket> {
+/// Opens a signaling socket: at `/ws`, wherever the load balancer sends
+/// it, or in cluster mode at node `node`'s own path, `/ws/n/{node}`.
+pub(crate) fn open_socket(node: Option<&str>) -> Option<WebSocket> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    WebSocket::new(&format!("{scheme}://{}/ws", location.host().ok()?)).ok()
+    let path = match node {
+        Some(node) => format!("/ws/n/{node}"),
+        None => "/ws".to_string(),
+    };
+    WebSocket::new(&format!("{scheme}://{}{path}", location.host().ok()?)).ok()
 }
 
 /// A peer connection's configuration: these ICE servers, and only the

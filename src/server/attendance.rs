@@ -164,6 +164,19 @@ pub async fn close_open_stays(db: &Db, node: &NodeId, now: Timestamp) -> Result<
     Ok(done)
 }
 
+/// Cluster mode: this node took room `room_id`'s call over from `node`,
+/// which stopped; that node's stays in it end now (its people join again
+/// here as new stays). Says how many.
+pub async fn close_stays_in(db: &Db, node: &str, room_id: i64, now: Timestamp) -> Result<u64, AppError> {
+    sql::query("UPDATE attendance SET left_at = $1 WHERE left_at IS NULL AND node = $2 AND room_id = $3")
+        .bind(now.to_string())
+        .bind(node)
+        .bind(room_id)
+        .execute(db)
+        .await
+        .map_err(|e| AppError::internal("closing a stopped node's stays failed", e))
+}
+
 /// Every stay in room `room_id`, in the order they began.
 pub async fn list_for_room(db: &Db, room_id: i64) -> Result<Vec<Stay>, AppError> {
     let rows: Vec<(String, String, String, Option<String>, i64)> =

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod calendar;
 pub mod client_address;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod cookies;
 pub mod db;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// How long before a scheduled session guests may join.
     pub join_early: std::time::Duration,
+    /// This node among several, in cluster mode.
+    pub cluster: Option<Arc<crate::server::cluster::Cluster>>,
 }
 
 /// Failed password checks (sign-in, and the account forms' current

@@ -196,6 +196,10 @@ async fn healthz_answers_200_with_nothing_to_tell_strangers() {
     let response = app.visitor().page("/healthz").await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().is_empty());
+    // Ready for new work too (cluster mode's Redis: tests/api/cluster.rs).
+    let response = app.visitor().page("/readyz").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().is_empty());
 }
 
 #[tokio::test]

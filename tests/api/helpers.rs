@@ -58,6 +58,22 @@ pub async fn spawn_sqlite_app() -> TestApp {
     spawn(|_| {}, false).await
 }
 
+/// A test server's shape, with no server running: what `start` builds
+/// from (for a test that starts a process itself).
+pub fn unstarted(database: Database, addr: std::net::SocketAddr) -> TestApp {
+    TestApp {
+        origin: format!("http://{addr}"),
+        addr,
+        dir: tempfile::tempdir().expect("a folder"),
+        database,
+        stop: None,
+        tweak: Arc::new(|_: &mut Config| {}),
+        clock: Default::default(),
+        metrics_addr: None,
+        redirect_addr: None,
+    }
+}
+
 async fn spawn(tweak: impl Fn(&mut Config) + Send + Sync + 'static, on_test_database: bool) -> TestApp {
     let tweak = Arc::new(tweak);
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -249,6 +265,12 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// The same browser (its cookies) talking to `app`, another server on
+    /// the same database.
+    pub fn at(&self, app: &TestApp) -> Visitor {
+        Visitor { http: self.http.clone(), jar: Arc::clone(&self.jar), origin: app.origin.clone(), addr: app.addr, extra: self.extra.clone() }
+    }
+
     /// Where requests go: the bound address, whatever the public origin.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)

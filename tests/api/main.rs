@@ -5,6 +5,7 @@ mod account_changes;
 mod accounts;
 mod attendance;
 mod backup;
+mod cluster;
 mod connections;
 mod deployment;
 mod heartbeat;

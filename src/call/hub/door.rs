@@ -79,6 +79,15 @@ pub enum Lookup {
     NotFound,
     /// Too many links from this address led nowhere lately: not looked up.
     TooManyWrongLinks,
+    /// Cluster mode: node `node` serves this room's call; nothing else was
+    /// checked here (the passcode, the lobby and the schedule are that
+    /// node's to check).
+    Elsewhere {
+        node: String,
+    },
+    /// Cluster mode: the store that places calls could not be reached, and
+    /// this node does not serve the room's call.
+    Unplaced,
     Found(FoundRoom),
 }
 
@@ -133,6 +142,8 @@ impl Hub {
             Lookup::Found(room) => room,
             Lookup::NotFound => return refuse(ErrorCode::UnknownRoom),
             Lookup::TooManyWrongLinks => return refuse(ErrorCode::TooManyWrongLinks),
+            Lookup::Elsewhere { node } => return vec![Outgoing { to: from.who, message: ServerMessage::Moved { node } }],
+            Lookup::Unplaced => return refuse(ErrorCode::TryAgain),
         };
         if !room.host {
             let refusal = match room.window {

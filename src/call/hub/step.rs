@@ -167,6 +167,17 @@ impl Hub {
         self.finish(Effects { close, ..Effects::default() }, now)
     }
 
+    /// Cluster mode: node `node` serves `room`'s call now (this one lost
+    /// its lease while it could not renew it). Everyone in the call or its
+    /// lobby leaves it here, is told where it went, and their connection
+    /// closes with [`close::MOVED`]: they join again there.
+    pub fn room_moved(&mut self, room: RoomId, node: &str, now: Now) -> Effects {
+        let who = self.close_room(room);
+        let send = who.iter().map(|&to| Outgoing { to, message: ServerMessage::Moved { node: node.to_string() } }).collect();
+        let close = who.into_iter().map(|who| Closing { who, code: close::MOVED, reason: "call moved" }).collect();
+        self.finish(Effects { send, close, ..Effects::default() }, now)
+    }
+
     /// Host action `input` from `from`, under the name `action` (refused,
     /// for someone not the host, by the handler itself).
     fn as_host(&mut self, from: &Caller<'_>, action: &'static str, input: Input, effects: &mut Effects) -> Vec<Outgoing> {

@@ -19,6 +19,7 @@ impl Call {
         match message {
             ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, topology, .. } => {
                 self.attempts.set(0);
+                self.moves.set(0);
                 self.ui.may_unmute.try_set(rules.may_unmute);
                 self.ui.may_share_screen.try_set(rules.may_share_screen && can_share_screen());
                 self.relay_only.set(rules.relay_only);
@@ -56,6 +57,7 @@ impl Call {
             }
             ServerMessage::Waiting { resume_token, host_here } => {
                 self.attempts.set(0);
+                self.moves.set(0);
                 self.ui.host_here.try_set(host_here);
                 *self.resume_token.borrow_mut() = Some(resume_token);
                 self.ui.phase.try_set(Phase::Waiting);
@@ -175,6 +177,7 @@ impl Call {
             }
             #[cfg(feature = "bundle-sfu")]
             ServerMessage::SfuRestart => self.connect_media(),
+            ServerMessage::Moved { node } => self.on_moved(node),
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {

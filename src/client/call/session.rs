@@ -32,7 +32,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         ui.phase.set(Phase::Ended(Ending::Stopped(t(Text::EndedBadLink).into())));
         return;
     };
-    let Some(socket) = open_socket() else {
+    let Some(socket) = open_socket(None) else {
         ui.phase.set(Phase::Ended(Ending::Stopped(t(Text::EndedUnreachable).into())));
         return;
     };
@@ -50,6 +50,9 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         generation: Cell::new(0),
         events,
         attempts: Cell::new(0),
+        node: RefCell::new(None),
+        moves: Cell::new(0),
+        opened: Cell::new(false),
         retry_timer: Cell::new(None),
         resume_token: RefCell::new(None),
         me: Cell::new(None),
@@ -170,6 +173,7 @@ impl Call {
     /// tagged with a new generation; the previous socket is let go.
     pub(super) fn use_socket(&self, socket: WebSocket) {
         self.drop_socket();
+        self.opened.set(false);
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         let to_queue = self.events.clone();
@@ -211,6 +215,7 @@ impl Call {
 
     /// The socket is open: enter the room, or take our place back.
     pub(super) fn on_open(&self) {
+        self.opened.set(true);
         let token = self.resume_token.borrow().clone();
         match token {
             Some(token) => self.send(&ClientMessage::Resume { version: PROTOCOL_VERSION, token }),
@@ -238,7 +243,8 @@ impl Call {
             if !call.is_current() {
                 return;
             }
-            match open_socket() {
+            let socket = open_socket(call.node.borrow().as_deref());
+            match socket {
                 Some(socket) => call.use_socket(socket),
                 None => call.schedule_reconnect(),
             }
@@ -269,6 +275,13 @@ impl Call {
     }
 
     pub(super) fn on_closed(self: &Rc<Self>, code: u16) {
+        // A node's own path that does not open (the node is gone): back to
+        // the balancer's, which finds one that serves.
+        if !self.opened.get() && self.node.borrow_mut().take().is_some() {
+            self.ui.phase.try_set(if self.resume_token.borrow().is_some() { Phase::Reconnecting } else { Phase::Connecting });
+            self.schedule_reconnect();
+            return;
+        }
         let refusal = self.refusal.take();
         let hopeless = close::is_final(code);
         // Never in the call yet: nothing to resume, so say what went wrong.
@@ -301,10 +314,38 @@ impl Call {
         self.ui.phase.try_set(Phase::Ended(ending));
     }
 
+    /// Cluster mode: node `node` serves the call. The socket goes there at
+    /// once (the server closes this one), and joins or resumes on opening.
+    pub(super) fn on_moved(self: &Rc<Self>, node: String) {
+        // A node's name is a-z, 0-9 and `-`; anything else stays off the URL.
+        if node.is_empty() || node.len() > 32 || !node.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            warn!("ignoring a move to a node with a malformed name");
+            return;
+        }
+        *self.node.borrow_mut() = Some(node);
+        if self.resume_token.borrow().is_some() {
+            // The call itself moved: it is picked up there.
+            self.ui.phase.try_set(Phase::Reconnecting);
+        }
+        let moves = self.moves.get() + 1;
+        self.moves.set(moves);
+        self.drop_socket();
+        if moves > MOVES_AT_ONCE {
+            self.schedule_reconnect();
+            return;
+        }
+        let socket = open_socket(self.node.borrow().as_deref());
+        match socket {
+            Some(socket) => self.use_socket(socket),
+            None => self.schedule_reconnect(),
+        }
+    }
+
     /// Back in after a reconnect: same id, same room. Brings the list of
     /// others up to date and restarts ICE where it failed meanwhile.
     pub(super) fn on_resumed(self: &Rc<Self>, participants: Vec<Participant>) {
         self.attempts.set(0);
+        self.moves.set(0);
         self.peers.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
         self.remote.borrow_mut().retain(|id, _| participants.iter().any(|p| p.id == *id));
         self.ui.others.try_set(participants);

@@ -55,6 +55,9 @@ pub(super) enum SocketEvent {
 /// the wait, and a random part spreads out clients that dropped together.
 pub(super) const RETRY_FIRST_MS: f64 = 300.0;
 pub(super) const RETRY_MAX_MS: f64 = 4000.0;
+/// `moved` answers followed at once; after that many in a row (nodes
+/// disagreeing for a moment), the next waits as a reconnect does.
+pub(super) const MOVES_AT_ONCE: u32 = 5;
 
 pub(super) struct Call {
     pub(super) ui: CallUi,
@@ -67,6 +70,13 @@ pub(super) struct Call {
     pub(super) events: mpsc::UnboundedSender<(u32, SocketEvent)>,
     /// Failed reconnect attempts since the last success.
     pub(super) attempts: Cell<u32>,
+    /// Cluster mode: the node that serves the call, whose own path the
+    /// socket opens at (`None`: `/ws`, wherever the balancer sends it).
+    pub(super) node: RefCell<Option<String>>,
+    /// `moved` answers in a row, without getting in.
+    pub(super) moves: Cell<u32>,
+    /// Whether the current socket opened.
+    pub(super) opened: Cell<bool>,
     /// The pending reconnect timer, if any.
     pub(super) retry_timer: Cell<Option<i32>>,
     pub(super) resume_token: RefCell<Option<ResumeToken>>,

@@ -9,6 +9,7 @@ use crate::call::protocol::IceServer;
 use crate::call::turn::TurnConfig;
 use crate::call::MediaPolicy;
 use crate::server::client_address::{ClientHeader, TrustedProxies};
+use crate::server::cluster::{ClusterSettings, RedisUrl};
 use crate::server::media::MediaAddress;
 use crate::server::retention::{Retention, AUDIT_MINIMUM_DAYS};
 use crate::server::serve::ConnectionLimits;
@@ -42,6 +43,13 @@ Configuration (environment variables):
                                                           [default: ./data/huddle.db]
   HUDDLE_NODE_ID        this server's name among several sharing one
                         database (a-z, 0-9, -; at most 32)  [default: main]
+  HUDDLE_REDIS_URL      cluster mode: several nodes on one PostgreSQL
+                        database, placed by this Redis, redis://[user:
+                        password@]host[:port][/db]        [default: off]
+  HUDDLE_REDIS_PREFIX   put before every Redis key        [default: huddle:]
+  HUDDLE_LEASE_MS       a room's lease unrenewed lasts    [default: 15000]
+  HUDDLE_NODE_TTL_MS    a node silent this long counts as gone and its
+                        calls are taken over              [default: 6000]
   HUDDLE_PUBLIC_ORIGIN  origin people reach Huddle at, used for join links
                         and to check where requests come from
                                                           [default: http://HUDDLE_ADDR]
@@ -142,6 +150,9 @@ pub struct Config {
     /// This server's name among those sharing the database: the attendance
     /// stays it opens are its own to close.
     pub node: NodeId,
+    /// Cluster mode: several nodes, each room's call on one, placed by
+    /// Redis.
+    pub cluster: Option<ClusterSettings>,
     /// e.g. `https://meet.example.org`, without a trailing slash. `None`:
     /// `http://` plus the address actually bound.
     pub public_origin: Option<String>,
@@ -200,6 +211,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database: Database::Sqlite(PathBuf::from("./data/huddle.db")),
             node: NodeId::default(),
+            cluster: None,
             public_origin: None,
             trusted_proxies: TrustedProxies::default(),
             client_header: ClientHeader::default(),
@@ -246,6 +258,7 @@ impl Config {
         if let Some(node) = get("HUDDLE_NODE_ID") {
             config.node = NodeId::parse(&node).map_err(|e| anyhow::anyhow!("HUDDLE_NODE_ID={node:?} {e}"))?;
         }
+        config.cluster = cluster_from(&get, &config.database)?;
         if let Some(origin) = get("HUDDLE_PUBLIC_ORIGIN") {
             config.public_origin = Some(parse_origin(&origin)?);
         }
@@ -383,6 +396,10 @@ impl Config {
             ("HUDDLE_ADDR", self.addr.to_string()),
             ("HUDDLE_DATABASE", self.database.to_string()),
             ("HUDDLE_NODE_ID", self.node.to_string()),
+            ("HUDDLE_REDIS_URL", or_off(self.cluster.as_ref().map(|c| c.redis.to_string()))),
+            ("HUDDLE_REDIS_PREFIX", or_off(self.cluster.as_ref().map(|c| c.prefix.clone()))),
+            ("HUDDLE_LEASE_MS", or_off(self.cluster.as_ref().map(|c| c.lease.as_millis().to_string()))),
+            ("HUDDLE_NODE_TTL_MS", or_off(self.cluster.as_ref().map(|c| c.node_ttl.as_millis().to_string()))),
             ("HUDDLE_PUBLIC_ORIGIN", origin.to_string()),
             ("HUDDLE_TRUSTED_PROXIES", if self.trusted_proxies.is_empty() { "(none)".into() } else { self.trusted_proxies.to_string() }),
             ("HUDDLE_CLIENT_HEADER", self.client_header.name().to_string()),
@@ -426,6 +443,40 @@ impl Config {
 /// Participants per call through the media server unless set: a class of
 /// 40 pupils, its teacher and a helper.
 pub const SFU_ROOM_SIZE: usize = 42;
+
+/// Cluster mode, when `HUDDLE_REDIS_URL` is set: it needs PostgreSQL (the
+/// nodes share its data), and a heartbeat shorter than the lease.
+fn cluster_from(get: &impl Fn(&str) -> Option<String>, database: &Database) -> anyhow::Result<Option<ClusterSettings>> {
+    let Some(url) = get("HUDDLE_REDIS_URL") else {
+        if let Some(name) = ["HUDDLE_REDIS_PREFIX", "HUDDLE_LEASE_MS", "HUDDLE_NODE_TTL_MS"].into_iter().find(|name| get(name).is_some()) {
+            anyhow::bail!("{name} is a cluster setting: it needs HUDDLE_REDIS_URL");
+        }
+        return Ok(None);
+    };
+    let redis = RedisUrl::parse(url.trim()).map_err(|e| anyhow::anyhow!("HUDDLE_REDIS_URL {e}"))?;
+    if !matches!(database, Database::Postgres(_)) {
+        anyhow::bail!("HUDDLE_REDIS_URL (cluster mode) needs HUDDLE_DATABASE to be a postgres:// server the nodes share, not a SQLite file");
+    }
+    let mut settings = ClusterSettings::new(redis);
+    if let Some(prefix) = get("HUDDLE_REDIS_PREFIX") {
+        if prefix.is_empty() || prefix.len() > 64 || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            anyhow::bail!("HUDDLE_REDIS_PREFIX={prefix:?} must be 1 to 64 characters with no spaces");
+        }
+        settings.prefix = prefix;
+    }
+    for (name, field) in [("HUDDLE_LEASE_MS", &mut settings.lease), ("HUDDLE_NODE_TTL_MS", &mut settings.node_ttl)] {
+        if let Some(ms) = get(name) {
+            *field = Duration::from_millis(positive(name, &ms)?);
+        }
+    }
+    if settings.node_ttl < Duration::from_millis(300) {
+        anyhow::bail!("HUDDLE_NODE_TTL_MS must be at least 300: a node beats every third of it");
+    }
+    if settings.lease <= settings.node_ttl {
+        anyhow::bail!("HUDDLE_LEASE_MS must be longer than HUDDLE_NODE_TTL_MS: a call's lease must outlast its node's heartbeat");
+    }
+    Ok(Some(settings))
+}
 
 fn positive(name: &str, raw: &str) -> anyhow::Result<u64> {
     match raw.trim().parse::<u64>() {

@@ -180,3 +180,26 @@ fn a_node_is_named_in_lower_case_letters_digits_and_dashes() {
         assert!(error.starts_with("HUDDLE_NODE_ID="), "{error}");
     }
 }
+
+#[test]
+fn cluster_mode_needs_postgresql_and_a_heartbeat_shorter_than_the_lease() {
+    let pg = ("HUDDLE_DATABASE", "postgres://huddle:pw@db/huddle");
+    assert_eq!(from(&[pg]).unwrap().cluster, None, "off unless HUDDLE_REDIS_URL is set");
+    let c = from(&[pg, ("HUDDLE_REDIS_URL", "redis://:secret@cache:6380/1"), ("HUDDLE_NODE_ID", "b")]).unwrap();
+    let cluster = c.cluster.clone().expect("on");
+    assert_eq!((cluster.prefix.as_str(), cluster.lease, cluster.node_ttl), ("huddle:", Duration::from_secs(15), Duration::from_secs(6)));
+    let described: Vec<String> = c.describe("https://x").into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert!(described.contains(&"HUDDLE_REDIS_URL=redis://:****@cache:6380/1".to_string()), "{described:?}");
+    assert!(!described.iter().any(|line| line.contains("secret")));
+    for (vars, names) in [
+        (vec![("HUDDLE_REDIS_URL", "redis://cache")], "HUDDLE_DATABASE"),
+        (vec![pg, ("HUDDLE_REDIS_URL", "cache:6379")], "HUDDLE_REDIS_URL"),
+        (vec![pg, ("HUDDLE_LEASE_MS", "5000")], "HUDDLE_LEASE_MS"),
+        (vec![pg, ("HUDDLE_REDIS_URL", "redis://cache"), ("HUDDLE_LEASE_MS", "5000"), ("HUDDLE_NODE_TTL_MS", "6000")], "HUDDLE_LEASE_MS"),
+        (vec![pg, ("HUDDLE_REDIS_URL", "redis://cache"), ("HUDDLE_NODE_TTL_MS", "100")], "HUDDLE_NODE_TTL_MS"),
+        (vec![pg, ("HUDDLE_REDIS_URL", "redis://cache"), ("HUDDLE_REDIS_PREFIX", "a b")], "HUDDLE_REDIS_PREFIX"),
+    ] {
+        let err = from(&vars).unwrap_err().to_string();
+        assert!(err.contains(names), "{vars:?}: {err}");
+    }
+}

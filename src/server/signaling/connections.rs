@@ -334,6 +334,11 @@ impl Signaling {
         }
     }
 
+    /// Whether the server is shutting down (it takes no new connections).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// Waits until every connection has ended, or `limit` has passed;
     /// `true` if all ended.
     pub async fn wait_until_closed(&self, limit: Duration) -> bool {
@@ -412,6 +417,20 @@ impl Signaling {
         let now = self.now();
         let mut inner = self.lock();
         let effects = inner.hub.room_deleted(room, now);
+        inner.carry_out(None, effects);
+    }
+
+    /// Whether a call, or its lobby, is under way in `room` here.
+    pub fn hosts(&self, room: RoomId) -> bool {
+        self.lock().hub.call_topology(room).is_some()
+    }
+
+    /// Cluster mode: node `node` serves `room`'s call now. Everyone in it
+    /// here is told so, and their connections close.
+    pub fn move_room(&self, room: RoomId, node: &str) {
+        let now = self.now();
+        let mut inner = self.lock();
+        let effects = inner.hub.room_moved(room, node, now);
         inner.carry_out(None, effects);
     }
 

@@ -11,6 +11,8 @@ use crate::call::protocol::ResumeToken;
 use crate::domain::ClientNetwork;
 use crate::domain::{RoomKind, RoomSlug};
 use crate::error::AppError;
+use crate::server::attendance;
+use crate::server::cluster::Placement;
 use crate::server::rooms::{self, Room};
 use crate::server::schedule::{self, Window};
 use crate::server::signaling::connections::Visitor;
@@ -31,6 +33,26 @@ pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passc
         _ => lookup.neither(),
     }
     let Some(room) = found? else { return Ok(JoinFacts { room: Lookup::NotFound, token }) };
+    // In cluster mode, one node serves the room's call: this one, or the
+    // one the person is sent to before anything else is checked.
+    if let Some(cluster) = &state.cluster {
+        match cluster.place(RoomId(room.id)).await {
+            Ok(Placement::Here { took_over: None }) => {}
+            Ok(Placement::Here { took_over: Some(gone) }) => {
+                let closed = attendance::close_stays_in(&state.db, &gone.node, room.id, state.clock.now()).await?;
+                tracing::info!(room = room.id, from = %gone.node, stays = closed, "cluster: took over a call whose node stopped");
+            }
+            Ok(Placement::Elsewhere(node)) => return Ok(JoinFacts { room: Lookup::Elsewhere { node }, token }),
+            Err(e) => {
+                crate::log_within!(
+                    crate::server::log_budget::LogBudget::new(5, std::time::Duration::from_secs(10)),
+                    warn,
+                    "cluster: cannot place a call: {e}"
+                );
+                return Ok(JoinFacts { room: Lookup::Unplaced, token });
+            }
+        }
+    }
     let host = visitor.account.as_ref().is_some_and(|(account, _)| *account == room.owner_id);
     // Guests only in a join window; the host whenever.
     let window = if host { JoinWindow::Open } else { window(state, room.id).await? };

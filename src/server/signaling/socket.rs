@@ -205,7 +205,13 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                     return;
                 }
                 Some(Outbound::Message(message)) => {
-                    let fatal = matches!(message, ServerMessage::Error { code, .. } if code.is_fatal());
+                    // A refusal, or "this call is on another node", ends
+                    // the connection once sent.
+                    let last = match &message {
+                        ServerMessage::Error { code, .. } if code.is_fatal() => Some((close::POLICY, "refused")),
+                        ServerMessage::Moved { .. } => Some((close::MOVED, "call moved")),
+                        _ => None,
+                    };
                     let json = match serde_json::to_string(&message) {
                         Ok(json) => json,
                         Err(e) => {
@@ -219,8 +225,8 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                     if !send(&mut sink, Message::Text(json.into())).await {
                         return;
                     }
-                    if fatal {
-                        close(&mut sink, close::POLICY, "refused").await;
+                    if let Some((code, reason)) = last {
+                        close(&mut sink, code, reason).await;
                         return;
                     }
                     continue;

@@ -1,0 +1,393 @@
+//! Cluster mode: several nodes on one PostgreSQL database and one Redis
+//! (`scripts/with-postgres.sh scripts/with-redis.sh`), each room's call on
+//! exactly one node. Two nodes run in this process (or one as its own
+//! process, to be killed); each test has its own Redis key prefix.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use huddle::call::protocol::{close, ClientMessage, ErrorCode, ServerMessage};
+use huddle::server::cluster::{ClusterSettings, Redis, RedisUrl};
+use huddle::server::config::{Config, Database, NodeId};
+use huddle::server::db::sql;
+use huddle::startup::Application;
+
+use crate::helpers::{fresh_database, join_message, setting, spawn_app_with, unstarted, TestApp, Visitor};
+
+/// Short, so a stopped node's calls pass on within a second here (the
+/// defaults are 6 s and 15 s).
+const NODE_TTL: Duration = Duration::from_millis(900);
+const LEASE: Duration = Duration::from_millis(3000);
+
+fn redis_url() -> RedisUrl {
+    let url = std::env::var("HUDDLE_TEST_REDIS").expect("the cluster tests need a Redis in HUDDLE_TEST_REDIS (run them under scripts/with-redis.sh)");
+    RedisUrl::parse(&url).expect("HUDDLE_TEST_REDIS is a redis:// URL")
+}
+
+/// Keys of this test's own.
+fn prefix() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!("t{}_{}:", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+fn settings(redis: RedisUrl, prefix: &str) -> ClusterSettings {
+    ClusterSettings { prefix: prefix.to_string(), lease: LEASE, node_ttl: NODE_TTL, ..ClusterSettings::new(redis) }
+}
+
+async fn shared_database() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_database(dir.path()).await;
+    assert!(matches!(database, Database::Postgres(_)), "the cluster tests need PostgreSQL in HUDDLE_TEST_DATABASE (scripts/with-postgres.sh)");
+    (dir, database)
+}
+
+/// Node `name` of the cluster whose keys start with `prefix`.
+async fn node(database: &Database, cluster: ClusterSettings, name: &str) -> TestApp {
+    let (shared, name) = (database.clone(), NodeId::parse(name).unwrap());
+    let mut app = spawn_app_with(move |c| {
+        c.database = shared.clone();
+        c.node = name.clone();
+        c.cluster = Some(cluster.clone());
+    })
+    .await;
+    // What the test reads is the shared database, not the one the helper
+    // made for it.
+    app.database = database.clone();
+    app
+}
+
+/// Nodes `a` and `b` on one database, and the Redis they share.
+struct Pair {
+    a: TestApp,
+    b: TestApp,
+    redis: Redis,
+    prefix: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn pair() -> Pair {
+    let (dir, database) = shared_database().await;
+    let prefix = prefix();
+    let a = node(&database, settings(redis_url(), &prefix), "a").await;
+    let b = node(&database, settings(redis_url(), &prefix), "b").await;
+    Pair { a, b, redis: Redis::new(redis_url()), prefix, _dir: dir }
+}
+
+impl Pair {
+    async fn holder(&self, room: i64) -> Option<String> {
+        get(&self.redis, &format!("{}room:{room}", self.prefix)).await
+    }
+}
+
+async fn get(redis: &Redis, key: &str) -> Option<String> {
+    redis.call(&[b"GET", key.as_bytes()]).await.unwrap().text().unwrap()
+}
+
+async fn count(app: &TestApp, query: &'static str, room: i64) -> i64 {
+    let (n,): (i64,) = sql::query_as(query).bind(room).fetch_one(&app.db().await).await.unwrap();
+    n
+}
+
+/// Waits up to 5 s for `query` about `room` to count `want`.
+async fn eventually(app: &TestApp, query: &'static str, room: i64, want: i64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count(app, query, room).await != want {
+        assert!(Instant::now() < deadline, "{query} (room {room}) did not come to {want}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Joins `slug` as `name` from `visitor` at `app`; says what came back.
+async fn knock(visitor: &Visitor, slug: &str, name: &str) -> (crate::helpers::Socket, ServerMessage) {
+    let mut socket = visitor.socket().await;
+    socket.send(join_message(slug, name)).await;
+    let answer = socket.recv().await;
+    (socket, answer)
+}
+
+fn moved_to(node: &str) -> ServerMessage {
+    ServerMessage::Moved { node: node.into() }
+}
+
+#[tokio::test]
+async fn a_join_that_reaches_another_node_is_sent_to_the_one_serving_the_call() {
+    let Pair { a, b, .. } = &pair().await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+
+    // Pat's socket lands on b: told to go to a, before anything is checked.
+    let pat = b.visitor();
+    let (mut wrong, answer) = knock(&pat, &room.slug, "Pat").await;
+    assert_eq!(answer, moved_to("a"));
+    wrong.expect_closed(Some(close::MOVED)).await;
+    // Followed, it is one call.
+    let (_right, answer) = knock(&pat.at(a), &room.slug, "Pat").await;
+    let ServerMessage::Welcome { participants, .. } = answer else { panic!("expected a welcome, got {answer:?}") };
+    assert_eq!(participants.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Dr. Host"]);
+    assert!(matches!(host_socket.recv().await, ServerMessage::ParticipantJoined { .. }));
+    // The host's sign-in works on b too (one database): b sends them to a.
+    let (_, answer) = knock(&host.at(b), &room.slug, "").await;
+    assert_eq!(answer, moved_to("a"));
+}
+
+#[tokio::test]
+async fn the_lease_names_the_node_and_lapses_unrenewed_once_the_call_is_over() {
+    let cluster = pair().await;
+    let host = cluster.a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let holder = cluster.holder(room.id).await.expect("a holds the room's lease");
+    assert!(holder.starts_with("a/"), "{holder}");
+    // Held past its time to live while the call goes on: it is renewed.
+    tokio::time::sleep(LEASE + NODE_TTL).await;
+    assert_eq!(cluster.holder(room.id).await, Some(holder));
+    // The call over, the lease is let go (within a lease and a renewal).
+    host_socket.send(ClientMessage::Leave).await;
+    let deadline = Instant::now() + 2 * LEASE + NODE_TTL;
+    while cluster.holder(room.id).await.is_some() {
+        assert!(Instant::now() < deadline, "the lease of a call that ended was kept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_first_joiners_on_two_nodes_end_up_in_one_call() {
+    let Pair { a, b, .. } = &pair().await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    for round in 0..5 {
+        let room = host.create_room(&format!("Class {round}")).await;
+        let (pat, sam) = (a.visitor(), b.visitor());
+        let ((on_a, to_a), (on_b, to_b)) = tokio::join!(knock(&pat, &room.slug, "Pat"), knock(&sam, &room.slug, "Sam"));
+        let (mut first, follower, server) = if to_a == moved_to("b") && matches!(to_b, ServerMessage::Welcome { .. }) {
+            (on_b, pat, b)
+        } else if to_b == moved_to("a") && matches!(to_a, ServerMessage::Welcome { .. }) {
+            (on_a, sam, a)
+        } else {
+            panic!("round {round}: one welcome and one move to its node expected, got {to_a:?} and {to_b:?}")
+        };
+        let (_second, answer) = knock(&follower.at(server), &room.slug, "Follower").await;
+        let ServerMessage::Welcome { participants, .. } = answer else { panic!("expected a welcome, got {answer:?}") };
+        assert_eq!(participants.len(), 1, "round {round}: one call, with the first joiner in it");
+        assert!(matches!(first.recv().await, ServerMessage::ParticipantJoined { .. }));
+    }
+}
+
+#[tokio::test]
+async fn a_node_that_lost_its_lease_sends_its_call_to_the_new_holder() {
+    // As when a node was stopped (`kill -STOP`) long enough for another to
+    // take its call over: the store names b while a still serves it.
+    let cluster = pair().await;
+    let host = cluster.a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let (mut pat, _) = knock(&cluster.a.visitor(), &room.slug, "Pat").await;
+    let key = format!("{}room:{}", cluster.prefix, room.id);
+    cluster.redis.call(&[b"SET", key.as_bytes(), b"b/elsewhere", b"PX", b"60000"]).await.unwrap();
+    // At a's next renewal, everyone is told where the call went.
+    assert!(matches!(host_socket.recv().await, ServerMessage::ParticipantJoined { .. }));
+    for socket in [&mut host_socket, &mut pat] {
+        let next = tokio::time::timeout(2 * NODE_TTL, socket.recv()).await.expect("told within a renewal");
+        assert_eq!(next, moved_to("b"));
+        socket.expect_closed(Some(close::MOVED)).await;
+    }
+    // Their stays on a end; they begin again on b.
+    let closed = "SELECT count(*) FROM attendance WHERE room_id = $1 AND node = 'a' AND left_at IS NOT NULL";
+    eventually(&cluster.a, closed, room.id, 2).await;
+    // b takes the call up (its named holder is no live instance of b).
+    let (_, answer) = knock(&host.at(&cluster.b), &room.slug, "").await;
+    assert!(matches!(answer, ServerMessage::Welcome { .. }), "{answer:?}");
+    assert!(cluster.holder(room.id).await.is_some_and(|h| h.starts_with("b/") && h != "b/elsewhere"));
+}
+
+#[tokio::test]
+async fn a_node_stopping_cleanly_lets_its_calls_go_at_once() {
+    let (dir, database) = shared_database().await;
+    // Times to live far longer than the test: only letting go frees them.
+    let long = |prefix: &str| ClusterSettings { lease: Duration::from_secs(120), node_ttl: Duration::from_secs(60), ..settings(redis_url(), prefix) };
+    let prefix = prefix();
+    let a = node(&database, long(&prefix), "a").await;
+    let b = node(&database, long(&prefix), "b").await;
+    let redis = Redis::new(redis_url());
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    drop(a);
+    host_socket.expect_closed(Some(close::GOING_AWAY)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(&redis, &format!("{prefix}node:a")).await.is_some() {
+        assert!(Instant::now() < deadline, "a's heartbeat outlived its clean stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(get(&redis, &format!("{prefix}room:{}", room.id)).await, None, "a let its call go");
+    let (_, answer) = knock(&host.at(&b), &room.slug, "").await;
+    assert!(matches!(answer, ServerMessage::Welcome { .. }), "b serves the call at once: {answer:?}");
+    drop(dir);
+}
+
+/// A node (`huddle` itself) as its own process, to be killed.
+struct NodeProcess {
+    child: Child,
+    app: TestApp,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_process(database: &Database, prefix: &str, name: &str) -> NodeProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_huddle"))
+        .env("HUDDLE_ADDR", format!("127.0.0.1:{port}"))
+        .env("HUDDLE_DATABASE", setting(database))
+        .env("HUDDLE_NODE_ID", name)
+        .env("HUDDLE_REDIS_URL", std::env::var("HUDDLE_TEST_REDIS").unwrap())
+        .env("HUDDLE_REDIS_PREFIX", prefix)
+        .env("HUDDLE_NODE_TTL_MS", NODE_TTL.as_millis().to_string())
+        .env("HUDDLE_LEASE_MS", LEASE.as_millis().to_string())
+        .env("HUDDLE_MEDIA_ADDR", "off")
+        .env("RUST_LOG", "error")
+        .spawn()
+        .expect("the server binary starts");
+    NodeProcess { child, app: unstarted(database.clone(), ([127, 0, 0, 1], port).into()) }
+}
+
+async fn listening(app: &TestApp) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(app.addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the node did not start listening");
+}
+
+/// Joins at `app` until a welcome comes: while the stopped node still
+/// counts as alive, `moved` sends the person back to it.
+async fn rejoin(visitor: &Visitor, slug: &str, name: &str, limit: Duration) -> (crate::helpers::Socket, ServerMessage) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (socket, answer) = knock(visitor, slug, name).await;
+        if matches!(answer, ServerMessage::Welcome { .. }) {
+            return (socket, answer);
+        }
+        assert_eq!(answer, moved_to("a"), "only a move back to the stopped node while it counts as alive");
+        assert!(Instant::now() < deadline, "the call was not taken over within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_closed() {
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let mut a = node_process(&database, &prefix, "a");
+    listening(&a.app).await;
+    let b = node(&database, settings(redis_url(), &prefix), "b").await;
+    let host = a.app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let pat = a.app.visitor();
+    let (_pat_socket, _) = knock(&pat, &room.slug, "Pat").await;
+    let open_on = |node: &'static str| match node {
+        "a" => "SELECT count(*) FROM attendance WHERE room_id = $1 AND node = 'a' AND left_at IS NULL",
+        _ => "SELECT count(*) FROM attendance WHERE room_id = $1 AND node = 'b' AND left_at IS NULL",
+    };
+    eventually(&b, open_on("a"), room.id, 2).await;
+
+    a.child.kill().expect("kill -9");
+    let killed = Instant::now();
+    host_socket.expect_closed(None).await;
+    let (mut host_back, welcome) = rejoin(&host.at(&b), &room.slug, "", Duration::from_secs(15)).await;
+    let gap = killed.elapsed();
+    let ServerMessage::Welcome { participants, .. } = welcome else { unreachable!() };
+    assert!(participants.is_empty(), "a fresh call on b: {participants:?}");
+    let (_, welcome) = rejoin(&pat.at(&b), &room.slug, "Pat", Duration::from_secs(5)).await;
+    let ServerMessage::Welcome { participants, .. } = welcome else { unreachable!() };
+    assert_eq!(participants.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Dr. Host"], "everyone once");
+    assert!(matches!(host_back.recv().await, ServerMessage::ParticipantJoined { .. }));
+    // a's stays in the room were closed by b; the new ones are b's.
+    assert_eq!(count(&b, open_on("a"), room.id).await, 0);
+    eventually(&b, open_on("b"), room.id, 2).await;
+    println!("call taken over {} ms after its node was killed (heartbeat {} ms)", gap.as_millis(), NODE_TTL.as_millis());
+}
+
+#[tokio::test]
+async fn without_redis_new_calls_are_refused_to_try_again_and_calls_under_way_go_on() {
+    // A Redis of this test's own, to stop and start again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
+    let redis_dir = tempfile::tempdir().unwrap();
+    let start_redis = || {
+        Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(redis_dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts")
+    };
+    let mut redis_server = start_redis();
+    let url = RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let redis = Redis::new(url.clone());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while redis.call(&[b"PING"]).await.is_err() {
+        assert!(Instant::now() < deadline, "the test's Redis did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_dir, database) = shared_database().await;
+    let a = node(&database, settings(url, "solo:"), "a").await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let (under_way, other) = (host.create_room("Under way").await, host.create_room("Not yet").await);
+    let mut host_socket = host.socket().await;
+    host_socket.join(&under_way.slug, "").await;
+
+    assert_eq!(a.visitor().page("/readyz").await.status(), 200);
+    let _ = redis_server.kill();
+    let _ = redis_server.wait();
+    assert_eq!(a.visitor().page("/readyz").await.status(), 503, "not ready for new work without Redis");
+    let (_, answer) = knock(&a.visitor(), &other.slug, "Pat").await;
+    assert_eq!(crate::helpers::error_code(&answer), Some(ErrorCode::TryAgain), "a new call is refused, to try again: {answer:?}");
+    let (_, answer) = knock(&a.visitor(), &under_way.slug, "Sam").await;
+    assert!(matches!(answer, ServerMessage::Welcome { .. }), "the call under way takes people in: {answer:?}");
+
+    // Redis back, empty: the call under way is held again, new ones start.
+    let mut redis_server = start_redis();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get_quietly(&redis, &format!("solo:room:{}", under_way.id)).await.is_none() {
+        assert!(Instant::now() < deadline, "the call under way was not held again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, answer) = knock(&a.visitor(), &other.slug, "Pat").await;
+    assert!(matches!(answer, ServerMessage::Welcome { .. }), "{answer:?}");
+    assert_eq!(a.visitor().page("/readyz").await.status(), 200);
+    let _ = redis_server.kill();
+    let _ = redis_server.wait();
+}
+
+async fn get_quietly(redis: &Redis, key: &str) -> Option<String> {
+    redis.call(&[b"GET", key.as_bytes()]).await.ok()?.text().ok()?
+}
+
+#[tokio::test]
+async fn a_second_node_under_a_name_already_running_does_not_start() {
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let _a = node(&database, settings(redis_url(), &prefix), "a").await;
+    let config = Config {
+        addr: ([127, 0, 0, 1], 0).into(),
+        database: database.clone(),
+        node: NodeId::parse("a").unwrap(),
+        cluster: Some(settings(redis_url(), &prefix)),
+        ..Config::default()
+    };
+    let error = Application::build(config).await.err().expect("refused").to_string();
+    assert!(error.contains("HUDDLE_NODE_ID=a") && error.contains("another server"), "{error}");
+}
