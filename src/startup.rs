@@ -187,22 +187,27 @@ impl Application {
             signaling: Arc::clone(&signaling),
             public_origin: origin.as_str().into(),
             session_limits: config.session_limits,
+            // In cluster mode each is counted on every node (as the kind
+            // named), so spreading attempts over nodes gains nothing.
             sign_in_throttle: Arc::new(SignInThrottle {
-                per_account: Throttle::new(config.sign_in_limit_per_account),
-                per_address: Throttle::new(config.sign_in_limit_per_address),
-                per_device: Throttle::new(config.sign_in_limit_per_account),
-                sign_ups: Throttle::new(config.sign_up_limit_per_address),
+                per_account: Throttle::new(config.sign_in_limit_per_account).shared(cluster.as_ref(), "signin-account"),
+                per_address: Throttle::new(config.sign_in_limit_per_address).shared(cluster.as_ref(), "signin-address"),
+                per_device: Throttle::new(config.sign_in_limit_per_account).shared(cluster.as_ref(), "signin-device"),
+                sign_ups: Throttle::new(config.sign_up_limit_per_address).shared(cluster.as_ref(), "signup-address"),
                 // Five email changes an hour, then a doubling wait.
-                email_changes: Throttle::new(5),
+                email_changes: Throttle::new(5).shared(cluster.as_ref(), "email-change"),
             }),
             clock: config.clock.clone(),
             // Five wrong passcodes, then a doubling wait.
             // Five wrong passcodes per person, a hundred per address (a
             // school), then a doubling wait.
-            passcode_throttle: Arc::new(PasscodeThrottle { per_person: Throttle::new(5), per_address: Throttle::new(100) }),
+            passcode_throttle: Arc::new(PasscodeThrottle {
+                per_person: Throttle::new(5).shared(cluster.as_ref(), "passcode-person"),
+                per_address: Throttle::new(100).shared(cluster.as_ref(), "passcode-address"),
+            }),
             join_early: config.join_early,
             forwarding: Arc::new(client_address::Forwarding { proxies: config.trusted_proxies.clone(), header: config.client_header }),
-            room_lookups: Arc::new(Throttle::new(config.room_lookup_limit_per_address)),
+            room_lookups: Arc::new(Throttle::new(config.room_lookup_limit_per_address).shared(cluster.as_ref(), "room-lookup")),
             metrics: Arc::clone(&metrics),
             cluster: cluster.clone(),
         };

@@ -58,8 +58,8 @@ pub async fn sign_up(email: String, display_name: String, password: String) -> R
             // Every sign-up counts against its address, taken or not.
             let address_key = client.map(|ip| crate::domain::ClientNetwork::of(ip).to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
-            let attempt = state.sign_in_throttle.sign_ups.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
-            attempt.failed(now);
+            let attempt = state.sign_in_throttle.sign_ups.begin(&address_key, now).await.map_err(AppError::too_many_attempts)?;
+            attempt.failed(now).await;
             if let Some(account) = accounts::create(&state.db, &state.hasher, email, display_name, password, client).await? {
                 tracing::info!(account = %account.id, "account created");
             }
@@ -92,10 +92,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let check = state
                 .sign_in_throttle
                 .begin(&email, client, device.filter(|_| known), now)
+                .await
                 .inspect_err(|_| state.metrics.sign_in_failed("throttled"))?;
             match accounts::authenticate(&state.db, &state.hasher, &email, password).await? {
                 SignInAttempt::Accepted(account) => {
-                    check.succeeded();
+                    check.succeeded().await;
                     if !known {
                         let cookie = known_device::remember(&state.db, account.id, state.public_origin.starts_with("https://")).await?;
                         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -113,7 +114,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     Ok(())
                 }
                 SignInAttempt::Refused { account } => {
-                    check.failed(std::time::Instant::now());
+                    check.failed(std::time::Instant::now()).await;
                     let event = Event { actor: None, account, action: Action::SignIn, success: false, client };
                     audit::record(&state.db, event).await?;
                     state.metrics.sign_in_failed("bad_credentials");
@@ -203,13 +204,13 @@ async fn confirm_password(
     field: &str,
 ) -> Result<(), AppError> {
     use crate::server::audit::{self, Event};
-    let check = state.sign_in_throttle.begin(&account.email, client, None, std::time::Instant::now())?;
+    let check = state.sign_in_throttle.begin(&account.email, client, None, std::time::Instant::now()).await?;
     if !crate::server::accounts::check_password(&state.db, &state.hasher, account.id, password).await? {
-        check.failed(std::time::Instant::now());
+        check.failed(std::time::Instant::now()).await;
         audit::record(&state.db, Event::by(account.id, action, false, client)).await?;
         return Err(AppError::invalid(field, Problem::WrongPassword));
     }
-    check.succeeded();
+    check.succeeded().await;
     Ok(())
 }
 
@@ -264,8 +265,8 @@ pub async fn change_profile(display_name: String, email: String, password: Strin
             accounts::email_change_allowed(&account, &email)?;
             if email.as_str() != account.shown_email() {
                 let now = std::time::Instant::now();
-                let attempt = state.sign_in_throttle.email_changes.begin(&account.id.to_string(), now).map_err(AppError::too_many_attempts)?;
-                attempt.failed(now);
+                let attempt = state.sign_in_throttle.email_changes.begin(&account.id.to_string(), now).await.map_err(AppError::too_many_attempts)?;
+                attempt.failed(now).await;
             }
             accounts::set_profile(&state.db, &account, &display_name, &email, client).await?;
             audit::record(&state.db, Event::by(account.id, Action::ProfileChange, true, client)).await?;

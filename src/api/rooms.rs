@@ -520,13 +520,13 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
             let (state, session) = super::context::request().await?;
             let address = super::context::client_addr().await.map(|ip| crate::domain::ClientNetwork::of(ip).to_string()).unwrap_or_default();
             let now = std::time::Instant::now();
-            let lookup = state.room_lookups.begin(&address, now).map_err(AppError::too_many_attempts)?;
+            let lookup = state.room_lookups.begin(&address, now).await.map_err(AppError::too_many_attempts)?;
             let found = match RoomSlug::parse(&slug) {
                 Ok(slug) => rooms::find_by_slug(&state.db, &slug).await?,
                 Err(_) => None,
             };
             let Some(room) = found else {
-                lookup.failed(now);
+                lookup.failed(now).await;
                 return Err(AppError::NotFound);
             };
             lookup.neither();

@@ -77,39 +77,39 @@ impl SignInThrottle {
     /// so neither a stranger's guesses at the account nor others' failures
     /// at the same address (a shared network, or an attacker's) lock the
     /// owner out.
-    pub fn begin(&self, email: &str, client: Option<IpAddr>, known_device: Option<&str>, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
+    pub async fn begin(&self, email: &str, client: Option<IpAddr>, known_device: Option<&str>, now: Instant) -> Result<PasswordCheck<'_>, AppError> {
         if let Some(device) = known_device {
-            let device = self.per_device.begin(device, now).map_err(AppError::too_many_attempts)?;
+            let device = self.per_device.begin(device, now).await.map_err(AppError::too_many_attempts)?;
             return Ok(PasswordCheck::KnownDevice(device));
         }
         let address_key = client.map(|ip| ClientNetwork::of(ip).to_string()).unwrap_or_default();
-        let address = self.per_address.begin(&address_key, now).map_err(AppError::too_many_attempts)?;
-        let account = self.per_account.begin(&email.trim().to_lowercase(), now).map_err(AppError::too_many_attempts)?;
+        let address = self.per_address.begin(&address_key, now).await.map_err(AppError::too_many_attempts)?;
+        let account = self.per_account.begin(&email.trim().to_lowercase(), now).await.map_err(AppError::too_many_attempts)?;
         Ok(PasswordCheck::Stranger { account, address })
     }
 }
 
 impl PasswordCheck<'_> {
     /// The password was wrong: one failure for each count.
-    pub fn failed(self, now: Instant) {
+    pub async fn failed(self, now: Instant) {
         match self {
             Self::Stranger { account, address } => {
-                account.failed(now);
-                address.failed(now);
+                account.failed(now).await;
+                address.failed(now).await;
             }
-            Self::KnownDevice(device) => device.failed(now),
+            Self::KnownDevice(device) => device.failed(now).await,
         }
     }
 
     /// The password was right: the account's (or device's) failures are
     /// forgotten; the address's stay, since others share it.
-    pub fn succeeded(self) {
+    pub async fn succeeded(self) {
         match self {
             Self::Stranger { account, address } => {
-                account.succeeded();
+                account.succeeded().await;
                 address.neither();
             }
-            Self::KnownDevice(device) => device.succeeded(),
+            Self::KnownDevice(device) => device.succeeded().await,
         }
     }
 }

@@ -9,10 +9,17 @@
 //! [`Throttle::begin`] before the check and counts against the limit while
 //! it runs, so a burst sent at once cannot all be checked before the first
 //! failure is counted.
+//!
+//! In cluster mode the failures are also counted in Redis, so a load
+//! balancer spreading attempts over several nodes gives nobody more tries:
+//! a key blocked there is blocked on every node. If Redis cannot be
+//! reached, each node's own count still holds.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::server::cluster::Cluster;
 
 /// First block once over the limit; each further failure doubles it.
 const FIRST_BLOCK: Duration = Duration::from_secs(1);
@@ -30,17 +37,36 @@ struct Record {
     blocked_until: Option<Instant>,
 }
 
+/// How long a key is blocked after its `failures`-th failure, with `limit`
+/// allowed: from the first over the limit, one second doubling to a cap.
+fn block_after(failures: u32, limit: u32) -> Option<Duration> {
+    let over = failures.checked_sub(limit)?.checked_sub(1)?;
+    Some(FIRST_BLOCK.saturating_mul(1 << over.min(20)).min(LONGEST_BLOCK))
+}
+
 /// Failure counts per key.
-#[derive(Debug)]
 pub struct Throttle {
     limit: u32,
     records: Mutex<HashMap<String, Record>>,
+    /// Cluster mode: counted in Redis too, under this kind of key.
+    shared: Option<(Arc<Cluster>, &'static str)>,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").field("limit", &self.limit).field("shared", &self.shared.as_ref().map(|(_, kind)| kind)).finish()
+    }
 }
 
 impl Throttle {
     /// Allows `limit` failures per key before blocking.
     pub fn new(limit: u32) -> Self {
-        Self { limit, records: Mutex::new(HashMap::new()) }
+        Self { limit, records: Mutex::new(HashMap::new()), shared: None }
+    }
+
+    /// Cluster mode: failures counted across every node, as `kind`.
+    pub fn shared(self, cluster: Option<&Arc<Cluster>>, kind: &'static str) -> Self {
+        Self { shared: cluster.map(|c| (Arc::clone(c), kind)), ..self }
     }
 
     /// `Err(wait)` while `key` is blocked (what the rules' tests read).
@@ -57,7 +83,18 @@ impl Throttle {
     /// while the failures so far and the attempts still being checked are
     /// over the limit (so past it, one attempt at a time). The reservation ends with the returned [`Attempt`]:
     /// as a failure, a success, or (dropped) neither.
-    pub fn begin(&self, key: &str, now: Instant) -> Result<Attempt<'_>, Duration> {
+    pub async fn begin(&self, key: &str, now: Instant) -> Result<Attempt<'_>, Duration> {
+        let attempt = self.begin_here(key, now)?;
+        if let Some((cluster, kind)) = &self.shared {
+            if let Some(wait) = cluster.blocked(kind, key).await {
+                return Err(wait);
+            }
+        }
+        Ok(attempt)
+    }
+
+    /// [`Throttle::begin`], with this node's own counts alone.
+    fn begin_here(&self, key: &str, now: Instant) -> Result<Attempt<'_>, Duration> {
         let mut records = self.lock();
         records.retain(|_, r| r.in_flight > 0 || now.duration_since(r.last_failure) < FORGET_AFTER);
         let record = records.entry(key.to_string()).or_insert(Record { failures: 0, in_flight: 0, last_failure: now, blocked_until: None });
@@ -80,9 +117,7 @@ impl Throttle {
         let record = records.entry(key.to_string()).or_insert(Record { failures: 0, in_flight: 0, last_failure: now, blocked_until: None });
         record.failures = record.failures.saturating_add(1);
         record.last_failure = now;
-        if record.failures > self.limit {
-            let doublings = (record.failures - self.limit - 1).min(20);
-            let block = FIRST_BLOCK.saturating_mul(1 << doublings).min(LONGEST_BLOCK);
+        if let Some(block) = block_after(record.failures, self.limit) {
             record.blocked_until = Some(now + block);
         }
     }
@@ -114,16 +149,24 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// The attempt failed: it counts as a failure.
-    pub fn failed(mut self, now: Instant) {
+    /// The attempt failed: it counts as a failure (on every node, in
+    /// cluster mode).
+    pub async fn failed(mut self, now: Instant) {
         self.close();
         self.throttle.failure(&self.key, now);
+        if let Some((cluster, kind)) = &self.throttle.shared {
+            let limit = self.throttle.limit;
+            cluster.failed(kind, &self.key, FORGET_AFTER, |failures| block_after(failures, limit)).await;
+        }
     }
 
     /// The attempt succeeded: the key's failures are forgotten.
-    pub fn succeeded(mut self) {
+    pub async fn succeeded(mut self) {
         self.close();
         self.throttle.success(&self.key);
+        if let Some((cluster, kind)) = &self.throttle.shared {
+            cluster.forget(kind, &self.key).await;
+        }
     }
 
     /// The attempt ends without counting either way.
@@ -194,30 +237,40 @@ mod tests {
         assert_eq!(t.check("a", now), Ok(()));
     }
 
-    #[test]
-    fn attempts_being_checked_count_so_a_burst_cannot_all_be_checked() {
+    #[tokio::test]
+    async fn attempts_being_checked_count_so_a_burst_cannot_all_be_checked() {
         let t = Throttle::new(3);
         let now = Instant::now();
-        let burst: Vec<_> = (0..100).filter_map(|_| t.begin("a", now).ok()).collect();
+        let mut burst = Vec::new();
+        for _ in 0..100 {
+            burst.extend(t.begin("a", now).await.ok());
+        }
         assert_eq!(burst.len(), 4, "the limit plus the one failure that blocks");
         for attempt in burst {
-            attempt.failed(now);
+            attempt.failed(now).await;
         }
-        assert!(t.begin("a", now).is_err(), "blocked after the burst");
+        assert!(t.begin("a", now).await.is_err(), "blocked after the burst");
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_or_ended_without_a_verdict_stops_counting() {
+        let t = Throttle::new(0);
+        let now = Instant::now();
+        let first = t.begin("a", now).await.unwrap();
+        assert_eq!(t.begin("a", now).await.unwrap_err(), FIRST_BLOCK);
+        drop(first);
+        t.begin("a", now).await.unwrap().neither();
+        t.begin("a", now).await.unwrap().succeeded().await;
+        assert!(t.begin("a", now).await.is_ok());
+        t.begin("b", now).await.unwrap().failed(now).await;
+        assert!(t.begin("b", now).await.is_err(), "a failure over a limit of 0 blocks");
     }
 
     #[test]
-    fn an_attempt_dropped_or_ended_without_a_verdict_stops_counting() {
-        let t = Throttle::new(0);
-        let now = Instant::now();
-        let first = t.begin("a", now).unwrap();
-        assert_eq!(t.begin("a", now).unwrap_err(), FIRST_BLOCK);
-        drop(first);
-        t.begin("a", now).unwrap().neither();
-        t.begin("a", now).unwrap().succeeded();
-        assert!(t.begin("a", now).is_ok());
-        t.begin("b", now).unwrap().failed(now);
-        assert!(t.begin("b", now).is_err(), "a failure over a limit of 0 blocks");
+    fn the_block_doubles_from_one_second_past_the_limit_to_fifteen_minutes() {
+        assert_eq!([3, 4, 5, 6].map(|f| block_after(f, 3)), [None, Some(FIRST_BLOCK), Some(2 * FIRST_BLOCK), Some(4 * FIRST_BLOCK)]);
+        assert_eq!(block_after(0, 0), None);
+        assert_eq!(block_after(u32::MAX, 0), Some(LONGEST_BLOCK));
     }
 
     #[test]

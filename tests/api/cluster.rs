@@ -391,3 +391,20 @@ async fn a_second_node_under_a_name_already_running_does_not_start() {
     let error = Application::build(config).await.err().expect("refused").to_string();
     assert!(error.contains("HUDDLE_NODE_ID=a") && error.contains("another server"), "{error}");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_spread_over_two_nodes_are_counted_as_one() {
+    // Ten failures allowed per account (the default); each node sees
+    // only half of them, and still the eleventh blocks on both.
+    let Pair { a, b, .. } = &pair().await;
+    a.host("ada@example.org", "Ada").await;
+    let attacker = a.visitor();
+    for attempt in 0..11 {
+        let node = if attempt % 2 == 0 { a } else { b };
+        assert_eq!(attacker.at(node).sign_in("ada@example.org", "guess guess").await.status(), 401, "failure {attempt}");
+    }
+    for node in [a, b] {
+        let blocked = attacker.at(node).sign_in("ada@example.org", "correct horse battery").await;
+        assert_eq!(blocked.status(), 429, "blocked on every node, the right password too");
+    }
+}

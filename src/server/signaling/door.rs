@@ -24,12 +24,12 @@ use crate::server::state::AppState;
 pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
     let token = ResumeToken(crate::server::token::random_token::<32>());
     let address = ClientNetwork::of(visitor.address).to_string();
-    let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()) else {
+    let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()).await else {
         return Ok(JoinFacts { room: Lookup::TooManyWrongLinks, token });
     };
     let found = rooms::find_by_slug(&state.db, slug).await;
     match &found {
-        Ok(None) => lookup.failed(Instant::now()),
+        Ok(None) => lookup.failed(Instant::now()).await,
         _ => lookup.neither(),
     }
     let Some(room) = found? else { return Ok(JoinFacts { room: Lookup::NotFound, token }) };
@@ -100,17 +100,18 @@ async fn check_passcode(state: &AppState, visitor: &Visitor, room: i64, expected
     let throttle = &state.passcode_throttle;
     let now = Instant::now();
     // Reserved before the (slow) hash, so a burst cannot all be checked.
-    let (Ok(by_person), Ok(by_address)) = (throttle.per_person.begin(&person_key, now), throttle.per_address.begin(&address_key, now)) else {
+    let (Ok(by_person), Ok(by_address)) = (throttle.per_person.begin(&person_key, now).await, throttle.per_address.begin(&address_key, now).await)
+    else {
         return Ok(Passcode::TooMany);
     };
     if rooms::passcode_matches(&state.hasher, expected, given.trim()).await? {
-        by_person.succeeded();
+        by_person.succeeded().await;
         by_address.neither();
         Ok(Passcode::Right)
     } else {
         let now = Instant::now();
-        by_person.failed(now);
-        by_address.failed(now);
+        by_person.failed(now).await;
+        by_address.failed(now).await;
         crate::log_within!(crate::server::log_budget::LogBudget::new(5, std::time::Duration::from_secs(10)), info, room, "wrong room passcode");
         Ok(Passcode::Wrong)
     }
