@@ -27,6 +27,7 @@ use crate::server::session_store::Backend;
 
 use crate::app::{shell, App};
 use crate::server::client_address;
+use crate::server::cluster::bus::Everywhere;
 use crate::server::cluster::Cluster;
 use crate::server::config::Config;
 use crate::server::db::{self, sql, Db};
@@ -41,7 +42,7 @@ use crate::server::web_surface;
 
 /// Every `every`, deletes expired sessions, auditing the signed-in ones
 /// and closing their call sockets, until the server is gone.
-async fn sweep_sessions(db: Db, signaling: std::sync::Weak<Signaling>, every: std::time::Duration) {
+async fn sweep_sessions(db: Db, signaling: std::sync::Weak<Signaling>, cluster: Option<Arc<Cluster>>, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -49,7 +50,12 @@ async fn sweep_sessions(db: Db, signaling: std::sync::Weak<Signaling>, every: st
         let Ok(expired) = crate::server::session::sweep_expired(&db).await else { continue };
         let Some(signaling) = signaling.upgrade() else { return };
         for login in expired {
-            signaling.close_login(login);
+            // Swept here, the login's sockets close on every node.
+            let command = Everywhere::CloseLogin { account: login.account, login: login.login };
+            command.apply(&signaling);
+            if let Some(cluster) = &cluster {
+                cluster.publish(&command).await;
+            }
         }
     }
 }
@@ -158,14 +164,16 @@ impl Application {
             Some(settings) => {
                 let cluster = Arc::new(Cluster::new(&config.node, settings));
                 cluster.join().await?;
-                tokio::spawn(Arc::clone(&cluster).run(Arc::downgrade(&signaling)));
+                tokio::spawn(Arc::clone(&cluster).beat_on());
+                tokio::spawn(Arc::clone(&cluster).renew_on(Arc::downgrade(&signaling)));
+                tokio::spawn(Arc::clone(&cluster).listen(Arc::downgrade(&signaling), db.clone()));
                 tracing::info!(node = cluster.node(), "cluster mode: calls are placed through Redis");
                 Some(cluster)
             }
             None => None,
         };
         tokio::spawn(expire_places(Arc::downgrade(&signaling), config.signaling.resume_grace));
-        tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), config.session_sweep_every));
+        tokio::spawn(sweep_sessions(db.clone(), Arc::downgrade(&signaling), cluster.clone(), config.session_sweep_every));
         crate::server::attendance::close_open_stays(&db, &config.node, config.clock.now()).await?;
         tokio::spawn(crate::server::attendance::write_records(db.clone(), config.node.clone(), config.clock.clone(), signaling.take_records()));
         tokio::spawn(crate::server::retention::daily(db.clone(), config.retention, config.clock.clone()));

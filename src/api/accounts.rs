@@ -138,7 +138,7 @@ pub async fn sign_out() -> Result<(), AppError> {
                 let client = super::context::client_addr().await;
                 audit::record(&state.db, Event::by(account.id, Action::SignOut, true, client)).await?;
                 if let Some(login) = session.login().await? {
-                    state.signaling.close_login(crate::server::signaling::Login { account: account.id, login });
+                    state.everywhere(crate::server::cluster::bus::Everywhere::CloseLogin { account: account.id, login }).await;
                 }
             }
             session.sign_out().await?;
@@ -235,7 +235,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
             let epoch = accounts::set_password(&state.db, &state.hasher, account.id, new_password).await?;
             audit::record(&state.db, Event::by(account.id, Action::PasswordChange, true, client)).await?;
             session.renew(epoch).await?;
-            state.signaling.close_account(account.id, None);
+            state.everywhere(crate::server::cluster::bus::Everywhere::CloseAccount { account: account.id, keep: None, epoch }).await;
             leptos_axum::redirect("/account?done=password");
             Ok(())
         }
@@ -315,7 +315,9 @@ pub async fn sign_out_everywhere_else() -> Result<(), AppError> {
             let client = super::context::client_addr().await;
             audit::record(&state.db, Event::by(account.id, Action::SignOutEverywhereElse, true, client)).await?;
             session.renew(epoch).await?;
-            state.signaling.close_account(account.id, session.login().await?);
+            state
+                .everywhere(crate::server::cluster::bus::Everywhere::CloseAccount { account: account.id, keep: session.login().await?, epoch })
+                .await;
             leptos_axum::redirect("/account?done=others");
             Ok(())
         }

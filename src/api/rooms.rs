@@ -487,7 +487,6 @@ pub async fn set_room_size(room: i64, max_participants: String) -> Result<RoomSu
 /// A call under way in it ends for everyone.
 #[server(prefix = "/api", endpoint = "delete_room")]
 pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppError> {
-    use crate::call::hub::RoomId;
     use crate::server::rooms;
     super::context::finish::<DeleteRoom>(
         &format!("/rooms/{room}"),
@@ -500,7 +499,7 @@ pub async fn delete_room(room: i64, confirm: Option<String>) -> Result<(), AppEr
                 return Err(AppError::invalid("confirm", Problem::NotConfirmed));
             }
             rooms::delete(&state.db, owner.id, room).await?;
-            state.signaling.close_room(RoomId(room));
+            state.everywhere(crate::server::cluster::bus::Everywhere::CloseRoom { room }).await;
             tracing::info!(account = %owner.id, room, "room deleted");
             leptos_axum::redirect("/rooms");
             Ok(())

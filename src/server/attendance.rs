@@ -96,7 +96,9 @@ async fn write(
         }
         Record::Left { who } => {
             let Some(stay) = present.remove(&who) else { return Ok(()) };
-            sql::query("UPDATE attendance SET left_at = $1 WHERE id = $2")
+            // A stay another node already closed (it took the call over
+            // while this one was stopped) keeps the time it was closed at.
+            sql::query("UPDATE attendance SET left_at = $1 WHERE id = $2 AND left_at IS NULL")
                 .bind(now.to_string())
                 .bind(stay.row)
                 .execute(db)
@@ -175,6 +177,18 @@ pub async fn close_stays_in(db: &Db, node: &str, room_id: i64, now: Timestamp) -
         .execute(db)
         .await
         .map_err(|e| AppError::internal("closing a stopped node's stays failed", e))
+}
+
+/// Cluster mode: the nodes other than `node` with stays still open in room
+/// `room_id`.
+pub async fn open_elsewhere(db: &Db, room_id: i64, node: &str) -> Result<Vec<String>, AppError> {
+    let rows: Vec<(String,)> = sql::query_as("SELECT DISTINCT node FROM attendance WHERE room_id = $1 AND left_at IS NULL AND node <> $2")
+        .bind(room_id)
+        .bind(node)
+        .fetch_all(db)
+        .await
+        .map_err(|e| AppError::internal("reading open stays failed", e))?;
+    Ok(rows.into_iter().map(|(node,)| node).collect())
 }
 
 /// Every stay in room `room_id`, in the order they began.

@@ -122,6 +122,17 @@ pub struct PasscodeThrottle {
     pub per_address: Throttle,
 }
 
+impl AppState {
+    /// Carries `command` out on this node and, in cluster mode, has every
+    /// other node carry it out.
+    pub async fn everywhere(&self, command: crate::server::cluster::bus::Everywhere) {
+        command.apply(&self.signaling);
+        if let Some(cluster) = &self.cluster {
+            cluster.publish(&command).await;
+        }
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()

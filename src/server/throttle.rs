@@ -152,8 +152,10 @@ impl Attempt<'_> {
     /// The attempt failed: it counts as a failure (on every node, in
     /// cluster mode).
     pub async fn failed(mut self, now: Instant) {
-        self.close();
+        // Counted before its reservation ends: never a moment when it
+        // counts as neither, for another attempt to slip through.
         self.throttle.failure(&self.key, now);
+        self.close();
         if let Some((cluster, kind)) = &self.throttle.shared {
             let limit = self.throttle.limit;
             cluster.failed(kind, &self.key, FORGET_AFTER, |failures| block_after(failures, limit)).await;

@@ -15,9 +15,14 @@ use huddle::startup::Application;
 use crate::helpers::{fresh_database, join_message, setting, spawn_app_with, unstarted, TestApp, Visitor};
 
 /// Short, so a stopped node's calls pass on within a second here (the
-/// defaults are 6 s and 15 s).
+/// defaults are 6 s and 15 s): for the node a test stops, in a process of
+/// its own. Nodes in this process (whose runtime every test server
+/// shares, on two cores) beat on the calmer `NODE_TTL_HERE`, so a busy
+/// moment never reads as a stopped node.
 const NODE_TTL: Duration = Duration::from_millis(900);
 const LEASE: Duration = Duration::from_millis(3000);
+const NODE_TTL_HERE: Duration = Duration::from_millis(3000);
+const LEASE_HERE: Duration = Duration::from_millis(9000);
 
 fn redis_url() -> RedisUrl {
     let url = std::env::var("HUDDLE_TEST_REDIS").expect("the cluster tests need a Redis in HUDDLE_TEST_REDIS (run them under scripts/with-redis.sh)");
@@ -31,7 +36,12 @@ fn prefix() -> String {
 }
 
 fn settings(redis: RedisUrl, prefix: &str) -> ClusterSettings {
-    ClusterSettings { prefix: prefix.to_string(), lease: LEASE, node_ttl: NODE_TTL, ..ClusterSettings::new(redis) }
+    ClusterSettings { prefix: prefix.to_string(), lease: LEASE_HERE, node_ttl: NODE_TTL_HERE, ..ClusterSettings::new(redis) }
+}
+
+/// [`settings`], with the short times to live of a node the test stops.
+fn short(redis: RedisUrl, prefix: &str) -> ClusterSettings {
+    ClusterSettings { lease: LEASE, node_ttl: NODE_TTL, ..settings(redis, prefix) }
 }
 
 async fn shared_database() -> (tempfile::TempDir, Database) {
@@ -134,7 +144,10 @@ async fn a_join_that_reaches_another_node_is_sent_to_the_one_serving_the_call() 
 
 #[tokio::test]
 async fn the_lease_names_the_node_and_lapses_unrenewed_once_the_call_is_over() {
-    let cluster = pair().await;
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let a = node(&database, short(redis_url(), &prefix), "a").await;
+    let cluster = Pair { b: node(&database, settings(redis_url(), &prefix), "b").await, a, redis: Redis::new(redis_url()), prefix, _dir };
     let host = cluster.a.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Class").await;
     let mut host_socket = host.socket().await;
@@ -190,7 +203,7 @@ async fn a_node_that_lost_its_lease_sends_its_call_to_the_new_holder() {
     // At a's next renewal, everyone is told where the call went.
     assert!(matches!(host_socket.recv().await, ServerMessage::ParticipantJoined { .. }));
     for socket in [&mut host_socket, &mut pat] {
-        let next = tokio::time::timeout(2 * NODE_TTL, socket.recv()).await.expect("told within a renewal");
+        let next = tokio::time::timeout(NODE_TTL_HERE, socket.recv()).await.expect("told within a renewal");
         assert_eq!(next, moved_to("b"));
         socket.expect_closed(Some(close::MOVED)).await;
     }
@@ -229,6 +242,43 @@ async fn a_node_stopping_cleanly_lets_its_calls_go_at_once() {
     drop(dir);
 }
 
+#[tokio::test]
+async fn a_sign_out_and_a_deleted_room_reach_the_node_serving_the_call() {
+    // Through the bus: the re-check, a minute away, is not what does it.
+    let Pair { a, b, .. } = &pair().await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let (room, other) = (host.create_room("Class").await, host.create_room("Other").await);
+    let mut in_call = host.socket().await;
+    in_call.join(&room.slug, "").await;
+    let (mut pat, _) = knock(&a.visitor(), &other.slug, "Pat").await;
+    // Deleted through b: the call on a ends.
+    let deleted = host.at(b).call("delete_room", &[("room", &other.id.to_string()), ("confirm", "yes")]).await;
+    assert!(deleted.status().is_success() || deleted.status().is_redirection(), "{}", deleted.status());
+    pat.expect_closed(Some(close::ROOM_CLOSED)).await;
+    // Signed out through b: the socket on a closes.
+    host.at(b).call("logout", &[]).await;
+    in_call.expect_closed_within(Some(close::SIGNED_OUT), Duration::from_secs(3)).await;
+}
+
+#[tokio::test]
+async fn what_the_bus_missed_the_re_check_closes() {
+    // As if the commands were published while Redis was down: the
+    // database changes, no node is told, and the re-check (each second
+    // here, a minute by default) finds out.
+    let (_dir, database) = shared_database().await;
+    let a = &node(&database, ClusterSettings { recheck: Duration::from_secs(1), ..settings(redis_url(), &prefix()) }, "a").await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let (room, other) = (host.create_room("Class").await, host.create_room("Other").await);
+    let mut in_call = host.socket().await;
+    in_call.join(&room.slug, "").await;
+    let (mut pat, _) = knock(&a.visitor(), &other.slug, "Pat").await;
+    let db = a.db().await;
+    sql::query("DELETE FROM rooms WHERE id = $1").bind(other.id).execute(&db).await.unwrap();
+    pat.expect_closed(Some(close::ROOM_CLOSED)).await;
+    sql::query("UPDATE accounts SET session_epoch = session_epoch + 1").execute(&db).await.unwrap();
+    in_call.expect_closed(Some(close::SIGNED_OUT)).await;
+}
+
 /// A node (`huddle` itself) as its own process, to be killed.
 struct NodeProcess {
     child: Child,
@@ -252,6 +302,7 @@ fn node_process(database: &Database, prefix: &str, name: &str) -> NodeProcess {
         .env("HUDDLE_REDIS_PREFIX", prefix)
         .env("HUDDLE_NODE_TTL_MS", NODE_TTL.as_millis().to_string())
         .env("HUDDLE_LEASE_MS", LEASE.as_millis().to_string())
+        .env("HUDDLE_PUBLIC_ORIGIN", format!("http://127.0.0.1:{port}"))
         .env("HUDDLE_MEDIA_ADDR", "off")
         .env("RUST_LOG", "error")
         .spawn()
@@ -259,14 +310,19 @@ fn node_process(database: &Database, prefix: &str, name: &str) -> NodeProcess {
     NodeProcess { child, app: unstarted(database.clone(), ([127, 0, 0, 1], port).into()) }
 }
 
-async fn listening(app: &TestApp) {
+/// Waits until the node answers `/readyz` (its port is open before it
+/// joins the cluster); panics if it exits or takes over 10 s.
+async fn listening(node: &mut NodeProcess) {
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(app.addr).await.is_ok() {
+        if let Some(exit) = node.child.try_wait().unwrap() {
+            panic!("the node exited: {exit}");
+        }
+        if node.app.visitor().http.get(format!("http://{}/readyz", node.app.addr)).send().await.is_ok_and(|r| r.status() == 200) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the node did not start listening");
+    panic!("the node did not start serving");
 }
 
 /// Joins at `app` until a welcome comes: while the stopped node still
@@ -289,7 +345,7 @@ async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_clo
     let (_dir, database) = shared_database().await;
     let prefix = prefix();
     let mut a = node_process(&database, &prefix, "a");
-    listening(&a.app).await;
+    listening(&mut a).await;
     let b = node(&database, settings(redis_url(), &prefix), "b").await;
     let host = a.app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Class").await;
@@ -318,6 +374,54 @@ async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_clo
     assert_eq!(count(&b, open_on("a"), room.id).await, 0);
     eventually(&b, open_on("b"), room.id, 2).await;
     println!("call taken over {} ms after its node was killed (heartbeat {} ms)", gap.as_millis(), NODE_TTL.as_millis());
+}
+
+#[tokio::test]
+async fn a_node_restarted_at_once_under_its_name_waits_its_previous_life_out() {
+    // As a supervisor restarts a killed node: its previous life's heartbeat
+    // is still in Redis for up to its time to live.
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let mut first = node_process(&database, &prefix, "a");
+    listening(&mut first).await;
+    first.child.kill().expect("kill -9");
+    let mut again = node_process(&database, &prefix, "a");
+    listening(&mut again).await;
+}
+
+#[tokio::test]
+async fn a_frozen_node_s_call_moves_on_and_when_it_wakes_it_sends_its_people_there() {
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let mut a = node_process(&database, &prefix, "a");
+    listening(&mut a).await;
+    let b = node(&database, settings(redis_url(), &prefix), "b").await;
+    let host = a.app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut on_a = host.socket().await;
+    on_a.join(&room.slug, "").await;
+
+    signal(&a.child, "-STOP");
+    let frozen = Instant::now();
+    // The browser notices the silence and tries b: sent to a while a's
+    // heartbeat lives, then the call is taken over.
+    let (_on_b, _) = rejoin(&host.at(&b), &room.slug, "", Duration::from_secs(15)).await;
+    println!("call taken over {} ms after its node froze (heartbeat {} ms)", frozen.elapsed().as_millis(), NODE_TTL.as_millis());
+    signal(&a.child, "-CONT");
+    // Woken, a renews, finds the call taken and sends its people on.
+    let next = tokio::time::timeout(Duration::from_secs(5), on_a.recv()).await.expect("told within a renewal");
+    assert_eq!(next, moved_to("b"));
+    on_a.expect_closed(Some(close::MOVED)).await;
+    assert!(cluster_holder(&prefix, room.id).await.is_some_and(|h| h.starts_with("b/")), "b keeps the call");
+}
+
+fn signal(child: &Child, which: &str) {
+    let status = Command::new("kill").args([which, &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill {which}");
+}
+
+async fn cluster_holder(prefix: &str, room: i64) -> Option<String> {
+    get(&Redis::new(redis_url()), &format!("{prefix}room:{room}")).await
 }
 
 #[tokio::test]

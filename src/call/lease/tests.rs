@@ -34,6 +34,15 @@ impl Store {
         true
     }
 
+    /// [`Store::set_if`], only while `beat_key` does not name `instance`
+    /// (in the same step, as the adapter's script does).
+    fn take_if(&mut self, key: &str, expected: &str, new: &str, ttl: u64, beat_key: &str, instance: &str) -> bool {
+        if self.get(beat_key).as_deref() == Some(instance) {
+            return false;
+        }
+        self.set_if(key, Some(expected), Some(new), ttl)
+    }
+
     fn seen(&self, room: u32) -> Seen {
         let holder = self.get(&format!("room:{room}")).and_then(|v| Holder::decode(&v));
         let beat = holder.as_ref().and_then(|h| self.get(&format!("node:{}", h.node)));
@@ -81,9 +90,15 @@ impl Node {
                         return Ok(());
                     }
                 }
-                Claim::Take { over } => {
-                    let over = over.map(|h| h.encode());
-                    if store.set_if(&key, over.as_deref(), Some(&self.me.encode()), LEASE_MS) {
+                Claim::Take { over: None } => {
+                    if store.set_if(&key, None, Some(&self.me.encode()), LEASE_MS) {
+                        self.serving.insert(room);
+                        return Ok(());
+                    }
+                }
+                Claim::Take { over: Some(dead) } => {
+                    let beat_key = format!("node:{}", dead.node);
+                    if store.take_if(&key, &dead.encode(), &self.me.encode(), LEASE_MS, &beat_key, &dead.instance) {
                         self.serving.insert(room);
                         return Ok(());
                     }
@@ -173,6 +188,21 @@ fn a_lease_passes_to_another_node_only_after_its_holder_stops_beating() {
     a.renew(&mut store);
     assert!(a.serving.is_empty(), "a gave the call up");
     assert_eq!(a.join(&mut store, 7, |_| {}), Err(b.me.clone()), "a now sends people to b");
+}
+
+#[test]
+fn a_holder_that_beats_again_between_the_read_and_the_write_keeps_its_room() {
+    let mut store = Store::default();
+    let (mut a, mut b) = (Node::new("a"), Node::new("b"));
+    a.beat(&mut store);
+    b.beat(&mut store);
+    a.join(&mut store, 5, |_| {}).unwrap();
+    store.now += BEAT_MS; // a froze: its heartbeat lapsed
+    b.beat(&mut store);
+    // b reads "a is gone"; a wakes and beats before b writes.
+    let result = b.join(&mut store, 5, |store| a.beat(store));
+    assert_eq!(result, Err(a.me.clone()), "b reads again and sends its joiner to a");
+    assert_eq!(store.seen(5).holder, Some(a.me.clone()));
 }
 
 #[test]

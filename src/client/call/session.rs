@@ -283,6 +283,13 @@ impl Call {
             return;
         }
         let refusal = self.refusal.take();
+        // No node could take the call on just now: said, and tried again.
+        if refusal == Some(ErrorCode::TryAgain) {
+            self.ui.notice.try_set(Some(t(ErrorCode::TryAgain.text()).into()));
+            self.ui.phase.try_set(if self.resume_token.borrow().is_some() { Phase::Reconnecting } else { Phase::Connecting });
+            self.schedule_reconnect();
+            return;
+        }
         let hopeless = close::is_final(code);
         // Never in the call yet: nothing to resume, so say what went wrong.
         let never_joined = self.resume_token.borrow().is_none();
@@ -330,6 +337,13 @@ impl Call {
         let moves = self.moves.get() + 1;
         self.moves.set(moves);
         self.drop_socket();
+        // Sent round and round (a load balancer that does not route the
+        // nodes' paths): say so rather than try for ever.
+        if moves > MOVES_GIVE_UP {
+            close_current();
+            self.ui.phase.try_set(Phase::Ended(Ending::Stopped(t(Text::EndedUnreachable).into())));
+            return;
+        }
         if moves > MOVES_AT_ONCE {
             self.schedule_reconnect();
             return;

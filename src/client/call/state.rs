@@ -58,6 +58,8 @@ pub(super) const RETRY_MAX_MS: f64 = 4000.0;
 /// `moved` answers followed at once; after that many in a row (nodes
 /// disagreeing for a moment), the next waits as a reconnect does.
 pub(super) const MOVES_AT_ONCE: u32 = 5;
+/// `moved` answers in a row after which the browser stops trying.
+pub(super) const MOVES_GIVE_UP: u32 = 20;
 
 pub(super) struct Call {
     pub(super) ui: CallUi,

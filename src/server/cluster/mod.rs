@@ -14,10 +14,12 @@
 //! in the holder's hub, and a socket that reaches another node is told to
 //! go there (`moved`).
 
+pub mod bus;
 pub mod redis;
+mod tally;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,31 +29,35 @@ use crate::server::db::NodeId;
 use crate::server::log_budget::LogBudget;
 use crate::server::signaling::Signaling;
 
-pub use redis::{Redis, RedisError, RedisUrl};
+pub use redis::{Redis, RedisError, RedisUrl, Reply};
 
 /// Writes `ARGV[2]` (or removes the key when it is empty) with a time to
 /// live of `ARGV[3]` ms, only if the key still holds `ARGV[1]` (empty: is
-/// not there). 1 if written.
+/// not there) and, given a second key, that key does not hold `ARGV[4]`
+/// (taking a room over: its holder's heartbeat must still be gone, or name
+/// another life). 1 if written.
 const SET_IF: &str = "local cur = redis.call('GET', KEYS[1]) or ''
 if cur ~= ARGV[1] then return 0 end
+if KEYS[2] and (redis.call('GET', KEYS[2]) or '') == ARGV[4] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1";
 
-/// One more failure in the hash `KEYS[1]`, which is forgotten `ARGV[1]` ms
-/// after the last one; the count so far.
-const COUNT: &str = "local n = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return n";
+/// Extends each of `KEYS` by `ARGV[2]` ms if it still holds `ARGV[1]`.
+const EXTEND: &str = "for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return 1";
 
-/// Blocks `KEYS[1]` until `ARGV[1]` (ms since the epoch), unless it already
-/// is until later.
-const RAISE: &str = "local u = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if u < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'until', ARGV[1]) end
+/// The heartbeat: `KEYS[1]` names this instance (`ARGV[1]`) for `ARGV[2]`
+/// ms, unless another instance beats under the same name. 1 if written.
+const BEAT: &str = "local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1";
 
 /// Now, in milliseconds since the Unix epoch (the nodes' clocks agree
 /// closely enough for blocks of seconds).
-fn unix_ms() -> u64 {
+pub(super) fn unix_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -66,20 +72,28 @@ pub struct ClusterSettings {
     /// How long a node's heartbeat lasts unrenewed: a node silent this long
     /// counts as gone, and its calls may be taken over.
     pub node_ttl: Duration,
+    /// How often a node re-checks its signed-in sockets and calls against
+    /// the database, for what the bus may have missed.
+    pub recheck: Duration,
 }
 
 impl ClusterSettings {
     pub fn new(redis: RedisUrl) -> Self {
-        ClusterSettings { redis, prefix: "huddle:".into(), lease: Duration::from_secs(15), node_ttl: Duration::from_secs(6) }
+        ClusterSettings {
+            redis,
+            prefix: "huddle:".into(),
+            lease: Duration::from_secs(15),
+            node_ttl: Duration::from_secs(6),
+            recheck: Duration::from_secs(60),
+        }
     }
 }
 
 /// Where a join goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
-    /// This node serves the call; if it took it over from a node that
-    /// stopped, that node's open attendance in the room is closed.
-    Here { took_over: Option<Holder> },
+    /// This node serves the call.
+    Here,
     /// Node `node` serves it.
     Elsewhere(String),
 }
@@ -106,6 +120,15 @@ pub struct Cluster {
     settings: ClusterSettings,
     /// The rooms this node serves, and when a join was last placed here.
     serving: Mutex<HashMap<RoomId, Instant>>,
+    /// Placing, renewing and letting go take turns: a room is never let go
+    /// while a join is being placed in it.
+    turns: tokio::sync::Mutex<()>,
+    /// When this node last beat; a node that has not lately does not take
+    /// people into its calls without Redis.
+    beat_at: Mutex<Option<Instant>>,
+    /// Set at a clean stop, or when another process beats under this
+    /// node's name: from then on nothing is renewed or placed here.
+    stopped: AtomicBool,
     pub stats: ClusterStats,
 }
 
@@ -113,38 +136,60 @@ impl Cluster {
     /// Node `node`, as a new instance.
     pub fn new(node: &NodeId, settings: ClusterSettings) -> Self {
         let me = Holder { node: node.as_str().to_string(), instance: crate::server::token::random_token::<8>() };
-        Cluster { me, redis: Redis::new(settings.redis.clone()), settings, serving: Mutex::default(), stats: ClusterStats::default() }
+        Cluster {
+            me,
+            redis: Redis::new(settings.redis.clone()),
+            settings,
+            serving: Mutex::default(),
+            turns: tokio::sync::Mutex::new(()),
+            beat_at: Mutex::new(None),
+            stopped: AtomicBool::new(false),
+            stats: ClusterStats::default(),
+        }
     }
 
     pub fn node(&self) -> &str {
         &self.me.node
     }
 
-    /// At start: Redis answers, and no other process beats under this
-    /// node's name. Then this node beats.
+    pub fn settings(&self) -> &ClusterSettings {
+        &self.settings
+    }
+
+    /// At start: Redis answers, and this node beats under its name. A
+    /// previous life's heartbeat (it was killed and is being restarted) is
+    /// waited out; one that goes on beating is another server under the
+    /// same name, and this one does not start.
     pub async fn join(&self) -> anyhow::Result<()> {
-        let key = self.node_key(&self.me.node);
-        let beating = self.call(&[b"GET", key.as_bytes()]).await.and_then(|r| r.text());
-        match beating {
-            Err(e) => anyhow::bail!("HUDDLE_REDIS_URL={}: {e}", self.settings.redis),
-            Ok(Some(other)) => anyhow::bail!(
-                "HUDDLE_NODE_ID={}: another server (instance {other}) is running under this name; each node needs its own",
-                self.me.node
-            ),
-            Ok(None) => {}
+        let deadline = Instant::now() + self.settings.node_ttl + Duration::from_secs(1);
+        loop {
+            match self.beat().await {
+                Ok(true) => return Ok(()),
+                Ok(false) if Instant::now() < deadline => tokio::time::sleep(self.settings.node_ttl / 6).await,
+                Ok(false) => anyhow::bail!(
+                    "HUDDLE_NODE_ID={}: another server is running under this name (its heartbeat goes on); each node needs its own",
+                    self.me.node
+                ),
+                Err(e) => anyhow::bail!("HUDDLE_REDIS_URL={}: {e}", self.settings.redis),
+            }
         }
-        self.beat().await.map_err(|e| anyhow::anyhow!("HUDDLE_REDIS_URL={}: {e}", self.settings.redis))
     }
 
     /// Decides where a join for `room` goes: here (taking the room if it is
     /// free, or held by a node that stopped), or to the node that holds it.
-    /// When Redis cannot be reached, a call this node already serves goes
-    /// on here; any other join fails.
+    /// When Redis cannot be reached, a call this node serves goes on here
+    /// (as long as this node beat lately, so nobody can have taken it);
+    /// any other join fails.
     pub async fn place(&self, room: RoomId) -> Result<Placement, RedisError> {
+        let _turn = self.turns.lock().await;
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(RedisError::Protocol("a join on a node that stopped serving calls"));
+        }
         match self.try_place(room).await {
-            Err(e) if self.serves(room) => {
+            Err(e) if self.serves(room) && self.beat_lately() => {
                 crate::log_within!(LogBudget::new(5, Duration::from_secs(10)), warn, "cluster: Redis unreachable, serving a call under way: {e}");
-                Ok(Placement::Here { took_over: None })
+                self.lock().insert(room, Instant::now());
+                Ok(Placement::Here)
             }
             other => other,
         }
@@ -152,108 +197,102 @@ impl Cluster {
 
     async fn try_place(&self, room: RoomId) -> Result<Placement, RedisError> {
         let key = self.room_key(room);
+        let me = self.me.encode();
         // A write fails only when another node wrote between the read and
         // the write: read again (twice more at most).
         for _ in 0..3 {
             let seen = self.seen(&key).await?;
-            let (expected, took_over) = match claim(&self.me, &seen) {
+            let written = match claim(&self.me, &seen) {
                 Claim::Elsewhere(holder) => {
                     self.stats.sent_elsewhere.fetch_add(1, Ordering::Relaxed);
                     return Ok(Placement::Elsewhere(holder.node));
                 }
-                Claim::Keep => (Some(self.me.encode()), None),
-                Claim::Take { over } => (over.as_ref().map(Holder::encode), over),
+                Claim::Keep => self.set_if(&key, Some(&me), Some(&me), self.settings.lease, None).await?,
+                Claim::Take { over: None } => self.set_if(&key, None, Some(&me), self.settings.lease, None).await?,
+                Claim::Take { over: Some(dead) } => {
+                    // Only while its heartbeat is still gone (or names
+                    // another life): checked in the same step as the write.
+                    let beat = (self.node_key(&dead.node), dead.instance.clone());
+                    let taken = self.set_if(&key, Some(&dead.encode()), Some(&me), self.settings.lease, Some(beat)).await?;
+                    if taken {
+                        self.stats.taken_over.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(room = room.0, from = %dead.node, "cluster: took over a call whose node stopped");
+                    }
+                    taken
+                }
             };
-            if self.set_if(&key, expected.as_deref(), Some(&self.me.encode()), self.settings.lease).await? {
+            if written {
                 self.lock().insert(room, Instant::now());
                 self.stats.placed_here.fetch_add(1, Ordering::Relaxed);
-                if took_over.is_some() {
-                    self.stats.taken_over.fetch_add(1, Ordering::Relaxed);
-                }
-                return Ok(Placement::Here { took_over });
+                return Ok(Placement::Here);
             }
         }
         Err(RedisError::Protocol("a room's lease changing on every read"))
     }
 
-    /// Beats, and renews the lease of every room served, every third of the
+    /// Which of `nodes` no longer beat: their open attendance in a room
+    /// this node serves now belonged to calls that ended with them.
+    pub async fn gone(&self, nodes: &[String]) -> Result<Vec<String>, RedisError> {
+        let mut gone = Vec::new();
+        for node in nodes.iter().filter(|n| **n != self.me.node) {
+            if self.call(&[b"GET", self.node_key(node).as_bytes()]).await?.text()?.is_none() {
+                gone.push(node.clone());
+            }
+        }
+        Ok(gone)
+    }
+
+    /// Beats every third of the heartbeat's time to live, until the node
+    /// stops. Another process beating under this node's name stops it from
+    /// renewing or placing anything: its calls pass to other nodes.
+    pub async fn beat_on(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(self.settings.node_ttl / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !self.stopped.load(Ordering::SeqCst) {
+            tick.tick().await;
+            match self.beat().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!(node = %self.me.node, "cluster: another server beats under this node's name; this one serves no more calls");
+                    self.stopped.store(true, Ordering::SeqCst);
+                }
+                Err(e) => crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: heartbeat failed: {e}"),
+            }
+        }
+    }
+
+    /// Renews the lease of every room served, every third of the
     /// heartbeat's time to live, for as long as `signaling` lives: a room
     /// whose call ended is let go, and one another node took over (this
     /// node was stopped for a while) is given up, its people sent there.
-    pub async fn run(self: Arc<Self>, signaling: std::sync::Weak<Signaling>) {
+    pub async fn renew_on(self: Arc<Self>, signaling: std::sync::Weak<Signaling>) {
         let mut tick = tokio::time::interval(self.settings.node_ttl / 3);
         // Woken after a stop: one renewal at once, not a burst.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let Some(signaling) = signaling.upgrade() else { return };
-            if let Err(e) = self.beat().await {
-                crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: heartbeat failed: {e}");
+            if let Err(e) = self.renew_all(&signaling).await {
+                crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: renewing leases failed: {e}");
             }
-            self.renew_all(&signaling).await;
         }
     }
 
     /// At a clean stop: every room let go and the heartbeat removed, so
     /// other nodes take the calls over at once.
     pub async fn leave(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _turn = self.turns.lock().await;
         let rooms: Vec<RoomId> = self.lock().drain().map(|(room, _)| room).collect();
+        let me = self.me.encode();
         for room in rooms {
-            let _ = self.set_if(&self.room_key(room), Some(&self.me.encode()), None, self.settings.lease).await;
-        }
-        let _ = self.set_if(&self.node_key(&self.me.node), Some(&self.me.instance), None, self.settings.node_ttl).await;
-    }
-
-    /// How long `key` (of `kind`: sign-ins per account, passcodes per
-    /// room and person, …) is blocked by failures counted on every node;
-    /// `None` if it is not, or if Redis cannot say (each node's own count
-    /// still holds then).
-    pub async fn blocked(&self, kind: &str, key: &str) -> Option<Duration> {
-        let key = self.tally_key(kind, key);
-        let until = match self.call(&[b"HGET", key.as_bytes(), b"until"]).await.and_then(|r| r.text()) {
-            Ok(until) => until?.parse::<u64>().ok()?,
-            Err(e) => {
-                crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: counting failures on this node alone: {e}");
-                return None;
-            }
-        };
-        let now = unix_ms();
-        (until > now).then(|| Duration::from_millis(until - now))
-    }
-
-    /// One more failure for `key` of `kind` on every node: the key is
-    /// blocked as long as `block` says for the count so far, and the count
-    /// is forgotten after a quiet `forget_after` (the throttle's rules).
-    pub async fn failed(&self, kind: &str, key: &str, forget_after: Duration, block: impl Fn(u32) -> Option<Duration>) {
-        let key = self.tally_key(kind, key);
-        let forget = forget_after.as_millis().to_string();
-        let counted = self.call(&[b"EVAL", COUNT.as_bytes(), b"1", key.as_bytes(), forget.as_bytes()]).await.and_then(|r| r.int());
-        let failures = match counted {
-            Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
-            Err(e) => {
-                crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: a failure was counted on this node alone: {e}");
-                return;
-            }
-        };
-        if let Some(block) = block(failures) {
-            let until = (unix_ms() + u64::try_from(block.as_millis()).unwrap_or(u64::MAX)).to_string();
-            if let Err(e) = self.call(&[b"EVAL", RAISE.as_bytes(), b"1", key.as_bytes(), until.as_bytes()]).await {
-                crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: a block was kept on this node alone: {e}");
+            if let Err(e) = self.set_if(&self.room_key(room), Some(&me), None, self.settings.lease, None).await {
+                tracing::warn!(room = room.0, "cluster: a call was not let go at stop (it passes on when its lease lapses): {e}");
             }
         }
-    }
-
-    /// Forgets `key`'s failures on every node (it succeeded).
-    pub async fn forget(&self, kind: &str, key: &str) {
-        let key = self.tally_key(kind, key);
-        if let Err(e) = self.call(&[b"DEL", key.as_bytes()]).await {
-            crate::log_within!(LogBudget::new(5, Duration::from_secs(60)), warn, "cluster: failures were forgotten on this node alone: {e}");
+        if let Err(e) = self.set_if(&self.node_key(&self.me.node), Some(&self.me.instance), None, self.settings.node_ttl, None).await {
+            tracing::warn!("cluster: the heartbeat was not removed at stop (it lapses on its own): {e}");
         }
-    }
-
-    /// Whether Redis answers.
-    pub async fn ping(&self) -> Result<(), RedisError> {
-        self.call(&[b"PING"]).await.map(|_| ())
     }
 
     /// Whether this node serves `room`'s call.
@@ -261,48 +300,89 @@ impl Cluster {
         self.lock().contains_key(&room)
     }
 
-    async fn renew_all(&self, signaling: &Signaling) {
-        let rooms: Vec<(RoomId, Instant)> = self.lock().iter().map(|(room, at)| (*room, *at)).collect();
-        let me = self.me.encode();
-        for (room, placed) in rooms {
-            let key = self.room_key(room);
-            // A call that ended (no one in it or its lobby) is let go, once
-            // no join placed here lately can still be on its way in.
-            if !signaling.hosts(room) && placed.elapsed() > self.settings.lease {
-                if let Ok(true) = self.set_if(&key, Some(&me), None, self.settings.lease).await {
-                    self.stats.released.fetch_add(1, Ordering::Relaxed);
-                }
-                self.lock().remove(&room);
-                continue;
-            }
-            let holder = match self.call(&[b"GET", key.as_bytes()]).await.and_then(|r| r.text()) {
-                Ok(value) => value.as_deref().and_then(Holder::decode),
-                // Unreachable: the call goes on, and no other node can take
-                // it meanwhile.
-                Err(_) => continue,
-            };
-            let written = match renew(&self.me, holder.as_ref()) {
-                Renew::Keep => self.set_if(&key, Some(&me), Some(&me), self.settings.lease).await,
-                Renew::Retake => self.set_if(&key, None, Some(&me), self.settings.lease).await,
-                Renew::Lost(holder) => {
-                    tracing::warn!(room = room.0, to = %holder.node, "cluster: another node took this call over; its people are sent there");
-                    self.lock().remove(&room);
-                    self.stats.lost.fetch_add(1, Ordering::Relaxed);
-                    signaling.move_room(room, &holder.node);
-                    continue;
-                }
-            };
-            if let Ok(true) = written {
-                self.stats.renewed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+    /// The rooms this node serves.
+    pub fn rooms(&self) -> Vec<RoomId> {
+        self.lock().keys().copied().collect()
     }
 
-    async fn beat(&self) -> Result<(), RedisError> {
+    /// One renewal round: one read of every served room's lease, one write
+    /// extending those still this node's; a Redis error ends the round
+    /// (the calls go on, and no other node can take them meanwhile).
+    async fn renew_all(&self, signaling: &Signaling) -> Result<(), RedisError> {
+        let _turn = self.turns.lock().await;
+        if self.stopped.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let me = self.me.encode();
+        // A call that ended (nobody in it or its lobby) is let go, once no
+        // join placed here lately can still be on its way in.
+        let ended: Vec<RoomId> = self
+            .lock()
+            .iter()
+            .filter(|(room, placed)| placed.elapsed() > self.settings.lease && !signaling.hosts(**room))
+            .map(|(room, _)| *room)
+            .collect();
+        for room in ended {
+            self.lock().remove(&room);
+            if self.set_if(&self.room_key(room), Some(&me), None, self.settings.lease, None).await? {
+                self.stats.released.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let rooms = self.rooms();
+        if rooms.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = rooms.iter().map(|room| self.room_key(*room)).collect();
+        let mut mget: Vec<&[u8]> = vec![b"MGET"];
+        mget.extend(keys.iter().map(|k| k.as_bytes()));
+        let Reply::Array(holders) = self.call(&mget).await? else { return Err(RedisError::Protocol("an MGET answer that is no list")) };
+        let mut kept = Vec::new();
+        for ((room, key), holder) in rooms.iter().zip(&keys).zip(holders) {
+            let holder = holder.text()?.as_deref().and_then(Holder::decode);
+            match renew(&self.me, holder.as_ref()) {
+                Renew::Keep => kept.push(key),
+                Renew::Retake => {
+                    // Taken by another in the meantime: the next round
+                    // finds it lost.
+                    if self.set_if(key, None, Some(&me), self.settings.lease, None).await? {
+                        self.stats.renewed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Renew::Lost(holder) => {
+                    tracing::warn!(room = room.0, to = %holder.node, "cluster: another node took this call over; its people are sent there");
+                    self.lock().remove(room);
+                    self.stats.lost.fetch_add(1, Ordering::Relaxed);
+                    signaling.move_room(*room, &holder.node);
+                }
+            }
+        }
+        if !kept.is_empty() {
+            let ttl = self.settings.lease.as_millis().to_string();
+            let count = kept.len().to_string();
+            let mut extend: Vec<&[u8]> = vec![b"EVAL", EXTEND.as_bytes(), count.as_bytes()];
+            extend.extend(kept.iter().map(|k| k.as_bytes()));
+            extend.extend([me.as_bytes(), ttl.as_bytes()]);
+            self.call(&extend).await?;
+            self.stats.renewed.fetch_add(kept.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Writes the heartbeat: `false` if another instance beats under this
+    /// node's name.
+    async fn beat(&self) -> Result<bool, RedisError> {
         let key = self.node_key(&self.me.node);
         let ttl = self.settings.node_ttl.as_millis().to_string();
-        self.call(&[b"SET", key.as_bytes(), self.me.instance.as_bytes(), b"PX", ttl.as_bytes()]).await?;
-        Ok(())
+        let written = self.call(&[b"EVAL", BEAT.as_bytes(), b"1", key.as_bytes(), self.me.instance.as_bytes(), ttl.as_bytes()]).await?.int()? == 1;
+        if written {
+            *self.beat_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
+        Ok(written)
+    }
+
+    /// Whether this node's heartbeat is surely still in Redis.
+    fn beat_lately(&self) -> bool {
+        self.beat_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|at| at.elapsed() < self.settings.node_ttl)
     }
 
     /// The room's holder, and the instance its node's heartbeat names.
@@ -315,15 +395,45 @@ impl Cluster {
         Ok(Seen { holder, beat })
     }
 
-    async fn set_if(&self, key: &str, expected: Option<&str>, new: Option<&str>, ttl: Duration) -> Result<bool, RedisError> {
+    /// [`SET_IF`]: `unless` is a heartbeat key and the instance it must not
+    /// name.
+    async fn set_if(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        new: Option<&str>,
+        ttl: Duration,
+        unless: Option<(String, String)>,
+    ) -> Result<bool, RedisError> {
         let ttl = ttl.as_millis().max(1).to_string();
-        let args: [&[u8]; 7] =
-            [b"EVAL", SET_IF.as_bytes(), b"1", key.as_bytes(), expected.unwrap_or("").as_bytes(), new.unwrap_or("").as_bytes(), ttl.as_bytes()];
-        Ok(self.call(&args).await?.int()? == 1)
+        let (expected, new) = (expected.unwrap_or(""), new.unwrap_or(""));
+        let reply = match &unless {
+            None => self.call(&[b"EVAL", SET_IF.as_bytes(), b"1", key.as_bytes(), expected.as_bytes(), new.as_bytes(), ttl.as_bytes()]).await?,
+            Some((beat_key, instance)) => {
+                let args: [&[u8]; 9] = [
+                    b"EVAL",
+                    SET_IF.as_bytes(),
+                    b"2",
+                    key.as_bytes(),
+                    beat_key.as_bytes(),
+                    expected.as_bytes(),
+                    new.as_bytes(),
+                    ttl.as_bytes(),
+                    instance.as_bytes(),
+                ];
+                self.call(&args).await?
+            }
+        };
+        Ok(reply.int()? == 1)
+    }
+
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> Result<(), RedisError> {
+        self.call(&[b"PING"]).await.map(|_| ())
     }
 
     /// One Redis round trip, timed and counted.
-    async fn call(&self, args: &[&[u8]]) -> Result<redis::Reply, RedisError> {
+    async fn call(&self, args: &[&[u8]]) -> Result<Reply, RedisError> {
         let started = Instant::now();
         let result = self.redis.call(args).await;
         self.stats.redis_calls.fetch_add(1, Ordering::Relaxed);
@@ -332,15 +442,6 @@ impl Cluster {
             self.stats.redis_errors.fetch_add(1, Ordering::Relaxed);
         }
         result
-    }
-
-    /// The key counting failures of `kind` for `key`: a hash of it, so
-    /// neither emails nor addresses are written to Redis.
-    fn tally_key(&self, kind: &str, key: &str) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("{kind}\0{key}").as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("{}thr:{kind}:{hex}", self.settings.prefix)
     }
 
     fn room_key(&self, room: RoomId) -> String {

@@ -150,53 +150,27 @@ impl Redis {
     }
 
     /// Sends one command and reads its reply. Commands from several tasks
-    /// take turns on the one connection.
+    /// take turns on the one connection, which is out of its slot while in
+    /// use: a caller given up on mid-way (a timeout, a cancelled request)
+    /// drops it, never leaving a reply for the next caller to read.
     pub async fn call(&self, args: &[&[u8]]) -> Result<Reply, RedisError> {
-        let mut slot = self.connection.lock().await;
-        let result = tokio::time::timeout(DEADLINE, async {
-            if slot.is_none() {
-                *slot = Some(Connection::open(&self.url).await?);
-            }
-            let connection = slot.as_mut().expect("just made");
+        tokio::time::timeout(DEADLINE, async {
+            let mut slot = self.connection.lock().await;
+            let mut connection = match slot.take() {
+                Some(connection) => connection,
+                None => Connection::open(&self.url).await?,
+            };
             connection.send(args).await?;
-            connection.read().await
+            let reply = connection.read().await;
+            // A whole reply was read (an error reply too): the connection
+            // is ready for the next command.
+            if matches!(reply, Ok(_) | Err(RedisError::Server(_))) {
+                *slot = Some(connection);
+            }
+            reply
         })
         .await
-        .unwrap_or(Err(RedisError::Timeout));
-        // A broken or late connection may hold half a reply: start anew.
-        if matches!(result, Err(RedisError::Io(_) | RedisError::Timeout | RedisError::Protocol(_))) {
-            *slot = None;
-        }
-        result
-    }
-
-    /// Listens on `channel` on a connection of its own.
-    pub async fn subscribe(&self, channel: &str) -> Result<Subscription, RedisError> {
-        let mut connection = tokio::time::timeout(DEADLINE, Connection::open(&self.url)).await.map_err(|_| RedisError::Timeout)??;
-        connection.send(&[b"SUBSCRIBE", channel.as_bytes()]).await?;
-        tokio::time::timeout(DEADLINE, connection.read()).await.map_err(|_| RedisError::Timeout)??;
-        Ok(Subscription { connection })
-    }
-}
-
-/// A connection in subscriber mode.
-pub struct Subscription {
-    connection: Connection,
-}
-
-impl Subscription {
-    /// The next message published on the channel (waits as long as it
-    /// takes; the caller bounds it).
-    pub async fn next(&mut self) -> Result<Vec<u8>, RedisError> {
-        loop {
-            if let Reply::Array(mut parts) = self.connection.read().await? {
-                if parts.len() == 3 && parts[0] == Reply::Bulk(b"message".to_vec()) {
-                    if let Reply::Bulk(payload) = parts.remove(2) {
-                        return Ok(payload);
-                    }
-                }
-            }
-        }
+        .unwrap_or(Err(RedisError::Timeout))
     }
 }
 
@@ -248,12 +222,14 @@ impl Connection {
 
     async fn read_value(&mut self) -> Result<Result<Reply, String>, RedisError> {
         let line = self.line().await?;
-        let (kind, rest) = line.split_at(1);
+        let mut chars = line.chars();
+        let kind = chars.next().ok_or(RedisError::Protocol("an empty line"))?;
+        let rest = chars.as_str();
         Ok(Ok(match kind {
-            "+" => Reply::Status(rest.to_string()),
-            "-" => return Ok(Err(rest.to_string())),
-            ":" => Reply::Int(rest.parse().map_err(|_| RedisError::Protocol("a number that is not one"))?),
-            "$" => {
+            '+' => Reply::Status(rest.to_string()),
+            '-' => return Ok(Err(rest.to_string())),
+            ':' => Reply::Int(rest.parse().map_err(|_| RedisError::Protocol("a number that is not one"))?),
+            '$' => {
                 let len: i64 = rest.parse().map_err(|_| RedisError::Protocol("a length that is not a number"))?;
                 let Ok(len) = usize::try_from(len) else { return Ok(Ok(Reply::Nil)) };
                 if len > MAX_BULK {
@@ -261,21 +237,29 @@ impl Connection {
                 }
                 let mut bytes = vec![0; len + 2];
                 self.stream.read_exact(&mut bytes).await?;
+                if !bytes.ends_with(b"\r\n") {
+                    return Err(RedisError::Protocol("a bulk reply that does not end as RESP's do"));
+                }
                 bytes.truncate(len);
                 Reply::Bulk(bytes)
             }
-            "*" => {
+            '*' => {
                 let len: i64 = rest.parse().map_err(|_| RedisError::Protocol("a length that is not a number"))?;
                 let Ok(len) = usize::try_from(len) else { return Ok(Ok(Reply::Nil)) };
                 let mut items = Vec::with_capacity(len.min(64));
+                let mut error = None;
                 for _ in 0..len {
-                    // An error inside an array (a script's) is the reply's.
+                    // Read to the end even past an error inside (a
+                    // script's), so the connection stays in step.
                     match Box::pin(self.read_value()).await? {
                         Ok(item) => items.push(item),
-                        Err(message) => return Ok(Err(message)),
+                        Err(message) => error = error.or(Some(message)),
                     }
                 }
-                Reply::Array(items)
+                match error {
+                    Some(message) => return Ok(Err(message)),
+                    None => Reply::Array(items),
+                }
             }
             _ => return Err(RedisError::Protocol("a reply of an unknown kind")),
         }))

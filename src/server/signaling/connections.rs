@@ -148,6 +148,8 @@ pub struct Visitor {
     /// The client's address (resolved behind trusted proxies).
     pub address: IpAddr,
     pub person: Person,
+    /// The account's session epoch its sign-in was valid under.
+    pub epoch: Option<i64>,
 }
 
 struct Connection {
@@ -158,6 +160,9 @@ struct Connection {
     /// The participant it speaks for: until `join` or `resume` succeeds, a
     /// fresh id the hub does not know.
     who: ParticipantId,
+    /// The session epoch its sign-in is valid under: the visitor's, or the
+    /// newer one a kept sign-in moved to.
+    epoch: Option<i64>,
 }
 
 impl Connection {
@@ -380,7 +385,8 @@ impl Signaling {
         let (id, who) = (ConnectionId(n), ParticipantId(n));
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let mut inner = self.lock();
-        inner.connections.insert(id, Connection { outbox: Some(tx), visitor, who });
+        let epoch = visitor.epoch;
+        inner.connections.insert(id, Connection { outbox: Some(tx), visitor, who, epoch });
         inner.speaker.insert(who, id);
         (id, rx)
     }
@@ -390,10 +396,44 @@ impl Signaling {
         self.close_where(|owner| owner == login);
     }
 
-    /// Closes every socket of `account`, except those of `keep` (its own
-    /// sign-in, when ending the others).
-    pub fn close_account(&self, account: AccountId, keep: Option<u64>) {
+    /// `account` moved to session epoch `epoch`: closes every socket of it,
+    /// except those of `keep` (its own sign-in, when ending the others),
+    /// which are valid under the new epoch from now on.
+    pub fn close_account(&self, account: AccountId, keep: Option<u64>, epoch: i64) {
+        if let Some(keep) = keep {
+            let kept = Login { account, login: keep };
+            for connection in self.lock().connections.values_mut().filter(|c| c.visitor.login == Some(kept)) {
+                connection.epoch = Some(epoch);
+            }
+        }
         self.close_where(|owner| owner.account == account && Some(owner.login) != keep);
+    }
+
+    /// The signed-in accounts with a socket here, each with the session
+    /// epochs those sockets are valid under (for the regular re-check).
+    pub fn signed_in(&self) -> Vec<(AccountId, i64)> {
+        let inner = self.lock();
+        let mut all: Vec<(AccountId, i64)> = inner.connections.values().filter_map(|c| Some((c.visitor.login?.account, c.epoch?))).collect();
+        all.sort_unstable_by_key(|(account, epoch)| (account.0, *epoch));
+        all.dedup();
+        all
+    }
+
+    /// The re-check found `account` at session epoch `current` (or gone:
+    /// `None`): its sockets valid under another epoch close, as if the
+    /// command that changed it had reached this node.
+    pub fn close_stale(&self, account: AccountId, current: Option<i64>) {
+        let stale: Vec<u64> = {
+            let inner = self.lock();
+            inner
+                .connections
+                .values()
+                .filter_map(|c| c.visitor.login.filter(|l| l.account == account && c.epoch != current).map(|l| l.login))
+                .collect()
+        };
+        for login in stale {
+            self.close_login(Login { account, login });
+        }
     }
 
     /// The sign-in behind these sockets ended: their participants leave at
@@ -589,8 +629,9 @@ mod tests {
     fn a_client_that_stops_reading_is_cut_off_once_its_outbox_is_full() {
         let (tx, mut rx) = mpsc::channel(OUTBOX_CAPACITY);
         let address: IpAddr = [127, 0, 0, 1].into();
-        let visitor = Visitor { login: None, account: None, address, person: Person::Address(crate::domain::ClientNetwork::of(address)) };
-        let mut connection = Connection { outbox: Some(tx), visitor: Arc::new(visitor), who: ParticipantId(1) };
+        let visitor =
+            Visitor { login: None, account: None, address, person: Person::Address(crate::domain::ClientNetwork::of(address)), epoch: None };
+        let mut connection = Connection { outbox: Some(tx), visitor: Arc::new(visitor), who: ParticipantId(1), epoch: None };
         for _ in 0..OUTBOX_CAPACITY {
             connection.queue(Outbound::Message(ServerMessage::MutedByHost));
         }

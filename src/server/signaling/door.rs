@@ -12,7 +12,7 @@ use crate::domain::ClientNetwork;
 use crate::domain::{RoomKind, RoomSlug};
 use crate::error::AppError;
 use crate::server::attendance;
-use crate::server::cluster::Placement;
+use crate::server::cluster::{Cluster, Placement};
 use crate::server::rooms::{self, Room};
 use crate::server::schedule::{self, Window};
 use crate::server::signaling::connections::Visitor;
@@ -37,11 +37,7 @@ pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passc
     // one the person is sent to before anything else is checked.
     if let Some(cluster) = &state.cluster {
         match cluster.place(RoomId(room.id)).await {
-            Ok(Placement::Here { took_over: None }) => {}
-            Ok(Placement::Here { took_over: Some(gone) }) => {
-                let closed = attendance::close_stays_in(&state.db, &gone.node, room.id, state.clock.now()).await?;
-                tracing::info!(room = room.id, from = %gone.node, stays = closed, "cluster: took over a call whose node stopped");
-            }
+            Ok(Placement::Here) => close_stopped_nodes_stays(state, cluster, room.id).await?,
             Ok(Placement::Elsewhere(node)) => return Ok(JoinFacts { room: Lookup::Elsewhere { node }, token }),
             Err(e) => {
                 crate::log_within!(
@@ -67,6 +63,23 @@ pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passc
     let lobby = room.lobby || !room.kind.lobby_optional();
     let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode };
     Ok(JoinFacts { room: Lookup::Found(found), token })
+}
+
+/// Cluster mode: stays in room `room` still open on nodes that no longer
+/// beat belonged to calls that ended with them (this node serves the room
+/// now); they end. Checked at every join here, so one that failed once is
+/// closed at the next.
+async fn close_stopped_nodes_stays(state: &AppState, cluster: &Cluster, room: i64) -> Result<(), AppError> {
+    let others = attendance::open_elsewhere(&state.db, room, cluster.node()).await?;
+    if others.is_empty() {
+        return Ok(());
+    }
+    let Ok(gone) = cluster.gone(&others).await else { return Ok(()) };
+    for node in gone {
+        let closed = attendance::close_stays_in(&state.db, &node, room, state.clock.now()).await?;
+        tracing::info!(room, from = %node, stays = closed, "cluster: closed the stays of a stopped node's call");
+    }
+    Ok(())
 }
 
 /// Whether the schedule of room `room` lets guests in now.

@@ -80,7 +80,8 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 2)
         .on_upgrade(move |socket| {
-            let visitor = Visitor { login: owner, account: account.map(|a| (a.id, a.display_name)), address: client.address, person };
+            let epoch = account.as_ref().map(|a| a.session_epoch);
+            let visitor = Visitor { login: owner, account: account.map(|a| (a.id, a.display_name)), address: client.address, person, epoch };
             serve(socket, state, visitor, deadline, admission)
         })
 }
