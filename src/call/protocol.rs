@@ -11,7 +11,17 @@ use super::tag_first::tagged_first;
 use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
+/// The oldest version the server still accepts, so pages loaded before an
+/// upgrade go on working through it: version 2 has no `tick` (it is not
+/// sent one) and cannot follow `moved` (in cluster mode, a join that would
+/// be moved is refused with `unsupported_version`, which asks to reload).
+pub const OLDEST_VERSION: u32 = 2;
+
+/// Whether the server speaks `version`.
+pub fn speaks(version: u32) -> bool {
+    (OLDEST_VERSION..=PROTOCOL_VERSION).contains(&version)
+}
 
 /// A participant's id, unique on this server. It outlives one connection: a
 /// participant who resumes after a network blip keeps it.
@@ -349,6 +359,11 @@ pub enum ServerMessage {
     /// peer connection and `sfu_offer`).
     #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuRestart,
+    /// Every `every_ms` (`HUDDLE_WS_PING_SECONDS`), to a client of version 3
+    /// or later: the server is alive. A client that hears nothing at all
+    /// for twice that (and a little) treats the connection as dead and
+    /// reconnects, as a frozen server's sockets stay open.
+    Tick { every_ms: u64 },
     /// In cluster mode, answer to `join`: node `node` serves this room's
     /// call. The server closes the connection ([`close::MOVED`]); open a
     /// new one at `/ws/n/{node}` and send `join` there (or `resume`, when

@@ -512,3 +512,16 @@ async fn failed_sign_ins_spread_over_two_nodes_are_counted_as_one() {
         assert_eq!(blocked.status(), 429, "blocked on every node, the right password too");
     }
 }
+
+#[tokio::test]
+async fn a_page_of_the_previous_version_is_asked_to_reload_rather_than_moved() {
+    use huddle::call::protocol::OLDEST_VERSION;
+    let Pair { a, b, .. } = &pair().await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    host.socket().await.join(&room.slug, "").await;
+    let mut old = b.visitor().socket().await;
+    let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
+    old.send(ClientMessage::Join { version: OLDEST_VERSION, room: slug, name: "Pat".into(), passcode: None }).await;
+    old.expect_error(ErrorCode::UnsupportedVersion).await;
+}

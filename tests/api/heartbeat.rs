@@ -54,3 +54,33 @@ async fn a_client_that_answers_pings_stays_connected() {
     // Three silence limits of reading (and so answering pings) without a message.
     assert!(ada.next_frame(Duration::from_millis(1500)).await.is_none(), "the server said something or closed");
 }
+
+#[tokio::test]
+async fn a_page_of_this_version_hears_the_heartbeat_and_one_of_the_previous_version_does_not() {
+    use huddle::call::protocol::{ClientMessage, OLDEST_VERSION, PROTOCOL_VERSION};
+    let (app, slug) = fast_heartbeat_app().await;
+    for (version, ticks_wanted) in [(PROTOCOL_VERSION, true), (OLDEST_VERSION, false)] {
+        let mut socket = app.visitor().socket().await;
+        let room = huddle::domain::RoomSlug::parse(&slug).unwrap();
+        socket.send(ClientMessage::Join { version, room, name: "Ada".into(), passcode: None }).await;
+        assert!(matches!(socket.recv().await, ServerMessage::Welcome { .. }), "version {version} is welcome");
+        let mut ticks = 0;
+        let until = Instant::now() + Duration::from_millis(450);
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until.into(), socket.stream.next()).await {
+            if let Message::Text(text) = frame {
+                assert_eq!(serde_json::from_str::<ServerMessage>(text.as_str()).unwrap(), ServerMessage::Tick { every_ms: 100 });
+                ticks += 1;
+            }
+        }
+        if ticks_wanted {
+            assert!((2..=6).contains(&ticks), "{ticks} ticks in 450 ms at a 100 ms beat");
+        } else {
+            assert_eq!(ticks, 0, "a page of version {version} does not know `tick`");
+        }
+    }
+    // Older than that: refused, with a sentence asking to reload.
+    let mut old = app.visitor().socket().await;
+    let room = huddle::domain::RoomSlug::parse(&slug).unwrap();
+    old.send(ClientMessage::Join { version: OLDEST_VERSION - 1, room, name: "Ada".into(), passcode: None }).await;
+    old.expect_error(huddle::call::protocol::ErrorCode::UnsupportedVersion).await;
+}

@@ -417,12 +417,14 @@ impl Socket {
         }
     }
 
-    /// The next frame other than ping/pong within `wait`, or `None`.
+    /// The next frame other than the heartbeat (ping, pong, `tick`) within
+    /// `wait`, or `None`.
     pub async fn next_frame(&mut self, wait: Duration) -> Option<Message> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.stream.next()).await {
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(Message::Text(text)))) if text.as_str().starts_with(r#"{"type":"tick""#) => continue,
                 Ok(Some(Ok(frame))) => return Some(frame),
                 Ok(Some(Err(_))) | Ok(None) | Err(_) => return None,
             }

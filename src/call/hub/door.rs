@@ -142,6 +142,8 @@ impl Hub {
             Lookup::Found(room) => room,
             Lookup::NotFound => return refuse(ErrorCode::UnknownRoom),
             Lookup::TooManyWrongLinks => return refuse(ErrorCode::TooManyWrongLinks),
+            // A page of version 2 cannot follow: reloaded, it can.
+            Lookup::Elsewhere { .. } if version < 3 => return refuse(ErrorCode::UnsupportedVersion),
             Lookup::Elsewhere { node } => return vec![Outgoing { to: from.who, message: ServerMessage::Moved { node } }],
             Lookup::Unplaced => return refuse(ErrorCode::TryAgain),
         };

@@ -6,7 +6,7 @@ use super::*;
 impl Hub {
     pub(super) fn join(&mut self, who: ParticipantId, version: u32, room: RoomId, entry: Entry) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
-        if version != PROTOCOL_VERSION {
+        if !speaks(version) {
             return refuse(ErrorCode::UnsupportedVersion);
         }
         if self.seats.contains_key(&who) {

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+pub(crate) use crate::call::protocol::speaks;
 use crate::call::protocol::{
     ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, Topology, WaitingGuest, PROTOCOL_VERSION,
 };

@@ -15,7 +15,7 @@ impl Hub {
         account: Option<AccountId>,
         now: Instant,
     ) -> (Result<ParticipantId, ErrorCode>, Vec<Outgoing>) {
-        if version != PROTOCOL_VERSION {
+        if !speaks(version) {
             return (Err(ErrorCode::UnsupportedVersion), Vec::new());
         }
         let mut out = self.expire(now);

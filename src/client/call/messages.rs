@@ -178,6 +178,8 @@ impl Call {
             #[cfg(feature = "bundle-sfu")]
             ServerMessage::SfuRestart => self.connect_media(),
             ServerMessage::Moved { node } => self.on_moved(node),
+            // Twice the beat and a little: one late tick is no reason to go.
+            ServerMessage::Tick { every_ms } => self.silence_limit.set(Some(2.0 * every_ms as f64 + 2000.0)),
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {

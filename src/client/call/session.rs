@@ -17,7 +17,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::state::*;
-use crate::call::protocol::{close, ClientMessage, ErrorCode, Participant, ParticipantId, ServerMessage, PROTOCOL_VERSION};
+use crate::call::protocol::{close, ClientMessage, ErrorCode, Participant, ParticipantId, ServerMessage, OLDEST_VERSION, PROTOCOL_VERSION};
 use crate::call::ui::{CallUi, Ending, Phase};
 use crate::client::js::{call_method, Repeating};
 use crate::client::media::stop_local;
@@ -52,7 +52,12 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         attempts: Cell::new(0),
         node: RefCell::new(None),
         moves: Cell::new(0),
+        version: Cell::new(PROTOCOL_VERSION),
         opened: Cell::new(false),
+        socket_at: Cell::new(js_sys::Date::now()),
+        heard_at: Cell::new(js_sys::Date::now()),
+        silence_limit: Cell::new(None),
+        watchdog: RefCell::new(None),
         retry_timer: Cell::new(None),
         resume_token: RefCell::new(None),
         me: Cell::new(None),
@@ -69,6 +74,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         media_link: RefCell::new(None),
     });
     call.use_socket(socket);
+    *call.watchdog.borrow_mut() = start_watchdog(Rc::downgrade(&call));
     if let Some(secs) = keep_alive_secs {
         *call.keep_alive.borrow_mut() = start_keep_alive(secs);
     }
@@ -80,6 +86,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
             if generation != call.generation.get() || !call.is_current() {
                 continue; // from a socket this call already gave up
             }
+            call.heard_at.set(js_sys::Date::now());
             match event {
                 SocketEvent::Open => call.on_open(),
                 SocketEvent::Message(message) => call.on_message(message).await,
@@ -143,6 +150,26 @@ fn close_current() {
     }
 }
 
+/// Every second: a socket that never opened, or a server not heard for
+/// longer than its heartbeat allows (a frozen server keeps its sockets
+/// open), is given up on as if it had closed, and the call reconnects.
+fn start_watchdog(call: std::rc::Weak<Call>) -> Option<Repeating> {
+    Repeating::every(1000, move || {
+        let Some(call) = call.upgrade() else { return };
+        if call.socket.borrow().is_none() {
+            return; // between sockets: a reconnect is scheduled
+        }
+        let now = js_sys::Date::now();
+        let stuck = !call.opened.get() && now - call.socket_at.get() > OPEN_TIMEOUT_MS;
+        let silent = call.opened.get() && call.silence_limit.get().is_some_and(|limit| now - call.heard_at.get() > limit);
+        if stuck || silent {
+            warn!("{}", if stuck { "the signaling socket did not open in time" } else { "the server went silent" });
+            call.drop_socket();
+            call.on_closed(close::GOING_AWAY);
+        }
+    })
+}
+
 /// Every `secs`, a request that touches the session (the server pushes its
 /// idle deadline forward on each one).
 fn start_keep_alive(secs: u64) -> Option<Repeating> {
@@ -174,6 +201,7 @@ impl Call {
     pub(super) fn use_socket(&self, socket: WebSocket) {
         self.drop_socket();
         self.opened.set(false);
+        self.socket_at.set(js_sys::Date::now());
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         let to_queue = self.events.clone();
@@ -216,11 +244,12 @@ impl Call {
     /// The socket is open: enter the room, or take our place back.
     pub(super) fn on_open(&self) {
         self.opened.set(true);
+        self.heard_at.set(js_sys::Date::now());
         let token = self.resume_token.borrow().clone();
         match token {
-            Some(token) => self.send(&ClientMessage::Resume { version: PROTOCOL_VERSION, token }),
+            Some(token) => self.send(&ClientMessage::Resume { version: self.version.get(), token }),
             None => self.send(&ClientMessage::Join {
-                version: PROTOCOL_VERSION,
+                version: self.version.get(),
                 room: self.room.clone(),
                 name: self.name.to_string(),
                 passcode: self.passcode.clone(),
@@ -266,6 +295,7 @@ impl Call {
             }
         }
         self.keep_alive.borrow_mut().take();
+        self.watchdog.borrow_mut().take();
         self.stats.borrow_mut().take();
         self.drop_socket();
         self.peers.borrow_mut().clear();
@@ -288,6 +318,18 @@ impl Call {
             self.ui.notice.try_set(Some(t(ErrorCode::TryAgain.text()).into()));
             self.ui.phase.try_set(if self.resume_token.borrow().is_some() { Phase::Reconnecting } else { Phase::Connecting });
             self.schedule_reconnect();
+            return;
+        }
+        // A server not yet upgraded (a rolling upgrade) speaks the version
+        // before this page's: spoken once more in that.
+        if refusal == Some(ErrorCode::UnsupportedVersion) && self.version.get() > OLDEST_VERSION {
+            self.version.set(OLDEST_VERSION);
+            self.node.borrow_mut().take();
+            let socket = open_socket(None);
+            match socket {
+                Some(socket) => self.use_socket(socket),
+                None => self.schedule_reconnect(),
+            }
             return;
         }
         let hopeless = close::is_final(code);

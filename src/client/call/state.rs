@@ -58,6 +58,9 @@ pub(super) const RETRY_MAX_MS: f64 = 4000.0;
 /// `moved` answers followed at once; after that many in a row (nodes
 /// disagreeing for a moment), the next waits as a reconnect does.
 pub(super) const MOVES_AT_ONCE: u32 = 5;
+/// A socket that has not opened after this long is given up on (a frozen
+/// server's port may take the connection and never answer it).
+pub(super) const OPEN_TIMEOUT_MS: f64 = 8000.0;
 /// `moved` answers in a row after which the browser stops trying.
 pub(super) const MOVES_GIVE_UP: u32 = 20;
 
@@ -77,8 +80,21 @@ pub(super) struct Call {
     pub(super) node: RefCell<Option<String>>,
     /// `moved` answers in a row, without getting in.
     pub(super) moves: Cell<u32>,
+    /// The protocol version spoken: this page's, or the one before when a
+    /// server not yet upgraded refused it.
+    pub(super) version: Cell<u32>,
     /// Whether the current socket opened.
     pub(super) opened: Cell<bool>,
+    /// When the current socket was made, and when the server was last
+    /// heard on it (`Date.now()` ms).
+    pub(super) socket_at: Cell<f64>,
+    pub(super) heard_at: Cell<f64>,
+    /// Silence after which the connection counts as dead: set by the
+    /// server's `tick`, none until the first.
+    pub(super) silence_limit: Cell<Option<f64>>,
+    /// Checks every second that the socket opened, and that the server is
+    /// still heard.
+    pub(super) watchdog: RefCell<Option<Repeating>>,
     /// The pending reconnect timer, if any.
     pub(super) retry_timer: Cell<Option<i32>>,
     pub(super) resume_token: RefCell<Option<ResumeToken>>,

@@ -4,6 +4,7 @@
 //! `join` needs (see [`door`](super::door)), and the rest is the hub's: the
 //! registry ([`Signaling`]) hands it over and carries out what it decides.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -93,7 +94,10 @@ async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: O
     let visitor = Arc::new(visitor);
     let (id, outbox) = state.signaling.connect(Arc::clone(&visitor));
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(sink, outbox, state.signaling.settings.heartbeat.ping_every, Arc::clone(&state.signaling.counters)));
+    // Set once the client says it is of a version that reads `tick`.
+    let ticks = Arc::new(AtomicBool::new(false));
+    let heartbeat = state.signaling.settings.heartbeat.ping_every;
+    let mut writer = tokio::spawn(write_loop(sink, outbox, heartbeat, Arc::clone(&ticks), Arc::clone(&state.signaling.counters)));
     let expiry = async {
         match deadline {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
@@ -102,7 +106,7 @@ async fn serve(socket: WebSocket, state: AppState, visitor: Visitor, deadline: O
     };
     let mut writer_done = false;
     let (close, ending) = tokio::select! {
-        ending = read_loop(stream, id, &state, &visitor) => ending,
+        ending = read_loop(stream, id, &state, &visitor, &ticks) => ending,
         // The writer gave up (write deadline, outbox dropped, shut down).
         _ = &mut writer => {
             writer_done = true;
@@ -128,6 +132,7 @@ async fn read_loop(
     id: ConnectionId,
     state: &AppState,
     visitor: &Visitor,
+    ticks: &AtomicBool,
 ) -> (Option<(u16, &'static str)>, Ending) {
     let join_by = tokio::time::Instant::now() + JOIN_DEADLINE;
     let mut joined = false;
@@ -158,7 +163,7 @@ async fn read_loop(
         }
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
-                Ok(message) => match on_message(message, id, state, visitor).await {
+                Ok(message) => match on_message(message, id, state, visitor, ticks).await {
                     // Only getting in counts: a refused join or resume does
                     // not stop the clock.
                     Some(member) => joined = joined || member,
@@ -187,7 +192,10 @@ fn read_failure(error: axum::Error) -> (Option<(u16, &'static str)>, Ending) {
 /// Handles one parsed message from `visitor`'s connection `id`: whether
 /// the connection now holds a place in a call, or `None` to end it (the
 /// database failed, which is logged).
-async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, visitor: &Visitor) -> Option<bool> {
+async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, visitor: &Visitor, ticks: &AtomicBool) -> Option<bool> {
+    if let ClientMessage::Join { version, .. } | ClientMessage::Resume { version, .. } = &message {
+        ticks.store(*version >= 3, Ordering::Relaxed);
+    }
     let facts = match &message {
         ClientMessage::Join { room, passcode, .. } => Some(door::look_up(state, visitor, room, passcode.as_deref()).await.ok()?),
         _ => None,
@@ -195,7 +203,15 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
     Some(state.signaling.receive(id, message, facts))
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::Receiver<Outbound>, ping_every: Duration, counters: Arc<Counters>) {
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut outbox: mpsc::Receiver<Outbound>,
+    ping_every: Duration,
+    ticks: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+) {
+    let tick =
+        serde_json::to_string(&ServerMessage::Tick { every_ms: u64::try_from(ping_every.as_millis()).unwrap_or(u64::MAX) }).unwrap_or_default();
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     loop {
@@ -237,7 +253,14 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut outbox: mpsc::R
                     return;
                 }
             },
-            _ = ping.tick() => Message::Ping(Default::default()),
+            _ = ping.tick() => {
+                // The page hears the heartbeat too (WebSocket pings are
+                // answered by the browser, unseen by the page).
+                if ticks.load(Ordering::Relaxed) && !send(&mut sink, Message::Text(tick.clone().into())).await {
+                    return;
+                }
+                Message::Ping(Default::default())
+            }
         };
         if !send(&mut sink, frame).await {
             return;
