@@ -20,6 +20,7 @@ mod metrics;
 mod nodes;
 mod pages;
 mod passcode;
+mod protocol_document;
 mod resume;
 mod retention;
 mod room_kinds;
