@@ -186,7 +186,8 @@ impl Application {
         }
         let metrics = {
             let signaling = Arc::clone(&signaling);
-            Arc::new(Metrics::new(Box::new(move || signaling.stats())))
+            let read_cluster = cluster.clone().map(|c| Box::new(move || c.figures()) as crate::server::metrics::ReadCluster);
+            Arc::new(Metrics::new(config.node.as_str(), Box::new(move || signaling.stats()), read_cluster))
         };
         let state = AppState {
             leptos_options: leptos_options.clone(),

@@ -2,7 +2,9 @@
 //! on a listener of their own (`HUDDLE_METRICS_ADDR`), never on the public
 //! port. Live figures (calls, people, sockets) are read from signaling at
 //! each scrape; sign-in failures and request timings are counted as they
-//! happen. No label ever carries a name, an address or a room link.
+//! happen. No label ever carries a name, an address or a room link. Every
+//! series carries the node's name (`node`, `HUDDLE_NODE_ID`), so several
+//! nodes' series can be told apart and summed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,6 +38,24 @@ pub struct SignalingStats {
 /// the signaling layer).
 pub type ReadStats = Box<dyn Fn() -> SignalingStats + Send + Sync>;
 
+/// Cluster mode's counts since start, read at each scrape.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFigures {
+    /// Joins placed here (`here`, of which `taken_over` from a stopped
+    /// node) and sent to another node (`elsewhere`: the redirects).
+    pub placed_here: u64,
+    pub taken_over: u64,
+    pub sent_elsewhere: u64,
+    pub renewed: u64,
+    pub lost: u64,
+    pub released: u64,
+    pub redis_calls: u64,
+    pub redis_errors: u64,
+    pub redis_seconds: f64,
+}
+
+pub type ReadCluster = Box<dyn Fn() -> ClusterFigures + Send + Sync>;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Reason {
     reason: String,
@@ -65,8 +85,10 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new(read_stats: ReadStats) -> Self {
-        let mut registry = Registry::with_prefix("huddle");
+    /// The metrics of node `node`; with `read_cluster`, cluster mode's too.
+    pub fn new(node: &str, read_stats: ReadStats, read_cluster: Option<ReadCluster>) -> Self {
+        let labels = [(std::borrow::Cow::Borrowed("node"), std::borrow::Cow::Owned(node.to_string()))];
+        let mut registry = Registry::with_prefix_and_labels("huddle", labels.into_iter());
         let sign_in_failures = Family::<Reason, Counter>::default();
         registry.register("sign_in_failures", "Sign-ins refused, by reason (bad_credentials, throttled)", sign_in_failures.clone());
         // 0.25 ms to about 4 s.
@@ -78,6 +100,9 @@ impl Metrics {
             requests.clone(),
         );
         registry.register_collector(Box::new(SignalingCollector(read_stats)));
+        if let Some(read) = read_cluster {
+            registry.register_collector(Box::new(ClusterCollector(read)));
+        }
         Self { registry, sign_in_failures, requests }
     }
 
@@ -132,6 +157,60 @@ impl Collector for SignalingCollector {
         for (reason, count) in stats.refusals {
             ConstCounter::new(count).encode(family.encode_family(&Reason { reason })?)?;
         }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    result: &'static str,
+}
+
+/// Reads cluster mode's counts at each scrape.
+struct ClusterCollector(ReadCluster);
+
+impl std::fmt::Debug for ClusterCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterCollector")
+    }
+}
+
+impl Collector for ClusterCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = (self.0)();
+        let mut placements = encoder.encode_descriptor(
+            "cluster_placements",
+            "Joins placed by the room leases: here (taken_over: from a stopped node, counted in here too) or sent elsewhere (a redirect)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (result, count) in [("here", c.placed_here), ("taken_over", c.taken_over), ("elsewhere", c.sent_elsewhere)] {
+            ConstCounter::new(count).encode(placements.encode_family(&Outcome { result })?)?;
+        }
+        let mut leases = encoder.encode_descriptor(
+            "cluster_leases",
+            "Room leases renewed, lost to another node, and let go when their call ended",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (result, count) in [("renewed", c.renewed), ("lost", c.lost), ("released", c.released)] {
+            ConstCounter::new(count).encode(leases.encode_family(&Outcome { result })?)?;
+        }
+        let counters = [
+            ("redis_round_trips", "Redis commands sent", c.redis_calls),
+            ("redis_errors", "Redis commands that failed or timed out", c.redis_errors),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+        }
+        let seconds = ConstCounter::new(c.redis_seconds);
+        seconds.encode(encoder.encode_descriptor(
+            "redis_round_trip_seconds",
+            "Time spent waiting on Redis in all (divided by the round trips: the mean latency)",
+            Some(&prometheus_client::registry::Unit::Seconds),
+            seconds.metric_type(),
+        )?)?;
         Ok(())
     }
 }

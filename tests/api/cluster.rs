@@ -53,11 +53,17 @@ async fn shared_database() -> (tempfile::TempDir, Database) {
 
 /// Node `name` of the cluster whose keys start with `prefix`.
 async fn node(database: &Database, cluster: ClusterSettings, name: &str) -> TestApp {
+    node_with(database, cluster, name, |_| {}).await
+}
+
+/// [`node`], after `tweak` has adjusted the rest of its configuration.
+async fn node_with(database: &Database, cluster: ClusterSettings, name: &str, tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> TestApp {
     let (shared, name) = (database.clone(), NodeId::parse(name).unwrap());
     let mut app = spawn_app_with(move |c| {
         c.database = shared.clone();
         c.node = name.clone();
         c.cluster = Some(cluster.clone());
+        tweak(c);
     })
     .await;
     // What the test reads is the shared database, not the one the helper
@@ -524,4 +530,31 @@ async fn a_page_of_the_previous_version_is_asked_to_reload_rather_than_moved() {
     let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
     old.send(ClientMessage::Join { version: OLDEST_VERSION, room: slug, name: "Pat".into(), passcode: None }).await;
     old.expect_error(ErrorCode::UnsupportedVersion).await;
+}
+
+#[tokio::test]
+async fn each_node_s_metrics_carry_its_name_and_count_placements_and_redirects() {
+    let (_dir, database) = shared_database().await;
+    let prefix = prefix();
+    let with_metrics = |c: &mut Config| c.metrics_addr = Some(([127, 0, 0, 1], 0).into());
+    let a = node_with(&database, settings(redis_url(), &prefix), "a", with_metrics).await;
+    let b = node_with(&database, settings(redis_url(), &prefix), "b", with_metrics).await;
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let (_, answer) = knock(&b.visitor(), &room.slug, "Pat").await;
+    assert_eq!(answer, moved_to("a"));
+    let scrape = |app: &TestApp| {
+        let url = format!("http://{}/metrics", app.metrics_addr.expect("a metrics listener"));
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let (on_a, on_b) = (scrape(&a).await, scrape(&b).await);
+    for line in [r#"huddle_cluster_placements_total{node="a",result="here"} 1"#, r#"huddle_calls{node="a"} 1"#] {
+        assert!(on_a.lines().any(|l| l == line), "{line} in:\n{on_a}");
+    }
+    assert!(on_a.lines().any(|l| l.starts_with(r#"huddle_redis_round_trips_total{node="a"} "#)), "{on_a}");
+    let redirect = r#"huddle_cluster_placements_total{node="b",result="elsewhere"} 1"#;
+    assert!(on_b.lines().any(|l| l == redirect), "{redirect} in:\n{on_b}");
+    assert!(!on_b.contains(r#"node="a""#), "b speaks for itself only");
 }

@@ -152,6 +152,23 @@ impl Cluster {
         &self.me.node
     }
 
+    /// The counts since start, for the metrics.
+    pub fn figures(&self) -> crate::server::metrics::ClusterFigures {
+        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let s = &self.stats;
+        crate::server::metrics::ClusterFigures {
+            placed_here: get(&s.placed_here),
+            taken_over: get(&s.taken_over),
+            sent_elsewhere: get(&s.sent_elsewhere),
+            renewed: get(&s.renewed),
+            lost: get(&s.lost),
+            released: get(&s.released),
+            redis_calls: get(&s.redis_calls),
+            redis_errors: get(&s.redis_errors),
+            redis_seconds: get(&s.redis_micros) as f64 / 1e6,
+        }
+    }
+
     pub fn settings(&self) -> &ClusterSettings {
         &self.settings
     }
