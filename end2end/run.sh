@@ -11,4 +11,5 @@ export HUDDLE_SITE_ROOT="${HUDDLE_SITE_ROOT:-$PWD/../target/site}"
 # Root can make a network namespace directly; anyone else needs a user
 # namespace around it.
 if [ "$(id -u)" = 0 ]; then ns=(unshare --net); else ns=(unshare --user --map-root-user --net); fi
-exec "${ns[@]}" -- bash -c 'ip link set lo up && exec node --test --test-concurrency=1 tests/'
+# PostgreSQL and Redis (for cluster mode's tests) start inside it too.
+exec "${ns[@]}" -- bash -c 'ip link set lo up && exec ../scripts/with-postgres.sh ../scripts/with-redis.sh node --test --test-concurrency=1 tests/'

@@ -164,6 +164,11 @@ fn start_watchdog(call: std::rc::Weak<Call>) -> Option<Repeating> {
         let silent = call.opened.get() && call.silence_limit.get().is_some_and(|limit| now - call.heard_at.get() > limit);
         if stuck || silent {
             warn!("{}", if stuck { "the signaling socket did not open in time" } else { "the server went silent" });
+            // A silent node may be frozen: the balancer's path finds one
+            // that answers.
+            if silent {
+                call.node.borrow_mut().take();
+            }
             call.drop_socket();
             call.on_closed(close::GOING_AWAY);
         }
