@@ -59,9 +59,10 @@ scripts/check-size.sh
 # CI; and after the other tests, among the thousands of connections they
 # leave in TIME-WAIT, it retries its binds for a minute instead of 5 s).
 # Then the rest, four at a time: they mostly wait on sockets and timers.
-# Cluster mode needs PostgreSQL and Redis: its tests run in the next phase.
+# Cluster mode, and copying into PostgreSQL, need PostgreSQL (and Redis):
+# their tests run in the next phase.
 cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time real_coturn
-cargo test --features ssr,postgres -- --test-threads=4 --skip _the_same_time --skip real_coturn --skip cluster::
+cargo test --features ssr,postgres -- --test-threads=4 --skip _the_same_time --skip real_coturn --skip cluster:: --skip copy_to_postgres::
 
 phase "integration tests on PostgreSQL, and cluster mode with Redis (throwaway servers, a database per test)"
 scripts/with-postgres.sh scripts/with-redis.sh bash -c 'cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time \

@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         }
         ["--check-config"] => Command::CheckConfig,
         ["backup", file] => Command::Backup(std::path::PathBuf::from(file)),
+        ["copy-to-postgres", url] => Command::CopyToPostgres(url.to_string()),
         _ => {
             eprintln!("huddle: unknown arguments {args:?}; `huddle --help` lists the commands");
             return ExitCode::from(2);
@@ -34,6 +35,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::CheckConfig => check_config(),
         Command::Backup(to) => backup(&to).await,
+        Command::CopyToPostgres(url) => copy_to_postgres(&url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,6 +50,27 @@ enum Command {
     Serve,
     CheckConfig,
     Backup(std::path::PathBuf),
+    CopyToPostgres(String),
+}
+
+/// `huddle copy-to-postgres URL`: the SQLite database (`HUDDLE_DATABASE`)
+/// copied into the empty PostgreSQL database at `URL`, and checked.
+async fn copy_to_postgres(url: &str) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    #[cfg(feature = "postgres")]
+    {
+        let counts = huddle::server::db::copy::copy_to_postgres(&config.database, url).await?;
+        for (table, rows) in &counts {
+            println!("{table}: {rows} rows copied and compared");
+        }
+        println!("done: point HUDDLE_DATABASE at {} and start Huddle", huddle::server::db::Database::parse(url));
+        Ok(())
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (config, url);
+        anyhow::bail!("this build of Huddle has SQLite only: build it with --features ssr,postgres (docs/deploy.md) to copy into PostgreSQL")
+    }
 }
 
 async fn serve() -> anyhow::Result<()> {

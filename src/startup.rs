@@ -313,9 +313,18 @@ impl Application {
         }
         let on_signal = {
             let signaling = Arc::clone(&signaling);
+            let cluster = cluster.clone();
             async move {
                 shutdown.await;
                 tracing::info!("shutting down");
+                // In cluster mode, draining: no new sockets here (and
+                // `/readyz` fails), the calls let go, and only then their
+                // people told to go (1001): their next join, on another
+                // node, takes the call up at once.
+                if let Some(cluster) = &cluster {
+                    signaling.stop_admitting();
+                    cluster.leave().await;
+                }
                 signaling.go_away();
                 let _ = stopping.send(true);
             }

@@ -286,10 +286,14 @@ describe('cluster mode: two nodes behind Caddy', () => {
     console.log(`cluster failover, kill -STOP of the call's node: media back on both pages ${frozen} ms after the freeze, the teacher's re-admission included (tick 1 s, heartbeat ${NODE_TTL_MS} ms)`);
     assert.ok(frozen < 20_000, `media back within 20 s, not ${frozen} ms`);
     assert.ok((await metric(env.a, 'huddle_calls{node="a"}')) >= 1, 'the call is on a');
-    // Woken, b finds the call taken over and keeps out of it.
+    assert.equal(await metric(env.a, 'huddle_cluster_placements_total{node="a",result="taken_over"}'), 1, 'a took the call over from b');
+    // Woken, b finds its people gone and the call taken over, and keeps
+    // out of it: one call, on a.
     env.b.child.kill('SIGCONT');
     await until('b gives the call up', async () => (await metric(env.b, 'huddle_calls{node="b"}')) === 0, 10_000);
-    assert.equal(await metric(env.b, 'huddle_cluster_leases_total{node="b",result="lost"}'), 1);
+    await teacher.page.waitForTimeout(2 * NODE_TTL_MS);
+    assert.ok((await metric(env.a, 'huddle_calls{node="a"}')) >= 1, 'the call stays on a');
     assert.equal(await teacher.page.locator('.tile.remote').count(), 1, 'still one pupil');
+    assert.ok(await flowing(teacher.page) && await flowing(pupil.page), 'media still flows');
   });
 });

@@ -248,13 +248,14 @@ async fn the_metrics_listener_shows_a_call_as_it_happens_and_the_public_port_doe
     assert_eq!(metric(&during, "huddle_people_in_calls"), 2.0);
     assert_eq!(metric(&during, "huddle_signaling_sockets"), 2.0);
     assert_eq!(metric(&during, "huddle_signaling_messages_relayed_total"), 1.0);
-    assert!(during.contains(r#"huddle_signaling_refusals_total{reason="not_host"} 1"#), "{during}");
+    // Every series names its node.
+    assert!(during.contains(r#"huddle_signaling_refusals_total{node="main",reason="not_host"} 1"#), "{during}");
     assert!(metric(&during, "huddle_http_request_duration_seconds_count") > 0.0);
     assert!(during.contains(r#"route="/api/{*fn_name}""#) || during.contains("route=\"/api/"), "{during}");
     assert!(!during.contains(&slug), "no join link in a label");
     assert!(app.visitor().sign_in("host@example.org", "guess guess").await.status() == 401);
     let after = scrape().await;
-    assert!(after.contains(r#"huddle_sign_in_failures_total{reason="bad_credentials"} 1"#), "{after}");
+    assert!(after.contains(r#"huddle_sign_in_failures_total{node="main",reason="bad_credentials"} 1"#), "{after}");
     assert_eq!(app.visitor().page("/metrics").await.status(), 404, "not on the public port");
 }
 

@@ -148,6 +148,13 @@ impl TestApp {
         self.stop = Some(stop);
     }
 
+    /// Stops the server, keeping its folder and database.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops the server and starts a new one on the same database file.
     pub async fn restart(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -7,6 +7,7 @@ mod attendance;
 mod backup;
 mod cluster;
 mod connections;
+mod copy_to_postgres;
 mod deployment;
 mod heartbeat;
 mod helpers;

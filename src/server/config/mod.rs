@@ -34,6 +34,10 @@ Usage: huddle                 serve
                               and exit; non-zero if one is wrong
        huddle backup FILE     copy the database, consistently, into FILE
                               (a new file) while Huddle runs
+       huddle copy-to-postgres URL
+                              copy the SQLite database into the empty
+                              PostgreSQL database at URL, row for row, and
+                              compare (Huddle stopped)
        huddle --help          this text
 
 Configuration (environment variables):

@@ -13,6 +13,8 @@ use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+#[cfg(feature = "postgres")]
+pub mod copy;
 mod database;
 pub mod sql;
 pub use database::{Database, NodeId};

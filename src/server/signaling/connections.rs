@@ -339,6 +339,11 @@ impl Signaling {
         }
     }
 
+    /// From now on, no new connections (the server is about to shut down).
+    pub fn stop_admitting(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
     /// Whether the server is shutting down (it takes no new connections).
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
