@@ -164,6 +164,7 @@ impl Application {
             Some(settings) => {
                 let cluster = Arc::new(Cluster::new(&config.node, settings));
                 cluster.join().await?;
+                signaling.use_passes(cluster.passes());
                 tokio::spawn(Arc::clone(&cluster).beat_on());
                 tokio::spawn(Arc::clone(&cluster).renew_on(Arc::downgrade(&signaling)));
                 tokio::spawn(Arc::clone(&cluster).listen(Arc::downgrade(&signaling), db.clone()));

@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
                         };
                         let rules = RoomRules { limit: if big { 4 } else { 2 }, companions: !big, guests, keep_chat: !big, ..RoomRules::default() };
                         let window = if first & 0x10 != 0 { JoinWindow::NotYet } else { JoinWindow::Open };
-                        let found = FoundRoom { id, host: connection == 0, lobby: first & 0x80 != 0, rules, window, passcode: Passcode::NoneSet };
+                        let found = FoundRoom { id, host: connection == 0, lobby: first & 0x80 != 0, rules, window, passcode: Passcode::NoneSet, carried: None };
                         Some(JoinFacts { room: Lookup::Found(found), token })
                     }
                     _ => None,

@@ -28,6 +28,8 @@ pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod lease;
 #[cfg(feature = "ssr")]
+pub mod pass;
+#[cfg(feature = "ssr")]
 pub mod sfu;
 
 use crate::call::protocol::Topology;

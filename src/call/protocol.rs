@@ -199,6 +199,11 @@ pub enum ClientMessage {
         /// The room's passcode, when it has one (the host needs none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         passcode: Option<String>,
+        /// Cluster mode: the `pass` of the `welcome` into this room's call,
+        /// when the call moved to another node: back in as the same
+        /// participant, without the lobby.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pass: Option<String>,
     },
     /// Come back after a dropped connection, instead of `join`: the same
     /// participant id, role and room, if the server still holds the place.
@@ -279,6 +284,11 @@ pub enum ServerMessage {
         /// How this call's media travels.
         #[serde(default)]
         topology: Topology,
+        /// Cluster mode: give it with `join` if the call moves to another
+        /// node (a `resume` there is refused), to come back in as the same
+        /// participant without waiting in the lobby again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pass: Option<String>,
     },
     /// Answer to a guest's `join` in a room with a lobby: wait until the
     /// host lets you in (then `welcome` follows) or not (`error`, `denied`).
@@ -570,7 +580,13 @@ mod tests {
         let msg: ClientMessage = serde_json::from_str(json).unwrap();
         assert_eq!(
             msg,
-            ClientMessage::Join { version: 1, room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(), name: "Ada".into(), passcode: None }
+            ClientMessage::Join {
+                version: 1,
+                room: RoomSlug::parse("abcdefghijklmnopqrstuvwx").unwrap(),
+                name: "Ada".into(),
+                passcode: None,
+                pass: None
+            }
         );
     }
 

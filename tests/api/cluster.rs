@@ -526,7 +526,7 @@ async fn a_page_of_the_previous_version_is_asked_to_reload_rather_than_moved() {
     host.socket().await.join(&room.slug, "").await;
     let mut old = b.visitor().socket().await;
     let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
-    old.send(ClientMessage::Join { version: OLDEST_VERSION, room: slug, name: "Pat".into(), passcode: None }).await;
+    old.send(ClientMessage::Join { version: OLDEST_VERSION, room: slug, name: "Pat".into(), passcode: None, pass: None }).await;
     old.expect_error(ErrorCode::UnsupportedVersion).await;
 }
 
@@ -555,4 +555,77 @@ async fn each_node_s_metrics_carry_its_name_and_count_placements_and_redirects()
     let redirect = r#"huddle_cluster_placements_total{node="b",result="elsewhere"} 1"#;
     assert!(on_b.lines().any(|l| l == redirect), "{redirect} in:\n{on_b}");
     assert!(!on_b.contains(r#"node="a""#), "b speaks for itself only");
+}
+
+/// `welcome`'s pass.
+fn pass_of(welcome: &ServerMessage) -> String {
+    match welcome {
+        ServerMessage::Welcome { pass: Some(pass), .. } => pass.clone(),
+        other => panic!("a welcome with a pass expected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_guest_whose_call_moved_comes_back_with_their_pass_as_the_same_participant_past_the_lobby() {
+    let cluster = pair().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let created = host.call("create_room", &[("name", "Clinic"), ("kind", "consultation")]).await;
+    let room: huddle::api::rooms::RoomSummary = created.json().await.unwrap(); // a consultation: always a lobby
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let pat = a.visitor();
+    pat.page(&format!("/r/{}", room.slug)).await; // the guest cookie
+    let mut pat_socket = pat.socket().await;
+    pat_socket.send(join_message(&room.slug, "Pat")).await;
+    assert!(matches!(pat_socket.recv().await, ServerMessage::Waiting { .. }));
+    let pat_id = loop {
+        if let ServerMessage::Lobby { waiting } = host_socket.recv().await {
+            if let Some(guest) = waiting.first() {
+                break guest.id;
+            }
+        }
+    };
+    host_socket.send(ClientMessage::Admit { id: pat_id }).await;
+    let welcome = pat_socket.recv().await;
+    let pass = pass_of(&welcome);
+
+    // The call moves to b (as when a was stopped long enough).
+    let key = format!("{}room:{}", cluster.prefix, room.id);
+    cluster.redis.call(&[b"SET", key.as_bytes(), b"b/elsewhere", b"PX", b"60000"]).await.unwrap();
+    let next = tokio::time::timeout(NODE_TTL_HERE, pat_socket.recv()).await.expect("told within a renewal");
+    assert_eq!(next, moved_to("b"));
+
+    // On b, with the pass: the same participant, straight into the call.
+    let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
+    let mut back = pat.at(b).socket().await;
+    back.send(ClientMessage::Join {
+        version: huddle::call::protocol::PROTOCOL_VERSION,
+        room: slug.clone(),
+        name: "Pat".into(),
+        passcode: None,
+        pass: Some(pass.clone()),
+    })
+    .await;
+    let welcome = back.recv().await;
+    assert_eq!(crate::helpers::you(&welcome), pat_id, "the same participant, past the lobby");
+    // The host, back too, finds Pat under the id their page knows.
+    let (_, host_welcome) = knock(&host.at(b), &room.slug, "").await;
+    let ServerMessage::Welcome { participants, .. } = host_welcome else { panic!("{host_welcome:?}") };
+    assert_eq!(participants.iter().map(|p| p.id).collect::<Vec<_>>(), [pat_id]);
+
+    // Someone else showing Pat's pass is just a guest in the lobby.
+    let sam = b.visitor();
+    sam.page(&format!("/r/{}", room.slug)).await;
+    let mut sam_socket = sam.socket().await;
+    sam_socket
+        .send(ClientMessage::Join {
+            version: huddle::call::protocol::PROTOCOL_VERSION,
+            room: slug,
+            name: "Sam".into(),
+            passcode: None,
+            pass: Some(pass),
+        })
+        .await;
+    assert!(matches!(sam_socket.recv().await, ServerMessage::Waiting { .. }), "a pass is its person's alone");
 }

@@ -62,7 +62,7 @@ async fn a_page_of_this_version_hears_the_heartbeat_and_one_of_the_previous_vers
     for (version, ticks_wanted) in [(PROTOCOL_VERSION, true), (OLDEST_VERSION, false)] {
         let mut socket = app.visitor().socket().await;
         let room = huddle::domain::RoomSlug::parse(&slug).unwrap();
-        socket.send(ClientMessage::Join { version, room, name: "Ada".into(), passcode: None }).await;
+        socket.send(ClientMessage::Join { version, room, name: "Ada".into(), passcode: None, pass: None }).await;
         assert!(matches!(socket.recv().await, ServerMessage::Welcome { .. }), "version {version} is welcome");
         let mut ticks = 0;
         let until = Instant::now() + Duration::from_millis(450);
@@ -81,6 +81,6 @@ async fn a_page_of_this_version_hears_the_heartbeat_and_one_of_the_previous_vers
     // Older than that: refused, with a sentence asking to reload.
     let mut old = app.visitor().socket().await;
     let room = huddle::domain::RoomSlug::parse(&slug).unwrap();
-    old.send(ClientMessage::Join { version: OLDEST_VERSION - 1, room, name: "Ada".into(), passcode: None }).await;
+    old.send(ClientMessage::Join { version: OLDEST_VERSION - 1, room, name: "Ada".into(), passcode: None, pass: None }).await;
     old.expect_error(huddle::call::protocol::ErrorCode::UnsupportedVersion).await;
 }

@@ -359,7 +359,7 @@ impl Visitor {
 /// A `join` for the room whose link ends in `room`, as `name`.
 pub fn join_message(room: &str, name: &str) -> ClientMessage {
     let room = huddle::domain::RoomSlug::parse(room).expect("a join link's shape");
-    ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.into(), passcode: None }
+    ClientMessage::Join { version: PROTOCOL_VERSION, room, name: name.into(), passcode: None, pass: None }
 }
 
 /// A signaling socket with JSON helpers.

@@ -104,6 +104,9 @@ pub struct FoundRoom {
     pub window: JoinWindow,
     /// The passcode check, for a guest of a room that has one.
     pub passcode: Passcode,
+    /// Cluster mode: the participant this person was in the room's call
+    /// before it moved here, by the pass they showed (checked by the door).
+    pub carried: Option<ParticipantId>,
 }
 
 /// Whether a room's guests may come in now, by its schedule.
@@ -135,7 +138,28 @@ impl Hub {
     /// host comes in whenever; a guest only while the room is open, not
     /// while turned away, and with the right passcode. Someone removed
     /// lately waits in the lobby, whatever the room's setting.
-    pub(super) fn knock(&mut self, from: &Caller<'_>, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
+    /// A person with a pass for the call (it moved here from a node that
+    /// stopped) comes back in as the same participant, past the lobby,
+    /// unless a cooldown holds them or someone has that id here already;
+    /// the second value is the participant the connection speaks for then.
+    pub(super) fn knock(
+        &mut self,
+        from: &Caller<'_>,
+        version: u32,
+        typed: &str,
+        facts: Option<JoinFacts>,
+        now: Now,
+    ) -> (Vec<Outgoing>, Option<ParticipantId>) {
+        let carried = match &facts {
+            Some(JoinFacts { room: Lookup::Found(room), .. }) => room.carried.filter(|id| !self.seats.contains_key(id) && *id != from.who),
+            _ => None,
+        };
+        let out = self.knock_as(from, carried.unwrap_or(from.who), version, typed, facts, now);
+        let seated = carried.filter(|id| self.seats.contains_key(id));
+        (out, seated)
+    }
+
+    fn knock_as(&mut self, from: &Caller<'_>, who: ParticipantId, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: from.who, message: ServerMessage::error(code) }];
         let Some(JoinFacts { room, token }) = facts else { return refuse(ErrorCode::UnknownRoom) };
         let room = match room {
@@ -172,7 +196,7 @@ impl Hub {
         };
         let network = ClientNetwork::of(from.address);
         let removed = self.removed.holds(room.id, from.person, now.at) || self.removed_nearby.holds(room.id, &Person::Address(network), now.at);
-        let lobby = room.lobby || (!room.host && removed);
+        let lobby = (room.lobby && room.carried.is_none()) || (!room.host && removed);
         let entry = Entry {
             name,
             account: from.account,
@@ -184,7 +208,7 @@ impl Hub {
             person: Some(from.person.clone()),
             network: Some(network),
         };
-        self.handle(Input::Join { who: from.who, version, room: room.id, entry })
+        self.handle(Input::Join { who, version, room: room.id, entry })
     }
 
     /// Marks those turned away or removed in this step, at `now`.

@@ -240,6 +240,8 @@ pub struct Hub {
     to_mark: Vec<(Cooldown, RoomId, Person)>,
     /// Makes TURN credentials for those in a call, if TURN is configured.
     turn: Option<TurnIssuer>,
+    /// Cluster mode: signs the pass each welcome carries.
+    passes: Option<crate::call::pass::PassIssuer>,
     /// Which calls go through the media server, if one runs.
     media: Option<MediaPolicy>,
     /// What the media server was last told each participant may do.
@@ -271,6 +273,7 @@ impl Hub {
             removed_nearby: Marks::new(REMOVED_NEARBY_WAIT),
             to_mark: Vec::new(),
             turn: None,
+            passes: None,
             media: None,
             granted: HashMap::new(),
         }
@@ -288,6 +291,11 @@ impl Hub {
     pub fn with_turn(mut self, turn: Option<TurnIssuer>) -> Self {
         self.turn = turn;
         self
+    }
+
+    /// Cluster mode: every welcome carries a pass `issuer` signs.
+    pub fn use_passes(&mut self, issuer: crate::call::pass::PassIssuer) {
+        self.passes = Some(issuer);
     }
 
     /// Whether TURN credentials are handed out.

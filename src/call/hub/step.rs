@@ -76,7 +76,11 @@ impl Hub {
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         let mut effects = Effects::default();
         let out = match message {
-            ClientMessage::Join { version, name, .. } => self.knock(from, version, &name, facts, now),
+            ClientMessage::Join { version, name, .. } => {
+                let (out, carried) = self.knock(from, version, &name, facts, now);
+                effects.speaks_for = carried;
+                out
+            }
             ClientMessage::Resume { version, token } => {
                 if self.is_member(who) {
                     refuse(ErrorCode::AlreadyJoined)

@@ -17,9 +17,23 @@ use crate::client::media::{can_share_screen, local_stream, screen_stream};
 impl Call {
     pub(super) async fn on_message(self: &Rc<Self>, message: ServerMessage) {
         match message {
-            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, topology, .. } => {
+            ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, topology, pass, .. } => {
                 self.attempts.set(0);
                 self.moves.set(0);
+                // Back as the same participant (a pass, after the call
+                // moved): every connection is kept, and those not at the new
+                // node yet are awaited there.
+                let mut awaited = Vec::new();
+                if self.carried_from.take() == Some(you.id) {
+                    let others = self.ui.others.get_untracked();
+                    awaited = others.iter().map(|p| p.id).filter(|id| !participants.iter().any(|p| p.id == *id)).collect();
+                } else {
+                    self.peers.borrow_mut().clear();
+                    self.remote.borrow_mut().clear();
+                }
+                if pass.is_some() {
+                    *self.pass.borrow_mut() = pass;
+                }
                 self.ui.may_unmute.try_set(rules.may_unmute);
                 self.ui.may_share_screen.try_set(rules.may_share_screen && can_share_screen());
                 self.relay_only.set(rules.relay_only);
@@ -33,8 +47,11 @@ impl Call {
                 self.ui.me.try_set(Some(you));
                 self.ui.entered_at_ms.try_set(Some(js_sys::Date::now() as u64));
                 self.attended(&participants);
-                self.ui.others.try_set(participants.clone());
+                let mut shown = participants.clone();
+                shown.extend(self.ui.others.get_untracked().into_iter().filter(|p| awaited.contains(&p.id)));
+                self.ui.others.try_set(shown);
                 self.ui.phase.try_set(Phase::InCall);
+                self.await_carried(awaited);
                 self.announce();
                 // Connection figures per person (`stats`).
                 self.start_stats();
@@ -89,9 +106,24 @@ impl Call {
                 self.ui.hands.try_set(raised);
             }
             ServerMessage::ParticipantJoined { participant } => {
-                self.ui.announcement.try_set(t_with(Text::CallJoined, &[("name", &participant.name.to_string())]));
-                self.attended(std::slice::from_ref(&participant));
-                self.ui.others.try_update(|others| others.push(participant));
+                // Someone whose call moved here with them, connected to this
+                // page all along: their connection is kept.
+                let known = self.peers.borrow().get(&participant.id).cloned();
+                self.awaited.borrow_mut().retain(|id| *id != participant.id);
+                self.ui.reconnecting.try_update(|all| all.retain(|p| *p != participant.id));
+                if let Some(peer) = known {
+                    #[cfg(not(feature = "bundle-sfu"))]
+                    peer.recover().await;
+                    #[cfg(feature = "bundle-sfu")]
+                    let _ = peer;
+                } else {
+                    self.ui.announcement.try_set(t_with(Text::CallJoined, &[("name", &participant.name.to_string())]));
+                    self.attended(std::slice::from_ref(&participant));
+                }
+                self.ui.others.try_update(|others| {
+                    others.retain(|p| p.id != participant.id);
+                    others.push(participant);
+                });
             }
             ServerMessage::ParticipantLeft { id } => {
                 self.peers.borrow_mut().remove(&id);

@@ -60,6 +60,9 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         watchdog: RefCell::new(None),
         retry_timer: Cell::new(None),
         resume_token: RefCell::new(None),
+        pass: RefCell::new(None),
+        carried_from: Cell::new(None),
+        awaited: RefCell::new(Vec::new()),
         me: Cell::new(None),
         ice_servers: RefCell::new(Vec::new()),
         relay_only: Cell::new(false),
@@ -258,6 +261,7 @@ impl Call {
                 room: self.room.clone(),
                 name: self.name.to_string(),
                 passcode: self.passcode.clone(),
+                pass: self.pass.borrow().clone(),
             }),
         }
     }
@@ -422,16 +426,50 @@ impl Call {
 
     /// The server no longer holds our place: start over as a newcomer on
     /// the same socket, with every peer connection made anew.
+    /// After a moved call's welcome: those this page still has a connection
+    /// to whom the new node has not seen arrive within [`CARRY_WAIT_MS`]
+    /// are let go (they did not come back).
+    pub(super) fn await_carried(self: &Rc<Self>, awaited: Vec<ParticipantId>) {
+        if awaited.is_empty() {
+            return;
+        }
+        self.ui.reconnecting.try_update(|all| all.extend(awaited.iter().copied()));
+        *self.awaited.borrow_mut() = awaited;
+        let weak = Rc::downgrade(self);
+        let give_up = Closure::once_into_js(move || {
+            let Some(call) = weak.upgrade() else { return };
+            let gone: Vec<ParticipantId> = call.awaited.borrow_mut().drain(..).collect();
+            for id in gone {
+                call.peers.borrow_mut().remove(&id);
+                call.remote.borrow_mut().remove(&id);
+                call.ui.others.try_update(|others| others.retain(|p| p.id != id));
+                call.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), CARRY_WAIT_MS);
+        }
+    }
+
+    /// With a pass (the call moved to another node), the browser-to-browser
+    /// connections and what they show are kept until the welcome says who
+    /// is still there: their media never needed the server.
     pub(super) fn rejoin(&self) {
         self.resume_token.borrow_mut().take();
+        let carrying = self.pass.borrow().is_some();
+        self.carried_from.set(if carrying { self.me.get() } else { None });
         self.me.set(None);
-        self.peers.borrow_mut().clear();
         #[cfg(feature = "bundle-sfu")]
         self.media_link.borrow_mut().take();
-        self.remote.borrow_mut().clear();
-        self.ui.others.try_set(Vec::new());
+        if carrying {
+            self.ui.phase.try_set(Phase::Reconnecting);
+        } else {
+            self.peers.borrow_mut().clear();
+            self.remote.borrow_mut().clear();
+            self.ui.others.try_set(Vec::new());
+            self.ui.phase.try_set(Phase::Connecting);
+        }
         self.ui.waiting.try_set(Vec::new());
-        self.ui.phase.try_set(Phase::Connecting);
         self.on_open();
     }
 }

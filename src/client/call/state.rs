@@ -58,6 +58,9 @@ pub(super) const RETRY_MAX_MS: f64 = 4000.0;
 /// `moved` answers followed at once; after that many in a row (nodes
 /// disagreeing for a moment), the next waits as a reconnect does.
 pub(super) const MOVES_AT_ONCE: u32 = 5;
+/// How long a moved call's page waits for someone it still has a
+/// connection to to arrive at the new node.
+pub(super) const CARRY_WAIT_MS: i32 = 30_000;
 /// A socket that has not opened after this long is given up on (a frozen
 /// server's port may take the connection and never answer it).
 pub(super) const OPEN_TIMEOUT_MS: f64 = 8000.0;
@@ -98,6 +101,16 @@ pub(super) struct Call {
     /// The pending reconnect timer, if any.
     pub(super) retry_timer: Cell<Option<i32>>,
     pub(super) resume_token: RefCell<Option<ResumeToken>>,
+    /// Cluster mode: the welcome's pass, shown with `join` when the call
+    /// moved to another node, to come back as the same participant.
+    pub(super) pass: RefCell<Option<String>>,
+    /// Coming back with a pass: who this person was, so the connections to
+    /// those still in the call are kept (their media never stopped).
+    pub(super) carried_from: Cell<Option<ParticipantId>>,
+    /// Those this page still has a connection to whom the call's new node
+    /// has not seen yet (they are on their way there too): kept, shown as
+    /// reconnecting, until they arrive or [`CARRY_WAIT_MS`] passes.
+    pub(super) awaited: RefCell<Vec<ParticipantId>>,
     pub(super) me: Cell<Option<ParticipantId>>,
     pub(super) ice_servers: RefCell<Vec<IceServer>>,
     /// Connect only through the TURN relay (the room hides addresses).

@@ -129,6 +129,9 @@ pub struct Cluster {
     /// Set at a clean stop, or when another process beats under this
     /// node's name: from then on nothing is renewed or placed here.
     stopped: AtomicBool,
+    /// Signs and checks the passes of people let into calls, with a key
+    /// every node reads from Redis at start.
+    passes: Mutex<crate::call::pass::PassIssuer>,
     pub stats: ClusterStats,
 }
 
@@ -144,6 +147,7 @@ impl Cluster {
             turns: tokio::sync::Mutex::new(()),
             beat_at: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            passes: Mutex::new(crate::call::pass::PassIssuer::new(Vec::new())),
             stats: ClusterStats::default(),
         }
     }
@@ -178,6 +182,7 @@ impl Cluster {
     /// waited out; one that goes on beating is another server under the
     /// same name, and this one does not start.
     pub async fn join(&self) -> anyhow::Result<()> {
+        self.read_key().await.map_err(|e| anyhow::anyhow!("HUDDLE_REDIS_URL={}: {e}", self.settings.redis))?;
         let deadline = Instant::now() + self.settings.node_ttl + Duration::from_secs(1);
         loop {
             match self.beat().await {
@@ -190,6 +195,22 @@ impl Cluster {
                 Err(e) => anyhow::bail!("HUDDLE_REDIS_URL={}: {e}", self.settings.redis),
             }
         }
+    }
+
+    /// The cluster's key for passes: the one in Redis, or a new one put
+    /// there by the first node to start.
+    async fn read_key(&self) -> Result<(), RedisError> {
+        let key = format!("{}passkey", self.settings.prefix);
+        let mine = crate::server::token::random_token::<32>();
+        self.call(&[b"SET", key.as_bytes(), mine.as_bytes(), b"NX"]).await?;
+        let shared = self.call(&[b"GET", key.as_bytes()]).await?.text()?.ok_or(RedisError::Protocol("no pass key after setting one"))?;
+        *self.passes.lock().unwrap_or_else(|p| p.into_inner()) = crate::call::pass::PassIssuer::new(shared.into_bytes());
+        Ok(())
+    }
+
+    /// Signs and checks passes (the cluster's shared key).
+    pub fn passes(&self) -> crate::call::pass::PassIssuer {
+        self.passes.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Decides where a join for `room` goes: here (taking the room if it is

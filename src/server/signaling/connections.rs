@@ -276,6 +276,11 @@ impl Signaling {
         rooms.into_iter().map(|room| (room, inner.hub.waiting_in(room).to_vec())).filter(|(_, waiting)| !waiting.is_empty()).collect()
     }
 
+    /// Cluster mode: every welcome carries a pass `issuer` signs.
+    pub fn use_passes(&self, issuer: crate::call::pass::PassIssuer) {
+        self.lock().hub.use_passes(issuer);
+    }
+
     /// Calls the settings route through the media server go to `server`.
     pub fn attach_media(&self, server: MediaServer) {
         self.lock().media = Some(server);

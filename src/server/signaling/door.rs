@@ -21,7 +21,13 @@ use crate::server::state::AppState;
 /// Looks up the room `slug` leads to for `visitor`, who gave `passcode`.
 /// Links that lead nowhere are counted per address: 144-bit links cannot be
 /// guessed, but a flood of lookups still costs.
-pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passcode: Option<&str>) -> Result<JoinFacts, AppError> {
+pub async fn look_up(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &RoomSlug,
+    passcode: Option<&str>,
+    pass: Option<&str>,
+) -> Result<JoinFacts, AppError> {
     let token = ResumeToken(crate::server::token::random_token::<32>());
     let address = ClientNetwork::of(visitor.address).to_string();
     let Ok(lookup) = state.room_lookups.begin(&address, Instant::now()).await else {
@@ -61,7 +67,9 @@ pub async fn look_up(state: &AppState, visitor: &Visitor, slug: &RoomSlug, passc
     };
     // A consultation always has its lobby, whatever is stored.
     let lobby = room.lobby || !room.kind.lobby_optional();
-    let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode };
+    // The call moved here (cluster mode): back in as who the pass says.
+    let carried = pass.zip(state.cluster.as_ref()).and_then(|(pass, cluster)| cluster.passes().check(pass, RoomId(room.id), &visitor.person));
+    let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode, carried };
     Ok(JoinFacts { room: Lookup::Found(found), token })
 }
 

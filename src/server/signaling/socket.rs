@@ -197,7 +197,9 @@ async fn on_message(message: ClientMessage, id: ConnectionId, state: &AppState, 
         ticks.store(*version >= 3, Ordering::Relaxed);
     }
     let facts = match &message {
-        ClientMessage::Join { room, passcode, .. } => Some(door::look_up(state, visitor, room, passcode.as_deref()).await.ok()?),
+        ClientMessage::Join { room, passcode, pass, .. } => {
+            Some(door::look_up(state, visitor, room, passcode.as_deref(), pass.as_deref()).await.ok()?)
+        }
         _ => None,
     };
     Some(state.signaling.receive(id, message, facts))

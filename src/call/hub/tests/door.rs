@@ -103,6 +103,7 @@ fn a_link_that_leads_nowhere_or_too_many_of_them_is_refused() {
         room: crate::domain::RoomSlug::parse("aaaaaaaaaaaaaaaaaaaaaaaa").unwrap(),
         name: "Pat".into(),
         passcode: None,
+        pass: None,
     };
     let now = at(Instant::now(), 0);
     for (room, code) in [(Lookup::NotFound, ErrorCode::UnknownRoom), (Lookup::TooManyWrongLinks, ErrorCode::TooManyWrongLinks)] {

@@ -18,6 +18,7 @@ fn the_first_joiner_is_welcomed_into_an_empty_room() {
                 resume_token: token(1),
                 rules: CallRules::OPEN,
                 topology: Topology::Mesh,
+                pass: None,
             },
         }]
     );

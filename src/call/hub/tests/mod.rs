@@ -199,7 +199,7 @@ pub(super) fn at(t0: Instant, secs: u64) -> Now {
 /// Room 'a' as the database describes it: open, no passcode, a lobby if
 /// `lobby`; `host` says whether the caller owns it.
 pub(super) fn found(host: bool, lobby: bool) -> FoundRoom {
-    FoundRoom { id: slug('a'), host, lobby, rules: RoomRules::default(), window: JoinWindow::Open, passcode: Passcode::NoneSet }
+    FoundRoom { id: slug('a'), host, lobby, rules: RoomRules::default(), window: JoinWindow::Open, passcode: Passcode::NoneSet, carried: None }
 }
 
 /// `from` sends a `join` for a room the server found as `room`, typing `n`.
@@ -209,6 +209,7 @@ pub(super) fn knock(hub: &mut Hub, from: &Caller<'_>, room: FoundRoom, n: &str, 
         room: crate::domain::RoomSlug::parse("aaaaaaaaaaaaaaaaaaaaaaaa").unwrap(),
         name: n.into(),
         passcode: None,
+        pass: None,
     };
     let facts = JoinFacts { room: Lookup::Found(room), token: token(from.who.0) };
     hub.receive(from, message, Some(facts), now)

@@ -1,0 +1,86 @@
+//! Cluster mode: a pass saying "this person was let into room R's call as
+//! participant P", signed with a key every node shares. When a call moves
+//! to another node (its node stopped), the new node has none of the old
+//! one's memory; a person who shows their pass comes back into the call as
+//! the same participant, without waiting in the lobby again, and pages
+//! that still hold a browser-to-browser connection to them keep it.
+//!
+//! A pass is bound to the person (their account, their guest cookie or
+//! their network), so a copied pass is worth nothing to anyone else; a
+//! cooldown the new node knows of (removed, turned away) still applies.
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::hub::Person;
+use super::protocol::ParticipantId;
+use super::RoomId;
+
+/// Signs and checks passes.
+#[derive(Clone)]
+pub struct PassIssuer {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for PassIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PassIssuer")
+    }
+}
+
+impl PassIssuer {
+    pub fn new(key: impl Into<Vec<u8>>) -> Self {
+        Self { key: key.into() }
+    }
+
+    /// The pass of `person`, let into `room`'s call as `who`:
+    /// `{who}.{signature}`.
+    pub fn issue(&self, room: RoomId, who: ParticipantId, person: &Person) -> String {
+        let signature = self.mac(room, who, person).finalize().into_bytes();
+        format!("{who}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// Who `pass` lets `person` back into `room`'s call as, if it is theirs
+    /// for that room.
+    pub fn check(&self, pass: &str, room: RoomId, person: &Person) -> Option<ParticipantId> {
+        let (who, signature) = pass.split_once('.')?;
+        let who = ParticipantId(who.parse().ok()?);
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok()?;
+        self.mac(room, who, person).verify_slice(&signature).ok()?;
+        Some(who)
+    }
+
+    fn mac(&self, room: RoomId, who: ParticipantId, person: &Person) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        let person = match person {
+            Person::Account(id) => format!("account:{}", id.0),
+            Person::Guest(cookie) => format!("guest:{cookie}"),
+            Person::Address(network) => format!("network:{network}"),
+        };
+        mac.update(format!("huddle pass\0room:{}\0participant:{who}\0{person}", room.0).as_bytes());
+        mac
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountId;
+
+    #[test]
+    fn a_pass_lets_its_person_back_into_its_room_only() {
+        let issuer = PassIssuer::new(b"a key every node shares".to_vec());
+        let (ada, guest) = (Person::Account(AccountId(1)), Person::Guest("c00kie".into()));
+        let pass = issuer.issue(RoomId(7), ParticipantId(42 << 32 | 3), &guest);
+        assert_eq!(issuer.check(&pass, RoomId(7), &guest), Some(ParticipantId(42 << 32 | 3)));
+        assert_eq!(issuer.check(&pass, RoomId(8), &guest), None, "another room");
+        assert_eq!(issuer.check(&pass, RoomId(7), &ada), None, "another person");
+        assert_eq!(PassIssuer::new(b"another key".to_vec()).check(&pass, RoomId(7), &guest), None, "another cluster");
+        let (id, signature) = pass.split_once('.').unwrap();
+        assert_eq!(issuer.check(&format!("{}.{signature}", id.parse::<u64>().unwrap() + 1), RoomId(7), &guest), None, "another participant");
+        for junk in ["", ".", "x.y", "42", "42.", &format!("{id}.{}", &signature[1..])] {
+            assert_eq!(issuer.check(junk, RoomId(7), &guest), None, "{junk:?}");
+        }
+    }
+}
