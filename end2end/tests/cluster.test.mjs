@@ -211,7 +211,7 @@ async function admit(host, name) {
  * it flows again on all of them, nobody lifting a finger; the time from
  * `stop()` until then. Meanwhile `watch` (pages of a browser-to-browser
  * call on the same node) is sampled: whether its media ever stopped. */
-async function gapAfter(stop, pages, watch = []) {
+async function gapAfter(stop, pages, watch = [], settled = async () => true) {
   const at = Date.now();
   const samples = [];
   let watching = true;
@@ -222,6 +222,8 @@ async function gapAfter(stop, pages, watch = []) {
   await until('media stopping', async () => !(await Promise.all(pages.map(flowing))).some(Boolean), 10_000);
   await mediaBack(pages);
   const gap = Date.now() - at;
+  // The watched call is sampled until its own move is over too.
+  await until('the watched call settled', settled, 30_000);
   watching = false;
   await sampling;
   return { gap, watched: samples };
@@ -277,11 +279,14 @@ describe('cluster mode: two nodes behind Caddy', () => {
 
     // kill -9 of the node serving it (and the consultation above).
     const { doctor, patient } = env.consultation;
-    const { gap: killed, watched } = await gapAfter(() => env.a.child.kill('SIGKILL'), pages, [doctor.page, patient.page]);
+    const consultationBack = async () =>
+      (await doctor.page.locator('.tile.remote').count()) === 1 && (await doctor.page.getByRole('status').filter({ hasText: /Reconnecting/ }).count()) === 0
+      && (await patient.page.getByRole('status').filter({ hasText: /Reconnecting/ }).count()) === 0;
+    const { gap: killed, watched } = await gapAfter(() => env.a.child.kill('SIGKILL'), pages, [doctor.page, patient.page], consultationBack);
     console.log(`cluster failover, kill -9: the consultation's media flowed in ${watched.filter(Boolean).length} of ${watched.length} samples of 500 ms meanwhile`);
     assert.ok(watched.length > 0 && watched.every(Boolean), `the consultation's browser-to-browser media never stopped: ${JSON.stringify(watched)}`);
     // Its call moved too: both back (past the lobby, with their passes), the same two connected.
-    await until('the consultation on b', async () => (await doctor.page.locator('.tile.remote').count()) === 1 && (await doctor.page.getByRole('status').filter({ hasText: /Reconnecting/ }).count()) === 0, 20_000);
+    assert.ok(await consultationBack(), 'the consultation is back on b');
     assert.equal(await patient.page.getByText('Waiting for the host to let you in.').count(), 0, 'the patient was not sent back to the lobby');
     assert.ok(await flowing(doctor.page) && await flowing(patient.page), 'the consultation goes on');
     console.log(`cluster failover, kill -9 of the call's node: media back on both pages ${killed} ms after the kill (heartbeat ${NODE_TTL_MS} ms)`);

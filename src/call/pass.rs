@@ -7,7 +7,10 @@
 //!
 //! A pass is bound to the person (their account, their guest cookie or
 //! their network), so a copied pass is worth nothing to anyone else; a
-//! cooldown the new node knows of (removed, turned away) still applies.
+//! cooldown the new node knows of (removed, turned away) still applies. It
+//! names the node life that issued it, and counts only where the call
+//! moved to: on the node that issued it (a person whose place there lapsed
+//! meanwhile), its lobby holds as for anyone.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -21,6 +24,9 @@ use super::RoomId;
 #[derive(Clone)]
 pub struct PassIssuer {
     key: Vec<u8>,
+    /// This node's life (its lease holder's instance), written into the
+    /// passes it issues.
+    instance: String,
 }
 
 impl std::fmt::Debug for PassIssuer {
@@ -30,35 +36,38 @@ impl std::fmt::Debug for PassIssuer {
 }
 
 impl PassIssuer {
-    pub fn new(key: impl Into<Vec<u8>>) -> Self {
-        Self { key: key.into() }
+    /// Passes signed with `key`, issued by node life `instance`.
+    pub fn new(key: impl Into<Vec<u8>>, instance: impl Into<String>) -> Self {
+        Self { key: key.into(), instance: instance.into() }
     }
 
     /// The pass of `person`, let into `room`'s call as `who`:
-    /// `{who}.{signature}`.
+    /// `{who}.{instance}.{signature}`.
     pub fn issue(&self, room: RoomId, who: ParticipantId, person: &Person) -> String {
-        let signature = self.mac(room, who, person).finalize().into_bytes();
-        format!("{who}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature))
+        let signature = self.mac(room, who, &self.instance, person).finalize().into_bytes();
+        format!("{who}.{}.{}", self.instance, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature))
     }
 
     /// Who `pass` lets `person` back into `room`'s call as, if it is theirs
-    /// for that room.
+    /// for that room and was issued by another node life (the call moved
+    /// here from it).
     pub fn check(&self, pass: &str, room: RoomId, person: &Person) -> Option<ParticipantId> {
-        let (who, signature) = pass.split_once('.')?;
+        let mut parts = pass.splitn(3, '.');
+        let (who, instance, signature) = (parts.next()?, parts.next()?, parts.next()?);
         let who = ParticipantId(who.parse().ok()?);
         let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok()?;
-        self.mac(room, who, person).verify_slice(&signature).ok()?;
-        Some(who)
+        self.mac(room, who, instance, person).verify_slice(&signature).ok()?;
+        (instance != self.instance).then_some(who)
     }
 
-    fn mac(&self, room: RoomId, who: ParticipantId, person: &Person) -> Hmac<Sha256> {
+    fn mac(&self, room: RoomId, who: ParticipantId, instance: &str, person: &Person) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         let person = match person {
             Person::Account(id) => format!("account:{}", id.0),
             Person::Guest(cookie) => format!("guest:{cookie}"),
             Person::Address(network) => format!("network:{network}"),
         };
-        mac.update(format!("huddle pass\0room:{}\0participant:{who}\0{person}", room.0).as_bytes());
+        mac.update(format!("huddle pass\0room:{}\0participant:{who}\0issuer:{instance}\0{person}", room.0).as_bytes());
         mac
     }
 }
@@ -69,17 +78,23 @@ mod tests {
     use crate::domain::AccountId;
 
     #[test]
-    fn a_pass_lets_its_person_back_into_its_room_only() {
-        let issuer = PassIssuer::new(b"a key every node shares".to_vec());
+    fn a_pass_lets_its_person_back_into_its_room_only_on_another_node_life() {
+        let key = b"a key every node shares".to_vec();
+        let (issuer, here) = (PassIssuer::new(key.clone(), "a1"), PassIssuer::new(key, "b1"));
         let (ada, guest) = (Person::Account(AccountId(1)), Person::Guest("c00kie".into()));
         let pass = issuer.issue(RoomId(7), ParticipantId(42 << 32 | 3), &guest);
+        assert_eq!(issuer.check(&pass, RoomId(7), &guest), None, "not where it was issued: the lobby holds there");
+        let issuer = here;
         assert_eq!(issuer.check(&pass, RoomId(7), &guest), Some(ParticipantId(42 << 32 | 3)));
         assert_eq!(issuer.check(&pass, RoomId(8), &guest), None, "another room");
         assert_eq!(issuer.check(&pass, RoomId(7), &ada), None, "another person");
-        assert_eq!(PassIssuer::new(b"another key".to_vec()).check(&pass, RoomId(7), &guest), None, "another cluster");
-        let (id, signature) = pass.split_once('.').unwrap();
-        assert_eq!(issuer.check(&format!("{}.{signature}", id.parse::<u64>().unwrap() + 1), RoomId(7), &guest), None, "another participant");
-        for junk in ["", ".", "x.y", "42", "42.", &format!("{id}.{}", &signature[1..])] {
+        assert_eq!(PassIssuer::new(b"another key".to_vec(), "b1").check(&pass, RoomId(7), &guest), None, "another cluster");
+        let (id, rest) = pass.split_once('.').unwrap();
+        let (instance, signature) = rest.split_once('.').unwrap();
+        assert_eq!(issuer.check(&format!("{}.{rest}", id.parse::<u64>().unwrap() + 1), RoomId(7), &guest), None, "another participant");
+        assert_eq!(issuer.check(&format!("{id}.c1.{signature}"), RoomId(7), &guest), None, "another issuer");
+        let _ = instance;
+        for junk in ["", ".", "x.y", "42", "42.", "42.a1.", &format!("{id}.{instance}.{}", &signature[1..])] {
             assert_eq!(issuer.check(junk, RoomId(7), &guest), None, "{junk:?}");
         }
     }

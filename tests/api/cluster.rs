@@ -596,36 +596,29 @@ async fn a_guest_whose_call_moved_comes_back_with_their_pass_as_the_same_partici
     let next = tokio::time::timeout(NODE_TTL_HERE, pat_socket.recv()).await.expect("told within a renewal");
     assert_eq!(next, moved_to("b"));
 
-    // On b, with the pass: the same participant, straight into the call.
+    // Someone else showing Pat's pass (before Pat is back, so that id is
+    // free) is just a guest in the lobby: a pass is its person's alone.
     let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
-    let mut back = pat.at(b).socket().await;
-    back.send(ClientMessage::Join {
+    let with_pass = |name: &str, pass: &str| ClientMessage::Join {
         version: huddle::call::protocol::PROTOCOL_VERSION,
         room: slug.clone(),
-        name: "Pat".into(),
+        name: name.into(),
         passcode: None,
-        pass: Some(pass.clone()),
-    })
-    .await;
+        pass: Some(pass.to_string()),
+    };
+    let sam = b.visitor();
+    sam.page(&format!("/r/{}", room.slug)).await;
+    let mut sam_socket = sam.socket().await;
+    sam_socket.send(with_pass("Sam", &pass)).await;
+    assert!(matches!(sam_socket.recv().await, ServerMessage::Waiting { .. }), "a pass is its person's alone");
+
+    // On b, with the pass: the same participant, straight into the call.
+    let mut back = pat.at(b).socket().await;
+    back.send(with_pass("Pat", &pass)).await;
     let welcome = back.recv().await;
     assert_eq!(crate::helpers::you(&welcome), pat_id, "the same participant, past the lobby");
     // The host, back too, finds Pat under the id their page knows.
     let (_, host_welcome) = knock(&host.at(b), &room.slug, "").await;
     let ServerMessage::Welcome { participants, .. } = host_welcome else { panic!("{host_welcome:?}") };
     assert_eq!(participants.iter().map(|p| p.id).collect::<Vec<_>>(), [pat_id]);
-
-    // Someone else showing Pat's pass is just a guest in the lobby.
-    let sam = b.visitor();
-    sam.page(&format!("/r/{}", room.slug)).await;
-    let mut sam_socket = sam.socket().await;
-    sam_socket
-        .send(ClientMessage::Join {
-            version: huddle::call::protocol::PROTOCOL_VERSION,
-            room: slug,
-            name: "Sam".into(),
-            passcode: None,
-            pass: Some(pass),
-        })
-        .await;
-    assert!(matches!(sam_socket.recv().await, ServerMessage::Waiting { .. }), "a pass is its person's alone");
 }

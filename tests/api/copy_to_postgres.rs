@@ -60,9 +60,17 @@ async fn a_sqlite_deployment_is_copied_row_for_row_and_serves_from_postgresql() 
     in_call.send(huddle::call::protocol::ClientMessage::Chat { text: "Good morning".into() }).await;
     let _ = in_call.recv().await;
     drop(in_call);
-    let before = counts(&sqlite).await;
-    let empty: Vec<&str> = TABLES.iter().zip(&before).filter(|(_, n)| **n == 0).map(|(t, _)| *t).collect();
-    assert!(empty.is_empty(), "rows in every table: none in {empty:?}");
+    // Attendance and kept chat are written a moment after the call.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let before = loop {
+        let before = counts(&sqlite).await;
+        let empty: Vec<&str> = TABLES.iter().zip(&before).filter(|(_, n)| **n == 0).map(|(t, _)| *t).collect();
+        if empty.is_empty() {
+            break before;
+        }
+        assert!(std::time::Instant::now() < deadline, "rows in every table: none in {empty:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     let database = sqlite.database.clone();
     // Huddle stopped, as the command asks.
     sqlite.stop();

@@ -150,16 +150,36 @@ impl Hub {
         facts: Option<JoinFacts>,
         now: Now,
     ) -> (Vec<Outgoing>, Option<ParticipantId>) {
+        // A connection already in a call asks for no second place (a pass
+        // must not leave its first one behind, held by nobody).
+        if self.seats.contains_key(&from.who) {
+            return (vec![Outgoing { to: from.who, message: ServerMessage::error(ErrorCode::AlreadyJoined) }], None);
+        }
         let carried = match &facts {
-            Some(JoinFacts { room: Lookup::Found(room), .. }) => room.carried.filter(|id| !self.seats.contains_key(id) && *id != from.who),
+            Some(JoinFacts { room: Lookup::Found(room), .. }) => room.carried.filter(|id| !self.seats.contains_key(id)),
             _ => None,
         };
-        let out = self.knock_as(from, carried.unwrap_or(from.who), version, typed, facts, now);
+        let mut out = self.knock_as(from, carried, version, typed, facts, now);
         let seated = carried.filter(|id| self.seats.contains_key(id));
+        // Refused under the carried id: the refusal goes to the connection.
+        if let (Some(id), None) = (carried, seated) {
+            for message in out.iter_mut().filter(|m| m.to == id) {
+                message.to = from.who;
+            }
+        }
         (out, seated)
     }
 
-    fn knock_as(&mut self, from: &Caller<'_>, who: ParticipantId, version: u32, typed: &str, facts: Option<JoinFacts>, now: Now) -> Vec<Outgoing> {
+    fn knock_as(
+        &mut self,
+        from: &Caller<'_>,
+        carried: Option<ParticipantId>,
+        version: u32,
+        typed: &str,
+        facts: Option<JoinFacts>,
+        now: Now,
+    ) -> Vec<Outgoing> {
+        let who = carried.unwrap_or(from.who);
         let refuse = |code| vec![Outgoing { to: from.who, message: ServerMessage::error(code) }];
         let Some(JoinFacts { room, token }) = facts else { return refuse(ErrorCode::UnknownRoom) };
         let room = match room {
@@ -196,7 +216,7 @@ impl Hub {
         };
         let network = ClientNetwork::of(from.address);
         let removed = self.removed.holds(room.id, from.person, now.at) || self.removed_nearby.holds(room.id, &Person::Address(network), now.at);
-        let lobby = (room.lobby && room.carried.is_none()) || (!room.host && removed);
+        let lobby = (room.lobby && carried.is_none()) || (!room.host && removed);
         let entry = Entry {
             name,
             account: from.account,

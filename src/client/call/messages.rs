@@ -28,8 +28,7 @@ impl Call {
                     let others = self.ui.others.get_untracked();
                     awaited = others.iter().map(|p| p.id).filter(|id| !participants.iter().any(|p| p.id == *id)).collect();
                 } else {
-                    self.peers.borrow_mut().clear();
-                    self.remote.borrow_mut().clear();
+                    self.drop_kept();
                 }
                 if pass.is_some() {
                     *self.pass.borrow_mut() = pass;
@@ -75,6 +74,11 @@ impl Call {
             ServerMessage::Waiting { resume_token, host_here } => {
                 self.attempts.set(0);
                 self.moves.set(0);
+                // Come back with a pass but held in the lobby after all: the
+                // connections kept for the call go.
+                if self.carried_from.take().is_some() {
+                    self.drop_kept();
+                }
                 self.ui.host_here.try_set(host_here);
                 *self.resume_token.borrow_mut() = Some(resume_token);
                 self.ui.phase.try_set(Phase::Waiting);

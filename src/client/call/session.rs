@@ -63,6 +63,7 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         pass: RefCell::new(None),
         carried_from: Cell::new(None),
         awaited: RefCell::new(Vec::new()),
+        await_timer: Cell::new(None),
         me: Cell::new(None),
         ice_servers: RefCell::new(Vec::new()),
         relay_only: Cell::new(false),
@@ -210,6 +211,8 @@ impl Call {
         self.drop_socket();
         self.opened.set(false);
         self.socket_at.set(js_sys::Date::now());
+        // Each server says its own beat (one of the version before says none).
+        self.silence_limit.set(None);
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         let to_queue = self.events.clone();
@@ -305,6 +308,7 @@ impl Call {
         }
         self.keep_alive.borrow_mut().take();
         self.watchdog.borrow_mut().take();
+        self.cancel_await();
         self.stats.borrow_mut().take();
         self.drop_socket();
         self.peers.borrow_mut().clear();
@@ -430,6 +434,7 @@ impl Call {
     /// to whom the new node has not seen arrive within [`CARRY_WAIT_MS`]
     /// are let go (they did not come back).
     pub(super) fn await_carried(self: &Rc<Self>, awaited: Vec<ParticipantId>) {
+        self.cancel_await();
         if awaited.is_empty() {
             return;
         }
@@ -438,17 +443,46 @@ impl Call {
         let weak = Rc::downgrade(self);
         let give_up = Closure::once_into_js(move || {
             let Some(call) = weak.upgrade() else { return };
+            call.await_timer.set(None);
             let gone: Vec<ParticipantId> = call.awaited.borrow_mut().drain(..).collect();
             for id in gone {
-                call.peers.borrow_mut().remove(&id);
-                call.remote.borrow_mut().remove(&id);
-                call.ui.others.try_update(|others| others.retain(|p| p.id != id));
-                call.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+                call.forget(id);
             }
         });
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), CARRY_WAIT_MS);
+            if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), CARRY_WAIT_MS) {
+                self.await_timer.set(Some(timer));
+            }
         }
+    }
+
+    /// Stops waiting for the awaited (another move, or the call ended).
+    pub(super) fn cancel_await(&self) {
+        if let (Some(timer), Some(window)) = (self.await_timer.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(timer);
+        }
+    }
+
+    /// Someone is no longer in the call as this page knows it: their
+    /// connection, media and tile go.
+    pub(super) fn forget(&self, id: ParticipantId) {
+        self.peers.borrow_mut().remove(&id);
+        self.remote.borrow_mut().remove(&id);
+        self.ui.others.try_update(|others| others.retain(|p| p.id != id));
+        self.ui.media_of.try_update(|all| all.remove(&id));
+        self.ui.quality.try_update(|all| all.remove(&id));
+        self.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+    }
+
+    /// Everyone kept across a move goes (the move did not carry this
+    /// person back into the call).
+    pub(super) fn drop_kept(&self) {
+        self.cancel_await();
+        self.awaited.borrow_mut().clear();
+        self.peers.borrow_mut().clear();
+        self.remote.borrow_mut().clear();
+        self.ui.others.try_set(Vec::new());
+        self.ui.reconnecting.try_set(Vec::new());
     }
 
     /// With a pass (the call moved to another node), the browser-to-browser

@@ -111,6 +111,8 @@ pub(super) struct Call {
     /// has not seen yet (they are on their way there too): kept, shown as
     /// reconnecting, until they arrive or [`CARRY_WAIT_MS`] passes.
     pub(super) awaited: RefCell<Vec<ParticipantId>>,
+    /// The timer that gives the awaited up.
+    pub(super) await_timer: Cell<Option<i32>>,
     pub(super) me: Cell<Option<ParticipantId>>,
     pub(super) ice_servers: RefCell<Vec<IceServer>>,
     /// Connect only through the TURN relay (the room hides addresses).

@@ -147,7 +147,7 @@ impl Cluster {
             turns: tokio::sync::Mutex::new(()),
             beat_at: Mutex::new(None),
             stopped: AtomicBool::new(false),
-            passes: Mutex::new(crate::call::pass::PassIssuer::new(Vec::new())),
+            passes: Mutex::new(crate::call::pass::PassIssuer::new(Vec::new(), String::new())),
             stats: ClusterStats::default(),
         }
     }
@@ -204,7 +204,7 @@ impl Cluster {
         let mine = crate::server::token::random_token::<32>();
         self.call(&[b"SET", key.as_bytes(), mine.as_bytes(), b"NX"]).await?;
         let shared = self.call(&[b"GET", key.as_bytes()]).await?.text()?.ok_or(RedisError::Protocol("no pass key after setting one"))?;
-        *self.passes.lock().unwrap_or_else(|p| p.into_inner()) = crate::call::pass::PassIssuer::new(shared.into_bytes());
+        *self.passes.lock().unwrap_or_else(|p| p.into_inner()) = crate::call::pass::PassIssuer::new(shared.into_bytes(), self.me.instance.clone());
         Ok(())
     }
 

@@ -51,7 +51,7 @@ pub async fn copy_to_postgres(from: &Database, to: &str) -> anyhow::Result<Vec<(
     }
     let target = Database::parse(to);
     if !matches!(target, Database::Postgres(_)) {
-        bail!("the database to copy into must be a postgres:// URL, not {to}");
+        bail!("the database to copy into must be a postgres:// URL");
     }
     // Huddle's own schema, made by its migrations; the SQLite file brought
     // up to date too, so both have every column.
@@ -59,6 +59,18 @@ pub async fn copy_to_postgres(from: &Database, to: &str) -> anyhow::Result<Vec<(
     super::open(from).await?.close().await;
     let mut pg = pg_pool.acquire().await?.detach();
     let mut lite = SqliteConnectOptions::from_str("sqlite:")?.filename(path).read_only(true).connect().await.context("opening the SQLite file")?;
+    // Every table of the schema is one the copy knows (a new one must be
+    // added to TABLES, or it would silently stay behind).
+    let (tables,): (Vec<String>,) = sqlx::query_as(
+        "SELECT coalesce(array_agg(table_name::text ORDER BY table_name), '{}') FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_one(&mut pg)
+    .await?;
+    let mut known: Vec<&str> = TABLES.to_vec();
+    known.sort_unstable();
+    if tables.iter().map(String::as_str).collect::<Vec<_>>() != known {
+        bail!("the PostgreSQL schema's tables {tables:?} are not those the copy knows {known:?}");
+    }
     for table in TABLES {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut pg).await?;
         if n > 0 {
@@ -82,17 +94,18 @@ pub async fn copy_to_postgres(from: &Database, to: &str) -> anyhow::Result<Vec<(
         }
         counts.push((table, rows.len()));
     }
-    tx.commit().await.context("committing the copy")?;
-    // Read back from both and compared, row for row.
+    // Read back from both and compared, row for row, before it counts: a
+    // difference leaves the PostgreSQL database as empty as it was.
     for (table, _) in &counts {
-        let columns = columns(&mut pg, table).await?;
+        let columns = columns(&mut tx, table).await?;
         let here = read_sqlite(&mut lite, table, &columns).await?;
-        let there = read_postgres(&mut pg, table, &columns).await?;
+        let there = read_postgres(&mut tx, table, &columns).await?;
         if here != there {
             let first = here.iter().zip(&there).position(|(a, b)| a != b).unwrap_or(here.len().min(there.len()));
-            bail!("{table} differs after the copy (row {first}; {} rows here, {} there)", here.len(), there.len());
+            bail!("{table} differs after the copy (row {first}; {} rows here, {} there); nothing was kept", here.len(), there.len());
         }
     }
+    tx.commit().await.context("committing the copy")?;
     sqlx::query("COMMIT").execute(&mut lite).await?;
     Ok(counts)
 }

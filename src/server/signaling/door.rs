@@ -68,7 +68,20 @@ pub async fn look_up(
     // A consultation always has its lobby, whatever is stored.
     let lobby = room.lobby || !room.kind.lobby_optional();
     // The call moved here (cluster mode): back in as who the pass says.
-    let carried = pass.zip(state.cluster.as_ref()).and_then(|(pass, cluster)| cluster.passes().check(pass, RoomId(room.id), &visitor.person));
+    let carried = pass.zip(state.cluster.as_ref()).and_then(|(pass, cluster)| {
+        let carried = cluster.passes().check(pass, RoomId(room.id), &visitor.person);
+        if carried.is_none() {
+            // Its node's own (the person's place lapsed here), another's, or
+            // signed with a key Redis no longer holds: the lobby as for anyone.
+            crate::log_within!(
+                crate::server::log_budget::LogBudget::new(5, std::time::Duration::from_secs(60)),
+                info,
+                room = room.id,
+                "a pass was not honoured"
+            );
+        }
+        carried
+    });
     let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode, carried };
     Ok(JoinFacts { room: Lookup::Found(found), token })
 }

@@ -111,3 +111,62 @@ fn a_link_that_leads_nowhere_or_too_many_of_them_is_refused() {
         assert_eq!(refusals(&effects, 2), [code]);
     }
 }
+
+/// Room 'a' as the door found it for someone whose pass says they were
+/// participant `id` of its call before it moved here.
+fn carrying(id: u64, lobby: bool) -> FoundRoom {
+    FoundRoom { carried: Some(ParticipantId(id)), ..found(false, lobby) }
+}
+
+#[test]
+fn a_person_with_a_pass_comes_back_as_the_same_participant_past_the_lobby() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, true), "Host", at(t0, 0));
+    let back = knock(&mut hub, &caller(5), carrying(77, true), "Pat", at(t0, 1));
+    assert_eq!(back.speaks_for, Some(ParticipantId(77)), "the connection speaks for the carried participant");
+    let welcome = back.send.iter().find(|o| o.to == ParticipantId(77)).expect("a welcome to 77");
+    assert!(matches!(&welcome.message, ServerMessage::Welcome { you, .. } if you.id == ParticipantId(77)), "{back:?}");
+    assert!(!hub.is_member(ParticipantId(5)), "no second place under the connection's own id");
+}
+
+#[test]
+fn a_pass_for_an_id_already_here_or_of_someone_removed_leads_to_the_lobby() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, true), "Host", at(t0, 0));
+    knock(&mut hub, &caller(77), carrying(77, true), "Pat", at(t0, 0));
+    // 77 is here already (its own connection): another showing the pass waits.
+    let twice = knock(&mut hub, &caller(6), carrying(77, true), "Pat", at(t0, 1));
+    assert_eq!(twice.speaks_for, None);
+    assert!(matches!(twice.send[0].message, ServerMessage::Waiting { .. }), "{twice:?}");
+    // Someone removed (marked on this node) waits, pass or not.
+    knock(&mut hub, &caller(8), found(false, false), "Kim", at(t0, 2));
+    hub.receive(&caller(1), ClientMessage::Remove { id: ParticipantId(8) }, None, at(t0, 3));
+    let removed = Caller { who: ParticipantId(9), ..caller(8) };
+    let out = knock(&mut hub, &removed, carrying(88, false), "Kim", at(t0, 4));
+    assert!(out.send.iter().any(|o| matches!(o.message, ServerMessage::Waiting { .. })), "{out:?}");
+}
+
+#[test]
+fn a_connection_in_a_call_may_not_take_a_second_place_with_a_pass() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, false), "Host", at(t0, 0));
+    knock(&mut hub, &caller(2), found(false, false), "Pat", at(t0, 0));
+    let again = knock(&mut hub, &caller(2), carrying(99, false), "Pat", at(t0, 1));
+    assert_eq!(refusals(&again, 2), [ErrorCode::AlreadyJoined]);
+    assert_eq!(again.speaks_for, None);
+    assert!(!hub.is_member(ParticipantId(99)), "no place under the pass's id");
+}
+
+#[test]
+fn a_refusal_under_a_carried_id_reaches_the_connection() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    let full = |host| FoundRoom { rules: RoomRules { limit: 1, ..RoomRules::default() }, ..found(host, false) };
+    knock(&mut hub, &caller(1), full(true), "Host", at(t0, 0));
+    let refused = knock(&mut hub, &caller(5), FoundRoom { carried: Some(ParticipantId(77)), ..full(false) }, "Pat", at(t0, 1));
+    assert_eq!(refusals(&refused, 5), [ErrorCode::RoomFull], "{refused:?}");
+    assert_eq!(refused.speaks_for, None);
+}
