@@ -344,9 +344,21 @@ async fn rejoin(visitor: &Visitor, slug: &str, name: &str, limit: Duration) -> (
     }
 }
 
-#[tokio::test]
-async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_closed() {
-    let (_dir, database) = shared_database().await;
+/// Node a as a process of its own (to be killed or frozen) and node b in
+/// this process, a host in a call on a: the database's folder, the key
+/// prefix, both nodes, the host, their room and their socket.
+struct OnProcess {
+    _dir: tempfile::TempDir,
+    prefix: String,
+    a: NodeProcess,
+    b: TestApp,
+    host: Visitor,
+    room: huddle::api::rooms::RoomSummary,
+    host_socket: crate::helpers::Socket,
+}
+
+async fn call_on_a_process() -> OnProcess {
+    let (dir, database) = shared_database().await;
     let prefix = prefix();
     let mut a = node_process(&database, &prefix, "a");
     listening(&mut a).await;
@@ -355,6 +367,12 @@ async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_clo
     let room = host.create_room("Class").await;
     let mut host_socket = host.socket().await;
     host_socket.join(&room.slug, "").await;
+    OnProcess { _dir: dir, prefix, a, b, host, room, host_socket }
+}
+
+#[tokio::test]
+async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_closed() {
+    let OnProcess { mut a, b, host, room, mut host_socket, .. } = call_on_a_process().await;
     let pat = a.app.visitor();
     let (_pat_socket, _) = knock(&pat, &room.slug, "Pat").await;
     let open_on = |node: &'static str| match node {
@@ -395,15 +413,7 @@ async fn a_node_restarted_at_once_under_its_name_waits_its_previous_life_out() {
 
 #[tokio::test]
 async fn a_frozen_node_s_call_moves_on_and_when_it_wakes_it_sends_its_people_there() {
-    let (_dir, database) = shared_database().await;
-    let prefix = prefix();
-    let mut a = node_process(&database, &prefix, "a");
-    listening(&mut a).await;
-    let b = node(&database, settings(redis_url(), &prefix), "b").await;
-    let host = a.app.host("host@example.org", "Dr. Host").await;
-    let room = host.create_room("Class").await;
-    let mut on_a = host.socket().await;
-    on_a.join(&room.slug, "").await;
+    let OnProcess { a, b, host, room, host_socket: mut on_a, prefix, .. } = call_on_a_process().await;
 
     signal(&a.child, "-STOP");
     let frozen = Instant::now();

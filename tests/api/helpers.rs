@@ -536,17 +536,7 @@ pub async fn spawn_process() -> ServerProcess {
         .spawn()
         .expect("the server binary starts");
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let app = TestApp {
-        origin: format!("http://{addr}"),
-        addr,
-        dir: tempfile::tempdir().expect("a folder"),
-        database,
-        stop: None,
-        tweak: Arc::new(|_: &mut Config| {}),
-        clock: Default::default(),
-        metrics_addr: None,
-        redirect_addr: None,
-    };
+    let app = unstarted(database, addr);
     let visitor = app.visitor();
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {

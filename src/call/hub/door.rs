@@ -27,6 +27,17 @@ pub enum Person {
     Address(ClientNetwork),
 }
 
+impl Person {
+    /// Who they are, as a pass names them (`crate::call::pass`).
+    pub fn key(&self) -> String {
+        match self {
+            Person::Account(id) => format!("account:{}", id.0),
+            Person::Guest(cookie) => format!("guest:{cookie}"),
+            Person::Address(network) => format!("network:{network}"),
+        }
+    }
+}
+
 /// Which cooldown a person is marked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cooldown {

@@ -69,7 +69,7 @@ impl Hub {
     pub(super) fn enter(&mut self, room: RoomId, you: Participant, token: ResumeToken) -> Vec<Outgoing> {
         let (account, host) = self.seats.get(&you.id).map_or((None, false), |s| (s.account, s.host));
         let person = self.seats.get(&you.id).and_then(|s| s.person.clone());
-        let pass = self.passes.as_ref().zip(person).map(|(issuer, person)| issuer.issue(room, you.id, &person));
+        let pass = self.passes.as_ref().zip(person).map(|(issuer, person)| issuer.issue(room, you.id, &person.key()));
         let rules = self.rules_for(you.id);
         // The first host in: those waiting learn someone can let them in.
         let first_host = host && !self.host_here(room);

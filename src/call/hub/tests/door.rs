@@ -170,3 +170,10 @@ fn a_refusal_under_a_carried_id_reaches_the_connection() {
     assert_eq!(refusals(&refused, 5), [ErrorCode::RoomFull], "{refused:?}");
     assert_eq!(refused.speaks_for, None);
 }
+
+#[test]
+fn a_persons_key_tells_accounts_guests_and_networks_apart() {
+    let network = crate::domain::ClientNetwork::of([127, 0, 0, 1].into());
+    let keys = [Person::Account(crate::domain::AccountId(1)).key(), Person::Guest("1".into()).key(), Person::Address(network).key()];
+    assert_eq!(keys, ["account:1", "guest:1", "network:127.0.0.1"]);
+}
