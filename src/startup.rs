@@ -51,11 +51,7 @@ async fn sweep_sessions(db: Db, signaling: std::sync::Weak<Signaling>, cluster: 
         let Some(signaling) = signaling.upgrade() else { return };
         for login in expired {
             // Swept here, the login's sockets close on every node.
-            let command = Everywhere::CloseLogin { account: login.account, login: login.login };
-            command.apply(&signaling);
-            if let Some(cluster) = &cluster {
-                cluster.publish(&command).await;
-            }
+            Everywhere::CloseLogin { account: login.account, login: login.login }.everywhere(&signaling, cluster.as_deref()).await;
         }
     }
 }
@@ -164,7 +160,9 @@ impl Application {
             Some(settings) => {
                 let cluster = Arc::new(Cluster::new(&config.node, settings));
                 cluster.join().await?;
-                signaling.use_passes(cluster.passes());
+                if let Some(passes) = cluster.passes() {
+                    signaling.use_passes(passes.clone());
+                }
                 tokio::spawn(Arc::clone(&cluster).beat_on());
                 tokio::spawn(Arc::clone(&cluster).renew_on(Arc::downgrade(&signaling)));
                 tokio::spawn(Arc::clone(&cluster).listen(Arc::downgrade(&signaling), db.clone()));
@@ -314,7 +312,6 @@ impl Application {
         }
         let on_signal = {
             let signaling = Arc::clone(&signaling);
-            let cluster = cluster.clone();
             async move {
                 shutdown.await;
                 tracing::info!("shutting down");
@@ -333,10 +330,6 @@ impl Application {
         serve(listener, acceptor, router, gate, on_signal, SHUTDOWN_GRACE).await;
         if !signaling.wait_until_closed(SHUTDOWN_GRACE).await {
             tracing::warn!(open = signaling.connections(), "signaling sockets still open after the grace period");
-        }
-        // Its calls are let go at once, not when its heartbeat lapses.
-        if let Some(cluster) = cluster {
-            cluster.leave().await;
         }
         db.close().await;
         Ok(())

@@ -126,10 +126,7 @@ impl AppState {
     /// Carries `command` out on this node and, in cluster mode, has every
     /// other node carry it out.
     pub async fn everywhere(&self, command: crate::server::cluster::bus::Everywhere) {
-        command.apply(&self.signaling);
-        if let Some(cluster) = &self.cluster {
-            cluster.publish(&command).await;
-        }
+        command.everywhere(&self.signaling, self.cluster.as_deref()).await;
     }
 }
 

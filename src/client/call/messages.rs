@@ -130,15 +130,10 @@ impl Call {
                 });
             }
             ServerMessage::ParticipantLeft { id } => {
-                self.peers.borrow_mut().remove(&id);
-                self.remote.borrow_mut().remove(&id);
                 if let Some(name) = self.name_of(id) {
                     self.ui.announcement.try_set(t_with(Text::CallLeft, &[("name", &name.to_string())]));
                 }
-                self.ui.others.try_update(|others| others.retain(|p| p.id != id));
-                self.ui.media_of.try_update(|all| all.remove(&id));
-                self.ui.quality.try_update(|all| all.remove(&id));
-                self.ui.reconnecting.try_update(|all| all.retain(|p| *p != id));
+                self.forget(id);
             }
             ServerMessage::Media { id, state } => {
                 // A screen that ended leaves its stream behind: let it go.

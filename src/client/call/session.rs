@@ -284,14 +284,20 @@ impl Call {
             if !call.is_current() {
                 return;
             }
-            let socket = open_socket(call.node.borrow().as_deref());
-            match socket {
-                Some(socket) => call.use_socket(socket),
-                None => call.schedule_reconnect(),
-            }
+            call.reconnect_now();
         });
         if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), wait as i32) {
             self.retry_timer.set(Some(timer));
+        }
+    }
+
+    /// Opens a new socket at once, at the node's own path when one is
+    /// known; one that cannot even be made is tried again later.
+    fn reconnect_now(self: &Rc<Self>) {
+        let socket = open_socket(self.node.borrow().as_deref());
+        match socket {
+            Some(socket) => self.use_socket(socket),
+            None => self.schedule_reconnect(),
         }
     }
 
@@ -338,11 +344,7 @@ impl Call {
         if refusal == Some(ErrorCode::UnsupportedVersion) && self.version.get() > OLDEST_VERSION {
             self.version.set(OLDEST_VERSION);
             self.node.borrow_mut().take();
-            let socket = open_socket(None);
-            match socket {
-                Some(socket) => self.use_socket(socket),
-                None => self.schedule_reconnect(),
-            }
+            self.reconnect_now();
             return;
         }
         let hopeless = close::is_final(code);
@@ -401,12 +403,8 @@ impl Call {
         }
         if moves > MOVES_AT_ONCE {
             self.schedule_reconnect();
-            return;
-        }
-        let socket = open_socket(self.node.borrow().as_deref());
-        match socket {
-            Some(socket) => self.use_socket(socket),
-            None => self.schedule_reconnect(),
+        } else {
+            self.reconnect_now();
         }
     }
 
@@ -498,9 +496,7 @@ impl Call {
         if carrying {
             self.ui.phase.try_set(Phase::Reconnecting);
         } else {
-            self.peers.borrow_mut().clear();
-            self.remote.borrow_mut().clear();
-            self.ui.others.try_set(Vec::new());
+            self.drop_kept();
             self.ui.phase.try_set(Phase::Connecting);
         }
         self.ui.waiting.try_set(Vec::new());

@@ -42,6 +42,15 @@ pub enum Everywhere {
 }
 
 impl Everywhere {
+    /// Carries the command out on this node and, in cluster mode, has
+    /// every other node carry it out.
+    pub async fn everywhere(&self, signaling: &Signaling, cluster: Option<&Cluster>) {
+        self.apply(signaling);
+        if let Some(cluster) = cluster {
+            cluster.publish(self).await;
+        }
+    }
+
     /// Carries the command out on this node.
     pub fn apply(&self, signaling: &Signaling) {
         match *self {

@@ -100,17 +100,17 @@ pub enum Placement {
 
 /// Counts for the metrics.
 #[derive(Debug, Default)]
-pub struct ClusterStats {
-    pub placed_here: AtomicU64,
-    pub taken_over: AtomicU64,
-    pub sent_elsewhere: AtomicU64,
-    pub renewed: AtomicU64,
-    pub lost: AtomicU64,
-    pub released: AtomicU64,
-    pub redis_errors: AtomicU64,
+struct ClusterStats {
+    placed_here: AtomicU64,
+    taken_over: AtomicU64,
+    sent_elsewhere: AtomicU64,
+    renewed: AtomicU64,
+    lost: AtomicU64,
+    released: AtomicU64,
+    redis_errors: AtomicU64,
     /// Redis round trips and their time in all, in microseconds.
-    pub redis_calls: AtomicU64,
-    pub redis_micros: AtomicU64,
+    redis_calls: AtomicU64,
+    redis_micros: AtomicU64,
 }
 
 /// This node, in the cluster.
@@ -131,8 +131,8 @@ pub struct Cluster {
     stopped: AtomicBool,
     /// Signs and checks the passes of people let into calls, with a key
     /// every node reads from Redis at start.
-    passes: Mutex<crate::call::pass::PassIssuer>,
-    pub stats: ClusterStats,
+    passes: std::sync::OnceLock<crate::call::pass::PassIssuer>,
+    stats: ClusterStats,
 }
 
 impl Cluster {
@@ -147,7 +147,7 @@ impl Cluster {
             turns: tokio::sync::Mutex::new(()),
             beat_at: Mutex::new(None),
             stopped: AtomicBool::new(false),
-            passes: Mutex::new(crate::call::pass::PassIssuer::new(Vec::new(), String::new())),
+            passes: std::sync::OnceLock::new(),
             stats: ClusterStats::default(),
         }
     }
@@ -171,10 +171,6 @@ impl Cluster {
             redis_errors: get(&s.redis_errors),
             redis_seconds: get(&s.redis_micros) as f64 / 1e6,
         }
-    }
-
-    pub fn settings(&self) -> &ClusterSettings {
-        &self.settings
     }
 
     /// At start: Redis answers, and this node beats under its name. A
@@ -204,13 +200,14 @@ impl Cluster {
         let mine = crate::server::token::random_token::<32>();
         self.call(&[b"SET", key.as_bytes(), mine.as_bytes(), b"NX"]).await?;
         let shared = self.call(&[b"GET", key.as_bytes()]).await?.text()?.ok_or(RedisError::Protocol("no pass key after setting one"))?;
-        *self.passes.lock().unwrap_or_else(|p| p.into_inner()) = crate::call::pass::PassIssuer::new(shared.into_bytes(), self.me.instance.clone());
+        let _ = self.passes.set(crate::call::pass::PassIssuer::new(shared.into_bytes(), self.me.instance.clone()));
         Ok(())
     }
 
-    /// Signs and checks passes (the cluster's shared key).
-    pub fn passes(&self) -> crate::call::pass::PassIssuer {
-        self.passes.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// Signs and checks passes (the cluster's shared key); `None` until
+    /// the node joined the cluster.
+    pub fn passes(&self) -> Option<&crate::call::pass::PassIssuer> {
+        self.passes.get()
     }
 
     /// Decides where a join for `room` goes: here (taking the room if it is
@@ -271,13 +268,15 @@ impl Cluster {
     /// Which of `nodes` no longer beat: their open attendance in a room
     /// this node serves now belonged to calls that ended with them.
     pub async fn gone(&self, nodes: &[String]) -> Result<Vec<String>, RedisError> {
-        let mut gone = Vec::new();
-        for node in nodes.iter().filter(|n| **n != self.me.node) {
-            if self.call(&[b"GET", self.node_key(node).as_bytes()]).await?.text()?.is_none() {
-                gone.push(node.clone());
-            }
+        let others: Vec<&String> = nodes.iter().filter(|n| **n != self.me.node).collect();
+        if others.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(gone)
+        let keys: Vec<String> = others.iter().map(|node| self.node_key(node)).collect();
+        let mut mget: Vec<&[u8]> = vec![b"MGET"];
+        mget.extend(keys.iter().map(|k| k.as_bytes()));
+        let Reply::Array(beats) = self.call(&mget).await? else { return Err(RedisError::Protocol("an MGET answer that is no list")) };
+        Ok(others.into_iter().zip(beats).filter(|(_, beat)| *beat == Reply::Nil).map(|(node, _)| node.clone()).collect())
     }
 
     /// Beats every third of the heartbeat's time to live, until the node

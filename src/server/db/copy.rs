@@ -174,30 +174,19 @@ enum Value {
 async fn read_sqlite(lite: &mut SqliteConnection, table: &str, columns: &[Column]) -> anyhow::Result<Vec<Vec<Value>>> {
     let list = columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
     let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT {list} FROM {table}")).fetch_all(&mut *lite).await?;
-    let mut rows: Vec<Vec<Value>> = rows
-        .iter()
-        .map(|row| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    Ok(match c.kind {
-                        Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-                        Kind::Bool => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Bool(n != 0)),
-                        Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
-                        Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
-                        Kind::Time => match row.try_get::<Option<String>, _>(i)? {
-                            None => Value::Null,
-                            Some(text) => Value::Time(micros(&text).with_context(|| format!("{table}.{}: {text:?} is not a time", c.name))?),
-                        },
-                    })
-                })
-                .collect()
+    // SQLite keeps booleans as 0 or 1, and times as RFC 3339 text.
+    sorted(&rows, columns, |row, i, c| {
+        Ok(match c.kind {
+            Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
+            Kind::Bool => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Bool(n != 0)),
+            Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
+            Kind::Time => match row.try_get::<Option<String>, _>(i)? {
+                None => Value::Null,
+                Some(text) => Value::Time(micros(&text).with_context(|| format!("{table}.{}: {text:?} is not a time", c.name))?),
+            },
         })
-        .collect::<anyhow::Result<_>>()?;
-    // Sorted here, alike on both sides (the databases' collations differ).
-    rows.sort();
-    Ok(rows)
+    })
 }
 
 async fn read_postgres(pg: &mut PgConnection, table: &str, columns: &[Column]) -> anyhow::Result<Vec<Vec<Value>>> {
@@ -210,26 +199,26 @@ async fn read_postgres(pg: &mut PgConnection, table: &str, columns: &[Column]) -
         .collect::<Vec<_>>()
         .join(", ");
     let rows: Vec<PgRow> = sqlx::query(&format!("SELECT {list} FROM {table}")).fetch_all(&mut *pg).await?;
-    let mut rows: Vec<Vec<Value>> = rows
-        .iter()
-        .map(|row| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    Ok(match c.kind {
-                        Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-                        Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
-                        Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
-                        Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
-                        Kind::Time => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Time),
-                    })
-                })
-                .collect::<anyhow::Result<Vec<Value>>>()
+    sorted(&rows, columns, |row, i, c| {
+        Ok(match c.kind {
+            Kind::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
+            Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
+            Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Value::Null, Value::Bytes),
+            Kind::Time => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Time),
         })
-        .collect::<anyhow::Result<_>>()?;
-    rows.sort();
-    Ok(rows)
+    })
+}
+
+/// Every row read with `cell` (a row, a column's index, the column), sorted
+/// alike on both sides (the databases' collations differ).
+fn sorted<R>(rows: &[R], columns: &[Column], cell: impl Fn(&R, usize, &Column) -> anyhow::Result<Value>) -> anyhow::Result<Vec<Vec<Value>>> {
+    let mut values = rows
+        .iter()
+        .map(|row| columns.iter().enumerate().map(|(i, c)| cell(row, i, c)).collect::<anyhow::Result<Vec<Value>>>())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    values.sort();
+    Ok(values)
 }
 
 async fn insert(pg: &mut PgConnection, table: &str, columns: &[Column], row: &[Value]) -> anyhow::Result<()> {

@@ -68,8 +68,8 @@ pub async fn look_up(
     // A consultation always has its lobby, whatever is stored.
     let lobby = room.lobby || !room.kind.lobby_optional();
     // The call moved here (cluster mode): back in as who the pass says.
-    let carried = pass.zip(state.cluster.as_ref()).and_then(|(pass, cluster)| {
-        let carried = cluster.passes().check(pass, RoomId(room.id), &visitor.person.key());
+    let carried = pass.zip(state.cluster.as_ref().and_then(|c| c.passes())).and_then(|(pass, passes)| {
+        let carried = passes.check(pass, RoomId(room.id), &visitor.person.key());
         if carried.is_none() {
             // Its node's own (the person's place lapsed here), another's, or
             // signed with a key Redis no longer holds: the lobby as for anyone.
