@@ -54,30 +54,33 @@ pub async fn create(
 ) -> Result<Option<Account>, AppError> {
     let hash = hasher.hash(password).await?;
     let failed = |e| AppError::internal("creating an account failed", e);
+    // A taken email does the same work as a new one: one insert that may do
+    // nothing, one audit row, one commit. Timing must not tell them apart.
     let mut tx = db.begin().await.map_err(failed)?;
-    let inserted: Result<(AccountId,), sqlx::Error> =
-        sql::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id")
-            .bind(email.as_str())
-            .bind(display_name.as_str())
-            .bind(&hash)
-            .fetch_one(&mut tx)
-            .await;
-    match inserted {
-        Ok((id,)) => {
+    let inserted: Option<(AccountId,)> = sql::query_as(
+        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(email.as_str())
+    .bind(display_name.as_str())
+    .bind(&hash)
+    .fetch_optional(&mut tx)
+    .await
+    .map_err(failed)?;
+    let created = match inserted {
+        Some((id,)) => {
             audit::record(&mut tx, Event::by(id, Action::SignUp, true, client)).await?;
-            tx.commit().await.map_err(failed)?;
-            Ok(Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0, email_request: None }))
+            Some(Account { id, email: email.as_str().to_string(), display_name, session_epoch: 0, email_request: None })
         }
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            tx.rollback().await.map_err(failed)?;
+        None => {
             let owner: Option<(AccountId,)> =
-                sql::query_as("SELECT id FROM accounts WHERE email = $1").bind(email.as_str()).fetch_optional(db).await.map_err(failed)?;
+                sql::query_as("SELECT id FROM accounts WHERE email = $1").bind(email.as_str()).fetch_optional(&mut tx).await.map_err(failed)?;
             let event = Event { actor: None, account: owner.map(|(id,)| id), action: Action::SignUp, success: false, client };
-            audit::record(db, event).await?;
-            Ok(None)
+            audit::record(&mut tx, event).await?;
+            None
         }
-        Err(e) => Err(failed(e)),
-    }
+    };
+    tx.commit().await.map_err(failed)?;
+    Ok(created)
 }
 
 /// The outcome of a sign-in attempt.
