@@ -57,15 +57,14 @@ pub async fn create(
     // A taken email does the same work as a new one: one insert that may do
     // nothing, one audit row, one commit. Timing must not tell them apart.
     let mut tx = db.begin().await.map_err(failed)?;
-    let inserted: Option<(AccountId,)> = sql::query_as(
-        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(email.as_str())
-    .bind(display_name.as_str())
-    .bind(&hash)
-    .fetch_optional(&mut tx)
-    .await
-    .map_err(failed)?;
+    let inserted: Option<(AccountId,)> =
+        sql::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id")
+            .bind(email.as_str())
+            .bind(display_name.as_str())
+            .bind(&hash)
+            .fetch_optional(&mut tx)
+            .await
+            .map_err(failed)?;
     let created = match inserted {
         Some((id,)) => {
             audit::record(&mut tx, Event::by(id, Action::SignUp, true, client)).await?;
