@@ -161,7 +161,14 @@ impl Application {
                 let cluster = Arc::new(Cluster::new(&config.node, settings));
                 cluster.join().await?;
                 if let Some(passes) = cluster.passes() {
-                    signaling.use_passes(passes.clone());
+                    let sharing = Arc::clone(&cluster);
+                    signaling.join_cluster(
+                        passes.clone(),
+                        Box::new(move |cooldown, room, person| {
+                            let cluster = Arc::clone(&sharing);
+                            tokio::spawn(async move { cluster.mark(cooldown, room, &person).await });
+                        }),
+                    );
                 }
                 tokio::spawn(Arc::clone(&cluster).beat_on());
                 tokio::spawn(Arc::clone(&cluster).renew_on(Arc::downgrade(&signaling)));

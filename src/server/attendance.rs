@@ -142,6 +142,9 @@ async fn write(
                 audit::record_call(db, actor(participant, account), account, &format!("call_{action}"), target, false, Some(client)).await?;
             }
         }
+        // Kept in memory and, in cluster mode, in Redis (signaling shares
+        // them): nothing to write here.
+        Record::Marked { .. } => {}
     }
     Ok(())
 }

@@ -380,6 +380,11 @@ async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_clo
         _ => "SELECT count(*) FROM attendance WHERE room_id = $1 AND node = 'b' AND left_at IS NULL",
     };
     eventually(&b, open_on("a"), room.id, 2).await;
+    // What the host did on a is in the audit log, once.
+    host_socket.send(ClientMessage::Lock { locked: true }).await;
+    host_socket.send(ClientMessage::Lock { locked: false }).await;
+    let call_audit = "SELECT count(*) FROM audit_events WHERE action LIKE 'call_%' AND target = 'room:' || $1";
+    eventually(&b, call_audit, room.id, 2).await;
 
     a.child.kill().expect("kill -9");
     let killed = Instant::now();
@@ -395,6 +400,7 @@ async fn a_killed_node_s_call_is_taken_over_with_everyone_once_and_its_stays_clo
     // a's stays in the room were closed by b; the new ones are b's.
     assert_eq!(count(&b, open_on("a"), room.id).await, 0);
     eventually(&b, open_on("b"), room.id, 2).await;
+    assert_eq!(count(&b, call_audit, room.id).await, 2, "the call's audit rows, none written again by the takeover");
     println!("call taken over {} ms after its node was killed (heartbeat {} ms)", gap.as_millis(), NODE_TTL.as_millis());
 }
 
@@ -528,6 +534,41 @@ async fn failed_sign_ins_spread_over_two_nodes_are_counted_as_one() {
 }
 
 #[tokio::test]
+async fn wrong_passcodes_on_two_nodes_are_counted_as_one() {
+    // A room's call goes wherever its lease is free when someone knocks:
+    // a guesser whose tries land on a, then b, then a (the lease let go
+    // between tries, as when a call ends) is throttled on every node.
+    let cluster = pair().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Clinic").await;
+    host.call("set_room_passcode", &[("room", &room.id.to_string()), ("passcode", "4812")]).await;
+    let key = format!("{}room:{}", cluster.prefix, room.id);
+    let guesser = a.visitor();
+    let try_on = |node: &TestApp, passcode: &str| {
+        let mut join = join_message(&room.slug, "Pat");
+        if let ClientMessage::Join { passcode: given, .. } = &mut join {
+            *given = Some(passcode.to_string());
+        }
+        let (visitor, key, redis) = (guesser.at(node), key.clone(), &cluster.redis);
+        async move {
+            redis.call(&[b"DEL", key.as_bytes()]).await.unwrap();
+            let mut socket = visitor.socket().await;
+            socket.send(join).await;
+            crate::helpers::error_code(&socket.recv().await)
+        }
+    };
+    for (n, guess) in ["0000", "1111", "2222", "3333", "4444", "5555"].into_iter().enumerate() {
+        let node = if n % 2 == 0 { a } else { b };
+        assert_eq!(try_on(node, guess).await, Some(ErrorCode::WrongPasscode), "{guess}");
+    }
+    // Three failures seen by each node, six by the cluster: throttled.
+    for node in [a, b] {
+        assert_eq!(try_on(node, "4812").await, Some(ErrorCode::TooManyPasscodes), "even the right one waits, on every node");
+    }
+}
+
+#[tokio::test]
 async fn a_page_of_the_previous_version_is_asked_to_reload_rather_than_moved() {
     use huddle::call::protocol::OLDEST_VERSION;
     let Pair { a, b, .. } = &pair().await;
@@ -631,4 +672,71 @@ async fn a_guest_whose_call_moved_comes_back_with_their_pass_as_the_same_partici
     let (_, host_welcome) = knock(&host.at(b), &room.slug, "").await;
     let ServerMessage::Welcome { participants, .. } = host_welcome else { panic!("{host_welcome:?}") };
     assert_eq!(participants.iter().map(|p| p.id).collect::<Vec<_>>(), [pat_id]);
+}
+
+/// The id of the guest `name` once `host`'s lobby lists them.
+async fn waiting(host: &mut crate::helpers::Socket, name: &str) -> huddle::call::protocol::ParticipantId {
+    loop {
+        if let ServerMessage::Lobby { waiting } = host.recv().await {
+            if let Some(guest) = waiting.iter().find(|g| g.name.as_str() == name) {
+                return guest.id;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn those_turned_away_or_removed_are_held_so_by_the_node_the_call_moves_to() {
+    let cluster = pair().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let host = a.host("host@example.org", "Dr. Host").await;
+    let created = host.call("create_room", &[("name", "Clinic"), ("kind", "consultation")]).await;
+    let room: huddle::api::rooms::RoomSummary = created.json().await.unwrap();
+    let mut host_socket = host.socket().await;
+    host_socket.join(&room.slug, "").await;
+    let guest = || async {
+        let visitor = a.visitor();
+        visitor.page(&format!("/r/{}", room.slug)).await; // the guest cookie
+        visitor
+    };
+    // On a: Pat is turned away; Kim is let in, then removed.
+    let pat = guest().await;
+    let (_pat_socket, answer) = knock(&pat, &room.slug, "Pat").await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "{answer:?}");
+    let pat_id = waiting(&mut host_socket, "Pat").await;
+    host_socket.send(ClientMessage::Deny { id: pat_id }).await;
+    let kim = guest().await;
+    let (mut kim_socket, _) = knock(&kim, &room.slug, "Kim").await;
+    let kim_id = waiting(&mut host_socket, "Kim").await;
+    host_socket.send(ClientMessage::Admit { id: kim_id }).await;
+    let pass = pass_of(&kim_socket.recv().await);
+    host_socket.send(ClientMessage::Remove { id: kim_id }).await;
+    assert_eq!(kim_socket.recv().await, ServerMessage::error(ErrorCode::Removed));
+    // The marks reach Redis (written beside the call, not in its way).
+    let pattern = format!("{}cool:{}:*", cluster.prefix, room.id);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let Ok(huddle::server::cluster::Reply::Array(keys)) = cluster.redis.call(&[b"KEYS", pattern.as_bytes()]).await else { panic!("KEYS") };
+        if keys.len() == 3 {
+            break; // Pat turned away; Kim removed, and her network.
+        }
+        assert!(Instant::now() < deadline, "the cooldowns did not reach Redis: {keys:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The call moves to b, which has none of a's memory.
+    let key = format!("{}room:{}", cluster.prefix, room.id);
+    cluster.redis.call(&[b"SET", key.as_bytes(), b"b/elsewhere", b"PX", b"60000"]).await.unwrap();
+    let moved = async { while host_socket.recv().await != moved_to("b") {} };
+    tokio::time::timeout(NODE_TTL_HERE, moved).await.expect("told within a renewal");
+    // Pat is still turned away at b's door.
+    let (_, answer) = knock(&pat.at(b), &room.slug, "Pat").await;
+    assert_eq!(answer, ServerMessage::error(ErrorCode::Denied));
+    // Kim, pass and all, waits in the lobby rather than walking back in.
+    let mut kim_socket = kim.at(b).socket().await;
+    let slug = huddle::domain::RoomSlug::parse(&room.slug).unwrap();
+    let version = huddle::call::protocol::PROTOCOL_VERSION;
+    kim_socket.send(ClientMessage::Join { version, room: slug, name: "Kim".into(), passcode: None, pass: Some(pass) }).await;
+    let answer = kim_socket.recv().await;
+    assert!(matches!(answer, ServerMessage::Waiting { .. }), "removed, so through the lobby: {answer:?}");
 }

@@ -39,7 +39,7 @@ impl Person {
 }
 
 /// Which cooldown a person is marked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cooldown {
     /// Turned away from the lobby: no knocking for [`DENY_COOLDOWN`].
     Denied,
@@ -48,6 +48,26 @@ pub enum Cooldown {
     /// From the address of someone removed: through the lobby for
     /// [`REMOVED_NEARBY_WAIT`].
     RemovedNearby,
+}
+
+impl Cooldown {
+    /// How long a mark holds.
+    pub fn keep(self) -> Duration {
+        match self {
+            Cooldown::Denied => DENY_COOLDOWN,
+            Cooldown::Removed => REMOVED_WAIT,
+            Cooldown::RemovedNearby => REMOVED_NEARBY_WAIT,
+        }
+    }
+
+    /// Its name, as the store other nodes read names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cooldown::Denied => "denied",
+            Cooldown::Removed => "removed",
+            Cooldown::RemovedNearby => "removed_nearby",
+        }
+    }
 }
 
 /// Room and person pairs marked at a time, remembered for a while.
@@ -64,6 +84,15 @@ impl Marks {
 
     pub fn mark(&mut self, room: RoomId, person: Person, now: Instant) {
         self.at.insert((room, person), now);
+    }
+
+    /// Marks `person` for `room` as if at the time that leaves `left` of
+    /// the mark at `now` (a mark made on another node), unless a mark
+    /// already holds longer.
+    fn mark_left(&mut self, room: RoomId, person: Person, left: Duration, now: Instant) {
+        let at = now.checked_sub(self.keep.saturating_sub(left)).unwrap_or(now);
+        let kept = self.at.entry((room, person)).or_insert(at);
+        *kept = (*kept).max(at);
     }
 
     /// Whether `person` was marked for `room` within `keep` before `now`
@@ -118,6 +147,10 @@ pub struct FoundRoom {
     /// Cluster mode: the participant this person was in the room's call
     /// before it moved here, by the pass they showed (checked by the door).
     pub carried: Option<ParticipantId>,
+    /// Cluster mode: the cooldowns other nodes marked this person (or,
+    /// for [`Cooldown::RemovedNearby`], their network) for in this room,
+    /// each with the time it has left.
+    pub marked: Vec<(Cooldown, Duration)>,
 }
 
 /// Whether a room's guests may come in now, by its schedule.
@@ -202,6 +235,8 @@ impl Hub {
             Lookup::Elsewhere { node } => return vec![Outgoing { to: from.who, message: ServerMessage::Moved { node } }],
             Lookup::Unplaced => return refuse(ErrorCode::TryAgain),
         };
+        let network = ClientNetwork::of(from.address);
+        self.take_marks(&room, from.person, network, now.at);
         if !room.host {
             let refusal = match room.window {
                 JoinWindow::Open => None,
@@ -225,7 +260,6 @@ impl Hub {
                 Err(_) => return refuse(ErrorCode::InvalidName),
             },
         };
-        let network = ClientNetwork::of(from.address);
         let removed = self.removed.holds(room.id, from.person, now.at) || self.removed_nearby.holds(room.id, &Person::Address(network), now.at);
         let lobby = (room.lobby && carried.is_none()) || (!room.host && removed);
         let entry = Entry {
@@ -242,15 +276,32 @@ impl Hub {
         self.handle(Input::Join { who, version, room: room.id, entry })
     }
 
-    /// Marks those turned away or removed in this step, at `now`.
+    /// Marks those turned away or removed in this step, at `now`, and
+    /// records each mark (in cluster mode, other nodes learn of it).
     pub(super) fn mark_cooldowns(&mut self, now: Instant) {
         for (cooldown, room, person) in std::mem::take(&mut self.to_mark) {
-            let marks = match cooldown {
-                Cooldown::Denied => &mut self.denied,
-                Cooldown::Removed => &mut self.removed,
-                Cooldown::RemovedNearby => &mut self.removed_nearby,
+            self.journal.push(Record::Marked { cooldown, room, person: person.clone() });
+            self.marks(cooldown).mark(room, person, now);
+        }
+    }
+
+    /// What other nodes marked the person knocking on `room` for, as this
+    /// node's own marks.
+    fn take_marks(&mut self, room: &FoundRoom, person: &Person, network: ClientNetwork, now: Instant) {
+        for &(cooldown, left) in &room.marked {
+            let marked = match cooldown {
+                Cooldown::RemovedNearby => Person::Address(network),
+                Cooldown::Denied | Cooldown::Removed => person.clone(),
             };
-            marks.mark(room, person, now);
+            self.marks(cooldown).mark_left(room.id, marked, left, now);
+        }
+    }
+
+    fn marks(&mut self, cooldown: Cooldown) -> &mut Marks {
+        match cooldown {
+            Cooldown::Denied => &mut self.denied,
+            Cooldown::Removed => &mut self.removed,
+            Cooldown::RemovedNearby => &mut self.removed_nearby,
         }
     }
 }

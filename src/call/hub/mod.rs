@@ -136,6 +136,9 @@ pub enum Record {
     Refused { participant: ParticipantId, account: Option<AccountId>, action: &'static str, client: IpAddr, room: RoomId },
     /// The host `by` ended `room`'s call for everyone.
     Ended { by: ParticipantId, room: RoomId },
+    /// `person` is marked for `cooldown` in `room` from now on (turned
+    /// away, removed): for other nodes to know, should the call move.
+    Marked { cooldown: Cooldown, room: RoomId, person: Person },
 }
 
 /// Who is joining, as [`Input::Join`] says.

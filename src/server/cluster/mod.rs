@@ -8,13 +8,18 @@
 //! - `node:{node}`: the instance of the node that beats, renewed every third
 //!   of its time to live (6 s);
 //! - `room:{id}`: the room's holder, `node/instance`, renewed by the holder
-//!   every third of the node's time to live, lapsing after 15 s.
+//!   every third of the node's time to live, lapsing after 15 s;
+//! - `cool:{room}:{cooldown}:{hash}`: a person turned away or removed
+//!   (`cooldowns`), for as long as the cooldown lasts;
+//! - `thr:{kind}:{hash}`: failures the throttles count (`tally`);
+//! - `bus`, `passkey`: sign-outs and deleted rooms (`bus`), the pass key.
 //!
 //! Nothing else about a call is in Redis: its people, lobby and media live
 //! in the holder's hub, and a socket that reaches another node is told to
 //! go there (`moved`).
 
 pub mod bus;
+mod cooldowns;
 pub mod redis;
 mod tally;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::call::hub::{Caller, Closing, Effects, Ending, Hub, JoinFacts, Now, Outgoing, Person, Record, RoomId, RESUME_GRACE};
+use crate::call::hub::{Caller, Closing, Cooldown, Effects, Ending, Hub, JoinFacts, Now, Outgoing, Person, Record, RoomId, RESUME_GRACE};
 use crate::call::protocol::{close, ClientMessage, IceServer, ParticipantId, ServerMessage, WaitingGuest};
 use crate::call::turn::TurnIssuer;
 use crate::call::{MediaPolicy, MESH_LIMIT};
@@ -132,7 +132,12 @@ struct Inner {
     records: Option<mpsc::Sender<Record>>,
     /// The media server, for calls through it.
     media: Option<MediaServer>,
+    /// Cluster mode: where cooldowns go for the other nodes to know.
+    share_marks: Option<ShareMarks>,
 }
+
+/// Tells other nodes of a cooldown the hub marked.
+pub type ShareMarks = Box<dyn Fn(Cooldown, RoomId, Person) + Send>;
 
 /// One socket, for the life of its TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -243,6 +248,7 @@ impl Signaling {
             per_account: HashMap::new(),
             records: None,
             media: None,
+            share_marks: None,
         };
         Self {
             inner: Mutex::new(inner),
@@ -276,9 +282,12 @@ impl Signaling {
         rooms.into_iter().map(|room| (room, inner.hub.waiting_in(room).to_vec())).filter(|(_, waiting)| !waiting.is_empty()).collect()
     }
 
-    /// Cluster mode: every welcome carries a pass `issuer` signs.
-    pub fn use_passes(&self, issuer: crate::call::pass::PassIssuer) {
-        self.lock().hub.use_passes(issuer);
+    /// Cluster mode: every welcome carries a pass `issuer` signs, and
+    /// every cooldown the hub marks goes to `share` too.
+    pub fn join_cluster(&self, issuer: crate::call::pass::PassIssuer, share: ShareMarks) {
+        let mut inner = self.lock();
+        inner.hub.use_passes(issuer);
+        inner.share_marks = Some(share);
     }
 
     /// Calls the settings route through the media server go to `server`.
@@ -577,6 +586,12 @@ impl Inner {
                     crate::log_within!(LogBudget::new(5, Duration::from_secs(10)), warn, %participant, action, "host action refused")
                 }
                 Record::Ended { by, .. } => tracing::info!(participant = %by, "call ended by its host"),
+                Record::Marked { cooldown, room, person } => {
+                    if let Some(share) = &self.share_marks {
+                        share(*cooldown, *room, person.clone());
+                    }
+                    continue;
+                }
                 _ => {}
             }
             self.pass_on(record);

@@ -82,7 +82,12 @@ pub async fn look_up(
         }
         carried
     });
-    let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode, carried };
+    // Cooldowns other nodes marked: a call that moved here keeps them.
+    let marked = match &state.cluster {
+        Some(cluster) if !host => cluster.marked(RoomId(room.id), &visitor.person, ClientNetwork::of(visitor.address)).await,
+        _ => Vec::new(),
+    };
+    let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode, carried, marked };
     Ok(JoinFacts { room: Lookup::Found(found), token })
 }
 

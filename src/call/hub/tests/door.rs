@@ -149,6 +149,55 @@ fn a_pass_for_an_id_already_here_or_of_someone_removed_leads_to_the_lobby() {
 }
 
 #[test]
+fn marks_are_recorded_for_other_nodes_and_those_they_made_hold_here_for_the_time_they_have_left() {
+    let t0 = Instant::now();
+    // Node a: Pat turned away, Kim removed; each mark is recorded.
+    let mut a = Hub::new(vec![]);
+    knock(&mut a, &caller(1), found(true, true), "Host", at(t0, 0));
+    knock(&mut a, &caller(2), found(false, true), "Pat", at(t0, 0));
+    let denied = a.receive(&caller(1), ClientMessage::Deny { id: ParticipantId(2) }, None, at(t0, 1));
+    let marked = |effects: &Effects| -> Vec<(Cooldown, Person)> {
+        effects
+            .records
+            .iter()
+            .filter_map(|r| if let Record::Marked { cooldown, person, .. } = r { Some((*cooldown, person.clone())) } else { None })
+            .collect()
+    };
+    assert_eq!(marked(&denied), [(Cooldown::Denied, caller(2).person.clone())]);
+    knock(&mut a, &caller(3), found(false, true), "Kim", at(t0, 2));
+    a.receive(&caller(1), ClientMessage::Admit { id: ParticipantId(3) }, None, at(t0, 2));
+    let removed = a.receive(&caller(1), ClientMessage::Remove { id: ParticipantId(3) }, None, at(t0, 3));
+    let network = Person::Address(ClientNetwork::of(caller(3).address));
+    assert_eq!(marked(&removed), [(Cooldown::Removed, caller(3).person.clone()), (Cooldown::RemovedNearby, network)]);
+
+    // Node b, which knows nothing, is told at each knock what a marked.
+    let mut b = Hub::new(vec![]);
+    let told = |marked: Vec<(Cooldown, Duration)>| FoundRoom { marked, ..found(false, false) };
+    knock(&mut b, &caller(1), found(true, false), "Host", at(t0, 0));
+    let pat = Caller { who: ParticipantId(12), ..caller(2) };
+    let out = knock(&mut b, &pat, told(vec![(Cooldown::Denied, Duration::from_secs(30))]), "Pat", at(t0, 100));
+    assert_eq!(refusals(&out, 12), [ErrorCode::Denied]);
+    // The mark holds for the time it had left, not a full cooldown more.
+    let pat = Caller { who: ParticipantId(13), ..caller(2) };
+    let out = knock(&mut b, &pat, found(false, false), "Pat", at(t0, 131));
+    assert!(out.send.iter().any(|o| o.to == pat.who && matches!(o.message, ServerMessage::Welcome { .. })), "{out:?}");
+    // Someone removed waits in the lobby, though the room has none, with a pass too.
+    let kim = Caller { who: ParticipantId(14), ..caller(3) };
+    let out = knock(
+        &mut b,
+        &kim,
+        FoundRoom { carried: Some(ParticipantId(3)), ..told(vec![(Cooldown::Removed, Duration::from_secs(600))]) },
+        "Kim",
+        at(t0, 140),
+    );
+    assert!(out.send.iter().any(|o| matches!(o.message, ServerMessage::Waiting { .. })), "{out:?}");
+    // And a stranger from Kim's network, told of that mark, waits too.
+    let nearby = Caller { who: ParticipantId(15), person: &Person::Guest("another browser".into()), ..caller(3) };
+    let out = knock(&mut b, &nearby, told(vec![(Cooldown::RemovedNearby, Duration::from_secs(60))]), "Sam", at(t0, 141));
+    assert!(matches!(out.send[0].message, ServerMessage::Waiting { .. }), "{out:?}");
+}
+
+#[test]
 fn a_connection_in_a_call_may_not_take_a_second_place_with_a_pass() {
     let t0 = Instant::now();
     let mut hub = Hub::new(vec![]);

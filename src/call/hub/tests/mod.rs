@@ -199,7 +199,16 @@ pub(super) fn at(t0: Instant, secs: u64) -> Now {
 /// Room 'a' as the database describes it: open, no passcode, a lobby if
 /// `lobby`; `host` says whether the caller owns it.
 pub(super) fn found(host: bool, lobby: bool) -> FoundRoom {
-    FoundRoom { id: slug('a'), host, lobby, rules: RoomRules::default(), window: JoinWindow::Open, passcode: Passcode::NoneSet, carried: None }
+    FoundRoom {
+        id: slug('a'),
+        host,
+        lobby,
+        rules: RoomRules::default(),
+        window: JoinWindow::Open,
+        passcode: Passcode::NoneSet,
+        carried: None,
+        marked: Vec::new(),
+    }
 }
 
 /// `from` sends a `join` for a room the server found as `room`, typing `n`.
