@@ -2,13 +2,13 @@
 // veth pair whose download (the test namespace's side, hud0) is shaped with
 // tbf for the rate and an nftables `numgen random` rule for the loss (this
 // kernel has no netem). The teacher and a second pupil stay on the good
-// side. Measured over 15 s once each link has settled: what the far pupil
-// decodes of the teacher (frames per second, picture height, freezes) and
-// how much of the sound their browser had to conceal; the same for the
-// pupil on the good link, who must not suffer for the other; how soon the
-// picture is back when the link recovers; and, for comparison, the same
-// link under a consultation (browser to browser). docs/performance.md
-// keeps the figures.
+// side. Measured over 15 s (8 s in make test) once each link has settled:
+// what the far pupil decodes of the teacher (frames per second, picture
+// height, freezes) and how much of the sound their browser had to
+// conceal; the same for the pupil on the good link, who must not suffer
+// for the other; how soon the picture is back when the link recovers; and,
+// for comparison, the same link under a consultation (browser to
+// browser). docs/performance.md keeps the figures.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,9 @@ import { CHROMIUM, hostWithRoom, joinCall, launchChromium, newPerson, startServe
 const GOOD = '10.77.0.1';
 const FAR = '10.77.0.2';
 const SETTLE_MS = 8_000;
-const WINDOW_MS = 15_000;
+// The figures in docs/performance.md are over 15 s (BADLINK_WINDOW_MS=15000);
+// `make test` measures over 8 s, enough to guard the goals.
+const WINDOW_MS = Number(process.env.BADLINK_WINDOW_MS ?? 8_000);
 const LINKS = [
   { rate: 300, loss: 5 },
   { rate: 150, loss: 10 },

@@ -54,8 +54,9 @@ pub async fn create(
 ) -> Result<Option<Account>, AppError> {
     let hash = hasher.hash(password).await?;
     let failed = |e| AppError::internal("creating an account failed", e);
-    // A taken email does the same work as a new one: one insert that may do
-    // nothing, one audit row, one commit. Timing must not tell them apart.
+    // A taken email does the work a new one does (one insert that may do
+    // nothing, one audit row, one commit), and one indexed look-up more:
+    // timing must not tell them apart.
     let mut tx = db.begin().await.map_err(failed)?;
     let inserted: Option<(AccountId,)> =
         sql::query_as("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id")

@@ -70,37 +70,37 @@ impl Cooldown {
     }
 }
 
-/// Room and person pairs marked at a time, remembered for a while.
+/// Room and person pairs marked, each until its mark runs out.
 #[derive(Debug)]
 pub struct Marks {
     keep: Duration,
-    at: HashMap<(RoomId, Person), Instant>,
+    until: HashMap<(RoomId, Person), Instant>,
 }
 
 impl Marks {
     pub fn new(keep: Duration) -> Self {
-        Self { keep, at: HashMap::new() }
+        Self { keep, until: HashMap::new() }
     }
 
+    /// Marks `person` for `room` from `now`, for the whole `keep`.
     pub fn mark(&mut self, room: RoomId, person: Person, now: Instant) {
-        self.at.insert((room, person), now);
+        self.mark_left(room, person, self.keep, now);
     }
 
-    /// Marks `person` for `room` as if at the time that leaves `left` of
-    /// the mark at `now` (a mark made on another node), unless a mark
-    /// already holds longer.
+    /// Marks `person` for `room` for `left` from `now` (a mark made on
+    /// another node, with that much of it left), unless a mark already
+    /// holds longer.
     fn mark_left(&mut self, room: RoomId, person: Person, left: Duration, now: Instant) {
-        let at = now.checked_sub(self.keep.saturating_sub(left)).unwrap_or(now);
-        let kept = self.at.entry((room, person)).or_insert(at);
-        *kept = (*kept).max(at);
+        let until = now + left.min(self.keep);
+        let kept = self.until.entry((room, person)).or_insert(until);
+        *kept = (*kept).max(until);
     }
 
-    /// Whether `person` was marked for `room` within `keep` before `now`
-    /// (older marks are forgotten on the way).
+    /// Whether a mark of `person` for `room` holds at `now` (marks run out
+    /// are forgotten on the way).
     pub fn holds(&mut self, room: RoomId, person: &Person, now: Instant) -> bool {
-        let keep = self.keep;
-        self.at.retain(|_, at| now.saturating_duration_since(*at) < keep);
-        self.at.contains_key(&(room, person.clone()))
+        self.until.retain(|_, until| now < *until);
+        self.until.contains_key(&(room, person.clone()))
     }
 }
 

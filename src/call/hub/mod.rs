@@ -115,7 +115,8 @@ impl Default for RoomRules {
 }
 
 /// Something worth keeping beyond the call: who came and went (for the
-/// attendance list) and what the host did (for the audit log). The hub notes
+/// attendance list), what the host did (for the audit log), and who is
+/// marked for a cooldown (for other nodes, in cluster mode). The hub notes
 /// them; the adapter takes them with [`Hub::take_records`] and stores them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {

@@ -5,10 +5,11 @@
 //!
 //! The bus is a Redis stream (`{prefix}bus`), not pub/sub: each node reads
 //! on from the last entry it saw, so one whose connection to Redis broke
-//! for a moment misses nothing. What a stream cannot carry (an entry
-//! published while Redis was down) the regular re-check makes up for: a
-//! socket whose account moved to a newer session epoch, or whose room is
-//! gone, is closed within a minute.
+//! for a moment misses nothing. A sign-out or a deleted room Redis could
+//! not take is kept and sent once it answers again. Meanwhile (and should
+//! the publishing node stop first) the regular re-check closes what it
+//! can: a socket whose account moved to a newer session epoch, or whose
+//! room is gone, within a minute.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +27,8 @@ use crate::server::signaling::{Login, Signaling};
 const KEEP: &str = "10000";
 /// How long one read waits for a new entry.
 const WAIT_MS: &str = "1000";
+/// Commands kept while Redis cannot take them, at most.
+const UNSENT: usize = 1000;
 
 /// One command for every node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,23 +66,57 @@ impl Everywhere {
 
 impl Cluster {
     /// Has every other node carry `command` out (this one did already).
-    /// Redis unreachable, it is reported; the others' regular re-check
-    /// still closes what the command would have, within a minute.
+    /// Redis unreachable, a sign-out or a deleted room is kept and sent
+    /// once Redis answers again: carried out late, or twice, they close
+    /// only what should be closed. A new session epoch is not kept (late,
+    /// it would close sign-ins made since); the others' regular re-check
+    /// compares epochs with the database instead.
     pub async fn publish(&self, command: &Everywhere) {
-        let Ok(json) = serde_json::to_string(command) else { return };
-        let key = self.bus_key();
-        let sent = self
-            .call(&[b"XADD", key.as_bytes(), b"MAXLEN", b"~", KEEP.as_bytes(), b"*", b"from", self.me.instance.as_bytes(), b"do", json.as_bytes()])
-            .await;
-        if let Err(e) = sent {
+        if let Err(e) = self.add(command).await {
+            let keep = !matches!(command, Everywhere::CloseAccount { .. });
             tracing::error!(
-                "cluster: a sign-out or a deleted room was carried out on this node only ({e}); the others close its sockets at their next re-check"
+                kept = keep,
+                "cluster: a sign-out or a deleted room was carried out on this node only ({e}); kept ones are sent once Redis answers, the re-check closes the rest"
             );
+            if keep {
+                let mut unsent = self.unsent.lock().unwrap_or_else(|p| p.into_inner());
+                unsent.push(command.clone());
+                keep_newest(&mut unsent);
+            }
         }
     }
 
+    /// Sends what [`Cluster::publish`] could not, in order, as far as
+    /// Redis takes it.
+    async fn send_unsent(&self) {
+        let unsent = std::mem::take(&mut *self.unsent.lock().unwrap_or_else(|p| p.into_inner()));
+        for (sent, command) in unsent.iter().enumerate() {
+            if self.add(command).await.is_err() {
+                let mut later = self.unsent.lock().unwrap_or_else(|p| p.into_inner());
+                let newer = std::mem::take(&mut *later);
+                later.extend(unsent.into_iter().skip(sent));
+                later.extend(newer);
+                keep_newest(&mut later);
+                return;
+            }
+        }
+        if !unsent.is_empty() {
+            tracing::info!(commands = unsent.len(), "cluster: what Redis could not take earlier reached the other nodes");
+        }
+    }
+
+    /// Appends `command` to the bus.
+    async fn add(&self, command: &Everywhere) -> Result<(), RedisError> {
+        let json = serde_json::to_string(command).map_err(|_| RedisError::Protocol("a command that does not serialize"))?;
+        let key = self.bus_key();
+        self.call(&[b"XADD", key.as_bytes(), b"MAXLEN", b"~", KEEP.as_bytes(), b"*", b"from", self.me.instance.as_bytes(), b"do", json.as_bytes()])
+            .await
+            .map(|_| ())
+    }
+
     /// Reads the bus on a connection of its own, from the newest entry at
-    /// start, carrying out what other nodes published; and every
+    /// start, carrying out what other nodes published (and, once a read
+    /// succeeds, sending what this node could not publish); and every
     /// `recheck` period re-checks this node's signed-in sockets and calls
     /// against the database. Until the node stops.
     pub async fn listen(self: Arc<Self>, signaling: std::sync::Weak<Signaling>, db: Db) {
@@ -102,6 +139,7 @@ impl Cluster {
             };
             match read {
                 Ok(entries) => {
+                    self.send_unsent().await;
                     for (id, from, command) in entries {
                         last = Some(id);
                         match command {
@@ -152,6 +190,14 @@ impl Cluster {
 
     fn bus_key(&self) -> String {
         format!("{}bus", self.settings.prefix)
+    }
+}
+
+/// Leaves the newest [`UNSENT`] of `unsent`.
+fn keep_newest(unsent: &mut Vec<Everywhere>) {
+    if unsent.len() > UNSENT {
+        unsent.drain(..unsent.len() - UNSENT);
+        crate::log_within!(LogBudget::new(1, Duration::from_secs(60)), warn, "cluster: too many commands unsent; the oldest are dropped");
     }
 }
 

@@ -3,8 +3,9 @@
 //! lasts, so that the node a call moves to (its own having stopped) holds
 //! them as the first did. The rules (who is marked, for how long, what a
 //! mark means) stay the hub's ([`crate::call::hub::door`]); Redis only
-//! remembers, under a hash of the person (no account, cookie or address is
-//! written to it).
+//! remembers, under a SHA-256 of the person: no account id, cookie or
+//! address is written in clear (a guess can still be checked against a
+//! hash: Redis is trusted as the database is).
 
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ impl Cluster {
 
     /// The cooldowns any node marked `person` (or, for those removed
     /// nearby, `network`) for in `room`, each with the time it has left.
-    /// None when Redis cannot say: this node's own marks still hold.
+    /// Empty when Redis cannot say: this node's own marks still hold.
     pub async fn marked(&self, room: RoomId, person: &Person, network: ClientNetwork) -> Vec<(Cooldown, Duration)> {
         let asked = [(Cooldown::Denied, person.clone()), (Cooldown::Removed, person.clone()), (Cooldown::RemovedNearby, Person::Address(network))];
         let keys: Vec<String> = asked.iter().map(|(cooldown, person)| self.cooldown_key(*cooldown, room, person)).collect();

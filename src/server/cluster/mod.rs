@@ -99,6 +99,9 @@ impl ClusterSettings {
 pub enum Placement {
     /// This node serves the call.
     Here,
+    /// This node serves the call, which was under way here, and Redis
+    /// cannot be reached: nothing else is asked of it for this join.
+    HereWithoutRedis,
     /// Node `node` serves it.
     Elsewhere(String),
 }
@@ -137,6 +140,9 @@ pub struct Cluster {
     /// Signs and checks the passes of people let into calls, with a key
     /// every node reads from Redis at start.
     passes: std::sync::OnceLock<crate::call::pass::PassIssuer>,
+    /// Commands for every node that Redis could not take when they were
+    /// published, to send once it can (`bus`).
+    unsent: Mutex<Vec<bus::Everywhere>>,
     stats: ClusterStats,
 }
 
@@ -153,6 +159,7 @@ impl Cluster {
             beat_at: Mutex::new(None),
             stopped: AtomicBool::new(false),
             passes: std::sync::OnceLock::new(),
+            unsent: Mutex::default(),
             stats: ClusterStats::default(),
         }
     }
@@ -229,7 +236,7 @@ impl Cluster {
             Err(e) if self.serves(room) && self.beat_lately() => {
                 crate::log_within!(LogBudget::new(5, Duration::from_secs(10)), warn, "cluster: Redis unreachable, serving a call under way: {e}");
                 self.lock().insert(room, Instant::now());
-                Ok(Placement::Here)
+                Ok(Placement::HereWithoutRedis)
             }
             other => other,
         }
