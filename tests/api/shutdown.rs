@@ -15,9 +15,11 @@ async fn sigterm_tells_every_socket_going_away_and_exits_cleanly_in_time() {
 
     let started = Instant::now();
     let exit = server.terminate(Duration::from_secs(15));
+    // Told long before the server's own deadline; a machine busy with the
+    // other tests (CI: four at a time on two cores) once took over 3 s.
     let (exit, ()) = tokio::join!(exit, async {
-        guest.expect_closed_within(Some(1001), Duration::from_secs(3)).await;
-        lurker.expect_closed_within(Some(1001), Duration::from_secs(3)).await;
+        guest.expect_closed_within(Some(1001), Duration::from_secs(8)).await;
+        lurker.expect_closed_within(Some(1001), Duration::from_secs(8)).await;
     });
     let exit = exit.expect("the server did not exit within 15 s");
     assert!(exit.success(), "the server exited with {exit}");
