@@ -289,6 +289,12 @@ impl Application {
         &self.origin
     }
 
+    /// Its signaling, for a test to put it in the state a drain begins
+    /// with (`Signaling::stop_admitting`).
+    pub fn signaling(&self) -> Arc<Signaling> {
+        Arc::clone(&self.signaling)
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, tells every
     /// signaling socket "going away" (1001), lets in-flight requests and
     /// sockets finish for up to ten seconds, and closes the database.

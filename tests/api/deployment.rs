@@ -203,6 +203,26 @@ async fn healthz_answers_200_with_nothing_to_tell_strangers() {
 }
 
 #[tokio::test]
+async fn a_draining_server_is_not_ready_and_takes_no_new_socket_while_its_calls_go_on() {
+    // What a clean stop does first (SIGTERM; in cluster mode it then lets
+    // its calls go and tells their people to move): a load balancer sees
+    // `/readyz` fail and sends new work elsewhere.
+    let app = spawn_app_with(|_| {}).await;
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let room = host.create_room("Class").await;
+    let mut in_call = host.socket().await;
+    in_call.join(&room.slug, "").await;
+    app.signaling.as_ref().expect("a running server").stop_admitting();
+    assert_eq!(app.visitor().page("/readyz").await.status(), 503);
+    assert_eq!(app.visitor().page("/healthz").await.status(), 200, "alive, only not taking new work");
+    assert!(app.visitor().socket_from(&app.origin).await.is_err(), "no new socket");
+    assert!(host.socket_from(&app.origin).await.is_err(), "not the host's either");
+    // The call under way goes on.
+    in_call.send(huddle::call::protocol::ClientMessage::Chat { text: "still here".into() }).await;
+    assert!(matches!(in_call.recv().await, huddle::call::protocol::ServerMessage::Chat { .. }), "the call carries on");
+}
+
+#[tokio::test]
 async fn plain_http_is_redirected_to_the_https_origin() {
     let app = spawn_app_with(|c| {
         c.public_origin = Some("https://meet.example.org".into());

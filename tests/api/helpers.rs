@@ -33,6 +33,8 @@ pub struct TestApp {
     /// The metrics and HTTP-redirect listeners, when configured.
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub redirect_addr: Option<std::net::SocketAddr>,
+    /// The running server's signaling.
+    pub signaling: Option<Arc<huddle::server::signaling::Signaling>>,
 }
 
 impl Drop for TestApp {
@@ -71,6 +73,7 @@ pub fn unstarted(database: Database, addr: std::net::SocketAddr) -> TestApp {
         clock: Default::default(),
         metrics_addr: None,
         redirect_addr: None,
+        signaling: None,
     }
 }
 
@@ -88,6 +91,7 @@ async fn spawn(tweak: impl Fn(&mut Config) + Send + Sync + 'static, on_test_data
         clock: Default::default(),
         metrics_addr: None,
         redirect_addr: None,
+        signaling: None,
     };
     app.start().await;
     app
@@ -141,6 +145,7 @@ impl TestApp {
         self.origin = app.origin().to_string();
         self.metrics_addr = app.metrics_addr();
         self.redirect_addr = app.redirect_addr();
+        self.signaling = Some(app.signaling());
         let (stop, stopped) = oneshot::channel::<()>();
         runtime.spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
