@@ -63,6 +63,9 @@ scripts/check-size.sh
 # their tests run in the next phase.
 cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time real_coturn
 cargo test --features ssr,postgres -- --test-threads=4 --skip _the_same_time --skip real_coturn --skip cluster:: --skip copy_to_postgres::
+# That skip also matches the cluster adapter's own unit tests
+# (server::cluster::…), which need no services: they run here.
+cargo test --features ssr,postgres --lib server::cluster::
 
 phase "integration tests on PostgreSQL, and cluster mode with Redis (throwaway servers, a database per test)"
 scripts/with-postgres.sh scripts/with-redis.sh bash -c 'cargo test --features ssr,postgres --test api -- --test-threads=1 _the_same_time \
