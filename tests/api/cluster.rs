@@ -638,6 +638,17 @@ async fn each_node_s_metrics_carry_its_name_and_count_placements_and_redirects()
     assert!(!on_b.contains(r#"node="a""#), "b speaks for itself only");
 }
 
+/// A host signed up on `app`, their consultation (always a lobby), and
+/// their socket in its call.
+async fn consultation_on(app: &TestApp) -> (Visitor, huddle::api::rooms::RoomSummary, crate::helpers::Socket) {
+    let host = app.host("host@example.org", "Dr. Host").await;
+    let created = host.call("create_room", &[("name", "Clinic"), ("kind", "consultation")]).await;
+    let room: huddle::api::rooms::RoomSummary = created.json().await.unwrap();
+    let mut socket = host.socket().await;
+    socket.join(&room.slug, "").await;
+    (host, room, socket)
+}
+
 /// `welcome`'s pass.
 fn pass_of(welcome: &ServerMessage) -> String {
     match welcome {
@@ -650,23 +661,13 @@ fn pass_of(welcome: &ServerMessage) -> String {
 async fn a_guest_whose_call_moved_comes_back_with_their_pass_as_the_same_participant_past_the_lobby() {
     let cluster = pair().await;
     let (a, b) = (&cluster.a, &cluster.b);
-    let host = a.host("host@example.org", "Dr. Host").await;
-    let created = host.call("create_room", &[("name", "Clinic"), ("kind", "consultation")]).await;
-    let room: huddle::api::rooms::RoomSummary = created.json().await.unwrap(); // a consultation: always a lobby
-    let mut host_socket = host.socket().await;
-    host_socket.join(&room.slug, "").await;
+    let (host, room, mut host_socket) = consultation_on(a).await;
     let pat = a.visitor();
     pat.page(&format!("/r/{}", room.slug)).await; // the guest cookie
     let mut pat_socket = pat.socket().await;
     pat_socket.send(join_message(&room.slug, "Pat")).await;
     assert!(matches!(pat_socket.recv().await, ServerMessage::Waiting { .. }));
-    let pat_id = loop {
-        if let ServerMessage::Lobby { waiting } = host_socket.recv().await {
-            if let Some(guest) = waiting.first() {
-                break guest.id;
-            }
-        }
-    };
+    let pat_id = waiting(&mut host_socket, "Pat").await;
     host_socket.send(ClientMessage::Admit { id: pat_id }).await;
     let welcome = pat_socket.recv().await;
     let pass = pass_of(&welcome);
@@ -719,11 +720,7 @@ async fn waiting(host: &mut crate::helpers::Socket, name: &str) -> huddle::call:
 async fn those_turned_away_or_removed_are_held_so_by_the_node_the_call_moves_to() {
     let cluster = pair().await;
     let (a, b) = (&cluster.a, &cluster.b);
-    let host = a.host("host@example.org", "Dr. Host").await;
-    let created = host.call("create_room", &[("name", "Clinic"), ("kind", "consultation")]).await;
-    let room: huddle::api::rooms::RoomSummary = created.json().await.unwrap();
-    let mut host_socket = host.socket().await;
-    host_socket.join(&room.slug, "").await;
+    let (_host, room, mut host_socket) = consultation_on(a).await;
     let guest = || async {
         let visitor = a.visitor();
         visitor.page(&format!("/r/{}", room.slug)).await; // the guest cookie

@@ -76,7 +76,7 @@ impl Cluster {
             let keep = !matches!(command, Everywhere::CloseAccount { .. });
             tracing::error!(
                 kept = keep,
-                "cluster: a sign-out or a deleted room was carried out on this node only ({e}); kept ones are sent once Redis answers, the re-check closes the rest"
+                "cluster: a command for every node was carried out on this node only ({e}); a kept one is sent once Redis answers, the re-check closes what the rest would have"
             );
             if keep {
                 let mut unsent = self.unsent.lock().unwrap_or_else(|p| p.into_inner());

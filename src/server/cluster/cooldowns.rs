@@ -59,9 +59,6 @@ impl Cluster {
 
     /// `{prefix}cool:{room}:{cooldown}:{hash of the person}`.
     fn cooldown_key(&self, cooldown: Cooldown, room: RoomId, person: &Person) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(person.key().as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("{}cool:{}:{}:{hex}", self.settings.prefix, room.0, cooldown.name())
+        format!("{}cool:{}:{}:{}", self.settings.prefix, room.0, cooldown.name(), super::hashed(&person.key()))
     }
 }

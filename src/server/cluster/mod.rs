@@ -94,6 +94,13 @@ impl ClusterSettings {
     }
 }
 
+/// `text` as it is named in a Redis key: the first 128 bits of its SHA-256,
+/// in hex, so no email, cookie or address is written in clear.
+fn hashed(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Where a join goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {

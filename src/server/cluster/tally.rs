@@ -71,9 +71,6 @@ impl Cluster {
     /// The key counting failures of `kind` for `key`: a hash of it, so
     /// neither emails nor addresses are written to Redis.
     fn tally_key(&self, kind: &str, key: &str) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("{kind}\0{key}").as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("{}thr:{kind}:{hex}", self.settings.prefix)
+        format!("{}thr:{kind}:{}", self.settings.prefix, super::hashed(&format!("{kind}\0{key}")))
     }
 }

@@ -41,12 +41,12 @@ pub async fn look_up(
     let Some(room) = found? else { return Ok(JoinFacts { room: Lookup::NotFound, token }) };
     // In cluster mode, one node serves the room's call: this one, or the
     // one the person is sent to before anything else is checked.
-    let mut shared_marks = state.cluster.is_some();
+    let mut redis_answers = true;
     if let Some(cluster) = &state.cluster {
         match cluster.place(RoomId(room.id)).await {
             Ok(Placement::Here) => close_stopped_nodes_stays(state, cluster, room.id).await?,
             // Each further question to Redis would wait out its deadline.
-            Ok(Placement::HereWithoutRedis) => shared_marks = false,
+            Ok(Placement::HereWithoutRedis) => redis_answers = false,
             Ok(Placement::Elsewhere(node)) => return Ok(JoinFacts { room: Lookup::Elsewhere { node }, token }),
             Err(e) => {
                 crate::log_within!(
@@ -87,7 +87,7 @@ pub async fn look_up(
     });
     // Cooldowns other nodes marked: a call that moved here keeps them.
     let marked = match &state.cluster {
-        Some(cluster) if shared_marks && !host => cluster.marked(RoomId(room.id), &visitor.person, ClientNetwork::of(visitor.address)).await,
+        Some(cluster) if redis_answers && !host => cluster.marked(RoomId(room.id), &visitor.person, ClientNetwork::of(visitor.address)).await,
         _ => Vec::new(),
     };
     let found = FoundRoom { id: RoomId(room.id), host, lobby, rules: room_rules(&room), window, passcode, carried, marked };
