@@ -259,6 +259,14 @@ async fn a_sign_out_and_a_deleted_room_reach_the_node_serving_the_call() {
     let deleted = host.at(b).call("delete_room", &[("room", &other.id.to_string()), ("confirm", "yes")]).await;
     assert!(deleted.status().is_success() || deleted.status().is_redirection(), "{}", deleted.status());
     pat.expect_closed(Some(close::ROOM_CLOSED)).await;
+    // The host's other sessions ended through b ("sign out everywhere
+    // else"): the phone's socket on a closes, this session's stays.
+    let phone = a.visitor();
+    phone.sign_in("host@example.org", "correct horse battery").await;
+    let mut phone_socket = phone.socket().await;
+    phone_socket.join(&room.slug, "").await;
+    assert_eq!(host.at(b).call("sign_out_everywhere_else", &[]).await.status(), 200);
+    phone_socket.expect_closed_within(Some(close::SIGNED_OUT), Duration::from_secs(3)).await;
     // Signed out through b: the socket on a closes.
     host.at(b).call("logout", &[]).await;
     in_call.expect_closed_within(Some(close::SIGNED_OUT), Duration::from_secs(3)).await;
