@@ -84,3 +84,25 @@ async fn a_page_of_this_version_hears_the_heartbeat_and_one_of_the_previous_vers
     old.send(ClientMessage::Join { version: OLDEST_VERSION - 1, room, name: "Ada".into(), passcode: None, pass: None }).await;
     old.expect_error(huddle::call::protocol::ErrorCode::UnsupportedVersion).await;
 }
+
+/// A node that freezes before its first beat must still be noticed: the
+/// page hears the beat (and so its silence limit) with its welcome.
+#[tokio::test]
+async fn a_page_hears_the_beat_with_its_welcome_not_a_beat_later() {
+    let app =
+        spawn_app_with(|c| c.signaling.heartbeat = Heartbeat { ping_every: Duration::from_secs(60), silence_limit: Duration::from_secs(120) }).await;
+    let slug = app.host("host@example.org", "Host").await.create_room("Clinic").await.slug;
+    let mut socket = app.visitor().socket().await;
+    socket.join(&slug, "Ada").await;
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut heard = None;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until.into(), socket.stream.next()).await {
+        if let Message::Text(text) = frame {
+            if let Ok(tick @ ServerMessage::Tick { .. }) = serde_json::from_str::<ServerMessage>(text.as_str()) {
+                heard = Some(tick);
+                break;
+            }
+        }
+    }
+    assert_eq!(heard, Some(ServerMessage::Tick { every_ms: 60_000 }), "the beat is told at once, not 60 s later");
+}

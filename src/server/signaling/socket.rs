@@ -216,6 +216,10 @@ async fn write_loop(
         serde_json::to_string(&ServerMessage::Tick { every_ms: u64::try_from(ping_every.as_millis()).unwrap_or(u64::MAX) }).unwrap_or_default();
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
+    // The page learns the beat with its first answer, not a beat later: a
+    // node that freezes before its first tick would otherwise leave the
+    // page waiting on it for ever.
+    let mut beat_told = false;
     loop {
         let frame = tokio::select! {
             next = outbox.recv() => match next {
@@ -248,6 +252,12 @@ async fn write_loop(
                         close(&mut sink, code, reason).await;
                         return;
                     }
+                    if !beat_told && ticks.load(Ordering::Relaxed) {
+                        beat_told = true;
+                        if !send(&mut sink, Message::Text(tick.clone().into())).await {
+                            return;
+                        }
+                    }
                     continue;
                 }
                 None => {
@@ -258,8 +268,11 @@ async fn write_loop(
             _ = ping.tick() => {
                 // The page hears the heartbeat too (WebSocket pings are
                 // answered by the browser, unseen by the page).
-                if ticks.load(Ordering::Relaxed) && !send(&mut sink, Message::Text(tick.clone().into())).await {
-                    return;
+                if ticks.load(Ordering::Relaxed) {
+                    beat_told = true;
+                    if !send(&mut sink, Message::Text(tick.clone().into())).await {
+                        return;
+                    }
                 }
                 Message::Ping(Default::default())
             }
