@@ -122,7 +122,7 @@ async fn burst(app: &crate::helpers::TestApp, email: &str, n: usize, right: usiz
 }
 
 #[tokio::test]
-async fn a_burst_of_guesses_on_one_account_is_checked_only_up_to_the_limit() {
+async fn a_burst_of_guesses_at_the_same_time_on_one_account_is_checked_only_up_to_the_limit() {
     let app = spawn_app_with(|c| {
         c.sign_in_limit_per_address = 10_000;
         // 300 connections at once from one address.
