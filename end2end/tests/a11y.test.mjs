@@ -69,6 +69,17 @@ describe('for every person', () => {
     await callAction(guest.page, 'Camera and microphone settings');
     await guest.page.locator('.tile.remote .quality summary').click();
     await noSeriousViolations(guest.page, 'call (guest, settings and figures open)');
+    // A poll: the host's form, then the card each sees.
+    await callAction(host.page, 'New poll');
+    await host.page.getByRole('form', { name: 'New poll' }).waitFor();
+    await noSeriousViolations(host.page, 'call (host, the form of a new poll)');
+    await host.page.getByLabel('Question').fill('Ready to start?');
+    await host.page.getByRole('button', { name: 'Yes / No' }).click();
+    await host.page.getByRole('button', { name: 'Start poll' }).click();
+    await guest.page.getByRole('region', { name: 'Ready to start?' }).waitFor();
+    await noSeriousViolations(guest.page, 'call (guest, asked a poll)');
+    await host.page.getByRole('region', { name: 'Ready to start?' }).waitFor();
+    await noSeriousViolations(host.page, "call (host, a poll's results)");
     await guest.page.getByRole('button', { name: 'More', exact: true }).click();
     await noSeriousViolations(guest.page, 'call (guest, More menu open)');
     await guest.page.keyboard.press('Escape');

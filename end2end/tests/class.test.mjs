@@ -8,12 +8,14 @@
 // check of the media port, and a pupil on a phone.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
   blockUdp, callAction, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
 } from './support.mjs';
 
 const PUPILS = 6;
+const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 /** The page's peer connections that are still open. */
 function openConnections(page) {
@@ -166,6 +168,91 @@ describe('a class through the media server', () => {
     await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 7' }).waitFor();
     await waitForRemoteVideos(teacher.page, 6, 20_000);
     assert.deepEqual(interrupted, [], "the teacher's console: no picture cut short by a reload");
+    env.classroom = { teacher, pupils: [...pupils, seventh] };
+  });
+
+  it('polls: the pupils answer from a card beside the lesson, named and then anonymous; kept with the room and downloaded', async () => {
+    const { teacher, pupils } = env.classroom;
+    const answering = pupils.slice(0, 4);
+    const card = (page, question) => page.getByRole('region', { name: question });
+    /** The teacher fills the new-poll form and starts it. */
+    const ask = async (question, answers, { anonymous = false } = {}) => {
+      const form = teacher.page.getByRole('form', { name: 'New poll' });
+      await form.getByLabel('Question').fill(question);
+      if (answers === 'yes/no') {
+        await form.getByRole('button', { name: 'Yes / No' }).click();
+      } else {
+        for (const [i, answer] of answers.entries()) {
+          if (i >= 2) await form.getByRole('button', { name: 'Add an answer' }).click();
+          await form.getByLabel(`Answer ${i + 1}`, { exact: true }).fill(answer);
+        }
+      }
+      if (anonymous) await form.getByLabel('Anonymous: count the answers without names').check();
+      await form.getByRole('button', { name: 'Start poll' }).click();
+    };
+    const planets = 'Which planet is largest?';
+    await callAction(teacher.page, 'New poll');
+    await ask(planets, ['Mars', 'Jupiter', 'Venus']);
+    // Pupil 1 answers first, then the others at once.
+    const answer = async (pupil, question, choice) => {
+      const asked = card(pupil.page, question);
+      await asked.getByRole('radio', { name: choice }).check();
+      await asked.getByRole('button', { name: 'Send answer' }).click();
+      await asked.getByText('Your answer is in. You can change it until the poll ends.').waitFor();
+    };
+    await card(answering[0].page, planets).getByText('Choose one answer. The host sees who answered what.').waitFor();
+    await answer(answering[0], planets, 'Mars');
+    await Promise.all(answering.slice(1).map((pupil) => answer(pupil, planets, 'Jupiter')));
+    await answering[3].page.screenshot({ path: `${shots}12-poll-pupil.png` });
+    // Pupil 1 changes their mind.
+    await card(answering[0].page, planets).getByRole('radio', { name: 'Jupiter' }).check();
+    await card(answering[0].page, planets).getByRole('button', { name: 'Change answer' }).click();
+    const results = card(teacher.page, planets);
+    await results.getByText('4 people have answered.').waitFor();
+    await results.getByText('100% (4)').waitFor();
+    await results.getByText(/^Pupil 1, Pupil \d, Pupil \d, Pupil \d$/).waitFor();
+    await teacher.page.screenshot({ path: `${shots}13-poll-teacher.png` });
+    // The card sits beside the stage: the teacher's own tile and the controls stay uncovered.
+    const box = await results.boundingBox();
+    const leave = await teacher.page.getByRole('button', { name: 'Leave' }).boundingBox();
+    assert.ok(box.y + box.height <= leave.y, `the card ends above the controls: ${JSON.stringify({ box, leave })}`);
+    // Shown to everyone: a pupil who did not answer sees the counts, no names.
+    await results.getByRole('button', { name: 'Show results to everyone' }).click();
+    const watcher = card(pupils[5].page, planets);
+    await watcher.getByText('100% (4)').waitFor();
+    assert.equal(await watcher.getByText('Pupil 1').count(), 0, 'names are for the host');
+    await results.getByRole('button', { name: 'End poll' }).click();
+    await watcher.getByText('This poll has ended.').waitFor();
+
+    // An anonymous one, from the card's own button; three say yes.
+    const clear = 'Was the lesson clear?';
+    await results.getByRole('button', { name: 'New poll' }).click();
+    await ask(clear, 'yes/no', { anonymous: true });
+    await card(answering[0].page, clear).getByText('Choose one answer. Answers are anonymous.').waitFor();
+    await Promise.all(answering.map((pupil, i) => answer(pupil, clear, i < 3 ? 'Yes' : 'No')));
+    const counted = card(teacher.page, clear);
+    await counted.getByText('75% (3)').waitFor();
+    await counted.getByText('4 people have answered.').waitFor();
+    assert.equal(await counted.locator('.poll-names').count(), 0, 'an anonymous poll shows no names, even to the host');
+    await counted.getByRole('button', { name: 'End poll' }).click();
+    await card(answering[0].page, clear).getByText('This poll has ended.').waitFor();
+
+    // Kept with the room: its settings page lists both; the CSV has them.
+    const page = await teacher.context.newPage();
+    await page.goto(`${env.server.origin}/rooms`);
+    await page.getByRole('link', { name: 'Settings of Year 5' }).click();
+    const kept = page.getByRole('region', { name: 'Polls' });
+    await kept.getByRole('heading', { name: planets }).waitFor();
+    await kept.getByRole('heading', { name: clear }).waitFor();
+    await kept.getByText(/^Pupil 1, Pupil \d, Pupil \d, Pupil \d$/).waitFor();
+    const csvUrl = await kept.getByRole('link', { name: 'Download all polls (CSV)' }).getAttribute('href');
+    const csv = await (await page.request.get(`${env.server.origin}${csvUrl}`)).text();
+    const lines = csv.trim().split('\r\n');
+    assert.equal(lines.length, 1 + 3 + 2, csv);
+    assert.ok(lines.some((l) => l.startsWith(`${planets},`) && /,no,Jupiter,4,4,Pupil 1(; Pupil [234]){3}$/.test(l)), csv);
+    assert.ok(lines.some((l) => l.startsWith(`${clear},`) && l.endsWith(',yes,Yes,3,4,')), csv);
+    assert.ok(!lines.filter((l) => l.startsWith(clear)).some((l) => l.includes('Pupil')), 'no name beside an anonymous poll');
+    await page.close();
   });
 });
 

@@ -133,6 +133,25 @@ describe('in a call', () => {
     await waitPressed(hand, false);
   });
 
+  it('a poll works in a call between browsers too: asked, answered, and the result shown to both', async () => {
+    await callAction(host.page, 'New poll');
+    const form = host.page.getByRole('form', { name: 'New poll' });
+    await form.getByLabel('Question').fill('Same time next week?');
+    await form.getByRole('button', { name: 'Yes / No' }).click();
+    await form.getByRole('button', { name: 'Start poll' }).click();
+    const asked = guest.page.getByRole('region', { name: 'Same time next week?' });
+    await asked.getByRole('radio', { name: 'Yes' }).check();
+    await asked.getByRole('button', { name: 'Send answer' }).click();
+    const results = host.page.getByRole('region', { name: 'Same time next week?' });
+    await results.getByText('100% (1)').waitFor();
+    await results.getByRole('button', { name: 'Show results to everyone' }).click();
+    await asked.getByText('100% (1)').waitFor();
+    await results.getByRole('button', { name: 'End poll' }).click();
+    await asked.getByRole('button', { name: 'Hide poll' }).click();
+    await results.getByRole('button', { name: 'Hide poll' }).click();
+    assert.equal(await guest.page.locator('.poll-card').count(), 0, 'put away');
+  });
+
   it('whoever speaks is outlined, and a tile can be pinned large', async () => {
     // The fake microphone beeps: the host's tile lights up on the guest's side.
     await guest.page.waitForFunction(() => document.querySelector('.tile.remote.speaking'), null, { timeout: 15_000, polling: 100 });

@@ -28,6 +28,8 @@ pub struct SessionSummary {
     pub time_zone: String,
     /// Where its attendance downloads from.
     pub attendance: String,
+    /// Where the polls asked during it download from.
+    pub polls: String,
 }
 
 /// When a meeting is: its start and end (Unix ms), for the browser to say
@@ -199,5 +201,6 @@ fn summarise(session: &crate::server::schedule::ScheduledSession, now: jiff::Tim
         calendar: calendar_path(session),
         time_zone: session.start.time_zone().iana_name().unwrap_or("UTC").to_string(),
         attendance: format!("/rooms/{}/attendance.csv?session={}", session.room_id, session.id),
+        polls: format!("/rooms/{}/polls.csv?session={}", session.room_id, session.id),
     }
 }

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::tag_first::tagged_first;
+#[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+use crate::call::poll::{PollDraft, PollView};
 use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 
 /// Bumped whenever a message changes incompatibly.
@@ -265,6 +267,21 @@ pub enum ClientMessage {
     /// hosts, then whoever speaks.
     #[cfg(any(feature = "ssr", feature = "bundle-sfu"))]
     SfuView { want: Vec<VideoWant> },
+    // Polls (`poll.rs`): sent by the site's bundle, which a call page
+    // loads for them; the call's bundles only pass them on.
+    /// Host: asks the call `poll`; one still open ends first.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    PollStart { poll: PollDraft },
+    /// Answer poll `id` with `choices` (places in its answers); sent
+    /// again, it replaces the answer while the poll is open.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    PollAnswer { id: u32, choices: Vec<u8> },
+    /// Host: poll `id` takes no more answers.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    PollEnd { id: u32 },
+    /// Host: shows poll `id`'s results to everyone, or hides them again.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    PollShare { id: u32, shown: bool },
 }
 
 /// Messages the server sends: one object with `type` first (`tag_first`).
@@ -382,39 +399,16 @@ pub enum ServerMessage {
     /// Your last message was refused; the connection stays open unless the
     /// code says otherwise.
     Error { code: ErrorCode, message: String },
+    /// A poll of the call as you are shown it, each time that changes
+    /// (and on entering, the latest). The call's bundles pass it to the
+    /// site's unread.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    Poll { poll: PollView },
 }
 
 tagged_first!(ServerMessage, "type");
 
-/// WebSocket close codes the server uses (`docs/signaling-protocol.md`).
-pub mod close {
-    /// The server gave up on a client that stopped reading.
-    pub const NORMAL: u16 = 1000;
-    /// The server is shutting down.
-    pub const GOING_AWAY: u16 = 1001;
-    /// A text frame that is not UTF-8.
-    pub const INVALID_DATA: u16 = 1007;
-    /// A client that broke the protocol or was refused.
-    pub const POLICY: u16 = 1008;
-    /// A message over the size limit.
-    pub const TOO_BIG: u16 = 1009;
-    /// The participant resumed on a newer connection.
-    pub const REPLACED: u16 = 4000;
-    /// The sign-in behind the connection ended (signed out, expired, or
-    /// ended from another device).
-    pub const SIGNED_OUT: u16 = 4001;
-    /// The room was deleted: the call is over for everyone.
-    pub const ROOM_CLOSED: u16 = 4002;
-    /// The host ended the call for everyone.
-    pub const ENDED_BY_HOST: u16 = 4003;
-    /// Cluster mode: another node serves this call now (`moved` said which).
-    pub const MOVED: u16 = 4004;
-
-    /// Whether reconnecting after this close cannot help.
-    pub fn is_final(code: u16) -> bool {
-        matches!(code, INVALID_DATA | POLICY | TOO_BIG | REPLACED | SIGNED_OUT | ROOM_CLOSED | ENDED_BY_HOST)
-    }
-}
+pub mod close;
 
 /// Why the server refused a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -484,6 +478,15 @@ pub enum ErrorCode {
     /// cannot reach the store that places calls). Try again in a moment.
     /// Fatal.
     TryAgain,
+    /// A poll without a question, with fewer than 2 or more than 10
+    /// answers, or with a text too long.
+    InvalidPoll,
+    /// The call has had as many polls as it may.
+    TooManyPolls,
+    /// No such poll in your call.
+    UnknownPoll,
+    /// The poll has ended: it takes no more answers.
+    PollEnded,
 }
 
 impl ErrorCode {
@@ -554,6 +557,10 @@ impl ErrorCode {
             ErrorCode::InvalidOffer => Text::ErrorsInvalidOffer,
             ErrorCode::WrongTopology => Text::ErrorsWrongTopology,
             ErrorCode::TryAgain => Text::ErrorsTryAgain,
+            ErrorCode::InvalidPoll => Text::ErrorsInvalidPoll,
+            ErrorCode::TooManyPolls => Text::ErrorsTooManyPolls,
+            ErrorCode::UnknownPoll => Text::ErrorsUnknownPoll,
+            ErrorCode::PollEnded => Text::ErrorsPollEnded,
         }
     }
 }

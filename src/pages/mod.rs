@@ -7,7 +7,11 @@ pub mod form;
 pub mod home;
 pub mod join_link;
 pub mod not_found;
+// Drawn by the site's bundle on a call page; the call's bundles leave it out.
+#[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+pub mod poll;
 pub mod room;
+pub mod room_polls;
 pub mod room_settings;
 pub mod rooms;
 pub mod sessions;

@@ -103,6 +103,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <a href="#guests">{t(Text::SettingsGuests)}</a>
                 <a href="#schedule">{t(Text::SettingsSchedule)}</a>
                 <a href="#attendance">{t(Text::SettingsAttendance)}</a>
+                <a href="#polls">{t(Text::SettingsPolls)}</a>
             </nav>
         </section>
 
@@ -244,6 +245,10 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
 
         <Section id="attendance" title=t(Text::SettingsAttendance) saved=None>
             <Attendance room=room.id/>
+        </Section>
+
+        <Section id="polls" title=t(Text::SettingsPolls) saved=None>
+            <crate::pages::room_polls::RoomPolls room=room.id/>
         </Section>
     }
 }

@@ -97,6 +97,7 @@ fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>, joi
             <JoinLink id=link_id label=t_with(Text::UpcomingJoinLinkFor, &[("title", &title)]) link=join_link/>
             <p><a href=session.calendar download="">{t_with(Text::UpcomingCalendar, &[("title", &title)])}</a></p>
             <p><a href=session.attendance download="">{t_with(Text::SessionsAttendanceFor, &[("title", &title)])}</a></p>
+            <p><a href=session.polls download="">{t_with(Text::SessionsPollsFor, &[("title", &title)])}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
                 <input type="hidden" name="session" value=session.id.to_string()/>
                 <button type="submit">{t_with(Text::SessionsCancel, &[("title", &title)])}</button>

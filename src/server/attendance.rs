@@ -41,6 +41,7 @@ struct Present {
 pub async fn write_records(db: Db, node: NodeId, clock: Clock, mut records: tokio::sync::mpsc::Receiver<Record>) {
     let mut present: HashMap<ParticipantId, Present> = HashMap::new();
     let mut refusals = RefusalTally::default();
+    let mut polls = crate::server::polls::Kept::default();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     loop {
         let record = tokio::select! {
@@ -56,7 +57,10 @@ pub async fn write_records(db: Db, node: NodeId, clock: Clock, mut records: toki
         let now = clock.now();
         let _ = write_held_back(&db, refusals.due(now)).await;
         if let Some(record) = record {
-            let _ = write(&db, &node, now, &mut present, &mut refusals, record).await;
+            let _ = match record {
+                Record::Poll { room, poll } => polls.keep(&db, now, room, poll).await,
+                record => write(&db, &node, now, &mut present, &mut refusals, record).await,
+            };
         }
     }
 }
@@ -145,6 +149,8 @@ async fn write(
         // Kept in memory and, in cluster mode, in Redis (signaling shares
         // them): nothing to write here.
         Record::Marked { .. } => {}
+        // Kept by `polls` (above).
+        Record::Poll { .. } => {}
     }
     Ok(())
 }
@@ -251,13 +257,13 @@ pub fn csv(stays: &[Stay], locale: crate::i18n::Locale) -> String {
 }
 
 /// `at` in UTC, ISO 8601, to the second (stored times carry nanoseconds).
-fn to_the_second(at: Timestamp) -> String {
+pub(crate) fn to_the_second(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// One text cell: quoted when it holds a comma, quote or line break, and
 /// prefixed with `'` when it starts like a formula (`=`, `+`, `-`, `@`).
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -283,19 +289,9 @@ pub async fn download(
         let mut stays = list_for_room(&state.db, room.id).await?;
         let mut name = "attendance".to_string();
         if let Some(id) = query.get("session") {
-            let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-            let scheduled = crate::server::schedule::find_owned(&state.db, owner.id, id).await?;
-            if scheduled.room_id != room.id {
-                return Err(AppError::NotFound);
-            }
-            let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
-            let windows: Vec<(Timestamp, Timestamp)> = scheduled
-                .occurrences()
-                .iter()
-                .map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
-                .collect();
+            let (windows, file) = session_windows(&state, owner.id, room.id, id).await?;
             stays = during_any(&stays, &windows);
-            name = format!("attendance-{}", crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics"));
+            name = format!("attendance-{file}");
         }
         Ok(Attachment {
             content_type: "text/csv; charset=utf-8",
@@ -304,6 +300,29 @@ pub async fn download(
         })
     };
     respond(found.await, &headers)
+}
+
+/// The meetings of session `id` (as the query gave it) of room `room`,
+/// owned by `owner`, each from when its join window opens; and the
+/// session's name for a file.
+pub async fn session_windows(
+    state: &crate::server::state::AppState,
+    owner: AccountId,
+    room: i64,
+    id: &str,
+) -> Result<(Vec<(Timestamp, Timestamp)>, String), AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let scheduled = crate::server::schedule::find_owned(&state.db, owner, id).await?;
+    if scheduled.room_id != room {
+        return Err(AppError::NotFound);
+    }
+    let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
+    let windows = scheduled
+        .occurrences()
+        .iter()
+        .map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
+        .collect();
+    Ok((windows, crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics").to_string()))
 }
 
 /// One message of a room's kept chat.

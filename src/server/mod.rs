@@ -20,6 +20,7 @@ pub mod log_budget;
 pub mod media;
 pub mod metrics;
 pub mod password;
+pub mod polls;
 pub mod refusal_tally;
 pub mod retention;
 pub mod rooms;

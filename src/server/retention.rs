@@ -34,6 +34,8 @@ pub struct Swept {
     pub attendance: u64,
     pub chat: u64,
     pub audit: u64,
+    /// Polls kept as long as attendance: a named one says who was there.
+    pub polls: u64,
 }
 
 /// The moment `days` before `now`, as the tables write time (UTC, RFC 3339
@@ -56,6 +58,7 @@ pub async fn sweep(db: &Db, retention: Retention, now: Timestamp) -> Result<Swep
         attendance: delete("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < $1", retention.attendance_days).await?,
         chat: delete("DELETE FROM kept_chat WHERE sent_at < $1", retention.chat_days).await?,
         audit: delete("DELETE FROM audit_events WHERE at < $1", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
+        polls: delete("DELETE FROM polls WHERE closed_at IS NOT NULL AND closed_at < $1", retention.attendance_days).await?,
     })
 }
 
@@ -66,7 +69,7 @@ pub async fn daily(db: Db, retention: Retention, clock: Clock) {
         tick.tick().await;
         match sweep(&db, retention, clock.now()).await {
             Ok(swept) if swept != Swept::default() => {
-                tracing::info!(attendance = swept.attendance, chat = swept.chat, audit = swept.audit, "old records deleted");
+                tracing::info!(attendance = swept.attendance, chat = swept.chat, audit = swept.audit, polls = swept.polls, "old records deleted");
             }
             // A failure is logged by `AppError::internal`; tomorrow tries again.
             _ => {}

@@ -66,7 +66,11 @@ async fn joins_leaves_and_a_reconnect_make_one_row_per_stay_and_a_csv() {
 /// A half-hour session at 09:00 UTC ten days from now in room `room`
 /// (`extra` adds form fields, such as a weekly repeat): what the server
 /// answered, and when it starts.
-async fn nine_oclock_in_ten_days(host: &crate::helpers::Visitor, room: i64, extra: &[(&str, &str)]) -> (serde_json::Value, jiff::Timestamp) {
+pub(crate) async fn nine_oclock_in_ten_days(
+    host: &crate::helpers::Visitor,
+    room: i64,
+    extra: &[(&str, &str)],
+) -> (serde_json::Value, jiff::Timestamp) {
     let date = jiff::Zoned::now().checked_add(jiff::Span::new().days(10)).unwrap().date().to_string();
     let room = room.to_string();
     let mut form =

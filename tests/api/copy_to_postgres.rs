@@ -8,8 +8,8 @@ use huddle::server::db::sql;
 
 use crate::helpers::{fresh_database, setting, spawn_app_with, spawn_sqlite_app, TestApp};
 
-const TABLES: [&str; 9] =
-    ["accounts", "rooms", "scheduled_sessions", "attendance", "kept_chat", "known_devices", "audit_events", "instances", "sessions"];
+const TABLES: [&str; 10] =
+    ["accounts", "rooms", "scheduled_sessions", "attendance", "kept_chat", "polls", "known_devices", "audit_events", "instances", "sessions"];
 
 fn copy(from: &Database, to: &Database) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_huddle"));
@@ -58,6 +58,10 @@ async fn a_sqlite_deployment_is_copied_row_for_row_and_serves_from_postgresql() 
     let mut in_call = host.socket().await;
     in_call.join(&room.slug, "").await;
     in_call.send(huddle::call::protocol::ClientMessage::Chat { text: "Good morning".into() }).await;
+    let _ = in_call.recv().await;
+    let poll =
+        huddle::call::poll::PollDraft { question: "Coffee?".into(), options: vec!["Yes".into(), "No".into()], multiple: false, anonymous: false };
+    in_call.send(huddle::call::protocol::ClientMessage::PollStart { poll }).await;
     let _ = in_call.recv().await;
     drop(in_call);
     // Attendance and kept chat are written a moment after the call.

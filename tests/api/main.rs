@@ -21,6 +21,7 @@ mod metrics;
 mod nodes;
 mod pages;
 mod passcode;
+mod polls;
 mod protocol_document;
 mod resume;
 mod retention;

@@ -99,6 +99,7 @@ impl Hub {
         if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
         }
+        out.extend(self.latest_poll_for(room, joiner));
         for id in self.everyone_in(room).into_iter().filter(|id| *id != joiner) {
             if let Some(state) = self.shown_media(id) {
                 out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
@@ -146,6 +147,7 @@ impl Hub {
             self.rooms.remove(&room);
             self.locked.remove(&room);
             self.hands.remove(&room);
+            self.end_polls(room);
             self.forget_if_idle(room);
         } else {
             out.extend(self.set_hand(room, who, false));
@@ -159,6 +161,7 @@ impl Hub {
     pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
         self.locked.remove(&room);
         self.hands.remove(&room);
+        self.end_polls(room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));

@@ -32,6 +32,7 @@ use crate::call::{MediaPolicy, MESH_LIMIT};
 use crate::domain::{AccountId, CallRules, ChatText, ClientNetwork, DisplayName, RoomKind};
 
 pub use door::{Cooldown, FoundRoom, JoinFacts, JoinWindow, Lookup, Marks, Passcode, Person, DENY_COOLDOWN, REMOVED_NEARBY_WAIT, REMOVED_WAIT};
+pub use polls::PollRecord;
 pub use step::{Caller, Closing, Effects, Ending, Now};
 
 pub use crate::call::RoomId;
@@ -140,6 +141,9 @@ pub enum Record {
     /// `person` is marked for `cooldown` in `room` from now on (turned
     /// away, removed): for other nodes to know, should the call move.
     Marked { cooldown: Cooldown, room: RoomId, person: Person },
+    /// A poll of `room`'s call was started, answered, shown or ended: it
+    /// stands as `poll` says now.
+    Poll { room: RoomId, poll: PollRecord },
 }
 
 /// Who is joining, as [`Input::Join`] says.
@@ -250,6 +254,10 @@ pub struct Hub {
     media: Option<MediaPolicy>,
     /// What the media server was last told each participant may do.
     granted: HashMap<ParticipantId, Grant>,
+    /// Each call's polls, in the order they were asked.
+    polls: HashMap<RoomId, Vec<polls::Poll>>,
+    /// The last poll's key (unique in this hub's life).
+    poll_keys: u64,
 }
 
 impl Hub {
@@ -280,6 +288,8 @@ impl Hub {
             passes: None,
             media: None,
             granted: HashMap::new(),
+            polls: HashMap::new(),
+            poll_keys: 0,
         }
     }
 
@@ -565,6 +575,7 @@ pub mod door;
 mod host;
 mod joining;
 mod lobby;
+mod polls;
 mod resume;
 pub mod step;
 mod talk;

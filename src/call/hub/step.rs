@@ -133,6 +133,19 @@ impl Hub {
                 Ok(text) => self.as_host(from, "lobby_chat", Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }, &mut effects),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
+            ClientMessage::PollStart { poll } => {
+                let _ = self.audit_host(from, "poll_start", &mut effects);
+                self.poll_start(who, poll)
+            }
+            ClientMessage::PollAnswer { id, choices } => self.poll_answer(who, id, choices),
+            ClientMessage::PollEnd { id } => {
+                let _ = self.audit_host(from, "poll_end", &mut effects);
+                self.poll_end(who, id)
+            }
+            ClientMessage::PollShare { id, shown } => {
+                let _ = self.audit_host(from, "poll_share", &mut effects);
+                self.poll_share(who, id, shown)
+            }
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
                     let gone = self.close_room(room);

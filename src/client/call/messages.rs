@@ -211,6 +211,10 @@ impl Call {
             ServerMessage::Moved { node } => self.on_moved(node),
             // Twice the beat and a little: one late tick is no reason to go.
             ServerMessage::Tick { every_ms } => self.silence_limit.set(Some(2.0 * every_ms as f64 + 2000.0)),
+            // A call's bundle passes polls on unread (`client::classroom`);
+            // only the site's, which never runs a call, has this variant.
+            #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+            ServerMessage::Poll { .. } => {}
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {

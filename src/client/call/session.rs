@@ -24,6 +24,11 @@ use crate::client::media::stop_local;
 use crate::client::rtc::open_socket;
 use crate::domain::{DisplayName, RoomSlug};
 
+thread_local! {
+    /// Whether the classroom's messages are passed on (once a page).
+    static LISTENING: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Connects to signaling and enters the room as `name`. A signed-in person
 /// refreshes their session every `keep_alive_secs` while in the call.
 pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String>, keep_alive_secs: Option<u64>) {
@@ -78,6 +83,15 @@ pub fn join(ui: CallUi, slug: String, name: DisplayName, passcode: Option<String
         media_link: RefCell::new(None),
     });
     call.use_socket(socket);
+    LISTENING.with(|listening| {
+        if !listening.replace(true) {
+            crate::client::classroom::listen(|text| {
+                if let Some(call) = current() {
+                    call.send_text(text);
+                }
+            });
+        }
+    });
     *call.watchdog.borrow_mut() = start_watchdog(Rc::downgrade(&call));
     if let Some(secs) = keep_alive_secs {
         *call.keep_alive.borrow_mut() = start_keep_alive(secs);
@@ -151,6 +165,7 @@ pub fn deny(id: ParticipantId) {
 fn close_current() {
     if let Some(call) = CALL.with(|c| c.borrow_mut().take()) {
         call.shut_down();
+        crate::client::classroom::clear();
     }
 }
 
@@ -192,6 +207,14 @@ fn start_keep_alive(secs: u64) -> Option<Repeating> {
 }
 
 impl Call {
+    /// Sends `text`, a message already written, if the socket is open.
+    pub(super) fn send_text(&self, text: &str) {
+        let Some(socket) = self.socket.borrow().clone() else { return };
+        if socket.ready_state() == WebSocket::OPEN {
+            let _ = socket.send_with_str(text);
+        }
+    }
+
     pub(super) fn send(&self, message: &ClientMessage) {
         let Some(socket) = self.socket.borrow().clone() else { return };
         if socket.ready_state() != WebSocket::OPEN {
@@ -222,6 +245,11 @@ impl Call {
         let to_queue = self.events.clone();
         let on_message = Handler::new(move |event: JsValue| {
             let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
+            // Polls are the site's bundle's to read (`classroom`).
+            if crate::client::classroom::is_for_classroom(&text) {
+                crate::client::classroom::deliver(text);
+                return;
+            }
             match serde_json::from_str::<ServerMessage>(&text) {
                 Ok(message) => {
                     let _ = to_queue.unbounded_send((generation, SocketEvent::Message(message)));

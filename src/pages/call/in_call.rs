@@ -81,7 +81,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     };
     let settings_open = RwSignal::new(false);
     // The call-wide actions: device settings for everyone, and for the host
-    // mute everyone, lock, end for all.
+    // mute everyone, lock, a new poll, end for all.
     let more_items = move || {
         let host = ui.host.get().then(|| {
             let locked = ui.locked.get();
@@ -92,6 +92,10 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 } else {
                     command(ui, t(Text::CallLock).into(), ClientMessage::Lock { locked: true }, t(Text::CallNowLocked).into())
                 }}
+                <button type="button" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    crate::client::compose_poll();
+                }>{t(Text::PollNew)}</button>
                 <button type="button" aria-pressed=move || ui.notify_waiting.get().to_string() on:click=move |_| {
                     if ui.notify_waiting.get_untracked() {
                         ui.notify_waiting.set(false);

@@ -12,6 +12,7 @@ mod host;
 mod joining;
 mod lobby;
 mod media;
+mod polls;
 mod records;
 mod resume;
 mod step;

@@ -1,0 +1,94 @@
+//! The classroom tools (polls) run from the site's bundle, which a call
+//! page loads the first time one is needed (`public/classroom.js`), so
+//! the call's bundles stay within their budget. Between the two bundles,
+//! on the page's `window`: the call's bundle keeps the latest poll message
+//! in `huddlePoll` and fires `huddle-poll` (or sets `huddlePollCompose`
+//! and fires `huddle-poll-compose` when the host opens a new poll); the
+//! site's bundle puts a message for the server in `huddleSend` and fires
+//! `huddle-send`, which the call's bundle sends on its socket. Events are
+//! handled as they are fired, so each global is read as it was set.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The loader's element id: present once it was asked for.
+const LOADER_ID: &str = "huddle-classroom";
+/// What the call's bundle passes on to the server: poll messages alone.
+const SENDABLE: &str = r#"{"type":"poll_"#;
+/// The longest message passed on (a draft is under 2 KB).
+const SENDABLE_BYTES: usize = 8 * 1024;
+
+pub(crate) const POLL: &str = "huddlePoll";
+pub(crate) const POLL_EVENT: &str = "huddle-poll";
+pub(crate) const COMPOSE: &str = "huddlePollCompose";
+pub(crate) const COMPOSE_EVENT: &str = "huddle-poll-compose";
+pub(crate) const SEND: &str = "huddleSend";
+pub(crate) const SEND_EVENT: &str = "huddle-send";
+
+/// Whether `text`, a message from the server, is for the classroom.
+pub(crate) fn is_for_classroom(text: &str) -> bool {
+    text.starts_with(r#"{"type":"poll""#)
+}
+
+/// A poll message from the server: kept for the classroom, loaded if it
+/// is not yet, and told.
+pub(crate) fn deliver(text: String) {
+    let Some(window) = web_sys::window() else { return };
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(POLL), &JsValue::from_str(&text));
+    load(&window);
+    fire(&window, POLL_EVENT);
+}
+
+/// The call is over for this page: no poll shows any more.
+pub(crate) fn clear() {
+    let Some(window) = web_sys::window() else { return };
+    let loaded = window.document().is_some_and(|d| d.get_element_by_id(LOADER_ID).is_some());
+    if loaded {
+        let _ = js_sys::Reflect::set(&window, &JsValue::from_str(POLL), &JsValue::from_str(""));
+        fire(&window, POLL_EVENT);
+    }
+}
+
+/// The host opens a new poll.
+pub fn compose_poll() {
+    let Some(window) = web_sys::window() else { return };
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::TRUE);
+    load(&window);
+    fire(&window, COMPOSE_EVENT);
+}
+
+/// From now on, what the classroom gives to send goes to `send` (poll
+/// messages only, of a sane size). The listener lives as long as the page.
+pub(crate) fn listen(send: impl Fn(&str) + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        let Some(window) = web_sys::window() else { return };
+        let text = js_sys::Reflect::get(&window, &JsValue::from_str(SEND)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        if text.starts_with(SENDABLE) && text.len() <= SENDABLE_BYTES {
+            send(&text);
+        }
+    });
+    let _ = window.add_event_listener_with_callback(SEND_EVENT, handler.as_ref().unchecked_ref());
+    handler.forget();
+}
+
+pub(crate) fn fire(window: &web_sys::Window, name: &str) {
+    if let Ok(event) = web_sys::Event::new(name) {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// Adds the loader's script once.
+fn load(window: &web_sys::Window) {
+    let Some(document) = window.document() else { return };
+    if document.get_element_by_id(LOADER_ID).is_some() {
+        return;
+    }
+    let Ok(script) = document.create_element("script") else { return };
+    let _ = script.set_attribute("id", LOADER_ID);
+    let _ = script.set_attribute("type", "module");
+    let _ = script.set_attribute("src", "/classroom.js");
+    if let Some(head) = document.head() {
+        let _ = head.append_child(&script);
+    }
+}
