@@ -10,6 +10,7 @@ CREATE TABLE polls (
     anonymous  boolean NOT NULL,
     votes      text NOT NULL,
     opened_at  text COLLATE "C" NOT NULL,
-    closed_at  text COLLATE "C"
+    closed_at  text COLLATE "C",
+    node       text NOT NULL
 );
 CREATE INDEX polls_by_room ON polls (room_id, opened_at);

@@ -15,7 +15,11 @@ CREATE TABLE polls (
     votes      TEXT NOT NULL,
     -- UTC, RFC 3339, the server's clock; `closed_at` empty while open.
     opened_at  TEXT NOT NULL,
-    closed_at  TEXT
+    closed_at  TEXT,
+    -- The server whose call asked it (HUDDLE_NODE_ID): a poll still open
+    -- when that server stopped is ended when it starts again, or when
+    -- another takes its call over.
+    node       TEXT NOT NULL
 ) STRICT;
 
 CREATE INDEX polls_by_room ON polls (room_id, opened_at);

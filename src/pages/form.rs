@@ -48,7 +48,7 @@ pub fn Field(
     error: Signal<Option<String>>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] readonly: bool,
     #[prop(default = true)] required: bool,

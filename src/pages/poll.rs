@@ -24,15 +24,17 @@ pub struct Classroom {
 /// The classroom's corner of a call page: the form or the card.
 #[component]
 pub fn PollCorner(room: Classroom) -> impl IntoView {
-    let shown = Memo::new(move |_| room.poll.with(|p| p.as_ref().map(|p| p.id)));
+    // A poll is known by its number and its question: after a server
+    // restart or a move, a new call numbers its polls from 1 again.
+    let shown = Memo::new(move |_| room.poll.with(|p| p.as_ref().map(|p| (p.id, p.question.clone()))));
     // A card put away stays away until the next poll.
-    let hidden = RwSignal::new(None::<u32>);
+    let hidden = RwSignal::new(None::<(u32, String)>);
     move || {
         if room.composing.get() {
             return view! { <Compose room/> }.into_any();
         }
-        match shown.get().filter(|id| hidden.get() != Some(*id)) {
-            Some(id) => view! { <Card room id hidden/> }.into_any(),
+        match shown.get().filter(|which| hidden.with(|h| h.as_ref() != Some(which))) {
+            Some(which) => view! { <Card room which hidden/> }.into_any(),
             None => ().into_any(),
         }
     }
@@ -78,8 +80,21 @@ fn Compose(room: Classroom) -> impl IntoView {
         }
     };
     let count = move || answers.with(Vec::len);
+    let place = move |key: usize| answers.with(|list| list.iter().position(|(k, _)| *k == key).map_or(0, |at| at + 1));
+    // The question is where the keyboard starts; Escape puts the form away.
+    let first_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = first_field.get() {
+            let _ = input.focus();
+        }
+    });
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            room.composing.set(false);
+        }
+    };
     view! {
-        <form class="poll-card poll-compose" aria-labelledby="poll-compose-heading" on:submit=start>
+        <form class="poll-card poll-compose" aria-labelledby="poll-compose-heading" on:submit=start on:keydown=escape>
             <h2 id="poll-compose-heading">{t(Text::PollNewHeading)}</h2>
             <div class="poll-quick">
                 <span>{t(Text::PollQuick)}</span>
@@ -87,18 +102,19 @@ fn Compose(room: Classroom) -> impl IntoView {
                 <button type="button" on:click=move |_| fill(&["A", "B", "C", "D"])>{t(Text::PollAToD)}</button>
             </div>
             <label for="poll-question">{t(Text::PollQuestion)}</label>
-            <input id="poll-question" maxlength=QUESTION_CHARS.to_string() autocomplete="off" prop:value=question
+            <input id="poll-question" node_ref=first_field maxlength=QUESTION_CHARS.to_string() autocomplete="off" prop:value=question
                 on:input=move |ev| question.set(event_target_value(&ev))/>
             <fieldset class="poll-answers">
                 <legend>{t(Text::PollAnswers)}</legend>
-                <For each=move || answers.get().into_iter().enumerate() key=|(_, (key, _))| *key let:((place, (key, text)))>
+                <For each=move || answers.get() key=|(key, _)| *key let:((key, text))>
                     <div class="poll-answer">
-                        <label for=format!("poll-answer-{key}")>{t_with(Text::PollAnswerN, &[("n", &(place + 1).to_string())])}</label>
+                        // Numbered by where it is now: removing one renumbers those after it.
+                        <label for=format!("poll-answer-{key}")>{move || t_with(Text::PollAnswerN, &[("n", &place(key).to_string())])}</label>
                         <input id=format!("poll-answer-{key}") maxlength=OPTION_CHARS.to_string() autocomplete="off" prop:value=text
                             on:input=move |ev| text.set(event_target_value(&ev))/>
                         <button type="button" hidden={move || count() <= MIN_OPTIONS}
                             on:click=move |_| answers.update(|list| list.retain(|(k, _)| *k != key))>
-                            {t_with(Text::PollRemoveAnswer, &[("n", &(place + 1).to_string())])}
+                            {move || t_with(Text::PollRemoveAnswer, &[("n", &place(key).to_string())])}
                         </button>
                     </div>
                 </For>
@@ -120,10 +136,15 @@ fn Compose(room: Classroom) -> impl IntoView {
 /// Poll `id`: its question and answers, answered here, or (for the host,
 /// and for everyone once shown) with its results.
 #[component]
-fn Card(room: Classroom, id: u32, hidden: RwSignal<Option<u32>>) -> impl IntoView {
+fn Card(room: Classroom, which: (u32, String), hidden: RwSignal<Option<(u32, String)>>) -> impl IntoView {
     let Some(first) = room.poll.get_untracked() else { return ().into_any() };
     let (multiple, host) = (first.multiple, first.host);
-    let state = move || room.poll.get().filter(|p| p.id == id);
+    let id = which.0;
+    let this = StoredValue::new(which);
+    let state = move || room.poll.get().filter(|p| this.with_value(|(id, question)| p.id == *id && p.question == *question));
+    // Folded to its question while open (never lost: the host must still
+    // be able to end it), put away once ended.
+    let folded = RwSignal::new(false);
     let open = move || state().is_some_and(|p| p.open);
     let shown = move || state().is_some_and(|p| p.shown);
     let results = move || state().and_then(|p| p.results);
@@ -205,20 +226,47 @@ fn Card(room: Classroom, id: u32, hidden: RwSignal<Option<u32>>) -> impl IntoVie
             <button type="button" on:click=move |_| room.composing.set(true)>{t(Text::PollNew)}</button>
         }
     });
+    let body = format!("poll-{id}-body");
+    // Said once to screen readers as the card appears (the host, who asked
+    // it, knows).
+    let asked = (!host && first.open).then(|| t_with(Text::PollAsked, &[("question", &first.question)]));
+    // Filled once the (empty) live region is on the page, so that it is heard.
+    let said = RwSignal::new(None::<String>);
+    Effect::new(move |_| said.set(asked.clone()));
+    let options = if host {
+        view! { <ul class="poll-options" role="list">{answers}</ul> }.into_any()
+    } else {
+        view! {
+            <fieldset class="poll-choices">
+                <legend class="visually-hidden">{first.question.clone()}</legend>
+                <ul class="poll-options" role="list">{answers}</ul>
+            </fieldset>
+        }
+        .into_any()
+    };
     view! {
-        <section class="poll-card" aria-labelledby=heading.clone()>
-            <h2 id=heading.clone()>{first.question.clone()}</h2>
-            <p class="hint">{kind}</p>
-            <ul class="poll-options" role="list">{answers}</ul>
-            <p role="status" class="poll-status">{status}</p>
-            <div class="poll-actions">
-                {(!host).then(|| view! {
-                    <button type="button" class="primary" hidden=move || !open() prop:disabled=move || picked.with(Vec::is_empty) on:click=answer>
-                        {move || t(if mine().is_empty() { Text::PollSend } else { Text::PollChange })}
-                    </button>
-                })}
-                {host_actions}
-                <button type="button" hidden=move || open() && !host on:click=move |_| hidden.set(Some(id))>{t(Text::PollHide)}</button>
+        <section class="poll-card" class:folded=move || folded.get() aria-labelledby=heading.clone()>
+            <p class="visually-hidden" aria-live="polite">{move || said.get()}</p>
+            <div class="poll-head">
+                <h2 id=heading.clone()>{first.question.clone()}</h2>
+                <button type="button" class="fold" hidden=move || !open() aria-expanded=move || (!folded.get()).to_string() aria-controls=body.clone()
+                    on:click=move |_| folded.update(|f| *f = !*f)>
+                    {move || t(if folded.get() { Text::PollUnfold } else { Text::PollFold })}
+                </button>
+            </div>
+            <div id=body hidden=move || folded.get()>
+                <p class="hint">{kind}</p>
+                {options}
+                <p role="status" class="poll-status">{status}</p>
+                <div class="poll-actions">
+                    {(!host).then(|| view! {
+                        <button type="button" class="primary" hidden=move || !open() prop:disabled=move || picked.with(Vec::is_empty) on:click=answer>
+                            {move || t(if mine().is_empty() { Text::PollSend } else { Text::PollChange })}
+                        </button>
+                    })}
+                    {host_actions}
+                    <button type="button" hidden=open on:click=move |_| hidden.set(Some(this.get_value()))>{t(Text::PollHide)}</button>
+                </div>
             </div>
         </section>
     }

@@ -32,11 +32,9 @@ fn KeptPoll(poll: PollSummary) -> impl IntoView {
     view! {
         <li class="kept-poll">
             <h3>{poll.question}</h3>
-            <p class="hint">
-                <time data-at-ms=poll.asked_at_ms>{poll.asked}</time>
-                {poll.open.then(|| view! { " · " {t(Text::SettingsPollOpen)} })}
-                {poll.anonymous.then(|| view! { " · " {t(Text::SettingsPollAnonymous)} })}
-            </p>
+            <p class="hint"><time data-at-ms=poll.asked_at_ms>{poll.asked}</time></p>
+            {poll.open.then(|| view! { <p class="hint">{t(Text::SettingsPollOpen)}</p> })}
+            {poll.anonymous.then(|| view! { <p class="hint">{t(Text::SettingsPollAnonymous)}</p> })}
             <p>{t_count(Text::PollAnswered, u64::from(answered))}</p>
             <ul class="poll-options">
                 {poll.answers.into_iter().map(|answer| {

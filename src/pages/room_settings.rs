@@ -92,6 +92,22 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
     let privacy_saved = outcome(set_privacy);
     let name = room.name.clone();
     let title = crate::pages::raw_element_text(&t_with(Text::RoomsSettingsOf, &[("room", &name)]));
+    // The most the room's call takes now, as this server would let it
+    // (a class through the media server: that server's size, not a mesh's),
+    // and the range it may be set to.
+    #[cfg(feature = "ssr")]
+    let (call_size, size_hint) = {
+        let signaling = &expect_context::<crate::server::state::AppState>().signaling;
+        let mesh = signaling.mesh_size().to_string();
+        let hint = if signaling.has_media() {
+            t_with(Text::SettingsSizeHintMedia, &[("largest", &signaling.largest_call().to_string()), ("mesh", &mesh)])
+        } else {
+            t_with(Text::SettingsSizeHintMesh, &[("mesh", &mesh)])
+        };
+        (signaling.call_size(room.kind, room.max_participants), hint)
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (call_size, size_hint) = (room.max_participants.unwrap_or(crate::call::MESH_LIMIT as i64), String::new());
     let schedule_link = room.join_link.clone();
     view! {
         <Title text=title/>
@@ -183,8 +199,8 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <FormError value=size_saved/>
                 <input type="hidden" name="room" value=size_id/>
                 <Field label=t(Text::SettingsSizeLabel) name="max_participants" kind="number"
-                    value=room.max_participants.unwrap_or(crate::call::MESH_LIMIT as i64).to_string()
-                    hint=t(Text::SettingsSizeHint)
+                    value=call_size.to_string()
+                    hint=size_hint
                     error=field_error(size_saved, "max_participants")/>
                 <button type="submit" disabled=move || set_size.pending().get()>{t(Text::SettingsSaveSize)}</button>
             </ActionForm>

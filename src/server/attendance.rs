@@ -48,6 +48,7 @@ pub async fn write_records(db: Db, node: NodeId, clock: Clock, mut records: toki
             record = records.recv() => match record {
                 Some(record) => Some(record),
                 None => {
+                    let _ = polls.flush(&db, &node, clock.now()).await;
                     let _ = write_held_back(&db, refusals.flush()).await;
                     return;
                 }
@@ -56,11 +57,18 @@ pub async fn write_records(db: Db, node: NodeId, clock: Clock, mut records: toki
         };
         let now = clock.now();
         let _ = write_held_back(&db, refusals.due(now)).await;
-        if let Some(record) = record {
-            let _ = match record {
-                Record::Poll { room, poll } => polls.keep(&db, now, room, poll).await,
-                record => write(&db, &node, now, &mut present, &mut refusals, record).await,
-            };
+        match record {
+            // A poll's changes in a burst (a class answering at once) are
+            // written as one: its latest state, once nothing else waits.
+            Some(Record::Poll { room, poll }) => polls.note(room, poll),
+            Some(record) => {
+                let _ = polls.flush(&db, &node, now).await;
+                let _ = write(&db, &node, now, &mut present, &mut refusals, record).await;
+            }
+            None => {}
+        }
+        if records.is_empty() {
+            let _ = polls.flush(&db, &node, now).await;
         }
     }
 }
@@ -164,8 +172,10 @@ fn actor(participant: ParticipantId, account: Option<AccountId>) -> String {
 
 /// At startup: `node`'s stays still open belonged to its calls that ended
 /// when it stopped; they end now (everyone in them joins again as a new
-/// stay). Another server's open stays are its calls, under way.
+/// stay), and so do its polls still open. Another server's open stays are
+/// its calls, under way.
 pub async fn close_open_stays(db: &Db, node: &NodeId, now: Timestamp) -> Result<u64, AppError> {
+    crate::server::polls::close_open(db, node.as_str(), None, now).await?;
     let done = sql::query("UPDATE attendance SET left_at = $1 WHERE left_at IS NULL AND node = $2")
         .bind(now.to_string())
         .bind(node.as_str())
@@ -177,8 +187,9 @@ pub async fn close_open_stays(db: &Db, node: &NodeId, now: Timestamp) -> Result<
 
 /// Cluster mode: this node took room `room_id`'s call over from `node`,
 /// which stopped; that node's stays in it end now (its people join again
-/// here as new stays). Says how many.
+/// here as new stays), and so do its polls there. Says how many stays.
 pub async fn close_stays_in(db: &Db, node: &str, room_id: i64, now: Timestamp) -> Result<u64, AppError> {
+    crate::server::polls::close_open(db, node, Some(room_id), now).await?;
     sql::query("UPDATE attendance SET left_at = $1 WHERE left_at IS NULL AND node = $2 AND room_id = $3")
         .bind(now.to_string())
         .bind(node)

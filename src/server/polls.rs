@@ -10,21 +10,43 @@ use jiff::Timestamp;
 use crate::call::hub::{PollRecord, RoomId};
 use crate::error::AppError;
 use crate::server::attendance::{cell, session_windows, to_the_second};
-use crate::server::db::{sql, Db};
+use crate::server::db::{sql, Db, NodeId};
 use crate::server::download::{respond, Attachment};
 
 /// The rows of the polls still open that this server wrote, by the hub's
-/// key for each.
+/// key for each, and the changes not written yet.
 #[derive(Debug, Default)]
 pub struct Kept {
     rows: HashMap<u64, i64>,
+    /// Each poll's latest state not written yet, in the order first noted.
+    pending: Vec<(RoomId, PollRecord)>,
 }
 
 impl Kept {
+    /// Notes `poll`'s latest state, to be written by [`Kept::flush`].
+    pub fn note(&mut self, room: RoomId, poll: PollRecord) {
+        match self.pending.iter_mut().find(|(_, kept)| kept.key == poll.key) {
+            Some(slot) => *slot = (room, poll),
+            None => self.pending.push((room, poll)),
+        }
+    }
+
+    /// Writes what was noted (each poll once, as it stands now). A failed
+    /// write is logged and the others are still written.
+    pub async fn flush(&mut self, db: &Db, node: &NodeId, now: Timestamp) -> Result<(), AppError> {
+        let mut result = Ok(());
+        for (room, poll) in std::mem::take(&mut self.pending) {
+            if let Err(e) = self.keep(db, node, now, room, poll).await {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
     /// Keeps `poll` of `room` as it stands at `now`: a new row for a poll
     /// not seen yet, else its row brought up to date (an ended poll keeps
     /// the time it ended).
-    pub async fn keep(&mut self, db: &Db, now: Timestamp, room: RoomId, poll: PollRecord) -> Result<(), AppError> {
+    async fn keep(&mut self, db: &Db, node: &NodeId, now: Timestamp, room: RoomId, poll: PollRecord) -> Result<(), AppError> {
         let failed = |e| AppError::internal("keeping a poll failed", e);
         let counts = to_json(&poll.counts);
         let votes = to_json(&poll.votes.iter().map(|(name, choices)| (name.as_str(), choices)).collect::<Vec<_>>());
@@ -43,8 +65,8 @@ impl Kept {
             }
             None => {
                 let (row,): (i64,) = sql::query_as(
-                    "INSERT INTO polls (room_id, question, options, counts, answered, multiple, anonymous, votes, opened_at, closed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    "INSERT INTO polls (room_id, question, options, counts, answered, multiple, anonymous, votes, opened_at, closed_at, node) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                 )
                 .bind(room.0)
                 .bind(poll.question.as_str())
@@ -56,6 +78,7 @@ impl Kept {
                 .bind(votes)
                 .bind(now.to_string())
                 .bind(closed)
+                .bind(node.as_str())
                 .fetch_one(db)
                 .await
                 .map_err(failed)?;
@@ -68,6 +91,20 @@ impl Kept {
         }
         Ok(())
     }
+}
+
+/// The polls `node` left open (in room `room`, or in all), which ended
+/// with its call when it stopped, end at `now`.
+pub async fn close_open(db: &Db, node: &str, room: Option<i64>, now: Timestamp) -> Result<u64, AppError> {
+    let statement = match room {
+        Some(_) => "UPDATE polls SET closed_at = $1 WHERE closed_at IS NULL AND node = $2 AND room_id = $3",
+        None => "UPDATE polls SET closed_at = $1 WHERE closed_at IS NULL AND node = $2",
+    };
+    let mut query = sql::query(statement).bind(now.to_string()).bind(node);
+    if let Some(room) = room {
+        query = query.bind(room);
+    }
+    query.execute(db).await.map_err(|e| AppError::internal("ending a stopped call's polls failed", e))
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {

@@ -58,7 +58,7 @@ pub async fn sweep(db: &Db, retention: Retention, now: Timestamp) -> Result<Swep
         attendance: delete("DELETE FROM attendance WHERE left_at IS NOT NULL AND left_at < $1", retention.attendance_days).await?,
         chat: delete("DELETE FROM kept_chat WHERE sent_at < $1", retention.chat_days).await?,
         audit: delete("DELETE FROM audit_events WHERE at < $1", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
-        polls: delete("DELETE FROM polls WHERE closed_at IS NOT NULL AND closed_at < $1", retention.attendance_days).await?,
+        polls: delete("DELETE FROM polls WHERE opened_at < $1", retention.attendance_days).await?,
     })
 }
 

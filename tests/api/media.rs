@@ -263,3 +263,27 @@ async fn a_room_may_be_set_larger_than_a_mesh_only_where_the_media_server_runs()
     seventh.send(crate::helpers::join_message(&room.slug, "G6")).await;
     seventh.expect_error(ErrorCode::RoomFull).await;
 }
+
+#[tokio::test]
+async fn a_rooms_settings_show_the_size_its_call_really_takes() {
+    let app = media_app().await;
+    let host = app.host("t@example.org", "T").await;
+    let class: serde_json::Value = host.call("create_room", &[("name", "Year 5"), ("kind", "class")]).await.json().await.unwrap();
+    let meeting = host.create_room("Team").await;
+    let size_field = |page: &str| {
+        let at = page.find(r#"name="max_participants""#).expect("the size field");
+        let tag = &page[page[..at].rfind('<').unwrap()..at + page[at..].find('>').unwrap()];
+        tag.split(r#"value=""#).nth(1).and_then(|v| v.split('"').next()).map(str::to_string)
+    };
+    let page = host.page(&format!("/rooms/{}", class["id"])).await.text().await.unwrap();
+    assert_eq!(size_field(&page).as_deref(), Some("40"), "a class goes through the media server: its size");
+    assert!(page.contains("2 to 40. A meeting of up to 4 goes browser to browser"), "the real range");
+    let page = host.page(&format!("/rooms/{}", meeting.id)).await.text().await.unwrap();
+    assert_eq!(size_field(&page).as_deref(), Some("4"), "a meeting left unset is a mesh");
+    // Without a media server, the mesh's range alone.
+    let plain = crate::helpers::spawn_app().await;
+    let host = plain.host("p@example.org", "P").await;
+    let room = host.create_room("Team").await;
+    let page = host.page(&format!("/rooms/{}", room.id)).await.text().await.unwrap();
+    assert!(page.contains("2 to 4: every browser sends its video to every other"), "{page}");
+}

@@ -407,6 +407,10 @@ impl Hub {
         for outgoing in out {
             match self.seats.get_mut(&outgoing.to) {
                 Some(seat) if seat.away_since.is_some() => {
+                    // Of a poll, only its latest state is worth holding.
+                    if let ServerMessage::Poll { poll } = &outgoing.message {
+                        seat.parked.retain(|held| !matches!(held, ServerMessage::Poll { poll: earlier } if earlier.id == poll.id));
+                    }
                     if seat.parked.len() < PARKED_LIMIT {
                         seat.parked.push(outgoing.message);
                     } else if !overflowed.contains(&outgoing.to) {

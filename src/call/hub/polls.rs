@@ -18,10 +18,11 @@ pub(super) struct Poll {
     draft: PollDraft,
     open: bool,
     shown: bool,
-    /// Each answer (places in the answers, sorted), by who gave it.
-    ballots: HashMap<ParticipantId, Vec<u8>>,
+    /// Each answer (places in the answers, sorted), by whose it is
+    /// ([`Hub::voter`]: one a person, however often they come back).
+    ballots: HashMap<String, Vec<u8>>,
     /// A named poll's voters, in the order they first answered.
-    names: Vec<(ParticipantId, DisplayName)>,
+    names: Vec<(String, DisplayName)>,
 }
 
 /// A poll as it stands now, for the adapter to keep in place of what it
@@ -74,9 +75,9 @@ impl Poll {
         }
     }
 
-    /// What `who` is shown: the results if they host or they are shown;
+    /// What `voter` is shown: the results if they host or they are shown;
     /// who chose what only to the host of a named poll.
-    fn view(&self, who: ParticipantId, host: bool) -> PollView {
+    fn view(&self, voter: &str, host: bool) -> PollView {
         let results = (host || self.shown).then(|| {
             let names = if host && !self.draft.anonymous {
                 (0..self.draft.options.len())
@@ -100,12 +101,22 @@ impl Poll {
             shown: self.shown,
             host,
             results,
-            mine: self.ballots.get(&who).cloned().unwrap_or_default(),
+            mine: self.ballots.get(voter).cloned().unwrap_or_default(),
         }
     }
 }
 
 impl Hub {
+    /// Whose answer `who` gives: their account's or their browser's (a
+    /// page reloaded, or back after the grace period, is a new
+    /// participant but the same voter), else their own.
+    fn voter(&self, who: ParticipantId) -> String {
+        match self.seats.get(&who).and_then(|seat| seat.person.as_ref()) {
+            Some(person @ (Person::Account(_) | Person::Guest(_))) => person.key(),
+            _ => format!("participant:{}", who.0),
+        }
+    }
+
     /// Host `by` asks the call `draft`; a poll still open ends first.
     pub(super) fn poll_start(&mut self, by: ParticipantId, draft: PollDraft) -> Vec<Outgoing> {
         let refuse = |code| vec![Outgoing { to: by, message: ServerMessage::error(code) }];
@@ -140,6 +151,7 @@ impl Hub {
             Some(seat) => seat.room,
         };
         let name = self.rooms.get(&room).and_then(|present| present.iter().find(|p| p.id == who)).map(|p| p.name.clone());
+        let voter = self.voter(who);
         let Some(poll) = self.polls.get_mut(&room).and_then(|polls| polls.iter_mut().find(|poll| poll.id == id)) else {
             return refuse(ErrorCode::UnknownPoll);
         };
@@ -150,15 +162,18 @@ impl Hub {
         if !valid_choices(&choices, poll.draft.options.len(), poll.draft.multiple) {
             return refuse(ErrorCode::BadMessage);
         }
-        poll.ballots.insert(who, choices);
-        if let Some(name) = name.filter(|_| !poll.draft.anonymous && !poll.names.iter().any(|(p, _)| *p == who)) {
-            poll.names.push((who, name));
+        poll.ballots.insert(voter.clone(), choices);
+        if let Some(name) = name.filter(|_| !poll.draft.anonymous && !poll.names.iter().any(|(p, _)| *p == voter)) {
+            poll.names.push((voter, name));
         }
         let (record, shown) = (poll.record(), poll.shown);
         self.journal.push(Record::Poll { room, poll: record });
         // The results move for whoever sees them; the one who answered
         // sees their answer taken.
-        let to = if shown { self.everyone_in(room) } else { self.hosts_in(room).into_iter().chain([who]).collect() };
+        let mut to = if shown { self.everyone_in(room) } else { self.hosts_in(room) };
+        if !to.contains(&who) {
+            to.push(who);
+        }
         self.tell_poll(room, id, to)
     }
 
@@ -200,7 +215,7 @@ impl Hub {
     pub(super) fn latest_poll_for(&self, room: RoomId, who: ParticipantId) -> Option<Outgoing> {
         let host = self.seats.get(&who).is_some_and(|seat| seat.host);
         let poll = self.polls.get(&room)?.last().filter(|poll| host || poll.open || poll.shown)?;
-        Some(Outgoing { to: who, message: ServerMessage::Poll { poll: poll.view(who, host) } })
+        Some(Outgoing { to: who, message: ServerMessage::Poll { poll: poll.view(&self.voter(who), host) } })
     }
 
     /// `room`'s call is over: a poll still open ends (and is kept so), and
@@ -219,7 +234,7 @@ impl Hub {
         to.into_iter()
             .map(|who| {
                 let host = self.seats.get(&who).is_some_and(|seat| seat.host && seat.admitted);
-                Outgoing { to: who, message: ServerMessage::Poll { poll: poll.view(who, host) } }
+                Outgoing { to: who, message: ServerMessage::Poll { poll: poll.view(&self.voter(who), host) } }
             })
             .collect()
     }

@@ -133,18 +133,25 @@ impl Hub {
                 Ok(text) => self.as_host(from, "lobby_chat", Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }, &mut effects),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
+            // Routed as `handle` routes: held for whoever is away.
             ClientMessage::PollStart { poll } => {
                 let _ = self.audit_host(from, "poll_start", &mut effects);
-                self.poll_start(who, poll)
+                let out = self.poll_start(who, poll);
+                self.route(out)
             }
-            ClientMessage::PollAnswer { id, choices } => self.poll_answer(who, id, choices),
+            ClientMessage::PollAnswer { id, choices } => {
+                let out = self.poll_answer(who, id, choices);
+                self.route(out)
+            }
             ClientMessage::PollEnd { id } => {
                 let _ = self.audit_host(from, "poll_end", &mut effects);
-                self.poll_end(who, id)
+                let out = self.poll_end(who, id);
+                self.route(out)
             }
             ClientMessage::PollShare { id, shown } => {
                 let _ = self.audit_host(from, "poll_share", &mut effects);
-                self.poll_share(who, id, shown)
+                let out = self.poll_share(who, id, shown);
+                self.route(out)
             }
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {

@@ -18,6 +18,9 @@ impl Call {
     pub(super) async fn on_message(self: &Rc<Self>, message: ServerMessage) {
         match message {
             ServerMessage::Welcome { you, participants, ice_servers, resume_token, rules, topology, pass, .. } => {
+                // A call entered anew (a move, a server restart): its latest
+                // poll, if any, follows; none of the one before stays shown.
+                crate::client::classroom::clear();
                 self.attempts.set(0);
                 self.moves.set(0);
                 // Back as the same participant (a pass, after the call

@@ -307,6 +307,29 @@ impl Signaling {
         self.settings.media.map_or(mesh, |policy| policy.room_size.max(mesh))
     }
 
+    /// How many a call of a room of `kind`, set to `max_participants`,
+    /// takes: that setting, within the cap of how the call would carry
+    /// media (a mesh's `HUDDLE_ROOM_SIZE`, the media server's
+    /// `HUDDLE_SFU_ROOM_SIZE`), or the cap itself where it is not set.
+    pub fn call_size(&self, kind: crate::domain::RoomKind, max_participants: Option<i64>) -> usize {
+        let max = max_participants.and_then(|m| usize::try_from(m).ok());
+        let cap = match (crate::call::topology_for(kind, max, self.settings.media), self.settings.media) {
+            (crate::call::protocol::Topology::Sfu, Some(policy)) => policy.room_size,
+            _ => self.settings.room_size,
+        };
+        max.map_or(cap, |max| max.min(cap))
+    }
+
+    /// Whether this server runs a media server.
+    pub fn has_media(&self) -> bool {
+        self.settings.media.is_some()
+    }
+
+    /// How many a call between browsers takes (`HUDDLE_ROOM_SIZE`).
+    pub fn mesh_size(&self) -> usize {
+        self.settings.room_size
+    }
+
     /// How room `room`'s call carries media: the call under way's, or what
     /// a call starting now would use.
     pub fn topology_for(&self, room: RoomId, kind: crate::domain::RoomKind, max_participants: Option<i64>) -> crate::call::protocol::Topology {

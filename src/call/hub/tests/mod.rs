@@ -50,6 +50,7 @@ pub(super) struct Joiner {
     at_ms: u64,
     version: u32,
     rules: RoomRules,
+    person: Option<Person>,
 }
 
 pub(super) fn joiner(who: u64) -> Joiner {
@@ -63,6 +64,7 @@ pub(super) fn joiner(who: u64) -> Joiner {
         at_ms: 0,
         version: PROTOCOL_VERSION,
         rules: RoomRules::default(),
+        person: None,
     }
 }
 
@@ -91,6 +93,9 @@ impl Joiner {
     pub(super) fn rules(self, rules: RoomRules) -> Self {
         Self { rules, ..self }
     }
+    pub(super) fn person(self, person: Person) -> Self {
+        Self { person: Some(person), ..self }
+    }
     pub(super) fn input(self) -> Input {
         let entry = Entry {
             name: name(&self.name),
@@ -100,7 +105,7 @@ impl Joiner {
             lobby: self.lobby,
             at_ms: self.at_ms,
             rules: self.rules,
-            person: None,
+            person: self.person,
             network: None,
         };
         Input::Join { who: ParticipantId(self.who), version: self.version, room: slug(self.room), entry }

@@ -162,3 +162,43 @@ fn a_latecomer_is_asked_the_open_poll_and_a_call_that_ends_ends_its_poll() {
     let out = enter(&mut hub, 5, "Host", true, false);
     assert!(views(&out).is_empty());
 }
+
+#[test]
+fn a_person_back_with_a_new_place_answers_once_and_sees_their_answer() {
+    let mut hub = Hub::new(vec![]);
+    enter(&mut hub, 1, "Host", true, false);
+    joiner(2).named("Pat").person(Person::Guest("cookie-of-pat".into())).into(&mut hub);
+    hub.poll_start(ParticipantId(1), draft(false));
+    answer(&mut hub, 2, &[0]);
+    // Pat reloads: a new participant, the same browser.
+    hub.handle(Input::Leave { who: ParticipantId(2) });
+    let out = joiner(5).named("Pat").person(Person::Guest("cookie-of-pat".into())).into(&mut hub);
+    assert_eq!(view_for(&out, 5).mine, [0], "Pat's answer is shown as Pat's");
+    let out = hub.poll_answer(ParticipantId(5), 1, vec![1]);
+    let results = view_for(&out, 1).results.unwrap();
+    assert_eq!((results.counts, results.answered), (vec![0, 1, 0], 1), "changed, not counted twice");
+    assert_eq!(results.names[1], ["Pat"]);
+    // Two guests without a cookie, from one network, are two voters.
+    let network = || Person::Address(crate::domain::ClientNetwork::of("192.0.2.7".parse().unwrap()));
+    joiner(6).named("Kim").person(network()).into(&mut hub);
+    joiner(7).named("Lee").person(network()).into(&mut hub);
+    hub.poll_answer(ParticipantId(6), 1, vec![2]);
+    let out = hub.poll_answer(ParticipantId(7), 1, vec![2]);
+    assert_eq!(view_for(&out, 1).results.map(|r| r.answered), Some(3));
+}
+
+#[test]
+fn an_away_host_is_held_only_the_latest_state_of_each_poll() {
+    let mut hub = call_of_three();
+    hub.poll_start(ParticipantId(1), draft(false));
+    drop_at(&mut hub, 1, Instant::now());
+    for _ in 0..300 {
+        let out = hub.poll_answer(ParticipantId(2), 1, vec![0]);
+        hub.route(out);
+        let out = hub.poll_answer(ParticipantId(2), 1, vec![1]);
+        hub.route(out);
+    }
+    assert!(hub.is_member(ParticipantId(1)), "the host keeps their place");
+    let held = hub.seats.get(&ParticipantId(1)).map(|seat| seat.parked.iter().filter(|m| matches!(m, ServerMessage::Poll { .. })).count());
+    assert_eq!(held, Some(1), "one poll, one state held");
+}
