@@ -157,16 +157,29 @@ async fn admits_denies_removals_locks_ends_and_refused_host_actions_are_audited(
 }
 
 #[tokio::test]
-async fn stays_open_when_the_server_stopped_are_closed_when_it_starts_again() {
+async fn stays_and_polls_open_when_the_server_stopped_are_closed_when_it_starts_again() {
     let mut app = spawn_app().await;
     let host = app.host("host@example.org", "Dr. Host").await;
     let room = host.create_room("Clinic").await;
+    let mut call = host.socket().await;
+    call.join(&room.slug, "ignored").await;
+    let poll = huddle::call::poll::PollDraft {
+        question: "Still there?".into(),
+        options: vec!["Yes".into(), "No".into()],
+        multiple: false,
+        anonymous: false,
+    };
+    call.send(ClientMessage::PollStart { poll }).await;
     let mut guest = app.visitor().socket().await;
     guest.join(&room.slug, "Pat").await;
-    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 1).await;
+    eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 2).await;
+    eventually(&app, "SELECT count(*) FROM polls WHERE closed_at IS NULL", 1).await;
     app.restart().await;
     eventually(&app, "SELECT count(*) FROM attendance WHERE left_at IS NULL", 0).await;
-    eventually(&app, "SELECT count(*) FROM attendance", 1).await;
+    eventually(&app, "SELECT count(*) FROM attendance", 2).await;
+    // Its poll ended with it.
+    eventually(&app, "SELECT count(*) FROM polls WHERE closed_at IS NULL", 0).await;
+    eventually(&app, "SELECT count(*) FROM polls", 1).await;
 }
 
 /// The refused host actions written in full, and the rows that sum up the
