@@ -40,7 +40,7 @@ pub async fn room_polls(room: i64) -> Result<Vec<PollSummary>, AppError> {
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             rooms::find_owned(&state.db, owner.id, room).await?;
-            let when = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string();
+            let when = super::rooms::utc_minute;
             let kept = polls::list_for_room(&state.db, room).await?;
             Ok(kept
                 .into_iter()

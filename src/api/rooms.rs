@@ -393,6 +393,13 @@ pub struct StaySummary {
     pub reconnects: i64,
 }
 
+/// `at` as a page shows it before the browser puts it in the reader's own
+/// zone: "2026-12-01 09:00 UTC".
+#[cfg(feature = "ssr")]
+pub(crate) fn utc_minute(at: jiff::Timestamp) -> String {
+    at.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// The attendance of one of the signed-in account's rooms, newest first
 /// (at most 100; the CSV has all).
 #[server(prefix = "/api", endpoint = "room_attendance")]
@@ -404,7 +411,7 @@ pub async fn room_attendance(room: i64) -> Result<Vec<StaySummary>, AppError> {
             let (state, session) = super::context::request().await?;
             let owner = session.require_account(&state).await?;
             rooms::find_owned(&state.db, owner.id, room).await?;
-            let when = |t: jiff::Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M UTC").to_string();
+            let when = utc_minute;
             let stays = attendance::list_for_room(&state.db, room).await?;
             Ok(stays
                 .into_iter()

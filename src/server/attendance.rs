@@ -293,30 +293,55 @@ pub async fn download(
     session: tower_sessions::Session,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
+    room_csv(&state, session, &headers, room, &query, "attendance", |db, room, windows, locale| async move {
+        let stays = list_for_room(&db, room).await?;
+        let stays = match windows {
+            Some(windows) => during_any(&stays, &windows),
+            None => stays,
+        };
+        Ok(csv(&stays, locale))
+    })
+    .await
+}
+
+/// A CSV file of one of the signed-in host's rooms, or of one of its
+/// scheduled sessions (`?session={id}`), named `stem` (and the session's
+/// name): `body` writes it from the database, the room's id, the windows
+/// of the session's meetings if one was asked for, and the reader's
+/// language. Anyone but the room's host gets the error's status.
+pub(crate) async fn room_csv<Body>(
+    state: &crate::server::state::AppState,
+    session: tower_sessions::Session,
+    headers: &axum::http::HeaderMap,
+    room: i64,
+    query: &HashMap<String, String>,
+    stem: &str,
+    body: impl FnOnce(Db, i64, Option<Vec<(Timestamp, Timestamp)>>, crate::i18n::Locale) -> Body,
+) -> axum::response::Response
+where
+    Body: std::future::Future<Output = Result<String, AppError>>,
+{
     let found = async {
         let user = crate::server::session::UserSession(session);
-        let owner = user.require_account(&state).await?;
+        let owner = user.require_account(state).await?;
         let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
-        let mut stays = list_for_room(&state.db, room.id).await?;
-        let mut name = "attendance".to_string();
-        if let Some(id) = query.get("session") {
-            let (windows, file) = session_windows(&state, owner.id, room.id, id).await?;
-            stays = during_any(&stays, &windows);
-            name = format!("attendance-{file}");
-        }
-        Ok(Attachment {
-            content_type: "text/csv; charset=utf-8",
-            file_name: format!("{name}.csv"),
-            body: csv(&stays, crate::server::language::of_request(&headers)),
-        })
+        let (windows, file_name) = match query.get("session") {
+            Some(id) => {
+                let (windows, file) = session_windows(state, owner.id, room.id, id).await?;
+                (Some(windows), format!("{stem}-{file}.csv"))
+            }
+            None => (None, format!("{stem}.csv")),
+        };
+        let body = body(state.db.clone(), room.id, windows, crate::server::language::of_request(headers)).await?;
+        Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name, body })
     };
-    respond(found.await, &headers)
+    respond(found.await, headers)
 }
 
 /// The meetings of session `id` (as the query gave it) of room `room`,
 /// owned by `owner`, each from when its join window opens; and the
 /// session's name for a file.
-pub async fn session_windows(
+async fn session_windows(
     state: &crate::server::state::AppState,
     owner: AccountId,
     room: i64,

@@ -9,9 +9,8 @@ use jiff::Timestamp;
 
 use crate::call::hub::{PollRecord, RoomId};
 use crate::error::AppError;
-use crate::server::attendance::{cell, session_windows, to_the_second};
+use crate::server::attendance::{cell, room_csv, to_the_second};
 use crate::server::db::{sql, Db, NodeId};
-use crate::server::download::{respond, Attachment};
 
 /// The rows of the polls still open that this server wrote, by the hub's
 /// key for each, and the changes not written yet.
@@ -204,24 +203,15 @@ pub async fn download(
     session: tower_sessions::Session,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    let found = async {
-        let user = crate::server::session::UserSession(session);
-        let owner = user.require_account(&state).await?;
-        let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
-        let mut polls = list_for_room(&state.db, room.id).await?;
-        let mut name = "polls".to_string();
-        if let Some(id) = query.get("session") {
-            let (windows, file) = session_windows(&state, owner.id, room.id, id).await?;
-            polls = during_any(polls, &windows);
-            name = format!("polls-{file}");
-        }
-        Ok(Attachment {
-            content_type: "text/csv; charset=utf-8",
-            file_name: format!("{name}.csv"),
-            body: csv(&polls, crate::server::language::of_request(&headers)),
-        })
-    };
-    respond(found.await, &headers)
+    room_csv(&state, session, &headers, room, &query, "polls", |db, room, windows, locale| async move {
+        let polls = list_for_room(&db, room).await?;
+        let polls = match windows {
+            Some(windows) => during_any(polls, &windows),
+            None => polls,
+        };
+        Ok(csv(&polls, locale))
+    })
+    .await
 }
 
 #[cfg(test)]

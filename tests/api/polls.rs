@@ -7,7 +7,9 @@ use huddle::call::protocol::{ClientMessage, ServerMessage};
 use huddle::server::db::sql;
 
 use crate::attendance::eventually;
-use crate::helpers::spawn_app;
+use huddle::api::rooms::RoomSummary;
+
+use crate::helpers::{spawn_app, Socket, TestApp, Visitor};
 
 fn draft(question: &str, anonymous: bool) -> PollDraft {
     PollDraft { question: question.into(), options: vec!["Yes".into(), "No".into(), "Not sure".into()], multiple: false, anonymous }
@@ -29,8 +31,9 @@ async fn until_poll(socket: &mut crate::helpers::Socket, wanted: impl Fn(&PollVi
     }
 }
 
-#[tokio::test]
-async fn a_named_and_an_anonymous_poll_are_answered_kept_and_downloaded() {
+/// A teacher in the call of their room "Year 5", and Ada, a guest, in it
+/// too (the teacher's socket has heard her come).
+async fn class_with_ada() -> (TestApp, Visitor, RoomSummary, Socket, Socket) {
     let app = spawn_app().await;
     let host = app.host("host@example.org", "Ms. Teacher").await;
     let room = host.create_room("Year 5").await;
@@ -38,6 +41,13 @@ async fn a_named_and_an_anonymous_poll_are_answered_kept_and_downloaded() {
     teacher.join(&room.slug, "ignored").await;
     let mut ada = app.visitor().socket().await;
     ada.join(&room.slug, "Ada").await;
+    teacher.recv().await;
+    (app, host, room, teacher, ada)
+}
+
+#[tokio::test]
+async fn a_named_and_an_anonymous_poll_are_answered_kept_and_downloaded() {
+    let (app, host, room, mut teacher, mut ada) = class_with_ada().await;
     let mut bo = app.visitor().socket().await;
     bo.join(&room.slug, "Bo, Jr.").await;
 
@@ -95,14 +105,7 @@ async fn a_named_and_an_anonymous_poll_are_answered_kept_and_downloaded() {
 
 #[tokio::test]
 async fn a_guest_cannot_ask_and_a_bad_poll_gets_a_clear_refusal_without_closing_the_socket() {
-    let app = spawn_app().await;
-    let host = app.host("host@example.org", "Ms. Teacher").await;
-    let room = host.create_room("Year 5").await;
-    let mut teacher = host.socket().await;
-    teacher.join(&room.slug, "ignored").await;
-    let mut ada = app.visitor().socket().await;
-    ada.join(&room.slug, "Ada").await;
-    teacher.recv().await;
+    let (_app, _host, _room, mut teacher, mut ada) = class_with_ada().await;
     ada.send(ClientMessage::PollStart { poll: draft("Mine?", false) }).await;
     ada.expect_error(huddle::call::protocol::ErrorCode::NotHost).await;
     let mut bad = draft("", false);
