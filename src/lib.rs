@@ -39,13 +39,3 @@ pub fn hydrate() {
     leptos::mount::hydrate_islands();
     client::localise_page();
 }
-
-/// Entry point of the classroom tools (polls) on a call page: the site's
-/// bundle, loaded there by `public/classroom.js` when a poll first comes
-/// or the host opens one; the call's own bundles leave them out.
-#[cfg(all(feature = "hydrate", not(any(feature = "bundle-mesh", feature = "bundle-sfu"))))]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn mount_classroom() {
-    console_error_panic_hook::set_once();
-    pages::poll::mount();
-}

@@ -273,11 +273,14 @@ fn Card(room: Classroom, which: (u32, String), hidden: RwSignal<Option<(u32, Str
     .into_any()
 }
 
-/// Shows the classroom's corner on a call page: run by the site's bundle,
-/// which `public/classroom.js` loads there (`client::classroom` says how
-/// the two bundles talk).
+/// Entry point of the classroom tools (polls) on a call page: the site's
+/// bundle, loaded there by `public/classroom.js` when a poll first comes
+/// or the host opens one (`client::classroom` says how the two bundles
+/// talk); the call's own bundles leave them out.
 #[cfg(feature = "hydrate")]
-pub fn mount() {
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn mount_classroom() {
+    console_error_panic_hook::set_once();
     use crate::client::classroom::{fire, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT};
     use wasm_bindgen::{JsCast, JsValue};
 

@@ -14,8 +14,9 @@ use crate::error::AppError;
 use crate::server::audit;
 use crate::server::clock::Clock;
 use crate::server::db::NodeId;
-use crate::server::download::{respond, Attachment};
+use crate::server::download::{cell, respond, to_the_second, Attachment};
 use crate::server::refusal_tally::{RefusalTally, Tally};
+use crate::server::room_files::room_csv;
 
 /// One stay in a call, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,22 +268,6 @@ pub fn csv(stays: &[Stay], locale: crate::i18n::Locale) -> String {
     out
 }
 
-/// `at` in UTC, ISO 8601, to the second (stored times carry nanoseconds).
-pub(crate) fn to_the_second(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// One text cell: quoted when it holds a comma, quote or line break, and
-/// prefixed with `'` when it starts like a formula (`=`, `+`, `-`, `@`).
-pub(crate) fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 /// `GET /rooms/{room}/attendance.csv[?session={id}]`: the room's attendance,
 /// or one scheduled session's (stays overlapping any of its meetings, from
 /// when its join window opens), for the room's host only.
@@ -302,63 +287,6 @@ pub async fn download(
         Ok(csv(&stays, locale))
     })
     .await
-}
-
-/// A CSV file of one of the signed-in host's rooms, or of one of its
-/// scheduled sessions (`?session={id}`), named `stem` (and the session's
-/// name): `body` writes it from the database, the room's id, the windows
-/// of the session's meetings if one was asked for, and the reader's
-/// language. Anyone but the room's host gets the error's status.
-pub(crate) async fn room_csv<Body>(
-    state: &crate::server::state::AppState,
-    session: tower_sessions::Session,
-    headers: &axum::http::HeaderMap,
-    room: i64,
-    query: &HashMap<String, String>,
-    stem: &str,
-    body: impl FnOnce(Db, i64, Option<Vec<(Timestamp, Timestamp)>>, crate::i18n::Locale) -> Body,
-) -> axum::response::Response
-where
-    Body: std::future::Future<Output = Result<String, AppError>>,
-{
-    let found = async {
-        let user = crate::server::session::UserSession(session);
-        let owner = user.require_account(state).await?;
-        let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
-        let (windows, file_name) = match query.get("session") {
-            Some(id) => {
-                let (windows, file) = session_windows(state, owner.id, room.id, id).await?;
-                (Some(windows), format!("{stem}-{file}.csv"))
-            }
-            None => (None, format!("{stem}.csv")),
-        };
-        let body = body(state.db.clone(), room.id, windows, crate::server::language::of_request(headers)).await?;
-        Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name, body })
-    };
-    respond(found.await, headers)
-}
-
-/// The meetings of session `id` (as the query gave it) of room `room`,
-/// owned by `owner`, each from when its join window opens; and the
-/// session's name for a file.
-async fn session_windows(
-    state: &crate::server::state::AppState,
-    owner: AccountId,
-    room: i64,
-    id: &str,
-) -> Result<(Vec<(Timestamp, Timestamp)>, String), AppError> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let scheduled = crate::server::schedule::find_owned(&state.db, owner, id).await?;
-    if scheduled.room_id != room {
-        return Err(AppError::NotFound);
-    }
-    let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
-    let windows = scheduled
-        .occurrences()
-        .iter()
-        .map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
-        .collect();
-    Ok((windows, crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics").to_string()))
 }
 
 /// One message of a room's kept chat.

@@ -1,8 +1,11 @@
-//! Files the host downloads (calendar, attendance, kept chat): sent as an
-//! attachment, or as the error's status and message.
+//! Files the host downloads (calendar, attendance, kept chat, polls): sent
+//! as an attachment, or as the error's status and message; and what their
+//! CSV files share (a cell, a time).
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+
+use jiff::Timestamp;
 
 use crate::error::AppError;
 
@@ -23,5 +26,21 @@ pub fn respond(found: Result<Attachment, AppError>, headers: &axum::http::Header
             ([(header::CONTENT_TYPE, file.content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body).into_response()
         }
         Err(e) => (e.status(), crate::i18n::in_language(crate::server::language::of_request(headers), || e.words())).into_response(),
+    }
+}
+
+/// `at` in UTC, ISO 8601, to the second (stored times carry nanoseconds).
+pub fn to_the_second(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// One text cell: quoted when it holds a comma, quote or line break, and
+/// prefixed with `'` when it starts like a formula (`=`, `+`, `-`, `@`).
+pub fn cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
 }

@@ -23,6 +23,7 @@ pub mod password;
 pub mod polls;
 pub mod refusal_tally;
 pub mod retention;
+pub mod room_files;
 pub mod rooms;
 pub mod schedule;
 pub mod serve;

@@ -9,8 +9,9 @@ use jiff::Timestamp;
 
 use crate::call::hub::{PollRecord, RoomId};
 use crate::error::AppError;
-use crate::server::attendance::{cell, room_csv, to_the_second};
 use crate::server::db::{sql, Db, NodeId};
+use crate::server::download::{cell, to_the_second};
+use crate::server::room_files::room_csv;
 
 /// The rows of the polls still open that this server wrote, by the hub's
 /// key for each, and the changes not written yet.
