@@ -29,7 +29,16 @@ pub struct SessionSummary {
     /// Where its attendance downloads from.
     pub attendance: String,
     /// Where the polls asked during it download from.
-    pub polls: String,
+    pub polls_csv: String,
+    /// The polls asked during its meetings, oldest first.
+    pub polls: Vec<AskedPoll>,
+}
+
+/// A poll asked during a session: its question and how many answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskedPoll {
+    pub question: String,
+    pub answered: u32,
 }
 
 /// When a meeting is: its start and end (Unix ms), for the browser to say
@@ -120,7 +129,18 @@ pub async fn room_sessions(room: i64) -> Result<Vec<SessionSummary>, AppError> {
             let owner = session.require_account(&state).await?;
             rooms::find_owned(&state.db, owner.id, room).await?;
             let now = state.clock.now();
-            Ok(schedule::list_for_room(&state.db, room).await?.iter().map(|s| summarise(s, now)).collect())
+            let polls = crate::server::polls::list_for_room(&state.db, room).await?;
+            let sessions = schedule::list_for_room(&state.db, room).await?;
+            Ok(sessions
+                .iter()
+                .map(|s| {
+                    let asked = crate::server::polls::during_any(polls.clone(), &s.windows(state.join_early));
+                    SessionSummary {
+                        polls: asked.into_iter().map(|p| AskedPoll { question: p.question, answered: p.answered }).collect(),
+                        ..summarise(s, now)
+                    }
+                })
+                .collect())
         }
         .await,
     )
@@ -201,6 +221,7 @@ fn summarise(session: &crate::server::schedule::ScheduledSession, now: jiff::Tim
         calendar: calendar_path(session),
         time_zone: session.start.time_zone().iana_name().unwrap_or("UTC").to_string(),
         attendance: format!("/rooms/{}/attendance.csv?session={}", session.room_id, session.id),
-        polls: format!("/rooms/{}/polls.csv?session={}", session.room_id, session.id),
+        polls_csv: format!("/rooms/{}/polls.csv?session={}", session.room_id, session.id),
+        polls: Vec::new(),
     }
 }

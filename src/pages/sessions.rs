@@ -2,7 +2,7 @@
 //! is coming up (on the rooms page). Plain forms: they work without
 //! JavaScript.
 
-use crate::i18n::{t, t_with, Text};
+use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -97,7 +97,15 @@ fn SessionItem(session: SessionSummary, cancel: ServerAction<CancelSession>, joi
             <JoinLink id=link_id label=t_with(Text::UpcomingJoinLinkFor, &[("title", &title)]) link=join_link/>
             <p><a href=session.calendar download="">{t_with(Text::UpcomingCalendar, &[("title", &title)])}</a></p>
             <p><a href=session.attendance download="">{t_with(Text::SessionsAttendanceFor, &[("title", &title)])}</a></p>
-            <p><a href=session.polls download="">{t_with(Text::SessionsPollsFor, &[("title", &title)])}</a></p>
+            {(!session.polls.is_empty()).then(|| view! {
+                <h5>{t(Text::SessionsPollsAsked)}</h5>
+                <ul class="session-polls">
+                    {session.polls.iter().map(|poll| view! {
+                        <li><span class="question">{poll.question.clone()}</span> <span class="hint">{t_count(Text::PollAnswered, u64::from(poll.answered))}</span></li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <p><a href=session.polls_csv download="">{t_with(Text::SessionsPollsFor, &[("title", &title)])}</a></p>
             <ActionForm action=cancel attr:class="cancel-session">
                 <input type="hidden" name="session" value=session.id.to_string()/>
                 <button type="submit">{t_with(Text::SessionsCancel, &[("title", &title)])}</button>

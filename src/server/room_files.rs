@@ -58,11 +58,5 @@ async fn session_windows(
     if scheduled.room_id != room {
         return Err(AppError::NotFound);
     }
-    let early = jiff::SignedDuration::try_from(state.join_early).unwrap_or(jiff::SignedDuration::ZERO);
-    let windows = scheduled
-        .occurrences()
-        .iter()
-        .map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp()))
-        .collect();
-    Ok((windows, crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics").to_string()))
+    Ok((scheduled.windows(state.join_early), crate::server::calendar::file_name(&scheduled).trim_end_matches(".ics").to_string()))
 }

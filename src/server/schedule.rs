@@ -134,6 +134,14 @@ impl ScheduledSession {
         occurrences_of(&self.start, self.duration_minutes, self.occurrences)
     }
 
+    /// Each meeting's time, from when its join window opens (`early`
+    /// before its start) to its end: what happened in a session happened
+    /// within one of these.
+    pub fn windows(&self, early: std::time::Duration) -> Vec<(Timestamp, Timestamp)> {
+        let early = jiff::SignedDuration::try_from(early).unwrap_or(jiff::SignedDuration::ZERO);
+        self.occurrences().iter().map(|m| (m.start.timestamp().saturating_sub(early).unwrap_or(m.start.timestamp()), m.end.timestamp())).collect()
+    }
+
     /// The first meeting that has not ended at `now`, if any.
     pub fn next(&self, now: Timestamp) -> Option<Occurrence> {
         self.occurrences().into_iter().find(|o| o.end.timestamp() > now)

@@ -141,4 +141,7 @@ async fn a_sessions_polls_are_those_asked_in_its_window_and_the_room_page_lists_
     let page = host.page(&format!("/rooms/{}", room.id)).await.text().await.unwrap();
     assert!(page.contains("In the lesson?") && page.contains("Long after?"), "both on the room's page");
     assert!(page.contains(&format!("/rooms/{}/polls.csv", room.id)));
+    // The session's card lists the poll asked during it, and only that one.
+    let card = page.split(r#"<ul class="session-polls">"#).nth(1).and_then(|rest| rest.split("</ul>").next()).expect("the session's polls");
+    assert!(card.contains("In the lesson?") && card.contains("0 people have answered.") && !card.contains("Long after?"), "{card}");
 }
