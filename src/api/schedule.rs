@@ -134,9 +134,10 @@ pub async fn room_sessions(room: i64) -> Result<Vec<SessionSummary>, AppError> {
             Ok(sessions
                 .iter()
                 .map(|s| {
-                    let asked = crate::server::polls::during_any(polls.clone(), &s.windows(state.join_early));
+                    let windows = s.windows(state.join_early);
+                    let asked = crate::server::polls::during_any(&polls, &windows);
                     SessionSummary {
-                        polls: asked.into_iter().map(|p| AskedPoll { question: p.question, answered: p.answered }).collect(),
+                        polls: asked.map(|p| AskedPoll { question: p.question.clone(), answered: p.answered }).collect(),
                         ..summarise(s, now)
                     }
                 })

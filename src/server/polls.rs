@@ -164,8 +164,8 @@ pub async fn list_for_room(db: &Db, room_id: i64) -> Result<Vec<KeptPoll>, AppEr
 }
 
 /// The polls asked within any of `windows`.
-pub fn during_any(polls: Vec<KeptPoll>, windows: &[(Timestamp, Timestamp)]) -> Vec<KeptPoll> {
-    polls.into_iter().filter(|p| windows.iter().any(|(from, to)| p.opened_at >= *from && p.opened_at <= *to)).collect()
+pub fn during_any<'a>(polls: &'a [KeptPoll], windows: &'a [(Timestamp, Timestamp)]) -> impl Iterator<Item = &'a KeptPoll> {
+    polls.iter().filter(|p| windows.iter().any(|(from, to)| p.opened_at >= *from && p.opened_at <= *to))
 }
 
 /// The polls as CSV (RFC 4180, times in UTC to the second): a header in
@@ -207,7 +207,7 @@ pub async fn download(
     room_csv(&state, session, &headers, room, &query, "polls", |db, room, windows, locale| async move {
         let polls = list_for_room(&db, room).await?;
         let polls = match windows {
-            Some(windows) => during_any(polls, &windows),
+            Some(windows) => during_any(&polls, &windows).cloned().collect(),
             None => polls,
         };
         Ok(csv(&polls, locale))
