@@ -17,6 +17,7 @@
 //! server's (its signaling folder). `docs/signaling-protocol.md`
 //! specifies every message.
 
+pub mod breakout;
 pub mod poll;
 pub mod protocol;
 mod tag_first;

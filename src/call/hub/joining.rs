@@ -75,15 +75,22 @@ impl Hub {
         let first_host = host && !self.host_here(room);
         let topology = self.topology_of(room);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
+        // While breakout rooms are open: those in the same group (someone
+        // coming back to theirs) or the main room.
+        let scope = self.group_of(you.id);
+        let near: Vec<ParticipantId> = self.everyone_in(room).into_iter().filter(|p| self.group_of(*p) == scope).collect();
         let present = self.rooms.entry(room).or_default();
-        let mut out: Vec<Outgoing> =
-            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } }).collect();
+        let mut out: Vec<Outgoing> = present
+            .iter()
+            .filter(|other| near.contains(&other.id))
+            .map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantJoined { participant: you.clone() } })
+            .collect();
         out.push(Outgoing {
             to: you.id,
             message: ServerMessage::Welcome {
                 version: PROTOCOL_VERSION,
                 you: you.clone(),
-                participants: present.clone(),
+                participants: present.iter().filter(|p| near.contains(&p.id)).cloned().collect(),
                 ice_servers: self.ice_servers.clone(),
                 resume_token: token,
                 rules,
@@ -100,7 +107,10 @@ impl Hub {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
         }
         out.extend(self.latest_poll_for(room, joiner));
-        for id in self.everyone_in(room).into_iter().filter(|id| *id != joiner) {
+        if self.breakouts.contains_key(&room) {
+            out.extend(self.tell_breakouts(room));
+        }
+        for id in near {
             if let Some(state) = self.shown_media(id) {
                 out.push(Outgoing { to: joiner, message: ServerMessage::Media { id, state } });
             }
@@ -112,6 +122,8 @@ impl Hub {
     }
 
     pub(super) fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
+        // Their breakout group, while they still hold their place.
+        let scope = self.group_of(who);
         let Some(seat) = self.seats.remove(&who) else {
             return Vec::new();
         };
@@ -124,6 +136,8 @@ impl Hub {
             return self.lobby_changed(seat.room);
         }
         self.journal.push(Record::Left { who });
+        // Those who saw them: their group's, while breakout rooms are open.
+        let seen_by: Vec<ParticipantId> = self.everyone_in(seat.room).into_iter().filter(|p| *p != who && self.group_of(*p) == scope).collect();
         let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };
@@ -136,8 +150,7 @@ impl Hub {
                 seat.parked.retain(|m| !matches!(m, ServerMessage::Signal { from, .. } if *from == who));
             }
         }
-        let mut out: Vec<Outgoing> =
-            present.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } }).collect();
+        let mut out = tell(seen_by, ServerMessage::ParticipantLeft { id: who });
         if seat.host && !self.host_here(room) {
             out.extend(self.tell_waiting(room, ServerMessage::HostHere { here: false }));
         }
@@ -148,9 +161,13 @@ impl Hub {
             self.locked.remove(&room);
             self.hands.remove(&room);
             self.end_polls(room);
+            self.end_breakouts(room);
             self.forget_if_idle(room);
         } else {
             out.extend(self.set_hand(room, who, false));
+            if self.breakouts.contains_key(&room) {
+                out.extend(self.tell_breakouts(room));
+            }
         }
         out
     }
@@ -162,6 +179,7 @@ impl Hub {
         self.locked.remove(&room);
         self.hands.remove(&room);
         self.end_polls(room);
+        self.end_breakouts(room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));

@@ -258,6 +258,8 @@ pub struct Hub {
     polls: HashMap<RoomId, Vec<polls::Poll>>,
     /// The last poll's key (unique in this hub's life).
     poll_keys: u64,
+    /// Each call's breakout rooms, while open.
+    breakouts: HashMap<RoomId, breakouts::Breakouts>,
 }
 
 impl Hub {
@@ -290,6 +292,7 @@ impl Hub {
             granted: HashMap::new(),
             polls: HashMap::new(),
             poll_keys: 0,
+            breakouts: HashMap::new(),
         }
     }
 
@@ -457,6 +460,8 @@ impl Hub {
         let media = seat.media.clone().unwrap_or_default();
         Some(Grant {
             room: seat.room,
+            group: self.group_of(who),
+            everywhere: seat.host && self.voice_everywhere(seat.room),
             host: seat.host,
             audio: self.voice_allowed(who, seat),
             screen: rules.may_share_screen,
@@ -492,7 +497,7 @@ impl Hub {
         if before.as_ref() == Some(&state) || !seat.admitted {
             return Vec::new();
         }
-        let others = self.everyone_in(seat.room).into_iter().filter(|p| *p != who);
+        let others = self.near(who).into_iter().filter(|p| *p != who);
         tell(others, ServerMessage::Media { id: who, state })
     }
 
@@ -539,6 +544,7 @@ impl Hub {
             return CallRules { relay_only: rules.relay_only, ..CallRules::OPEN };
         }
         rules.may_unmute |= seat.may_speak;
+        rules.may_share_screen |= self.group_shares(seat.room, self.group_of(who));
         rules
     }
 
@@ -575,6 +581,7 @@ fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> 
     to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()
 }
 
+mod breakouts;
 pub mod door;
 mod host;
 mod joining;

@@ -110,7 +110,7 @@ impl Hub {
     /// Whose answer `who` gives: their account's or their browser's (a
     /// page reloaded, or back after the grace period, is a new
     /// participant but the same voter), else their own.
-    fn voter(&self, who: ParticipantId) -> String {
+    pub(super) fn voter(&self, who: ParticipantId) -> String {
         match self.seats.get(&who).and_then(|seat| seat.person.as_ref()) {
             Some(person @ (Person::Account(_) | Person::Guest(_))) => person.key(),
             _ => format!("participant:{}", who.0),

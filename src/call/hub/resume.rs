@@ -42,7 +42,8 @@ impl Hub {
         let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
             return (Err(ErrorCode::ResumeRefused), out);
         };
-        let participants: Vec<Participant> = present.iter().filter(|p| p.id != who).cloned().collect();
+        let near = self.near(who);
+        let participants: Vec<Participant> = present.iter().filter(|p| p.id != who && near.contains(&p.id)).cloned().collect();
         let resumed = participants.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } }).collect();
         out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules, topology: self.topology_of(room) } });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));

@@ -153,6 +153,47 @@ impl Hub {
                 let out = self.poll_share(who, id, shown);
                 self.route(out)
             }
+            ClientMessage::BreakoutOpen { plan } => {
+                let _ = self.audit_host(from, "breakout_open", &mut effects);
+                let out = self.breakout_open(who, plan, now.unix_ms);
+                self.route(out)
+            }
+            ClientMessage::BreakoutMove { id, group } => {
+                let _ = self.audit_host(from, "breakout_move", &mut effects);
+                let out = self.breakout_move(who, id, group);
+                self.route(out)
+            }
+            ClientMessage::BreakoutChoose { group } => {
+                let out = self.breakout_choose(who, group);
+                self.route(out)
+            }
+            ClientMessage::BreakoutHelp => {
+                let out = self.breakout_help(who);
+                self.route(out)
+            }
+            ClientMessage::BreakoutSay { text } => match ChatText::parse(&text) {
+                Ok(text) => {
+                    let _ = self.audit_host(from, "breakout_say", &mut effects);
+                    let out = self.breakout_say(who, text, now.unix_ms);
+                    self.route(out)
+                }
+                Err(_) => refuse(ErrorCode::InvalidChat),
+            },
+            ClientMessage::BreakoutVoice { on } => {
+                let _ = self.audit_host(from, "breakout_voice", &mut effects);
+                let out = self.breakout_voice(who, on);
+                self.route(out)
+            }
+            ClientMessage::BreakoutShare { group, allowed } => {
+                let _ = self.audit_host(from, "breakout_share", &mut effects);
+                let out = self.breakout_share(who, group, allowed);
+                self.route(out)
+            }
+            ClientMessage::BreakoutClose { seconds } => {
+                let _ = self.audit_host(from, "breakout_close", &mut effects);
+                let out = self.breakout_close(who, seconds, now.unix_ms);
+                self.route(out)
+            }
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
                     let gone = self.close_room(room);
@@ -180,7 +221,9 @@ impl Hub {
     /// The regular tick: places past their grace period are given up and
     /// lobby lists held back under a flood of knocks are sent.
     pub fn tick(&mut self, now: Now) -> Effects {
-        let send = self.expire(now.at);
+        let mut send = self.expire(now.at);
+        let timed = self.breakout_clock(now.unix_ms);
+        send.extend(self.route(timed));
         self.finish(Effects { send, ..Effects::default() }, now)
     }
 

@@ -41,7 +41,8 @@ impl Hub {
                 self.journal.push(Record::Said { room, name: you.name.clone(), host, text: text.clone() });
             }
         }
-        present.iter().map(|p| Outgoing { to: p.id, message: ServerMessage::Chat { from, text: text.clone(), sent_at_ms } }).collect()
+        // In a breakout group, its own chat.
+        tell(self.near(from), ServerMessage::Chat { from, text, sent_at_ms })
     }
 
     pub(super) fn hand(&mut self, who: ParticipantId, raised: bool) -> Vec<Outgoing> {

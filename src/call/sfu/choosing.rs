@@ -7,11 +7,18 @@ use super::*;
 /// A stream on offer to the others in a call, for choosing what to show.
 struct Offered {
     feed: Feed,
+    /// The sender's breakout group (`None`: the main room).
+    group: Option<u8>,
     order: u64,
     host: bool,
     layers: Vec<Layer>,
     picks: Vec<Pick>,
 }
+
+/// A voice on offer: its feed, how loud it is, when it last spoke, and
+/// where it is heard: its sender's breakout group (or the main room), or
+/// every group (`Err`: a host speaking to all).
+type Voice = (Feed, f32, Option<Instant>, Result<Option<u8>, ()>);
 
 impl Sfu {
     /// Chooses what every slot in `room` carries and at which layer, and
@@ -20,7 +27,7 @@ impl Sfu {
         let members: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.grant.room == room).map(|(who, _)| *who).collect();
         // What each sender offers now.
         let mut videos: Vec<Offered> = Vec::new();
-        let mut voices: Vec<(Feed, f32, Option<Instant>)> = Vec::new();
+        let mut voices: Vec<Voice> = Vec::new();
         // What each voice takes of a link (with RED, twice its sound).
         let mut voice_cost: HashMap<Feed, u64> = HashMap::new();
         for who in &members {
@@ -36,20 +43,21 @@ impl Sfu {
                     MediaSource::Screen => client.forwards(MediaSource::Screen) && (client.grant.screen_on || track.fresh(now)),
                     MediaSource::Microphone => {
                         if client.forwards(MediaSource::Microphone) {
-                            voices.push((feed, track.voice.speaking().unwrap_or(0.0), track.voice.last_spoke));
+                            let heard_in = if client.grant.everywhere { Err(()) } else { Ok(client.grant.group) };
+                            voices.push((feed, track.voice.speaking().unwrap_or(0.0), track.voice.last_spoke, heard_in));
                         }
                         false
                     }
                     MediaSource::ScreenAudio => {
                         if client.forwards(MediaSource::ScreenAudio) && track.fresh(now) {
-                            voices.push((feed, f32::MAX, None));
+                            voices.push((feed, f32::MAX, None, Ok(client.grant.group)));
                         }
                         false
                     }
                 };
                 if shown {
                     let (layers, picks) = track.layer_list(now);
-                    videos.push(Offered { feed, order: client.order, host: client.grant.host, layers, picks });
+                    videos.push(Offered { feed, group: client.grant.group, order: client.order, host: client.grant.host, layers, picks });
                 }
             }
         }
@@ -64,7 +72,9 @@ impl Sfu {
             }
             // Video: what the page asked for, else screens, hosts, speakers,
             // then by arrival.
-            let others: Vec<&Offered> = videos.iter().filter(|v| v.feed.who != who).collect();
+            // Only those in the same breakout group (or the main room).
+            let group = client.grant.group;
+            let others: Vec<&Offered> = videos.iter().filter(|v| v.feed.who != who && v.group == group).collect();
             let mut ranked: Vec<(Feed, u32)> = Vec::new();
             match &client.want {
                 Some(want) => {
@@ -153,8 +163,9 @@ impl Sfu {
                 }
             }
             // Audio: the loudest voices (a shared screen's sound first).
-            let mut heard: Vec<&(Feed, f32, Option<Instant>)> = voices.iter().filter(|v| v.0.who != who).collect();
-            heard.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.who.cmp(&b.0.who)));
+            let mut heard: Vec<_> = voices.iter().filter(|v| v.0.who != who && !matches!(v.3, Ok(g) if g != group)).collect();
+            // A host speaking to every group first: over the group's own talk.
+            heard.sort_by(|a, b| b.3.is_err().cmp(&a.3.is_err()).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.0.who.cmp(&b.0.who)));
             let loudest: Vec<Feed> = heard.into_iter().take(client.audio.len()).map(|v| v.0).collect();
             for slot in &mut client.audio {
                 if slot.feed.is_some_and(|f| !loudest.contains(&f)) {

@@ -34,6 +34,11 @@ const LAYER_RETRY: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
     pub room: RoomId,
+    /// Their breakout group while the call is split: they see and hear
+    /// only its members (`None`: the main room).
+    pub group: Option<u8>,
+    /// Their voice is heard in every group (a host speaking to all).
+    pub everywhere: bool,
     pub host: bool,
     /// Their voice is forwarded (the host; a guest allowed to speak and not
     /// muted since).

@@ -96,6 +96,8 @@ pub struct Peer {
     pub got: HashMap<Mid, Vec<Got>>,
     /// Keyframe requests the server sent it.
     pub keyframe_requests: Vec<(Mid, Option<Rid>)>,
+    /// Datagrams to send, made while taking in what arrived.
+    outbox: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 impl Peer {
@@ -138,6 +140,7 @@ impl Peer {
             screen_key_due: true,
             got: HashMap::new(),
             keyframe_requests: Vec::new(),
+            outbox: Vec::new(),
         }
     }
 
@@ -174,19 +177,25 @@ impl Peer {
         self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())
     }
 
-    /// A datagram from `from` arrived at `now`.
+    /// A datagram from `from` arrived at `now`. Its packet is taken at
+    /// once: str0m holds one received packet for the next poll, so two
+    /// datagrams fed without a poll between them lose the first.
     pub fn receive(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
         if let Ok(receive) = Receive::new(Protocol::Udp, from, self.address, data) {
             let _ = self.rtc.handle_input(Input::Receive(now, receive));
+            let out = self.drain();
+            self.outbox.extend(out);
         }
     }
 
     /// Time passes to `now`: it sends what is due and returns the datagrams
     /// to send (destination, bytes).
     pub fn step(&mut self, now: Instant) -> Vec<(SocketAddr, Vec<u8>)> {
+        let mut out = std::mem::take(&mut self.outbox);
         self.send_media(now);
         let _ = self.rtc.handle_input(Input::Timeout(now));
-        self.drain()
+        out.extend(self.drain());
+        out
     }
 
     /// Packets from `sender` on receive slots of `audio` kind, after `mark`.

@@ -13,6 +13,7 @@ use super::peer::{Got, Offer, Peer, AUDIO_LAYER, SCREEN_LAYER};
 use super::stun::{PROBE_ANSWERS_PER_SECOND, PROBE_ANSWERS_PER_SOURCE};
 use super::*;
 
+mod groups;
 mod links;
 
 const ROOM: RoomId = RoomId(7);
@@ -50,7 +51,7 @@ const IP_UDP_BYTES: u64 = 28;
 const QUEUE: Duration = Duration::from_millis(250);
 
 fn grant(host: bool, audio: bool) -> Grant {
-    Grant { room: ROOM, host, audio, screen: host, camera_on: true, screen_on: false }
+    Grant { room: ROOM, group: None, everywhere: false, host, audio, screen: host, camera_on: true, screen_on: false }
 }
 
 impl World {
