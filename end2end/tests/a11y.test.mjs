@@ -2,24 +2,8 @@
 // a host and a guest pass through, and a phone-sized screen reaches every
 // control of a call.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Runs axe-core on `page`; fails listing each serious or critical rule broken. */
-async function noSeriousViolations(page, what) {
-  // Evaluated by the test's own channel: the page's CSP allows no inline script.
-  await page.evaluate(axeSource);
-  const { violations, passes } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  assert.ok(passes.length > 10, `axe checked next to nothing on ${what}`);
-  const bad = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.deepEqual(bad, [], `${what}: ${bad.join('; ')}`);
-}
+import { callAction, hostWithRoom, joinCall, newPerson, noSeriousViolations, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 describe('for every person', () => {
   const env = serverAndBrowser();

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
-  blockUdp, callAction, hostWithRoom, joinCall, mediaGrowth, newPerson, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
+  blockUdp, callAction, hostWithRoom, joinCall, mediaGrowth, newPerson, noSeriousViolations, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
 } from './support.mjs';
 
 const PUPILS = 6;
@@ -253,6 +253,87 @@ describe('a class through the media server', () => {
     assert.ok(lines.some((l) => l.startsWith(`${clear},`) && l.endsWith(',yes,Yes,3,4,')), csv);
     assert.ok(!lines.filter((l) => l.startsWith(clear)).some((l) => l.includes('Pupil')), 'no name beside an anonymous poll');
     await page.close();
+  });
+
+  it('breakout rooms: two groups see, hear and read only each other, the teacher is called, visits and speaks to all, and everyone comes back', async () => {
+    const { teacher, pupils } = env.classroom;
+    const [one, two, three, four] = pupils;
+    const tiles = (page) => page.locator('.grid .tile.remote');
+    await callAction(teacher.page, 'Breakout rooms');
+    const form = teacher.page.getByRole('form', { name: 'Breakout rooms' });
+    await noSeriousViolations(teacher.page, 'call (teacher, the form of breakout rooms)');
+    await form.getByLabel('Number of groups').fill('2');
+    await form.getByLabel('Number of groups').press('Tab');
+    const place = { 1: 'Group 1', 2: 'Group 1', 3: 'Group 2', 4: 'Group 2', 5: 'Main room', 6: 'Main room', 7: 'Main room' };
+    for (const [n, group] of Object.entries(place)) await form.getByLabel(`Group for Pupil ${n}`).selectOption({ label: group });
+    const opened = Date.now();
+    await form.getByRole('button', { name: 'Open breakout rooms' }).click();
+    // Each pupil of a group sees the other's picture alone, on the same connection.
+    await Promise.all([[one, 'Pupil 2'], [two, 'Pupil 1'], [three, 'Pupil 4'], [four, 'Pupil 3']].map(async ([pupil, other]) => {
+      await pupil.page.locator('.grid .tile.remote', { hasText: other }).waitFor();
+      await waitForRemoteVideos(pupil.page, 1, 20_000);
+    }));
+    const moved = Date.now() - opened;
+    await one.page.getByRole('heading', { name: 'You are in group 1' }).waitFor();
+    await three.page.getByRole('heading', { name: 'You are in group 2' }).waitFor();
+    assert.equal(await tiles(one.page).count(), 1, 'only the group: Pupil 2');
+    for (const pupil of [one, two, three, four]) assert.equal(await openConnections(pupil.page), 1, 'no new connection');
+    // The media server's side, by WebRTC stats: one picture comes in (the
+    // group's other pupil), and no sound (the teacher is elsewhere; neither
+    // pupil was let speak).
+    const growth = await mediaGrowth(three.page, 2_000);
+    assert.equal(growth.filter((g) => g.videoBytes > 0).length, 1, `one picture: ${JSON.stringify(growth)}`);
+    assert.equal(growth.reduce((sum, g) => sum + g.audioBytes, 0), 0, 'no voice from outside the group');
+    console.log(`# breakout rooms: ${moved} ms from Open to four pupils seeing only their group`);
+    await three.page.screenshot({ path: `${shots}14-breakout-pupil.png` });
+    await noSeriousViolations(three.page, 'call (pupil, in a breakout group)');
+
+    // The group's own chat.
+    await one.page.getByRole('button', { name: /^Chat/ }).click();
+    await one.page.getByLabel('Message to everyone').fill('Group one thinks 42');
+    await one.page.getByLabel('Message to everyone').press('Enter');
+    await two.page.getByRole('button', { name: 'Chat 1 unread' }).waitFor();
+    await three.page.waitForTimeout(500);
+    assert.equal(await three.page.getByRole('button', { name: 'Chat 1 unread' }).count(), 0, 'group 2 does not read group 1');
+    await one.page.getByRole('button', { name: /^Chat/ }).click();
+
+    // Group 2 asks for help: the teacher sees it at once, and goes.
+    await three.page.getByRole('button', { name: 'Ask the host for help' }).click();
+    await three.page.getByText('The host has been asked to come.').waitFor();
+    const panel = teacher.page.getByRole('region', { name: 'Breakout rooms are open' });
+    await panel.getByRole('alert').getByText('Group 2 asks for help').waitFor();
+    await teacher.page.screenshot({ path: `${shots}15-breakout-teacher.png` });
+    await noSeriousViolations(teacher.page, 'call (teacher, breakout rooms open, one asking for help)');
+    await panel.getByRole('button', { name: 'Join group 2' }).click();
+    await three.page.locator('.grid .tile.remote', { hasText: 'Ms. Teacher' }).waitFor();
+    await waitForRemoteVideos(teacher.page, 2, 20_000);
+    assert.equal(await tiles(teacher.page).count(), 2, 'the teacher sees group 2 alone');
+    await tiles(teacher.page).filter({ hasText: 'Pupil 4' }).waitFor();
+    await panel.getByRole('alert').getByText('Group 2 asks for help').waitFor({ state: 'detached' });
+
+    // The teacher speaks to every group: group 1 hears them, and reads the word.
+    await panel.getByRole('button', { name: 'Speak to every group' }).click();
+    await one.page.getByText('The host is speaking to every group.').waitFor();
+    await one.page.waitForTimeout(500);
+    assert.ok((await audioGrowth(one.page)) > 0, 'the teacher is heard in group 1');
+    await panel.getByRole('button', { name: 'Speak to every group' }).click();
+    await panel.getByLabel('Message to every group').fill('Two minutes left');
+    await panel.getByRole('button', { name: 'Send to every group' }).click();
+    await one.page.getByText('From the host: Two minutes left').waitFor();
+
+    // Pupil 4 moves to group 1.
+    await panel.getByLabel('Move Pupil 4 to').selectOption({ label: 'Group 1' });
+    await one.page.locator('.grid .tile.remote', { hasText: 'Pupil 4' }).waitFor();
+    await three.page.locator('.grid .tile.remote', { hasText: 'Pupil 4' }).waitFor({ state: 'detached' });
+
+    // Closed with a countdown everyone sees; then everyone is back together.
+    await panel.getByLabel('Bring everyone back').selectOption({ label: 'In 15 seconds' });
+    await panel.getByRole('button', { name: 'Close all rooms' }).click();
+    await one.page.getByText(/^Everyone comes back to the main room in 0:1\d\.$/).waitFor();
+    await one.page.locator('.grid .tile.remote', { hasText: 'Ms. Teacher' }).waitFor({ timeout: 25_000 });
+    await one.page.getByRole('heading', { name: 'You are in group 1' }).waitFor({ state: 'detached' });
+    await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 1' }).waitFor();
+    await waitForRemoteVideos(teacher.page, 6, 20_000);
   });
 });
 

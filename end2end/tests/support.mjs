@@ -2,7 +2,8 @@
 // camera and microphone, and ways to see whether media really flows.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -378,4 +379,18 @@ export async function localMeeting(time, serverText, lang = 'en') {
   }), lang);
   assert.equal(text, expected, 'the meeting in the reader\'s zone');
   return text;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on `page`; fails listing each serious or critical rule broken. */
+export async function noSeriousViolations(page, what) {
+  // Evaluated by the test's own channel: the page's CSP allows no inline script.
+  await page.evaluate(axeSource);
+  const { violations, passes } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  assert.ok(passes.length > 10, `axe checked next to nothing on ${what}`);
+  const bad = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `${what}: ${bad.join('; ')}`);
 }

@@ -72,6 +72,9 @@ pub struct GroupView {
 pub struct BreakoutView {
     /// Open: `false` once they closed (then nothing else is said).
     pub open: bool,
+    /// Who you are in the call (for a host's visit: moving themselves).
+    #[serde(default = "nobody")]
+    pub you: ParticipantId,
     pub groups: Vec<GroupView>,
     /// Those still in the main room.
     #[serde(default)]
@@ -84,6 +87,10 @@ pub struct BreakoutView {
     pub host: bool,
     #[serde(default)]
     pub choose: bool,
+    /// The server's clock as it sent this (Unix milliseconds): the times
+    /// below are counted down from it, whatever the page's clock says.
+    #[serde(default)]
+    pub now_ms: u64,
     /// When the timer runs out (Unix milliseconds), if there is one.
     #[serde(default)]
     pub ends_at_ms: Option<u64>,
@@ -98,6 +105,10 @@ pub struct BreakoutView {
     /// each once) and timed.
     #[serde(default)]
     pub said: Option<HostWord>,
+}
+
+fn nobody() -> ParticipantId {
+    ParticipantId(0)
 }
 
 /// A host's word to every group.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::tag_first::tagged_first;
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 use crate::call::breakout::{BreakoutPlan, BreakoutView};
+#[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 use crate::call::poll::{PollDraft, PollView};
 use crate::domain::{CallRules, ChatText, DisplayName, RoomSlug};
 

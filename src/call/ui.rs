@@ -94,6 +94,8 @@ pub struct CallUi {
     pub may_unmute: RwSignal<bool>,
     /// Guests raise a hand and wait for the host to let them speak.
     pub ask_to_speak: RwSignal<bool>,
+    /// In a breakout group: everyone in it is seen, as in a meeting.
+    pub grouped: RwSignal<bool>,
     /// Words between the host and waiting guests: (guest, from the host, text).
     pub lobby_chat: RwSignal<Vec<(ParticipantId, bool, String)>>,
     /// The call's chat, oldest first.
@@ -176,6 +178,7 @@ impl CallUi {
             notice: RwSignal::new(None),
             may_unmute: RwSignal::new(true),
             ask_to_speak: RwSignal::new(false),
+            grouped: RwSignal::new(false),
             lobby_chat: RwSignal::new(Vec::new()),
             chat: RwSignal::new(Vec::new()),
             chat_open: RwSignal::new(false),

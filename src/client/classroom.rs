@@ -1,9 +1,12 @@
-//! The classroom tools (polls) run from the site's bundle, which a call
-//! page loads the first time one is needed (`public/classroom.js`), so
-//! the call's bundles stay within their budget. Between the two bundles,
-//! on the page's `window`: the call's bundle keeps the latest poll message
-//! in `huddlePoll` and fires `huddle-poll` (or sets `huddlePollCompose`
-//! and fires `huddle-poll-compose` when the host opens a new poll); the
+//! The classroom tools (polls, breakout rooms) run from the site's
+//! bundle, which a call page loads the first time one is needed
+//! (`public/classroom.js`), so the call's bundles stay within their
+//! budget. Between the two bundles, on the page's `window`: the call's
+//! bundle keeps the latest poll message in `huddlePoll` and fires
+//! `huddle-poll`, the latest breakout message in `huddleBreakouts` and
+//! fires `huddle-breakouts` (or sets `huddlePollCompose` and fires
+//! `huddle-poll-compose` when the host opens a new poll, with `"poll"` or
+//! `"breakouts"` for which form); the
 //! site's bundle puts a message for the server in `huddleSend` and fires
 //! `huddle-send`, which the call's bundle sends on its socket. Events are
 //! handled as they are fired, so each global is read as it was set.
@@ -13,13 +16,18 @@ use wasm_bindgen::JsCast;
 
 /// The loader's element id: present once it was asked for.
 const LOADER_ID: &str = "huddle-classroom";
-/// What the call's bundle passes on to the server: poll messages alone.
-const SENDABLE: &str = r#"{"type":"poll_"#;
+/// What the call's bundle passes on to the server: poll and breakout
+/// messages alone.
+const SENDABLE: [&str; 2] = [r#"{"type":"poll_"#, r#"{"type":"breakout_"#];
 /// The longest message passed on (a draft is under 2 KB).
 const SENDABLE_BYTES: usize = 8 * 1024;
 
 pub(crate) const POLL: &str = "huddlePoll";
 pub(crate) const POLL_EVENT: &str = "huddle-poll";
+pub(crate) const BREAKOUTS: &str = "huddleBreakouts";
+pub(crate) const BREAKOUTS_EVENT: &str = "huddle-breakouts";
+/// What a breakout message starts with (a poll's: `{"type":"poll"`).
+const BREAKOUTS_START: &str = r#"{"type":"breakouts""#;
 pub(crate) const COMPOSE: &str = "huddlePollCompose";
 pub(crate) const COMPOSE_EVENT: &str = "huddle-poll-compose";
 pub(crate) const SEND: &str = "huddleSend";
@@ -27,32 +35,42 @@ pub(crate) const SEND_EVENT: &str = "huddle-send";
 
 /// Whether `text`, a message from the server, is for the classroom.
 pub(crate) fn is_for_classroom(text: &str) -> bool {
-    text.starts_with(r#"{"type":"poll""#)
+    text.starts_with(r#"{"type":"poll""#) || text.starts_with(BREAKOUTS_START)
 }
 
-/// A poll message from the server: kept for the classroom, loaded if it
-/// is not yet, and told.
+/// For a breakout message: whether this page is in a group now. Read
+/// from the text as the server writes it (a quote inside a name is
+/// always escaped, so no name can look like these keys).
+pub(crate) fn grouped(text: &str) -> Option<bool> {
+    text.strip_prefix(BREAKOUTS_START).map(|rest| rest.starts_with(r#","state":{"open":true"#) && !rest.contains(r#""yours":null"#))
+}
+
+/// A poll or breakout message from the server: kept for the classroom,
+/// loaded if it is not yet, and told.
 pub(crate) fn deliver(text: String) {
     let Some(window) = web_sys::window() else { return };
-    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(POLL), &JsValue::from_str(&text));
+    let (global, event) = if text.starts_with(BREAKOUTS_START) { (BREAKOUTS, BREAKOUTS_EVENT) } else { (POLL, POLL_EVENT) };
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(global), &JsValue::from_str(&text));
     load(&window);
-    fire(&window, POLL_EVENT);
+    fire(&window, event);
 }
 
-/// The call is over for this page: no poll shows any more.
+/// The call is over for this page: no poll or breakout shows any more.
 pub(crate) fn clear() {
     let Some(window) = web_sys::window() else { return };
     let loaded = window.document().is_some_and(|d| d.get_element_by_id(LOADER_ID).is_some());
     if loaded {
-        let _ = js_sys::Reflect::set(&window, &JsValue::from_str(POLL), &JsValue::from_str(""));
-        fire(&window, POLL_EVENT);
+        for (global, event) in [(POLL, POLL_EVENT), (BREAKOUTS, BREAKOUTS_EVENT)] {
+            let _ = js_sys::Reflect::set(&window, &JsValue::from_str(global), &JsValue::from_str(""));
+            fire(&window, event);
+        }
     }
 }
 
-/// The host opens a new poll.
-pub fn compose_poll() {
+/// The host opens a form: `"poll"` (a new poll) or `"breakouts"`.
+pub fn compose(form: &str) {
     let Some(window) = web_sys::window() else { return };
-    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::from_str(form));
     load(&window);
     fire(&window, COMPOSE_EVENT);
 }
@@ -64,7 +82,7 @@ pub(crate) fn listen(send: impl Fn(&str) + 'static) {
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
         let Some(window) = web_sys::window() else { return };
         let text = js_sys::Reflect::get(&window, &JsValue::from_str(SEND)).ok().and_then(|v| v.as_string()).unwrap_or_default();
-        if text.starts_with(SENDABLE) && text.len() <= SENDABLE_BYTES {
+        if SENDABLE.iter().any(|start| text.starts_with(start)) && text.len() <= SENDABLE_BYTES {
             send(&text);
         }
     });

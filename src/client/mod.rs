@@ -22,7 +22,7 @@ pub use alert::{ask_to_notify, may_notify, waiting_changed};
 pub use call::show_pictures;
 pub use call::{admit, admit_all, apply_send_state, attach_remote, attach_screen, deny, end_for_all, join, leave, send, share_screen, stop_sharing};
 pub use check::check_connection;
-pub use classroom::compose_poll;
+pub use classroom::compose;
 pub use js::{copy_to_clipboard, fetch_json, local_time, localise_page};
 pub use media::{attach_local, play_test_sound};
 

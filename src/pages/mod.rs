@@ -7,7 +7,9 @@ pub mod form;
 pub mod home;
 pub mod join_link;
 pub mod not_found;
-// Drawn by the site's bundle on a call page; the call's bundles leave it out.
+// Drawn by the site's bundle on a call page; the call's bundles leave them out.
+#[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+pub mod breakout;
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 pub mod poll;
 pub mod room;

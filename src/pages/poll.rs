@@ -273,49 +273,77 @@ fn Card(room: Classroom, which: (u32, String), hidden: RwSignal<Option<(u32, Str
     .into_any()
 }
 
-/// Entry point of the classroom tools (polls) on a call page: the site's
-/// bundle, loaded there by `public/classroom.js` when a poll first comes
-/// or the host opens one (`client::classroom` says how the two bundles
-/// talk); the call's own bundles leave them out.
+/// Entry point of the classroom tools (polls, breakout rooms) on a call
+/// page: the site's bundle, loaded there by `public/classroom.js` when a
+/// poll or breakout rooms first come or the host opens a form
+/// (`client::classroom` says how the two bundles talk); the call's own
+/// bundles leave them out.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn mount_classroom() {
     console_error_panic_hook::set_once();
-    use crate::client::classroom::{fire, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT};
+    use super::breakout::{BreakoutCorner, Breakouts};
+    use crate::call::breakout::BreakoutView;
+    use crate::call::protocol::Participant;
+    use crate::client::classroom::{fire, BREAKOUTS, BREAKOUTS_EVENT, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT};
     use wasm_bindgen::{JsCast, JsValue};
 
     #[derive(serde::Deserialize)]
     struct PollMessage {
         poll: PollView,
     }
+    #[derive(serde::Deserialize)]
+    struct BreakoutMessage {
+        state: BreakoutView,
+    }
     let Some(window) = web_sys::window() else { return };
-    let global = |name: &str| web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str(name)).ok());
-    let latest = move || global(POLL).and_then(|v| v.as_string()).and_then(|text| serde_json::from_str::<PollMessage>(&text).ok()).map(|m| m.poll);
+    let global = |name: &str| web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str(name)).ok()).and_then(|v| v.as_string());
+    let latest = move || global(POLL).and_then(|text| serde_json::from_str::<PollMessage>(&text).ok()).map(|m| m.poll);
+    let latest_breakouts = move || global(BREAKOUTS).and_then(|text| serde_json::from_str::<BreakoutMessage>(&text).ok()).map(|m| m.state);
+    // The form asked for: "poll", or for breakout rooms who is in the call.
     let compose_asked = move || {
-        let asked = global(COMPOSE).is_some_and(|v| v.is_truthy());
+        let asked = global(COMPOSE);
         if let Some(window) = web_sys::window() {
-            let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::FALSE);
+            let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::from_str(""));
         }
         asked
     };
-    let room = Classroom {
-        poll: RwSignal::new(latest()),
-        composing: RwSignal::new(compose_asked()),
-        send: Callback::new(|message: ClientMessage| {
-            let (Some(window), Ok(text)) = (web_sys::window(), serde_json::to_string(&message)) else { return };
-            let _ = js_sys::Reflect::set(&window, &JsValue::from_str(SEND), &JsValue::from_str(&text));
-            fire(&window, SEND_EVENT);
-        }),
-    };
-    let _ = window_event_listener_untyped(POLL_EVENT, move |_| room.poll.set(latest()));
-    let _ = window_event_listener_untyped(COMPOSE_EVENT, move |_| {
-        if compose_asked() {
-            room.composing.set(true);
-        }
+    let send = Callback::new(|message: ClientMessage| {
+        let (Some(window), Ok(text)) = (web_sys::window(), serde_json::to_string(&message)) else { return };
+        let _ = js_sys::Reflect::set(&window, &JsValue::from_str(SEND), &JsValue::from_str(&text));
+        fire(&window, SEND_EVENT);
     });
+    let room = Classroom { poll: RwSignal::new(latest()), composing: RwSignal::new(false), send };
+    let rooms = Breakouts {
+        state: RwSignal::new(latest_breakouts()),
+        planning: RwSignal::new(None),
+        received_at: RwSignal::new(js_sys::Date::now()),
+        clock: RwSignal::new(js_sys::Date::now()),
+        send,
+    };
+    let open_form = move |asked: Option<String>| match asked.as_deref() {
+        Some("poll") => room.composing.set(true),
+        Some(people) if people.starts_with('[') => {
+            // While they are open, the panel stands in for the form.
+            let open = rooms.state.with_untracked(|s| s.as_ref().is_some_and(|s| s.open));
+            if !open {
+                rooms.planning.set(Some(serde_json::from_str::<Vec<Participant>>(people).unwrap_or_default()));
+            }
+        }
+        _ => {}
+    };
+    open_form(compose_asked());
+    let _ = window_event_listener_untyped(POLL_EVENT, move |_| room.poll.set(latest()));
+    let _ = window_event_listener_untyped(BREAKOUTS_EVENT, move |_| {
+        rooms.received_at.set(js_sys::Date::now());
+        rooms.state.set(latest_breakouts());
+    });
+    let _ = window_event_listener_untyped(COMPOSE_EVENT, move |_| open_form(compose_asked()));
+    // Timers count down each second.
+    let _ = set_interval_with_handle(move || rooms.clock.set(js_sys::Date::now()), std::time::Duration::from_secs(1));
     let Some(body) = window.document().and_then(|d| d.body()) else { return };
     let Ok(corner) = body.owner_document().map_or(Err(JsValue::NULL), |d| d.create_element("div")) else { return };
     corner.set_class_name("classroom");
     let _ = body.append_child(&corner);
-    leptos::mount::mount_to(corner.unchecked_into(), move || view! { <PollCorner room/> }).forget();
+    leptos::mount::mount_to(corner.unchecked_into(), move || view! { <BreakoutCorner rooms/> <PollCorner room/> }).forget();
 }

@@ -127,11 +127,13 @@ impl Hub {
             .collect();
         Some(BreakoutView {
             open: true,
+            you: who,
             groups,
             main: in_group(None),
             yours: self.group_of(who),
             host,
             choose: breakouts.choose,
+            now_ms: self.clock_ms,
             ends_at_ms: breakouts.ends_at_ms,
             closing_at_ms: breakouts.closing_at_ms,
             voice_all: breakouts.voice_all,
@@ -348,11 +350,13 @@ impl Hub {
         let mut out = self.rescope(room, &before);
         let closed = BreakoutView {
             open: false,
+            you: ParticipantId(0),
             groups: Vec::new(),
             main: Vec::new(),
             yours: None,
             host: false,
             choose: false,
+            now_ms: self.clock_ms,
             ends_at_ms: None,
             closing_at_ms: None,
             voice_all: false,

@@ -260,6 +260,9 @@ pub struct Hub {
     poll_keys: u64,
     /// Each call's breakout rooms, while open.
     breakouts: HashMap<RoomId, breakouts::Breakouts>,
+    /// The Unix time of the step under way, in milliseconds (what pages
+    /// count breakout timers down from).
+    clock_ms: u64,
 }
 
 impl Hub {
@@ -293,6 +296,7 @@ impl Hub {
             polls: HashMap::new(),
             poll_keys: 0,
             breakouts: HashMap::new(),
+            clock_ms: 0,
         }
     }
 

@@ -73,6 +73,7 @@ impl Hub {
     /// is what the server looked up about the room.
     pub fn receive(&mut self, from: &Caller<'_>, message: ClientMessage, facts: Option<JoinFacts>, now: Now) -> Effects {
         let who = from.who;
+        self.clock_ms = now.unix_ms;
         let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         let mut effects = Effects::default();
         let out = match message {
@@ -221,6 +222,7 @@ impl Hub {
     /// The regular tick: places past their grace period are given up and
     /// lobby lists held back under a flood of knocks are sent.
     pub fn tick(&mut self, now: Now) -> Effects {
+        self.clock_ms = now.unix_ms;
         let mut send = self.expire(now.at);
         let timed = self.breakout_clock(now.unix_ms);
         send.extend(self.route(timed));

@@ -21,6 +21,7 @@ impl Call {
                 // A call entered anew (a move, a server restart): its latest
                 // poll, if any, follows; none of the one before stays shown.
                 crate::client::classroom::clear();
+                self.ui.grouped.set(false);
                 self.attempts.set(0);
                 self.moves.set(0);
                 // Back as the same participant (a pass, after the call
@@ -217,7 +218,7 @@ impl Call {
             // A call's bundle passes polls on unread (`client::classroom`);
             // only the site's, which never runs a call, has this variant.
             #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
-            ServerMessage::Poll { .. } => {}
+            ServerMessage::Poll { .. } | ServerMessage::Breakouts { .. } => {}
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {

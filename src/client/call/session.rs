@@ -243,10 +243,15 @@ impl Call {
             let _ = to_queue.unbounded_send((generation, SocketEvent::Open));
         });
         let to_queue = self.events.clone();
+        let ui = self.ui;
         let on_message = Handler::new(move |event: JsValue| {
             let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else { return };
-            // Polls are the site's bundle's to read (`classroom`).
+            // Polls and breakout rooms are the site's bundle's to read
+            // (`classroom`); whether this page is in a breakout group, its own.
             if crate::client::classroom::is_for_classroom(&text) {
+                if let Some(grouped) = crate::client::classroom::grouped(&text) {
+                    ui.grouped.set(grouped);
+                }
                 crate::client::classroom::deliver(text);
                 return;
             }

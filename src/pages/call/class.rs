@@ -31,7 +31,8 @@ pub(super) fn class_view(
     use crate::call::ui::GALLERY_PAGE;
     use crate::i18n::{t, t_with, Text};
 
-    let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get();
+    // In a breakout group, pupils see each other.
+    let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get() && !ui.grouped.get();
     let talking = move |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
     // The gallery's order: whoever may speak now first (the teacher, a pupil
     // let speak), so the speaking pupil is on the first page; then in the

@@ -94,8 +94,9 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 }}
                 <button type="button" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
-                    crate::client::compose_poll();
+                    crate::client::compose("poll");
                 }>{t(Text::PollNew)}</button>
+                {breakouts_button(ui)}
                 <button type="button" aria-pressed=move || ui.notify_waiting.get().to_string() on:click=move |_| {
                     if ui.notify_waiting.get_untracked() {
                         ui.notify_waiting.set(false);
@@ -270,3 +271,18 @@ pub(super) fn ScreenStage(ui: CallUi, who: Option<ParticipantId>, label: String)
         </figure>
     }
 }
+
+/// The host's way to breakout rooms, in calls through the media server:
+/// their form (given who is in the call) or, while open, their panel.
+#[cfg(feature = "bundle-sfu")]
+fn breakouts_button(ui: CallUi) -> impl IntoView {
+    view! {
+        <button type="button" on:click=move |_| {
+            let people = ui.others.with_untracked(|others| serde_json::to_string(others).unwrap_or_default());
+            crate::client::compose(&people);
+        }>{t(Text::BreakoutTitle)}</button>
+    }
+}
+
+#[cfg(not(feature = "bundle-sfu"))]
+fn breakouts_button(_: CallUi) {}

@@ -212,3 +212,21 @@ fn breakouts_are_refused_in_a_mesh_call_and_beyond_their_limits() {
     assert_eq!(company(&out, 3), Some(vec![]));
     assert_eq!(error_code(&hub.breakout_help(p(2))), Some(ErrorCode::NoBreakouts), "in the main room there is no group to help");
 }
+
+#[test]
+fn a_call_page_reads_whether_it_is_in_a_group_from_the_start_of_the_message() {
+    // The call's bundles do not parse breakout messages (`client::classroom::grouped`):
+    // they rely on the order the server writes them in.
+    let mut hub = class();
+    let out = open(&mut hub);
+    let text = |to: u64| {
+        let message = out.iter().rev().find(|o| o.to == p(to) && matches!(o.message, ServerMessage::Breakouts { .. })).unwrap();
+        serde_json::to_string(&message.message).unwrap()
+    };
+    assert!(text(2).starts_with(r#"{"type":"breakouts","state":{"open":true"#), "{}", text(2));
+    assert!(!text(2).contains(r#""yours":null"#));
+    assert!(text(1).contains(r#""yours":null"#), "the host in the main room: {}", text(1));
+    let closed = hub.breakout_close(p(1), 0, 5);
+    let closed = closed.iter().find(|o| matches!(o.message, ServerMessage::Breakouts { .. })).unwrap();
+    assert!(serde_json::to_string(&closed.message).unwrap().starts_with(r#"{"type":"breakouts","state":{"open":false"#));
+}
