@@ -334,6 +334,20 @@ describe('a class through the media server', () => {
     await one.page.getByRole('heading', { name: 'You are in group 1' }).waitFor({ state: 'detached' });
     await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 1' }).waitFor();
     await waitForRemoteVideos(teacher.page, 6, 20_000);
+
+    // Two hands go up: the teacher reads who, in a rail above the tiles
+    // (never over one), and lowers both at once.
+    await toggles.hand(two.page).click();
+    await teacher.page.getByText('Pupil 2 raised their hand.').waitFor();
+    await toggles.hand(three.page).click();
+    const rail = teacher.page.getByRole('region', { name: 'Raised hands' });
+    await rail.getByText('Pupil 3').waitFor();
+    const [railBox, gridBox] = [await rail.boundingBox(), await teacher.page.locator('.grid').boundingBox()];
+    assert.ok(railBox.y + railBox.height <= gridBox.y, `the rail ends above the tiles: ${JSON.stringify({ railBox, gridBox })}`);
+    await rail.getByRole('button', { name: 'Lower all hands' }).click();
+    await waitPressed(toggles.hand(two.page), false);
+    await waitPressed(toggles.hand(three.page), false);
+    await rail.waitFor({ state: 'detached' });
   });
 });
 

@@ -7,7 +7,7 @@ import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, setRoo
 describe('refusals and host actions are said on screen', () => {
   const env = serverAndBrowser();
 
-  it('the host is told a full call is why Admit did nothing, and sees what their actions did', async () => {
+  it('a guest let into a full call is told so and enters when someone leaves; the host sees what their actions did', async () => {
     const { host, joinLink } = await hostWithRoom(env.browser, env.server.origin, 'Small group');
     await host.page.getByRole('link', { name: 'Settings of Small group' }).click();
     await turnOnLobby(host.page);
@@ -24,13 +24,17 @@ describe('refusals and host actions are said on screen', () => {
     await host.page.getByRole('status').getByText('You muted everyone else.').waitFor();
     await pat.page.getByText('The host muted your microphone.').waitFor();
 
-    // The call holds two: admitting a third is refused, and the host reads why.
+    // The call holds two: a third let in waits for a place, and both read why.
     const sam = await newPerson(env.browser);
     await joinCall(sam, joinLink, 'Sam Guest');
     await host.page.getByRole('button', { name: 'Admit Sam Guest' }).click();
-    await host.page.getByRole('status').getByText('The call is full. Someone has to leave before you can let more people in.').waitFor();
-    await sam.page.waitForTimeout(300);
-    assert.equal(await sam.page.getByText('Waiting for the host to let you in.').count(), 1, 'still waiting');
+    await host.page.getByRole('status').getByText('The call is full. Whoever you let in joins as soon as someone leaves.').waitFor();
+    await sam.page.getByText('The host has let you in, but the call is full: you join as soon as someone leaves. Keep this page open.').waitFor();
+    await host.page.locator('.lobby li', { hasText: 'Sam Guest' }).getByText('joins as soon as someone leaves').waitFor();
     assert.equal(await host.page.locator('.tile.remote').count(), 1);
+    // Pat leaves: Sam takes the place without the host doing anything.
+    await pat.page.getByRole('button', { name: 'Leave' }).click();
+    await waitForRemoteVideos(sam.page, 1, 20_000);
+    await host.page.locator('.tile.remote', { hasText: 'Sam Guest' }).waitFor();
   });
 });

@@ -145,6 +145,10 @@ pub struct WaitingGuest {
     pub name: DisplayName,
     /// When they started waiting (Unix milliseconds, the server's clock).
     pub since_ms: u64,
+    /// A host let them in while the call was full: they enter as soon as
+    /// a place frees.
+    #[serde(default)]
+    pub next: bool,
 }
 
 /// One ICE server (STUN or TURN) the browser should use, as in
@@ -240,6 +244,10 @@ pub enum ClientMessage {
     Hand { raised: bool },
     /// Host only: lower participant `id`'s hand.
     LowerHand { id: ParticipantId },
+    /// Host only: lower every raised hand.
+    LowerAllHands,
+    /// Host only: turn away everyone waiting in the lobby.
+    DenyAll,
     /// Host only: let participant `id` turn their microphone on, in a room
     /// where guests may not unmute themselves. Lowers their hand.
     LetSpeak { id: ParticipantId },
@@ -342,7 +350,14 @@ pub enum ServerMessage {
     /// the call (`host_here`, then `host_here` messages as it changes), so
     /// the guest knows whether anyone can let them in yet. The token
     /// resumes your place in the lobby after a dropped connection.
-    Waiting { resume_token: ResumeToken, host_here: bool },
+    Waiting {
+        resume_token: ResumeToken,
+        host_here: bool,
+        /// The host let you in, but the call is full: you enter as soon as
+        /// a place frees.
+        #[serde(default)]
+        full: bool,
+    },
     /// To waiting guests: a host came into the call (`here`), or the last
     /// host left it.
     HostHere { here: bool },

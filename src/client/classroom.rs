@@ -67,7 +67,8 @@ pub(crate) fn clear() {
     }
 }
 
-/// The host opens a form: `"poll"` (a new poll) or `"breakouts"`.
+/// The host opens a form: `"poll"` (a new poll) or `"breakouts"` (with a
+/// line for each person in the call, `pages::breakout::people_of`).
 pub fn compose(form: &str) {
     let Some(window) = web_sys::window() else { return };
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::from_str(form));

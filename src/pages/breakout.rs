@@ -108,17 +108,10 @@ fn Plan(rooms: Breakouts) -> impl IntoView {
             rooms.planning.set(None);
         }
     };
+    // The number of groups is where the keyboard starts; Escape puts the form away.
     let first_field = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = first_field.get() {
-            let _ = input.focus();
-        }
-    });
-    let escape = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            rooms.planning.set(None);
-        }
-    };
+    super::form::focus_when_shown(first_field);
+    let escape = super::form::on_escape(move || rooms.planning.set(None));
     let rows = placed.with_value(|all| {
         all.iter()
             .map(|(person, group)| {
@@ -173,6 +166,19 @@ fn Plan(rooms: Breakouts) -> impl IntoView {
     }
 }
 
+/// Who is in the call, as the call's page passes them to the host's form:
+/// "breakouts", then a line a person, "id<tab>name".
+pub fn people_of(text: &str) -> Vec<Participant> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (id, name) = line.split_once('\t')?;
+            let name = crate::domain::DisplayName::parse(name).ok()?;
+            Some(Participant { id: ParticipantId(id.parse().ok()?), name, host: false })
+        })
+        .collect()
+}
+
 /// `order` in a random order (the browser's), for filling automatically.
 fn shuffled(order: &mut [ParticipantId]) {
     for i in (1..order.len()).rev() {
@@ -200,6 +206,20 @@ fn move_select(rooms: Breakouts, person: Participant, at: Option<u8>, groups: u8
                 {(0..groups).map(|g| view! { <option value=g.to_string() selected=at == Some(g)>{group_name(g)}</option> }).collect_view()}
             </select>
         </li>
+    }
+}
+
+/// A card's heading (`breakout-heading`), with the button that folds its
+/// body (`breakout-body`) away.
+fn head(heading: impl IntoView + 'static, folded: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="poll-head">
+            <h2 id="breakout-heading">{heading}</h2>
+            <button type="button" class="fold" aria-expanded=move || (!folded.get()).to_string() aria-controls="breakout-body"
+                on:click=move |_| folded.update(|f| *f = !*f)>
+                {move || t(if folded.get() { Text::BreakoutUnfold } else { Text::BreakoutFold })}
+            </button>
+        </div>
     }
 }
 
@@ -272,13 +292,7 @@ fn HostPanel(rooms: Breakouts) -> impl IntoView {
     };
     view! {
         <section class="breakout-card breakout-host" class:folded=move || folded.get() aria-labelledby="breakout-heading">
-            <div class="poll-head">
-                <h2 id="breakout-heading">{t(Text::BreakoutHeadingOpen)}</h2>
-                <button type="button" class="fold" aria-expanded=move || (!folded.get()).to_string() aria-controls="breakout-body"
-                    on:click=move |_| folded.update(|f| *f = !*f)>
-                    {move || t(if folded.get() { Text::BreakoutUnfold } else { Text::BreakoutFold })}
-                </button>
-            </div>
+            {head(t(Text::BreakoutHeadingOpen), folded)}
             <p role="alert" class="breakout-help">{move || help.get().into_iter().map(|g| t_with(Text::BreakoutHelpWanted, &[("n", &(u32::from(g) + 1).to_string())])).collect::<Vec<_>>().join(" · ")}</p>
             <p class="breakout-timer">{move || rooms.timer()}</p>
             <div id="breakout-body" hidden=move || folded.get()>
@@ -362,13 +376,8 @@ fn PupilCard(rooms: Breakouts) -> impl IntoView {
     };
     view! {
         <section class="breakout-card breakout-pupil" class:folded=move || folded.get() aria-labelledby="breakout-heading">
-            <div class="poll-head">
-                <h2 id="breakout-heading" aria-live="polite">{heading}</h2>
-                <button type="button" class="fold" aria-expanded=move || (!folded.get()).to_string() aria-controls="breakout-body"
-                    on:click=move |_| folded.update(|f| *f = !*f)>
-                    {move || t(if folded.get() { Text::BreakoutUnfold } else { Text::BreakoutFold })}
-                </button>
-            </div>
+            // Said as it changes: a pupil moved hears where to.
+            {head(view! { <span aria-live="polite">{heading}</span> }, folded)}
             <p class="breakout-timer">{move || rooms.timer()}</p>
             <p class="breakout-said" role="status">{move || said.get()}</p>
             <div id="breakout-body" hidden=move || folded.get()>
@@ -378,5 +387,18 @@ fn PupilCard(rooms: Breakouts) -> impl IntoView {
                 {choices}
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_form_reads_who_is_in_the_call_from_the_call_page() {
+        let people = people_of("breakouts\n7\tAda Lovelace\n9\t李 小龙\nnot a line\n12\t");
+        let read: Vec<(u64, &str)> = people.iter().map(|p| (p.id.0, p.name.as_str())).collect();
+        assert_eq!(read, vec![(7, "Ada Lovelace"), (9, "李 小龙")], "a line without a tab, or with an empty name, is skipped");
+        assert!(people_of("breakouts").is_empty(), "the host alone");
     }
 }

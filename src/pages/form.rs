@@ -101,3 +101,22 @@ pub fn FormError<T: Send + Sync + 'static>(value: Signal<Option<Result<T, AppErr
     let message = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(AppError::for_form));
     view! { <p class="form-error" role="alert">{message}</p> }
 }
+
+/// Puts the keyboard in `field` as soon as it is on the page (a form that
+/// opens over a call).
+pub fn focus_when_shown(field: NodeRef<leptos::html::Input>) {
+    Effect::new(move |_| {
+        if let Some(input) = field.get() {
+            let _ = input.focus();
+        }
+    });
+}
+
+/// A key handler that runs `close` on Escape.
+pub fn on_escape(close: impl Fn() + 'static) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    move |ev| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    }
+}

@@ -83,16 +83,8 @@ fn Compose(room: Classroom) -> impl IntoView {
     let place = move |key: usize| answers.with(|list| list.iter().position(|(k, _)| *k == key).map_or(0, |at| at + 1));
     // The question is where the keyboard starts; Escape puts the form away.
     let first_field = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = first_field.get() {
-            let _ = input.focus();
-        }
-    });
-    let escape = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            room.composing.set(false);
-        }
-    };
+    super::form::focus_when_shown(first_field);
+    let escape = super::form::on_escape(move || room.composing.set(false));
     view! {
         <form class="poll-card poll-compose" aria-labelledby="poll-compose-heading" on:submit=start on:keydown=escape>
             <h2 id="poll-compose-heading">{t(Text::PollNewHeading)}</h2>
@@ -284,7 +276,6 @@ pub fn mount_classroom() {
     console_error_panic_hook::set_once();
     use super::breakout::{BreakoutCorner, Breakouts};
     use crate::call::breakout::BreakoutView;
-    use crate::call::protocol::Participant;
     use crate::client::classroom::{fire, BREAKOUTS, BREAKOUTS_EVENT, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT};
     use wasm_bindgen::{JsCast, JsValue};
 
@@ -300,7 +291,8 @@ pub fn mount_classroom() {
     let global = |name: &str| web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str(name)).ok()).and_then(|v| v.as_string());
     let latest = move || global(POLL).and_then(|text| serde_json::from_str::<PollMessage>(&text).ok()).map(|m| m.poll);
     let latest_breakouts = move || global(BREAKOUTS).and_then(|text| serde_json::from_str::<BreakoutMessage>(&text).ok()).map(|m| m.state);
-    // The form asked for: "poll", or for breakout rooms who is in the call.
+    // The form asked for: "poll", or for breakout rooms who is in the call
+    // (`breakout::people_of`).
     let compose_asked = move || {
         let asked = global(COMPOSE);
         if let Some(window) = web_sys::window() {
@@ -323,11 +315,11 @@ pub fn mount_classroom() {
     };
     let open_form = move |asked: Option<String>| match asked.as_deref() {
         Some("poll") => room.composing.set(true),
-        Some(people) if people.starts_with('[') => {
+        Some(asked) if asked.starts_with("breakouts") => {
             // While they are open, the panel stands in for the form.
             let open = rooms.state.with_untracked(|s| s.as_ref().is_some_and(|s| s.open));
             if !open {
-                rooms.planning.set(Some(serde_json::from_str::<Vec<Participant>>(people).unwrap_or_default()));
+                rooms.planning.set(Some(super::breakout::people_of(asked)));
             }
         }
         _ => {}

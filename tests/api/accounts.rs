@@ -92,16 +92,40 @@ fn within_ten_percent(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.10 * a.max(b)
 }
 
+/// Rounds of timing: a path that does more work than the other is slower
+/// in every round, while a disturbance of the machine (another process,
+/// the database's own housekeeping) spoils one. So two requests take the
+/// same time when the medians of `n` interleaved runs each come within
+/// 10 % in one of three rounds. Each round's medians, and whether one
+/// matched; run `i` of the requests is numbered across rounds.
+async fn same_time<A, B, FA, FB>(n: usize, mut a: A, mut b: B) -> (bool, Vec<(f64, f64)>)
+where
+    A: FnMut(usize) -> FA,
+    B: FnMut(usize) -> FB,
+    FA: std::future::Future<Output = reqwest::Response>,
+    FB: std::future::Future<Output = reqwest::Response>,
+{
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let (x, y) = median_times(n, |i| a(round * n + i), |i| b(round * n + i)).await;
+        rounds.push((x, y));
+        if within_ten_percent(x, y) {
+            return (true, rounds);
+        }
+    }
+    (false, rounds)
+}
+
 #[tokio::test]
 async fn unknown_email_and_wrong_password_take_the_same_time() {
     let server = spawn_process().await;
     let visitor = &server.visitor;
     visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
-    let unknown_emails: Vec<String> = (0..50).map(|i| format!("nobody{i}@example.org")).collect();
-    let (wrong, unknown) =
-        median_times(50, |_| visitor.sign_in("ada@example.org", "wrong password!"), |i| visitor.sign_in(&unknown_emails[i], "wrong password!")).await;
-    eprintln!("sign-in: wrong password {wrong:.4}s, unknown email {unknown:.4}s");
-    assert!(within_ten_percent(wrong, unknown), "wrong password {wrong:.4}s vs unknown email {unknown:.4}s");
+    let unknown_emails: Vec<String> = (0..150).map(|i| format!("nobody{i}@example.org")).collect();
+    let (same, rounds) =
+        same_time(50, |_| visitor.sign_in("ada@example.org", "wrong password!"), |i| visitor.sign_in(&unknown_emails[i], "wrong password!")).await;
+    eprintln!("sign-in, (wrong password, unknown email) in seconds, by round: {rounds:.4?}");
+    assert!(same, "a wrong password and an unknown email took different times in every round: {rounds:.4?}");
 }
 
 #[tokio::test]
@@ -109,15 +133,15 @@ async fn sign_up_with_a_taken_email_takes_the_same_time_as_a_new_one() {
     let server = spawn_process().await;
     let visitor = &server.visitor;
     visitor.sign_up("ada@example.org", "Ada", "correct horse battery").await;
-    let new_emails: Vec<String> = (0..50).map(|i| format!("new{i}@example.org")).collect();
-    let (taken, fresh) = median_times(
+    let new_emails: Vec<String> = (0..150).map(|i| format!("new{i}@example.org")).collect();
+    let (same, rounds) = same_time(
         50,
         |_| visitor.sign_up("ada@example.org", "Someone", "another password"),
         |i| visitor.sign_up(&new_emails[i], "Someone", "another password"),
     )
     .await;
-    eprintln!("sign-up: taken email {taken:.4}s, new email {fresh:.4}s");
-    assert!(within_ten_percent(taken, fresh), "taken email {taken:.4}s vs new email {fresh:.4}s");
+    eprintln!("sign-up, (taken email, new email) in seconds, by round: {rounds:.4?}");
+    assert!(same, "a taken and a new email took different times in every round: {rounds:.4?}");
 }
 
 #[tokio::test]

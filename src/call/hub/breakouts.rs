@@ -184,9 +184,18 @@ impl Hub {
             help: BTreeSet::new(),
             said: None,
         };
+        let rules_before: Vec<(ParticipantId, CallRules)> = self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p))).collect();
         self.breakouts.insert(room, breakouts);
         self.journal.push(Record::HostDid { by, room, what: "breakouts_open", target: None });
-        self.moved(room, &before)
+        let mut out = self.moved(room, &before);
+        // Open again: a group that could share may no longer, for those
+        // who stay in it.
+        for (who, rules) in rules_before {
+            if before.get(&who) == Some(&self.group_of(who)) && self.rules_for(who) != rules {
+                out.extend(self.resumed_in_place(who));
+            }
+        }
+        out
     }
 
     /// Host `by` moves `who` to `group` (or the main room); moving
@@ -290,7 +299,8 @@ impl Hub {
     /// Host `by` lets `group` share its screen, or not.
     pub(super) fn breakout_share(&mut self, by: ParticipantId, group: u8, allowed: bool) -> Vec<Outgoing> {
         let Some(room) = self.room_of(by) else { return refuse(by, ErrorCode::NotJoined) };
-        let before: Vec<(ParticipantId, CallRules)> = self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p))).collect();
+        let before: Vec<(ParticipantId, CallRules, Option<MediaState>)> =
+            self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p), self.shown_media(p))).collect();
         let mut out = self.breakout_change(by, |b| {
             if group >= b.groups {
                 return Err(ErrorCode::InvalidBreakout);
@@ -298,9 +308,10 @@ impl Hub {
             Ok(if allowed { b.share.insert(group) } else { b.share.remove(&group) })
         });
         // Those whose rules changed hear their new rules, as after a move.
-        for (who, rules) in before {
+        for (who, rules, media) in before {
             if self.rules_for(who) != rules {
                 out.extend(self.resumed_in_place(who));
+                out.extend(self.retell_media(who, media));
             }
         }
         out
@@ -325,14 +336,14 @@ impl Hub {
 
     /// Host `by` brings everyone back in `seconds` (at once for 0).
     pub(super) fn breakout_close(&mut self, by: ParticipantId, seconds: u16, now_ms: u64) -> Vec<Outgoing> {
-        if seconds > MAX_COUNTDOWN_S {
-            return refuse(by, ErrorCode::InvalidBreakout);
-        }
         let room = match self.breakout_host(by) {
             Ok(room) if self.breakouts.contains_key(&room) => room,
             Ok(_) => return refuse(by, ErrorCode::NoBreakouts),
             Err(code) => return refuse(by, code),
         };
+        if seconds > MAX_COUNTDOWN_S {
+            return refuse(by, ErrorCode::InvalidBreakout);
+        }
         self.journal.push(Record::HostDid { by, room, what: "breakouts_close", target: None });
         if seconds == 0 {
             return self.close_breakouts(room);
@@ -342,7 +353,7 @@ impl Hub {
     }
 
     /// Everyone in `room` comes back to the main room.
-    fn close_breakouts(&mut self, room: RoomId) -> Vec<Outgoing> {
+    pub(super) fn close_breakouts(&mut self, room: RoomId) -> Vec<Outgoing> {
         let before = self.scopes(room);
         if self.breakouts.remove(&room).is_none() {
             return Vec::new();

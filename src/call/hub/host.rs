@@ -62,6 +62,10 @@ impl Hub {
                 tell(self.everyone_in(room), ServerMessage::RoomLocked { locked })
             }
             HostAction::LowerHand(who) => self.set_hand(room, who, false),
+            HostAction::LowerAllHands => match self.hands.remove(&room) {
+                Some(_) => tell(self.everyone_in(room), ServerMessage::Hands { raised: Vec::new() }),
+                None => Vec::new(),
+            },
             HostAction::Mute(_) | HostAction::Remove(_) | HostAction::LetSpeak(_) => unknown(),
         }
     }

@@ -43,11 +43,11 @@ impl Hub {
             if lobby.len() >= LOBBY_LIMIT {
                 return refuse(ErrorCode::RoomFull);
             }
-            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms });
+            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms, next: false });
             self.tokens.insert(token.clone(), who);
             self.seats.insert(who, seat);
             let host_here = self.host_here(room);
-            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token, host_here } }];
+            let mut out = vec![Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token, host_here, full: false } }];
             out.extend(self.lobby_changed(room));
             return out;
         }
@@ -103,8 +103,9 @@ impl Hub {
         if self.locked.contains(&room) {
             out.push(Outgoing { to: joiner, message: ServerMessage::RoomLocked { locked: true } });
         }
-        if let Some(raised) = self.hands.get(&room).filter(|h| !h.is_empty()) {
-            out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised: raised.clone() } });
+        let raised = self.hands_for(joiner);
+        if !raised.is_empty() {
+            out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised } });
         }
         out.extend(self.latest_poll_for(room, joiner));
         if self.breakouts.contains_key(&room) {
@@ -128,6 +129,7 @@ impl Hub {
             return Vec::new();
         };
         self.tokens.remove(&seat.token);
+        self.promised.remove(&who);
         if !seat.admitted {
             if let Some(lobby) = self.lobbies.get_mut(&seat.room) {
                 lobby.retain(|w| w.id != who);
@@ -162,12 +164,17 @@ impl Hub {
             self.hands.remove(&room);
             self.end_polls(room);
             self.end_breakouts(room);
+            out.extend(self.forget_promises(room));
             self.forget_if_idle(room);
         } else {
             out.extend(self.set_hand(room, who, false));
             if self.breakouts.contains_key(&room) {
-                out.extend(self.tell_breakouts(room));
+                // Nobody could close them or hear a call for help: the
+                // groups come back with the last host gone.
+                out.extend(if self.host_here(room) { self.tell_breakouts(room) } else { self.close_breakouts(room) });
             }
+            // Their place goes to whoever the host let in while it was full.
+            out.extend(self.fill_freed_places(room));
         }
         out
     }
@@ -180,6 +187,7 @@ impl Hub {
         self.hands.remove(&room);
         self.end_polls(room);
         self.end_breakouts(room);
+        let _ = self.forget_promises(room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));
         present.extend(self.lobbies.remove(&room).unwrap_or_default().into_iter().map(|w| w.id));

@@ -20,22 +20,82 @@ impl Hub {
         let companions = who.is_some() && self.settings.get(&room).is_some_and(|r| r.companions);
         let limit = if companions { self.room_limit } else { self.limit_of(room) };
         let mut out = Vec::new();
+        let mut full = false;
         for guest in chosen {
             if self.rooms.get(&room).map_or(0, Vec::len) >= limit {
-                out.push(Outgoing { to: by, message: ServerMessage::error(ErrorCode::NoRoomToAdmit) });
-                break;
+                // Full: let in as soon as a place frees, in the order let in.
+                full = true;
+                out.extend(self.promise_place(room, guest, by, limit));
+                continue;
             }
-            let Some(lobby) = self.lobbies.get_mut(&room) else { break };
-            let Some(at) = lobby.iter().position(|w| w.id == guest) else { continue };
-            let entry = lobby.remove(at);
-            let Some(seat) = self.seats.get_mut(&guest) else { continue };
-            seat.admitted = true;
-            let token = seat.token.clone();
-            self.journal.push(Record::HostDid { by, room, what: "admit", target: Some(guest) });
-            out.extend(self.enter(room, Participant { id: guest, name: entry.name, host: false }, token));
+            out.extend(self.let_in(room, guest, by));
+        }
+        if full {
+            out.push(Outgoing { to: by, message: ServerMessage::error(ErrorCode::NoRoomToAdmit) });
         }
         self.drop_empty_lobby(room);
         out.extend(self.tell_hosts(room));
+        out
+    }
+
+    /// Waiting guest `guest` enters `room`'s call, let in by host `by`.
+    fn let_in(&mut self, room: RoomId, guest: ParticipantId, by: ParticipantId) -> Vec<Outgoing> {
+        let Some(lobby) = self.lobbies.get_mut(&room) else { return Vec::new() };
+        let Some(at) = lobby.iter().position(|w| w.id == guest) else { return Vec::new() };
+        let entry = lobby.remove(at);
+        self.promised.remove(&guest);
+        let Some(seat) = self.seats.get_mut(&guest) else { return Vec::new() };
+        seat.admitted = true;
+        let token = seat.token.clone();
+        self.journal.push(Record::HostDid { by, room, what: "admit", target: Some(guest) });
+        self.enter(room, Participant { id: guest, name: entry.name, host: false }, token)
+    }
+
+    /// Host `by` let waiting guest `guest` in while `room`'s call is full:
+    /// they are told so, and enter when a place frees.
+    fn promise_place(&mut self, room: RoomId, guest: ParticipantId, by: ParticipantId, limit: usize) -> Vec<Outgoing> {
+        let Some(entry) = self.lobbies.get_mut(&room).and_then(|l| l.iter_mut().find(|w| w.id == guest)) else { return Vec::new() };
+        if std::mem::replace(&mut entry.next, true) {
+            return Vec::new();
+        }
+        self.promised.insert(guest, (by, limit));
+        let Some(seat) = self.seats.get(&guest) else { return Vec::new() };
+        vec![Outgoing { to: guest, message: ServerMessage::Waiting { resume_token: seat.token.clone(), host_here: true, full: true } }]
+    }
+
+    /// `room`'s call ended: those let in while it was full wait for a host
+    /// again, and are told so.
+    pub(super) fn forget_promises(&mut self, room: RoomId) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let Some(lobby) = self.lobbies.get_mut(&room) else { return out };
+        for guest in lobby.iter_mut().filter(|w| w.next) {
+            guest.next = false;
+            self.promised.remove(&guest.id);
+            if let Some(seat) = self.seats.get(&guest.id) {
+                out.push(Outgoing {
+                    to: guest.id,
+                    message: ServerMessage::Waiting { resume_token: seat.token.clone(), host_here: false, full: false },
+                });
+            }
+        }
+        out
+    }
+
+    /// A place may have freed in `room`'s call: whoever was let in while it
+    /// was full enters (in the lobby's order, longest waiting first) while
+    /// there is room under the limit they were let in against.
+    pub(super) fn fill_freed_places(&mut self, room: RoomId) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        loop {
+            let present = self.rooms.get(&room).map_or(0, Vec::len);
+            let next = self.waiting_in(room).iter().filter(|w| w.next).find_map(|w| self.promised.get(&w.id).map(|p| (w.id, *p)));
+            let Some((guest, (by, _))) = next.filter(|(_, (_, limit))| present < *limit) else { break };
+            out.extend(self.let_in(room, guest, by));
+        }
+        if !out.is_empty() {
+            self.drop_empty_lobby(room);
+            out.extend(self.tell_hosts(room));
+        }
         out
     }
 
@@ -51,6 +111,7 @@ impl Hub {
             return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         };
         lobby.remove(at);
+        self.promised.remove(&who);
         self.drop_empty_lobby(room);
         if let Some(seat) = self.seats.remove(&who) {
             self.tokens.remove(&seat.token);

@@ -86,6 +86,7 @@ pub enum HostAction {
     Remove(ParticipantId),
     Lock(bool),
     LowerHand(ParticipantId),
+    LowerAllHands,
     /// Let a guest unmute themselves where guests may not.
     LetSpeak(ParticipantId),
 }
@@ -260,6 +261,9 @@ pub struct Hub {
     poll_keys: u64,
     /// Each call's breakout rooms, while open.
     breakouts: HashMap<RoomId, breakouts::Breakouts>,
+    /// Guests let in while their call was full: the host who did, and the
+    /// size of the call they were let in against.
+    promised: HashMap<ParticipantId, (ParticipantId, usize)>,
     /// The Unix time of the step under way, in milliseconds (what pages
     /// count breakout timers down from).
     clock_ms: u64,
@@ -297,6 +301,7 @@ impl Hub {
             poll_keys: 0,
             breakouts: HashMap::new(),
             clock_ms: 0,
+            promised: HashMap::new(),
         }
     }
 
@@ -418,6 +423,10 @@ impl Hub {
                     if let ServerMessage::Poll { poll } = &outgoing.message {
                         seat.parked.retain(|held| !matches!(held, ServerMessage::Poll { poll: earlier } if earlier.id == poll.id));
                     }
+                    // Of breakout rooms, their latest state.
+                    if matches!(outgoing.message, ServerMessage::Breakouts { .. }) {
+                        seat.parked.retain(|held| !matches!(held, ServerMessage::Breakouts { .. }));
+                    }
                     if seat.parked.len() < PARKED_LIMIT {
                         seat.parked.push(outgoing.message);
                     } else if !overflowed.contains(&outgoing.to) {
@@ -490,6 +499,11 @@ impl Hub {
         let mut state = seat.media.clone()?;
         if self.topology_of(seat.room) == Topology::Sfu && !self.voice_allowed(who, seat) {
             state.microphone = false;
+        }
+        // Nor a screen they may no longer share (a breakout group's leave
+        // withdrawn): the media server no longer forwards it.
+        if !self.rules_for(who).may_share_screen {
+            state.screen = None;
         }
         Some(state)
     }

@@ -31,7 +31,8 @@ impl Hub {
             // is in (held changes follow, ending where this begins).
             let room = seat.room;
             let host_here = self.host_here(room);
-            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone(), host_here } });
+            let full = self.waiting_in(room).iter().any(|w| w.id == who && w.next);
+            out.push(Outgoing { to: who, message: ServerMessage::Waiting { resume_token: token.clone(), host_here, full } });
             out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
             return (Ok(who), out);
         }

@@ -127,6 +127,16 @@ impl Hub {
             ClientMessage::LowerHand { id } => {
                 self.as_host(from, "lower_hand", Input::Host { by: who, action: HostAction::LowerHand(id) }, &mut effects)
             }
+            ClientMessage::DenyAll => match self.audit_host(from, "deny", &mut effects) {
+                Ok(room) => {
+                    let waiting: Vec<ParticipantId> = self.waiting_in(room).iter().map(|w| w.id).collect();
+                    waiting.into_iter().flat_map(|id| self.handle(Input::Deny { by: who, who: id })).collect()
+                }
+                Err(code) => refuse(code),
+            },
+            ClientMessage::LowerAllHands => {
+                self.as_host(from, "lower_hand", Input::Host { by: who, action: HostAction::LowerAllHands }, &mut effects)
+            }
             ClientMessage::LetSpeak { id } => {
                 self.as_host(from, "let_speak", Input::Host { by: who, action: HostAction::LetSpeak(id) }, &mut effects)
             }
@@ -134,66 +144,30 @@ impl Hub {
                 Ok(text) => self.as_host(from, "lobby_chat", Input::LobbyChat { by: who, guest: id, text, at_ms: now.unix_ms }, &mut effects),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
-            // Routed as `handle` routes: held for whoever is away.
-            ClientMessage::PollStart { poll } => {
-                let _ = self.audit_host(from, "poll_start", &mut effects);
-                let out = self.poll_start(who, poll);
-                self.route(out)
-            }
-            ClientMessage::PollAnswer { id, choices } => {
-                let out = self.poll_answer(who, id, choices);
-                self.route(out)
-            }
-            ClientMessage::PollEnd { id } => {
-                let _ = self.audit_host(from, "poll_end", &mut effects);
-                let out = self.poll_end(who, id);
-                self.route(out)
-            }
-            ClientMessage::PollShare { id, shown } => {
-                let _ = self.audit_host(from, "poll_share", &mut effects);
-                let out = self.poll_share(who, id, shown);
-                self.route(out)
-            }
+            // Polls and breakout rooms: a host's actions audited, all routed
+            // as `handle` routes (held for whoever is away).
+            ClientMessage::PollStart { poll } => self.classroom(from, Some("poll_start"), &mut effects, |hub| hub.poll_start(who, poll)),
+            ClientMessage::PollAnswer { id, choices } => self.classroom(from, None, &mut effects, |hub| hub.poll_answer(who, id, choices)),
+            ClientMessage::PollEnd { id } => self.classroom(from, Some("poll_end"), &mut effects, |hub| hub.poll_end(who, id)),
+            ClientMessage::PollShare { id, shown } => self.classroom(from, Some("poll_share"), &mut effects, |hub| hub.poll_share(who, id, shown)),
             ClientMessage::BreakoutOpen { plan } => {
-                let _ = self.audit_host(from, "breakout_open", &mut effects);
-                let out = self.breakout_open(who, plan, now.unix_ms);
-                self.route(out)
+                self.classroom(from, Some("breakout_open"), &mut effects, |hub| hub.breakout_open(who, plan, now.unix_ms))
             }
             ClientMessage::BreakoutMove { id, group } => {
-                let _ = self.audit_host(from, "breakout_move", &mut effects);
-                let out = self.breakout_move(who, id, group);
-                self.route(out)
+                self.classroom(from, Some("breakout_move"), &mut effects, |hub| hub.breakout_move(who, id, group))
             }
-            ClientMessage::BreakoutChoose { group } => {
-                let out = self.breakout_choose(who, group);
-                self.route(out)
-            }
-            ClientMessage::BreakoutHelp => {
-                let out = self.breakout_help(who);
-                self.route(out)
-            }
+            ClientMessage::BreakoutChoose { group } => self.classroom(from, None, &mut effects, |hub| hub.breakout_choose(who, group)),
+            ClientMessage::BreakoutHelp => self.classroom(from, None, &mut effects, |hub| hub.breakout_help(who)),
             ClientMessage::BreakoutSay { text } => match ChatText::parse(&text) {
-                Ok(text) => {
-                    let _ = self.audit_host(from, "breakout_say", &mut effects);
-                    let out = self.breakout_say(who, text, now.unix_ms);
-                    self.route(out)
-                }
+                Ok(text) => self.classroom(from, Some("breakout_say"), &mut effects, |hub| hub.breakout_say(who, text, now.unix_ms)),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
-            ClientMessage::BreakoutVoice { on } => {
-                let _ = self.audit_host(from, "breakout_voice", &mut effects);
-                let out = self.breakout_voice(who, on);
-                self.route(out)
-            }
+            ClientMessage::BreakoutVoice { on } => self.classroom(from, Some("breakout_voice"), &mut effects, |hub| hub.breakout_voice(who, on)),
             ClientMessage::BreakoutShare { group, allowed } => {
-                let _ = self.audit_host(from, "breakout_share", &mut effects);
-                let out = self.breakout_share(who, group, allowed);
-                self.route(out)
+                self.classroom(from, Some("breakout_share"), &mut effects, |hub| hub.breakout_share(who, group, allowed))
             }
             ClientMessage::BreakoutClose { seconds } => {
-                let _ = self.audit_host(from, "breakout_close", &mut effects);
-                let out = self.breakout_close(who, seconds, now.unix_ms);
-                self.route(out)
+                self.classroom(from, Some("breakout_close"), &mut effects, |hub| hub.breakout_close(who, seconds, now.unix_ms))
             }
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
@@ -252,6 +226,23 @@ impl Hub {
     fn as_host(&mut self, from: &Caller<'_>, action: &'static str, input: Input, effects: &mut Effects) -> Vec<Outgoing> {
         let _ = self.audit_host(from, action, effects);
         self.handle(input)
+    }
+
+    /// A classroom action of `from` (a poll, breakout rooms): noted for the
+    /// audit log under `audited` if it is the host's (refused by `act`
+    /// itself for someone else), and routed as `handle` routes.
+    fn classroom(
+        &mut self,
+        from: &Caller<'_>,
+        audited: Option<&'static str>,
+        effects: &mut Effects,
+        act: impl FnOnce(&mut Self) -> Vec<Outgoing>,
+    ) -> Vec<Outgoing> {
+        if let Some(action) = audited {
+            let _ = self.audit_host(from, action, effects);
+        }
+        let out = act(self);
+        self.route(out)
     }
 
     /// The room `from` hosts. A host's action from someone who is not the

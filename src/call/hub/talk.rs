@@ -66,11 +66,22 @@ impl Hub {
             (false, true) => queue.retain(|p| *p != who),
             _ => return Vec::new(),
         }
-        let raised = queue.clone();
-        if raised.is_empty() {
+        if queue.is_empty() {
             self.hands.remove(&room);
         }
-        tell(self.everyone_in(room), ServerMessage::Hands { raised })
+        self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::Hands { raised: self.hands_for(to) } }).collect()
+    }
+
+    /// The raised hands `who` is shown: everyone's to a host; in a
+    /// breakout group, its own.
+    pub(super) fn hands_for(&self, who: ParticipantId) -> Vec<ParticipantId> {
+        let Some(room) = self.room_of(who) else { return Vec::new() };
+        let raised = self.hands.get(&room).cloned().unwrap_or_default();
+        if !self.breakouts.contains_key(&room) || self.seats.get(&who).is_some_and(|seat| seat.host) {
+            return raised;
+        }
+        let near = self.near(who);
+        raised.into_iter().filter(|p| near.contains(p)).collect()
     }
 
     /// `who` sends something else now: the others in the call hear of it.

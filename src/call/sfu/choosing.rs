@@ -164,8 +164,10 @@ impl Sfu {
             }
             // Audio: the loudest voices (a shared screen's sound first).
             let mut heard: Vec<_> = voices.iter().filter(|v| v.0.who != who && !matches!(v.3, Ok(g) if g != group)).collect();
-            // A host speaking to every group first: over the group's own talk.
-            heard.sort_by(|a, b| b.3.is_err().cmp(&a.3.is_err()).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.0.who.cmp(&b.0.who)));
+            // A host speaking to every group first while they speak: over
+            // the group's own talk.
+            let to_all = |v: &&Voice| v.3.is_err() && v.1 > 0.0;
+            heard.sort_by(|a, b| to_all(b).cmp(&to_all(a)).then(b.1.total_cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.0.who.cmp(&b.0.who)));
             let loudest: Vec<Feed> = heard.into_iter().take(client.audio.len()).map(|v| v.0).collect();
             for slot in &mut client.audio {
                 if slot.feed.is_some_and(|f| !loudest.contains(&f)) {
@@ -220,9 +222,12 @@ impl Sfu {
         }
         *told = ranked.clone();
         *at = Some(now);
-        let members: Vec<ParticipantId> = self.clients.iter().filter(|(_, c)| c.grant.room == room && c.rtc.is_some()).map(|(w, _)| *w).collect();
-        for to in members {
-            self.out.push(Output::Tell { to, message: ServerMessage::Speakers { ids: ranked.clone() } });
+        // Each is told of those they hear: their breakout group's, and a
+        // host speaking to every group.
+        let heard_by = |speaker: &Client, listener: &Client| speaker.grant.group == listener.grant.group || speaker.grant.everywhere;
+        for (to, listener) in self.clients.iter().filter(|(_, c)| c.grant.room == room && c.rtc.is_some()) {
+            let ids = ranked.iter().copied().filter(|id| self.clients.get(id).is_some_and(|speaker| heard_by(speaker, listener))).collect();
+            self.out.push(Output::Tell { to: *to, message: ServerMessage::Speakers { ids } });
         }
         // The loudest voices take the audio slots.
         self.assign(room, now);

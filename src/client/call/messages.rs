@@ -75,7 +75,9 @@ impl Call {
                     }
                 }
             }
-            ServerMessage::Waiting { resume_token, host_here } => {
+            ServerMessage::Waiting { resume_token, host_here, full } => {
+                // Let in while the call is full: said under the waiting line.
+                self.ui.notice.try_set(full.then(|| t(Text::WaitingFull).into()));
                 self.attempts.set(0);
                 self.moves.set(0);
                 // Come back with a pass but held in the lobby after all: the
@@ -111,6 +113,12 @@ impl Call {
                 self.ui.locked.try_set(locked);
             }
             ServerMessage::Hands { raised } => {
+                // A new hand: the host hears a soft chime and reads who.
+                let new = raised.iter().find(|id| !self.ui.hands.with_untracked(|h| h.contains(id))).copied();
+                if let (Some(name), true) = (new.and_then(|id| self.name_of(id)), self.ui.host.get_untracked()) {
+                    crate::client::media::play_notes(&self.ui.speaker_id.get_untracked(), [523.0, 659.0]);
+                    self.ui.notice.try_set(Some(t_with(Text::ClassHandUp, &[("name", &name)])));
+                }
                 self.ui.hands.try_set(raised);
             }
             ServerMessage::ParticipantJoined { participant } => {

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "bundle-sfu")]
+use crate::call::protocol::ClientMessage;
 use crate::call::protocol::{Participant, ParticipantId};
 use crate::call::ui::CallUi;
 
@@ -94,10 +96,14 @@ pub(super) fn class_view(
         (ui.host.get() && !raised.is_empty()).then(|| {
             let names: Vec<(ParticipantId, String)> =
                 ui.others.with(|o| raised.iter().filter_map(|id| o.iter().find(|p| p.id == *id).map(|p| (p.id, p.name.to_string()))).collect());
+            let several = names.len() > 1;
             view! {
                 <section class="hands-queue" aria-labelledby="hands-heading">
                     <h2 id="hands-heading">{t(Text::ClassHands)}</h2>
                     <ol>{names.into_iter().map(|(id, name)| view! { <li>{name.clone()}" "{let_speak(ui, id, &name)}</li> }).collect_view()}</ol>
+                    {several.then(|| view! {
+                        <button type="button" on:click=move |_| super::actions::send(ClientMessage::LowerAllHands)>{t(Text::ClassLowerAll)}</button>
+                    })}
                 </section>
             }
         })

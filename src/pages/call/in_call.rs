@@ -64,14 +64,15 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             crate::client::share_screen();
         }
     };
-    // What the call tells this person now, with a way to dismiss it.
+    // What the call tells this person now, with a way to dismiss it; it
+    // fades after a few seconds (`.notice.fades`).
     let notices = move || {
         let notice = ui.notice.get();
         let locked = ui.locked.get().then(|| t(Text::CallLocked));
         let text = notice.into_iter().chain(locked.map(String::from)).collect::<Vec<_>>().join(" ");
         (!text.is_empty()).then(|| {
             view! {
-                <p class="notice">{text}
+                <p class="notice fades">{text}
                     <button type="button" class="dismiss" on:click=move |_| ui.notice.set(None) hidden=move || ui.notice.with(Option::is_none)>
                         {fixed("x")}<span class="visually-hidden">{t(Text::CallDismiss)}</span>
                     </button>
@@ -184,7 +185,8 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 {icon(Signal::derive(move || if ui.sharing.get() { "monitor-x" } else { "monitor-up" }))}
                 <span class="label">{move || t(if ui.sharing.get() { Text::CallStopSharing } else { Text::CallShare })}</span>
             </button>
-            <button type="button" class="tool" class:primary=move || ui.ask_to_speak.get() && !ui.host.get()
+            // Asking is the pupil's way to speak: drawn out until they may.
+            <button type="button" class="tool" class:primary=move || ui.ask_to_speak.get() && !ui.host.get() && !ui.may_unmute.get()
                 aria-pressed=move || my_hand_up().to_string() on:click=toggle_hand>
                 {fixed("hand")}
                 <span class="label">{move || t(if my_hand_up() { Text::CallLowerHand } else { Text::CallRaiseHand })}</span>
@@ -225,17 +227,19 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 <h1>{room_name.clone()}</h1>
                 <p class="call-status" class:reconnecting=move || ui.phase.get() == Phase::Reconnecting role="status">{status}</p>
             </header>
-            <div class="call-messages">
-                <Lobby ui/>
-                {queue}
-                <div role="status">{notices}</div>
-                <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
-                    {t(Text::CallAskToSpeak)}
-                </p>
-            </div>
+            // Above the stage, never over a tile.
+            {queue}
             <p class="visually-hidden" aria-live="polite">{move || ui.announcement.get()}</p>
             <div class="call-body">
                 <div class="stage-area" class:alone=move || ui.others.with(Vec::is_empty) class:presenting=move || presenter().is_some()>
+                    // Over the top of the stage: below the hands' rail.
+                    <div class="call-messages">
+                        <Lobby ui/>
+                        <div role="status">{notices}</div>
+                        <p class="hint" id="speak-hint" hidden=move || ui.may_unmute.get()>
+                            {t(Text::CallAskToSpeak)}
+                        </p>
+                    </div>
                     {stage}{grid}{pager}
                 </div>
                 {panels}
@@ -278,8 +282,10 @@ pub(super) fn ScreenStage(ui: CallUi, who: Option<ParticipantId>, label: String)
 fn breakouts_button(ui: CallUi) -> impl IntoView {
     view! {
         <button type="button" on:click=move |_| {
-            let people = ui.others.with_untracked(|others| serde_json::to_string(others).unwrap_or_default());
-            crate::client::compose(&people);
+            // "breakouts", then a line a person, "id<tab>name" (no JSON: the
+            // call's bundle never writes a participant otherwise).
+            let people: String = ui.others.with_untracked(|others| others.iter().map(|p| format!("\n{}\t{}", p.id.0, p.name)).collect());
+            crate::client::compose(&format!("breakouts{people}"));
         }>{t(Text::BreakoutTitle)}</button>
     }
 }

@@ -20,25 +20,29 @@ pub(super) fn Lobby(ui: CallUi) -> impl IntoView {
     }
     // Closures rather than `<Show>`: the same output for a smaller bundle.
     let heading = move || t_count(Text::LobbyWaiting, count() as u64);
-    let admit_all = move || {
+    let all = move || {
         (count() > 1).then(|| {
             view! {
                 <button type="button" class="primary" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     crate::client::admit_all();
                 }>{t(Text::LobbyAdmitAll)}</button>
+                <button type="button" on:click=move |_| send(ClientMessage::DenyAll)>{t(Text::LobbyDenyAll)}</button>
             }
         })
     };
+    // The count and what acts on everyone stay at the top as the list scrolls.
     view! {
         <section class="lobby" aria-labelledby="lobby-heading" hidden=move || count() == 0>
-            <h2 id="lobby-heading">{heading}</h2>
+            <div class="lobby-head">
+                <h2 id="lobby-heading">{heading}</h2>
+                {all}
+            </div>
             <ul>
-                <For each=move || ui.waiting.get() key=|w| w.id let:guest>
+                <For each=move || ui.waiting.get() key=|w| (w.id, w.next) let:guest>
                     <WaitingItem ui guest tick/>
                 </For>
             </ul>
-            {admit_all}
         </section>
     }
     .into_any()
@@ -49,6 +53,7 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
     let id = guest.id;
     let name = guest.name.to_string();
     let since = guest.since_ms;
+    let next = guest.next;
     let waited = move || {
         tick.track();
         waited_for(since)
@@ -57,7 +62,8 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
         <li>
             <span class="who">{name.clone()}</span>
             <span class="since">{waited}</span>
-            <button type="button" class="primary" on:click=move |_| {
+            <span class="next" hidden=!next>{t(Text::LobbyNext)}</span>
+            <button type="button" class="primary" hidden=next on:click=move |_| {
                 #[cfg(feature = "hydrate")]
                 crate::client::admit(id);
                 let _ = id;

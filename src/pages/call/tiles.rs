@@ -109,7 +109,7 @@ pub fn QualityBadge(ui: CallUi, id: ParticipantId) -> impl IntoView {
         view! {
             <dl>
                 <dt>{t(Text::TileRoundTrip)}</dt><dd>{rtt}</dd>
-                <dt>{t(Text::TilePacketsLost)}</dt><dd>{format!("{:.1} %", q.loss_pct)}</dd>
+                <dt>{t(Text::TilePacketsLost)}</dt><dd>{tenths(q.loss_pct)}" %"</dd>
                 <dt>{t(Text::TileReceiving)}</dt><dd>{t_with(Text::TileKbps, &[("kbps", &q.kbps.to_string())])}</dd>
                 <dt>{t(Text::TileFreezes)}</dt><dd>{q.freezes}</dd>
             </dl>
@@ -132,4 +132,11 @@ pub(super) fn grade_word(grade: Grade) -> &'static str {
         Grade::Fair => t(Text::TileFair),
         Grade::Poor => t(Text::TilePoor),
     }
+}
+
+/// `value` to one decimal ("2.5"), in whole numbers: formatting a float
+/// brings the standard library's float printing into the call's bundle.
+fn tenths(value: f32) -> String {
+    let tenths = (value.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }

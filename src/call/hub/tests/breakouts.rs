@@ -230,3 +230,72 @@ fn a_call_page_reads_whether_it_is_in_a_group_from_the_start_of_the_message() {
     let closed = closed.iter().find(|o| matches!(o.message, ServerMessage::Breakouts { .. })).unwrap();
     assert!(serde_json::to_string(&closed.message).unwrap().starts_with(r#"{"type":"breakouts","state":{"open":false"#));
 }
+
+#[test]
+fn raised_hands_are_shown_within_a_group_and_all_of_them_to_the_host() {
+    let mut hub = class();
+    open(&mut hub);
+    let out = hub.handle(Input::Hand { who: p(2), raised: true });
+    let hands = |to: u64| {
+        out.iter().find_map(|o| match &o.message {
+            ServerMessage::Hands { raised } if o.to == p(to) => Some(raised.iter().map(|x| x.0).collect::<Vec<_>>()),
+            _ => None,
+        })
+    };
+    assert_eq!(hands(3), Some(vec![2]), "the same group");
+    assert_eq!(hands(4), Some(vec![]), "another group is not shown it");
+    assert_eq!(hands(1), Some(vec![2]), "the host sees every hand");
+}
+
+#[test]
+fn the_last_host_leaving_brings_every_group_back() {
+    let mut hub = class();
+    open(&mut hub);
+    let out = hub.handle(Input::Leave { who: p(1) });
+    assert_eq!(company(&out, 2), Some(vec![3, 4, 5]), "everyone together again");
+    assert!(!state_for(&out, 5).open);
+}
+
+#[test]
+fn leave_to_share_withdrawn_hides_a_screen_still_shared_and_a_new_split_retells_the_rules() {
+    let mut hub = class();
+    open(&mut hub);
+    hub.breakout_share(p(1), 1, true);
+    media(&mut hub, 4, false, true, Some("screen-4"));
+    let out = hub.breakout_share(p(1), 1, false);
+    let shown = out.iter().find_map(|o| match &o.message {
+        ServerMessage::Media { id, state } if o.to == p(5) && *id == p(4) => Some(state.screen.clone()),
+        _ => None,
+    });
+    assert_eq!(shown, Some(None), "group 1 no longer sees pupil 4's screen");
+    // Opened again with the same groups: pupil 4's page hears it may not share.
+    hub.breakout_share(p(1), 1, true);
+    let out = open(&mut hub);
+    let rules = out.iter().find_map(|o| match &o.message {
+        ServerMessage::Resumed { rules, .. } if o.to == p(4) => Some(*rules),
+        _ => None,
+    });
+    assert_eq!(rules.map(|r| r.may_share_screen), Some(false));
+}
+
+#[test]
+fn someone_away_is_held_the_latest_breakout_state_alone() {
+    let t0 = Instant::now();
+    let mut hub = class();
+    open(&mut hub);
+    drop_at(&mut hub, 5, t0);
+    for n in 0..300 {
+        hub.receive(&caller(1), ClientMessage::BreakoutSay { text: format!("word {n}") }, None, at(t0, n));
+    }
+    assert!(hub.is_member(p(5)), "still in the call: not overflowed");
+    let (_, out) = hub.resume(&token(5), PROTOCOL_VERSION, None, t0);
+    let states: Vec<&BreakoutView> = out
+        .iter()
+        .filter_map(|o| match &o.message {
+            ServerMessage::Breakouts { state } => Some(state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].said.as_ref().map(|w| w.text.as_str()), Some("word 299"));
+}

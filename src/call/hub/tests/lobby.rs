@@ -10,7 +10,7 @@ fn a_guest_in_a_lobby_room_waits_and_learns_nothing_while_the_host_learns_of_the
     assert_eq!(waiting_ids(&out[1].message), Vec::<u64>::new());
     enter(&mut hub, 2, "Companion", false, false); // admitted directly: lobby off for them
     let out = enter(&mut hub, 3, "Pat", false, true);
-    assert_eq!(out[0], Outgoing { to: ParticipantId(3), message: ServerMessage::Waiting { resume_token: token(3), host_here: true } });
+    assert_eq!(out[0], Outgoing { to: ParticipantId(3), message: ServerMessage::Waiting { resume_token: token(3), host_here: true, full: false } });
     // Only the host hears of the knock; the companion does not.
     assert_eq!(out.len(), 2);
     assert_eq!(out[1].to, ParticipantId(1));
@@ -121,7 +121,10 @@ fn a_waiting_guest_who_resumes_is_still_waiting_and_a_host_who_resumes_sees_the_
     drop_at(&mut hub, 2, t0);
     let (who, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
     assert_eq!(who, Ok(ParticipantId(2)));
-    assert_eq!(out, vec![Outgoing { to: ParticipantId(2), message: ServerMessage::Waiting { resume_token: token(2), host_here: true } }]);
+    assert_eq!(
+        out,
+        vec![Outgoing { to: ParticipantId(2), message: ServerMessage::Waiting { resume_token: token(2), host_here: true, full: false } }]
+    );
     drop_at(&mut hub, 1, t0);
     let (_, out) = hub.resume(&token(1), PROTOCOL_VERSION, None, t0);
     assert!(out
@@ -199,7 +202,7 @@ fn a_waiting_guest_learns_whether_a_host_is_in_and_nothing_more() {
     let t0 = Instant::now();
     // Pat knocks before anyone is in.
     let out = enter(&mut hub, 2, "Pat", false, true);
-    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: false });
+    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: false, full: false });
     // A guest let in without the lobby is no host: nothing changes for Pat.
     let out = enter(&mut hub, 3, "Companion", false, false);
     assert!(out.iter().all(|o| o.to != ParticipantId(2)), "{out:?}");
@@ -220,6 +223,70 @@ fn a_waiting_guest_learns_whether_a_host_is_in_and_nothing_more() {
     drop_at(&mut hub, 2, t0);
     enter(&mut hub, 5, "Host again", true, true);
     let (_, out) = hub.resume(&token(2), PROTOCOL_VERSION, None, t0);
-    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: true });
+    assert_eq!(out[0].message, ServerMessage::Waiting { resume_token: token(2), host_here: true, full: false });
     assert_eq!(out.last().unwrap().message, ServerMessage::HostHere { here: true }, "the held change ends where the welcome back begins");
+}
+
+#[test]
+fn a_guest_let_in_while_the_call_is_full_is_told_so_and_enters_when_a_place_frees() {
+    let mut hub = Hub::new(vec![]);
+    let rules = RoomRules { limit: 2, ..class_rules() };
+    joiner(1).host(true).lobby(true).rules(rules).into(&mut hub);
+    for who in 2..=4 {
+        joiner(who).lobby(true).rules(rules).into(&mut hub);
+    }
+    // Room for one: Pupil 2 enters, 3 and 4 are promised a place, in that order.
+    let out = hub.handle(Input::Admit { by: ParticipantId(1), who: None });
+    assert!(out.iter().any(|o| o.to == ParticipantId(2) && matches!(o.message, ServerMessage::Welcome { .. })));
+    for who in [3, 4] {
+        let told = out.iter().find(|o| o.to == ParticipantId(who)).map(|o| o.message.clone());
+        assert_eq!(told, Some(ServerMessage::Waiting { resume_token: token(who), host_here: true, full: true }), "guest {who}");
+    }
+    assert!(out.iter().any(|o| o.to == ParticipantId(1) && o.message == ServerMessage::error(ErrorCode::NoRoomToAdmit)), "the host is told why");
+    let next: Vec<(u64, bool)> = hub.waiting_in(slug('a')).iter().map(|w| (w.id.0, w.next)).collect();
+    assert_eq!(next, vec![(3, true), (4, true)]);
+    // Pupil 2 leaves: Pupil 3 takes the place, Pupil 4 still waits for one.
+    let out = hub.handle(Input::Leave { who: ParticipantId(2) });
+    assert!(out.iter().any(|o| o.to == ParticipantId(3) && matches!(o.message, ServerMessage::Welcome { .. })), "{out:?}");
+    assert!(!out.iter().any(|o| o.to == ParticipantId(4) && matches!(o.message, ServerMessage::Welcome { .. })));
+    assert_eq!(hub.room_size(&slug('a')), 2);
+    assert!(hub
+        .take_records()
+        .iter()
+        .any(|r| matches!(r, Record::HostDid { by: ParticipantId(1), what: "admit", target: Some(ParticipantId(3)), .. })));
+    // The host leaves: their place goes to Pupil 4, whom they let in.
+    let out = hub.handle(Input::Leave { who: ParticipantId(1) });
+    assert!(out.iter().any(|o| o.to == ParticipantId(4) && matches!(o.message, ServerMessage::Welcome { .. })), "{out:?}");
+    assert!(hub.waiting_in(slug('a')).is_empty());
+}
+
+#[test]
+fn a_promised_place_is_forgotten_when_the_call_ends_and_a_companion_waits_for_the_companions_limit() {
+    // A call of one: the host alone; a guest let in is promised the place.
+    let mut hub = Hub::new(vec![]);
+    let rules = RoomRules { limit: 1, ..RoomRules::default() };
+    joiner(1).host(true).lobby(true).rules(rules).into(&mut hub);
+    joiner(2).lobby(true).rules(rules).into(&mut hub);
+    hub.handle(Input::Admit { by: ParticipantId(1), who: None });
+    let out = hub.handle(Input::Leave { who: ParticipantId(1) });
+    assert!(
+        out.iter().any(|o| o.to == ParticipantId(2) && o.message == ServerMessage::Waiting { resume_token: token(2), host_here: false, full: false }),
+        "{out:?}"
+    );
+    assert!(!hub.waiting_in(slug('a'))[0].next);
+
+    // A consultation's companion let in past the mesh's size enters when
+    // the call drops below that size, not the consultation's own.
+    let consultation = RoomRules { limit: 2, companions: true, ..RoomRules::default() };
+    let mut hub = Hub::with_room_size(vec![], 3);
+    enter_with(&mut hub, 1, true, true, consultation);
+    for guest in 2..=4 {
+        enter_with(&mut hub, guest, false, true, consultation);
+    }
+    hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(2)) });
+    hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(3)) });
+    hub.handle(Input::Admit { by: ParticipantId(1), who: Some(ParticipantId(4)) });
+    assert_eq!(hub.room_size(&slug('a')), 3);
+    let out = hub.handle(Input::Leave { who: ParticipantId(3) });
+    assert!(out.iter().any(|o| o.to == ParticipantId(4) && matches!(o.message, ServerMessage::Welcome { .. })), "{out:?}");
 }

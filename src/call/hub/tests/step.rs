@@ -68,6 +68,7 @@ fn a_host_action_from_a_guest_is_recorded_for_the_audit_log_and_refused() {
         (ClientMessage::MuteAll, "mute"),
         (ClientMessage::Remove { id: ParticipantId(1) }, "remove"),
         (ClientMessage::EndForAll, "end_for_all"),
+        (ClientMessage::DenyAll, "deny"),
         (ClientMessage::LobbyChat { id: ParticipantId(1), text: "hi".into() }, "lobby_chat"),
     ] {
         let effects = hub.receive(&guest, message, None, at(t0, 1));
@@ -109,4 +110,23 @@ fn a_deleted_room_closes_every_connection_in_its_call_and_lobby() {
     let closed: Vec<(u64, u16)> = effects.close.iter().map(|c| (c.who.0, c.code)).collect();
     assert_eq!(closed, [(1, close::ROOM_CLOSED), (2, close::ROOM_CLOSED)]);
     assert_eq!(effects.records, [Record::Left { who: ParticipantId(1) }]);
+}
+
+#[test]
+fn deny_all_turns_away_everyone_waiting_and_nobody_in_the_call() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, true), "Host", at(t0, 0));
+    for who in 2..=4 {
+        knock(&mut hub, &caller(who), found(false, true), "Pat", at(t0, 0));
+    }
+    let effects = hub.receive(&caller(1), ClientMessage::DenyAll, None, at(t0, 1));
+    for who in 2..=4 {
+        assert_eq!(refusals(&effects, who), [ErrorCode::Denied], "guest {who}");
+    }
+    assert!(hub.waiting_in(slug('a')).is_empty());
+    assert_eq!(hub.room_size(&slug('a')), 1, "the host stays");
+    // Nobody waiting: nothing happens.
+    let effects = hub.receive(&caller(1), ClientMessage::DenyAll, None, at(t0, 2));
+    assert!(effects.send.is_empty() && refusals(&effects, 1).is_empty());
 }

@@ -88,6 +88,22 @@ fn hands_queue_in_order_and_the_host_may_lower_any() {
 }
 
 #[test]
+fn the_host_lowers_every_hand_at_once_and_a_guest_may_not() {
+    let mut hub = call_of_three();
+    hub.handle(Input::Hand { who: ParticipantId(2), raised: true });
+    hub.handle(Input::Hand { who: ParticipantId(3), raised: true });
+    let out = hub.handle(Input::Host { by: ParticipantId(2), action: HostAction::LowerAllHands });
+    assert_eq!(error_code(&out), Some(ErrorCode::NotHost));
+    let out = host_does(&mut hub, HostAction::LowerAllHands);
+    assert_eq!(out.len(), 3, "everyone sees the queue empty");
+    assert!(out.iter().all(|o| o.message == ServerMessage::Hands { raised: vec![] }));
+    assert!(host_does(&mut hub, HostAction::LowerAllHands).is_empty(), "no hand up: nothing to tell");
+    // A hand raised afterwards starts a new queue.
+    let out = hub.handle(Input::Hand { who: ParticipantId(3), raised: true });
+    assert_eq!(out[0].message, ServerMessage::Hands { raised: vec![ParticipantId(3)] });
+}
+
+#[test]
 fn what_each_sends_reaches_the_others_and_newcomers() {
     let mut hub = call_of_three();
     let out = media(&mut hub, 2, true, false, Some("{screen-2}"));

@@ -29,6 +29,17 @@ fn each_group_sees_and_hears_its_own_members_and_the_host_reaches_all_when_asked
         assert_eq!(world.heard(viewer, other, true, &none), 0, "{viewer} hears nothing of {other}");
     }
 
+    // Who speaks is told within the group alone.
+    let speakers = world.told(2).iter().rev().find_map(|m| match m {
+        ServerMessage::Speakers { ids } => {
+            let mut ids: Vec<u64> = ids.iter().map(|id| id.0).collect();
+            ids.sort_unstable();
+            Some(ids)
+        }
+        _ => None,
+    });
+    assert_eq!(speakers, Some(vec![2, 3]), "group 0 hears of its own speakers alone");
+
     // The host speaks to every group: heard everywhere, not seen.
     world.sfu.command(Command::Grant { who: ParticipantId(1), grant: Grant { everywhere: true, ..in_group(None, true) } }, world.now);
     let marks: Vec<_> = (2..=5).map(|w| world.mark(w)).collect();
