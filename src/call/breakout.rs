@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::protocol::{Participant, ParticipantId};
+use crate::call::people::{Participant, ParticipantId};
 
 /// Fewest and most groups (BigBlueButton offers up to 16; Zoom 50).
 pub const MIN_GROUPS: u8 = 2;

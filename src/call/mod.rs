@@ -18,6 +18,7 @@
 //! specifies every message.
 
 pub mod breakout;
+pub mod people;
 pub mod poll;
 pub mod protocol;
 mod tag_first;

@@ -27,27 +27,10 @@ pub fn speaks(version: u32) -> bool {
     (OLDEST_VERSION..=PROTOCOL_VERSION).contains(&version)
 }
 
-/// A participant's id, unique on this server. It outlives one connection: a
-/// participant who resumes after a network blip keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ParticipantId(pub u64);
+pub use super::people::{Participant, ParticipantId};
 
-impl std::fmt::Display for ParticipantId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Someone in the room, as the others see them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Participant {
-    pub id: ParticipantId,
-    pub name: DisplayName,
-    /// The room's host (stamped by the server): a guest who types the
-    /// host's name is still shown as a guest.
-    #[serde(default)]
-    pub host: bool,
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// What a participant sends: microphone and camera on or off, and while
@@ -146,8 +129,8 @@ pub struct WaitingGuest {
     /// When they started waiting (Unix milliseconds, the server's clock).
     pub since_ms: u64,
     /// A host let them in while the call was full: they enter as soon as
-    /// a place frees.
-    #[serde(default)]
+    /// a place frees. Left out when not.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub next: bool,
 }
 
@@ -354,8 +337,8 @@ pub enum ServerMessage {
         resume_token: ResumeToken,
         host_here: bool,
         /// The host let you in, but the call is full: you enter as soon as
-        /// a place frees.
-        #[serde(default)]
+        /// a place frees. Left out when not.
+        #[serde(default, skip_serializing_if = "is_false")]
         full: bool,
     },
     /// To waiting guests: a host came into the call (`here`), or the last
