@@ -34,7 +34,10 @@ pub(super) struct Breakouts {
 }
 
 /// Where each person in a call is: their group, or the main room.
-type Scopes = HashMap<ParticipantId, Option<u8>>;
+pub(super) type Scopes = HashMap<ParticipantId, Option<u8>>;
+
+/// Each person in a call, their rules and what they are shown to send.
+type Standing = Vec<(ParticipantId, CallRules, Option<MediaState>)>;
 
 impl Hub {
     /// `who`'s breakout group, if breakout rooms are open and they are in one.
@@ -66,7 +69,7 @@ impl Hub {
         self.breakouts.get(&room).is_some_and(|b| b.voice_all)
     }
 
-    fn scopes(&self, room: RoomId) -> Scopes {
+    pub(super) fn scopes(&self, room: RoomId) -> Scopes {
         self.everyone_in(room).into_iter().map(|p| (p, self.group_of(p))).collect()
     }
 
@@ -75,14 +78,15 @@ impl Hub {
     /// go, those they joined see them come.
     fn rescope(&mut self, room: RoomId, before: &Scopes) -> Vec<Outgoing> {
         let after = self.scopes(room);
-        let moved: Vec<ParticipantId> = self.everyone_in(room).into_iter().filter(|p| before.get(p) != after.get(p)).collect();
+        let scope = |scopes: &Scopes, who: ParticipantId| scopes.get(&who).copied().flatten();
         let present: Vec<Participant> = self.rooms.get(&room).cloned().unwrap_or_default();
+        let moved: Vec<ParticipantId> = present.iter().map(|p| p.id).filter(|p| before.get(p) != after.get(p)).collect();
         let mut out = Vec::new();
         for &who in &moved {
-            let Some(you) = present.iter().find(|p| p.id == who).cloned() else { continue };
-            let (was, now) = (before.get(&who).copied().flatten(), after.get(&who).copied().flatten());
+            let Some(you) = present.iter().find(|p| p.id == who) else { continue };
+            let (was, now) = (scope(before, who), scope(&after, who));
             for other in present.iter().filter(|p| p.id != who && !moved.contains(&p.id)) {
-                let theirs = after.get(&other.id).copied().flatten();
+                let theirs = scope(&after, other.id);
                 if theirs == was {
                     out.push(Outgoing { to: other.id, message: ServerMessage::ParticipantLeft { id: who } });
                 } else if theirs == now {
@@ -92,22 +96,15 @@ impl Hub {
                     }
                 }
             }
-            let with: Vec<Participant> = present.iter().filter(|p| p.id != who && after.get(&p.id).copied().flatten() == now).cloned().collect();
-            let away = self.seats.get_mut(&who).and_then(|seat| {
-                seat.away_since.map(|_| {
-                    // Coming back, their `resumed` says who is with them:
-                    // what was held about the group they left is void.
-                    seat.parked.retain(|m| {
-                        !matches!(m, ServerMessage::ParticipantJoined { .. } | ServerMessage::ParticipantLeft { .. } | ServerMessage::Media { .. })
-                    });
-                })
-            });
-            if away.is_none() {
-                let rules = self.rules_for(who);
-                let topology = self.topology_of(room);
-                out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants: with.clone(), rules, topology } });
+            if let Some(seat) = self.seats.get_mut(&who).filter(|seat| seat.away_since.is_some()) {
+                // Coming back, their `resumed` says who is with them: what
+                // was held about the group they left is void.
+                seat.parked.retain(|m| {
+                    !matches!(m, ServerMessage::ParticipantJoined { .. } | ServerMessage::ParticipantLeft { .. } | ServerMessage::Media { .. })
+                });
             }
-            for other in &with {
+            out.extend(self.resumed_in_place(who));
+            for other in present.iter().filter(|p| p.id != who && scope(&after, p.id) == now) {
                 if let Some(state) = self.shown_media(other.id) {
                     out.push(Outgoing { to: who, message: ServerMessage::Media { id: other.id, state } });
                 }
@@ -116,39 +113,70 @@ impl Hub {
         out
     }
 
-    /// `room`'s breakout rooms as `who` is shown them.
-    fn breakout_view(&self, room: RoomId, who: ParticipantId) -> Option<BreakoutView> {
-        let breakouts = self.breakouts.get(&room)?;
-        let host = self.seats.get(&who).is_some_and(|seat| seat.host);
+    /// `room`'s breakout rooms as each of `to` is shown them (nothing while
+    /// none are open). Who is where is worked out once for all of them.
+    pub(super) fn breakout_views(&self, room: RoomId, to: impl IntoIterator<Item = ParticipantId>) -> Vec<Outgoing> {
+        let Some(breakouts) = self.breakouts.get(&room) else { return Vec::new() };
+        let scopes = self.scopes(room);
+        let scope = |who: ParticipantId| scopes.get(&who).copied().flatten();
         let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
-        let in_group = |g: Option<u8>| present.iter().filter(|p| self.group_of(p.id) == g).cloned().collect::<Vec<_>>();
-        let groups = (0..breakouts.groups)
-            .map(|g| GroupView { members: in_group(Some(g)), share: breakouts.share.contains(&g), help: host && breakouts.help.contains(&g) })
-            .collect();
-        Some(BreakoutView {
-            open: true,
-            you: who,
-            groups,
-            main: in_group(None),
-            yours: self.group_of(who),
-            host,
-            choose: breakouts.choose,
-            now_ms: self.clock_ms,
-            ends_at_ms: breakouts.ends_at_ms,
-            closing_at_ms: breakouts.closing_at_ms,
-            voice_all: breakouts.voice_all,
-            said: breakouts.said.clone(),
-        })
-    }
-
-    /// For `who`, entering `room`'s call: its breakout rooms, if open.
-    pub(super) fn breakouts_for(&self, room: RoomId, who: ParticipantId) -> Option<Outgoing> {
-        self.breakout_view(room, who).map(|state| Outgoing { to: who, message: ServerMessage::Breakouts { state } })
+        let in_group = |g: Option<u8>| present.iter().filter(|p| scope(p.id) == g).cloned().collect::<Vec<_>>();
+        let groups: Vec<GroupView> =
+            (0..breakouts.groups).map(|g| GroupView { members: in_group(Some(g)), share: breakouts.share.contains(&g), help: false }).collect();
+        let main = in_group(None);
+        to.into_iter()
+            .map(|who| {
+                let host = self.seats.get(&who).is_some_and(|seat| seat.host);
+                let mut groups = groups.clone();
+                if host {
+                    // Calls for help are for hosts alone.
+                    for (g, view) in (0u8..).zip(&mut groups) {
+                        view.help = breakouts.help.contains(&g);
+                    }
+                }
+                let state = BreakoutView {
+                    open: true,
+                    you: who,
+                    groups,
+                    main: main.clone(),
+                    yours: scope(who),
+                    host,
+                    choose: breakouts.choose,
+                    now_ms: self.clock_ms,
+                    ends_at_ms: breakouts.ends_at_ms,
+                    closing_at_ms: breakouts.closing_at_ms,
+                    voice_all: breakouts.voice_all,
+                    said: breakouts.said.clone(),
+                };
+                Outgoing { to: who, message: ServerMessage::Breakouts { state } }
+            })
+            .collect()
     }
 
     /// Everyone in `room`'s call is shown its breakout rooms as they stand.
     pub(super) fn tell_breakouts(&self, room: RoomId) -> Vec<Outgoing> {
-        self.everyone_in(room).into_iter().filter_map(|who| self.breakouts_for(room, who)).collect()
+        self.breakout_views(room, self.everyone_in(room))
+    }
+
+    /// Each of `before` (who, their rules and what they were shown to send)
+    /// whose rules changed without a move (a group's leave to share given
+    /// or withdrawn) hears their rules, and the others what they are now
+    /// shown to send.
+    fn retell_rules(&self, before: Standing, moved: &Scopes) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        for (who, rules, media) in before {
+            if moved.get(&who) == Some(&self.group_of(who)) && self.rules_for(who) != rules {
+                out.extend(self.resumed_in_place(who));
+                out.extend(self.retell_media(who, media));
+            }
+        }
+        out
+    }
+
+    /// Everyone in `room`'s call, with their rules and what they are shown
+    /// to send, for [`Hub::retell_rules`].
+    fn standing(&self, room: RoomId) -> Standing {
+        self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p), self.shown_media(p))).collect()
     }
 
     /// The room `by` hosts, if its call goes through the media server.
@@ -184,17 +212,13 @@ impl Hub {
             help: BTreeSet::new(),
             said: None,
         };
-        let rules_before: Vec<(ParticipantId, CallRules)> = self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p))).collect();
+        let standing = self.standing(room);
         self.breakouts.insert(room, breakouts);
         self.journal.push(Record::HostDid { by, room, what: "breakouts_open", target: None });
         let mut out = self.moved(room, &before);
         // Open again: a group that could share may no longer, for those
         // who stay in it.
-        for (who, rules) in rules_before {
-            if before.get(&who) == Some(&self.group_of(who)) && self.rules_for(who) != rules {
-                out.extend(self.resumed_in_place(who));
-            }
-        }
+        out.extend(self.retell_rules(standing, &before));
         out
     }
 
@@ -263,8 +287,7 @@ impl Hub {
             return Vec::new();
         }
         // Only hosts are shown who asked.
-        let hosts = self.hosts_in(room);
-        hosts.into_iter().filter_map(|host| self.breakouts_for(room, host)).collect()
+        self.breakout_views(room, self.hosts_in(room))
     }
 
     /// Host `by` changes how `room`'s groups are run, as `change` does
@@ -299,39 +322,24 @@ impl Hub {
     /// Host `by` lets `group` share its screen, or not.
     pub(super) fn breakout_share(&mut self, by: ParticipantId, group: u8, allowed: bool) -> Vec<Outgoing> {
         let Some(room) = self.room_of(by) else { return refuse(by, ErrorCode::NotJoined) };
-        let before: Vec<(ParticipantId, CallRules, Option<MediaState>)> =
-            self.everyone_in(room).into_iter().map(|p| (p, self.rules_for(p), self.shown_media(p))).collect();
+        let (standing, scopes) = (self.standing(room), self.scopes(room));
         let mut out = self.breakout_change(by, |b| {
             if group >= b.groups {
                 return Err(ErrorCode::InvalidBreakout);
             }
             Ok(if allowed { b.share.insert(group) } else { b.share.remove(&group) })
         });
-        // Those whose rules changed hear their new rules, as after a move.
-        for (who, rules, media) in before {
-            if self.rules_for(who) != rules {
-                out.extend(self.resumed_in_place(who));
-                out.extend(self.retell_media(who, media));
-            }
-        }
+        out.extend(self.retell_rules(standing, &scopes));
         out
     }
 
-    /// `who`, still where they were, is told who is with them and what
-    /// they may do now.
+    /// `who` is told who is with them and what they may do now, unless
+    /// they are away (coming back, they are told anyway).
     fn resumed_in_place(&self, who: ParticipantId) -> Option<Outgoing> {
-        let room = self.room_of(who)?;
         if self.seats.get(&who).is_some_and(|seat| seat.away_since.is_some()) {
             return None;
         }
-        let present = self.rooms.get(&room)?;
-        let you = present.iter().find(|p| p.id == who)?.clone();
-        let near = self.near(who);
-        let participants = present.iter().filter(|p| p.id != who && near.contains(&p.id)).cloned().collect();
-        Some(Outgoing {
-            to: who,
-            message: ServerMessage::Resumed { you, participants, rules: self.rules_for(who), topology: self.topology_of(room) },
-        })
+        self.resumed(who).map(|message| Outgoing { to: who, message })
     }
 
     /// Host `by` brings everyone back in `seconds` (at once for 0).

@@ -76,9 +76,8 @@ impl Hub {
         let topology = self.topology_of(room);
         self.journal.push(Record::Entered { who: you.id, room, name: you.name.clone(), account, host });
         // While breakout rooms are open: those in the same group (someone
-        // coming back to theirs) or the main room.
-        let scope = self.group_of(you.id);
-        let near: Vec<ParticipantId> = self.everyone_in(room).into_iter().filter(|p| self.group_of(*p) == scope).collect();
+        // coming back to theirs) or the main room (not yet `you`).
+        let near = self.near(you.id);
         let present = self.rooms.entry(room).or_default();
         let mut out: Vec<Outgoing> = present
             .iter()
@@ -103,8 +102,7 @@ impl Hub {
         if self.locked.contains(&room) {
             out.push(Outgoing { to: joiner, message: ServerMessage::RoomLocked { locked: true } });
         }
-        let raised = self.hands_for(joiner);
-        if !raised.is_empty() {
+        if let Some((_, raised)) = self.hands_shown(room, [joiner]).pop().filter(|(_, raised)| !raised.is_empty()) {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised } });
         }
         out.extend(self.latest_poll_for(room, joiner));
@@ -123,8 +121,9 @@ impl Hub {
     }
 
     pub(super) fn leave(&mut self, who: ParticipantId) -> Vec<Outgoing> {
-        // Their breakout group, while they still hold their place.
-        let scope = self.group_of(who);
+        // Those who saw them (their breakout group, while the call is
+        // split), worked out while they still hold their place.
+        let seen_by: Vec<ParticipantId> = if self.is_admitted(who) { self.near(who).into_iter().filter(|p| *p != who).collect() } else { Vec::new() };
         let Some(seat) = self.seats.remove(&who) else {
             return Vec::new();
         };
@@ -138,8 +137,6 @@ impl Hub {
             return self.lobby_changed(seat.room);
         }
         self.journal.push(Record::Left { who });
-        // Those who saw them: their group's, while breakout rooms are open.
-        let seen_by: Vec<ParticipantId> = self.everyone_in(seat.room).into_iter().filter(|p| *p != who && self.group_of(*p) == scope).collect();
         let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };

@@ -104,12 +104,34 @@ impl Hub {
             Ok(room) => room,
             Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
         };
-        let Some(lobby) = self.lobbies.get_mut(&room) else {
+        let Some(turned_away) = self.turn_away(by, room, who) else {
             return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
         };
-        let Some(at) = lobby.iter().position(|w| w.id == who) else {
-            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::UnknownParticipant) }];
+        let mut out = vec![turned_away];
+        out.extend(self.tell_hosts(room));
+        out
+    }
+
+    /// Host `by` turns away everyone waiting; the hosts see the list once.
+    pub(super) fn deny_all(&mut self, by: ParticipantId) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
         };
+        let waiting: Vec<ParticipantId> = self.waiting_in(room).iter().map(|w| w.id).collect();
+        if waiting.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<Outgoing> = waiting.into_iter().filter_map(|who| self.turn_away(by, room, who)).collect();
+        out.extend(self.tell_hosts(room));
+        out
+    }
+
+    /// Waiting guest `who` leaves `room`'s lobby, turned away by `by`:
+    /// what they are told, or `None` if they were not waiting there.
+    fn turn_away(&mut self, by: ParticipantId, room: RoomId, who: ParticipantId) -> Option<Outgoing> {
+        let lobby = self.lobbies.get_mut(&room)?;
+        let at = lobby.iter().position(|w| w.id == who)?;
         lobby.remove(at);
         self.promised.remove(&who);
         self.drop_empty_lobby(room);
@@ -119,9 +141,7 @@ impl Hub {
             self.to_mark.extend(seat.person.map(|person| (Cooldown::Denied, room, person)));
         }
         self.journal.push(Record::HostDid { by, room, what: "deny", target: Some(who) });
-        let mut out = vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) }];
-        out.extend(self.tell_hosts(room));
-        out
+        Some(Outgoing { to: who, message: ServerMessage::error(ErrorCode::Denied) })
     }
 
     /// Host `by` says `text` to `guest`, who waits in the lobby: the guest

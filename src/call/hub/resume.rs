@@ -38,21 +38,30 @@ impl Hub {
         }
         let (room, host) = (seat.room, seat.host);
         self.journal.push(Record::Reconnected { who });
-        let rules = self.rules_for(who);
-        let present = self.rooms.get(&room).map(Vec::as_slice).unwrap_or_default();
-        let Some(you) = present.iter().find(|p| p.id == who).cloned() else {
+        let Some(message) = self.resumed(who) else {
             return (Err(ErrorCode::ResumeRefused), out);
         };
-        let near = self.near(who);
-        let participants: Vec<Participant> = present.iter().filter(|p| p.id != who && near.contains(&p.id)).cloned().collect();
-        let resumed = participants.iter().map(|other| Outgoing { to: other.id, message: ServerMessage::ParticipantResumed { id: who } }).collect();
-        out.push(Outgoing { to: who, message: ServerMessage::Resumed { you, participants, rules, topology: self.topology_of(room) } });
+        let others = self.near(who).into_iter().filter(|p| *p != who);
+        let resumed = tell(others, ServerMessage::ParticipantResumed { id: who });
+        out.push(Outgoing { to: who, message });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
         if host && self.lobbies.contains_key(&room) {
             out.push(Outgoing { to: who, message: self.lobby_message(room) });
         }
         out.extend(self.route(resumed));
         (Ok(who), out)
+    }
+
+    /// `who`'s place in their call as they are told it without a new
+    /// welcome: themselves, who is with them (their breakout group, while
+    /// the call is split), what they may do, how media travels.
+    pub(super) fn resumed(&self, who: ParticipantId) -> Option<ServerMessage> {
+        let room = self.room_of(who)?;
+        let present = self.rooms.get(&room)?;
+        let you = present.iter().find(|p| p.id == who)?.clone();
+        let near = self.near(who);
+        let participants = present.iter().filter(|p| p.id != who && near.contains(&p.id)).cloned().collect();
+        Some(ServerMessage::Resumed { you, participants, rules: self.rules_for(who), topology: self.topology_of(room) })
     }
 
     /// Gives up the places of participants away longer than the grace

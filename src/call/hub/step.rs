@@ -127,13 +127,7 @@ impl Hub {
             ClientMessage::LowerHand { id } => {
                 self.as_host(from, "lower_hand", Input::Host { by: who, action: HostAction::LowerHand(id) }, &mut effects)
             }
-            ClientMessage::DenyAll => match self.audit_host(from, "deny", &mut effects) {
-                Ok(room) => {
-                    let waiting: Vec<ParticipantId> = self.waiting_in(room).iter().map(|w| w.id).collect();
-                    waiting.into_iter().flat_map(|id| self.handle(Input::Deny { by: who, who: id })).collect()
-                }
-                Err(code) => refuse(code),
-            },
+            ClientMessage::DenyAll => self.routed(from, Some("deny"), &mut effects, |hub| hub.deny_all(who)),
             ClientMessage::LowerAllHands => {
                 self.as_host(from, "lower_hand", Input::Host { by: who, action: HostAction::LowerAllHands }, &mut effects)
             }
@@ -146,28 +140,28 @@ impl Hub {
             },
             // Polls and breakout rooms: a host's actions audited, all routed
             // as `handle` routes (held for whoever is away).
-            ClientMessage::PollStart { poll } => self.classroom(from, Some("poll_start"), &mut effects, |hub| hub.poll_start(who, poll)),
-            ClientMessage::PollAnswer { id, choices } => self.classroom(from, None, &mut effects, |hub| hub.poll_answer(who, id, choices)),
-            ClientMessage::PollEnd { id } => self.classroom(from, Some("poll_end"), &mut effects, |hub| hub.poll_end(who, id)),
-            ClientMessage::PollShare { id, shown } => self.classroom(from, Some("poll_share"), &mut effects, |hub| hub.poll_share(who, id, shown)),
+            ClientMessage::PollStart { poll } => self.routed(from, Some("poll_start"), &mut effects, |hub| hub.poll_start(who, poll)),
+            ClientMessage::PollAnswer { id, choices } => self.routed(from, None, &mut effects, |hub| hub.poll_answer(who, id, choices)),
+            ClientMessage::PollEnd { id } => self.routed(from, Some("poll_end"), &mut effects, |hub| hub.poll_end(who, id)),
+            ClientMessage::PollShare { id, shown } => self.routed(from, Some("poll_share"), &mut effects, |hub| hub.poll_share(who, id, shown)),
             ClientMessage::BreakoutOpen { plan } => {
-                self.classroom(from, Some("breakout_open"), &mut effects, |hub| hub.breakout_open(who, plan, now.unix_ms))
+                self.routed(from, Some("breakout_open"), &mut effects, |hub| hub.breakout_open(who, plan, now.unix_ms))
             }
             ClientMessage::BreakoutMove { id, group } => {
-                self.classroom(from, Some("breakout_move"), &mut effects, |hub| hub.breakout_move(who, id, group))
+                self.routed(from, Some("breakout_move"), &mut effects, |hub| hub.breakout_move(who, id, group))
             }
-            ClientMessage::BreakoutChoose { group } => self.classroom(from, None, &mut effects, |hub| hub.breakout_choose(who, group)),
-            ClientMessage::BreakoutHelp => self.classroom(from, None, &mut effects, |hub| hub.breakout_help(who)),
+            ClientMessage::BreakoutChoose { group } => self.routed(from, None, &mut effects, |hub| hub.breakout_choose(who, group)),
+            ClientMessage::BreakoutHelp => self.routed(from, None, &mut effects, |hub| hub.breakout_help(who)),
             ClientMessage::BreakoutSay { text } => match ChatText::parse(&text) {
-                Ok(text) => self.classroom(from, Some("breakout_say"), &mut effects, |hub| hub.breakout_say(who, text, now.unix_ms)),
+                Ok(text) => self.routed(from, Some("breakout_say"), &mut effects, |hub| hub.breakout_say(who, text, now.unix_ms)),
                 Err(_) => refuse(ErrorCode::InvalidChat),
             },
-            ClientMessage::BreakoutVoice { on } => self.classroom(from, Some("breakout_voice"), &mut effects, |hub| hub.breakout_voice(who, on)),
+            ClientMessage::BreakoutVoice { on } => self.routed(from, Some("breakout_voice"), &mut effects, |hub| hub.breakout_voice(who, on)),
             ClientMessage::BreakoutShare { group, allowed } => {
-                self.classroom(from, Some("breakout_share"), &mut effects, |hub| hub.breakout_share(who, group, allowed))
+                self.routed(from, Some("breakout_share"), &mut effects, |hub| hub.breakout_share(who, group, allowed))
             }
             ClientMessage::BreakoutClose { seconds } => {
-                self.classroom(from, Some("breakout_close"), &mut effects, |hub| hub.breakout_close(who, seconds, now.unix_ms))
+                self.routed(from, Some("breakout_close"), &mut effects, |hub| hub.breakout_close(who, seconds, now.unix_ms))
             }
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
@@ -228,10 +222,11 @@ impl Hub {
         self.handle(input)
     }
 
-    /// A classroom action of `from` (a poll, breakout rooms): noted for the
-    /// audit log under `audited` if it is the host's (refused by `act`
-    /// itself for someone else), and routed as `handle` routes.
-    fn classroom(
+    /// An action of `from` done outside `handle` (polls, breakout rooms,
+    /// the lobby's deny all): noted for the audit log under `audited` if it
+    /// is the host's (refused by `act` itself for anyone else), and routed
+    /// as `handle` routes.
+    fn routed(
         &mut self,
         from: &Caller<'_>,
         audited: Option<&'static str>,

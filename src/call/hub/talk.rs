@@ -69,19 +69,29 @@ impl Hub {
         if queue.is_empty() {
             self.hands.remove(&room);
         }
-        self.everyone_in(room).into_iter().map(|to| Outgoing { to, message: ServerMessage::Hands { raised: self.hands_for(to) } }).collect()
+        self.hands_shown(room, self.everyone_in(room))
+            .into_iter()
+            .map(|(to, raised)| Outgoing { to, message: ServerMessage::Hands { raised } })
+            .collect()
     }
 
-    /// The raised hands `who` is shown: everyone's to a host; in a
-    /// breakout group, its own.
-    pub(super) fn hands_for(&self, who: ParticipantId) -> Vec<ParticipantId> {
-        let Some(room) = self.room_of(who) else { return Vec::new() };
+    /// `room`'s raised hands as each of `to` is shown them: all of them to
+    /// a host; while the call is split, their own group's (or the main
+    /// room's) to the others. Who is where is worked out once.
+    pub(super) fn hands_shown(&self, room: RoomId, to: impl IntoIterator<Item = ParticipantId>) -> Vec<(ParticipantId, Vec<ParticipantId>)> {
         let raised = self.hands.get(&room).cloned().unwrap_or_default();
-        if !self.breakouts.contains_key(&room) || self.seats.get(&who).is_some_and(|seat| seat.host) {
-            return raised;
-        }
-        let near = self.near(who);
-        raised.into_iter().filter(|p| near.contains(p)).collect()
+        let split = self.breakouts.contains_key(&room).then(|| self.scopes(room));
+        to.into_iter()
+            .map(|who| {
+                let shown = match &split {
+                    Some(scopes) if !self.seats.get(&who).is_some_and(|seat| seat.host) => {
+                        raised.iter().copied().filter(|p| scopes.get(p) == scopes.get(&who)).collect()
+                    }
+                    _ => raised.clone(),
+                };
+                (who, shown)
+            })
+            .collect()
     }
 
     /// `who` sends something else now: the others in the call hear of it.

@@ -134,8 +134,9 @@ pub(super) fn grade_word(grade: Grade) -> &'static str {
     }
 }
 
-/// `value` to one decimal ("2.5"), in whole numbers: formatting a float
-/// brings the standard library's float printing into the call's bundle.
+/// `value` to one decimal ("2.5"), in whole numbers: `{:.1}` on an `f32`
+/// adds the standard library's `f32` printing to the call's bundle (its
+/// `f64` printing stays, for serde's error messages).
 fn tenths(value: f32) -> String {
     let tenths = (value.max(0.0) * 10.0).round() as u64;
     format!("{}.{}", tenths / 10, tenths % 10)
