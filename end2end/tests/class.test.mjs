@@ -126,8 +126,11 @@ describe('a class through the media server', () => {
     await toggles.hand(forced).click();
     await waitPressed(toggles.hand(forced), true);
     const queue = teacher.page.getByRole('region', { name: 'Raised hands' });
+    const asking = () => toggles.hand(forced).evaluate((b) => b.classList.contains('primary'));
+    assert.equal(await asking(), true, 'a pupil who may not speak is drawn to ask');
     await queue.getByRole('button', { name: 'Let Pupil 1 speak' }).click();
     await forced.getByText('The host lets you speak').waitFor();
+    assert.equal(await asking(), false, 'let speak: the hand button is no longer drawn as asking');
     await toggles.microphone(forced).click();
     await teacher.page.waitForTimeout(1000);
     assert.ok((await audioGrowth(teacher.page)) > 0, 'heard once let speak');
@@ -335,10 +338,19 @@ describe('a class through the media server', () => {
     await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 1' }).waitFor();
     await waitForRemoteVideos(teacher.page, 6, 20_000);
 
-    // Two hands go up: the teacher reads who, in a rail above the tiles
-    // (never over one), and lowers both at once.
+    // Two hands go up: the teacher hears a chime and reads who, in a rail
+    // above the tiles (never over one), and lowers both at once.
+    await teacher.page.evaluate(() => {
+      window.__tones = 0;
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (...args) {
+        window.__tones += 1;
+        return start.apply(this, args);
+      };
+    });
     await toggles.hand(two.page).click();
     await teacher.page.getByText('Pupil 2 raised their hand.').waitFor();
+    assert.ok(await teacher.page.evaluate(() => window.__tones > 0), 'a chime for the new hand');
     await toggles.hand(three.page).click();
     const rail = teacher.page.getByRole('region', { name: 'Raised hands' });
     await rail.getByText('Pupil 3').waitFor();

@@ -28,7 +28,10 @@ describe('refusals and host actions are said on screen', () => {
     const sam = await newPerson(env.browser);
     await joinCall(sam, joinLink, 'Sam Guest');
     await host.page.getByRole('button', { name: 'Admit Sam Guest' }).click();
-    await host.page.getByRole('status').getByText('The call is full. Whoever you let in joins as soon as someone leaves.').waitFor();
+    const full = host.page.getByRole('status').getByText('The call is full. Whoever you let in joins as soon as someone leaves.');
+    await full.waitFor();
+    // An ordinary notice fades by itself after a few seconds.
+    assert.equal(await full.evaluate((p) => getComputedStyle(p).animationName), 'fade-away');
     await sam.page.getByText('The host has let you in, but the call is full: you join as soon as someone leaves. Keep this page open.').waitFor();
     await host.page.locator('.lobby li', { hasText: 'Sam Guest' }).getByText('joins as soon as someone leaves').waitFor();
     assert.equal(await host.page.locator('.tile.remote').count(), 1);
