@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
-  blockUdp, callAction, hostWithRoom, joinCall, mediaGrowth, newPerson, noSeriousViolations, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
+  blockUdp, callAction, countTones, hostWithRoom, joinCall, mediaGrowth, newPerson, noSeriousViolations, personAction, restoreUdp, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed,
 } from './support.mjs';
 
 const PUPILS = 6;
@@ -340,14 +340,7 @@ describe('a class through the media server', () => {
 
     // Two hands go up: the teacher hears a chime and reads who, in a rail
     // above the tiles (never over one), and lowers both at once.
-    await teacher.page.evaluate(() => {
-      window.__tones = 0;
-      const start = OscillatorNode.prototype.start;
-      OscillatorNode.prototype.start = function (...args) {
-        window.__tones += 1;
-        return start.apply(this, args);
-      };
-    });
+    await teacher.page.evaluate(countTones);
     await toggles.hand(two.page).click();
     await teacher.page.getByText('Pupil 2 raised their hand.').waitFor();
     assert.ok(await teacher.page.evaluate(() => window.__tones > 0), 'a chime for the new hand');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { callAction, hostWithRoom, inbound, joinCall, mediaGrowth, newPerson, personAction, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
+import { callAction, countTones, hostWithRoom, inbound, joinCall, mediaGrowth, newPerson, personAction, serverAndBrowser, toggles, waitForHydration, waitForRemoteVideos, waitPressed } from './support.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -18,14 +18,7 @@ describe('in a call', () => {
     ({ host, joinLink: link } = await hostWithRoom(env.browser, env.server.origin, 'Study group'));
     guest = await newPerson(env.browser);
     // Counts the tones the test sound plays.
-    await guest.context.addInitScript(() => {
-      window.__tones = 0;
-      const start = OscillatorNode.prototype.start;
-      OscillatorNode.prototype.start = function (...args) {
-        window.__tones += 1;
-        return start.apply(this, args);
-      };
-    });
+    await guest.context.addInitScript(countTones);
     const { page } = guest;
     await page.goto(link);
     await waitForHydration(page);

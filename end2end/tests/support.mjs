@@ -394,3 +394,14 @@ export async function noSeriousViolations(page, what) {
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   assert.deepEqual(bad, [], `${what}: ${bad.join('; ')}`);
 }
+
+/** Counts the tones a page plays (oscillators started) in `window.__tones`:
+ * run in the page (`page.evaluate`) or before it loads (`addInitScript`). */
+export function countTones() {
+  window.__tones = 0;
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.__tones += 1;
+    return start.apply(this, args);
+  };
+}

@@ -4,7 +4,7 @@
 // and the patient reads the truth about whether the doctor is there yet.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callAction, hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
+import { callAction, countTones, hostWithRoom, joinCall, newPerson, serverAndBrowser, waitForRemoteVideos } from './support.mjs';
 
 describe('a waiting guest', () => {
   const env = serverAndBrowser();
@@ -36,14 +36,7 @@ describe('a waiting guest', () => {
     // The doctor arrives: the patient's page changes by itself.
     await host.page.setViewportSize({ width: 1280, height: 800 });
     // Counts the chimes (oscillators started) on the host's page.
-    await host.context.addInitScript(() => {
-      window.__tones = 0;
-      const start = OscillatorNode.prototype.start;
-      OscillatorNode.prototype.start = function (...args) {
-        window.__tones += 1;
-        return start.apply(this, args);
-      };
-    });
+    await host.context.addInitScript(countTones);
     await joinCall(host, joinLink);
     await patient.page.getByText('The host knows you are here').waitFor();
     const admit = host.page.getByRole('button', { name: 'Admit Pat Patient' });
