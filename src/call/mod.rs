@@ -17,6 +17,7 @@
 //! server's (its signaling folder). `docs/signaling-protocol.md`
 //! specifies every message.
 
+pub mod board;
 pub mod breakout;
 pub mod people;
 pub mod poll;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::tag_first::tagged_first;
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+use crate::call::board::{BoardStatus, DrawRule, Element, ElementRef};
+#[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 use crate::call::breakout::{BreakoutPlan, BreakoutView};
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 use crate::call::poll::{PollDraft, PollView};
@@ -302,6 +304,30 @@ pub enum ClientMessage {
     /// Host: everyone comes back to the main room in `seconds` (0: now).
     #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
     BreakoutClose { seconds: u16 },
+    // The whiteboard (`board.rs`), sent by the site's bundle like polls:
+    /// Open the board (it is sent whole, then each change) or close it.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardWatch { on: bool },
+    /// Draw `items` on `page`: new elements (version 0) or changes to
+    /// ones there, each with the version it was made from.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardPut { page: u8, items: Vec<Element> },
+    /// Remove `items` from `page`, each as the version you saw.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardDrop { page: u8, items: Vec<ElementRef> },
+    /// Host only: clear `page`.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardClear { page: u8 },
+    /// Add a page at the end.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardAddPage,
+    /// Host only: show `page` to everyone as the call's main picture, or
+    /// stop.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardShow { shown: bool, page: u8 },
+    /// Host only: who may draw.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardRule { rule: DrawRule },
 }
 
 /// Messages the server sends: one object with `type` first (`tag_first`).
@@ -436,6 +462,33 @@ pub enum ServerMessage {
     /// groups, the server also sends `resumed` with who is with you now.
     #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
     Breakouts { state: BreakoutView },
+    /// The board as it stands for you (who may draw, whether the host
+    /// shows it, how many pages): when you open it, when that changes
+    /// while it is open, and to everyone when the host shows it or stops.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardState { state: BoardStatus },
+    /// A change to `page` of the board you have open: first cleared if
+    /// `cleared`, then `put` drawn (in place of elements of the same id,
+    /// else on top) and `gone` removed. Opening the board, you are sent
+    /// each page this way, in pieces.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardChanged {
+        page: u8,
+        #[serde(default, skip_serializing_if = "is_false")]
+        cleared: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        put: Vec<Element>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        gone: Vec<ElementRef>,
+    },
+}
+
+impl ServerMessage {
+    /// Whether it is about the whiteboard.
+    #[cfg(feature = "ssr")]
+    pub fn is_board(&self) -> bool {
+        matches!(self, Self::BoardState { .. } | Self::BoardChanged { .. })
+    }
 }
 
 tagged_first!(ServerMessage, "type");

@@ -39,6 +39,7 @@ impl Hub {
                 };
                 out.extend(self.set_hand(room, who, false));
                 out.extend(self.retell_media(who, before));
+                out.extend(self.board_rules_changed(who));
                 out
             }
             HostAction::Remove(who) if who != by && self.seats.get(&who).is_some_and(|s| s.room == room) => {
@@ -82,6 +83,7 @@ impl Hub {
         if let Some(seat) = self.seats.get_mut(&who).filter(|s| s.may_speak && !guests_may_unmute) {
             seat.may_speak = false;
             out.push(Outgoing { to: who, message: ServerMessage::MayUnmute { allowed: false } });
+            out.extend(self.board_rules_changed(who));
         }
         out.extend(self.retell_media(who, before));
         out

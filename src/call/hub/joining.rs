@@ -106,6 +106,7 @@ impl Hub {
             out.push(Outgoing { to: joiner, message: ServerMessage::Hands { raised } });
         }
         out.extend(self.latest_poll_for(room, joiner));
+        out.extend(self.board_for(room, joiner));
         if self.breakouts.contains_key(&room) {
             out.extend(self.tell_breakouts(room));
         }
@@ -137,6 +138,7 @@ impl Hub {
             return self.lobby_changed(seat.room);
         }
         self.journal.push(Record::Left { who });
+        self.board_forget(seat.room, who);
         let Some(present) = self.rooms.get_mut(&seat.room) else {
             return Vec::new();
         };
@@ -161,6 +163,7 @@ impl Hub {
             self.hands.remove(&room);
             self.end_polls(room);
             self.end_breakouts(room);
+            self.boards.remove(&room);
             out.extend(self.forget_promises(room));
             self.forget_if_idle(room);
         } else {
@@ -184,6 +187,7 @@ impl Hub {
         self.hands.remove(&room);
         self.end_polls(room);
         self.end_breakouts(room);
+        self.boards.remove(&room);
         let _ = self.forget_promises(room);
         let mut present: Vec<ParticipantId> = self.rooms.remove(&room).unwrap_or_default().into_iter().map(|p| p.id).collect();
         self.journal.extend(present.iter().map(|&who| Record::Left { who }));

@@ -261,6 +261,8 @@ pub struct Hub {
     poll_keys: u64,
     /// Each call's breakout rooms, while open.
     breakouts: HashMap<RoomId, breakouts::Breakouts>,
+    /// Each call's whiteboard, once someone opened it.
+    boards: HashMap<RoomId, board::Board>,
     /// Guests let in while their call was full: the host who did, and the
     /// size of the call they were let in against.
     promised: HashMap<ParticipantId, (ParticipantId, usize)>,
@@ -298,6 +300,7 @@ impl Hub {
             media: None,
             granted: HashMap::new(),
             polls: HashMap::new(),
+            boards: HashMap::new(),
             poll_keys: 0,
             breakouts: HashMap::new(),
             clock_ms: 0,
@@ -418,6 +421,8 @@ impl Hub {
         let mut overflowed = Vec::new();
         for outgoing in out {
             match self.seats.get_mut(&outgoing.to) {
+                // The board is sent whole to whoever comes back to it.
+                Some(seat) if seat.away_since.is_some() && outgoing.message.is_board() => {}
                 Some(seat) if seat.away_since.is_some() => {
                     // Of a poll, only its latest state is worth holding.
                     if let ServerMessage::Poll { poll } = &outgoing.message {
@@ -599,6 +604,7 @@ fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> 
     to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()
 }
 
+mod board;
 mod breakouts;
 pub mod door;
 mod host;

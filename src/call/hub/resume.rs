@@ -45,6 +45,7 @@ impl Hub {
         let resumed = tell(others, ServerMessage::ParticipantResumed { id: who });
         out.push(Outgoing { to: who, message });
         out.extend(parked.into_iter().map(|message| Outgoing { to: who, message }));
+        out.extend(self.board_for(room, who));
         if host && self.lobbies.contains_key(&room) {
             out.push(Outgoing { to: who, message: self.lobby_message(room) });
         }

@@ -163,6 +163,14 @@ impl Hub {
             ClientMessage::BreakoutClose { seconds } => {
                 self.routed(from, Some("breakout_close"), &mut effects, |hub| hub.breakout_close(who, seconds, now.unix_ms))
             }
+            // The whiteboard: drawing is not audited, a host's decisions are.
+            ClientMessage::BoardWatch { on } => self.routed(from, None, &mut effects, |hub| hub.board_watch(who, on)),
+            ClientMessage::BoardPut { page, items } => self.routed(from, None, &mut effects, |hub| hub.board_put(who, page, items)),
+            ClientMessage::BoardDrop { page, items } => self.routed(from, None, &mut effects, |hub| hub.board_drop(who, page, items)),
+            ClientMessage::BoardAddPage => self.routed(from, None, &mut effects, |hub| hub.board_add_page(who)),
+            ClientMessage::BoardClear { page } => self.routed(from, Some("board_clear"), &mut effects, |hub| hub.board_clear(who, page)),
+            ClientMessage::BoardShow { shown, page } => self.routed(from, Some("board_show"), &mut effects, |hub| hub.board_show(who, shown, page)),
+            ClientMessage::BoardRule { rule } => self.routed(from, Some("board_rule"), &mut effects, |hub| hub.board_rule(who, rule)),
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {
                     let gone = self.close_room(room);

@@ -87,6 +87,14 @@ pub enum ErrorCode {
     InvalidBreakout,
     /// No breakout rooms are open (or pupils may not choose theirs).
     NoBreakouts,
+    /// Something the whiteboard does not take: an element off the board,
+    /// too long or malformed, or a page it does not have.
+    InvalidBoard,
+    /// The host lets others draw on the board, not you.
+    MayNotDraw,
+    /// The board holds as much as it may (elements on a page, pages, or
+    /// its whole size).
+    BoardFull,
 }
 
 impl ErrorCode {
@@ -163,6 +171,9 @@ impl ErrorCode {
             ErrorCode::PollEnded => Text::ErrorsPollEnded,
             ErrorCode::InvalidBreakout => Text::ErrorsInvalidBreakout,
             ErrorCode::NoBreakouts => Text::ErrorsNoBreakouts,
+            ErrorCode::InvalidBoard => Text::ErrorsInvalidBoard,
+            ErrorCode::MayNotDraw => Text::ErrorsMayNotDraw,
+            ErrorCode::BoardFull => Text::ErrorsBoardFull,
         }
     }
 }

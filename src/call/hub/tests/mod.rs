@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::call::protocol::{ClientMessage, MediaState, SignalPayload, PROTOCOL_VERSION};
 
+mod board;
 mod breakouts;
 mod door;
 mod host;
