@@ -244,6 +244,8 @@ impl Application {
             .route("/rooms/{id}/attendance.csv", get(crate::server::attendance::download))
             .route("/rooms/{id}/chat.txt", get(crate::server::attendance::download_chat))
             .route("/rooms/{id}/polls.csv", get(crate::server::polls::download))
+            // `{page}` is `1.svg`, `2.svg`, … (the router takes no suffix).
+            .route("/rooms/{id}/boards/{board}/{page}", get(crate::server::boards::download))
             .leptos_routes_with_context(&state, route_list(), context.clone(), move || shell(leptos_options.clone()))
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(session_layer)

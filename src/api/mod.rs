@@ -3,6 +3,7 @@
 //! browser; forms post to them directly, so they work before WASM loads.
 
 pub mod accounts;
+pub mod boards;
 pub mod polls;
 pub mod rooms;
 pub mod schedule;

@@ -256,12 +256,7 @@ impl Element {
     }
 
     fn line_width(&self) -> f32 {
-        let base = f32::from(WIDTHS[usize::from(self.w).min(WIDTHS.len() - 1)]);
-        if self.k == Kind::Highlighter {
-            base * 3.0
-        } else {
-            base
-        }
+        f32::from(self.stroke_width())
     }
 
     fn text_size(&self) -> u16 {
@@ -272,11 +267,22 @@ impl Element {
         PALETTE[usize::from(self.c).min(PALETTE.len() - 1)]
     }
 
-    /// The element as SVG markup.
+    /// Its line's width in board units (a highlighter's three times a pen's).
+    fn stroke_width(&self) -> u16 {
+        let base = WIDTHS[usize::from(self.w).min(WIDTHS.len() - 1)];
+        if self.k == Kind::Highlighter {
+            base * 3
+        } else {
+            base
+        }
+    }
+
+    /// The element as SVG markup (whole numbers only: a page's bundle then
+    /// needs no float formatting).
     pub fn svg(&self) -> String {
         let mut out = String::new();
         let colour = self.colour();
-        let width = self.line_width();
+        let width = self.stroke_width();
         let stroke = format!(r#"fill="none" stroke="{colour}" stroke-width="{width}" stroke-linecap="round" stroke-linejoin="round""#);
         let point = |i: usize| (self.p[i * 2], self.p[i * 2 + 1]);
         match self.k {
@@ -302,10 +308,10 @@ impl Element {
                 let ((x1, y1), (x2, y2)) = (point(0), point(1));
                 let (fx, fy, tx, ty) = (f32::from(x1), f32::from(y1), f32::from(x2), f32::from(y2));
                 let angle = (ty - fy).atan2(tx - fx);
-                let head = (width * 4.0).max(14.0);
-                let wing = |turn: f32| (tx - head * (angle + turn).cos(), ty - head * (angle + turn).sin());
+                let head = (f32::from(width) * 4.0).max(14.0);
+                let wing = |turn: f32| ((tx - head * (angle + turn).cos()).round() as i32, (ty - head * (angle + turn).sin()).round() as i32);
                 let ((ax, ay), (bx, by)) = (wing(0.5), wing(-0.5));
-                let _ = write!(out, r#"<path d="M{x1} {y1} L{x2} {y2} M{ax:.0} {ay:.0} L{x2} {y2} L{bx:.0} {by:.0}" {stroke}/>"#);
+                let _ = write!(out, r#"<path d="M{x1} {y1} L{x2} {y2} M{ax} {ay} L{x2} {y2} L{bx} {by}" {stroke}/>"#);
             }
             Kind::Rect => {
                 let ((x1, y1), (x2, y2)) = (point(0), point(1));
@@ -314,8 +320,8 @@ impl Element {
             }
             Kind::Ellipse => {
                 let ((x1, y1), (x2, y2)) = (point(0), point(1));
-                let (cx, cy) = ((f32::from(x1) + f32::from(x2)) / 2.0, (f32::from(y1) + f32::from(y2)) / 2.0);
-                let (rx, ry) = (f32::from(x1.abs_diff(x2)) / 2.0, f32::from(y1.abs_diff(y2)) / 2.0);
+                let (cx, cy) = ((u32::from(x1) + u32::from(x2)) / 2, (u32::from(y1) + u32::from(y2)) / 2);
+                let (rx, ry) = (x1.abs_diff(x2) / 2, y1.abs_diff(y2) / 2);
                 let _ = write!(out, r#"<ellipse cx="{cx}" cy="{cy}" rx="{rx}" ry="{ry}" {stroke}/>"#);
             }
             Kind::Text => {
@@ -334,22 +340,23 @@ impl Element {
         let points: Vec<(f32, f32)> = self.p.chunks(2).map(|xy| (f32::from(xy[0]), f32::from(xy[1]))).collect();
         let half = |i: usize| self.line_width() * (0.25 + 0.75 * f32::from(self.r[i]) / 255.0) / 2.0;
         let n = points.len();
+        let whole = |v: f32| v.round() as i32;
         if n == 1 {
-            let ((x, y), r) = (points[0], half(0).max(0.5));
-            return format!("M{:.1} {y:.1} a{r:.1} {r:.1} 0 1 0 {:.1} 0 a{r:.1} {r:.1} 0 1 0 {:.1} 0", x - r, 2.0 * r, -2.0 * r);
+            let ((x, y), r) = (points[0], whole(half(0)).max(1));
+            return format!("M{} {} a{r} {r} 0 1 0 {} 0 a{r} {r} 0 1 0 {} 0", whole(x) - r, whole(y), 2 * r, -2 * r);
         }
         let side = |i: usize, sign: f32| {
             let (before, after) = (points[i.saturating_sub(1)], points[(i + 1).min(n - 1)]);
             let (dx, dy) = (after.0 - before.0, after.1 - before.1);
             let length = dx.hypot(dy).max(f32::EPSILON);
             let (nx, ny) = (-dy / length, dx / length);
-            (points[i].0 + sign * nx * half(i), points[i].1 + sign * ny * half(i))
+            (whole(points[i].0 + sign * nx * half(i)), whole(points[i].1 + sign * ny * half(i)))
         };
         let mut d = String::new();
         let left = (0..n).map(|i| side(i, 1.0));
         let right = (0..n).rev().map(|i| side(i, -1.0));
         for (i, (x, y)) in left.chain(right).enumerate() {
-            let _ = write!(d, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { " L" });
+            let _ = write!(d, "{}{x} {y}", if i == 0 { "M" } else { " L" });
         }
         d.push_str(" Z");
         d
@@ -385,7 +392,6 @@ impl BoardCopy {
         let at = usize::from(page);
         if self.pages.len() <= at {
             self.pages.resize_with(at + 1, Vec::new);
-            self.gone.resize_with(at + 1, Default::default);
         }
         self.gone.resize_with(self.pages.len(), Default::default);
         let (elements, removed) = (&mut self.pages[at], &mut self.gone[at]);
@@ -393,17 +399,35 @@ impl BoardCopy {
             elements.clear();
             removed.clear();
         }
+        // One pass over the page however many change (a board sent whole
+        // comes in pieces of hundreds).
+        let mut places: std::collections::HashMap<String, usize> =
+            if put.is_empty() { Default::default() } else { elements.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect() };
         for element in put {
             removed.remove(&element.id);
-            match elements.iter_mut().find(|e| e.id == element.id) {
-                Some(old) => *old = element,
-                None => elements.push(element),
+            match places.get(&element.id) {
+                Some(&i) => elements[i] = element,
+                None => {
+                    places.insert(element.id.clone(), elements.len());
+                    elements.push(element);
+                }
             }
         }
-        for item in gone {
-            elements.retain(|e| e.id != item.id);
-            removed.insert(item.id.clone(), item.v);
+        if !gone.is_empty() {
+            let ids: std::collections::HashSet<&str> = gone.iter().map(|g| g.id.as_str()).collect();
+            elements.retain(|e| !ids.contains(e.id.as_str()));
+            removed.extend(gone.iter().map(|g| (g.id.clone(), g.v)));
         }
+    }
+
+    /// Of `put`, those `page` does not hold yet.
+    pub fn new_on(&self, page: u8, put: &[Element]) -> Vec<bool> {
+        let Some(elements) = self.pages.get(usize::from(page)) else { return vec![true; put.len()] };
+        if put.len() == 1 {
+            return vec![!elements.iter().any(|e| e.id == put[0].id)];
+        }
+        let held: std::collections::HashSet<&str> = elements.iter().map(|e| e.id.as_str()).collect();
+        put.iter().map(|e| !held.contains(e.id.as_str())).collect()
     }
 
     /// The version of `id` on `page` as this copy knows it: the element's,

@@ -328,6 +328,10 @@ pub enum ClientMessage {
     /// Host only: who may draw.
     #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
     BoardRule { rule: DrawRule },
+    /// Host only: keep the board (each page with something on it, as SVG)
+    /// with the room's session.
+    #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
+    BoardKeep,
 }
 
 /// Messages the server sends: one object with `type` first (`tag_first`).

@@ -1,12 +1,13 @@
-//! The classroom tools (polls, breakout rooms) run from the site's
+//! The classroom tools (polls, breakout rooms, the whiteboard) run from the site's
 //! bundle, which a call page loads the first time one is needed
 //! (`public/classroom.js`), so the call's bundles stay within their
 //! budget. Between the two bundles, on the page's `window`: the call's
 //! bundle keeps the latest poll message in `huddlePoll` and fires
 //! `huddle-poll`, the latest breakout message in `huddleBreakouts` and
-//! fires `huddle-breakouts` (or sets `huddlePollCompose` and fires
+//! fires `huddle-breakouts`, each whiteboard message in `huddleBoard` and
+//! fires `huddle-board` (or sets `huddlePollCompose` and fires
 //! `huddle-poll-compose` when the host opens a new poll, with `"poll"` or
-//! `"breakouts"` for which form); the
+//! `"breakouts"` for which form, `"board"` to open the board); the
 //! site's bundle puts a message for the server in `huddleSend` and fires
 //! `huddle-send`, which the call's bundle sends on its socket. Events are
 //! handled as they are fired, so each global is read as it was set.
@@ -16,11 +17,12 @@ use wasm_bindgen::JsCast;
 
 /// The loader's element id: present once it was asked for.
 const LOADER_ID: &str = "huddle-classroom";
-/// What the call's bundle passes on to the server: poll and breakout
-/// messages alone.
-const SENDABLE: [&str; 2] = [r#"{"type":"poll_"#, r#"{"type":"breakout_"#];
-/// The longest message passed on (a draft is under 2 KB).
-const SENDABLE_BYTES: usize = 8 * 1024;
+/// What the call's bundle passes on to the server: poll, breakout and
+/// whiteboard messages alone.
+const SENDABLE: [&str; 3] = [r#"{"type":"poll_"#, r#"{"type":"breakout_"#, r#"{"type":"board_"#];
+/// The longest message passed on (a long pen stroke is under 30 KB; the
+/// server takes up to 64 KB).
+const SENDABLE_BYTES: usize = 60 * 1024;
 
 pub(crate) const POLL: &str = "huddlePoll";
 pub(crate) const POLL_EVENT: &str = "huddle-poll";
@@ -28,6 +30,9 @@ pub(crate) const BREAKOUTS: &str = "huddleBreakouts";
 pub(crate) const BREAKOUTS_EVENT: &str = "huddle-breakouts";
 /// What a breakout message starts with (a poll's: `{"type":"poll"`).
 const BREAKOUTS_START: &str = r#"{"type":"breakouts""#;
+pub(crate) const BOARD: &str = "huddleBoard";
+pub(crate) const BOARD_EVENT: &str = "huddle-board";
+const BOARD_START: &str = r#"{"type":"board_"#;
 pub(crate) const COMPOSE: &str = "huddlePollCompose";
 pub(crate) const COMPOSE_EVENT: &str = "huddle-poll-compose";
 pub(crate) const SEND: &str = "huddleSend";
@@ -35,7 +40,7 @@ pub(crate) const SEND_EVENT: &str = "huddle-send";
 
 /// Whether `text`, a message from the server, is for the classroom.
 pub(crate) fn is_for_classroom(text: &str) -> bool {
-    text.starts_with(r#"{"type":"poll""#) || text.starts_with(BREAKOUTS_START)
+    text.starts_with(r#"{"type":"poll""#) || text.starts_with(BREAKOUTS_START) || text.starts_with(BOARD_START)
 }
 
 /// For a breakout message: whether this page is in a group now. Read
@@ -45,22 +50,28 @@ pub(crate) fn grouped(text: &str) -> Option<bool> {
     text.strip_prefix(BREAKOUTS_START).map(|rest| rest.starts_with(r#","state":{"open":true"#) && !rest.contains(r#""yours":null"#))
 }
 
-/// A poll or breakout message from the server: kept for the classroom,
-/// loaded if it is not yet, and told.
+/// A poll, breakout or whiteboard message from the server: kept for the
+/// classroom, loaded if it is not yet, and told.
 pub(crate) fn deliver(text: String) {
     let Some(window) = web_sys::window() else { return };
-    let (global, event) = if text.starts_with(BREAKOUTS_START) { (BREAKOUTS, BREAKOUTS_EVENT) } else { (POLL, POLL_EVENT) };
+    let (global, event) = if text.starts_with(BREAKOUTS_START) {
+        (BREAKOUTS, BREAKOUTS_EVENT)
+    } else if text.starts_with(BOARD_START) {
+        (BOARD, BOARD_EVENT)
+    } else {
+        (POLL, POLL_EVENT)
+    };
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str(global), &JsValue::from_str(&text));
     load(&window);
     fire(&window, event);
 }
 
-/// The call is over for this page: no poll or breakout shows any more.
+/// The call is over for this page: no poll, breakout or board shows any more.
 pub(crate) fn clear() {
     let Some(window) = web_sys::window() else { return };
     let loaded = window.document().is_some_and(|d| d.get_element_by_id(LOADER_ID).is_some());
     if loaded {
-        for (global, event) in [(POLL, POLL_EVENT), (BREAKOUTS, BREAKOUTS_EVENT)] {
+        for (global, event) in [(POLL, POLL_EVENT), (BREAKOUTS, BREAKOUTS_EVENT), (BOARD, BOARD_EVENT)] {
             let _ = js_sys::Reflect::set(&window, &JsValue::from_str(global), &JsValue::from_str(""));
             fire(&window, event);
         }
@@ -68,7 +79,8 @@ pub(crate) fn clear() {
 }
 
 /// The host opens a form: `"poll"` (a new poll) or `"breakouts"` (with a
-/// line for each person in the call, `pages::breakout::people_of`).
+/// line for each person in the call, `pages::breakout::people_of`); or
+/// anyone opens the board: `"board"`.
 pub fn compose(form: &str) {
     let Some(window) = web_sys::window() else { return };
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str(COMPOSE), &JsValue::from_str(form));
@@ -76,8 +88,8 @@ pub fn compose(form: &str) {
     fire(&window, COMPOSE_EVENT);
 }
 
-/// From now on, what the classroom gives to send goes to `send` (poll
-/// messages only, of a sane size). The listener lives as long as the page.
+/// From now on, what the classroom gives to send goes to `send` (poll,
+/// breakout and board messages only, of a sane size). The listener lives as long as the page.
 pub(crate) fn listen(send: impl Fn(&str) + 'static) {
     let Some(window) = web_sys::window() else { return };
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {

@@ -8,11 +8,14 @@ pub mod home;
 pub mod join_link;
 pub mod not_found;
 // Drawn by the site's bundle on a call page; the call's bundles leave them out.
+#[cfg(all(feature = "hydrate", not(any(feature = "bundle-mesh", feature = "bundle-sfu"))))]
+pub mod board;
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 pub mod breakout;
 #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
 pub mod poll;
 pub mod room;
+pub mod room_boards;
 pub mod room_polls;
 pub mod room_settings;
 pub mod rooms;

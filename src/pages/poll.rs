@@ -274,9 +274,12 @@ fn Card(room: Classroom, which: (u32, String), hidden: RwSignal<Option<(u32, Str
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn mount_classroom() {
     console_error_panic_hook::set_once();
+    use super::board::{Board, BoardMessage, BoardRoom};
     use super::breakout::{BreakoutCorner, Breakouts};
     use crate::call::breakout::BreakoutView;
-    use crate::client::classroom::{fire, BREAKOUTS, BREAKOUTS_EVENT, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT};
+    use crate::client::classroom::{
+        fire, BOARD, BOARD_EVENT, BREAKOUTS, BREAKOUTS_EVENT, COMPOSE, COMPOSE_EVENT, POLL, POLL_EVENT, SEND, SEND_EVENT,
+    };
     use wasm_bindgen::{JsCast, JsValue};
 
     #[derive(serde::Deserialize)]
@@ -313,8 +316,10 @@ pub fn mount_classroom() {
         clock: RwSignal::new(js_sys::Date::now()),
         send,
     };
+    let board = BoardRoom::new(send);
     let open_form = move |asked: Option<String>| match asked.as_deref() {
         Some("poll") => room.composing.set(true),
+        Some("board") => board.show(false),
         Some(asked) if asked.starts_with("breakouts") => {
             // While they are open, the panel stands in for the form.
             let open = rooms.state.with_untracked(|s| s.as_ref().is_some_and(|s| s.open));
@@ -331,6 +336,17 @@ pub fn mount_classroom() {
         rooms.state.set(latest_breakouts());
     });
     let _ = window_event_listener_untyped(COMPOSE_EVENT, move |_| open_form(compose_asked()));
+    // Each board message as it comes (a shown board opens: the latest
+    // message before this bundle came says so).
+    let board_message = move || global(BOARD).and_then(|text| serde_json::from_str::<BoardMessage>(&text).ok());
+    if let Some(message @ BoardMessage::BoardState { .. }) = board_message() {
+        board.receive(message);
+    }
+    let _ = window_event_listener_untyped(BOARD_EVENT, move |_| match board_message() {
+        Some(message) => board.receive(message),
+        // The call is over.
+        None => board.open.set(false),
+    });
     // Timers count down each second.
     let _ = set_interval_with_handle(move || rooms.clock.set(js_sys::Date::now()), std::time::Duration::from_secs(1));
     let Some(body) = window.document().and_then(|d| d.body()) else { return };
@@ -338,4 +354,11 @@ pub fn mount_classroom() {
     corner.set_class_name("classroom");
     let _ = body.append_child(&corner);
     leptos::mount::mount_to(corner.unchecked_into(), move || view! { <BreakoutCorner rooms/> <PollCorner room/> }).forget();
+    // The board covers the call's stage, where there is one.
+    let document = body.owner_document();
+    let stage = document.as_ref().and_then(|d| d.query_selector(".stage-area").ok().flatten());
+    let Some(sheet) = document.and_then(|d| d.create_element("div").ok()) else { return };
+    sheet.set_class_name("board-mount");
+    let _ = stage.as_ref().map_or_else(|| body.append_child(&sheet), |stage| stage.append_child(&sheet));
+    leptos::mount::mount_to(sheet.unchecked_into(), move || view! { <Board room=board/> }).forget();
 }

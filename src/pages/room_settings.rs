@@ -120,6 +120,7 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
                 <a href="#schedule">{t(Text::SettingsSchedule)}</a>
                 <a href="#attendance">{t(Text::SettingsAttendance)}</a>
                 <a href="#polls">{t(Text::SettingsPolls)}</a>
+                <a href="#boards">{t(Text::SettingsBoards)}</a>
             </nav>
         </section>
 
@@ -265,6 +266,10 @@ fn Settings(room: RoomSummary, rename: ServerAction<RenameRoom>, new_link: Serve
 
         <Section id="polls" title=t(Text::SettingsPolls) saved=None>
             <crate::pages::room_polls::RoomPolls room=room.id/>
+        </Section>
+
+        <Section id="boards" title=t(Text::SettingsBoards) saved=None>
+            <crate::pages::room_boards::RoomBoards room=room.id/>
         </Section>
     }
 }

@@ -160,6 +160,9 @@ async fn write(
         Record::Marked { .. } => {}
         // Kept by `polls` (above).
         Record::Poll { .. } => {}
+        Record::Board { room, pages } => {
+            crate::server::boards::keep(db, node, now, room, &pages).await?;
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod attendance;
 pub mod audit;
 pub mod backup;
+pub mod boards;
 pub mod calendar;
 pub mod client_address;
 pub mod clock;

@@ -1,7 +1,8 @@
 //! How long records are kept: attendance, kept chat and the audit log each
-//! have a number of days (`HUDDLE_KEEP_*_DAYS`), and a daily sweep deletes
-//! what is older. The audit log keeps at least 30 days whatever is set (its
-//! delete trigger refuses younger rows).
+//! have a number of days (`HUDDLE_KEEP_*_DAYS`; polls and kept whiteboards
+//! go with attendance), and a daily sweep deletes what is older. The audit
+//! log keeps at least 30 days whatever is set (its delete trigger refuses
+//! younger rows).
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct Swept {
     pub audit: u64,
     /// Polls kept as long as attendance: a named one says who was there.
     pub polls: u64,
+    /// Kept whiteboards, as long as attendance: what a session's people drew.
+    pub boards: u64,
 }
 
 /// The moment `days` before `now`, as the tables write time (UTC, RFC 3339
@@ -48,7 +51,7 @@ fn cutoff(now: Timestamp, days: u32) -> Result<String, AppError> {
 
 /// Deletes what is older than `retention` allows at `now`: stays that
 /// ended before the cut-off, kept chat sent before it, audit rows written
-/// before it.
+/// before it, polls asked and whiteboards kept before it.
 pub async fn sweep(db: &Db, retention: Retention, now: Timestamp) -> Result<Swept, AppError> {
     let delete = |statement: &'static str, days: u32| async move {
         let done = sql::query(statement).bind(cutoff(now, days)?).execute(db).await;
@@ -59,6 +62,7 @@ pub async fn sweep(db: &Db, retention: Retention, now: Timestamp) -> Result<Swep
         chat: delete("DELETE FROM kept_chat WHERE sent_at < $1", retention.chat_days).await?,
         audit: delete("DELETE FROM audit_events WHERE at < $1", retention.audit_days.max(AUDIT_MINIMUM_DAYS)).await?,
         polls: delete("DELETE FROM polls WHERE opened_at < $1", retention.attendance_days).await?,
+        boards: delete("DELETE FROM boards WHERE kept_at < $1", retention.attendance_days).await?,
     })
 }
 
@@ -69,7 +73,14 @@ pub async fn daily(db: Db, retention: Retention, clock: Clock) {
         tick.tick().await;
         match sweep(&db, retention, clock.now()).await {
             Ok(swept) if swept != Swept::default() => {
-                tracing::info!(attendance = swept.attendance, chat = swept.chat, audit = swept.audit, polls = swept.polls, "old records deleted");
+                tracing::info!(
+                    attendance = swept.attendance,
+                    chat = swept.chat,
+                    audit = swept.audit,
+                    polls = swept.polls,
+                    boards = swept.boards,
+                    "old records deleted"
+                );
             }
             // A failure is logged by `AppError::internal`; tomorrow tries again.
             _ => {}

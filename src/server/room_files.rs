@@ -1,5 +1,6 @@
-//! A room's CSV files (attendance, polls): for the room's host only, of
-//! the whole room or of one scheduled session's meetings.
+//! A room's files (attendance and polls as CSV, kept whiteboards as SVG):
+//! for the room's host only; the CSV files of the whole room or of one
+//! scheduled session's meetings.
 
 use std::collections::HashMap;
 
@@ -28,20 +29,28 @@ where
     Body: std::future::Future<Output = Result<String, AppError>>,
 {
     let found = async {
-        let user = crate::server::session::UserSession(session);
-        let owner = user.require_account(state).await?;
-        let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
+        let (owner, room) = owned_room(state, session, room).await?;
         let (windows, file_name) = match query.get("session") {
             Some(id) => {
-                let (windows, file) = session_windows(state, owner.id, room.id, id).await?;
+                let (windows, file) = session_windows(state, owner, room, id).await?;
                 (Some(windows), format!("{stem}-{file}.csv"))
             }
             None => (None, format!("{stem}.csv")),
         };
-        let body = body(state.db.clone(), room.id, windows, crate::server::language::of_request(headers)).await?;
+        let body = body(state.db.clone(), room, windows, crate::server::language::of_request(headers)).await?;
         Ok(Attachment { content_type: "text/csv; charset=utf-8", file_name, body })
     };
     respond(found.await, headers)
+}
+
+/// The signed-in account and its room `room`'s id: anyone signed out is
+/// refused (`SignInRequired`, 401), anyone but the room's host finds
+/// nothing (`NotFound`, 404, as for a room that does not exist).
+pub async fn owned_room(state: &crate::server::state::AppState, session: tower_sessions::Session, room: i64) -> Result<(AccountId, i64), AppError> {
+    let user = crate::server::session::UserSession(session);
+    let owner = user.require_account(state).await?;
+    let room = crate::server::rooms::find_owned(&state.db, owner.id, room).await?;
+    Ok((owner.id, room.id))
 }
 
 /// The meetings of session `id` (as the query gave it) of room `room`,

@@ -8,8 +8,19 @@ use huddle::server::db::sql;
 
 use crate::helpers::{fresh_database, setting, spawn_app_with, spawn_sqlite_app, TestApp};
 
-const TABLES: [&str; 10] =
-    ["accounts", "rooms", "scheduled_sessions", "attendance", "kept_chat", "polls", "known_devices", "audit_events", "instances", "sessions"];
+const TABLES: [&str; 11] = [
+    "accounts",
+    "rooms",
+    "scheduled_sessions",
+    "attendance",
+    "kept_chat",
+    "polls",
+    "boards",
+    "known_devices",
+    "audit_events",
+    "instances",
+    "sessions",
+];
 
 fn copy(from: &Database, to: &Database) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_huddle"));
@@ -63,6 +74,18 @@ async fn a_sqlite_deployment_is_copied_row_for_row_and_serves_from_postgresql() 
         huddle::call::poll::PollDraft { question: "Coffee?".into(), options: vec!["Yes".into(), "No".into()], multiple: false, anonymous: false };
     in_call.send(huddle::call::protocol::ClientMessage::PollStart { poll }).await;
     let _ = in_call.recv().await;
+    let stroke = huddle::call::board::Element {
+        id: "s1".into(),
+        v: 0,
+        k: huddle::call::board::Kind::Pen,
+        c: 0,
+        w: 1,
+        p: vec![10, 10, 90, 40],
+        r: Vec::new(),
+        t: String::new(),
+    };
+    in_call.send(huddle::call::protocol::ClientMessage::BoardPut { page: 0, items: vec![stroke] }).await;
+    in_call.send(huddle::call::protocol::ClientMessage::BoardKeep).await;
     drop(in_call);
     // Attendance and kept chat are written a moment after the call.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

@@ -5,6 +5,7 @@ mod account_changes;
 mod accounts;
 mod attendance;
 mod backup;
+mod boards;
 mod cluster;
 mod connections;
 mod copy_to_postgres;

@@ -6,7 +6,7 @@
 //! board). Those who have the board open ([`Board::watching`]) are sent
 //! each change; whoever opens it, or comes back, is sent it whole.
 
-use crate::call::board::{BoardStatus, DrawRule, Element, ElementRef, BOARD_WEIGHT, CHUNK_WEIGHT, ELEMENTS_PER_PAGE, PAGES};
+use crate::call::board::{page_svg, BoardStatus, DrawRule, Element, ElementRef, BOARD_WEIGHT, CHUNK_WEIGHT, ELEMENTS_PER_PAGE, PAGES};
 
 use super::*;
 
@@ -261,6 +261,24 @@ impl Hub {
         }
         (board.shown, board.page) = (shown, page);
         self.board_status_to(room, self.everyone_in(room))
+    }
+
+    /// Host `by` keeps the board with the session: a [`Record::Board`] of
+    /// its pages that have anything on them (none: nothing is kept).
+    pub(super) fn board_keep(&mut self, by: ParticipantId) -> Vec<Outgoing> {
+        let room = match self.host_room(by) {
+            Ok(room) => room,
+            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+        };
+        let pages: Vec<String> = self
+            .boards
+            .get(&room)
+            .map(|board| board.pages.iter().filter(|p| !p.elements.is_empty()).map(|p| page_svg(&p.elements)).collect())
+            .unwrap_or_default();
+        if !pages.is_empty() {
+            self.journal.push(Record::Board { room, pages });
+        }
+        Vec::new()
     }
 
     /// Host `by` decides who may draw.

@@ -145,6 +145,9 @@ pub enum Record {
     /// A poll of `room`'s call was started, answered, shown or ended: it
     /// stands as `poll` says now.
     Poll { room: RoomId, poll: PollRecord },
+    /// The host of `room` keeps its whiteboard with the session: each page
+    /// that has anything on it, as a whole SVG picture, in order.
+    Board { room: RoomId, pages: Vec<String> },
 }
 
 /// Who is joining, as [`Input::Join`] says.

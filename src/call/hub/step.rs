@@ -170,6 +170,7 @@ impl Hub {
             ClientMessage::BoardAddPage => self.routed(from, None, &mut effects, |hub| hub.board_add_page(who)),
             ClientMessage::BoardClear { page } => self.routed(from, Some("board_clear"), &mut effects, |hub| hub.board_clear(who, page)),
             ClientMessage::BoardShow { shown, page } => self.routed(from, Some("board_show"), &mut effects, |hub| hub.board_show(who, shown, page)),
+            ClientMessage::BoardKeep => self.routed(from, Some("board_keep"), &mut effects, |hub| hub.board_keep(who)),
             ClientMessage::BoardRule { rule } => self.routed(from, Some("board_rule"), &mut effects, |hub| hub.board_rule(who, rule)),
             ClientMessage::EndForAll => match self.audit_host(from, "end_for_all", &mut effects) {
                 Ok(room) => {

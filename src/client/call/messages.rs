@@ -226,7 +226,7 @@ impl Call {
             // A call's bundle passes polls on unread (`client::classroom`);
             // only the site's, which never runs a call, has this variant.
             #[cfg(not(any(feature = "bundle-mesh", feature = "bundle-sfu")))]
-            ServerMessage::Poll { .. } | ServerMessage::Breakouts { .. } => {}
+            ServerMessage::Poll { .. } | ServerMessage::Breakouts { .. } | ServerMessage::BoardState { .. } | ServerMessage::BoardChanged { .. } => {}
             ServerMessage::Error { code: ErrorCode::ResumeRefused, .. } => self.rejoin(),
             ServerMessage::Error { code, message } => {
                 if code.is_fatal() {

@@ -119,6 +119,10 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         });
         view! {
             <button type="button" on:click=move |_| open_only(ui, settings_open, Some(settings_open))>{t(Text::CallDeviceSettings)}</button>
+            <button type="button" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::compose("board");
+            }>{t(Text::BoardTitle)}</button>
             {host}
         }
     };

@@ -18,8 +18,19 @@ use sqlx::{Arguments, ConnectOptions, Connection, Row};
 use super::Database;
 
 /// Every table, parents before the tables that point at them.
-const TABLES: [&str; 10] =
-    ["accounts", "rooms", "scheduled_sessions", "attendance", "kept_chat", "polls", "known_devices", "audit_events", "instances", "sessions"];
+const TABLES: [&str; 11] = [
+    "accounts",
+    "rooms",
+    "scheduled_sessions",
+    "attendance",
+    "kept_chat",
+    "polls",
+    "boards",
+    "known_devices",
+    "audit_events",
+    "instances",
+    "sessions",
+];
 
 /// SQLite columns the PostgreSQL schema left out, being read by nothing.
 const LEFT_OUT: [(&str, &str); 1] = [("rooms", "max_participants")];

@@ -171,3 +171,22 @@ fn a_board_ends_with_its_call() {
     apply(&mut copy, &out, 1);
     assert!(copy.pages.iter().all(Vec::is_empty), "a new call starts with a clean board");
 }
+
+#[test]
+fn the_host_keeps_the_pages_with_something_on_them() {
+    let mut hub = call_of_three();
+    hub.take_records();
+    assert_eq!(error_code(&hub.board_keep(ParticipantId(2))), Some(ErrorCode::NotHost));
+    hub.board_keep(ParticipantId(1));
+    assert!(hub.take_records().iter().all(|r| !matches!(r, Record::Board { .. })), "an empty board keeps nothing");
+    hub.board_put(ParticipantId(1), 0, vec![stroke("a", 1)]);
+    hub.board_add_page(ParticipantId(1));
+    hub.board_add_page(ParticipantId(1));
+    hub.board_put(ParticipantId(1), 2, vec![Element { k: Kind::Text, t: "Homework".into(), p: vec![10, 50], ..stroke("t", 0) }]);
+    hub.board_keep(ParticipantId(1));
+    let kept: Vec<Vec<String>> =
+        hub.take_records().into_iter().filter_map(|r| if let Record::Board { pages, .. } = r { Some(pages) } else { None }).collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].len(), 2, "the empty middle page is left out");
+    assert!(kept[0][0].starts_with("<svg") && kept[0][1].contains(">Homework</text>"));
+}
