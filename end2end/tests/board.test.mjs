@@ -173,13 +173,24 @@ describe('the whiteboard', () => {
         }).observe(document.getElementById('board-drawn'), { childList: true });
       });
     }
-    // 200 strokes, at the rate a person draws them.
+    // 200 strokes of 12 points each, drawn by pointer events a few at a
+    // second (the rate a person draws them, under the socket's rate limit).
     const STROKES = 200;
-    for (let i = 0; i < STROKES; i++) {
-      const x = 50 + (i % 20) * 75;
-      const y = 50 + Math.floor(i / 20) * 80;
-      await drag(host.page, [[x, y], [x + 30, y + 20], [x + 50, y + 5]]);
-    }
+    await host.page.evaluate(async (strokes) => {
+      const svg = document.getElementById('board-surface');
+      const box = svg.getBoundingClientRect();
+      const scale = Math.min(box.width / 1600, box.height / 900);
+      const at = (x, y) => ({ clientX: box.left + (box.width - 1600 * scale) / 2 + x * scale, clientY: box.top + (box.height - 900 * scale) / 2 + y * scale });
+      const fire = (type, x, y) => svg.dispatchEvent(new PointerEvent(type, { ...at(x, y), pointerId: 1, pointerType: 'mouse', isPrimary: true, bubbles: true, button: type === 'pointermove' ? -1 : 0, buttons: type === 'pointerup' ? 0 : 1 }));
+      for (let i = 0; i < strokes; i++) {
+        const x = 50 + (i % 20) * 75;
+        const y = 50 + Math.floor(i / 20) * 80;
+        fire('pointerdown', x, y);
+        for (let j = 1; j < 12; j++) fire('pointermove', x + j * 5, y + (j % 3) * 8);
+        fire('pointerup', x + 55, y);
+        await new Promise((resolve) => setTimeout(resolve, 70));
+      }
+    }, STROKES);
     await converged([host.page, other.page], STROKES, 30_000);
     const [drewAt, sawAt] = await Promise.all([host.page.evaluate(() => window.__seen), other.page.evaluate(() => window.__seen)]);
     const delays = Object.keys(drewAt).map((id) => sawAt[id] - drewAt[id]).sort((a, b) => a - b);

@@ -41,6 +41,16 @@ describe('the lobby', () => {
     await host.page.getByRole('button', { name: 'Deny Stranger' }).click();
     await stranger.page.getByText('The host did not let you in this time.').waitFor();
     assert.equal(await stranger.page.evaluate(() => window.__peerConnections.length), 0);
+    // Two more knock at once: Deny all turns both away, and the list is gone.
+    const knockers = [await newPerson(env.browser), await newPerson(env.browser)];
+    for (const [i, knocker] of knockers.entries()) {
+      await joinCall(knocker, joinLink, `Knocker ${i + 1}`);
+      await knocker.page.getByText('Waiting for the host to let you in.').waitFor();
+    }
+    await host.page.getByRole('heading', { name: '2 people are waiting to join' }).waitFor();
+    await host.page.getByRole('button', { name: 'Deny all' }).click();
+    for (const knocker of knockers) await knocker.page.getByText('The host did not let you in this time.').waitFor();
+    await host.page.getByRole('heading', { name: /waiting to join/ }).waitFor({ state: 'detached' });
     // The call carries on.
     assert.equal(await host.page.locator('.tile.remote').count(), 1);
   });
