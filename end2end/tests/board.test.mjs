@@ -23,7 +23,11 @@ async function converged(pages, n, timeout = 15_000) {
     const all = await Promise.all(pages.map(drawn));
     const counts = await Promise.all(pages.map(count));
     if (all.every((d) => d === all[0]) && counts[0] === n) return all[0];
-    if (Date.now() > deadline) assert.fail(`the boards differ: ${counts.join(', ')} elements (wanted ${n})`);
+    if (Date.now() > deadline) {
+      const parts = all.map((d) => (d ?? '').split('</g>'));
+      const differ = parts[0].map((part, i) => parts.map((p) => p[i])).filter((row) => row.some((p) => p !== row[0]));
+      assert.fail(`the boards differ: ${counts.join(', ')} elements (wanted ${n}); first difference: ${JSON.stringify(differ[0])}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -151,7 +155,25 @@ describe('the whiteboard', () => {
     // Stopped showing: it closes for whoever it opened for.
     await board.getByRole('button', { name: 'Stop showing' }).click();
     await lateBoard.waitFor({ state: 'detached' });
-    for (const person of [teacher, pupil, late]) await person.context.close();
+
+    // A second page: the teacher turns to it, the pupil stays on the first.
+    await board.getByRole('button', { name: 'Add page' }).click();
+    await board.getByText('Page 2 of 2').waitFor();
+    await theirs.getByText('Page 1 of 2').waitFor();
+    await board.getByRole('button', { name: 'Line' }).click();
+    await drag(teacher.page, [[100, 100], [800, 400]]);
+    // Kept with the session: the room's settings list both pages, each an SVG.
+    await board.getByRole('button', { name: 'Keep with the session' }).click();
+    await board.getByText('Kept: the room’s settings page lists it, each page to download.').waitFor();
+    for (const person of [pupil, late]) await person.context.close();
+    const settings = await teacher.context.newPage();
+    await settings.goto(`${env.server.origin}/rooms`);
+    await settings.getByRole('link', { name: 'Settings of Art' }).click();
+    const kept = settings.locator('#boards');
+    await kept.getByText('2 pages').waitFor();
+    const [page2] = await Promise.all([settings.waitForEvent('download'), kept.getByRole('link', { name: 'Page 2 (SVG)' }).click()]);
+    assert.match(readFileSync(await page2.path(), 'utf8'), /<line x1="(9\d|10\d)" y1="(9\d|10\d)" x2="(79\d|80\d)" y2="(39\d|40\d)"/);
+    await teacher.context.close();
   });
 
   it('figures: a stroke from one screen to another, and a late joiner receiving 5,000 strokes', async () => {

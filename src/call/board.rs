@@ -11,6 +11,7 @@
 //! the board is first opened (`client::classroom`); [`Element::svg`] is
 //! both what a page shows and what a download or a kept board holds.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -376,48 +377,109 @@ pub fn page_svg(elements: &[Element]) -> String {
 }
 
 /// A board as a page holds it: what the hub sent, applied in order,
-/// with the page's own drawing applied at once (the hub's answer then
-/// takes its place).
+/// with the page's own drawing applied at once. What the page drew new
+/// waits on top until the hub's answer puts it where the hub has it, so
+/// every page ends with the hub's order of what is drawn over what.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BoardCopy {
     pub pages: Vec<Vec<Element>>,
     /// Removed elements' versions, by page and id: what an undo names.
-    gone: Vec<std::collections::HashMap<String, u32>>,
+    gone: Vec<HashMap<String, u32>>,
+    /// By page, what this page drew anew and the hub has not answered:
+    /// always the last of the page's elements.
+    pending: Vec<HashSet<String>>,
 }
 
 impl BoardCopy {
-    /// `page` changed: cleared first if `cleared`, then `put` drawn (in
-    /// place of an element of the same id, else on top), `gone` removed.
-    pub fn apply(&mut self, page: u8, cleared: bool, put: Vec<Element>, gone: &[ElementRef]) {
+    fn page_mut(&mut self, page: u8) -> (&mut Vec<Element>, &mut HashMap<String, u32>, &mut HashSet<String>) {
         let at = usize::from(page);
         if self.pages.len() <= at {
             self.pages.resize_with(at + 1, Vec::new);
         }
         self.gone.resize_with(self.pages.len(), Default::default);
-        let (elements, removed) = (&mut self.pages[at], &mut self.gone[at]);
+        self.pending.resize_with(self.pages.len(), Default::default);
+        (&mut self.pages[at], &mut self.gone[at], &mut self.pending[at])
+    }
+
+    /// `page` changed at the hub: cleared first if `cleared`, then `put`
+    /// drawn (in place of an element of the same id, else over all the
+    /// hub had sent), `gone` removed.
+    pub fn apply(&mut self, page: u8, cleared: bool, put: Vec<Element>, gone: &[ElementRef]) {
+        let (elements, removed, pending) = self.page_mut(page);
         if cleared {
             elements.clear();
             removed.clear();
+            pending.clear();
         }
-        // One pass over the page however many change (a board sent whole
-        // comes in pieces of hundreds).
-        let mut places: std::collections::HashMap<String, usize> =
-            if put.is_empty() { Default::default() } else { elements.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect() };
-        for element in put {
-            removed.remove(&element.id);
-            match places.get(&element.id) {
-                Some(&i) => elements[i] = element,
-                None => {
-                    places.insert(element.id.clone(), elements.len());
-                    elements.push(element);
+        if pending.is_empty() {
+            // One pass over the page however many change (a board sent
+            // whole comes in pieces of hundreds).
+            let mut places: HashMap<String, usize> =
+                if put.is_empty() { HashMap::new() } else { elements.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect() };
+            for element in put {
+                removed.remove(&element.id);
+                match places.get(&element.id) {
+                    Some(&i) => elements[i] = element,
+                    None => {
+                        places.insert(element.id.clone(), elements.len());
+                        elements.push(element);
+                    }
+                }
+            }
+        } else {
+            for element in put {
+                removed.remove(&element.id);
+                let held = elements.iter().position(|e| e.id == element.id);
+                match held {
+                    Some(i) if !pending.remove(&element.id) => elements[i] = element,
+                    _ => {
+                        // New to the hub's order: after what the hub sent,
+                        // under what this page still waits on.
+                        if let Some(i) = held {
+                            elements.remove(i);
+                        }
+                        let under = elements.iter().position(|e| pending.contains(&e.id)).unwrap_or(elements.len());
+                        elements.insert(under, element);
+                    }
                 }
             }
         }
         if !gone.is_empty() {
-            let ids: std::collections::HashSet<&str> = gone.iter().map(|g| g.id.as_str()).collect();
+            let ids: HashSet<&str> = gone.iter().map(|g| g.id.as_str()).collect();
             elements.retain(|e| !ids.contains(e.id.as_str()));
+            pending.retain(|id| !ids.contains(id.as_str()));
             removed.extend(gone.iter().map(|g| (g.id.clone(), g.v)));
         }
+    }
+
+    /// This page drew on `page`: `put` (each with the version it was made
+    /// from) and removed `gone`, before the hub answers. What is new waits
+    /// on top.
+    pub fn draw(&mut self, page: u8, put: Vec<Element>, gone: &[ElementRef]) {
+        let (elements, removed, pending) = self.page_mut(page);
+        for element in put {
+            removed.remove(&element.id);
+            match elements.iter().position(|e| e.id == element.id) {
+                Some(i) => elements[i] = element,
+                None => {
+                    pending.insert(element.id.clone());
+                    elements.push(element);
+                }
+            }
+        }
+        let ids: HashSet<&str> = gone.iter().map(|g| g.id.as_str()).collect();
+        elements.retain(|e| !ids.contains(e.id.as_str()));
+        pending.retain(|id| !ids.contains(id.as_str()));
+        removed.extend(gone.iter().map(|g| (g.id.clone(), g.v)));
+    }
+
+    /// Whether the hub's answer to `put` on `page` changes which element
+    /// is over which here (then the page is drawn again whole): something
+    /// new arrives while this page waits on its own.
+    pub fn reorders(&self, page: u8, put: &[Element]) -> bool {
+        let Some(pending) = self.pending.get(usize::from(page)).filter(|p| !p.is_empty()) else { return false };
+        let elements = &self.pages[usize::from(page)];
+        put.iter().any(|e| pending.contains(&e.id) || !elements.iter().any(|held| held.id == e.id))
     }
 
     /// Of `put`, those `page` does not hold yet.
@@ -514,6 +576,24 @@ mod tests {
         assert!(text.svg().contains("&lt;script&gt;&quot;&amp;</text>"), "{}", text.svg());
         let page = page_svg(&[pen, rect]);
         assert!(page.starts_with("<svg xmlns=") && page.ends_with("</svg>") && page.contains("<rect x=\"10\""));
+    }
+
+    #[test]
+    fn two_pages_drawing_at_once_end_with_the_hubs_order() {
+        let (a1, b1) = (Element { v: 1, ..stroke("a1", vec![1, 1]) }, Element { v: 1, ..stroke("b1", vec![2, 2]) });
+        let (mut a, mut b) = (BoardCopy::default(), BoardCopy::default());
+        a.draw(0, vec![Element { v: 0, ..a1.clone() }], &[]);
+        b.draw(0, vec![Element { v: 0, ..b1.clone() }], &[]);
+        // The hub took b1 first, then a1; each page hears both in that order.
+        assert!(a.reorders(0, std::slice::from_ref(&b1)), "something new while a1 waits");
+        a.apply(0, false, vec![b1.clone()], &[]);
+        assert_eq!(a.pages[0].iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b1", "a1"], "a1 still waits on top");
+        a.apply(0, false, vec![a1.clone()], &[]);
+        b.apply(0, false, vec![b1.clone()], &[]);
+        b.apply(0, false, vec![a1.clone()], &[]);
+        assert_eq!(a, b);
+        assert_eq!(a.pages[0], vec![b1, a1]);
+        assert!(!a.reorders(0, &a.pages[0].clone()), "nothing waits any more");
     }
 
     #[test]

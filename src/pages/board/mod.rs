@@ -80,6 +80,8 @@ pub struct BoardRoom {
     text_at: RwSignal<Option<(u16, u16)>>,
     /// The host kept the board with the session.
     kept: RwSignal<bool>,
+    /// This page asked for a new page: it turns to it once there.
+    adding: RwSignal<bool>,
     send: Callback<ClientMessage>,
 }
 
@@ -100,6 +102,7 @@ impl BoardRoom {
             selected: RwSignal::new(None),
             text_at: RwSignal::new(None),
             kept: RwSignal::new(false),
+            adding: RwSignal::new(false),
             send,
         }
     }
@@ -137,7 +140,10 @@ impl BoardRoom {
                     return;
                 }
                 let page = self.page.get_untracked();
-                if state.shown && !state.host && page != state.page {
+                if self.adding.get_untracked() && state.pages > page + 1 {
+                    self.adding.set(false);
+                    self.go_to(state.pages - 1);
+                } else if state.shown && !state.host && page != state.page {
                     self.page.set(state.page);
                 } else if page >= state.pages {
                     self.page.set(state.pages.saturating_sub(1));
@@ -148,12 +154,15 @@ impl BoardRoom {
                     return;
                 }
                 let here = page == self.page.get_untracked();
-                if here && !cleared {
+                // Something new while this page waits on its own drawing:
+                // the hub's order decides what is over what, drawn whole.
+                let whole = cleared || self.copy.with_value(|copy| copy.reorders(page, &put));
+                if here && !whole {
                     let fresh = self.copy.with_value(|copy| copy.new_on(page, &put));
                     draw::changed(&put, &fresh, &gone);
                 }
                 self.copy.update_value(|copy| copy.apply(page, cleared, put, &gone));
-                if here && cleared {
+                if here && whole {
                     self.redraw();
                 }
             }
@@ -168,7 +177,6 @@ impl BoardRoom {
     fn redraw(&self) {
         let page = self.page.get_untracked();
         self.copy.with_value(|copy| draw::page(copy.pages.get(usize::from(page)).map(Vec::as_slice).unwrap_or_default()));
-        draw::draft("");
     }
 
     /// Takes the page from how it stands to `targets` (an element each,
@@ -190,7 +198,7 @@ impl BoardRoom {
             let fresh = self.copy.with_value(|copy| copy.new_on(page, &put));
             draw::changed(&put, &fresh, &gone);
         }
-        self.copy.update_value(|copy| copy.apply(page, false, put.clone(), &gone));
+        self.copy.update_value(|copy| copy.draw(page, put.clone(), &gone));
         for items in history::batches(put) {
             self.send.run(ClientMessage::BoardPut { page, items });
         }
@@ -226,6 +234,7 @@ impl BoardRoom {
         self.page.set(page);
         self.selected.set(None);
         self.text_at.set(None);
+        draw::draft("");
         self.redraw();
         // The host shows everyone the page they turn to.
         if let Some(state) = self.status.get_untracked().filter(|s| s.host && s.shown) {
@@ -581,6 +590,7 @@ fn OpenBoard(room: BoardRoom) -> impl IntoView {
                     {t(Text::BoardNextPage)}
                 </button>
                 <button type="button" hidden=move || !may_draw() on:click=move |_| {
+                    room.adding.set(true);
                     room.send.run(ClientMessage::BoardAddPage);
                 }>{t(Text::BoardAddPage)}</button>
                 {host_tools}
