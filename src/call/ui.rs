@@ -117,7 +117,8 @@ pub struct CallUi {
     /// through it; a mesh call measures each tile's sound instead).
     pub speakers: RwSignal<Vec<ParticipantId>>,
     /// The page of the people gallery shown, from 0 (calls through the
-    /// media server show [`GALLERY_PAGE`] pictures at a time).
+    /// media server show as many pictures as the screen fits, up to
+    /// [`GALLERY_PAGE`], at a time).
     pub gallery_page: RwSignal<usize>,
     /// Others whose connection to us is being re-established.
     pub reconnecting: RwSignal<Vec<ParticipantId>>,
@@ -138,9 +139,10 @@ pub struct CallUi {
     pub network_check: RwSignal<Option<(bool, String)>>,
 }
 
-/// Pictures a call through the media server shows at once: a page of
-/// its gallery, and as many video slots as the browser asks the server for.
-pub const GALLERY_PAGE: usize = 6;
+/// Most pictures a call through the media server shows at once: a page
+/// of its gallery on a large screen (5 × 5 from 1280 × 800), and as many
+/// video slots as the browser asks the server for (its `MAX_VIDEO_SLOTS`).
+pub const GALLERY_PAGE: usize = 25;
 
 impl Default for CallUi {
     fn default() -> Self {

@@ -279,6 +279,12 @@ async fn a_message_over_64_kib_closes_that_socket_only() {
     assert!(matches!(other.recv().await, ServerMessage::ParticipantLeft { .. }));
     // The server still takes new participants.
     app.visitor().socket().await.join(&slug, "After").await;
+    // Past even a media-server offer's limit (256 KiB), an offer closes its socket too.
+    let mut huge = app.visitor().socket().await;
+    huge.join(&slug, "Huge").await;
+    let sdp = "a".repeat(257 * 1024);
+    let _ = huge.stream.send(Message::text(json!({"type": "sfu_offer", "sdp": sdp, "sources": {}}).to_string())).await;
+    huge.expect_closed(Some(1009)).await;
 }
 
 #[tokio::test]

@@ -28,8 +28,8 @@ use crate::client::js::{call_method, set_sink};
 use crate::client::media::{local_stream, screen_stream};
 use crate::client::rtc::restart_ice;
 
-/// Receive slots this browser offers: pictures and voices at once (a page
-/// of the gallery).
+/// Receive slots this browser offers: pictures and voices at once (the
+/// largest page of the gallery).
 const VIDEO_SLOTS: usize = GALLERY_PAGE;
 const AUDIO_SLOTS: usize = 3;
 /// The camera's simulcast layers, lowest first, how much each scales the

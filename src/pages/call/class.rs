@@ -13,6 +13,32 @@ use crate::call::protocol::ClientMessage;
 use crate::call::protocol::{Participant, ParticipantId};
 use crate::call::ui::CallUi;
 
+/// How a gallery of `count` pictures (more than four, in a call through
+/// the media server) is laid out: the columns that make the largest 4:3
+/// tiles fit the window's stage, and each tile's width in CSS pixels.
+#[cfg(feature = "bundle-sfu")]
+pub(super) fn gallery_tiles(count: usize) -> Option<(usize, u32)> {
+    if count <= 4 {
+        return None;
+    }
+    let size = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let window = web_sys::window()?;
+    // The stage: the window less the margins, the title and the controls.
+    let (width, height) = (size(window.inner_width()) - 16.0, size(window.inner_height()) - 170.0);
+    (1..=count)
+        .map(|cols| {
+            let (across, down) = (cols as f64, count.div_ceil(cols) as f64);
+            let tile = ((width - 8.0 * (across - 1.0)) / across).min((height - 8.0 * (down - 1.0)) / down * 4.0 / 3.0);
+            (cols, tile.max(0.0) as u32)
+        })
+        .max_by_key(|&(cols, tile)| (tile, usize::MAX - cols))
+}
+
+#[cfg(not(feature = "bundle-sfu"))]
+pub(super) fn gallery_tiles(_: usize) -> Option<(usize, u32)> {
+    None
+}
+
 /// Who gets a tile, the gallery's pager and the host's queue of hands.
 #[cfg(not(feature = "bundle-sfu"))]
 pub(super) fn class_view(
@@ -36,15 +62,31 @@ pub(super) fn class_view(
     // In a breakout group, pupils see each other.
     let pupil_view = move || ui.ask_to_speak.get() && !ui.host.get() && !ui.grouped.get();
     let talking = move |id: ParticipantId| ui.media_of.with(|all| all.get(&id).is_some_and(|m| m.microphone));
-    // The gallery's order: whoever may speak now first (the teacher, a pupil
-    // let speak), so the speaking pupil is on the first page; then in the
-    // order they came.
+    // Whether `p` belongs on the first page: they may speak, their hand is
+    // up, or they speak now.
+    let first = move |p: &Participant| talking(p.id) || ui.hands.with(|h| h.contains(&p.id)) || ui.active_speaker() == Some(p.id);
+    // The gallery's order: whoever may speak now (the teacher, a pupil let
+    // speak), has a hand up or speaks first, so they are on the first page;
+    // then in the order they came.
     let gallery = move || {
         let mut others = ui.others.get();
-        others.sort_by_key(|p| !talking(p.id));
+        others.sort_by_key(|p| !first(p));
         others
     };
-    let page_of = move |total: usize| ui.gallery_page.get().min(total.saturating_sub(1) / GALLERY_PAGE);
+    // A page holds what this screen fits: tiles of about 240 × 125 px, at
+    // least two across and two down (again whenever the window is resized).
+    let resized = RwSignal::new(0u32);
+    let listening = window_event_listener_untyped("resize", move |_| resized.update(|n| *n = n.wrapping_add(1)));
+    on_cleanup(move || listening.remove());
+    let per_page = move || {
+        resized.track();
+        let size = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let window = web_sys::window();
+        let (width, height) = window.map_or((0.0, 0.0), |w| (size(w.inner_width()), size(w.inner_height())));
+        let fits = (width / 240.0).floor().max(2.0) * ((height - 150.0) / 125.0).floor().max(2.0);
+        (fits as usize).min(GALLERY_PAGE)
+    };
+    let page_of = move |total: usize| ui.gallery_page.get().min(total.saturating_sub(1) / per_page());
     let shown = move || {
         if pupil_view() {
             // In a class a pupil's microphone is on only once the teacher let
@@ -55,8 +97,8 @@ pub(super) fn class_view(
             return others.into_iter().filter(|p| p.host || talking(p.id) || Some(p.id) == speaking || Some(p.id) == pinned).collect();
         }
         let others = gallery();
-        let page = page_of(others.len());
-        others.into_iter().skip(page * GALLERY_PAGE).take(GALLERY_PAGE).collect::<Vec<_>>()
+        let (page, size) = (page_of(others.len()), per_page());
+        others.into_iter().skip(page * size).take(size).collect::<Vec<_>>()
     };
     // The media server sends only the pictures shown, each at the size shown.
     Effect::new(move |_| {
@@ -69,12 +111,12 @@ pub(super) fn class_view(
     // their hand and microphone.
     let pager = move || {
         let everyone = gallery();
-        let total = everyone.len();
-        (!pupil_view() && total > GALLERY_PAGE).then(|| {
-            let pages = total.div_ceil(GALLERY_PAGE);
+        let (total, size) = (everyone.len(), per_page());
+        (!pupil_view() && total > size).then(|| {
+            let pages = total.div_ceil(size);
             let page = page_of(total);
-            let (first, last) = (page * GALLERY_PAGE + 1, ((page + 1) * GALLERY_PAGE).min(total));
-            let elsewhere = everyone.into_iter().enumerate().filter(|(n, _)| n / GALLERY_PAGE != page).map(|(_, p)| {
+            let (first, last) = (page * size + 1, ((page + 1) * size).min(total));
+            let elsewhere = everyone.into_iter().enumerate().filter(|(n, _)| n / size != page).map(|(_, p)| {
                 let id = p.id;
                 let hand = move || ui.hands.with(|h| h.contains(&id)).then(|| view! { {fixed("hand")}<span class="visually-hidden">" "{t(Text::ClassHandRaised)}</span> });
                 let mic = move || talking(id).then(|| view! { {fixed("mic")}<span class="visually-hidden">" "{t(Text::ClassMicrophoneOn)}</span> });

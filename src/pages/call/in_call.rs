@@ -65,18 +65,35 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         }
     };
     // What the call tells this person now, with a way to dismiss it; it
-    // fades after a few seconds (`.notice.fades`).
+    // fades after a few seconds (`.notice.fades`). Each new text is drawn
+    // as a new element (one of two alike, in turn), so it fades anew
+    // rather than inherit the faded state of the one before.
+    let turn = StoredValue::new((String::new(), false));
     let notices = move || {
         let notice = ui.notice.get();
         let locked = ui.locked.get().then(|| t(Text::CallLocked));
         let text = notice.into_iter().chain(locked.map(String::from)).collect::<Vec<_>>().join(" ");
         (!text.is_empty()).then(|| {
-            view! {
+            let odd = turn
+                .try_update_value(|(last, odd)| {
+                    if *last != text {
+                        last.clone_from(&text);
+                        *odd = !*odd;
+                    }
+                    *odd
+                })
+                .unwrap_or_default();
+            let note = view! {
                 <p class="notice fades">{text}
                     <button type="button" class="dismiss" on:click=move |_| ui.notice.set(None) hidden=move || ui.notice.with(Option::is_none)>
                         {fixed("x")}<span class="visually-hidden">{t(Text::CallDismiss)}</span>
                     </button>
                 </p>
+            };
+            if odd {
+                leptos::either::Either::Left(note)
+            } else {
+                leptos::either::Either::Right(note)
             }
         })
     };
@@ -138,11 +155,17 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     };
     let stage = move || presenter().map(|(who, label)| view! { <ScreenStage ui who label/> });
     let (shown, pager, queue) = class_view(ui, presenter);
+    // A class's gallery: tiles shaped like their pictures, as many across as
+    // make them largest.
+    let tiles = move || if ui.pinned.with(Option::is_some) { None } else { super::class::gallery_tiles(shown().len()) };
     let my_initials = move || ui.me.with(|me| me.as_ref().map(|p| p.name.initials()).unwrap_or_default());
     // Built in parts, each type-erased: one nested view type is too deep for
     // an optimised build.
     let grid = view! {
-        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || shown().len()>
+        <div class="grid" class:has-pinned=move || ui.pinned.get().is_some() data-count=move || shown().len()
+            class:gallery=move || tiles().is_some()
+            style:--cols=move || tiles().map(|(cols, _)| cols.to_string()).unwrap_or_default()
+            style:--tile=move || tiles().map(|(_, tile)| format!("{tile}px")).unwrap_or_default()>
             <For each=shown key=|p| p.id let:participant>
                 <RemoteTile ui id=participant.id name=participant.name.clone()/>
             </For>

@@ -29,6 +29,11 @@ use crate::server::state::AppState;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Largest `sfu_offer`: a browser's offer to the media server lists every
+/// codec on each of its 25 picture slots (about 142 KB from Chromium).
+pub const MAX_OFFER_BYTES: usize = 256 * 1024;
+/// How an `sfu_offer` begins (serde writes the tag first).
+const OFFER_START: &str = r#"{"type":"sfu_offer""#;
 /// How long one write may take before the client counts as gone.
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// Longest a new connection may take to send `join`.
@@ -75,8 +80,10 @@ pub async fn upgrade(
     };
     // tungstenite's default buffers are 128 KiB each way per socket;
     // signaling messages are small, and idle sockets should cost little.
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+    // The socket takes frames up to an offer's size; every other message
+    // is held to MAX_MESSAGE_BYTES as it is read (`serve_reads`).
+    ws.max_message_size(MAX_OFFER_BYTES)
+        .max_frame_size(MAX_OFFER_BYTES)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_MESSAGE_BYTES * 2)
@@ -162,6 +169,9 @@ async fn read_loop(
             continue;
         }
         match frame {
+            Message::Text(text) if text.len() > MAX_MESSAGE_BYTES && !text.as_str().starts_with(OFFER_START) => {
+                return (Some((close::TOO_BIG, "message too big")), Ending::ForGood);
+            }
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
                 Ok(message) => match on_message(message, id, state, visitor, ticks).await {
                     // Only getting in counts: a refused join or resume does
