@@ -364,6 +364,28 @@ impl Element {
     }
 }
 
+/// `elements` in order, in messages each within [`CHUNK_WEIGHT`] (an
+/// element heavier alone is a message alone): what a page sends of its
+/// drawing, and the hub of a board sent whole.
+pub fn batches(elements: impl IntoIterator<Item = Element>) -> Vec<Vec<Element>> {
+    let mut out: Vec<Vec<Element>> = Vec::new();
+    let mut weight = 0;
+    for element in elements {
+        let heavy = element.weight();
+        match out.last_mut() {
+            Some(last) if weight + heavy <= CHUNK_WEIGHT => {
+                last.push(element);
+                weight += heavy;
+            }
+            _ => {
+                out.push(vec![element]);
+                weight = heavy;
+            }
+        }
+    }
+    out
+}
+
 /// A page as a whole SVG picture on white: what a download holds.
 pub fn page_svg(elements: &[Element]) -> String {
     let mut out = format!(

@@ -6,7 +6,7 @@
 //! board). Those who have the board open ([`Board::watching`]) are sent
 //! each change; whoever opens it, or comes back, is sent it whole.
 
-use crate::call::board::{page_svg, BoardStatus, DrawRule, Element, ElementRef, BOARD_WEIGHT, CHUNK_WEIGHT, ELEMENTS_PER_PAGE, PAGES};
+use crate::call::board::{batches, page_svg, BoardStatus, DrawRule, Element, ElementRef, BOARD_WEIGHT, ELEMENTS_PER_PAGE, PAGES};
 
 use super::*;
 
@@ -83,7 +83,7 @@ impl Hub {
     pub(super) fn board_watch(&mut self, who: ParticipantId, on: bool) -> Vec<Outgoing> {
         let room = match self.call_of(who) {
             Ok(room) => room,
-            Err(code) => return vec![Outgoing { to: who, message: ServerMessage::error(code) }],
+            Err(code) => return refuse(who, code),
         };
         if !on {
             if let Some(board) = self.boards.get_mut(&room) {
@@ -101,34 +101,26 @@ impl Hub {
         let mut out = vec![Outgoing { to: who, message: self.board_status(room, who) }];
         let Some(board) = self.boards.get(&room) else { return out };
         for (number, page) in board.pages.iter().enumerate() {
-            let mut chunk = Vec::new();
-            let mut weight = 0;
-            let mut first = true;
-            for element in &page.elements {
-                if weight + element.weight() > CHUNK_WEIGHT && !chunk.is_empty() {
-                    out.push(Outgoing { to: who, message: changed(number, first, std::mem::take(&mut chunk), Vec::new()) });
-                    (first, weight) = (false, 0);
-                }
-                weight += element.weight();
-                chunk.push(element.clone());
+            // The first piece clears the page, even an empty one.
+            let mut pieces = batches(page.elements.iter().cloned());
+            if pieces.is_empty() {
+                pieces.push(Vec::new());
             }
-            if first || !chunk.is_empty() {
-                out.push(Outgoing { to: who, message: changed(number, first, chunk, Vec::new()) });
-            }
+            let sent = pieces.into_iter().enumerate().map(|(n, piece)| Outgoing { to: who, message: changed(number, n == 0, piece, Vec::new()) });
+            out.extend(sent);
         }
         out
     }
 
     /// The room whose board `who` may draw on, or a refusal for them.
     fn drawing_room(&self, who: ParticipantId, page: u8) -> Result<RoomId, Vec<Outgoing>> {
-        let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
-        let room = self.call_of(who).map_err(refuse)?;
+        let room = self.call_of(who).map_err(|code| refuse(who, code))?;
         let board = self.boards.get(&room);
         if !self.may_draw(who, board.map_or(DrawRule::default(), |b| b.rule)) {
-            return Err(refuse(ErrorCode::MayNotDraw));
+            return Err(refuse(who, ErrorCode::MayNotDraw));
         }
         if usize::from(page) >= board.map_or(1, |b| b.pages.len()) {
-            return Err(refuse(ErrorCode::InvalidBoard));
+            return Err(refuse(who, ErrorCode::InvalidBoard));
         }
         Ok(room)
     }
@@ -140,9 +132,8 @@ impl Hub {
             Ok(room) => room,
             Err(refusal) => return refusal,
         };
-        let refuse = |code| vec![Outgoing { to: who, message: ServerMessage::error(code) }];
         let Ok(elements) = elements.into_iter().map(Element::checked).collect::<Result<Vec<_>, _>>() else {
-            return refuse(ErrorCode::InvalidBoard);
+            return refuse(who, ErrorCode::InvalidBoard);
         };
         let board = self.boards.entry(room).or_default();
         let at = usize::from(page);
@@ -150,7 +141,7 @@ impl Hub {
         let adds = elements.iter().filter(|e| !board.pages[at].elements.iter().any(|old| old.id == e.id)).count();
         let added_weight: usize = elements.iter().map(Element::weight).sum();
         if board.pages[at].elements.len() + adds > ELEMENTS_PER_PAGE || board.weight + added_weight > BOARD_WEIGHT {
-            return refuse(ErrorCode::BoardFull);
+            return refuse(who, ErrorCode::BoardFull);
         }
         let (mut taken, mut stale, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
         let target = &mut board.pages[at];
@@ -222,11 +213,11 @@ impl Hub {
     pub(super) fn board_clear(&mut self, by: ParticipantId, page: u8) -> Vec<Outgoing> {
         let room = match self.host_room(by) {
             Ok(room) => room,
-            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+            Err(code) => return refuse(by, code),
         };
         let board = self.boards.entry(room).or_default();
         let Some(target) = board.pages.get_mut(usize::from(page)) else {
-            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::InvalidBoard) }];
+            return refuse(by, ErrorCode::InvalidBoard);
         };
         board.weight -= target.elements.iter().map(Element::weight).sum::<usize>();
         *target = Page::default();
@@ -241,7 +232,7 @@ impl Hub {
         };
         let board = self.boards.entry(room).or_default();
         if board.pages.len() >= PAGES {
-            return vec![Outgoing { to: who, message: ServerMessage::error(ErrorCode::BoardFull) }];
+            return refuse(who, ErrorCode::BoardFull);
         }
         board.pages.push(Page::default());
         let watching: Vec<ParticipantId> = board.watching.iter().copied().collect();
@@ -253,11 +244,11 @@ impl Hub {
     pub(super) fn board_show(&mut self, by: ParticipantId, shown: bool, page: u8) -> Vec<Outgoing> {
         let room = match self.host_room(by) {
             Ok(room) => room,
-            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+            Err(code) => return refuse(by, code),
         };
         let board = self.boards.entry(room).or_default();
         if usize::from(page) >= board.pages.len() {
-            return vec![Outgoing { to: by, message: ServerMessage::error(ErrorCode::InvalidBoard) }];
+            return refuse(by, ErrorCode::InvalidBoard);
         }
         (board.shown, board.page) = (shown, page);
         self.board_status_to(room, self.everyone_in(room))
@@ -268,7 +259,7 @@ impl Hub {
     pub(super) fn board_keep(&mut self, by: ParticipantId) -> Vec<Outgoing> {
         let room = match self.host_room(by) {
             Ok(room) => room,
-            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+            Err(code) => return refuse(by, code),
         };
         let pages: Vec<String> = self
             .boards
@@ -285,7 +276,7 @@ impl Hub {
     pub(super) fn board_rule(&mut self, by: ParticipantId, rule: DrawRule) -> Vec<Outgoing> {
         let room = match self.host_room(by) {
             Ok(room) => room,
-            Err(code) => return vec![Outgoing { to: by, message: ServerMessage::error(code) }],
+            Err(code) => return refuse(by, code),
         };
         let board = self.boards.entry(room).or_default();
         board.rule = rule;

@@ -409,7 +409,3 @@ impl Hub {
         self.breakouts.remove(&room);
     }
 }
-
-fn refuse(to: ParticipantId, code: ErrorCode) -> Vec<Outgoing> {
-    vec![Outgoing { to, message: ServerMessage::error(code) }]
-}

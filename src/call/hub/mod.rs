@@ -602,6 +602,11 @@ impl Hub {
     }
 }
 
+/// `code`'s error for `to`: their message is refused.
+fn refuse(to: ParticipantId, code: ErrorCode) -> Vec<Outgoing> {
+    vec![Outgoing { to, message: ServerMessage::error(code) }]
+}
+
 /// `message` for each of `to`.
 fn tell(to: impl IntoIterator<Item = ParticipantId>, message: ServerMessage) -> Vec<Outgoing> {
     to.into_iter().map(|to| Outgoing { to, message: message.clone() }).collect()

@@ -68,32 +68,31 @@ pub fn selection(element: &Element) -> String {
     )
 }
 
-/// Where a touch at (`x`, `y`) on the screen lands on the board, in its
-/// units, if the board is on screen.
-pub fn board_point(x: i32, y: i32) -> Option<(f32, f32)> {
+/// Where the drawing stands on screen: the board element's box, and the
+/// drawing within it, centred and as large as it fits (its left and top
+/// inside the box, and its scale), if the board is on screen.
+fn placement() -> Option<(web_sys::DomRect, f64, f64, f64)> {
     let rect = layer("board-surface")?.get_bounding_client_rect();
     let (w, h) = (f64::from(WIDTH), f64::from(HEIGHT));
     let scale = (rect.width() / w).min(rect.height() / h);
-    if scale <= 0.0 {
-        return None;
-    }
-    // The drawing is centred in the element, as large as it fits.
-    let left = rect.left() + (rect.width() - w * scale) / 2.0;
-    let top = rect.top() + (rect.height() - h * scale) / 2.0;
-    let bx = ((f64::from(x) - left) / scale).clamp(0.0, w);
-    let by = ((f64::from(y) - top) / scale).clamp(0.0, h);
+    let (left, top) = ((rect.width() - w * scale) / 2.0, (rect.height() - h * scale) / 2.0);
+    (scale > 0.0).then_some((rect, left, top, scale))
+}
+
+/// Where a touch at (`x`, `y`) on the screen lands on the board, in its
+/// units, if the board is on screen.
+pub fn board_point(x: i32, y: i32) -> Option<(f32, f32)> {
+    let (rect, left, top, scale) = placement()?;
+    let bx = ((f64::from(x) - rect.left() - left) / scale).clamp(0.0, f64::from(WIDTH));
+    let by = ((f64::from(y) - rect.top() - top) / scale).clamp(0.0, f64::from(HEIGHT));
     Some((bx as f32, by as f32))
 }
 
 /// Where board point (`x`, `y`) is on the sheet the board fills, in CSS
 /// pixels from its top left corner (whole ones).
 pub fn on_sheet(x: u16, y: u16) -> (i32, i32) {
-    let Some(rect) = layer("board-surface").map(|s| s.get_bounding_client_rect()) else { return (0, 0) };
-    let (w, h) = (f64::from(WIDTH), f64::from(HEIGHT));
-    let scale = (rect.width() / w).min(rect.height() / h);
-    let left = (rect.width() - w * scale) / 2.0 + f64::from(x) * scale;
-    let top = (rect.height() - h * scale) / 2.0 + f64::from(y) * scale;
-    (left.round() as i32, top.round() as i32)
+    let Some((_, left, top, scale)) = placement() else { return (0, 0) };
+    ((left + f64::from(x) * scale).round() as i32, (top + f64::from(y) * scale).round() as i32)
 }
 
 /// Keeps a touch's moves coming to the board even off its edge.

@@ -2,7 +2,7 @@
 //! after, element by element, so undoing one's own stroke, move or erasure
 //! leaves others' drawing as it is.
 
-use crate::call::board::{Element, CHUNK_WEIGHT};
+use crate::call::board::Element;
 
 /// Most steps kept to undo.
 const STEPS: usize = 100;
@@ -49,21 +49,4 @@ impl History {
     pub fn steps(&self) -> (usize, usize) {
         (self.done.len(), self.undone.len())
     }
-}
-
-/// `elements` in messages each within the socket's limit.
-pub fn batches(elements: Vec<Element>) -> Vec<Vec<Element>> {
-    let mut out: Vec<Vec<Element>> = Vec::new();
-    let mut weight = 0;
-    for element in elements {
-        if out.is_empty() || weight + element.weight() > CHUNK_WEIGHT {
-            out.push(Vec::new());
-            weight = 0;
-        }
-        weight += element.weight();
-        if let Some(last) = out.last_mut() {
-            last.push(element);
-        }
-    }
-    out
 }

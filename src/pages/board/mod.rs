@@ -199,7 +199,7 @@ impl BoardRoom {
             draw::changed(&put, &fresh, &gone);
         }
         self.copy.update_value(|copy| copy.draw(page, put.clone(), &gone));
-        for items in history::batches(put) {
+        for items in crate::call::board::batches(put) {
             self.send.run(ClientMessage::BoardPut { page, items });
         }
         if !drop.is_empty() {

@@ -21,10 +21,9 @@ pub(super) fn gallery_tiles(count: usize) -> Option<(usize, u32)> {
     if count <= 4 {
         return None;
     }
-    let size = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
-    let window = web_sys::window()?;
     // The stage: the window less the margins, the title and the controls.
-    let (width, height) = (size(window.inner_width()) - 16.0, size(window.inner_height()) - 170.0);
+    let (width, height) = window_size();
+    let (width, height) = (width - 16.0, height - 170.0);
     (1..=count)
         .map(|cols| {
             let (across, down) = (cols as f64, count.div_ceil(cols) as f64);
@@ -32,6 +31,13 @@ pub(super) fn gallery_tiles(count: usize) -> Option<(usize, u32)> {
             (cols, tile.max(0.0) as u32)
         })
         .max_by_key(|&(cols, tile)| (tile, usize::MAX - cols))
+}
+
+/// The window's inner width and height in CSS pixels (0 where unknown).
+#[cfg(feature = "bundle-sfu")]
+fn window_size() -> (f64, f64) {
+    let size = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    web_sys::window().map_or((0.0, 0.0), |w| (size(w.inner_width()), size(w.inner_height())))
 }
 
 #[cfg(not(feature = "bundle-sfu"))]
@@ -80,9 +86,7 @@ pub(super) fn class_view(
     on_cleanup(move || listening.remove());
     let per_page = move || {
         resized.track();
-        let size = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
-        let window = web_sys::window();
-        let (width, height) = window.map_or((0.0, 0.0), |w| (size(w.inner_width()), size(w.inner_height())));
+        let (width, height) = window_size();
         let fits = (width / 240.0).floor().max(2.0) * ((height - 150.0) / 125.0).floor().max(2.0);
         (fits as usize).min(GALLERY_PAGE)
     };
