@@ -114,6 +114,11 @@ describe('the whiteboard', () => {
     await converged([teacher.page, pupil.page], 7);
     await theirs.getByRole('button', { name: 'Undo' }).click();
     await converged([teacher.page, pupil.page], 8);
+    // Redo erases it again; undo once more brings it back.
+    await theirs.getByRole('button', { name: 'Redo' }).click();
+    await converged([teacher.page, pupil.page], 7);
+    await theirs.getByRole('button', { name: 'Undo' }).click();
+    await converged([teacher.page, pupil.page], 8);
 
     // Shown to everyone: a pupil who comes late, on a phone, finds it open, all of it there.
     await board.getByRole('button', { name: 'Show to everyone' }).click();

@@ -596,6 +596,14 @@ mod tests {
         assert!(rect.svg().starts_with(r##"<rect x="10" y="20" width="40" height="40" fill="none" stroke="#d1242f""##), "{}", rect.svg());
         let text = Element { k: Kind::Text, t: r#"<script>"&"#.into(), ..stroke("t", vec![5, 50]) };
         assert!(text.svg().contains("&lt;script&gt;&quot;&amp;</text>"), "{}", text.svg());
+        let faint = Element { k: Kind::Highlighter, w: 2, ..stroke("h", vec![10, 20, 30, 40]) };
+        assert!(faint.svg().contains(r#"stroke-width="36""#) && faint.svg().contains(r#"stroke-opacity="0.35""#), "three times a pen, see-through");
+        let arrow = Element { k: Kind::Arrow, ..stroke("a", vec![0, 100, 200, 100]) };
+        assert!(
+            arrow.svg().starts_with(r#"<path d="M0 100 L200 100 M"#) && arrow.svg().matches(" L200 100").count() == 2,
+            "a shaft and a head at its end: {}",
+            arrow.svg()
+        );
         let page = page_svg(&[pen, rect]);
         assert!(page.starts_with("<svg xmlns=") && page.ends_with("</svg>") && page.contains("<rect x=\"10\""));
     }
