@@ -13,6 +13,8 @@ struct Offered {
     host: bool,
     layers: Vec<Layer>,
     picks: Vec<Pick>,
+    /// The layers that send now, lowest first.
+    flowing: Vec<Option<Rid>>,
 }
 
 /// A voice on offer: its feed, how loud it is, when it last spoke, and
@@ -57,7 +59,8 @@ impl Sfu {
                 };
                 if shown {
                     let (layers, picks) = track.layer_list(now);
-                    videos.push(Offered { feed, group: client.grant.group, order: client.order, host: client.grant.host, layers, picks });
+                    let flowing = track.flowing(now);
+                    videos.push(Offered { feed, group: client.grant.group, order: client.order, host: client.grant.host, layers, picks, flowing });
                 }
             }
         }
@@ -145,8 +148,9 @@ impl Sfu {
                     probe.push(who);
                 }
             }
+            let flowing_lists: Vec<Vec<Option<Rid>>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.flowing.clone())).collect();
             let mut asks = Vec::new();
-            for ((slot, choice), picks) in client.video.iter_mut().zip(chosen).zip(&pick_lists) {
+            for (((slot, choice), picks), flowing) in client.video.iter_mut().zip(chosen).zip(&pick_lists).zip(&flowing_lists) {
                 let Some(feed) = slot.feed else { continue };
                 let pick = choice.and_then(|i| picks.get(i).cloned());
                 // A lower frame rate of the same layer needs no keyframe.
@@ -155,8 +159,18 @@ impl Sfu {
                 if slot.target != target {
                     slot.target = target;
                     slot.asked_at = None;
+                    slot.start = None;
                     match target {
-                        Some(rid) if slot.current != Some(rid) => asks.push((feed, rid)),
+                        Some(rid) if slot.current != Some(rid) => {
+                            asks.push((feed, rid));
+                            // Nothing shows yet: the best layer below that
+                            // sends now shows first.
+                            if slot.current.is_none() && !flowing.contains(&rid) {
+                                let below = picks.iter().map(|(r, _)| *r).take_while(|r| *r != rid);
+                                slot.start = below.filter(|r| flowing.contains(r)).last();
+                                asks.extend(slot.start.map(|r| (feed, r)));
+                            }
+                        }
                         Some(_) => {}
                         None => slot.current = None,
                     }

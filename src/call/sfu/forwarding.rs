@@ -101,6 +101,11 @@ impl Sfu {
                 slot.tid = slot.tid_target;
                 slot.asked_at = None;
                 slot.rebase.switch(numbers, 3_000);
+            } else if slot.current.is_none() && slot.start == Some(rid) && keyframe {
+                // A lower layer until the target's keyframe, every picture of it.
+                slot.current = Some(rid);
+                slot.tid = None;
+                slot.rebase.switch(numbers, 3_000);
             }
             if slot.current != Some(rid) {
                 return Ok(());
@@ -207,6 +212,10 @@ impl Sfu {
                 if slot.asked_at.is_none_or(|at| now.saturating_duration_since(at) >= wait) {
                     slot.asked_at = Some(now);
                     asks.push((feed, target));
+                    // And the lower layer that shows first, while nothing does.
+                    if let (None, Some(start)) = (slot.current, slot.start) {
+                        asks.push((feed, start));
+                    }
                 }
             }
         }

@@ -140,13 +140,23 @@ impl Track {
         self.layers.values().any(|l| l.last_packet.is_some_and(|at| now.saturating_duration_since(at) < STALE))
     }
 
+    /// Whether layer `rid` sends now.
+    fn sends(&self, rid: &Option<Rid>, now: Instant) -> bool {
+        self.layers.get(rid).and_then(|l| l.last_packet).is_some_and(|at| now.saturating_duration_since(at) < STALE)
+    }
+
+    /// The layers that send now, lowest first.
+    pub(super) fn flowing(&self, now: Instant) -> Vec<Option<Rid>> {
+        self.rids.iter().filter(|rid| self.sends(rid, now)).copied().collect()
+    }
+
     /// Whether layer `rid` can be forwarded: it sends, or it was switched
     /// off here (and comes back when asked), or it is just starting. A layer
     /// the browser stopped on its own (Chromium drops its top layer when
     /// its CPU or link cannot keep up) cannot, until it sends again.
     pub(super) fn available(&self, rid: &Option<Rid>, now: Instant) -> bool {
         let recent = |at: Option<&Instant>| at.is_some_and(|at| now.saturating_duration_since(*at) < LAYER_START);
-        let fresh = self.layers.get(rid).and_then(|l| l.last_packet).is_some_and(|at| now.saturating_duration_since(at) < STALE);
+        let fresh = self.sends(rid, now);
         let Some(rid) = rid else { return true };
         let switched_off = self.told.as_ref().is_some_and(|told| !told.contains(rid));
         let last_packet = self.layers.get(&Some(*rid)).and_then(|l| l.last_packet);
@@ -194,6 +204,10 @@ pub(super) struct Slot {
     /// its next keyframe).
     pub(super) current: Option<Option<Rid>>,
     pub(super) target: Option<Option<Rid>>,
+    /// While nothing shows yet: a lower layer that sends now, shown from
+    /// its keyframe until the target's comes (a layer switched back on, or
+    /// one the browser never starts, can take seconds or never come).
+    pub(super) start: Option<Option<Rid>>,
     /// The highest temporal layer forwarded now (`None`: all), and the one
     /// wanted (taken up at the next picture of the base layer).
     pub(super) tid: Option<u8>,
@@ -216,6 +230,7 @@ impl Slot {
             feed: None,
             current: None,
             target: None,
+            start: None,
             tid: None,
             tid_target: None,
             height: DEFAULT_VIEW_HEIGHT,

@@ -448,6 +448,36 @@ fn a_layer_the_sender_drops_on_its_own_is_not_waited_for() {
 }
 
 #[test]
+fn a_new_picture_shows_at_once_from_a_lower_layer_while_the_one_wanted_is_not_sent() {
+    let mut world = class(1);
+    let slot = world.slot_of(2, 1, MediaSource::Camera).unwrap();
+    // The teacher's browser, short of CPU, sends its lowest layer alone,
+    // and the small tile watching it lets the others be switched off.
+    world.get_mut(1).layers_sent = 1;
+    world.view(2, 1, 180);
+    world.run(LAYER_IDLE + Duration::from_millis(500));
+    // Hidden, then shown full screen: the full layer, switched off, is
+    // asked for again; the picture does not wait for it.
+    world.view(2, 1, 0);
+    world.run(Duration::from_millis(100));
+    let mark = world.mark(2);
+    world.view(2, 1, 720);
+    world.run(Duration::from_millis(400));
+    let got = &world.get(2).got[&slot][mark[&slot]..];
+    assert!(got.first().is_some_and(|g| g.keyframe && g.layer == 0), "the quarter layer from its keyframe: {:?}", got.first());
+    assert!(got.len() >= 5 && got.iter().all(|g| g.layer == 0), "and on: {:?}", got.iter().map(|g| g.layer).collect::<Vec<_>>());
+    // The browser recovers: the full layer replaces it at its keyframe.
+    world.get_mut(1).layers_sent = 3;
+    let mark = world.mark(2);
+    world.run(Duration::from_millis(1_500));
+    let got = &world.get(2).got[&slot][mark[&slot]..];
+    let first_f = got.iter().position(|g| g.layer == 2).expect("the full layer arrives");
+    assert!(got[first_f].keyframe && got[first_f..].iter().all(|g| g.layer == 2), "switched on a keyframe, and stays");
+    let seqs: Vec<u64> = world.get(2).got[&slot].iter().map(|g| g.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "numbering unbroken: {seqs:?}");
+}
+
+#[test]
 fn a_voice_sent_with_redundancy_reaches_receivers_without_it_as_plain_sound() {
     let mut world = World::new();
     world.join_as(1, grant(true, true), Offer::default(), Peer::with_red);
