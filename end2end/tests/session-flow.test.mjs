@@ -69,9 +69,15 @@ describe('a scheduled session from start to end', () => {
 
     // The host sees Pat waiting and writes without letting them in yet.
     await page.getByRole('heading', { name: '1 person is waiting to join' }).waitFor();
+    await page.getByRole('button', { name: 'Write to Pat Doe' }).click();
+    // The box has the cursor.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === null && document.activeElement?.id?.startsWith('lobby-message-'));
     await page.getByLabel('Message to Pat Doe').fill('I will be with you in a minute.');
     await page.getByLabel('Message to Pat Doe').press('Enter');
     await guest.page.getByText('Host: I will be with you in a minute.').waitFor();
+    // The host closes the box; the guest's answer opens it again.
+    await page.getByRole('button', { name: 'Write to Pat Doe' }).click();
+    await page.getByLabel('Message to Pat Doe').waitFor({ state: 'hidden' });
     await guest.page.getByLabel('Reply to the host').fill('Thank you, no rush.');
     await guest.page.getByRole('button', { name: 'Send' }).click();
     await page.getByText('Pat Doe: Thank you, no rush.').waitFor();

@@ -42,6 +42,7 @@ describe('a waiting guest', () => {
     const admit = host.page.getByRole('button', { name: 'Admit Pat Patient' });
     await admit.waitFor();
     // The doctor's word reaches the patient signed with the name shown.
+    await host.page.getByRole('button', { name: 'Write to Pat Patient' }).click();
     await host.page.getByLabel('Message to Pat Patient').fill('One minute, please.');
     await host.page.getByRole('button', { name: 'Send to Pat Patient' }).click();
     await patient.page.getByText('Dr. Host: One minute, please.').waitFor();

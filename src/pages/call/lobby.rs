@@ -5,6 +5,7 @@ use crate::i18n::{t, t_count, t_with, Text};
 use leptos::prelude::*;
 
 use super::actions::send;
+use super::widgets::fixed;
 use crate::call::protocol::{ClientMessage, ParticipantId, WaitingGuest};
 use crate::call::ui::CallUi;
 
@@ -48,6 +49,8 @@ pub(super) fn Lobby(ui: CallUi) -> impl IntoView {
     .into_any()
 }
 
+/// One compact line per waiting guest: name, time waited, Admit, Deny, and
+/// a message icon that opens the box (it opens by itself when they write).
 #[component]
 pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) -> impl IntoView {
     let id = guest.id;
@@ -58,22 +61,29 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
         tick.track();
         waited_for(since)
     };
+    let writing = RwSignal::new(false);
+    let write_to = t_with(Text::LobbyWriteTo, &[("name", &name)]);
+    let tooltip = write_to.clone();
     view! {
         <li>
             <span class="who">{name.clone()}</span>
             <span class="since">{waited}</span>
             <span class="next" hidden=!next>{t(Text::LobbyNext)}</span>
-            <button type="button" class="primary" hidden=next on:click=move |_| {
+            <button type="button" class="primary" hidden=next aria-label=t_with(Text::LobbyAdmit, &[("name", &name)]) on:click=move |_| {
                 #[cfg(feature = "hydrate")]
                 crate::client::admit(id);
                 let _ = id;
-            }>{t_with(Text::LobbyAdmit, &[("name", &name)])}</button>
-            <button type="button" on:click=move |_| {
+            }>{t(Text::LobbyAdmitShort)}</button>
+            <button type="button" aria-label=t_with(Text::LobbyDeny, &[("name", &name)]) on:click=move |_| {
                 #[cfg(feature = "hydrate")]
                 crate::client::deny(id);
                 let _ = id;
-            }>{t_with(Text::LobbyDeny, &[("name", &name)])}</button>
-            <LobbyWords ui guest=Some((id, name.clone()))/>
+            }>{t(Text::LobbyDenyShort)}</button>
+            <button type="button" class="write" title=tooltip aria-expanded=move || writing.get().to_string()
+                aria-controls=format!("lobby-words-{id}") on:click=move |_| writing.update(|w| *w = !*w)>
+                {fixed("message-square")}<span class="visually-hidden">{write_to}</span>
+            </button>
+            <LobbyWords ui guest=Some((id, name.clone())) writing=Some(writing)/>
         </li>
     }
 }
@@ -88,6 +98,9 @@ pub(super) fn LobbyWords(
     /// For the guest: the host's name, if the host shows it ("Host" if not).
     #[prop(default = None)]
     host_name: Option<String>,
+    /// For the host: whether this guest's box is open (their icon's toggle).
+    #[prop(default = None)]
+    writing: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let to = guest.as_ref().map(|(id, _)| *id);
@@ -116,7 +129,33 @@ pub(super) fn LobbyWords(
                 .collect_view()
         })
     };
-    let open = move || to.is_some() || ui.lobby_chat.with(|all| all.iter().any(|w| w.1));
+    // The guest's box opens once the host has written; the host's box when
+    // the host opens it, or when the guest writes (so the answer is at hand).
+    let theirs =
+        move || ui.lobby_chat.with(|all| all.iter().filter(|(g, from_host, _)| to.is_none_or(|id| *g == id) && *from_host == to.is_none()).count());
+    let open = move || match writing {
+        Some(writing) => writing.get(),
+        None => theirs() > 0,
+    };
+    #[cfg(feature = "hydrate")]
+    if let Some(writing) = writing {
+        let seen = std::cell::Cell::new(theirs());
+        Effect::new(move |_| {
+            let now = theirs();
+            if now > seen.replace(now) {
+                writing.set(true);
+            }
+        });
+        // Opened by its icon (which has the focus), the cursor goes to the
+        // box; opened by the guest's words, the focus stays where it is.
+        let toggle = to.map(|id| format!("lobby-words-{id}"));
+        Effect::new(move |_| {
+            let from_icon = document().active_element().and_then(|e| e.get_attribute("aria-controls")) == toggle;
+            if let (true, true, Some(field)) = (writing.get(), from_icon, input.get()) {
+                let _ = field.focus();
+            }
+        });
+    }
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(box_) = input.get_untracked() else { return };
@@ -131,7 +170,7 @@ pub(super) fn LobbyWords(
         });
     };
     view! {
-        <div class="lobby-chat" hidden=move || !open()>
+        <div class="lobby-chat" id=to.map(|id| format!("lobby-words-{id}")) hidden=move || !open()>
             <ul aria-live="polite">{words}</ul>
             <form on:submit=submit>
                 <label for=field.clone()>{label}</label>
