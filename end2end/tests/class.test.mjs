@@ -75,6 +75,19 @@ describe('a class through the media server', () => {
     };
     const pupils = [];
     for (let i = 1; i < PUPILS; i++) pupils.push(await knock(i));
+    // One compact line per waiting pupil (name, time, Admit, Deny, a
+    // message icon); the box opens from the icon; Admit all in the window.
+    await teacher.page.getByRole('heading', { name: `${PUPILS - 1} people are waiting to join` }).waitFor();
+    const heights = await teacher.page.locator('.lobby li').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    assert.equal(heights.length, PUPILS - 1);
+    assert.ok(heights.every((h) => h <= 56), `one line each: ${heights}`);
+    await teacher.page.getByRole('button', { name: 'Write to Pupil 2' }).click();
+    await teacher.page.getByLabel('Message to Pupil 2').fill('One moment, please');
+    await teacher.page.getByLabel('Message to Pupil 2').press('Enter');
+    await pupils[1].page.getByText(/: One moment, please$/).waitFor();
+    assert.equal(await teacher.page.getByLabel('Message to Pupil 3').isVisible(), false, 'the other boxes stay closed');
+    const all = await teacher.page.getByRole('button', { name: 'Admit all' }).boundingBox();
+    assert.ok(all.y >= 0 && all.y + all.height <= 800, `Admit all in the window: ${all.y}`);
     await teacher.page.getByRole('button', { name: 'Admit all' }).click();
     // A pupil's stage: the teacher (and whoever speaks), not the whole class.
     for (const pupil of pupils) await waitForRemoteVideos(pupil.page, 1, 45_000);
@@ -345,7 +358,10 @@ describe('a class through the media server', () => {
     await panel.getByLabel('Bring everyone back').selectOption({ label: 'In 15 seconds' });
     await panel.getByRole('button', { name: 'Close all rooms' }).click();
     await one.page.getByText(/^Everyone comes back to the main room in 0:1\d\.$/).waitFor();
-    await one.page.locator('.grid .tile.remote', { hasText: 'Ms. Teacher' }).waitFor({ timeout: 25_000 });
+    // The teacher does not wait it out: Now, during the countdown.
+    await panel.getByLabel('Bring everyone back').selectOption({ label: 'Now' });
+    await panel.getByRole('button', { name: 'Close all rooms' }).click();
+    await one.page.locator('.grid .tile.remote', { hasText: 'Ms. Teacher' }).waitFor({ timeout: 10_000 });
     await one.page.getByRole('heading', { name: 'You are in group 1' }).waitFor({ state: 'detached' });
     await teacher.page.locator('.grid .tile.remote', { hasText: 'Pupil 1' }).waitFor();
     await waitForRemoteVideos(teacher.page, PUPILS + 1, 20_000);
