@@ -15,6 +15,8 @@
 //! - `class`: a teacher and 40 pupils, all publishing; each pupil sees the
 //!   teacher (360p) and the one pupil let speak (180p) and hears both; the
 //!   teacher sees a gallery page of 9 pupils (180p) and hears the speaker;
+//! - `class25`: the same with the teacher's gallery page of 25 (tiles
+//!   125 px tall, the smallest layer), as a 1280 × 800 screen shows it;
 //! - `meeting`: 10 publishers, each seeing the 9 others (360p) and hearing
 //!   the three who talk.
 //!
@@ -70,9 +72,11 @@ fn lecture(name: &'static str, listeners: usize) -> Workload {
     Workload { name, class: true, roles, let_speak: None }
 }
 
-fn class(name: &'static str, pupils: usize) -> Workload {
+/// A teacher and `pupils`, the teacher's gallery page showing `gallery`
+/// of them, `tile` device pixels tall.
+fn class(name: &'static str, pupils: usize, gallery: usize, tile: u32) -> Workload {
     let speaker = 1;
-    let teacher = Role { publishes: true, level: Some(-20), sees: (1..=9.min(pupils)).map(|p| (p, 180)).collect(), hears: vec![speaker] };
+    let teacher = Role { publishes: true, level: Some(-20), sees: (1..=gallery.min(pupils)).map(|p| (p, tile)).collect(), hears: vec![speaker] };
     let mut roles = vec![teacher];
     for p in 1..=pupils {
         let (sees, hears) = if p == speaker { (vec![(0, 360)], vec![0]) } else { (vec![(0, 360), (speaker, 180)], vec![0, speaker]) };
@@ -109,7 +113,7 @@ fn options() -> Options {
     let mut o = Options {
         huddle: "target/release/huddle".into(),
         janus: true,
-        workloads: vec![lecture("lecture50", 50), lecture("lecture200", 200), class("class", 40), meeting(10)],
+        workloads: vec![lecture("lecture50", 50), lecture("lecture200", 200), class("class", 40, 9, 180), meeting(10)],
         seconds: 10,
         settle: 5,
         server_core: 0,
@@ -138,8 +142,10 @@ fn options() -> Options {
                         "lecture50" => lecture("lecture50", 50),
                         "lecture200" => lecture("lecture200", 200),
                         "lecture10" => lecture("lecture10", 10),
-                        "class" => class("class", 40),
-                        "class6" => class("class6", 6),
+                        "class" => class("class", 40, 9, 180),
+                        // A 1280 × 800 screen's gallery: 5 × 5 tiles 125 px tall.
+                        "class25" => class("class25", 40, 25, 125),
+                        "class6" => class("class6", 6, 9, 180),
                         "meeting" => meeting(10),
                         other => panic!("unknown workload {other}"),
                     })
