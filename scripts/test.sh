@@ -77,7 +77,7 @@ scripts/with-postgres.sh scripts/with-redis.sh bash -c 'cargo test --features ss
 phase "load generator smoke run (the benchmark itself: docs/performance.md)"
 target/debug/examples/loadgen --server target/debug/huddle --sockets 40 --rooms 8 --seconds 2 --idle 50
 phase "media server load client smoke run (the benchmark against Janus: bench/sfuload.sh)"
-target/debug/examples/sfuload --huddle target/debug/huddle --no-janus --workloads class6,lecture10 --seconds 2 --settle 3 --at-least-pps 600
+target/debug/examples/sfuload --huddle target/debug/huddle --no-janus --workloads class6,lecture10,breakout6 --seconds 2 --settle 3 --at-least-pps 600
 
 phase "end-to-end tests"
 end2end/run.sh

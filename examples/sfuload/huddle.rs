@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::peer::{Peer, Window, LAYERS};
 use crate::{Role, Workload};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A running Huddle server with its media port.
 pub struct Server {
@@ -67,12 +67,21 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(3999)
 }
 
+/// Everyone gathered in the room.
+pub struct Gathered {
+    pub peers: Vec<Peer>,
+    pub sockets: Vec<Socket>,
+    pub rss_before: u64,
+    /// Each participant's id in the call, by index.
+    pub ids: Vec<ParticipantId>,
+}
+
 /// Everyone of `workload` in one room of `server`, connected: their peers
 /// (to run) and their signaling sockets (to hold open).
 /// Also returns the server's resident memory once the host is signed in
 /// and the room made (password hashing keeps a work area), before anyone
 /// joins.
-pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window: &Window) -> Result<(Vec<Peer>, Vec<Socket>, u64), String> {
+pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window: &Window) -> Result<Gathered, String> {
     let origin = &server.origin;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let http = reqwest::Client::builder().cookie_provider(jar.clone()).build().map_err(|e| e.to_string())?;
@@ -154,7 +163,9 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
         let mut peer = Peer::bind(IpAddr::from([127, 0, 0, 1]), i as u16, epoch, window.clone()).await.map_err(|e| e.to_string())?;
         let state = MediaState { microphone: role.level.is_some(), camera: role.publishes, screen: None };
         send(socket, serde_json::to_value(ClientMessage::Media { state }).map_err(|e| e.to_string())?).await?;
-        let (sdp, sources, pending) = offer(&mut peer, role);
+        // In groups a page shows the group's pictures: room for them.
+        let slots = role.sees.len().max(if workload.groups.is_some() { 6 } else { 1 });
+        let (sdp, sources, pending) = offer(&mut peer, role, slots);
         send(socket, serde_json::to_value(ClientMessage::SfuOffer { sdp, sources }).map_err(|e| e.to_string())?).await?;
         let answer = until(socket, |m| match m {
             ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
@@ -167,13 +178,13 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
         send(socket, serde_json::to_value(ClientMessage::SfuView { want }).map_err(|e| e.to_string())?).await?;
         peers.push(peer);
     }
-    Ok((peers, sockets, rss_before))
+    Ok(Gathered { peers, sockets, rss_before, ids })
 }
 
 /// What a page of Huddle offers: its microphone and camera (three layers)
-/// whether on or not, and a receive slot per picture it shows and three for
+/// whether on or not, `slots` receive slots for pictures and three for
 /// voices.
-fn offer(peer: &mut Peer, role: &Role) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
+fn offer(peer: &mut Peer, role: &Role, slots: usize) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
     let mut change = peer.rtc.sdp_api();
     let microphone = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
     let mut simulcast = Simulcast::new();
@@ -181,7 +192,7 @@ fn offer(peer: &mut Peer, role: &Role) -> (String, BTreeMap<String, MediaSource>
         simulcast.add_send_layer(SimulcastLayer::new(rid));
     }
     let camera = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(simulcast));
-    for _ in 0..role.sees.len().max(1) {
+    for _ in 0..slots {
         change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
     }
     for _ in 0..3 {
@@ -210,7 +221,7 @@ async fn connect(origin: &str, cookie: Option<HeaderValue>) -> Result<Socket, St
     Ok(socket)
 }
 
-async fn send(socket: &mut Socket, message: serde_json::Value) -> Result<(), String> {
+pub async fn send(socket: &mut Socket, message: serde_json::Value) -> Result<(), String> {
     socket.send(Message::text(message.to_string())).await.map_err(|e| e.to_string())
 }
 
@@ -227,7 +238,7 @@ async fn next(socket: &mut Socket) -> Result<ServerMessage, String> {
 }
 
 /// Reads until `pick` finds what it wants; an error message fails.
-async fn until<T>(socket: &mut Socket, pick: impl Fn(&ServerMessage) -> Option<T>) -> Result<T, String> {
+pub async fn until<T>(socket: &mut Socket, pick: impl Fn(&ServerMessage) -> Option<T>) -> Result<T, String> {
     loop {
         let message = next(socket).await?;
         if let ServerMessage::Error { .. } = message {

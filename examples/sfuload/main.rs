@@ -18,7 +18,11 @@
 //! - `class25`: the same with the teacher's gallery page of 25 (tiles
 //!   125 px tall, the smallest layer), as a 1280 × 800 screen shows it;
 //! - `meeting`: 10 publishers, each seeing the 9 others (360p) and hearing
-//!   the three who talk.
+//!   the three who talk;
+//! - `breakout40` (`breakout6`): the class of 40 (of 6) timed, not
+//!   measured: once it runs, the host opens 8 (2) breakout groups, and the
+//!   time from that message to each pupil's first picture of each of its
+//!   group is reported (Huddle only: Janus has no groups).
 //!
 //! Reported per workload and server: packets forwarded per second, server
 //! CPU-seconds per 100k forwarded packets, added latency p50/p99/max (send
@@ -30,6 +34,7 @@
 //! bench/sfuload.sh --workloads lecture50,lecture200,class,meeting --seconds 10
 //! ```
 
+mod breakout;
 mod huddle;
 mod janus;
 mod peer;
@@ -64,12 +69,15 @@ pub struct Workload {
     pub roles: Vec<Role>,
     /// The pupil the teacher lets speak.
     pub let_speak: Option<usize>,
+    /// Timed instead of measured: the host moves the pupils into this
+    /// many breakout groups ([`breakout`]).
+    pub groups: Option<u8>,
 }
 
 fn lecture(name: &'static str, listeners: usize) -> Workload {
     let mut roles = vec![Role { publishes: true, level: Some(-20), sees: vec![], hears: vec![] }];
     roles.extend((0..listeners).map(|_| Role { publishes: false, level: None, sees: vec![(0, 360)], hears: vec![0] }));
-    Workload { name, class: true, roles, let_speak: None }
+    Workload { name, class: true, roles, let_speak: None, groups: None }
 }
 
 /// A teacher and `pupils`, the teacher's gallery page showing `gallery`
@@ -82,7 +90,7 @@ fn class(name: &'static str, pupils: usize, gallery: usize, tile: u32) -> Worklo
         let (sees, hears) = if p == speaker { (vec![(0, 360)], vec![0]) } else { (vec![(0, 360), (speaker, 180)], vec![0, speaker]) };
         roles.push(Role { publishes: true, level: (p == speaker).then_some(-25), sees, hears });
     }
-    Workload { name, class: true, roles, let_speak: Some(speaker) }
+    Workload { name, class: true, roles, let_speak: Some(speaker), groups: None }
 }
 
 fn meeting(size: usize) -> Workload {
@@ -95,10 +103,10 @@ fn meeting(size: usize) -> Workload {
             hears: talkers.iter().copied().filter(|t| *t != me).collect(),
         })
         .collect();
-    Workload { name: "meeting", class: false, roles, let_speak: None }
+    Workload { name: "meeting", class: false, roles, let_speak: None, groups: None }
 }
 
-struct Options {
+pub struct Options {
     huddle: String,
     janus: bool,
     workloads: Vec<Workload>,
@@ -146,6 +154,8 @@ fn options() -> Options {
                         // A 1280 × 800 screen's gallery: 5 × 5 tiles 125 px tall.
                         "class25" => class("class25", 40, 25, 125),
                         "class6" => class("class6", 6, 9, 180),
+                        "breakout40" => Workload { groups: Some(8), ..class("breakout40", 40, 9, 180) },
+                        "breakout6" => Workload { groups: Some(2), ..class("breakout6", 6, 9, 180) },
                         "meeting" => meeting(10),
                         other => panic!("unknown workload {other}"),
                     })
@@ -267,7 +277,7 @@ fn udp_drops() -> (u64, u64) {
 }
 
 /// A window that stays shut until [`measure`] opens it.
-fn shut_window() -> Window {
+pub fn shut_window() -> Window {
     let far = Instant::now() + Duration::from_secs(3600);
     Rc::new(Cell::new((far, far)))
 }
@@ -276,7 +286,7 @@ async fn run_huddle(o: &Options, workload: &Workload) -> Result<Figures, String>
     // `taskset` execs the server: the child's pid is the server's.
     let server = huddle::Server::start(&o.huddle, o.server_core)?;
     let window = shut_window();
-    let (peers, sockets, rss_before) = huddle::gather(&server, workload, Instant::now(), &window).await?;
+    let huddle::Gathered { peers, sockets, rss_before, .. } = huddle::gather(&server, workload, Instant::now(), &window).await?;
     let mut running = JoinSet::new();
     for peer in peers {
         running.spawn_local(peer.run());
@@ -309,6 +319,16 @@ fn main() {
         for workload in &o.workloads {
             let participants = workload.roles.len();
             println!("\n{} ({} participants)", workload.name, participants);
+            if workload.groups.is_some() {
+                match breakout::run(&o, workload).await {
+                    Ok(line) => println!("  huddle: {line}"),
+                    Err(e) => {
+                        println!("  huddle: FAIL: {e}");
+                        failed = true;
+                    }
+                }
+                continue;
+            }
             match run_huddle(&o, workload).await {
                 Ok(f) => {
                     println!("  huddle: {f}");

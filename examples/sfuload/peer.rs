@@ -60,6 +60,18 @@ impl Received {
 /// When a run measures: shared by all its peers, set once all are in.
 pub type Window = Rc<Cell<(Instant, Instant)>>;
 
+/// For timing a change (a class moved into groups): from when, and the
+/// first and last picture each peer got from each sender since, by
+/// (receiver, sender).
+#[derive(Clone, Default)]
+pub struct Firsts {
+    pub since: Rc<Cell<Option<Instant>>>,
+    pub seen: Rc<std::cell::RefCell<Seen>>,
+}
+
+/// First and last picture, by (receiver, sender).
+pub type Seen = HashMap<(u16, u16), (Instant, Instant)>;
+
 /// A load peer.
 pub struct Peer {
     pub rtc: Rtc,
@@ -90,6 +102,8 @@ pub struct Peer {
     /// `SFULOAD_DEBUG` (printed at the end).
     by_layer: Option<std::collections::BTreeMap<(u16, u8), (u64, u64)>>,
     pub keyframe_requests: u64,
+    /// Where to note first pictures, when a change is timed.
+    pub firsts: Option<Firsts>,
 }
 
 impl Peer {
@@ -124,6 +138,7 @@ impl Peer {
             received: Received::default(),
             by_layer: std::env::var_os("SFULOAD_DEBUG").map(|_| Default::default()),
             keyframe_requests: 0,
+            firsts: None,
         })
     }
 
@@ -191,6 +206,11 @@ impl Peer {
                 }
                 Ok(Output::Event(Event::RtpPacket(p))) => {
                     let now = Instant::now();
+                    if let (Some(firsts), Some(s)) = (&self.firsts, p.payload.len().checked_sub(STAMP).map(|at| &p.payload[at..])) {
+                        if firsts.since.get().is_some_and(|since| now >= since) && s[10] != AUDIO {
+                            firsts.seen.borrow_mut().entry((self.sender, u16::from_be_bytes([s[8], s[9]]))).or_insert((now, now)).1 = now;
+                        }
+                    }
                     let (from, until) = self.window.get();
                     if now < from || now >= until || p.payload.len() < STAMP {
                         continue;
