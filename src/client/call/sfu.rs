@@ -147,14 +147,17 @@ impl MediaLink {
 }
 
 /// Tells the media server which pictures this page shows (`true`: large)
-/// and whose screen, so it sends those alone, each at the size it needs.
-pub fn show_pictures(pictures: &[(ParticipantId, bool)], screen: Option<ParticipantId>) {
+/// and whose screen, so it sends those alone, each at the size it needs;
+/// `small` is a small tile's height in CSS pixels where the page knows it
+/// (a gallery of 25 needs the smallest layer, not half the window).
+pub fn show_pictures(pictures: &[(ParticipantId, bool)], small: Option<u32>, screen: Option<ParticipantId>) {
     let Some(call) = current() else { return };
     let Some(window) = web_sys::window() else { return };
     // Device pixels: the large picture takes most of the window's height.
     let ratio = window.device_pixel_ratio().clamp(1.0, 2.0);
     let tall = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(720.0).min(720.0) * ratio;
-    let height = |large: bool| (if large { tall } else { tall / 2.0 }) as u32;
+    let small = small.map_or(tall / 2.0, |h| f64::from(h) * ratio);
+    let height = |large: bool| (if large { tall } else { small }) as u32;
     let mut want: Vec<VideoWant> = screen.map(|id| VideoWant { id, source: MediaSource::Screen, height: height(true) }).into_iter().collect();
     want.extend(pictures.iter().map(|&(id, large)| VideoWant { id, source: MediaSource::Camera, height: height(large) }));
     call.send(&ClientMessage::SfuView { want });

@@ -109,7 +109,10 @@ pub(super) fn class_view(
         let shown = shown();
         let large = shown.len() <= 1 || pupil_view();
         let pictures: Vec<(ParticipantId, bool)> = shown.iter().map(|p| (p.id, large && (p.host || !pupil_view()))).collect();
-        crate::client::show_pictures(&pictures, presenter().and_then(|(who, _)| who));
+        // A gallery's tiles (none while a tile is pinned) are 4:3, as wide
+        // as `gallery_tiles` fits them.
+        let small = ui.pinned.with(Option::is_none).then(|| gallery_tiles(shown.len())).flatten().map(|(_, width)| width * 3 / 4);
+        crate::client::show_pictures(&pictures, small, presenter().and_then(|(who, _)| who));
     });
     // Pages of the gallery, and everyone on the other pages by name, with
     // their hand and microphone.
