@@ -111,8 +111,9 @@ case "${1:-build}" in
   bench)
     # The benchmarks' peers: janus (a mature C media server, VideoRoom) for
     # bench/sfuload.sh, wrk for the page benchmark; taskset (util-linux)
-    # pins server and load client to different cores.
-    need_apt_packages janus wrk util-linux iproute2
+    # pins server and load client to different cores; vpx-tools (vpxenc)
+    # makes the real VP8 that sfuload replays to a browser (bench/clips.sh).
+    need_apt_packages janus wrk util-linux iproute2 vpx-tools
     ;;
   *)
     echo "usage: scripts/tools.sh build|test|bench" >&2

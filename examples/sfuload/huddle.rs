@@ -184,7 +184,7 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
 /// What a page of Huddle offers: its microphone and camera (three layers)
 /// whether on or not, `slots` receive slots for pictures and three for
 /// voices.
-fn offer(peer: &mut Peer, role: &Role, slots: usize) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
+pub fn offer(peer: &mut Peer, role: &Role, slots: usize) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
     let mut change = peer.rtc.sdp_api();
     let microphone = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
     let mut simulcast = Simulcast::new();
@@ -211,7 +211,7 @@ fn jar_cookie(jar: &reqwest::cookie::Jar, origin: &str) -> Option<HeaderValue> {
     jar.cookies(&url).and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
 }
 
-async fn connect(origin: &str, cookie: Option<HeaderValue>) -> Result<Socket, String> {
+pub async fn connect(origin: &str, cookie: Option<HeaderValue>) -> Result<Socket, String> {
     let mut request = format!("{}/ws", origin.replace("http://", "ws://")).into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert("origin", HeaderValue::from_str(origin).map_err(|e| e.to_string())?);
     if let Some(cookie) = cookie {
@@ -225,7 +225,7 @@ pub async fn send(socket: &mut Socket, message: serde_json::Value) -> Result<(),
     socket.send(Message::text(message.to_string())).await.map_err(|e| e.to_string())
 }
 
-async fn next(socket: &mut Socket) -> Result<ServerMessage, String> {
+pub async fn next(socket: &mut Socket) -> Result<ServerMessage, String> {
     let read = async {
         while let Some(frame) = socket.next().await {
             if let Message::Text(text) = frame.map_err(|e| e.to_string())? {

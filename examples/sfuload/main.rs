@@ -24,6 +24,9 @@
 //!   time from that message to each pupil's first picture of each of its
 //!   group is reported (Huddle only: Janus has no groups).
 //!
+//! With `--join LINK --pupils N --pictures DIR`, it is instead N pupils of
+//! a room whose host is a browser, publishing real VP8 ([`pupils`]).
+//!
 //! Reported per workload and server: packets forwarded per second, server
 //! CPU-seconds per 100k forwarded packets, added latency p50/p99/max (send
 //! to receive, through the server), loss, and server memory per
@@ -38,6 +41,7 @@ mod breakout;
 mod huddle;
 mod janus;
 mod peer;
+mod pupils;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -115,6 +119,9 @@ pub struct Options {
     server_core: usize,
     /// Fail unless this many packets a second were forwarded (the smoke run).
     at_least_pps: f64,
+    /// Pupils for a browser host instead ([`pupils`]): the join link, how
+    /// many, and the folder of real VP8 clips.
+    join: Option<(String, usize, String)>,
 }
 
 fn options() -> Options {
@@ -126,7 +133,9 @@ fn options() -> Options {
         settle: 5,
         server_core: 0,
         at_least_pps: 0.0,
+        join: None,
     };
+    let (mut link, mut pupils, mut pictures) = (None, 25, None);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -143,6 +152,9 @@ fn options() -> Options {
             "--settle" => o.settle = number(),
             "--server-core" => o.server_core = number() as usize,
             "--at-least-pps" => o.at_least_pps = number() as f64,
+            "--join" => link = Some(value.clone()),
+            "--pupils" => pupils = number() as usize,
+            "--pictures" => pictures = Some(value.clone()),
             "--workloads" => {
                 o.workloads = value
                     .split(',')
@@ -164,6 +176,9 @@ fn options() -> Options {
             other => panic!("unknown option {other}; see the top of examples/sfuload/main.rs"),
         }
         i += 2;
+    }
+    if let Some(link) = link {
+        o.join = Some((link, pupils, pictures.expect("--join needs --pictures DIR (bench/clips.sh makes them)")));
     }
     o
 }
@@ -315,6 +330,18 @@ fn main() {
     let local = tokio::task::LocalSet::new();
     let failed = local.block_on(&runtime, async {
         let mut failed = false;
+        if let Some((link, pupils, pictures)) = &o.join {
+            return match pupils::run(&o, link, *pupils, pictures).await {
+                Ok(line) => {
+                    println!("sfuload: {line}");
+                    false
+                }
+                Err(e) => {
+                    println!("sfuload: FAIL: {e}");
+                    true
+                }
+            };
+        }
         println!("sfuload: {} s measured per run after {} s to settle; server on core {}", o.seconds, o.settle, o.server_core);
         for workload in &o.workloads {
             let participants = workload.roles.len();

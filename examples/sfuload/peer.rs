@@ -69,6 +69,36 @@ pub struct Firsts {
     pub seen: Rc<std::cell::RefCell<Seen>>,
 }
 
+/// A real VP8 recording of one layer (an IVF file, as `vpxenc` writes
+/// it): each frame's bytes and whether it is a keyframe. Sent instead of
+/// synthetic pictures when a browser is to decode them (`--pictures`).
+pub struct Clip {
+    frames: Vec<(bool, Vec<u8>)>,
+}
+
+impl Clip {
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if bytes.get(..4) != Some(b"DKIF") {
+            return Err(format!("{} is not an IVF file", path.display()));
+        }
+        let header = usize::from(u16::from_le_bytes([bytes[6], bytes[7]]));
+        let mut frames = Vec::new();
+        let mut at = header;
+        while at + 12 <= bytes.len() {
+            let size = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default()) as usize;
+            let Some(frame) = bytes.get(at + 12..at + 12 + size) else { break };
+            // A VP8 frame tag's lowest bit is 0 for a keyframe (RFC 6386).
+            frames.push((frame.first().is_some_and(|b| b & 1 == 0), frame.to_vec()));
+            at += 12 + size;
+        }
+        if !frames.first().is_some_and(|f| f.0) {
+            return Err(format!("{} does not start with a keyframe", path.display()));
+        }
+        Ok(Self { frames })
+    }
+}
+
 /// First and last picture, by (receiver, sender).
 pub type Seen = HashMap<(u16, u16), (Instant, Instant)>;
 
@@ -104,6 +134,10 @@ pub struct Peer {
     pub keyframe_requests: u64,
     /// Where to note first pictures, when a change is timed.
     pub firsts: Option<Firsts>,
+    /// Real pictures for a browser, per layer, and where each layer is in
+    /// its clip.
+    pub clips: Option<Rc<[Clip; 3]>>,
+    clip_at: [usize; 3],
 }
 
 impl Peer {
@@ -139,6 +173,8 @@ impl Peer {
             by_layer: std::env::var_os("SFULOAD_DEBUG").map(|_| Default::default()),
             keyframe_requests: 0,
             firsts: None,
+            clips: None,
+            clip_at: [usize::from(sender) * 7; 3],
         })
     }
 
@@ -290,6 +326,12 @@ impl Peer {
         self.frame += 1;
         let frame = self.frame;
         let simulcast = self.simulcast;
+        if let Some(clips) = self.clips.clone() {
+            for (i, clip) in clips.iter().enumerate() {
+                self.replay(i, clip, mid, pt, now);
+            }
+            return;
+        }
         for (i, (rid, height, bps)) in LAYERS.iter().enumerate() {
             if !simulcast && i + 1 < LAYERS.len() {
                 continue;
@@ -318,6 +360,31 @@ impl Peer {
                     let last = c + 1 == chunks;
                     stream.write_rtp(RtpWrite::new(pt, n.into(), frame.wrapping_mul(3000), now, p).marker(last).nackable(true));
                 }
+            }
+        }
+    }
+}
+
+impl Peer {
+    /// Sends layer `i`'s next frame of its clip, unstamped (a browser
+    /// decodes it); from the next keyframe when one was asked for.
+    fn replay(&mut self, i: usize, clip: &Clip, mid: Mid, pt: str0m::media::Pt, now: Instant) {
+        let count = clip.frames.len();
+        let mut at = self.clip_at[i] % count;
+        if std::mem::take(&mut self.key_due[i]) {
+            at = (at..count).find(|&f| clip.frames[f].0).unwrap_or(0);
+        }
+        self.clip_at[i] = at + 1;
+        let frame = &clip.frames[at].1;
+        let picture = self.frame;
+        let chunks: Vec<&[u8]> = frame.chunks(MAX_PAYLOAD).collect();
+        for (c, chunk) in chunks.iter().enumerate() {
+            let n = self.seq[i];
+            self.seq[i] += 1;
+            let mut p = vp8_descriptor(picture, c == 0);
+            p.extend_from_slice(chunk);
+            if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(mid, Some(Rid::from(LAYERS[i].0))) {
+                stream.write_rtp(RtpWrite::new(pt, n.into(), picture.wrapping_mul(3000), now, p).marker(c + 1 == chunks.len()).nackable(true));
             }
         }
     }
