@@ -119,6 +119,15 @@ describe('the whiteboard', () => {
     await converged([teacher.page, pupil.page], 7);
     await theirs.getByRole('button', { name: 'Undo' }).click();
     await converged([teacher.page, pupil.page], 8);
+    // From the keyboard alone: the text tool opens its box, Enter places
+    // the words, Ctrl+Z takes them back.
+    await board.getByRole('button', { name: 'Text' }).focus();
+    await teacher.page.keyboard.press('Enter');
+    await teacher.page.keyboard.type('Chlorophyll');
+    await teacher.page.keyboard.press('Enter');
+    assert.match(await converged([teacher.page, pupil.page], 9), /Chlorophyll/);
+    await teacher.page.keyboard.press('Control+z');
+    assert.doesNotMatch(await converged([teacher.page, pupil.page], 8), /Chlorophyll/);
 
     // Shown to everyone: a pupil who comes late, on a phone, finds it open, all of it there.
     await board.getByRole('button', { name: 'Show to everyone' }).click();

@@ -407,6 +407,16 @@ pub fn Board(room: BoardRoom) -> impl IntoView {
     move || room.open.get().then(|| view! { <OpenBoard room/> })
 }
 
+/// Gives the keyboard to the board's chosen tool (from a text box that is
+/// about to close, so the focus is not lost to the page).
+fn back_to_tool() {
+    use wasm_bindgen::JsCast;
+    let tool = document().query_selector(".board-bar button[aria-pressed=\"true\"]").ok().flatten();
+    if let Some(tool) = tool.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = tool.focus();
+    }
+}
+
 #[component]
 fn OpenBoard(room: BoardRoom) -> impl IntoView {
     // Drawn again whole when the page changes (and once it is on screen).
@@ -429,6 +439,9 @@ fn OpenBoard(room: BoardRoom) -> impl IntoView {
             "y" if command => room.redo(),
             "Delete" | "Backspace" if !typing => room.erase_selected(),
             "Escape" => {
+                if typing {
+                    back_to_tool();
+                }
                 room.text_at.set(None);
                 room.selected.set(None);
                 draw::draft("");
@@ -442,10 +455,15 @@ fn OpenBoard(room: BoardRoom) -> impl IntoView {
         .iter()
         .map(|&(tool, text)| {
             view! {
-                <button type="button" aria-pressed=move || (room.tool.get() == tool).to_string() on:click=move |_| {
+                <button type="button" aria-pressed=move || (room.tool.get() == tool).to_string() on:click=move |ev: web_sys::MouseEvent| {
                     room.tool.set(tool);
                     room.selected.set(None);
                     draw::draft("");
+                    // Chosen from the keyboard (no pointer: `detail` 0), the
+                    // text tool opens its box at once, left of the middle.
+                    if tool == Tool::Draw(Kind::Text) && ev.detail() == 0 {
+                        room.text_at.set(Some((crate::call::board::WIDTH / 4, crate::call::board::HEIGHT / 2)));
+                    }
                 }>{t(text)}</button>
             }
         })
@@ -494,6 +512,8 @@ fn OpenBoard(room: BoardRoom) -> impl IntoView {
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
                         if ev.key() == "Enter" {
                             ev.prevent_default();
+                            // The keyboard goes back to the tool (Enter again: more text).
+                            back_to_tool();
                             room.place_text(event_target_value(&ev));
                         }
                     }
