@@ -161,19 +161,9 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
     for (i, role) in workload.roles.iter().enumerate() {
         let socket = &mut sockets[i];
         let mut peer = Peer::bind(IpAddr::from([127, 0, 0, 1]), i as u16, epoch, window.clone()).await.map_err(|e| e.to_string())?;
-        let state = MediaState { microphone: role.level.is_some(), camera: role.publishes, screen: None };
-        send(socket, serde_json::to_value(ClientMessage::Media { state }).map_err(|e| e.to_string())?).await?;
         // In groups a page shows the group's pictures: room for them.
         let slots = role.sees.len().max(if workload.groups.is_some() { 6 } else { 1 });
-        let (sdp, sources, pending) = offer(&mut peer, role, slots);
-        send(socket, serde_json::to_value(ClientMessage::SfuOffer { sdp, sources }).map_err(|e| e.to_string())?).await?;
-        let answer = until(socket, |m| match m {
-            ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
-            _ => None,
-        })
-        .await?;
-        let answer = SdpAnswer::from_sdp_string(&answer).map_err(|e| e.to_string())?;
-        peer.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())?;
+        connect_media(socket, &mut peer, role, slots).await?;
         let want = role.sees.iter().map(|&(who, height)| VideoWant { id: ids[who], source: MediaSource::Camera, height }).collect();
         send(socket, serde_json::to_value(ClientMessage::SfuView { want }).map_err(|e| e.to_string())?).await?;
         peers.push(peer);
@@ -181,10 +171,26 @@ pub async fn gather(server: &Server, workload: &Workload, epoch: Instant, window
     Ok(Gathered { peers, sockets, rss_before, ids })
 }
 
+/// Says what `role` sends, offers `peer`'s connection with `slots`
+/// picture slots and takes the media server's answer, as a page does.
+pub async fn connect_media(socket: &mut Socket, peer: &mut Peer, role: &Role, slots: usize) -> Result<(), String> {
+    let state = MediaState { microphone: role.level.is_some(), camera: role.publishes, screen: None };
+    send(socket, serde_json::to_value(ClientMessage::Media { state }).map_err(|e| e.to_string())?).await?;
+    let (sdp, sources, pending) = offer(peer, role, slots);
+    send(socket, serde_json::to_value(ClientMessage::SfuOffer { sdp, sources }).map_err(|e| e.to_string())?).await?;
+    let answer = until(socket, |m| match m {
+        ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+        _ => None,
+    })
+    .await?;
+    let answer = SdpAnswer::from_sdp_string(&answer).map_err(|e| e.to_string())?;
+    peer.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())
+}
+
 /// What a page of Huddle offers: its microphone and camera (three layers)
 /// whether on or not, `slots` receive slots for pictures and three for
 /// voices.
-pub fn offer(peer: &mut Peer, role: &Role, slots: usize) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
+fn offer(peer: &mut Peer, role: &Role, slots: usize) -> (String, BTreeMap<String, MediaSource>, str0m::change::SdpPendingOffer) {
     let mut change = peer.rtc.sdp_api();
     let microphone = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
     let mut simulcast = Simulcast::new();

@@ -10,12 +10,11 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use huddle::call::protocol::{ClientMessage, MediaState, ServerMessage, PROTOCOL_VERSION};
+use huddle::call::protocol::{ServerMessage, PROTOCOL_VERSION};
 use serde_json::json;
-use str0m::change::SdpAnswer;
 use tokio::task::JoinSet;
 
-use crate::huddle::{connect, next, offer, send, until};
+use crate::huddle::{connect, connect_media, next, send, until};
 use crate::peer::{Clip, Peer};
 use crate::{Options, Role};
 
@@ -44,17 +43,7 @@ pub async fn run(o: &Options, link: &str, pupils: usize, pictures: &str) -> Resu
     for (i, socket) in sockets.iter_mut().enumerate() {
         let mut peer = Peer::bind(IpAddr::from([127, 0, 0, 1]), i as u16 + 1, Instant::now(), window.clone()).await.map_err(|e| e.to_string())?;
         peer.clips = Some(clips.clone());
-        let state = MediaState { microphone: false, camera: true, screen: None };
-        send(socket, serde_json::to_value(ClientMessage::Media { state }).map_err(|e| e.to_string())?).await?;
-        let (sdp, sources, pending) = offer(&mut peer, &role, 1);
-        send(socket, serde_json::to_value(ClientMessage::SfuOffer { sdp, sources }).map_err(|e| e.to_string())?).await?;
-        let answer = until(socket, |m| match m {
-            ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
-            _ => None,
-        })
-        .await?;
-        let answer = SdpAnswer::from_sdp_string(&answer).map_err(|e| e.to_string())?;
-        peer.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())?;
+        connect_media(socket, &mut peer, &role, 1).await?;
         running.spawn_local(peer.run());
     }
     while running.join_next().await.is_some() {}
