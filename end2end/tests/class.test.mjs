@@ -386,6 +386,23 @@ describe('a class through the media server', () => {
     await waitPressed(toggles.hand(two.page), false);
     await waitPressed(toggles.hand(three.page), false);
     await rail.waitFor({ state: 'detached' });
+
+    // Groups the pupils choose: everyone starts in the main room; a pupil
+    // picks group 2, changes to group 1, and is back when the teacher closes.
+    await callAction(teacher.page, 'Breakout rooms');
+    const choosing = teacher.page.getByRole('form', { name: 'Breakout rooms' });
+    await choosing.getByLabel('Number of groups').fill('2');
+    await choosing.getByLabel('Number of groups').press('Tab');
+    for (let n = 1; n <= PUPILS + 1; n++) await choosing.getByLabel(`Group for Pupil ${n}`).selectOption({ label: 'Main room' });
+    await choosing.getByLabel('Let people choose their group, and change it').check();
+    await choosing.getByRole('button', { name: 'Open breakout rooms' }).click();
+    await four.page.getByRole('group', { name: 'Choose a group' }).getByRole('button', { name: 'Join group 2 (0)' }).click();
+    await four.page.getByRole('heading', { name: 'You are in group 2' }).waitFor();
+    await four.page.getByRole('button', { name: 'Join group 1 (0)' }).click();
+    await four.page.getByRole('heading', { name: 'You are in group 1' }).waitFor();
+    await panel.getByLabel('Bring everyone back').selectOption({ label: 'Now' });
+    await panel.getByRole('button', { name: 'Close all rooms' }).click();
+    await four.page.getByRole('heading', { name: 'You are in group 1' }).waitFor({ state: 'detached' });
   });
 });
 
