@@ -122,19 +122,20 @@ impl Sfu {
             }
             // Layers: each slot's tile height, within the link's estimate.
             let offered = |slot: &Slot| slot.feed.and_then(|f| videos.iter().find(|v| v.feed == f));
-            let layer_lists: Vec<Vec<Layer>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.layers.clone())).collect();
-            let pick_lists: Vec<Vec<Pick>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.picks.clone())).collect();
+            // What each slot's feed offers, looked up once.
+            let offers: Vec<Option<&Offered>> = client.video.iter().map(offered).collect();
+            let layers_of = |i: usize| offers[i].map_or(&[][..], |v| v.layers.as_slice());
             let mut chosen: Vec<Option<usize>> =
-                client.video.iter().zip(&layer_lists).map(|(s, l)| s.feed.and_then(|_| layers::for_height(l, s.height))).collect();
+                client.video.iter().enumerate().map(|(i, s)| s.feed.and_then(|_| layers::for_height(layers_of(i), s.height))).collect();
             // Before any layer's rate is measured, there is nothing to fit.
-            if layer_lists.iter().flatten().any(|l| l.bitrate > 0) {
+            if offers.iter().flatten().flat_map(|v| &v.layers).any(|l| l.bitrate > 0) {
                 // Most important first: the slots in the order their feeds rank.
                 let rank = |slot: &Slot| slot.feed.and_then(|f| ranked.iter().position(|(r, _)| *r == f)).unwrap_or(usize::MAX);
                 let mut order: Vec<usize> = (0..client.video.len()).collect();
                 order.sort_by_key(|&i| rank(&client.video[i]));
                 let wanted: Vec<Option<usize>> = order.iter().map(|&i| chosen[i]).collect();
                 let mut ordered = wanted.clone();
-                let refs: Vec<&[Layer]> = order.iter().map(|&i| layer_lists[i].as_slice()).collect();
+                let refs: Vec<&[Layer]> = order.iter().map(|&i| layers_of(i)).collect();
                 // Room for the voices being heard first.
                 let voices: u64 = client.audio.iter().filter_map(|s| s.feed).map(|f| voice_cost.get(&f).copied().unwrap_or(VOICE_BPS)).sum();
                 if let Some(estimate) = client.estimate {
@@ -148,10 +149,10 @@ impl Sfu {
                     probe.push(who);
                 }
             }
-            let flowing_lists: Vec<Vec<Option<Rid>>> = client.video.iter().map(|s| offered(s).map_or(Vec::new(), |v| v.flowing.clone())).collect();
             let mut asks = Vec::new();
-            for (((slot, choice), picks), flowing) in client.video.iter_mut().zip(chosen).zip(&pick_lists).zip(&flowing_lists) {
+            for ((slot, choice), offer) in client.video.iter_mut().zip(chosen).zip(&offers) {
                 let Some(feed) = slot.feed else { continue };
+                let (picks, flowing) = offer.map_or((&[][..], &[][..]), |v| (v.picks.as_slice(), v.flowing.as_slice()));
                 let pick = choice.and_then(|i| picks.get(i).cloned());
                 // A lower frame rate of the same layer needs no keyframe.
                 slot.tid_target = pick.and_then(|(_, tid)| tid);
