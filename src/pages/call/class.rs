@@ -14,11 +14,12 @@ use crate::call::protocol::{Participant, ParticipantId};
 use crate::call::ui::CallUi;
 
 /// How a gallery of `count` pictures (more than four, in a call through
-/// the media server) is laid out: the columns that make the largest 4:3
-/// tiles fit the window's stage, and each tile's width in CSS pixels.
+/// the media server, none pinned) is laid out: the columns that make the
+/// largest 4:3 tiles fit the window's stage, and each tile's width in CSS
+/// pixels.
 #[cfg(feature = "bundle-sfu")]
-pub(super) fn gallery_tiles(count: usize) -> Option<(usize, u32)> {
-    if count <= 4 {
+pub(super) fn gallery_tiles(ui: CallUi, count: usize) -> Option<(usize, u32)> {
+    if count <= 4 || ui.pinned.with(Option::is_some) {
         return None;
     }
     // The stage: the window less the margins, the title and the controls.
@@ -41,7 +42,7 @@ fn window_size() -> (f64, f64) {
 }
 
 #[cfg(not(feature = "bundle-sfu"))]
-pub(super) fn gallery_tiles(_: usize) -> Option<(usize, u32)> {
+pub(super) fn gallery_tiles(_: CallUi, _: usize) -> Option<(usize, u32)> {
     None
 }
 
@@ -109,9 +110,8 @@ pub(super) fn class_view(
         let shown = shown();
         let large = shown.len() <= 1 || pupil_view();
         let pictures: Vec<(ParticipantId, bool)> = shown.iter().map(|p| (p.id, large && (p.host || !pupil_view()))).collect();
-        // A gallery's tiles (none while a tile is pinned) are 4:3, as wide
-        // as `gallery_tiles` fits them.
-        let small = ui.pinned.with(Option::is_none).then(|| gallery_tiles(shown.len())).flatten().map(|(_, width)| width * 3 / 4);
+        // A gallery's tiles are 4:3, as wide as `gallery_tiles` fits them.
+        let small = gallery_tiles(ui, shown.len()).map(|(_, width)| width * 3 / 4);
         crate::client::show_pictures(&pictures, small, presenter().and_then(|(who, _)| who));
     });
     // Pages of the gallery, and everyone on the other pages by name, with

@@ -157,7 +157,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
     let (shown, pager, queue) = class_view(ui, presenter);
     // A class's gallery: tiles shaped like their pictures, as many across as
     // make them largest.
-    let tiles = move || if ui.pinned.with(Option::is_some) { None } else { super::class::gallery_tiles(shown().len()) };
+    let tiles = move || super::class::gallery_tiles(ui, shown().len());
     let my_initials = move || ui.me.with(|me| me.as_ref().map(|p| p.name.initials()).unwrap_or_default());
     // Built in parts, each type-erased: one nested view type is too deep for
     // an optimised build.
