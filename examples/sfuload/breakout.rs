@@ -86,7 +86,7 @@ pub async fn run(o: &Options, workload: &Workload) -> Result<String, String> {
     if strays > 0 {
         return Err(format!("{strays} times someone still got pictures from outside their group 2 s after the move"));
     }
-    let at = |q: f64| delays[((delays.len() as f64 * q) as usize).min(delays.len() - 1)];
+    let at = |q: f64| crate::quantile(&delays, q);
     Ok(format!(
         "{} pupils into {groups} groups: each pupil's first picture of each member of its group {:.0} ms (p50), {:.0} ms (p90), all of them {:.0} ms after the host opened the groups ({} pairs)",
         ids.len() - 1,

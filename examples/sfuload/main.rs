@@ -258,10 +258,7 @@ async fn measure(
     let seconds = o.seconds as f64;
     let cpu = (cpu_after - cpu_before).as_secs_f64();
     all.delays_us.sort_unstable();
-    let pct = |p: f64| {
-        all.delays_us.get(((all.delays_us.len() as f64 * p) as usize).min(all.delays_us.len().saturating_sub(1))).copied().unwrap_or(0) as f64
-            / 1000.0
-    };
+    let pct = |q: f64| f64::from(quantile(&all.delays_us, q)) / 1000.0;
     if all.packets == 0 {
         return Err("nothing was forwarded".into());
     }
@@ -278,6 +275,11 @@ async fn measure(
         audio_share: all.audio_packets as f64 / all.packets as f64,
         udp_drops: (drops_after.0 - drops_before.0, drops_after.1 - drops_before.1),
     })
+}
+
+/// The value at quantile `q` (0 to 1) of `sorted` (the default if empty).
+pub fn quantile<T: Copy + Default>(sorted: &[T], q: f64) -> T {
+    sorted.get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or_default()
 }
 
 /// This network namespace's UDP datagrams dropped for want of buffer
