@@ -230,7 +230,7 @@ async fn a_refused_form_says_why_in_the_page_s_language() {
 }
 
 #[tokio::test]
-async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language() {
+async fn the_calendar_file_and_the_attendance_and_polls_csv_come_in_the_person_s_language() {
     let app = spawn_app().await;
     let host = app.host_with(&[("accept-language", "zh-CN")], "li@example.org", "李医生").await;
     let room = host.create_room("复诊").await;
@@ -250,12 +250,16 @@ async fn the_calendar_file_and_the_attendance_csv_come_in_the_person_s_language(
     assert!(calendar.contains("DESCRIPTION:复诊将在 15 分钟后开始"), "{calendar}");
     let csv = host.page(&format!("/rooms/{}/attendance.csv", room.id)).await.text().await.unwrap();
     assert!(csv.starts_with("姓名,身份,加入时间（UTC）,离开时间（UTC）,分钟数,重新连接次数\r\n"), "{csv}");
+    let polls = host.page(&format!("/rooms/{}/polls.csv", room.id)).await.text().await.unwrap();
+    assert!(polls.starts_with("问题,开始时间（UTC）,"), "the polls' download too: {polls}");
 
     // The same files for someone reading English.
     let english = app.host("ada@example.org", "Ada").await;
     let room = english.create_room("Clinic").await;
     let csv = english.page(&format!("/rooms/{}/attendance.csv", room.id)).await.text().await.unwrap();
     assert!(csv.starts_with("name,role,joined (UTC),left (UTC),minutes,reconnects\r\n"));
+    let polls = english.page(&format!("/rooms/{}/polls.csv", room.id)).await.text().await.unwrap();
+    assert!(polls.starts_with("question,opened (UTC),"), "{polls}");
 }
 
 /// A Chinese-reading host's own pages once there is something on them: a

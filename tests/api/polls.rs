@@ -88,7 +88,7 @@ async fn a_named_and_an_anonymous_poll_are_answered_kept_and_downloaded() {
         sql::query_as("SELECT question || options || counts || votes FROM polls WHERE anonymous").fetch_all(&db).await.unwrap();
     assert!(!everything[0].0.contains("Ada") && !everything[0].0.contains("Bo"), "{everything:?}");
 
-    // The host's download, in English and in Chinese.
+    // The host's download (in Chinese: `languages.rs`).
     let response = host.page(&format!("/rooms/{}/polls.csv", room.id)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
