@@ -235,6 +235,10 @@ describe('a class through the media server', () => {
     await answer(answering[0], planets, 'Mars');
     await Promise.all(answering.slice(1).map((pupil) => answer(pupil, planets, 'Jupiter')));
     await answering[3].page.screenshot({ path: `${shots}12-poll-pupil.png` });
+    // A pupil's card leaves the teacher's picture uncovered.
+    const [asked, teacherTile] = [await card(answering[3].page, planets).boundingBox(), await answering[3].page.locator('.tile.remote', { hasText: 'Ms. Teacher' }).boundingBox()];
+    const overlap = asked.x < teacherTile.x + teacherTile.width && teacherTile.x < asked.x + asked.width && asked.y < teacherTile.y + teacherTile.height && teacherTile.y < asked.y + asked.height;
+    assert.ok(!overlap, `the card beside the teacher, not over them: ${JSON.stringify({ asked, teacherTile })}`);
     // Pupil 1 changes their mind.
     await card(answering[0].page, planets).getByRole('radio', { name: 'Jupiter' }).check();
     await card(answering[0].page, planets).getByRole('button', { name: 'Change answer' }).click();
