@@ -104,8 +104,10 @@ case "${1:-build}" in
     # (fonts-wqy-microhei, 1.6 MB) so Chinese pages are drawn, not boxes,
     # in the screenshots; postgresql for the integration tests' second run,
     # on PostgreSQL (scripts/with-postgres.sh starts a throwaway server);
-    # redis-server for cluster mode's tests (scripts/with-redis.sh).
-    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei postgresql redis-server
+    # redis-server for cluster mode's tests (scripts/with-redis.sh);
+    # vpx-tools (vpxenc, 1.4 MB) for the real VP8 that sfuload's pupils
+    # replay to a teacher's browser in the gallery test (bench/clips.sh).
+    need_apt_packages brotli libsqlite3-dev pkg-config chromium iproute2 util-linux nftables coturn caddy openssl systemd fonts-wqy-microhei postgresql redis-server vpx-tools
     need_e2e_packages
     ;;
   bench)

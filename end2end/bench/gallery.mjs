@@ -1,5 +1,5 @@
 // What a teacher's page costs with a gallery of 9 and of 25 pupils: the
-// teacher is Chromium (1280 × 800, the gallery as it fits), the pupils are
+// teacher is Chromium (1280 × 800 unless VIEWPORT says, the gallery as it fits), the pupils are
 // `sfuload --join` peers replaying real VP8 (bench/clips.sh) through the
 // media server, so only the teacher's page decodes and draws. Measured over
 // MEASURE_MS after SETTLE_MS: the frames each tile decodes a second, the
@@ -16,6 +16,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { hostWithRoom, joinCall, launchChromium, startServer, waitForRemoteVideos } from '../tests/support.mjs';
 
 const SIZES = (process.env.PUPILS ?? '9,25').split(',').map(Number);
+// The teacher's window, e.g. VIEWPORT=1920x1080 for a gallery of 49.
+const [WIDTH, HEIGHT] = (process.env.VIEWPORT ?? '1280x800').split('x').map(Number);
 const CLIPS = process.env.CLIPS ?? '/tmp/clips';
 const SFULOAD = process.env.SFULOAD ?? new URL('../../target/release/examples/sfuload', import.meta.url).pathname;
 const SETTLE_MS = 5_000;
@@ -51,12 +53,13 @@ const pictures = (page) =>
   });
 
 for (const pupils of SIZES) {
-  const server = await startServer({ HUDDLE_MEDIA_ADDR: '127.0.0.1:0' });
+  // A room for the whole gallery and its teacher (the default is 42: 40 pupils, a teacher and a helper).
+  const server = await startServer({ HUDDLE_MEDIA_ADDR: '127.0.0.1:0', HUDDLE_SFU_ROOM_SIZE: String(Math.max(42, pupils + 1)) });
   const browser = await launchChromium();
   let load;
   try {
     const { host: teacher, joinLink: link } = await hostWithRoom(browser, server.origin, 'Gallery', 'Ms. Teacher', 'Class');
-    await teacher.page.setViewportSize({ width: 1280, height: 800 });
+    await teacher.page.setViewportSize({ width: WIDTH, height: HEIGHT });
     await joinCall(teacher, link);
     const seconds = Math.ceil((60_000 + SETTLE_MS + MEASURE_MS) / 1000);
     load = spawn('taskset', ['-c', '1', SFULOAD, '--join', link, '--pupils', String(pupils), '--pictures', CLIPS, '--seconds', String(seconds)], { stdio: 'inherit' });

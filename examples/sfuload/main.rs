@@ -17,6 +17,7 @@
 //!   teacher sees a gallery page of 9 pupils (180p) and hears the speaker;
 //! - `class25`: the same with the teacher's gallery page of 25 (tiles
 //!   125 px tall, the smallest layer), as a 1280 × 800 screen shows it;
+//!   `class40` with all 40 on one page (173 px tall), as 1920 × 1080 does;
 //! - `meeting`: 10 publishers, each seeing the 9 others (360p) and hearing
 //!   the three who talk;
 //! - `breakout40` (`breakout6`): the class of 40 (of 6) timed, not
@@ -165,6 +166,8 @@ fn options() -> Options {
                         "class" => class("class", 40, 9, 180),
                         // A 1280 × 800 screen's gallery: 5 × 5 tiles 125 px tall.
                         "class25" => class("class25", 40, 25, 125),
+                        // A 1920 × 1080 screen's: all 40 on one page, 173 px tall.
+                        "class40" => class("class40", 40, 40, 173),
                         "class6" => class("class6", 6, 9, 180),
                         "breakout40" => Workload { groups: Some(8), ..class("breakout40", 40, 9, 180) },
                         "breakout6" => Workload { groups: Some(2), ..class("breakout6", 6, 9, 180) },

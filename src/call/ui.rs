@@ -118,8 +118,12 @@ pub struct CallUi {
     pub speakers: RwSignal<Vec<ParticipantId>>,
     /// The page of the people gallery shown, from 0 (calls through the
     /// media server show as many pictures as the screen fits, up to
-    /// [`GALLERY_PAGE`], at a time).
+    /// `picture_slots`, at a time).
     pub gallery_page: RwSignal<usize>,
+    /// Pictures this browser can receive at once from the media server:
+    /// the slots it offered ([`GALLERY_PAGE`], or [`GALLERY_PAGE_PLAIN`]
+    /// where it cannot narrow its offer to the server's codecs).
+    pub picture_slots: RwSignal<usize>,
     /// Others whose connection to us is being re-established.
     pub reconnecting: RwSignal<Vec<ParticipantId>>,
     /// Said to screen readers: who joined or left.
@@ -140,9 +144,15 @@ pub struct CallUi {
 }
 
 /// Most pictures a call through the media server shows at once: a page
-/// of its gallery on a large screen (5 × 5 from 1280 × 800), and as many
-/// video slots as the browser asks the server for (its `MAX_VIDEO_SLOTS`).
-pub const GALLERY_PAGE: usize = 25;
+/// of its gallery on a large screen (5 × 5 at 1280 × 800, 7 × 7 from
+/// 1920 × 1080), and as many video slots as the browser asks the server
+/// for (its `MAX_VIDEO_SLOTS`). Each slot offers the server's codecs alone:
+/// 49 slots make an offer of about 78 KB from Chromium.
+pub const GALLERY_PAGE: usize = 49;
+/// The slots offered by a browser that cannot choose its codecs (every
+/// slot then lists them all: 25 make about 142 KB, 49 would pass the
+/// server's limit on an offer).
+pub const GALLERY_PAGE_PLAIN: usize = 25;
 
 impl Default for CallUi {
     fn default() -> Self {
@@ -193,6 +203,7 @@ impl CallUi {
             quality: RwSignal::new(HashMap::new()),
             speakers: RwSignal::new(Vec::new()),
             gallery_page: RwSignal::new(0),
+            picture_slots: RwSignal::new(GALLERY_PAGE),
             reconnecting: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
             devices: RwSignal::new(Vec::new()),

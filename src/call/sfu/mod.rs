@@ -72,8 +72,9 @@ use self::rebase::Numbers;
 use self::stun::Probes;
 use self::vp8::{is_keyframe, temporal, vp8_height, vp8_of, Temporal};
 
-/// Receive slots a browser may offer, at most (PulseBeam pre-allocates 25).
-pub const MAX_VIDEO_SLOTS: usize = 25;
+/// Receive slots a browser may offer, at most: a gallery page of 7 × 7
+/// (PulseBeam pre-allocates 25).
+pub const MAX_VIDEO_SLOTS: usize = 49;
 pub const MAX_AUDIO_SLOTS: usize = 3;
 /// Send lines a browser may offer: microphone, camera, screen, its sound.
 const MAX_SEND_LINES: usize = 4;

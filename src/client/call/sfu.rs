@@ -17,21 +17,22 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    HtmlMediaElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
-    RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlMediaElement, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiver, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 use super::state::*;
 use crate::call::protocol::{ClientMessage, MediaSource, ParticipantId, SlotFeed, VideoWant};
-use crate::call::ui::GALLERY_PAGE;
-use crate::client::js::{call_method, set_sink};
+use crate::call::ui::{GALLERY_PAGE, GALLERY_PAGE_PLAIN};
+use crate::client::js::{call_method, set_sink, text_field};
 use crate::client::media::{local_stream, screen_stream};
 use crate::client::rtc::restart_ice;
 
-/// Receive slots this browser offers: pictures and voices at once (the
-/// largest page of the gallery).
-const VIDEO_SLOTS: usize = GALLERY_PAGE;
+/// Voices this browser receives at once (the loudest three).
 const AUDIO_SLOTS: usize = 3;
+/// The codecs the media server speaks: VP8 and its retransmissions, Opus
+/// and RED. An offer naming only these is a third of one naming all.
+const SERVER_CODECS: [&str; 4] = ["video/vp8", "video/rtx", "audio/opus", "audio/red"];
 /// The camera's simulcast layers, lowest first, how much each scales the
 /// picture down, and the most bits per second each may take if not
 /// Chromium's choice: the lowest at 100 kbit/s (Chromium gives a 120p layer
@@ -163,6 +164,16 @@ pub fn show_pictures(pictures: &[(ParticipantId, bool)], small: Option<u32>, scr
     call.send(&ClientMessage::SfuView { want });
 }
 
+/// Of the codecs this browser receives of `kind` ("video" or "audio"),
+/// those the media server speaks (`None` where it cannot tell).
+fn server_codecs(kind: &str) -> Option<js_sys::Array> {
+    let receiver = js_sys::Reflect::get(&js_sys::global(), &"RTCRtpReceiver".into()).ok()?;
+    let capabilities = call_method(&receiver, "getCapabilities", &[kind.into()])?;
+    let codecs: js_sys::Array = js_sys::Reflect::get(&capabilities, &"codecs".into()).ok()?.dyn_into().ok()?;
+    let spoken = |codec: &JsValue| text_field(codec, "mimeType").is_some_and(|m| SERVER_CODECS.contains(&m.to_ascii_lowercase().as_str()));
+    Some(codecs.iter().filter(spoken).collect())
+}
+
 /// A hidden element playing one audio slot.
 fn voice_element(stream: &MediaStream) -> HtmlMediaElement {
     let document = web_sys::window().and_then(|w| w.document()).expect("a page");
@@ -214,11 +225,27 @@ impl Call {
         let camera = pc.add_transceiver_with_str_and_init("video", &camera_init);
         let screen = pc.add_transceiver_with_str_and_init("video", &send_only());
         let screen_audio = pc.add_transceiver_with_str_and_init("audio", &send_only());
+        // Every line names the server's codecs alone, where the browser
+        // can say so; then it receives a page of the largest gallery (a
+        // browser that cannot offers fewer slots, each listing every codec).
+        let codecs = |kind: &str| server_codecs(kind).unwrap_or_default();
+        let (video, audio) = (codecs("video"), codecs("audio"));
+        let narrow = |transceiver: &RtcRtpTransceiver, codecs: &js_sys::Array| {
+            codecs.length() > 0 && call_method(transceiver.as_ref(), "setCodecPreferences", &[codecs.into()]).is_some()
+        };
+        let narrowed = [(&microphone, &audio), (&camera, &video), (&screen, &video), (&screen_audio, &audio)]
+            .into_iter()
+            .fold(true, |all, (transceiver, codecs)| narrow(transceiver, codecs) && all);
+        let slots = if narrowed { GALLERY_PAGE } else { GALLERY_PAGE_PLAIN };
+        self.ui.picture_slots.set(slots);
         let receive = RtcRtpTransceiverInit::new();
         receive.set_direction(RtcRtpTransceiverDirection::Recvonly);
-        for (kind, n) in [("video", VIDEO_SLOTS), ("audio", AUDIO_SLOTS)] {
+        for (kind, n, codecs) in [("video", slots, &video), ("audio", AUDIO_SLOTS, &audio)] {
             for _ in 0..n {
-                pc.add_transceiver_with_str_and_init(kind, &receive);
+                let transceiver = pc.add_transceiver_with_str_and_init(kind, &receive);
+                if narrowed {
+                    narrow(&transceiver, codecs);
+                }
             }
         }
 

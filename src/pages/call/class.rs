@@ -63,7 +63,6 @@ pub(super) fn class_view(
 ) -> (impl Fn() -> Vec<Participant> + Copy + Send + Sync + 'static, impl IntoView, impl IntoView) {
     use super::actions::let_speak;
     use super::widgets::fixed;
-    use crate::call::ui::GALLERY_PAGE;
     use crate::i18n::{t, t_with, Text};
 
     // In a breakout group, pupils see each other.
@@ -89,7 +88,7 @@ pub(super) fn class_view(
         resized.track();
         let (width, height) = window_size();
         let fits = (width / 240.0).floor().max(2.0) * ((height - 150.0) / 125.0).floor().max(2.0);
-        (fits as usize).min(GALLERY_PAGE)
+        (fits as usize).min(ui.picture_slots.get())
     };
     let page_of = move |total: usize| ui.gallery_page.get().min(total.saturating_sub(1) / per_page());
     let shown = move || {

@@ -29,8 +29,9 @@ use crate::server::state::AppState;
 
 /// Largest message a client may send; a bigger one closes its socket (1009).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Largest `sfu_offer`: a browser's offer to the media server lists every
-/// codec on each of its 25 picture slots (about 142 KB from Chromium).
+/// Largest `sfu_offer`: a browser's offer to the media server has up to 49
+/// picture slots, each naming VP8 alone (about 78 KB from Chromium), or 25
+/// naming every codec where a browser cannot narrow them (about 142 KB).
 pub const MAX_OFFER_BYTES: usize = 256 * 1024;
 /// How an `sfu_offer` begins (serde writes the tag first).
 const OFFER_START: &str = r#"{"type":"sfu_offer""#;
