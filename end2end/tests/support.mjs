@@ -201,6 +201,9 @@ export async function waitForRemoteVideos(page, count, timeout = 20_000) {
         width: v.videoWidth, time: v.currentTime, paused: v.paused, ready: v.readyState, stream: v.srcObject?.getTracks().map((t) => `${t.kind}:${t.readyState}`) ?? null,
       })),
       connections: (window.__peerConnections ?? []).map((pc) => `${pc.connectionState}/${pc.iceConnectionState}`),
+      tiles: document.querySelectorAll('.tile.remote').length,
+      status: document.querySelector('.call-status, header p, .status')?.textContent ?? null,
+      headings: [...document.querySelectorAll('h1, h2')].map((h) => h.textContent).slice(0, 5),
     })).catch((e) => `unreadable: ${e}`);
     const media = await inbound(page).catch(() => 'unreadable');
     throw new Error(`${error.message}\nwanted ${count} playing remote videos; the page had ${JSON.stringify(seen)}; inbound ${JSON.stringify(media)}`);

@@ -2,7 +2,8 @@
 //! DIR` knocks N pupils on the door of a room whose host is a browser (the
 //! host lets them in), then each publishes real VP8 in three layers
 //! (`DIR/q.ivf`, `h.ivf`, `f.ivf`, made by `bench/clips.sh`), each from
-//! another point of the clip, for `--seconds`. What the host's page costs
+//! another point of the clip, for `--seconds`; a pupil whose connection
+//! the media server restarts connects again, as a page does. What the host's page costs
 //! is measured by whoever drives it (`end2end/bench/gallery.mjs`).
 
 use std::net::IpAddr;
@@ -10,12 +11,14 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use huddle::call::protocol::{ServerMessage, PROTOCOL_VERSION};
 use serde_json::json;
 use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
 
-use crate::huddle::{connect, connect_media, next, send, until};
-use crate::peer::{Clip, Peer};
+use crate::huddle::{connect, connect_media, next, send, until, Socket};
+use crate::peer::{Clip, Peer, Window};
 use crate::{Options, Role};
 
 pub async fn run(o: &Options, link: &str, pupils: usize, pictures: &str) -> Result<String, String> {
@@ -38,17 +41,48 @@ pub async fn run(o: &Options, link: &str, pupils: usize, pictures: &str) -> Resu
     }
     let end = Instant::now() + Duration::from_secs(o.seconds);
     let window = Rc::new(std::cell::Cell::new((end, end)));
-    let role = Role { publishes: true, level: None, sees: vec![], hears: vec![] };
     let mut running = JoinSet::new();
-    for (i, socket) in sockets.iter_mut().enumerate() {
-        let mut peer = Peer::bind(IpAddr::from([127, 0, 0, 1]), i as u16 + 1, Instant::now(), window.clone()).await.map_err(|e| e.to_string())?;
-        peer.clips = Some(clips.clone());
-        connect_media(socket, &mut peer, &role, 1).await?;
-        running.spawn_local(peer.run());
+    for (i, socket) in sockets.into_iter().enumerate() {
+        running.spawn_local(pupil(i, socket, clips.clone(), window.clone()));
     }
-    while running.join_next().await.is_some() {}
-    drop(sockets);
-    Ok(format!("{pupils} pupils sent real VP8 for {} s", o.seconds))
+    let mut failed = 0;
+    while let Some(done) = running.join_next().await {
+        if let Ok(Err(error)) = done {
+            eprintln!("{error}");
+            failed += 1;
+        }
+    }
+    match failed {
+        0 => Ok(format!("{pupils} pupils sent real VP8 for {} s", o.seconds)),
+        n => Err(format!("{n} of {pupils} pupils failed")),
+    }
+}
+
+/// Pupil `i` (let in on `socket`) publishes the clips until the window
+/// closes: over a new connection each time the media server restarts theirs
+/// (`sfu_restart`, as a page does after a failed connection), while
+/// reading what the server says.
+async fn pupil(i: usize, mut socket: Socket, clips: Rc<[Clip; 3]>, window: Window) -> Result<(), String> {
+    let role = Role { publishes: true, level: None, sees: vec![], hears: vec![] };
+    loop {
+        let mut peer = Peer::bind(IpAddr::from([127, 0, 0, 1]), i as u16 + 1, Instant::now(), window.clone())
+            .await
+            .map_err(|e| format!("pupil {}: {e}", i + 1))?;
+        peer.clips = Some(clips.clone());
+        connect_media(&mut socket, &mut peer, &role, 1).await.map_err(|e| format!("pupil {}: {e}", i + 1))?;
+        let run = peer.run();
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                _ = &mut run => return Ok(()),
+                message = socket.next() => match message {
+                    Some(Ok(Message::Text(text))) if matches!(serde_json::from_str(text.as_str()), Ok(ServerMessage::SfuRestart)) => break,
+                    Some(Ok(_)) => {}
+                    _ => return Err(format!("pupil {}: the server closed the socket", i + 1)),
+                },
+            }
+        }
+    }
 }
 
 /// A join link's origin and room (`http://127.0.0.1:3000/j/abc` gives
