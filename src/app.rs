@@ -93,11 +93,13 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Brand, either sign-up/sign-in links or the signed-in person's name with
-/// "Sign out", and the language switch.
+/// Brand, either sign-up/sign-in links (not on a join link's page: a guest
+/// needs no account) or the signed-in person's name with "Sign out", and
+/// the language switch.
 #[component]
 fn Header() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    let path = leptos_router::hooks::use_location().pathname;
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <header class="site-header">
@@ -114,6 +116,7 @@ fn Header() -> impl IntoView {
                                     <button type="submit" class="link">{t(Text::SiteSignOut)}</button>
                                 </ActionForm>
                             }.into_any(),
+                            _ if path.get().starts_with("/r/") => ().into_any(),
                             _ => view! {
                                 <A href="/login">{t(Text::SiteSignIn)}</A>
                                 <A href="/signup" attr:class="button">{t(Text::SiteSignUp)}</A>

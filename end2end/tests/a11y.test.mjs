@@ -71,6 +71,8 @@ describe('for every person', () => {
     await guest.page.getByRole('heading', { name: 'You left the call' }).waitFor();
     await noSeriousViolations(guest.page, 'end screen (guest)');
     await host.page.getByRole('button', { name: 'Leave' }).click();
+    await noSeriousViolations(host.page, "call (host, the hang-up's choices open)");
+    await host.page.getByRole('button', { name: 'Just leave (the call goes on)' }).click();
     await host.page.getByRole('heading', { name: 'Summary' }).waitFor();
     await noSeriousViolations(host.page, 'end screen (host, with the summary)');
   });

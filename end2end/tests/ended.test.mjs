@@ -58,8 +58,63 @@ describe('end screens', () => {
       text: 'The host did not let you in this time. If you think this is a mistake, contact whoever sent you the link.',
     });
     await host.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('button', { name: 'Just leave (the call goes on)' }).click();
     await host.page.getByRole('heading', { name: 'You left the call' }).waitFor();
     await host.page.getByRole('button', { name: 'Rejoin' }).waitFor();
+  });
+
+  it("the host's hang-up asks: just leaving lets the call go on, the guests read that the host left; in a consultation ending comes first", async () => {
+    await joinCall(host, joinLink);
+    const guest = await newPerson(env.browser);
+    await joinCall(guest, joinLink, 'Kim Stays');
+    await host.page.getByRole('button', { name: 'Admit Kim Stays' }).click();
+    await waitForRemoteVideos(host.page, 1);
+    await guest.page.getByText('In the call with 1 other person.').waitFor();
+    // In a meeting, leaving comes first; End for everyone needs no second question.
+    await host.page.getByRole('button', { name: 'Leave' }).click();
+    const choices = host.page.locator('.menu.hang-up .menu-items button');
+    assert.deepEqual(await choices.allTextContents(), ['Just leave (the call goes on)', 'End for everyone']);
+    await host.page.keyboard.press('Escape');
+    assert.equal(await choices.first().isVisible(), false, 'Escape closes it');
+    await host.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('button', { name: 'Just leave (the call goes on)' }).click();
+    await host.page.getByRole('heading', { name: 'You left the call' }).waitFor();
+    // The guest is told the truth, not asked to share the link.
+    await guest.page.getByText('The host left the call. You can wait for them to come back, or leave.').waitFor();
+    assert.equal(await guest.page.getByText('Share the link').count(), 0);
+    await host.page.getByRole('button', { name: 'Rejoin' }).click();
+    await host.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await guest.page.getByText('In the call with 1 other person.').waitFor();
+    await guest.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('button', { name: 'Leave' }).click();
+    await host.page.getByRole('button', { name: 'Just leave (the call goes on)' }).click();
+
+    // A consultation's hang-up offers ending the visit first, and does it.
+    await host.page.goto(`${env.server.origin}/rooms`);
+    await host.page.getByLabel('Room name').fill('Visits');
+    await host.page.getByRole('radio', { name: 'Consultation' }).check();
+    await host.page.getByRole('button', { name: 'Create room' }).click();
+    const visits = await host.page.getByLabel('Join link for Visits').inputValue();
+    await joinCall(host, visits);
+    const patient = await newPerson(env.browser);
+    await joinCall(patient, visits, 'Pat Patient');
+    // A guest's pages offer no account, and name whom they wait for.
+    await patient.page.getByText('Waiting for the host to let you in.').waitFor();
+    assert.equal(await patient.page.getByRole('link', { name: /^Sign (in|up)$/ }).count(), 0, 'no account links for a guest');
+    await patient.page.getByText('Your host: Dr. Host').waitFor();
+    await host.page.getByRole('button', { name: 'Admit Pat Patient' }).click();
+    await waitForRemoteVideos(host.page, 1);
+    await host.page.getByRole('button', { name: 'Leave' }).click();
+    assert.deepEqual(await choices.allTextContents(), ['End for everyone', 'Just leave (the call goes on)']);
+    let asked = false;
+    host.page.once('dialog', (dialog) => {
+      asked = true;
+      dialog.dismiss();
+    });
+    await choices.first().click();
+    assert.deepEqual(await endScreen(patient.page), { heading: 'The call has ended', text: 'The host ended the call. Thank you for joining.' });
+    assert.deepEqual(await endScreen(host.page), { heading: 'The call has ended', text: 'You ended the call for everyone.' });
+    assert.equal(asked, false, 'the hang-up\'s choice is the answer: no second question');
   });
 
   it('a full call says so and offers to try again', async () => {

@@ -79,6 +79,7 @@ describe('a room passcode', () => {
     await waitForHydration(guest.page);
     await guest.page.getByLabel('Passcode').fill('4812');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await guest.page.getByText('You are the only one here').waitFor();
+    // In, before the host: told so, not asked to share the link.
+    await guest.page.getByText('The host is not in the call yet. You can wait for them here.').waitFor();
   });
 });

@@ -87,6 +87,6 @@ describe('scheduled sessions', () => {
     await waitForHydration(guest.page);
     await guest.page.getByLabel('Your name').fill('Pat Guest');
     await guest.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await guest.page.getByText('You are the only one here').waitFor();
+    await guest.page.getByText('The host is not in the call yet. You can wait for them here.').waitFor();
   });
 });

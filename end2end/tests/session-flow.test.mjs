@@ -74,7 +74,8 @@ describe('a scheduled session from start to end', () => {
     await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === null && document.activeElement?.id?.startsWith('lobby-message-'));
     await page.getByLabel('Message to Pat Doe').fill('I will be with you in a minute.');
     await page.getByLabel('Message to Pat Doe').press('Enter');
-    await guest.page.getByText('Host: I will be with you in a minute.').waitFor();
+    // Signed with the host's name, shown by default in a consultation.
+    await guest.page.getByText('Dr. Okafor: I will be with you in a minute.').waitFor();
     // The host closes the box; the guest's answer opens it again.
     await page.getByRole('button', { name: 'Write to Pat Doe' }).click();
     await page.getByLabel('Message to Pat Doe').waitFor({ state: 'hidden' });

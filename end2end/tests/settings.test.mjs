@@ -87,6 +87,7 @@ describe('settings and dashboard', () => {
     await waitForRemoteVideos(page, 1);
     await pat.page.getByRole('button', { name: 'Leave' }).click();
     await page.getByRole('button', { name: 'Leave' }).click();
+    await page.getByRole('button', { name: 'Just leave (the call goes on)' }).click();
   });
 
   it('attendance reads in the viewer\'s time zone', async () => {

@@ -76,6 +76,8 @@ pub struct RoomInvitation {
     /// How the room's call carries media (the call under way's, or what a
     /// call starting now would use): which browser bundle the page loads.
     pub topology: crate::call::protocol::Topology,
+    /// A consultation: the host's hang-up offers ending the call first.
+    pub consultation: bool,
 }
 
 /// Whether a join link lets a visitor in now. The room's host may always
@@ -568,6 +570,7 @@ pub async fn invitation(slug: String) -> Result<RoomInvitation, AppError> {
                 host_name,
                 welcome_note: room.welcome_note,
                 topology,
+                consultation: room.kind == RoomKind::Consultation,
             })
         }
         .await,

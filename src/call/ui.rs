@@ -35,6 +35,8 @@ pub enum Phase {
 pub enum Ending {
     /// The host ended the call for everyone; `by_me` if this person did.
     CallEnded { by_me: bool },
+    /// The host left and did not come back: the call ended by itself.
+    HostGone,
     /// The host removed this person.
     Removed,
     /// The host did not let this person in.
@@ -120,6 +122,9 @@ pub struct CallUi {
     /// media server show as many pictures as the screen fits, up to
     /// `picture_slots`, at a time).
     pub gallery_page: RwSignal<usize>,
+    /// A host was in the call while this person was: if none is now, they
+    /// left (rather than never came).
+    pub host_seen: RwSignal<bool>,
     /// Pictures this browser can receive at once from the media server:
     /// the slots it offered ([`GALLERY_PAGE`], or [`GALLERY_PAGE_PLAIN`]
     /// where it cannot narrow its offer to the server's codecs).
@@ -204,6 +209,7 @@ impl CallUi {
             speakers: RwSignal::new(Vec::new()),
             gallery_page: RwSignal::new(0),
             picture_slots: RwSignal::new(GALLERY_PAGE),
+            host_seen: RwSignal::new(false),
             reconnecting: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
             devices: RwSignal::new(Vec::new()),

@@ -26,6 +26,9 @@ pub struct RoomDefaults {
     /// What guests may do (never relay-only by default).
     pub guests: CallRules,
     pub keep_chat: bool,
+    /// Guests see the host's name before joining and on the host's words
+    /// in the lobby: a patient or a pupil knows whom they wait for.
+    pub show_host_name: bool,
 }
 
 impl RoomKind {
@@ -51,18 +54,21 @@ impl RoomKind {
                 max_participants: Some(2),
                 guests: CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false },
                 keep_chat: false,
+                show_host_name: true,
             },
             Self::Class => RoomDefaults {
                 lobby: true,
                 max_participants: None,
                 guests: CallRules { join_muted: true, may_unmute: false, may_share_screen: false, relay_only: false },
                 keep_chat: false,
+                show_host_name: true,
             },
             Self::Meeting => RoomDefaults {
                 lobby: false,
                 max_participants: None,
                 guests: CallRules { join_muted: false, may_unmute: true, may_share_screen: true, relay_only: false },
                 keep_chat: false,
+                show_host_name: false,
             },
         }
     }
@@ -98,5 +104,8 @@ mod tests {
         for kind in RoomKind::ALL {
             assert!(!kind.defaults().keep_chat, "chat is not kept unless the host asks");
         }
+        // A patient and a pupil see whom they wait for; a team's guests
+        // only if the host chooses.
+        assert!(consultation.show_host_name && class.show_host_name && !meeting.show_host_name);
     }
 }

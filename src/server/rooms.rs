@@ -67,7 +67,7 @@ fn from_row(row: RoomRow) -> Result<Room, AppError> {
 /// kind's defaults.
 pub async fn create(db: &Db, owner: AccountId, name: RoomName, kind: RoomKind) -> Result<Room, AppError> {
     let slug = crate::server::token::new_room_slug();
-    let sql = format!("INSERT INTO rooms ({KIND_COLUMNS}, slug, owner_id, name) VALUES ({KIND_VALUES}, $8, $9, $10) RETURNING {COLUMNS}");
+    let sql = format!("INSERT INTO rooms ({KIND_COLUMNS}, slug, owner_id, name) VALUES ({KIND_VALUES}, $9, $10, $11) RETURNING {COLUMNS}");
     let row: RoomRow = bind_kind(sql::query_as(sql), kind)
         .bind(slug.as_str())
         .bind(owner)
@@ -78,11 +78,11 @@ pub async fn create(db: &Db, owner: AccountId, name: RoomName, kind: RoomKind) -
     from_row(row)
 }
 
-/// The columns a room's kind sets, and their parameters, `$1` to `$7`, in
+/// The columns a room's kind sets, and their parameters, `$1` to `$8`, in
 /// the order [`bind_kind`] binds them (first, so they are numbered alike in
 /// every statement).
-const KIND_COLUMNS: &str = "kind, lobby, call_size, guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat";
-const KIND_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7";
+const KIND_COLUMNS: &str = "kind, lobby, call_size, guests_join_muted, guests_may_unmute, guests_may_share_screen, keep_chat, show_host_name";
+const KIND_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8";
 
 /// Binds `kind` and its defaults for [`KIND_COLUMNS`].
 fn bind_kind(query: sql::QueryAs<RoomRow>, kind: RoomKind) -> sql::QueryAs<RoomRow> {
@@ -95,12 +95,13 @@ fn bind_kind(query: sql::QueryAs<RoomRow>, kind: RoomKind) -> sql::QueryAs<RoomR
         .bind(d.guests.may_unmute)
         .bind(d.guests.may_share_screen)
         .bind(d.keep_chat)
+        .bind(d.show_host_name)
 }
 
 /// Makes `owner`'s room `id` a `kind` of room, with that kind's defaults
 /// (its name, link and passcode stay).
 pub async fn set_kind(db: &Db, owner: AccountId, id: i64, kind: RoomKind) -> Result<Room, AppError> {
-    let sql = format!("UPDATE rooms SET ({KIND_COLUMNS}) = ({KIND_VALUES}) WHERE id = $8 AND owner_id = $9 RETURNING {COLUMNS}");
+    let sql = format!("UPDATE rooms SET ({KIND_COLUMNS}) = ({KIND_VALUES}) WHERE id = $9 AND owner_id = $10 RETURNING {COLUMNS}");
     let row: Option<RoomRow> = bind_kind(sql::query_as(sql), kind)
         .bind(id)
         .bind(owner)

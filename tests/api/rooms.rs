@@ -220,8 +220,15 @@ async fn a_guest_sees_the_hosts_name_and_note_before_joining_only_when_the_host_
     let host = app.host("ada@example.org", "Dr. Ada Okafor").await;
     let room = host.create_room("Clinic").await;
     let id = room.id.to_string();
-    // By default, nothing of the host.
+    // By default, nothing of the host in a meeting's room.
     assert_eq!(greeting_seen_by_a_guest(&app, &room.slug).await, (serde_json::Value::Null, serde_json::Value::Null));
+    // A consultation's patient and a class's pupils see whom they wait for.
+    for kind in ["consultation", "class"] {
+        let response = host.call("create_room", &[("name", kind), ("kind", kind)]).await;
+        let made: serde_json::Value = response.json().await.unwrap();
+        let (name, _) = greeting_seen_by_a_guest(&app, made["slug"].as_str().unwrap()).await;
+        assert_eq!(name, serde_json::json!("Dr. Ada Okafor"), "{kind}");
+    }
 
     let note = "Running about ten minutes late.\nThank you for waiting.";
     let response = host.call("set_room_greeting", &[("room", &id), ("show_host_name", "on"), ("welcome_note", note)]).await;

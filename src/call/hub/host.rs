@@ -88,4 +88,23 @@ impl Hub {
         out.extend(self.retell_media(who, before));
         out
     }
+
+    /// Calls left without a host for [`close::HOSTLESS_MINUTES`] by `now_ms`
+    /// end: everyone still in them, or in their lobby, loses their place.
+    /// Returns who, to be told with [`close::HOST_LEFT`]; a call whose host
+    /// came back, or that emptied, is forgotten.
+    pub(super) fn end_hostless(&mut self, now_ms: u64) -> Vec<ParticipantId> {
+        let limit = close::HOSTLESS_MINUTES * 60_000;
+        let rooms: Vec<(RoomId, u64)> = self.hostless.iter().map(|(&room, &since)| (room, since)).collect();
+        let mut ended = Vec::new();
+        for (room, since) in rooms {
+            if !self.rooms.contains_key(&room) || self.host_here(room) {
+                self.hostless.remove(&room);
+            } else if now_ms.saturating_sub(since) >= limit {
+                self.hostless.remove(&room);
+                ended.extend(self.close_room(room));
+            }
+        }
+        ended
+    }
 }

@@ -154,6 +154,7 @@ impl Hub {
         let mut out = tell(seen_by, ServerMessage::ParticipantLeft { id: who });
         if seat.host && !self.host_here(room) {
             out.extend(self.tell_waiting(room, ServerMessage::HostHere { here: false }));
+            self.hostless.insert(room, self.clock_ms);
         }
         let Some(present) = self.rooms.get(&room) else { return out };
         if present.is_empty() {
@@ -164,6 +165,7 @@ impl Hub {
             self.end_polls(room);
             self.end_breakouts(room);
             self.boards.remove(&room);
+            self.hostless.remove(&room);
             out.extend(self.forget_promises(room));
             self.forget_if_idle(room);
         } else {
@@ -184,6 +186,7 @@ impl Hub {
     /// connections). Returns who was there.
     pub fn close_room(&mut self, room: RoomId) -> Vec<ParticipantId> {
         self.locked.remove(&room);
+        self.hostless.remove(&room);
         self.hands.remove(&room);
         self.end_polls(room);
         self.end_breakouts(room);

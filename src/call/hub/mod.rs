@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 pub(crate) use crate::call::protocol::speaks;
 use crate::call::protocol::{
-    ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, Topology, WaitingGuest, PROTOCOL_VERSION,
+    close, ErrorCode, IceServer, MediaState, Participant, ParticipantId, ResumeToken, ServerMessage, SignalPayload, Topology, WaitingGuest,
+    PROTOCOL_VERSION,
 };
 use crate::call::sfu::{Command as MediaCommand, Grant};
 use crate::call::turn::TurnIssuer;
@@ -272,6 +273,9 @@ pub struct Hub {
     /// The Unix time of the step under way, in milliseconds (what pages
     /// count breakout timers down from).
     clock_ms: u64,
+    /// Calls whose last host left while others stayed: since when (Unix
+    /// ms). Ended after [`close::HOSTLESS_MINUTES`] unless a host is back.
+    hostless: HashMap<RoomId, u64>,
 }
 
 impl Hub {
@@ -307,6 +311,7 @@ impl Hub {
             poll_keys: 0,
             breakouts: HashMap::new(),
             clock_ms: 0,
+            hostless: HashMap::new(),
             promised: HashMap::new(),
         }
     }

@@ -188,6 +188,7 @@ impl Hub {
 
     /// `who`'s connection ended at `now`, as `ending` says.
     pub fn gone(&mut self, who: ParticipantId, ending: Ending, now: Now) -> Effects {
+        self.clock_ms = now.unix_ms;
         let input = match ending {
             Ending::ForGood => Input::Leave { who },
             Ending::Dropped => Input::Drop { who, at: now.at },
@@ -196,14 +197,16 @@ impl Hub {
         self.finish(Effects { send, ..Effects::default() }, now)
     }
 
-    /// The regular tick: places past their grace period are given up and
-    /// lobby lists held back under a flood of knocks are sent.
+    /// The regular tick: places past their grace period are given up,
+    /// lobby lists held back under a flood of knocks are sent, and calls
+    /// left too long without a host end.
     pub fn tick(&mut self, now: Now) -> Effects {
         self.clock_ms = now.unix_ms;
         let mut send = self.expire(now.at);
         let timed = self.breakout_clock(now.unix_ms);
         send.extend(self.route(timed));
-        self.finish(Effects { send, ..Effects::default() }, now)
+        let close = self.end_hostless(now.unix_ms).into_iter().map(|who| Closing { who, code: close::HOST_LEFT, reason: "the host left" }).collect();
+        self.finish(Effects { send, close, ..Effects::default() }, now)
     }
 
     /// The room was deleted: everyone in its call or lobby loses their

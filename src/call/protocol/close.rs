@@ -21,8 +21,13 @@ pub const ROOM_CLOSED: u16 = 4002;
 pub const ENDED_BY_HOST: u16 = 4003;
 /// Cluster mode: another node serves this call now (`moved` said which).
 pub const MOVED: u16 = 4004;
+/// The host left and did not come back within [`HOSTLESS_MINUTES`]: the
+/// call ended for those still in it.
+pub const HOST_LEFT: u16 = 4005;
+/// How long a call goes on after its last host left, in minutes.
+pub const HOSTLESS_MINUTES: u64 = 10;
 
 /// Whether reconnecting after this close cannot help.
 pub fn is_final(code: u16) -> bool {
-    matches!(code, INVALID_DATA | POLICY | TOO_BIG | REPLACED | SIGNED_OUT | ROOM_CLOSED | ENDED_BY_HOST)
+    matches!(code, INVALID_DATA | POLICY | TOO_BIG | REPLACED | SIGNED_OUT | ROOM_CLOSED | ENDED_BY_HOST | HOST_LEFT)
 }

@@ -131,10 +131,11 @@ pub fn send(message: ClientMessage) {
     }
 }
 
-/// Host: ends the call for everyone, after asking.
-pub fn end_for_all() {
+/// Host: ends the call for everyone, after asking where `ask` (not when the
+/// hang-up's own choice said so).
+pub fn end_for_all(ask: bool) {
     let Some(call) = current() else { return };
-    let sure = web_sys::window().and_then(|w| w.confirm_with_message(t(Text::CallEndConfirm)).ok()).unwrap_or(false);
+    let sure = !ask || web_sys::window().and_then(|w| w.confirm_with_message(t(Text::CallEndConfirm)).ok()).unwrap_or(false);
     if sure {
         call.ending.set(true);
         call.send(&ClientMessage::EndForAll);
@@ -402,6 +403,7 @@ impl Call {
             Some(code) => Ending::Stopped(t(code.text()).into()),
             None => match code {
                 close::ENDED_BY_HOST => Ending::CallEnded { by_me: self.ending.get() },
+                close::HOST_LEFT => Ending::HostGone,
                 close::SIGNED_OUT => Ending::Stopped(t(Text::EndedSignedOut).into()),
                 close::REPLACED => Ending::Stopped(t(Text::EndedReplaced).into()),
                 close::ROOM_CLOSED => Ending::Stopped(t(Text::EndedRoomClosed).into()),

@@ -12,6 +12,7 @@ fn words(ending: &Ending) -> (&'static str, String) {
     match ending {
         Ending::CallEnded { by_me: true } => (t(Text::EndedEnded), t(Text::EndedYouEnded).into()),
         Ending::CallEnded { by_me: false } => (t(Text::EndedEnded), t(Text::EndedHostEnded).into()),
+        Ending::HostGone => (t(Text::EndedEnded), t(Text::EndedHostGone).into()),
         Ending::Removed => (t(Text::EndedRemoved), t(Text::EndedRemovedText).into()),
         Ending::TurnedAway => (t(Text::EndedTurnedAway), t(Text::EndedTurnedAwayText).into()),
         Ending::Full => (t(Text::EndedFull), t(Text::EndedFullText).into()),
@@ -22,7 +23,7 @@ fn words(ending: &Ending) -> (&'static str, String) {
 /// What to offer next, by ending: its button's words, if any.
 fn next_step(ending: &Ending) -> Option<&'static str> {
     match ending {
-        Ending::CallEnded { .. } | Ending::TurnedAway => None,
+        Ending::CallEnded { .. } | Ending::HostGone | Ending::TurnedAway => None,
         Ending::Removed => Some(t(Text::EndedAskAgain)),
         Ending::Full | Ending::Stopped(_) => Some(t(Text::EndedTryAgain)),
     }
@@ -32,7 +33,7 @@ fn next_step(ending: &Ending) -> Option<&'static str> {
 #[component]
 pub(super) fn EndScreen(ui: CallUi, ending: Ending, attendance_path: Option<String>) -> impl IntoView {
     let (title, text) = words(&ending);
-    let calm = matches!(ending, Ending::CallEnded { .. });
+    let calm = matches!(ending, Ending::CallEnded { .. } | Ending::HostGone);
     let next = next_step(&ending).map(|label| {
         view! { <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>{label}</button> }
     });

@@ -14,10 +14,18 @@ use crate::call::protocol::{ClientMessage, ParticipantId};
 use crate::call::ui::{CallUi, Phase};
 
 #[component]
-pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl IntoView {
+pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool, end_first: bool) -> impl IntoView {
+    // A guest is told whether the host is here: left, or not come yet.
+    let host_here = move || ui.others.with(|others| others.iter().any(|p| p.host));
+    Effect::new(move |_| {
+        if host_here() {
+            ui.host_seen.set(true);
+        }
+    });
     let status = move || match ui.phase.get() {
         Phase::Connecting => t(Text::CallConnecting).to_string(),
         Phase::Reconnecting => t(Text::CallReconnecting).to_string(),
+        _ if !ui.host.get() && !host_here() => t(if ui.host_seen.get() { Text::CallHostLeft } else { Text::CallHostNotHere }).to_string(),
         _ => match ui.others.with(Vec::len) {
             0 => t(Text::CallAlone).to_string(),
             n => t_count(Text::CallWithOthers, n as u64),
@@ -48,7 +56,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
         });
         on_cleanup(move || keys.remove());
     }
-    let leave = move |_| {
+    let leave = move |_: ()| {
         #[cfg(feature = "hydrate")]
         crate::client::leave();
         ui.phase.set(Phase::Left);
@@ -130,7 +138,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
                 }>{t(Text::CallNotifyMe)}</button>
                 <button type="button" class="danger" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
-                    crate::client::end_for_all();
+                    crate::client::end_for_all(true);
                 }>{t(Text::CallEndForEveryone)}</button>
             }
         });
@@ -221,9 +229,7 @@ pub(super) fn InCall(ui: CallUi, room_name: String, chat_kept: bool) -> impl Int
             {panel_button(t(Text::CallChat), "message-square", ui.chat_open, "chat-panel", Some(ui.unread))}
             {panel_button(t(Text::CallPeople), "users", ui.people_open, "people-panel", None)}
             {menu(t(Text::CallMore).into(), "ellipsis", "more", ViewFn::from(more_items))}
-            <button type="button" class="tool danger" on:click=leave>
-                {fixed("phone-off")}<span class="label">{t(Text::CallLeave)}</span>
-            </button>
+            {hang_up(ui, end_first, leave)}
         </div>
     }
     .into_any();
@@ -319,3 +325,35 @@ fn breakouts_button(ui: CallUi) -> impl IntoView {
 
 #[cfg(not(feature = "bundle-sfu"))]
 fn breakouts_button(_: CallUi) {}
+
+/// The red hang-up: a guest leaves; the host chooses between ending the
+/// call for everyone (first in a consultation, where a visit ends with the
+/// doctor) and leaving it to go on without them.
+fn hang_up(ui: CallUi, end_first: bool, leave: impl Fn(()) + Copy + Send + Sync + 'static) -> AnyView {
+    let just_leave = move || view! { <button type="button" on:click=move |_| leave(())>{t(Text::CallJustLeave)}</button> };
+    let end = move || {
+        view! {
+            <button type="button" class="danger" on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                crate::client::end_for_all(false);
+            }>{t(Text::CallEndForEveryone)}</button>
+        }
+    };
+    let items = move || {
+        if end_first {
+            view! { {end()}{just_leave()} }.into_any()
+        } else {
+            view! { {just_leave()}{end()} }.into_any()
+        }
+    };
+    view! {
+        <Show when=move || ui.host.get() fallback=move || view! {
+            <button type="button" class="tool danger" on:click=move |_| leave(())>
+                {fixed("phone-off")}<span class="label">{t(Text::CallLeave)}</span>
+            </button>
+        }>
+            {menu(t(Text::CallLeave).into(), "phone-off", "hang-up", ViewFn::from(items))}
+        </Show>
+    }
+    .into_any()
+}

@@ -113,7 +113,7 @@ pub fn Call(invitation: RoomInvitation) -> impl IntoView {
                         }>{t(Text::WaitingLeave)}</button>
                     </section>
                 }.into_any(),
-                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept/> }.into_any(),
+                Phase::Connecting | Phase::InCall | Phase::Reconnecting => view! { <InCall ui room_name=room_name.clone() chat_kept=invitation.chat_kept end_first=invitation.consultation/> }.into_any(),
                 Phase::Left => view! { <LeftScreen ui attendance_path=attendance_path.clone()/> }.into_any(),
                 Phase::Ended(ending) => view! { <EndScreen ui ending attendance_path=attendance_path.clone()/> }.into_any(),
             }}

@@ -130,3 +130,36 @@ fn deny_all_turns_away_everyone_waiting_and_nobody_in_the_call() {
     let effects = hub.receive(&caller(1), ClientMessage::DenyAll, None, at(t0, 2));
     assert!(effects.send.is_empty() && refusals(&effects, 1).is_empty());
 }
+
+#[test]
+fn a_call_left_without_its_host_ends_after_ten_minutes_unless_the_host_comes_back() {
+    let t0 = Instant::now();
+    let mut hub = Hub::new(vec![]);
+    knock(&mut hub, &caller(1), found(true, false), "Host", at(t0, 0));
+    knock(&mut hub, &caller(2), found(false, false), "Pat", at(t0, 0));
+    knock(&mut hub, &caller(3), found(false, false), "Kim", at(t0, 0));
+    // The host leaves; the guests stay, and the call goes on for a while.
+    hub.gone(ParticipantId(1), Ending::ForGood, at(t0, 60));
+    let minutes = close::HOSTLESS_MINUTES * 60;
+    assert!(hub.tick(at(t0, 60 + minutes - 1)).close.is_empty(), "not yet");
+    // Back in time: the clock starts again when they leave again.
+    knock(&mut hub, &caller(4), found(true, false), "Host", at(t0, 60 + minutes - 1));
+    assert!(hub.tick(at(t0, 60 + minutes + 5)).close.is_empty(), "the host came back");
+    hub.gone(ParticipantId(4), Ending::ForGood, at(t0, 2000));
+    assert!(hub.tick(at(t0, 2000 + minutes - 1)).close.is_empty());
+    let ended = hub.tick(at(t0, 2000 + minutes));
+    let mut closed: Vec<u64> = ended.close.iter().map(|c| c.who.0).collect();
+    closed.sort();
+    assert_eq!(closed, [2, 3]);
+    assert!(ended.close.iter().all(|c| c.code == close::HOST_LEFT));
+    assert_eq!(hub.census(), Census::default(), "nothing of the call is left");
+    // A call the host never joined is not ended for want of one, even
+    // where an earlier call in the room lost its host.
+    knock(&mut hub, &caller(7), found(true, false), "Host", at(t0, 2900));
+    knock(&mut hub, &caller(8), found(false, false), "Ann", at(t0, 2900));
+    hub.gone(ParticipantId(7), Ending::ForGood, at(t0, 2901));
+    hub.gone(ParticipantId(8), Ending::ForGood, at(t0, 2902));
+    knock(&mut hub, &caller(5), found(false, false), "Lee", at(t0, 3000));
+    knock(&mut hub, &caller(6), found(false, false), "Max", at(t0, 3000));
+    assert!(hub.tick(at(t0, 3000 + 2 * minutes)).close.is_empty());
+}
