@@ -58,8 +58,8 @@ for (const pupils of SIZES) {
   const browser = await launchChromium();
   let load;
   try {
-    const { host: teacher, joinLink: link } = await hostWithRoom(browser, server.origin, 'Gallery', 'Ms. Teacher', 'Class');
-    await teacher.page.setViewportSize({ width: WIDTH, height: HEIGHT });
+    const size = { width: WIDTH, height: HEIGHT };
+    const { host: teacher, joinLink: link } = await hostWithRoom(browser, server.origin, 'Gallery', 'Ms. Teacher', 'Class', { viewport: size, screen: size });
     await joinCall(teacher, link);
     const seconds = Math.ceil((60_000 + SETTLE_MS + MEASURE_MS) / 1000);
     load = spawn('taskset', ['-c', '1', SFULOAD, '--join', link, '--pupils', String(pupils), '--pictures', CLIPS, '--seconds', String(seconds)], { stdio: 'inherit' });

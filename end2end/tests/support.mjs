@@ -296,9 +296,10 @@ export async function switchableSignaling(page) {
 }
 
 /** A host, signed up and in, who has created room `room`: the person and
- * the room's join link (the page stays on the rooms list). */
-export async function hostWithRoom(browser, origin, room, name = 'Dr. Host', kind = null) {
-  const host = await newPerson(browser);
+ * the room's join link (the page stays on the rooms list). `options` are
+ * the browser context's (a viewport and screen, say). */
+export async function hostWithRoom(browser, origin, room, name = 'Dr. Host', kind = null, options = {}) {
+  const host = await newPerson(browser, options);
   await signUpAndIn(host.page, origin, { email: 'host@example.org', name, password: 'correct horse battery' });
   await host.page.getByLabel('Room name').fill(room);
   if (kind) await host.page.getByRole('radio', { name: kind }).check();

@@ -43,6 +43,8 @@ pub enum Ending {
     TurnedAway,
     /// The call had no room for one more.
     Full,
+    /// The host locked the call: nobody new may join until they unlock it.
+    Locked,
     /// Anything else (a lost connection, a locked call, a closed window),
     /// in the words to show.
     Stopped(String),
@@ -126,8 +128,9 @@ pub struct CallUi {
     /// left (rather than never came).
     pub host_seen: RwSignal<bool>,
     /// Pictures this browser can receive at once from the media server:
-    /// the slots it offered ([`GALLERY_PAGE`], or [`GALLERY_PAGE_PLAIN`]
-    /// where it cannot narrow its offer to the server's codecs).
+    /// the slots it offered (up to [`GALLERY_PAGE`] as its screen fits, or
+    /// [`GALLERY_PAGE_PLAIN`] where it cannot narrow its offer to the
+    /// server's codecs).
     pub picture_slots: RwSignal<usize>,
     /// Others whose connection to us is being re-established.
     pub reconnecting: RwSignal<Vec<ParticipantId>>,
