@@ -44,7 +44,12 @@ describe('host controls', () => {
     await pupil.page.getByText('The host has locked this call').waitFor();
     const late = await newPerson(env.browser);
     await joinCall(late, link, 'Late Pupil');
-    await late.page.getByText('The host has locked this call. Nobody new can join.').waitFor();
+    // Told calmly, with a way to try again; the host learns who it was.
+    await late.page.getByRole('heading', { name: 'This call is locked' }).waitFor();
+    await late.page.getByText('The host has locked this call, so nobody new can join now.').waitFor();
+    assert.equal(await late.page.locator('.ended .form-error').count(), 0, 'not shown as a failure');
+    await late.page.getByRole('button', { name: 'Try again' }).waitFor();
+    await host.page.getByText('Late Pupil tried to join, but the call is locked.').waitFor();
     await callAction(host.page, 'Unlock call');
 
     // Removed: the pupil is out, told why, and the host's tile goes.
@@ -58,6 +63,8 @@ describe('host controls', () => {
     // browser. The host lets the classmate in.
     await joinCall(pupil, link, 'Pupil One');
     await pupil.page.getByText('Waiting for the host to let you in.').waitFor();
+    // The host knows it is the pupil they removed.
+    await host.page.locator('.lobby li', { hasText: 'Pupil One' }).getByText('you removed them just now').waitFor();
     const second = await newPerson(env.browser);
     await joinCall(second, link, 'Pupil Two');
     await second.page.getByText('Waiting for the host to let you in.').waitFor();

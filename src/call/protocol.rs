@@ -134,6 +134,11 @@ pub struct WaitingGuest {
     /// a place frees. Left out when not.
     #[serde(default, skip_serializing_if = "is_false")]
     pub next: bool,
+    /// This person (their account or browser) was removed from the call
+    /// then (Unix milliseconds): the host knows who knocks again. Left out
+    /// when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_ms: Option<u64>,
 }
 
 /// One ICE server (STUN or TURN) the browser should use, as in
@@ -394,6 +399,9 @@ pub enum ServerMessage {
     /// Whether the room is locked now (sent to everyone in the call when it
     /// changes, and after `welcome` while locked).
     RoomLocked { locked: bool },
+    /// To the hosts in a locked call: someone by this name tried to join
+    /// and was turned back by the lock (the host may unlock).
+    LockedOut { name: DisplayName },
     /// Raised hands, in the order they went up (to everyone in the call,
     /// whenever it changes).
     Hands { raised: Vec<ParticipantId> },

@@ -96,6 +96,13 @@ impl Marks {
         *kept = (*kept).max(until);
     }
 
+    /// How long ago `person` was marked for `room`, if the mark still holds
+    /// at `now`.
+    pub fn marked_ago(&self, room: RoomId, person: &Person, now: Instant) -> Option<Duration> {
+        let until = *self.until.get(&(room, person.clone()))?;
+        (now < until).then(|| self.keep.saturating_sub(until - now))
+    }
+
     /// Whether a mark of `person` for `room` holds at `now` (marks run out
     /// are forgotten on the way).
     pub fn holds(&mut self, room: RoomId, person: &Person, now: Instant) -> bool {
@@ -262,6 +269,12 @@ impl Hub {
         };
         let removed = self.removed.holds(room.id, from.person, now.at) || self.removed_nearby.holds(room.id, &Person::Address(network), now.at);
         let lobby = (room.lobby && carried.is_none()) || (!room.host && removed);
+        // The host is told when the one knocking is someone they removed.
+        let removed_ms = self
+            .removed
+            .marked_ago(room.id, from.person, now.at)
+            .filter(|_| !room.host)
+            .map(|ago| now.unix_ms.saturating_sub(ago.as_millis() as u64));
         let entry = Entry {
             name,
             account: from.account,
@@ -272,6 +285,7 @@ impl Hub {
             rules: room.rules,
             person: Some(from.person.clone()),
             network: Some(network),
+            removed_ms,
         };
         self.handle(Input::Join { who, version, room: room.id, entry })
     }

@@ -12,7 +12,7 @@ impl Hub {
         if self.seats.contains_key(&who) {
             return refuse(ErrorCode::AlreadyJoined);
         }
-        let Entry { name, account, token, host, lobby, at_ms, mut rules, person, network } = entry;
+        let Entry { name, account, token, host, lobby, at_ms, mut rules, person, network, removed_ms } = entry;
         let keeps_chat = rules.keep_chat;
         let size = (rules.limit != usize::MAX).then_some(rules.limit);
         rules.topology = crate::call::topology_for(rules.kind, size, self.media);
@@ -20,7 +20,10 @@ impl Hub {
         // nobody is in the room or its lobby (see `forget_if_idle`).
         self.settings.entry(room).or_insert(rules);
         if self.locked.contains(&room) && !host {
-            return refuse(ErrorCode::RoomLocked);
+            // The host learns it, and may unlock.
+            let mut out = refuse(ErrorCode::RoomLocked);
+            out.extend(tell(self.hosts_in(room), ServerMessage::LockedOut { name }));
+            return out;
         }
         let wait = lobby && !host;
         let seat = Seat {
@@ -43,7 +46,7 @@ impl Hub {
             if lobby.len() >= LOBBY_LIMIT {
                 return refuse(ErrorCode::RoomFull);
             }
-            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms, next: false });
+            lobby.push(WaitingGuest { id: who, name, since_ms: at_ms, next: false, removed_ms });
             self.tokens.insert(token.clone(), who);
             self.seats.insert(who, seat);
             let host_here = self.host_here(room);

@@ -170,6 +170,8 @@ pub struct Entry {
     /// Where they come from, for the wait of others from there after a
     /// removal (see [`door`]).
     pub network: Option<ClientNetwork>,
+    /// When the host removed this person, if lately (Unix ms).
+    pub removed_ms: Option<u64>,
 }
 
 /// A message for one participant.

@@ -112,6 +112,9 @@ impl Call {
             ServerMessage::RoomLocked { locked } => {
                 self.ui.locked.try_set(locked);
             }
+            ServerMessage::LockedOut { name } => {
+                self.ui.notice.try_set(Some(t_with(Text::CallLockedOut, &[("name", name.as_str())])));
+            }
             ServerMessage::Hands { raised } => {
                 // A new hand: the host hears a soft chime and reads who.
                 let new = raised.iter().find(|id| !self.ui.hands.with_untracked(|h| h.contains(id))).copied();

@@ -400,6 +400,7 @@ impl Call {
             Some(ErrorCode::Removed) => Ending::Removed,
             Some(ErrorCode::Denied) => Ending::TurnedAway,
             Some(ErrorCode::RoomFull) => Ending::Full,
+            Some(ErrorCode::RoomLocked) => Ending::Locked,
             Some(code) => Ending::Stopped(t(code.text()).into()),
             None => match code {
                 close::ENDED_BY_HOST => Ending::CallEnded { by_me: self.ending.get() },

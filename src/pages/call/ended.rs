@@ -16,6 +16,7 @@ fn words(ending: &Ending) -> (&'static str, String) {
         Ending::Removed => (t(Text::EndedRemoved), t(Text::EndedRemovedText).into()),
         Ending::TurnedAway => (t(Text::EndedTurnedAway), t(Text::EndedTurnedAwayText).into()),
         Ending::Full => (t(Text::EndedFull), t(Text::EndedFullText).into()),
+        Ending::Locked => (t(Text::EndedLocked), t(Text::EndedLockedText).into()),
         Ending::Stopped(message) => (t(Text::EndedNotInCall), message.clone()),
     }
 }
@@ -25,7 +26,7 @@ fn next_step(ending: &Ending) -> Option<&'static str> {
     match ending {
         Ending::CallEnded { .. } | Ending::HostGone | Ending::TurnedAway => None,
         Ending::Removed => Some(t(Text::EndedAskAgain)),
-        Ending::Full | Ending::Stopped(_) => Some(t(Text::EndedTryAgain)),
+        Ending::Full | Ending::Locked | Ending::Stopped(_) => Some(t(Text::EndedTryAgain)),
     }
 }
 
@@ -33,7 +34,8 @@ fn next_step(ending: &Ending) -> Option<&'static str> {
 #[component]
 pub(super) fn EndScreen(ui: CallUi, ending: Ending, attendance_path: Option<String>) -> impl IntoView {
     let (title, text) = words(&ending);
-    let calm = matches!(ending, Ending::CallEnded { .. } | Ending::HostGone);
+    // Red only for what went wrong; a host's choice or a full call is calm.
+    let calm = !matches!(ending, Ending::Stopped(_));
     let next = next_step(&ending).map(|label| {
         view! { <button type="button" class="primary" on:click=move |_| ui.phase.set(Phase::PreJoin)>{label}</button> }
     });

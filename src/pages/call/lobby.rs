@@ -57,9 +57,15 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
     let name = guest.name.to_string();
     let since = guest.since_ms;
     let next = guest.next;
+    let removed = guest.removed_ms;
     let waited = move || {
         tick.track();
         waited_for(since)
+    };
+    // Someone the host removed, knocking again: said, so the host knows.
+    let removed_line = move || {
+        tick.track();
+        removed.map(removed_ago)
     };
     let writing = RwSignal::new(false);
     let write_to = t_with(Text::LobbyWriteTo, &[("name", &name)]);
@@ -68,6 +74,7 @@ pub(super) fn WaitingItem(ui: CallUi, guest: WaitingGuest, tick: RwSignal<u32>) 
         <li>
             <span class="who">{name.clone()}</span>
             <span class="since">{waited}</span>
+            <span class="removed" hidden=removed.is_none()>{removed_line}</span>
             <span class="next" hidden=!next>{t(Text::LobbyNext)}</span>
             <button type="button" class="primary" hidden=next aria-label=t_with(Text::LobbyAdmit, &[("name", &name)]) on:click=move |_| {
                 #[cfg(feature = "hydrate")]
@@ -180,6 +187,18 @@ pub(super) fn LobbyWords(
         </div>
     }
     .into_any()
+}
+
+/// "you removed them 2 min ago", from when the host removed them.
+fn removed_ago(removed_ms: u64) -> String {
+    #[cfg(feature = "hydrate")]
+    let now = js_sys::Date::now() as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let now = removed_ms;
+    match now.saturating_sub(removed_ms) / 60_000 {
+        0 => t(Text::LobbyRemovedNow).to_string(),
+        n => t_count(Text::LobbyRemovedAgo, n),
+    }
 }
 
 /// "waiting 3 min", from when they started waiting.

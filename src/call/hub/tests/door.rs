@@ -55,6 +55,12 @@ fn someone_removed_comes_back_through_the_lobby_for_an_hour_even_where_there_is_
     let back = Caller { who: ParticipantId(3), ..caller(2) };
     let out = knock(&mut hub, &back, found(false, false), "Pat", at(t0, 20));
     assert!(matches!(out.send[0].message, ServerMessage::Waiting { .. }), "waits to be let back in: {out:?}");
+    // The host sees it is the person they removed, and when.
+    let listed = out.send.iter().find_map(|o| match &o.message {
+        ServerMessage::Lobby { waiting } if o.to == ParticipantId(1) => waiting.first().cloned(),
+        _ => None,
+    });
+    assert_eq!(listed.and_then(|w| w.removed_ms), Some(at(t0, 10).unix_ms), "{out:?}");
     hub.receive(&back, ClientMessage::Leave, None, at(t0, 21));
     let much_later = Caller { who: ParticipantId(4), ..caller(2) };
     let out = knock(&mut hub, &much_later, found(false, false), "Pat", at(t0, 10 + REMOVED_WAIT.as_secs()));
@@ -77,6 +83,9 @@ fn after_a_removal_anyone_new_from_that_address_waits_in_the_lobby_for_a_while_w
     let waiting = |out: &Effects, who: u64| out.send.iter().any(|o| o.to == ParticipantId(who) && matches!(o.message, ServerMessage::Waiting { .. }));
     let new_browser = knock(&mut hub, &from(3, [203, 0, 113, 5]), found(false, false), "Not Pat", at(t0, 20));
     assert!(waiting(&new_browser, 3), "a new browser from that address waits: {new_browser:?}");
+    let marked =
+        new_browser.send.iter().any(|o| matches!(&o.message, ServerMessage::Lobby { waiting } if waiting.iter().any(|w| w.removed_ms.is_some())));
+    assert!(!marked, "only the removed person is said to be them, not their neighbours");
     let elsewhere = knock(&mut hub, &from(4, [203, 0, 113, 6]), found(false, false), "Kim", at(t0, 20));
     assert!(welcomed(&elsewhere, 4), "another address walks in: {elsewhere:?}");
     hub.receive(&from(3, [203, 0, 113, 5]), ClientMessage::Leave, None, at(t0, 21));

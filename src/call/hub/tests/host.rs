@@ -29,8 +29,11 @@ fn a_locked_room_refuses_newcomers_but_not_its_host_and_unlocks_when_empty() {
     told.sort();
     assert_eq!(told, [1, 2, 3], "everyone in the call learns it is locked");
     assert!(host_does(&mut hub, HostAction::Lock(true)).is_empty(), "no news, no message");
-    assert_eq!(error_code(&enter(&mut hub, 4, "Late", false, false)), Some(ErrorCode::RoomLocked));
-    assert_eq!(error_code(&enter(&mut hub, 5, "Knocker", false, true)), Some(ErrorCode::RoomLocked), "no new knocks");
+    let late = enter(&mut hub, 4, "Late", false, false);
+    assert_eq!(error_code(&late[..1]), Some(ErrorCode::RoomLocked));
+    // The host (participant 1) is told who was turned back; nobody else.
+    assert_eq!(late[1..], [Outgoing { to: ParticipantId(1), message: ServerMessage::LockedOut { name: name("Late") } }]);
+    assert_eq!(error_code(&enter(&mut hub, 5, "Knocker", false, true)[..1]), Some(ErrorCode::RoomLocked), "no new knocks");
     for who in 1..=3 {
         hub.handle(Input::Leave { who: ParticipantId(who) });
     }

@@ -109,6 +109,7 @@ impl Joiner {
             rules: self.rules,
             person: self.person,
             network: None,
+            removed_ms: None,
         };
         Input::Join { who: ParticipantId(self.who), version: self.version, room: slug(self.room), entry }
     }
