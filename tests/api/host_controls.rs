@@ -64,6 +64,8 @@ async fn a_locked_room_lets_nobody_new_in_until_unlocked() {
     late.send(join_message(&slug, "Late")).await;
     late.expect_error(ErrorCode::RoomLocked).await;
     late.expect_closed(Some(1008)).await;
+    // The host learns who the lock turned back; the guest in the call does not.
+    assert!(matches!(call.recv().await, ServerMessage::LockedOut { name } if name.as_str() == "Late"));
     call.send(ClientMessage::Lock { locked: false }).await;
     assert_eq!(call.recv().await, ServerMessage::RoomLocked { locked: false });
     let mut later = app.visitor().socket().await;

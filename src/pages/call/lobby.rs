@@ -191,24 +191,23 @@ pub(super) fn LobbyWords(
 
 /// "you removed them 2 min ago", from when the host removed them.
 fn removed_ago(removed_ms: u64) -> String {
-    #[cfg(feature = "hydrate")]
-    let now = js_sys::Date::now() as u64;
-    #[cfg(not(feature = "hydrate"))]
-    let now = removed_ms;
-    match now.saturating_sub(removed_ms) / 60_000 {
-        0 => t(Text::LobbyRemovedNow).to_string(),
-        n => t_count(Text::LobbyRemovedAgo, n),
-    }
+    minutes_since(removed_ms, Text::LobbyRemovedNow, Text::LobbyRemovedAgo)
 }
 
 /// "waiting 3 min", from when they started waiting.
 pub(crate) fn waited_for(since_ms: u64) -> String {
+    minutes_since(since_ms, Text::LobbyJustArrived, Text::LobbyWaited)
+}
+
+/// The whole minutes since `since_ms` in `minutes` ("… {count} min …"), or
+/// `under_one` before the first.
+fn minutes_since(since_ms: u64, under_one: Text, minutes: Text) -> String {
     #[cfg(feature = "hydrate")]
     let now = js_sys::Date::now() as u64;
     #[cfg(not(feature = "hydrate"))]
     let now = since_ms;
     match now.saturating_sub(since_ms) / 60_000 {
-        0 => t(Text::LobbyJustArrived).to_string(),
-        n => t_count(Text::LobbyWaited, n),
+        0 => t(under_one).to_string(),
+        n => t_count(minutes, n),
     }
 }
