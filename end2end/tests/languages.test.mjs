@@ -160,7 +160,8 @@ describe('Huddle in Chinese', () => {
     await waitForHydration(late.page, '加入');
     await late.page.getByLabel('您的名字').fill('张伟');
     await late.page.getByRole('button', { name: '加入', exact: true }).click();
-    await late.page.getByText('主持人已锁定本次通话。任何新成员都无法加入。').waitFor();
+    await late.page.getByRole('heading', { name: '本次通话已锁定' }).waitFor();
+    await late.page.getByText('主持人已锁定本次通话，目前任何新成员都无法加入。').waitFor();
     assert.deepEqual(await latinWords(late.page), [], 'the refusal reads English');
     // The same check on an English page finds English: it can fail.
     const english = await newPerson(env.browser);
