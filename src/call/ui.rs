@@ -45,8 +45,8 @@ pub enum Ending {
     Full,
     /// The host locked the call: nobody new may join until they unlock it.
     Locked,
-    /// Anything else (a lost connection, a locked call, a closed window),
-    /// in the words to show.
+    /// Anything else (a lost connection, a session not open, a closed
+    /// window), in the words to show.
     Stopped(String),
 }
 
@@ -161,6 +161,13 @@ pub const GALLERY_PAGE: usize = 49;
 /// slot then lists them all: 25 make about 142 KB, 49 would pass the
 /// server's limit on an offer).
 pub const GALLERY_PAGE_PLAIN: usize = 25;
+
+/// How many gallery tiles of about 240 × 125 px a window of `width` ×
+/// `height` CSS pixels holds, at least two across and two down (the
+/// controls and title take 150 px of its height).
+pub fn tiles_fit(width: f64, height: f64) -> usize {
+    ((width / 240.0).floor().max(2.0) * ((height - 150.0) / 125.0).floor().max(2.0)) as usize
+}
 
 impl Default for CallUi {
     fn default() -> Self {
@@ -310,7 +317,7 @@ pub struct Quality {
 
 #[cfg(test)]
 mod tests {
-    use super::Grade;
+    use super::{tiles_fit, Grade};
 
     #[test]
     fn a_connection_is_graded_by_its_worst_figure() {
@@ -322,5 +329,12 @@ mod tests {
         assert_eq!(Grade::of(Some(401), 0.0, false), Grade::Poor);
         assert_eq!(Grade::of(Some(30), 9.0, false), Grade::Poor);
         assert_eq!(Grade::of(Some(30), 0.0, true), Grade::Poor, "a video freeze");
+    }
+
+    #[test]
+    fn a_window_holds_5_by_5_at_1280_by_800_and_more_from_1920_by_1080() {
+        assert_eq!(tiles_fit(1280.0, 800.0), 25);
+        assert_eq!(tiles_fit(1920.0, 1080.0), 56, "over a page of 49: the slots cap it");
+        assert_eq!(tiles_fit(390.0, 844.0), 10, "a phone: two across at least");
     }
 }

@@ -23,7 +23,7 @@ use web_sys::{
 
 use super::state::*;
 use crate::call::protocol::{ClientMessage, MediaSource, ParticipantId, SlotFeed, VideoWant};
-use crate::call::ui::{GALLERY_PAGE, GALLERY_PAGE_PLAIN};
+use crate::call::ui::{tiles_fit, GALLERY_PAGE, GALLERY_PAGE_PLAIN};
 use crate::client::js::{call_method, set_sink, text_field};
 use crate::client::media::{local_stream, screen_stream};
 use crate::client::rtc::restart_ice;
@@ -165,7 +165,7 @@ pub fn show_pictures(pictures: &[(ParticipantId, bool)], small: Option<u32>, scr
 }
 
 /// Picture slots to offer: what the largest window this screen allows
-/// fits (tiles of about 240 × 125 px, either way up), from 25 to
+/// fits ([`tiles_fit`], either way up), from 25 to
 /// [`GALLERY_PAGE`]. Each slot costs a link its share of the server's
 /// reports, which a weak one feels (a pupil at 150 kbit/s kept 8 pictures
 /// a second with 25 slots, 1 with 49), so only a screen that shows more
@@ -174,8 +174,7 @@ fn slots_for_screen() -> usize {
     let screen = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"screen".into()).ok());
     let size = |name: &str| screen.as_ref().and_then(|s| js_sys::Reflect::get(s, &name.into()).ok()).and_then(|v| v.as_f64()).unwrap_or(0.0);
     let (width, height) = (size("width"), size("height"));
-    let fits = |w: f64, h: f64| ((w / 240.0).floor().max(2.0) * ((h - 150.0) / 125.0).floor().max(2.0)) as usize;
-    fits(width, height).max(fits(height, width)).clamp(GALLERY_PAGE_PLAIN, GALLERY_PAGE)
+    tiles_fit(width, height).max(tiles_fit(height, width)).clamp(GALLERY_PAGE_PLAIN, GALLERY_PAGE)
 }
 
 /// Of the codecs this browser receives of `kind` ("video" or "audio"),

@@ -79,16 +79,15 @@ pub(super) fn class_view(
         others.sort_by_key(|p| !first(p));
         others
     };
-    // A page holds what this screen fits: tiles of about 240 × 125 px, at
-    // least two across and two down (again whenever the window is resized).
+    // A page holds what this window fits (`tiles_fit`, again whenever it is
+    // resized), up to the picture slots this browser offered.
     let resized = RwSignal::new(0u32);
     let listening = window_event_listener_untyped("resize", move |_| resized.update(|n| *n = n.wrapping_add(1)));
     on_cleanup(move || listening.remove());
     let per_page = move || {
         resized.track();
         let (width, height) = window_size();
-        let fits = (width / 240.0).floor().max(2.0) * ((height - 150.0) / 125.0).floor().max(2.0);
-        (fits as usize).min(ui.picture_slots.get())
+        crate::call::ui::tiles_fit(width, height).min(ui.picture_slots.get())
     };
     let page_of = move |total: usize| ui.gallery_page.get().min(total.saturating_sub(1) / per_page());
     let shown = move || {

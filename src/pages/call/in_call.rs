@@ -346,14 +346,16 @@ fn hang_up(ui: CallUi, end_first: bool, leave: impl Fn(()) + Copy + Send + Sync 
             view! { {just_leave()}{end()} }.into_any()
         }
     };
-    view! {
-        <Show when=move || ui.host.get() fallback=move || view! {
+    let hang_up = move || {
+        if ui.host.get() {
+            return menu(t(Text::CallLeave).into(), "phone-off", "hang-up", ViewFn::from(items));
+        }
+        view! {
             <button type="button" class="tool danger" on:click=move |_| leave(())>
                 {fixed("phone-off")}<span class="label">{t(Text::CallLeave)}</span>
             </button>
-        }>
-            {menu(t(Text::CallLeave).into(), "phone-off", "hang-up", ViewFn::from(items))}
-        </Show>
-    }
-    .into_any()
+        }
+        .into_any()
+    };
+    hang_up.into_any()
 }
